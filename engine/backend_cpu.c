@@ -1,0 +1,827 @@
+/* backend_cpu.c — the CPU backend on oneDNN.
+ *
+ * Convolutions, transposed convolutions, batch norm and activations are oneDNN
+ * primitives.  They are created once per (batch size, training or scoring)
+ * "plan" and reused; a few plans are cached.  Activations stay in the blocked
+ * layouts oneDNN picks (format any) from layer to layer; only the network's
+ * input, output and latent are plain NCHW.  Master parameters, gradients and
+ * Adam state are flat arrays in canonical order, so the optimiser is one loop;
+ * weights are reordered into each primitive's preferred layout when they
+ * change. */
+#include "backend.h"
+#include "cpu_kernels.h"
+
+#include <math.h>
+#include <oneapi/dnnl/dnnl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_PLANS 4
+#define MAX_OWNED 512
+
+typedef struct {
+  dnnl_primitive_t conv_fwd, bn_fwd, act_fwd;
+  dnnl_primitive_t act_bwd, bn_bwd, conv_bwd_data, conv_bwd_w;
+  dnnl_primitive_t w_fwd_reorder, w_bwd_reorder, dw_reorder; /* NULL when layouts match */
+  dnnl_memory_t w_fwd, w_bwd, dw;
+  dnnl_memory_t y, a, da, dz, dy, mean, var;
+} StagePlan;
+
+typedef struct {
+  int n, training;
+  uint64_t weights_version, last_used;
+  StagePlan st[DECENT_MAX_STAGES];
+  dnnl_memory_t x;                                  /* plain input, handle per call */
+  dnnl_memory_t out_plain, dout_plain;              /* reconstruction and its gradient */
+  dnnl_primitive_t out_reorder, dout_reorder;
+  dnnl_memory_t lat_plain, dlat_plain, dlat_blocked; /* latent and its gradient */
+  dnnl_primitive_t lat_reorder, dlat_reorder;
+  dnnl_memory_t owned_mems[MAX_OWNED];
+  dnnl_primitive_t owned_prims[MAX_OWNED];
+  int n_mems, n_prims;
+} Plan;
+
+typedef struct {
+  dnnl_memory_t w, b, gamma, beta, rmean, rvar; /* views of the flat arrays */
+  dnnl_memory_t dw, db, dgamma, dbeta;
+} StageParams;
+
+struct DecentBackend {
+  DecentArch arch;
+  float bn_eps;
+  dnnl_engine_t engine;
+  dnnl_stream_t stream;
+  size_t n_params, n_buffers;
+  float *params, *grads, *adam_m, *adam_v, *buffers;
+  StageParams sp[DECENT_MAX_STAGES];
+  uint64_t version, clock;
+  Plan *plans[MAX_PLANS];
+  char impl[4096];
+};
+
+/* ---- small helpers ---------------------------------------------------- */
+
+static int
+fail (DecentError *err, const char *fmt, ...)
+{
+  if (err) {
+    va_list ap;
+    va_start (ap, fmt);
+    vsnprintf (err->message, sizeof err->message, fmt, ap);
+    va_end (ap);
+  }
+  return -1;
+}
+
+#define DNNL_TRY(call, what)                                                          \
+  do {                                                                                \
+    dnnl_status_t s_ = (call);                                                        \
+    if (s_ != dnnl_success) {                                                         \
+      fail (err, "oneDNN failed to %s (status %d)", what, (int) s_);                  \
+      goto fail;                                                                      \
+    }                                                                                 \
+  } while (0)
+
+static void *
+alloc_floats (size_t count)
+{
+  size_t bytes = ((count * sizeof (float)) + 63) & ~(size_t) 63;
+  void *p = aligned_alloc (64, bytes ? bytes : 64);
+  if (p)
+    memset (p, 0, bytes ? bytes : 64);
+  return p;
+}
+
+static int
+plain_md (dnnl_memory_desc_t *md, int ndims, const dnnl_dims_t dims)
+{
+  static const dnnl_format_tag_t tags[] = { 0, dnnl_a, dnnl_ab, dnnl_abc, dnnl_abcd };
+  return dnnl_memory_desc_init_by_tag (md, ndims, dims, dnnl_f32, tags[ndims]) == dnnl_success
+             ? 0
+             : -1;
+}
+
+static dnnl_memory_t
+wrap (dnnl_engine_t engine, const dnnl_memory_desc_t *md, void *ptr)
+{
+  dnnl_memory_t m = NULL;
+  if (dnnl_memory_create (&m, md, engine, ptr) != dnnl_success)
+    return NULL;
+  return m;
+}
+
+static void *
+handle (dnnl_memory_t m)
+{
+  void *p = NULL;
+  dnnl_memory_get_data_handle (m, &p);
+  return p;
+}
+
+static const dnnl_memory_desc_t *
+md_of (dnnl_memory_t m)
+{
+  const dnnl_memory_desc_t *md = NULL;
+  dnnl_memory_get_memory_desc (m, &md);
+  return md;
+}
+
+static dnnl_memory_t
+plan_mem (Plan *p, dnnl_engine_t engine, const dnnl_memory_desc_t *md)
+{
+  if (p->n_mems == MAX_OWNED)
+    return NULL;
+  dnnl_memory_t m = wrap (engine, md, DNNL_MEMORY_ALLOCATE);
+  if (m)
+    p->owned_mems[p->n_mems++] = m;
+  return m;
+}
+
+static dnnl_primitive_t
+plan_prim (Plan *p, const_dnnl_primitive_desc_t pd)
+{
+  dnnl_primitive_t prim = NULL;
+  if (p->n_prims == MAX_OWNED || dnnl_primitive_create (&prim, pd) != dnnl_success)
+    return NULL;
+  p->owned_prims[p->n_prims++] = prim;
+  return prim;
+}
+
+/* A reorder primitive from src to dst layout, or NULL (not an error) when
+ * the two are the same; *failed is set on a real failure. */
+static dnnl_primitive_t
+plan_reorder (Plan *p, dnnl_engine_t engine, const dnnl_memory_desc_t *src,
+    const dnnl_memory_desc_t *dst, int *failed)
+{
+  if (dnnl_memory_desc_equal (src, dst))
+    return NULL;
+  dnnl_primitive_desc_t pd = NULL;
+  dnnl_primitive_t prim = NULL;
+  if (dnnl_reorder_primitive_desc_create (&pd, src, engine, dst, engine, NULL) == dnnl_success)
+    prim = plan_prim (p, pd);
+  dnnl_primitive_desc_destroy (pd);
+  if (!prim)
+    *failed = 1;
+  return prim;
+}
+
+static int
+run (DecentBackend *be, dnnl_primitive_t prim, int nargs, const dnnl_exec_arg_t *args,
+    DecentError *err, const char *what)
+{
+  dnnl_status_t st = dnnl_primitive_execute (prim, be->stream, nargs, args);
+  if (st != dnnl_success)
+    return fail (err, "oneDNN failed to run %s (status %d)", what, (int) st);
+  return 0;
+}
+
+static int
+run_reorder (DecentBackend *be, dnnl_primitive_t prim, dnnl_memory_t src, dnnl_memory_t dst,
+    DecentError *err)
+{
+  dnnl_exec_arg_t args[] = { { DNNL_ARG_FROM, src }, { DNNL_ARG_TO, dst } };
+  return run (be, prim, 2, args, err, "a reorder");
+}
+
+static void
+plan_free (Plan *p)
+{
+  if (!p)
+    return;
+  for (int i = 0; i < p->n_prims; i++)
+    dnnl_primitive_destroy (p->owned_prims[i]);
+  for (int i = 0; i < p->n_mems; i++)
+    dnnl_memory_destroy (p->owned_mems[i]);
+  free (p);
+}
+
+/* ---- plan construction ------------------------------------------------ */
+
+typedef struct {
+  dnnl_primitive_desc_t fwd, bwd_data, bwd_w;
+} ConvPds;
+
+static void
+conv_pds_free (ConvPds *c)
+{
+  dnnl_primitive_desc_destroy (c->fwd);
+  dnnl_primitive_desc_destroy (c->bwd_data);
+  dnnl_primitive_desc_destroy (c->bwd_w);
+}
+
+static int
+make_conv_pds (DecentBackend *be, const DecentStage *s, const dnnl_memory_desc_t *src_md,
+    int n, int training, int need_bwd_data, ConvPds *out, DecentError *err)
+{
+  dnnl_memory_desc_t any_w, any_dst, bias_md, plain_dst;
+  dnnl_dims_t wdims = { s->out_c, s->in_c, s->kernel, s->kernel };
+  dnnl_dims_t ddims = { n, s->out_c, s->out_h, s->out_w };
+  dnnl_dims_t bdims = { s->out_c };
+  dnnl_dims_t strides = { s->stride, s->stride };
+  dnnl_dims_t pad_l = { s->pad_t, s->pad_l };
+  dnnl_dims_t pad_r = { s->pad_b, s->pad_r };
+  int deconv = s->kind == DECENT_STAGE_DECONV;
+  dnnl_alg_kind_t alg = deconv ? dnnl_deconvolution_direct : dnnl_convolution_direct;
+  dnnl_prop_kind_t prop = training ? dnnl_forward_training : dnnl_forward_inference;
+  dnnl_convolution_desc_t d;
+  dnnl_deconvolution_desc_t dd;
+
+  memset (out, 0, sizeof *out);
+  DNNL_TRY (dnnl_memory_desc_init_by_tag (&any_w, 4, wdims, dnnl_f32, dnnl_format_tag_any),
+      "describe weights");
+  DNNL_TRY (dnnl_memory_desc_init_by_tag (&any_dst, 4, ddims, dnnl_f32, dnnl_format_tag_any),
+      "describe activations");
+  DNNL_TRY (dnnl_memory_desc_init_by_tag (&bias_md, 1, bdims, dnnl_f32, dnnl_a),
+      "describe bias");
+  (void) plain_dst;
+  const dnnl_memory_desc_t *bias = s->has_bias ? &bias_md : NULL;
+
+  if (deconv)
+    DNNL_TRY (dnnl_deconvolution_forward_desc_init (&dd, prop, alg, src_md, &any_w, bias,
+                  &any_dst, strides, pad_l, pad_r),
+        "describe a transposed convolution");
+  else
+    DNNL_TRY (dnnl_convolution_forward_desc_init (&d, prop, alg, src_md, &any_w, bias, &any_dst,
+                  strides, pad_l, pad_r),
+        "describe a convolution");
+  DNNL_TRY (dnnl_primitive_desc_create (&out->fwd, deconv ? (const_dnnl_op_desc_t) &dd
+                                                         : (const_dnnl_op_desc_t) &d,
+                NULL, be->engine, NULL),
+      "create a convolution");
+  if (!training)
+    return 0;
+
+  const dnnl_memory_desc_t dst_md = *dnnl_primitive_desc_query_md (out->fwd, dnnl_query_dst_md, 0);
+  if (need_bwd_data) {
+    if (deconv)
+      DNNL_TRY (dnnl_deconvolution_backward_data_desc_init (&dd, alg, src_md, &any_w, &dst_md,
+                    strides, pad_l, pad_r),
+          "describe a transposed convolution's backward data");
+    else
+      DNNL_TRY (dnnl_convolution_backward_data_desc_init (&d, alg, src_md, &any_w, &dst_md,
+                    strides, pad_l, pad_r),
+          "describe a convolution's backward data");
+    DNNL_TRY (dnnl_primitive_desc_create (&out->bwd_data,
+                  deconv ? (const_dnnl_op_desc_t) &dd : (const_dnnl_op_desc_t) &d, NULL,
+                  be->engine, out->fwd),
+        "create a backward-data convolution");
+  }
+  if (deconv)
+    DNNL_TRY (dnnl_deconvolution_backward_weights_desc_init (&dd, alg, src_md, &any_w, bias,
+                  &dst_md, strides, pad_l, pad_r),
+        "describe a transposed convolution's backward weights");
+  else
+    DNNL_TRY (dnnl_convolution_backward_weights_desc_init (&d, alg, src_md, &any_w, bias,
+                  &dst_md, strides, pad_l, pad_r),
+        "describe a convolution's backward weights");
+  DNNL_TRY (dnnl_primitive_desc_create (&out->bwd_w,
+                deconv ? (const_dnnl_op_desc_t) &dd : (const_dnnl_op_desc_t) &d, NULL,
+                be->engine, out->fwd),
+      "create a backward-weights convolution");
+  return 0;
+fail:
+  conv_pds_free (out);
+  return -1;
+}
+
+static void
+append_impl (DecentBackend *be, const char *fmt, ...)
+{
+  size_t used = strlen (be->impl);
+  if (used + 1 >= sizeof be->impl)
+    return;
+  va_list ap;
+  va_start (ap, fmt);
+  vsnprintf (be->impl + used, sizeof be->impl - used, fmt, ap);
+  va_end (ap);
+}
+
+static const char *
+impl_name (const_dnnl_primitive_desc_t pd)
+{
+  const char *name = "?";
+  if (pd)
+    dnnl_primitive_desc_query (pd, dnnl_query_impl_info_str, 0, &name);
+  return name;
+}
+
+static int
+build_stage (DecentBackend *be, Plan *p, int i, const dnnl_memory_desc_t *src_md,
+    DecentError *err)
+{
+  const DecentStage *s = &be->arch.stages[i];
+  StagePlan *sp = &p->st[i];
+  StageParams *pp = &be->sp[i];
+  const int training = p->training;
+  ConvPds c;
+  dnnl_primitive_desc_t bn_f = NULL, bn_b = NULL, act_f = NULL, act_b = NULL;
+  int failed = 0;
+
+  if (make_conv_pds (be, s, src_md, p->n, training, i > 0, &c, err) < 0)
+    return -1;
+  append_impl (be, "%s%d %s: fwd %s", i ? "; " : "", i,
+      s->kind == DECENT_STAGE_CONV ? "conv" : "deconv", impl_name (c.fwd));
+  if (training)
+    append_impl (be, ", bwd-data %s, bwd-weights %s", c.bwd_data ? impl_name (c.bwd_data) : "-",
+        impl_name (c.bwd_w));
+
+  const dnnl_memory_desc_t y_md = *dnnl_primitive_desc_query_md (c.fwd, dnnl_query_dst_md, 0);
+  const dnnl_memory_desc_t *wf_md = dnnl_primitive_desc_query_md (c.fwd, dnnl_query_weights_md, 0);
+  sp->conv_fwd = plan_prim (p, c.fwd);
+  sp->y = plan_mem (p, be->engine, &y_md);
+  sp->a = plan_mem (p, be->engine, &y_md);
+  sp->w_fwd_reorder = plan_reorder (p, be->engine, md_of (pp->w), wf_md, &failed);
+  sp->w_fwd = sp->w_fwd_reorder ? plan_mem (p, be->engine, wf_md) : pp->w;
+  if (!sp->conv_fwd || !sp->y || !sp->a || !sp->w_fwd || failed) {
+    fail (err, "could not create the primitives of layer %d", i);
+    goto fail;
+  }
+
+  dnnl_prop_kind_t prop = training ? dnnl_forward_training : dnnl_forward_inference;
+  if (s->act == DECENT_ACT_BN_LEAKY) {
+    dnnl_batch_normalization_desc_t bd;
+    unsigned flags = dnnl_use_scale | dnnl_use_shift | (training ? 0 : dnnl_use_global_stats);
+    DNNL_TRY (dnnl_batch_normalization_forward_desc_init (&bd, prop, &y_md, be->bn_eps, flags),
+        "describe batch norm");
+    DNNL_TRY (dnnl_primitive_desc_create (&bn_f, &bd, NULL, be->engine, NULL),
+        "create batch norm");
+    sp->bn_fwd = plan_prim (p, bn_f);
+    if (training) {
+      sp->mean = plan_mem (p, be->engine, md_of (pp->rmean));
+      sp->var = plan_mem (p, be->engine, md_of (pp->rvar));
+      DNNL_TRY (dnnl_batch_normalization_backward_desc_init (&bd, dnnl_backward, &y_md, &y_md,
+                    be->bn_eps, dnnl_use_scale | dnnl_use_shift),
+          "describe batch norm backward");
+      DNNL_TRY (dnnl_primitive_desc_create (&bn_b, &bd, NULL, be->engine, bn_f),
+          "create batch norm backward");
+      sp->bn_bwd = plan_prim (p, bn_b);
+    }
+  }
+
+  dnnl_eltwise_desc_t ed;
+  int leaky = s->act == DECENT_ACT_BN_LEAKY;
+  dnnl_alg_kind_t ealg = leaky ? dnnl_eltwise_relu_use_dst_for_bwd : dnnl_eltwise_tanh_use_dst_for_bwd;
+  float alpha = leaky ? 0.2f : 0.0f;
+  DNNL_TRY (dnnl_eltwise_forward_desc_init (&ed, prop, ealg, &y_md, alpha, 0.0f),
+      "describe an activation");
+  DNNL_TRY (dnnl_primitive_desc_create (&act_f, &ed, NULL, be->engine, NULL),
+      "create an activation");
+  sp->act_fwd = plan_prim (p, act_f);
+
+  if (training) {
+    DNNL_TRY (dnnl_eltwise_backward_desc_init (&ed, ealg, &y_md, &y_md, alpha, 0.0f),
+        "describe an activation backward");
+    DNNL_TRY (dnnl_primitive_desc_create (&act_b, &ed, NULL, be->engine, act_f),
+        "create an activation backward");
+    sp->act_bwd = plan_prim (p, act_b);
+    sp->da = plan_mem (p, be->engine, &y_md);
+    sp->dy = plan_mem (p, be->engine, &y_md);
+    sp->dz = leaky ? plan_mem (p, be->engine, &y_md) : sp->dy;
+    sp->conv_bwd_w = plan_prim (p, c.bwd_w);
+    const dnnl_memory_desc_t *dw_md =
+        dnnl_primitive_desc_query_md (c.bwd_w, dnnl_query_diff_weights_md, 0);
+    sp->dw_reorder = plan_reorder (p, be->engine, dw_md, md_of (pp->dw), &failed);
+    sp->dw = sp->dw_reorder ? plan_mem (p, be->engine, dw_md) : pp->dw;
+    if (c.bwd_data) {
+      const dnnl_memory_desc_t *wb_md =
+          dnnl_primitive_desc_query_md (c.bwd_data, dnnl_query_weights_md, 0);
+      sp->conv_bwd_data = plan_prim (p, c.bwd_data);
+      sp->w_bwd_reorder = plan_reorder (p, be->engine, md_of (pp->w), wb_md, &failed);
+      sp->w_bwd = sp->w_bwd_reorder ? plan_mem (p, be->engine, wb_md) : pp->w;
+    }
+    if (!sp->act_bwd || !sp->da || !sp->dy || !sp->dz || !sp->conv_bwd_w || !sp->dw || failed
+        || (leaky && (!sp->bn_bwd || !sp->mean || !sp->var))
+        || (c.bwd_data && (!sp->conv_bwd_data || !sp->w_bwd))) {
+      fail (err, "could not create the backward primitives of layer %d", i);
+      goto fail;
+    }
+  }
+  if ((leaky && !sp->bn_fwd) || !sp->act_fwd) {
+    fail (err, "could not create the activation primitives of layer %d", i);
+    goto fail;
+  }
+  conv_pds_free (&c);
+  dnnl_primitive_desc_destroy (bn_f);
+  dnnl_primitive_desc_destroy (bn_b);
+  dnnl_primitive_desc_destroy (act_f);
+  dnnl_primitive_desc_destroy (act_b);
+  return 0;
+fail:
+  conv_pds_free (&c);
+  dnnl_primitive_desc_destroy (bn_f);
+  dnnl_primitive_desc_destroy (bn_b);
+  dnnl_primitive_desc_destroy (act_f);
+  dnnl_primitive_desc_destroy (act_b);
+  return -1;
+}
+
+static Plan *
+plan_new (DecentBackend *be, int n, int training, DecentError *err)
+{
+  const DecentArch *arch = &be->arch;
+  Plan *p = calloc (1, sizeof *p);
+  if (!p) {
+    fail (err, "out of memory for a batch plan");
+    return NULL;
+  }
+  p->n = n;
+  p->training = training;
+  p->weights_version = (uint64_t) -1;
+  be->impl[0] = '\0';
+  append_impl (be, "batch %d %s: ", n, training ? "training" : "scoring");
+
+  dnnl_memory_desc_t x_md, out_md, lat_md;
+  dnnl_dims_t xdims = { n, arch->channels, arch->height, arch->width };
+  const DecentStage *ls = &arch->stages[arch->latent_stage];
+  dnnl_dims_t ldims = { n, ls->out_c, ls->out_h, ls->out_w };
+  int failed = 0;
+
+  if (plain_md (&x_md, 4, xdims) < 0 || plain_md (&lat_md, 4, ldims) < 0)
+    goto fail_msg;
+  out_md = x_md;
+  p->x = wrap (be->engine, &x_md, NULL);
+  if (!p->x)
+    goto fail_msg;
+  p->owned_mems[p->n_mems++] = p->x;
+
+  const dnnl_memory_desc_t *src_md = &x_md;
+  for (int i = 0; i < arch->n_stages; i++) {
+    if (build_stage (be, p, i, src_md, err) < 0)
+      goto fail;
+    src_md = md_of (p->st[i].a);
+  }
+
+  StagePlan *last = &p->st[arch->n_stages - 1];
+  p->out_reorder = plan_reorder (p, be->engine, md_of (last->a), &out_md, &failed);
+  p->out_plain = p->out_reorder ? plan_mem (p, be->engine, &out_md) : last->a;
+  if (training) {
+    StagePlan *lat = &p->st[arch->latent_stage];
+    p->dout_reorder = plan_reorder (p, be->engine, &out_md, md_of (last->da), &failed);
+    p->dout_plain = p->dout_reorder ? plan_mem (p, be->engine, &out_md) : last->da;
+    p->lat_reorder = plan_reorder (p, be->engine, md_of (lat->a), &lat_md, &failed);
+    p->lat_plain = p->lat_reorder ? plan_mem (p, be->engine, &lat_md) : lat->a;
+    p->dlat_plain = plan_mem (p, be->engine, &lat_md);
+    p->dlat_reorder = plan_reorder (p, be->engine, &lat_md, md_of (lat->da), &failed);
+    p->dlat_blocked = p->dlat_reorder ? plan_mem (p, be->engine, md_of (lat->da)) : p->dlat_plain;
+    if (!p->dout_plain || !p->lat_plain || !p->dlat_plain || !p->dlat_blocked)
+      failed = 1;
+  }
+  if (!p->out_plain || failed)
+    goto fail_msg;
+  return p;
+
+fail_msg:
+  fail (err, "could not create the input and output buffers for batch %d", n);
+fail:
+  plan_free (p);
+  return NULL;
+}
+
+static Plan *
+get_plan (DecentBackend *be, int n, int training, DecentError *err)
+{
+  int slot = -1;
+  for (int i = 0; i < MAX_PLANS; i++) {
+    Plan *p = be->plans[i];
+    if (p && p->n == n && p->training == training) {
+      p->last_used = ++be->clock;
+      return p;
+    }
+    if (!p && slot < 0)
+      slot = i;
+  }
+  if (slot < 0) { /* evict the least recently used */
+    slot = 0;
+    for (int i = 1; i < MAX_PLANS; i++)
+      if (be->plans[i]->last_used < be->plans[slot]->last_used)
+        slot = i;
+    plan_free (be->plans[slot]);
+    be->plans[slot] = NULL;
+  }
+  Plan *p = plan_new (be, n, training, err);
+  if (!p)
+    return NULL;
+  p->last_used = ++be->clock;
+  be->plans[slot] = p;
+  return p;
+}
+
+/* ---- execution -------------------------------------------------------- */
+
+static int
+refresh_weights (DecentBackend *be, Plan *p, DecentError *err)
+{
+  if (p->weights_version == be->version)
+    return 0;
+  for (int i = 0; i < be->arch.n_stages; i++) {
+    StagePlan *sp = &p->st[i];
+    if (sp->w_fwd_reorder && run_reorder (be, sp->w_fwd_reorder, be->sp[i].w, sp->w_fwd, err) < 0)
+      return -1;
+    if (sp->w_bwd_reorder && run_reorder (be, sp->w_bwd_reorder, be->sp[i].w, sp->w_bwd, err) < 0)
+      return -1;
+  }
+  p->weights_version = be->version;
+  return 0;
+}
+
+static int
+forward (DecentBackend *be, Plan *p, const float *x, DecentError *err)
+{
+  dnnl_memory_set_data_handle (p->x, (void *) x);
+  if (refresh_weights (be, p, err) < 0)
+    return -1;
+  dnnl_memory_t src = p->x;
+  for (int i = 0; i < be->arch.n_stages; i++) {
+    const DecentStage *s = &be->arch.stages[i];
+    StagePlan *sp = &p->st[i];
+    StageParams *pp = &be->sp[i];
+    dnnl_exec_arg_t cargs[] = { { DNNL_ARG_SRC, src }, { DNNL_ARG_WEIGHTS, sp->w_fwd },
+      { DNNL_ARG_DST, sp->y }, { DNNL_ARG_BIAS, pp->b } };
+    if (run (be, sp->conv_fwd, s->has_bias ? 4 : 3, cargs, err, "a convolution") < 0)
+      return -1;
+    if (s->act == DECENT_ACT_BN_LEAKY) {
+      dnnl_exec_arg_t bargs[] = { { DNNL_ARG_SRC, sp->y }, { DNNL_ARG_DST, sp->a },
+        { DNNL_ARG_SCALE, pp->gamma }, { DNNL_ARG_SHIFT, pp->beta },
+        { DNNL_ARG_MEAN, p->training ? sp->mean : pp->rmean },
+        { DNNL_ARG_VARIANCE, p->training ? sp->var : pp->rvar } };
+      if (run (be, sp->bn_fwd, 6, bargs, err, "batch norm") < 0)
+        return -1;
+      dnnl_exec_arg_t eargs[] = { { DNNL_ARG_SRC, sp->a }, { DNNL_ARG_DST, sp->a } };
+      if (run (be, sp->act_fwd, 2, eargs, err, "LeakyReLU") < 0)
+        return -1;
+    } else {
+      dnnl_exec_arg_t eargs[] = { { DNNL_ARG_SRC, sp->y }, { DNNL_ARG_DST, sp->a } };
+      if (run (be, sp->act_fwd, 2, eargs, err, "tanh") < 0)
+        return -1;
+    }
+    src = sp->a;
+  }
+  if (p->out_reorder
+      && run_reorder (be, p->out_reorder, p->st[be->arch.n_stages - 1].a, p->out_plain, err) < 0)
+    return -1;
+  return 0;
+}
+
+/* Backward through stage i, from sp->da to the previous stage's da. */
+static int
+backward_stage (DecentBackend *be, Plan *p, int i, DecentError *err)
+{
+  const DecentStage *s = &be->arch.stages[i];
+  StagePlan *sp = &p->st[i];
+  StageParams *pp = &be->sp[i];
+  dnnl_exec_arg_t eargs[] = { { DNNL_ARG_DST, sp->a }, { DNNL_ARG_DIFF_DST, sp->da },
+    { DNNL_ARG_DIFF_SRC, sp->dz } };
+  if (run (be, sp->act_bwd, 3, eargs, err, "an activation backward") < 0)
+    return -1;
+  if (s->act == DECENT_ACT_BN_LEAKY) {
+    dnnl_exec_arg_t bargs[] = { { DNNL_ARG_SRC, sp->y }, { DNNL_ARG_MEAN, sp->mean },
+      { DNNL_ARG_VARIANCE, sp->var }, { DNNL_ARG_DIFF_DST, sp->dz },
+      { DNNL_ARG_SCALE, pp->gamma }, { DNNL_ARG_SHIFT, pp->beta }, { DNNL_ARG_DIFF_SRC, sp->dy },
+      { DNNL_ARG_DIFF_SCALE, pp->dgamma }, { DNNL_ARG_DIFF_SHIFT, pp->dbeta } };
+    if (run (be, sp->bn_bwd, 9, bargs, err, "batch norm backward") < 0)
+      return -1;
+  }
+  dnnl_memory_t src = i > 0 ? p->st[i - 1].a : p->x;
+  dnnl_exec_arg_t wargs[] = { { DNNL_ARG_SRC, src }, { DNNL_ARG_DIFF_DST, sp->dy },
+    { DNNL_ARG_DIFF_WEIGHTS, sp->dw }, { DNNL_ARG_DIFF_BIAS, pp->db } };
+  if (run (be, sp->conv_bwd_w, s->has_bias ? 4 : 3, wargs, err, "a backward-weights convolution") < 0)
+    return -1;
+  if (sp->dw_reorder && run_reorder (be, sp->dw_reorder, sp->dw, pp->dw, err) < 0)
+    return -1;
+  if (i > 0) {
+    dnnl_exec_arg_t dargs[] = { { DNNL_ARG_DIFF_DST, sp->dy }, { DNNL_ARG_WEIGHTS, sp->w_bwd },
+      { DNNL_ARG_DIFF_SRC, p->st[i - 1].da } };
+    if (run (be, sp->conv_bwd_data, 3, dargs, err, "a backward-data convolution") < 0)
+      return -1;
+  }
+  return 0;
+}
+
+static int
+cpu_train_step (DecentBackend *be, const float *x, int n, const DecentStepParams *sp,
+    DecentLossTerms *terms, float *grads, float *latent_mean, DecentError *err)
+{
+  const DecentArch *arch = &be->arch;
+  if (!be || !x || !sp || n < 2)
+    return fail (err, "a training step needs a batch of at least 2 images");
+  Plan *p = get_plan (be, n, 1, err);
+  if (!p)
+    return -1;
+  if (forward (be, p, x, err) < 0)
+    return -1;
+  const int lat = arch->latent_stage;
+  if (p->lat_reorder && run_reorder (be, p->lat_reorder, p->st[lat].a, p->lat_plain, err) < 0)
+    return -1;
+
+  const size_t plane = (size_t) arch->width * arch->height;
+  const int d = decent_arch_latent_dim (arch);
+  double rec = decent_cpu_reconstruction (x, handle (p->out_plain), n, arch->channels, plane,
+      NULL, handle (p->dout_plain), NULL);
+  double dec = decent_cpu_decentral (handle (p->lat_plain), n, d,
+      sp->loss == DECENT_LOSS_CENTRE ? sp->centre : NULL, sp->lambda, handle (p->dlat_plain),
+      latent_mean);
+  if (terms) {
+    terms->reconstruction = rec;
+    terms->decentral = dec;
+    terms->total = rec + sp->lambda * dec;
+  }
+  if (!isfinite (rec + sp->lambda * dec))
+    return fail (err, "the loss is not finite (reconstruction %g, decentralization %g); "
+                      "nothing was updated: lower the learning rate", rec, dec);
+
+  const int last = arch->n_stages - 1;
+  if (p->dout_reorder && run_reorder (be, p->dout_reorder, p->dout_plain, p->st[last].da, err) < 0)
+    return -1;
+  for (int i = last; i >= 0; i--) {
+    if (backward_stage (be, p, i, err) < 0)
+      return -1;
+    if (i == lat + 1) {
+      /* the latent's gradient: from the decoder plus the decentralization term */
+      if (p->dlat_reorder
+          && run_reorder (be, p->dlat_reorder, p->dlat_plain, p->dlat_blocked, err) < 0)
+        return -1;
+      decent_cpu_accumulate (handle (p->st[lat].da), handle (p->dlat_blocked),
+          dnnl_memory_desc_get_size (md_of (p->dlat_blocked)) / sizeof (float));
+    }
+  }
+  dnnl_stream_wait (be->stream);
+
+  if (grads)
+    memcpy (grads, be->grads, be->n_params * sizeof (float));
+  if (sp->update) {
+    for (int i = 0; i < arch->n_stages; i++) {
+      const DecentStage *s = &arch->stages[i];
+      if (s->act != DECENT_ACT_BN_LEAKY)
+        continue;
+      decent_cpu_running_stats (handle (be->sp[i].rmean), handle (be->sp[i].rvar),
+          handle (p->st[i].mean), handle (p->st[i].var), s->out_c,
+          (size_t) n * s->out_h * s->out_w, sp->bn_momentum);
+    }
+    decent_cpu_adam (be->params, be->grads, be->adam_m, be->adam_v, be->n_params, sp->lr,
+        sp->beta1, sp->beta2, sp->adam_eps, sp->t);
+    be->version++;
+  }
+  return 0;
+}
+
+static int
+cpu_score (DecentBackend *be, const float *x, int n, float *scores, float *maps,
+    DecentError *err)
+{
+  if (!be || !x || !scores || n < 1)
+    return fail (err, "scoring needs at least one image and a place for its score");
+  Plan *p = get_plan (be, n, 0, err);
+  if (!p)
+    return -1;
+  if (forward (be, p, x, err) < 0)
+    return -1;
+  dnnl_stream_wait (be->stream);
+  decent_cpu_reconstruction (x, handle (p->out_plain), n, be->arch.channels,
+      (size_t) be->arch.width * be->arch.height, scores, NULL, maps);
+  return 0;
+}
+
+/* ---- parameters ------------------------------------------------------- */
+
+static int
+cpu_set_params (DecentBackend *be, const float *params, const float *buffers, DecentError *err)
+{
+  if (!be || !params || !buffers)
+    return fail (err, "no parameters to set");
+  memcpy (be->params, params, be->n_params * sizeof (float));
+  memcpy (be->buffers, buffers, be->n_buffers * sizeof (float));
+  memset (be->adam_m, 0, be->n_params * sizeof (float));
+  memset (be->adam_v, 0, be->n_params * sizeof (float));
+  be->version++;
+  return 0;
+}
+
+static int
+cpu_get_params (DecentBackend *be, float *params, float *buffers, DecentError *err)
+{
+  if (!be || !params || !buffers)
+    return fail (err, "no place for the parameters");
+  memcpy (params, be->params, be->n_params * sizeof (float));
+  memcpy (buffers, be->buffers, be->n_buffers * sizeof (float));
+  return 0;
+}
+
+static const char *
+cpu_implementation (DecentBackend *be)
+{
+  return be ? be->impl : "";
+}
+
+static void
+cpu_destroy (DecentBackend *be)
+{
+  if (!be)
+    return;
+  for (int i = 0; i < MAX_PLANS; i++)
+    plan_free (be->plans[i]);
+  for (int i = 0; i < be->arch.n_stages; i++) {
+    StageParams *sp = &be->sp[i];
+    dnnl_memory_t all[] = { sp->w, sp->b, sp->gamma, sp->beta, sp->rmean, sp->rvar, sp->dw,
+      sp->db, sp->dgamma, sp->dbeta };
+    for (size_t k = 0; k < sizeof all / sizeof all[0]; k++)
+      if (all[k])
+        dnnl_memory_destroy (all[k]);
+  }
+  if (be->stream)
+    dnnl_stream_destroy (be->stream);
+  if (be->engine)
+    dnnl_engine_destroy (be->engine);
+  free (be->params);
+  free (be->grads);
+  free (be->adam_m);
+  free (be->adam_v);
+  free (be->buffers);
+  free (be);
+}
+
+static DecentBackend *
+cpu_create (const DecentArch *arch, float bn_eps, DecentError *err)
+{
+  if (!arch || arch->n_stages < 2) {
+    fail (err, "no architecture for the CPU backend");
+    return NULL;
+  }
+  DecentBackend *be = calloc (1, sizeof *be);
+  if (!be) {
+    fail (err, "out of memory for the CPU backend");
+    return NULL;
+  }
+  be->arch = *arch;
+  be->bn_eps = bn_eps;
+  be->n_params = decent_arch_param_count (arch);
+  be->n_buffers = decent_arch_buffer_count (arch);
+  be->params = alloc_floats (be->n_params);
+  be->grads = alloc_floats (be->n_params);
+  be->adam_m = alloc_floats (be->n_params);
+  be->adam_v = alloc_floats (be->n_params);
+  be->buffers = alloc_floats (be->n_buffers);
+  if (!be->params || !be->grads || !be->adam_m || !be->adam_v || !be->buffers) {
+    fail (err, "out of memory for %zu parameters", be->n_params);
+    goto fail;
+  }
+  DNNL_TRY (dnnl_engine_create (&be->engine, dnnl_cpu, 0), "open the CPU engine");
+  DNNL_TRY (dnnl_stream_create (&be->stream, be->engine, dnnl_stream_default_flags),
+      "open a CPU stream");
+
+  /* views of the flat arrays, in canonical order */
+  size_t po = 0, bo = 0;
+  for (int i = 0; i < arch->n_stages; i++) {
+    const DecentStage *s = &arch->stages[i];
+    StageParams *sp = &be->sp[i];
+    dnnl_memory_desc_t wmd, vmd;
+    dnnl_dims_t wdims = { s->out_c, s->in_c, s->kernel, s->kernel };
+    dnnl_dims_t vdims = { s->out_c };
+    if (plain_md (&wmd, 4, wdims) < 0 || plain_md (&vmd, 1, vdims) < 0) {
+      fail (err, "could not describe the parameters of layer %d", i);
+      goto fail;
+    }
+    sp->w = wrap (be->engine, &wmd, be->params + po);
+    sp->dw = wrap (be->engine, &wmd, be->grads + po);
+    po += decent_arch_weights_count (s);
+    if (s->has_bias) {
+      sp->b = wrap (be->engine, &vmd, be->params + po);
+      sp->db = wrap (be->engine, &vmd, be->grads + po);
+      po += s->out_c;
+    }
+    if (s->act == DECENT_ACT_BN_LEAKY) {
+      sp->gamma = wrap (be->engine, &vmd, be->params + po);
+      sp->dgamma = wrap (be->engine, &vmd, be->grads + po);
+      po += s->out_c;
+      sp->beta = wrap (be->engine, &vmd, be->params + po);
+      sp->dbeta = wrap (be->engine, &vmd, be->grads + po);
+      po += s->out_c;
+      sp->rmean = wrap (be->engine, &vmd, be->buffers + bo);
+      bo += s->out_c;
+      sp->rvar = wrap (be->engine, &vmd, be->buffers + bo);
+      bo += s->out_c;
+    }
+    if (!sp->w || !sp->dw || (s->has_bias && (!sp->b || !sp->db))
+        || (s->act == DECENT_ACT_BN_LEAKY
+            && (!sp->gamma || !sp->dgamma || !sp->beta || !sp->dbeta || !sp->rmean || !sp->rvar))) {
+      fail (err, "could not create the parameter memories of layer %d", i);
+      goto fail;
+    }
+  }
+  return be;
+fail:
+  cpu_destroy (be);
+  return NULL;
+}
+
+const DecentBackendOps decent_backend_cpu = {
+  .name = "cpu-onednn",
+  .create = cpu_create,
+  .destroy = cpu_destroy,
+  .set_params = cpu_set_params,
+  .get_params = cpu_get_params,
+  .train_step = cpu_train_step,
+  .score = cpu_score,
+  .implementation = cpu_implementation,
+};

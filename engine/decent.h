@@ -1,0 +1,149 @@
+/* decent.h — public API of the gst-decent engine.
+ *
+ * A convolutional autoencoder trained on normal images only, with the latent
+ * feature decentralization loss of Hong & Choe.  The anomaly score of an image
+ * is its mean squared reconstruction error; the per-pixel error is its heatmap.
+ *
+ * Every function checks its arguments.  Functions that can fail return 0 on
+ * success and -1 on failure, with a message in the DecentError (may be NULL).
+ * A DecentModel is not thread-safe: use one per thread, or lock around it.
+ */
+#ifndef DECENT_H
+#define DECENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define DECENT_ERROR_LEN 512
+
+typedef struct {
+  char message[DECENT_ERROR_LEN];
+} DecentError;
+
+typedef struct DecentModel DecentModel;
+
+typedef enum {
+  DECENT_LOSS_DECENTRALIZATION = 13, /* paper eq. (13): spread around the origin */
+  DECENT_LOSS_CENTRE = 9,            /* paper eq. (9): spread around the running centre (11) */
+} DecentLoss;
+
+typedef enum {
+  DECENT_DEVICE_AUTO = 0, /* CUDA when a GPU is usable, else CPU */
+  DECENT_DEVICE_CPU = 1,
+  DECENT_DEVICE_CUDA = 2,
+} DecentDevice;
+
+/* Everything needed to build and train a model.  decent_config_init() fills
+ * the paper's / OCGAN's defaults; change fields afterwards. */
+typedef struct {
+  int width, height, channels; /* model geometry; channels 1 or 3 */
+  int base_channels;           /* channels of the first conv (64) */
+  int max_channels;            /* channel cap when doubling (512) */
+  DecentLoss loss;             /* DECENT_LOSS_DECENTRALIZATION */
+  float lambda;                /* 0.01; 0 gives the plain autoencoder */
+  float learning_rate;         /* Adam, 2e-4 */
+  float beta1, beta2;          /* Adam, 0.5 and 0.999 */
+  float adam_eps;              /* 1e-8 */
+  float init_std;              /* weights ~ N(0, init_std), 0.02 */
+  float input_scale;           /* pixel value v becomes v * scale + offset: */
+  float input_offset;          /*   1/127.5 and -1 map 0..255 onto [-1, 1] */
+  float bn_momentum;           /* running-statistics momentum, 0.1 */
+  float bn_eps;                /* 1e-5 */
+  int batch_size;              /* mini-batch size for decent_model_train, 64 */
+  uint64_t seed;               /* initial weights and shuffling, 1 */
+  DecentDevice device;         /* DECENT_DEVICE_AUTO */
+} DecentConfig;
+
+/* Result of one optimisation step (or the mean over an epoch). */
+typedef struct {
+  double total;         /* the full loss */
+  double reconstruction;/* mean over images of the per-pixel mean squared error */
+  double decentral;     /* d - mean_i ||f(x_i) - c||^2 (c = 0 for loss 13), before lambda */
+} DecentLossTerms;
+
+/* Score statistics of normal data and the decision threshold. */
+typedef struct {
+  float threshold;     /* score above which a frame is anomalous; 0 = not calibrated */
+  float quantile;      /* quantile of the held-out normal scores used for it */
+  float mean, stddev, min, max; /* of the held-out normal scores */
+  uint32_t count;      /* number of held-out normal frames scored */
+} DecentCalibration;
+
+typedef struct {
+  int width, height, channels;
+  int encoder_layers;      /* the decoder has as many */
+  int kernel, stride;
+  int latent_width, latent_height, latent_channels;
+  int latent_dim;          /* d = latent_width * latent_height * latent_channels */
+  uint64_t parameters;     /* trainable parameters */
+  double flops_forward;    /* FLOPs of one image's forward pass (multiply-add = 2) */
+  double flops_train;      /* FLOPs of one image's training step (forward + backward) */
+  const char *backend;     /* "cpu-onednn" or "cuda-cudnn" */
+  DecentLoss loss;
+  float lambda;
+  uint64_t steps;          /* optimisation steps taken so far */
+} DecentInfo;
+
+/* Called once per epoch by decent_model_train; return nonzero to stop early. */
+typedef int (*DecentEpochCallback)(int epoch, int epochs, const DecentLossTerms *mean,
+                                   double elapsed_s, void *user);
+
+void decent_config_init(DecentConfig *cfg, int width, int height, int channels);
+
+/* Checks a configuration without building anything. */
+int decent_config_validate(const DecentConfig *cfg, DecentError *err);
+
+DecentModel *decent_model_new(const DecentConfig *cfg, DecentError *err);
+DecentModel *decent_model_load(const char *path, DecentDevice device, DecentError *err);
+void decent_model_free(DecentModel *model);
+
+/* Writes through a temporary file, fsync and rename: the old file at path is
+ * replaced whole or not at all. */
+int decent_model_save(DecentModel *model, const char *path, DecentError *err);
+
+/* Frames are 8-bit, interleaved (HWC), at model geometry, packed one after the
+ * other: n * width * height * channels bytes. */
+int decent_model_train_step(DecentModel *model, const uint8_t *frames, int n,
+                            DecentLossTerms *out, DecentError *err);
+
+/* Epochs over a set of frames: shuffled every epoch (seeded), mini-batches of
+ * cfg.batch_size (the last one kept when it has at least 2 frames). */
+int decent_model_train(DecentModel *model, const uint8_t *frames, int n, int epochs,
+                       DecentEpochCallback cb, void *user, DecentError *err);
+
+/* One score per frame.  maps (may be NULL) receives n * width * height
+ * per-pixel errors, averaged over channels. */
+int decent_model_score(DecentModel *model, const uint8_t *frames, int n,
+                       float *scores, float *maps, DecentError *err);
+
+/* Scores held-out normal frames and sets the threshold to the given quantile
+ * (e.g. 0.995) of their scores, with their statistics. */
+int decent_model_calibrate(DecentModel *model, const uint8_t *frames, int n,
+                           float quantile, DecentError *err);
+
+int decent_model_get_calibration(const DecentModel *model, DecentCalibration *out);
+int decent_model_set_threshold(DecentModel *model, float threshold, DecentError *err);
+int decent_model_get_config(const DecentModel *model, DecentConfig *out);
+int decent_model_describe(const DecentModel *model, DecentInfo *info);
+
+/* A multi-line human-readable summary (layers, shapes, parameters, FLOPs,
+ * backend).  The caller frees it with free(). */
+char *decent_model_describe_string(const DecentModel *model);
+
+/* Name of a device, and whether it can be used on this machine. */
+const char *decent_device_name(DecentDevice device);
+int decent_device_available(DecentDevice device);
+
+/* Area under the ROC curve of scores where labels[i] != 0 marks an anomaly
+ * (the positive class); ties count one half.  Returns -1 when either class
+ * is empty. */
+double decent_auroc(const float *scores, const uint8_t *labels, size_t n);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* DECENT_H */

@@ -1,0 +1,624 @@
+/* model.c — backend-neutral model code: configuration, initialisation,
+ * input normalisation, the training schedule, the running centre of loss
+ * (9), scoring and threshold calibration. */
+#include "model_internal.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define SCORE_CHUNK 64
+
+int
+decent_fail (DecentError *err, const char *fmt, ...)
+{
+  if (err) {
+    va_list ap;
+    va_start (ap, fmt);
+    vsnprintf (err->message, sizeof err->message, fmt, ap);
+    va_end (ap);
+  }
+  return -1;
+}
+
+/* ---- random numbers: splitmix64, Box-Muller --------------------------- */
+
+static uint64_t
+rng_next (uint64_t *s)
+{
+  uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+static double
+rng_uniform (uint64_t *s) /* in (0, 1) */
+{
+  return ((rng_next (s) >> 11) + 0.5) * (1.0 / 9007199254740992.0);
+}
+
+static double
+rng_normal (uint64_t *s)
+{
+  double u = rng_uniform (s), v = rng_uniform (s);
+  return sqrt (-2.0 * log (u)) * cos (6.283185307179586 * v);
+}
+
+/* ---- configuration ---------------------------------------------------- */
+
+void
+decent_config_init (DecentConfig *cfg, int width, int height, int channels)
+{
+  if (!cfg)
+    return;
+  memset (cfg, 0, sizeof *cfg);
+  cfg->width = width;
+  cfg->height = height;
+  cfg->channels = channels;
+  cfg->base_channels = 64;
+  cfg->max_channels = 512;
+  cfg->loss = DECENT_LOSS_DECENTRALIZATION;
+  cfg->lambda = 0.01f;
+  cfg->learning_rate = 2e-4f;
+  cfg->beta1 = 0.5f;
+  cfg->beta2 = 0.999f;
+  cfg->adam_eps = 1e-8f;
+  cfg->init_std = 0.02f;
+  cfg->input_scale = 1.0f / 127.5f;
+  cfg->input_offset = -1.0f;
+  cfg->bn_momentum = 0.1f;
+  cfg->bn_eps = 1e-5f;
+  cfg->batch_size = 64;
+  cfg->seed = 1;
+  cfg->device = DECENT_DEVICE_AUTO;
+}
+
+static int
+finite_in (float v, float lo, float hi)
+{
+  return isfinite (v) && v >= lo && v <= hi;
+}
+
+int
+decent_config_validate (const DecentConfig *cfg, DecentError *err)
+{
+  if (!cfg)
+    return decent_fail (err, "no configuration given");
+  DecentArch arch;
+  char why[256];
+  if (decent_arch_build (&arch, cfg->width, cfg->height, cfg->channels, cfg->base_channels,
+          cfg->max_channels, why, sizeof why) < 0)
+    return decent_fail (err, "%s", why);
+  if (cfg->loss != DECENT_LOSS_DECENTRALIZATION && cfg->loss != DECENT_LOSS_CENTRE)
+    return decent_fail (err, "loss must be 13 (decentralization) or 9 (centre), not %d", cfg->loss);
+  if (!finite_in (cfg->lambda, 0.0f, 1e6f))
+    return decent_fail (err, "lambda must be a finite value >= 0, not %g", cfg->lambda);
+  if (!finite_in (cfg->learning_rate, 1e-12f, 10.0f))
+    return decent_fail (err, "learning rate must be in (0, 10], not %g", cfg->learning_rate);
+  if (!finite_in (cfg->beta1, 0.0f, 0.999999f) || !finite_in (cfg->beta2, 0.0f, 0.999999f))
+    return decent_fail (err, "Adam betas must be in [0, 1), not %g and %g", cfg->beta1, cfg->beta2);
+  if (!finite_in (cfg->adam_eps, 1e-30f, 1.0f))
+    return decent_fail (err, "Adam epsilon must be in (0, 1], not %g", cfg->adam_eps);
+  if (!finite_in (cfg->init_std, 0.0f, 10.0f))
+    return decent_fail (err, "initial weight deviation must be in [0, 10], not %g", cfg->init_std);
+  if (!finite_in (cfg->input_scale, 1e-9f, 1e3f) || !finite_in (cfg->input_offset, -1e3f, 1e3f))
+    return decent_fail (err, "input scale %g / offset %g are invalid", cfg->input_scale,
+        cfg->input_offset);
+  if (!finite_in (cfg->bn_momentum, 0.0f, 1.0f) || !finite_in (cfg->bn_eps, 1e-12f, 1.0f))
+    return decent_fail (err, "batch norm momentum %g / epsilon %g are invalid", cfg->bn_momentum,
+        cfg->bn_eps);
+  if (cfg->batch_size < 2 || cfg->batch_size > 65536)
+    return decent_fail (err, "batch size must be 2..65536, not %d", cfg->batch_size);
+  if (cfg->device != DECENT_DEVICE_AUTO && cfg->device != DECENT_DEVICE_CPU
+      && cfg->device != DECENT_DEVICE_CUDA)
+    return decent_fail (err, "unknown device %d", cfg->device);
+  return 0;
+}
+
+/* ---- devices ---------------------------------------------------------- */
+
+const char *
+decent_device_name (DecentDevice device)
+{
+  switch (device) {
+    case DECENT_DEVICE_AUTO: return "auto";
+    case DECENT_DEVICE_CPU: return "cpu";
+    case DECENT_DEVICE_CUDA: return "cuda";
+  }
+  return "unknown";
+}
+
+int
+decent_device_available (DecentDevice device)
+{
+  switch (device) {
+    case DECENT_DEVICE_AUTO:
+    case DECENT_DEVICE_CPU:
+      return 1;
+    case DECENT_DEVICE_CUDA:
+#ifdef DECENT_HAVE_CUDA
+      return decent_cuda_usable ();
+#else
+      return 0;
+#endif
+  }
+  return 0;
+}
+
+static const DecentBackendOps *
+pick_backend (DecentDevice device, DecentError *err)
+{
+#ifdef DECENT_HAVE_CUDA
+  if (device != DECENT_DEVICE_CPU && decent_cuda_usable ())
+    return &decent_backend_cuda;
+#endif
+  if (device == DECENT_DEVICE_CUDA) {
+#ifdef DECENT_HAVE_CUDA
+    decent_fail (err, "device cuda was asked for, but no usable CUDA GPU was found");
+#else
+    decent_fail (err, "device cuda was asked for, but this build has no CUDA backend "
+                      "(configure with -Dcuda=enabled)");
+#endif
+    return NULL;
+  }
+  return &decent_backend_cpu;
+}
+
+/* ---- construction ----------------------------------------------------- */
+
+void
+decent_model_free (DecentModel *m)
+{
+  if (!m)
+    return;
+  if (m->be)
+    m->ops->destroy (m->be);
+  free (m->centre);
+  free (m->xbuf);
+  free (m->gather);
+  free (m);
+}
+
+static void
+init_params (const DecentArch *arch, const DecentConfig *cfg, float *p, float *b)
+{
+  uint64_t s = cfg->seed;
+  size_t po = 0, bo = 0;
+  for (int i = 0; i < arch->n_stages; i++) {
+    const DecentStage *st = &arch->stages[i];
+    size_t nw = decent_arch_weights_count (st);
+    for (size_t k = 0; k < nw; k++)
+      p[po++] = (float) (cfg->init_std * rng_normal (&s));
+    if (st->has_bias)
+      for (int c = 0; c < st->out_c; c++)
+        p[po++] = 0.0f;
+    if (st->act == DECENT_ACT_BN_LEAKY) {
+      for (int c = 0; c < st->out_c; c++) /* gamma ~ N(1, std), as DCGAN/OCGAN */
+        p[po++] = (float) (1.0 + cfg->init_std * rng_normal (&s));
+      for (int c = 0; c < st->out_c; c++)
+        p[po++] = 0.0f;
+      for (int c = 0; c < st->out_c; c++)
+        b[bo++] = 0.0f;
+      for (int c = 0; c < st->out_c; c++)
+        b[bo++] = 1.0f;
+    }
+  }
+}
+
+DecentModel *
+decent_model_build (const DecentConfig *cfg, const float *params, const float *buffers,
+    const float *centre, DecentError *err)
+{
+  if (decent_config_validate (cfg, err) < 0)
+    return NULL;
+  const DecentBackendOps *ops = pick_backend (cfg->device, err);
+  if (!ops)
+    return NULL;
+  DecentModel *m = calloc (1, sizeof *m);
+  if (!m) {
+    decent_fail (err, "out of memory for a model");
+    return NULL;
+  }
+  m->cfg = *cfg;
+  m->ops = ops;
+  m->rng = cfg->seed ^ 0x5DEECE66Dull;
+  char why[256];
+  if (decent_arch_build (&m->arch, cfg->width, cfg->height, cfg->channels, cfg->base_channels,
+          cfg->max_channels, why, sizeof why) < 0) {
+    decent_fail (err, "%s", why);
+    goto fail;
+  }
+  const size_t np = decent_arch_param_count (&m->arch);
+  const size_t nb = decent_arch_buffer_count (&m->arch);
+  const int d = decent_arch_latent_dim (&m->arch);
+  m->centre = calloc ((size_t) d, sizeof (float));
+  float *p = params ? NULL : malloc (np * sizeof (float));
+  float *b = params ? NULL : malloc (nb * sizeof (float) + 1);
+  if (!m->centre || (!params && (!p || !b))) {
+    free (p);
+    free (b);
+    decent_fail (err, "out of memory for %zu parameters", np);
+    goto fail;
+  }
+  if (centre)
+    memcpy (m->centre, centre, (size_t) d * sizeof (float));
+  if (!params)
+    init_params (&m->arch, cfg, p, b);
+  m->be = ops->create (&m->arch, cfg->bn_eps, err);
+  int rc = m->be ? ops->set_params (m->be, params ? params : p, params ? buffers : b, err) : -1;
+  free (p);
+  free (b);
+  if (rc < 0)
+    goto fail;
+  return m;
+fail:
+  decent_model_free (m);
+  return NULL;
+}
+
+DecentModel *
+decent_model_new (const DecentConfig *cfg, DecentError *err)
+{
+  return decent_model_build (cfg, NULL, NULL, NULL, err);
+}
+
+int
+decent_model_fetch_params (DecentModel *m, float **params, float **buffers, DecentError *err)
+{
+  size_t np = decent_arch_param_count (&m->arch), nb = decent_arch_buffer_count (&m->arch);
+  *params = malloc (np * sizeof (float));
+  *buffers = malloc (nb * sizeof (float) + 1);
+  if (!*params || !*buffers || m->ops->get_params (m->be, *params, *buffers, err) < 0) {
+    free (*params);
+    free (*buffers);
+    *params = *buffers = NULL;
+    return err && err->message[0] ? -1 : decent_fail (err, "out of memory for parameters");
+  }
+  return 0;
+}
+
+/* ---- input ------------------------------------------------------------ */
+
+static size_t
+frame_bytes (const DecentModel *m)
+{
+  return (size_t) m->cfg.width * m->cfg.height * m->cfg.channels;
+}
+
+/* 8-bit HWC frames to scaled NCHW floats in m->xbuf. */
+static int
+normalise (DecentModel *m, const uint8_t *frames, int n, DecentError *err)
+{
+  const size_t plane = (size_t) m->cfg.width * m->cfg.height;
+  const int ch = m->cfg.channels;
+  if ((size_t) n > m->xbuf_images) {
+    float *nb = realloc (m->xbuf, (size_t) n * plane * ch * sizeof (float));
+    if (!nb)
+      return decent_fail (err, "out of memory for a batch of %d frames", n);
+    m->xbuf = nb;
+    m->xbuf_images = (size_t) n;
+  }
+  const float scale = m->cfg.input_scale, offset = m->cfg.input_offset;
+#pragma omp parallel for schedule(static)
+  for (int i = 0; i < n; i++) {
+    const uint8_t *src = frames + (size_t) i * plane * ch;
+    float *dst = m->xbuf + (size_t) i * plane * ch;
+    for (int c = 0; c < ch; c++)
+      for (size_t p = 0; p < plane; p++)
+        dst[c * plane + p] = src[p * ch + c] * scale + offset;
+  }
+  return 0;
+}
+
+static void
+step_params (const DecentModel *m, DecentStepParams *sp, int update)
+{
+  memset (sp, 0, sizeof *sp);
+  sp->loss = m->cfg.loss;
+  sp->lambda = m->cfg.lambda;
+  sp->centre = m->centre;
+  sp->update = update;
+  sp->lr = m->cfg.learning_rate;
+  sp->beta1 = m->cfg.beta1;
+  sp->beta2 = m->cfg.beta2;
+  sp->adam_eps = m->cfg.adam_eps;
+  sp->t = m->steps + 1;
+  sp->bn_momentum = m->cfg.bn_momentum;
+  sp->bn_eps = m->cfg.bn_eps;
+}
+
+/* ---- training --------------------------------------------------------- */
+
+int
+decent_model_train_step (DecentModel *m, const uint8_t *frames, int n, DecentLossTerms *out,
+    DecentError *err)
+{
+  if (!m || !frames)
+    return decent_fail (err, "train step: no model or no frames");
+  if (n < 2)
+    return decent_fail (err, "train step: batch norm needs at least 2 frames, got %d", n);
+  if (normalise (m, frames, n, err) < 0)
+    return -1;
+  const int d = decent_arch_latent_dim (&m->arch);
+  float *mean = m->cfg.loss == DECENT_LOSS_CENTRE ? malloc ((size_t) d * sizeof (float)) : NULL;
+  if (m->cfg.loss == DECENT_LOSS_CENTRE && !mean)
+    return decent_fail (err, "out of memory for the latent mean");
+  DecentStepParams sp;
+  DecentLossTerms terms;
+  step_params (m, &sp, 1);
+  int rc = m->ops->train_step (m->be, m->xbuf, n, &sp, &terms, NULL, mean, err);
+  if (rc == 0) {
+    m->steps++;
+    if (mean) {
+      /* (11): the centre is the running mean of the mini-batch latent means */
+      m->centre_batches++;
+      const float w = 1.0f / (float) m->centre_batches;
+      for (int j = 0; j < d; j++)
+        m->centre[j] += w * (mean[j] - m->centre[j]);
+    }
+    if (out)
+      *out = terms;
+  }
+  free (mean);
+  return rc;
+}
+
+int
+decent_model_train (DecentModel *m, const uint8_t *frames, int n, int epochs,
+    DecentEpochCallback cb, void *user, DecentError *err)
+{
+  if (!m || !frames)
+    return decent_fail (err, "train: no model or no frames");
+  if (n < 2)
+    return decent_fail (err, "train: need at least 2 frames, got %d", n);
+  if (epochs < 1)
+    return decent_fail (err, "train: epochs must be at least 1, got %d", epochs);
+  const size_t fb = frame_bytes (m);
+  const int bs = m->cfg.batch_size < n ? m->cfg.batch_size : n;
+  int *order = malloc ((size_t) n * sizeof (int));
+  uint8_t *gather = realloc (m->gather, (size_t) bs * fb);
+  if (!order || !gather) {
+    free (order);
+    return decent_fail (err, "out of memory for shuffling %d frames", n);
+  }
+  m->gather = gather;
+  for (int i = 0; i < n; i++)
+    order[i] = i;
+
+  struct timespec t0, t1;
+  clock_gettime (CLOCK_MONOTONIC, &t0);
+  int rc = 0;
+  for (int e = 0; e < epochs && rc == 0; e++) {
+    for (int i = n - 1; i > 0; i--) { /* Fisher-Yates */
+      int j = (int) (rng_next (&m->rng) % (uint64_t) (i + 1));
+      int t = order[i];
+      order[i] = order[j];
+      order[j] = t;
+    }
+    DecentLossTerms sum = { 0 }, step;
+    int batches = 0;
+    for (int start = 0; start + 2 <= n; start += bs) {
+      int count = n - start < bs ? n - start : bs;
+      for (int k = 0; k < count; k++)
+        memcpy (gather + (size_t) k * fb, frames + (size_t) order[start + k] * fb, fb);
+      if ((rc = decent_model_train_step (m, gather, count, &step, err)) < 0)
+        break;
+      sum.total += step.total;
+      sum.reconstruction += step.reconstruction;
+      sum.decentral += step.decentral;
+      batches++;
+    }
+    if (rc < 0 || batches == 0)
+      break;
+    sum.total /= batches;
+    sum.reconstruction /= batches;
+    sum.decentral /= batches;
+    clock_gettime (CLOCK_MONOTONIC, &t1);
+    double elapsed = (t1.tv_sec - t0.tv_sec) + 1e-9 * (t1.tv_nsec - t0.tv_nsec);
+    if (cb && cb (e + 1, epochs, &sum, elapsed, user))
+      break;
+  }
+  free (order);
+  return rc;
+}
+
+int
+decent_model_gradients_f32 (DecentModel *m, const float *x, int n, const float *params,
+    DecentLossTerms *terms, float *grads, DecentError *err)
+{
+  if (!m || !x || n < 2)
+    return decent_fail (err, "gradients: need a model and at least 2 images");
+  if (params) {
+    float *p, *b;
+    if (decent_model_fetch_params (m, &p, &b, err) < 0)
+      return -1;
+    int rc = m->ops->set_params (m->be, params, b, err);
+    free (p);
+    free (b);
+    if (rc < 0)
+      return -1;
+  }
+  DecentStepParams sp;
+  step_params (m, &sp, 0);
+  return m->ops->train_step (m->be, x, n, &sp, terms, grads, NULL, err);
+}
+
+int
+decent_model_gradients (DecentModel *m, const uint8_t *frames, int n, DecentLossTerms *terms,
+    float *grads, DecentError *err)
+{
+  if (!m || !frames || n < 2)
+    return decent_fail (err, "gradients: need a model and at least 2 frames");
+  if (normalise (m, frames, n, err) < 0)
+    return -1;
+  return decent_model_gradients_f32 (m, m->xbuf, n, NULL, terms, grads, err);
+}
+
+/* ---- scoring ---------------------------------------------------------- */
+
+int
+decent_model_score (DecentModel *m, const uint8_t *frames, int n, float *scores, float *maps,
+    DecentError *err)
+{
+  if (!m || !frames || !scores)
+    return decent_fail (err, "score: no model, frames or place for the scores");
+  if (n < 1)
+    return decent_fail (err, "score: need at least one frame, got %d", n);
+  const size_t fb = frame_bytes (m), plane = (size_t) m->cfg.width * m->cfg.height;
+  for (int start = 0; start < n; start += SCORE_CHUNK) {
+    int count = n - start < SCORE_CHUNK ? n - start : SCORE_CHUNK;
+    if (normalise (m, frames + (size_t) start * fb, count, err) < 0)
+      return -1;
+    if (m->ops->score (m->be, m->xbuf, count, scores + start,
+            maps ? maps + (size_t) start * plane : NULL, err) < 0)
+      return -1;
+  }
+  return 0;
+}
+
+static int
+cmp_float (const void *a, const void *b)
+{
+  float x = *(const float *) a, y = *(const float *) b;
+  return (x > y) - (x < y);
+}
+
+int
+decent_model_calibrate (DecentModel *m, const uint8_t *frames, int n, float quantile,
+    DecentError *err)
+{
+  if (!m || !frames)
+    return decent_fail (err, "calibrate: no model or no frames");
+  if (n < 1)
+    return decent_fail (err, "calibrate: need at least one held-out frame");
+  if (!(quantile > 0.0f && quantile <= 1.0f))
+    return decent_fail (err, "calibrate: quantile must be in (0, 1], not %g", quantile);
+  float *s = malloc ((size_t) n * sizeof (float));
+  if (!s)
+    return decent_fail (err, "out of memory for %d scores", n);
+  if (decent_model_score (m, frames, n, s, NULL, err) < 0) {
+    free (s);
+    return -1;
+  }
+  qsort (s, (size_t) n, sizeof (float), cmp_float);
+  double sum = 0, sq = 0;
+  for (int i = 0; i < n; i++) {
+    if (!isfinite (s[i])) {
+      free (s);
+      return decent_fail (err, "calibrate: a held-out frame scored %g; the model is broken", s[i]);
+    }
+    sum += s[i];
+    sq += (double) s[i] * s[i];
+  }
+  /* linear interpolation between order statistics */
+  double pos = quantile * (n - 1);
+  int lo = (int) floor (pos);
+  int hi = lo + 1 < n ? lo + 1 : lo;
+  double thr = s[lo] + (pos - lo) * (s[hi] - s[lo]);
+  double mean = sum / n;
+  m->cal.threshold = (float) thr;
+  m->cal.quantile = quantile;
+  m->cal.mean = (float) mean;
+  m->cal.stddev = (float) sqrt (fmax (0.0, sq / n - mean * mean));
+  m->cal.min = s[0];
+  m->cal.max = s[n - 1];
+  m->cal.count = (uint32_t) n;
+  free (s);
+  return 0;
+}
+
+int
+decent_model_get_calibration (const DecentModel *m, DecentCalibration *out)
+{
+  if (!m || !out)
+    return -1;
+  *out = m->cal;
+  return 0;
+}
+
+int
+decent_model_set_threshold (DecentModel *m, float threshold, DecentError *err)
+{
+  if (!m)
+    return decent_fail (err, "set threshold: no model");
+  if (!isfinite (threshold) || threshold < 0.0f)
+    return decent_fail (err, "threshold must be a finite value >= 0, not %g", threshold);
+  m->cal.threshold = threshold;
+  return 0;
+}
+
+int
+decent_model_get_config (const DecentModel *m, DecentConfig *out)
+{
+  if (!m || !out)
+    return -1;
+  *out = m->cfg;
+  return 0;
+}
+
+int
+decent_model_describe (const DecentModel *m, DecentInfo *info)
+{
+  if (!m || !info)
+    return -1;
+  const DecentArch *a = &m->arch;
+  const DecentStage *ls = &a->stages[a->latent_stage];
+  memset (info, 0, sizeof *info);
+  info->width = a->width;
+  info->height = a->height;
+  info->channels = a->channels;
+  info->encoder_layers = a->n_stages / 2;
+  info->kernel = a->stages[0].kernel;
+  info->stride = a->stages[0].stride;
+  info->latent_width = ls->out_w;
+  info->latent_height = ls->out_h;
+  info->latent_channels = ls->out_c;
+  info->latent_dim = decent_arch_latent_dim (a);
+  info->parameters = decent_arch_param_count (a);
+  info->flops_forward = decent_arch_forward_flops (a);
+  /* backward data and backward weights each cost about one forward */
+  info->flops_train = 3.0 * info->flops_forward;
+  info->backend = m->ops->name;
+  info->loss = m->cfg.loss;
+  info->lambda = m->cfg.lambda;
+  info->steps = m->steps;
+  return 0;
+}
+
+char *
+decent_model_describe_string (const DecentModel *m)
+{
+  if (!m)
+    return NULL;
+  DecentInfo info;
+  decent_model_describe (m, &info);
+  size_t cap = 4096 + 160 * (size_t) m->arch.n_stages, len = 0;
+  char *s = malloc (cap);
+  if (!s)
+    return NULL;
+#define ADD(...) len += (size_t) snprintf (s + len, cap - len, __VA_ARGS__)
+  ADD ("model %dx%dx%d, backend %s, loss (%d) lambda %g, %d steps\n", info.width, info.height,
+      info.channels, info.backend, (int) info.loss, info.lambda, (int) info.steps);
+  for (int i = 0; i < m->arch.n_stages; i++) {
+    const DecentStage *st = &m->arch.stages[i];
+    ADD ("  %-6s %2dx%d/2  %4d x %4d x %4d -> %4d x %4d x %4d  %s\n",
+        st->kind == DECENT_STAGE_CONV ? "conv" : "deconv", st->kernel, st->kernel, st->in_w,
+        st->in_h, st->in_c, st->out_w, st->out_h, st->out_c,
+        st->act == DECENT_ACT_TANH ? "+bias, tanh" : "BatchNorm, LeakyReLU(0.2)");
+  }
+  ADD ("latent %d x %d x %d = %d units; %llu parameters; %.1f MFLOP forward, %.1f MFLOP per "
+       "training image\n",
+      info.latent_width, info.latent_height, info.latent_channels, info.latent_dim,
+      (unsigned long long) info.parameters, info.flops_forward / 1e6, info.flops_train / 1e6);
+  if (m->cal.threshold > 0)
+    ADD ("threshold %g (quantile %g of %u held-out normal scores: mean %g, sd %g, max %g)\n",
+        m->cal.threshold, m->cal.quantile, m->cal.count, m->cal.mean, m->cal.stddev, m->cal.max);
+  else
+    ADD ("threshold not calibrated\n");
+#undef ADD
+  return s;
+}

@@ -1,0 +1,46 @@
+/* model_internal.h — the DecentModel struct, shared by model.c and
+ * model_file.c; not installed. */
+#ifndef DECENT_MODEL_INTERNAL_H
+#define DECENT_MODEL_INTERNAL_H
+
+#include "arch.h"
+#include "backend.h"
+#include "decent.h"
+
+struct DecentModel {
+  DecentConfig cfg;
+  DecentArch arch;
+  const DecentBackendOps *ops;
+  DecentBackend *be;
+  float *centre;            /* running centre c of loss (9), latent_dim floats */
+  uint64_t centre_batches;  /* mini-batches averaged into the centre */
+  uint64_t steps;           /* Adam steps taken */
+  DecentCalibration cal;
+  uint64_t rng;             /* shuffling state */
+  float *xbuf;              /* normalised NCHW input of the current batch */
+  size_t xbuf_images;
+  uint8_t *gather;          /* a shuffled mini-batch of frames */
+};
+
+int decent_fail (DecentError *err, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+
+/* Builds a model from a validated config; params/buffers/centre (may be
+ * NULL) replace the random initialisation. */
+DecentModel *decent_model_build (const DecentConfig *cfg, const float *params,
+                                 const float *buffers, const float *centre, DecentError *err);
+
+/* Host copies of the backend's parameters and buffers (caller frees). */
+int decent_model_fetch_params (DecentModel *m, float **params, float **buffers,
+                               DecentError *err);
+
+/* Test hook: the loss and the gradient of every parameter (canonical order)
+ * for one batch, changing nothing. */
+int decent_model_gradients (DecentModel *m, const uint8_t *frames, int n,
+                            DecentLossTerms *terms, float *grads, DecentError *err);
+
+/* Test hook: like decent_model_gradients but on already-normalised NCHW
+ * input, with parameters replaced first when params is not NULL. */
+int decent_model_gradients_f32 (DecentModel *m, const float *x, int n, const float *params,
+                                DecentLossTerms *terms, float *grads, DecentError *err);
+
+#endif

@@ -1,0 +1,74 @@
+/* testutil.h — tiny assertion helpers and synthetic images for the tests. */
+#ifndef DECENT_TESTUTIL_H
+#define DECENT_TESTUTIL_H
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+static int tu_failures, tu_checks;
+
+#define CHECK(cond, ...)                                                     \
+  do {                                                                       \
+    tu_checks++;                                                             \
+    if (!(cond)) {                                                           \
+      tu_failures++;                                                         \
+      fprintf (stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);       \
+      fprintf (stderr, __VA_ARGS__);                                         \
+      fputc ('\n', stderr);                                                  \
+    }                                                                        \
+  } while (0)
+
+/* evaluates cond once: it may have side effects */
+#define REQUIRE(cond, ...)                                                   \
+  do {                                                                       \
+    int ok_ = (cond) ? 1 : 0;                                                \
+    CHECK (ok_, __VA_ARGS__);                                                \
+    if (!ok_) {                                                              \
+      fprintf (stderr, "  (required: %s)\n", #cond);                         \
+      exit (1);                                                              \
+    }                                                                        \
+  } while (0)
+
+static inline int
+tu_finish (const char *name)
+{
+  printf ("%s: %d checks, %d failed\n", name, tu_checks, tu_failures);
+  return tu_failures ? 1 : 0;
+}
+
+static inline uint64_t
+tu_rand (uint64_t *s)
+{
+  uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+static inline double
+tu_uniform (uint64_t *s)
+{
+  return (tu_rand (s) >> 11) * (1.0 / 9007199254740992.0);
+}
+
+/* "Normal" synthetic image: a soft bright disc at a random place on a dark,
+ * slightly noisy background.  "Anomalous": the same plus a bright bar. */
+static inline void
+tu_make_image (uint8_t *img, int w, int h, int anomalous, uint64_t *s)
+{
+  double cx = w * (0.3 + 0.4 * tu_uniform (s)), cy = h * (0.3 + 0.4 * tu_uniform (s));
+  double r = w * (0.18 + 0.06 * tu_uniform (s));
+  int bar = (int) (tu_uniform (s) * (w - 4)) + 1;
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++) {
+      double d = sqrt ((x - cx) * (x - cx) + (y - cy) * (y - cy));
+      double v = 40.0 + 180.0 / (1.0 + exp ((d - r) * 1.5)) + 10.0 * tu_uniform (s);
+      if (anomalous && x >= bar && x < bar + 2)
+        v = 250.0;
+      img[y * w + x] = (uint8_t) (v > 255 ? 255 : v);
+    }
+}
+
+#endif
