@@ -35,7 +35,7 @@ typedef struct {
   StagePlan st[DECENT_MAX_STAGES];
   dnnl_memory_t x;                                  /* plain input, handle per call */
   dnnl_memory_t out_plain, dout_plain;              /* reconstruction and its gradient */
-  dnnl_primitive_t out_reorder, dout_reorder;
+  dnnl_primitive_t out_reorder;
   dnnl_memory_t lat_plain, dlat_plain, dlat_blocked; /* latent and its gradient */
   dnnl_primitive_t lat_reorder, dlat_reorder;
   dnnl_memory_t owned_mems[MAX_OWNED];
@@ -211,11 +211,14 @@ conv_pds_free (ConvPds *c)
   dnnl_primitive_desc_destroy (c->bwd_w);
 }
 
+/* diff_dst_md, when not NULL, is the layout of the output gradient for the
+ * backward passes (otherwise the forward's destination layout). */
 static int
 make_conv_pds (DecentBackend *be, const DecentStage *s, const dnnl_memory_desc_t *src_md,
-    int n, int training, int need_bwd_data, ConvPds *out, DecentError *err)
+    int n, int training, int need_bwd_data, const dnnl_memory_desc_t *diff_dst_md, ConvPds *out,
+    DecentError *err)
 {
-  dnnl_memory_desc_t any_w, any_dst, bias_md, plain_dst;
+  dnnl_memory_desc_t any_w, any_dst, bias_md;
   dnnl_dims_t wdims = { s->out_c, s->in_c, s->kernel, s->kernel };
   dnnl_dims_t ddims = { n, s->out_c, s->out_h, s->out_w };
   dnnl_dims_t bdims = { s->out_c };
@@ -235,7 +238,6 @@ make_conv_pds (DecentBackend *be, const DecentStage *s, const dnnl_memory_desc_t
       "describe activations");
   DNNL_TRY (dnnl_memory_desc_init_by_tag (&bias_md, 1, bdims, dnnl_f32, dnnl_a),
       "describe bias");
-  (void) plain_dst;
   const dnnl_memory_desc_t *bias = s->has_bias ? &bias_md : NULL;
 
   if (deconv)
@@ -253,7 +255,8 @@ make_conv_pds (DecentBackend *be, const DecentStage *s, const dnnl_memory_desc_t
   if (!training)
     return 0;
 
-  const dnnl_memory_desc_t dst_md = *dnnl_primitive_desc_query_md (out->fwd, dnnl_query_dst_md, 0);
+  const dnnl_memory_desc_t dst_md =
+      diff_dst_md ? *diff_dst_md : *dnnl_primitive_desc_query_md (out->fwd, dnnl_query_dst_md, 0);
   if (need_bwd_data) {
     if (deconv)
       DNNL_TRY (dnnl_deconvolution_backward_data_desc_init (&dd, alg, src_md, &any_w, &dst_md,
@@ -319,7 +322,17 @@ build_stage (DecentBackend *be, Plan *p, int i, const dnnl_memory_desc_t *src_md
   dnnl_primitive_desc_t bn_f = NULL, bn_b = NULL, act_f = NULL, act_b = NULL;
   int failed = 0;
 
-  if (make_conv_pds (be, s, src_md, p->n, training, i > 0, &c, err) < 0)
+  /* The output stage (1 or 3 channels) takes its gradient in plain NCHW:
+   * oneDNN's jit backward kernels want the few-channel side plain and would
+   * otherwise fall back to reference code.  Its tanh backward is done in
+   * plain layout too, next to the loss. */
+  const int is_out = i == be->arch.n_stages - 1;
+  dnnl_memory_desc_t plain_dst;
+  dnnl_dims_t odims = { p->n, s->out_c, s->out_h, s->out_w };
+  if (plain_md (&plain_dst, 4, odims) < 0)
+    return fail (err, "could not describe the output of layer %d", i);
+  if (make_conv_pds (be, s, src_md, p->n, training, i > 0, is_out ? &plain_dst : NULL, &c, err)
+      < 0)
     return -1;
   append_impl (be, "%s%d %s: fwd %s", i ? "; " : "", i,
       s->kind == DECENT_STAGE_CONV ? "conv" : "deconv", impl_name (c.fwd));
@@ -370,7 +383,9 @@ build_stage (DecentBackend *be, Plan *p, int i, const dnnl_memory_desc_t *src_md
       "create an activation");
   sp->act_fwd = plan_prim (p, act_f);
 
-  if (training) {
+  if (training && is_out) {
+    sp->dy = plan_mem (p, be->engine, &plain_dst);
+  } else if (training) {
     DNNL_TRY (dnnl_eltwise_backward_desc_init (&ed, ealg, &y_md, &y_md, alpha, 0.0f),
         "describe an activation backward");
     DNNL_TRY (dnnl_primitive_desc_create (&act_b, &ed, NULL, be->engine, act_f),
@@ -379,6 +394,8 @@ build_stage (DecentBackend *be, Plan *p, int i, const dnnl_memory_desc_t *src_md
     sp->da = plan_mem (p, be->engine, &y_md);
     sp->dy = plan_mem (p, be->engine, &y_md);
     sp->dz = leaky ? plan_mem (p, be->engine, &y_md) : sp->dy;
+  }
+  if (training) {
     sp->conv_bwd_w = plan_prim (p, c.bwd_w);
     const dnnl_memory_desc_t *dw_md =
         dnnl_primitive_desc_query_md (c.bwd_w, dnnl_query_diff_weights_md, 0);
@@ -391,7 +408,8 @@ build_stage (DecentBackend *be, Plan *p, int i, const dnnl_memory_desc_t *src_md
       sp->w_bwd_reorder = plan_reorder (p, be->engine, md_of (pp->w), wb_md, &failed);
       sp->w_bwd = sp->w_bwd_reorder ? plan_mem (p, be->engine, wb_md) : pp->w;
     }
-    if (!sp->act_bwd || !sp->da || !sp->dy || !sp->dz || !sp->conv_bwd_w || !sp->dw || failed
+    if ((!is_out && (!sp->act_bwd || !sp->da || !sp->dz)) || !sp->dy || !sp->conv_bwd_w || !sp->dw
+        || failed
         || (leaky && (!sp->bn_bwd || !sp->mean || !sp->var))
         || (c.bwd_data && (!sp->conv_bwd_data || !sp->w_bwd))) {
       fail (err, "could not create the backward primitives of layer %d", i);
@@ -458,8 +476,7 @@ plan_new (DecentBackend *be, int n, int training, DecentError *err)
   p->out_plain = p->out_reorder ? plan_mem (p, be->engine, &out_md) : last->a;
   if (training) {
     StagePlan *lat = &p->st[arch->latent_stage];
-    p->dout_reorder = plan_reorder (p, be->engine, &out_md, md_of (last->da), &failed);
-    p->dout_plain = p->dout_reorder ? plan_mem (p, be->engine, &out_md) : last->da;
+    p->dout_plain = last->dy; /* plain NCHW, see build_stage */
     p->lat_reorder = plan_reorder (p, be->engine, md_of (lat->a), &lat_md, &failed);
     p->lat_plain = p->lat_reorder ? plan_mem (p, be->engine, &lat_md) : lat->a;
     p->dlat_plain = plan_mem (p, be->engine, &lat_md);
@@ -573,7 +590,7 @@ backward_stage (DecentBackend *be, Plan *p, int i, DecentError *err)
   StageParams *pp = &be->sp[i];
   dnnl_exec_arg_t eargs[] = { { DNNL_ARG_DST, sp->a }, { DNNL_ARG_DIFF_DST, sp->da },
     { DNNL_ARG_DIFF_SRC, sp->dz } };
-  if (run (be, sp->act_bwd, 3, eargs, err, "an activation backward") < 0)
+  if (sp->act_bwd && run (be, sp->act_bwd, 3, eargs, err, "an activation backward") < 0)
     return -1;
   if (s->act == DECENT_ACT_BN_LEAKY) {
     dnnl_exec_arg_t bargs[] = { { DNNL_ARG_SRC, sp->y }, { DNNL_ARG_MEAN, sp->mean },
@@ -632,8 +649,8 @@ cpu_train_step (DecentBackend *be, const float *x, int n, const DecentStepParams
                       "nothing was updated: lower the learning rate", rec, dec);
 
   const int last = arch->n_stages - 1;
-  if (p->dout_reorder && run_reorder (be, p->dout_reorder, p->dout_plain, p->st[last].da, err) < 0)
-    return -1;
+  decent_cpu_tanh_backward (handle (p->dout_plain), handle (p->out_plain),
+      (size_t) n * arch->channels * plane);
   for (int i = last; i >= 0; i--) {
     if (backward_stage (be, p, i, err) < 0)
       return -1;

@@ -113,3 +113,11 @@ decent_cpu_accumulate (float *dst, const float *src, size_t count)
   for (size_t i = 0; i < count; i++)
     dst[i] += src[i];
 }
+
+void
+decent_cpu_tanh_backward (float *grad, const float *y, size_t count)
+{
+#pragma omp parallel for simd schedule(static)
+  for (size_t i = 0; i < count; i++)
+    grad[i] *= 1.0f - y[i] * y[i];
+}

@@ -30,6 +30,9 @@ void decent_cpu_running_stats (float *rmean, float *rvar, const float *mean,
 void decent_cpu_adam (float *p, const float *g, float *m, float *v, size_t count, float lr,
                       float beta1, float beta2, float eps, uint64_t t);
 
+/* Through tanh: grad[i] *= 1 - y[i]^2, y the tanh output. */
+void decent_cpu_tanh_backward (float *grad, const float *y, size_t count);
+
 /* dst[i] += src[i] */
 void decent_cpu_accumulate (float *dst, const float *src, size_t count);
 

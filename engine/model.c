@@ -622,3 +622,9 @@ decent_model_describe_string (const DecentModel *m)
 #undef ADD
   return s;
 }
+
+const char *
+decent_model_implementation (DecentModel *m)
+{
+  return m && m->ops->implementation ? m->ops->implementation (m->be) : "";
+}

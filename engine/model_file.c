@@ -429,8 +429,8 @@ decent_model_load (const char *path, DecentDevice device, DecentError *err)
     decent_fail (err, "no model file given");
     return NULL;
   }
-  uint8_t *data;
-  size_t len;
+  uint8_t *data = NULL;
+  size_t len = 0;
   if (read_file (path, &data, &len, err) < 0)
     return NULL;
   DecentModel *m = parse (path, data, len, device, err);

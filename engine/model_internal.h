@@ -43,4 +43,7 @@ int decent_model_gradients (DecentModel *m, const uint8_t *frames, int n,
 int decent_model_gradients_f32 (DecentModel *m, const float *x, int n, const float *params,
                                 DecentLossTerms *terms, float *grads, DecentError *err);
 
+/* Names of the backend implementations of the most recently built plan. */
+const char *decent_model_implementation (DecentModel *m);
+
 #endif
