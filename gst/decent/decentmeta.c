@@ -1,0 +1,94 @@
+/* decentmeta.c — GstDecentAnomalyMeta: registration, init, free, and a
+ * transform that copies it whole through any transformation (the heatmap is
+ * at model resolution, so it does not depend on the frame's size). */
+#include "decentmeta.h"
+
+#include <string.h>
+
+GType
+gst_decent_anomaly_meta_api_get_type (void)
+{
+  static GType type;
+  static const gchar *tags[] = { NULL }; /* no tags: survives videoconvert/videoscale */
+  if (g_once_init_enter (&type)) {
+    GType t = gst_meta_api_type_register ("GstDecentAnomalyMetaAPI", tags);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
+
+static gboolean
+meta_init (GstMeta *meta, gpointer params, GstBuffer *buffer)
+{
+  GstDecentAnomalyMeta *m = (GstDecentAnomalyMeta *) meta;
+  m->score = m->threshold = m->normalized_score = 0.0;
+  m->flagged = FALSE;
+  m->scored = TRUE;
+  m->frame_number = m->scored_frame_number = 0;
+  m->heatmap_width = m->heatmap_height = 0;
+  m->heatmap = NULL;
+  m->roi_x = m->roi_y = m->roi_width = m->roi_height = 0;
+  return TRUE;
+}
+
+static void
+meta_free (GstMeta *meta, GstBuffer *buffer)
+{
+  GstDecentAnomalyMeta *m = (GstDecentAnomalyMeta *) meta;
+  g_free (m->heatmap);
+  m->heatmap = NULL;
+}
+
+static gboolean
+meta_transform (GstBuffer *dest, GstMeta *meta, GstBuffer *buffer, GQuark type, gpointer data)
+{
+  GstDecentAnomalyMeta *src = (GstDecentAnomalyMeta *) meta;
+  GstDecentAnomalyMeta *dst = gst_buffer_add_decent_anomaly_meta (dest, src->score,
+      src->threshold, src->flagged, src->heatmap, src->heatmap_width, src->heatmap_height);
+  if (!dst)
+    return FALSE;
+  dst->scored = src->scored;
+  dst->frame_number = src->frame_number;
+  dst->scored_frame_number = src->scored_frame_number;
+  dst->roi_x = src->roi_x;
+  dst->roi_y = src->roi_y;
+  dst->roi_width = src->roi_width;
+  dst->roi_height = src->roi_height;
+  return TRUE;
+}
+
+const GstMetaInfo *
+gst_decent_anomaly_meta_get_info (void)
+{
+  static const GstMetaInfo *info;
+  if (g_once_init_enter ((GstMetaInfo **) &info)) {
+    const GstMetaInfo *mi = gst_meta_register (GST_DECENT_ANOMALY_META_API_TYPE,
+        "GstDecentAnomalyMeta", sizeof (GstDecentAnomalyMeta), meta_init, meta_free,
+        meta_transform);
+    g_once_init_leave ((GstMetaInfo **) &info, (GstMetaInfo *) mi);
+  }
+  return info;
+}
+
+GstDecentAnomalyMeta *
+gst_buffer_add_decent_anomaly_meta (GstBuffer *buffer, gdouble score, gdouble threshold,
+    gboolean flagged, const gfloat *heatmap, guint heatmap_width, guint heatmap_height)
+{
+  g_return_val_if_fail (GST_IS_BUFFER (buffer), NULL);
+  g_return_val_if_fail (heatmap == NULL || (heatmap_width > 0 && heatmap_height > 0), NULL);
+
+  GstDecentAnomalyMeta *m = (GstDecentAnomalyMeta *) gst_buffer_add_meta (buffer,
+      GST_DECENT_ANOMALY_META_INFO, NULL);
+  if (!m)
+    return NULL;
+  m->score = score;
+  m->threshold = threshold;
+  m->normalized_score = threshold > 0 ? score / threshold : 0.0;
+  m->flagged = flagged;
+  if (heatmap) {
+    m->heatmap = g_memdup2 (heatmap, sizeof (gfloat) * heatmap_width * heatmap_height);
+    m->heatmap_width = heatmap_width;
+    m->heatmap_height = heatmap_height;
+  }
+  return m;
+}

@@ -1,0 +1,49 @@
+/* decentmeta.h — the anomaly metadata that decentanomaly attaches to every
+ * buffer.  Link with gst-decent-meta-1.0 (pkg-config) to read it:
+ *
+ *   GstDecentAnomalyMeta *m = gst_buffer_get_decent_anomaly_meta (buffer);
+ *   if (m && m->flagged) ...
+ *
+ * The meta carries no tags, so converters and scalers keep it. */
+#ifndef GST_DECENT_META_H
+#define GST_DECENT_META_H
+
+#include <gst/gst.h>
+
+G_BEGIN_DECLS
+
+#define GST_DECENT_ANOMALY_META_API_TYPE (gst_decent_anomaly_meta_api_get_type ())
+#define GST_DECENT_ANOMALY_META_INFO (gst_decent_anomaly_meta_get_info ())
+
+typedef struct {
+  GstMeta meta;
+
+  gdouble score;            /* reconstruction error of the frame (mean squared, inputs in [-1, 1]) */
+  gdouble threshold;        /* score above which a frame is flagged */
+  gdouble normalized_score; /* score / threshold: above 1 is anomalous */
+  gboolean flagged;
+  gboolean scored;          /* FALSE when the result was carried from an earlier frame */
+  guint64 frame_number;     /* frames seen by the element before this one */
+  guint64 scored_frame_number; /* the frame whose result this is */
+
+  /* optional per-pixel error at model resolution (heatmap-meta=true), NULL otherwise */
+  guint heatmap_width, heatmap_height;
+  gfloat *heatmap;
+  /* the region of the frame that was scored, in frame pixels */
+  guint roi_x, roi_y, roi_width, roi_height;
+} GstDecentAnomalyMeta;
+
+GType gst_decent_anomaly_meta_api_get_type (void);
+const GstMetaInfo *gst_decent_anomaly_meta_get_info (void);
+
+/* Adds a meta; heatmap (may be NULL) is copied. */
+GstDecentAnomalyMeta *gst_buffer_add_decent_anomaly_meta (GstBuffer *buffer, gdouble score,
+    gdouble threshold, gboolean flagged, const gfloat *heatmap, guint heatmap_width,
+    guint heatmap_height);
+
+#define gst_buffer_get_decent_anomaly_meta(b) \
+  ((GstDecentAnomalyMeta *) gst_buffer_get_meta ((b), GST_DECENT_ANOMALY_META_API_TYPE))
+
+G_END_DECLS
+
+#endif

@@ -1,0 +1,165 @@
+/* framepath.c — see framepath.h.  Blending happens byte by byte in the
+ * frame's own format: every raw format's components are affine in RGB, so a
+ * convex blend of two frames there equals the blend in RGB. */
+#include "framepath.h"
+
+#include <string.h>
+
+/* An "inferno"-like colour map, interpolated from five stops. */
+static void
+colour_of (gdouble t, guint8 rgb[3])
+{
+  static const guint8 stops[5][3] = { { 0, 0, 4 }, { 87, 16, 110 }, { 188, 55, 84 },
+    { 249, 142, 9 }, { 252, 255, 164 } };
+  t = CLAMP (t, 0.0, 1.0) * 4.0;
+  gint i = MIN ((gint) t, 3);
+  gdouble f = t - i;
+  for (int c = 0; c < 3; c++)
+    rgb[c] = (guint8) (stops[i][c] + f * (stops[i + 1][c] - stops[i][c]) + 0.5);
+}
+
+void
+decent_frame_path_clear (DecentFramePath *p)
+{
+  if (p->to_model)
+    gst_video_converter_free (p->to_model);
+  if (p->heat_to_frame)
+    gst_video_converter_free (p->heat_to_frame);
+  gst_clear_buffer (&p->model_buffer);
+  gst_clear_buffer (&p->heat_buffer);
+  gst_clear_buffer (&p->scratch);
+  memset (p, 0, sizeof *p);
+}
+
+static void
+packed_info (GstVideoInfo *info, GstVideoFormat format, gint w, gint h, gint bytes_per_pixel)
+{
+  gst_video_info_set_format (info, format, w, h);
+  /* tightly packed rows: the engine reads W*C bytes per row */
+  info->stride[0] = w * bytes_per_pixel;
+  info->size = (gsize) info->stride[0] * h;
+}
+
+gboolean
+decent_frame_path_setup (DecentFramePath *p, const GstVideoInfo *frame_info,
+    const DecentRoi *rect, gint model_width, gint model_height, gint model_channels,
+    gchar **why)
+{
+  decent_frame_path_clear (p);
+  p->frame_info = *frame_info;
+  if (!decent_roi_clip (rect, GST_VIDEO_INFO_WIDTH (frame_info),
+          GST_VIDEO_INFO_HEIGHT (frame_info), &p->rect)) {
+    *why = g_strdup_printf ("roi %d,%d,%dx%d lies outside the %dx%d frame", rect->x, rect->y,
+        rect->width, rect->height, GST_VIDEO_INFO_WIDTH (frame_info),
+        GST_VIDEO_INFO_HEIGHT (frame_info));
+    return FALSE;
+  }
+  packed_info (&p->model_info, model_channels == 1 ? GST_VIDEO_FORMAT_GRAY8
+                                                   : GST_VIDEO_FORMAT_RGB,
+      model_width, model_height, model_channels);
+  packed_info (&p->heat_info, GST_VIDEO_FORMAT_RGBA, model_width, model_height, 4);
+  /* the converter insists on equal frame rates */
+  p->model_info.fps_n = p->heat_info.fps_n = GST_VIDEO_INFO_FPS_N (frame_info);
+  p->model_info.fps_d = p->heat_info.fps_d = GST_VIDEO_INFO_FPS_D (frame_info);
+
+  p->to_model = gst_video_converter_new ((GstVideoInfo *) frame_info, &p->model_info,
+      gst_structure_new ("decent-to-model",
+          GST_VIDEO_CONVERTER_OPT_SRC_X, G_TYPE_INT, p->rect.x,
+          GST_VIDEO_CONVERTER_OPT_SRC_Y, G_TYPE_INT, p->rect.y,
+          GST_VIDEO_CONVERTER_OPT_SRC_WIDTH, G_TYPE_INT, p->rect.width,
+          GST_VIDEO_CONVERTER_OPT_SRC_HEIGHT, G_TYPE_INT, p->rect.height,
+          GST_VIDEO_CONVERTER_OPT_RESAMPLER_METHOD, GST_TYPE_VIDEO_RESAMPLER_METHOD,
+          GST_VIDEO_RESAMPLER_METHOD_LINEAR, NULL));
+  p->heat_to_frame = gst_video_converter_new (&p->heat_info, (GstVideoInfo *) frame_info,
+      gst_structure_new ("decent-heat-to-frame",
+          GST_VIDEO_CONVERTER_OPT_DEST_X, G_TYPE_INT, p->rect.x,
+          GST_VIDEO_CONVERTER_OPT_DEST_Y, G_TYPE_INT, p->rect.y,
+          GST_VIDEO_CONVERTER_OPT_DEST_WIDTH, G_TYPE_INT, p->rect.width,
+          GST_VIDEO_CONVERTER_OPT_DEST_HEIGHT, G_TYPE_INT, p->rect.height,
+          GST_VIDEO_CONVERTER_OPT_FILL_BORDER, G_TYPE_BOOLEAN, FALSE,
+          GST_VIDEO_CONVERTER_OPT_RESAMPLER_METHOD, GST_TYPE_VIDEO_RESAMPLER_METHOD,
+          GST_VIDEO_RESAMPLER_METHOD_LINEAR, NULL));
+  if (!p->to_model || !p->heat_to_frame) {
+    *why = g_strdup_printf ("cannot convert %s %dx%d to the model's %dx%dx%d",
+        gst_video_format_to_string (GST_VIDEO_INFO_FORMAT (frame_info)),
+        GST_VIDEO_INFO_WIDTH (frame_info), GST_VIDEO_INFO_HEIGHT (frame_info), model_width,
+        model_height, model_channels);
+    decent_frame_path_clear (p);
+    return FALSE;
+  }
+  p->model_buffer = gst_buffer_new_allocate (NULL, p->model_info.size, NULL);
+  p->heat_buffer = gst_buffer_new_allocate (NULL, p->heat_info.size, NULL);
+  p->scratch = gst_buffer_new_allocate (NULL, frame_info->size, NULL);
+  return TRUE;
+}
+
+const guint8 *
+decent_frame_path_to_model (DecentFramePath *p, GstVideoFrame *frame)
+{
+  GstVideoFrame out;
+  if (!gst_video_frame_map (&out, &p->model_info, p->model_buffer, GST_MAP_WRITE))
+    return NULL;
+  gst_video_converter_frame (p->to_model, frame, &out);
+  const guint8 *pixels = GST_VIDEO_FRAME_PLANE_DATA (&out, 0);
+  gst_video_frame_unmap (&out); /* the buffer's memory stays ours */
+  return pixels;
+}
+
+static void
+blend_plane (guint8 *dst, gint dst_stride, const guint8 *src, gint src_stride, gint row_bytes,
+    gint rows, guint a256)
+{
+  for (gint y = 0; y < rows; y++) {
+    guint8 *d = dst + (gsize) y * dst_stride;
+    const guint8 *s = src + (gsize) y * src_stride;
+    for (gint x = 0; x < row_bytes; x++)
+      d[x] = (guint8) ((d[x] * (256 - a256) + s[x] * a256 + 128) >> 8);
+  }
+}
+
+gboolean
+decent_frame_path_draw_heatmap (DecentFramePath *p, GstVideoFrame *frame, const gfloat *map,
+    gdouble max_error, gdouble alpha)
+{
+  GstVideoFrame heat, scratch;
+  const gint n = GST_VIDEO_INFO_WIDTH (&p->heat_info) * GST_VIDEO_INFO_HEIGHT (&p->heat_info);
+  guint8 lut[256][3];
+  for (int i = 0; i < 256; i++)
+    colour_of (i / 255.0, lut[i]);
+  if (!(max_error > 0))
+    max_error = 1.0;
+
+  if (!gst_video_frame_map (&heat, &p->heat_info, p->heat_buffer, GST_MAP_WRITE))
+    return FALSE;
+  guint8 *rgba = GST_VIDEO_FRAME_PLANE_DATA (&heat, 0);
+  for (gint i = 0; i < n; i++) {
+    gint idx = (gint) CLAMP (map[i] / max_error * 255.0, 0.0, 255.0);
+    rgba[4 * i + 0] = lut[idx][0];
+    rgba[4 * i + 1] = lut[idx][1];
+    rgba[4 * i + 2] = lut[idx][2];
+    rgba[4 * i + 3] = 255;
+  }
+  if (!gst_video_frame_map (&scratch, &p->frame_info, p->scratch, GST_MAP_READWRITE)) {
+    gst_video_frame_unmap (&heat);
+    return FALSE;
+  }
+  /* outside the region the scratch equals the frame, so blending leaves it */
+  gst_video_frame_copy (&scratch, frame);
+  gst_video_converter_frame (p->heat_to_frame, &heat, &scratch);
+
+  const GstVideoFormatInfo *finfo = frame->info.finfo;
+  const guint a256 = (guint) (CLAMP (alpha, 0.0, 1.0) * 256.0 + 0.5);
+  for (guint plane = 0; plane < GST_VIDEO_FRAME_N_PLANES (frame); plane++) {
+    gint comps[GST_VIDEO_MAX_COMPONENTS];
+    gst_video_format_info_component (finfo, plane, comps);
+    gint comp = comps[0];
+    gint row_bytes = GST_VIDEO_FRAME_COMP_WIDTH (frame, comp) * GST_VIDEO_FRAME_COMP_PSTRIDE (frame, comp);
+    blend_plane (GST_VIDEO_FRAME_PLANE_DATA (frame, plane),
+        GST_VIDEO_FRAME_PLANE_STRIDE (frame, plane), GST_VIDEO_FRAME_PLANE_DATA (&scratch, plane),
+        GST_VIDEO_FRAME_PLANE_STRIDE (&scratch, plane), row_bytes,
+        GST_VIDEO_FRAME_COMP_HEIGHT (frame, comp), a256);
+  }
+  gst_video_frame_unmap (&scratch);
+  gst_video_frame_unmap (&heat);
+  return TRUE;
+}

@@ -1,0 +1,37 @@
+/* framepath.h — the pixels' way in and out of the model: any raw frame
+ * (region) converted and scaled to the model's geometry, and the heatmap
+ * colour-mapped, scaled back and blended over the frame in its own format. */
+#ifndef DECENT_FRAMEPATH_H
+#define DECENT_FRAMEPATH_H
+
+#include <gst/video/video.h>
+
+#include "roi.h"
+
+typedef struct {
+  GstVideoInfo frame_info, model_info, heat_info;
+  DecentRoi rect;                  /* region of the frame that is scored */
+  GstVideoConverter *to_model, *heat_to_frame;
+  GstBuffer *model_buffer;         /* packed HWC model input */
+  GstBuffer *heat_buffer;          /* RGBA heatmap at model size */
+  GstBuffer *scratch;              /* frame-format copy the heatmap is drawn into */
+} DecentFramePath;
+
+/* (Re)builds the path for a frame format, a region and a model geometry.
+ * Returns FALSE with a reason in *why. */
+gboolean decent_frame_path_setup (DecentFramePath *p, const GstVideoInfo *frame_info,
+    const DecentRoi *rect, gint model_width, gint model_height, gint model_channels,
+    gchar **why);
+void decent_frame_path_clear (DecentFramePath *p);
+
+/* Converts the frame's region into model pixels; returns a pointer to
+ * width * height * channels packed bytes valid until the next call. */
+const guint8 *decent_frame_path_to_model (DecentFramePath *p, GstVideoFrame *frame);
+
+/* Draws the error map (model resolution) colour-mapped over the frame's
+ * region: alpha 1 replaces the region by the map.  Values at or above
+ * max_error get the hottest colour. */
+gboolean decent_frame_path_draw_heatmap (DecentFramePath *p, GstVideoFrame *frame,
+    const gfloat *map, gdouble max_error, gdouble alpha);
+
+#endif

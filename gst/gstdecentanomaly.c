@@ -1,0 +1,649 @@
+/* gstdecentanomaly.c — scores every frame with a trained decentralization
+ * autoencoder, attaches GstDecentAnomalyMeta, posts element messages, can
+ * draw the heatmap and can pass only flagged frames.
+ *
+ * Threads: properties are set under the object lock from any thread and read
+ * once per frame; the model is used by the streaming thread only.  A new
+ * model-location while running is loaded by a background thread and swapped
+ * in between two frames (swap_lock). */
+#include "gstdecentanomaly.h"
+
+#include <math.h>
+
+#include "decent/decentmeta.h"
+
+GST_DEBUG_CATEGORY_STATIC (gst_decent_anomaly_debug);
+#define GST_CAT_DEFAULT gst_decent_anomaly_debug
+
+#define VIDEO_FORMATS \
+  "{ RGB, BGR, RGBx, BGRx, xRGB, xBGR, RGBA, BGRA, ARGB, ABGR, GRAY8, I420, YV12, NV12, NV21, " \
+  "Y42B, Y444, YUY2, UYVY }"
+
+enum {
+  PROP_0,
+  PROP_MODEL_LOCATION,
+  PROP_DEVICE,
+  PROP_THRESHOLD,
+  PROP_MODE,
+  PROP_OVERLAY_ALPHA,
+  PROP_HEATMAP_MAX,
+  PROP_FLAGGED_ONLY,
+  PROP_INFERENCE_INTERVAL,
+  PROP_ROI,
+  PROP_POST_MESSAGES,
+  PROP_MESSAGE_MODE,
+  PROP_EVENT_MIN_FRAMES,
+  PROP_EVENT_GAP,
+  PROP_FORCE_KEYUNIT,
+  PROP_ATTACH_HEATMAP,
+};
+
+#define DEFAULT_THRESHOLD -1.0
+#define DEFAULT_MODE GST_DECENT_MODE_PASSTHROUGH
+#define DEFAULT_ALPHA 0.5
+#define DEFAULT_INTERVAL 1
+#define DEFAULT_MESSAGES GST_DECENT_MESSAGES_EVENTS
+#define DEFAULT_MIN_FRAMES 3
+#define DEFAULT_GAP 5
+
+G_DEFINE_TYPE_WITH_CODE (GstDecentAnomaly, gst_decent_anomaly, GST_TYPE_VIDEO_FILTER,
+    GST_DEBUG_CATEGORY_INIT (gst_decent_anomaly_debug, "decentanomaly", 0,
+        "decentralization-loss anomaly scoring"));
+GST_ELEMENT_REGISTER_DEFINE (decentanomaly, "decentanomaly", GST_RANK_NONE,
+    GST_TYPE_DECENT_ANOMALY);
+
+/* ---- model loading ---------------------------------------------------- */
+
+static DecentModel *
+load_model (const gchar *path, DecentDevice device, DecentError *err)
+{
+  DecentModel *m = decent_model_load (path, device, err);
+  if (m)
+    GST_INFO ("loaded %s", path);
+  return m;
+}
+
+typedef struct {
+  GstDecentAnomaly *self;
+  gchar *path;
+  DecentDevice device;
+  guint generation;
+} LoadJob;
+
+static gpointer
+background_load (gpointer data)
+{
+  LoadJob *job = data;
+  GstDecentAnomaly *self = job->self;
+  DecentError err = { { 0 } };
+  DecentModel *m = load_model (job->path, job->device, &err);
+
+  g_mutex_lock (&self->swap_lock);
+  gboolean current = job->generation == self->load_generation && self->started;
+  if (m && current) {
+    decent_model_free (self->pending_model);
+    g_free (self->pending_path);
+    self->pending_model = m;
+    self->pending_path = g_strdup (job->path);
+    m = NULL;
+  }
+  g_mutex_unlock (&self->swap_lock);
+
+  if (!m && err.message[0] && current) {
+    GST_ELEMENT_WARNING (self, RESOURCE, OPEN_READ,
+        ("Could not load model file \"%s\"; still using the previous model.", job->path),
+        ("%s", err.message));
+    gst_element_post_message (GST_ELEMENT (self),
+        gst_message_new_element (GST_OBJECT (self),
+            gst_structure_new ("decentanomaly-model", "location", G_TYPE_STRING, job->path,
+                "status", G_TYPE_STRING, "failed", "reason", G_TYPE_STRING, err.message,
+                NULL)));
+  }
+  decent_model_free (m);
+  g_free (job->path);
+  g_free (job);
+  gst_object_unref (self);
+  return NULL;
+}
+
+static void
+start_background_load (GstDecentAnomaly *self, const gchar *path, DecentDevice device)
+{
+  LoadJob *job = g_new0 (LoadJob, 1);
+  job->self = gst_object_ref (self);
+  job->path = g_strdup (path);
+  job->device = device;
+  g_mutex_lock (&self->swap_lock);
+  job->generation = ++self->load_generation;
+  g_mutex_unlock (&self->swap_lock);
+  GThread *t = g_thread_new ("decent-model-load", background_load, job);
+  g_thread_unref (t);
+}
+
+static void
+adopt_model (GstDecentAnomaly *self, DecentModel *m, const gchar *path)
+{
+  DecentConfig cfg;
+  DecentCalibration cal;
+  decent_model_free (self->model);
+  g_free (self->model_path);
+  self->model = m;
+  self->model_path = g_strdup (path);
+  decent_model_get_config (m, &cfg);
+  decent_model_get_calibration (m, &cal);
+  self->model_w = cfg.width;
+  self->model_h = cfg.height;
+  self->model_c = cfg.channels;
+  self->model_threshold = cal.threshold;
+  g_free (self->map);
+  self->map = g_new0 (float, (gsize) cfg.width * cfg.height);
+  self->path_ready = FALSE;
+  self->have_result = FALSE;
+}
+
+/* Swaps in a model loaded in the background, between two frames. */
+static void
+swap_pending_model (GstDecentAnomaly *self)
+{
+  g_mutex_lock (&self->swap_lock);
+  DecentModel *m = self->pending_model;
+  gchar *path = self->pending_path;
+  self->pending_model = NULL;
+  self->pending_path = NULL;
+  g_mutex_unlock (&self->swap_lock);
+  if (!m)
+    return;
+  adopt_model (self, m, path);
+  GST_INFO_OBJECT (self, "swapped in model %s at frame %" G_GUINT64_FORMAT, path,
+      self->frame_count);
+  gst_element_post_message (GST_ELEMENT (self),
+      gst_message_new_element (GST_OBJECT (self),
+          gst_structure_new ("decentanomaly-model", "location", G_TYPE_STRING, path, "status",
+              G_TYPE_STRING, "loaded", "frame", G_TYPE_UINT64, self->frame_count, NULL)));
+  g_free (path);
+}
+
+/* ---- GstBaseTransform ------------------------------------------------- */
+
+static gboolean
+gst_decent_anomaly_start (GstBaseTransform *trans)
+{
+  GstDecentAnomaly *self = GST_DECENT_ANOMALY (trans);
+  GST_OBJECT_LOCK (self);
+  gchar *path = g_strdup (self->model_location);
+  DecentDevice device = self->device;
+  gdouble thr = self->threshold_prop;
+  decent_events_init (&self->events, self->event_min_frames, self->event_gap);
+  GST_OBJECT_UNLOCK (self);
+
+  if (!path || !*path) {
+    GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND, ("No model file given."),
+        ("Set the model-location property to a model written by decent-train."));
+    g_free (path);
+    return FALSE;
+  }
+  DecentError err = { { 0 } };
+  DecentModel *m = load_model (path, device, &err);
+  if (!m) {
+    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ, ("Could not load model file \"%s\".", path),
+        ("%s", err.message));
+    g_free (path);
+    return FALSE;
+  }
+  adopt_model (self, m, path);
+  if (thr < 0 && self->model_threshold <= 0)
+    GST_ELEMENT_WARNING (self, STREAM, FORMAT,
+        ("Model \"%s\" has no calibrated threshold; nothing will be flagged.", path),
+        ("Set the threshold property, or train with decent-train, which calibrates it."));
+  {
+    char *desc = decent_model_describe_string (m);
+    GST_INFO_OBJECT (self, "%s", desc);
+    free (desc);
+  }
+  g_free (path);
+  self->frame_count = 0;
+  self->keyunit_count = 0;
+  g_mutex_lock (&self->swap_lock);
+  self->started = TRUE;
+  g_mutex_unlock (&self->swap_lock);
+  return TRUE;
+}
+
+static gboolean
+gst_decent_anomaly_stop (GstBaseTransform *trans)
+{
+  GstDecentAnomaly *self = GST_DECENT_ANOMALY (trans);
+  g_mutex_lock (&self->swap_lock);
+  self->started = FALSE;
+  self->load_generation++; /* loads still running are dropped */
+  decent_model_free (self->pending_model);
+  g_clear_pointer (&self->pending_path, g_free);
+  self->pending_model = NULL;
+  g_mutex_unlock (&self->swap_lock);
+  decent_model_free (self->model);
+  self->model = NULL;
+  g_clear_pointer (&self->model_path, g_free);
+  g_clear_pointer (&self->map, g_free);
+  decent_frame_path_clear (&self->path);
+  self->path_ready = FALSE;
+  self->have_result = FALSE;
+  return TRUE;
+}
+
+static gboolean
+gst_decent_anomaly_set_info (GstVideoFilter *filter, GstCaps *incaps, GstVideoInfo *in_info,
+    GstCaps *outcaps, GstVideoInfo *out_info)
+{
+  GstDecentAnomaly *self = GST_DECENT_ANOMALY (filter);
+  GST_DEBUG_OBJECT (self, "new format %" GST_PTR_FORMAT, incaps);
+  self->path_ready = FALSE; /* rebuilt for the new format on the next frame */
+  return TRUE;
+}
+
+static void
+post_event_message (GstDecentAnomaly *self, const gchar *type, GstClockTime running_time,
+    gdouble score)
+{
+  DecentEventTracker *t = &self->events;
+  GstStructure *s = gst_structure_new ("decentanomaly-event", "type", G_TYPE_STRING, type,
+      "running-time", G_TYPE_UINT64, running_time,
+      "event-running-time", G_TYPE_UINT64, t->start_time,
+      "event-frame", G_TYPE_UINT64, t->start_frame,
+      "frame", G_TYPE_UINT64, self->frame_count, "score", G_TYPE_DOUBLE, score,
+      "peak-score", G_TYPE_DOUBLE, t->peak, NULL);
+  if (g_str_equal (type, "end"))
+    gst_structure_set (s, "frames", G_TYPE_UINT64, decent_events_frames (t),
+        "last-flagged-running-time", G_TYPE_UINT64, t->last_flagged_time, NULL);
+  gst_element_post_message (GST_ELEMENT (self), gst_message_new_element (GST_OBJECT (self), s));
+}
+
+static gboolean
+gst_decent_anomaly_sink_event (GstBaseTransform *trans, GstEvent *event)
+{
+  GstDecentAnomaly *self = GST_DECENT_ANOMALY (trans);
+  if (GST_EVENT_TYPE (event) == GST_EVENT_EOS
+      || GST_EVENT_TYPE (event) == GST_EVENT_FLUSH_STOP) {
+    GST_OBJECT_LOCK (self);
+    gboolean post = self->post_messages && self->messages != GST_DECENT_MESSAGES_NONE;
+    GST_OBJECT_UNLOCK (self);
+    GstClockTime end = self->events.last_flagged_time;
+    if (decent_events_flush (&self->events) && post)
+      post_event_message (self, "end", end, self->last_score);
+  }
+  return GST_BASE_TRANSFORM_CLASS (gst_decent_anomaly_parent_class)->sink_event (trans, event);
+}
+
+static GstFlowReturn
+gst_decent_anomaly_transform_frame_ip (GstVideoFilter *filter, GstVideoFrame *frame)
+{
+  GstDecentAnomaly *self = GST_DECENT_ANOMALY (filter);
+  GstBaseTransform *trans = GST_BASE_TRANSFORM (filter);
+
+  swap_pending_model (self);
+  if (!self->model) {
+    GST_ELEMENT_ERROR (self, CORE, STATE_CHANGE, ("No model is loaded."), (NULL));
+    return GST_FLOW_ERROR;
+  }
+
+  GST_OBJECT_LOCK (self);
+  const gdouble thr_prop = self->threshold_prop;
+  const GstDecentMode mode = self->mode;
+  const gdouble alpha = self->overlay_alpha, heat_max = self->heatmap_max;
+  const gboolean flagged_only = self->flagged_only, attach = self->attach_heatmap;
+  const guint interval = self->inference_interval;
+  const gboolean post = self->post_messages && self->messages != GST_DECENT_MESSAGES_NONE;
+  const gboolean post_frames = post && self->messages == GST_DECENT_MESSAGES_ALL;
+  const gboolean keyunit = self->force_keyunit;
+  DecentRoi roi = self->roi;
+  if (self->roi_changed) {
+    self->path_ready = FALSE;
+    self->roi_changed = FALSE;
+  }
+  self->events.min_frames = MAX (self->event_min_frames, 1);
+  self->events.gap = MAX (self->event_gap, 1);
+  GST_OBJECT_UNLOCK (self);
+
+  const gdouble threshold = thr_prop >= 0 ? thr_prop
+                            : self->model_threshold > 0 ? self->model_threshold : INFINITY;
+  GstClockTime ts = GST_BUFFER_PTS (frame->buffer);
+  GstClockTime running_time = gst_segment_to_running_time (&trans->segment, GST_FORMAT_TIME, ts);
+  GstClockTime stream_time = gst_segment_to_stream_time (&trans->segment, GST_FORMAT_TIME, ts);
+
+  gboolean scored = !self->have_result || self->frame_count % interval == 0;
+  DecentEventChange change = DECENT_EVENT_NONE;
+  if (scored) {
+    if (!self->path_ready) {
+      gchar *why = NULL;
+      if (!decent_frame_path_setup (&self->path, &frame->info, &roi, self->model_w,
+              self->model_h, self->model_c, &why)) {
+        GST_ELEMENT_ERROR (self, STREAM, FORMAT, ("Cannot feed this video to the model."),
+            ("%s", why));
+        g_free (why);
+        return GST_FLOW_ERROR;
+      }
+      self->path_ready = TRUE;
+    }
+    const guint8 *pixels = decent_frame_path_to_model (&self->path, frame);
+    DecentError err = { { 0 } };
+    float score = 0;
+    if (!pixels || decent_model_score (self->model, pixels, 1, &score, self->map, &err) < 0) {
+      GST_ELEMENT_ERROR (self, LIBRARY, FAILED, ("Scoring a frame with model \"%s\" failed.",
+              self->model_path), ("%s", pixels ? err.message : "could not map a frame"));
+      return GST_FLOW_ERROR;
+    }
+    self->have_result = TRUE;
+    self->last_score = score;
+    self->last_scored_frame = self->frame_count;
+    self->last_flagged = score > threshold;
+    change = decent_events_push (&self->events, self->last_flagged, score, self->frame_count,
+        running_time);
+  }
+  /* a changed threshold applies to carried results too */
+  const gboolean flagged = self->last_score > threshold;
+
+  GstDecentAnomalyMeta *meta = gst_buffer_add_decent_anomaly_meta (frame->buffer,
+      self->last_score, isfinite (threshold) ? threshold : 0.0, flagged,
+      attach ? self->map : NULL, self->model_w, self->model_h);
+  if (meta) {
+    meta->scored = scored;
+    meta->frame_number = self->frame_count;
+    meta->scored_frame_number = self->last_scored_frame;
+    meta->roi_x = self->path.rect.x;
+    meta->roi_y = self->path.rect.y;
+    meta->roi_width = self->path.rect.width;
+    meta->roi_height = self->path.rect.height;
+  }
+
+  if (mode != GST_DECENT_MODE_PASSTHROUGH) {
+    gdouble max_error = heat_max > 0 ? heat_max
+                        : isfinite (threshold) && threshold > 0 ? 2.0 * threshold : 1.0;
+    decent_frame_path_draw_heatmap (&self->path, frame, self->map, max_error,
+        mode == GST_DECENT_MODE_HEATMAP ? 1.0 : alpha);
+  }
+
+  if (post_frames && scored) {
+    GDateTime *now = g_date_time_new_now_utc ();
+    gchar *iso = g_date_time_format_iso8601 (now);
+    gst_element_post_message (GST_ELEMENT (self),
+        gst_message_new_element (GST_OBJECT (self),
+            gst_structure_new ("decentanomaly",
+                "timestamp", G_TYPE_UINT64, ts,
+                "stream-time", G_TYPE_UINT64, stream_time,
+                "running-time", G_TYPE_UINT64, running_time,
+                "duration", G_TYPE_UINT64, GST_BUFFER_DURATION (frame->buffer),
+                "utc-time", G_TYPE_UINT64, (guint64) g_date_time_to_unix (now) * GST_SECOND
+                    + (guint64) g_date_time_get_microsecond (now) * GST_USECOND,
+                "utc", G_TYPE_STRING, iso,
+                "frame", G_TYPE_UINT64, self->frame_count,
+                "score", G_TYPE_DOUBLE, self->last_score,
+                "threshold", G_TYPE_DOUBLE, isfinite (threshold) ? threshold : 0.0,
+                "normalized-score", G_TYPE_DOUBLE,
+                isfinite (threshold) && threshold > 0 ? self->last_score / threshold : 0.0,
+                "flagged", G_TYPE_BOOLEAN, flagged, NULL)));
+    g_free (iso);
+    g_date_time_unref (now);
+  }
+  if (change == DECENT_EVENT_BEGAN) {
+    GST_INFO_OBJECT (self, "anomaly event begins at frame %" G_GUINT64_FORMAT,
+        self->events.start_frame);
+    if (post)
+      post_event_message (self, "begin", running_time, self->last_score);
+    if (keyunit)
+      gst_pad_push_event (GST_BASE_TRANSFORM_SINK_PAD (trans),
+          gst_video_event_new_upstream_force_key_unit (running_time, TRUE,
+              ++self->keyunit_count));
+  } else if (change == DECENT_EVENT_ENDED) {
+    GST_INFO_OBJECT (self, "anomaly event ends after %" G_GUINT64_FORMAT " frames",
+        decent_events_frames (&self->events));
+    if (post)
+      post_event_message (self, "end", running_time, self->last_score);
+  }
+
+  self->frame_count++;
+  if (flagged_only && !flagged)
+    return GST_BASE_TRANSFORM_FLOW_DROPPED;
+  return GST_FLOW_OK;
+}
+
+/* ---- properties ------------------------------------------------------- */
+
+static void
+gst_decent_anomaly_set_property (GObject *object, guint prop_id, const GValue *value,
+    GParamSpec *pspec)
+{
+  GstDecentAnomaly *self = GST_DECENT_ANOMALY (object);
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_MODEL_LOCATION: {
+      gchar *path = g_value_dup_string (value);
+      g_free (self->model_location);
+      self->model_location = path;
+      DecentDevice device = self->device;
+      GST_OBJECT_UNLOCK (self);
+      g_mutex_lock (&self->swap_lock);
+      gboolean running = self->started;
+      g_mutex_unlock (&self->swap_lock);
+      if (running && path && *path)
+        start_background_load (self, path, device);
+      return;
+    }
+    case PROP_DEVICE:
+      self->device = g_value_get_enum (value);
+      break;
+    case PROP_THRESHOLD:
+      self->threshold_prop = g_value_get_double (value);
+      break;
+    case PROP_MODE:
+      self->mode = g_value_get_enum (value);
+      break;
+    case PROP_OVERLAY_ALPHA:
+      self->overlay_alpha = g_value_get_double (value);
+      break;
+    case PROP_HEATMAP_MAX:
+      self->heatmap_max = g_value_get_double (value);
+      break;
+    case PROP_FLAGGED_ONLY:
+      self->flagged_only = g_value_get_boolean (value);
+      break;
+    case PROP_INFERENCE_INTERVAL:
+      self->inference_interval = g_value_get_uint (value);
+      break;
+    case PROP_ROI: {
+      DecentRoi roi;
+      gchar *why = NULL;
+      const gchar *text = g_value_get_string (value);
+      if (decent_roi_parse (text, &roi, &why)) {
+        self->roi = roi;
+        g_free (self->roi_text);
+        self->roi_text = g_strdup (text ? text : "");
+        self->roi_changed = TRUE;
+      } else {
+        GST_OBJECT_UNLOCK (self);
+        GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS, ("Invalid roi; keeping the previous one."),
+            ("%s", why));
+        g_free (why);
+        return;
+      }
+      break;
+    }
+    case PROP_POST_MESSAGES:
+      self->post_messages = g_value_get_boolean (value);
+      break;
+    case PROP_MESSAGE_MODE:
+      self->messages = g_value_get_enum (value);
+      break;
+    case PROP_EVENT_MIN_FRAMES:
+      self->event_min_frames = g_value_get_uint (value);
+      break;
+    case PROP_EVENT_GAP:
+      self->event_gap = g_value_get_uint (value);
+      break;
+    case PROP_FORCE_KEYUNIT:
+      self->force_keyunit = g_value_get_boolean (value);
+      break;
+    case PROP_ATTACH_HEATMAP:
+      self->attach_heatmap = g_value_get_boolean (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_decent_anomaly_get_property (GObject *object, guint prop_id, GValue *value,
+    GParamSpec *pspec)
+{
+  GstDecentAnomaly *self = GST_DECENT_ANOMALY (object);
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_MODEL_LOCATION: g_value_set_string (value, self->model_location); break;
+    case PROP_DEVICE: g_value_set_enum (value, self->device); break;
+    case PROP_THRESHOLD: g_value_set_double (value, self->threshold_prop); break;
+    case PROP_MODE: g_value_set_enum (value, self->mode); break;
+    case PROP_OVERLAY_ALPHA: g_value_set_double (value, self->overlay_alpha); break;
+    case PROP_HEATMAP_MAX: g_value_set_double (value, self->heatmap_max); break;
+    case PROP_FLAGGED_ONLY: g_value_set_boolean (value, self->flagged_only); break;
+    case PROP_INFERENCE_INTERVAL: g_value_set_uint (value, self->inference_interval); break;
+    case PROP_ROI: g_value_set_string (value, self->roi_text); break;
+    case PROP_POST_MESSAGES: g_value_set_boolean (value, self->post_messages); break;
+    case PROP_MESSAGE_MODE: g_value_set_enum (value, self->messages); break;
+    case PROP_EVENT_MIN_FRAMES: g_value_set_uint (value, self->event_min_frames); break;
+    case PROP_EVENT_GAP: g_value_set_uint (value, self->event_gap); break;
+    case PROP_FORCE_KEYUNIT: g_value_set_boolean (value, self->force_keyunit); break;
+    case PROP_ATTACH_HEATMAP: g_value_set_boolean (value, self->attach_heatmap); break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec); break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_decent_anomaly_finalize (GObject *object)
+{
+  GstDecentAnomaly *self = GST_DECENT_ANOMALY (object);
+  g_free (self->model_location);
+  g_free (self->roi_text);
+  decent_model_free (self->model);
+  decent_model_free (self->pending_model);
+  g_free (self->pending_path);
+  g_free (self->model_path);
+  g_free (self->map);
+  decent_frame_path_clear (&self->path);
+  g_mutex_clear (&self->swap_lock);
+  G_OBJECT_CLASS (gst_decent_anomaly_parent_class)->finalize (object);
+}
+
+static void
+gst_decent_anomaly_init (GstDecentAnomaly *self)
+{
+  self->device = DECENT_DEVICE_AUTO;
+  self->threshold_prop = DEFAULT_THRESHOLD;
+  self->mode = DEFAULT_MODE;
+  self->overlay_alpha = DEFAULT_ALPHA;
+  self->inference_interval = DEFAULT_INTERVAL;
+  self->post_messages = TRUE;
+  self->messages = DEFAULT_MESSAGES;
+  self->event_min_frames = DEFAULT_MIN_FRAMES;
+  self->event_gap = DEFAULT_GAP;
+  self->roi_text = g_strdup ("");
+  g_mutex_init (&self->swap_lock);
+  gst_base_transform_set_in_place (GST_BASE_TRANSFORM (self), TRUE);
+}
+
+#define RW (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS)
+#define RW_PLAYING (RW | GST_PARAM_MUTABLE_PLAYING)
+
+static void
+gst_decent_anomaly_class_init (GstDecentAnomalyClass *klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  GstBaseTransformClass *trans_class = GST_BASE_TRANSFORM_CLASS (klass);
+  GstVideoFilterClass *filter_class = GST_VIDEO_FILTER_CLASS (klass);
+
+  gobject_class->set_property = gst_decent_anomaly_set_property;
+  gobject_class->get_property = gst_decent_anomaly_get_property;
+  gobject_class->finalize = gst_decent_anomaly_finalize;
+
+  g_object_class_install_property (gobject_class, PROP_MODEL_LOCATION,
+      g_param_spec_string ("model-location", "Model location",
+          "Model file written by decent-train. Changing it while playing loads the new model "
+          "in the background and swaps it in between two frames (message "
+          "\"decentanomaly-model\")", NULL, RW_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_DEVICE,
+      g_param_spec_enum ("device", "Device", "Where the model runs (applies when it is loaded)",
+          GST_TYPE_DECENT_DEVICE, DECENT_DEVICE_AUTO, RW));
+  g_object_class_install_property (gobject_class, PROP_THRESHOLD,
+      g_param_spec_double ("threshold", "Threshold",
+          "Score above which a frame is flagged; -1 uses the threshold calibrated in the model "
+          "file", -1.0, G_MAXDOUBLE, DEFAULT_THRESHOLD, RW_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_MODE,
+      g_param_spec_enum ("mode", "Mode", "What is drawn on the frames", GST_TYPE_DECENT_MODE,
+          DEFAULT_MODE, RW_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_OVERLAY_ALPHA,
+      g_param_spec_double ("overlay-alpha", "Overlay alpha",
+          "Opacity of the heatmap in overlay mode", 0.0, 1.0, DEFAULT_ALPHA, RW_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_HEATMAP_MAX,
+      g_param_spec_double ("heatmap-max", "Heatmap maximum",
+          "Per-pixel error drawn in the hottest colour; 0 means twice the threshold", 0.0,
+          G_MAXDOUBLE, 0.0, RW_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_FLAGGED_ONLY,
+      g_param_spec_boolean ("flagged-only", "Flagged only",
+          "Drop every frame that is not flagged, so that only anomalous frames go downstream",
+          FALSE, RW_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_INFERENCE_INTERVAL,
+      g_param_spec_uint ("inference-interval", "Inference interval",
+          "Score every Nth frame (1 = every frame); the others carry the last result", 1, 10000,
+          DEFAULT_INTERVAL, RW_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_ROI,
+      g_param_spec_string ("roi", "Region of interest",
+          "Score only this region, \"x,y,width,height\" in frame pixels (clipped to the frame); "
+          "empty scores the whole frame", "", RW_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_POST_MESSAGES,
+      g_param_spec_boolean ("post-messages", "Post messages",
+          "Post element messages on the bus (see message-mode)", TRUE, RW_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_MESSAGE_MODE,
+      g_param_spec_enum ("message-mode", "Message mode",
+          "Which messages to post: \"decentanomaly\" per scored frame and/or "
+          "\"decentanomaly-event\" when an event begins and ends", GST_TYPE_DECENT_MESSAGES,
+          DEFAULT_MESSAGES, RW_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_EVENT_MIN_FRAMES,
+      g_param_spec_uint ("event-min-frames", "Event minimum frames",
+          "Consecutive flagged scored frames that open an event", 1, 100000, DEFAULT_MIN_FRAMES,
+          RW_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_EVENT_GAP,
+      g_param_spec_uint ("event-gap", "Event gap",
+          "Consecutive unflagged scored frames that close an event", 1, 100000, DEFAULT_GAP,
+          RW_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_FORCE_KEYUNIT,
+      g_param_spec_boolean ("force-keyunit", "Force key unit",
+          "Ask upstream for a key frame when an event begins, so that a recording starts "
+          "cleanly", FALSE, RW_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_ATTACH_HEATMAP,
+      g_param_spec_boolean ("attach-heatmap", "Attach heatmap",
+          "Put the per-pixel error map (model resolution) into the buffer metadata", FALSE,
+          RW_PLAYING));
+
+  GstCaps *caps = gst_caps_from_string (GST_VIDEO_CAPS_MAKE (VIDEO_FORMATS));
+  gst_element_class_add_pad_template (element_class,
+      gst_pad_template_new ("sink", GST_PAD_SINK, GST_PAD_ALWAYS, caps));
+  gst_element_class_add_pad_template (element_class,
+      gst_pad_template_new ("src", GST_PAD_SRC, GST_PAD_ALWAYS, caps));
+  gst_caps_unref (caps);
+  gst_element_class_set_static_metadata (element_class, "Decentralization anomaly detector",
+      "Filter/Analyzer/Video",
+      "Scores frames by the reconstruction error of an autoencoder trained on normal footage "
+      "with the latent decentralization loss; flags, overlays and reports anomalies",
+      "gst-decent developers");
+
+  trans_class->start = GST_DEBUG_FUNCPTR (gst_decent_anomaly_start);
+  trans_class->stop = GST_DEBUG_FUNCPTR (gst_decent_anomaly_stop);
+  trans_class->sink_event = GST_DEBUG_FUNCPTR (gst_decent_anomaly_sink_event);
+  filter_class->set_info = GST_DEBUG_FUNCPTR (gst_decent_anomaly_set_info);
+  filter_class->transform_frame_ip = GST_DEBUG_FUNCPTR (gst_decent_anomaly_transform_frame_ip);
+
+  gst_type_mark_as_plugin_api (GST_TYPE_DECENT_DEVICE, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_DECENT_MODE, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_DECENT_MESSAGES, 0);
+}

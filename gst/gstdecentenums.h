@@ -1,0 +1,31 @@
+/* gstdecentenums.h — enum property types shared by the elements. */
+#ifndef GST_DECENT_ENUMS_H
+#define GST_DECENT_ENUMS_H
+
+#include <gst/gst.h>
+
+#include "decent.h"
+
+#define GST_TYPE_DECENT_DEVICE (gst_decent_device_get_type ())
+GType gst_decent_device_get_type (void);
+
+typedef enum {
+  GST_DECENT_MODE_PASSTHROUGH,
+  GST_DECENT_MODE_OVERLAY,
+  GST_DECENT_MODE_HEATMAP,
+} GstDecentMode;
+#define GST_TYPE_DECENT_MODE (gst_decent_mode_get_type ())
+GType gst_decent_mode_get_type (void);
+
+typedef enum {
+  GST_DECENT_MESSAGES_NONE,
+  GST_DECENT_MESSAGES_EVENTS,
+  GST_DECENT_MESSAGES_ALL,
+} GstDecentMessages;
+#define GST_TYPE_DECENT_MESSAGES (gst_decent_messages_get_type ())
+GType gst_decent_messages_get_type (void);
+
+#define GST_TYPE_DECENT_LOSS (gst_decent_loss_get_type ())
+GType gst_decent_loss_get_type (void);
+
+#endif

@@ -1,0 +1,22 @@
+/* plugin.c — registers the decent plugin's elements. */
+#include <gst/gst.h>
+
+#include "gstdecentanomaly.h"
+#include "gstdecenttrain.h"
+
+#ifndef PACKAGE
+#define PACKAGE "gst-decent"
+#endif
+
+static gboolean
+plugin_init (GstPlugin *plugin)
+{
+  gboolean ret = FALSE;
+  ret |= GST_ELEMENT_REGISTER (decentanomaly, plugin);
+  ret |= GST_ELEMENT_REGISTER (decent_train, plugin);
+  return ret;
+}
+
+GST_PLUGIN_DEFINE (GST_VERSION_MAJOR, GST_VERSION_MINOR, decent,
+    "Anomaly detection with the latent feature decentralization loss", plugin_init, VERSION,
+    "LGPL", PACKAGE, "https://example.invalid/gst-decent")
