@@ -43,6 +43,8 @@ enum {
 #define DEFAULT_MAX_FRAMES 10000
 #define DEFAULT_HOLDOUT 0.1
 #define DEFAULT_QUANTILE 0.995
+#define DEFAULT_LEARNING_RATE 2e-4
+#define DEFAULT_LAMBDA 0.01
 
 G_DEFINE_TYPE_WITH_CODE (GstDecentTrain, gst_decent_train, GST_TYPE_BASE_SINK,
     GST_DEBUG_CATEGORY_INIT (gst_decent_train_debug, "decent-train", 0,
@@ -465,8 +467,8 @@ gst_decent_train_init (GstDecentTrain *self)
   self->max_frames = DEFAULT_MAX_FRAMES;
   self->epochs = DEFAULT_EPOCHS;
   self->batch_size = (guint) d.batch_size;
-  self->learning_rate = d.learning_rate;
-  self->lambda = d.lambda;
+  self->learning_rate = DEFAULT_LEARNING_RATE; /* the engine's, as a double */
+  self->lambda = DEFAULT_LAMBDA;
   self->loss = d.loss;
   self->seed = d.seed;
   self->device = DECENT_DEVICE_AUTO;
@@ -520,11 +522,11 @@ gst_decent_train_class_init (GstDecentTrainClass *klass)
           64, RW));
   g_object_class_install_property (gobject_class, PROP_LEARNING_RATE,
       g_param_spec_double ("learning-rate", "Learning rate", "Adam learning rate", 1e-12, 10.0,
-          2e-4, RW));
+          DEFAULT_LEARNING_RATE, RW));
   g_object_class_install_property (gobject_class, PROP_LAMBDA,
       g_param_spec_double ("lambda", "Lambda",
-          "Weight of the decentralization term; 0 trains a plain autoencoder", 0.0, 1e6, 0.01,
-          RW));
+          "Weight of the decentralization term; 0 trains a plain autoencoder", 0.0, 1e6,
+          DEFAULT_LAMBDA, RW));
   g_object_class_install_property (gobject_class, PROP_LOSS,
       g_param_spec_enum ("loss", "Loss", "Decentralization loss variant", GST_TYPE_DECENT_LOSS,
           DECENT_LOSS_DECENTRALIZATION, RW));

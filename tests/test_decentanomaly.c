@@ -1,0 +1,475 @@
+/* decentanomaly: formats and meta, messages and events, flagged-only,
+ * overlay vs passthrough, inference-interval, roi, meta through converters,
+ * bad model files, caps changes and model swaps while playing. */
+#include <gst/app/gstappsink.h>
+
+#include "decent/decentmeta.h"
+#include "plugin_util.h"
+
+static TestModel tm;
+
+static void
+setup (void)
+{
+  test_model_make (&tm, "model.dcnt", -1);
+}
+
+static void
+teardown (void)
+{
+  test_model_clear (&tm);
+}
+
+static GstHarness *
+harness_new (const gchar *extra_props)
+{
+  gchar *desc = g_strdup_printf ("decentanomaly model-location=\"%s\" threshold=%.17g %s",
+      tm.path, tm.threshold, extra_props ? extra_props : "");
+  GstHarness *h = gst_harness_new_parse (desc);
+  g_free (desc);
+  gst_harness_set_src_caps_str (h, GRAY_CAPS);
+  return h;
+}
+
+/* The frame pattern: TRUE = noise (flagged). */
+static GstBuffer *
+push_pull (GstHarness *h, gboolean noisy, guint64 i)
+{
+  fail_unless_equals_int (gst_harness_push (h, gray_frame (noisy, i)), GST_FLOW_OK);
+  return gst_harness_try_pull (h);
+}
+
+GST_START_TEST (test_formats_carry_meta)
+{
+  const gchar *formats[] = { "RGB", "BGR", "RGBx", "BGRx", "RGBA", "BGRA", "GRAY8", "I420",
+    "NV12", "YUY2", "Y444" };
+  for (guint f = 0; f < G_N_ELEMENTS (formats); f++) {
+    gchar *desc = g_strdup_printf ("videotestsrc num-buffers=3 pattern=snow ! "
+        "video/x-raw,format=%s,width=70,height=46 ! decentanomaly model-location=\"%s\" ! "
+        "appsink name=sink sync=false", formats[f], tm.path);
+    GstElement *pipe = gst_parse_launch (desc, NULL);
+    g_free (desc);
+    GstElement *sink = gst_bin_get_by_name (GST_BIN (pipe), "sink");
+    gst_element_set_state (pipe, GST_STATE_PLAYING);
+    guint n = 0;
+    GstSample *sample;
+    while ((sample = gst_app_sink_pull_sample (GST_APP_SINK (sink)))) {
+      GstDecentAnomalyMeta *m = gst_buffer_get_decent_anomaly_meta (gst_sample_get_buffer (sample));
+      fail_unless (m != NULL, "%s: no meta", formats[f]);
+      fail_unless (isfinite (m->score) && m->score > 0, "%s: score %g", formats[f], m->score);
+      fail_unless_equals_uint64 (m->frame_number, n);
+      gst_sample_unref (sample);
+      n++;
+    }
+    fail_unless_equals_int (n, 3);
+    gst_element_set_state (pipe, GST_STATE_NULL);
+    gst_object_unref (sink);
+    gst_object_unref (pipe);
+  }
+}
+GST_END_TEST;
+
+static GstMessage *
+next_element_message (GstBus *bus, const gchar *name)
+{
+  GstMessage *msg;
+  while ((msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT))) {
+    if (gst_structure_has_name (gst_message_get_structure (msg), name))
+      return msg;
+    gst_message_unref (msg);
+  }
+  return NULL;
+}
+
+GST_START_TEST (test_frame_messages)
+{
+  GstHarness *h = harness_new ("message-mode=all");
+  GstBus *bus = gst_bus_new ();
+  gst_element_set_bus (h->element, bus);
+  gst_buffer_unref (push_pull (h, FALSE, 0));
+  gst_buffer_unref (push_pull (h, TRUE, 1));
+
+  for (int i = 0; i < 2; i++) {
+    GstMessage *msg = next_element_message (bus, "decentanomaly");
+    fail_unless (msg != NULL, "no message for frame %d", i);
+    const GstStructure *s = gst_message_get_structure (msg);
+    guint64 ts, rt, st, dur, utc, frame;
+    gdouble score, thr, norm;
+    gboolean flagged;
+    fail_unless (gst_structure_get (s, "timestamp", G_TYPE_UINT64, &ts, "running-time",
+        G_TYPE_UINT64, &rt, "stream-time", G_TYPE_UINT64, &st, "duration", G_TYPE_UINT64, &dur,
+        "utc-time", G_TYPE_UINT64, &utc, "frame", G_TYPE_UINT64, &frame, "score",
+        G_TYPE_DOUBLE, &score, "threshold", G_TYPE_DOUBLE, &thr, "normalized-score",
+        G_TYPE_DOUBLE, &norm, "flagged", G_TYPE_BOOLEAN, &flagged, NULL));
+    fail_unless (gst_structure_has_field_typed (s, "utc", G_TYPE_STRING));
+    fail_unless_equals_uint64 (frame, i);
+    fail_unless_equals_uint64 (ts, i * GST_SECOND / 30);
+    fail_unless_equals_uint64 (rt, ts);
+    fail_unless_equals_uint64 (dur, GST_SECOND / 30);
+    fail_unless (utc > 1600000000ull * GST_SECOND, "utc-time %" G_GUINT64_FORMAT, utc);
+    fail_unless (fabs (score - (i ? tm.noise_score : tm.calm_score)) < 1e-6 * score,
+        "frame %d score %g", i, score);
+    fail_unless (fabs (thr - tm.threshold) < 1e-9 && fabs (norm - score / thr) < 1e-9);
+    fail_unless_equals_int (flagged, i == 1);
+    gst_message_unref (msg);
+  }
+  gst_element_set_bus (h->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (h);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_events_hysteresis)
+{
+  GstHarness *h = harness_new ("message-mode=events event-min-frames=3 event-gap=4");
+  GstBus *bus = gst_bus_new ();
+  gst_element_set_bus (h->element, bus);
+  /* one noisy frame alone opens nothing; then 5 flagged frames, a one-frame
+   * gap inside, then calm frames */
+  const char *seq = "..X...XXXX.X......";
+  for (guint i = 0; seq[i]; i++)
+    gst_buffer_unref (push_pull (h, seq[i] == 'X', i));
+
+  GstMessage *begin = next_element_message (bus, "decentanomaly-event");
+  GstMessage *end = next_element_message (bus, "decentanomaly-event");
+  fail_unless (begin && end, "expected a begin and an end message");
+  fail_unless (next_element_message (bus, "decentanomaly-event") == NULL, "a third event");
+  fail_unless (next_element_message (bus, "decentanomaly") == NULL, "per-frame message posted");
+  const GstStructure *b = gst_message_get_structure (begin), *e = gst_message_get_structure (end);
+  fail_unless_equals_string (gst_structure_get_string (b, "type"), "begin");
+  fail_unless_equals_string (gst_structure_get_string (e, "type"), "end");
+  guint64 ev_frame, ev_rt, frames, rt;
+  gdouble peak;
+  fail_unless (gst_structure_get (b, "event-frame", G_TYPE_UINT64, &ev_frame, "running-time",
+      G_TYPE_UINT64, &rt, NULL));
+  fail_unless_equals_uint64 (ev_frame, 6);         /* the first of the run */
+  fail_unless_equals_uint64 (rt, 8 * GST_SECOND / 30); /* posted on the third */
+  fail_unless (gst_structure_get (e, "event-running-time", G_TYPE_UINT64, &ev_rt, "frames",
+      G_TYPE_UINT64, &frames, "peak-score", G_TYPE_DOUBLE, &peak, NULL));
+  fail_unless_equals_uint64 (ev_rt, 6 * GST_SECOND / 30);
+  fail_unless_equals_uint64 (frames, 6);           /* frames 6..11 */
+  fail_unless (fabs (peak - tm.noise_score) < 1e-6 * peak, "peak %g", peak);
+  gst_message_unref (begin);
+  gst_message_unref (end);
+  gst_element_set_bus (h->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (h);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_flagged_only)
+{
+  GstHarness *h = harness_new ("flagged-only=true");
+  const char *seq = "X..XX.X...";
+  guint expected = 0;
+  for (guint i = 0; seq[i]; i++) {
+    fail_unless_equals_int (gst_harness_push (h, gray_frame (seq[i] == 'X', i)), GST_FLOW_OK);
+    expected += seq[i] == 'X';
+  }
+  fail_unless_equals_int (gst_harness_buffers_received (h), expected);
+  for (guint k = 0; k < expected; k++) {
+    GstBuffer *b = gst_harness_pull (h);
+    GstDecentAnomalyMeta *m = gst_buffer_get_decent_anomaly_meta (b);
+    fail_unless (m && m->flagged);
+    gst_buffer_unref (b);
+  }
+  gst_harness_teardown (h);
+}
+GST_END_TEST;
+
+static gboolean
+same_pixels (GstBuffer *a, GstBuffer *b)
+{
+  GstMapInfo ma, mb;
+  gst_buffer_map (a, &ma, GST_MAP_READ);
+  gst_buffer_map (b, &mb, GST_MAP_READ);
+  gboolean same = ma.size == mb.size && memcmp (ma.data, mb.data, ma.size) == 0;
+  gst_buffer_unmap (a, &ma);
+  gst_buffer_unmap (b, &mb);
+  return same;
+}
+
+GST_START_TEST (test_overlay_changes_pixels)
+{
+  const gchar *modes[] = { "passthrough", "overlay", "heatmap" };
+  for (int k = 0; k < 3; k++) {
+    gchar *props = g_strdup_printf ("mode=%s", modes[k]);
+    GstHarness *h = harness_new (props);
+    g_free (props);
+    GstBuffer *in = gray_frame (TRUE, 0);
+    GstBuffer *ref = gst_buffer_copy_deep (in);
+    fail_unless_equals_int (gst_harness_push (h, in), GST_FLOW_OK);
+    GstBuffer *out = gst_harness_pull (h);
+    fail_unless_equals_int (same_pixels (out, ref), k == 0);
+    gst_buffer_unref (out);
+    gst_buffer_unref (ref);
+    gst_harness_teardown (h);
+  }
+}
+GST_END_TEST;
+
+GST_START_TEST (test_inference_interval)
+{
+  GstHarness *h = harness_new ("inference-interval=3 message-mode=all");
+  GstBus *bus = gst_bus_new ();
+  gst_element_set_bus (h->element, bus);
+  /* noise only on frames the interval skips: results are carried */
+  const char *seq = "..X.X..XX";
+  for (guint i = 0; seq[i]; i++) {
+    GstBuffer *b = push_pull (h, seq[i] == 'X', i);
+    GstDecentAnomalyMeta *m = gst_buffer_get_decent_anomaly_meta (b);
+    fail_unless (m != NULL);
+    fail_unless_equals_int (m->scored, i % 3 == 0);
+    fail_unless_equals_uint64 (m->scored_frame_number, i - i % 3);
+    fail_unless_equals_int (m->flagged, FALSE); /* frames 0, 3, 6 are calm */
+    gst_buffer_unref (b);
+  }
+  guint messages = 0;
+  GstMessage *msg;
+  while ((msg = next_element_message (bus, "decentanomaly"))) {
+    messages++;
+    gst_message_unref (msg);
+  }
+  fail_unless_equals_int (messages, 3);
+  gst_element_set_bus (h->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (h);
+}
+GST_END_TEST;
+
+/* 32x16 GRAY8: noise in the left half, grey in the right */
+static GstBuffer *
+half_noise_frame (void)
+{
+  GstBuffer *b = gst_buffer_new_allocate (NULL, 32 * 16, NULL);
+  GstMapInfo map;
+  guint8 noise[MW * MH];
+  fill_noise (noise, sizeof noise, 1);
+  gst_buffer_map (b, &map, GST_MAP_WRITE);
+  for (int y = 0; y < 16; y++) {
+    memcpy (map.data + y * 32, noise + y * 16, 16);
+    memset (map.data + y * 32 + 16, 128, 16);
+  }
+  gst_buffer_unmap (b, &map);
+  return b;
+}
+
+GST_START_TEST (test_roi)
+{
+  const gchar *rois[] = { "16,0,16,16", "0,0,16,16" };
+  for (int k = 0; k < 2; k++) {
+    gchar *props = g_strdup_printf ("roi=%s", rois[k]);
+    GstHarness *h = harness_new (props);
+    g_free (props);
+    gst_harness_set_src_caps_str (h, "video/x-raw,format=GRAY8,width=32,height=16,framerate=30/1");
+    fail_unless_equals_int (gst_harness_push (h, half_noise_frame ()), GST_FLOW_OK);
+    GstBuffer *b = gst_harness_pull (h);
+    GstDecentAnomalyMeta *m = gst_buffer_get_decent_anomaly_meta (b);
+    fail_unless (m != NULL);
+    /* the region is exactly model-sized, so its score is exact */
+    gdouble want = k == 0 ? tm.calm_score : tm.noise_score;
+    fail_unless (fabs (m->score - want) < 1e-6 * want, "roi %s: score %g, want %g", rois[k],
+        m->score, want);
+    fail_unless_equals_int (m->flagged, k == 1);
+    fail_unless_equals_int (m->roi_x, k == 0 ? 16 : 0);
+    fail_unless_equals_int (m->roi_width, 16);
+    gst_buffer_unref (b);
+    gst_harness_teardown (h);
+  }
+  /* an invalid roi is refused and the previous one kept */
+  GstElement *e = gst_element_factory_make ("decentanomaly", NULL);
+  g_object_set (e, "roi", "1,2,3,4", NULL);
+  g_object_set (e, "roi", "1,2,oops", NULL);
+  gchar *roi;
+  g_object_get (e, "roi", &roi, NULL);
+  fail_unless_equals_string (roi, "1,2,3,4");
+  g_free (roi);
+  gst_object_unref (e);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_meta_survives_converters)
+{
+  gchar *desc = g_strdup_printf ("videotestsrc num-buffers=2 ! video/x-raw,format=I420,"
+      "width=64,height=48 ! decentanomaly model-location=\"%s\" attach-heatmap=true ! "
+      "videoconvert ! videoscale ! video/x-raw,format=RGB,width=32,height=20 ! "
+      "appsink name=sink sync=false", tm.path);
+  GstElement *pipe = gst_parse_launch (desc, NULL);
+  g_free (desc);
+  GstElement *sink = gst_bin_get_by_name (GST_BIN (pipe), "sink");
+  gst_element_set_state (pipe, GST_STATE_PLAYING);
+  GstSample *sample = gst_app_sink_pull_sample (GST_APP_SINK (sink));
+  fail_unless (sample != NULL);
+  GstDecentAnomalyMeta *m = gst_buffer_get_decent_anomaly_meta (gst_sample_get_buffer (sample));
+  fail_unless (m != NULL, "meta lost in videoconvert/videoscale");
+  fail_unless (isfinite (m->score) && m->heatmap && m->heatmap_width == MW
+      && m->heatmap_height == MH);
+  gst_sample_unref (sample);
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  gst_object_unref (sink);
+  gst_object_unref (pipe);
+}
+GST_END_TEST;
+
+static gchar *
+error_of_pipeline (const gchar *location)
+{
+  gchar *desc = g_strdup_printf ("videotestsrc num-buffers=2 ! decentanomaly "
+      "model-location=\"%s\" ! fakesink", location);
+  GstElement *pipe = gst_parse_launch (desc, NULL);
+  g_free (desc);
+  gst_element_set_state (pipe, GST_STATE_PLAYING);
+  GstBus *bus = gst_element_get_bus (pipe);
+  GstMessage *msg = gst_bus_timed_pop_filtered (bus, 10 * GST_SECOND,
+      GST_MESSAGE_ERROR | GST_MESSAGE_EOS);
+  gchar *text = NULL;
+  if (msg && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR) {
+    GError *err;
+    gchar *dbg;
+    gst_message_parse_error (msg, &err, &dbg);
+    text = g_strdup_printf ("%s | %s", err->message, dbg);
+    g_error_free (err);
+    g_free (dbg);
+  }
+  if (msg)
+    gst_message_unref (msg);
+  gst_object_unref (bus);
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  gst_object_unref (pipe);
+  return text;
+}
+
+GST_START_TEST (test_bad_model_files)
+{
+  gchar *missing = g_build_filename (tm.dir, "missing.dcnt", NULL);
+  gchar *text = error_of_pipeline (missing);
+  fail_unless (text && strstr (text, missing) && strstr (text, "No such file"), "%s", text);
+  g_free (text);
+
+  gchar *corrupt = g_build_filename (tm.dir, "corrupt.dcnt", NULL);
+  gchar *data;
+  gsize len;
+  fail_unless (g_file_get_contents (tm.path, &data, &len, NULL));
+  data[len / 2] ^= 0x40;
+  fail_unless (g_file_set_contents (corrupt, data, (gssize) len, NULL));
+  text = error_of_pipeline (corrupt);
+  fail_unless (text && strstr (text, corrupt) && strstr (text, "corrupted"), "%s", text);
+  g_free (text);
+  fail_unless (g_file_set_contents (corrupt, data, 100, NULL));
+  text = error_of_pipeline (corrupt);
+  fail_unless (text && strstr (text, corrupt) && strstr (text, "truncated"), "%s", text);
+  g_free (text);
+  g_free (data);
+  g_free (corrupt);
+  g_free (missing);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_resolution_change)
+{
+  GstHarness *h = harness_new (NULL);
+  GstBuffer *b = push_pull (h, TRUE, 0);
+  GstDecentAnomalyMeta *m = gst_buffer_get_decent_anomaly_meta (b);
+  fail_unless (m && m->flagged);
+  gst_buffer_unref (b);
+  gst_harness_set_src_caps_str (h, "video/x-raw,format=I420,width=64,height=48,framerate=30/1");
+  GstBuffer *big = gst_buffer_new_allocate (NULL, 64 * 48 * 3 / 2, NULL);
+  gst_buffer_memset (big, 0, 100, 64 * 48 * 3 / 2);
+  fail_unless_equals_int (gst_harness_push (h, big), GST_FLOW_OK);
+  b = gst_harness_pull (h);
+  m = gst_buffer_get_decent_anomaly_meta (b);
+  fail_unless (m && isfinite (m->score) && m->roi_width == 64 && m->roi_height == 48);
+  gst_buffer_unref (b);
+  gst_harness_teardown (h);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_model_swap_while_playing)
+{
+  TestModel other_model = { g_strdup (tm.dir), NULL, 0, 0, 0 };
+  test_model_make (&other_model, "other_model.dcnt", 12345.0f);
+  /* the element's threshold follows the model: no threshold property */
+  gchar *desc = g_strdup_printf ("decentanomaly model-location=\"%s\"", tm.path);
+  GstHarness *h = gst_harness_new_parse (desc);
+  g_free (desc);
+  gst_harness_set_src_caps_str (h, GRAY_CAPS);
+  GstBus *bus = gst_bus_new ();
+  gst_element_set_bus (h->element, bus);
+
+  GstBuffer *b = push_pull (h, FALSE, 0);
+  fail_unless (gst_buffer_get_decent_anomaly_meta (b)->threshold == 0.0); /* uncalibrated */
+  gst_buffer_unref (b);
+  GstElement *element = gst_harness_find_element (h, "decentanomaly");
+  g_object_set (element, "model-location", other_model.path, NULL);
+
+  guint pushed = 1, swapped_at = 0;
+  gint64 deadline = g_get_monotonic_time () + 20 * G_TIME_SPAN_SECOND;
+  while (!swapped_at && g_get_monotonic_time () < deadline) {
+    b = push_pull (h, FALSE, pushed++);
+    fail_unless (b != NULL, "a frame was dropped during the swap");
+    if (gst_buffer_get_decent_anomaly_meta (b)->threshold > 12344.0)
+      swapped_at = pushed - 1;
+    gst_buffer_unref (b);
+    g_usleep (1000);
+  }
+  fail_unless (swapped_at > 0, "the new model never took effect");
+  fail_unless_equals_int (gst_harness_buffers_received (h), pushed);
+  GstMessage *msg = next_element_message (bus, "decentanomaly-model");
+  fail_unless (msg != NULL);
+  const GstStructure *s = gst_message_get_structure (msg);
+  fail_unless_equals_string (gst_structure_get_string (s, "status"), "loaded");
+  fail_unless_equals_string (gst_structure_get_string (s, "location"), other_model.path);
+  guint64 frame;
+  fail_unless (gst_structure_get_uint64 (s, "frame", &frame));
+  fail_unless_equals_uint64 (frame, swapped_at);
+  gst_message_unref (msg);
+
+  /* a broken file keeps the current model and says why */
+  gchar *bad = g_build_filename (tm.dir, "bad.dcnt", NULL);
+  fail_unless (g_file_set_contents (bad, "not a model", -1, NULL));
+  g_object_set (element, "model-location", bad, NULL);
+  deadline = g_get_monotonic_time () + 20 * G_TIME_SPAN_SECOND;
+  while (!(msg = next_element_message (bus, "decentanomaly-model"))
+      && g_get_monotonic_time () < deadline)
+    g_usleep (10000);
+  fail_unless (msg != NULL);
+  fail_unless_equals_string (gst_structure_get_string (gst_message_get_structure (msg),
+          "status"), "failed");
+  gst_message_unref (msg);
+  b = push_pull (h, FALSE, pushed);
+  fail_unless (gst_buffer_get_decent_anomaly_meta (b)->threshold > 12344.0);
+  gst_buffer_unref (b);
+  g_free (bad);
+  gst_object_unref (element);
+
+  gst_element_set_bus (h->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (h);
+  g_free (other_model.dir);
+  g_free (other_model.path);
+}
+GST_END_TEST;
+
+static Suite *
+decentanomaly_suite (void)
+{
+  Suite *s = suite_create ("decentanomaly");
+  TCase *tc = tcase_create ("general");
+  tcase_set_timeout (tc, 120);
+  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_add_test (tc, test_formats_carry_meta);
+  tcase_add_test (tc, test_frame_messages);
+  tcase_add_test (tc, test_events_hysteresis);
+  tcase_add_test (tc, test_flagged_only);
+  tcase_add_test (tc, test_overlay_changes_pixels);
+  tcase_add_test (tc, test_inference_interval);
+  tcase_add_test (tc, test_roi);
+  tcase_add_test (tc, test_meta_survives_converters);
+  tcase_add_test (tc, test_bad_model_files);
+  tcase_add_test (tc, test_resolution_change);
+  tcase_add_test (tc, test_model_swap_while_playing);
+  suite_add_tcase (s, tc);
+  return s;
+}
+
+GST_CHECK_MAIN (decentanomaly);
