@@ -496,9 +496,46 @@ fail:
   return NULL;
 }
 
+/* Gradients and Adam state exist only once the model trains: a scoring-only
+ * model holds its parameters alone. */
+static int
+ensure_training_state (DecentBackend *be, DecentError *err)
+{
+  if (be->grads)
+    return 0;
+  be->grads = alloc_floats (be->n_params);
+  be->adam_m = alloc_floats (be->n_params);
+  be->adam_v = alloc_floats (be->n_params);
+  if (!be->grads || !be->adam_m || !be->adam_v)
+    return fail (err, "out of memory for the training state of %zu parameters", be->n_params);
+  size_t po = 0;
+  for (int i = 0; i < be->arch.n_stages; i++) {
+    const DecentStage *s = &be->arch.stages[i];
+    StageParams *sp = &be->sp[i];
+    sp->dw = wrap (be->engine, md_of (sp->w), be->grads + po);
+    po += decent_arch_weights_count (s);
+    if (s->has_bias) {
+      sp->db = wrap (be->engine, md_of (sp->b), be->grads + po);
+      po += s->out_c;
+    }
+    if (s->act == DECENT_ACT_BN_LEAKY) {
+      sp->dgamma = wrap (be->engine, md_of (sp->gamma), be->grads + po);
+      po += s->out_c;
+      sp->dbeta = wrap (be->engine, md_of (sp->beta), be->grads + po);
+      po += s->out_c;
+    }
+    if (!sp->dw || (s->has_bias && !sp->db)
+        || (s->act == DECENT_ACT_BN_LEAKY && (!sp->dgamma || !sp->dbeta)))
+      return fail (err, "could not create the gradient memories of layer %d", i);
+  }
+  return 0;
+}
+
 static Plan *
 get_plan (DecentBackend *be, int n, int training, DecentError *err)
 {
+  if (training && ensure_training_state (be, err) < 0)
+    return NULL;
   int slot = -1;
   for (int i = 0; i < MAX_PLANS; i++) {
     Plan *p = be->plans[i];
@@ -709,8 +746,10 @@ cpu_set_params (DecentBackend *be, const float *params, const float *buffers, De
     return fail (err, "no parameters to set");
   memcpy (be->params, params, be->n_params * sizeof (float));
   memcpy (be->buffers, buffers, be->n_buffers * sizeof (float));
-  memset (be->adam_m, 0, be->n_params * sizeof (float));
-  memset (be->adam_v, 0, be->n_params * sizeof (float));
+  if (be->adam_m) {
+    memset (be->adam_m, 0, be->n_params * sizeof (float));
+    memset (be->adam_v, 0, be->n_params * sizeof (float));
+  }
   be->version++;
   return 0;
 }
@@ -775,11 +814,8 @@ cpu_create (const DecentArch *arch, float bn_eps, DecentError *err)
   be->n_params = decent_arch_param_count (arch);
   be->n_buffers = decent_arch_buffer_count (arch);
   be->params = alloc_floats (be->n_params);
-  be->grads = alloc_floats (be->n_params);
-  be->adam_m = alloc_floats (be->n_params);
-  be->adam_v = alloc_floats (be->n_params);
   be->buffers = alloc_floats (be->n_buffers);
-  if (!be->params || !be->grads || !be->adam_m || !be->adam_v || !be->buffers) {
+  if (!be->params || !be->buffers) {
     fail (err, "out of memory for %zu parameters", be->n_params);
     goto fail;
   }
@@ -800,28 +836,23 @@ cpu_create (const DecentArch *arch, float bn_eps, DecentError *err)
       goto fail;
     }
     sp->w = wrap (be->engine, &wmd, be->params + po);
-    sp->dw = wrap (be->engine, &wmd, be->grads + po);
     po += decent_arch_weights_count (s);
     if (s->has_bias) {
       sp->b = wrap (be->engine, &vmd, be->params + po);
-      sp->db = wrap (be->engine, &vmd, be->grads + po);
       po += s->out_c;
     }
     if (s->act == DECENT_ACT_BN_LEAKY) {
       sp->gamma = wrap (be->engine, &vmd, be->params + po);
-      sp->dgamma = wrap (be->engine, &vmd, be->grads + po);
       po += s->out_c;
       sp->beta = wrap (be->engine, &vmd, be->params + po);
-      sp->dbeta = wrap (be->engine, &vmd, be->grads + po);
       po += s->out_c;
       sp->rmean = wrap (be->engine, &vmd, be->buffers + bo);
       bo += s->out_c;
       sp->rvar = wrap (be->engine, &vmd, be->buffers + bo);
       bo += s->out_c;
     }
-    if (!sp->w || !sp->dw || (s->has_bias && (!sp->b || !sp->db))
-        || (s->act == DECENT_ACT_BN_LEAKY
-            && (!sp->gamma || !sp->dgamma || !sp->beta || !sp->dbeta || !sp->rmean || !sp->rvar))) {
+    if (!sp->w || (s->has_bias && !sp->b)
+        || (s->act == DECENT_ACT_BN_LEAKY && (!sp->gamma || !sp->beta || !sp->rmean || !sp->rvar))) {
       fail (err, "could not create the parameter memories of layer %d", i);
       goto fail;
     }

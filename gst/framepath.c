@@ -46,7 +46,13 @@ decent_frame_path_setup (DecentFramePath *p, const GstVideoInfo *frame_info,
     gchar **why)
 {
   decent_frame_path_clear (p);
+  /* the default layout of this format: a mapped frame's info may carry an
+   * upstream pool's strides and offsets, which the scratch buffer does not */
+  GstVideoAlignment align;
+  gst_video_alignment_reset (&align);
   p->frame_info = *frame_info;
+  gst_video_info_align (&p->frame_info, &align);
+  frame_info = &p->frame_info;
   if (!decent_roi_clip (rect, GST_VIDEO_INFO_WIDTH (frame_info),
           GST_VIDEO_INFO_HEIGHT (frame_info), &p->rect)) {
     *why = g_strdup_printf ("roi %d,%d,%dx%d lies outside the %dx%d frame", rect->x, rect->y,
