@@ -1,0 +1,56 @@
+#!/usr/bin/python3
+"""Reads decentanomaly's bus messages from Python (PyGObject).
+
+    GST_PLUGIN_PATH=build/plugin /usr/bin/python3 examples/messages.py MODEL VIDEO
+
+Prints one line per anomaly event and a per-second summary of scores.
+Needs Debian's python3-gi and gir1.2-gstreamer-1.0.
+"""
+import sys
+
+import gi
+
+gi.require_version("Gst", "1.0")
+from gi.repository import Gst  # noqa: E402
+
+
+def main(model, video):
+    Gst.init(None)
+    pipeline = Gst.parse_launch(
+        f'filesrc location="{video}" ! decodebin ! videoconvert ! '
+        f'decentanomaly model-location="{model}" message-mode=all ! fakesink')
+    bus = pipeline.get_bus()
+    pipeline.set_state(Gst.State.PLAYING)
+    second, scores, flagged = 0, [], 0
+    while True:
+        msg = bus.timed_pop(Gst.CLOCK_TIME_NONE)
+        if msg.type == Gst.MessageType.ERROR:
+            err, debug = msg.parse_error()
+            print(f"error: {err.message}\n{debug}", file=sys.stderr)
+            break
+        if msg.type == Gst.MessageType.EOS:
+            break
+        if msg.type != Gst.MessageType.ELEMENT:
+            continue
+        s = msg.get_structure()
+        if s.get_name() == "decentanomaly":
+            t = s.get_value("running-time") // Gst.SECOND
+            if t != second and scores:
+                print(f"{second:4d} s: mean score {sum(scores) / len(scores):.5f}, "
+                      f"{flagged} of {len(scores)} frames flagged")
+                second, scores, flagged = t, [], 0
+            scores.append(s.get_value("score"))
+            flagged += s.get_value("flagged")
+        elif s.get_name() == "decentanomaly-event":
+            kind = s.get_value("type")
+            at = s.get_value("running-time") / Gst.SECOND
+            extra = (f", {s.get_value('frames')} frames, peak {s.get_value('peak-score'):.5f}"
+                     if kind == "end" else "")
+            print(f"event {kind} at {at:.2f} s{extra}")
+    pipeline.set_state(Gst.State.NULL)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 3:
+        sys.exit(__doc__)
+    main(sys.argv[1], sys.argv[2])

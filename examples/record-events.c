@@ -1,0 +1,193 @@
+/* record-events — records a clip around every anomaly event: the seconds
+ * before it (kept in a leaky queue) and the seconds after it, one file per
+ * event through splitmuxsink.  It also reads GstDecentAnomalyMeta from every
+ * frame (a pad probe) and the event messages from the bus.
+ *
+ *   record-events --model M --input FILE [--before 3] [--after 3] [--out DIR]
+ *
+ * Pipeline:
+ *   filesrc ! decodebin ! videoconvert ! decentanomaly ! tee
+ *     tee. ! queue ! fakesink                             (keeps the clock going)
+ *     tee. ! queue leaky=downstream max-size-time=BEFORE  (blocked between events)
+ *          ! videoconvert ! jpegenc ! splitmuxsink muxer=matroskamux
+ * On "begin" the block is lifted, so the queued seconds go out first; once
+ * the stream passes the event's end plus AFTER seconds the queue is blocked
+ * again and split-after closes the clip: the next recorded frame starts a new file.  Motion JPEG makes
+ * every frame a key frame, so clips start exactly where they should. */
+#include <gst/gst.h>
+#include <stdio.h>
+
+#include "decent/decentmeta.h"
+
+typedef struct {
+  GstElement *pipe, *splitmux;
+  GstPad *gate;           /* the leaky queue's src pad */
+  gulong block_id;
+  GstClockTime after;
+  GstClockTime before;
+  GstClockTime stop_at;   /* running time at which to block again; NONE while recording on */
+  GstClockTime resume_at; /* the oldest frame a new clip takes */
+  gboolean recording;
+  guint clips;
+  guint64 frames, flagged;
+  GMutex lock;
+} App;
+
+static GstPadProbeReturn
+block_cb (GstPad *pad, GstPadProbeInfo *info, gpointer user)
+{
+  return GST_PAD_PROBE_OK; /* stay blocked; the leaky queue drops the oldest frames */
+}
+
+/* Runs on every frame that reaches the recorder: stops after the tail. */
+static GstPadProbeReturn
+tail_cb (GstPad *pad, GstPadProbeInfo *info, gpointer user)
+{
+  App *app = user;
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  g_mutex_lock (&app->lock);
+  gboolean stop = app->recording && GST_CLOCK_TIME_IS_VALID (app->stop_at)
+      && GST_BUFFER_PTS (buf) >= app->stop_at;
+  if (stop) {
+    /* the next key frame, the first of the next clip, opens a new file */
+    g_signal_emit_by_name (app->splitmux, "split-after");
+    app->recording = FALSE;
+    app->block_id = gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BLOCK_DOWNSTREAM, block_cb, NULL,
+        NULL);
+  }
+  /* the frame that was held at the blocked pad is older than the clip */
+  gboolean stale = GST_BUFFER_PTS (buf) < app->resume_at;
+  g_mutex_unlock (&app->lock);
+  return stop || stale ? GST_PAD_PROBE_DROP : GST_PAD_PROBE_OK;
+}
+
+/* Reads the meta of every scored frame. */
+static GstPadProbeReturn
+meta_cb (GstPad *pad, GstPadProbeInfo *info, gpointer user)
+{
+  App *app = user;
+  GstDecentAnomalyMeta *m = gst_buffer_get_decent_anomaly_meta (GST_PAD_PROBE_INFO_BUFFER (info));
+  if (m) {
+    app->frames++;
+    app->flagged += m->flagged;
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+static void
+on_event (App *app, const GstStructure *s)
+{
+  const gchar *type = gst_structure_get_string (s, "type");
+  guint64 rt = 0, start = 0;
+  gst_structure_get_uint64 (s, "running-time", &rt);
+  gst_structure_get_uint64 (s, "event-running-time", &start);
+  g_mutex_lock (&app->lock);
+  if (g_str_equal (type, "begin")) {
+    printf ("event begins at %.2f s (first flagged frame %.2f s)\n", rt / 1e9, start / 1e9);
+    app->stop_at = GST_CLOCK_TIME_NONE;
+    if (!app->recording) {
+      app->clips++;
+      app->resume_at = rt > app->before ? rt - app->before : 0;
+      app->recording = TRUE;
+      if (app->block_id)
+        gst_pad_remove_probe (app->gate, app->block_id);
+      app->block_id = 0;
+    }
+  } else {
+    guint64 frames = 0;
+    gdouble peak = 0;
+    gst_structure_get_uint64 (s, "frames", &frames);
+    gst_structure_get_double (s, "peak-score", &peak);
+    printf ("event ends at %.2f s: %" G_GUINT64_FORMAT " frames, peak score %.5f\n", rt / 1e9,
+        frames, peak);
+    app->stop_at = rt + app->after;
+  }
+  g_mutex_unlock (&app->lock);
+}
+
+int
+main (int argc, char **argv)
+{
+  gchar *model = NULL, *input = NULL, *out = g_strdup ("clips");
+  gdouble before = 3, after = 3;
+  GOptionEntry entries[] = {
+    { "model", 0, 0, G_OPTION_ARG_FILENAME, &model, "Model file", "FILE" },
+    { "input", 0, 0, G_OPTION_ARG_FILENAME, &input, "Video file", "FILE" },
+    { "before", 0, 0, G_OPTION_ARG_DOUBLE, &before, "Seconds kept before an event (3)", "S" },
+    { "after", 0, 0, G_OPTION_ARG_DOUBLE, &after, "Seconds recorded after an event (3)", "S" },
+    { "out", 0, 0, G_OPTION_ARG_FILENAME, &out, "Folder for the clips (clips)", "DIR" },
+    { NULL } };
+  GError *err = NULL;
+  GOptionContext *ctx = g_option_context_new ("- record clips around anomaly events");
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  g_option_context_add_group (ctx, gst_init_get_option_group ());
+  if (!g_option_context_parse (ctx, &argc, &argv, &err) || !model || !input) {
+    g_printerr ("%s\n", err ? err->message : "--model and --input are required (see --help)");
+    return 2;
+  }
+  g_option_context_free (ctx);
+  g_mkdir_with_parents (out, 0755);
+
+  gchar *desc = g_strdup_printf ("filesrc location=\"%s\" ! decodebin ! videoconvert ! "
+      "decentanomaly name=scorer model-location=\"%s\" ! tee name=t "
+      "t. ! queue ! fakesink sync=false "
+      "t. ! queue name=gate leaky=downstream max-size-buffers=0 max-size-bytes=0 "
+      "max-size-time=%" G_GUINT64_FORMAT " ! videoconvert ! jpegenc ! "
+      "splitmuxsink name=rec muxer=matroskamux location=\"%s/clip-%%03d.mkv\"",
+      input, model, (guint64) (before * GST_SECOND), out);
+  App app = { 0 };
+  g_mutex_init (&app.lock);
+  app.pipe = gst_parse_launch (desc, &err);
+  g_free (desc);
+  if (!app.pipe) {
+    g_printerr ("record-events: %s\n", err->message);
+    return 1;
+  }
+  app.after = (GstClockTime) (after * GST_SECOND);
+  app.before = (GstClockTime) (before * GST_SECOND);
+  app.stop_at = GST_CLOCK_TIME_NONE;
+  app.splitmux = gst_bin_get_by_name (GST_BIN (app.pipe), "rec");
+  GstElement *gate = gst_bin_get_by_name (GST_BIN (app.pipe), "gate");
+  GstElement *scorer = gst_bin_get_by_name (GST_BIN (app.pipe), "scorer");
+  app.gate = gst_element_get_static_pad (gate, "src");
+  app.block_id = gst_pad_add_probe (app.gate, GST_PAD_PROBE_TYPE_BLOCK_DOWNSTREAM, block_cb,
+      NULL, NULL);
+  gst_pad_add_probe (app.gate, GST_PAD_PROBE_TYPE_BUFFER, tail_cb, &app, NULL);
+  GstPad *scored = gst_element_get_static_pad (scorer, "src");
+  gst_pad_add_probe (scored, GST_PAD_PROBE_TYPE_BUFFER, meta_cb, &app, NULL);
+  gst_object_unref (scored);
+  /* the recording branch may see no frame for a long time: it must not hold
+   * up the pipeline's preroll */
+  g_object_set (app.splitmux, "async-handling", TRUE, NULL);
+
+  GstBus *bus = gst_element_get_bus (app.pipe);
+  gst_element_set_state (app.pipe, GST_STATE_PLAYING);
+  int rc = 0;
+  for (;;) {
+    GstMessage *msg = gst_bus_timed_pop (bus, GST_CLOCK_TIME_NONE);
+    if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ELEMENT
+        && gst_structure_has_name (gst_message_get_structure (msg), "decentanomaly-event"))
+      on_event (&app, gst_message_get_structure (msg));
+    if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR) {
+      gchar *dbg;
+      gst_message_parse_error (msg, &err, &dbg);
+      g_printerr ("record-events: %s\n%s\n", err->message, dbg ? dbg : "");
+      g_free (dbg);
+      rc = 1;
+    }
+    gboolean done = GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS || rc;
+    gst_message_unref (msg);
+    if (done)
+      break;
+  }
+  gst_element_set_state (app.pipe, GST_STATE_NULL);
+  printf ("%" G_GUINT64_FORMAT " frames, %" G_GUINT64_FORMAT " flagged (from the metadata); "
+          "%u clips in %s\n", app.frames, app.flagged, app.clips, out);
+  gst_object_unref (app.gate);
+  gst_object_unref (gate);
+  gst_object_unref (scorer);
+  gst_object_unref (app.splitmux);
+  gst_object_unref (bus);
+  gst_object_unref (app.pipe);
+  return rc;
+}
