@@ -15,10 +15,6 @@
 GST_DEBUG_CATEGORY_STATIC (gst_decent_anomaly_debug);
 #define GST_CAT_DEFAULT gst_decent_anomaly_debug
 
-#define VIDEO_FORMATS \
-  "{ RGB, BGR, RGBx, BGRx, xRGB, xBGR, RGBA, BGRA, ARGB, ABGR, GRAY8, I420, YV12, NV12, NV21, " \
-  "Y42B, Y444, YUY2, UYVY }"
-
 enum {
   PROP_0,
   PROP_MODEL_LOCATION,
@@ -625,7 +621,7 @@ gst_decent_anomaly_class_init (GstDecentAnomalyClass *klass)
           "Put the per-pixel error map (model resolution) into the buffer metadata", FALSE,
           RW_PLAYING));
 
-  GstCaps *caps = gst_caps_from_string (GST_VIDEO_CAPS_MAKE (VIDEO_FORMATS));
+  GstCaps *caps = gst_caps_from_string (GST_VIDEO_CAPS_MAKE (GST_DECENT_VIDEO_FORMATS));
   gst_element_class_add_pad_template (element_class,
       gst_pad_template_new ("sink", GST_PAD_SINK, GST_PAD_ALWAYS, caps));
   gst_element_class_add_pad_template (element_class,

@@ -6,6 +6,11 @@
 
 #include "decent.h"
 
+/* the raw formats both elements take, converting them to the model's */
+#define GST_DECENT_VIDEO_FORMATS \
+  "{ RGB, BGR, RGBx, BGRx, xRGB, xBGR, RGBA, BGRA, ARGB, ABGR, GRAY8, I420, YV12, NV12, NV21, " \
+  "Y42B, Y444, YUY2, UYVY }"
+
 #define GST_TYPE_DECENT_DEVICE (gst_decent_device_get_type ())
 GType gst_decent_device_get_type (void);
 

@@ -12,10 +12,6 @@
 GST_DEBUG_CATEGORY_STATIC (gst_decent_train_debug);
 #define GST_CAT_DEFAULT gst_decent_train_debug
 
-#define VIDEO_FORMATS \
-  "{ RGB, BGR, RGBx, BGRx, xRGB, xBGR, RGBA, BGRA, ARGB, ABGR, GRAY8, I420, YV12, NV12, NV21, " \
-  "Y42B, Y444, YUY2, UYVY }"
-
 enum {
   PROP_0,
   PROP_MODEL_LOCATION,
@@ -250,6 +246,21 @@ train_thread (gpointer data)
   return NULL;
 }
 
+/* The engine configuration the properties describe; call with the object
+ * lock held. */
+static void
+config_from_properties (GstDecentTrain *self, gint width, gint height, gint channels,
+    DecentConfig *cfg)
+{
+  decent_config_init (cfg, width, height, channels);
+  cfg->batch_size = (int) self->batch_size;
+  cfg->learning_rate = (float) self->learning_rate;
+  cfg->lambda = (float) self->lambda;
+  cfg->loss = self->loss;
+  cfg->seed = self->seed;
+  cfg->device = self->device;
+}
+
 /* Runs training in its own thread and waits for it; FALSE on failure (an
  * error has been posted) or cancellation. */
 static gboolean
@@ -258,13 +269,7 @@ train_and_save (GstDecentTrain *self)
   TrainJob job = { 0 };
   job.self = self;
   GST_OBJECT_LOCK (self);
-  decent_config_init (&job.cfg, self->geometry[0], self->geometry[1], self->geometry[2]);
-  job.cfg.batch_size = (int) self->batch_size;
-  job.cfg.learning_rate = (float) self->learning_rate;
-  job.cfg.lambda = (float) self->lambda;
-  job.cfg.loss = self->loss;
-  job.cfg.seed = self->seed;
-  job.cfg.device = self->device;
+  config_from_properties (self, self->geometry[0], self->geometry[1], self->geometry[2], &job.cfg);
   job.location = g_strdup (self->model_location);
   job.epochs = self->epochs;
   job.holdout = self->holdout;
@@ -319,12 +324,7 @@ gst_decent_train_start (GstBaseSink *sink)
   GST_OBJECT_LOCK (self);
   gchar *location = g_strdup (self->model_location);
   DecentConfig cfg;
-  decent_config_init (&cfg, self->width, self->height, self->channels);
-  cfg.batch_size = (int) self->batch_size;
-  cfg.learning_rate = (float) self->learning_rate;
-  cfg.lambda = (float) self->lambda;
-  cfg.loss = self->loss;
-  cfg.device = self->device;
+  config_from_properties (self, self->width, self->height, self->channels, &cfg);
   GST_OBJECT_UNLOCK (self);
 
   DecentError err = { { 0 } };
@@ -545,7 +545,7 @@ gst_decent_train_class_init (GstDecentTrainClass *klass)
           "Quantile of the held-out normal scores that becomes the threshold", 0.5, 1.0,
           DEFAULT_QUANTILE, RW));
 
-  GstCaps *caps = gst_caps_from_string (GST_VIDEO_CAPS_MAKE (VIDEO_FORMATS));
+  GstCaps *caps = gst_caps_from_string (GST_VIDEO_CAPS_MAKE (GST_DECENT_VIDEO_FORMATS));
   gst_element_class_add_pad_template (element_class,
       gst_pad_template_new ("sink", GST_PAD_SINK, GST_PAD_ALWAYS, caps));
   gst_caps_unref (caps);
