@@ -86,6 +86,7 @@ typedef struct {
   DecentLoss loss;
   float lambda;
   uint64_t steps;          /* optimisation steps taken so far */
+  uint32_t epochs;         /* epochs completed by decent_model_train so far */
 } DecentInfo;
 
 /* Called once per epoch by decent_model_train; return nonzero to stop early. */
@@ -111,7 +112,9 @@ int decent_model_train_step(DecentModel *model, const uint8_t *frames, int n,
                             DecentLossTerms *out, DecentError *err);
 
 /* Epochs over a set of frames: shuffled every epoch (seeded), mini-batches of
- * cfg.batch_size (the last one kept when it has at least 2 frames). */
+ * cfg.batch_size (the last one kept when it has at least 2 frames).  The
+ * model counts completed epochs (saved in its file), so training can be
+ * resumed from a saved model with the remaining epochs. */
 int decent_model_train(DecentModel *model, const uint8_t *frames, int n, int epochs,
                        DecentEpochCallback cb, void *user, DecentError *err);
 

@@ -225,6 +225,10 @@ decent_model_build (const DecentConfig *cfg, const float *params, const float *b
   }
   m->cfg = *cfg;
   m->ops = ops;
+  /* fault injection for tests (docs/errors.md): DECENT_FAULT_NAN_STEP=N makes
+   * the loss of training step N not finite */
+  const char *fault = getenv ("DECENT_FAULT_NAN_STEP");
+  m->fault_nan_step = fault ? strtoull (fault, NULL, 10) : 0;
   m->rng = cfg->seed ^ 0x5DEECE66Dull;
   char why[256];
   if (decent_arch_build (&m->arch, cfg->width, cfg->height, cfg->channels, cfg->base_channels,
@@ -350,6 +354,8 @@ decent_model_train_step (DecentModel *m, const uint8_t *frames, int n, DecentLos
   DecentStepParams sp;
   DecentLossTerms terms;
   step_params (m, &sp, 1);
+  if (m->fault_nan_step && m->steps + 1 == m->fault_nan_step)
+    m->xbuf[0] = NAN; /* injected fault: the backend must refuse this step */
   int rc = m->ops->train_step (m->be, m->xbuf, n, &sp, &terms, NULL, mean, err);
   if (rc == 0) {
     m->steps++;
@@ -414,6 +420,7 @@ decent_model_train (DecentModel *m, const uint8_t *frames, int n, int epochs,
     }
     if (rc < 0 || batches == 0)
       break;
+    m->epochs++;
     sum.total /= batches;
     sum.reconstruction /= batches;
     sum.decentral /= batches;
@@ -586,6 +593,7 @@ decent_model_describe (const DecentModel *m, DecentInfo *info)
   info->loss = m->cfg.loss;
   info->lambda = m->cfg.lambda;
   info->steps = m->steps;
+  info->epochs = m->epochs;
   return 0;
 }
 

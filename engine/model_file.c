@@ -106,6 +106,7 @@ typedef struct {
   uint32_t n_stages, latent_dim;
   uint64_t n_params, n_buffers, steps, centre_batches;
   DecentCalibration cal;
+  uint32_t epochs; /* completed epochs; in what was reserved space, 0 in older files */
 } Header;
 
 static void
@@ -146,6 +147,7 @@ header_io (Cursor *c, Header *h, int write)
   F32 (h->cal.min);
   F32 (h->cal.max);
   U32 (h->cal.count);
+  U32 (h->epochs);
   if (!write) {
     h->cfg.loss = (DecentLoss) loss;
     h->cfg.batch_size = (int) batch;
@@ -189,7 +191,7 @@ decent_model_save (DecentModel *m, const char *path, DecentError *err)
     .latent_dim = (uint32_t) decent_arch_latent_dim (&m->arch),
     .n_params = decent_arch_param_count (&m->arch),
     .n_buffers = decent_arch_buffer_count (&m->arch), .steps = m->steps,
-    .centre_batches = m->centre_batches, .cal = m->cal };
+    .centre_batches = m->centre_batches, .cal = m->cal, .epochs = m->epochs };
   const size_t total = 16 + HEADER_BYTES + body_floats (&h) * 4 + 4;
   uint8_t *buf = calloc (1, total);
   float *params = NULL, *buffers = NULL;
@@ -312,10 +314,15 @@ read_file (const char *path, uint8_t **data, size_t *len, DecentError *err)
   return 0;
 }
 
-static DecentModel *
-parse (const char *path, const uint8_t *data, size_t len, DecentDevice device, DecentError *err)
+DecentModel *
+decent_model_parse (const char *path, const uint8_t *data, size_t len, DecentDevice device,
+    DecentError *err)
 {
   const size_t min = 16 + HEADER_BYTES + 4;
+  if (!path || (!data && len)) {
+    decent_fail (err, "no model data to parse");
+    return NULL;
+  }
   if (len < 8 && memcmp (data, MAGIC, len) == 0) {
     decent_fail (err, "model file %s is truncated: %zu bytes", path, len);
     return NULL;
@@ -419,6 +426,7 @@ parse (const char *path, const uint8_t *data, size_t len, DecentDevice device, D
   m->steps = h.steps;
   m->centre_batches = h.centre_batches;
   m->cal = h.cal;
+  m->epochs = h.epochs;
   return m;
 }
 
@@ -433,7 +441,7 @@ decent_model_load (const char *path, DecentDevice device, DecentError *err)
   size_t len = 0;
   if (read_file (path, &data, &len, err) < 0)
     return NULL;
-  DecentModel *m = parse (path, data, len, device, err);
+  DecentModel *m = decent_model_parse (path, data, len, device, err);
   free (data);
   return m;
 }

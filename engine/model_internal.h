@@ -15,6 +15,8 @@ struct DecentModel {
   float *centre;            /* running centre c of loss (9), latent_dim floats */
   uint64_t centre_batches;  /* mini-batches averaged into the centre */
   uint64_t steps;           /* Adam steps taken */
+  uint32_t epochs;          /* epochs completed by decent_model_train */
+  uint64_t fault_nan_step;  /* fault injection: this step's loss becomes NaN (0: never) */
   DecentCalibration cal;
   uint64_t rng;             /* shuffling state */
   float *xbuf;              /* normalised NCHW input of the current batch */
@@ -28,6 +30,10 @@ int decent_fail (DecentError *err, const char *fmt, ...) __attribute__ ((format 
  * NULL) replace the random initialisation. */
 DecentModel *decent_model_build (const DecentConfig *cfg, const float *params,
                                  const float *buffers, const float *centre, DecentError *err);
+
+/* Parses a model file already in memory; path names it in messages. */
+DecentModel *decent_model_parse (const char *path, const uint8_t *data, size_t len,
+                                 DecentDevice device, DecentError *err);
 
 /* Host copies of the backend's parameters and buffers (caller frees). */
 int decent_model_fetch_params (DecentModel *m, float **params, float **buffers,

@@ -6,6 +6,7 @@
  * touching an existing model file. */
 #include "gstdecenttrain.h"
 
+#include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
 
@@ -29,6 +30,8 @@ enum {
   PROP_DEVICE,
   PROP_HOLDOUT,
   PROP_QUANTILE,
+  PROP_CHECKPOINT,
+  PROP_RESUME,
 };
 
 /* 64x64x3 scores at about 250 frames/s on two CPU cores (docs/plugin.md) */
@@ -113,7 +116,8 @@ gst_decent_train_render (GstBaseSink *sink, GstBuffer *buffer)
 typedef struct {
   GstDecentTrain *self;
   DecentConfig cfg;
-  gchar *location;
+  gchar *location, *checkpoint; /* checkpoint NULL: none kept */
+  gboolean resume;
   guint epochs;
   gdouble holdout, quantile;
   const guint8 *frames;
@@ -125,37 +129,37 @@ typedef struct {
   gint64 t_start;
 } TrainJob;
 
-static int
-on_epoch (int epoch, int epochs, const DecentLossTerms *mean, double elapsed, void *user)
+/* Messages for a completed epoch. */
+static void
+report_epoch (GstDecentTrain *self, guint epoch, guint epochs, const DecentLossTerms *mean,
+    double elapsed, double eta)
 {
-  TrainJob *job = user;
-  GstDecentTrain *self = job->self;
-  double eta = elapsed / epoch * (epochs - epoch);
-  GST_INFO_OBJECT (self, "epoch %d/%d loss %g (reconstruction %g, decentralization %g), %.1f s",
+  GST_INFO_OBJECT (self, "epoch %u/%u loss %g (reconstruction %g, decentralization %g), %.1f s",
       epoch, epochs, mean->total, mean->reconstruction, mean->decentral, elapsed);
   gst_element_post_message (GST_ELEMENT (self),
       gst_message_new_element (GST_OBJECT (self),
           gst_structure_new ("decent-train", "status", G_TYPE_STRING, "training",
-              "epoch", G_TYPE_UINT, (guint) epoch, "epochs", G_TYPE_UINT, (guint) epochs,
+              "epoch", G_TYPE_UINT, epoch, "epochs", G_TYPE_UINT, epochs,
               "loss", G_TYPE_DOUBLE, mean->total,
               "reconstruction", G_TYPE_DOUBLE, mean->reconstruction,
               "decentralization", G_TYPE_DOUBLE, mean->decentral,
               "elapsed", G_TYPE_UINT64, (guint64) (elapsed * GST_SECOND),
               "eta", G_TYPE_UINT64, (guint64) (eta * GST_SECOND), NULL)));
-  gchar *text = g_strdup_printf ("Epoch %d of %d: loss %.5f, %.0f s left", epoch, epochs,
+  gchar *text = g_strdup_printf ("Epoch %u of %u: loss %.5f, %.0f s left", epoch, epochs,
       mean->total, eta);
   GstMessage *progress =
       gst_message_new_progress (GST_OBJECT (self), GST_PROGRESS_TYPE_CONTINUE, "train", text);
   gst_structure_set (gst_message_writable_structure (progress), "percent", G_TYPE_INT,
-      100 * epoch / epochs, NULL);
+      (gint) (100 * epoch / epochs), NULL);
   gst_element_post_message (GST_ELEMENT (self), progress);
   g_free (text);
-  g_mutex_lock (&self->lock);
-  gboolean stop = self->cancel;
-  g_mutex_unlock (&self->lock);
-  if (stop)
-    job->cancelled = TRUE;
-  return stop;
+}
+
+static int
+keep_mean (int epoch, int epochs, const DecentLossTerms *mean, double elapsed, void *user)
+{
+  *(DecentLossTerms *) user = *mean;
+  return 0;
 }
 
 static void
@@ -164,6 +168,69 @@ job_fail (TrainJob *job, GstResourceError code, const gchar *text, const gchar *
   job->write_error = code;
   job->error_text = g_strdup (text);
   job->error_debug = g_strdup (debug);
+}
+
+/* A new model, or with resume=true the checkpoint of an interrupted run. */
+static DecentModel *
+start_model (TrainJob *job, DecentError *err)
+{
+  if (!job->resume || !job->checkpoint || !g_file_test (job->checkpoint, G_FILE_TEST_EXISTS))
+    return decent_model_new (&job->cfg, err);
+  DecentModel *m = decent_model_load (job->checkpoint, job->cfg.device, err);
+  if (!m)
+    return NULL;
+  DecentConfig cfg;
+  decent_model_get_config (m, &cfg);
+  if (cfg.width != job->cfg.width || cfg.height != job->cfg.height
+      || cfg.channels != job->cfg.channels) {
+    g_snprintf (err->message, sizeof err->message, "checkpoint %s is for %dx%dx%d frames, this run collects %dx%dx%d; "
+        "delete it or set resume=false", job->checkpoint, cfg.width, cfg.height, cfg.channels,
+        job->cfg.width, job->cfg.height, job->cfg.channels);
+    decent_model_free (m);
+    return NULL;
+  }
+  DecentInfo info;
+  decent_model_describe (m, &info);
+  GST_INFO_OBJECT (job->self, "resuming from %s after epoch %u", job->checkpoint, info.epochs);
+  return m;
+}
+
+/* Epochs one at a time, each followed by its messages and a checkpoint, so
+ * that a stopped run loses at most one epoch.  FALSE on failure or stop. */
+static gboolean
+train_epochs (TrainJob *job, DecentModel *m, const guint8 *train, guint n_train)
+{
+  GstDecentTrain *self = job->self;
+  DecentInfo info;
+  DecentError err = { { 0 } };
+  decent_model_describe (m, &info);
+  const guint first = info.epochs;
+  for (guint e = first; e < job->epochs; e++) {
+    DecentLossTerms mean = { 0 };
+    if (decent_model_train (m, train, (int) n_train, 1, keep_mean, &mean, &err) < 0) {
+      job_fail (job, GST_RESOURCE_ERROR_FAILED, "Training failed.", err.message);
+      return FALSE;
+    }
+    double elapsed = (g_get_monotonic_time () - job->t_start) / 1e6;
+    double eta = elapsed / (e + 1 - first) * (job->epochs - e - 1);
+    report_epoch (self, e + 1, job->epochs, &mean, elapsed, eta);
+    if (job->checkpoint && e + 1 < job->epochs
+        && decent_model_save (m, job->checkpoint, &err) < 0) {
+      job_fail (job, GST_RESOURCE_ERROR_OPEN_WRITE, "Could not write the training checkpoint.",
+          err.message);
+      return FALSE;
+    }
+    g_mutex_lock (&self->lock);
+    job->cancelled = self->cancel;
+    g_mutex_unlock (&self->lock);
+    if (job->cancelled) {
+      GST_WARNING_OBJECT (self, "training stopped after epoch %u%s%s", e + 1,
+          job->checkpoint ? "; resume=true continues from " : "",
+          job->checkpoint ? job->checkpoint : "");
+      return FALSE;
+    }
+  }
+  return TRUE;
 }
 
 static gpointer
@@ -194,11 +261,10 @@ train_thread (gpointer data)
   if (n_train < 2) {
     job_fail (job, GST_RESOURCE_ERROR_FAILED, "Too few frames to train on.",
         "decent-train needs at least 2 frames; raise max-frames or lower frame-stride");
-  } else if (!(m = decent_model_new (&job->cfg, &err))) {
-    job_fail (job, GST_RESOURCE_ERROR_SETTINGS, "Invalid model settings.", err.message);
-  } else if (decent_model_train (m, train, (int) n_train, (int) job->epochs, on_epoch, job,
-                 &err) < 0) {
-    job_fail (job, GST_RESOURCE_ERROR_FAILED, "Training failed.", err.message);
+  } else if (!(m = start_model (job, &err))) {
+    job_fail (job, GST_RESOURCE_ERROR_SETTINGS, "Cannot start training.", err.message);
+  } else if (!train_epochs (job, m, train, n_train)) {
+    /* train_epochs said why, or was cancelled */
   } else if (!job->cancelled) {
     /* with no held-out frames, calibrate on the training frames (optimistic) */
     if (n_held == 0)
@@ -211,6 +277,8 @@ train_thread (gpointer data)
           err.message);
     else
       job->ok = TRUE;
+    if (job->ok && job->checkpoint)
+      g_unlink (job->checkpoint);
   }
   if (job->ok) {
     DecentCalibration cal;
@@ -271,6 +339,8 @@ train_and_save (GstDecentTrain *self)
   GST_OBJECT_LOCK (self);
   config_from_properties (self, self->geometry[0], self->geometry[1], self->geometry[2], &job.cfg);
   job.location = g_strdup (self->model_location);
+  job.checkpoint = self->checkpoint ? g_strconcat (job.location, ".checkpoint", NULL) : NULL;
+  job.resume = self->resume;
   job.epochs = self->epochs;
   job.holdout = self->holdout;
   job.quantile = self->quantile;
@@ -283,6 +353,7 @@ train_and_save (GstDecentTrain *self)
     GST_ELEMENT_ERROR (self, STREAM, FAILED, ("No frames to train on."),
         ("End of stream came before any frame; nothing was written to %s", job.location));
     g_free (job.location);
+    g_free (job.checkpoint);
     return FALSE;
   }
   GThread *thread = g_thread_new ("decent-train", train_thread, &job);
@@ -303,6 +374,7 @@ train_and_save (GstDecentTrain *self)
   g_free (job.error_text);
   g_free (job.error_debug);
   g_free (job.location);
+  g_free (job.checkpoint);
   return job.ok;
 }
 
@@ -411,6 +483,8 @@ gst_decent_train_set_property (GObject *object, guint prop_id, const GValue *val
     case PROP_DEVICE: self->device = g_value_get_enum (value); break;
     case PROP_HOLDOUT: self->holdout = g_value_get_double (value); break;
     case PROP_QUANTILE: self->quantile = g_value_get_double (value); break;
+    case PROP_CHECKPOINT: self->checkpoint = g_value_get_boolean (value); break;
+    case PROP_RESUME: self->resume = g_value_get_boolean (value); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec); break;
   }
   GST_OBJECT_UNLOCK (self);
@@ -438,6 +512,8 @@ gst_decent_train_get_property (GObject *object, guint prop_id, GValue *value,
     case PROP_DEVICE: g_value_set_enum (value, self->device); break;
     case PROP_HOLDOUT: g_value_set_double (value, self->holdout); break;
     case PROP_QUANTILE: g_value_set_double (value, self->quantile); break;
+    case PROP_CHECKPOINT: g_value_set_boolean (value, self->checkpoint); break;
+    case PROP_RESUME: g_value_set_boolean (value, self->resume); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec); break;
   }
   GST_OBJECT_UNLOCK (self);
@@ -474,6 +550,7 @@ gst_decent_train_init (GstDecentTrain *self)
   self->device = DECENT_DEVICE_AUTO;
   self->holdout = DEFAULT_HOLDOUT;
   self->quantile = DEFAULT_QUANTILE;
+  self->checkpoint = TRUE;
   self->frames = g_byte_array_new ();
   g_mutex_init (&self->lock);
   g_cond_init (&self->cond);
@@ -544,6 +621,15 @@ gst_decent_train_class_init (GstDecentTrainClass *klass)
       g_param_spec_double ("threshold-quantile", "Threshold quantile",
           "Quantile of the held-out normal scores that becomes the threshold", 0.5, 1.0,
           DEFAULT_QUANTILE, RW));
+
+  g_object_class_install_property (gobject_class, PROP_CHECKPOINT,
+      g_param_spec_boolean ("checkpoint", "Checkpoint",
+          "After every epoch write <model-location>.checkpoint (atomically), removed once the "
+          "model is written; a stopped run can then be resumed", TRUE, RW));
+  g_object_class_install_property (gobject_class, PROP_RESUME,
+      g_param_spec_boolean ("resume", "Resume",
+          "Continue from <model-location>.checkpoint when it exists: feed the same footage "
+          "again, and the remaining epochs are trained", FALSE, RW));
 
   GstCaps *caps = gst_caps_from_string (GST_VIDEO_CAPS_MAKE (GST_DECENT_VIDEO_FORMATS));
   gst_element_class_add_pad_template (element_class,

@@ -25,6 +25,7 @@ struct _GstDecentTrain {
   DecentLoss loss;
   guint64 seed;
   DecentDevice device;
+  gboolean checkpoint, resume;
 
   /* streaming thread */
   GstVideoInfo info;

@@ -1,0 +1,317 @@
+/* Fault injection: a full or read-only model folder, a single frame, frames
+ * of another channel count than the model, a non-finite loss, many state
+ * changes, and a run stopped during training that resumes from its
+ * checkpoint.  Every failure must be a clear error, and the previous model
+ * file must stay byte-identical. */
+#include <glib/gstdio.h>
+#include <sys/mount.h>
+
+#include "decent/decentmeta.h"
+#include "plugin_util.h"
+
+static gchar *dir;
+
+static void
+setup (void)
+{
+  dir = g_dir_make_tmp ("decent-faults-XXXXXX", NULL);
+}
+
+static void
+teardown (void)
+{
+  umount2 (dir, MNT_DETACH); /* harmless when nothing is mounted */
+  gchar *cmd = g_strdup_printf ("rm -rf '%s'", dir);
+  fail_unless (system (cmd) == 0);
+  g_free (cmd);
+  g_free (dir);
+}
+
+/* Runs a pipeline to EOS or error; returns the error text or NULL. */
+static gchar *
+run (const gchar *desc)
+{
+  GError *perr = NULL;
+  GstElement *pipe = gst_parse_launch (desc, &perr);
+  fail_unless (pipe != NULL, "%s", perr ? perr->message : desc);
+  gst_element_set_state (pipe, GST_STATE_PLAYING);
+  GstBus *bus = gst_element_get_bus (pipe);
+  GstMessage *msg = gst_bus_timed_pop_filtered (bus, 120 * GST_SECOND,
+      GST_MESSAGE_ERROR | GST_MESSAGE_EOS);
+  fail_unless (msg != NULL, "timed out: %s", desc);
+  gchar *text = NULL;
+  if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR) {
+    GError *err;
+    gchar *dbg;
+    gst_message_parse_error (msg, &err, &dbg);
+    text = g_strdup_printf ("%s | %s", err->message, dbg);
+    g_error_free (err);
+    g_free (dbg);
+  }
+  gst_message_unref (msg);
+  gst_object_unref (bus);
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  gst_object_unref (pipe);
+  return text;
+}
+
+static gchar *
+train_desc (const gchar *location, guint frames, const gchar *extra)
+{
+  return g_strdup_printf ("videotestsrc num-buffers=%u ! video/x-raw,width=32,height=32 ! "
+      "decent-train model-location=\"%s\" width=16 height=16 channels=1 epochs=2 %s", frames,
+      location, extra ? extra : "");
+}
+
+static gchar *
+marker (const gchar *name)
+{
+  gchar *path = g_build_filename (dir, name, NULL);
+  fail_unless (g_file_set_contents (path, "previous model", -1, NULL));
+  return path;
+}
+
+static void
+assert_marker (const gchar *path)
+{
+  gchar *data = NULL;
+  fail_unless (g_file_get_contents (path, &data, NULL, NULL), "%s is gone", path);
+  fail_unless_equals_string (data, "previous model");
+  g_free (data);
+}
+
+static gboolean
+mount_small_tmpfs (void)
+{
+  if (mount ("tmpfs", dir, "tmpfs", 0, "size=256k") != 0) {
+    GST_WARNING ("cannot mount a tmpfs here (%s): skipping", g_strerror (errno));
+    return FALSE;
+  }
+  return TRUE;
+}
+
+GST_START_TEST (test_full_disk)
+{
+  if (!mount_small_tmpfs ())
+    return;
+  gchar *model = marker ("model.dcnt");
+  /* the 16x16 model (1.6 MB) cannot fit in 256 KiB: first_epoch the checkpoint,
+   * then, without checkpoints, the model itself fails to write */
+  const gchar *variants[] = { "", "checkpoint=false" };
+  const gchar *expect[] = { "checkpoint", "model file" };
+  for (int i = 0; i < 2; i++) {
+    gchar *desc = train_desc (model, 20, variants[i]);
+    gchar *err = run (desc);
+    fail_unless (err && strstr (err, "Could not write") && strstr (err, expect[i])
+        && strstr (err, "No space left"), "%s", err);
+    assert_marker (model);
+    g_free (err);
+    g_free (desc);
+  }
+  GDir *d = g_dir_open (dir, 0, NULL);
+  const gchar *name;
+  while ((name = g_dir_read_name (d)))
+    fail_unless (g_str_equal (name, "model.dcnt"), "%s was left behind", name);
+  g_dir_close (d);
+  g_free (model);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_read_only_folder)
+{
+  if (!mount_small_tmpfs ())
+    return;
+  gchar *model = marker ("model.dcnt");
+  fail_unless (mount ("tmpfs", dir, "tmpfs", MS_REMOUNT | MS_RDONLY, "size=256k") == 0,
+      "remount read-only: %s", g_strerror (errno));
+  gchar *desc = train_desc (model, 20, "checkpoint=false");
+  gchar *err = run (desc);
+  fail_unless (err && strstr (err, model) && strstr (err, "Read-only file system"), "%s", err);
+  assert_marker (model);
+  g_free (err);
+  g_free (desc);
+  g_free (model);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_one_frame)
+{
+  gchar *model = marker ("model.dcnt");
+  gchar *desc = train_desc (model, 1, NULL);
+  gchar *err = run (desc);
+  fail_unless (err && strstr (err, "Too few frames"), "%s", err);
+  assert_marker (model);
+  g_free (err);
+  g_free (desc);
+  g_free (model);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_nan_loss)
+{
+  gchar *model = marker ("model.dcnt");
+  g_setenv ("DECENT_FAULT_NAN_STEP", "1", TRUE);
+  gchar *desc = train_desc (model, 20, NULL);
+  gchar *err = run (desc);
+  g_unsetenv ("DECENT_FAULT_NAN_STEP");
+  fail_unless (err && strstr (err, "Training failed") && strstr (err, "not finite"), "%s", err);
+  assert_marker (model);
+  g_free (err);
+  g_free (desc);
+  g_free (model);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_other_channel_counts)
+{
+  /* grey frames into a colour model and colour frames into a grey one */
+  const gchar *cases[][2] = { { "3", "GRAY8" }, { "1", "RGB" } };
+  for (int i = 0; i < 2; i++) {
+    gchar *model = g_build_filename (dir, "m.dcnt", NULL);
+    gchar *desc = g_strdup_printf ("videotestsrc num-buffers=20 ! video/x-raw,format=%s,"
+        "width=32,height=32 ! decent-train model-location=\"%s\" width=16 height=16 "
+        "channels=%s epochs=1", cases[i][1], model, cases[i][0]);
+    gchar *err = run (desc);
+    fail_unless (err == NULL, "%s", err);
+    g_free (desc);
+    const gchar *other = i == 0 ? "RGB" : "GRAY8";
+    desc = g_strdup_printf ("videotestsrc num-buffers=5 ! video/x-raw,format=%s,width=40,"
+        "height=30 ! decentanomaly model-location=\"%s\" ! fakesink", other, model);
+    err = run (desc);
+    fail_unless (err == NULL, "%s", err);
+    g_free (desc);
+    g_free (model);
+  }
+}
+GST_END_TEST;
+
+GST_START_TEST (test_state_cycles)
+{
+  TestModel tm = { g_strdup (dir), NULL, 0, 0, 0 };
+  test_model_make (&tm, "cycle.dcnt", 1.0f);
+  gchar *desc = g_strdup_printf ("videotestsrc is-live=true ! video/x-raw,width=64,height=48,"
+      "framerate=100/1 ! decentanomaly model-location=\"%s\" mode=overlay ! fakesink", tm.path);
+  GstElement *pipe = gst_parse_launch (desc, NULL);
+  g_free (desc);
+  for (int i = 0; i < 20; i++) {
+    fail_unless (gst_element_set_state (pipe, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE);
+    fail_unless (gst_element_get_state (pipe, NULL, NULL, 10 * GST_SECOND)
+        == GST_STATE_CHANGE_SUCCESS);
+    g_usleep (20000);
+    fail_unless (gst_element_set_state (pipe, GST_STATE_NULL) == GST_STATE_CHANGE_SUCCESS);
+  }
+  GstBus *bus = gst_element_get_bus (pipe);
+  GstMessage *msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  fail_unless (msg == NULL, "an error during state cycles");
+  gst_object_unref (bus);
+  gst_object_unref (pipe);
+
+  /* decent-train stopped while collecting */
+  gchar *model = g_build_filename (dir, "never.dcnt", NULL);
+  desc = g_strdup_printf ("videotestsrc is-live=true ! video/x-raw,width=32,height=32,"
+      "framerate=100/1 ! decent-train model-location=\"%s\" width=16 height=16 channels=1",
+      model);
+  pipe = gst_parse_launch (desc, NULL);
+  for (int i = 0; i < 10; i++) {
+    gst_element_set_state (pipe, GST_STATE_PLAYING);
+    g_usleep (30000);
+    fail_unless (gst_element_set_state (pipe, GST_STATE_NULL) == GST_STATE_CHANGE_SUCCESS);
+  }
+  fail_if (g_file_test (model, G_FILE_TEST_EXISTS), "a model was written without EOS");
+  gst_object_unref (pipe);
+  g_free (desc);
+  g_free (model);
+  g_free (tm.dir);
+  g_free (tm.path);
+}
+GST_END_TEST;
+
+/* Plays until decent-train reports epoch `stop_after` (then stops it), or to
+ * the end; returns the first_epoch and last_epoch epoch reported. */
+static gboolean
+train_until (const gchar *desc, guint stop_after, guint *first_epoch, guint *last_epoch)
+{
+  GstElement *pipe = gst_parse_launch (desc, NULL);
+  GstBus *bus = gst_element_get_bus (pipe);
+  gst_element_set_state (pipe, GST_STATE_PLAYING);
+  gboolean finished = FALSE;
+  *first_epoch = *last_epoch = 0;
+  for (;;) {
+    GstMessage *msg = gst_bus_timed_pop (bus, 120 * GST_SECOND);
+    fail_unless (msg != NULL);
+    GstMessageType type = GST_MESSAGE_TYPE (msg);
+    const GstStructure *s = gst_message_get_structure (msg);
+    guint epoch = 0;
+    if (type == GST_MESSAGE_ELEMENT && gst_structure_has_name (s, "decent-train")
+        && gst_structure_get_uint (s, "epoch", &epoch)) {
+      if (!*first_epoch)
+        *first_epoch = epoch;
+      *last_epoch = epoch;
+    }
+    fail_if (type == GST_MESSAGE_ERROR, "error while training");
+    finished = type == GST_MESSAGE_EOS;
+    gst_message_unref (msg);
+    if (finished || (stop_after && epoch >= stop_after))
+      break;
+  }
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  gst_object_unref (bus);
+  gst_object_unref (pipe);
+  return finished;
+}
+
+GST_START_TEST (test_stop_and_resume)
+{
+  gchar *model = g_build_filename (dir, "resume.dcnt", NULL);
+  gchar *checkpoint = g_strconcat (model, ".checkpoint", NULL);
+  gchar *desc = g_strdup_printf ("videotestsrc num-buffers=60 ! video/x-raw,width=32,height=32 "
+      "! decent-train model-location=\"%s\" width=16 height=16 channels=1 epochs=6 "
+      "batch-size=8 resume=true", model);
+  guint first_epoch, last_epoch;
+  fail_if (train_until (desc, 2, &first_epoch, &last_epoch), "training ended before it was stopped");
+  fail_unless (first_epoch == 1 && last_epoch >= 2);
+  fail_if (g_file_test (model, G_FILE_TEST_EXISTS), "a stopped run wrote the model");
+  DecentError err;
+  DecentModel *m = decent_model_load (checkpoint, DECENT_DEVICE_CPU, &err);
+  fail_unless (m != NULL, "no usable checkpoint: %s", err.message);
+  DecentInfo info;
+  decent_model_describe (m, &info);
+  guint stopped_at = info.epochs;
+  fail_unless (stopped_at >= 2 && stopped_at < 6, "checkpoint after epoch %u", stopped_at);
+  decent_model_free (m);
+
+  /* the same pipeline again continues where it stopped */
+  fail_unless (train_until (desc, 0, &first_epoch, &last_epoch));
+  fail_unless_equals_int (first_epoch, stopped_at + 1);
+  fail_unless_equals_int (last_epoch, 6);
+  fail_if (g_file_test (checkpoint, G_FILE_TEST_EXISTS), "checkpoint left after success");
+  m = decent_model_load (model, DECENT_DEVICE_CPU, &err);
+  fail_unless (m != NULL, "%s", err.message);
+  decent_model_describe (m, &info);
+  fail_unless_equals_int (info.epochs, 6);
+  decent_model_free (m);
+  g_free (desc);
+  g_free (checkpoint);
+  g_free (model);
+}
+GST_END_TEST;
+
+static Suite *
+faults_suite (void)
+{
+  Suite *s = suite_create ("faults");
+  TCase *tc = tcase_create ("general");
+  tcase_set_timeout (tc, 300);
+  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_add_test (tc, test_full_disk);
+  tcase_add_test (tc, test_read_only_folder);
+  tcase_add_test (tc, test_one_frame);
+  tcase_add_test (tc, test_nan_loss);
+  tcase_add_test (tc, test_other_channel_counts);
+  tcase_add_test (tc, test_state_cycles);
+  tcase_add_test (tc, test_stop_and_resume);
+  suite_add_tcase (s, tc);
+  return s;
+}
+
+GST_CHECK_MAIN (faults);
