@@ -515,8 +515,9 @@ decent_model_calibrate (DecentModel *m, const uint8_t *frames, int n, float quan
   double sum = 0, sq = 0;
   for (int i = 0; i < n; i++) {
     if (!isfinite (s[i])) {
+      float bad = s[i];
       free (s);
-      return decent_fail (err, "calibrate: a held-out frame scored %g; the model is broken", s[i]);
+      return decent_fail (err, "calibrate: a held-out frame scored %g; the model is broken", bad);
     }
     sum += s[i];
     sq += (double) s[i] * s[i];

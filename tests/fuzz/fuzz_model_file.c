@@ -1,0 +1,28 @@
+/* libFuzzer target: the model-file parser must reject or accept any bytes
+ * without crashing, leaking or tripping a sanitizer. */
+#include <stdlib.h>
+
+#include "model_internal.h"
+
+int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
+{
+  DecentError err;
+  DecentModel *m = decent_model_parse ("fuzz.dcnt", data, size, DECENT_DEVICE_CPU, &err);
+  if (m) {
+    /* an accepted file must also score */
+    DecentConfig cfg;
+    decent_model_get_config (m, &cfg);
+    size_t bytes = (size_t) cfg.width * cfg.height * cfg.channels;
+    if (bytes <= 64 * 64 * 3) {
+      uint8_t *frame = calloc (1, bytes);
+      float score;
+      decent_model_score (m, frame, 1, &score, NULL, &err);
+      free (frame);
+    }
+    decent_model_free (m);
+  }
+  return 0;
+}

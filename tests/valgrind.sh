@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# valgrind memcheck of a short decent-train and a short decentanomaly
+# pipeline (CPU backend, plugin from BUILD, default build-test).  Fails on
+# any memory error or definite leak.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+build=${1:-build-test}
+export GST_PLUGIN_PATH=$PWD/$build/plugin GST_REGISTRY=$PWD/$build/valgrind-registry.bin
+export OMP_NUM_THREADS=1
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+vg=(valgrind --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite
+    --show-leak-kinds=definite --suppressions=tests/valgrind.supp --num-callers=30)
+gst-inspect-1.0 decentanomaly >/dev/null  # registry built outside valgrind
+fail=0
+echo "== valgrind: decent-train"
+"${vg[@]}" gst-launch-1.0 -q videotestsrc num-buffers=12 ! video/x-raw,width=48,height=32 ! \
+  decent-train model-location="$work/m.dcnt" width=16 height=16 channels=1 epochs=2 \
+  batch-size=4 2>"$work/train.log"
+rc=$?; grep -E "ERROR SUMMARY|definitely lost" "$work/train.log"
+[ $rc -eq 0 ] || { fail=1; tail -60 "$work/train.log"; }
+echo "== valgrind: decentanomaly"
+"${vg[@]}" gst-launch-1.0 -q videotestsrc num-buffers=8 ! video/x-raw,format=I420,width=64,height=48 ! \
+  decentanomaly model-location="$work/m.dcnt" mode=overlay message-mode=all attach-heatmap=true ! \
+  fakesink 2>"$work/score.log"
+rc=$?; grep -E "ERROR SUMMARY|definitely lost" "$work/score.log"
+[ $rc -eq 0 ] || { fail=1; tail -60 "$work/score.log"; }
+exit $fail
