@@ -182,7 +182,8 @@ gst_decent_anomaly_start (GstBaseTransform *trans)
   DecentModel *m = load_model (path, device, &err);
   if (!m) {
     GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ, ("Could not load model file \"%s\".", path),
-        ("%s", err.message));
+        ("%s. Point model-location at a model written by decent-train (docs/errors.md).",
+            err.message));
     g_free (path);
     return FALSE;
   }
@@ -313,7 +314,7 @@ gst_decent_anomaly_transform_frame_ip (GstVideoFilter *filter, GstVideoFrame *fr
       if (!decent_frame_path_setup (&self->path, &frame->info, &roi, self->model_w,
               self->model_h, self->model_c, &why)) {
         GST_ELEMENT_ERROR (self, STREAM, FORMAT, ("Cannot feed this video to the model."),
-            ("%s", why));
+            ("%s. Fix the roi property or the caps (docs/errors.md).", why));
         g_free (why);
         return GST_FLOW_ERROR;
       }
