@@ -89,6 +89,35 @@ gray_frame (gboolean noisy, guint64 index)
   return b;
 }
 
+/* Runs a pipeline to EOS or an error; returns "message | debug" of the
+ * error (caller frees), or NULL at EOS. */
+static inline gchar *
+pipeline_error (const gchar *desc)
+{
+  GError *perr = NULL;
+  GstElement *pipe = gst_parse_launch (desc, &perr);
+  fail_unless (pipe != NULL, "%s", perr ? perr->message : desc);
+  gst_element_set_state (pipe, GST_STATE_PLAYING);
+  GstBus *bus = gst_element_get_bus (pipe);
+  GstMessage *msg = gst_bus_timed_pop_filtered (bus, 120 * GST_SECOND,
+      GST_MESSAGE_ERROR | GST_MESSAGE_EOS);
+  fail_unless (msg != NULL, "timed out: %s", desc);
+  gchar *text = NULL;
+  if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR) {
+    GError *err;
+    gchar *dbg;
+    gst_message_parse_error (msg, &err, &dbg);
+    text = g_strdup_printf ("%s | %s", err->message, dbg);
+    g_error_free (err);
+    g_free (dbg);
+  }
+  gst_message_unref (msg);
+  gst_object_unref (bus);
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  gst_object_unref (pipe);
+  return text;
+}
+
 #define GRAY_CAPS "video/x-raw,format=GRAY8,width=16,height=16,framerate=30/1"
 
 #endif

@@ -316,26 +316,8 @@ error_of_pipeline (const gchar *location)
 {
   gchar *desc = g_strdup_printf ("videotestsrc num-buffers=2 ! decentanomaly "
       "model-location=\"%s\" ! fakesink", location);
-  GstElement *pipe = gst_parse_launch (desc, NULL);
+  gchar *text = pipeline_error (desc);
   g_free (desc);
-  gst_element_set_state (pipe, GST_STATE_PLAYING);
-  GstBus *bus = gst_element_get_bus (pipe);
-  GstMessage *msg = gst_bus_timed_pop_filtered (bus, 10 * GST_SECOND,
-      GST_MESSAGE_ERROR | GST_MESSAGE_EOS);
-  gchar *text = NULL;
-  if (msg && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR) {
-    GError *err;
-    gchar *dbg;
-    gst_message_parse_error (msg, &err, &dbg);
-    text = g_strdup_printf ("%s | %s", err->message, dbg);
-    g_error_free (err);
-    g_free (dbg);
-  }
-  if (msg)
-    gst_message_unref (msg);
-  gst_object_unref (bus);
-  gst_element_set_state (pipe, GST_STATE_NULL);
-  gst_object_unref (pipe);
   return text;
 }
 

@@ -27,34 +27,6 @@ teardown (void)
   g_free (dir);
 }
 
-/* Runs a pipeline to EOS or error; returns the error text or NULL. */
-static gchar *
-run (const gchar *desc)
-{
-  GError *perr = NULL;
-  GstElement *pipe = gst_parse_launch (desc, &perr);
-  fail_unless (pipe != NULL, "%s", perr ? perr->message : desc);
-  gst_element_set_state (pipe, GST_STATE_PLAYING);
-  GstBus *bus = gst_element_get_bus (pipe);
-  GstMessage *msg = gst_bus_timed_pop_filtered (bus, 120 * GST_SECOND,
-      GST_MESSAGE_ERROR | GST_MESSAGE_EOS);
-  fail_unless (msg != NULL, "timed out: %s", desc);
-  gchar *text = NULL;
-  if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR) {
-    GError *err;
-    gchar *dbg;
-    gst_message_parse_error (msg, &err, &dbg);
-    text = g_strdup_printf ("%s | %s", err->message, dbg);
-    g_error_free (err);
-    g_free (dbg);
-  }
-  gst_message_unref (msg);
-  gst_object_unref (bus);
-  gst_element_set_state (pipe, GST_STATE_NULL);
-  gst_object_unref (pipe);
-  return text;
-}
-
 static gchar *
 train_desc (const gchar *location, guint frames, const gchar *extra)
 {
@@ -101,7 +73,7 @@ GST_START_TEST (test_full_disk)
   const gchar *expect[] = { "checkpoint", "model file" };
   for (int i = 0; i < 2; i++) {
     gchar *desc = train_desc (model, 20, variants[i]);
-    gchar *err = run (desc);
+    gchar *err = pipeline_error (desc);
     fail_unless (err && strstr (err, "Could not write") && strstr (err, expect[i])
         && strstr (err, "No space left"), "%s", err);
     assert_marker (model);
@@ -125,7 +97,7 @@ GST_START_TEST (test_read_only_folder)
   fail_unless (mount ("tmpfs", dir, "tmpfs", MS_REMOUNT | MS_RDONLY, "size=256k") == 0,
       "remount read-only: %s", g_strerror (errno));
   gchar *desc = train_desc (model, 20, "checkpoint=false");
-  gchar *err = run (desc);
+  gchar *err = pipeline_error (desc);
   fail_unless (err && strstr (err, model) && strstr (err, "Read-only file system"), "%s", err);
   assert_marker (model);
   g_free (err);
@@ -138,7 +110,7 @@ GST_START_TEST (test_one_frame)
 {
   gchar *model = marker ("model.dcnt");
   gchar *desc = train_desc (model, 1, NULL);
-  gchar *err = run (desc);
+  gchar *err = pipeline_error (desc);
   fail_unless (err && strstr (err, "Too few frames"), "%s", err);
   assert_marker (model);
   g_free (err);
@@ -152,7 +124,7 @@ GST_START_TEST (test_nan_loss)
   gchar *model = marker ("model.dcnt");
   g_setenv ("DECENT_FAULT_NAN_STEP", "1", TRUE);
   gchar *desc = train_desc (model, 20, NULL);
-  gchar *err = run (desc);
+  gchar *err = pipeline_error (desc);
   g_unsetenv ("DECENT_FAULT_NAN_STEP");
   fail_unless (err && strstr (err, "Training failed") && strstr (err, "not finite"), "%s", err);
   assert_marker (model);
@@ -171,13 +143,13 @@ GST_START_TEST (test_other_channel_counts)
     gchar *desc = g_strdup_printf ("videotestsrc num-buffers=20 ! video/x-raw,format=%s,"
         "width=32,height=32 ! decent-train model-location=\"%s\" width=16 height=16 "
         "channels=%s epochs=1", cases[i][1], model, cases[i][0]);
-    gchar *err = run (desc);
+    gchar *err = pipeline_error (desc);
     fail_unless (err == NULL, "%s", err);
     g_free (desc);
     const gchar *other = i == 0 ? "RGB" : "GRAY8";
     desc = g_strdup_printf ("videotestsrc num-buffers=5 ! video/x-raw,format=%s,width=40,"
         "height=30 ! decentanomaly model-location=\"%s\" ! fakesink", other, model);
-    err = run (desc);
+    err = pipeline_error (desc);
     fail_unless (err == NULL, "%s", err);
     g_free (desc);
     g_free (model);
