@@ -3,7 +3,7 @@
  * run (oneDNN sgemm, all cores), so that the fractions are comparable across
  * noisy shared machines.
  *
- *   decent-bench [--seconds S] [--quick]
+ *   decent-bench [--seconds S] [--quick] [--mnist-only]   (28x28 model only)
  */
 #include "decent.h"
 
@@ -126,14 +126,16 @@ int
 main (int argc, char **argv)
 {
   double seconds = 3.0;
-  int quick = 0;
+  int quick = 0, mnist_only = 0;
   for (int i = 1; i < argc; i++) {
     if (!strcmp (argv[i], "--seconds") && i + 1 < argc)
       seconds = atof (argv[++i]);
     else if (!strcmp (argv[i], "--quick"))
       quick = 1;
+    else if (!strcmp (argv[i], "--mnist-only"))
+      mnist_only = 1;
     else {
-      fprintf (stderr, "usage: decent-bench [--seconds S] [--quick]\n");
+      fprintf (stderr, "usage: decent-bench [--seconds S] [--quick] [--mnist-only]\n");
       return 2;
     }
   }
@@ -152,6 +154,8 @@ main (int argc, char **argv)
   report ("28x28x1 train", m28, 1, 64, seconds, peak);
   report ("28x28x1 score", m28, 0, 64, seconds, peak);
   decent_model_free (m28);
+  if (mnist_only)
+    return 0;
 
   DecentModel *m256 = make (256, 256, 3);
   decent_model_describe (m256, &info);
