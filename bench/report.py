@@ -73,7 +73,7 @@ def pictures(out, docs, ds, rows):
     fig.tight_layout(); fig.savefig(os.path.join(docs, name), dpi=110); plt.close(fig)
     pics.append((name, "ROC curves, class 0 normal, seed 1"))
     # score histograms (the paper's Fig. 7), loss (13) vs plain autoencoder
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.4), sharey=True)
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.4))
     for ax, (var, label) in zip(axes, VARIANTS[:2]):
         path = os.path.join(base, var, "class0-seed1.scores.csv")
         if os.path.exists(path):
@@ -141,17 +141,44 @@ def main(out, docs):
         sweep = sorted({r["lambda"] for r in ds_rows if r["variant"].startswith("sweep")},
                        key=float, reverse=True)
         if sweep:
-            lines += ["λ sweep (Table 4), loss (13), seed 1, mean AUROC over classes:", "",
-                      "| λ | " + " | ".join(sweep + ["0.01", "0"]) + " |",
-                      "|---|" + "---|" * (len(sweep) + 2)]
-            vals = []
-            for lam in sweep:
-                v = [float(r["auroc"]) for r in ds_rows if r["variant"] == f"sweep-{lam}"]
-                vals.append(f"{statistics.mean(v):.3f} ({len(v)} classes)" if v else "–")
+            # every λ over the same classes: those measured at all of them
+            def auroc_of(var, cls):
+                v = [float(r["auroc"]) for r in ds_rows
+                     if r["variant"] == var and r["seed"] == "1" and int(r["class"]) == cls]
+                return v[0] if v else None
+            variants = [f"sweep-{lam}" for lam in sweep] + ["loss13", "plain-ae"]
+            common = [c for c in range(10) if all(auroc_of(v, c) is not None for v in variants)]
+            if common:
+                lines += ["λ sweep (Table 4), loss (13), seed 1, mean AUROC over classes "
+                          f"{', '.join(map(str, common))} (those measured at every λ):", "",
+                          "| λ | " + " | ".join(sweep + ["0.01", "0"]) + " |",
+                          "|---|" + "---|" * (len(sweep) + 2),
+                          "| AUROC | " + " | ".join(
+                              f"{statistics.mean(auroc_of(v, c) for c in common):.3f}"
+                              for v in variants) + " |", ""]
+        if means["loss13"]:
+            ours = statistics.mean(means["loss13"])
+            gap = PAPER[ds]["loss13"] - ours
+            lines += [f"**Gap:** loss (13) averages {ours:.3f} here against the paper's "
+                      f"{PAPER[ds]['loss13']:.3f} ({gap:+.3f} below)"
+                      if gap > 0 else f"**Gap:** none: {ours:.3f} against the paper's "
+                      f"{PAPER[ds]['loss13']:.3f}",
+                      "at this budget. The reconstruction term is still falling at the last "
+                      "epoch (training-loss picture below), so the short budget is the first "
+                      "suspect; the paper's 200 epochs need a GPU or a longer CPU run "
+                      "(EPOCHS_MNIST=200 bash bench/results.sh).", ""]
+            last = {}
             for var in ["loss13", "plain-ae"]:
-                v = [float(r["auroc"]) for r in ds_rows if r["variant"] == var and r["seed"] == "1"]
-                vals.append(f"{statistics.mean(v):.3f}" if v else "–")
-            lines += ["| AUROC | " + " | ".join(vals) + " |", ""]
+                path = os.path.join(out, ds, var, "class0-seed1.losses.csv")
+                if os.path.exists(path):
+                    d = np.genfromtxt(path, delimiter=",", names=True)
+                    last[var] = float(np.atleast_1d(d["reconstruction"])[-1])
+            if len(last) == 2:
+                lines += [f"With the decentralization term summed over all latent units, as the "
+                          f"paper writes it, and λ = 0.01, the reconstruction term of class 0 "
+                          f"ends at {last['loss13']:.4f} against {last['plain-ae']:.4f} for the "
+                          "plain autoencoder: the spread term dominates at this budget, which "
+                          "the λ sweep above probes.", ""]
         for name, caption in pictures(out, docs, ds, rows):
             lines += [f"![{caption}]({name})", "", f"*{caption}*", ""]
     compare = os.path.join(out, "compare.txt")

@@ -12,7 +12,7 @@ epochs_mnist=${EPOCHS_MNIST:-20}
 epochs_fashion=${EPOCHS_FASHION:-3}
 seeds=${SEEDS:-1 2 3}
 datasets=${DATASETS:-mnist fashion}
-sweep=${SWEEP:-1 0.1 0.001}
+sweep=${SWEEP-1 0.1 0.001}  # SWEEP="" skips it
 out=${RESULTS_DIR:-build/results}
 
 bash tests/install-deps.sh dataset-fashion-mnist python3-matplotlib python3-numpy
@@ -52,4 +52,6 @@ for ds in $datasets; do
     done
   done
 done
+# the speed table: engine against the PyTorch peer, side by side in one run
+[ -f "$out/compare.txt" ] || bash bench/compare.sh 2 | grep -v '^installing' >"$out/compare.txt"
 /usr/bin/python3 bench/report.py "$out" docs
