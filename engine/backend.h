@@ -21,7 +21,7 @@ typedef struct {
   int update;            /* 0: compute only (no Adam, no running statistics) */
   float lr, beta1, beta2, adam_eps;
   uint64_t t;            /* Adam step number, from 1 */
-  float bn_momentum, bn_eps;
+  float bn_momentum;          /* BatchNorm epsilon is fixed at create */
 } DecentStepParams;
 
 typedef struct {

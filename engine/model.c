@@ -332,7 +332,6 @@ step_params (const DecentModel *m, DecentStepParams *sp, int update)
   sp->adam_eps = m->cfg.adam_eps;
   sp->t = m->steps + 1;
   sp->bn_momentum = m->cfg.bn_momentum;
-  sp->bn_eps = m->cfg.bn_eps;
 }
 
 /* ---- training --------------------------------------------------------- */
@@ -452,17 +451,6 @@ decent_model_gradients_f32 (DecentModel *m, const float *x, int n, const float *
   DecentStepParams sp;
   step_params (m, &sp, 0);
   return m->ops->train_step (m->be, x, n, &sp, terms, grads, NULL, err);
-}
-
-int
-decent_model_gradients (DecentModel *m, const uint8_t *frames, int n, DecentLossTerms *terms,
-    float *grads, DecentError *err)
-{
-  if (!m || !frames || n < 2)
-    return decent_fail (err, "gradients: need a model and at least 2 frames");
-  if (normalise (m, frames, n, err) < 0)
-    return -1;
-  return decent_model_gradients_f32 (m, m->xbuf, n, NULL, terms, grads, err);
 }
 
 /* ---- scoring ---------------------------------------------------------- */

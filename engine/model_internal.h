@@ -40,12 +40,8 @@ int decent_model_fetch_params (DecentModel *m, float **params, float **buffers,
                                DecentError *err);
 
 /* Test hook: the loss and the gradient of every parameter (canonical order)
- * for one batch, changing nothing. */
-int decent_model_gradients (DecentModel *m, const uint8_t *frames, int n,
-                            DecentLossTerms *terms, float *grads, DecentError *err);
-
-/* Test hook: like decent_model_gradients but on already-normalised NCHW
- * input, with parameters replaced first when params is not NULL. */
+ * for one batch of already-normalised NCHW input, changing nothing but the
+ * parameters, which are replaced first when params is not NULL. */
 int decent_model_gradients_f32 (DecentModel *m, const float *x, int n, const float *params,
                                 DecentLossTerms *terms, float *grads, DecentError *err);
 

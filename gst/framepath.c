@@ -5,17 +5,25 @@
 
 #include <string.h>
 
-/* An "inferno"-like colour map, interpolated from five stops. */
-static void
-colour_of (gdouble t, guint8 rgb[3])
+/* An "inferno"-like colour map of 256 entries, interpolated once from five
+ * stops. */
+static const guint8 (*colour_map (void))[3]
 {
-  static const guint8 stops[5][3] = { { 0, 0, 4 }, { 87, 16, 110 }, { 188, 55, 84 },
-    { 249, 142, 9 }, { 252, 255, 164 } };
-  t = CLAMP (t, 0.0, 1.0) * 4.0;
-  gint i = MIN ((gint) t, 3);
-  gdouble f = t - i;
-  for (int c = 0; c < 3; c++)
-    rgb[c] = (guint8) (stops[i][c] + f * (stops[i + 1][c] - stops[i][c]) + 0.5);
+  static guint8 lut[256][3];
+  static gsize ready;
+  if (g_once_init_enter (&ready)) {
+    static const guint8 stops[5][3] = { { 0, 0, 4 }, { 87, 16, 110 }, { 188, 55, 84 },
+      { 249, 142, 9 }, { 252, 255, 164 } };
+    for (int k = 0; k < 256; k++) {
+      gdouble t = k / 255.0 * 4.0;
+      gint i = MIN ((gint) t, 3);
+      gdouble f = t - i;
+      for (int c = 0; c < 3; c++)
+        lut[k][c] = (guint8) (stops[i][c] + f * (stops[i + 1][c] - stops[i][c]) + 0.5);
+    }
+    g_once_init_leave (&ready, 1);
+  }
+  return (const guint8 (*)[3]) lut;
 }
 
 void
@@ -129,9 +137,7 @@ decent_frame_path_draw_heatmap (DecentFramePath *p, GstVideoFrame *frame, const 
 {
   GstVideoFrame heat, scratch;
   const gint n = GST_VIDEO_INFO_WIDTH (&p->heat_info) * GST_VIDEO_INFO_HEIGHT (&p->heat_info);
-  guint8 lut[256][3];
-  for (int i = 0; i < 256; i++)
-    colour_of (i / 255.0, lut[i]);
+  const guint8 (*lut)[3] = colour_map ();
   if (!(max_error > 0))
     max_error = 1.0;
 
