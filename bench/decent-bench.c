@@ -4,8 +4,16 @@
  * noisy shared machines.
  *
  *   decent-bench [--seconds S] [--quick] [--mnist-only]   (28x28 model only)
+ *   decent-bench --device cuda [--seconds S] [--save-default PATH]
+ *
+ * On the GPU the figures are TFLOP/s (no sgemm reference): the paper models,
+ * the plugin's default 64x64x3 geometry, and the frame path on 1080p NV12
+ * frames (upload, convert, score, draw the heatmap, download), which is what
+ * decentanomaly does per frame.  --save-default writes the default-geometry
+ * model used, for a pipeline benchmark.
  */
 #include "decent.h"
+#include "model_internal.h" /* the implementations chosen, for the report */
 
 #include <oneapi/dnnl/dnnl.h>
 #include <omp.h>
@@ -59,13 +67,15 @@ random_frames (size_t bytes)
   return p;
 }
 
+static DecentDevice bench_device = DECENT_DEVICE_CPU;
+
 static DecentModel *
 make (int w, int h, int c)
 {
   DecentConfig cfg;
   DecentError err;
   decent_config_init (&cfg, w, h, c);
-  cfg.device = DECENT_DEVICE_CPU;
+  cfg.device = bench_device;
   DecentModel *m = decent_model_new (&cfg, &err);
   if (!m) {
     fprintf (stderr, "decent-bench: %s\n", err.message);
@@ -122,25 +132,120 @@ report (const char *what, DecentModel *m, int train, int n, double seconds, doub
   fflush (stdout);
 }
 
+static void
+report_gpu (const char *what, DecentModel *m, int train, int n, double seconds)
+{
+  DecentInfo info;
+  decent_model_describe (m, &info);
+  double rate = measure (m, train, n, seconds);
+  double flops = train ? info.flops_train : info.flops_forward;
+  printf ("%-34s batch %3d  %9.1f images/s  %7.2f TFLOP/s\n", what, n, rate, rate * flops / 1e12);
+  fflush (stdout);
+}
+
+/* frames/s of the per-frame work of decentanomaly with the frame path:
+ * score a 1080p NV12 frame, then draw its heatmap over it */
+static void
+report_frame_path (DecentModel *m, double seconds, int draw)
+{
+  const int w = 1920, h = 1080;
+  DecentError err;
+  uint8_t *buf = random_frames ((size_t) w * h * 3 / 2);
+  DecentFrame f = { .format = DECENT_FRAME_NV12, .width = w, .height = h,
+    .data = { buf, buf + (size_t) w * h }, .stride = { w, w },
+    .roi_width = w, .roi_height = h };
+  static uint8_t lut[768];
+  float score;
+  int done = 0;
+  double t0 = 0;
+  for (int k = -2; ; k++) {
+    if (k == 0)
+      t0 = now ();
+    if (decent_model_score_frame (m, &f, &score, NULL, &err) < 0
+        || (draw && decent_model_draw_heatmap (m, &f, lut, 0.05f, 0.5f, &err) < 0)) {
+      fprintf (stderr, "decent-bench: %s\n", err.message);
+      exit (1);
+    }
+    if (k >= 0 && ++done >= 2 && now () - t0 >= seconds)
+      break;
+  }
+  DecentInfo info;
+  decent_model_describe (m, &info);
+  double rate = done / (now () - t0);
+  printf ("%-34s           %9.1f frames/s  %7.2f TFLOP/s\n",
+      draw ? "1080p NV12 frame path, score+draw" : "1080p NV12 frame path, score", rate,
+      rate * info.flops_forward / 1e12);
+  free (buf);
+}
+
+static int
+main_gpu (double seconds, const char *save_path)
+{
+  if (!decent_device_available (DECENT_DEVICE_CUDA)) {
+    printf ("decent-bench: no GPU: %s\n", decent_device_describe (DECENT_DEVICE_CUDA));
+    return 77;
+  }
+  bench_device = DECENT_DEVICE_CUDA;
+  printf ("decent-bench: CUDA backend on %s\n", decent_device_describe (DECENT_DEVICE_CUDA));
+  DecentModel *m28 = make (28, 28, 1);
+  report_gpu ("28x28x1 train", m28, 1, 64, seconds);
+  report_gpu ("28x28x1 train", m28, 1, 512, seconds);
+  report_gpu ("28x28x1 score", m28, 0, 64, seconds);
+  decent_model_free (m28);
+
+  DecentModel *m64 = make (64, 64, 3);
+  DecentInfo info;
+  decent_model_describe (m64, &info);
+  printf ("64x64x3 model: %.1f MFLOP forward\n", info.flops_forward / 1e6);
+  report_gpu ("64x64x3 (default) train", m64, 1, 64, seconds);
+  report_gpu ("64x64x3 (default) score (one frame)", m64, 0, 1, seconds);
+  report_gpu ("64x64x3 (default) score", m64, 0, 64, seconds);
+  report_frame_path (m64, seconds, 0);
+  report_frame_path (m64, seconds, 1);
+  DecentError err;
+  if (save_path && decent_model_save (m64, save_path, &err) < 0) {
+    fprintf (stderr, "decent-bench: %s\n", err.message);
+    return 1;
+  }
+  decent_model_free (m64);
+
+  DecentModel *m256 = make (256, 256, 3);
+  report_gpu ("256x256x3 train", m256, 1, 16, seconds);
+  report_gpu ("256x256x3 train", m256, 1, 64, seconds);
+  report_gpu ("256x256x3 score (one frame)", m256, 0, 1, seconds);
+  report_gpu ("256x256x3 score", m256, 0, 32, seconds);
+  printf ("implementation: %s\n", decent_model_implementation (m256));
+  decent_model_free (m256);
+  return 0;
+}
+
 int
 main (int argc, char **argv)
 {
   double seconds = 3.0;
-  int quick = 0, mnist_only = 0;
+  int quick = 0, mnist_only = 0, gpu = 0;
+  const char *save_path = NULL;
   for (int i = 1; i < argc; i++) {
     if (!strcmp (argv[i], "--seconds") && i + 1 < argc)
       seconds = atof (argv[++i]);
+    else if (!strcmp (argv[i], "--device") && i + 1 < argc)
+      gpu = !strcmp (argv[++i], "cuda");
+    else if (!strcmp (argv[i], "--save-default") && i + 1 < argc)
+      save_path = argv[++i];
     else if (!strcmp (argv[i], "--quick"))
       quick = 1;
     else if (!strcmp (argv[i], "--mnist-only"))
       mnist_only = 1;
     else {
-      fprintf (stderr, "usage: decent-bench [--seconds S] [--quick] [--mnist-only]\n");
+      fprintf (stderr, "usage: decent-bench [--seconds S] [--quick] [--mnist-only] "
+                       "[--device cpu|cuda] [--save-default PATH]\n");
       return 2;
     }
   }
   if (quick)
     seconds = 0.5;
+  if (gpu)
+    return main_gpu (seconds, save_path);
   printf ("decent-bench: oneDNN CPU backend, %d threads\n", omp_get_max_threads ());
   double peak = sgemm_gflops (seconds);
   printf ("%-34s %s %.1f GFLOP/s (1024^3, best of %.0f s)\n", "sgemm reference", "", peak,

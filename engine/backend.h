@@ -38,17 +38,30 @@ typedef struct {
   int (*train_step) (DecentBackend *be, const float *x, int n, const DecentStepParams *p,
                      DecentLossTerms *terms, float *grads, float *latent_mean,
                      DecentError *err);
-  /* Scores n >= 1 images with running statistics; maps may be NULL. */
+  /* Scores n >= 1 images with running statistics; maps (n * plane) and
+   * recon (the reconstructions, NCHW like x) may be NULL. */
   int (*score) (DecentBackend *be, const float *x, int n, float *scores, float *maps,
-                DecentError *err);
+                float *recon, DecentError *err);
   /* Names of the implementations chosen, for describe and the benchmarks. */
   const char *(*implementation) (DecentBackend *be);
+  /* Optional (NULL when the model code does it on the CPU): an 8-bit video
+   * frame's region converted, scaled and normalised (value * scale + offset)
+   * on the backend's device and scored there; then the heatmap of that same
+   * frame colour-mapped and blended over it. */
+  int (*score_frame) (DecentBackend *be, const DecentFrame *frame, float scale, float offset,
+                      float *score, float *map, DecentError *err);
+  int (*draw_frame) (DecentBackend *be, DecentFrame *frame, const uint8_t lut[768],
+                     float max_error, float alpha, DecentError *err);
 } DecentBackendOps;
 
 extern const DecentBackendOps decent_backend_cpu;
 #ifdef DECENT_HAVE_CUDA
 extern const DecentBackendOps decent_backend_cuda;
 int decent_cuda_usable (void);
+/* The GPU that will be used, or why none can be. */
+const char *decent_cuda_describe (void);
+/* What device=auto runs on: the GPU, or the CPU and why. */
+const char *decent_cuda_describe_auto (void);
 #endif
 
 #endif

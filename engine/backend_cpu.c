@@ -721,7 +721,7 @@ cpu_train_step (DecentBackend *be, const float *x, int n, const DecentStepParams
 }
 
 static int
-cpu_score (DecentBackend *be, const float *x, int n, float *scores, float *maps,
+cpu_score (DecentBackend *be, const float *x, int n, float *scores, float *maps, float *recon,
     DecentError *err)
 {
   if (!be || !x || !scores || n < 1)
@@ -734,6 +734,9 @@ cpu_score (DecentBackend *be, const float *x, int n, float *scores, float *maps,
   dnnl_stream_wait (be->stream);
   decent_cpu_reconstruction (x, handle (p->out_plain), n, be->arch.channels,
       (size_t) be->arch.width * be->arch.height, scores, NULL, maps);
+  if (recon)
+    memcpy (recon, handle (p->out_plain),
+        (size_t) n * be->arch.channels * be->arch.width * be->arch.height * sizeof (float));
   return 0;
 }
 

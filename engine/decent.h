@@ -89,6 +89,26 @@ typedef struct {
   uint32_t epochs;         /* epochs completed by decent_model_train so far */
 } DecentInfo;
 
+/* An 8-bit video frame as GStreamer lays it out (decent_model_score_frame).
+ * The region (roi_*) is the part that is scored and drawn on. */
+typedef enum {
+  DECENT_FRAME_RGB = 0,
+  DECENT_FRAME_BGR = 1,
+  DECENT_FRAME_RGBX = 2,  /* also RGBA: the fourth byte is ignored */
+  DECENT_FRAME_BGRX = 3,  /* also BGRA */
+  DECENT_FRAME_GRAY8 = 4,
+  DECENT_FRAME_I420 = 5,  /* BT.601 limited range */
+  DECENT_FRAME_NV12 = 6,  /* BT.601 limited range */
+} DecentFrameFormat;
+
+typedef struct {
+  DecentFrameFormat format;
+  int width, height;
+  uint8_t *data[3];  /* planes */
+  int stride[3];     /* bytes per row of each plane */
+  int roi_x, roi_y, roi_width, roi_height;
+} DecentFrame;
+
 /* Called once per epoch by decent_model_train; return nonzero to stop early. */
 typedef int (*DecentEpochCallback)(int epoch, int epochs, const DecentLossTerms *mean,
                                    double elapsed_s, void *user);
@@ -123,6 +143,29 @@ int decent_model_train(DecentModel *model, const uint8_t *frames, int n, int epo
 int decent_model_score(DecentModel *model, const uint8_t *frames, int n,
                        float *scores, float *maps, DecentError *err);
 
+/* Whether this model's backend converts, scores and draws on video frames
+ * itself (the CUDA backend: one upload of the 8-bit frame, everything else on
+ * the GPU).  When it does not, callers convert frames to the model geometry
+ * themselves and use decent_model_score. */
+int decent_model_has_frame_path(const DecentModel *model);
+
+/* Scores one frame's region on the backend's device: unpack, resize (area
+ * average), normalise, forward, error.  map (may be NULL) receives width *
+ * height per-pixel errors at model size.  Needs decent_model_has_frame_path. */
+int decent_model_score_frame(DecentModel *model, const DecentFrame *frame, float *score,
+                             float *map, DecentError *err);
+
+/* Blends the heatmap of the frame scored last over that same frame's region:
+ * colour lut[255 * min(err / max_error, 1)] (256 RGB triplets), constant
+ * alpha in [0, 1]. */
+int decent_model_draw_heatmap(DecentModel *model, DecentFrame *frame, const uint8_t lut[768],
+                              float max_error, float alpha, DecentError *err);
+
+/* The model's reconstructions g(f(x)) of n frames, as 8-bit frames in the
+ * input's layout (the inverse of the input scaling, clamped to 0..255). */
+int decent_model_reconstruct(DecentModel *model, const uint8_t *frames, int n, uint8_t *out,
+                             DecentError *err);
+
 /* Scores held-out normal frames and sets the threshold to the given quantile
  * (e.g. 0.995) of their scores, with their statistics. */
 int decent_model_calibrate(DecentModel *model, const uint8_t *frames, int n,
@@ -140,6 +183,10 @@ char *decent_model_describe_string(const DecentModel *model);
 /* Name of a device, and whether it can be used on this machine. */
 const char *decent_device_name(DecentDevice device);
 int decent_device_available(DecentDevice device);
+
+/* What a device is here ("NVIDIA H200 (compute 9.0, ...)") or why it cannot
+ * be used, for logs.  For AUTO: which device it picks, and why. */
+const char *decent_device_describe(DecentDevice device);
 
 /* Area under the ROC curve of scores where labels[i] != 0 marks an anomaly
  * (the positive class); ties count one half.  Returns -1 when either class

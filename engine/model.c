@@ -149,6 +149,25 @@ decent_device_available (DecentDevice device)
   return 0;
 }
 
+const char *
+decent_device_describe (DecentDevice device)
+{
+  switch (device) {
+    case DECENT_DEVICE_CPU:
+      return "CPU (oneDNN)";
+    case DECENT_DEVICE_CUDA:
+    case DECENT_DEVICE_AUTO:
+#ifdef DECENT_HAVE_CUDA
+      return device == DECENT_DEVICE_AUTO ? decent_cuda_describe_auto ()
+                                          : decent_cuda_describe ();
+#else
+      return device == DECENT_DEVICE_AUTO ? "CPU (oneDNN); this build has no CUDA backend"
+                                          : "this build has no CUDA backend";
+#endif
+  }
+  return "unknown device";
+}
+
 static const DecentBackendOps *
 pick_backend (DecentDevice device, DecentError *err)
 {
@@ -158,7 +177,8 @@ pick_backend (DecentDevice device, DecentError *err)
 #endif
   if (device == DECENT_DEVICE_CUDA) {
 #ifdef DECENT_HAVE_CUDA
-    decent_fail (err, "device cuda was asked for, but no usable CUDA GPU was found");
+    decent_fail (err, "device cuda was asked for, but it cannot be used: %s",
+        decent_cuda_describe ());
 #else
     decent_fail (err, "device cuda was asked for, but this build has no CUDA backend "
                       "(configure with -Dcuda=enabled)");
@@ -469,10 +489,110 @@ decent_model_score (DecentModel *m, const uint8_t *frames, int n, float *scores,
     if (normalise (m, frames + (size_t) start * fb, count, err) < 0)
       return -1;
     if (m->ops->score (m->be, m->xbuf, count, scores + start,
-            maps ? maps + (size_t) start * plane : NULL, err) < 0)
+            maps ? maps + (size_t) start * plane : NULL, NULL, err) < 0)
       return -1;
   }
   return 0;
+}
+
+int
+decent_model_reconstruct_f32 (DecentModel *m, const float *x, int n, float *scores, float *recon,
+    DecentError *err)
+{
+  if (!m || !x || !scores || !recon || n < 1)
+    return decent_fail (err, "reconstruct: need a model, images and room for the results");
+  return m->ops->score (m->be, x, n, scores, NULL, recon, err);
+}
+
+int
+decent_model_reconstruct (DecentModel *m, const uint8_t *frames, int n, uint8_t *out,
+    DecentError *err)
+{
+  if (!m || !frames || !out)
+    return decent_fail (err, "reconstruct: no model, frames or place for the output");
+  if (n < 1)
+    return decent_fail (err, "reconstruct: need at least one frame, got %d", n);
+  const size_t plane = (size_t) m->cfg.width * m->cfg.height;
+  const int ch = m->cfg.channels;
+  float *recon = malloc ((size_t) SCORE_CHUNK * plane * ch * sizeof (float));
+  float scores[SCORE_CHUNK];
+  if (!recon)
+    return decent_fail (err, "out of memory for reconstructions");
+  int rc = 0;
+  for (int start = 0; start < n && rc == 0; start += SCORE_CHUNK) {
+    int count = n - start < SCORE_CHUNK ? n - start : SCORE_CHUNK;
+    if ((rc = normalise (m, frames + (size_t) start * plane * ch, count, err)) < 0
+        || (rc = m->ops->score (m->be, m->xbuf, count, scores, NULL, recon, err)) < 0)
+      break;
+    /* back through the input scaling to 8-bit HWC */
+    for (int i = 0; i < count; i++)
+      for (int c = 0; c < ch; c++)
+        for (size_t p = 0; p < plane; p++) {
+          float v = (recon[((size_t) i * ch + c) * plane + p] - m->cfg.input_offset)
+                    / m->cfg.input_scale;
+          v = v < 0.0f ? 0.0f : v > 255.0f ? 255.0f : v;
+          out[((size_t) (start + i) * plane + p) * ch + c] = (uint8_t) (v + 0.5f);
+        }
+  }
+  free (recon);
+  return rc;
+}
+
+int
+decent_model_has_frame_path (const DecentModel *m)
+{
+  return m && m->ops->score_frame && m->ops->draw_frame;
+}
+
+static int
+check_frame (const DecentFrame *f, DecentError *err)
+{
+  if (!f)
+    return decent_fail (err, "no frame given");
+  if ((unsigned) f->format > DECENT_FRAME_NV12)
+    return decent_fail (err, "unknown frame format %d", (int) f->format);
+  if (f->width < 1 || f->height < 1 || f->width > 16384 || f->height > 16384)
+    return decent_fail (err, "frame size %dx%d is outside 1..16384", f->width, f->height);
+  const int planes = f->format == DECENT_FRAME_I420 ? 3 : f->format == DECENT_FRAME_NV12 ? 2 : 1;
+  for (int k = 0; k < planes; k++)
+    if (!f->data[k] || f->stride[k] < 1)
+      return decent_fail (err, "frame plane %d has no data or stride", k);
+  if (f->roi_x < 0 || f->roi_y < 0 || f->roi_width < 1 || f->roi_height < 1
+      || f->roi_x + f->roi_width > f->width || f->roi_y + f->roi_height > f->height)
+    return decent_fail (err, "region %d,%d %dx%d lies outside the %dx%d frame", f->roi_x,
+        f->roi_y, f->roi_width, f->roi_height, f->width, f->height);
+  return 0;
+}
+
+int
+decent_model_score_frame (DecentModel *m, const DecentFrame *frame, float *score, float *map,
+    DecentError *err)
+{
+  if (!m || !score)
+    return decent_fail (err, "score frame: no model or no place for the score");
+  if (check_frame (frame, err) < 0)
+    return -1;
+  if (!decent_model_has_frame_path (m))
+    return decent_fail (err, "the %s backend has no frame path; convert frames and use "
+                             "decent_model_score", m->ops->name);
+  return m->ops->score_frame (m->be, frame, m->cfg.input_scale, m->cfg.input_offset, score, map,
+      err);
+}
+
+int
+decent_model_draw_heatmap (DecentModel *m, DecentFrame *frame, const uint8_t lut[768],
+    float max_error, float alpha, DecentError *err)
+{
+  if (!m || !lut)
+    return decent_fail (err, "draw heatmap: no model or no colour map");
+  if (check_frame (frame, err) < 0)
+    return -1;
+  if (!isfinite (max_error) || !isfinite (alpha) || alpha < 0.0f || alpha > 1.0f)
+    return decent_fail (err, "draw heatmap: max error %g / alpha %g are invalid", max_error,
+        alpha);
+  if (!decent_model_has_frame_path (m))
+    return decent_fail (err, "the %s backend has no frame path", m->ops->name);
+  return m->ops->draw_frame (m->be, frame, lut, max_error, alpha, err);
 }
 
 static int

@@ -45,6 +45,11 @@ int decent_model_fetch_params (DecentModel *m, float **params, float **buffers,
 int decent_model_gradients_f32 (DecentModel *m, const float *x, int n, const float *params,
                                 DecentLossTerms *terms, float *grads, DecentError *err);
 
+/* Scores and reconstructions (NCHW, model scale) of already-normalised
+ * NCHW input. */
+int decent_model_reconstruct_f32 (DecentModel *m, const float *x, int n, float *scores,
+                                  float *recon, DecentError *err);
+
 /* Names of the backend implementations of the most recently built plan. */
 const char *decent_model_implementation (DecentModel *m);
 

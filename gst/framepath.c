@@ -7,7 +7,7 @@
 
 /* An "inferno"-like colour map of 256 entries, interpolated once from five
  * stops. */
-static const guint8 (*colour_map (void))[3]
+const guint8 (*decent_frame_path_colour_map (void))[3]
 {
   static guint8 lut[256][3];
   static gsize ready;
@@ -119,6 +119,35 @@ decent_frame_path_to_model (DecentFramePath *p, GstVideoFrame *frame)
   return pixels;
 }
 
+gboolean
+decent_frame_path_engine_frame (const DecentFramePath *p, GstVideoFrame *frame, DecentFrame *out)
+{
+  memset (out, 0, sizeof *out);
+  switch (GST_VIDEO_FRAME_FORMAT (frame)) {
+    case GST_VIDEO_FORMAT_RGB: out->format = DECENT_FRAME_RGB; break;
+    case GST_VIDEO_FORMAT_BGR: out->format = DECENT_FRAME_BGR; break;
+    case GST_VIDEO_FORMAT_RGBx:
+    case GST_VIDEO_FORMAT_RGBA: out->format = DECENT_FRAME_RGBX; break;
+    case GST_VIDEO_FORMAT_BGRx:
+    case GST_VIDEO_FORMAT_BGRA: out->format = DECENT_FRAME_BGRX; break;
+    case GST_VIDEO_FORMAT_GRAY8: out->format = DECENT_FRAME_GRAY8; break;
+    case GST_VIDEO_FORMAT_I420: out->format = DECENT_FRAME_I420; break;
+    case GST_VIDEO_FORMAT_NV12: out->format = DECENT_FRAME_NV12; break;
+    default: return FALSE;
+  }
+  out->width = GST_VIDEO_FRAME_WIDTH (frame);
+  out->height = GST_VIDEO_FRAME_HEIGHT (frame);
+  for (guint k = 0; k < GST_VIDEO_FRAME_N_PLANES (frame) && k < 3; k++) {
+    out->data[k] = GST_VIDEO_FRAME_PLANE_DATA (frame, k);
+    out->stride[k] = GST_VIDEO_FRAME_PLANE_STRIDE (frame, k);
+  }
+  out->roi_x = p->rect.x;
+  out->roi_y = p->rect.y;
+  out->roi_width = p->rect.width;
+  out->roi_height = p->rect.height;
+  return TRUE;
+}
+
 static void
 blend_plane (guint8 *dst, gint dst_stride, const guint8 *src, gint src_stride, gint row_bytes,
     gint rows, guint a256)
@@ -137,7 +166,7 @@ decent_frame_path_draw_heatmap (DecentFramePath *p, GstVideoFrame *frame, const 
 {
   GstVideoFrame heat, scratch;
   const gint n = GST_VIDEO_INFO_WIDTH (&p->heat_info) * GST_VIDEO_INFO_HEIGHT (&p->heat_info);
-  const guint8 (*lut)[3] = colour_map ();
+  const guint8 (*lut)[3] = decent_frame_path_colour_map ();
   if (!(max_error > 0))
     max_error = 1.0;
 

@@ -6,6 +6,7 @@
 
 #include <gst/video/video.h>
 
+#include "decent.h"
 #include "roi.h"
 
 typedef struct {
@@ -33,5 +34,14 @@ const guint8 *decent_frame_path_to_model (DecentFramePath *p, GstVideoFrame *fra
  * max_error get the hottest colour. */
 gboolean decent_frame_path_draw_heatmap (DecentFramePath *p, GstVideoFrame *frame,
     const gfloat *map, gdouble max_error, gdouble alpha);
+
+/* The heatmap's colour map: 256 RGB entries, coolest first. */
+const guint8 (*decent_frame_path_colour_map (void))[3];
+
+/* The engine's description of a mapped frame's region, for models that score
+ * frames on their own device (decent_model_has_frame_path); FALSE for formats
+ * the engine's frame path does not read. */
+gboolean decent_frame_path_engine_frame (const DecentFramePath *p, GstVideoFrame *frame,
+    DecentFrame *out);
 
 #endif

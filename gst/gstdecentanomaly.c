@@ -178,6 +178,12 @@ gst_decent_anomaly_start (GstBaseTransform *trans)
     g_free (path);
     return FALSE;
   }
+  if (device == DECENT_DEVICE_CUDA && !decent_device_available (DECENT_DEVICE_CUDA)) {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("device=cuda, but the GPU cannot be used."),
+        ("%s. Use device=auto or device=cpu.", decent_device_describe (DECENT_DEVICE_CUDA)));
+    g_free (path);
+    return FALSE;
+  }
   DecentError err = { { 0 } };
   DecentModel *m = load_model (path, device, &err);
   if (!m) {
@@ -194,7 +200,8 @@ gst_decent_anomaly_start (GstBaseTransform *trans)
         ("Set the threshold property, or train with decent-train, which calibrates it."));
   {
     char *desc = decent_model_describe_string (m);
-    GST_INFO_OBJECT (self, "%s", desc);
+    GST_INFO_OBJECT (self, "device=%s: %s; %s", decent_device_name (device),
+        decent_device_describe (device), desc);
     free (desc);
   }
   g_free (path);
@@ -307,6 +314,8 @@ gst_decent_anomaly_transform_frame_ip (GstVideoFilter *filter, GstVideoFrame *fr
   GstClockTime stream_time = gst_segment_to_stream_time (&trans->segment, GST_FORMAT_TIME, ts);
 
   gboolean scored = !self->have_result || self->frame_count % interval == 0;
+  gboolean on_device = FALSE; /* scored by the model's own frame path */
+  DecentFrame device_frame;
   DecentEventChange change = DECENT_EVENT_NONE;
   if (scored) {
     if (!self->path_ready) {
@@ -320,13 +329,24 @@ gst_decent_anomaly_transform_frame_ip (GstVideoFilter *filter, GstVideoFrame *fr
       }
       self->path_ready = TRUE;
     }
-    const guint8 *pixels = decent_frame_path_to_model (&self->path, frame);
     DecentError err = { { 0 } };
     float score = 0;
-    if (!pixels || decent_model_score (self->model, pixels, 1, &score, self->map, &err) < 0) {
-      GST_ELEMENT_ERROR (self, LIBRARY, FAILED, ("Scoring a frame with model \"%s\" failed.",
-              self->model_path), ("%s", pixels ? err.message : "could not map a frame"));
-      return GST_FLOW_ERROR;
+    /* a GPU model takes the 8-bit frame as it is: one upload, the rest there */
+    on_device = decent_model_has_frame_path (self->model)
+                && decent_frame_path_engine_frame (&self->path, frame, &device_frame);
+    if (on_device) {
+      if (decent_model_score_frame (self->model, &device_frame, &score, self->map, &err) < 0) {
+        GST_ELEMENT_ERROR (self, LIBRARY, FAILED, ("Scoring a frame with model \"%s\" failed.",
+                self->model_path), ("%s", err.message));
+        return GST_FLOW_ERROR;
+      }
+    } else {
+      const guint8 *pixels = decent_frame_path_to_model (&self->path, frame);
+      if (!pixels || decent_model_score (self->model, pixels, 1, &score, self->map, &err) < 0) {
+        GST_ELEMENT_ERROR (self, LIBRARY, FAILED, ("Scoring a frame with model \"%s\" failed.",
+                self->model_path), ("%s", pixels ? err.message : "could not map a frame"));
+        return GST_FLOW_ERROR;
+      }
     }
     self->have_result = TRUE;
     self->last_score = score;
@@ -354,8 +374,18 @@ gst_decent_anomaly_transform_frame_ip (GstVideoFilter *filter, GstVideoFrame *fr
   if (mode != GST_DECENT_MODE_PASSTHROUGH) {
     gdouble max_error = heat_max > 0 ? heat_max
                         : isfinite (threshold) && threshold > 0 ? 2.0 * threshold : 1.0;
-    decent_frame_path_draw_heatmap (&self->path, frame, self->map, max_error,
-        mode == GST_DECENT_MODE_HEATMAP ? 1.0 : alpha);
+    const gdouble a = mode == GST_DECENT_MODE_HEATMAP ? 1.0 : alpha;
+    DecentError err = { { 0 } };
+    /* the GPU still holds this frame and its map only when it scored it */
+    if (!on_device
+        || decent_model_draw_heatmap (self->model, &device_frame,
+               (const uint8_t *) decent_frame_path_colour_map (), (float) max_error, (float) a,
+               &err) < 0) {
+      if (on_device)
+        GST_WARNING_OBJECT (self, "drawing on the GPU failed (%s); drawing on the CPU",
+            err.message);
+      decent_frame_path_draw_heatmap (&self->path, frame, self->map, max_error, a);
+    }
   }
 
   if (post_frames && scored) {

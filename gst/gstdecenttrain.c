@@ -410,9 +410,12 @@ gst_decent_train_start (GstBaseSink *sink)
             err.message));
     ok = FALSE;
   } else if (cfg.device == DECENT_DEVICE_CUDA && !decent_device_available (DECENT_DEVICE_CUDA)) {
-    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("device=cuda, but no usable CUDA GPU."),
-        ("Use device=auto or device=cpu."));
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("device=cuda, but the GPU cannot be used."),
+        ("%s. Use device=auto or device=cpu.", decent_device_describe (DECENT_DEVICE_CUDA)));
     ok = FALSE;
+  } else {
+    GST_INFO_OBJECT (self, "device=%s: training on %s", decent_device_name (cfg.device),
+        decent_device_describe (cfg.device));
   }
   g_free (location);
   g_byte_array_set_size (self->frames, 0);

@@ -1,0 +1,1176 @@
+/* backend_cuda.c — the CUDA backend: cuDNN for convolutions, transposed
+ * convolutions and batch norm; our kernels (kernels/) for activations, the
+ * loss terms and their gradients, Adam and the frame path.
+ *
+ * Everything stays on the GPU between calls: parameters, gradients, Adam
+ * moments and BatchNorm statistics are flat device arrays in canonical order,
+ * except that a transposed convolution's weights are kept as the filter of
+ * the convolution it is the backward pass of, (in, out, kh, kw), so cuDNN
+ * can use them directly; set/get_params transpose on the way in and out.
+ * Adam is element-wise, so the layout does not matter to it.
+ *
+ * A transposed convolution is cuDNN's backward-data of the mirrored
+ * convolution, and its backward passes are that convolution's forward and
+ * backward-filter.  So every stage has one "big" side (a conv's input, a
+ * deconv's output) and one "small" side, and needs the same three cuDNN
+ * algorithms, found once per (stage, batch size) when a plan is built.
+ * cuDNN only pads symmetrically; where the architecture pads one more row or
+ * column at the bottom/right, the big side is extended by a zero row/column
+ * (decent_k_extend / decent_k_crop).
+ *
+ * Each backend (one per element instance) has its own CUDA stream and cuDNN
+ * handle; inputs go up from pinned buffers asynchronously and the step waits
+ * once, for the loss, before it decides to apply the update. */
+#include "backend.h"
+#include "decent_kernels.h"
+
+#include <cuda_runtime_api.h>
+#include <cudnn.h>
+#include <dlfcn.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+_Static_assert ((int) DECENT_FRAME_RGB == (int) DECENT_K_RGB
+                    && (int) DECENT_FRAME_BGRX == (int) DECENT_K_BGRX
+                    && (int) DECENT_FRAME_GRAY8 == (int) DECENT_K_GRAY8
+                    && (int) DECENT_FRAME_I420 == (int) DECENT_K_I420
+                    && (int) DECENT_FRAME_NV12 == (int) DECENT_K_NV12,
+    "frame formats of decent.h and decent_kernels.h must match");
+
+#define MAX_PLANS 4
+#define MAX_BATCH 65535 /* one grid row per image in the loss kernels */
+#define LEAKY_SLOPE 0.2f
+#define WORKSPACE_LIMIT ((size_t) 1 << 30) /* per algorithm */
+
+typedef struct {
+  int eh, ew; /* zero rows / columns added to the big side */
+  cudnnTensorDescriptor_t big, small, out, chan;
+  cudnnFilterDescriptor_t filt;
+  cudnnConvolutionDescriptor_t c_fwd, c_bwd_data, c_bwd_filter;
+  cudnnConvolutionFwdAlgo_t a_fwd;
+  cudnnConvolutionBwdDataAlgo_t a_bwd_data;
+  cudnnConvolutionBwdFilterAlgo_t a_bwd_filter;
+  int has_fwd, has_bwd_data, has_bwd_filter;
+  float *ext, *dext;   /* extended big side and its gradient (one-sided padding only) */
+  float *y, *a, *da, *dy; /* pre-activation, activation and their gradients (out side) */
+  float *save_mean, *save_invvar;
+} CudaStage;
+
+typedef struct {
+  int n, training;
+  uint64_t last_used;
+  CudaStage st[DECENT_MAX_STAGES];
+  float *x;             /* device input */
+  float *maps;          /* device per-pixel errors */
+  double *sums;         /* device: n reconstruction sums, then n spread sums */
+  float *h_x, *h_maps;  /* pinned */
+  double *h_sums;
+  float *h_latent_mean;
+  size_t workspace;
+} CudaPlan;
+
+struct DecentBackend {
+  DecentArch arch;
+  float bn_eps;
+  int device;
+  int strict_fp32; /* DECENT_CUDA_MATH=fp32: no TF32 tensor cores */
+  cudaStream_t stream;
+  cudnnHandle_t cudnn;
+  size_t n_params, n_buffers;
+  size_t w_off[DECENT_MAX_STAGES], b_off[DECENT_MAX_STAGES], g_off[DECENT_MAX_STAGES];
+  size_t be_off[DECENT_MAX_STAGES], rm_off[DECENT_MAX_STAGES], rv_off[DECENT_MAX_STAGES];
+  float *params, *grads, *adam_m, *adam_v; /* device */
+  float *buffers, *pending;  /* device running statistics; pending: the step in flight's */
+  float *centre, *latent_mean; /* device, latent_dim floats */
+  float *h_centre;             /* pinned */
+  void *workspace;
+  size_t workspace_size;
+  CudaPlan *plans[MAX_PLANS];
+  uint64_t clock;
+  /* frame path */
+  uint8_t *d_frame, *h_frame;
+  size_t frame_cap;
+  float *d_map, *d_frame_x;
+  uint8_t *d_lut;
+  uint8_t h_lut[768];
+  int lut_ready;
+  char impl[4096];
+};
+
+/* ---- errors ----------------------------------------------------------- */
+
+static int
+fail (DecentError *err, const char *fmt, ...)
+{
+  if (err) {
+    va_list ap;
+    va_start (ap, fmt);
+    vsnprintf (err->message, sizeof err->message, fmt, ap);
+    va_end (ap);
+  }
+  return -1;
+}
+
+#define CU_TRY(call, what)                                                                \
+  do {                                                                                    \
+    cudaError_t e_ = (call);                                                              \
+    if (e_ != cudaSuccess) {                                                              \
+      fail (err, "CUDA failed to %s: %s", what, cudaGetErrorString (e_));                 \
+      goto fail;                                                                          \
+    }                                                                                     \
+  } while (0)
+
+#define DNN_TRY(call, what)                                                               \
+  do {                                                                                    \
+    cudnnStatus_t s_ = (call);                                                            \
+    if (s_ != CUDNN_STATUS_SUCCESS) {                                                     \
+      fail (err, "cuDNN failed to %s: %s", what, cudnnGetErrorString (s_));               \
+      goto fail;                                                                          \
+    }                                                                                     \
+  } while (0)
+
+#define K_TRY(call, what) CU_TRY ((cudaError_t) (call), what)
+
+/* ---- is a GPU usable? ------------------------------------------------- */
+
+static pthread_once_t probe_once = PTHREAD_ONCE_INIT;
+static int probe_usable;
+static char probe_text[512], fallback_text[600];
+
+static void probe_gpu (void);
+
+static void
+probe (void)
+{
+  probe_gpu ();
+  if (!probe_usable)
+    snprintf (fallback_text, sizeof fallback_text, "CPU (oneDNN); CUDA is not used: %s",
+        probe_text);
+}
+
+static void
+probe_gpu (void)
+{
+  const char *off = getenv ("DECENT_CUDA_DISABLE");
+  if (off && *off && strcmp (off, "0") != 0) {
+    snprintf (probe_text, sizeof probe_text, "CUDA disabled by DECENT_CUDA_DISABLE");
+    return;
+  }
+  /* Without the driver library the runtime cannot work; asking it anyway
+   * would only load it to learn that.  Check first, cheaply. */
+  void *driver = dlopen ("libcuda.so.1", RTLD_LAZY | RTLD_LOCAL);
+  if (!driver) {
+    snprintf (probe_text, sizeof probe_text, "no NVIDIA driver (libcuda.so.1 not found)");
+    return;
+  }
+  dlclose (driver);
+  int count = 0;
+  cudaError_t e = cudaGetDeviceCount (&count);
+  if (e != cudaSuccess || count < 1) {
+    snprintf (probe_text, sizeof probe_text, "no usable CUDA GPU (%s)",
+        e != cudaSuccess ? cudaGetErrorString (e) : "none found");
+    return;
+  }
+  struct cudaDeviceProp prop;
+  if (cudaGetDeviceProperties (&prop, 0) != cudaSuccess) {
+    snprintf (probe_text, sizeof probe_text, "cannot query CUDA GPU 0");
+    return;
+  }
+  if (prop.major < 8) {
+    snprintf (probe_text, sizeof probe_text,
+        "GPU %.200s has compute capability %d.%d; this build needs 8.0 or newer", prop.name,
+        prop.major, prop.minor);
+    return;
+  }
+  size_t v = cudnnGetVersion ();
+  if (v < 90000) {
+    snprintf (probe_text, sizeof probe_text, "cuDNN %zu is too old; 9 or newer is needed", v);
+    return;
+  }
+  snprintf (probe_text, sizeof probe_text, "%.200s (compute %d.%d, %.0f GiB, cuDNN %zu.%zu.%zu)",
+      prop.name, prop.major, prop.minor, prop.totalGlobalMem / 1073741824.0, v / 10000,
+      (v / 100) % 100, v % 100);
+  probe_usable = 1;
+}
+
+int
+decent_cuda_usable (void)
+{
+  pthread_once (&probe_once, probe);
+  return probe_usable;
+}
+
+const char *
+decent_cuda_describe (void)
+{
+  pthread_once (&probe_once, probe);
+  return probe_text;
+}
+
+const char *
+decent_cuda_describe_auto (void)
+{
+  pthread_once (&probe_once, probe);
+  return probe_usable ? probe_text : fallback_text;
+}
+
+/* ---- parameter layout ------------------------------------------------- */
+
+/* Copies a canonical parameter array into device order (to_device) or back:
+ * only transposed convolutions' weights differ, (out, in) <-> (in, out). */
+static void
+reorder_params (const DecentArch *arch, const float *src, float *dst, int to_device)
+{
+  size_t po = 0;
+  for (int i = 0; i < arch->n_stages; i++) {
+    const DecentStage *s = &arch->stages[i];
+    size_t nw = decent_arch_weights_count (s);
+    if (s->kind == DECENT_STAGE_DECONV) {
+      const size_t kk = (size_t) s->kernel * s->kernel;
+      const int rows = to_device ? s->out_c : s->in_c, cols = to_device ? s->in_c : s->out_c;
+      for (int r = 0; r < rows; r++)
+        for (int c = 0; c < cols; c++)
+          memcpy (dst + po + ((size_t) c * rows + r) * kk, src + po + ((size_t) r * cols + c) * kk,
+              kk * sizeof (float));
+    } else {
+      memcpy (dst + po, src + po, nw * sizeof (float));
+    }
+    po += nw;
+    size_t rest = (s->has_bias ? s->out_c : 0) + (s->act == DECENT_ACT_BN_LEAKY ? 2 * s->out_c : 0);
+    memcpy (dst + po, src + po, rest * sizeof (float));
+    po += rest;
+  }
+}
+
+/* ---- plans ------------------------------------------------------------ */
+
+static void
+stage_free (CudaStage *s)
+{
+  if (s->big) cudnnDestroyTensorDescriptor (s->big);
+  if (s->small) cudnnDestroyTensorDescriptor (s->small);
+  if (s->out) cudnnDestroyTensorDescriptor (s->out);
+  if (s->chan) cudnnDestroyTensorDescriptor (s->chan);
+  if (s->filt) cudnnDestroyFilterDescriptor (s->filt);
+  if (s->c_fwd) cudnnDestroyConvolutionDescriptor (s->c_fwd);
+  if (s->c_bwd_data) cudnnDestroyConvolutionDescriptor (s->c_bwd_data);
+  if (s->c_bwd_filter) cudnnDestroyConvolutionDescriptor (s->c_bwd_filter);
+  float *bufs[] = { s->ext, s->dext, s->y, s->a, s->da, s->save_mean, s->save_invvar };
+  for (size_t k = 0; k < sizeof bufs / sizeof bufs[0]; k++)
+    if (bufs[k])
+      cudaFree (bufs[k]);
+  if (s->dy && s->dy != s->da)
+    cudaFree (s->dy);
+  memset (s, 0, sizeof *s);
+}
+
+static void
+plan_free (DecentBackend *be, CudaPlan *p)
+{
+  if (!p)
+    return;
+  for (int i = 0; i < be->arch.n_stages; i++)
+    stage_free (&p->st[i]);
+  if (be->d_map == p->maps)
+    be->d_map = NULL;
+  if (p->x) cudaFree (p->x);
+  if (p->maps) cudaFree (p->maps);
+  if (p->sums) cudaFree (p->sums);
+  if (p->h_x) cudaFreeHost (p->h_x);
+  if (p->h_maps) cudaFreeHost (p->h_maps);
+  if (p->h_sums) cudaFreeHost (p->h_sums);
+  if (p->h_latent_mean) cudaFreeHost (p->h_latent_mean);
+  free (p);
+}
+
+static int
+device_floats (float **ptr, size_t count, DecentError *err)
+{
+  cudaError_t e = cudaMalloc ((void **) ptr, (count ? count : 1) * sizeof (float));
+  if (e != cudaSuccess) {
+    *ptr = NULL;
+    return fail (err, "CUDA could not allocate %.1f MiB of GPU memory: %s",
+        count * sizeof (float) / 1048576.0, cudaGetErrorString (e));
+  }
+  return 0;
+}
+
+static int
+conv_desc (DecentBackend *be, cudnnConvolutionDescriptor_t *c, const DecentStage *s,
+    DecentError *err)
+{
+  DNN_TRY (cudnnCreateConvolutionDescriptor (c), "create a convolution descriptor");
+  DNN_TRY (cudnnSetConvolution2dDescriptor (*c, s->pad_t, s->pad_l, s->stride, s->stride, 1, 1,
+               CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT),
+      "describe a convolution");
+  DNN_TRY (cudnnSetConvolutionMathType (*c, be->strict_fp32 ? CUDNN_FMA_MATH : CUDNN_DEFAULT_MATH),
+      "set the convolution math type");
+  return 0;
+fail:
+  return -1;
+}
+
+/* Picks the fastest algorithm that succeeded within the workspace limit,
+ * and lets its math type (TF32 or FMA) stand for the descriptor. */
+#define PICK_ALGO(perf, count, desc, out, need, what)                                      \
+  do {                                                                                     \
+    int found_ = 0;                                                                        \
+    for (int k_ = 0; k_ < (count); k_++)                                                   \
+      if ((perf)[k_].status == CUDNN_STATUS_SUCCESS && (perf)[k_].memory <= WORKSPACE_LIMIT) { \
+        (out) = (perf)[k_].algo;                                                           \
+        if ((need) < (perf)[k_].memory)                                                    \
+          (need) = (perf)[k_].memory;                                                      \
+        if (!be->strict_fp32)                                                              \
+          cudnnSetConvolutionMathType ((desc), (perf)[k_].mathType);                       \
+        found_ = 1;                                                                        \
+        break;                                                                             \
+      }                                                                                    \
+    if (!found_) {                                                                         \
+      fail (err, "cuDNN has no %s algorithm for layer %d at batch %d", what, i, p->n);     \
+      goto fail;                                                                           \
+    }                                                                                      \
+  } while (0)
+
+static const char *
+kind_name (const DecentStage *s)
+{
+  return s->kind == DECENT_STAGE_CONV ? "conv" : "deconv";
+}
+
+static int
+build_stage (DecentBackend *be, CudaPlan *p, int i, DecentError *err)
+{
+  const DecentStage *s = &be->arch.stages[i];
+  CudaStage *cs = &p->st[i];
+  const int conv = s->kind == DECENT_STAGE_CONV, n = p->n, training = p->training;
+  const int big_c = conv ? s->in_c : s->out_c, big_h = conv ? s->in_h : s->out_h;
+  const int big_w = conv ? s->in_w : s->out_w;
+  const int small_c = conv ? s->out_c : s->in_c, small_h = conv ? s->out_h : s->in_h;
+  const int small_w = conv ? s->out_w : s->in_w;
+  cs->eh = s->pad_b > s->pad_t ? s->pad_b - s->pad_t : 0;
+  cs->ew = s->pad_r > s->pad_l ? s->pad_r - s->pad_l : 0;
+
+  DNN_TRY (cudnnCreateTensorDescriptor (&cs->big), "create a tensor descriptor");
+  DNN_TRY (cudnnCreateTensorDescriptor (&cs->small), "create a tensor descriptor");
+  DNN_TRY (cudnnCreateTensorDescriptor (&cs->out), "create a tensor descriptor");
+  DNN_TRY (cudnnCreateTensorDescriptor (&cs->chan), "create a tensor descriptor");
+  DNN_TRY (cudnnCreateFilterDescriptor (&cs->filt), "create a filter descriptor");
+  DNN_TRY (cudnnSetTensor4dDescriptor (cs->big, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, n, big_c,
+               big_h + cs->eh, big_w + cs->ew),
+      "describe a layer's input");
+  DNN_TRY (cudnnSetTensor4dDescriptor (cs->small, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, n,
+               small_c, small_h, small_w),
+      "describe a layer's output");
+  DNN_TRY (cudnnSetTensor4dDescriptor (cs->out, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, n, s->out_c,
+               s->out_h, s->out_w),
+      "describe a layer's output");
+  DNN_TRY (cudnnSetTensor4dDescriptor (cs->chan, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, 1,
+               s->out_c, 1, 1),
+      "describe per-channel parameters");
+  DNN_TRY (cudnnSetFilter4dDescriptor (cs->filt, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW, small_c,
+               big_c, s->kernel, s->kernel),
+      "describe weights");
+  if (conv_desc (be, &cs->c_fwd, s, err) < 0 || conv_desc (be, &cs->c_bwd_data, s, err) < 0
+      || conv_desc (be, &cs->c_bwd_filter, s, err) < 0)
+    goto fail;
+
+  /* the architecture and cuDNN must agree on the small side's size */
+  int dn, dc, dh, dw;
+  DNN_TRY (cudnnGetConvolution2dForwardOutputDim (cs->c_fwd, cs->big, cs->filt, &dn, &dc, &dh,
+               &dw),
+      "size a convolution");
+  if (dh != small_h || dw != small_w || dc != small_c) {
+    fail (err, "layer %d: cuDNN computes %dx%dx%d, the architecture %dx%dx%d", i, dw, dh, dc,
+        small_w, small_h, small_c);
+    goto fail;
+  }
+
+  const size_t out_count = (size_t) n * s->out_c * s->out_h * s->out_w;
+  const size_t big_ext = (size_t) n * big_c * (big_h + cs->eh) * (big_w + cs->ew);
+  const int extended = cs->eh || cs->ew;
+  if (device_floats (&cs->y, out_count, err) < 0 || device_floats (&cs->a, out_count, err) < 0)
+    goto fail;
+  if (extended && device_floats (&cs->ext, big_ext, err) < 0)
+    goto fail;
+  if (training) {
+    if (device_floats (&cs->da, out_count, err) < 0)
+      goto fail;
+    if (s->act == DECENT_ACT_BN_LEAKY) {
+      if (device_floats (&cs->dy, out_count, err) < 0
+          || device_floats (&cs->save_mean, s->out_c, err) < 0
+          || device_floats (&cs->save_invvar, s->out_c, err) < 0)
+        goto fail;
+    } else {
+      cs->dy = cs->da; /* tanh's backward runs in place */
+    }
+    if (extended && (!conv || i > 0) && device_floats (&cs->dext, big_ext, err) < 0)
+      goto fail;
+  }
+
+  /* which of the three directions this stage runs */
+  cs->has_fwd = conv || training;
+  cs->has_bwd_data = !conv || (training && i > 0);
+  cs->has_bwd_filter = training;
+  if (cs->has_fwd) {
+    cudnnConvolutionFwdAlgoPerf_t perf[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
+    int got = 0;
+    DNN_TRY (cudnnFindConvolutionForwardAlgorithm (be->cudnn, cs->big, cs->filt, cs->c_fwd,
+                 cs->small, CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &got, perf),
+        "find a convolution algorithm");
+    PICK_ALGO (perf, got, cs->c_fwd, cs->a_fwd, p->workspace, "forward");
+  }
+  if (cs->has_bwd_data) {
+    cudnnConvolutionBwdDataAlgoPerf_t perf[CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT];
+    int got = 0;
+    DNN_TRY (cudnnFindConvolutionBackwardDataAlgorithm (be->cudnn, cs->filt, cs->small,
+                 cs->c_bwd_data, cs->big, CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, &got, perf),
+        "find a backward-data algorithm");
+    PICK_ALGO (perf, got, cs->c_bwd_data, cs->a_bwd_data, p->workspace, "backward-data");
+  }
+  if (cs->has_bwd_filter) {
+    cudnnConvolutionBwdFilterAlgoPerf_t perf[CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT];
+    int got = 0;
+    DNN_TRY (cudnnFindConvolutionBackwardFilterAlgorithm (be->cudnn, cs->big, cs->small,
+                 cs->c_bwd_filter, cs->filt, CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT, &got, perf),
+        "find a backward-filter algorithm");
+    PICK_ALGO (perf, got, cs->c_bwd_filter, cs->a_bwd_filter, p->workspace, "backward-filter");
+  }
+  size_t used = strlen (be->impl);
+  if (used + 96 < sizeof be->impl)
+    snprintf (be->impl + used, sizeof be->impl - used, "%s%d %s: fwd %d, bwd-data %d, bwd-filter %d",
+        i ? "; " : "", i, kind_name (s), cs->has_fwd ? (int) cs->a_fwd : -1,
+        cs->has_bwd_data ? (int) cs->a_bwd_data : -1,
+        cs->has_bwd_filter ? (int) cs->a_bwd_filter : -1);
+  return 0;
+fail:
+  return -1;
+}
+
+static CudaPlan *
+plan_new (DecentBackend *be, int n, int training, DecentError *err)
+{
+  const DecentArch *arch = &be->arch;
+  CudaPlan *p = calloc (1, sizeof *p);
+  if (!p) {
+    fail (err, "out of memory for a plan");
+    return NULL;
+  }
+  p->n = n;
+  p->training = training;
+  const size_t plane = (size_t) arch->width * arch->height;
+  const size_t in_count = (size_t) n * arch->channels * plane;
+  const int d = decent_arch_latent_dim (arch);
+  snprintf (be->impl, sizeof be->impl, "cuDNN %s, batch %d, math %s: ",
+      training ? "training" : "scoring", n, be->strict_fp32 ? "fp32" : "tf32 allowed");
+  if (device_floats (&p->x, in_count, err) < 0 || device_floats (&p->maps, n * plane, err) < 0)
+    goto fail;
+  CU_TRY (cudaMalloc ((void **) &p->sums, 2 * (size_t) n * sizeof (double)), "allocate sums");
+  CU_TRY (cudaMallocHost ((void **) &p->h_x, in_count * sizeof (float)), "pin host memory");
+  CU_TRY (cudaMallocHost ((void **) &p->h_maps, n * plane * sizeof (float)), "pin host memory");
+  CU_TRY (cudaMallocHost ((void **) &p->h_sums, 2 * (size_t) n * sizeof (double)),
+      "pin host memory");
+  CU_TRY (cudaMallocHost ((void **) &p->h_latent_mean, (size_t) d * sizeof (float)),
+      "pin host memory");
+  for (int i = 0; i < arch->n_stages; i++)
+    if (build_stage (be, p, i, err) < 0)
+      goto fail;
+  if (p->workspace > be->workspace_size) {
+    CU_TRY (cudaStreamSynchronize (be->stream), "finish queued work");
+    if (be->workspace)
+      cudaFree (be->workspace);
+    be->workspace = NULL;
+    be->workspace_size = 0;
+    CU_TRY (cudaMalloc (&be->workspace, p->workspace), "allocate the convolution workspace");
+    be->workspace_size = p->workspace;
+  }
+  return p;
+fail:
+  plan_free (be, p);
+  return NULL;
+}
+
+static int
+ensure_training_state (DecentBackend *be, DecentError *err)
+{
+  if (be->grads)
+    return 0;
+  if (device_floats (&be->grads, be->n_params, err) < 0
+      || device_floats (&be->adam_m, be->n_params, err) < 0
+      || device_floats (&be->adam_v, be->n_params, err) < 0
+      || device_floats (&be->pending, be->n_buffers, err) < 0)
+    return -1;
+  CU_TRY (cudaMemsetAsync (be->adam_m, 0, be->n_params * sizeof (float), be->stream),
+      "clear Adam state");
+  CU_TRY (cudaMemsetAsync (be->adam_v, 0, be->n_params * sizeof (float), be->stream),
+      "clear Adam state");
+  return 0;
+fail:
+  return -1;
+}
+
+static CudaPlan *
+get_plan (DecentBackend *be, int n, int training, DecentError *err)
+{
+  if (training && ensure_training_state (be, err) < 0)
+    return NULL;
+  int slot = -1;
+  for (int i = 0; i < MAX_PLANS; i++) {
+    CudaPlan *p = be->plans[i];
+    if (p && p->n == n && p->training == training) {
+      p->last_used = ++be->clock;
+      return p;
+    }
+    if (!p && slot < 0)
+      slot = i;
+  }
+  if (slot < 0) {
+    slot = 0;
+    for (int i = 1; i < MAX_PLANS; i++)
+      if (be->plans[i]->last_used < be->plans[slot]->last_used)
+        slot = i;
+    cudaStreamSynchronize (be->stream);
+    plan_free (be, be->plans[slot]);
+    be->plans[slot] = NULL;
+  }
+  CudaPlan *p = plan_new (be, n, training, err);
+  if (!p)
+    return NULL;
+  p->last_used = ++be->clock;
+  be->plans[slot] = p;
+  return p;
+}
+
+/* ---- forward and backward --------------------------------------------- */
+
+static const float one = 1.0f, zero = 0.0f;
+
+/* The plan's input p->x is on the device already. */
+static int
+forward (DecentBackend *be, CudaPlan *p, float bn_momentum, DecentError *err)
+{
+  const DecentArch *arch = &be->arch;
+  const int n = p->n;
+  const float *src = p->x;
+  for (int i = 0; i < arch->n_stages; i++) {
+    const DecentStage *s = &arch->stages[i];
+    CudaStage *cs = &p->st[i];
+    const float *w = be->params + be->w_off[i];
+    if (s->kind == DECENT_STAGE_CONV) {
+      const float *in = src;
+      if (cs->ext) {
+        K_TRY (decent_k_extend (src, cs->ext, n * s->in_c, s->in_h, s->in_w, cs->eh, cs->ew,
+                   be->stream),
+            "extend a layer's input");
+        in = cs->ext;
+      }
+      DNN_TRY (cudnnConvolutionForward (be->cudnn, &one, cs->big, in, cs->filt, w, cs->c_fwd,
+                   cs->a_fwd, be->workspace, be->workspace_size, &zero, cs->small, cs->y),
+          "run a convolution");
+    } else {
+      DNN_TRY (cudnnConvolutionBackwardData (be->cudnn, &one, cs->filt, w, cs->small, src,
+                   cs->c_bwd_data, cs->a_bwd_data, be->workspace, be->workspace_size, &zero,
+                   cs->big, cs->ext ? cs->ext : cs->y),
+          "run a transposed convolution");
+      if (cs->ext)
+        K_TRY (decent_k_crop (cs->ext, cs->y, n * s->out_c, s->out_h, s->out_w, cs->eh, cs->ew,
+                   be->stream),
+            "crop a layer's output");
+    }
+    const size_t count = (size_t) n * s->out_c * s->out_h * s->out_w;
+    if (s->act == DECENT_ACT_BN_LEAKY) {
+      const float *gamma = be->params + be->g_off[i], *beta = be->params + be->be_off[i];
+      if (p->training)
+        DNN_TRY (cudnnBatchNormalizationForwardTraining (be->cudnn, CUDNN_BATCHNORM_SPATIAL, &one,
+                     &zero, cs->out, cs->y, cs->out, cs->a, cs->chan, gamma, beta, bn_momentum,
+                     be->pending + be->rm_off[i], be->pending + be->rv_off[i], be->bn_eps,
+                     cs->save_mean, cs->save_invvar),
+            "run batch norm");
+      else
+        DNN_TRY (cudnnBatchNormalizationForwardInference (be->cudnn, CUDNN_BATCHNORM_SPATIAL, &one,
+                     &zero, cs->out, cs->y, cs->out, cs->a, cs->chan, gamma, beta,
+                     be->buffers + be->rm_off[i], be->buffers + be->rv_off[i], be->bn_eps),
+            "run batch norm");
+      K_TRY (decent_k_leaky (cs->a, count, LEAKY_SLOPE, be->stream), "run LeakyReLU");
+    } else {
+      K_TRY (decent_k_bias_tanh (cs->y, be->params + be->b_off[i], cs->a, n, s->out_c,
+                 s->out_h * s->out_w, be->stream),
+          "run bias and tanh");
+    }
+    src = cs->a;
+  }
+  return 0;
+fail:
+  return -1;
+}
+
+/* Backward through stage i: from its da (the activation's gradient) to the
+ * weights' gradients and the previous stage's da. */
+static int
+backward_stage (DecentBackend *be, CudaPlan *p, int i, DecentError *err)
+{
+  const DecentStage *s = &be->arch.stages[i];
+  CudaStage *cs = &p->st[i];
+  const int n = p->n;
+  const size_t count = (size_t) n * s->out_c * s->out_h * s->out_w;
+  const float *w = be->params + be->w_off[i];
+  float *dw = be->grads + be->w_off[i];
+  const float *src = i > 0 ? p->st[i - 1].a : p->x;
+
+  if (s->act == DECENT_ACT_BN_LEAKY) {
+    K_TRY (decent_k_leaky_backward (cs->da, cs->a, count, LEAKY_SLOPE, be->stream),
+        "run LeakyReLU backward");
+    DNN_TRY (cudnnBatchNormalizationBackward (be->cudnn, CUDNN_BATCHNORM_SPATIAL, &one, &zero,
+                 &one, &zero, cs->out, cs->y, cs->out, cs->da, cs->out, cs->dy, cs->chan,
+                 be->params + be->g_off[i], be->grads + be->g_off[i], be->grads + be->be_off[i],
+                 be->bn_eps, cs->save_mean, cs->save_invvar),
+        "run batch norm backward");
+  } else if (i != be->arch.n_stages - 1) { /* the output's tanh is folded into the loss */
+    K_TRY (decent_k_tanh_backward (cs->da, cs->a, count, be->stream), "run tanh backward");
+  }
+  if (s->has_bias)
+    DNN_TRY (cudnnConvolutionBackwardBias (be->cudnn, &one, cs->out, cs->dy, &zero, cs->chan,
+                 be->grads + be->b_off[i]),
+        "compute a bias gradient");
+
+  if (s->kind == DECENT_STAGE_CONV) {
+    const float *in = cs->ext ? cs->ext : src; /* ext still holds the extended input */
+    DNN_TRY (cudnnConvolutionBackwardFilter (be->cudnn, &one, cs->big, in, cs->small, cs->dy,
+                 cs->c_bwd_filter, cs->a_bwd_filter, be->workspace, be->workspace_size, &zero,
+                 cs->filt, dw),
+        "run a backward-filter convolution");
+    if (i > 0) {
+      float *dprev = p->st[i - 1].da;
+      DNN_TRY (cudnnConvolutionBackwardData (be->cudnn, &one, cs->filt, w, cs->small, cs->dy,
+                   cs->c_bwd_data, cs->a_bwd_data, be->workspace, be->workspace_size, &zero,
+                   cs->big, cs->dext ? cs->dext : dprev),
+          "run a backward-data convolution");
+      if (cs->dext)
+        K_TRY (decent_k_crop (cs->dext, dprev, n * s->in_c, s->in_h, s->in_w, cs->eh, cs->ew,
+                   be->stream),
+            "crop a gradient");
+    }
+  } else {
+    const float *gbig = cs->dy;
+    if (cs->dext) {
+      K_TRY (decent_k_extend (cs->dy, cs->dext, n * s->out_c, s->out_h, s->out_w, cs->eh, cs->ew,
+                 be->stream),
+          "extend a gradient");
+      gbig = cs->dext;
+    }
+    DNN_TRY (cudnnConvolutionBackwardFilter (be->cudnn, &one, cs->big, gbig, cs->small, src,
+                 cs->c_bwd_filter, cs->a_bwd_filter, be->workspace, be->workspace_size, &zero,
+                 cs->filt, dw),
+        "run a transposed convolution's backward-filter");
+    DNN_TRY (cudnnConvolutionForward (be->cudnn, &one, cs->big, gbig, cs->filt, w, cs->c_fwd,
+                 cs->a_fwd, be->workspace, be->workspace_size, &zero, cs->small,
+                 p->st[i - 1].da),
+        "run a transposed convolution's backward-data");
+  }
+  return 0;
+fail:
+  return -1;
+}
+
+static int
+upload_input (DecentBackend *be, CudaPlan *p, const float *x, DecentError *err)
+{
+  const size_t bytes = (size_t) p->n * be->arch.channels * be->arch.width * be->arch.height
+                       * sizeof (float);
+  memcpy (p->h_x, x, bytes);
+  CU_TRY (cudaMemcpyAsync (p->x, p->h_x, bytes, cudaMemcpyHostToDevice, be->stream),
+      "copy the input to the GPU");
+  return 0;
+fail:
+  return -1;
+}
+
+static int
+cuda_train_step (DecentBackend *be, const float *x, int n, const DecentStepParams *sp,
+    DecentLossTerms *terms, float *grads, float *latent_mean, DecentError *err)
+{
+  if (!be || !x || !sp || n < 2 || n > MAX_BATCH)
+    return fail (err, "a training step on the GPU needs a batch of 2..%d images", MAX_BATCH);
+  const DecentArch *arch = &be->arch;
+  const int lat = arch->latent_stage, last = arch->n_stages - 1;
+  const int d = decent_arch_latent_dim (arch);
+  const size_t plane = (size_t) arch->width * arch->height;
+  const size_t pixels = plane * arch->channels;
+  float *host_grads = NULL;
+  CU_TRY (cudaSetDevice (be->device), "select the GPU");
+  CudaPlan *p = get_plan (be, n, 1, err);
+  if (!p)
+    return -1;
+  if (upload_input (be, p, x, err) < 0)
+    return -1;
+  const int centred = sp->loss == DECENT_LOSS_CENTRE && sp->centre;
+  if (centred) {
+    memcpy (be->h_centre, sp->centre, (size_t) d * sizeof (float));
+    CU_TRY (cudaMemcpyAsync (be->centre, be->h_centre, (size_t) d * sizeof (float),
+                cudaMemcpyHostToDevice, be->stream),
+        "copy the centre to the GPU");
+  }
+  if (be->n_buffers)
+    CU_TRY (cudaMemcpyAsync (be->pending, be->buffers, be->n_buffers * sizeof (float),
+                cudaMemcpyDeviceToDevice, be->stream),
+        "copy the running statistics");
+  if (forward (be, p, sp->bn_momentum, err) < 0)
+    return -1;
+
+  CU_TRY (cudaMemsetAsync (p->sums, 0, 2 * (size_t) n * sizeof (double), be->stream),
+      "clear the loss sums");
+  K_TRY (decent_k_reconstruction (p->x, p->st[last].a, n, arch->channels, (int) plane, p->sums,
+             p->st[last].dy, 2.0f / ((float) n * (float) pixels), NULL, be->stream),
+      "compute the reconstruction loss");
+  for (int i = last; i >= 0; i--) {
+    if (i == lat) /* the decoder's gradient plus the decentralization term's */
+      K_TRY (decent_k_decentral (p->st[lat].a, centred ? be->centre : NULL, n, d, p->sums + n,
+                 p->st[lat].da, -2.0f * sp->lambda / (float) n, be->stream),
+          "compute the decentralization loss");
+    if (backward_stage (be, p, i, err) < 0)
+      return -1;
+  }
+  if (latent_mean) {
+    K_TRY (decent_k_latent_mean (p->st[lat].a, n, d, be->latent_mean, be->stream),
+        "average the latents");
+    CU_TRY (cudaMemcpyAsync (p->h_latent_mean, be->latent_mean, (size_t) d * sizeof (float),
+                cudaMemcpyDeviceToHost, be->stream),
+        "copy the latent mean");
+  }
+  CU_TRY (cudaMemcpyAsync (p->h_sums, p->sums, 2 * (size_t) n * sizeof (double),
+              cudaMemcpyDeviceToHost, be->stream),
+      "copy the loss");
+  CU_TRY (cudaStreamSynchronize (be->stream), "run a training step");
+
+  double rec = 0.0, spread = 0.0;
+  for (int i = 0; i < n; i++) {
+    rec += p->h_sums[i] / (double) pixels;
+    spread += p->h_sums[n + i];
+  }
+  rec /= n;
+  const double dec = (double) d - spread / n;
+  if (terms) {
+    terms->reconstruction = rec;
+    terms->decentral = dec;
+    terms->total = rec + sp->lambda * dec;
+  }
+  if (!isfinite (rec + sp->lambda * dec))
+    return fail (err, "the loss is not finite (reconstruction %g, decentralization %g); "
+                      "nothing was updated: lower the learning rate", rec, dec);
+  if (latent_mean)
+    memcpy (latent_mean, p->h_latent_mean, (size_t) d * sizeof (float));
+  if (grads) {
+    host_grads = malloc (be->n_params * sizeof (float));
+    if (!host_grads)
+      return fail (err, "out of memory for %zu gradients", be->n_params);
+    CU_TRY (cudaMemcpyAsync (host_grads, be->grads, be->n_params * sizeof (float),
+                cudaMemcpyDeviceToHost, be->stream),
+        "copy the gradients");
+    CU_TRY (cudaStreamSynchronize (be->stream), "copy the gradients");
+    reorder_params (arch, host_grads, grads, 0);
+    free (host_grads);
+    host_grads = NULL;
+  }
+  if (sp->update) {
+    float *t = be->buffers; /* the step's statistics become the running ones */
+    be->buffers = be->pending;
+    be->pending = t;
+    const float c1 = 1.0f / (1.0f - powf (sp->beta1, (float) sp->t));
+    const float c2 = 1.0f / (1.0f - powf (sp->beta2, (float) sp->t));
+    K_TRY (decent_k_adam (be->params, be->grads, be->adam_m, be->adam_v, be->n_params, sp->lr,
+               sp->beta1, sp->beta2, sp->adam_eps, c1, c2, be->stream),
+        "run Adam");
+  }
+  return 0;
+fail:
+  free (host_grads);
+  return -1;
+}
+
+/* Reconstruction sums (and maps) of the plan's input after a scoring
+ * forward pass, copied to pinned memory; the caller synchronises. */
+static int
+queue_scores (DecentBackend *be, CudaPlan *p, float *maps_dev, DecentError *err)
+{
+  const DecentArch *arch = &be->arch;
+  const size_t plane = (size_t) arch->width * arch->height;
+  CU_TRY (cudaMemsetAsync (p->sums, 0, (size_t) p->n * sizeof (double), be->stream),
+      "clear the scores");
+  K_TRY (decent_k_reconstruction (p->x, p->st[arch->n_stages - 1].a, p->n, arch->channels,
+             (int) plane, p->sums, NULL, 0.0f, maps_dev, be->stream),
+      "compute scores");
+  CU_TRY (cudaMemcpyAsync (p->h_sums, p->sums, (size_t) p->n * sizeof (double),
+              cudaMemcpyDeviceToHost, be->stream),
+      "copy the scores");
+  return 0;
+fail:
+  return -1;
+}
+
+static int
+cuda_score (DecentBackend *be, const float *x, int n, float *scores, float *maps, float *recon,
+    DecentError *err)
+{
+  if (!be || !x || !scores || n < 1 || n > MAX_BATCH)
+    return fail (err, "scoring on the GPU needs 1..%d images and a place for the scores",
+        MAX_BATCH);
+  const DecentArch *arch = &be->arch;
+  const size_t plane = (size_t) arch->width * arch->height;
+  CU_TRY (cudaSetDevice (be->device), "select the GPU");
+  CudaPlan *p = get_plan (be, n, 0, err);
+  if (!p)
+    return -1;
+  if (upload_input (be, p, x, err) < 0 || forward (be, p, 0.0f, err) < 0
+      || queue_scores (be, p, maps ? p->maps : NULL, err) < 0)
+    return -1;
+  if (maps)
+    CU_TRY (cudaMemcpyAsync (p->h_maps, p->maps, (size_t) n * plane * sizeof (float),
+                cudaMemcpyDeviceToHost, be->stream),
+        "copy the heatmaps");
+  if (recon) /* rare (pictures, tests): straight into the caller's memory */
+    CU_TRY (cudaMemcpyAsync (recon, p->st[arch->n_stages - 1].a,
+                (size_t) n * arch->channels * plane * sizeof (float), cudaMemcpyDeviceToHost,
+                be->stream),
+        "copy the reconstructions");
+  CU_TRY (cudaStreamSynchronize (be->stream), "score a batch");
+  for (int i = 0; i < n; i++)
+    scores[i] = (float) (p->h_sums[i] / (double) (plane * arch->channels));
+  if (maps)
+    memcpy (maps, p->h_maps, (size_t) n * plane * sizeof (float));
+  return 0;
+fail:
+  return -1;
+}
+
+/* ---- the frame path --------------------------------------------------- */
+
+static size_t
+frame_layout (const DecentFrame *f, size_t offset[3], int stride[3], int *planes)
+{
+  const int w = f->width, h = f->height, cw = (w + 1) / 2, ch = (h + 1) / 2;
+  int bpp = 0;
+  switch (f->format) {
+    case DECENT_FRAME_RGB: case DECENT_FRAME_BGR: bpp = 3; break;
+    case DECENT_FRAME_RGBX: case DECENT_FRAME_BGRX: bpp = 4; break;
+    case DECENT_FRAME_GRAY8: bpp = 1; break;
+    default: break;
+  }
+  offset[0] = 0;
+  if (bpp) {
+    stride[0] = w * bpp;
+    *planes = 1;
+    return (size_t) stride[0] * h;
+  }
+  stride[0] = w;
+  offset[1] = (size_t) w * h;
+  if (f->format == DECENT_FRAME_I420) {
+    stride[1] = stride[2] = cw;
+    offset[2] = offset[1] + (size_t) cw * ch;
+    *planes = 3;
+    return offset[2] + (size_t) cw * ch;
+  }
+  stride[1] = 2 * cw; /* NV12 */
+  *planes = 2;
+  return offset[1] + (size_t) stride[1] * ch;
+}
+
+static int
+plane_rows (const DecentFrame *f, int plane)
+{
+  return plane == 0 ? f->height : (f->height + 1) / 2;
+}
+
+/* Packs the frame's planes into pinned memory and sends them up. */
+static int
+upload_frame (DecentBackend *be, const DecentFrame *f, DecentKFrame *kf, DecentError *err)
+{
+  size_t offset[3] = { 0 };
+  int stride[3] = { 0 }, planes = 0;
+  size_t bytes = frame_layout (f, offset, stride, &planes);
+  if (bytes > be->frame_cap) {
+    CU_TRY (cudaStreamSynchronize (be->stream), "finish queued work");
+    if (be->d_frame) cudaFree (be->d_frame);
+    if (be->h_frame) cudaFreeHost (be->h_frame);
+    be->d_frame = be->h_frame = NULL;
+    be->frame_cap = 0;
+    CU_TRY (cudaMalloc ((void **) &be->d_frame, bytes), "allocate a frame on the GPU");
+    CU_TRY (cudaMallocHost ((void **) &be->h_frame, bytes), "pin a frame buffer");
+    be->frame_cap = bytes;
+  }
+  memset (kf, 0, sizeof *kf);
+  kf->format = (int) f->format;
+  kf->width = f->width;
+  kf->height = f->height;
+  for (int k = 0; k < planes; k++) {
+    const int row_bytes = k == 0 ? stride[0] : stride[k];
+    for (int r = 0; r < plane_rows (f, k); r++)
+      memcpy (be->h_frame + offset[k] + (size_t) r * stride[k],
+          f->data[k] + (size_t) r * f->stride[k], (size_t) row_bytes);
+    kf->plane[k] = be->d_frame + offset[k];
+    kf->stride[k] = stride[k];
+  }
+  kf->rx = f->roi_x;
+  kf->ry = f->roi_y;
+  kf->rw = f->roi_width;
+  kf->rh = f->roi_height;
+  CU_TRY (cudaMemcpyAsync (be->d_frame, be->h_frame, bytes, cudaMemcpyHostToDevice, be->stream),
+      "copy a frame to the GPU");
+  return 0;
+fail:
+  return -1;
+}
+
+static int
+cuda_score_frame (DecentBackend *be, const DecentFrame *f, float scale, float offset,
+    float *score, float *map, DecentError *err)
+{
+  if (!be || !f || !score)
+    return fail (err, "scoring a frame needs a frame and a place for its score");
+  const DecentArch *arch = &be->arch;
+  const size_t plane = (size_t) arch->width * arch->height;
+  DecentKFrame kf;
+  CU_TRY (cudaSetDevice (be->device), "select the GPU");
+  CudaPlan *p = get_plan (be, 1, 0, err);
+  if (!p || upload_frame (be, f, &kf, err) < 0)
+    return -1;
+  K_TRY (decent_k_frame_to_input (kf, p->x, arch->channels, arch->height, arch->width, scale,
+             offset, be->stream),
+      "convert a frame");
+  if (forward (be, p, 0.0f, err) < 0 || queue_scores (be, p, p->maps, err) < 0)
+    return -1;
+  if (map)
+    CU_TRY (cudaMemcpyAsync (p->h_maps, p->maps, plane * sizeof (float), cudaMemcpyDeviceToHost,
+                be->stream),
+        "copy the heatmap");
+  CU_TRY (cudaStreamSynchronize (be->stream), "score a frame");
+  *score = (float) (p->h_sums[0] / (double) (plane * arch->channels));
+  if (map)
+    memcpy (map, p->h_maps, plane * sizeof (float));
+  be->d_map = p->maps; /* the heatmap of this frame, for draw_frame */
+  return 0;
+fail:
+  return -1;
+}
+
+static int
+cuda_draw_frame (DecentBackend *be, DecentFrame *f, const uint8_t lut[768], float max_error,
+    float alpha, DecentError *err)
+{
+  if (!be || !f || !lut)
+    return fail (err, "drawing needs a frame and a colour map");
+  if (!be->d_map)
+    return fail (err, "no frame was scored on the GPU before drawing its heatmap");
+  size_t offset[3] = { 0 };
+  int stride[3] = { 0 }, planes = 0;
+  size_t bytes = frame_layout (f, offset, stride, &planes);
+  DecentKFrame kf;
+  CU_TRY (cudaSetDevice (be->device), "select the GPU");
+  if (bytes > be->frame_cap)
+    return fail (err, "the frame to draw on is not the frame that was scored");
+  if (!be->lut_ready || memcmp (be->h_lut, lut, sizeof be->h_lut) != 0) {
+    if (!be->d_lut)
+      CU_TRY (cudaMalloc ((void **) &be->d_lut, sizeof be->h_lut), "allocate a colour map");
+    memcpy (be->h_lut, lut, sizeof be->h_lut);
+    CU_TRY (cudaMemcpyAsync (be->d_lut, be->h_lut, sizeof be->h_lut, cudaMemcpyHostToDevice,
+                be->stream),
+        "copy the colour map");
+    CU_TRY (cudaStreamSynchronize (be->stream), "copy the colour map");
+    be->lut_ready = 1;
+  }
+  /* the frame on the GPU is still the one scored: draw there, bring it back */
+  memset (&kf, 0, sizeof kf);
+  kf.format = (int) f->format;
+  kf.width = f->width;
+  kf.height = f->height;
+  for (int k = 0; k < planes; k++) {
+    kf.plane[k] = be->d_frame + offset[k];
+    kf.stride[k] = stride[k];
+  }
+  kf.rx = f->roi_x;
+  kf.ry = f->roi_y;
+  kf.rw = f->roi_width;
+  kf.rh = f->roi_height;
+  K_TRY (decent_k_blend_heatmap (kf, be->d_map, be->arch.height, be->arch.width, be->d_lut,
+             max_error, alpha, be->stream),
+      "draw the heatmap");
+  CU_TRY (cudaMemcpyAsync (be->h_frame, be->d_frame, bytes, cudaMemcpyDeviceToHost, be->stream),
+      "copy the frame back");
+  CU_TRY (cudaStreamSynchronize (be->stream), "draw the heatmap");
+  for (int k = 0; k < planes; k++)
+    for (int r = 0; r < plane_rows (f, k); r++)
+      memcpy (f->data[k] + (size_t) r * f->stride[k], be->h_frame + offset[k] + (size_t) r * stride[k],
+          (size_t) stride[k]);
+  return 0;
+fail:
+  return -1;
+}
+
+/* ---- parameters ------------------------------------------------------- */
+
+static int
+cuda_set_params (DecentBackend *be, const float *params, const float *buffers, DecentError *err)
+{
+  if (!be || !params || !buffers)
+    return fail (err, "no parameters to set");
+  float *tmp = malloc (be->n_params * sizeof (float));
+  if (!tmp)
+    return fail (err, "out of memory for %zu parameters", be->n_params);
+  reorder_params (&be->arch, params, tmp, 1);
+  /* everything on the backend's own stream (it does not wait for the
+   * default stream), then wait: the host arrays may go away */
+  CU_TRY (cudaSetDevice (be->device), "select the GPU");
+  CU_TRY (cudaMemcpyAsync (be->params, tmp, be->n_params * sizeof (float),
+              cudaMemcpyHostToDevice, be->stream),
+      "copy the parameters to the GPU");
+  if (be->n_buffers)
+    CU_TRY (cudaMemcpyAsync (be->buffers, buffers, be->n_buffers * sizeof (float),
+                cudaMemcpyHostToDevice, be->stream),
+        "copy the running statistics to the GPU");
+  if (be->adam_m) {
+    CU_TRY (cudaMemsetAsync (be->adam_m, 0, be->n_params * sizeof (float), be->stream),
+        "clear Adam state");
+    CU_TRY (cudaMemsetAsync (be->adam_v, 0, be->n_params * sizeof (float), be->stream),
+        "clear Adam state");
+  }
+  CU_TRY (cudaStreamSynchronize (be->stream), "copy the parameters to the GPU");
+  free (tmp);
+  return 0;
+fail:
+  free (tmp);
+  return -1;
+}
+
+static int
+cuda_get_params (DecentBackend *be, float *params, float *buffers, DecentError *err)
+{
+  if (!be || !params || !buffers)
+    return fail (err, "no place for the parameters");
+  float *tmp = malloc (be->n_params * sizeof (float));
+  if (!tmp)
+    return fail (err, "out of memory for %zu parameters", be->n_params);
+  CU_TRY (cudaSetDevice (be->device), "select the GPU");
+  CU_TRY (cudaMemcpyAsync (tmp, be->params, be->n_params * sizeof (float), cudaMemcpyDeviceToHost,
+              be->stream),
+      "copy the parameters from the GPU");
+  if (be->n_buffers)
+    CU_TRY (cudaMemcpyAsync (buffers, be->buffers, be->n_buffers * sizeof (float),
+                cudaMemcpyDeviceToHost, be->stream),
+        "copy the running statistics from the GPU");
+  CU_TRY (cudaStreamSynchronize (be->stream), "copy the parameters from the GPU");
+  reorder_params (&be->arch, tmp, params, 0);
+  free (tmp);
+  return 0;
+fail:
+  free (tmp);
+  return -1;
+}
+
+static const char *
+cuda_implementation (DecentBackend *be)
+{
+  return be ? be->impl : "";
+}
+
+static void
+cuda_destroy (DecentBackend *be)
+{
+  if (!be)
+    return;
+  cudaSetDevice (be->device);
+  if (be->stream)
+    cudaStreamSynchronize (be->stream);
+  for (int i = 0; i < MAX_PLANS; i++)
+    plan_free (be, be->plans[i]);
+  float *dev[] = { be->params, be->grads, be->adam_m, be->adam_v, be->buffers, be->pending,
+    be->centre, be->latent_mean };
+  for (size_t k = 0; k < sizeof dev / sizeof dev[0]; k++)
+    if (dev[k])
+      cudaFree (dev[k]);
+  if (be->workspace) cudaFree (be->workspace);
+  if (be->d_frame) cudaFree (be->d_frame);
+  if (be->d_lut) cudaFree (be->d_lut);
+  if (be->h_frame) cudaFreeHost (be->h_frame);
+  if (be->h_centre) cudaFreeHost (be->h_centre);
+  if (be->cudnn) cudnnDestroy (be->cudnn);
+  if (be->stream) cudaStreamDestroy (be->stream);
+  free (be);
+}
+
+static DecentBackend *
+cuda_create (const DecentArch *arch, float bn_eps, DecentError *err)
+{
+  if (!arch || arch->n_stages < 2) {
+    fail (err, "no architecture for the CUDA backend");
+    return NULL;
+  }
+  if (!decent_cuda_usable ()) {
+    fail (err, "the CUDA backend cannot run here: %s", decent_cuda_describe ());
+    return NULL;
+  }
+  DecentBackend *be = calloc (1, sizeof *be);
+  if (!be) {
+    fail (err, "out of memory for the CUDA backend");
+    return NULL;
+  }
+  be->arch = *arch;
+  be->bn_eps = bn_eps;
+  const char *dev = getenv ("DECENT_CUDA_DEVICE");
+  be->device = dev ? atoi (dev) : 0;
+  const char *math = getenv ("DECENT_CUDA_MATH");
+  be->strict_fp32 = math && strcmp (math, "fp32") == 0;
+  be->n_params = decent_arch_param_count (arch);
+  be->n_buffers = decent_arch_buffer_count (arch);
+  const int d = decent_arch_latent_dim (arch);
+
+  size_t po = 0, bo = 0;
+  for (int i = 0; i < arch->n_stages; i++) {
+    const DecentStage *s = &arch->stages[i];
+    be->w_off[i] = po;
+    po += decent_arch_weights_count (s);
+    if (s->has_bias) {
+      be->b_off[i] = po;
+      po += s->out_c;
+    }
+    if (s->act == DECENT_ACT_BN_LEAKY) {
+      be->g_off[i] = po;
+      be->be_off[i] = po + s->out_c;
+      po += 2 * (size_t) s->out_c;
+      be->rm_off[i] = bo;
+      be->rv_off[i] = bo + s->out_c;
+      bo += 2 * (size_t) s->out_c;
+    }
+  }
+
+  CU_TRY (cudaSetDevice (be->device), "select the GPU");
+  CU_TRY (cudaStreamCreateWithFlags (&be->stream, cudaStreamNonBlocking), "create a stream");
+  DNN_TRY (cudnnCreate (&be->cudnn), "start cuDNN");
+  DNN_TRY (cudnnSetStream (be->cudnn, be->stream), "give cuDNN its stream");
+  if (device_floats (&be->params, be->n_params, err) < 0
+      || device_floats (&be->buffers, be->n_buffers, err) < 0
+      || device_floats (&be->centre, (size_t) d, err) < 0
+      || device_floats (&be->latent_mean, (size_t) d, err) < 0)
+    goto fail;
+  CU_TRY (cudaMallocHost ((void **) &be->h_centre, (size_t) d * sizeof (float)),
+      "pin host memory");
+  snprintf (be->impl, sizeof be->impl, "cuDNN (no plan yet)");
+  return be;
+fail:
+  cuda_destroy (be);
+  return NULL;
+}
+
+const DecentBackendOps decent_backend_cuda = {
+  .name = "cuda-cudnn",
+  .create = cuda_create,
+  .destroy = cuda_destroy,
+  .set_params = cuda_set_params,
+  .get_params = cuda_get_params,
+  .train_step = cuda_train_step,
+  .score = cuda_score,
+  .implementation = cuda_implementation,
+  .score_frame = cuda_score_frame,
+  .draw_frame = cuda_draw_frame,
+};

@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# Every GPU check and the GPU benchmark in one go (issue 4), results into one
+# file.  On a machine with an NVIDIA GPU:
+#
+#   bash tests/gpu/run.sh [RESULTS]        (default: gpu-results.txt)
+#
+# It builds build-gpu/ with -Dcuda=enabled when meson, oneDNN and GStreamer's
+# development files are there.  A bare GPU machine (no package access) runs
+# a bundle made on a Debian 12 build machine instead:
+#
+#   bash tests/gpu/run.sh --bundle         (writes gpu-bundle.tar.xz: the test,
+#                                           the benchmark, the plugin and the
+#                                           libraries they need but cuDNN)
+#
+# carry gpu-bundle.tar.xz along, and run the script there as above.  cuDNN 9
+# is taken from the GPU machine (the system's, /usr/local/cuda, or the Python
+# wheel nvidia-cudnn-cu13).  Runs in a few minutes: parity tests, the element
+# tests on the GPU (build mode), the engine benchmark and a 1080p pipeline.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+root=$PWD
+
+if [ "${1:-}" = --bundle ]; then
+  set -e
+  rm -rf build-gpu-bundle gpu-bundle gpu-bundle.tar.xz
+  meson setup build-gpu-bundle --buildtype=release -Dcuda=enabled >/dev/null
+  ninja -C build-gpu-bundle >/dev/null
+  mkdir -p gpu-bundle/bin gpu-bundle/lib gpu-bundle/plugin gpu-bundle/gst-plugins
+  cp build-gpu-bundle/tests/test_cuda_parity build-gpu-bundle/tests/test_train \
+     build-gpu-bundle/bench/decent-bench "$(command -v gst-launch-1.0)" gpu-bundle/bin/
+  cp build-gpu-bundle/plugin/libgstdecent.so gpu-bundle/plugin/
+  sysplugins=$(pkg-config --variable=pluginsdir gstreamer-1.0)
+  cp "$sysplugins"/libgstcoreelements.so "$sysplugins"/libgstvideotestsrc.so gpu-bundle/gst-plugins/
+  # the libraries they link, but the C runtime (the GPU machine's is newer),
+  # the driver and cuDNN (the GPU machine's own)
+  for f in gpu-bundle/bin/* gpu-bundle/plugin/* gpu-bundle/gst-plugins/*; do
+    ldd "$f" | awk '/=> \// {print $3}'
+  done | sort -u | grep -Ev '/(libc|libm|libdl|librt|libpthread|libresolv|libstdc\+\+|libgcc_s|libcuda|libcudnn[a-z_]*)\.so' |
+    while read -r lib; do cp -L "$lib" gpu-bundle/lib/; done
+  ln -sf libgstdecentmeta-1.0.so.0 gpu-bundle/lib/libgstdecentmeta-1.0.so 2>/dev/null || true
+  cp -L build-gpu-bundle/gst/libgstdecentmeta-1.0.so.0 gpu-bundle/lib/ 2>/dev/null || true
+  tar -cJf gpu-bundle.tar.xz gpu-bundle
+  rm -rf gpu-bundle
+  ls -la gpu-bundle.tar.xz
+  exit 0
+fi
+
+results=${1:-gpu-results.txt}
+case "$results" in /*) ;; *) results="$root/$results" ;; esac
+: >"$results"
+log() { echo "$@" | tee -a "$results"; }
+run_logged() { # title command...: output into the results, status returned
+  log ""
+  log "==== $1"
+  shift
+  local t0=$SECONDS
+  "$@" 2>&1 | tee -a "$results"
+  local rc=${PIPESTATUS[0]}
+  log "---- exit $rc in $((SECONDS - t0)) s"
+  return "$rc"
+}
+
+log "gst-decent GPU checks, $(date -u +%Y-%m-%dT%H:%M:%SZ), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee -a "$results"
+
+# cuDNN 9: the system's, the toolkit's, or the Python wheel's
+cudnn_dir=""
+for d in /usr/local/cuda/lib64 /usr/lib/x86_64-linux-gnu \
+         $(python3 -c 'import nvidia.cudnn, os; print(os.path.join(nvidia.cudnn.__path__[0], "lib"))' 2>/dev/null); do
+  if ls "$d"/libcudnn.so.9* >/dev/null 2>&1; then cudnn_dir=$d; break; fi
+done
+[ -n "$cudnn_dir" ] && log "cuDNN from $cudnn_dir" || log "cuDNN 9 not found; the CUDA backend will not load"
+
+if [ "${GPU_MODE:-}" != bundle ] && command -v meson >/dev/null && pkg-config --exists gstreamer-video-1.0 2>/dev/null &&
+   [ -e /usr/include/oneapi/dnnl/dnnl.h ]; then
+  mode=build
+  run_logged "build (meson, -Dcuda=enabled)" bash -c \
+    'meson setup build-gpu --buildtype=release -Dcuda=enabled --reconfigure >/dev/null 2>&1 || meson setup build-gpu --buildtype=release -Dcuda=enabled >/dev/null && ninja -C build-gpu >/dev/null && echo built' ||
+    { log "build failed"; exit 1; }
+  bin=build-gpu
+  parity=$bin/tests/test_cuda_parity bench=$bin/bench/decent-bench
+  export GST_PLUGIN_PATH=$root/$bin/plugin
+else
+  mode=bundle
+  [ -f gpu-bundle.tar.xz ] || { log "no meson/oneDNN/GStreamer here and no gpu-bundle.tar.xz (make it with --bundle)"; exit 1; }
+  b=/tmp/gst-decent-gpu
+  rm -rf "$b" && mkdir -p "$b" && tar -xJf gpu-bundle.tar.xz -C "$b"
+  b=$b/gpu-bundle
+  export LD_LIBRARY_PATH="$b/lib${cudnn_dir:+:$cudnn_dir}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+  export GST_PLUGIN_PATH=$b/plugin GST_PLUGIN_SYSTEM_PATH_1_0=$b/gst-plugins
+  export GST_PLUGIN_SCANNER=/nonexistent GST_REGISTRY_FORK=no GST_REGISTRY=$b/registry.bin
+  export PATH=$b/bin:$PATH
+  parity=$b/bin/test_cuda_parity bench=$b/bin/decent-bench
+fi
+[ -n "$cudnn_dir" ] && export LD_LIBRARY_PATH="${LD_LIBRARY_PATH:+$LD_LIBRARY_PATH:}$cudnn_dir"
+log "mode: $mode"
+
+failed=0
+run_logged "parity: CPU (oneDNN) against CUDA (cuDNN + kernels)" timeout 300 "$parity" || failed=$((failed + 1))
+if [ "$mode" = build ]; then
+  # every meson test; the element tests pick the GPU through device=auto
+  run_logged "meson tests on the GPU machine" timeout 400 meson test -C build-gpu --print-errorlogs ||
+    failed=$((failed + 1))
+else
+  run_logged "training test (device auto: the GPU)" timeout 200 "$b/bin/test_train" || failed=$((failed + 1))
+fi
+
+model=/tmp/gst-decent-default.dcnt
+run_logged "engine benchmark (decent-bench --device cuda)" timeout 300 "$bench" --device cuda \
+  --seconds 2 --save-default "$model" || failed=$((failed + 1))
+
+# end to end: 1080p NV12 through decentanomaly, against the source alone
+mflop=$(grep -o '64x64x3 model: [0-9.]* MFLOP' "$results" | grep -o '[0-9.]*' | tail -1)
+pipeline() { # device mode frames
+  local t0 t1
+  t0=$(date +%s.%N)
+  gst-launch-1.0 -q videotestsrc num-buffers="$3" pattern=ball ! \
+    video/x-raw,format=NV12,width=1920,height=1080 ! \
+    ${1:+decentanomaly model-location=$model device=$1 mode=$2 !} fakesink sync=false || return 1
+  t1=$(date +%s.%N)
+  awk -v n="$3" -v a="$t0" -v b="$t1" -v m="${mflop:-0}" -v d="${1:-source only}" -v o="$2" \
+    'BEGIN { f = n / (b - a); printf "1080p NV12 %-12s %-11s %8.1f frames/s", d, o, f; if (d != "source only") printf "  %6.3f TFLOP/s (model)", f * m / 1e6; printf "\n" }'
+}
+if [ -f "$model" ]; then
+  {
+    log ""
+    log "==== 1080p pipeline through decentanomaly (videotestsrc ! decentanomaly ! fakesink)"
+    pipeline "" "-" 600
+    pipeline cuda passthrough 600
+    pipeline cuda overlay 600
+    pipeline cpu overlay 150
+  } 2>&1 | tee -a "$results" || failed=$((failed + 1))
+fi
+
+log ""
+log "gpu checks: $failed failed; results in $results"
+[ "$failed" -eq 0 ]
