@@ -89,6 +89,64 @@ load_mnist (const char *dir, IdxData d[4], char *err, size_t errlen)
   return 0;
 }
 
+/* Four rows of eight: normal test images, their reconstructions, anomalous
+ * test images (a different class each, where there are enough), theirs. */
+static int
+write_recon_grid (DecentModel *m, const char *path, const uint8_t *images, const uint8_t *classes,
+    int count, int cls, int w, int h, DecentError *e)
+{
+  enum { COLS = 8, GAP = 2 };
+  const size_t fb = (size_t) w * h;
+  uint8_t in[2][COLS * 28 * 28 * 4], out[2][COLS * 28 * 28 * 4];
+  if (fb > 28 * 28 * 4) {
+    snprintf (e->message, sizeof e->message, "--recon: images larger than 56x56 not supported");
+    return -1;
+  }
+  int picked[2] = { 0, 0 };
+  /* the first normal images; the first image of each other class in turn */
+  for (int i = 0; i < count && picked[0] < COLS; i++)
+    if (classes[i] == cls)
+      memcpy (in[0] + (size_t) picked[0]++ * fb, images + (size_t) i * fb, fb);
+  for (int k = 1; k < 10 && picked[1] < COLS; k++)
+    for (int i = 0; i < count; i++)
+      if (classes[i] == (cls + k) % 10) {
+        memcpy (in[1] + (size_t) picked[1]++ * fb, images + (size_t) i * fb, fb);
+        break;
+      }
+  if (picked[0] < COLS || picked[1] < COLS) {
+    snprintf (e->message, sizeof e->message, "--recon: too few test images");
+    return -1;
+  }
+  if (decent_model_reconstruct (m, in[0], COLS, out[0], e) < 0
+      || decent_model_reconstruct (m, in[1], COLS, out[1], e) < 0)
+    return -1;
+  const int gw = COLS * (w + GAP) - GAP, gh = 4 * (h + GAP) - GAP;
+  uint8_t *grid = calloc ((size_t) gw * gh, 1);
+  FILE *f = fopen (path, "wb");
+  if (!grid || !f) {
+    snprintf (e->message, sizeof e->message, "--recon: cannot write %s", path);
+    free (grid);
+    if (f)
+      fclose (f);
+    return -1;
+  }
+  const uint8_t *rows[4] = { in[0], out[0], in[1], out[1] };
+  for (int r = 0; r < 4; r++)
+    for (int c = 0; c < COLS; c++)
+      for (int y = 0; y < h; y++)
+        memcpy (grid + (size_t) (r * (h + GAP) + y) * gw + c * (w + GAP),
+            rows[r] + c * fb + (size_t) y * w, (size_t) w);
+  fprintf (f, "P5\n%d %d\n255\n", gw, gh);
+  size_t wrote = fwrite (grid, 1, (size_t) gw * gh, f);
+  int bad = fclose (f) != 0 || wrote != (size_t) gw * gh;
+  free (grid);
+  if (bad) {
+    snprintf (e->message, sizeof e->message, "--recon: cannot write %s", path);
+    return -1;
+  }
+  return 0;
+}
+
 static void
 usage (FILE *f)
 {
@@ -99,6 +157,9 @@ usage (FILE *f)
       "                    build/mnist/package/src/digits from bench/fetch-mnist.sh)\n"
       "  --scores FILE     write every test image's score as CSV\n"
       "  --losses FILE     write the mean loss terms per epoch as CSV\n"
+      "  --recon FILE      write a PGM grid: 8 normal test images, their\n"
+      "                    reconstructions, 8 anomalous ones (one per other class\n"
+      "                    where possible) and theirs (cf. the paper's Fig. 4)\n"
       "  --class K         normal class 0..9 (0)\n"
       "  --epochs E        training epochs (5)\n"
       "  --lambda L        decentralization weight; 0 = plain autoencoder (0.01)\n"
@@ -117,6 +178,7 @@ int
 main (int argc, char **argv)
 {
   const char *dir = NULL, *model_path = NULL, *scores_path = NULL, *losses_path = NULL;
+  const char *recon_path = NULL;
   int mnist = 0;
   int cls = 0, epochs = 5, loss = 13, batch = 64;
   double lambda = 0.01, lr = 2e-4, holdout = 0.0, quantile = 0.995;
@@ -127,7 +189,7 @@ main (int argc, char **argv)
     { "batch", 1, 0, 'b' }, { "lr", 1, 0, 'r' }, { "seed", 1, 0, 's' },
     { "holdout", 1, 0, 'H' }, { "quantile", 1, 0, 'q' }, { "model", 1, 0, 'm' },
     { "device", 1, 0, 'D' }, { "dataset", 1, 0, 'S' }, { "scores", 1, 0, 'o' },
-    { "losses", 1, 0, 'O' }, { "help", 0, 0, 'h' }, { 0, 0, 0, 0 } };
+    { "losses", 1, 0, 'O' }, { "recon", 1, 0, 'R' }, { "help", 0, 0, 'h' }, { 0, 0, 0, 0 } };
   int o;
   while ((o = getopt_long (argc, argv, "", opts, NULL)) != -1) {
     switch (o) {
@@ -149,6 +211,7 @@ main (int argc, char **argv)
       case 'S': mnist = !strcmp (optarg, "mnist"); break;
       case 'o': scores_path = optarg; break;
       case 'O': losses_path = optarg; break;
+      case 'R': recon_path = optarg; break;
       case 'h': usage (stdout); return 0;
       default: usage (stderr); return 2;
     }
@@ -276,6 +339,11 @@ main (int argc, char **argv)
             "normals and %.1f %% of test anomalies\n",
         cal.threshold, quantile, n_held, 100.0 * flagged_normal / normals,
         100.0 * flagged_anomalous / (d[3].count - normals));
+  }
+  if (recon_path && write_recon_grid (m, recon_path, d[2].data, d[3].data, d[3].count, cls, w,
+                        h, &e) < 0) {
+    fprintf (stderr, "decent-eval: %s\n", e.message);
+    return 1;
   }
   if (model_path) {
     if (decent_model_save (m, model_path, &e) < 0) {

@@ -16,6 +16,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from PIL import Image  # noqa: E402  (python3-pil, a dependency of python3-matplotlib)
 
 PAPER = {  # mean AUROC over the ten classes, from the paper
     "mnist": {"loss13": 0.977, "plain-ae": 0.952},
@@ -99,11 +100,27 @@ def pictures(out, docs, ds, rows):
     name = f"results/{ds}-training-loss.png"
     fig.tight_layout(); fig.savefig(os.path.join(docs, name), dpi=110); plt.close(fig)
     pics.append((name, "reconstruction term per epoch, class 0, seed 1"))
+    # inputs and reconstructions (the paper's Fig. 4), written by decent-eval --recon
+    grids = [(label, os.path.join(base, var, "class0-seed1.recon.pgm"))
+             for var, label in VARIANTS[:2]]
+    grids = [(label, p) for label, p in grids if os.path.exists(p)]
+    if grids:
+        fig, axes = plt.subplots(1, len(grids), figsize=(5.2 * len(grids), 3.0))
+        for ax, (label, p) in zip(np.atleast_1d(axes), grids):
+            ax.imshow(np.asarray(Image.open(p)), cmap="gray", vmin=0, vmax=255)
+            ax.set(title=label, xticks=[], yticks=[])
+            ax.set_ylabel("normal / recon. / anomalous / recon.", fontsize=7)
+        name = f"results/{ds}-reconstructions.png"
+        fig.tight_layout(); fig.savefig(os.path.join(docs, name), dpi=110); plt.close(fig)
+        pics.append((name, "rows: normal test images (class 0), their reconstructions, "
+                           "anomalous test images, theirs (cf. Fig. 4)"))
     return pics
 
 
 def main(out, docs):
-    rows = read_rows(out)
+    # one row per measurement: a run repeated (two workers meeting) counts once
+    rows = list({(r["dataset"], r["variant"], r["lambda"], r["loss"], r["class"], r["seed"],
+                  r["epochs"]): r for r in read_rows(out)}.values())
     by = defaultdict(list)
     for r in rows:
         by[(r["dataset"], r["variant"], int(r["class"]))].append(float(r["auroc"]))
@@ -181,6 +198,24 @@ def main(out, docs):
                           "the λ sweep above probes.", ""]
         for name, caption in pictures(out, docs, ds, rows):
             lines += [f"![{caption}]({name})", "", f"*{caption}*", ""]
+    peer = os.path.join(out, "peer.tsv")
+    if os.path.exists(peer):
+        with open(peer) as f:
+            prow = [r for r in csv.DictReader(f, delimiter="\t") if r["torch"] and r["ours"]]
+        if prow:
+            ep = prow[0]["epochs"]
+            lines += ["## AUROC against the PyTorch peer, same budget", "",
+                      f"MNIST, loss (13), λ = 0.01, {ep} epochs, seed 1: the same split, network, "
+                      "initialisation scheme, loss, optimiser and batch in both "
+                      "(`bench/torch_peer.py`, Debian's python3-torch), one class after "
+                      "another on the same cores. Training images/s in brackets.", "",
+                      "| class | gst-decent | PyTorch |", "|---|---|---|"]
+            for r in prow:
+                lines.append(f"| {r['class']} | {float(r['ours']):.3f} ({r['ours_img_s']}) | "
+                             f"{float(r['torch']):.3f} ({r['torch_img_s']}) |")
+            mo = statistics.mean(float(r["ours"]) for r in prow)
+            mt = statistics.mean(float(r["torch"]) for r in prow)
+            lines += [f"| **mean** | **{mo:.3f}** | **{mt:.3f}** |", ""]
     compare = os.path.join(out, "compare.txt")
     if os.path.exists(compare):
         lines += ["## Speed against the PyTorch peer (Table 5)", "",

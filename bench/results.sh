@@ -13,9 +13,10 @@ epochs_fashion=${EPOCHS_FASHION:-3}
 seeds=${SEEDS:-1 2 3}
 datasets=${DATASETS:-mnist fashion}
 sweep=${SWEEP-1 0.1 0.001}  # SWEEP="" skips it
+peer_epochs=${PEER_EPOCHS-3}  # the PyTorch peer per MNIST class at this budget; "" skips it
 out=${RESULTS_DIR:-build/results}
 
-bash tests/install-deps.sh dataset-fashion-mnist python3-matplotlib python3-numpy
+bash tests/install-deps.sh dataset-fashion-mnist python3-matplotlib python3-numpy python3-pil
 [ -d build ] || meson setup build --buildtype=release >/dev/null
 ninja -C build >/dev/null
 mnist_dir=$(bash bench/fetch-mnist.sh)
@@ -39,9 +40,10 @@ run() { # dataset variant lambda loss class seed epochs
   echo -e "$1\t$2\t$3\t$4\t$5\t$6\t$7\t$auroc\t$rate" | tee -a "$summary"
 }
 
+classes=${CLASSES:-0 1 2 3 4 5 6 7 8 9}  # e.g. "9 8 7" for a second worker from the other end
 for ds in $datasets; do
   epochs=$epochs_mnist; [ "$ds" = fashion ] && epochs=$epochs_fashion
-  for cls in 0 1 2 3 4 5 6 7 8 9; do
+  for cls in $classes; do
     for seed in $seeds; do
       run "$ds" plain-ae 0 13 "$cls" "$seed" "$epochs"
       run "$ds" loss13 0.01 13 "$cls" "$seed" "$epochs"
@@ -52,6 +54,38 @@ for ds in $datasets; do
     done
   done
 done
+[ "${RUNS_ONLY:-0}" = 1 ] && exit 0  # a helper worker: the runs only
+# reconstructions of class 0 (the paper's Fig. 4), plain autoencoder and loss (13)
+for ds in $datasets; do
+  epochs=$epochs_mnist; [ "$ds" = fashion ] && epochs=$epochs_fashion
+  data=(); [ "$ds" = mnist ] && data=(--dataset mnist --data "$mnist_dir")
+  for v in "plain-ae 0" "loss13 0.01"; do
+    set -- $v
+    grid="$out/$ds/$1/class0-seed1.recon.pgm"
+    [ -f "$grid" ] || ./build/bench/decent-eval --device cpu "${data[@]}" --class 0 --seed 1 \
+      --epochs "$epochs" --lambda "$2" --recon "$grid" >/dev/null
+  done
+done
+# AUROC side by side with the PyTorch peer: same data, network, loss, optimiser,
+# budget and seed, one MNIST class after another (Debian's torch trains at a
+# few dozen images/s here, hence the small budget)
+peer="$out/peer.tsv"
+if [ -n "$peer_epochs" ]; then
+  bash tests/install-deps.sh python3-torch >/dev/null
+  [ -f "$peer" ] || echo -e "dataset\tclass\tepochs\tseed\tours\ttorch\tours_img_s\ttorch_img_s" >"$peer"
+  for cls in 0 1 2 3 4 5 6 7 8 9; do
+    grep -q "^mnist	$cls	$peer_epochs	1	" "$peer" && continue
+    o=$(./build/bench/decent-eval --device cpu --dataset mnist --data "$mnist_dir" --class "$cls" \
+        --seed 1 --epochs "$peer_epochs")
+    t=$(/usr/bin/python3 bench/torch_peer.py eval --threads "${OMP_NUM_THREADS:-2}" \
+        --dataset mnist --data "$mnist_dir" --class "$cls" --seed 1 --epochs "$peer_epochs")
+    ours=$(echo "$o" | awk '/^AUROC/ {print $2}')
+    ours_rate=$(echo "$o" | grep -o '([0-9]* images/s' | head -1 | grep -o '[0-9]*')
+    torch=$(echo "$t" | grep -o 'AUROC [0-9.]*' | awk '{print $2}')
+    torch_rate=$(echo "$t" | grep -o 'train [0-9]* images/s' | grep -o '[0-9]*')
+    echo -e "mnist\t$cls\t$peer_epochs\t1\t$ours\t$torch\t$ours_rate\t$torch_rate" | tee -a "$peer"
+  done
+fi
 # the speed table: engine against the PyTorch peer, side by side in one run
 [ -f "$out/compare.txt" ] || bash bench/compare.sh 2 | grep -v '^installing' >"$out/compare.txt"
 /usr/bin/python3 bench/report.py "$out" docs

