@@ -554,9 +554,16 @@ check_frame (const DecentFrame *f, DecentError *err)
   if (f->width < 1 || f->height < 1 || f->width > 16384 || f->height > 16384)
     return decent_fail (err, "frame size %dx%d is outside 1..16384", f->width, f->height);
   const int planes = f->format == DECENT_FRAME_I420 ? 3 : f->format == DECENT_FRAME_NV12 ? 2 : 1;
-  for (int k = 0; k < planes; k++)
-    if (!f->data[k] || f->stride[k] < 1)
-      return decent_fail (err, "frame plane %d has no data or stride", k);
+  const int cw = (f->width + 1) / 2;
+  static const int bytes_per_pixel[] = { 3, 3, 4, 4, 1, 1, 1 };
+  for (int k = 0; k < planes; k++) {
+    /* the shortest row each plane can have */
+    int row = k == 0 ? f->width * bytes_per_pixel[f->format]
+                     : f->format == DECENT_FRAME_NV12 ? 2 * cw : cw;
+    if (!f->data[k] || f->stride[k] < row)
+      return decent_fail (err, "frame plane %d has no data or a stride (%d) below its row of "
+                               "%d bytes", k, f->stride[k], row);
+  }
   if (f->roi_x < 0 || f->roi_y < 0 || f->roi_width < 1 || f->roi_height < 1
       || f->roi_x + f->roi_width > f->width || f->roi_y + f->roi_height > f->height)
     return decent_fail (err, "region %d,%d %dx%d lies outside the %dx%d frame", f->roi_x,

@@ -37,6 +37,10 @@ main (void)
   bad[1].f.data[0] = NULL;
   bad[2].f.format = (DecentFrameFormat) 42;
   bad[3].f.width = 0;
+  DecentFrame narrow = f;
+  narrow.stride[0] = 64 * 3 - 1;
+  CHECK (decent_model_score_frame (m, &narrow, &score, NULL, &err) < 0
+             && strstr (err.message, "stride (191)"), "short stride: \"%s\"", err.message);
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     err.message[0] = 0;
     CHECK (decent_model_score_frame (m, &bad[i].f, &score, NULL, &err) < 0, "%s accepted",
