@@ -35,6 +35,13 @@ now (void)
 typedef struct {
   int n_train;
   FILE *losses;
+  /* --curve: the test AUROC every curve_every epochs */
+  FILE *curve;
+  int curve_every;
+  DecentModel *model;
+  const uint8_t *test, *labels;
+  int n_test;
+  float *scores;
 } EpochLog;
 
 static int
@@ -49,6 +56,17 @@ on_epoch (int epoch, int epochs, const DecentLossTerms *mean, double elapsed, vo
           "%.1f s  %.0f images/s\n",
       epoch, epochs, mean->total, mean->reconstruction, mean->decentral, elapsed,
       (double) n * epoch / elapsed);
+  if (log->curve && (epoch % log->curve_every == 0 || epoch == 1 || epoch == epochs)) {
+    DecentError e;
+    if (decent_model_score (log->model, log->test, log->n_test, log->scores, NULL, &e) < 0) {
+      fprintf (stderr, "decent-eval: scoring during training failed: %s\n", e.message);
+      return 1;
+    }
+    double a = decent_auroc (log->scores, log->labels, (size_t) log->n_test);
+    fprintf (log->curve, "%d,%.5f,%.6f\n", epoch, a, mean->reconstruction);
+    fflush (log->curve);
+    printf ("  epoch %3d: test AUROC %.4f\n", epoch, a);
+  }
   fflush (stdout);
   return 0;
 }
@@ -157,6 +175,8 @@ usage (FILE *f)
       "                    build/mnist/package/src/digits from bench/fetch-mnist.sh)\n"
       "  --scores FILE     write every test image's score as CSV\n"
       "  --losses FILE     write the mean loss terms per epoch as CSV\n"
+      "  --curve FILE      write the test AUROC per epoch as CSV (epoch,auroc,\n"
+      "                    reconstruction), every --curve-every epochs (5)\n"
       "  --recon FILE      write a PGM grid: 8 normal test images, their\n"
       "                    reconstructions, 8 anomalous ones (one per other class\n"
       "                    where possible) and theirs (cf. the paper's Fig. 4)\n"
@@ -178,7 +198,8 @@ int
 main (int argc, char **argv)
 {
   const char *dir = NULL, *model_path = NULL, *scores_path = NULL, *losses_path = NULL;
-  const char *recon_path = NULL;
+  const char *recon_path = NULL, *curve_path = NULL;
+  int curve_every = 5;
   int mnist = 0;
   int cls = 0, epochs = 5, loss = 13, batch = 64;
   double lambda = 0.01, lr = 2e-4, holdout = 0.0, quantile = 0.995;
@@ -189,7 +210,8 @@ main (int argc, char **argv)
     { "batch", 1, 0, 'b' }, { "lr", 1, 0, 'r' }, { "seed", 1, 0, 's' },
     { "holdout", 1, 0, 'H' }, { "quantile", 1, 0, 'q' }, { "model", 1, 0, 'm' },
     { "device", 1, 0, 'D' }, { "dataset", 1, 0, 'S' }, { "scores", 1, 0, 'o' },
-    { "losses", 1, 0, 'O' }, { "recon", 1, 0, 'R' }, { "help", 0, 0, 'h' }, { 0, 0, 0, 0 } };
+    { "losses", 1, 0, 'O' }, { "recon", 1, 0, 'R' }, { "curve", 1, 0, 'C' },
+    { "curve-every", 1, 0, 'E' }, { "help", 0, 0, 'h' }, { 0, 0, 0, 0 } };
   int o;
   while ((o = getopt_long (argc, argv, "", opts, NULL)) != -1) {
     switch (o) {
@@ -212,6 +234,8 @@ main (int argc, char **argv)
       case 'o': scores_path = optarg; break;
       case 'O': losses_path = optarg; break;
       case 'R': recon_path = optarg; break;
+      case 'C': curve_path = optarg; break;
+      case 'E': curve_every = atoi (optarg) > 0 ? atoi (optarg) : 1; break;
       case 'h': usage (stdout); return 0;
       default: usage (stderr); return 2;
     }
@@ -288,7 +312,16 @@ main (int argc, char **argv)
       h, info.backend, (unsigned long long) info.parameters, loss, lambda, batch, epochs);
   fflush (stdout);
 
-  EpochLog log = { n_train, losses_path ? fopen (losses_path, "w") : NULL };
+  float *scores = malloc (sizeof (float) * d[3].count);
+  EpochLog log = { n_train, losses_path ? fopen (losses_path, "w") : NULL,
+    curve_path ? fopen (curve_path, "w") : NULL, curve_every, m, d[2].data, labels, d[3].count,
+    scores };
+  if ((losses_path && !log.losses) || (curve_path && !log.curve)) {
+    fprintf (stderr, "decent-eval: cannot write %s\n", log.losses ? curve_path : losses_path);
+    return 1;
+  }
+  if (log.curve)
+    fprintf (log.curve, "epoch,auroc,reconstruction\n");
   if (log.losses)
     fprintf (log.losses, "epoch,loss,reconstruction,decentralization,seconds\n");
   double t0 = now ();
@@ -298,7 +331,6 @@ main (int argc, char **argv)
   }
   double train_s = now () - t0;
 
-  float *scores = malloc (sizeof (float) * d[3].count);
   t0 = now ();
   if (decent_model_score (m, d[2].data, d[3].count, scores, NULL, &e) < 0) {
     fprintf (stderr, "decent-eval: scoring failed: %s\n", e.message);
@@ -308,6 +340,8 @@ main (int argc, char **argv)
   double auroc = decent_auroc (scores, labels, (size_t) d[3].count);
   if (log.losses)
     fclose (log.losses);
+  if (log.curve)
+    fclose (log.curve);
   if (scores_path) {
     FILE *f = fopen (scores_path, "w");
     if (!f) {

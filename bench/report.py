@@ -100,6 +100,23 @@ def pictures(out, docs, ds, rows):
     name = f"results/{ds}-training-loss.png"
     fig.tight_layout(); fig.savefig(os.path.join(docs, name), dpi=110); plt.close(fig)
     pics.append((name, "reconstruction term per epoch, class 0, seed 1"))
+    # test AUROC against epochs (decent-eval --curve), past the table's budget
+    curves = [(label, os.path.join(base, var, "class0-seed1.curve.csv")) for var, label in VARIANTS]
+    curves = [(label, p) for label, p in curves if os.path.exists(p)]
+    if curves:
+        fig, ax = plt.subplots(figsize=(5.5, 3.6))
+        for label, p in curves:
+            d = np.genfromtxt(p, delimiter=",", names=True)
+            ax.plot(np.atleast_1d(d["epoch"]), np.atleast_1d(d["auroc"]), marker=".", label=label)
+        ax.axhline(PAPER[ds]["loss13"], color="k", ls=":", lw=0.8)
+        ax.set(xlabel="epoch", ylabel="test AUROC", title=f"{ds}: class 0 normal, seed 1")
+        ax.legend(fontsize=8)
+        name = f"results/{ds}-auroc-vs-epochs.png"
+        fig.tight_layout(); fig.savefig(os.path.join(docs, name), dpi=110); plt.close(fig)
+        last = ", ".join(f"{label} {np.atleast_1d(np.genfromtxt(p, delimiter=',', names=True)['auroc'])[-1]:.3f}"
+                         for label, p in curves)
+        pics.append((name, "test AUROC of class 0 against training epochs (dotted: the paper's "
+                           f"mean for loss (13)); at the last epoch: {last}"))
     # inputs and reconstructions (the paper's Fig. 4), written by decent-eval --recon
     grids = [(label, os.path.join(base, var, "class0-seed1.recon.pgm"))
              for var, label in VARIANTS[:2]]
