@@ -5,6 +5,7 @@
 # over SEEDS, and the lambda sweep of Table 4 (seed 1), then the speed
 # comparison with the PyTorch peer (bench/compare.sh).
 #   EPOCHS_MNIST=20 EPOCHS_FASHION=3 SEEDS="1 2 3" bash bench/results.sh
+#   DEVICE=cuda EPOCHS_MNIST=200 EPOCHS_FASHION=200 bash bench/results.sh   (a GPU)
 # Budgets are environment variables so that a GPU run can use the paper's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,6 +16,7 @@ datasets=${DATASETS:-mnist fashion}
 sweep=${SWEEP-1 0.1 0.001}  # SWEEP="" skips it
 peer_epochs=${PEER_EPOCHS-3}  # the PyTorch peer per MNIST class at this budget; "" skips it
 out=${RESULTS_DIR:-build/results}
+device=${DEVICE:-cpu}  # DEVICE=cuda on a GPU machine, for the paper's 200 epochs
 
 bash tests/install-deps.sh dataset-fashion-mnist python3-matplotlib python3-numpy python3-pil
 [ -d build ] || meson setup build --buildtype=release >/dev/null
@@ -31,7 +33,7 @@ run() { # dataset variant lambda loss class seed epochs
   local data=()
   [ "$1" = mnist ] && data=(--dataset mnist --data "$mnist_dir")
   local log
-  log=$(./build/bench/decent-eval --device cpu "${data[@]}" --class "$5" --seed "$6" \
+  log=$(./build/bench/decent-eval --device "$device" "${data[@]}" --class "$5" --seed "$6" \
         --epochs "$7" --lambda "$3" --loss "$4" --scores "$out/$tag.scores.csv" \
         --losses "$out/$tag.losses.csv")
   local auroc rate
@@ -65,7 +67,7 @@ if [ -n "$epochs_curve" ] && [[ " $datasets " == *" mnist "* ]]; then
     curve="$out/mnist/$1/class0-seed1.curve.csv"
     [ -f "$curve" ] && [ "$(tail -1 "$curve" | cut -d, -f1)" = "$epochs_curve" ] && continue
     mkdir -p "$out/mnist/$1"
-    ./build/bench/decent-eval --device cpu --dataset mnist --data "$mnist_dir" --class 0 --seed 1 \
+    ./build/bench/decent-eval --device "$device" --dataset mnist --data "$mnist_dir" --class 0 --seed 1 \
       --epochs "$epochs_curve" --lambda "$2" --loss "$3" --curve "$curve" --curve-every 5 >/dev/null
   done
 fi
@@ -76,7 +78,7 @@ for ds in $datasets; do
   for v in "plain-ae 0" "loss13 0.01"; do
     set -- $v
     grid="$out/$ds/$1/class0-seed1.recon.pgm"
-    [ -f "$grid" ] || ./build/bench/decent-eval --device cpu "${data[@]}" --class 0 --seed 1 \
+    [ -f "$grid" ] || ./build/bench/decent-eval --device "$device" "${data[@]}" --class 0 --seed 1 \
       --epochs "$epochs" --lambda "$2" --recon "$grid" >/dev/null
   done
 done
@@ -89,7 +91,7 @@ if [ -n "$peer_epochs" ]; then
   [ -f "$peer" ] || echo -e "dataset\tclass\tepochs\tseed\tours\ttorch\tours_img_s\ttorch_img_s" >"$peer"
   for cls in 0 1 2 3 4 5 6 7 8 9; do
     grep -q "^mnist	$cls	$peer_epochs	1	" "$peer" && continue
-    o=$(./build/bench/decent-eval --device cpu --dataset mnist --data "$mnist_dir" --class "$cls" \
+    o=$(./build/bench/decent-eval --device "$device" --dataset mnist --data "$mnist_dir" --class "$cls" \
         --seed 1 --epochs "$peer_epochs")
     t=$(/usr/bin/python3 bench/torch_peer.py eval --threads "${OMP_NUM_THREADS:-2}" \
         --dataset mnist --data "$mnist_dir" --class "$cls" --seed 1 --epochs "$peer_epochs")
