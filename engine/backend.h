@@ -42,6 +42,14 @@ typedef struct {
    * recon (the reconstructions, NCHW like x) may be NULL. */
   int (*score) (DecentBackend *be, const float *x, int n, float *scores, float *maps,
                 float *recon, DecentError *err);
+  /* Optional (NULL: score only): scoring in two slots, so that the caller
+   * prepares batch k+1 while batch k computes.  submit takes its own copy of
+   * x and returns at once; collect waits for that slot's results.  A slot
+   * must be collected before it is submitted to again. */
+  int (*score_submit) (DecentBackend *be, const float *x, int n, int slot, int want_maps,
+                       DecentError *err);
+  int (*score_collect) (DecentBackend *be, int n, int slot, float *scores, float *maps,
+                        DecentError *err);
   /* Names of the implementations chosen, for describe and the benchmarks. */
   const char *(*implementation) (DecentBackend *be);
   /* Optional (NULL when the model code does it on the CPU): an 8-bit video

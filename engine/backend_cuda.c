@@ -60,15 +60,24 @@ typedef struct {
   float *save_mean, *save_invvar;
 } CudaStage;
 
+/* Input and results of one batch in flight.  A plan has two, so that the
+ * next batch's upload (on the copy stream) overlaps this batch's compute. */
 typedef struct {
-  int n, training;
-  uint64_t last_used;
-  CudaStage st[DECENT_MAX_STAGES];
   float *x;             /* device input */
   float *maps;          /* device per-pixel errors */
   double *sums;         /* device: n reconstruction sums, then n spread sums */
   float *h_x, *h_maps;  /* pinned */
   double *h_sums;
+  cudaEvent_t uploaded, done;
+  int want_maps, busy;
+} CudaSlot;
+
+typedef struct {
+  int n, training;
+  uint64_t last_used;
+  CudaStage st[DECENT_MAX_STAGES];
+  CudaSlot slot[2];     /* training and the frame path use slot 0 */
+  const float *in;      /* the input of the pass in flight (a slot's x) */
   float *h_latent_mean;
   size_t workspace;
 } CudaPlan;
@@ -78,7 +87,7 @@ struct DecentBackend {
   float bn_eps;
   int device;
   int strict_fp32; /* DECENT_CUDA_MATH=fp32: no TF32 tensor cores */
-  cudaStream_t stream;
+  cudaStream_t stream, copy_stream; /* compute; uploads of scoring batches */
   cudnnHandle_t cudnn;
   size_t n_params, n_buffers;
   size_t w_off[DECENT_MAX_STAGES], b_off[DECENT_MAX_STAGES], g_off[DECENT_MAX_STAGES];
@@ -275,14 +284,19 @@ plan_free (DecentBackend *be, CudaPlan *p)
     return;
   for (int i = 0; i < be->arch.n_stages; i++)
     stage_free (&p->st[i]);
-  if (be->d_map == p->maps)
-    be->d_map = NULL;
-  if (p->x) cudaFree (p->x);
-  if (p->maps) cudaFree (p->maps);
-  if (p->sums) cudaFree (p->sums);
-  if (p->h_x) cudaFreeHost (p->h_x);
-  if (p->h_maps) cudaFreeHost (p->h_maps);
-  if (p->h_sums) cudaFreeHost (p->h_sums);
+  for (int k = 0; k < 2; k++) {
+    CudaSlot *sl = &p->slot[k];
+    if (be->d_map == sl->maps)
+      be->d_map = NULL;
+    if (sl->x) cudaFree (sl->x);
+    if (sl->maps) cudaFree (sl->maps);
+    if (sl->sums) cudaFree (sl->sums);
+    if (sl->h_x) cudaFreeHost (sl->h_x);
+    if (sl->h_maps) cudaFreeHost (sl->h_maps);
+    if (sl->h_sums) cudaFreeHost (sl->h_sums);
+    if (sl->uploaded) cudaEventDestroy (sl->uploaded);
+    if (sl->done) cudaEventDestroy (sl->done);
+  }
   if (p->h_latent_mean) cudaFreeHost (p->h_latent_mean);
   free (p);
 }
@@ -466,13 +480,21 @@ plan_new (DecentBackend *be, int n, int training, DecentError *err)
   const int d = decent_arch_latent_dim (arch);
   snprintf (be->impl, sizeof be->impl, "cuDNN %s, batch %d, math %s: ",
       training ? "training" : "scoring", n, be->strict_fp32 ? "fp32" : "tf32 allowed");
-  if (device_floats (&p->x, in_count, err) < 0 || device_floats (&p->maps, n * plane, err) < 0)
-    goto fail;
-  CU_TRY (cudaMalloc ((void **) &p->sums, 2 * (size_t) n * sizeof (double)), "allocate sums");
-  CU_TRY (cudaMallocHost ((void **) &p->h_x, in_count * sizeof (float)), "pin host memory");
-  CU_TRY (cudaMallocHost ((void **) &p->h_maps, n * plane * sizeof (float)), "pin host memory");
-  CU_TRY (cudaMallocHost ((void **) &p->h_sums, 2 * (size_t) n * sizeof (double)),
-      "pin host memory");
+  for (int k = 0; k < (training ? 1 : 2); k++) {
+    CudaSlot *sl = &p->slot[k];
+    if (device_floats (&sl->x, in_count, err) < 0
+        || device_floats (&sl->maps, n * plane, err) < 0)
+      goto fail;
+    CU_TRY (cudaMalloc ((void **) &sl->sums, 2 * (size_t) n * sizeof (double)),
+        "allocate sums");
+    CU_TRY (cudaMallocHost ((void **) &sl->h_x, in_count * sizeof (float)), "pin host memory");
+    CU_TRY (cudaMallocHost ((void **) &sl->h_maps, n * plane * sizeof (float)),
+        "pin host memory");
+    CU_TRY (cudaMallocHost ((void **) &sl->h_sums, 2 * (size_t) n * sizeof (double)),
+        "pin host memory");
+    CU_TRY (cudaEventCreateWithFlags (&sl->uploaded, cudaEventDisableTiming), "create an event");
+    CU_TRY (cudaEventCreateWithFlags (&sl->done, cudaEventDisableTiming), "create an event");
+  }
   CU_TRY (cudaMallocHost ((void **) &p->h_latent_mean, (size_t) d * sizeof (float)),
       "pin host memory");
   for (int i = 0; i < arch->n_stages; i++)
@@ -527,11 +549,19 @@ get_plan (DecentBackend *be, int n, int training, DecentError *err)
     if (!p && slot < 0)
       slot = i;
   }
-  if (slot < 0) {
-    slot = 0;
-    for (int i = 1; i < MAX_PLANS; i++)
-      if (be->plans[i]->last_used < be->plans[slot]->last_used)
+  if (slot < 0) { /* evict the least recently used plan with nothing in flight */
+    for (int i = 0; i < MAX_PLANS; i++) {
+      const CudaPlan *q = be->plans[i];
+      if (q->slot[0].busy || q->slot[1].busy)
+        continue;
+      if (slot < 0 || q->last_used < be->plans[slot]->last_used)
         slot = i;
+    }
+    if (slot < 0) {
+      fail (err, "every GPU plan has work in flight");
+      return NULL;
+    }
+    cudaStreamSynchronize (be->copy_stream);
     cudaStreamSynchronize (be->stream);
     plan_free (be, be->plans[slot]);
     be->plans[slot] = NULL;
@@ -548,13 +578,15 @@ get_plan (DecentBackend *be, int n, int training, DecentError *err)
 
 static const float one = 1.0f, zero = 0.0f;
 
-/* The plan's input p->x is on the device already. */
+/* Queues a forward pass of input x (on the device, or arriving in stream
+ * order) through the plan. */
 static int
-forward (DecentBackend *be, CudaPlan *p, float bn_momentum, DecentError *err)
+forward (DecentBackend *be, CudaPlan *p, const float *x, float bn_momentum, DecentError *err)
 {
   const DecentArch *arch = &be->arch;
   const int n = p->n;
-  const float *src = p->x;
+  const float *src = x;
+  p->in = x;
   for (int i = 0; i < arch->n_stages; i++) {
     const DecentStage *s = &arch->stages[i];
     CudaStage *cs = &p->st[i];
@@ -618,7 +650,7 @@ backward_stage (DecentBackend *be, CudaPlan *p, int i, DecentError *err)
   const size_t count = (size_t) n * s->out_c * s->out_h * s->out_w;
   const float *w = be->params + be->w_off[i];
   float *dw = be->grads + be->w_off[i];
-  const float *src = i > 0 ? p->st[i - 1].a : p->x;
+  const float *src = i > 0 ? p->st[i - 1].a : p->in;
 
   if (s->act == DECENT_ACT_BN_LEAKY) {
     K_TRY (decent_k_leaky_backward (cs->da, cs->a, count, LEAKY_SLOPE, be->stream),
@@ -675,13 +707,15 @@ fail:
   return -1;
 }
 
+/* Copies x into the slot's pinned buffer and queues its upload on stream. */
 static int
-upload_input (DecentBackend *be, CudaPlan *p, const float *x, DecentError *err)
+upload_input (DecentBackend *be, CudaPlan *p, CudaSlot *sl, const float *x, cudaStream_t stream,
+    DecentError *err)
 {
   const size_t bytes = (size_t) p->n * be->arch.channels * be->arch.width * be->arch.height
                        * sizeof (float);
-  memcpy (p->h_x, x, bytes);
-  CU_TRY (cudaMemcpyAsync (p->x, p->h_x, bytes, cudaMemcpyHostToDevice, be->stream),
+  memcpy (sl->h_x, x, bytes);
+  CU_TRY (cudaMemcpyAsync (sl->x, sl->h_x, bytes, cudaMemcpyHostToDevice, stream),
       "copy the input to the GPU");
   return 0;
 fail:
@@ -704,7 +738,8 @@ cuda_train_step (DecentBackend *be, const float *x, int n, const DecentStepParam
   CudaPlan *p = get_plan (be, n, 1, err);
   if (!p)
     return -1;
-  if (upload_input (be, p, x, err) < 0)
+  CudaSlot *sl = &p->slot[0];
+  if (upload_input (be, p, sl, x, be->stream, err) < 0)
     return -1;
   const int centred = sp->loss == DECENT_LOSS_CENTRE && sp->centre;
   if (centred) {
@@ -717,17 +752,17 @@ cuda_train_step (DecentBackend *be, const float *x, int n, const DecentStepParam
     CU_TRY (cudaMemcpyAsync (be->pending, be->buffers, be->n_buffers * sizeof (float),
                 cudaMemcpyDeviceToDevice, be->stream),
         "copy the running statistics");
-  if (forward (be, p, sp->bn_momentum, err) < 0)
+  if (forward (be, p, sl->x, sp->bn_momentum, err) < 0)
     return -1;
 
-  CU_TRY (cudaMemsetAsync (p->sums, 0, 2 * (size_t) n * sizeof (double), be->stream),
+  CU_TRY (cudaMemsetAsync (sl->sums, 0, 2 * (size_t) n * sizeof (double), be->stream),
       "clear the loss sums");
-  K_TRY (decent_k_reconstruction (p->x, p->st[last].a, n, arch->channels, (int) plane, p->sums,
+  K_TRY (decent_k_reconstruction (sl->x, p->st[last].a, n, arch->channels, (int) plane, sl->sums,
              p->st[last].dy, 2.0f / ((float) n * (float) pixels), NULL, be->stream),
       "compute the reconstruction loss");
   for (int i = last; i >= 0; i--) {
     if (i == lat) /* the decoder's gradient plus the decentralization term's */
-      K_TRY (decent_k_decentral (p->st[lat].a, centred ? be->centre : NULL, n, d, p->sums + n,
+      K_TRY (decent_k_decentral (p->st[lat].a, centred ? be->centre : NULL, n, d, sl->sums + n,
                  p->st[lat].da, -2.0f * sp->lambda / (float) n, be->stream),
           "compute the decentralization loss");
     if (backward_stage (be, p, i, err) < 0)
@@ -740,15 +775,15 @@ cuda_train_step (DecentBackend *be, const float *x, int n, const DecentStepParam
                 cudaMemcpyDeviceToHost, be->stream),
         "copy the latent mean");
   }
-  CU_TRY (cudaMemcpyAsync (p->h_sums, p->sums, 2 * (size_t) n * sizeof (double),
+  CU_TRY (cudaMemcpyAsync (sl->h_sums, sl->sums, 2 * (size_t) n * sizeof (double),
               cudaMemcpyDeviceToHost, be->stream),
       "copy the loss");
   CU_TRY (cudaStreamSynchronize (be->stream), "run a training step");
 
   double rec = 0.0, spread = 0.0;
   for (int i = 0; i < n; i++) {
-    rec += p->h_sums[i] / (double) pixels;
-    spread += p->h_sums[n + i];
+    rec += sl->h_sums[i] / (double) pixels;
+    spread += sl->h_sums[n + i];
   }
   rec /= n;
   const double dec = (double) d - spread / n;
@@ -790,22 +825,93 @@ fail:
   return -1;
 }
 
-/* Reconstruction sums (and maps) of the plan's input after a scoring
- * forward pass, copied to pinned memory; the caller synchronises. */
+/* Queues, after a scoring forward pass of the slot's input, its scores (and
+ * maps) and their copies to the slot's pinned memory, then marks the slot
+ * done. */
 static int
-queue_scores (DecentBackend *be, CudaPlan *p, float *maps_dev, DecentError *err)
+queue_scores (DecentBackend *be, CudaPlan *p, CudaSlot *sl, int want_maps, DecentError *err)
 {
   const DecentArch *arch = &be->arch;
   const size_t plane = (size_t) arch->width * arch->height;
-  CU_TRY (cudaMemsetAsync (p->sums, 0, (size_t) p->n * sizeof (double), be->stream),
+  CU_TRY (cudaMemsetAsync (sl->sums, 0, (size_t) p->n * sizeof (double), be->stream),
       "clear the scores");
-  K_TRY (decent_k_reconstruction (p->x, p->st[arch->n_stages - 1].a, p->n, arch->channels,
-             (int) plane, p->sums, NULL, 0.0f, maps_dev, be->stream),
+  K_TRY (decent_k_reconstruction (sl->x, p->st[arch->n_stages - 1].a, p->n, arch->channels,
+             (int) plane, sl->sums, NULL, 0.0f, sl->maps, be->stream),
       "compute scores");
-  CU_TRY (cudaMemcpyAsync (p->h_sums, p->sums, (size_t) p->n * sizeof (double),
+  CU_TRY (cudaMemcpyAsync (sl->h_sums, sl->sums, (size_t) p->n * sizeof (double),
               cudaMemcpyDeviceToHost, be->stream),
       "copy the scores");
+  if (want_maps)
+    CU_TRY (cudaMemcpyAsync (sl->h_maps, sl->maps, (size_t) p->n * plane * sizeof (float),
+                cudaMemcpyDeviceToHost, be->stream),
+        "copy the heatmaps");
+  CU_TRY (cudaEventRecord (sl->done, be->stream), "record an event");
+  sl->want_maps = want_maps;
+  sl->busy = 1;
   return 0;
+fail:
+  return -1;
+}
+
+/* Waits for the slot and copies its results out. */
+static int
+collect_scores (DecentBackend *be, CudaPlan *p, CudaSlot *sl, float *scores, float *maps,
+    DecentError *err)
+{
+  const DecentArch *arch = &be->arch;
+  const size_t plane = (size_t) arch->width * arch->height;
+  sl->busy = 0;
+  CU_TRY (cudaEventSynchronize (sl->done), "score a batch");
+  for (int i = 0; i < p->n; i++)
+    scores[i] = (float) (sl->h_sums[i] / (double) (plane * arch->channels));
+  if (maps && sl->want_maps)
+    memcpy (maps, sl->h_maps, (size_t) p->n * plane * sizeof (float));
+  return 0;
+fail:
+  return -1;
+}
+
+/* Queues the scoring of n images in slot (0 or 1) and returns: the upload
+ * goes on the copy stream, so it overlaps whatever the compute stream is
+ * still doing, and the compute waits for it by an event.  The caller must
+ * collect a slot before submitting to it again. */
+static int
+cuda_score_submit (DecentBackend *be, const float *x, int n, int slot, int want_maps,
+    DecentError *err)
+{
+  if (!be || !x || n < 1 || n > MAX_BATCH || slot < 0 || slot > 1)
+    return fail (err, "scoring on the GPU needs 1..%d images and slot 0 or 1", MAX_BATCH);
+  CU_TRY (cudaSetDevice (be->device), "select the GPU");
+  CudaPlan *p = get_plan (be, n, 0, err);
+  if (!p)
+    return -1;
+  CudaSlot *sl = &p->slot[slot];
+  if (sl->busy)
+    return fail (err, "scoring slot %d is still in flight", slot);
+  if (upload_input (be, p, sl, x, be->copy_stream, err) < 0)
+    return -1;
+  CU_TRY (cudaEventRecord (sl->uploaded, be->copy_stream), "record an event");
+  CU_TRY (cudaStreamWaitEvent (be->stream, sl->uploaded, 0), "order the streams");
+  if (forward (be, p, sl->x, 0.0f, err) < 0 || queue_scores (be, p, sl, want_maps, err) < 0)
+    return -1;
+  return 0;
+fail:
+  return -1;
+}
+
+static int
+cuda_score_collect (DecentBackend *be, int n, int slot, float *scores, float *maps,
+    DecentError *err)
+{
+  if (!be || !scores || n < 1 || n > MAX_BATCH || slot < 0 || slot > 1)
+    return fail (err, "collecting scores needs the batch size, slot 0 or 1 and room");
+  CU_TRY (cudaSetDevice (be->device), "select the GPU");
+  for (int i = 0; i < MAX_PLANS; i++) {
+    CudaPlan *p = be->plans[i];
+    if (p && p->n == n && !p->training && p->slot[slot].busy)
+      return collect_scores (be, p, &p->slot[slot], scores, maps, err);
+  }
+  return fail (err, "no batch of %d images is in flight in slot %d", n, slot);
 fail:
   return -1;
 }
@@ -818,29 +924,18 @@ cuda_score (DecentBackend *be, const float *x, int n, float *scores, float *maps
     return fail (err, "scoring on the GPU needs 1..%d images and a place for the scores",
         MAX_BATCH);
   const DecentArch *arch = &be->arch;
-  const size_t plane = (size_t) arch->width * arch->height;
-  CU_TRY (cudaSetDevice (be->device), "select the GPU");
-  CudaPlan *p = get_plan (be, n, 0, err);
+  if (cuda_score_submit (be, x, n, 0, maps != NULL, err) < 0)
+    return -1;
+  CudaPlan *p = get_plan (be, n, 0, err); /* the plan just used: cached */
   if (!p)
     return -1;
-  if (upload_input (be, p, x, err) < 0 || forward (be, p, 0.0f, err) < 0
-      || queue_scores (be, p, maps ? p->maps : NULL, err) < 0)
-    return -1;
-  if (maps)
-    CU_TRY (cudaMemcpyAsync (p->h_maps, p->maps, (size_t) n * plane * sizeof (float),
-                cudaMemcpyDeviceToHost, be->stream),
-        "copy the heatmaps");
   if (recon) /* rare (pictures, tests): straight into the caller's memory */
     CU_TRY (cudaMemcpyAsync (recon, p->st[arch->n_stages - 1].a,
-                (size_t) n * arch->channels * plane * sizeof (float), cudaMemcpyDeviceToHost,
-                be->stream),
+                (size_t) n * arch->channels * arch->width * arch->height * sizeof (float),
+                cudaMemcpyDeviceToHost, be->stream),
         "copy the reconstructions");
   CU_TRY (cudaStreamSynchronize (be->stream), "score a batch");
-  for (int i = 0; i < n; i++)
-    scores[i] = (float) (p->h_sums[i] / (double) (plane * arch->channels));
-  if (maps)
-    memcpy (maps, p->h_maps, (size_t) n * plane * sizeof (float));
-  return 0;
+  return collect_scores (be, p, &p->slot[0], scores, maps, err);
 fail:
   return -1;
 }
@@ -936,20 +1031,17 @@ cuda_score_frame (DecentBackend *be, const DecentFrame *f, float scale, float of
   CudaPlan *p = get_plan (be, 1, 0, err);
   if (!p || upload_frame (be, f, &kf, err) < 0)
     return -1;
-  K_TRY (decent_k_frame_to_input (kf, p->x, arch->channels, arch->height, arch->width, scale,
+  CudaSlot *sl = &p->slot[0];
+  if (sl->busy)
+    return fail (err, "a batch is still in flight in scoring slot 0");
+  K_TRY (decent_k_frame_to_input (kf, sl->x, arch->channels, arch->height, arch->width, scale,
              offset, be->stream),
       "convert a frame");
-  if (forward (be, p, 0.0f, err) < 0 || queue_scores (be, p, p->maps, err) < 0)
+  if (forward (be, p, sl->x, 0.0f, err) < 0 || queue_scores (be, p, sl, map != NULL, err) < 0
+      || collect_scores (be, p, sl, score, map, err) < 0)
     return -1;
-  if (map)
-    CU_TRY (cudaMemcpyAsync (p->h_maps, p->maps, plane * sizeof (float), cudaMemcpyDeviceToHost,
-                be->stream),
-        "copy the heatmap");
-  CU_TRY (cudaStreamSynchronize (be->stream), "score a frame");
-  *score = (float) (p->h_sums[0] / (double) (plane * arch->channels));
-  if (map)
-    memcpy (map, p->h_maps, plane * sizeof (float));
-  be->d_map = p->maps; /* the heatmap of this frame, for draw_frame */
+  be->d_map = sl->maps; /* the heatmap of this frame, for draw_frame */
+  (void) plane;
   return 0;
 fail:
   return -1;
@@ -1095,6 +1187,10 @@ cuda_destroy (DecentBackend *be)
   if (be->h_frame) cudaFreeHost (be->h_frame);
   if (be->h_centre) cudaFreeHost (be->h_centre);
   if (be->cudnn) cudnnDestroy (be->cudnn);
+  if (be->copy_stream) {
+    cudaStreamSynchronize (be->copy_stream);
+    cudaStreamDestroy (be->copy_stream);
+  }
   if (be->stream) cudaStreamDestroy (be->stream);
   free (be);
 }
@@ -1146,6 +1242,8 @@ cuda_create (const DecentArch *arch, float bn_eps, DecentError *err)
 
   CU_TRY (cudaSetDevice (be->device), "select the GPU");
   CU_TRY (cudaStreamCreateWithFlags (&be->stream, cudaStreamNonBlocking), "create a stream");
+  CU_TRY (cudaStreamCreateWithFlags (&be->copy_stream, cudaStreamNonBlocking),
+      "create a stream");
   DNN_TRY (cudnnCreate (&be->cudnn), "start cuDNN");
   DNN_TRY (cudnnSetStream (be->cudnn, be->stream), "give cuDNN its stream");
   if (device_floats (&be->params, be->n_params, err) < 0
@@ -1171,6 +1269,8 @@ const DecentBackendOps decent_backend_cuda = {
   .train_step = cuda_train_step,
   .score = cuda_score,
   .implementation = cuda_implementation,
+  .score_submit = cuda_score_submit,
+  .score_collect = cuda_score_collect,
   .score_frame = cuda_score_frame,
   .draw_frame = cuda_draw_frame,
 };

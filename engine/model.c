@@ -475,6 +475,47 @@ decent_model_gradients_f32 (DecentModel *m, const float *x, int n, const float *
 
 /* ---- scoring ---------------------------------------------------------- */
 
+/* Scoring in chunks with two in flight (backends with score_submit): chunk
+ * k+1 is normalised on the CPU while chunk k computes on the device. */
+static int
+score_pipelined (DecentModel *m, const uint8_t *frames, int n, float *scores, float *maps,
+    DecentError *err)
+{
+  const size_t fb = frame_bytes (m), plane = (size_t) m->cfg.width * m->cfg.height;
+  const int chunks = (n + SCORE_CHUNK - 1) / SCORE_CHUNK;
+  int in_slot[2] = { -1, -1 }; /* the chunk each slot holds */
+  int rc = 0;
+#define CHUNK_SIZE(k) ((k) == chunks - 1 ? n - (k) * SCORE_CHUNK : SCORE_CHUNK)
+#define COLLECT(slot, e)                                                                  \
+  m->ops->score_collect (m->be, CHUNK_SIZE (in_slot[slot]), slot,                         \
+      scores + (size_t) in_slot[slot] * SCORE_CHUNK,                                      \
+      maps ? maps + (size_t) in_slot[slot] * SCORE_CHUNK * plane : NULL, e)
+  for (int k = 0; k < chunks && rc == 0; k++) {
+    const int slot = k % 2, count = CHUNK_SIZE (k);
+    if ((rc = normalise (m, frames + (size_t) k * SCORE_CHUNK * fb, count, err)) < 0)
+      break;
+    if (in_slot[slot] >= 0 && (rc = COLLECT (slot, err)) < 0)
+      break;
+    in_slot[slot] = -1;
+    if ((rc = m->ops->score_submit (m->be, m->xbuf, count, slot, maps != NULL, err)) < 0)
+      break;
+    in_slot[slot] = k;
+  }
+  /* the last two in order; after a failure, drained with the first message kept */
+  for (int k = 0; k < chunks; k++) {
+    const int slot = k % 2;
+    if (in_slot[slot] != k)
+      continue;
+    DecentError ignored;
+    if (COLLECT (slot, rc == 0 ? err : &ignored) < 0)
+      rc = -1;
+    in_slot[slot] = -1;
+  }
+#undef COLLECT
+#undef CHUNK_SIZE
+  return rc;
+}
+
 int
 decent_model_score (DecentModel *m, const uint8_t *frames, int n, float *scores, float *maps,
     DecentError *err)
@@ -483,6 +524,8 @@ decent_model_score (DecentModel *m, const uint8_t *frames, int n, float *scores,
     return decent_fail (err, "score: no model, frames or place for the scores");
   if (n < 1)
     return decent_fail (err, "score: need at least one frame, got %d", n);
+  if (m->ops->score_submit && m->ops->score_collect && n > SCORE_CHUNK)
+    return score_pipelined (m, frames, n, scores, maps, err);
   const size_t fb = frame_bytes (m), plane = (size_t) m->cfg.width * m->cfg.height;
   for (int start = 0; start < n; start += SCORE_CHUNK) {
     int count = n - start < SCORE_CHUNK ? n - start : SCORE_CHUNK;

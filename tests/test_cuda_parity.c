@@ -197,6 +197,30 @@ compare_forward_and_step (const Geometry *g, uint64_t *seed)
   CHECK (score_err <= 10 * tol_rel, "%s: scores after a step differ by %g (relative)", g->name,
       score_err);
 
+  /* more frames than one chunk: the GPU scores them two chunks in flight */
+  {
+    const int many = 150;
+    uint8_t *lots = malloc ((size_t) many * pixels);
+    for (size_t i = 0; i < (size_t) many * pixels; i++)
+      lots[i] = (uint8_t) (tu_rand (seed) & 0xff);
+    float *mc = malloc (many * sizeof (float)), *mg = malloc (many * sizeof (float));
+    const size_t plane = (size_t) g->w * g->h;
+    float *hc = malloc (many * plane * sizeof (float)), *hg = malloc (many * plane * sizeof (float));
+    REQUIRE (decent_model_score (cpu, lots, many, mc, hc, &err) == 0, "%s", err.message);
+    REQUIRE (decent_model_score (gpu, lots, many, mg, hg, &err) == 0, "%s", err.message);
+    double worst = 0;
+    for (int i = 0; i < many; i++)
+      worst = fmax (worst, rel (mg[i], mc[i]));
+    CHECK (worst <= 10 * tol_rel, "%s: 150 frames in chunks: scores differ by %g", g->name, worst);
+    CHECK (rel_l2 (hg, hc, many * plane) <= 10 * tol_rel, "%s: 150 heatmaps differ by %g",
+        g->name, rel_l2 (hg, hc, many * plane));
+    free (lots);
+    free (mc);
+    free (mg);
+    free (hc);
+    free (hg);
+  }
+
   /* a model trained on the GPU, saved, loaded on the CPU: same scores */
   char path[] = "/tmp/decent-parity-XXXXXX";
   int fd = mkstemp (path);
