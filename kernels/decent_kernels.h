@@ -77,9 +77,10 @@ typedef struct {
 } DecentKFrame;
 
 /* Unpacks the frame's region, converts it (BT.601 limited range for YUV),
- * resizes it by area averaging when shrinking (bilinear when enlarging) and
- * normalises it into a model input of channels x oh x ow: value * scale +
- * offset, values 0..255.  Grey models take luma. */
+ * resizes it as GStreamer's LINEAR resampler does (a tent as wide as the
+ * shrink factor; linear interpolation when enlarging) and normalises it into
+ * a model input of channels x oh x ow: value * scale + offset, values
+ * 0..255.  Grey models take luma. */
 int decent_k_frame_to_input (DecentKFrame f, float *x, int channels, int oh, int ow,
                              float scale, float offset, DecentCudaStream s);
 

@@ -13,11 +13,13 @@
  *   one Adam step        ||dp_cuda - dp_cpu|| / ||dp_cpu|| <= 0.05: the first
  *                        step moves each weight by about lr * sign(g), so only
  *                        near-zero gradients may flip; BN statistics 1e-4
- *   frame path           score relative 2e-2 (a pixel may round the other way)
+ *   frame path           score relative 2e-2 against the same resampling written
+ *                        in C (a pixel may round the other way)
  * Skipped (77) without a usable GPU or without the CUDA backend. */
 #include "arch.h"
 #include "model_internal.h"
 #include "testutil.h"
+#include "frame_reference.h"
 
 #include <string.h>
 #include <unistd.h>
@@ -258,59 +260,6 @@ compare_forward_and_step (const Geometry *g, uint64_t *seed)
 }
 
 /* ---- frame path ---------------------------------------------------------- */
-
-static void
-pixel_rgb (const DecentFrame *f, int x, int y, double rgb[3])
-{
-  const uint8_t *row = f->data[0] + (size_t) y * f->stride[0];
-  switch (f->format) {
-    case DECENT_FRAME_RGB: rgb[0] = row[3 * x]; rgb[1] = row[3 * x + 1]; rgb[2] = row[3 * x + 2]; return;
-    case DECENT_FRAME_BGR: rgb[2] = row[3 * x]; rgb[1] = row[3 * x + 1]; rgb[0] = row[3 * x + 2]; return;
-    case DECENT_FRAME_RGBX: rgb[0] = row[4 * x]; rgb[1] = row[4 * x + 1]; rgb[2] = row[4 * x + 2]; return;
-    case DECENT_FRAME_BGRX: rgb[2] = row[4 * x]; rgb[1] = row[4 * x + 1]; rgb[0] = row[4 * x + 2]; return;
-    case DECENT_FRAME_GRAY8: rgb[0] = rgb[1] = rgb[2] = row[x]; return;
-    default: {
-      double Y = row[x], u, v;
-      if (f->format == DECENT_FRAME_I420) {
-        u = f->data[1][(size_t) (y / 2) * f->stride[1] + x / 2];
-        v = f->data[2][(size_t) (y / 2) * f->stride[2] + x / 2];
-      } else {
-        u = f->data[1][(size_t) (y / 2) * f->stride[1] + 2 * (x / 2)];
-        v = f->data[1][(size_t) (y / 2) * f->stride[1] + 2 * (x / 2) + 1];
-      }
-      double c = 1.164383 * (Y - 16);
-      rgb[0] = fmin (fmax (c + 1.596027 * (v - 128), 0), 255);
-      rgb[1] = fmin (fmax (c - 0.391762 * (u - 128) - 0.812968 * (v - 128), 0), 255);
-      rgb[2] = fmin (fmax (c + 2.017232 * (u - 128), 0), 255);
-    }
-  }
-}
-
-/* The CPU's reading of the frame path: area average of the region. */
-static void
-reference_convert (const DecentFrame *f, uint8_t *out, int ow, int oh, int channels)
-{
-  const double fx = (double) f->roi_width / ow, fy = (double) f->roi_height / oh;
-  for (int oy = 0; oy < oh; oy++)
-    for (int ox = 0; ox < ow; ox++) {
-      double acc[3] = { 0, 0, 0 }, total = 0, rgb[3];
-      double x0 = ox * fx, x1 = x0 + fx, y0 = oy * fy, y1 = y0 + fy;
-      for (int sy = (int) y0; sy < (int) ceil (y1) && sy < f->roi_height; sy++)
-        for (int sx = (int) x0; sx < (int) ceil (x1) && sx < f->roi_width; sx++) {
-          double w = (fmin (sy + 1.0, y1) - fmax (sy, y0)) * (fmin (sx + 1.0, x1) - fmax (sx, x0));
-          pixel_rgb (f, f->roi_x + sx, f->roi_y + sy, rgb);
-          for (int c = 0; c < 3; c++)
-            acc[c] += w * rgb[c];
-          total += w;
-        }
-      uint8_t *o = out + ((size_t) oy * ow + ox) * channels;
-      if (channels == 1)
-        o[0] = (uint8_t) rint ((0.299 * acc[0] + 0.587 * acc[1] + 0.114 * acc[2]) / total);
-      else
-        for (int c = 0; c < 3; c++)
-          o[c] = (uint8_t) rint (acc[c] / total);
-    }
-}
 
 static void
 compare_frame_path (uint64_t *seed)
