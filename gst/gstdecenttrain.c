@@ -614,7 +614,9 @@ gst_decent_train_class_init (GstDecentTrainClass *klass)
       g_param_spec_uint64 ("seed", "Seed", "Seed of the initial weights and the shuffling", 0,
           G_MAXUINT64, 1, RW));
   g_object_class_install_property (gobject_class, PROP_DEVICE,
-      g_param_spec_enum ("device", "Device", "Where training runs", GST_TYPE_DECENT_DEVICE,
+      g_param_spec_enum ("device", "Device",
+          "Where training runs: auto picks the GPU when one is usable, else the CPU, and logs which and why",
+          GST_TYPE_DECENT_DEVICE,
           DECENT_DEVICE_AUTO, RW));
   g_object_class_install_property (gobject_class, PROP_HOLDOUT,
       g_param_spec_double ("holdout", "Held-out fraction",
