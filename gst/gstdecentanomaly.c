@@ -599,7 +599,9 @@ gst_decent_anomaly_class_init (GstDecentAnomalyClass *klass)
           "in the background and swaps it in between two frames (message "
           "\"decentanomaly-model\")", NULL, RW_PLAYING));
   g_object_class_install_property (gobject_class, PROP_DEVICE,
-      g_param_spec_enum ("device", "Device", "Where the model runs, when it is loaded: auto picks the GPU when one is usable, else the CPU, and logs which and why",
+      g_param_spec_enum ("device", "Device",
+          "Where the model runs, when it is loaded: auto picks the GPU when one is usable, "
+          "else the CPU, and logs which and why",
           GST_TYPE_DECENT_DEVICE, DECENT_DEVICE_AUTO, RW));
   g_object_class_install_property (gobject_class, PROP_THRESHOLD,
       g_param_spec_double ("threshold", "Threshold",

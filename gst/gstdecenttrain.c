@@ -615,7 +615,8 @@ gst_decent_train_class_init (GstDecentTrainClass *klass)
           G_MAXUINT64, 1, RW));
   g_object_class_install_property (gobject_class, PROP_DEVICE,
       g_param_spec_enum ("device", "Device",
-          "Where training runs: auto picks the GPU when one is usable, else the CPU, and logs which and why",
+          "Where training runs: auto picks the GPU when one is usable, else the CPU, and logs "
+          "which and why",
           GST_TYPE_DECENT_DEVICE,
           DECENT_DEVICE_AUTO, RW));
   g_object_class_install_property (gobject_class, PROP_HOLDOUT,
