@@ -251,7 +251,8 @@ def main(out, docs):
                       f"MNIST, loss (13), λ = 0.01, {ep} epochs, seed 1: the same split, network, "
                       "initialisation scheme, loss, optimiser and batch in both "
                       "(`bench/torch_peer.py`, Debian's python3-torch), one class after "
-                      "another on the same cores. Training images/s in brackets.", "",
+                      "another on the same cores. Training images/s of the same runs in "
+                      "brackets (not a clean speed measurement: the speed table below is).", "",
                       "| class | gst-decent | PyTorch |", "|---|---|---|"]
             for r in prow:
                 lines.append(f"| {r['class']} | {float(r['ours']):.3f} ({r['ours_img_s']}) | "
