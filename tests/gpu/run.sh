@@ -14,7 +14,8 @@
 #
 # carry gpu-bundle.tar.xz along, and run the script there as above.  cuDNN 9
 # is taken from the GPU machine (the system's, /usr/local/cuda, or the Python
-# wheel nvidia-cudnn-cu13).  Runs in a few minutes: parity tests, the element
+# wheel nvidia-cudnn-cu13).  Runs in a few minutes: parity tests (also under
+# compute-sanitizer memcheck and racecheck, when it is there), the element
 # tests on the GPU (build mode), the engine benchmark and a 1080p pipeline.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -97,6 +98,17 @@ log "mode: $mode"
 
 failed=0
 run_logged "parity: CPU (oneDNN) against CUDA (cuDNN + kernels)" timeout 300 "$parity" || failed=$((failed + 1))
+# the kernels under compute-sanitizer: out-of-bounds and misaligned accesses, races
+if command -v compute-sanitizer >/dev/null; then
+  run_logged "compute-sanitizer memcheck (quick parity: 28x28 model, frame path)" \
+    env DECENT_PARITY_QUICK=1 timeout 300 compute-sanitizer --tool memcheck --error-exitcode 9 \
+    "$parity" || failed=$((failed + 1))
+  run_logged "compute-sanitizer racecheck (quick parity)" \
+    env DECENT_PARITY_QUICK=1 timeout 300 compute-sanitizer --tool racecheck --error-exitcode 9 \
+    "$parity" || failed=$((failed + 1))
+else
+  log "compute-sanitizer not found: kernels not checked for memory errors"
+fi
 if [ "$mode" = build ]; then
   # every meson test; the element tests pick the GPU through device=auto
   run_logged "meson tests on the GPU machine" timeout 400 meson test -C build-gpu --print-errorlogs ||
