@@ -180,12 +180,15 @@ def main(out, docs):
                 v = [float(r["auroc"]) for r in ds_rows
                      if r["variant"] == var and r["seed"] == "1" and int(r["class"]) == cls]
                 return v[0] if v else None
-            variants = [f"sweep-{lam}" for lam in sweep] + ["loss13", "plain-ae"]
+            # every λ in falling order, the table's 0.01 (loss13) and 0 (plain-ae) in place
+            columns = sorted([(float(lam), f"sweep-{lam}", lam) for lam in sweep]
+                             + [(0.01, "loss13", "0.01"), (0.0, "plain-ae", "0")], reverse=True)
+            variants = [v for _, v, _ in columns]
             common = [c for c in range(10) if all(auroc_of(v, c) is not None for v in variants)]
             if common:
                 lines += ["λ sweep (Table 4), loss (13), seed 1, mean AUROC over classes "
                           f"{', '.join(map(str, common))} (those measured at every λ):", "",
-                          "| λ | " + " | ".join(sweep + ["0.01", "0"]) + " |",
+                          "| λ | " + " | ".join(name for _, _, name in columns) + " |",
                           "|---|" + "---|" * (len(sweep) + 2),
                           "| AUROC | " + " | ".join(
                               f"{statistics.mean(auroc_of(v, c) for c in common):.3f}"
