@@ -24,6 +24,14 @@ clampi (int v, int lo, int hi)
   return v < lo ? lo : v > hi ? hi : v;
 }
 
+/* Bytes per pixel of a packed RGB layout, and where red is (0 or 2). */
+DECENT_HD static inline int
+packed_layout (int format, int *red)
+{
+  *red = format == DECENT_K_RGB || format == DECENT_K_RGBX ? 0 : 2;
+  return format == DECENT_K_RGB || format == DECENT_K_BGR ? 3 : 4;
+}
+
 /* RGB (0..255) of pixel (x, y); BT.601 limited range for YUV. */
 DECENT_HD static inline void
 fetch_rgb (const DecentKFrame &f, int x, int y, float rgb[3])
@@ -31,18 +39,11 @@ fetch_rgb (const DecentKFrame &f, int x, int y, float rgb[3])
   const uint8_t *row = f.plane[0] + (size_t) y * f.stride[0];
   switch (f.format) {
     case DECENT_K_RGB:
-    case DECENT_K_BGR: {
-      const uint8_t *p = row + 3 * x;
-      int r = f.format == DECENT_K_RGB ? 0 : 2;
-      rgb[0] = p[r];
-      rgb[1] = p[1];
-      rgb[2] = p[2 - r];
-      return;
-    }
+    case DECENT_K_BGR:
     case DECENT_K_RGBX:
     case DECENT_K_BGRX: {
-      const uint8_t *p = row + 4 * x;
-      int r = f.format == DECENT_K_RGBX ? 0 : 2;
+      int r;
+      const uint8_t *p = row + packed_layout (f.format, &r) * x;
       rgb[0] = p[r];
       rgb[1] = p[1];
       rgb[2] = p[2 - r];
@@ -186,9 +187,8 @@ blend_pixel (const DecentKFrame &f, size_t i, const float *map, int mh, int mw,
     case DECENT_K_BGR:
     case DECENT_K_RGBX:
     case DECENT_K_BGRX: {
-      int bpp = f.format <= DECENT_K_BGR ? 3 : 4;
-      int r = (f.format == DECENT_K_RGB || f.format == DECENT_K_RGBX) ? 0 : 2;
-      uint8_t *p = row + bpp * x;
+      int r;
+      uint8_t *p = row + packed_layout (f.format, &r) * x;
       blend_byte (p + r, rgb[0], a256);
       blend_byte (p + 1, rgb[1], a256);
       blend_byte (p + 2 - r, rgb[2], a256);
