@@ -14,6 +14,9 @@
 
 typedef struct DecentBackend DecentBackend;
 
+/* Writes a message into err (may be NULL) and returns -1 (model.c). */
+int decent_fail (DecentError *err, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+
 typedef struct {
   DecentLoss loss;
   float lambda;

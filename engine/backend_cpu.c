@@ -63,23 +63,12 @@ struct DecentBackend {
 
 /* ---- small helpers ---------------------------------------------------- */
 
-static int
-fail (DecentError *err, const char *fmt, ...)
-{
-  if (err) {
-    va_list ap;
-    va_start (ap, fmt);
-    vsnprintf (err->message, sizeof err->message, fmt, ap);
-    va_end (ap);
-  }
-  return -1;
-}
 
 #define DNNL_TRY(call, what)                                                          \
   do {                                                                                \
     dnnl_status_t s_ = (call);                                                        \
     if (s_ != dnnl_success) {                                                         \
-      fail (err, "oneDNN failed to %s (status %d)", what, (int) s_);                  \
+      decent_fail (err, "oneDNN failed to %s (status %d)", what, (int) s_);                  \
       goto fail;                                                                      \
     }                                                                                 \
   } while (0)
@@ -173,7 +162,7 @@ run (DecentBackend *be, dnnl_primitive_t prim, int nargs, const dnnl_exec_arg_t 
 {
   dnnl_status_t st = dnnl_primitive_execute (prim, be->stream, nargs, args);
   if (st != dnnl_success)
-    return fail (err, "oneDNN failed to run %s (status %d)", what, (int) st);
+    return decent_fail (err, "oneDNN failed to run %s (status %d)", what, (int) st);
   return 0;
 }
 
@@ -330,7 +319,7 @@ build_stage (DecentBackend *be, Plan *p, int i, const dnnl_memory_desc_t *src_md
   dnnl_memory_desc_t plain_dst;
   dnnl_dims_t odims = { p->n, s->out_c, s->out_h, s->out_w };
   if (plain_md (&plain_dst, 4, odims) < 0)
-    return fail (err, "could not describe the output of layer %d", i);
+    return decent_fail (err, "could not describe the output of layer %d", i);
   if (make_conv_pds (be, s, src_md, p->n, training, i > 0, is_out ? &plain_dst : NULL, &c, err)
       < 0)
     return -1;
@@ -348,7 +337,7 @@ build_stage (DecentBackend *be, Plan *p, int i, const dnnl_memory_desc_t *src_md
   sp->w_fwd_reorder = plan_reorder (p, be->engine, md_of (pp->w), wf_md, &failed);
   sp->w_fwd = sp->w_fwd_reorder ? plan_mem (p, be->engine, wf_md) : pp->w;
   if (!sp->conv_fwd || !sp->y || !sp->a || !sp->w_fwd || failed) {
-    fail (err, "could not create the primitives of layer %d", i);
+    decent_fail (err, "could not create the primitives of layer %d", i);
     goto fail;
   }
 
@@ -412,12 +401,12 @@ build_stage (DecentBackend *be, Plan *p, int i, const dnnl_memory_desc_t *src_md
         || failed
         || (leaky && (!sp->bn_bwd || !sp->mean || !sp->var))
         || (c.bwd_data && (!sp->conv_bwd_data || !sp->w_bwd))) {
-      fail (err, "could not create the backward primitives of layer %d", i);
+      decent_fail (err, "could not create the backward primitives of layer %d", i);
       goto fail;
     }
   }
   if ((leaky && !sp->bn_fwd) || !sp->act_fwd) {
-    fail (err, "could not create the activation primitives of layer %d", i);
+    decent_fail (err, "could not create the activation primitives of layer %d", i);
     goto fail;
   }
   conv_pds_free (&c);
@@ -441,7 +430,7 @@ plan_new (DecentBackend *be, int n, int training, DecentError *err)
   const DecentArch *arch = &be->arch;
   Plan *p = calloc (1, sizeof *p);
   if (!p) {
-    fail (err, "out of memory for a batch plan");
+    decent_fail (err, "out of memory for a batch plan");
     return NULL;
   }
   p->n = n;
@@ -490,7 +479,7 @@ plan_new (DecentBackend *be, int n, int training, DecentError *err)
   return p;
 
 fail_msg:
-  fail (err, "could not create the input and output buffers for batch %d", n);
+  decent_fail (err, "could not create the input and output buffers for batch %d", n);
 fail:
   plan_free (p);
   return NULL;
@@ -507,7 +496,7 @@ ensure_training_state (DecentBackend *be, DecentError *err)
   be->adam_m = alloc_floats (be->n_params);
   be->adam_v = alloc_floats (be->n_params);
   if (!be->grads || !be->adam_m || !be->adam_v)
-    return fail (err, "out of memory for the training state of %zu parameters", be->n_params);
+    return decent_fail (err, "out of memory for the training state of %zu parameters", be->n_params);
   size_t po = 0;
   for (int i = 0; i < be->arch.n_stages; i++) {
     const DecentStage *s = &be->arch.stages[i];
@@ -526,7 +515,7 @@ ensure_training_state (DecentBackend *be, DecentError *err)
     }
     if (!sp->dw || (s->has_bias && !sp->db)
         || (s->act == DECENT_ACT_BN_LEAKY && (!sp->dgamma || !sp->dbeta)))
-      return fail (err, "could not create the gradient memories of layer %d", i);
+      return decent_fail (err, "could not create the gradient memories of layer %d", i);
   }
   return 0;
 }
@@ -659,7 +648,7 @@ cpu_train_step (DecentBackend *be, const float *x, int n, const DecentStepParams
 {
   const DecentArch *arch = &be->arch;
   if (!be || !x || !sp || n < 2)
-    return fail (err, "a training step needs a batch of at least 2 images");
+    return decent_fail (err, "a training step needs a batch of at least 2 images");
   Plan *p = get_plan (be, n, 1, err);
   if (!p)
     return -1;
@@ -682,7 +671,7 @@ cpu_train_step (DecentBackend *be, const float *x, int n, const DecentStepParams
     terms->total = rec + sp->lambda * dec;
   }
   if (!isfinite (rec + sp->lambda * dec))
-    return fail (err, "the loss is not finite (reconstruction %g, decentralization %g); "
+    return decent_fail (err, "the loss is not finite (reconstruction %g, decentralization %g); "
                       "nothing was updated: lower the learning rate", rec, dec);
 
   const int last = arch->n_stages - 1;
@@ -725,7 +714,7 @@ cpu_score (DecentBackend *be, const float *x, int n, float *scores, float *maps,
     DecentError *err)
 {
   if (!be || !x || !scores || n < 1)
-    return fail (err, "scoring needs at least one image and a place for its score");
+    return decent_fail (err, "scoring needs at least one image and a place for its score");
   Plan *p = get_plan (be, n, 0, err);
   if (!p)
     return -1;
@@ -746,7 +735,7 @@ static int
 cpu_set_params (DecentBackend *be, const float *params, const float *buffers, DecentError *err)
 {
   if (!be || !params || !buffers)
-    return fail (err, "no parameters to set");
+    return decent_fail (err, "no parameters to set");
   memcpy (be->params, params, be->n_params * sizeof (float));
   memcpy (be->buffers, buffers, be->n_buffers * sizeof (float));
   if (be->adam_m) {
@@ -761,7 +750,7 @@ static int
 cpu_get_params (DecentBackend *be, float *params, float *buffers, DecentError *err)
 {
   if (!be || !params || !buffers)
-    return fail (err, "no place for the parameters");
+    return decent_fail (err, "no place for the parameters");
   memcpy (params, be->params, be->n_params * sizeof (float));
   memcpy (buffers, be->buffers, be->n_buffers * sizeof (float));
   return 0;
@@ -804,12 +793,12 @@ static DecentBackend *
 cpu_create (const DecentArch *arch, float bn_eps, DecentError *err)
 {
   if (!arch || arch->n_stages < 2) {
-    fail (err, "no architecture for the CPU backend");
+    decent_fail (err, "no architecture for the CPU backend");
     return NULL;
   }
   DecentBackend *be = calloc (1, sizeof *be);
   if (!be) {
-    fail (err, "out of memory for the CPU backend");
+    decent_fail (err, "out of memory for the CPU backend");
     return NULL;
   }
   be->arch = *arch;
@@ -819,7 +808,7 @@ cpu_create (const DecentArch *arch, float bn_eps, DecentError *err)
   be->params = alloc_floats (be->n_params);
   be->buffers = alloc_floats (be->n_buffers);
   if (!be->params || !be->buffers) {
-    fail (err, "out of memory for %zu parameters", be->n_params);
+    decent_fail (err, "out of memory for %zu parameters", be->n_params);
     goto fail;
   }
   DNNL_TRY (dnnl_engine_create (&be->engine, dnnl_cpu, 0), "open the CPU engine");
@@ -835,7 +824,7 @@ cpu_create (const DecentArch *arch, float bn_eps, DecentError *err)
     dnnl_dims_t wdims = { s->out_c, s->in_c, s->kernel, s->kernel };
     dnnl_dims_t vdims = { s->out_c };
     if (plain_md (&wmd, 4, wdims) < 0 || plain_md (&vmd, 1, vdims) < 0) {
-      fail (err, "could not describe the parameters of layer %d", i);
+      decent_fail (err, "could not describe the parameters of layer %d", i);
       goto fail;
     }
     sp->w = wrap (be->engine, &wmd, be->params + po);
@@ -856,7 +845,7 @@ cpu_create (const DecentArch *arch, float bn_eps, DecentError *err)
     }
     if (!sp->w || (s->has_bias && !sp->b)
         || (s->act == DECENT_ACT_BN_LEAKY && (!sp->gamma || !sp->beta || !sp->rmean || !sp->rvar))) {
-      fail (err, "could not create the parameter memories of layer %d", i);
+      decent_fail (err, "could not create the parameter memories of layer %d", i);
       goto fail;
     }
   }

@@ -29,7 +29,6 @@
 #include <dlfcn.h>
 #include <math.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,23 +111,12 @@ struct DecentBackend {
 
 /* ---- errors ----------------------------------------------------------- */
 
-static int
-fail (DecentError *err, const char *fmt, ...)
-{
-  if (err) {
-    va_list ap;
-    va_start (ap, fmt);
-    vsnprintf (err->message, sizeof err->message, fmt, ap);
-    va_end (ap);
-  }
-  return -1;
-}
 
 #define CU_TRY(call, what)                                                                \
   do {                                                                                    \
     cudaError_t e_ = (call);                                                              \
     if (e_ != cudaSuccess) {                                                              \
-      fail (err, "CUDA failed to %s: %s", what, cudaGetErrorString (e_));                 \
+      decent_fail (err, "CUDA failed to %s: %s", what, cudaGetErrorString (e_));                 \
       goto fail;                                                                          \
     }                                                                                     \
   } while (0)
@@ -137,7 +125,7 @@ fail (DecentError *err, const char *fmt, ...)
   do {                                                                                    \
     cudnnStatus_t s_ = (call);                                                            \
     if (s_ != CUDNN_STATUS_SUCCESS) {                                                     \
-      fail (err, "cuDNN failed to %s: %s", what, cudnnGetErrorString (s_));               \
+      decent_fail (err, "cuDNN failed to %s: %s", what, cudnnGetErrorString (s_));               \
       goto fail;                                                                          \
     }                                                                                     \
   } while (0)
@@ -307,7 +295,7 @@ device_floats (float **ptr, size_t count, DecentError *err)
   cudaError_t e = cudaMalloc ((void **) ptr, (count ? count : 1) * sizeof (float));
   if (e != cudaSuccess) {
     *ptr = NULL;
-    return fail (err, "CUDA could not allocate %.1f MiB of GPU memory: %s",
+    return decent_fail (err, "CUDA could not allocate %.1f MiB of GPU memory: %s",
         count * sizeof (float) / 1048576.0, cudaGetErrorString (e));
   }
   return 0;
@@ -344,7 +332,7 @@ fail:
         break;                                                                             \
       }                                                                                    \
     if (!found_) {                                                                         \
-      fail (err, "cuDNN has no %s algorithm for layer %d at batch %d", what, i, p->n);     \
+      decent_fail (err, "cuDNN has no %s algorithm for layer %d at batch %d", what, i, p->n);     \
       goto fail;                                                                           \
     }                                                                                      \
   } while (0)
@@ -398,7 +386,7 @@ build_stage (DecentBackend *be, CudaPlan *p, int i, DecentError *err)
                &dw),
       "size a convolution");
   if (dh != small_h || dw != small_w || dc != small_c) {
-    fail (err, "layer %d: cuDNN computes %dx%dx%d, the architecture %dx%dx%d", i, dw, dh, dc,
+    decent_fail (err, "layer %d: cuDNN computes %dx%dx%d, the architecture %dx%dx%d", i, dw, dh, dc,
         small_w, small_h, small_c);
     goto fail;
   }
@@ -470,7 +458,7 @@ plan_new (DecentBackend *be, int n, int training, DecentError *err)
   const DecentArch *arch = &be->arch;
   CudaPlan *p = calloc (1, sizeof *p);
   if (!p) {
-    fail (err, "out of memory for a plan");
+    decent_fail (err, "out of memory for a plan");
     return NULL;
   }
   p->n = n;
@@ -558,7 +546,7 @@ get_plan (DecentBackend *be, int n, int training, DecentError *err)
         slot = i;
     }
     if (slot < 0) {
-      fail (err, "every GPU plan has work in flight");
+      decent_fail (err, "every GPU plan has work in flight");
       return NULL;
     }
     cudaStreamSynchronize (be->copy_stream);
@@ -727,7 +715,7 @@ cuda_train_step (DecentBackend *be, const float *x, int n, const DecentStepParam
     DecentLossTerms *terms, float *grads, float *latent_mean, DecentError *err)
 {
   if (!be || !x || !sp || n < 2 || n > MAX_BATCH)
-    return fail (err, "a training step on the GPU needs a batch of 2..%d images", MAX_BATCH);
+    return decent_fail (err, "a training step on the GPU needs a batch of 2..%d images", MAX_BATCH);
   const DecentArch *arch = &be->arch;
   const int lat = arch->latent_stage, last = arch->n_stages - 1;
   const int d = decent_arch_latent_dim (arch);
@@ -793,14 +781,14 @@ cuda_train_step (DecentBackend *be, const float *x, int n, const DecentStepParam
     terms->total = rec + sp->lambda * dec;
   }
   if (!isfinite (rec + sp->lambda * dec))
-    return fail (err, "the loss is not finite (reconstruction %g, decentralization %g); "
+    return decent_fail (err, "the loss is not finite (reconstruction %g, decentralization %g); "
                       "nothing was updated: lower the learning rate", rec, dec);
   if (latent_mean)
     memcpy (latent_mean, p->h_latent_mean, (size_t) d * sizeof (float));
   if (grads) {
     host_grads = malloc (be->n_params * sizeof (float));
     if (!host_grads)
-      return fail (err, "out of memory for %zu gradients", be->n_params);
+      return decent_fail (err, "out of memory for %zu gradients", be->n_params);
     CU_TRY (cudaMemcpyAsync (host_grads, be->grads, be->n_params * sizeof (float),
                 cudaMemcpyDeviceToHost, be->stream),
         "copy the gradients");
@@ -880,14 +868,14 @@ cuda_score_submit (DecentBackend *be, const float *x, int n, int slot, int want_
     DecentError *err)
 {
   if (!be || !x || n < 1 || n > MAX_BATCH || slot < 0 || slot > 1)
-    return fail (err, "scoring on the GPU needs 1..%d images and slot 0 or 1", MAX_BATCH);
+    return decent_fail (err, "scoring on the GPU needs 1..%d images and slot 0 or 1", MAX_BATCH);
   CU_TRY (cudaSetDevice (be->device), "select the GPU");
   CudaPlan *p = get_plan (be, n, 0, err);
   if (!p)
     return -1;
   CudaSlot *sl = &p->slot[slot];
   if (sl->busy)
-    return fail (err, "scoring slot %d is still in flight", slot);
+    return decent_fail (err, "scoring slot %d is still in flight", slot);
   if (upload_input (be, p, sl, x, be->copy_stream, err) < 0)
     return -1;
   CU_TRY (cudaEventRecord (sl->uploaded, be->copy_stream), "record an event");
@@ -904,14 +892,14 @@ cuda_score_collect (DecentBackend *be, int n, int slot, float *scores, float *ma
     DecentError *err)
 {
   if (!be || !scores || n < 1 || n > MAX_BATCH || slot < 0 || slot > 1)
-    return fail (err, "collecting scores needs the batch size, slot 0 or 1 and room");
+    return decent_fail (err, "collecting scores needs the batch size, slot 0 or 1 and room");
   CU_TRY (cudaSetDevice (be->device), "select the GPU");
   for (int i = 0; i < MAX_PLANS; i++) {
     CudaPlan *p = be->plans[i];
     if (p && p->n == n && !p->training && p->slot[slot].busy)
       return collect_scores (be, p, &p->slot[slot], scores, maps, err);
   }
-  return fail (err, "no batch of %d images is in flight in slot %d", n, slot);
+  return decent_fail (err, "no batch of %d images is in flight in slot %d", n, slot);
 fail:
   return -1;
 }
@@ -921,7 +909,7 @@ cuda_score (DecentBackend *be, const float *x, int n, float *scores, float *maps
     DecentError *err)
 {
   if (!be || !x || !scores || n < 1 || n > MAX_BATCH)
-    return fail (err, "scoring on the GPU needs 1..%d images and a place for the scores",
+    return decent_fail (err, "scoring on the GPU needs 1..%d images and a place for the scores",
         MAX_BATCH);
   const DecentArch *arch = &be->arch;
   if (cuda_score_submit (be, x, n, 0, maps != NULL, err) < 0)
@@ -1023,7 +1011,7 @@ cuda_score_frame (DecentBackend *be, const DecentFrame *f, float scale, float of
     float *score, float *map, DecentError *err)
 {
   if (!be || !f || !score)
-    return fail (err, "scoring a frame needs a frame and a place for its score");
+    return decent_fail (err, "scoring a frame needs a frame and a place for its score");
   const DecentArch *arch = &be->arch;
   const size_t plane = (size_t) arch->width * arch->height;
   DecentKFrame kf;
@@ -1033,7 +1021,7 @@ cuda_score_frame (DecentBackend *be, const DecentFrame *f, float scale, float of
     return -1;
   CudaSlot *sl = &p->slot[0];
   if (sl->busy)
-    return fail (err, "a batch is still in flight in scoring slot 0");
+    return decent_fail (err, "a batch is still in flight in scoring slot 0");
   K_TRY (decent_k_frame_to_input (kf, sl->x, arch->channels, arch->height, arch->width, scale,
              offset, be->stream),
       "convert a frame");
@@ -1052,16 +1040,16 @@ cuda_draw_frame (DecentBackend *be, DecentFrame *f, const uint8_t lut[768], floa
     float alpha, DecentError *err)
 {
   if (!be || !f || !lut)
-    return fail (err, "drawing needs a frame and a colour map");
+    return decent_fail (err, "drawing needs a frame and a colour map");
   if (!be->d_map)
-    return fail (err, "no frame was scored on the GPU before drawing its heatmap");
+    return decent_fail (err, "no frame was scored on the GPU before drawing its heatmap");
   size_t offset[3] = { 0 };
   int stride[3] = { 0 }, planes = 0;
   size_t bytes = frame_layout (f, offset, stride, &planes);
   DecentKFrame kf;
   CU_TRY (cudaSetDevice (be->device), "select the GPU");
   if (bytes > be->frame_cap)
-    return fail (err, "the frame to draw on is not the frame that was scored");
+    return decent_fail (err, "the frame to draw on is not the frame that was scored");
   if (!be->lut_ready || memcmp (be->h_lut, lut, sizeof be->h_lut) != 0) {
     if (!be->d_lut)
       CU_TRY (cudaMalloc ((void **) &be->d_lut, sizeof be->h_lut), "allocate a colour map");
@@ -1106,10 +1094,10 @@ static int
 cuda_set_params (DecentBackend *be, const float *params, const float *buffers, DecentError *err)
 {
   if (!be || !params || !buffers)
-    return fail (err, "no parameters to set");
+    return decent_fail (err, "no parameters to set");
   float *tmp = malloc (be->n_params * sizeof (float));
   if (!tmp)
-    return fail (err, "out of memory for %zu parameters", be->n_params);
+    return decent_fail (err, "out of memory for %zu parameters", be->n_params);
   reorder_params (&be->arch, params, tmp, 1);
   /* everything on the backend's own stream (it does not wait for the
    * default stream), then wait: the host arrays may go away */
@@ -1139,10 +1127,10 @@ static int
 cuda_get_params (DecentBackend *be, float *params, float *buffers, DecentError *err)
 {
   if (!be || !params || !buffers)
-    return fail (err, "no place for the parameters");
+    return decent_fail (err, "no place for the parameters");
   float *tmp = malloc (be->n_params * sizeof (float));
   if (!tmp)
-    return fail (err, "out of memory for %zu parameters", be->n_params);
+    return decent_fail (err, "out of memory for %zu parameters", be->n_params);
   CU_TRY (cudaSetDevice (be->device), "select the GPU");
   CU_TRY (cudaMemcpyAsync (tmp, be->params, be->n_params * sizeof (float), cudaMemcpyDeviceToHost,
               be->stream),
@@ -1199,16 +1187,16 @@ static DecentBackend *
 cuda_create (const DecentArch *arch, float bn_eps, DecentError *err)
 {
   if (!arch || arch->n_stages < 2) {
-    fail (err, "no architecture for the CUDA backend");
+    decent_fail (err, "no architecture for the CUDA backend");
     return NULL;
   }
   if (!decent_cuda_usable ()) {
-    fail (err, "the CUDA backend cannot run here: %s", decent_cuda_describe ());
+    decent_fail (err, "the CUDA backend cannot run here: %s", decent_cuda_describe ());
     return NULL;
   }
   DecentBackend *be = calloc (1, sizeof *be);
   if (!be) {
-    fail (err, "out of memory for the CUDA backend");
+    decent_fail (err, "out of memory for the CUDA backend");
     return NULL;
   }
   be->arch = *arch;

@@ -24,7 +24,6 @@ struct DecentModel {
   uint8_t *gather;          /* a shuffled mini-batch of frames */
 };
 
-int decent_fail (DecentError *err, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
 
 /* Builds a model from a validated config; params/buffers/centre (may be
  * NULL) replace the random initialisation. */
