@@ -813,18 +813,21 @@ fail:
   return -1;
 }
 
-/* Queues, after a scoring forward pass of the slot's input, its scores (and
- * maps) and their copies to the slot's pinned memory, then marks the slot
- * done. */
+/* Queues, after a scoring forward pass of the slot's input, its scores and
+ * their copy to the slot's pinned memory, then marks the slot done.  Maps
+ * are computed only when wanted on the host or kept on the device (the
+ * frame path draws from them). */
 static int
-queue_scores (DecentBackend *be, CudaPlan *p, CudaSlot *sl, int want_maps, DecentError *err)
+queue_scores (DecentBackend *be, CudaPlan *p, CudaSlot *sl, int want_maps, int keep_maps,
+    DecentError *err)
 {
   const DecentArch *arch = &be->arch;
   const size_t plane = (size_t) arch->width * arch->height;
   CU_TRY (cudaMemsetAsync (sl->sums, 0, (size_t) p->n * sizeof (double), be->stream),
       "clear the scores");
   K_TRY (decent_k_reconstruction (sl->x, p->st[arch->n_stages - 1].a, p->n, arch->channels,
-             (int) plane, sl->sums, NULL, 0.0f, sl->maps, be->stream),
+             (int) plane, sl->sums, NULL, 0.0f, want_maps || keep_maps ? sl->maps : NULL,
+             be->stream),
       "compute scores");
   CU_TRY (cudaMemcpyAsync (sl->h_sums, sl->sums, (size_t) p->n * sizeof (double),
               cudaMemcpyDeviceToHost, be->stream),
@@ -880,7 +883,7 @@ cuda_score_submit (DecentBackend *be, const float *x, int n, int slot, int want_
     return -1;
   CU_TRY (cudaEventRecord (sl->uploaded, be->copy_stream), "record an event");
   CU_TRY (cudaStreamWaitEvent (be->stream, sl->uploaded, 0), "order the streams");
-  if (forward (be, p, sl->x, 0.0f, err) < 0 || queue_scores (be, p, sl, want_maps, err) < 0)
+  if (forward (be, p, sl->x, 0.0f, err) < 0 || queue_scores (be, p, sl, want_maps, 0, err) < 0)
     return -1;
   return 0;
 fail:
@@ -1025,7 +1028,7 @@ cuda_score_frame (DecentBackend *be, const DecentFrame *f, float scale, float of
   K_TRY (decent_k_frame_to_input (kf, sl->x, arch->channels, arch->height, arch->width, scale,
              offset, be->stream),
       "convert a frame");
-  if (forward (be, p, sl->x, 0.0f, err) < 0 || queue_scores (be, p, sl, map != NULL, err) < 0
+  if (forward (be, p, sl->x, 0.0f, err) < 0 || queue_scores (be, p, sl, map != NULL, 1, err) < 0
       || collect_scores (be, p, sl, score, map, err) < 0)
     return -1;
   be->d_map = sl->maps; /* the heatmap of this frame, for draw_frame */
