@@ -5,7 +5,7 @@ The same network (the architecture rule of docs/method.md), loss (13) or (9),
 Adam (lr 2e-4, betas 0.5/0.999), batch 64, N(0, 0.02) weights, BatchNorm
 (momentum 0.1, eps 1e-5), inputs x/127.5 - 1, and the same data.
 
-    /usr/bin/python3 bench/torch_peer.py speed [--threads 2] [--seconds 3]
+    /usr/bin/python3 bench/torch_peer.py speed [--threads 2] [--seconds 3] [--transposed-as-conv]
     /usr/bin/python3 bench/torch_peer.py eval --class 0 --epochs 5 [--lambda 0.01]
     /usr/bin/python3 bench/torch_peer.py eval --dataset mnist --data build/mnist/package/src/digits
 
@@ -76,6 +76,55 @@ class AutoEncoder(nn.Module):
         return z, self.decoder(z)
 
 
+class TransposedAsConv(nn.ConvTranspose2d):
+    """The same transposed convolution written as a stride-1 convolution of the
+    zero-dilated input with the flipped, in/out-swapped kernel. Debian's torch
+    1.13 runs nn.ConvTranspose2d through slow_conv_transpose2d on its generic
+    BLAS but nn.Conv2d through oneDNN; this routes the decoder through oneDNN
+    too (at 4x the multiply-adds, the zeros included): the tuned peer."""
+
+    def forward(self, x):
+        (s, _), (k, _), (p, _), (op_h, op_w) = (self.stride, self.kernel_size, self.padding,
+                                                 self.output_padding)
+        n, c, h, w = x.shape
+        dilated = x.new_zeros(n, c, (h - 1) * s + 1, (w - 1) * s + 1)
+        dilated[:, :, ::s, ::s] = x
+        e = k - 1 - p
+        dilated = nn.functional.pad(dilated, (e, e + op_w, e, e + op_h))
+        weight = self.weight.transpose(0, 1).flip(2, 3)
+        return nn.functional.conv2d(dilated, weight, self.bias)
+
+
+def use_transposed_as_conv(model):
+    """Swaps every nn.ConvTranspose2d for TransposedAsConv, same parameters."""
+    for seq in (model.encoder, model.decoder):
+        for i, m in enumerate(seq):
+            if type(m) is nn.ConvTranspose2d:
+                t = TransposedAsConv(m.in_channels, m.out_channels, m.kernel_size, m.stride,
+                                     m.padding, output_padding=m.output_padding,
+                                     bias=m.bias is not None)
+                t.load_state_dict(m.state_dict())
+                seq[i] = t
+    return model
+
+
+def check_transposed_as_conv():
+    """The tuned peer must compute what nn.ConvTranspose2d computes, gradients too."""
+    for k, p, op, hw in [(5, 2, 1, 4), (5, 2, 0, 7), (4, 1, 0, 8), (5, 2, 1, 7)]:
+        ref = nn.ConvTranspose2d(3, 2, k, 2, p, output_padding=op, bias=True)
+        alt = TransposedAsConv(3, 2, k, 2, p, output_padding=op, bias=True)
+        alt.load_state_dict(ref.state_dict())
+        x = torch.randn(2, 3, hw, hw, requires_grad=True)
+        y_ref, y_alt = ref(x), alt(x)
+        g = torch.randn_like(y_ref)
+        gx_ref, gw_ref = torch.autograd.grad(y_ref, (x, ref.weight), g)
+        gx_alt, gw_alt = torch.autograd.grad(y_alt, (x, alt.weight), g)
+        for a, b in [(y_ref, y_alt), (gx_ref, gx_alt), (gw_ref, gw_alt)]:
+            if a.shape != b.shape or (a - b).abs().max().item() > 1e-4:
+                sys.exit(f"torch_peer: TransposedAsConv differs from nn.ConvTranspose2d "
+                         f"(kernel {k}, pad {p}, output_padding {op}, input {hw})")
+
+
 class Crop(nn.Module):
     def __init__(self, h, w):
         super().__init__()
@@ -141,6 +190,9 @@ def to_input(frames):
 def speed(args):
     torch.manual_seed(1)
     model = AutoEncoder(28, 28, 1)
+    if args.transposed_as_conv:
+        check_transposed_as_conv()
+        use_transposed_as_conv(model)
     opt = torch.optim.Adam(model.parameters(), lr=2e-4, betas=(0.5, 0.999))
     x = torch.rand(64, 1, 28, 28) * 2 - 1
     def step():
@@ -166,7 +218,8 @@ def speed(args):
             ((y - x) ** 2).flatten(1).mean(1)
             n += 1
     score = n * 64 / (time.perf_counter() - t0)
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads: "
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads"
+          f"{', transposed convs as oneDNN convs' if args.transposed_as_conv else ''}: "
           f"28x28x1 train {train:.1f} images/s, score {score:.1f} images/s (batch 64)")
 
 
@@ -183,6 +236,9 @@ def evaluate(args):
         test_y = read_idx(f"{d}/t10k-labels-idx1-ubyte.gz")
     normal = train_x[train_y == args.cls]
     model = AutoEncoder(28, 28, 1)
+    if args.transposed_as_conv:
+        check_transposed_as_conv()
+        use_transposed_as_conv(model)
     opt = torch.optim.Adam(model.parameters(), lr=args.lr, betas=(0.5, 0.999))
     centre, batches = None, 0
     if args.loss == 9:
@@ -239,6 +295,8 @@ def main():
     p.add_argument("--batch", type=int, default=64)
     p.add_argument("--lr", type=float, default=2e-4)
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--transposed-as-conv", action="store_true",
+                   help="run the decoder's transposed convs as oneDNN convs (the tuned peer)")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     speed(args) if args.mode == "speed" else evaluate(args)

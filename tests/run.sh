@@ -4,12 +4,14 @@
 #   2. the same tests built with AddressSanitizer + UndefinedBehaviorSanitizer,
 #   3. a short libFuzzer run of each fuzz target (tests/fuzz/run.sh),
 #   4. valgrind memcheck of short decent-train and decentanomaly pipelines,
-#   5. a short soak (memory must stay flat).
+#   5. a short soak (memory must stay flat);
+# stage 1 includes bench/report.py's test (tests/test_report.py).
 # Ends with "N passed, N failed".  QUICK=1 runs stage 1 only.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-bash tests/install-deps.sh clang-14 libclang-rt-14-dev valgrind bc ||
+bash tests/install-deps.sh clang-14 libclang-rt-14-dev valgrind bc \
+    python3-matplotlib python3-numpy python3-pil ||
   { echo "could not install the build dependencies"; exit 1; }
 
 passed=0 failed=0
