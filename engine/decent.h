@@ -123,8 +123,15 @@ DecentModel *decent_model_load(const char *path, DecentDevice device, DecentErro
 void decent_model_free(DecentModel *model);
 
 /* Writes through a temporary file, fsync and rename: the old file at path is
- * replaced whole or not at all. */
+ * replaced whole or not at all.  The temporary, <path>.tmp-XXXXXX, is locked
+ * (flock) while it is written. */
 int decent_model_save(DecentModel *model, const char *path, DecentError *err);
+
+/* Removes temporaries <path>.tmp-XXXXXX that a writer which died left behind:
+ * regular files no live writer holds locked.  Returns how many were removed
+ * (their names go to removed, a '\n'-separated list the caller frees with
+ * free(); removed may be NULL), or -1 with a reason. */
+int decent_model_remove_stale_temporaries(const char *path, char **removed, DecentError *err);
 
 /* Frames are 8-bit, interleaved (HWC), at model geometry, packed one after the
  * other: n * width * height * channels bytes. */

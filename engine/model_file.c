@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -237,6 +239,8 @@ decent_model_save (DecentModel *m, const char *path, DecentError *err)
         path, strerror (errno));
     goto out;
   }
+  /* held until close: decent_model_remove_stale_temporaries leaves it alone */
+  flock (fd, LOCK_EX);
   if (write_all (fd, buf, total) < 0 || fsync (fd) < 0) {
     decent_fail (err, "cannot write model file %s: %s; the previous file is unchanged", path,
         strerror (errno));
@@ -269,6 +273,81 @@ out:
   free (tmp);
   free (dircopy);
   return rc;
+}
+
+/* ---- stale temporaries ------------------------------------------------ */
+
+/* "XXXXXX" as mkstemp fills it: letters and digits */
+static int
+is_mkstemp_suffix (const char *s)
+{
+  if (strlen (s) != 6)
+    return 0;
+  for (int i = 0; i < 6; i++)
+    if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z')
+            || (s[i] >= '0' && s[i] <= '9')))
+      return 0;
+  return 1;
+}
+
+int
+decent_model_remove_stale_temporaries (const char *path, char **removed, DecentError *err)
+{
+  if (removed)
+    *removed = NULL;
+  if (!path || !*path)
+    return decent_fail (err, "remove stale temporaries: no model path");
+  char *dircopy = strdup (path), *basecopy = strdup (path);
+  if (!dircopy || !basecopy) {
+    free (dircopy);
+    free (basecopy);
+    return decent_fail (err, "out of memory");
+  }
+  const char *folder = dirname (dircopy), *base = basename (basecopy);
+  const size_t blen = strlen (base);
+  DIR *d = opendir (folder);
+  if (!d) {
+    int e = errno;
+    free (dircopy);
+    free (basecopy);
+    /* no folder: nothing can be stale in it */
+    return e == ENOENT ? 0 : decent_fail (err, "cannot list %s: %s", folder, strerror (e));
+  }
+  int count = 0;
+  size_t list_len = 0;
+  struct dirent *de;
+  while ((de = readdir (d))) {
+    const char *name = de->d_name;
+    if (strncmp (name, base, blen) != 0 || strncmp (name + blen, ".tmp-", 5) != 0
+        || !is_mkstemp_suffix (name + blen + 5))
+      continue;
+    size_t flen = strlen (folder) + strlen (name) + 2;
+    char *full = malloc (flen);
+    if (!full)
+      break;
+    snprintf (full, flen, "%s/%s", folder, name);
+    int fd = open (full, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+    struct stat st;
+    /* a writer holds its temporary locked; one nobody holds is left over */
+    if (fd >= 0 && fstat (fd, &st) == 0 && S_ISREG (st.st_mode)
+        && flock (fd, LOCK_EX | LOCK_NB) == 0 && unlink (full) == 0) {
+      count++;
+      if (removed) {
+        char *grown = realloc (*removed, list_len + strlen (full) + 2);
+        if (grown) {
+          *removed = grown;
+          list_len += (size_t) sprintf (grown + list_len, "%s%s", list_len ? "\n" : "", full);
+        }
+      }
+    }
+    if (fd >= 0)
+      close (fd);
+    free (full);
+  }
+  closedir (d);
+  free (dircopy);
+  free (basecopy);
+  return count;
 }
 
 /* ---- load ------------------------------------------------------------- */
