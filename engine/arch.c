@@ -9,6 +9,8 @@
 
 #include <stdio.h>
 
+#include "decent.h"
+
 static int
 next_side (int in)
 {
@@ -23,8 +25,9 @@ decent_arch_build (DecentArch *arch, int width, int height, int channels,
     snprintf (err, errlen, "no architecture to fill");
     return -1;
   }
-  if (width < 4 || height < 4 || width > 4096 || height > 4096) {
-    snprintf (err, errlen, "model size %dx%d is outside 4..4096 per side", width, height);
+  if (width < 4 || height < 4 || width > DECENT_MAX_SIDE || height > DECENT_MAX_SIDE) {
+    snprintf (err, errlen, "model size %dx%d is outside 4..%d per side", width, height,
+        DECENT_MAX_SIDE);
     return -1;
   }
   if (channels != 1 && channels != 3) {
@@ -155,4 +158,15 @@ decent_arch_forward_flops (const DecentArch *arch)
     flops += 2.0 * pixels * (double) decent_arch_weights_count (s);
   }
   return flops;
+}
+
+uint64_t
+decent_arch_working_set_bytes (const DecentArch *arch)
+{
+  uint64_t floats = (uint64_t) arch->width * arch->height * arch->channels;
+  for (int i = 0; i < arch->n_stages; i++) {
+    const DecentStage *s = &arch->stages[i];
+    floats += (uint64_t) s->out_c * s->out_h * s->out_w;
+  }
+  return floats * sizeof (float);
 }

@@ -51,5 +51,8 @@ size_t decent_arch_param_count(const DecentArch *arch);
 size_t decent_arch_buffer_count(const DecentArch *arch);
 int decent_arch_latent_dim(const DecentArch *arch);
 double decent_arch_forward_flops(const DecentArch *arch);
+/* Bytes of one image's forward pass: the input and every stage's output,
+ * float32 (what scoring one frame holds at once, besides the parameters). */
+uint64_t decent_arch_working_set_bytes(const DecentArch *arch);
 
 #endif

@@ -18,11 +18,22 @@
 extern "C" {
 #endif
 
-#define DECENT_ERROR_LEN 512
+/* Room for a PATH_MAX path and its reason; a message that still does not
+ * fit loses the middle (part of the path), never its end (the reason). */
+#define DECENT_ERROR_LEN 8192
 
 typedef struct {
   char message[DECENT_ERROR_LEN];
 } DecentError;
+
+/* What a model may ask for, checked by decent_config_validate (so by
+ * training and by loading alike): each side at most DECENT_MAX_SIDE pixels;
+ * one image's forward pass (input plus every activation, float32) at most
+ * DECENT_MAX_WORKING_SET_BYTES; parameters, BatchNorm statistics and centre
+ * (float32) at most DECENT_MAX_PARAMETER_BYTES. */
+#define DECENT_MAX_SIDE 1024
+#define DECENT_MAX_WORKING_SET_BYTES (512ull << 20)
+#define DECENT_MAX_PARAMETER_BYTES (1ull << 30)
 
 typedef struct DecentModel DecentModel;
 
@@ -115,10 +126,17 @@ typedef int (*DecentEpochCallback)(int epoch, int epochs, const DecentLossTerms 
 
 void decent_config_init(DecentConfig *cfg, int width, int height, int channels);
 
-/* Checks a configuration without building anything. */
+/* Checks a configuration without building anything (and without allocating
+ * what it describes): settings in range, the architecture, and the bounds
+ * above. */
 int decent_config_validate(const DecentConfig *cfg, DecentError *err);
 
 DecentModel *decent_model_new(const DecentConfig *cfg, DecentError *err);
+/* Reads a model file (docs/model-format.md, versions 1 and 2): its header is
+ * checked before any size in it is believed, the body is read in pieces.
+ * Refuses, naming the file and the reason, what is not a regular file (a
+ * FIFO is never waited on), a damaged, truncated or newer file, settings
+ * over the limits above, and a model whose scores are not finite. */
 DecentModel *decent_model_load(const char *path, DecentDevice device, DecentError *err);
 void decent_model_free(DecentModel *model);
 

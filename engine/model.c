@@ -12,15 +12,43 @@
 
 #define SCORE_CHUNK 64
 
+/* Messages name a file and then say what is wrong with it.  One that does
+ * not fit (a path longer than PATH_MAX) loses its middle, so that the
+ * reason at its end survives. */
 int
 decent_fail (DecentError *err, const char *fmt, ...)
 {
-  if (err) {
-    va_list ap;
-    va_start (ap, fmt);
+  if (!err)
+    return -1;
+  va_list ap;
+  va_start (ap, fmt);
+  int n = vsnprintf (NULL, 0, fmt, ap);
+  va_end (ap);
+  char *full = n >= 0 ? malloc ((size_t) n + 1) : NULL;
+  va_start (ap, fmt);
+  if (!full) { /* out of memory: what fits */
     vsnprintf (err->message, sizeof err->message, fmt, ap);
     va_end (ap);
+    return -1;
   }
+  vsnprintf (full, (size_t) n + 1, fmt, ap);
+  va_end (ap);
+  const size_t len = (size_t) n, cap = sizeof err->message;
+  if (len < cap) {
+    memcpy (err->message, full, len + 1);
+  } else {
+    static const char cut[] = "\xe2\x80\xa6"; /* U+2026, where the middle was */
+    size_t head = 512, from = len - (cap - 1 - head - (sizeof cut - 1));
+    /* whole UTF-8 sequences on both sides of the cut */
+    while (head > 0 && ((unsigned char) full[head] & 0xC0) == 0x80)
+      head--;
+    while (from < len && ((unsigned char) full[from] & 0xC0) == 0x80)
+      from++;
+    memcpy (err->message, full, head);
+    memcpy (err->message + head, cut, sizeof cut - 1);
+    memcpy (err->message + head + sizeof cut - 1, full + from, len - from + 1);
+  }
+  free (full);
   return -1;
 }
 
@@ -116,6 +144,24 @@ decent_config_validate (const DecentConfig *cfg, DecentError *err)
   if (cfg->device != DECENT_DEVICE_AUTO && cfg->device != DECENT_DEVICE_CPU
       && cfg->device != DECENT_DEVICE_CUDA)
     return decent_fail (err, "unknown device %d", cfg->device);
+  /* bounds on what a model may ask for, before anything is allocated: a
+   * file's header cannot make the loader (or training) take gigabytes */
+  const uint64_t working = decent_arch_working_set_bytes (&arch);
+  if (working > DECENT_MAX_WORKING_SET_BYTES)
+    return decent_fail (err, "a %dx%dx%d model with %d..%d channels needs %llu MiB per image "
+                             "for its activations; the limit is %llu MiB", cfg->width,
+        cfg->height, cfg->channels, cfg->base_channels, cfg->max_channels,
+        (unsigned long long) (working >> 20),
+        (unsigned long long) (DECENT_MAX_WORKING_SET_BYTES >> 20));
+  const uint64_t floats = (uint64_t) decent_arch_param_count (&arch)
+                          + decent_arch_buffer_count (&arch) + decent_arch_latent_dim (&arch);
+  if (floats * sizeof (float) > DECENT_MAX_PARAMETER_BYTES)
+    return decent_fail (err, "a %dx%dx%d model with %d..%d channels has %llu parameters "
+                             "(%llu MiB); the limit is %llu MiB", cfg->width, cfg->height,
+        cfg->channels, cfg->base_channels, cfg->max_channels,
+        (unsigned long long) decent_arch_param_count (&arch),
+        (unsigned long long) (floats * sizeof (float) >> 20),
+        (unsigned long long) (DECENT_MAX_PARAMETER_BYTES >> 20));
   return 0;
 }
 
@@ -249,6 +295,10 @@ decent_model_build (const DecentConfig *cfg, const float *params, const float *b
    * the loss of training step N not finite */
   const char *fault = getenv ("DECENT_FAULT_NAN_STEP");
   m->fault_nan_step = fault ? strtoull (fault, NULL, 10) : 0;
+  /* DECENT_FAULT_NAN_SCORE=N: the Nth image scored (from 1, the load's
+   * probe not counted) and every later one score NaN */
+  fault = getenv ("DECENT_FAULT_NAN_SCORE");
+  m->fault_nan_score = fault ? strtoull (fault, NULL, 10) : 0;
   m->rng = cfg->seed ^ 0x5DEECE66Dull;
   char why[256];
   if (decent_arch_build (&m->arch, cfg->width, cfg->height, cfg->channels, cfg->base_channels,
@@ -516,14 +566,10 @@ score_pipelined (DecentModel *m, const uint8_t *frames, int n, float *scores, fl
   return rc;
 }
 
-int
-decent_model_score (DecentModel *m, const uint8_t *frames, int n, float *scores, float *maps,
+static int
+score_images (DecentModel *m, const uint8_t *frames, int n, float *scores, float *maps,
     DecentError *err)
 {
-  if (!m || !frames || !scores)
-    return decent_fail (err, "score: no model, frames or place for the scores");
-  if (n < 1)
-    return decent_fail (err, "score: need at least one frame, got %d", n);
   if (m->ops->score_submit && m->ops->score_collect && n > SCORE_CHUNK)
     return score_pipelined (m, frames, n, scores, maps, err);
   const size_t fb = frame_bytes (m), plane = (size_t) m->cfg.width * m->cfg.height;
@@ -535,6 +581,60 @@ decent_model_score (DecentModel *m, const uint8_t *frames, int n, float *scores,
             maps ? maps + (size_t) start * plane : NULL, NULL, err) < 0)
       return -1;
   }
+  return 0;
+}
+
+/* Fault injection (DECENT_FAULT_NAN_SCORE): n images just scored. */
+static void
+inject_nan_scores (DecentModel *m, int n, float *scores, float *maps)
+{
+  const size_t plane = (size_t) m->cfg.width * m->cfg.height;
+  for (int i = 0; i < n; i++) {
+    if (!m->fault_nan_score || ++m->images_scored < m->fault_nan_score)
+      continue;
+    scores[i] = NAN;
+    if (maps)
+      for (size_t p = 0; p < plane; p++)
+        maps[(size_t) i * plane + p] = NAN;
+  }
+}
+
+int
+decent_model_score (DecentModel *m, const uint8_t *frames, int n, float *scores, float *maps,
+    DecentError *err)
+{
+  if (!m || !frames || !scores)
+    return decent_fail (err, "score: no model, frames or place for the scores");
+  if (n < 1)
+    return decent_fail (err, "score: need at least one frame, got %d", n);
+  if (score_images (m, frames, n, scores, maps, err) < 0)
+    return -1;
+  inject_nan_scores (m, n, scores, maps);
+  return 0;
+}
+
+int
+decent_model_check_finite (DecentModel *m, DecentError *err)
+{
+  const int w = m->cfg.width, h = m->cfg.height, ch = m->cfg.channels;
+  const size_t fb = frame_bytes (m);
+  uint8_t *frames = malloc (2 * fb);
+  float scores[2];
+  if (!frames)
+    return decent_fail (err, "out of memory for a probe frame");
+  /* mid-grey, and a pattern with edges of every strength */
+  memset (frames, 128, fb);
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++)
+      for (int c = 0; c < ch; c++)
+        frames[fb + ((size_t) y * w + x) * ch + c] = (uint8_t) (x * 37 + y * 11 + c * 101);
+  int rc = score_images (m, frames, 2, scores, NULL, err);
+  free (frames);
+  if (rc < 0)
+    return -1;
+  if (!isfinite (scores[0]) || !isfinite (scores[1]))
+    return decent_fail (err, "it scores %g on a mid-grey image and %g on a test pattern",
+        scores[0], scores[1]);
   return 0;
 }
 
@@ -625,8 +725,11 @@ decent_model_score_frame (DecentModel *m, const DecentFrame *frame, float *score
   if (!decent_model_has_frame_path (m))
     return decent_fail (err, "the %s backend has no frame path; convert frames and use "
                              "decent_model_score", m->ops->name);
-  return m->ops->score_frame (m->be, frame, m->cfg.input_scale, m->cfg.input_offset, score, map,
-      err);
+  if (m->ops->score_frame (m->be, frame, m->cfg.input_scale, m->cfg.input_offset, score, map,
+          err) < 0)
+    return -1;
+  inject_nan_scores (m, 1, score, map);
+  return 0;
 }
 
 int

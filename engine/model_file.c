@@ -1,9 +1,13 @@
 /* model_file.c — the versioned model file (format in docs/model-format.md).
  *
- * Little-endian throughout.  A fixed header, then the parameters, BN running
- * statistics and the centre as float32, then a CRC-32 of every byte before
- * it.  Saving goes through a temporary file in the same folder, fsync and
- * rename, so the old model stays whole until the new one is. */
+ * Little-endian throughout.  A fixed header that ends with its own CRC-32,
+ * then the parameters, BN running statistics and the centre as float32, then
+ * tagged sections, then a CRC-32 of every byte before it.  Saving goes
+ * through a temporary file in the same folder, fsync and rename, so the old
+ * model stays whole until the new one is.  Loading reads and checks the
+ * header before it believes any size in it, then reads the body in pieces
+ * straight into the arrays it fills; files and memory (the fuzz target)
+ * share one parser over a small reader. */
 #include "model_internal.h"
 
 #include <errno.h>
@@ -19,9 +23,14 @@
 #include <unistd.h>
 
 #define MAGIC "DECENTAE"
-#define VERSION 1u
-#define HEADER_BYTES 160u
+#define VERSION 2u
+#define HEADER_BYTES 160u       /* the header area of versions 1 and 2 */
+#define MAX_VERSION 255u        /* a version field above this is damage, not the future */
+#define MAX_HEADER_BYTES 65536u /* what a newer version's header may plausibly take */
+#define HEADER_CRC_AT (16 + HEADER_BYTES - 4)
+#define SECTION_HEAD 16u
 #define MAX_FILE_BYTES (2ull << 30)
+#define CHUNK (1u << 20)        /* bytes read or written at a time */
 
 /* ---- CRC-32 (IEEE 802.3, reflected) ---------------------------------- */
 
@@ -109,6 +118,7 @@ typedef struct {
   uint64_t n_params, n_buffers, steps, centre_batches;
   DecentCalibration cal;
   uint32_t epochs; /* completed epochs; in what was reserved space, 0 in older files */
+  uint64_t file_bytes; /* version 2: the whole file's length; 0 in version 1 */
 } Header;
 
 static void
@@ -150,6 +160,7 @@ header_io (Cursor *c, Header *h, int write)
   F32 (h->cal.max);
   U32 (h->cal.count);
   U32 (h->epochs);
+  U64 (h->file_bytes);
   if (!write) {
     h->cfg.loss = (DecentLoss) loss;
     h->cfg.batch_size = (int) batch;
@@ -165,22 +176,132 @@ body_floats (const Header *h)
   return h->n_params + h->n_buffers + h->latent_dim;
 }
 
+/* ---- sections --------------------------------------------------------- */
+
+/* Nothing is stored in sections yet; see model_internal.h to add one. */
+static const DecentSectionIO builtin_sections[] = {
+  { 0, 0, NULL, NULL },
+};
+
+static const DecentSectionIO *sections = builtin_sections;
+
+void
+decent_model_file_set_sections (const DecentSectionIO *table)
+{
+  sections = table ? table : builtin_sections;
+}
+
+static size_t
+section_count (void)
+{
+  size_t n = 0;
+  while (sections[n].tag)
+    n++;
+  return n;
+}
+
+/* The tag as text for messages: four characters, '?' for what is not
+ * printable ASCII. */
+static void
+tag_text (uint32_t tag, char out[5])
+{
+  for (int i = 0; i < 4; i++) {
+    char c = (char) (tag >> (8 * i));
+    out[i] = c >= 0x20 && c < 0x7f ? c : '?';
+  }
+  out[4] = '\0';
+}
+
 /* ---- save ------------------------------------------------------------- */
 
-static int
-write_all (int fd, const uint8_t *p, size_t n)
+/* Buffered writes that keep the CRC-32 of everything written. */
+typedef struct {
+  int fd;
+  uint32_t crc;
+  int error; /* errno of the first failed write, 0 while all went well */
+  size_t n;
+  uint8_t buf[1 << 16];
+} Writer;
+
+static void
+writer_flush (Writer *w)
 {
-  while (n > 0) {
-    ssize_t w = write (fd, p, n);
-    if (w < 0) {
-      if (errno == EINTR)
-        continue;
-      return -1;
+  const uint8_t *p = w->buf;
+  size_t n = w->n;
+  while (n > 0 && !w->error) {
+    ssize_t r = write (w->fd, p, n);
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r <= 0) {
+      w->error = r < 0 ? errno : EIO;
+      break;
     }
-    p += w;
-    n -= (size_t) w;
+    p += r;
+    n -= (size_t) r;
   }
-  return 0;
+  w->n = 0;
+}
+
+static void
+writer_bytes (Writer *w, const void *data, size_t n)
+{
+  const uint8_t *p = data;
+  w->crc = crc32_update (w->crc, p, n);
+  while (n > 0) {
+    size_t take = sizeof w->buf - w->n < n ? sizeof w->buf - w->n : n;
+    memcpy (w->buf + w->n, p, take);
+    w->n += take;
+    p += take;
+    n -= take;
+    if (w->n == sizeof w->buf)
+      writer_flush (w);
+  }
+}
+
+static void
+writer_u32 (Writer *w, uint32_t v)
+{
+  uint8_t b[4];
+  Cursor c = { b, 0, 4 };
+  put_u32 (&c, v);
+  writer_bytes (w, b, 4);
+}
+
+static void
+writer_u64 (Writer *w, uint64_t v)
+{
+  uint8_t b[8];
+  Cursor c = { b, 0, 8 };
+  put_u64 (&c, v);
+  writer_bytes (w, b, 8);
+}
+
+static void
+writer_floats (Writer *w, const float *f, size_t n)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  writer_bytes (w, f, n * sizeof (float));
+  return;
+#endif
+  for (size_t i = 0; i < n; i++) {
+    uint32_t v;
+    memcpy (&v, &f[i], 4);
+    writer_u32 (w, v);
+  }
+}
+
+typedef struct {
+  uint32_t tag;
+  uint8_t *data;
+  size_t len;
+} Payload;
+
+static void
+payloads_free (Payload *p, size_t n)
+{
+  for (size_t i = 0; p && i < n; i++)
+    free (p[i].data);
+  free (p);
 }
 
 int
@@ -194,46 +315,60 @@ decent_model_save (DecentModel *m, const char *path, DecentError *err)
     .n_params = decent_arch_param_count (&m->arch),
     .n_buffers = decent_arch_buffer_count (&m->arch), .steps = m->steps,
     .centre_batches = m->centre_batches, .cal = m->cal, .epochs = m->epochs };
-  const size_t total = 16 + HEADER_BYTES + body_floats (&h) * 4 + 4;
-  uint8_t *buf = calloc (1, total);
-  float *params = NULL, *buffers = NULL;
-  if (!buf)
-    return decent_fail (err, "save %s: out of memory for %zu bytes", path, total);
-  if (decent_model_fetch_params (m, &params, &buffers, err) < 0) {
-    free (buf);
-    return -1;
-  }
 
-  Cursor c = { buf, 0, total };
-  memcpy (buf, MAGIC, 8);
+  /* the sections first: the header records the file's length */
+  const size_t n_io = section_count ();
+  Payload *pay = calloc (n_io + 1, sizeof *pay);
+  size_t n_pay = 0;
+  uint64_t total = 16 + HEADER_BYTES + (uint64_t) body_floats (&h) * 4 + 4;
+  if (!pay)
+    return decent_fail (err, "save %s: out of memory", path);
+  for (size_t i = 0; i < n_io; i++) {
+    DecentError why;
+    Payload *p = &pay[n_pay];
+    p->tag = sections[i].tag;
+    if (sections[i].save && sections[i].save (m, &p->data, &p->len, &why) < 0) {
+      payloads_free (pay, n_pay + 1);
+      return decent_fail (err, "cannot write model file %s: %s; the previous file is unchanged",
+          path, why.message);
+    }
+    if (p->data) {
+      total += SECTION_HEAD + p->len;
+      n_pay++;
+    }
+  }
+  h.file_bytes = total;
+
+  uint8_t head[16 + HEADER_BYTES];
+  memset (head, 0, sizeof head);
+  Cursor c = { head, 0, sizeof head };
+  memcpy (head, MAGIC, 8);
   c.pos = 8;
   put_u32 (&c, VERSION);
   put_u32 (&c, HEADER_BYTES);
   header_io (&c, &h, 1);
-  c.pos = 16 + HEADER_BYTES; /* the rest of the header is reserved, zero */
-  for (size_t i = 0; i < h.n_params; i++)
-    put_f32 (&c, params[i]);
-  for (size_t i = 0; i < h.n_buffers; i++)
-    put_f32 (&c, buffers[i]);
-  for (size_t i = 0; i < h.latent_dim; i++)
-    put_f32 (&c, m->centre[i]);
-  put_u32 (&c, crc32_update (0, buf, c.pos));
-  free (params);
-  free (buffers);
+  /* the rest of the header is reserved, zero, up to the header's own CRC */
+  c.pos = HEADER_CRC_AT;
+  put_u32 (&c, crc32_update (0, head, HEADER_CRC_AT));
+
+  float *params = NULL, *buffers = NULL;
+  if (decent_model_fetch_params (m, &params, &buffers, err) < 0) {
+    payloads_free (pay, n_pay);
+    return -1;
+  }
 
   /* temporary file beside the target, so that rename() is atomic */
   size_t plen = strlen (path);
   char *tmp = malloc (plen + 16);
   char *dircopy = strdup (path);
-  if (!tmp || !dircopy) {
-    free (buf);
-    free (tmp);
-    free (dircopy);
-    return decent_fail (err, "save %s: out of memory", path);
+  Writer *w = malloc (sizeof *w);
+  int rc = -1, fd = -1;
+  if (!tmp || !dircopy || !w) {
+    decent_fail (err, "save %s: out of memory", path);
+    goto out;
   }
   snprintf (tmp, plen + 16, "%s.tmp-XXXXXX", path);
-  int fd = mkstemp (tmp);
-  int rc = -1;
+  fd = mkstemp (tmp);
   if (fd < 0) {
     decent_fail (err, "cannot write model file %s: cannot create a temporary file there: %s",
         path, strerror (errno));
@@ -241,9 +376,25 @@ decent_model_save (DecentModel *m, const char *path, DecentError *err)
   }
   /* held until close: decent_model_remove_stale_temporaries leaves it alone */
   flock (fd, LOCK_EX);
-  if (write_all (fd, buf, total) < 0 || fsync (fd) < 0) {
+  w->fd = fd;
+  w->crc = 0;
+  w->error = 0;
+  w->n = 0;
+  writer_bytes (w, head, sizeof head);
+  writer_floats (w, params, h.n_params);
+  writer_floats (w, buffers, h.n_buffers);
+  writer_floats (w, m->centre, h.latent_dim);
+  for (size_t i = 0; i < n_pay; i++) {
+    writer_u32 (w, pay[i].tag);
+    writer_u32 (w, 0);
+    writer_u64 (w, pay[i].len);
+    writer_bytes (w, pay[i].data, pay[i].len);
+  }
+  writer_u32 (w, w->crc);
+  writer_flush (w);
+  if (w->error || fsync (fd) < 0) {
     decent_fail (err, "cannot write model file %s: %s; the previous file is unchanged", path,
-        strerror (errno));
+        strerror (w->error ? w->error : errno));
     close (fd);
     unlink (tmp);
     goto out;
@@ -262,14 +413,17 @@ decent_model_save (DecentModel *m, const char *path, DecentError *err)
     goto out;
   }
   /* make the rename itself durable */
-  int dfd = open (dirname (dircopy), O_RDONLY | O_DIRECTORY);
+  int dfd = open (dirname (dircopy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd >= 0) {
     fsync (dfd);
     close (dfd);
   }
   rc = 0;
 out:
-  free (buf);
+  free (params);
+  free (buffers);
+  payloads_free (pay, n_pay);
+  free (w);
   free (tmp);
   free (dircopy);
   return rc;
@@ -352,78 +506,175 @@ decent_model_remove_stale_temporaries (const char *path, char **removed, DecentE
 
 /* ---- load ------------------------------------------------------------- */
 
+/* Where a model file's bytes come from: an open file, read in pieces, or
+ * memory.  Keeps the CRC-32 of every byte handed out. */
+typedef struct {
+  const char *path;
+  int fd;              /* -1: data */
+  const uint8_t *data;
+  uint64_t size, pos;
+  uint32_t crc;        /* of bytes [0, pos) */
+} Reader;
+
+/* Exactly n more bytes; the caller has checked that the size allows them. */
 static int
-read_file (const char *path, uint8_t **data, size_t *len, DecentError *err)
+reader_get (Reader *r, void *dst, size_t n, DecentError *err)
 {
-  int fd = open (path, O_RDONLY);
-  if (fd < 0)
-    return decent_fail (err, "cannot open model file %s: %s", path, strerror (errno));
-  struct stat st;
-  if (fstat (fd, &st) < 0 || !S_ISREG (st.st_mode)) {
-    close (fd);
-    return decent_fail (err, "model file %s is not a regular file", path);
-  }
-  if ((unsigned long long) st.st_size > MAX_FILE_BYTES) {
-    close (fd);
-    return decent_fail (err, "model file %s is too large (%lld bytes)", path,
-        (long long) st.st_size);
-  }
-  size_t n = (size_t) st.st_size;
-  uint8_t *p = malloc (n ? n : 1);
-  if (!p) {
-    close (fd);
-    return decent_fail (err, "cannot read model file %s: out of memory", path);
-  }
-  size_t got = 0;
-  while (got < n) {
-    ssize_t r = read (fd, p + got, n - got);
-    if (r < 0 && errno == EINTR)
-      continue;
-    if (r <= 0) {
-      free (p);
-      close (fd);
-      return decent_fail (err, "cannot read model file %s: %s", path,
-          r < 0 ? strerror (errno) : "it shrank while being read");
+  uint8_t *p = dst;
+  if (n == 0)
+    return 0;
+  if (r->fd < 0) {
+    memcpy (p, r->data + r->pos, n);
+  } else {
+    size_t got = 0;
+    while (got < n) {
+      ssize_t k = read (r->fd, p + got, n - got);
+      if (k < 0 && errno == EINTR)
+        continue;
+      if (k <= 0)
+        return decent_fail (err, "cannot read model file %s: %s", r->path,
+            k < 0 ? strerror (errno) : "it shrank while being read");
+      got += (size_t) k;
     }
-    got += (size_t) r;
   }
-  close (fd);
-  *data = p;
-  *len = n;
+  r->crc = crc32_update (r->crc, p, n);
+  r->pos += n;
   return 0;
 }
 
-DecentModel *
-decent_model_parse (const char *path, const uint8_t *data, size_t len, DecentDevice device,
+static int
+reader_skip (Reader *r, uint64_t n, DecentError *err)
+{
+  uint8_t buf[4096];
+  while (n > 0) {
+    size_t take = n < sizeof buf ? (size_t) n : sizeof buf;
+    if (reader_get (r, buf, take, err) < 0)
+      return -1;
+    n -= take;
+  }
+  return 0;
+}
+
+/* n little-endian floats, read in pieces straight into dst */
+static int
+reader_floats (Reader *r, float *dst, size_t n, DecentError *err)
+{
+  uint8_t *p = (uint8_t *) dst;
+  size_t bytes = n * sizeof (float);
+  for (size_t off = 0; off < bytes; off += CHUNK)
+    if (reader_get (r, p + off, bytes - off < CHUNK ? bytes - off : CHUNK, err) < 0)
+      return -1;
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+  for (size_t i = 0; i < n; i++) {
+    Cursor c = { p + 4 * i, 0, 4 };
+    dst[i] = get_f32 (&c);
+  }
+#endif
+  return 0;
+}
+
+static uint32_t
+le32 (const uint8_t *p)
+{
+  return (uint32_t) p[0] | (uint32_t) p[1] << 8 | (uint32_t) p[2] << 16 | (uint32_t) p[3] << 24;
+}
+
+/* The file says it is a newer version.  Every version keeps magic, version,
+ * header size and, in the header's last four bytes, the CRC-32 of what
+ * precedes them; that CRC tells a newer file from a damaged one. */
+static void
+newer_version (Reader *r, const uint8_t head[16], uint32_t version, uint32_t hbytes,
     DecentError *err)
 {
-  const size_t min = 16 + HEADER_BYTES + 4;
-  if (!path || (!data && len)) {
-    decent_fail (err, "no model data to parse");
+  const char *path = r->path;
+  if (hbytes < 8 || hbytes > MAX_HEADER_BYTES || hbytes % 4 || r->size < 16ull + hbytes) {
+    decent_fail (err, "model file %s is corrupted (format version %u with a header of %u bytes "
+                      "in a file of %llu)", path, version, hbytes, (unsigned long long) r->size);
+    return;
+  }
+  uint8_t *rest = malloc (hbytes);
+  if (!rest) {
+    decent_fail (err, "cannot load model file %s: out of memory", path);
+    return;
+  }
+  if (reader_get (r, rest, hbytes, err) == 0) {
+    uint32_t crc = crc32_update (crc32_update (0, head, 16), rest, hbytes - 4);
+    if (crc == le32 (rest + hbytes - 4))
+      decent_fail (err, "model file %s has format version %u; this build reads up to %u: "
+                        "upgrade gst-decent", path, version, VERSION);
+    else
+      decent_fail (err, "model file %s is corrupted (header checksum mismatch)", path);
+  }
+  free (rest);
+}
+
+typedef struct {
+  const DecentSectionIO *io;
+  uint8_t *data;
+  size_t len;
+} Received;
+
+static DecentModel *
+parse (Reader *r, DecentDevice device, DecentError *err)
+{
+  const char *path = r->path;
+  uint8_t head[16 + HEADER_BYTES];
+
+  /* the magic, before anything else is believed or read */
+  if (r->size < 8) {
+    if (reader_get (r, head, (size_t) r->size, err) < 0)
+      return NULL;
+    if (memcmp (head, MAGIC, (size_t) r->size) == 0)
+      decent_fail (err, "model file %s is truncated: %llu bytes", path,
+          (unsigned long long) r->size);
+    else
+      decent_fail (err, "%s is not a gst-decent model file (wrong magic)", path);
     return NULL;
   }
-  if (len < 8 && memcmp (data, MAGIC, len) == 0) {
-    decent_fail (err, "model file %s is truncated: %zu bytes", path, len);
+  if (reader_get (r, head, 8, err) < 0)
     return NULL;
-  }
-  if (len < 8 || memcmp (data, MAGIC, 8) != 0) {
+  if (memcmp (head, MAGIC, 8) != 0) {
     decent_fail (err, "%s is not a gst-decent model file (wrong magic)", path);
     return NULL;
   }
-  if (len < min) {
-    decent_fail (err, "model file %s is truncated: %zu bytes, a header alone needs %zu", path,
-        len, min);
+  if (r->size > MAX_FILE_BYTES) {
+    decent_fail (err, "model file %s is too large (%llu bytes; a model file has at most %llu)",
+        path, (unsigned long long) r->size, (unsigned long long) MAX_FILE_BYTES);
     return NULL;
   }
-  Cursor c = { (uint8_t *) data, 8, len };
-  uint32_t version = get_u32 (&c);
-  uint32_t hbytes = get_u32 (&c);
+  const uint64_t header_end = 16 + HEADER_BYTES;
+  if (r->size < 16) {
+    decent_fail (err, "model file %s is truncated: %llu bytes, a header alone needs %llu", path,
+        (unsigned long long) r->size, (unsigned long long) header_end + 4);
+    return NULL;
+  }
+  if (reader_get (r, head + 8, 8, err) < 0)
+    return NULL;
+  const uint32_t version = le32 (head + 8), hbytes = le32 (head + 12);
+  if (version == 0 || version > MAX_VERSION) {
+    decent_fail (err, "model file %s is corrupted (its format version field reads %u)", path,
+        version);
+    return NULL;
+  }
   if (version > VERSION) {
-    decent_fail (err, "model file %s has format version %u; this build reads up to %u: "
-                      "upgrade gst-decent", path, version, VERSION);
+    newer_version (r, head, version, hbytes, err);
     return NULL;
   }
-  if (version == 0 || hbytes != HEADER_BYTES) {
+  /* versions 1 and 2 have the same 160-byte header area */
+  if (r->size < header_end) {
+    decent_fail (err, "model file %s is truncated: %llu bytes, a header alone needs %llu", path,
+        (unsigned long long) r->size, (unsigned long long) header_end + 4);
+    return NULL;
+  }
+  if (reader_get (r, head + 16, HEADER_BYTES, err) < 0)
+    return NULL;
+#ifndef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION /* lets the fuzzer past the checksums */
+  if (version >= 2 && crc32_update (0, head, HEADER_CRC_AT) != le32 (head + HEADER_CRC_AT)) {
+    decent_fail (err, "model file %s is corrupted (header checksum mismatch)", path);
+    return NULL;
+  }
+#endif
+  if (hbytes != HEADER_BYTES) {
     decent_fail (err, "model file %s is corrupted (version %u, header %u bytes)", path, version,
         hbytes);
     return NULL;
@@ -431,33 +682,12 @@ decent_model_parse (const char *path, const uint8_t *data, size_t len, DecentDev
   Header h;
   memset (&h, 0, sizeof h);
   decent_config_init (&h.cfg, 0, 0, 0);
+  Cursor c = { head, 16, sizeof head };
   header_io (&c, &h, 0);
-  /* sizes before the checksum, so that a wrong length is named as such */
-  if (h.n_params > MAX_FILE_BYTES || h.n_buffers > MAX_FILE_BYTES || h.latent_dim > (1u << 28)) {
-    decent_fail (err, "model file %s is corrupted (impossible tensor sizes)", path);
-    return NULL;
-  }
-  const size_t expect = 16 + HEADER_BYTES + body_floats (&h) * 4 + 4;
-  if (len != expect) {
-    uint32_t stored = 0;
-    if (len >= 4)
-      for (int i = 0; i < 4; i++)
-        stored |= (uint32_t) data[len - 4 + i] << (8 * i);
-    int intact = crc32_update (0, data, len - 4) == stored;
-    decent_fail (err, "model file %s is %s: %zu bytes where its header says %zu", path,
-        len < expect && !intact ? "truncated" : "corrupted", len, expect);
-    return NULL;
-  }
-  uint32_t stored = 0;
-  for (int i = 0; i < 4; i++)
-    stored |= (uint32_t) data[len - 4 + i] << (8 * i);
-#ifndef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION /* lets the fuzzer past the checksum */
-  if (crc32_update (0, data, len - 4) != stored) {
-    decent_fail (err, "model file %s is corrupted (checksum mismatch)", path);
-    return NULL;
-  }
-#endif
+  if (version == 1)
+    h.file_bytes = 0; /* reserved, zero, in version 1 */
 
+  /* what the header asks for, bounded before anything is allocated */
   DecentError why;
   h.cfg.device = device;
   if (decent_config_validate (&h.cfg, &why) < 0) {
@@ -482,33 +712,164 @@ decent_model_parse (const char *path, const uint8_t *data, size_t len, DecentDev
     return NULL;
   }
 
-  size_t nf = body_floats (&h);
-  float *body = malloc (nf * sizeof (float));
-  if (!body) {
-    decent_fail (err, "cannot load model file %s: out of memory", path);
-    return NULL;
-  }
-  c.pos = 16 + HEADER_BYTES;
-  for (size_t i = 0; i < nf; i++) {
-    body[i] = get_f32 (&c);
-    if (!isfinite (body[i])) {
-      free (body);
-      decent_fail (err, "model file %s holds a non-finite weight; it cannot score", path);
+  /* the file's size against the header's, before the body is read */
+  const size_t nf = body_floats (&h);
+  const uint64_t minimal = header_end + 4ull * nf + 4;
+  uint64_t expect = minimal;
+  if (version >= 2) {
+    if (h.file_bytes < minimal || h.file_bytes > MAX_FILE_BYTES) {
+      decent_fail (err, "model file %s is corrupted (its header gives the file %llu bytes; the "
+                        "body alone takes %llu)", path, (unsigned long long) h.file_bytes,
+          (unsigned long long) minimal);
       return NULL;
     }
+    expect = h.file_bytes;
   }
-  DecentModel *m = decent_model_build (&h.cfg, body, body + h.n_params,
-      body + h.n_params + h.n_buffers, &why);
-  free (body);
+  if (r->size != expect) {
+    /* version 2's sizes are vouched for by the header's CRC; version 1 had
+     * none, and a short file is most likely an interrupted copy */
+    decent_fail (err, "model file %s is %s: %llu bytes where its header says %llu", path,
+        r->size < expect ? "truncated" : "corrupted", (unsigned long long) r->size,
+        (unsigned long long) expect);
+    return NULL;
+  }
+
+  DecentModel *m = NULL;
+  const size_t n_io = section_count ();
+  Received *got = calloc (n_io + 1, sizeof *got);
+  size_t n_got = 0;
+  float *body = malloc (nf * sizeof (float));
+  if (!body || !got) {
+    decent_fail (err, "cannot load model file %s: out of memory", path);
+    goto out;
+  }
+  if (reader_floats (r, body, nf, err) < 0)
+    goto out;
+
+  /* sections, until the final CRC */
+  const uint64_t end = r->size - 4;
+  while (r->pos < end) {
+    uint8_t sh[SECTION_HEAD];
+    if (end - r->pos < SECTION_HEAD) {
+      decent_fail (err, "model file %s is corrupted (%llu stray bytes after the body)", path,
+          (unsigned long long) (end - r->pos));
+      goto out;
+    }
+    if (reader_get (r, sh, SECTION_HEAD, err) < 0)
+      goto out;
+    Cursor sc = { sh, 0, SECTION_HEAD };
+    const uint32_t tag = get_u32 (&sc);
+    (void) get_u32 (&sc); /* reserved: written 0, ignored */
+    const uint64_t plen = get_u64 (&sc);
+    char name[5];
+    tag_text (tag, name);
+    if (plen > end - r->pos) {
+      decent_fail (err, "model file %s is corrupted (section '%s' of %llu bytes runs past the "
+                        "end of the file)", path, name, (unsigned long long) plen);
+      goto out;
+    }
+    const DecentSectionIO *io = NULL;
+    for (size_t i = 0; i < n_io && !io; i++)
+      if (sections[i].tag == tag)
+        io = &sections[i];
+    if (!io || !io->load) { /* a newer writer's: skipped */
+      if (reader_skip (r, plen, err) < 0)
+        goto out;
+      continue;
+    }
+    for (size_t i = 0; i < n_got; i++)
+      if (got[i].io == io) {
+        decent_fail (err, "model file %s is corrupted (section '%s' appears twice)", path, name);
+        goto out;
+      }
+    if (plen > io->max_bytes) {
+      decent_fail (err, "model file %s is corrupted (section '%s' holds %llu bytes, at most %llu "
+                        "are expected)", path, name, (unsigned long long) plen,
+          (unsigned long long) io->max_bytes);
+      goto out;
+    }
+    got[n_got].io = io;
+    got[n_got].len = (size_t) plen;
+    got[n_got].data = malloc (plen ? (size_t) plen : 1);
+    if (!got[n_got].data) {
+      decent_fail (err, "cannot load model file %s: out of memory", path);
+      goto out;
+    }
+    n_got++;
+    if (reader_get (r, got[n_got - 1].data, (size_t) plen, err) < 0)
+      goto out;
+  }
+  const uint32_t computed = r->crc;
+  uint8_t tail[4];
+  if (reader_get (r, tail, 4, err) < 0)
+    goto out;
+#ifndef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+  if (computed != le32 (tail)) {
+    decent_fail (err, "model file %s is corrupted (checksum mismatch)", path);
+    goto out;
+  }
+#else
+  (void) computed;
+#endif
+  for (size_t i = 0; i < nf; i++)
+    if (!isfinite (body[i])) {
+      decent_fail (err, "model file %s holds a non-finite weight; it cannot score", path);
+      goto out;
+    }
+
+  m = decent_model_build (&h.cfg, body, body + h.n_params, body + h.n_params + h.n_buffers,
+      &why);
   if (!m) {
     decent_fail (err, "cannot load model file %s: %s", path, why.message);
-    return NULL;
+    goto out;
   }
   m->steps = h.steps;
   m->centre_batches = h.centre_batches;
   m->cal = h.cal;
   m->epochs = h.epochs;
+  for (size_t i = 0; i < n_got; i++) {
+    if (got[i].io->load (m, got[i].data, got[i].len, &why) < 0) {
+      char name[5];
+      tag_text (got[i].io->tag, name);
+      decent_fail (err, "model file %s: section '%s': %s", path, name, why.message);
+      decent_model_free (m);
+      m = NULL;
+      goto out;
+    }
+  }
+  /* finite, bounded weights can still overflow in a forward pass: a model
+   * that cannot score a plain image is refused now, not on every frame */
+  if (decent_model_check_finite (m, &why) < 0) {
+    decent_fail (err, "model file %s produces non-finite scores (%s); its weights are unusable: "
+                      "retrain it", path, why.message);
+    decent_model_free (m);
+    m = NULL;
+  }
+out:
+  for (size_t i = 0; got && i < n_got; i++)
+    free (got[i].data);
+  free (got);
+  free (body);
   return m;
+}
+
+DecentModel *
+decent_model_parse (const char *path, const uint8_t *data, size_t len, DecentDevice device,
+    DecentError *err)
+{
+  if (!path || (!data && len)) {
+    decent_fail (err, "no model data to parse");
+    return NULL;
+  }
+  Reader r = { path, -1, data, len, 0, 0 };
+  return parse (&r, device, err);
+}
+
+static const char *
+file_kind (mode_t mode)
+{
+  return S_ISDIR (mode) ? "a folder" : S_ISFIFO (mode) ? "a FIFO" : S_ISSOCK (mode) ? "a socket"
+         : S_ISCHR (mode) || S_ISBLK (mode) ? "a device" : "not a plain file";
 }
 
 DecentModel *
@@ -518,11 +879,32 @@ decent_model_load (const char *path, DecentDevice device, DecentError *err)
     decent_fail (err, "no model file given");
     return NULL;
   }
-  uint8_t *data = NULL;
-  size_t len = 0;
-  if (read_file (path, &data, &len, err) < 0)
+  /* O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused
+   * below like any file that is not a regular one */
+  int fd = open (path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) {
+    decent_fail (err, "cannot open model file %s: %s", path, strerror (errno));
     return NULL;
-  DecentModel *m = decent_model_parse (path, data, len, device, err);
-  free (data);
+  }
+  struct stat st;
+  if (fstat (fd, &st) < 0) {
+    decent_fail (err, "cannot open model file %s: %s", path, strerror (errno));
+    close (fd);
+    return NULL;
+  }
+  if (!S_ISREG (st.st_mode)) {
+    decent_fail (err, "model file %s is not a regular file (%s)", path, file_kind (st.st_mode));
+    close (fd);
+    return NULL;
+  }
+  int flags = fcntl (fd, F_GETFL);
+  if (flags < 0 || fcntl (fd, F_SETFL, flags & ~O_NONBLOCK) < 0) {
+    decent_fail (err, "cannot read model file %s: %s", path, strerror (errno));
+    close (fd);
+    return NULL;
+  }
+  Reader r = { path, fd, NULL, (uint64_t) st.st_size, 0, 0 };
+  DecentModel *m = parse (&r, device, err);
+  close (fd);
   return m;
 }

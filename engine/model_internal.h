@@ -17,6 +17,8 @@ struct DecentModel {
   uint64_t steps;           /* Adam steps taken */
   uint32_t epochs;          /* epochs completed by decent_model_train */
   uint64_t fault_nan_step;  /* fault injection: this step's loss becomes NaN (0: never) */
+  uint64_t fault_nan_score; /* fault injection: from this scored image on, NaN (0: never) */
+  uint64_t images_scored;   /* images scored through the API, for fault_nan_score */
   DecentCalibration cal;
   uint64_t rng;             /* shuffling state */
   float *xbuf;              /* normalised NCHW input of the current batch */
@@ -30,9 +32,46 @@ struct DecentModel {
 DecentModel *decent_model_build (const DecentConfig *cfg, const float *params,
                                  const float *buffers, const float *centre, DecentError *err);
 
-/* Parses a model file already in memory; path names it in messages. */
+/* Parses a model file already in memory; path names it in messages.  The
+ * same parser as decent_model_load, which reads the file in pieces. */
 DecentModel *decent_model_parse (const char *path, const uint8_t *data, size_t len,
                                  DecentDevice device, DecentError *err);
+
+/* Scores a mid-grey image and a test pattern; -1, with what they scored,
+ * when either score is not finite (a model that cannot score anything). */
+int decent_model_check_finite (DecentModel *m, DecentError *err);
+
+/* ---- tagged sections of the model file (format version 2) -------------
+ *
+ * After the body (parameters, BatchNorm statistics, centre) come zero or
+ * more sections, each u32 tag, u32 reserved (0), u64 payload bytes, the
+ * payload; then the file's CRC-32.  Readers skip tags they do not know, so
+ * a newer writer's data does not stop an older reader.
+ *
+ * To store something new in the model file: keep it in struct DecentModel,
+ * write a DecentSectionIO for it and add it to builtin_sections[] in
+ * model_file.c.  save() is called by decent_model_save for every model;
+ * load() by the loader once the file's checksums have been verified and the
+ * model is built, before the model is checked and returned.  A file holding
+ * a known tag twice, or a payload over max_bytes, is refused as corrupted. */
+#define DECENT_SECTION_TAG(a, b, c, d)                                          \
+  ((uint32_t) (uint8_t) (a) | (uint32_t) (uint8_t) (b) << 8                     \
+      | (uint32_t) (uint8_t) (c) << 16 | (uint32_t) (uint8_t) (d) << 24)
+
+typedef struct {
+  uint32_t tag;       /* DECENT_SECTION_TAG ('D', 'E', 'T', '1'); 0 ends a table */
+  uint64_t max_bytes; /* the largest payload load() accepts */
+  /* The payload for this model: *data (malloc'd, freed by the writer) and
+   * *len, or *data = NULL for no section.  -1 with a reason fails the save. */
+  int (*save) (DecentModel *m, uint8_t **data, size_t *len, DecentError *err);
+  /* Takes the payload into the model (copy what is kept).  -1 with a reason
+   * refuses the file ("model file F: <reason>"). */
+  int (*load) (DecentModel *m, const uint8_t *data, size_t len, DecentError *err);
+} DecentSectionIO;
+
+/* Test hook: replaces the table of sections (ended by a tag of 0) used by
+ * save and load; NULL restores the built-in one.  Not thread-safe. */
+void decent_model_file_set_sections (const DecentSectionIO *table);
 
 /* Host copies of the backend's parameters and buffers (caller frees). */
 int decent_model_fetch_params (DecentModel *m, float **params, float **buffers,

@@ -3,6 +3,7 @@
  * convex blend of two frames there equals the blend in RGB. */
 #include "framepath.h"
 
+#include <math.h>
 #include <string.h>
 
 /* An "inferno"-like colour map of 256 entries, interpolated once from five
@@ -54,6 +55,33 @@ decent_frame_path_setup (DecentFramePath *p, const GstVideoInfo *frame_info,
     gchar **why)
 {
   decent_frame_path_clear (p);
+  const GstVideoFormat format = GST_VIDEO_INFO_FORMAT (frame_info);
+  const gint width = GST_VIDEO_INFO_WIDTH (frame_info), height = GST_VIDEO_INFO_HEIGHT (frame_info);
+  /* what the converters cannot take is refused here, with its reason:
+   * gst_video_converter_new() only asserts (and leaks its settings) */
+  if (format == GST_VIDEO_FORMAT_UNKNOWN || format == GST_VIDEO_FORMAT_ENCODED
+      || !frame_info->finfo || width < 1 || height < 1) {
+    *why = g_strdup_printf ("video of format %s and size %dx%d cannot be converted",
+        gst_video_format_to_string (format), width, height);
+    return FALSE;
+  }
+  if (GST_VIDEO_INFO_IS_INTERLACED (frame_info)) {
+    *why = g_strdup_printf ("interlaced video (interlace-mode=%s) is not supported; "
+        "deinterlace it first",
+        gst_video_interlace_mode_to_string (GST_VIDEO_INFO_INTERLACE_MODE (frame_info)));
+    return FALSE;
+  }
+  if (model_width < 1 || model_height < 1 || (model_channels != 1 && model_channels != 3)) {
+    *why = g_strdup_printf ("no model geometry (%dx%dx%d)", model_width, model_height,
+        model_channels);
+    return FALSE;
+  }
+  if (!decent_roi_clip (rect, width, height, &p->rect)) {
+    *why = g_strdup_printf ("roi %d,%d,%dx%d lies outside the %dx%d frame; fix the roi "
+        "property for this resolution", rect->x, rect->y, rect->width, rect->height, width,
+        height);
+    return FALSE;
+  }
   /* the default layout of this format: a mapped frame's info may carry an
    * upstream pool's strides and offsets, which the scratch buffer does not */
   GstVideoAlignment align;
@@ -61,13 +89,6 @@ decent_frame_path_setup (DecentFramePath *p, const GstVideoInfo *frame_info,
   p->frame_info = *frame_info;
   gst_video_info_align (&p->frame_info, &align);
   frame_info = &p->frame_info;
-  if (!decent_roi_clip (rect, GST_VIDEO_INFO_WIDTH (frame_info),
-          GST_VIDEO_INFO_HEIGHT (frame_info), &p->rect)) {
-    *why = g_strdup_printf ("roi %d,%d,%dx%d lies outside the %dx%d frame", rect->x, rect->y,
-        rect->width, rect->height, GST_VIDEO_INFO_WIDTH (frame_info),
-        GST_VIDEO_INFO_HEIGHT (frame_info));
-    return FALSE;
-  }
   packed_info (&p->model_info, model_channels == 1 ? GST_VIDEO_FORMAT_GRAY8
                                                    : GST_VIDEO_FORMAT_RGB,
       model_width, model_height, model_channels);
@@ -94,7 +115,7 @@ decent_frame_path_setup (DecentFramePath *p, const GstVideoInfo *frame_info,
           GST_VIDEO_CONVERTER_OPT_RESAMPLER_METHOD, GST_TYPE_VIDEO_RESAMPLER_METHOD,
           GST_VIDEO_RESAMPLER_METHOD_LINEAR, NULL));
   if (!p->to_model || !p->heat_to_frame) {
-    *why = g_strdup_printf ("cannot convert %s %dx%d to the model's %dx%dx%d",
+    *why = g_strdup_printf ("GStreamer cannot convert %s %dx%d to the model's %dx%dx%d",
         gst_video_format_to_string (GST_VIDEO_INFO_FORMAT (frame_info)),
         GST_VIDEO_INFO_WIDTH (frame_info), GST_VIDEO_INFO_HEIGHT (frame_info), model_width,
         model_height, model_channels);
@@ -107,10 +128,24 @@ decent_frame_path_setup (DecentFramePath *p, const GstVideoInfo *frame_info,
   return TRUE;
 }
 
+/* Whether the path was built for this frame's format and size: a frame of
+ * other caps would be read or drawn with the wrong geometry. */
+static gboolean
+path_fits (const DecentFramePath *p, const GstVideoFrame *frame)
+{
+  return p->to_model && p->heat_to_frame
+         && GST_VIDEO_FRAME_FORMAT (frame) == GST_VIDEO_INFO_FORMAT (&p->frame_info)
+         && GST_VIDEO_FRAME_WIDTH (frame) == GST_VIDEO_INFO_WIDTH (&p->frame_info)
+         && GST_VIDEO_FRAME_HEIGHT (frame) == GST_VIDEO_INFO_HEIGHT (&p->frame_info)
+         && !GST_VIDEO_INFO_IS_INTERLACED (&frame->info);
+}
+
 const guint8 *
 decent_frame_path_to_model (DecentFramePath *p, GstVideoFrame *frame)
 {
   GstVideoFrame out;
+  if (!path_fits (p, frame))
+    return NULL;
   if (!gst_video_frame_map (&out, &p->model_info, p->model_buffer, GST_MAP_WRITE))
     return NULL;
   gst_video_converter_frame (p->to_model, frame, &out);
@@ -123,6 +158,8 @@ gboolean
 decent_frame_path_engine_frame (const DecentFramePath *p, GstVideoFrame *frame, DecentFrame *out)
 {
   memset (out, 0, sizeof *out);
+  if (!path_fits (p, frame))
+    return FALSE;
   switch (GST_VIDEO_FRAME_FORMAT (frame)) {
     case GST_VIDEO_FORMAT_RGB: out->format = DECENT_FRAME_RGB; break;
     case GST_VIDEO_FORMAT_BGR: out->format = DECENT_FRAME_BGR; break;
@@ -167,14 +204,19 @@ decent_frame_path_draw_heatmap (DecentFramePath *p, GstVideoFrame *frame, const 
   GstVideoFrame heat, scratch;
   const gint n = GST_VIDEO_INFO_WIDTH (&p->heat_info) * GST_VIDEO_INFO_HEIGHT (&p->heat_info);
   const guint8 (*lut)[3] = decent_frame_path_colour_map ();
-  if (!(max_error > 0))
+  if (!path_fits (p, frame) || !map)
+    return FALSE;
+  if (!(max_error > 0) || !isfinite (max_error)) /* NaN, inf, <= 0 */
     max_error = 1.0;
 
   if (!gst_video_frame_map (&heat, &p->heat_info, p->heat_buffer, GST_MAP_WRITE))
     return FALSE;
   guint8 *rgba = GST_VIDEO_FRAME_PLANE_DATA (&heat, 0);
   for (gint i = 0; i < n; i++) {
-    gint idx = (gint) CLAMP (map[i] / max_error * 255.0, 0.0, 255.0);
+    /* compared, never cast, until it is in range: NaN and -inf get the
+     * coolest colour, +inf the hottest */
+    const gdouble v = map[i] / max_error * 255.0;
+    const gint idx = v >= 255.0 ? 255 : v > 0.0 ? (gint) v : 0;
     rgba[4 * i + 0] = lut[idx][0];
     rgba[4 * i + 1] = lut[idx][1];
     rgba[4 * i + 2] = lut[idx][2];
@@ -189,7 +231,8 @@ decent_frame_path_draw_heatmap (DecentFramePath *p, GstVideoFrame *frame, const 
   gst_video_converter_frame (p->heat_to_frame, &heat, &scratch);
 
   const GstVideoFormatInfo *finfo = frame->info.finfo;
-  const guint a256 = (guint) (CLAMP (alpha, 0.0, 1.0) * 256.0 + 0.5);
+  const gdouble a = alpha >= 1.0 ? 1.0 : alpha > 0.0 ? alpha : 0.0; /* NaN: 0 */
+  const guint a256 = (guint) (a * 256.0 + 0.5);
   for (guint plane = 0; plane < GST_VIDEO_FRAME_N_PLANES (frame); plane++) {
     gint comps[GST_VIDEO_MAX_COMPONENTS];
     gst_video_format_info_component (finfo, plane, comps);

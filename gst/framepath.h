@@ -19,19 +19,24 @@ typedef struct {
 } DecentFramePath;
 
 /* (Re)builds the path for a frame format, a region and a model geometry.
- * Returns FALSE with a reason in *why. */
+ * Returns FALSE with the true reason in *why (caller frees): interlaced
+ * video, a roi outside the frame, a format GStreamer cannot convert; the
+ * path is then empty and holds nothing. */
 gboolean decent_frame_path_setup (DecentFramePath *p, const GstVideoInfo *frame_info,
     const DecentRoi *rect, gint model_width, gint model_height, gint model_channels,
     gchar **why);
 void decent_frame_path_clear (DecentFramePath *p);
 
 /* Converts the frame's region into model pixels; returns a pointer to
- * width * height * channels packed bytes valid until the next call. */
+ * width * height * channels packed bytes valid until the next call, or NULL
+ * for a frame of another format or size than the path was built for. */
 const guint8 *decent_frame_path_to_model (DecentFramePath *p, GstVideoFrame *frame);
 
 /* Draws the error map (model resolution) colour-mapped over the frame's
  * region: alpha 1 replaces the region by the map.  Values at or above
- * max_error get the hottest colour. */
+ * max_error (and +inf) get the hottest colour, NaN and values at or below 0
+ * the coolest.  FALSE, drawing nothing, for a frame of another format or
+ * size than the path was built for. */
 gboolean decent_frame_path_draw_heatmap (DecentFramePath *p, GstVideoFrame *frame,
     const gfloat *map, gdouble max_error, gdouble alpha);
 

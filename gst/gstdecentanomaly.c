@@ -51,69 +51,127 @@ GST_ELEMENT_REGISTER_DEFINE (decentanomaly, "decentanomaly", GST_RANK_NONE,
 /* ---- model loading ---------------------------------------------------- */
 
 static DecentModel *
-load_model (const gchar *path, DecentDevice device, DecentError *err)
+load_model (GstDecentAnomaly *self, const gchar *path, DecentDevice device, DecentError *err)
 {
   DecentModel *m = decent_model_load (path, device, err);
   if (m)
-    GST_INFO ("loaded %s", path);
+    GST_INFO_OBJECT (self, "loaded %s", path);
   return m;
 }
 
-typedef struct {
-  GstDecentAnomaly *self;
-  gchar *path;
-  DecentDevice device;
-  guint generation;
-} LoadJob;
-
-static gpointer
-background_load (gpointer data)
+/* Engine messages hold file names as they are: GStreamer drops debug text
+ * that is not UTF-8, so it is made valid (caller frees). */
+static gchar *
+display_reason (const DecentError *err)
 {
-  LoadJob *job = data;
-  GstDecentAnomaly *self = job->self;
-  DecentError err = { { 0 } };
-  DecentModel *m = load_model (job->path, job->device, &err);
+  return g_utf8_make_valid (err->message, -1);
+}
 
+/* The background loader: loads the newest requested file, then the newest
+ * one requested meanwhile, until none is left.  A request made while a load
+ * runs supersedes any request still waiting, so a storm of changes costs
+ * one load at a time and one more at the end. */
+static gpointer
+loader_main (gpointer data)
+{
+  GstDecentAnomaly *self = data;
   g_mutex_lock (&self->swap_lock);
-  gboolean current = job->generation == self->load_generation && self->started;
-  if (m && current) {
-    decent_model_free (self->pending_model);
-    g_free (self->pending_path);
-    self->pending_model = m;
-    self->pending_path = g_strdup (job->path);
-    m = NULL;
-  }
-  g_mutex_unlock (&self->swap_lock);
+  while (self->request_path) {
+    gchar *path = self->request_path;
+    const DecentDevice device = self->request_device;
+    const guint generation = self->load_generation;
+    self->request_path = NULL;
+    g_mutex_unlock (&self->swap_lock);
 
-  if (!m && err.message[0] && current) {
-    GST_ELEMENT_WARNING (self, RESOURCE, OPEN_READ,
-        ("Could not load model file \"%s\"; still using the previous model.", job->path),
-        ("%s", err.message));
-    gst_element_post_message (GST_ELEMENT (self),
-        gst_message_new_element (GST_OBJECT (self),
-            gst_structure_new ("decentanomaly-model", "location", G_TYPE_STRING, job->path,
-                "status", G_TYPE_STRING, "failed", "reason", G_TYPE_STRING, err.message,
-                NULL)));
+    DecentError err;
+    err.message[0] = '\0';
+    DecentModel *m = load_model (self, path, device, &err);
+
+    g_mutex_lock (&self->swap_lock);
+    /* superseded (a newer request, or stop()): dropped without a word */
+    const gboolean current = generation == self->load_generation && self->started;
+    if (m && current) {
+      decent_model_free (self->pending_model);
+      g_free (self->pending_path);
+      self->pending_model = m;
+      self->pending_path = g_strdup (path);
+      m = NULL;
+    }
+    g_mutex_unlock (&self->swap_lock);
+
+    if (!m && err.message[0] && current) {
+      gchar *name = g_filename_display_name (path), *reason = display_reason (&err);
+      GST_ELEMENT_WARNING (self, RESOURCE, OPEN_READ,
+          ("Could not load model file \"%s\"; still using the previous model.", name),
+          ("%s", reason));
+      gst_element_post_message (GST_ELEMENT (self),
+          gst_message_new_element (GST_OBJECT (self),
+              gst_structure_new ("decentanomaly-model", "location", G_TYPE_STRING, path,
+                  "status", G_TYPE_STRING, "failed", "reason", G_TYPE_STRING, reason, NULL)));
+      g_free (name);
+      g_free (reason);
+    }
+    decent_model_free (m);
+    g_free (path);
+    g_mutex_lock (&self->swap_lock);
   }
-  decent_model_free (m);
-  g_free (job->path);
-  g_free (job);
-  gst_object_unref (self);
+  self->loader_running = FALSE;
+  g_mutex_unlock (&self->swap_lock);
+  gst_object_unref (self); /* may finalize self: see finalize */
   return NULL;
 }
 
+/* Asks for path to be loaded in the background (while started). */
 static void
-start_background_load (GstDecentAnomaly *self, const gchar *path, DecentDevice device)
+request_load (GstDecentAnomaly *self, const gchar *path, DecentDevice device)
 {
-  LoadJob *job = g_new0 (LoadJob, 1);
-  job->self = gst_object_ref (self);
-  job->path = g_strdup (path);
-  job->device = device;
+  GError *error = NULL;
   g_mutex_lock (&self->swap_lock);
-  job->generation = ++self->load_generation;
+  if (!self->started) {
+    g_mutex_unlock (&self->swap_lock);
+    return;
+  }
+  g_free (self->request_path);
+  self->request_path = g_strdup (path);
+  self->request_device = device;
+  self->load_generation++;
+  if (!self->loader_running) {
+    if (self->loader) /* finished: returns at once */
+      g_thread_join (self->loader);
+    self->loader = g_thread_try_new ("decent-model-load", loader_main, gst_object_ref (self),
+        &error);
+    self->loader_running = self->loader != NULL;
+    if (!self->loader) {
+      g_clear_pointer (&self->request_path, g_free);
+      gst_object_unref (self);
+    }
+  }
   g_mutex_unlock (&self->swap_lock);
-  GThread *t = g_thread_new ("decent-model-load", background_load, job);
-  g_thread_unref (t);
+  if (error) {
+    gchar *name = g_filename_display_name (path);
+    GST_ELEMENT_WARNING (self, RESOURCE, OPEN_READ,
+        ("Could not load model file \"%s\"; still using the previous model.", name),
+        ("cannot start a loader thread: %s", error->message));
+    g_free (name);
+    g_error_free (error);
+  }
+}
+
+/* Waits for the loader to finish its current load; later requests are
+ * refused (started is FALSE by then). */
+static void
+join_loader (GstDecentAnomaly *self)
+{
+  g_mutex_lock (&self->swap_lock);
+  GThread *loader = self->loader;
+  self->loader = NULL;
+  g_mutex_unlock (&self->swap_lock);
+  if (!loader)
+    return;
+  if (loader == g_thread_self ()) /* the loader dropped the last reference */
+    g_thread_unref (loader);
+  else
+    g_thread_join (loader);
 }
 
 static void
@@ -132,9 +190,14 @@ adopt_model (GstDecentAnomaly *self, DecentModel *m, const gchar *path)
   self->model_c = cfg.channels;
   self->model_threshold = cal.threshold;
   g_free (self->map);
+  g_free (self->scratch_map);
   self->map = g_new0 (float, (gsize) cfg.width * cfg.height);
+  self->scratch_map = g_new0 (float, (gsize) cfg.width * cfg.height);
   self->path_ready = FALSE;
   self->have_result = FALSE;
+  self->last_score = 0.0;
+  self->result_invalid = FALSE;
+  self->nonfinite_count = 0;
 }
 
 /* Swaps in a model loaded in the background, between two frames. */
@@ -184,19 +247,24 @@ gst_decent_anomaly_start (GstBaseTransform *trans)
     g_free (path);
     return FALSE;
   }
-  DecentError err = { { 0 } };
-  DecentModel *m = load_model (path, device, &err);
+  DecentError err;
+  err.message[0] = '\0';
+  DecentModel *m = load_model (self, path, device, &err);
+  gchar *name = g_filename_display_name (path);
   if (!m) {
-    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ, ("Could not load model file \"%s\".", path),
+    gchar *reason = display_reason (&err);
+    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ, ("Could not load model file \"%s\".", name),
         ("%s. Point model-location at a model written by decent-train (docs/errors.md).",
-            err.message));
+            reason));
+    g_free (reason);
+    g_free (name);
     g_free (path);
     return FALSE;
   }
   adopt_model (self, m, path);
   if (thr < 0 && self->model_threshold <= 0)
     GST_ELEMENT_WARNING (self, STREAM, FORMAT,
-        ("Model \"%s\" has no calibrated threshold; nothing will be flagged.", path),
+        ("Model \"%s\" has no calibrated threshold; nothing will be flagged.", name),
         ("Set the threshold property, or train with decent-train, which calibrates it."));
   {
     char *desc = decent_model_describe_string (m);
@@ -204,6 +272,7 @@ gst_decent_anomaly_start (GstBaseTransform *trans)
         decent_device_describe (device), desc);
     free (desc);
   }
+  g_free (name);
   g_free (path);
   self->frame_count = 0;
   self->keyunit_count = 0;
@@ -219,15 +288,23 @@ gst_decent_anomaly_stop (GstBaseTransform *trans)
   GstDecentAnomaly *self = GST_DECENT_ANOMALY (trans);
   g_mutex_lock (&self->swap_lock);
   self->started = FALSE;
-  self->load_generation++; /* loads still running are dropped */
-  decent_model_free (self->pending_model);
-  g_clear_pointer (&self->pending_path, g_free);
-  self->pending_model = NULL;
+  self->load_generation++; /* a load still running is dropped */
+  g_clear_pointer (&self->request_path, g_free);
   g_mutex_unlock (&self->swap_lock);
+  join_loader (self);
+  g_mutex_lock (&self->swap_lock);
+  decent_model_free (self->pending_model);
+  self->pending_model = NULL;
+  g_clear_pointer (&self->pending_path, g_free);
+  g_mutex_unlock (&self->swap_lock);
+  if (self->nonfinite_count > 1)
+    GST_WARNING_OBJECT (self, "%" G_GUINT64_FORMAT " frames scored non-finite in all",
+        self->nonfinite_count);
   decent_model_free (self->model);
   self->model = NULL;
   g_clear_pointer (&self->model_path, g_free);
   g_clear_pointer (&self->map, g_free);
+  g_clear_pointer (&self->scratch_map, g_free);
   decent_frame_path_clear (&self->path);
   self->path_ready = FALSE;
   self->have_result = FALSE;
@@ -240,8 +317,25 @@ gst_decent_anomaly_set_info (GstVideoFilter *filter, GstCaps *incaps, GstVideoIn
 {
   GstDecentAnomaly *self = GST_DECENT_ANOMALY (filter);
   GST_DEBUG_OBJECT (self, "new format %" GST_PTR_FORMAT, incaps);
-  self->path_ready = FALSE; /* rebuilt for the new format on the next frame */
+  /* the model sees whole frames; fields would be scaled as frames */
+  if (GST_VIDEO_INFO_IS_INTERLACED (in_info)) {
+    GST_ELEMENT_ERROR (self, STREAM, FORMAT,
+        ("Interlaced video is not supported; put deinterlace before decentanomaly."),
+        ("The caps say interlace-mode=%s: %" GST_PTR_FORMAT,
+            gst_video_interlace_mode_to_string (GST_VIDEO_INFO_INTERLACE_MODE (in_info)),
+            incaps));
+    return FALSE;
+  }
+  self->path_ready = FALSE; /* rebuilt for the new format by the next frame, which is scored */
   return TRUE;
+}
+
+/* Time fields go into messages only when there is a time to give. */
+static void
+set_time (GstStructure *s, const gchar *field, GstClockTime t)
+{
+  if (GST_CLOCK_TIME_IS_VALID (t))
+    gst_structure_set (s, field, G_TYPE_UINT64, (guint64) t, NULL);
 }
 
 static void
@@ -250,14 +344,15 @@ post_event_message (GstDecentAnomaly *self, const gchar *type, GstClockTime runn
 {
   DecentEventTracker *t = &self->events;
   GstStructure *s = gst_structure_new ("decentanomaly-event", "type", G_TYPE_STRING, type,
-      "running-time", G_TYPE_UINT64, running_time,
-      "event-running-time", G_TYPE_UINT64, t->start_time,
       "event-frame", G_TYPE_UINT64, t->start_frame,
       "frame", G_TYPE_UINT64, self->frame_count, "score", G_TYPE_DOUBLE, score,
       "peak-score", G_TYPE_DOUBLE, t->peak, NULL);
-  if (g_str_equal (type, "end"))
-    gst_structure_set (s, "frames", G_TYPE_UINT64, decent_events_frames (t),
-        "last-flagged-running-time", G_TYPE_UINT64, t->last_flagged_time, NULL);
+  set_time (s, "running-time", running_time);
+  set_time (s, "event-running-time", t->start_time);
+  if (g_str_equal (type, "end")) {
+    gst_structure_set (s, "frames", G_TYPE_UINT64, decent_events_frames (t), NULL);
+    set_time (s, "last-flagged-running-time", t->last_flagged_time);
+  }
   gst_element_post_message (GST_ELEMENT (self), gst_message_new_element (GST_OBJECT (self), s));
 }
 
@@ -277,6 +372,27 @@ gst_decent_anomaly_sink_event (GstBaseTransform *trans, GstEvent *event)
   return GST_BASE_TRANSFORM_CLASS (gst_decent_anomaly_parent_class)->sink_event (trans, event);
 }
 
+/* A score that is not finite (a model whose weights overflow on some
+ * input): said once as a warning, then counted in the log. */
+static void
+note_nonfinite_score (GstDecentAnomaly *self, float score)
+{
+  self->nonfinite_count++;
+  if (self->nonfinite_count == 1) {
+    gchar *name = g_filename_display_name (self->model_path);
+    GST_ELEMENT_WARNING (self, LIBRARY, FAILED,
+        ("Model \"%s\" gave a non-finite score; such frames carry the last finite result and "
+            "are not flagged.", name),
+        ("Frame %" G_GUINT64_FORMAT " scored %g with model %s. Later ones are counted in the "
+            "log (GST_DEBUG=decentanomaly:2). The model's weights overflow on this input: "
+            "retrain it.", self->frame_count, score, name));
+    g_free (name);
+  } else if ((self->nonfinite_count & (self->nonfinite_count - 1)) == 0) {
+    GST_WARNING_OBJECT (self, "%" G_GUINT64_FORMAT " frames have scored non-finite so far "
+        "(frame %" G_GUINT64_FORMAT ": %g)", self->nonfinite_count, self->frame_count, score);
+  }
+}
+
 static GstFlowReturn
 gst_decent_anomaly_transform_frame_ip (GstVideoFilter *filter, GstVideoFrame *frame)
 {
@@ -294,7 +410,7 @@ gst_decent_anomaly_transform_frame_ip (GstVideoFilter *filter, GstVideoFrame *fr
   const GstDecentMode mode = self->mode;
   const gdouble alpha = self->overlay_alpha, heat_max = self->heatmap_max;
   const gboolean flagged_only = self->flagged_only, attach = self->attach_heatmap;
-  const guint interval = self->inference_interval;
+  const guint interval = MAX (self->inference_interval, 1);
   const gboolean post = self->post_messages && self->messages != GST_DECENT_MESSAGES_NONE;
   const gboolean post_frames = post && self->messages == GST_DECENT_MESSAGES_ALL;
   const gboolean keyunit = self->force_keyunit;
@@ -313,7 +429,11 @@ gst_decent_anomaly_transform_frame_ip (GstVideoFilter *filter, GstVideoFrame *fr
   GstClockTime running_time = gst_segment_to_running_time (&trans->segment, GST_FORMAT_TIME, ts);
   GstClockTime stream_time = gst_segment_to_stream_time (&trans->segment, GST_FORMAT_TIME, ts);
 
-  gboolean scored = !self->have_result || self->frame_count % interval == 0;
+  /* a frame after new caps or a new roi is always scored: the path is
+   * rebuilt only for scored frames, and drawing needs the path of this
+   * frame's format */
+  gboolean scored = !self->have_result || !self->path_ready
+                    || self->frame_count % interval == 0;
   gboolean on_device = FALSE; /* scored by the model's own frame path */
   DecentFrame device_frame;
   DecentEventChange change = DECENT_EVENT_NONE;
@@ -323,40 +443,58 @@ gst_decent_anomaly_transform_frame_ip (GstVideoFilter *filter, GstVideoFrame *fr
       if (!decent_frame_path_setup (&self->path, &frame->info, &roi, self->model_w,
               self->model_h, self->model_c, &why)) {
         GST_ELEMENT_ERROR (self, STREAM, FORMAT, ("Cannot feed this video to the model."),
-            ("%s. Fix the roi property or the caps (docs/errors.md).", why));
+            ("%s (docs/errors.md).", why));
         g_free (why);
         return GST_FLOW_ERROR;
       }
       self->path_ready = TRUE;
     }
-    DecentError err = { { 0 } };
+    DecentError err;
+    err.message[0] = '\0';
     float score = 0;
     /* a GPU model takes the 8-bit frame as it is: one upload, the rest there */
     on_device = decent_model_has_frame_path (self->model)
                 && decent_frame_path_engine_frame (&self->path, frame, &device_frame);
+    gboolean ok;
+    const guint8 *pixels = NULL;
     if (on_device) {
-      if (decent_model_score_frame (self->model, &device_frame, &score, self->map, &err) < 0) {
-        GST_ELEMENT_ERROR (self, LIBRARY, FAILED, ("Scoring a frame with model \"%s\" failed.",
-                self->model_path), ("%s", err.message));
-        return GST_FLOW_ERROR;
-      }
+      ok = decent_model_score_frame (self->model, &device_frame, &score, self->scratch_map,
+          &err) == 0;
     } else {
-      const guint8 *pixels = decent_frame_path_to_model (&self->path, frame);
-      if (!pixels || decent_model_score (self->model, pixels, 1, &score, self->map, &err) < 0) {
-        GST_ELEMENT_ERROR (self, LIBRARY, FAILED, ("Scoring a frame with model \"%s\" failed.",
-                self->model_path), ("%s", pixels ? err.message : "could not map a frame"));
-        return GST_FLOW_ERROR;
-      }
+      pixels = decent_frame_path_to_model (&self->path, frame);
+      ok = pixels && decent_model_score (self->model, pixels, 1, &score, self->scratch_map,
+          &err) == 0;
     }
-    self->have_result = TRUE;
-    self->last_score = score;
-    self->last_scored_frame = self->frame_count;
-    self->last_flagged = score > threshold;
-    change = decent_events_push (&self->events, self->last_flagged, score, self->frame_count,
-        running_time);
+    if (!ok) {
+      gchar *name = g_filename_display_name (self->model_path), *reason = display_reason (&err);
+      GST_ELEMENT_ERROR (self, LIBRARY, FAILED, ("Scoring a frame with model \"%s\" failed.",
+              name), ("%s", on_device || pixels ? reason : "could not map a frame"));
+      g_free (name);
+      g_free (reason);
+      return GST_FLOW_ERROR;
+    }
+    if (isfinite (score)) {
+      float *t = self->map;
+      self->map = self->scratch_map;
+      self->scratch_map = t;
+      self->have_result = TRUE;
+      self->result_invalid = FALSE;
+      self->last_score = score;
+      self->last_scored_frame = self->frame_count;
+      self->last_flagged = score > threshold;
+      change = decent_events_push (&self->events, self->last_flagged, score, self->frame_count,
+          running_time);
+    } else {
+      /* never a NaN downstream: the frame carries the last finite result
+       * (and map), is not flagged, and the GPU's map of it is not drawn */
+      note_nonfinite_score (self, score);
+      scored = FALSE;
+      on_device = FALSE;
+      self->result_invalid = TRUE;
+    }
   }
   /* a changed threshold applies to carried results too */
-  const gboolean flagged = self->last_score > threshold;
+  const gboolean flagged = !self->result_invalid && self->last_score > threshold;
 
   GstDecentAnomalyMeta *meta = gst_buffer_add_decent_anomaly_meta (frame->buffer,
       self->last_score, isfinite (threshold) ? threshold : 0.0, flagged,
@@ -375,7 +513,8 @@ gst_decent_anomaly_transform_frame_ip (GstVideoFilter *filter, GstVideoFrame *fr
     gdouble max_error = heat_max > 0 ? heat_max
                         : isfinite (threshold) && threshold > 0 ? 2.0 * threshold : 1.0;
     const gdouble a = mode == GST_DECENT_MODE_HEATMAP ? 1.0 : alpha;
-    DecentError err = { { 0 } };
+    DecentError err;
+    err.message[0] = '\0';
     /* the GPU still holds this frame and its map only when it scored it */
     if (!on_device
         || decent_model_draw_heatmap (self->model, &device_frame,
@@ -384,29 +523,30 @@ gst_decent_anomaly_transform_frame_ip (GstVideoFilter *filter, GstVideoFrame *fr
       if (on_device)
         GST_WARNING_OBJECT (self, "drawing on the GPU failed (%s); drawing on the CPU",
             err.message);
-      decent_frame_path_draw_heatmap (&self->path, frame, self->map, max_error, a);
+      if (!decent_frame_path_draw_heatmap (&self->path, frame, self->map, max_error, a))
+        GST_WARNING_OBJECT (self, "frame %" G_GUINT64_FORMAT " could not be drawn on",
+            self->frame_count);
     }
   }
 
   if (post_frames && scored) {
     GDateTime *now = g_date_time_new_now_utc ();
     gchar *iso = g_date_time_format_iso8601 (now);
-    gst_element_post_message (GST_ELEMENT (self),
-        gst_message_new_element (GST_OBJECT (self),
-            gst_structure_new ("decentanomaly",
-                "timestamp", G_TYPE_UINT64, ts,
-                "stream-time", G_TYPE_UINT64, stream_time,
-                "running-time", G_TYPE_UINT64, running_time,
-                "duration", G_TYPE_UINT64, GST_BUFFER_DURATION (frame->buffer),
-                "utc-time", G_TYPE_UINT64, (guint64) g_date_time_to_unix (now) * GST_SECOND
-                    + (guint64) g_date_time_get_microsecond (now) * GST_USECOND,
-                "utc", G_TYPE_STRING, iso,
-                "frame", G_TYPE_UINT64, self->frame_count,
-                "score", G_TYPE_DOUBLE, self->last_score,
-                "threshold", G_TYPE_DOUBLE, isfinite (threshold) ? threshold : 0.0,
-                "normalized-score", G_TYPE_DOUBLE,
-                isfinite (threshold) && threshold > 0 ? self->last_score / threshold : 0.0,
-                "flagged", G_TYPE_BOOLEAN, flagged, NULL)));
+    GstStructure *s = gst_structure_new ("decentanomaly",
+        "utc-time", G_TYPE_UINT64, (guint64) g_date_time_to_unix (now) * GST_SECOND
+            + (guint64) g_date_time_get_microsecond (now) * GST_USECOND,
+        "utc", G_TYPE_STRING, iso,
+        "frame", G_TYPE_UINT64, self->frame_count,
+        "score", G_TYPE_DOUBLE, self->last_score,
+        "threshold", G_TYPE_DOUBLE, isfinite (threshold) ? threshold : 0.0,
+        "normalized-score", G_TYPE_DOUBLE,
+        isfinite (threshold) && threshold > 0 ? self->last_score / threshold : 0.0,
+        "flagged", G_TYPE_BOOLEAN, flagged, NULL);
+    set_time (s, "timestamp", ts);
+    set_time (s, "stream-time", stream_time);
+    set_time (s, "running-time", running_time);
+    set_time (s, "duration", GST_BUFFER_DURATION (frame->buffer));
+    gst_element_post_message (GST_ELEMENT (self), gst_message_new_element (GST_OBJECT (self), s));
     g_free (iso);
     g_date_time_unref (now);
   }
@@ -446,12 +586,11 @@ gst_decent_anomaly_set_property (GObject *object, guint prop_id, const GValue *v
       g_free (self->model_location);
       self->model_location = path;
       DecentDevice device = self->device;
+      gchar *request = g_strdup (path);
       GST_OBJECT_UNLOCK (self);
-      g_mutex_lock (&self->swap_lock);
-      gboolean running = self->started;
-      g_mutex_unlock (&self->swap_lock);
-      if (running && path && *path)
-        start_background_load (self, path, device);
+      if (request && *request)
+        request_load (self, request, device); /* only while started */
+      g_free (request);
       return;
     }
     case PROP_DEVICE:
@@ -549,13 +688,16 @@ static void
 gst_decent_anomaly_finalize (GObject *object)
 {
   GstDecentAnomaly *self = GST_DECENT_ANOMALY (object);
+  join_loader (self); /* already done by stop(), unless the loader finalizes us */
   g_free (self->model_location);
   g_free (self->roi_text);
+  g_free (self->request_path);
   decent_model_free (self->model);
   decent_model_free (self->pending_model);
   g_free (self->pending_path);
   g_free (self->model_path);
   g_free (self->map);
+  g_free (self->scratch_map);
   decent_frame_path_clear (&self->path);
   g_mutex_clear (&self->swap_lock);
   G_OBJECT_CLASS (gst_decent_anomaly_parent_class)->finalize (object);

@@ -43,21 +43,29 @@ struct _GstDecentAnomaly {
   gint model_w, model_h, model_c;
   float model_threshold;
   DecentFramePath path;
-  gboolean path_ready;
-  float *map;             /* per-pixel error of the last scored frame */
+  gboolean path_ready;    /* path is built for the current caps and roi */
+  float *map;             /* per-pixel error of the last finite result */
+  float *scratch_map;     /* what scoring writes, kept only when finite */
   guint64 frame_count;
-  gboolean have_result;
-  gdouble last_score;
+  gboolean have_result;   /* a finite result exists */
+  gdouble last_score;     /* always finite */
   gboolean last_flagged;
+  gboolean result_invalid; /* the latest scoring was not finite: nothing is flagged */
+  guint64 nonfinite_count; /* frames of this model that scored non-finite */
   guint64 last_scored_frame;
   DecentEventTracker events;
   guint keyunit_count;
 
-  /* background model swaps, under swap_lock */
+  /* background model loads, under swap_lock: one loader thread at a time;
+   * a newer request replaces one not yet started */
   GMutex swap_lock;
+  GThread *loader;        /* the loader, running or finished but not joined */
+  gboolean loader_running;
+  gchar *request_path;    /* the newest model-location waiting to be loaded */
+  DecentDevice request_device;
+  guint load_generation;  /* bumped by every request and by stop() */
   DecentModel *pending_model;
   gchar *pending_path;
-  guint load_generation;
   gboolean started;
 };
 

@@ -2,13 +2,16 @@
  * end-of-stream, trains the autoencoder in a thread of its own, calibrates
  * the threshold on held-out frames and writes the model atomically.  The EOS
  * message reaches the application only once the model is written; a state
- * change to READY or NULL stops training after the current epoch without
- * touching an existing model file. */
+ * change to READY or NULL, or a flush, stops training after the current
+ * epoch without touching an existing model file.  A pause does not. */
 #include "gstdecenttrain.h"
 
+#include <errno.h>
 #include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 GST_DEBUG_CATEGORY_STATIC (gst_decent_train_debug);
 #define GST_CAT_DEFAULT gst_decent_train_debug
@@ -21,6 +24,7 @@ enum {
   PROP_CHANNELS,
   PROP_FRAME_STRIDE,
   PROP_MAX_FRAMES,
+  PROP_MAX_MEMORY,
   PROP_EPOCHS,
   PROP_BATCH_SIZE,
   PROP_LEARNING_RATE,
@@ -44,12 +48,120 @@ enum {
 #define DEFAULT_QUANTILE 0.995
 #define DEFAULT_LEARNING_RATE 2e-4
 #define DEFAULT_LAMBDA 0.01
+#define MAX_MEMORY_CAP (G_GUINT64_CONSTANT (4) << 30)
+
+static guint64 default_max_memory;
 
 G_DEFINE_TYPE_WITH_CODE (GstDecentTrain, gst_decent_train, GST_TYPE_BASE_SINK,
     GST_DEBUG_CATEGORY_INIT (gst_decent_train_debug, "decent-train", 0,
         "decentralization-loss autoencoder training"));
 GST_ELEMENT_REGISTER_DEFINE (decent_train, "decent-train", GST_RANK_NONE,
     GST_TYPE_DECENT_TRAIN);
+
+/* A quarter of the memory this process may use (physical memory, or the
+ * cgroup v2 limit when that is lower), at most 4 GiB: the engine's
+ * activations and the rest of the pipeline need room too. */
+static guint64
+compute_default_max_memory (void)
+{
+  long pages = sysconf (_SC_PHYS_PAGES), page = sysconf (_SC_PAGESIZE);
+  guint64 ram = pages > 0 && page > 0 ? (guint64) pages * (guint64) page : 0;
+  gchar *text = NULL;
+  if (g_file_get_contents ("/sys/fs/cgroup/memory.max", &text, NULL, NULL)) {
+    gchar *end;
+    guint64 limit = g_ascii_strtoull (text, &end, 10);
+    if (end != text && limit > 0 && (ram == 0 || limit < ram))
+      ram = limit; /* "max" (no limit) parses as nothing */
+    g_free (text);
+  }
+  if (ram == 0)
+    ram = G_GUINT64_CONSTANT (1) << 30; /* unknown: assume 1 GiB */
+  return MIN (ram / 4, MAX_MEMORY_CAP);
+}
+
+static void
+set_cancel (GstDecentTrain *self, gboolean cancel)
+{
+  g_mutex_lock (&self->lock);
+  self->cancel = cancel;
+  g_mutex_unlock (&self->lock);
+}
+
+/* Engine text (it names files as bytes) made fit for a message. */
+static gchar *
+valid_text (const gchar *text)
+{
+  return g_utf8_make_valid (text ? text : "", -1);
+}
+
+/* ---- the frame store ---------------------------------------------------- */
+
+static void
+drop_frames (GstDecentTrain *self)
+{
+  g_free (self->frames);
+  self->frames = NULL;
+  self->frames_capacity = 0;
+  self->n_frames = 0;
+}
+
+/* Room for one more frame within limit bytes; grows by doubling (glibc
+ * remaps a large block rather than copying it).  FALSE when memory is short:
+ * g_try_realloc, never an abort. */
+static gboolean
+reserve_frame (GstDecentTrain *self, guint64 limit)
+{
+  const gsize fb = self->frame_bytes;
+  const gsize used = (gsize) self->n_frames * fb;
+  if (used + fb <= self->frames_capacity)
+    return TRUE;
+  guint64 want = MAX ((guint64) self->frames_capacity * 2, (guint64) 1 << 20);
+  want = MIN (want, MIN (limit, (guint64) G_MAXSIZE));
+  want = MAX (want, (guint64) used + fb);
+  guint8 *grown = g_try_realloc (self->frames, (gsize) want);
+  if (!grown && want > used + fb) {
+    want = used + fb; /* no room to spare: exactly one more */
+    grown = g_try_realloc (self->frames, (gsize) want);
+  }
+  if (!grown)
+    return FALSE;
+  self->frames = grown;
+  self->frames_capacity = (gsize) want;
+  return TRUE;
+}
+
+/* Swaps two frames through a small buffer: no frame-sized allocation. */
+static void
+swap_frames (guint8 *a, guint8 *b, gsize fb)
+{
+  guint8 tmp[4096];
+  for (gsize off = 0; off < fb; off += sizeof tmp) {
+    gsize len = MIN (sizeof tmp, fb - off);
+    memcpy (tmp, a + off, len);
+    memcpy (a + off, b + off, len);
+    memcpy (b + off, tmp, len);
+  }
+}
+
+/* Moves the held-out frames (index % every == every - 1) behind the
+ * training frames, in place: the store may be gigabytes, so no second copy.
+ * Order within each part does not matter (training shuffles, calibration
+ * takes a quantile). */
+static void
+partition_held_out (guint8 *frames, gsize fb, guint n, guint every, guint n_held)
+{
+  const guint n_train = n - n_held;
+  guint i = every - 1, j = n_train;
+  for (;;) {
+    while (j < n && j % every == every - 1)
+      j++;
+    if (i >= n_train || j >= n)
+      break;
+    swap_frames (frames + (gsize) i * fb, frames + (gsize) j * fb, fb);
+    i += every;
+    j++;
+  }
+}
 
 /* ---- collecting ------------------------------------------------------- */
 
@@ -58,12 +170,24 @@ gst_decent_train_set_caps (GstBaseSink *sink, GstCaps *caps)
 {
   GstDecentTrain *self = GST_DECENT_TRAIN (sink);
   GstVideoInfo info;
+  const gchar *mode = gst_structure_get_string (gst_caps_get_structure (caps, 0),
+      "interlace-mode");
+  self->have_caps = FALSE;
+  /* the converter to the model's progressive frames takes no fields */
+  if ((mode && !g_str_equal (mode, "progressive"))
+      || (gst_video_info_from_caps (&info, caps) && GST_VIDEO_INFO_IS_INTERLACED (&info))) {
+    GST_ELEMENT_ERROR (self, STREAM, FORMAT,
+        ("Interlaced video is not supported; put deinterlace before decent-train."),
+        ("caps %" GST_PTR_FORMAT, caps));
+    return FALSE;
+  }
   if (!gst_video_info_from_caps (&info, caps)) {
     GST_ELEMENT_ERROR (self, STREAM, FORMAT, ("Unsupported video format."),
         ("caps %" GST_PTR_FORMAT, caps));
     return FALSE;
   }
   self->info = info;
+  self->have_caps = TRUE;
   self->path_ready = FALSE; /* frames keep the model geometry; only the input changes */
   return TRUE;
 }
@@ -72,17 +196,46 @@ static GstFlowReturn
 gst_decent_train_render (GstBaseSink *sink, GstBuffer *buffer)
 {
   GstDecentTrain *self = GST_DECENT_TRAIN (sink);
-  GST_OBJECT_LOCK (self);
-  guint stride = self->frame_stride, max = self->max_frames;
-  if (self->n_frames == 0 && !self->path_ready) {
-    self->geometry[0] = self->width;
-    self->geometry[1] = self->height;
-    self->geometry[2] = self->channels;
+  if (!self->have_caps) {
+    /* fakesrc, or an appsrc without caps: nothing says what the bytes are */
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
+        ("decent-train received buffers without video caps."),
+        ("Put a decoder and videoconvert before decent-train (for example "
+            "\"filesrc ! decodebin ! videoconvert ! decent-train\"); a source such as appsrc "
+            "must set video/x-raw caps with format, width, height and framerate"));
+    return GST_FLOW_NOT_NEGOTIATED;
   }
+  GST_OBJECT_LOCK (self);
+  const guint stride = self->frame_stride, max = self->max_frames;
+  const guint64 max_memory = self->max_memory;
   GST_OBJECT_UNLOCK (self);
 
-  if (self->seen++ % stride != 0 || self->n_frames >= max)
+  if (self->seen++ % stride != 0 || self->n_frames >= max || self->store_full)
     return GST_FLOW_OK;
+  const guint64 fb = self->frame_bytes;
+  /* the store's bound: max-memory, no more than max-frames need, and what
+   * a pointer can address */
+  const guint64 limit = MIN (MIN (max_memory / fb, (guint64) max) * fb, (guint64) G_MAXSIZE / 2);
+  if ((guint64) (self->n_frames + 1) * fb > limit || !reserve_frame (self, limit)) {
+    gboolean out_of_memory = (guint64) (self->n_frames + 1) * fb <= limit;
+    self->store_full = TRUE;
+    if (out_of_memory)
+      GST_ELEMENT_WARNING (self, RESOURCE, NO_SPACE_LEFT,
+          ("Out of memory after %u frames; training on the frames kept.", self->n_frames),
+          ("%u frames of %dx%dx%d (%" G_GUINT64_FORMAT " bytes) are kept; the next one could "
+              "not be allocated. Lower max-memory or max-frames to choose the limit yourself.",
+              self->n_frames, self->geometry[0], self->geometry[1], self->geometry[2],
+              (guint64) self->n_frames * fb));
+    else
+      GST_ELEMENT_WARNING (self, RESOURCE, NO_SPACE_LEFT,
+          ("The collected frames reached max-memory; training on the %u frames kept.",
+              self->n_frames),
+          ("max-memory=%" G_GUINT64_FORMAT " bytes holds %u frames of %dx%dx%d (%"
+              G_GUINT64_FORMAT " bytes each); later frames are ignored. Raise max-memory, or "
+              "raise frame-stride to spread the frames over the footage.", max_memory,
+              self->n_frames, self->geometry[0], self->geometry[1], self->geometry[2], fb));
+    return GST_FLOW_OK;
+  }
   if (!self->path_ready) {
     gchar *why = NULL;
     DecentRoi whole = { FALSE, 0, 0, 0, 0 };
@@ -97,14 +250,22 @@ gst_decent_train_render (GstBaseSink *sink, GstBuffer *buffer)
   }
   GstVideoFrame frame;
   if (!gst_video_frame_map (&frame, &self->info, buffer, GST_MAP_READ)) {
-    GST_ELEMENT_ERROR (self, STREAM, FAILED, ("Could not read a video frame."), (NULL));
+    GST_ELEMENT_ERROR (self, STREAM, FAILED, ("Could not read a video frame."),
+        ("a %" G_GSIZE_FORMAT "-byte buffer is too small for %s %dx%d",
+            gst_buffer_get_size (buffer),
+            gst_video_format_to_string (GST_VIDEO_INFO_FORMAT (&self->info)),
+            GST_VIDEO_INFO_WIDTH (&self->info), GST_VIDEO_INFO_HEIGHT (&self->info)));
     return GST_FLOW_ERROR;
   }
   const guint8 *pixels = decent_frame_path_to_model (&self->path, &frame);
   gst_video_frame_unmap (&frame);
-  if (!pixels)
+  if (!pixels) {
+    GST_ELEMENT_ERROR (self, STREAM, FAILED, ("Cannot convert this video for training."),
+        ("the frame could not be scaled to the model's %dx%dx%d", self->geometry[0],
+            self->geometry[1], self->geometry[2]));
     return GST_FLOW_ERROR;
-  g_byte_array_append (self->frames, pixels, (guint) self->path.model_info.size);
+  }
+  memcpy (self->frames + (gsize) self->n_frames * fb, pixels, fb);
   self->n_frames++;
   if (self->n_frames == max)
     GST_INFO_OBJECT (self, "collected max-frames=%u frames; ignoring the rest", max);
@@ -117,13 +278,19 @@ typedef struct {
   GstDecentTrain *self;
   DecentConfig cfg;
   gchar *location, *checkpoint; /* checkpoint NULL: none kept */
+  gchar *shown, *shown_checkpoint; /* the same for messages (UTF-8) */
   gboolean resume;
   guint epochs;
   gdouble holdout, quantile;
-  const guint8 *frames;
+  guint every;                  /* every k-th frame is held out (0: none) */
+  guint8 *frames;
+  gsize frame_bytes;
   guint n_frames;
+  guint64 seen;                 /* for messages: how many came, and the */
+  guint stride, max_frames;     /* settings that decided how many were kept */
+  guint64 max_memory;
   /* results */
-  gboolean done, ok, cancelled;
+  gboolean ok, cancelled;
   gchar *error_text, *error_debug;
   GstResourceError write_error;
   gint64 t_start;
@@ -162,12 +329,63 @@ keep_mean (int epoch, int epochs, const DecentLossTerms *mean, double elapsed, v
   return 0;
 }
 
+/* debug takes engine text or our own; either is made valid UTF-8 */
 static void
 job_fail (TrainJob *job, GstResourceError code, const gchar *text, const gchar *debug)
 {
   job->write_error = code;
   job->error_text = g_strdup (text);
-  job->error_debug = g_strdup (debug);
+  job->error_debug = valid_text (debug);
+}
+
+static const gchar *
+loss_name (DecentLoss loss)
+{
+  GEnumClass *klass = g_type_class_peek (GST_TYPE_DECENT_LOSS);
+  GEnumValue *v = klass ? g_enum_get_value (klass, loss) : NULL;
+  return v ? v->value_nick : "?";
+}
+
+/* resume=true takes the checkpoint's settings: name each one that differs
+ * from the properties, and say when nothing is left to train. */
+static void
+warn_about_checkpoint (TrainJob *job, DecentModel *m)
+{
+  DecentConfig cfg;
+  DecentInfo info;
+  decent_model_get_config (m, &cfg);
+  decent_model_describe (m, &info);
+  const DecentConfig *want = &job->cfg;
+  GString *diff = g_string_new (NULL);
+#define DIFFER(cond, ...) G_STMT_START {                                   \
+    if (cond) {                                                            \
+      g_string_append (diff, diff->len ? ", " : "");                       \
+      g_string_append_printf (diff, __VA_ARGS__);                          \
+    }                                                                      \
+  } G_STMT_END
+  DIFFER (cfg.lambda != want->lambda, "lambda %g (property: %g)", cfg.lambda, want->lambda);
+  DIFFER (cfg.learning_rate != want->learning_rate, "learning-rate %g (property: %g)",
+      cfg.learning_rate, want->learning_rate);
+  DIFFER (cfg.loss != want->loss, "loss %s (property: %s)", loss_name (cfg.loss),
+      loss_name (want->loss));
+  DIFFER (cfg.batch_size != want->batch_size, "batch-size %d (property: %d)", cfg.batch_size,
+      want->batch_size);
+  DIFFER (cfg.seed != want->seed, "seed %" G_GUINT64_FORMAT " (property: %" G_GUINT64_FORMAT ")",
+      (guint64) cfg.seed, (guint64) want->seed);
+#undef DIFFER
+  if (diff->len)
+    GST_ELEMENT_WARNING (job->self, RESOURCE, SETTINGS,
+        ("Resuming with the checkpoint's settings, not the properties."),
+        ("checkpoint %s was trained with %s; the checkpoint's values are used. Set "
+            "resume=false (or delete the checkpoint) to train anew with the properties.",
+            job->shown_checkpoint, diff->str));
+  g_string_free (diff, TRUE);
+  if (info.epochs >= job->epochs)
+    GST_ELEMENT_WARNING (job->self, RESOURCE, SETTINGS,
+        ("Nothing more to train: the checkpoint already has the epochs asked for."),
+        ("checkpoint %s has %u epochs and epochs=%u: nothing more will be trained; the model "
+            "is calibrated and written from the checkpoint as it is. Raise epochs to train "
+            "more.", job->shown_checkpoint, info.epochs, job->epochs));
 }
 
 /* A new model, or with resume=true the checkpoint of an interrupted run. */
@@ -183,15 +401,17 @@ start_model (TrainJob *job, DecentError *err)
   decent_model_get_config (m, &cfg);
   if (cfg.width != job->cfg.width || cfg.height != job->cfg.height
       || cfg.channels != job->cfg.channels) {
-    g_snprintf (err->message, sizeof err->message, "checkpoint %s is for %dx%dx%d frames, this run collects %dx%dx%d; "
-        "delete it or set resume=false", job->checkpoint, cfg.width, cfg.height, cfg.channels,
-        job->cfg.width, job->cfg.height, job->cfg.channels);
+    g_snprintf (err->message, sizeof err->message, "checkpoint %s is for %dx%dx%d frames, this "
+        "run collects %dx%dx%d; delete it or set resume=false", job->shown_checkpoint, cfg.width,
+        cfg.height, cfg.channels, job->cfg.width, job->cfg.height, job->cfg.channels);
     decent_model_free (m);
     return NULL;
   }
   DecentInfo info;
   decent_model_describe (m, &info);
-  GST_INFO_OBJECT (job->self, "resuming from %s after epoch %u", job->checkpoint, info.epochs);
+  GST_INFO_OBJECT (job->self, "resuming from %s after epoch %u", job->shown_checkpoint,
+      info.epochs);
+  warn_about_checkpoint (job, m);
   return m;
 }
 
@@ -216,8 +436,13 @@ train_epochs (TrainJob *job, DecentModel *m, const guint8 *train, guint n_train)
     report_epoch (self, e + 1, job->epochs, &mean, elapsed, eta);
     if (job->checkpoint && e + 1 < job->epochs
         && decent_model_save (m, job->checkpoint, &err) < 0) {
+      gchar *reason = valid_text (err.message);
+      gchar *why = g_strdup_printf ("%s; training stopped after epoch %u, nothing was written "
+          "to %s", reason, e + 1, job->shown);
       job_fail (job, GST_RESOURCE_ERROR_OPEN_WRITE, "Could not write the training checkpoint.",
-          err.message);
+          why);
+      g_free (why);
+      g_free (reason);
       return FALSE;
     }
     g_mutex_lock (&self->lock);
@@ -226,11 +451,66 @@ train_epochs (TrainJob *job, DecentModel *m, const guint8 *train, guint n_train)
     if (job->cancelled) {
       GST_WARNING_OBJECT (self, "training stopped after epoch %u%s%s", e + 1,
           job->checkpoint ? "; resume=true continues from " : "",
-          job->checkpoint ? job->checkpoint : "");
+          job->checkpoint ? job->shown_checkpoint : "");
       return FALSE;
     }
   }
   return TRUE;
+}
+
+/* The final write failed after a finished run: keep the model in the
+ * temporary folder rather than lose hours of training.  Returns where (for
+ * messages), or NULL with why. */
+static gchar *
+rescue_model (DecentModel *m, const gchar *location, gchar **why)
+{
+  gchar *base = g_path_get_basename (location);
+  if (strlen (base) > 100)
+    base[100] = '\0'; /* the name and the writer's suffix stay within NAME_MAX */
+  gchar *name = g_strdup_printf ("decent-rescued-%s-XXXXXX", base);
+  gchar *path = g_build_filename (g_get_tmp_dir (), name, NULL);
+  gchar *shown = g_filename_display_name (path);
+  gchar *kept = NULL;
+  int fd = g_mkstemp (path);
+  if (fd < 0) {
+    *why = g_strdup_printf ("cannot create %s: %s", shown, g_strerror (errno));
+  } else {
+    DecentError err = { { 0 } };
+    close (fd);
+    /* atomically over the empty file that reserved the name */
+    if (decent_model_save (m, path, &err) == 0) {
+      kept = g_filename_display_name (path);
+    } else {
+      *why = valid_text (err.message);
+      g_unlink (path);
+    }
+  }
+  g_free (shown);
+  g_free (path);
+  g_free (name);
+  g_free (base);
+  return kept;
+}
+
+static void
+fail_keeping_model (TrainJob *job, DecentModel *m, const gchar *text, const gchar *engine_text)
+{
+  gchar *reason = valid_text (engine_text), *why = NULL;
+  gchar *kept = rescue_model (m, job->location, &why);
+  /* the engine says it already when it got as far as writing */
+  const gchar *unchanged = strstr (reason, "unchanged") ? ""
+      : "; any previous model file there is unchanged";
+  gchar *debug = kept
+      ? g_strdup_printf ("%s%s. The trained model was kept at %s (copy it to %s)", reason,
+          unchanged, kept, job->shown)
+      : g_strdup_printf ("%s%s. Keeping the trained model elsewhere failed too: %s", reason,
+          unchanged, why);
+  job->write_error = GST_RESOURCE_ERROR_OPEN_WRITE;
+  job->error_text = g_strdup (text);
+  job->error_debug = debug;
+  g_free (kept);
+  g_free (why);
+  g_free (reason);
 }
 
 static gpointer
@@ -238,18 +518,15 @@ train_thread (gpointer data)
 {
   TrainJob *job = data;
   GstDecentTrain *self = job->self;
-  const gsize fb = (gsize) job->cfg.width * job->cfg.height * job->cfg.channels;
+  const gsize fb = job->frame_bytes;
   DecentError err = { { 0 } };
 
   /* every k-th frame is held out to calibrate the threshold */
-  guint every = job->holdout > 0 ? MAX (2u, (guint) (1.0 / job->holdout + 0.5)) : 0;
-  guint n_held = every && job->n_frames >= 2 * every ? job->n_frames / every : 0;
+  guint n_held = job->every && job->n_frames >= 2 * job->every ? job->n_frames / job->every : 0;
   guint n_train = job->n_frames - n_held;
-  guint8 *train = g_malloc (fb * MAX (n_train, 1)), *held = g_malloc (fb * MAX (n_held, 1));
-  for (guint i = 0, t = 0, h = 0; i < job->n_frames; i++) {
-    gboolean out = n_held && i % every == every - 1 && h < n_held;
-    memcpy (out ? held + fb * h++ : train + fb * t++, job->frames + fb * i, fb);
-  }
+  if (n_held)
+    partition_held_out (job->frames, fb, job->n_frames, job->every, n_held);
+  const guint8 *train = job->frames, *held = job->frames + (gsize) n_train * fb;
 
   DecentModel *m = NULL;
   gchar *msg = g_strdup_printf ("Training on %u frames (%u held out) for %u epochs", n_train,
@@ -259,22 +536,32 @@ train_thread (gpointer data)
   g_free (msg);
 
   if (n_train < 2) {
-    job_fail (job, GST_RESOURCE_ERROR_FAILED, "Too few frames to train on.",
-        "decent-train needs at least 2 frames; raise max-frames or lower frame-stride");
+    gchar *why = g_strdup_printf ("%u of %" G_GUINT64_FORMAT " frames kept (frame-stride=%u, "
+        "max-frames=%u, max-memory=%" G_GUINT64_FORMAT "); decent-train needs at least 2: "
+        "raise max-frames or lower frame-stride", job->n_frames, job->seen, job->stride,
+        job->max_frames, job->max_memory);
+    job_fail (job, GST_RESOURCE_ERROR_FAILED, "Too few frames to train on.", why);
+    g_free (why);
   } else if (!(m = start_model (job, &err))) {
     job_fail (job, GST_RESOURCE_ERROR_SETTINGS, "Cannot start training.", err.message);
   } else if (!train_epochs (job, m, train, n_train)) {
     /* train_epochs said why, or was cancelled */
-  } else if (!job->cancelled) {
+  } else {
     /* with no held-out frames, calibrate on the training frames (optimistic) */
-    if (n_held == 0)
-      GST_WARNING_OBJECT (self, "too few frames to hold any out; calibrating on training frames");
+    if (n_held == 0 && job->holdout > 0)
+      GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
+          ("No frames could be held out; the threshold is calibrated on the training frames."),
+          ("holdout=%g holds out every %u-th frame once at least %u frames are kept, and %u "
+              "frames were kept; a threshold from training frames is low (more frames are "
+              "flagged): collect more frames, or set decentanomaly's threshold",
+              job->holdout, job->every, 2 * job->every, job->n_frames));
+    else if (n_held == 0)
+      GST_INFO_OBJECT (self, "holdout=0: calibrating on the training frames");
     if (decent_model_calibrate (m, n_held ? held : train, (int) (n_held ? n_held : n_train),
             (float) job->quantile, &err) < 0)
-      job_fail (job, GST_RESOURCE_ERROR_FAILED, "Calibrating the threshold failed.", err.message);
+      fail_keeping_model (job, m, "Calibrating the threshold failed.", err.message);
     else if (decent_model_save (m, job->location, &err) < 0)
-      job_fail (job, GST_RESOURCE_ERROR_OPEN_WRITE, "Could not write the model file.",
-          err.message);
+      fail_keeping_model (job, m, "Could not write the model file.", err.message);
     else
       job->ok = TRUE;
     if (job->ok && job->checkpoint)
@@ -287,13 +574,14 @@ train_thread (gpointer data)
     gst_element_post_message (GST_ELEMENT (self),
         gst_message_new_element (GST_OBJECT (self),
             gst_structure_new ("decent-train", "status", G_TYPE_STRING, "written",
-                "location", G_TYPE_STRING, job->location,
+                /* structure strings must be UTF-8: the display name */
+                "location", G_TYPE_STRING, job->shown,
                 "frames", G_TYPE_UINT, n_train, "held-out", G_TYPE_UINT, n_held,
                 "threshold", G_TYPE_DOUBLE, (gdouble) cal.threshold,
                 "score-mean", G_TYPE_DOUBLE, (gdouble) cal.mean,
                 "score-stddev", G_TYPE_DOUBLE, (gdouble) cal.stddev,
                 "elapsed", G_TYPE_UINT64, (guint64) (secs * GST_SECOND), NULL)));
-    msg = g_strdup_printf ("Model written to %s (threshold %g)", job->location, cal.threshold);
+    msg = g_strdup_printf ("Model written to %s (threshold %g)", job->shown, cal.threshold);
     gst_element_post_message (GST_ELEMENT (self),
         gst_message_new_progress (GST_OBJECT (self), GST_PROGRESS_TYPE_COMPLETE, "train", msg));
     g_free (msg);
@@ -304,13 +592,6 @@ train_thread (gpointer data)
             job->cancelled ? "Training stopped" : job->error_text));
   }
   decent_model_free (m);
-  g_free (train);
-  g_free (held);
-
-  g_mutex_lock (&self->lock);
-  job->done = TRUE;
-  g_cond_broadcast (&self->cond);
-  g_mutex_unlock (&self->lock);
   return NULL;
 }
 
@@ -329,50 +610,66 @@ config_from_properties (GstDecentTrain *self, gint width, gint height, gint chan
   cfg->device = self->device;
 }
 
-/* Runs training in its own thread and waits for it; FALSE on failure (an
- * error has been posted) or cancellation. */
+/* Runs training in its own thread and waits for it (join); FALSE on failure
+ * (an error has been posted) or cancellation. */
 static gboolean
 train_and_save (GstDecentTrain *self)
 {
   TrainJob job = { 0 };
   job.self = self;
   GST_OBJECT_LOCK (self);
+  if (!self->model_location || !*self->model_location) {
+    /* unset after start() */
+    GST_OBJECT_UNLOCK (self);
+    GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND, ("No model file given."),
+        ("Set the model-location property: where the trained model is written."));
+    return FALSE;
+  }
   config_from_properties (self, self->geometry[0], self->geometry[1], self->geometry[2], &job.cfg);
   job.location = g_strdup (self->model_location);
   job.checkpoint = self->checkpoint ? g_strconcat (job.location, ".checkpoint", NULL) : NULL;
   job.resume = self->resume;
   job.epochs = self->epochs;
-  job.holdout = self->holdout;
   job.quantile = self->quantile;
+  job.stride = self->frame_stride;
+  job.max_frames = self->max_frames;
+  job.max_memory = self->max_memory;
   GST_OBJECT_UNLOCK (self);
-  job.frames = self->frames->data;
+  job.shown = g_filename_display_name (job.location);
+  job.shown_checkpoint = job.checkpoint ? g_filename_display_name (job.checkpoint) : NULL;
+  /* the split fixed when collecting started */
+  job.holdout = self->holdout_used;
+  job.every = self->every;
+  job.frames = self->frames;
+  job.frame_bytes = self->frame_bytes;
   job.n_frames = self->n_frames;
+  job.seen = self->seen;
   job.t_start = g_get_monotonic_time ();
 
   if (job.n_frames == 0) {
     GST_ELEMENT_ERROR (self, STREAM, FAILED, ("No frames to train on."),
-        ("End of stream came before any frame; nothing was written to %s", job.location));
-    g_free (job.location);
-    g_free (job.checkpoint);
-    return FALSE;
-  }
-  GThread *thread = g_thread_new ("decent-train", train_thread, &job);
-  g_mutex_lock (&self->lock);
-  while (!job.done)
-    g_cond_wait (&self->cond, &self->lock);
-  g_mutex_unlock (&self->lock);
-  g_thread_join (thread);
-
-  if (!job.ok && !job.cancelled) {
-    if (job.write_error == GST_RESOURCE_ERROR_OPEN_WRITE)
-      GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE, ("%s", job.error_text),
-          ("%s; any previous model at %s is unchanged", job.error_debug, job.location));
-    else
-      GST_ELEMENT_ERROR (self, RESOURCE, FAILED, ("%s", job.error_text),
-          ("%s; nothing was written to %s", job.error_debug, job.location));
+        ("End of stream came before any frame; nothing was written to %s", job.shown));
+  } else {
+    GThread *thread = g_thread_new ("decent-train", train_thread, &job);
+    g_thread_join (thread);
+    if (job.ok) {
+      drop_frames (self); /* they are in the model now; give the memory back */
+    } else if (!job.cancelled) {
+      if (job.write_error == GST_RESOURCE_ERROR_OPEN_WRITE)
+        GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE, ("%s", job.error_text), ("%s",
+                job.error_debug));
+      else if (job.write_error == GST_RESOURCE_ERROR_SETTINGS)
+        GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("%s", job.error_text),
+            ("%s; nothing was written to %s", job.error_debug, job.shown));
+      else
+        GST_ELEMENT_ERROR (self, RESOURCE, FAILED, ("%s", job.error_text),
+            ("%s; nothing was written to %s", job.error_debug, job.shown));
+    }
   }
   g_free (job.error_text);
   g_free (job.error_debug);
+  g_free (job.shown);
+  g_free (job.shown_checkpoint);
   g_free (job.location);
   g_free (job.checkpoint);
   return job.ok;
@@ -382,11 +679,122 @@ static gboolean
 gst_decent_train_event (GstBaseSink *sink, GstEvent *event)
 {
   GstDecentTrain *self = GST_DECENT_TRAIN (sink);
-  if (GST_EVENT_TYPE (event) == GST_EVENT_EOS && !train_and_save (self)) {
-    gst_event_unref (event);
-    return FALSE;
+  switch (GST_EVENT_TYPE (event)) {
+    case GST_EVENT_FLUSH_START:
+      /* a flush stops training after the current epoch; frames are kept */
+      set_cancel (self, TRUE);
+      break;
+    case GST_EVENT_FLUSH_STOP:
+      set_cancel (self, FALSE);
+      break;
+    case GST_EVENT_EOS: {
+      /* basesink holds its PREROLL_LOCK here.  Training can take hours: let
+       * go of it meanwhile, so that PLAYING -> PAUSED completes (asynchronously)
+       * instead of blocking, and READY or a flush can come and cancel. */
+      GST_BASE_SINK_PREROLL_UNLOCK (sink);
+      gboolean ok = train_and_save (self);
+      GST_BASE_SINK_PREROLL_LOCK (sink);
+      if (!ok) {
+        gst_event_unref (event);
+        return FALSE;
+      }
+      break;
+    }
+    default:
+      break;
   }
   return GST_BASE_SINK_CLASS (gst_decent_train_parent_class)->event (sink, event);
+}
+
+/* ---- checks before any frame ------------------------------------------ */
+
+/* The engine's checks, and one frame that must fit max-memory. */
+static gboolean
+check_settings (GstDecentTrain *self, const DecentConfig *cfg, guint64 max_memory)
+{
+  DecentError err = { { 0 } };
+  if (decent_config_validate (cfg, &err) < 0) {
+    gchar *reason = valid_text (err.message);
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("Invalid training settings."), ("%s", reason));
+    g_free (reason);
+    return FALSE;
+  }
+  const guint64 fb = (guint64) cfg->width * (guint64) cfg->height * (guint64) cfg->channels;
+  if (fb > max_memory) {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("One frame does not fit in max-memory."),
+        ("a %dx%dx%d frame takes %" G_GUINT64_FORMAT " bytes and max-memory=%" G_GUINT64_FORMAT
+            "; raise max-memory or lower width, height or channels", cfg->width, cfg->height,
+            cfg->channels, fb, max_memory));
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* A model that cannot be written fails now, not after hours of training:
+ * the target is no folder, its folder exists, and a probe file can be
+ * created there (as long a name as the checkpoint's temporaries). */
+static gboolean
+check_writable (GstDecentTrain *self, const gchar *location, gboolean checkpoint)
+{
+  gchar *shown = g_filename_display_name (location);
+  gchar *folder = g_path_get_dirname (location);
+  gchar *shown_folder = g_filename_display_name (folder);
+  gchar *why = NULL;
+  GStatBuf st;
+  if (g_stat (location, &st) == 0 && S_ISDIR (st.st_mode)) {
+    why = g_strdup_printf ("%s is a folder (%s); give a file name", shown, g_strerror (EISDIR));
+  } else if (g_stat (folder, &st) != 0) {
+    int e = errno;
+    why = g_strdup_printf ("cannot write model file %s: its folder %s: %s", shown, shown_folder,
+        g_strerror (e));
+  } else if (!S_ISDIR (st.st_mode)) {
+    why = g_strdup_printf ("cannot write model file %s: %s: %s", shown, shown_folder,
+        g_strerror (ENOTDIR));
+  } else {
+    gchar *probe = g_strconcat (location, checkpoint ? ".checkpoint.probe-XXXXXX"
+        : ".probe-XXXXXX", NULL);
+    int fd = g_mkstemp (probe);
+    if (fd < 0) {
+      int e = errno;
+      why = g_strdup_printf ("cannot write model file %s: cannot create a file in %s: %s", shown,
+          shown_folder, g_strerror (e));
+    } else {
+      close (fd);
+      g_unlink (probe);
+    }
+    g_free (probe);
+  }
+  if (why)
+    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE, ("Could not write the model file."),
+        ("%s; found at start, before collecting frames", why));
+  g_free (why);
+  g_free (shown_folder);
+  g_free (folder);
+  g_free (shown);
+  return why == NULL;
+}
+
+/* Temporaries <path>.tmp-XXXXXX of writers that died: logged at INFO, one
+ * line each; nothing on the bus (nothing the application must act on). */
+static void
+remove_stale_temporaries (GstDecentTrain *self, const gchar *path)
+{
+  char *removed = NULL;
+  DecentError err = { { 0 } };
+  if (decent_model_remove_stale_temporaries (path, &removed, &err) < 0) {
+    gchar *reason = valid_text (err.message);
+    GST_WARNING_OBJECT (self, "cannot look for stale temporaries: %s", reason);
+    g_free (reason);
+  } else if (removed) {
+    gchar **names = g_strsplit (removed, "\n", -1);
+    for (gchar **n = names; *n; n++) {
+      gchar *shown = g_filename_display_name (*n);
+      GST_INFO_OBJECT (self, "removed stale temporary %s (left by a writer that died)", shown);
+      g_free (shown);
+    }
+    g_strfreev (names);
+  }
+  free (removed);
 }
 
 static gboolean
@@ -395,67 +803,97 @@ gst_decent_train_start (GstBaseSink *sink)
   GstDecentTrain *self = GST_DECENT_TRAIN (sink);
   GST_OBJECT_LOCK (self);
   gchar *location = g_strdup (self->model_location);
+  const gboolean checkpoint = self->checkpoint;
+  const guint64 max_memory = self->max_memory;
   DecentConfig cfg;
   config_from_properties (self, self->width, self->height, self->channels, &cfg);
   GST_OBJECT_UNLOCK (self);
 
-  DecentError err = { { 0 } };
-  gboolean ok = TRUE;
+  gboolean ok = FALSE;
   if (!location || !*location) {
     GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND, ("No model file given."),
         ("Set the model-location property: where the trained model is written."));
-    ok = FALSE;
-  } else if (decent_config_validate (&cfg, &err) < 0) {
-    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("Invalid training settings."), ("%s",
-            err.message));
-    ok = FALSE;
+  } else if (!check_settings (self, &cfg, max_memory)) {
+    /* said why */
   } else if (cfg.device == DECENT_DEVICE_CUDA && !decent_device_available (DECENT_DEVICE_CUDA)) {
     GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("device=cuda, but the GPU cannot be used."),
         ("%s. Use device=auto or device=cpu.", decent_device_describe (DECENT_DEVICE_CUDA)));
-    ok = FALSE;
+  } else if (!check_writable (self, location, checkpoint)) {
+    /* said why */
   } else {
+    gchar *checkpoint_path = g_strconcat (location, ".checkpoint", NULL);
+    remove_stale_temporaries (self, location);
+    remove_stale_temporaries (self, checkpoint_path);
+    g_free (checkpoint_path);
     GST_INFO_OBJECT (self, "device=%s: training on %s", decent_device_name (cfg.device),
         decent_device_describe (cfg.device));
+    ok = TRUE;
   }
   g_free (location);
-  g_byte_array_set_size (self->frames, 0);
-  self->n_frames = 0;
-  self->seen = 0;
-  self->path_ready = FALSE;
-  g_mutex_lock (&self->lock);
-  self->cancel = FALSE;
-  g_mutex_unlock (&self->lock);
   return ok;
+}
+
+/* READY -> PAUSED: a new collection, with the settings of now. */
+static gboolean
+begin_collecting (GstDecentTrain *self)
+{
+  DecentConfig cfg;
+  GST_OBJECT_LOCK (self);
+  config_from_properties (self, self->width, self->height, self->channels, &cfg);
+  const guint64 max_memory = self->max_memory;
+  const gdouble holdout = self->holdout;
+  GST_OBJECT_UNLOCK (self);
+  /* the properties may have changed in READY since start() */
+  if (!check_settings (self, &cfg, max_memory))
+    return FALSE;
+  self->geometry[0] = cfg.width;
+  self->geometry[1] = cfg.height;
+  self->geometry[2] = cfg.channels;
+  self->frame_bytes = (gsize) cfg.width * cfg.height * cfg.channels;
+  self->holdout_used = holdout;
+  /* every k-th frame is held out; k at most 1e9 (a tiny holdout) */
+  const gdouble k = holdout > 0 ? 1.0 / holdout + 0.5 : 0.0;
+  self->every = holdout > 0 ? (k >= 1e9 ? 1000000000u : MAX (2u, (guint) k)) : 0;
+  drop_frames (self);
+  self->seen = 0;
+  self->store_full = FALSE;
+  self->path_ready = FALSE;
+  self->have_caps = FALSE;
+  set_cancel (self, FALSE);
+  return TRUE;
+}
+
+static GstStateChangeReturn
+gst_decent_train_change_state (GstElement *element, GstStateChange transition)
+{
+  GstDecentTrain *self = GST_DECENT_TRAIN (element);
+  switch (transition) {
+    case GST_STATE_CHANGE_READY_TO_PAUSED:
+      if (!begin_collecting (self))
+        return GST_STATE_CHANGE_FAILURE;
+      break;
+    case GST_STATE_CHANGE_PAUSED_TO_READY:
+      /* stop training after the current epoch.  Not in basesink's unlock():
+       * that comes on PLAYING -> PAUSED too, and a pause must not cancel. */
+      set_cancel (self, TRUE);
+      break;
+    default:
+      break;
+  }
+  GstStateChangeReturn ret =
+      GST_ELEMENT_CLASS (gst_decent_train_parent_class)->change_state (element, transition);
+  if (transition == GST_STATE_CHANGE_PAUSED_TO_READY && ret != GST_STATE_CHANGE_FAILURE)
+    drop_frames (self); /* the streaming thread has stopped */
+  return ret;
 }
 
 static gboolean
 gst_decent_train_stop (GstBaseSink *sink)
 {
   GstDecentTrain *self = GST_DECENT_TRAIN (sink);
-  g_byte_array_set_size (self->frames, 0);
-  self->n_frames = 0;
+  drop_frames (self);
   decent_frame_path_clear (&self->path);
   self->path_ready = FALSE;
-  return TRUE;
-}
-
-static gboolean
-gst_decent_train_unlock (GstBaseSink *sink)
-{
-  GstDecentTrain *self = GST_DECENT_TRAIN (sink);
-  g_mutex_lock (&self->lock);
-  self->cancel = TRUE;
-  g_mutex_unlock (&self->lock);
-  return TRUE;
-}
-
-static gboolean
-gst_decent_train_unlock_stop (GstBaseSink *sink)
-{
-  GstDecentTrain *self = GST_DECENT_TRAIN (sink);
-  g_mutex_lock (&self->lock);
-  self->cancel = FALSE;
-  g_mutex_unlock (&self->lock);
   return TRUE;
 }
 
@@ -477,6 +915,7 @@ gst_decent_train_set_property (GObject *object, guint prop_id, const GValue *val
     case PROP_CHANNELS: self->channels = g_value_get_int (value); break;
     case PROP_FRAME_STRIDE: self->frame_stride = g_value_get_uint (value); break;
     case PROP_MAX_FRAMES: self->max_frames = g_value_get_uint (value); break;
+    case PROP_MAX_MEMORY: self->max_memory = g_value_get_uint64 (value); break;
     case PROP_EPOCHS: self->epochs = g_value_get_uint (value); break;
     case PROP_BATCH_SIZE: self->batch_size = g_value_get_uint (value); break;
     case PROP_LEARNING_RATE: self->learning_rate = g_value_get_double (value); break;
@@ -506,6 +945,7 @@ gst_decent_train_get_property (GObject *object, guint prop_id, GValue *value,
     case PROP_CHANNELS: g_value_set_int (value, self->channels); break;
     case PROP_FRAME_STRIDE: g_value_set_uint (value, self->frame_stride); break;
     case PROP_MAX_FRAMES: g_value_set_uint (value, self->max_frames); break;
+    case PROP_MAX_MEMORY: g_value_set_uint64 (value, self->max_memory); break;
     case PROP_EPOCHS: g_value_set_uint (value, self->epochs); break;
     case PROP_BATCH_SIZE: g_value_set_uint (value, self->batch_size); break;
     case PROP_LEARNING_RATE: g_value_set_double (value, self->learning_rate); break;
@@ -527,10 +967,9 @@ gst_decent_train_finalize (GObject *object)
 {
   GstDecentTrain *self = GST_DECENT_TRAIN (object);
   g_free (self->model_location);
-  g_byte_array_unref (self->frames);
+  drop_frames (self);
   decent_frame_path_clear (&self->path);
   g_mutex_clear (&self->lock);
-  g_cond_clear (&self->cond);
   G_OBJECT_CLASS (gst_decent_train_parent_class)->finalize (object);
 }
 
@@ -544,6 +983,7 @@ gst_decent_train_init (GstDecentTrain *self)
   self->channels = d.channels;
   self->frame_stride = 1;
   self->max_frames = DEFAULT_MAX_FRAMES;
+  self->max_memory = default_max_memory;
   self->epochs = DEFAULT_EPOCHS;
   self->batch_size = (guint) d.batch_size;
   self->learning_rate = DEFAULT_LEARNING_RATE; /* the engine's, as a double */
@@ -554,9 +994,7 @@ gst_decent_train_init (GstDecentTrain *self)
   self->holdout = DEFAULT_HOLDOUT;
   self->quantile = DEFAULT_QUANTILE;
   self->checkpoint = TRUE;
-  self->frames = g_byte_array_new ();
   g_mutex_init (&self->lock);
-  g_cond_init (&self->cond);
   /* collecting frames needs no clock: take them as fast as they come */
   gst_base_sink_set_sync (GST_BASE_SINK (self), FALSE);
 }
@@ -573,6 +1011,8 @@ gst_decent_train_class_init (GstDecentTrainClass *klass)
   gobject_class->set_property = gst_decent_train_set_property;
   gobject_class->get_property = gst_decent_train_get_property;
   gobject_class->finalize = gst_decent_train_finalize;
+  element_class->change_state = GST_DEBUG_FUNCPTR (gst_decent_train_change_state);
+  default_max_memory = compute_default_max_memory ();
 
   g_object_class_install_property (gobject_class, PROP_MODEL_LOCATION,
       g_param_spec_string ("model-location", "Model location",
@@ -580,10 +1020,10 @@ gst_decent_train_class_init (GstDecentTrainClass *klass)
           "or not at all)", NULL, RW));
   g_object_class_install_property (gobject_class, PROP_WIDTH,
       g_param_spec_int ("width", "Model width", "Width frames are scaled to for the model", 8,
-          4096, DEFAULT_WIDTH, RW));
+          DECENT_MAX_SIDE, DEFAULT_WIDTH, RW));
   g_object_class_install_property (gobject_class, PROP_HEIGHT,
       g_param_spec_int ("height", "Model height", "Height frames are scaled to for the model",
-          8, 4096, DEFAULT_HEIGHT, RW));
+          8, DECENT_MAX_SIDE, DEFAULT_HEIGHT, RW));
   g_object_class_install_property (gobject_class, PROP_CHANNELS,
       g_param_spec_int ("channels", "Model channels", "1 (grey) or 3 (RGB)", 1, 3,
           DEFAULT_CHANNELS, RW));
@@ -594,6 +1034,12 @@ gst_decent_train_class_init (GstDecentTrainClass *klass)
       g_param_spec_uint ("max-frames", "Maximum frames",
           "Frames kept for training; later ones are ignored", 1, 10000000, DEFAULT_MAX_FRAMES,
           RW));
+  g_object_class_install_property (gobject_class, PROP_MAX_MEMORY,
+      g_param_spec_uint64 ("max-memory", "Maximum memory",
+          "Bytes the collected frames may take (width x height x channels each); once the "
+          "next frame would not fit, later frames are ignored with one warning and training "
+          "uses those kept. Default: a quarter of the memory (physical, or the cgroup limit "
+          "when lower), at most 4 GiB", 1, G_MAXUINT64, default_max_memory, RW));
   g_object_class_install_property (gobject_class, PROP_EPOCHS,
       g_param_spec_uint ("epochs", "Epochs", "Passes over the collected frames", 1, 100000,
           DEFAULT_EPOCHS, RW));
@@ -652,8 +1098,7 @@ gst_decent_train_class_init (GstDecentTrainClass *klass)
   sink_class->event = GST_DEBUG_FUNCPTR (gst_decent_train_event);
   sink_class->start = GST_DEBUG_FUNCPTR (gst_decent_train_start);
   sink_class->stop = GST_DEBUG_FUNCPTR (gst_decent_train_stop);
-  sink_class->unlock = GST_DEBUG_FUNCPTR (gst_decent_train_unlock);
-  sink_class->unlock_stop = GST_DEBUG_FUNCPTR (gst_decent_train_unlock_stop);
+  /* no unlock(): render never blocks, and basesink calls it on a pause too */
 
   gst_type_mark_as_plugin_api (GST_TYPE_DECENT_LOSS, 0);
 }

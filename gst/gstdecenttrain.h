@@ -23,22 +23,28 @@ struct _GstDecentTrain {
   guint frame_stride, max_frames, epochs, batch_size;
   gdouble learning_rate, lambda, holdout, quantile;
   DecentLoss loss;
-  guint64 seed;
+  guint64 seed, max_memory;
   DecentDevice device;
   gboolean checkpoint, resume;
 
-  /* streaming thread */
+  /* streaming thread; reset at READY -> PAUSED */
   GstVideoInfo info;
+  gboolean have_caps;     /* info comes from negotiated video caps */
   DecentFramePath path;
   gboolean path_ready;
-  gint geometry[3];       /* model geometry fixed at the first frame */
-  GByteArray *frames;     /* collected frames, packed at model resolution */
+  gint geometry[3];       /* model geometry, fixed when collecting starts */
+  gsize frame_bytes;      /* geometry[0] * geometry[1] * geometry[2] */
+  gdouble holdout_used;   /* holdout when collecting started, */
+  guint every;            /* and so every k-th frame is held out (0: none) */
+  guint8 *frames;         /* collected frames, packed at model resolution */
+  gsize frames_capacity;  /* bytes allocated at frames, at most max-memory */
   guint n_frames;
-  guint64 seen;
+  guint64 seen;           /* buffers rendered */
+  gboolean store_full;    /* max-memory reached (warned once) */
 
-  /* training thread */
+  /* set by a state change to READY or a flush: training stops after the
+   * current epoch */
   GMutex lock;
-  GCond cond;
   gboolean cancel;
 };
 

@@ -209,6 +209,8 @@ GST_START_TEST (test_unwritable_location)
   run_pipeline (desc, NULL, &r);
   fail_unless (r.error && strstr (r.error, "Could not write") && strstr (r.error, target), "%s",
       r.error);
+  /* found at start, not after collecting and training */
+  fail_unless_equals_int (r.progress_start, 0);
   assert_marker_intact (model);
   g_free (r.error);
   g_free (desc);

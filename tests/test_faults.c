@@ -1,8 +1,8 @@
 /* Fault injection: a full or read-only model folder, a single frame, frames
  * of another channel count than the model, a non-finite loss, many state
  * changes, and a run stopped during training that resumes from its
- * checkpoint.  Every failure must be a clear error, and the previous model
- * file must stay byte-identical. */
+ * checkpoint.  Every failure must be a clear error, the previous model file
+ * must stay byte-identical, and a finished training run is never lost. */
 #include <glib/gstdio.h>
 #include <sys/mount.h>
 
@@ -52,6 +52,52 @@ assert_marker (const gchar *path)
   g_free (data);
 }
 
+/* pipeline_error, and whether training had started (progress START) before
+ * the error: unwritable locations must be found before frames are collected */
+static gchar *
+pipeline_error_started (const gchar *desc, gboolean *started)
+{
+  GstElement *pipe = gst_parse_launch (desc, NULL);
+  fail_unless (pipe != NULL, "%s", desc);
+  GstBus *bus = gst_element_get_bus (pipe);
+  gst_element_set_state (pipe, GST_STATE_PLAYING);
+  gchar *text = NULL;
+  *started = FALSE;
+  for (;;) {
+    GstMessage *msg = gst_bus_timed_pop (bus, 120 * GST_SECOND);
+    fail_unless (msg != NULL, "timed out: %s", desc);
+    GstMessageType type = GST_MESSAGE_TYPE (msg);
+    if (type == GST_MESSAGE_PROGRESS) {
+      GstProgressType ptype;
+      gst_message_parse_progress (msg, &ptype, NULL, NULL);
+      *started |= ptype == GST_PROGRESS_TYPE_START;
+    } else if (type == GST_MESSAGE_ERROR) {
+      GError *err;
+      gchar *dbg;
+      gst_message_parse_error (msg, &err, &dbg);
+      text = g_strdup_printf ("%s | %s", err->message, dbg);
+      g_error_free (err);
+      g_free (dbg);
+    }
+    gst_message_unref (msg);
+    if (type == GST_MESSAGE_ERROR || type == GST_MESSAGE_EOS)
+      break;
+  }
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  gst_object_unref (bus);
+  gst_object_unref (pipe);
+  return text;
+}
+
+static guint
+count_substrings (const gchar *s, const gchar *needle)
+{
+  guint n = 0;
+  for (const gchar *p = s; p && (p = strstr (p, needle)); p += strlen (needle))
+    n++;
+  return n;
+}
+
 static gboolean
 mount_small_tmpfs (void)
 {
@@ -67,8 +113,9 @@ GST_START_TEST (test_full_disk)
   if (!mount_small_tmpfs ())
     return;
   gchar *model = marker ("model.dcnt");
-  /* the 16x16 model (1.6 MB) cannot fit in 256 KiB: first_epoch the checkpoint,
-   * then, without checkpoints, the model itself fails to write */
+  /* the 16x16 model (1.6 MB) cannot fit in 256 KiB (an empty probe file at
+   * start does): first the checkpoint, then, without checkpoints, the model
+   * itself fails to write */
   const gchar *variants[] = { "", "checkpoint=false" };
   const gchar *expect[] = { "checkpoint", "model file" };
   for (int i = 0; i < 2; i++) {
@@ -76,7 +123,23 @@ GST_START_TEST (test_full_disk)
     gchar *err = pipeline_error (desc);
     fail_unless (err && strstr (err, "Could not write") && strstr (err, expect[i])
         && strstr (err, "No space left"), "%s", err);
+    fail_unless_equals_int (count_substrings (err, "unchanged"), 1);
     assert_marker (model);
+    if (i == 1) {
+      /* the finished run was kept in the temporary folder */
+      const gchar *at = strstr (err, "kept at ");
+      fail_unless (at != NULL, "the trained model was not kept: %s", err);
+      gchar *kept = g_strndup (at + 8, strcspn (at + 8, " "));
+      DecentError derr;
+      DecentModel *m = decent_model_load (kept, DECENT_DEVICE_CPU, &derr);
+      fail_unless (m != NULL, "%s", derr.message);
+      DecentInfo info;
+      decent_model_describe (m, &info);
+      fail_unless_equals_int (info.epochs, 2);
+      decent_model_free (m);
+      fail_unless (g_unlink (kept) == 0);
+      g_free (kept);
+    }
     g_free (err);
     g_free (desc);
   }
@@ -97,8 +160,10 @@ GST_START_TEST (test_read_only_folder)
   fail_unless (mount ("tmpfs", dir, "tmpfs", MS_REMOUNT | MS_RDONLY, "size=256k") == 0,
       "remount read-only: %s", g_strerror (errno));
   gchar *desc = train_desc (model, 20, "checkpoint=false");
-  gchar *err = pipeline_error (desc);
+  gboolean started;
+  gchar *err = pipeline_error_started (desc, &started);
   fail_unless (err && strstr (err, model) && strstr (err, "Read-only file system"), "%s", err);
+  fail_if (started, "frames were collected and trained before the error: %s", err);
   assert_marker (model);
   g_free (err);
   g_free (desc);

@@ -1,5 +1,6 @@
-/* libFuzzer target: the model-file parser must reject or accept any bytes
- * without crashing, leaking or tripping a sanitizer. */
+/* libFuzzer target: the model-file parser (formats 1 and 2, sections
+ * included; the checksums are bypassed in fuzz builds) must reject or accept
+ * any bytes without crashing, leaking or tripping a sanitizer. */
 #include <stdlib.h>
 
 #include "model_internal.h"

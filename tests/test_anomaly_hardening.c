@@ -1,0 +1,655 @@
+/* decentanomaly under hostile conditions: caps changes between scored
+ * frames, models whose scores are not finite, a FIFO as model file,
+ * interlaced video, hot-reload storms, long and non-UTF-8 paths, frames
+ * without timestamps; and the frame path itself (framepath.c) with
+ * interlaced formats, mismatched frames and non-finite maps. */
+#include <glib/gstdio.h>
+#include <sys/stat.h>
+
+#include "decent/decentmeta.h"
+#include "framepath.h"
+#include "plugin_util.h"
+
+static TestModel tm;
+
+static void
+setup (void)
+{
+  test_model_make (&tm, "model.dcnt", -1);
+}
+
+static void
+teardown (void)
+{
+  test_model_clear (&tm);
+}
+
+static GstMessage *
+next_element_message (GstBus *bus, const gchar *name)
+{
+  GstMessage *msg;
+  while ((msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT))) {
+    if (gst_structure_has_name (gst_message_get_structure (msg), name))
+      return msg;
+    gst_message_unref (msg);
+  }
+  return NULL;
+}
+
+/* Waits up to timeout_s for an element message of that name. */
+static GstMessage *
+wait_element_message (GstBus *bus, const gchar *name, gint timeout_s)
+{
+  gint64 deadline = g_get_monotonic_time () + timeout_s * G_TIME_SPAN_SECOND;
+  GstMessage *msg;
+  while (!(msg = next_element_message (bus, name)) && g_get_monotonic_time () < deadline)
+    g_usleep (5000);
+  return msg;
+}
+
+/* Runs a built pipeline to EOS or an error: "message | debug", or NULL at
+ * EOS; fails after timeout_s. */
+static gchar *
+run_pipeline (GstElement *pipe, gint timeout_s)
+{
+  gst_element_set_state (pipe, GST_STATE_PLAYING);
+  GstBus *bus = gst_element_get_bus (pipe);
+  GstMessage *msg = gst_bus_timed_pop_filtered (bus, timeout_s * GST_SECOND,
+      GST_MESSAGE_ERROR | GST_MESSAGE_EOS);
+  fail_unless (msg != NULL, "no error and no EOS within %d s", timeout_s);
+  gchar *text = NULL;
+  if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR) {
+    GError *err;
+    gchar *dbg;
+    gst_message_parse_error (msg, &err, &dbg);
+    text = g_strdup_printf ("%s | %s", err->message, dbg ? dbg : "(no debug text)");
+    g_error_free (err);
+    g_free (dbg);
+  }
+  gst_message_unref (msg);
+  gst_object_unref (bus);
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  return text;
+}
+
+/* The error of videotestsrc ! decentanomaly model-location=path ! fakesink. */
+static gchar *
+error_for_location (const gchar *path, const gchar *props, gint timeout_s)
+{
+  gchar *desc = g_strdup_printf ("videotestsrc num-buffers=3 ! video/x-raw,width=32,height=24 ! "
+      "decentanomaly name=d %s ! fakesink", props ? props : "");
+  GstElement *pipe = gst_parse_launch (desc, NULL);
+  g_free (desc);
+  fail_unless (pipe != NULL);
+  GstElement *d = gst_bin_get_by_name (GST_BIN (pipe), "d");
+  g_object_set (d, "model-location", path, NULL);
+  gst_object_unref (d);
+  gchar *text = run_pipeline (pipe, timeout_s);
+  gst_object_unref (pipe);
+  return text;
+}
+
+static guint32
+crc32_of (const guint8 *p, gsize n)
+{
+  guint32 c = 0xFFFFFFFFu;
+  while (n--) {
+    c ^= *p++;
+    for (int k = 0; k < 8; k++)
+      c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+  }
+  return ~c;
+}
+
+/* A copy of the test model whose every parameter is 1e30: finite, with a
+ * valid checksum, but its scores are not finite. */
+static gchar *
+huge_weights_model (void)
+{
+  gchar *data;
+  gsize len;
+  fail_unless (g_file_get_contents (tm.path, &data, &len, NULL));
+  guint64 params = 0;
+  for (int i = 0; i < 8; i++)
+    params |= (guint64) (guint8) data[48 + i] << (8 * i);
+  fail_unless (params > 0 && 176 + 4 * params + 4 <= len);
+  const float huge = 1e30f;
+  for (guint64 i = 0; i < params; i++)
+    memcpy (data + 176 + 4 * i, &huge, 4);
+  guint32 c = crc32_of ((const guint8 *) data, len - 4);
+  for (int i = 0; i < 4; i++)
+    data[len - 4 + i] = (gchar) (c >> (8 * i));
+  gchar *path = g_build_filename (tm.dir, "huge.dcnt", NULL);
+  fail_unless (g_file_set_contents (path, data, (gssize) len, NULL));
+  g_free (data);
+  return path;
+}
+
+/* ---- 1: caps change between scored frames ------------------------------ */
+
+GST_START_TEST (test_caps_change_unscored_overlay)
+{
+  gchar *desc = g_strdup_printf ("decentanomaly model-location=\"%s\" threshold=%.17g "
+      "inference-interval=5 mode=overlay", tm.path, tm.threshold);
+  GstHarness *h = gst_harness_new_parse (desc);
+  g_free (desc);
+  gst_harness_set_src_caps_str (h, GRAY_CAPS);
+  for (guint i = 0; i < 2; i++) {
+    fail_unless_equals_int (gst_harness_push (h, gray_frame (TRUE, i)), GST_FLOW_OK);
+    gst_buffer_unref (gst_harness_pull (h));
+  }
+  /* frame 2 is not due for scoring, but the path for the new size is not
+   * built yet: it must be scored (and drawn) at the new size */
+  gst_harness_set_src_caps_str (h, "video/x-raw,format=GRAY8,width=64,height=48,framerate=30/1");
+  for (guint i = 2; i < 5; i++) {
+    GstBuffer *big = gst_buffer_new_allocate (NULL, 64 * 48, NULL);
+    gst_buffer_memset (big, 0, 128, 64 * 48);
+    GST_BUFFER_PTS (big) = i * GST_SECOND / 30;
+    fail_unless_equals_int (gst_harness_push (h, big), GST_FLOW_OK);
+    GstBuffer *b = gst_harness_pull (h);
+    GstDecentAnomalyMeta *m = gst_buffer_get_decent_anomaly_meta (b);
+    fail_unless (m != NULL);
+    fail_unless_equals_int (m->scored, i == 2);
+    fail_unless_equals_uint64 (m->scored_frame_number, 2);
+    fail_unless (m->roi_width == 64 && m->roi_height == 48, "roi %ux%u", m->roi_width,
+        m->roi_height);
+    fail_unless (fabs (m->score - tm.calm_score) < 1e-6 * tm.calm_score, "score %g", m->score);
+    gst_buffer_unref (b);
+  }
+  gst_harness_teardown (h);
+}
+GST_END_TEST;
+
+/* ---- 2: non-finite scores ---------------------------------------------- */
+
+GST_START_TEST (test_nonfinite_model_refused)
+{
+  gchar *huge = huge_weights_model ();
+  const gchar *modes[] = { "mode=overlay message-mode=all", "mode=passthrough message-mode=all" };
+  for (int k = 0; k < 2; k++) {
+    gchar *text = error_for_location (huge, modes[k], 60);
+    fail_unless (text && strstr (text, huge) && strstr (text, "non-finite scores")
+        && strstr (text, "retrain"), "%s: %s", modes[k], text);
+    g_free (text);
+  }
+  g_free (huge);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_nonfinite_frames)
+{
+  /* the engine's fault hook: the 3rd image scored after loading, and every
+   * later one, scores NaN with a NaN map */
+  g_setenv ("DECENT_FAULT_NAN_SCORE", "3", TRUE);
+  gchar *desc = g_strdup_printf ("decentanomaly model-location=\"%s\" threshold=%.17g "
+      "mode=overlay message-mode=all event-min-frames=1 attach-heatmap=true", tm.path,
+      tm.threshold);
+  GstHarness *h = gst_harness_new_parse (desc);
+  g_free (desc);
+  g_unsetenv ("DECENT_FAULT_NAN_SCORE");
+  gst_harness_set_src_caps_str (h, GRAY_CAPS);
+  GstBus *bus = gst_bus_new ();
+  gst_element_set_bus (h->element, bus);
+
+  /* frames 0 and 1 score normally (1 is noise: flagged), then NaN */
+  for (guint i = 0; i < 8; i++) {
+    fail_unless_equals_int (gst_harness_push (h, gray_frame (i == 1, i)), GST_FLOW_OK);
+    GstBuffer *b = gst_harness_pull (h);
+    GstDecentAnomalyMeta *m = gst_buffer_get_decent_anomaly_meta (b);
+    fail_unless (m != NULL);
+    fail_unless (isfinite (m->score) && isfinite (m->normalized_score), "frame %u: score %g",
+        i, m->score);
+    fail_unless (m->heatmap != NULL);
+    for (guint p = 0; p < MW * MH; p++)
+      fail_unless (isfinite (m->heatmap[p]), "frame %u: heatmap[%u] = %g", i, p, m->heatmap[p]);
+    if (i < 2) {
+      fail_unless (m->scored && m->scored_frame_number == i);
+    } else {
+      /* carried: the last finite result, not scored, not flagged */
+      fail_unless_equals_int (m->scored, FALSE);
+      fail_unless_equals_uint64 (m->scored_frame_number, 1);
+      fail_unless (fabs (m->score - tm.noise_score) < 1e-6 * tm.noise_score, "frame %u: %g", i,
+          m->score);
+      fail_unless_equals_int (m->flagged, FALSE);
+    }
+    gst_buffer_unref (b);
+  }
+  /* one warning, not one per frame; messages only for the two finite
+   * frames, and never a NaN */
+  GstMessage *msg;
+  guint warnings = 0, frames = 0;
+  while ((msg = gst_bus_pop (bus))) {
+    if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_WARNING) {
+      GError *err;
+      gchar *dbg;
+      gst_message_parse_warning (msg, &err, &dbg);
+      fail_unless (strstr (err->message, "non-finite") && strstr (dbg, tm.path), "%s | %s",
+          err->message, dbg);
+      g_error_free (err);
+      g_free (dbg);
+      warnings++;
+    } else if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ELEMENT) {
+      const GstStructure *s = gst_message_get_structure (msg);
+      gdouble score, norm, peak;
+      if (gst_structure_has_name (s, "decentanomaly")) {
+        fail_unless (gst_structure_get_double (s, "score", &score)
+            && gst_structure_get_double (s, "normalized-score", &norm));
+        fail_unless (isfinite (score) && isfinite (norm));
+        frames++;
+      } else if (gst_structure_has_name (s, "decentanomaly-event")) {
+        fail_unless (gst_structure_get_double (s, "score", &score)
+            && gst_structure_get_double (s, "peak-score", &peak));
+        fail_unless (isfinite (score) && isfinite (peak));
+      }
+    }
+    gst_message_unref (msg);
+  }
+  fail_unless_equals_int (warnings, 1);
+  fail_unless_equals_int (frames, 2);
+  gst_element_set_bus (h->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (h);
+}
+GST_END_TEST;
+
+/* ---- 6: a FIFO as model file ------------------------------------------- */
+
+GST_START_TEST (test_fifo_model)
+{
+  gchar *fifo = g_build_filename (tm.dir, "fifo.dcnt", NULL);
+  fail_unless (mkfifo (fifo, 0600) == 0);
+  gint64 t0 = g_get_monotonic_time ();
+  gchar *text = error_for_location (fifo, NULL, 10);
+  fail_unless (text && strstr (text, fifo) && strstr (text, "is not a regular file"), "%s", text);
+  fail_unless (g_get_monotonic_time () - t0 < 10 * G_TIME_SPAN_SECOND);
+  g_free (text);
+
+  /* as a hot reload: a failed status message, the old model stays */
+  gchar *desc = g_strdup_printf ("decentanomaly model-location=\"%s\" threshold=%.17g", tm.path,
+      tm.threshold);
+  GstHarness *h = gst_harness_new_parse (desc);
+  g_free (desc);
+  gst_harness_set_src_caps_str (h, GRAY_CAPS);
+  GstBus *bus = gst_bus_new ();
+  gst_element_set_bus (h->element, bus);
+  fail_unless_equals_int (gst_harness_push (h, gray_frame (TRUE, 0)), GST_FLOW_OK);
+  gst_buffer_unref (gst_harness_pull (h));
+  GstElement *e = gst_harness_find_element (h, "decentanomaly");
+  g_object_set (e, "model-location", fifo, NULL);
+  GstMessage *msg = wait_element_message (bus, "decentanomaly-model", 10);
+  fail_unless (msg != NULL, "no decentanomaly-model message for the FIFO");
+  const GstStructure *s = gst_message_get_structure (msg);
+  fail_unless_equals_string (gst_structure_get_string (s, "status"), "failed");
+  fail_unless (strstr (gst_structure_get_string (s, "reason"), "is not a regular file"));
+  gst_message_unref (msg);
+  fail_unless_equals_int (gst_harness_push (h, gray_frame (TRUE, 1)), GST_FLOW_OK);
+  GstBuffer *b = gst_harness_pull (h);
+  fail_unless (gst_buffer_get_decent_anomaly_meta (b)->flagged);
+  gst_buffer_unref (b);
+  gst_object_unref (e);
+  gst_element_set_bus (h->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (h);
+  g_unlink (fifo);
+  g_free (fifo);
+}
+GST_END_TEST;
+
+/* ---- 7: interlaced video ----------------------------------------------- */
+
+GST_START_TEST (test_interlaced_refused)
+{
+  gchar *desc = g_strdup_printf ("decentanomaly model-location=\"%s\"", tm.path);
+  GstHarness *h = gst_harness_new_parse (desc);
+  g_free (desc);
+  GstBus *bus = gst_bus_new ();
+  gst_element_set_bus (h->element, bus);
+  gst_harness_set_src_caps_str (h,
+      "video/x-raw,format=GRAY8,width=16,height=16,framerate=30/1,interlace-mode=interleaved");
+  fail_unless (gst_harness_push (h, gray_frame (FALSE, 0)) != GST_FLOW_OK);
+  GstMessage *msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  fail_unless (msg != NULL, "no error for interlaced caps");
+  GError *err;
+  gchar *dbg;
+  gst_message_parse_error (msg, &err, &dbg);
+  fail_unless (strstr (err->message, "Interlaced video is not supported")
+      && strstr (err->message, "deinterlace"), "%s", err->message);
+  fail_if (strstr (err->message, "roi") || (dbg && strstr (dbg, "roi")), "%s | %s",
+      err->message, dbg);
+  g_error_free (err);
+  g_free (dbg);
+  gst_message_unref (msg);
+  gst_element_set_bus (h->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (h);
+}
+GST_END_TEST;
+
+/* The frame path on its own: interlaced formats are refused with a true
+ * reason, a frame of another format is not drawn on, and non-finite map
+ * values are drawn as the coolest (NaN, -inf) and hottest (+inf) colour. */
+GST_START_TEST (test_frame_path_reasons_and_nonfinite_maps)
+{
+  DecentFramePath p = { 0 };
+  GstVideoInfo info;
+  DecentRoi whole = { FALSE, 0, 0, 0, 0 }, outside = { TRUE, 40, 0, 8, 8 };
+  gchar *why = NULL;
+
+  gst_video_info_set_interlaced_format (&info, GST_VIDEO_FORMAT_I420,
+      GST_VIDEO_INTERLACE_MODE_INTERLEAVED, 32, 32);
+  info.fps_n = 30;
+  fail_if (decent_frame_path_setup (&p, &info, &whole, MW, MH, 1, &why));
+  fail_unless (why && strstr (why, "interlaced") && !strstr (why, "roi"), "%s", why);
+  g_clear_pointer (&why, g_free);
+
+  gst_video_info_set_format (&info, GST_VIDEO_FORMAT_GRAY8, 32, 32);
+  fail_if (decent_frame_path_setup (&p, &info, &outside, MW, MH, 1, &why));
+  fail_unless (why && strstr (why, "roi") && strstr (why, "outside"), "%s", why);
+  g_clear_pointer (&why, g_free);
+
+  gst_video_info_set_format (&info, GST_VIDEO_FORMAT_GRAY8, MW, MH);
+  fail_unless (decent_frame_path_setup (&p, &info, &whole, MW, MH, 1, &why), "%s", why);
+  gfloat map[MW * MH];
+  const gfloat special[3] = { NAN, INFINITY, -INFINITY };
+  for (int k = 0; k < 3; k++) {
+    for (int i = 0; i < MW * MH; i++)
+      map[i] = special[k];
+    GstBuffer *buf = gst_buffer_new_allocate (NULL, MW * MH, NULL);
+    gst_buffer_memset (buf, 0, 128, MW * MH);
+    GstVideoFrame frame;
+    fail_unless (gst_video_frame_map (&frame, &info, buf, GST_MAP_READWRITE));
+    fail_unless (decent_frame_path_draw_heatmap (&p, &frame, map, 1.0, 1.0));
+    const guint8 *y = GST_VIDEO_FRAME_PLANE_DATA (&frame, 0);
+    for (int i = 0; i < MW * MH; i++)
+      fail_unless (k == 1 ? y[i] > 200 : y[i] < 20, "value %g drawn as luma %u", special[k], y[i]);
+    gst_video_frame_unmap (&frame);
+    gst_buffer_unref (buf);
+  }
+  /* a frame of another size than the path was built for */
+  GstVideoInfo big;
+  gst_video_info_set_format (&big, GST_VIDEO_FORMAT_GRAY8, 64, 48);
+  GstBuffer *buf = gst_buffer_new_allocate (NULL, big.size, NULL);
+  gst_buffer_memset (buf, 0, 128, big.size);
+  GstVideoFrame frame;
+  fail_unless (gst_video_frame_map (&frame, &big, buf, GST_MAP_READWRITE));
+  fail_if (decent_frame_path_draw_heatmap (&p, &frame, map, 1.0, 1.0));
+  fail_unless (decent_frame_path_to_model (&p, &frame) == NULL);
+  const guint8 *y = GST_VIDEO_FRAME_PLANE_DATA (&frame, 0);
+  for (gsize i = 0; i < big.size; i++)
+    fail_unless (y[i] == 128, "a mismatched frame was drawn on");
+  gst_video_frame_unmap (&frame);
+  gst_buffer_unref (buf);
+  decent_frame_path_clear (&p);
+}
+GST_END_TEST;
+
+/* ---- 9: hot-reload storms ---------------------------------------------- */
+
+typedef struct {
+  GMutex lock;
+  GCond cond;
+  gboolean hold, holding;
+} Gate;
+
+/* Holds the loader thread inside its first warning (the failed load of a
+ * bad file) until the test opens the gate: every set while it waits lands
+ * during one load. */
+static GstBusSyncReply
+gate_sync (GstBus *bus, GstMessage *msg, gpointer data)
+{
+  Gate *g = data;
+  if (GST_MESSAGE_TYPE (msg) != GST_MESSAGE_WARNING)
+    return GST_BUS_PASS;
+  g_mutex_lock (&g->lock);
+  g->holding = TRUE;
+  g_cond_broadcast (&g->cond);
+  while (g->hold)
+    g_cond_wait (&g->cond, &g->lock);
+  g->holding = FALSE;
+  g_mutex_unlock (&g->lock);
+  return GST_BUS_PASS;
+}
+
+static volatile gint loads_logged;
+
+static void
+count_loads (GstDebugCategory *category, GstDebugLevel level, const gchar *file,
+    const gchar *function, gint line, GObject *object, GstDebugMessage *message, gpointer data)
+{
+  if (g_str_equal (gst_debug_category_get_name (category), "decentanomaly")
+      && g_str_has_prefix (gst_debug_message_get (message), "loaded "))
+    g_atomic_int_inc (&loads_logged);
+}
+
+/* threads of this process named after the loader (comm is cut to 15 bytes) */
+static guint
+loader_threads (void)
+{
+  guint n = 0;
+  GDir *d = g_dir_open ("/proc/self/task", 0, NULL);
+  const gchar *tid;
+  while (d && (tid = g_dir_read_name (d))) {
+    gchar *path = g_strdup_printf ("/proc/self/task/%s/comm", tid), *comm = NULL;
+    if (g_file_get_contents (path, &comm, NULL, NULL) && g_str_has_prefix (comm, "decent-model"))
+      n++;
+    g_free (comm);
+    g_free (path);
+  }
+  if (d)
+    g_dir_close (d);
+  return n;
+}
+
+GST_START_TEST (test_reload_storm)
+{
+  TestModel a = { g_strdup (tm.dir), NULL, 0, 0, 0 }, b = { g_strdup (tm.dir), NULL, 0, 0, 0 };
+  test_model_make (&a, "a.dcnt", 111.0f);
+  test_model_make (&b, "b.dcnt", 222.0f);
+  gchar *bad = g_build_filename (tm.dir, "bad.dcnt", NULL);
+  fail_unless (g_file_set_contents (bad, "not a model", -1, NULL));
+
+  gchar *desc = g_strdup_printf ("decentanomaly model-location=\"%s\"", tm.path);
+  GstHarness *h = gst_harness_new_parse (desc);
+  g_free (desc);
+  gst_harness_set_src_caps_str (h, GRAY_CAPS);
+  GstBus *bus = gst_bus_new ();
+  Gate gate;
+  g_mutex_init (&gate.lock);
+  g_cond_init (&gate.cond);
+  gate.hold = TRUE;
+  gate.holding = FALSE;
+  gst_bus_set_sync_handler (bus, gate_sync, &gate, NULL);
+  gst_element_set_bus (h->element, bus);
+  fail_unless_equals_int (gst_harness_push (h, gray_frame (FALSE, 0)), GST_FLOW_OK);
+  gst_buffer_unref (gst_harness_pull (h));
+
+  gst_debug_set_threshold_for_name ("decentanomaly", GST_LEVEL_INFO);
+  gst_debug_add_log_function (count_loads, NULL, NULL);
+  g_atomic_int_set (&loads_logged, 0);
+  GstElement *e = gst_harness_find_element (h, "decentanomaly");
+  g_object_set (e, "model-location", bad, NULL);
+  g_mutex_lock (&gate.lock);
+  gint64 deadline = g_get_monotonic_time () + 20 * G_TIME_SPAN_SECOND;
+  while (!gate.holding && g_get_monotonic_time () < deadline)
+    g_cond_wait_until (&gate.cond, &gate.lock, deadline);
+  g_mutex_unlock (&gate.lock);
+  fail_unless (gate.holding, "the bad file's load never failed");
+
+  guint peak = 0;
+  for (int i = 0; i < 400; i++) {
+    g_object_set (e, "model-location", i % 2 ? b.path : a.path, NULL);
+    if (i % 8 == 0)
+      peak = MAX (peak, loader_threads ());
+  }
+  peak = MAX (peak, loader_threads ());
+  g_mutex_lock (&gate.lock);
+  gate.hold = FALSE;
+  g_cond_broadcast (&gate.cond);
+  g_mutex_unlock (&gate.lock);
+
+  /* the last path set (b) is the model in the end */
+  guint pushed = 1;
+  gboolean on_b = FALSE;
+  deadline = g_get_monotonic_time () + 20 * G_TIME_SPAN_SECOND;
+  while (!on_b && g_get_monotonic_time () < deadline) {
+    GstBuffer *out = (gst_harness_push (h, gray_frame (FALSE, pushed++)), gst_harness_pull (h));
+    on_b = gst_buffer_get_decent_anomaly_meta (out)->threshold > 221.0;
+    gst_buffer_unref (out);
+    peak = MAX (peak, loader_threads ());
+    g_usleep (2000);
+  }
+  fail_unless (on_b, "the last model set never took effect");
+  g_usleep (200000);
+  for (int i = 0; i < 3; i++) {
+    GstBuffer *out = (gst_harness_push (h, gray_frame (FALSE, pushed++)), gst_harness_pull (h));
+    fail_unless (gst_buffer_get_decent_anomaly_meta (out)->threshold > 221.0);
+    gst_buffer_unref (out);
+  }
+  gst_debug_remove_log_function (count_loads);
+  gst_debug_set_threshold_for_name ("decentanomaly", GST_LEVEL_FIXME);
+
+  guint loaded = 0;
+  GstMessage *msg;
+  while ((msg = next_element_message (bus, "decentanomaly-model"))) {
+    const GstStructure *s = gst_message_get_structure (msg);
+    if (g_str_equal (gst_structure_get_string (s, "status"), "loaded")) {
+      fail_unless_equals_string (gst_structure_get_string (s, "location"), b.path);
+      loaded++;
+    }
+    gst_message_unref (msg);
+  }
+  fail_unless_equals_int (loaded, 1);
+  fail_unless (loads_logged >= 1 && loads_logged <= 2, "%d models loaded for 400 changes",
+      loads_logged);
+  fail_unless (peak <= 1, "%u loader threads at once", peak);
+
+  gst_object_unref (e);
+  gst_element_set_bus (h->element, NULL);
+  gst_harness_teardown (h);
+  gst_bus_set_sync_handler (bus, NULL, NULL, NULL);
+  gst_object_unref (bus);
+  g_mutex_clear (&gate.lock);
+  g_cond_clear (&gate.cond);
+  g_free (bad);
+  g_free (a.dir);
+  g_free (a.path);
+  g_free (b.dir);
+  g_free (b.path);
+}
+GST_END_TEST;
+
+/* stop() waits for a load in flight: no thread and no model outlive it */
+GST_START_TEST (test_reload_then_stop)
+{
+  gchar *desc = g_strdup_printf ("decentanomaly model-location=\"%s\"", tm.path);
+  for (int round = 0; round < 5; round++) {
+    GstHarness *h = gst_harness_new_parse (desc);
+    gst_harness_set_src_caps_str (h, GRAY_CAPS);
+    fail_unless_equals_int (gst_harness_push (h, gray_frame (FALSE, 0)), GST_FLOW_OK);
+    gst_buffer_unref (gst_harness_pull (h));
+    GstElement *e = gst_harness_find_element (h, "decentanomaly");
+    for (int i = 0; i < 20; i++)
+      g_object_set (e, "model-location", tm.path, NULL);
+    gst_object_unref (e);
+    gst_harness_teardown (h);
+    fail_unless_equals_int (loader_threads (), 0);
+  }
+  g_free (desc);
+}
+GST_END_TEST;
+
+/* ---- 14: long and non-UTF-8 paths -------------------------------------- */
+
+GST_START_TEST (test_long_and_non_utf8_paths)
+{
+  GString *longp = g_string_new (tm.dir);
+  while (longp->len < 3980)
+    g_string_append (longp, "/ddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd");
+  g_string_append (longp, "/model.dcnt");
+  fail_unless (longp->len >= 4000 && longp->len < 4096);
+  gchar *text = error_for_location (longp->str, NULL, 30);
+  fail_unless (text && strstr (text, "No such file or directory"), "%.300s…", text);
+  fail_unless (strstr (text, longp->str + longp->len - 200), "the path's end is not named");
+  g_free (text);
+  g_string_free (longp, TRUE);
+
+  gchar *odd = g_build_filename (tm.dir, "mod\xff\xfe-\xe9t\xe9.dcnt", NULL);
+  text = error_for_location (odd, NULL, 30);
+  fail_unless (text && g_utf8_validate (text, -1, NULL), "%s", text);
+  fail_unless (strstr (text, "No such file or directory") && strstr (text, "-\xef\xbf\xbd"),
+      "%s", text);
+  g_free (text);
+  g_free (odd);
+}
+GST_END_TEST;
+
+/* ---- 15: frames without timestamps ------------------------------------- */
+
+GST_START_TEST (test_no_timestamps)
+{
+  gchar *desc = g_strdup_printf ("decentanomaly model-location=\"%s\" threshold=%.17g "
+      "message-mode=all event-min-frames=1 event-gap=1", tm.path, tm.threshold);
+  GstHarness *h = gst_harness_new_parse (desc);
+  g_free (desc);
+  gst_harness_set_src_caps_str (h, GRAY_CAPS);
+  GstBus *bus = gst_bus_new ();
+  gst_element_set_bus (h->element, bus);
+  for (guint i = 0; i < 3; i++) {
+    GstBuffer *in = gray_frame (i == 1, i);
+    GST_BUFFER_PTS (in) = GST_BUFFER_DURATION (in) = GST_CLOCK_TIME_NONE;
+    fail_unless_equals_int (gst_harness_push (h, in), GST_FLOW_OK);
+    gst_buffer_unref (gst_harness_pull (h));
+  }
+  const gchar *time_fields[] = { "timestamp", "stream-time", "running-time", "duration",
+    "event-running-time", "last-flagged-running-time" };
+  guint frames = 0, events = 0;
+  GstMessage *msg;
+  while ((msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT))) {
+    const GstStructure *s = gst_message_get_structure (msg);
+    if (gst_structure_has_name (s, "decentanomaly")) {
+      frames++;
+      fail_unless (gst_structure_has_field (s, "frame") && gst_structure_has_field (s, "utc"));
+    } else if (gst_structure_has_name (s, "decentanomaly-event")) {
+      events++;
+      fail_unless (gst_structure_has_field (s, "event-frame"));
+    }
+    for (guint k = 0; k < G_N_ELEMENTS (time_fields); k++)
+      fail_if (gst_structure_has_field (s, time_fields[k]), "%s has %s: %" GST_PTR_FORMAT,
+          gst_structure_get_name (s), time_fields[k], s);
+    gst_message_unref (msg);
+  }
+  fail_unless_equals_int (frames, 3);
+  fail_unless_equals_int (events, 2); /* begin on frame 1, end on frame 2 */
+  gst_element_set_bus (h->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (h);
+}
+GST_END_TEST;
+
+static Suite *
+anomaly_hardening_suite (void)
+{
+  Suite *s = suite_create ("anomaly_hardening");
+  TCase *tc = tcase_create ("general");
+  tcase_set_timeout (tc, 120);
+  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_add_test (tc, test_caps_change_unscored_overlay);
+  tcase_add_test (tc, test_nonfinite_model_refused);
+  tcase_add_test (tc, test_nonfinite_frames);
+  tcase_add_test (tc, test_interlaced_refused);
+  tcase_add_test (tc, test_frame_path_reasons_and_nonfinite_maps);
+  tcase_add_test (tc, test_reload_storm);
+  tcase_add_test (tc, test_reload_then_stop);
+  tcase_add_test (tc, test_long_and_non_utf8_paths);
+  tcase_add_test (tc, test_no_timestamps);
+  suite_add_tcase (s, tc);
+  /* before the fix, open() of a FIFO never returned */
+  TCase *fifo = tcase_create ("fifo");
+  tcase_set_timeout (fifo, 30);
+  tcase_add_checked_fixture (fifo, setup, teardown);
+  tcase_add_test (fifo, test_fifo_model);
+  suite_add_tcase (s, fifo);
+  return s;
+}
+
+GST_CHECK_MAIN (anomaly_hardening);
