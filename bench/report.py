@@ -349,6 +349,12 @@ def main(out, docs):
                   "nn.ConvTranspose2d, gradients included, before measuring); its ratio is the "
                   "one that measures the engine's design against a framework on the same "
                   "library (the zeros cost it up to 4× the decoder's multiply-adds).", ""]
+    # the real-footage section, written by bench/video-eval.sh on its own, and
+    # what was measured beside it by hand (other splits, collapse)
+    for name in ("real-footage.md", "real-footage-notes.md"):
+        video = os.path.join(docs, "results", name)
+        if os.path.exists(video):
+            lines += [open(video).read().strip(), ""]
     with open(os.path.join(docs, "results.md"), "w") as f:
         f.write("\n".join(lines) + "\n")
     print(f"wrote {os.path.join(docs, 'results.md')}")

@@ -4,7 +4,9 @@
  * smaller side is at most 4 (28x28: 28 -> 14 -> 7 -> 4, three layers).
  * Large inputs: 4x4 stride-2 convs, padding 1, until the smaller side is 1
  * (256x256: eight layers).  Channels start at base and double per layer,
- * capped at max.  Each output side is ceil(in / 2). */
+ * capped at max.  Each output side is ceil(in / 2).  A latent side N > 0
+ * stops the halving once the smaller side is at most N instead, which keeps
+ * a grid of latent cells (where things are) for video. */
 #include "arch.h"
 
 #include <stdio.h>
@@ -20,6 +22,14 @@ next_side (int in)
 int
 decent_arch_build (DecentArch *arch, int width, int height, int channels,
     int base_channels, int max_channels, char *err, size_t errlen)
+{
+  return decent_arch_build_latent (arch, width, height, channels, base_channels, max_channels,
+      0, err, errlen);
+}
+
+int
+decent_arch_build_latent (DecentArch *arch, int width, int height, int channels,
+    int base_channels, int max_channels, int latent_side, char *err, size_t errlen)
 {
   if (!arch) {
     snprintf (err, errlen, "no architecture to fill");
@@ -45,6 +55,12 @@ decent_arch_build (DecentArch *arch, int width, int height, int channels,
   int kernel = large ? 4 : 5;
   int pad = large ? 1 : 2;
   int stop = large ? 1 : 4;
+  if (latent_side < 0 || latent_side > DECENT_MAX_SIDE) {
+    snprintf (err, errlen, "latent side %d is outside 0..%d", latent_side, DECENT_MAX_SIDE);
+    return -1;
+  }
+  if (latent_side > 0)
+    stop = latent_side;
 
   DecentStage enc[DECENT_MAX_LAYERS];
   int n = 0, h = height, w = width, c = channels, oc = base_channels;
@@ -75,7 +91,8 @@ decent_arch_build (DecentArch *arch, int width, int height, int channels,
     n++;
   }
   if (n == 0) {
-    snprintf (err, errlen, "model size %dx%d is too small for one layer", width, height);
+    snprintf (err, errlen, "model size %dx%d is too small for one layer%s", width, height,
+        latent_side > 0 ? " above that latent side" : "");
     return -1;
   }
 

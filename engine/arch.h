@@ -42,6 +42,11 @@ typedef struct {
 /* Builds the architecture; returns 0, or -1 with a reason in err. */
 int decent_arch_build(DecentArch *arch, int width, int height, int channels,
                       int base_channels, int max_channels, char *err, size_t errlen);
+/* The same with the halving stopped once the smaller side is at most
+ * latent_side (0: the paper's rule). */
+int decent_arch_build_latent(DecentArch *arch, int width, int height, int channels,
+                             int base_channels, int max_channels, int latent_side, char *err,
+                             size_t errlen);
 
 /* Trainable parameters in canonical order: per stage, weights (o,i,kh,kw;
  * for a transposed conv o is its output channel), bias, gamma, beta.

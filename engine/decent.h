@@ -67,7 +67,21 @@ typedef struct {
   int batch_size;              /* mini-batch size for decent_model_train, 64 */
   uint64_t seed;               /* initial weights and shuffling, 1 */
   DecentDevice device;         /* DECENT_DEVICE_AUTO */
+  int latent_side;             /* 0: the paper's rule; N: halve only until the smaller side
+                                * is at most N, keeping a grid of latent cells (video) */
+  float local_area;            /* local scores: the window, a fraction of the frame (0.01) */
+  float local_contrast;        /* local score: an RMS error e counts e / (e + this) (0.1) */
 } DecentConfig;
+
+/* How a frame's per-pixel error map becomes its score (docs/method.md). */
+typedef enum {
+  DECENT_SCORE_MEAN = 0,       /* the paper's eq. (2): the mean squared error of the frame */
+  DECENT_SCORE_LOCAL = 1,      /* the largest mean, over windows of local_area, of the
+                                * per-pixel RMS error saturated by local_contrast */
+  DECENT_SCORE_NORMALIZED = 2, /* the largest window mean of the squared error standardised
+                                * per pixel by the normal errors (decent_model_learn_normal) */
+} DecentScoreMode;
+#define DECENT_SCORE_MODES 3
 
 /* Result of one optimisation step (or the mean over an epoch). */
 typedef struct {
@@ -82,6 +96,8 @@ typedef struct {
   float quantile;      /* quantile of the held-out normal scores used for it */
   float mean, stddev, min, max; /* of the held-out normal scores */
   uint32_t count;      /* number of held-out normal frames scored */
+  float false_alarm_rate; /* share of the held-out frames scoring above the threshold: the
+                           * expected rate on normal footage like them (0 in old files) */
 } DecentCalibration;
 
 typedef struct {
@@ -192,12 +208,49 @@ int decent_model_reconstruct(DecentModel *model, const uint8_t *frames, int n, u
                              DecentError *err);
 
 /* Scores held-out normal frames and sets the threshold to the given quantile
- * (e.g. 0.995) of their scores, with their statistics. */
+ * (e.g. 0.995) of their scores, with their statistics.  decent_model_calibrate
+ * calibrates DECENT_SCORE_MEAN (the paper's score); _mode any one mode;
+ * _all every mode the model can score (NORMALIZED once normal errors are
+ * learned), each threshold raised to the scores' mean + sigmas standard
+ * deviations when that is higher (0: the quantile alone); the calibration's
+ * false_alarm_rate is then the normal law's tail above it.  Held-out frames
+ * should be neither the training frames nor their neighbours in time, or the
+ * threshold is too low for new footage. */
 int decent_model_calibrate(DecentModel *model, const uint8_t *frames, int n,
                            float quantile, DecentError *err);
+int decent_model_calibrate_mode(DecentModel *model, DecentScoreMode mode, const uint8_t *frames,
+                                int n, float quantile, DecentError *err);
+int decent_model_calibrate_all(DecentModel *model, const uint8_t *frames, int n,
+                               float quantile, float sigmas, DecentError *err);
 
+/* Per-pixel mean and standard deviation of the squared error map over
+ * normal frames (the training frames do), which DECENT_SCORE_NORMALIZED
+ * divides by; stored in the model file. */
+int decent_model_learn_normal(DecentModel *model, const uint8_t *frames, int n,
+                              DecentError *err);
+int decent_model_has_normal(const DecentModel *model);
+
+/* Scores frames in a mode: scores (n) and maps (may be NULL: n * width *
+ * height) of that mode: the squared error (MEAN), the saturated RMS error
+ * (LOCAL) or the standardised error (NORMALIZED). */
+int decent_model_score_mode(DecentModel *model, DecentScoreMode mode, const uint8_t *frames,
+                            int n, float *scores, float *maps, DecentError *err);
+
+/* Turns one squared-error map (as decent_model_score or _score_frame give
+ * it) into the mode's map, in place, and gives its score. */
+int decent_model_score_map(DecentModel *model, DecentScoreMode mode, float *map, float *score,
+                           DecentError *err);
+
+const char *decent_score_mode_name(DecentScoreMode mode);
+
+/* The calibration of DECENT_SCORE_MEAN, or of a mode (threshold 0: the model
+ * has no calibration for it). */
 int decent_model_get_calibration(const DecentModel *model, DecentCalibration *out);
+int decent_model_get_mode_calibration(const DecentModel *model, DecentScoreMode mode,
+                                      DecentCalibration *out);
 int decent_model_set_threshold(DecentModel *model, float threshold, DecentError *err);
+int decent_model_set_mode_threshold(DecentModel *model, DecentScoreMode mode, float threshold,
+                                    DecentError *err);
 int decent_model_get_config(const DecentModel *model, DecentConfig *out);
 int decent_model_describe(const DecentModel *model, DecentInfo *info);
 

@@ -3,6 +3,8 @@
  * (9), scoring and threshold calibration. */
 #include "model_internal.h"
 
+#include "localscore.h"
+
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -103,6 +105,9 @@ decent_config_init (DecentConfig *cfg, int width, int height, int channels)
   cfg->batch_size = 64;
   cfg->seed = 1;
   cfg->device = DECENT_DEVICE_AUTO;
+  cfg->latent_side = 0;
+  cfg->local_area = 0.01f;
+  cfg->local_contrast = 0.1f;
 }
 
 static int
@@ -118,9 +123,14 @@ decent_config_validate (const DecentConfig *cfg, DecentError *err)
     return decent_fail (err, "no configuration given");
   DecentArch arch;
   char why[256];
-  if (decent_arch_build (&arch, cfg->width, cfg->height, cfg->channels, cfg->base_channels,
-          cfg->max_channels, why, sizeof why) < 0)
+  if (decent_arch_build_latent (&arch, cfg->width, cfg->height, cfg->channels,
+          cfg->base_channels, cfg->max_channels, cfg->latent_side, why, sizeof why) < 0)
     return decent_fail (err, "%s", why);
+  if (!finite_in (cfg->local_area, 1e-6f, 1.0f))
+    return decent_fail (err, "local area must be a fraction of the frame in (0, 1], not %g",
+        cfg->local_area);
+  if (!finite_in (cfg->local_contrast, 1e-6f, 100.0f))
+    return decent_fail (err, "local contrast must be in (0, 100], not %g", cfg->local_contrast);
   if (cfg->loss != DECENT_LOSS_DECENTRALIZATION && cfg->loss != DECENT_LOSS_CENTRE)
     return decent_fail (err, "loss must be 13 (decentralization) or 9 (centre), not %d", cfg->loss);
   if (!finite_in (cfg->lambda, 0.0f, 1e6f))
@@ -244,6 +254,11 @@ decent_model_free (DecentModel *m)
   if (m->be)
     m->ops->destroy (m->be);
   free (m->centre);
+  free (m->normal_mean);
+  free (m->normal_sd);
+  free (m->normal_div);
+  free (m->sat);
+  free (m->map_chunk);
   free (m->xbuf);
   free (m->gather);
   free (m);
@@ -301,8 +316,8 @@ decent_model_build (const DecentConfig *cfg, const float *params, const float *b
   m->fault_nan_score = fault ? strtoull (fault, NULL, 10) : 0;
   m->rng = cfg->seed ^ 0x5DEECE66Dull;
   char why[256];
-  if (decent_arch_build (&m->arch, cfg->width, cfg->height, cfg->channels, cfg->base_channels,
-          cfg->max_channels, why, sizeof why) < 0) {
+  if (decent_arch_build_latent (&m->arch, cfg->width, cfg->height, cfg->channels,
+          cfg->base_channels, cfg->max_channels, cfg->latent_side, why, sizeof why) < 0) {
     decent_fail (err, "%s", why);
     goto fail;
   }
@@ -628,14 +643,31 @@ decent_model_check_finite (DecentModel *m, DecentError *err)
     for (int x = 0; x < w; x++)
       for (int c = 0; c < ch; c++)
         frames[fb + ((size_t) y * w + x) * ch + c] = (uint8_t) (x * 37 + y * 11 + c * 101);
-  int rc = score_images (m, frames, 2, scores, NULL, err);
+  const size_t plane = (size_t) w * h;
+  float *maps = malloc (2 * plane * sizeof (float)), *one = malloc (plane * sizeof (float));
+  int rc = maps && one ? score_images (m, frames, 2, scores, maps, err)
+                       : decent_fail (err, "out of memory for a probe frame");
   free (frames);
-  if (rc < 0)
-    return -1;
-  if (!isfinite (scores[0]) || !isfinite (scores[1]))
-    return decent_fail (err, "it scores %g on a mid-grey image and %g on a test pattern",
+  if (rc == 0 && (!isfinite (scores[0]) || !isfinite (scores[1])))
+    rc = decent_fail (err, "it scores %g on a mid-grey image and %g on a test pattern",
         scores[0], scores[1]);
-  return 0;
+  /* and in every score mode it can score in (stored statistics included) */
+  for (int mode = 1; mode < DECENT_SCORE_MODES && rc == 0; mode++) {
+    if (mode == DECENT_SCORE_NORMALIZED && !m->normal_div)
+      continue;
+    for (int i = 0; i < 2 && rc == 0; i++) {
+      float s;
+      memcpy (one, maps + (size_t) i * plane, plane * sizeof (float));
+      rc = decent_model_score_map (m, (DecentScoreMode) mode, one, &s, err);
+      if (rc == 0 && !isfinite (s))
+        rc = decent_fail (err, "in score mode %s it scores %g on the %s",
+            decent_score_mode_name ((DecentScoreMode) mode), s,
+            i ? "test pattern" : "mid-grey image");
+    }
+  }
+  free (maps);
+  free (one);
+  return rc;
 }
 
 int
@@ -748,6 +780,193 @@ decent_model_draw_heatmap (DecentModel *m, DecentFrame *frame, const uint8_t lut
   return m->ops->draw_frame (m->be, frame, lut, max_error, alpha, err);
 }
 
+/* ---- score modes ------------------------------------------------------ */
+
+const char *
+decent_score_mode_name (DecentScoreMode mode)
+{
+  switch (mode) {
+    case DECENT_SCORE_MEAN: return "mean";
+    case DECENT_SCORE_LOCAL: return "local";
+    case DECENT_SCORE_NORMALIZED: return "normalized";
+  }
+  return "unknown";
+}
+
+static int
+check_mode (const DecentModel *m, DecentScoreMode mode, DecentError *err)
+{
+  if ((unsigned) mode >= DECENT_SCORE_MODES)
+    return decent_fail (err, "unknown score mode %d", (int) mode);
+  if (mode == DECENT_SCORE_NORMALIZED && !m->normal_div)
+    return decent_fail (err, "score mode normalized needs the normal errors of this model "
+                             "(decent_model_learn_normal; decent-train stores them)");
+  return 0;
+}
+
+int
+decent_model_score_map (DecentModel *m, DecentScoreMode mode, float *map, float *score,
+    DecentError *err)
+{
+  if (!m || !map || !score)
+    return decent_fail (err, "score map: no model, map or place for the score");
+  if (check_mode (m, mode, err) < 0)
+    return -1;
+  const int w = m->cfg.width, h = m->cfg.height;
+  const size_t plane = (size_t) w * h;
+  if (mode == DECENT_SCORE_MEAN) {
+    *score = decent_map_mean (map, plane);
+    return 0;
+  }
+  if (!m->sat && !(m->sat = malloc ((size_t) (w + 1) * (h + 1) * sizeof (double))))
+    return decent_fail (err, "out of memory for a %dx%d score table", w + 1, h + 1);
+  if (mode == DECENT_SCORE_LOCAL) {
+    /* every pixel that clearly differs counts about fully, however much: a
+     * small object is not outweighed by one high-contrast passer-by */
+    const float t = m->cfg.local_contrast;
+    for (size_t p = 0; p < plane; p++) {
+      float e = sqrtf (map[p] > 0.0f ? map[p] : 0.0f);
+      map[p] = e / (e + t);
+    }
+  } else {
+    for (size_t p = 0; p < plane; p++)
+      map[p] = (map[p] - m->normal_mean[p]) / m->normal_div[p];
+  }
+  int ww, wh;
+  decent_local_window (w, h, m->cfg.local_area, &ww, &wh);
+  *score = decent_local_max (map, w, h, ww, wh, m->sat);
+  return 0;
+}
+
+/* The squared-error maps of up to SCORE_CHUNK frames in m->map_chunk. */
+static float *
+chunk_maps (DecentModel *m, DecentError *err)
+{
+  const size_t plane = (size_t) m->cfg.width * m->cfg.height;
+  if (!m->map_chunk && !(m->map_chunk = malloc ((size_t) SCORE_CHUNK * plane * sizeof (float))))
+    decent_fail (err, "out of memory for %d error maps", SCORE_CHUNK);
+  return m->map_chunk;
+}
+
+int
+decent_model_score_mode (DecentModel *m, DecentScoreMode mode, const uint8_t *frames, int n,
+    float *scores, float *maps, DecentError *err)
+{
+  if (!m || !frames || !scores)
+    return decent_fail (err, "score: no model, frames or place for the scores");
+  if (check_mode (m, mode, err) < 0)
+    return -1;
+  if (mode == DECENT_SCORE_MEAN)
+    return decent_model_score (m, frames, n, scores, maps, err);
+  if (n < 1)
+    return decent_fail (err, "score: need at least one frame, got %d", n);
+  const size_t fb = frame_bytes (m), plane = (size_t) m->cfg.width * m->cfg.height;
+  float *tmp = maps ? NULL : chunk_maps (m, err);
+  if (!maps && !tmp)
+    return -1;
+  for (int start = 0; start < n; start += SCORE_CHUNK) {
+    const int count = n - start < SCORE_CHUNK ? n - start : SCORE_CHUNK;
+    float *mp = maps ? maps + (size_t) start * plane : tmp;
+    if (decent_model_score (m, frames + (size_t) start * fb, count, scores + start, mp, err) < 0)
+      return -1;
+    for (int i = 0; i < count; i++)
+      if (decent_model_score_map (m, mode, mp + (size_t) i * plane, scores + start + i, err) < 0)
+        return -1;
+  }
+  return 0;
+}
+
+int
+decent_model_set_normal (DecentModel *m, const float *mean, const float *sd, DecentError *err)
+{
+  const size_t plane = (size_t) m->cfg.width * m->cfg.height;
+  float *mu = malloc (plane * sizeof (float)), *s = malloc (plane * sizeof (float));
+  float *div = malloc (plane * sizeof (float));
+  if (!mu || !s || !div) {
+    free (mu);
+    free (s);
+    free (div);
+    return decent_fail (err, "out of memory for the normal errors");
+  }
+  double sd_sum = 0.0;
+  for (size_t p = 0; p < plane; p++) {
+    /* bounded far above any squared error of a scaled input: a hostile file's
+     * 3e38 would turn every standardised score into infinities */
+    if (!isfinite (mean[p]) || !isfinite (sd[p]) || mean[p] < 0.0f || sd[p] < 0.0f
+        || mean[p] > 1e6f || sd[p] > 1e6f) {
+      free (mu);
+      free (s);
+      free (div);
+      return decent_fail (err, "normal error statistics at pixel %zu are invalid (%g, %g)", p,
+          mean[p], sd[p]);
+    }
+    sd_sum += sd[p];
+  }
+  /* a floor of 5 % of the mean deviation: where nothing ever moved, sd is
+   * about 0 and any change would be infinitely unusual */
+  const float sd_floor = (float) (0.05 * sd_sum / (double) plane) + 1e-12f;
+  for (size_t p = 0; p < plane; p++) {
+    mu[p] = mean[p];
+    s[p] = sd[p];
+    div[p] = sd[p] + sd_floor;
+  }
+  free (m->normal_mean);
+  free (m->normal_sd);
+  free (m->normal_div);
+  m->normal_mean = mu;
+  m->normal_sd = s;
+  m->normal_div = div;
+  return 0;
+}
+
+int
+decent_model_learn_normal (DecentModel *m, const uint8_t *frames, int n, DecentError *err)
+{
+  if (!m || !frames)
+    return decent_fail (err, "learn normal: no model or no frames");
+  if (n < 2)
+    return decent_fail (err, "learn normal: need at least 2 frames, got %d", n);
+  const size_t fb = frame_bytes (m), plane = (size_t) m->cfg.width * m->cfg.height;
+  float *tmp = chunk_maps (m, err), *scores = malloc (SCORE_CHUNK * sizeof (float));
+  double *sum = calloc (2 * plane, sizeof (double));
+  float *mean = malloc (2 * plane * sizeof (float));
+  int rc = -1;
+  if (!tmp || !scores || !sum || !mean) {
+    if (tmp)
+      decent_fail (err, "out of memory for the normal errors");
+    goto out;
+  }
+  for (int start = 0; start < n; start += SCORE_CHUNK) {
+    const int count = n - start < SCORE_CHUNK ? n - start : SCORE_CHUNK;
+    if (decent_model_score (m, frames + (size_t) start * fb, count, scores, tmp, err) < 0)
+      goto out;
+    for (int i = 0; i < count; i++)
+      for (size_t p = 0; p < plane; p++) {
+        const double e = tmp[(size_t) i * plane + p];
+        sum[p] += e;
+        sum[plane + p] += e * e;
+      }
+  }
+  float *sd = mean + plane;
+  for (size_t p = 0; p < plane; p++) {
+    const double mu = sum[p] / n;
+    mean[p] = (float) mu;
+    sd[p] = (float) sqrt (fmax (0.0, sum[plane + p] / n - mu * mu));
+  }
+  rc = decent_model_set_normal (m, mean, sd, err);
+out:
+  free (scores);
+  free (sum);
+  free (mean);
+  return rc;
+}
+
+int
+decent_model_has_normal (const DecentModel *m)
+{
+  return m && m->normal_div;
+}
+
 static int
 cmp_float (const void *a, const void *b)
 {
@@ -755,31 +974,22 @@ cmp_float (const void *a, const void *b)
   return (x > y) - (x < y);
 }
 
-int
-decent_model_calibrate (DecentModel *m, const uint8_t *frames, int n, float quantile,
+/* The threshold at a quantile of normal scores s (sorted here), raised to
+ * their mean + sigmas standard deviations when that is higher, with their
+ * statistics.  A few dozen held-out frames cannot show a rare normal frame;
+ * the tail of a normal law fitted to them guards against it, and its
+ * probability above the threshold is the expected false-alarm rate (or the
+ * share above it, when that is higher). */
+static int
+calibration_from (float *s, int n, float quantile, float sigmas, DecentCalibration *cal,
     DecentError *err)
 {
-  if (!m || !frames)
-    return decent_fail (err, "calibrate: no model or no frames");
-  if (n < 1)
-    return decent_fail (err, "calibrate: need at least one held-out frame");
-  if (!(quantile > 0.0f && quantile <= 1.0f))
-    return decent_fail (err, "calibrate: quantile must be in (0, 1], not %g", quantile);
-  float *s = malloc ((size_t) n * sizeof (float));
-  if (!s)
-    return decent_fail (err, "out of memory for %d scores", n);
-  if (decent_model_score (m, frames, n, s, NULL, err) < 0) {
-    free (s);
-    return -1;
-  }
   qsort (s, (size_t) n, sizeof (float), cmp_float);
   double sum = 0, sq = 0;
   for (int i = 0; i < n; i++) {
-    if (!isfinite (s[i])) {
-      float bad = s[i];
-      free (s);
-      return decent_fail (err, "calibrate: a held-out frame scored %g; the model is broken", bad);
-    }
+    if (!isfinite (s[i]))
+      return decent_fail (err, "calibrate: a held-out frame scored %g; the model is broken",
+          s[i]);
     sum += s[i];
     sq += (double) s[i] * s[i];
   }
@@ -788,36 +998,134 @@ decent_model_calibrate (DecentModel *m, const uint8_t *frames, int n, float quan
   int lo = (int) floor (pos);
   int hi = lo + 1 < n ? lo + 1 : lo;
   double thr = s[lo] + (pos - lo) * (s[hi] - s[lo]);
-  double mean = sum / n;
-  m->cal.threshold = (float) thr;
-  m->cal.quantile = quantile;
-  m->cal.mean = (float) mean;
-  m->cal.stddev = (float) sqrt (fmax (0.0, sq / n - mean * mean));
-  m->cal.min = s[0];
-  m->cal.max = s[n - 1];
-  m->cal.count = (uint32_t) n;
-  free (s);
+  const double mean = sum / n, sd = sqrt (fmax (0.0, sq / n - mean * mean));
+  if (sigmas > 0 && mean + sigmas * sd > thr)
+    thr = mean + sigmas * sd;
+  int above = 0;
+  for (int i = 0; i < n; i++)
+    above += s[i] > (float) thr;
+  /* P(Z > z) of a standard normal law */
+  const double tail = sd > 0 ? 0.5 * erfc ((thr - mean) / sd / sqrt (2.0)) : 0.0;
+  cal->threshold = (float) thr;
+  cal->quantile = quantile;
+  cal->mean = (float) mean;
+  cal->stddev = (float) sd;
+  cal->min = s[0];
+  cal->max = s[n - 1];
+  cal->count = (uint32_t) n;
+  cal->false_alarm_rate = (float) fmax (tail, (double) above / n);
   return 0;
+}
+
+static int
+check_calibration_args (DecentModel *m, const uint8_t *frames, int n, float quantile,
+    DecentError *err)
+{
+  if (!m || !frames)
+    return decent_fail (err, "calibrate: no model or no frames");
+  if (n < 1)
+    return decent_fail (err, "calibrate: need at least one held-out frame");
+  if (!(quantile > 0.0f && quantile <= 1.0f))
+    return decent_fail (err, "calibrate: quantile must be in (0, 1], not %g", quantile);
+  return 0;
+}
+
+int
+decent_model_calibrate_mode (DecentModel *m, DecentScoreMode mode, const uint8_t *frames, int n,
+    float quantile, DecentError *err)
+{
+  if (check_calibration_args (m, frames, n, quantile, err) < 0 || check_mode (m, mode, err) < 0)
+    return -1;
+  float *s = malloc ((size_t) n * sizeof (float));
+  if (!s)
+    return decent_fail (err, "out of memory for %d scores", n);
+  DecentCalibration cal;
+  int rc = decent_model_score_mode (m, mode, frames, n, s, NULL, err);
+  if (rc == 0 && (rc = calibration_from (s, n, quantile, 0.0f, &cal, err)) == 0)
+    m->cal[mode] = cal;
+  free (s);
+  return rc;
+}
+
+int
+decent_model_calibrate (DecentModel *m, const uint8_t *frames, int n, float quantile,
+    DecentError *err)
+{
+  return decent_model_calibrate_mode (m, DECENT_SCORE_MEAN, frames, n, quantile, err);
+}
+
+int
+decent_model_calibrate_all (DecentModel *m, const uint8_t *frames, int n, float quantile,
+    float sigmas, DecentError *err)
+{
+  if (check_calibration_args (m, frames, n, quantile, err) < 0)
+    return -1;
+  if (!(sigmas >= 0.0f && sigmas <= 100.0f))
+    return decent_fail (err, "calibrate: sigmas must be in [0, 100], not %g", sigmas);
+  const size_t fb = frame_bytes (m), plane = (size_t) m->cfg.width * m->cfg.height;
+  const int modes = m->normal_div ? DECENT_SCORE_MODES : DECENT_SCORE_NORMALIZED;
+  float *s = malloc ((size_t) n * modes * sizeof (float)), *tmp = chunk_maps (m, err);
+  if (!s || !tmp) {
+    free (s);
+    return tmp ? decent_fail (err, "out of memory for %d scores", n) : -1;
+  }
+  /* one forward pass; each mode reduces its copy of the same maps */
+  float *one = malloc (plane * sizeof (float));
+  int rc = one ? 0 : decent_fail (err, "out of memory for an error map");
+  for (int start = 0; start < n && rc == 0; start += SCORE_CHUNK) {
+    const int count = n - start < SCORE_CHUNK ? n - start : SCORE_CHUNK;
+    rc = decent_model_score (m, frames + (size_t) start * fb, count, s + start, tmp, err);
+    for (int i = 0; i < count && rc == 0; i++)
+      for (int mode = 1; mode < modes && rc == 0; mode++) {
+        memcpy (one, tmp + (size_t) i * plane, plane * sizeof (float));
+        rc = decent_model_score_map (m, (DecentScoreMode) mode, one,
+            s + (size_t) mode * n + start + i, err);
+      }
+  }
+  DecentCalibration cal[DECENT_SCORE_MODES];
+  for (int mode = 0; mode < modes && rc == 0; mode++)
+    rc = calibration_from (s + (size_t) mode * n, n, quantile, sigmas, &cal[mode], err);
+  for (int mode = 0; mode < modes && rc == 0; mode++)
+    m->cal[mode] = cal[mode];
+  free (one);
+  free (s);
+  return rc;
 }
 
 int
 decent_model_get_calibration (const DecentModel *m, DecentCalibration *out)
 {
-  if (!m || !out)
+  return decent_model_get_mode_calibration (m, DECENT_SCORE_MEAN, out);
+}
+
+int
+decent_model_get_mode_calibration (const DecentModel *m, DecentScoreMode mode,
+    DecentCalibration *out)
+{
+  if (!m || !out || (unsigned) mode >= DECENT_SCORE_MODES)
     return -1;
-  *out = m->cal;
+  *out = m->cal[mode];
+  return 0;
+}
+
+int
+decent_model_set_mode_threshold (DecentModel *m, DecentScoreMode mode, float threshold,
+    DecentError *err)
+{
+  if (!m)
+    return decent_fail (err, "set threshold: no model");
+  if ((unsigned) mode >= DECENT_SCORE_MODES)
+    return decent_fail (err, "unknown score mode %d", (int) mode);
+  if (!isfinite (threshold) || threshold < 0.0f)
+    return decent_fail (err, "threshold must be a finite value >= 0, not %g", threshold);
+  m->cal[mode].threshold = threshold;
   return 0;
 }
 
 int
 decent_model_set_threshold (DecentModel *m, float threshold, DecentError *err)
 {
-  if (!m)
-    return decent_fail (err, "set threshold: no model");
-  if (!isfinite (threshold) || threshold < 0.0f)
-    return decent_fail (err, "threshold must be a finite value >= 0, not %g", threshold);
-  m->cal.threshold = threshold;
-  return 0;
+  return decent_model_set_mode_threshold (m, DECENT_SCORE_MEAN, threshold, err);
 }
 
 int
@@ -884,11 +1192,17 @@ decent_model_describe_string (const DecentModel *m)
        "training image\n",
       info.latent_width, info.latent_height, info.latent_channels, info.latent_dim,
       (unsigned long long) info.parameters, info.flops_forward / 1e6, info.flops_train / 1e6);
-  if (m->cal.threshold > 0)
-    ADD ("threshold %g (quantile %g of %u held-out normal scores: mean %g, sd %g, max %g)\n",
-        m->cal.threshold, m->cal.quantile, m->cal.count, m->cal.mean, m->cal.stddev, m->cal.max);
-  else
-    ADD ("threshold not calibrated\n");
+  for (int k = 0; k < DECENT_SCORE_MODES; k++) {
+    const DecentCalibration *c = &m->cal[k];
+    if (c->threshold > 0)
+      ADD ("score-mode %s: threshold %g (from %u held-out normal scores: mean %g, sd %g, "
+           "max %g; expected false alarms %.2g %% of frames)\n", decent_score_mode_name (k),
+          c->threshold, c->count, c->mean, c->stddev, c->max, 100.0 * c->false_alarm_rate);
+    else
+      ADD ("score-mode %s: not calibrated\n", decent_score_mode_name (k));
+  }
+  if (m->normal_div)
+    ADD ("per-pixel normal errors stored\n");
 #undef ADD
   return s;
 }

@@ -178,8 +178,142 @@ body_floats (const Header *h)
 
 /* ---- sections --------------------------------------------------------- */
 
-/* Nothing is stored in sections yet; see model_internal.h to add one. */
+/* 'SCOR': how frames are scored and each score mode's calibration.  f32
+ * local_area, f32 local_contrast, u32 n, then n entries of u32 mode, f32
+ * threshold, quantile, mean, stddev, min, max, u32 count, f32 false-alarm
+ * rate.  Files without it score with the defaults and have only the
+ * header's calibration (of the mean score). */
+#define SCORE_ENTRY_BYTES 36u
+
+static int
+scoring_save (DecentModel *m, uint8_t **data, size_t *len, DecentError *err)
+{
+  const size_t n = 12 + DECENT_SCORE_MODES * SCORE_ENTRY_BYTES;
+  uint8_t *p = malloc (n);
+  if (!p)
+    return decent_fail (err, "out of memory");
+  Cursor c = { p, 0, n };
+  put_f32 (&c, m->cfg.local_area);
+  put_f32 (&c, m->cfg.local_contrast);
+  put_u32 (&c, DECENT_SCORE_MODES);
+  for (uint32_t k = 0; k < DECENT_SCORE_MODES; k++) {
+    const DecentCalibration *cal = &m->cal[k];
+    put_u32 (&c, k);
+    put_f32 (&c, cal->threshold);
+    put_f32 (&c, cal->quantile);
+    put_f32 (&c, cal->mean);
+    put_f32 (&c, cal->stddev);
+    put_f32 (&c, cal->min);
+    put_f32 (&c, cal->max);
+    put_u32 (&c, cal->count);
+    put_f32 (&c, cal->false_alarm_rate);
+  }
+  *data = p;
+  *len = n;
+  return 0;
+}
+
+static int
+scoring_load (DecentModel *m, const uint8_t *data, size_t len, DecentError *err)
+{
+  if (len < 12)
+    return decent_fail (err, "%zu bytes are too few", len);
+  Cursor c = { (uint8_t *) data, 0, len };
+  const float area = get_f32 (&c), contrast = get_f32 (&c);
+  const uint32_t n = get_u32 (&c);
+  /* the bounds decent_config_validate sets */
+  if (!(area >= 1e-6f && area <= 1.0f) || !(contrast >= 1e-6f && contrast <= 100.0f))
+    return decent_fail (err, "local area %g / contrast %g are invalid", area, contrast);
+  if (n > 64 || len != 12 + (size_t) n * SCORE_ENTRY_BYTES)
+    return decent_fail (err, "%u calibrations do not fill %zu bytes", n, len);
+  DecentCalibration cal[DECENT_SCORE_MODES];
+  memcpy (cal, m->cal, sizeof cal);
+  uint64_t seen = 0;
+  for (uint32_t i = 0; i < n; i++) {
+    const uint32_t mode = get_u32 (&c);
+    DecentCalibration k;
+    k.threshold = get_f32 (&c);
+    k.quantile = get_f32 (&c);
+    k.mean = get_f32 (&c);
+    k.stddev = get_f32 (&c);
+    k.min = get_f32 (&c);
+    k.max = get_f32 (&c);
+    k.count = get_u32 (&c);
+    k.false_alarm_rate = get_f32 (&c);
+    if (!isfinite (k.threshold) || k.threshold < 0.0f)
+      return decent_fail (err, "score mode %u has an invalid threshold %g", mode, k.threshold);
+    if (!(k.false_alarm_rate >= 0.0f && k.false_alarm_rate <= 1.0f)
+        || !(k.quantile >= 0.0f && k.quantile <= 1.0f))
+      return decent_fail (err, "score mode %u has an invalid false-alarm rate %g or quantile %g",
+          mode, k.false_alarm_rate, k.quantile);
+    if (!isfinite (k.mean) || !(k.stddev >= 0.0f) || !isfinite (k.stddev) || !isfinite (k.min)
+        || !isfinite (k.max))
+      return decent_fail (err, "score mode %u has invalid score statistics (mean %g, sd %g, "
+                               "min %g, max %g)", mode, k.mean, k.stddev, k.min, k.max);
+    if (mode < 64 && (seen >> mode) & 1)
+      return decent_fail (err, "score mode %u is calibrated twice", mode);
+    seen |= mode < 64 ? 1ull << mode : 0;
+    if (mode < DECENT_SCORE_MODES) /* a newer build's modes are skipped */
+      cal[mode] = k;
+  }
+  memcpy (m->cal, cal, sizeof cal);
+  m->cfg.local_area = area;
+  m->cfg.local_contrast = contrast;
+  return 0;
+}
+
+/* 'NERR': the per-pixel normal errors.  u32 width, u32 height, then the
+ * mean and the standard deviation, width * height f32 each. */
+static int
+normal_save (DecentModel *m, uint8_t **data, size_t *len, DecentError *err)
+{
+  if (!m->normal_mean) {
+    *data = NULL;
+    return 0;
+  }
+  const size_t plane = (size_t) m->cfg.width * m->cfg.height, n = 8 + 8 * plane;
+  uint8_t *p = malloc (n);
+  if (!p)
+    return decent_fail (err, "out of memory");
+  Cursor c = { p, 0, n };
+  put_u32 (&c, (uint32_t) m->cfg.width);
+  put_u32 (&c, (uint32_t) m->cfg.height);
+  for (size_t i = 0; i < plane; i++)
+    put_f32 (&c, m->normal_mean[i]);
+  for (size_t i = 0; i < plane; i++)
+    put_f32 (&c, m->normal_sd[i]);
+  *data = p;
+  *len = n;
+  return 0;
+}
+
+static int
+normal_load (DecentModel *m, const uint8_t *data, size_t len, DecentError *err)
+{
+  const size_t plane = (size_t) m->cfg.width * m->cfg.height;
+  if (len < 8 || len != 8 + 8 * plane)
+    return decent_fail (err, "%zu bytes are not the normal errors of a %dx%d model", len,
+        m->cfg.width, m->cfg.height);
+  Cursor c = { (uint8_t *) data, 0, len };
+  const uint32_t w = get_u32 (&c), h = get_u32 (&c);
+  if (w != (uint32_t) m->cfg.width || h != (uint32_t) m->cfg.height)
+    return decent_fail (err, "normal errors of %ux%u for a %dx%d model", w, h, m->cfg.width,
+        m->cfg.height);
+  float *v = malloc (2 * plane * sizeof (float));
+  if (!v)
+    return decent_fail (err, "out of memory");
+  for (size_t i = 0; i < 2 * plane; i++)
+    v[i] = get_f32 (&c);
+  int rc = decent_model_set_normal (m, v, v + plane, err);
+  free (v);
+  return rc;
+}
+
 static const DecentSectionIO builtin_sections[] = {
+  { DECENT_SECTION_TAG ('S', 'C', 'O', 'R'), 12 + 64 * SCORE_ENTRY_BYTES, scoring_save,
+    scoring_load },
+  { DECENT_SECTION_TAG ('N', 'E', 'R', 'R'), 8 + 8ull * DECENT_MAX_SIDE * DECENT_MAX_SIDE,
+    normal_save, normal_load },
   { 0, 0, NULL, NULL },
 };
 
@@ -304,17 +438,16 @@ payloads_free (Payload *p, size_t n)
   free (p);
 }
 
-int
-decent_model_save (DecentModel *m, const char *path, DecentError *err)
+static int
+save_to (DecentModel *m, const char *path, DecentError *err)
 {
-  if (!m || !path || !*path)
-    return decent_fail (err, "save: no model or no file name");
 
   Header h = { .cfg = m->cfg, .n_stages = (uint32_t) m->arch.n_stages,
     .latent_dim = (uint32_t) decent_arch_latent_dim (&m->arch),
     .n_params = decent_arch_param_count (&m->arch),
     .n_buffers = decent_arch_buffer_count (&m->arch), .steps = m->steps,
-    .centre_batches = m->centre_batches, .cal = m->cal, .epochs = m->epochs };
+    .centre_batches = m->centre_batches, .cal = m->cal[DECENT_SCORE_MEAN],
+    .epochs = m->epochs };
 
   /* the sections first: the header records the file's length */
   const size_t n_io = section_count ();
@@ -426,6 +559,20 @@ out:
   free (w);
   free (tmp);
   free (dircopy);
+  return rc;
+}
+
+int
+decent_model_save (DecentModel *m, const char *path, DecentError *err)
+{
+  if (!m || !path || !*path)
+    return decent_fail (err, "save: no model or no file name");
+  /* a link is written through: its target is replaced whole, the link kept
+   * (a rename over the link's name would replace the link itself) */
+  struct stat st;
+  char *target = lstat (path, &st) == 0 && S_ISLNK (st.st_mode) ? realpath (path, NULL) : NULL;
+  const int rc = save_to (m, target ? target : path, err);
+  free (target);
   return rc;
 }
 
@@ -614,6 +761,25 @@ typedef struct {
   size_t len;
 } Received;
 
+/* The file keeps the number of layers, not the latent side it came from:
+ * 0 when the paper's rule makes that many, else the smaller side after them
+ * (which stops the halving there). */
+static int
+latent_side_of (const DecentConfig *cfg, uint32_t n_stages)
+{
+  DecentArch arch;
+  char why[256];
+  if (decent_arch_build (&arch, cfg->width, cfg->height, cfg->channels, cfg->base_channels,
+          cfg->max_channels, why, sizeof why) == 0 && (uint32_t) arch.n_stages == n_stages)
+    return 0;
+  int side = cfg->width < cfg->height ? cfg->width : cfg->height;
+  if (side < 1 || n_stages < 2 || n_stages > DECENT_MAX_STAGES)
+    return 0;
+  for (uint32_t i = 0; i < n_stages / 2; i++)
+    side = (side + 1) / 2;
+  return side;
+}
+
 static DecentModel *
 parse (Reader *r, DecentDevice device, DecentError *err)
 {
@@ -690,14 +856,15 @@ parse (Reader *r, DecentDevice device, DecentError *err)
   /* what the header asks for, bounded before anything is allocated */
   DecentError why;
   h.cfg.device = device;
+  h.cfg.latent_side = latent_side_of (&h.cfg, h.n_stages);
   if (decent_config_validate (&h.cfg, &why) < 0) {
     decent_fail (err, "model file %s has invalid settings: %s", path, why.message);
     return NULL;
   }
   DecentArch arch;
   char awhy[256];
-  decent_arch_build (&arch, h.cfg.width, h.cfg.height, h.cfg.channels, h.cfg.base_channels,
-      h.cfg.max_channels, awhy, sizeof awhy);
+  decent_arch_build_latent (&arch, h.cfg.width, h.cfg.height, h.cfg.channels,
+      h.cfg.base_channels, h.cfg.max_channels, h.cfg.latent_side, awhy, sizeof awhy);
   if ((uint32_t) arch.n_stages != h.n_stages
       || (uint32_t) decent_arch_latent_dim (&arch) != h.latent_dim
       || decent_arch_param_count (&arch) != h.n_params
@@ -825,7 +992,7 @@ parse (Reader *r, DecentDevice device, DecentError *err)
   }
   m->steps = h.steps;
   m->centre_batches = h.centre_batches;
-  m->cal = h.cal;
+  m->cal[DECENT_SCORE_MEAN] = h.cal;
   m->epochs = h.epochs;
   for (size_t i = 0; i < n_got; i++) {
     if (got[i].io->load (m, got[i].data, got[i].len, &why) < 0) {

@@ -19,7 +19,12 @@ struct DecentModel {
   uint64_t fault_nan_step;  /* fault injection: this step's loss becomes NaN (0: never) */
   uint64_t fault_nan_score; /* fault injection: from this scored image on, NaN (0: never) */
   uint64_t images_scored;   /* images scored through the API, for fault_nan_score */
-  DecentCalibration cal;
+  DecentCalibration cal[DECENT_SCORE_MODES]; /* per score mode; threshold 0: none */
+  float *normal_mean;       /* per-pixel mean of the normal squared error, or NULL */
+  float *normal_sd;         /*   and its standard deviation (decent_model_learn_normal) */
+  float *normal_div;        /* what NORMALIZED divides by: sd plus a floor */
+  double *sat;              /* summed-area table of one map, for the local scores */
+  float *map_chunk;         /* maps of a chunk of frames, for scores that need them */
   uint64_t rng;             /* shuffling state */
   float *xbuf;              /* normalised NCHW input of the current batch */
   size_t xbuf_images;
@@ -72,6 +77,11 @@ typedef struct {
 /* Test hook: replaces the table of sections (ended by a tag of 0) used by
  * save and load; NULL restores the built-in one.  Not thread-safe. */
 void decent_model_file_set_sections (const DecentSectionIO *table);
+
+/* Takes per-pixel normal error statistics (width * height each) into the
+ * model (copies), computing what NORMALIZED divides by. */
+int decent_model_set_normal (DecentModel *m, const float *mean, const float *sd,
+                             DecentError *err);
 
 /* Host copies of the backend's parameters and buffers (caller frees). */
 int decent_model_fetch_params (DecentModel *m, float **params, float **buffers,

@@ -1,9 +1,14 @@
 /* decent-detect — scores a video file with decentanomaly from a given
  * second on, writes the heatmap overlay as a video and every flagged frame
- * as a JPEG, and prints a summary read from the element's bus messages.
+ * as a JPEG, and prints a summary read from the element's bus messages:
+ * frames flagged, each event with its times, and alarms per hour.
  *
  *   decent-detect --model M --input FILE [--start S] [--overlay OUT.avi]
- *                 [--flagged-dir DIR]
+ *                 [--flagged-dir DIR] [--csv F] [--events-csv F]
+ *                 [--raw WxH [--fps N]] [--set property=value ...]
+ *
+ * --raw reads FILE as packed RGB frames (no container) of that size;
+ * --set passes a property to the scoring decentanomaly (score-mode=...).
  *
  * The same without seeking, with gst-launch alone:
  *   gst-launch-1.0 filesrc location=FILE ! decodebin ! videoconvert ! tee name=t \
@@ -17,11 +22,31 @@
 #include <gst/gst.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <errno.h>
 
 typedef struct {
   guint64 frames, flagged, events;
   gdouble max_score, threshold;
+  GstClockTime first_time, last_time; /* stream times of the frames scored */
+  GString *event_lines;               /* "begin - end" per event */
+  FILE *csv, *events_csv;
 } Summary;
+
+/* A time field of a message, or NONE when the frame had no timestamp. */
+static GstClockTime
+time_field (const GstStructure *st, const gchar *name)
+{
+  guint64 t;
+  return gst_structure_get_uint64 (st, name, &t) ? t : GST_CLOCK_TIME_NONE;
+}
+
+static gchar *
+format_seconds (GstClockTime t)
+{
+  return GST_CLOCK_TIME_IS_VALID (t) ? g_strdup_printf ("%.1f s", (gdouble) t / GST_SECOND)
+                                     : g_strdup ("?");
+}
 
 static void
 count_message (GstMessage *msg, Summary *s)
@@ -29,16 +54,51 @@ count_message (GstMessage *msg, Summary *s)
   const GstStructure *st = gst_message_get_structure (msg);
   if (gst_structure_has_name (st, "decentanomaly")) {
     gboolean flagged = FALSE;
-    gdouble score = 0;
+    gdouble score = 0, norm = 0;
+    guint64 frame = 0;
     gst_structure_get_boolean (st, "flagged", &flagged);
     gst_structure_get_double (st, "score", &score);
+    gst_structure_get_double (st, "normalized-score", &norm);
     gst_structure_get_double (st, "threshold", &s->threshold);
+    gst_structure_get_uint64 (st, "frame", &frame);
+    GstClockTime t = time_field (st, "stream-time");
+    if (GST_CLOCK_TIME_IS_VALID (t)) {
+      if (!GST_CLOCK_TIME_IS_VALID (s->first_time))
+        s->first_time = t;
+      s->last_time = t;
+    }
     s->frames++;
     s->flagged += flagged;
     s->max_score = MAX (s->max_score, score);
-  } else if (gst_structure_has_name (st, "decentanomaly-event")
-      && g_str_equal (gst_structure_get_string (st, "type"), "begin")) {
-    s->events++;
+    if (s->csv)
+      fprintf (s->csv, "%" G_GUINT64_FORMAT ",%.3f,%.9g,%.9g,%.6g,%d\n", frame,
+          GST_CLOCK_TIME_IS_VALID (t) ? (gdouble) t / GST_SECOND : -1.0, score, s->threshold,
+          norm, flagged);
+  } else if (gst_structure_has_name (st, "decentanomaly-event")) {
+    const gchar *type = gst_structure_get_string (st, "type");
+    guint64 frame = 0, event_frame = 0;
+    gdouble peak = 0;
+    gst_structure_get_uint64 (st, "frame", &frame);
+    gst_structure_get_uint64 (st, "event-frame", &event_frame);
+    gst_structure_get_double (st, "peak-score", &peak);
+    GstClockTime begin = time_field (st, "event-running-time");
+    if (s->events_csv)
+      fprintf (s->events_csv, "%s,%" G_GUINT64_FORMAT ",%" G_GUINT64_FORMAT ",%.9g\n", type,
+          event_frame, frame, peak);
+    if (g_str_equal (type, "begin")) {
+      s->events++;
+      gchar *b = format_seconds (begin);
+      g_string_append_printf (s->event_lines, "  event %" G_GUINT64_FORMAT ": from %s",
+          s->events, b);
+      g_free (b);
+    } else if (g_str_equal (type, "end")) {
+      gchar *e = format_seconds (time_field (st, "last-flagged-running-time"));
+      guint64 frames = 0;
+      gst_structure_get_uint64 (st, "frames", &frames);
+      g_string_append_printf (s->event_lines, " to %s (%" G_GUINT64_FORMAT " frames), peak "
+          "score %.5f\n", e, frames, peak);
+      g_free (e);
+    }
   }
 }
 
@@ -56,6 +116,8 @@ int
 main (int argc, char **argv)
 {
   gchar *model = NULL, *input = NULL, *overlay = NULL, *flagged_dir = NULL;
+  gchar *csv = NULL, *events_csv = NULL, *raw = NULL, **props = NULL;
+  gint fps = 10;
   gdouble start = 0;
   GOptionEntry entries[] = {
     { "model", 0, 0, G_OPTION_ARG_FILENAME, &model, "Model file (from decent-train)", "FILE" },
@@ -65,6 +127,15 @@ main (int argc, char **argv)
       "FILE" },
     { "flagged-dir", 0, 0, G_OPTION_ARG_FILENAME, &flagged_dir, "Write flagged frames here",
       "DIR" },
+    { "csv", 0, 0, G_OPTION_ARG_FILENAME, &csv, "Write every scored frame as CSV "
+      "(frame,seconds,score,threshold,normalized,flagged)", "FILE" },
+    { "events-csv", 0, 0, G_OPTION_ARG_FILENAME, &events_csv, "Write every event message as "
+      "CSV (type,event-frame,frame,peak)", "FILE" },
+    { "raw", 0, 0, G_OPTION_ARG_STRING, &raw, "The input is packed RGB frames of this size, "
+      "without a container", "WxH" },
+    { "fps", 0, 0, G_OPTION_ARG_INT, &fps, "Frame rate of --raw input (10)", "N" },
+    { "set", 0, 0, G_OPTION_ARG_STRING_ARRAY, &props, "A property of the scoring "
+      "decentanomaly, e.g. --set score-mode=mean (repeatable)", "NAME=VALUE" },
     { NULL } };
   GError *err = NULL;
   GOptionContext *ctx = g_option_context_new ("- score a video with decentanomaly");
@@ -75,11 +146,30 @@ main (int argc, char **argv)
     return 2;
   }
   g_option_context_free (ctx);
+  gint raw_w = 0, raw_h = 0;
+  if (raw && (sscanf (raw, "%dx%d", &raw_w, &raw_h) != 2 || raw_w < 1 || raw_h < 1
+                 || fps < 1)) {
+    g_printerr ("decent-detect: --raw wants WIDTHxHEIGHT and --fps a positive rate\n");
+    return 2;
+  }
+  GString *extra = g_string_new (NULL);
+  for (gchar **p = props; p && *p; p++) {
+    if (!strchr (*p, '=')) {
+      g_printerr ("decent-detect: --set wants NAME=VALUE, not \"%s\"\n", *p);
+      return 2;
+    }
+    g_string_append_printf (extra, " %s", *p);
+  }
 
   GString *desc = g_string_new (NULL);
-  g_string_append_printf (desc, "filesrc location=\"%s\" ! decodebin ! videoconvert ! "
-      "tee name=t t. ! queue ! decentanomaly name=scorer model-location=\"%s\" mode=overlay "
-      "message-mode=all ! videoconvert ! ", input, model);
+  if (raw)
+    g_string_append_printf (desc, "filesrc location=\"%s\" ! rawvideoparse width=%d height=%d "
+        "format=rgb framerate=%d/1 ! ", input, raw_w, raw_h, fps);
+  else
+    g_string_append_printf (desc, "filesrc location=\"%s\" ! decodebin ! ", input);
+  g_string_append_printf (desc, "videoconvert ! tee name=t t. ! queue ! decentanomaly "
+      "name=scorer model-location=\"%s\" mode=%s message-mode=all%s ! videoconvert ! ", model,
+      overlay ? "overlay" : "passthrough", extra->str);
   if (overlay)
     g_string_append_printf (desc, "avenc_mpeg4 bitrate=4000000 ! avimux ! filesink "
         "location=\"%s\"", overlay);
@@ -88,18 +178,37 @@ main (int argc, char **argv)
   if (flagged_dir) {
     g_mkdir_with_parents (flagged_dir, 0755);
     g_string_append_printf (desc, " t. ! queue ! decentanomaly model-location=\"%s\" "
-        "flagged-only=true post-messages=false ! videoconvert ! jpegenc ! "
-        "multifilesink async=false location=\"%s/frame-%%05d.jpg\"", model, flagged_dir);
+        "flagged-only=true post-messages=false%s ! videoconvert ! jpegenc ! "
+        "multifilesink async=false location=\"%s/frame-%%05d.jpg\"", model, extra->str,
+        flagged_dir);
   }
+  g_string_free (extra, TRUE);
   GstElement *pipe = gst_parse_launch (desc->str, &err);
   g_string_free (desc, TRUE);
-  if (!pipe) {
-    g_printerr ("decent-detect: %s\n", err->message);
+  /* a pipeline with an error (an unknown --set property) is not run */
+  if (!pipe || err) {
+    g_printerr ("decent-detect: %s\n", err ? err->message : "cannot build the pipeline");
+    if (pipe)
+      gst_object_unref (pipe);
     return 1;
   }
   GstBus *bus = gst_element_get_bus (pipe);
   GstElement *scorer = gst_bin_get_by_name (GST_BIN (pipe), "scorer");
   Summary sum = { 0 };
+  sum.first_time = sum.last_time = GST_CLOCK_TIME_NONE;
+  sum.event_lines = g_string_new (NULL);
+  if (csv && !(sum.csv = fopen (csv, "w"))) {
+    g_printerr ("decent-detect: cannot write %s: %s\n", csv, g_strerror (errno));
+    return 1;
+  }
+  if (events_csv && !(sum.events_csv = fopen (events_csv, "w"))) {
+    g_printerr ("decent-detect: cannot write %s: %s\n", events_csv, g_strerror (errno));
+    return 1;
+  }
+  if (sum.csv)
+    fprintf (sum.csv, "frame,seconds,score,threshold,normalized,flagged\n");
+  if (sum.events_csv)
+    fprintf (sum.events_csv, "type,event_frame,frame,peak\n");
   int rc = 0;
 
   /* frames before --start are dropped before the tee (decoding is cheap;
@@ -132,12 +241,28 @@ main (int argc, char **argv)
   gst_object_unref (scorer);
   gst_object_unref (bus);
   gst_object_unref (pipe);
+  if (sum.csv)
+    fclose (sum.csv);
+  if (sum.events_csv)
+    fclose (sum.events_csv);
   if (rc == 0) {
+    /* the footage's duration: one frame period past the last frame scored */
+    gdouble seconds = GST_CLOCK_TIME_IS_VALID (sum.first_time)
+        ? (gdouble) (sum.last_time - sum.first_time) / GST_SECOND
+              + (sum.frames > 1 ? (gdouble) (sum.last_time - sum.first_time) / GST_SECOND
+                                      / (sum.frames - 1) : 0.0)
+        : 0.0;
     printf ("scored %" G_GUINT64_FORMAT " frames from %.1f s: %" G_GUINT64_FORMAT
             " flagged (%.1f %%) in %" G_GUINT64_FORMAT " events; threshold %.5f, "
             "highest score %.5f\n", sum.frames, start, sum.flagged,
         sum.frames ? 100.0 * sum.flagged / sum.frames : 0.0, sum.events, sum.threshold,
         sum.max_score);
+    fputs (sum.event_lines->str, stdout);
+    if (seconds > 0)
+      printf ("%.1f s of footage: %.0f alarms an hour\n", seconds,
+          sum.events * 3600.0 / seconds);
   }
+  g_string_free (sum.event_lines, TRUE);
+  g_strfreev (props);
   return rc;
 }

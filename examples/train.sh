@@ -8,7 +8,7 @@
 set -euo pipefail
 video=${1:?normal footage}
 model=${2:?model file to write}
-epochs=${3:-20}
+epochs=${3:-0} # 0: until the held-out error stops falling
 gst-launch-1.0 -m filesrc location="$video" ! decodebin ! videoconvert ! \
   decent-train model-location="$model" epochs="$epochs" |
   grep --line-buffered -E 'decent-train|ERROR|EOS'

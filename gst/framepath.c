@@ -34,6 +34,10 @@ decent_frame_path_clear (DecentFramePath *p)
     gst_video_converter_free (p->to_model);
   if (p->heat_to_frame)
     gst_video_converter_free (p->heat_to_frame);
+  if (p->alpha_to_frame)
+    gst_video_converter_free (p->alpha_to_frame);
+  gst_clear_buffer (&p->alpha_buffer);
+  gst_clear_buffer (&p->alpha_frame);
   gst_clear_buffer (&p->model_buffer);
   gst_clear_buffer (&p->heat_buffer);
   gst_clear_buffer (&p->scratch);
@@ -47,6 +51,23 @@ packed_info (GstVideoInfo *info, GstVideoFormat format, gint w, gint h, gint byt
   /* tightly packed rows: the engine reads W*C bytes per row */
   info->stride[0] = w * bytes_per_pixel;
   info->size = (gsize) info->stride[0] * h;
+}
+
+/* A converter that scales a model-sized image into the region of a frame,
+ * leaving the rest of the frame alone. */
+static GstVideoConverter *
+region_converter (const GstVideoInfo *in, const GstVideoInfo *out, const DecentRoi *rect,
+    const gchar *name)
+{
+  return gst_video_converter_new ((GstVideoInfo *) in, (GstVideoInfo *) out,
+      gst_structure_new (name,
+          GST_VIDEO_CONVERTER_OPT_DEST_X, G_TYPE_INT, rect->x,
+          GST_VIDEO_CONVERTER_OPT_DEST_Y, G_TYPE_INT, rect->y,
+          GST_VIDEO_CONVERTER_OPT_DEST_WIDTH, G_TYPE_INT, rect->width,
+          GST_VIDEO_CONVERTER_OPT_DEST_HEIGHT, G_TYPE_INT, rect->height,
+          GST_VIDEO_CONVERTER_OPT_FILL_BORDER, G_TYPE_BOOLEAN, FALSE,
+          GST_VIDEO_CONVERTER_OPT_RESAMPLER_METHOD, GST_TYPE_VIDEO_RESAMPLER_METHOD,
+          GST_VIDEO_RESAMPLER_METHOD_LINEAR, NULL));
 }
 
 gboolean
@@ -93,9 +114,14 @@ decent_frame_path_setup (DecentFramePath *p, const GstVideoInfo *frame_info,
                                                    : GST_VIDEO_FORMAT_RGB,
       model_width, model_height, model_channels);
   packed_info (&p->heat_info, GST_VIDEO_FORMAT_RGBA, model_width, model_height, 4);
+  packed_info (&p->alpha_info, GST_VIDEO_FORMAT_GRAY8, model_width, model_height, 1);
+  packed_info (&p->alpha_frame_info, GST_VIDEO_FORMAT_GRAY8, GST_VIDEO_INFO_WIDTH (frame_info),
+      GST_VIDEO_INFO_HEIGHT (frame_info), 1);
   /* the converter insists on equal frame rates */
-  p->model_info.fps_n = p->heat_info.fps_n = GST_VIDEO_INFO_FPS_N (frame_info);
-  p->model_info.fps_d = p->heat_info.fps_d = GST_VIDEO_INFO_FPS_D (frame_info);
+  p->model_info.fps_n = p->heat_info.fps_n = p->alpha_info.fps_n = p->alpha_frame_info.fps_n =
+      GST_VIDEO_INFO_FPS_N (frame_info);
+  p->model_info.fps_d = p->heat_info.fps_d = p->alpha_info.fps_d = p->alpha_frame_info.fps_d =
+      GST_VIDEO_INFO_FPS_D (frame_info);
 
   p->to_model = gst_video_converter_new ((GstVideoInfo *) frame_info, &p->model_info,
       gst_structure_new ("decent-to-model",
@@ -105,16 +131,11 @@ decent_frame_path_setup (DecentFramePath *p, const GstVideoInfo *frame_info,
           GST_VIDEO_CONVERTER_OPT_SRC_HEIGHT, G_TYPE_INT, p->rect.height,
           GST_VIDEO_CONVERTER_OPT_RESAMPLER_METHOD, GST_TYPE_VIDEO_RESAMPLER_METHOD,
           GST_VIDEO_RESAMPLER_METHOD_LINEAR, NULL));
-  p->heat_to_frame = gst_video_converter_new (&p->heat_info, (GstVideoInfo *) frame_info,
-      gst_structure_new ("decent-heat-to-frame",
-          GST_VIDEO_CONVERTER_OPT_DEST_X, G_TYPE_INT, p->rect.x,
-          GST_VIDEO_CONVERTER_OPT_DEST_Y, G_TYPE_INT, p->rect.y,
-          GST_VIDEO_CONVERTER_OPT_DEST_WIDTH, G_TYPE_INT, p->rect.width,
-          GST_VIDEO_CONVERTER_OPT_DEST_HEIGHT, G_TYPE_INT, p->rect.height,
-          GST_VIDEO_CONVERTER_OPT_FILL_BORDER, G_TYPE_BOOLEAN, FALSE,
-          GST_VIDEO_CONVERTER_OPT_RESAMPLER_METHOD, GST_TYPE_VIDEO_RESAMPLER_METHOD,
-          GST_VIDEO_RESAMPLER_METHOD_LINEAR, NULL));
-  if (!p->to_model || !p->heat_to_frame) {
+  p->heat_to_frame = region_converter (&p->heat_info, frame_info, &p->rect,
+      "decent-heat-to-frame");
+  p->alpha_to_frame = region_converter (&p->alpha_info, &p->alpha_frame_info, &p->rect,
+      "decent-alpha-to-frame");
+  if (!p->to_model || !p->heat_to_frame || !p->alpha_to_frame) {
     *why = g_strdup_printf ("GStreamer cannot convert %s %dx%d to the model's %dx%dx%d",
         gst_video_format_to_string (GST_VIDEO_INFO_FORMAT (frame_info)),
         GST_VIDEO_INFO_WIDTH (frame_info), GST_VIDEO_INFO_HEIGHT (frame_info), model_width,
@@ -125,6 +146,9 @@ decent_frame_path_setup (DecentFramePath *p, const GstVideoInfo *frame_info,
   p->model_buffer = gst_buffer_new_allocate (NULL, p->model_info.size, NULL);
   p->heat_buffer = gst_buffer_new_allocate (NULL, p->heat_info.size, NULL);
   p->scratch = gst_buffer_new_allocate (NULL, frame_info->size, NULL);
+  p->alpha_buffer = gst_buffer_new_allocate (NULL, p->alpha_info.size, NULL);
+  p->alpha_frame = gst_buffer_new_allocate (NULL, p->alpha_frame_info.size, NULL);
+  gst_buffer_memset (p->alpha_frame, 0, 0, p->alpha_frame_info.size); /* outside the region */
   return TRUE;
 }
 
@@ -133,7 +157,7 @@ decent_frame_path_setup (DecentFramePath *p, const GstVideoInfo *frame_info,
 static gboolean
 path_fits (const DecentFramePath *p, const GstVideoFrame *frame)
 {
-  return p->to_model && p->heat_to_frame
+  return p->to_model && p->heat_to_frame && p->alpha_to_frame
          && GST_VIDEO_FRAME_FORMAT (frame) == GST_VIDEO_INFO_FORMAT (&p->frame_info)
          && GST_VIDEO_FRAME_WIDTH (frame) == GST_VIDEO_INFO_WIDTH (&p->frame_info)
          && GST_VIDEO_FRAME_HEIGHT (frame) == GST_VIDEO_INFO_HEIGHT (&p->frame_info)
@@ -197,11 +221,38 @@ blend_plane (guint8 *dst, gint dst_stride, const guint8 *src, gint src_stride, g
   }
 }
 
+/* The same with an opacity per frame pixel (alpha, 0..255, width x height):
+ * a plane's row spans the frame's width whatever its subsampling or
+ * packing, so byte x of a row lies over pixel x * width / row_bytes. */
+static void
+blend_plane_alpha (guint8 *dst, gint dst_stride, const guint8 *src, gint src_stride,
+    gint row_bytes, gint rows, const guint8 *alpha, gint width, gint height, guint a256)
+{
+  /* no division per byte: the column of every byte, and the opacity of
+   * every alpha value, once per plane */
+  gint *column = g_new (gint, row_bytes);
+  guint weight[256];
+  for (gint x = 0; x < row_bytes; x++)
+    column[x] = (gint) ((gint64) x * width / row_bytes);
+  for (guint v = 0; v < 256; v++)
+    weight[v] = (v * a256 + 127) / 255;
+  for (gint y = 0; y < rows; y++) {
+    guint8 *d = dst + (gsize) y * dst_stride;
+    const guint8 *s = src + (gsize) y * src_stride;
+    const guint8 *arow = alpha + (gsize) ((gint64) y * height / rows) * width;
+    for (gint x = 0; x < row_bytes; x++) {
+      const guint a = weight[arow[column[x]]];
+      d[x] = (guint8) ((d[x] * (256 - a) + s[x] * a + 128) >> 8);
+    }
+  }
+  g_free (column);
+}
+
 gboolean
 decent_frame_path_draw_heatmap (DecentFramePath *p, GstVideoFrame *frame, const gfloat *map,
-    gdouble max_error, gdouble alpha)
+    gdouble max_error, gdouble alpha, gboolean proportional)
 {
-  GstVideoFrame heat, scratch;
+  GstVideoFrame heat, scratch, amodel, aframe;
   const gint n = GST_VIDEO_INFO_WIDTH (&p->heat_info) * GST_VIDEO_INFO_HEIGHT (&p->heat_info);
   const guint8 (*lut)[3] = decent_frame_path_colour_map ();
   if (!path_fits (p, frame) || !map)
@@ -211,7 +262,12 @@ decent_frame_path_draw_heatmap (DecentFramePath *p, GstVideoFrame *frame, const 
 
   if (!gst_video_frame_map (&heat, &p->heat_info, p->heat_buffer, GST_MAP_WRITE))
     return FALSE;
+  if (!gst_video_frame_map (&amodel, &p->alpha_info, p->alpha_buffer, GST_MAP_WRITE)) {
+    gst_video_frame_unmap (&heat);
+    return FALSE;
+  }
   guint8 *rgba = GST_VIDEO_FRAME_PLANE_DATA (&heat, 0);
+  guint8 *opacity = GST_VIDEO_FRAME_PLANE_DATA (&amodel, 0);
   for (gint i = 0; i < n; i++) {
     /* compared, never cast, until it is in range: NaN and -inf get the
      * coolest colour, +inf the hottest */
@@ -221,10 +277,21 @@ decent_frame_path_draw_heatmap (DecentFramePath *p, GstVideoFrame *frame, const 
     rgba[4 * i + 1] = lut[idx][1];
     rgba[4 * i + 2] = lut[idx][2];
     rgba[4 * i + 3] = 255;
+    opacity[i] = (guint8) idx;
   }
   if (!gst_video_frame_map (&scratch, &p->frame_info, p->scratch, GST_MAP_READWRITE)) {
+    gst_video_frame_unmap (&amodel);
     gst_video_frame_unmap (&heat);
     return FALSE;
+  }
+  if (proportional) {
+    if (!gst_video_frame_map (&aframe, &p->alpha_frame_info, p->alpha_frame, GST_MAP_READWRITE)) {
+      gst_video_frame_unmap (&scratch);
+      gst_video_frame_unmap (&amodel);
+      gst_video_frame_unmap (&heat);
+      return FALSE;
+    }
+    gst_video_converter_frame (p->alpha_to_frame, &amodel, &aframe);
   }
   /* outside the region the scratch equals the frame, so blending leaves it */
   gst_video_frame_copy (&scratch, frame);
@@ -238,12 +305,24 @@ decent_frame_path_draw_heatmap (DecentFramePath *p, GstVideoFrame *frame, const 
     gst_video_format_info_component (finfo, plane, comps);
     gint comp = comps[0];
     gint row_bytes = GST_VIDEO_FRAME_COMP_WIDTH (frame, comp) * GST_VIDEO_FRAME_COMP_PSTRIDE (frame, comp);
-    blend_plane (GST_VIDEO_FRAME_PLANE_DATA (frame, plane),
-        GST_VIDEO_FRAME_PLANE_STRIDE (frame, plane), GST_VIDEO_FRAME_PLANE_DATA (&scratch, plane),
-        GST_VIDEO_FRAME_PLANE_STRIDE (&scratch, plane), row_bytes,
-        GST_VIDEO_FRAME_COMP_HEIGHT (frame, comp), a256);
+    if (proportional)
+      blend_plane_alpha (GST_VIDEO_FRAME_PLANE_DATA (frame, plane),
+          GST_VIDEO_FRAME_PLANE_STRIDE (frame, plane),
+          GST_VIDEO_FRAME_PLANE_DATA (&scratch, plane),
+          GST_VIDEO_FRAME_PLANE_STRIDE (&scratch, plane), row_bytes,
+          GST_VIDEO_FRAME_COMP_HEIGHT (frame, comp), GST_VIDEO_FRAME_PLANE_DATA (&aframe, 0),
+          GST_VIDEO_FRAME_WIDTH (frame), GST_VIDEO_FRAME_HEIGHT (frame), a256);
+    else
+      blend_plane (GST_VIDEO_FRAME_PLANE_DATA (frame, plane),
+          GST_VIDEO_FRAME_PLANE_STRIDE (frame, plane),
+          GST_VIDEO_FRAME_PLANE_DATA (&scratch, plane),
+          GST_VIDEO_FRAME_PLANE_STRIDE (&scratch, plane), row_bytes,
+          GST_VIDEO_FRAME_COMP_HEIGHT (frame, comp), a256);
   }
+  if (proportional)
+    gst_video_frame_unmap (&aframe);
   gst_video_frame_unmap (&scratch);
+  gst_video_frame_unmap (&amodel);
   gst_video_frame_unmap (&heat);
   return TRUE;
 }

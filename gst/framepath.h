@@ -10,12 +10,14 @@
 #include "roi.h"
 
 typedef struct {
-  GstVideoInfo frame_info, model_info, heat_info;
+  GstVideoInfo frame_info, model_info, heat_info, alpha_info, alpha_frame_info;
   DecentRoi rect;                  /* region of the frame that is scored */
-  GstVideoConverter *to_model, *heat_to_frame;
+  GstVideoConverter *to_model, *heat_to_frame, *alpha_to_frame;
   GstBuffer *model_buffer;         /* packed HWC model input */
   GstBuffer *heat_buffer;          /* RGBA heatmap at model size */
   GstBuffer *scratch;              /* frame-format copy the heatmap is drawn into */
+  GstBuffer *alpha_buffer;         /* GRAY8 opacity per model pixel */
+  GstBuffer *alpha_frame;          /* the same at frame size, 0 outside the region */
 } DecentFramePath;
 
 /* (Re)builds the path for a frame format, a region and a model geometry.
@@ -35,10 +37,12 @@ const guint8 *decent_frame_path_to_model (DecentFramePath *p, GstVideoFrame *fra
 /* Draws the error map (model resolution) colour-mapped over the frame's
  * region: alpha 1 replaces the region by the map.  Values at or above
  * max_error (and +inf) get the hottest colour, NaN and values at or below 0
- * the coolest.  FALSE, drawing nothing, for a frame of another format or
- * size than the path was built for. */
+ * the coolest.  proportional: each pixel's opacity is alpha times its
+ * value / max_error (at most 1), so that normal pixels stay as they were.
+ * FALSE, drawing nothing, for a frame of another format or size than the
+ * path was built for. */
 gboolean decent_frame_path_draw_heatmap (DecentFramePath *p, GstVideoFrame *frame,
-    const gfloat *map, gdouble max_error, gdouble alpha);
+    const gfloat *map, gdouble max_error, gdouble alpha, gboolean proportional);
 
 /* The heatmap's colour map: 256 RGB entries, coolest first. */
 const guint8 (*decent_frame_path_colour_map (void))[3];

@@ -32,6 +32,7 @@ enum {
   PROP_EVENT_GAP,
   PROP_FORCE_KEYUNIT,
   PROP_ATTACH_HEATMAP,
+  PROP_SCORE_MODE,
 };
 
 #define DEFAULT_THRESHOLD -1.0
@@ -41,6 +42,7 @@ enum {
 #define DEFAULT_MESSAGES GST_DECENT_MESSAGES_EVENTS
 #define DEFAULT_MIN_FRAMES 3
 #define DEFAULT_GAP 5
+#define DEFAULT_SCORE_MODE DECENT_SCORE_LOCAL
 
 G_DEFINE_TYPE_WITH_CODE (GstDecentAnomaly, gst_decent_anomaly, GST_TYPE_VIDEO_FILTER,
     GST_DEBUG_CATEGORY_INIT (gst_decent_anomaly_debug, "decentanomaly", 0,
@@ -178,17 +180,20 @@ static void
 adopt_model (GstDecentAnomaly *self, DecentModel *m, const gchar *path)
 {
   DecentConfig cfg;
-  DecentCalibration cal;
   decent_model_free (self->model);
   g_free (self->model_path);
   self->model = m;
   self->model_path = g_strdup (path);
   decent_model_get_config (m, &cfg);
-  decent_model_get_calibration (m, &cal);
+  for (int k = 0; k < DECENT_SCORE_MODES; k++) {
+    DecentCalibration cal;
+    decent_model_get_mode_calibration (m, (DecentScoreMode) k, &cal);
+    self->model_threshold[k] = cal.threshold;
+  }
+  self->scoring_asked = -1; /* chosen again for this model by the next frame */
   self->model_w = cfg.width;
   self->model_h = cfg.height;
   self->model_c = cfg.channels;
-  self->model_threshold = cal.threshold;
   g_free (self->map);
   g_free (self->scratch_map);
   self->map = g_new0 (float, (gsize) cfg.width * cfg.height);
@@ -222,6 +227,47 @@ swap_pending_model (GstDecentAnomaly *self)
   g_free (path);
 }
 
+/* The mode frames are scored in: score-mode, unless this model cannot score
+ * in it (no normal errors for normalized) or has no threshold for it while
+ * it has one for the mean (a model from an older gst-decent), then the
+ * mean, with a warning.  Streaming thread (and start). */
+static void
+choose_scoring (GstDecentAnomaly *self, DecentScoreMode asked, gboolean threshold_set)
+{
+  /* again for a new model (scoring_asked -1), score-mode or threshold */
+  const gint key = (gint) asked * 2 + (threshold_set ? 1 : 0);
+  if (key == self->scoring_asked)
+    return;
+  DecentScoreMode use = asked;
+  const gchar *why = NULL;
+  if (asked == DECENT_SCORE_NORMALIZED && !decent_model_has_normal (self->model))
+    why = "it holds no normal errors (train it again with decent-train)";
+  else if (!threshold_set && self->model_threshold[asked] <= 0
+           && self->model_threshold[DECENT_SCORE_MEAN] > 0)
+    why = "it has no threshold for it (a model from an older gst-decent: train it again, or "
+          "set the threshold property)";
+  if (why) {
+    use = DECENT_SCORE_MEAN;
+    gchar *name = g_filename_display_name (self->model_path);
+    GST_ELEMENT_WARNING (self, STREAM, FORMAT,
+        ("Model \"%s\" cannot score in score-mode=%s; scoring in score-mode=mean.", name,
+            decent_score_mode_name (asked)), ("%s.", why));
+    g_free (name);
+  }
+  if ((gint) use != (gint) self->scoring)
+    self->have_result = FALSE; /* a carried score of the other mode means nothing now */
+  self->scoring = use;
+  self->scoring_asked = key;
+  if (!threshold_set && self->model_threshold[use] <= 0) {
+    gchar *name = g_filename_display_name (self->model_path);
+    GST_ELEMENT_WARNING (self, STREAM, FORMAT,
+        ("Model \"%s\" has no calibrated threshold; nothing will be flagged.", name),
+        ("score-mode=%s. Set the threshold property, or calibrate the model with decent-train "
+            "(calibrate-only=true on normal footage).", decent_score_mode_name (use)));
+    g_free (name);
+  }
+}
+
 /* ---- GstBaseTransform ------------------------------------------------- */
 
 static gboolean
@@ -232,8 +278,19 @@ gst_decent_anomaly_start (GstBaseTransform *trans)
   gchar *path = g_strdup (self->model_location);
   DecentDevice device = self->device;
   gdouble thr = self->threshold_prop;
+  DecentScoreMode asked = self->score_mode;
+  gchar *roi_error = g_strdup (self->roi_error);
   decent_events_init (&self->events, self->event_min_frames, self->event_gap);
   GST_OBJECT_UNLOCK (self);
+
+  /* a roi refused while the element had no bus (gst-launch parses
+   * properties first) would otherwise be lost */
+  if (roi_error) {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("Invalid roi."), ("%s", roi_error));
+    g_free (roi_error);
+    g_free (path);
+    return FALSE;
+  }
 
   if (!path || !*path) {
     GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND, ("No model file given."),
@@ -262,10 +319,8 @@ gst_decent_anomaly_start (GstBaseTransform *trans)
     return FALSE;
   }
   adopt_model (self, m, path);
-  if (thr < 0 && self->model_threshold <= 0)
-    GST_ELEMENT_WARNING (self, STREAM, FORMAT,
-        ("Model \"%s\" has no calibrated threshold; nothing will be flagged.", name),
-        ("Set the threshold property, or train with decent-train, which calibrates it."));
+  self->scoring = DECENT_SCORE_MEAN;
+  choose_scoring (self, asked, thr >= 0);
   {
     char *desc = decent_model_describe_string (m);
     GST_INFO_OBJECT (self, "device=%s: %s; %s", decent_device_name (device),
@@ -414,6 +469,7 @@ gst_decent_anomaly_transform_frame_ip (GstVideoFilter *filter, GstVideoFrame *fr
   const gboolean post = self->post_messages && self->messages != GST_DECENT_MESSAGES_NONE;
   const gboolean post_frames = post && self->messages == GST_DECENT_MESSAGES_ALL;
   const gboolean keyunit = self->force_keyunit;
+  const DecentScoreMode asked = self->score_mode;
   DecentRoi roi = self->roi;
   if (self->roi_changed) {
     self->path_ready = FALSE;
@@ -423,11 +479,18 @@ gst_decent_anomaly_transform_frame_ip (GstVideoFilter *filter, GstVideoFrame *fr
   self->events.gap = MAX (self->event_gap, 1);
   GST_OBJECT_UNLOCK (self);
 
+  choose_scoring (self, asked, thr_prop >= 0);
   const gdouble threshold = thr_prop >= 0 ? thr_prop
-                            : self->model_threshold > 0 ? self->model_threshold : INFINITY;
+                            : self->model_threshold[self->scoring] > 0
+                                ? self->model_threshold[self->scoring] : INFINITY;
   GstClockTime ts = GST_BUFFER_PTS (frame->buffer);
-  GstClockTime running_time = gst_segment_to_running_time (&trans->segment, GST_FORMAT_TIME, ts);
-  GstClockTime stream_time = gst_segment_to_stream_time (&trans->segment, GST_FORMAT_TIME, ts);
+  /* times only from a TIME segment (a BYTES one, from filesrc or appsrc,
+   * has none): messages then leave the time fields out */
+  const gboolean timed = trans->segment.format == GST_FORMAT_TIME;
+  GstClockTime running_time = timed
+      ? gst_segment_to_running_time (&trans->segment, GST_FORMAT_TIME, ts) : GST_CLOCK_TIME_NONE;
+  GstClockTime stream_time = timed
+      ? gst_segment_to_stream_time (&trans->segment, GST_FORMAT_TIME, ts) : GST_CLOCK_TIME_NONE;
 
   /* a frame after new caps or a new roi is always scored: the path is
    * rebuilt only for scored frames, and drawing needs the path of this
@@ -465,6 +528,11 @@ gst_decent_anomaly_transform_frame_ip (GstVideoFilter *filter, GstVideoFrame *fr
       ok = pixels && decent_model_score (self->model, pixels, 1, &score, self->scratch_map,
           &err) == 0;
     }
+    /* the mean of the squared-error map is the paper's score; other modes
+     * reduce the map their own way (on the CPU: it is small) */
+    if (ok && self->scoring != DECENT_SCORE_MEAN)
+      ok = decent_model_score_map (self->model, self->scoring, self->scratch_map, &score,
+          &err) == 0;
     if (!ok) {
       gchar *name = g_filename_display_name (self->model_path), *reason = display_reason (&err);
       GST_ELEMENT_ERROR (self, LIBRARY, FAILED, ("Scoring a frame with model \"%s\" failed.",
@@ -507,23 +575,27 @@ gst_decent_anomaly_transform_frame_ip (GstVideoFilter *filter, GstVideoFrame *fr
     meta->roi_y = self->path.rect.y;
     meta->roi_width = self->path.rect.width;
     meta->roi_height = self->path.rect.height;
+    meta->score_mode = (gint) self->scoring;
   }
 
   if (mode != GST_DECENT_MODE_PASSTHROUGH) {
     gdouble max_error = heat_max > 0 ? heat_max
                         : isfinite (threshold) && threshold > 0 ? 2.0 * threshold : 1.0;
-    const gdouble a = mode == GST_DECENT_MODE_HEATMAP ? 1.0 : alpha;
+    const gboolean overlay = mode == GST_DECENT_MODE_OVERLAY;
+    const gdouble a = overlay ? alpha : 1.0;
     DecentError err;
     err.message[0] = '\0';
-    /* the GPU still holds this frame and its map only when it scored it */
-    if (!on_device
+    /* the GPU still holds this frame and its squared-error map only when it
+     * scored it; it draws the heatmap mode of the mean score.  An overlay
+     * is blended in proportion to each pixel's error, on the CPU */
+    if (!on_device || overlay || self->scoring != DECENT_SCORE_MEAN
         || decent_model_draw_heatmap (self->model, &device_frame,
                (const uint8_t *) decent_frame_path_colour_map (), (float) max_error, (float) a,
                &err) < 0) {
-      if (on_device)
+      if (err.message[0])
         GST_WARNING_OBJECT (self, "drawing on the GPU failed (%s); drawing on the CPU",
             err.message);
-      if (!decent_frame_path_draw_heatmap (&self->path, frame, self->map, max_error, a))
+      if (!decent_frame_path_draw_heatmap (&self->path, frame, self->map, max_error, a, overlay))
         GST_WARNING_OBJECT (self, "frame %" G_GUINT64_FORMAT " could not be drawn on",
             self->frame_count);
     }
@@ -541,7 +613,8 @@ gst_decent_anomaly_transform_frame_ip (GstVideoFilter *filter, GstVideoFrame *fr
         "threshold", G_TYPE_DOUBLE, isfinite (threshold) ? threshold : 0.0,
         "normalized-score", G_TYPE_DOUBLE,
         isfinite (threshold) && threshold > 0 ? self->last_score / threshold : 0.0,
-        "flagged", G_TYPE_BOOLEAN, flagged, NULL);
+        "flagged", G_TYPE_BOOLEAN, flagged,
+        "score-mode", G_TYPE_STRING, decent_score_mode_name (self->scoring), NULL);
     set_time (s, "timestamp", ts);
     set_time (s, "stream-time", stream_time);
     set_time (s, "running-time", running_time);
@@ -623,7 +696,12 @@ gst_decent_anomaly_set_property (GObject *object, guint prop_id, const GValue *v
         g_free (self->roi_text);
         self->roi_text = g_strdup (text ? text : "");
         self->roi_changed = TRUE;
+        g_clear_pointer (&self->roi_error, g_free);
       } else {
+        /* kept until a valid roi: start() refuses to run with it, since a
+         * warning posted before there is a bus reaches nobody */
+        g_free (self->roi_error);
+        self->roi_error = g_strdup (why);
         GST_OBJECT_UNLOCK (self);
         GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS, ("Invalid roi; keeping the previous one."),
             ("%s", why));
@@ -649,6 +727,9 @@ gst_decent_anomaly_set_property (GObject *object, guint prop_id, const GValue *v
       break;
     case PROP_ATTACH_HEATMAP:
       self->attach_heatmap = g_value_get_boolean (value);
+      break;
+    case PROP_SCORE_MODE:
+      self->score_mode = g_value_get_enum (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -679,6 +760,7 @@ gst_decent_anomaly_get_property (GObject *object, guint prop_id, GValue *value,
     case PROP_EVENT_GAP: g_value_set_uint (value, self->event_gap); break;
     case PROP_FORCE_KEYUNIT: g_value_set_boolean (value, self->force_keyunit); break;
     case PROP_ATTACH_HEATMAP: g_value_set_boolean (value, self->attach_heatmap); break;
+    case PROP_SCORE_MODE: g_value_set_enum (value, self->score_mode); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec); break;
   }
   GST_OBJECT_UNLOCK (self);
@@ -691,6 +773,7 @@ gst_decent_anomaly_finalize (GObject *object)
   join_loader (self); /* already done by stop(), unless the loader finalizes us */
   g_free (self->model_location);
   g_free (self->roi_text);
+  g_free (self->roi_error);
   g_free (self->request_path);
   decent_model_free (self->model);
   decent_model_free (self->pending_model);
@@ -716,6 +799,8 @@ gst_decent_anomaly_init (GstDecentAnomaly *self)
   self->event_min_frames = DEFAULT_MIN_FRAMES;
   self->event_gap = DEFAULT_GAP;
   self->roi_text = g_strdup ("");
+  self->score_mode = DEFAULT_SCORE_MODE;
+  self->scoring_asked = -1;
   g_mutex_init (&self->swap_lock);
   gst_base_transform_set_in_place (GST_BASE_TRANSFORM (self), TRUE);
 }
@@ -793,8 +878,15 @@ gst_decent_anomaly_class_init (GstDecentAnomalyClass *klass)
           "cleanly", FALSE, RW_PLAYING));
   g_object_class_install_property (gobject_class, PROP_ATTACH_HEATMAP,
       g_param_spec_boolean ("attach-heatmap", "Attach heatmap",
-          "Put the per-pixel error map (model resolution) into the buffer metadata", FALSE,
-          RW_PLAYING));
+          "Put the per-pixel map of the score mode (model resolution) into the buffer "
+          "metadata", FALSE, RW_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_SCORE_MODE,
+      g_param_spec_enum ("score-mode", "Score mode",
+          "How a frame's error map becomes its score, each with its own threshold calibrated "
+          "by decent-train: local (default) finds objects of about local-area of the frame "
+          "without diluting them by the whole frame; mean is the paper's score; normalized "
+          "divides each pixel's error by what is normal there (docs/method.md)",
+          GST_TYPE_DECENT_SCORE_MODE, DEFAULT_SCORE_MODE, RW_PLAYING));
 
   GstCaps *caps = gst_caps_from_string (GST_VIDEO_CAPS_MAKE (GST_DECENT_VIDEO_FORMATS));
   gst_element_class_add_pad_template (element_class,
@@ -817,4 +909,5 @@ gst_decent_anomaly_class_init (GstDecentAnomalyClass *klass)
   gst_type_mark_as_plugin_api (GST_TYPE_DECENT_DEVICE, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_DECENT_MODE, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_DECENT_MESSAGES, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_DECENT_SCORE_MODE, 0);
 }

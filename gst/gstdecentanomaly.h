@@ -36,12 +36,18 @@ struct _GstDecentAnomaly {
   gboolean force_keyunit;
   gboolean attach_heatmap;
   gboolean roi_changed;
+  gchar *roi_error;       /* why the last roi set was refused, until a valid one */
+  DecentScoreMode score_mode;
 
   /* streaming thread only */
   DecentModel *model;
   gchar *model_path;      /* where model was loaded from */
   gint model_w, model_h, model_c;
-  float model_threshold;
+  float model_threshold[DECENT_SCORE_MODES]; /* calibrated; 0: none */
+  DecentScoreMode scoring; /* the mode frames are scored in: score-mode, or mean when the
+                            * model cannot score in it */
+  gint scoring_asked;     /* the score-mode (x2, +1 with a threshold property) scoring was
+                           * chosen for; -1: none yet */
   DecentFramePath path;
   gboolean path_ready;    /* path is built for the current caps and roi */
   float *map;             /* per-pixel error of the last finite result */

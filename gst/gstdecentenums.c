@@ -1,4 +1,4 @@
-/* gstdecentenums.c — GEnum types for device, mode, messages and loss. */
+/* gstdecentenums.c — GEnum types for device, mode, messages, loss and score mode. */
 #include "gstdecentenums.h"
 
 #define DEFINE_ENUM(func, name, ...)                                          \
@@ -31,3 +31,10 @@ DEFINE_ENUM (gst_decent_messages_get_type, "GstDecentMessages",
 DEFINE_ENUM (gst_decent_loss_get_type, "GstDecentLoss",
     { DECENT_LOSS_DECENTRALIZATION, "Decentralization around the origin, eq. (13)", "decentralization" },
     { DECENT_LOSS_CENTRE, "Decentralization around the running centre, eq. (9)", "centre" })
+
+DEFINE_ENUM (gst_decent_score_mode_get_type, "GstDecentScoreMode",
+    { DECENT_SCORE_MEAN, "The paper's score: the mean squared error of the frame", "mean" },
+    { DECENT_SCORE_LOCAL, "The largest window mean (local-area) of the saturated RMS error: "
+      "small objects count in full", "local" },
+    { DECENT_SCORE_NORMALIZED, "The largest window mean of the error standardised per pixel by "
+      "the normal errors stored in the model", "normalized" })

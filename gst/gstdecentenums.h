@@ -33,4 +33,7 @@ GType gst_decent_messages_get_type (void);
 #define GST_TYPE_DECENT_LOSS (gst_decent_loss_get_type ())
 GType gst_decent_loss_get_type (void);
 
+#define GST_TYPE_DECENT_SCORE_MODE (gst_decent_score_mode_get_type ())
+GType gst_decent_score_mode_get_type (void);
+
 #endif

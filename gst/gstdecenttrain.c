@@ -1,6 +1,8 @@
 /* gstdecenttrain.c — collects normal frames at model resolution and, at
  * end-of-stream, trains the autoencoder in a thread of its own, calibrates
- * the threshold on held-out frames and writes the model atomically.  The EOS
+ * every score mode's threshold on held-out footage (contiguous blocks, not
+ * frames next to training frames) and writes the model atomically.  With
+ * calibrate-only it calibrates an existing model on new footage instead.  The EOS
  * message reaches the application only once the model is written; a state
  * change to READY or NULL, or a flush, stops training after the current
  * epoch without touching an existing model file.  A pause does not. */
@@ -9,6 +11,7 @@
 #include <errno.h>
 #include <glib/gstdio.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -36,18 +39,44 @@ enum {
   PROP_QUANTILE,
   PROP_CHECKPOINT,
   PROP_RESUME,
+  PROP_HOLDOUT_BLOCKS,
+  PROP_LATENT_SIDE,
+  PROP_BASE_CHANNELS,
+  PROP_MAX_CHANNELS,
+  PROP_LOCAL_AREA,
+  PROP_MIN_STEPS,
+  PROP_PATIENCE,
+  PROP_CALIBRATE_ONLY,
+  PROP_SIGMAS,
 };
 
-/* 64x64x3 scores at about 250 frames/s on two CPU cores (docs/plugin.md) */
-#define DEFAULT_WIDTH 64
-#define DEFAULT_HEIGHT 64
+/* The video defaults, chosen on real footage (docs/results.md, "Real
+ * footage"): a 4:3 grid of 128x96 with a latent of 8x6 cells (where things
+ * are), 16..128 channels, the plain reconstruction loss (lambda 0: the
+ * paper's 0.01 makes the decoder draw one template, docs/method.md), and
+ * training until the held-out error stops falling. */
+#define DEFAULT_WIDTH 128
+#define DEFAULT_HEIGHT 96
 #define DEFAULT_CHANNELS 3
-#define DEFAULT_EPOCHS 20
+#define DEFAULT_LATENT_SIDE 6
+#define DEFAULT_BASE_CHANNELS 16
+#define DEFAULT_MAX_CHANNELS 128
+#define DEFAULT_EPOCHS 0
+#define DEFAULT_MIN_STEPS 500
+#define DEFAULT_PATIENCE 10
+#define DEFAULT_BATCH_SIZE 16
 #define DEFAULT_MAX_FRAMES 10000
-#define DEFAULT_HOLDOUT 0.1
+#define DEFAULT_HOLDOUT 0.2
+#define DEFAULT_HOLDOUT_BLOCKS 1
 #define DEFAULT_QUANTILE 0.995
+#define DEFAULT_SIGMAS 3.0
 #define DEFAULT_LEARNING_RATE 2e-4
-#define DEFAULT_LAMBDA 0.01
+#define DEFAULT_LAMBDA 0.0
+#define DEFAULT_LOCAL_AREA 0.01
+/* epochs=0 stops here at the latest */
+#define AUTO_MAX_EPOCHS 1000
+/* fewer optimisation steps than this leave a model of any size half-trained */
+#define USEFUL_STEPS 500
 #define MAX_MEMORY_CAP (G_GUINT64_CONSTANT (4) << 30)
 
 static guint64 default_max_memory;
@@ -143,24 +172,42 @@ swap_frames (guint8 *a, guint8 *b, gsize fb)
   }
 }
 
-/* Moves the held-out frames (index % every == every - 1) behind the
- * training frames, in place: the store may be gigabytes, so no second copy.
- * Order within each part does not matter (training shuffles, calibration
- * takes a quantile). */
-static void
-partition_held_out (guint8 *frames, gsize fb, guint n, guint every, guint n_held)
+/* The held-out footage: about holdout * n frames in `blocks` contiguous
+ * blocks, block b ending segment b of `blocks` equal segments, so that no
+ * held-out frame sits between two training frames (a threshold from frames
+ * a tenth of a second from training frames is too low for new footage).
+ * Moves them behind the training frames, in place (the store may be
+ * gigabytes); the order within each part does not matter.  Returns how many
+ * are held out: 0 when fewer than 2 training frames would remain. */
+static guint
+split_held_out (guint8 *frames, gsize fb, guint n, gdouble holdout, guint blocks)
 {
+  guint n_held = (guint) (holdout * n + 0.5);
+  if (holdout <= 0 || n_held < 1 || n < n_held + 2)
+    return 0;
+  blocks = CLAMP (blocks, 1, n_held);
+  guint8 *held = g_malloc0 (n);
+  for (guint b = 0; b < blocks; b++) {
+    const guint seg_end = (guint) ((guint64) (b + 1) * n / blocks);
+    const guint h = (guint) ((guint64) (b + 1) * n_held / blocks - (guint64) b * n_held / blocks);
+    for (guint i = seg_end - h; i < seg_end; i++)
+      held[i] = 1;
+  }
   const guint n_train = n - n_held;
-  guint i = every - 1, j = n_train;
+  guint i = 0, j = n_train;
   for (;;) {
-    while (j < n && j % every == every - 1)
+    while (i < n_train && !held[i])
+      i++;
+    while (j < n && held[j])
       j++;
     if (i >= n_train || j >= n)
       break;
     swap_frames (frames + (gsize) i * fb, frames + (gsize) j * fb, fb);
-    i += every;
+    i++;
     j++;
   }
+  g_free (held);
+  return n_held;
 }
 
 /* ---- collecting ------------------------------------------------------- */
@@ -203,6 +250,7 @@ gst_decent_train_render (GstBaseSink *sink, GstBuffer *buffer)
         ("Put a decoder and videoconvert before decent-train (for example "
             "\"filesrc ! decodebin ! videoconvert ! decent-train\"); a source such as appsrc "
             "must set video/x-raw caps with format, width, height and framerate"));
+    self->failed = TRUE; /* the EOS that follows has nothing more to say */
     return GST_FLOW_NOT_NEGOTIATED;
   }
   GST_OBJECT_LOCK (self);
@@ -250,12 +298,17 @@ gst_decent_train_render (GstBaseSink *sink, GstBuffer *buffer)
   }
   GstVideoFrame frame;
   if (!gst_video_frame_map (&frame, &self->info, buffer, GST_MAP_READ)) {
-    GST_ELEMENT_ERROR (self, STREAM, FAILED, ("Could not read a video frame."),
-        ("a %" G_GSIZE_FORMAT "-byte buffer is too small for %s %dx%d",
-            gst_buffer_get_size (buffer),
-            gst_video_format_to_string (GST_VIDEO_INFO_FORMAT (&self->info)),
-            GST_VIDEO_INFO_WIDTH (&self->info), GST_VIDEO_INFO_HEIGHT (&self->info)));
-    return GST_FLOW_ERROR;
+    /* one bad buffer must not cost a long collection: skipped, said once */
+    if (self->bad_buffers++ == 0)
+      GST_ELEMENT_WARNING (self, STREAM, FAILED,
+          ("Could not read a video frame; skipping such frames."),
+          ("a %" G_GSIZE_FORMAT "-byte buffer is too small for %s %dx%d; later ones are "
+              "counted in the log", gst_buffer_get_size (buffer),
+              gst_video_format_to_string (GST_VIDEO_INFO_FORMAT (&self->info)),
+              GST_VIDEO_INFO_WIDTH (&self->info), GST_VIDEO_INFO_HEIGHT (&self->info)));
+    else
+      GST_WARNING_OBJECT (self, "%u unreadable frames skipped", self->bad_buffers);
+    return GST_FLOW_OK;
   }
   const guint8 *pixels = decent_frame_path_to_model (&self->path, &frame);
   gst_video_frame_unmap (&frame);
@@ -279,10 +332,10 @@ typedef struct {
   DecentConfig cfg;
   gchar *location, *checkpoint; /* checkpoint NULL: none kept */
   gchar *shown, *shown_checkpoint; /* the same for messages (UTF-8) */
-  gboolean resume;
-  guint epochs;
-  gdouble holdout, quantile;
-  guint every;                  /* every k-th frame is held out (0: none) */
+  gboolean resume, calibrate_only;
+  guint epochs, min_steps, patience; /* epochs 0: until the held-out error stops falling */
+  gdouble holdout, quantile, sigmas;
+  guint blocks;                 /* held-out blocks */
   guint8 *frames;
   gsize frame_bytes;
   guint n_frames;
@@ -297,27 +350,37 @@ typedef struct {
 } TrainJob;
 
 /* Messages for a completed epoch. */
+/* Messages for a completed epoch.  epochs 0: training until the held-out
+ * error stops falling, so no end is known (no eta, no percent). */
 static void
-report_epoch (GstDecentTrain *self, guint epoch, guint epochs, const DecentLossTerms *mean,
-    double elapsed, double eta)
+report_epoch (GstDecentTrain *self, guint epoch, guint epochs, guint64 steps,
+    const DecentLossTerms *mean, double held_loss, double elapsed, double eta)
 {
-  GST_INFO_OBJECT (self, "epoch %u/%u loss %g (reconstruction %g, decentralization %g), %.1f s",
-      epoch, epochs, mean->total, mean->reconstruction, mean->decentral, elapsed);
-  gst_element_post_message (GST_ELEMENT (self),
-      gst_message_new_element (GST_OBJECT (self),
-          gst_structure_new ("decent-train", "status", G_TYPE_STRING, "training",
-              "epoch", G_TYPE_UINT, epoch, "epochs", G_TYPE_UINT, epochs,
-              "loss", G_TYPE_DOUBLE, mean->total,
-              "reconstruction", G_TYPE_DOUBLE, mean->reconstruction,
-              "decentralization", G_TYPE_DOUBLE, mean->decentral,
-              "elapsed", G_TYPE_UINT64, (guint64) (elapsed * GST_SECOND),
-              "eta", G_TYPE_UINT64, (guint64) (eta * GST_SECOND), NULL)));
-  gchar *text = g_strdup_printf ("Epoch %u of %u: loss %.5f, %.0f s left", epoch, epochs,
-      mean->total, eta);
+  GST_INFO_OBJECT (self, "epoch %u/%u (%" G_GUINT64_FORMAT " steps) loss %g (reconstruction "
+      "%g, decentralization %g), held-out %g, %.1f s", epoch, epochs, steps, mean->total,
+      mean->reconstruction, mean->decentral, held_loss, elapsed);
+  GstStructure *s = gst_structure_new ("decent-train", "status", G_TYPE_STRING, "training",
+      "epoch", G_TYPE_UINT, epoch, "epochs", G_TYPE_UINT, epochs,
+      "steps", G_TYPE_UINT64, steps,
+      "loss", G_TYPE_DOUBLE, mean->total,
+      "reconstruction", G_TYPE_DOUBLE, mean->reconstruction,
+      "decentralization", G_TYPE_DOUBLE, mean->decentral,
+      "elapsed", G_TYPE_UINT64, (guint64) (elapsed * GST_SECOND), NULL);
+  if (held_loss >= 0)
+    gst_structure_set (s, "held-out-loss", G_TYPE_DOUBLE, held_loss, NULL);
+  if (epochs)
+    gst_structure_set (s, "eta", G_TYPE_UINT64, (guint64) (eta * GST_SECOND), NULL);
+  gst_element_post_message (GST_ELEMENT (self), gst_message_new_element (GST_OBJECT (self), s));
+  gchar *text = epochs
+      ? g_strdup_printf ("Epoch %u of %u: loss %.5f, %.0f s left", epoch, epochs, mean->total,
+          eta)
+      : g_strdup_printf ("Epoch %u: loss %.5f, held-out error %.5f", epoch, mean->total,
+          held_loss);
   GstMessage *progress =
       gst_message_new_progress (GST_OBJECT (self), GST_PROGRESS_TYPE_CONTINUE, "train", text);
-  gst_structure_set (gst_message_writable_structure (progress), "percent", G_TYPE_INT,
-      (gint) (100 * epoch / epochs), NULL);
+  if (epochs)
+    gst_structure_set (gst_message_writable_structure (progress), "percent", G_TYPE_INT,
+        (gint) (100 * epoch / epochs), NULL);
   gst_element_post_message (GST_ELEMENT (self), progress);
   g_free (text);
 }
@@ -372,6 +435,14 @@ warn_about_checkpoint (TrainJob *job, DecentModel *m)
       want->batch_size);
   DIFFER (cfg.seed != want->seed, "seed %" G_GUINT64_FORMAT " (property: %" G_GUINT64_FORMAT ")",
       (guint64) cfg.seed, (guint64) want->seed);
+  DIFFER (cfg.latent_side != want->latent_side, "latent-side %d (property: %d)",
+      cfg.latent_side, want->latent_side);
+  DIFFER (cfg.base_channels != want->base_channels, "base-channels %d (property: %d)",
+      cfg.base_channels, want->base_channels);
+  DIFFER (cfg.max_channels != want->max_channels, "max-channels %d (property: %d)",
+      cfg.max_channels, want->max_channels);
+  DIFFER (cfg.local_area != want->local_area, "local-area %g (property: %g)", cfg.local_area,
+      want->local_area);
 #undef DIFFER
   if (diff->len)
     GST_ELEMENT_WARNING (job->self, RESOURCE, SETTINGS,
@@ -380,7 +451,7 @@ warn_about_checkpoint (TrainJob *job, DecentModel *m)
             "resume=false (or delete the checkpoint) to train anew with the properties.",
             job->shown_checkpoint, diff->str));
   g_string_free (diff, TRUE);
-  if (info.epochs >= job->epochs)
+  if (job->epochs > 0 && info.epochs >= job->epochs)
     GST_ELEMENT_WARNING (job->self, RESOURCE, SETTINGS,
         ("Nothing more to train: the checkpoint already has the epochs asked for."),
         ("checkpoint %s has %u epochs and epochs=%u: nothing more will be trained; the model "
@@ -415,27 +486,68 @@ start_model (TrainJob *job, DecentError *err)
   return m;
 }
 
+/* The mean reconstruction error of the held-out frames: what training
+ * should lower, measured on footage it does not learn from; -1 without any. */
+static double
+held_out_loss (DecentModel *m, const guint8 *held, guint n_held, float *scores)
+{
+  if (!n_held || decent_model_score (m, held, (int) n_held, scores, NULL, NULL) < 0)
+    return -1.0;
+  double sum = 0.0;
+  for (guint i = 0; i < n_held; i++)
+    sum += scores[i];
+  return sum / n_held;
+}
+
 /* Epochs one at a time, each followed by its messages and a checkpoint, so
- * that a stopped run loses at most one epoch.  FALSE on failure or stop. */
+ * that a stopped run loses at most one epoch.  At least epochs epochs and
+ * min-steps optimisation steps; epochs=0 trains until the held-out error
+ * has not reached a new low for patience epochs.  Warns when it ends with
+ * the held-out error still falling or with too few steps.  FALSE on failure
+ * or stop. */
 static gboolean
-train_epochs (TrainJob *job, DecentModel *m, const guint8 *train, guint n_train)
+train_epochs (TrainJob *job, DecentModel *m, const guint8 *train, guint n_train,
+    const guint8 *held, guint n_held)
 {
   GstDecentTrain *self = job->self;
   DecentInfo info;
   DecentError err = { { 0 } };
   decent_model_describe (m, &info);
   const guint first = info.epochs;
-  for (guint e = first; e < job->epochs; e++) {
+  DecentConfig cfg; /* a resumed checkpoint trains with its own batch size */
+  decent_model_get_config (m, &cfg);
+  const guint bs = MIN ((guint) cfg.batch_size, n_train);
+  const guint per_epoch = n_train / bs + (n_train % bs >= 2);
+  const guint for_steps = (guint) ((job->min_steps + per_epoch - 1) / per_epoch);
+  const gboolean automatic = job->epochs == 0;
+  guint last = automatic ? AUTO_MAX_EPOCHS : MAX (job->epochs, for_steps);
+  float *scores = g_new (float, MAX (n_held, 1));
+  double best = -1.0, previous_best = -1.0, held_loss = -1.0;
+  guint best_epoch = first;
+  gboolean ok = TRUE;
+  guint e;
+  for (e = first; e < last; e++) {
     DecentLossTerms mean = { 0 };
     if (decent_model_train (m, train, (int) n_train, 1, keep_mean, &mean, &err) < 0) {
       job_fail (job, GST_RESOURCE_ERROR_FAILED, "Training failed.", err.message);
-      return FALSE;
+      ok = FALSE;
+      break;
     }
+    decent_model_describe (m, &info);
+    held_loss = held_out_loss (m, held, n_held, scores);
+    if (held_loss >= 0 && (best < 0 || held_loss < best)) {
+      previous_best = best;
+      best = held_loss;
+      best_epoch = e + 1;
+    }
+    if (automatic && n_held && e + 1 - best_epoch >= job->patience
+        && info.steps >= job->min_steps)
+      last = e + 1; /* no new low for patience epochs: this is the last */
     double elapsed = (g_get_monotonic_time () - job->t_start) / 1e6;
-    double eta = elapsed / (e + 1 - first) * (job->epochs - e - 1);
-    report_epoch (self, e + 1, job->epochs, &mean, elapsed, eta);
-    if (job->checkpoint && e + 1 < job->epochs
-        && decent_model_save (m, job->checkpoint, &err) < 0) {
+    double eta = elapsed / (e + 1 - first) * (last - e - 1);
+    report_epoch (self, e + 1, automatic ? 0 : last, info.steps, &mean, held_loss, elapsed,
+        eta);
+    if (job->checkpoint && e + 1 < last && decent_model_save (m, job->checkpoint, &err) < 0) {
       gchar *reason = valid_text (err.message);
       gchar *why = g_strdup_printf ("%s; training stopped after epoch %u, nothing was written "
           "to %s", reason, e + 1, job->shown);
@@ -443,7 +555,8 @@ train_epochs (TrainJob *job, DecentModel *m, const guint8 *train, guint n_train)
           why);
       g_free (why);
       g_free (reason);
-      return FALSE;
+      ok = FALSE;
+      break;
     }
     g_mutex_lock (&self->lock);
     job->cancelled = self->cancel;
@@ -452,9 +565,29 @@ train_epochs (TrainJob *job, DecentModel *m, const guint8 *train, guint n_train)
       GST_WARNING_OBJECT (self, "training stopped after epoch %u%s%s", e + 1,
           job->checkpoint ? "; resume=true continues from " : "",
           job->checkpoint ? job->shown_checkpoint : "");
-      return FALSE;
+      ok = FALSE;
+      break;
     }
   }
+  g_free (scores);
+  if (!ok)
+    return FALSE;
+  decent_model_describe (m, &info);
+  if (e > first && info.steps < USEFUL_STEPS)
+    GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
+        ("The model had only %" G_GUINT64_FORMAT " optimisation steps; it is barely trained.",
+            info.steps),
+        ("%u frames in batches of %u make %u steps an epoch; models need about %u steps "
+            "before their scores mean much. Raise min-steps or epochs (epochs=0 trains until "
+            "the held-out error stops falling), or collect more frames.", n_train, bs,
+            per_epoch, USEFUL_STEPS));
+  /* still falling: the last epoch set a new low, clearly below the one before */
+  if (e > first && best_epoch == e && previous_best > 0 && best < 0.99 * previous_best)
+    GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
+        ("Training ended with the held-out error still falling."),
+        ("the held-out reconstruction error fell from %g to %g in the last epoch (%u); more "
+            "epochs would give a better model: raise epochs, or set epochs=0 to train until "
+            "it stops falling", previous_best, best, e));
   return TRUE;
 }
 
@@ -513,6 +646,86 @@ fail_keeping_model (TrainJob *job, DecentModel *m, const gchar *text, const gcha
   g_free (reason);
 }
 
+/* The "written" (or "calibrated") message: every mode's threshold with the
+ * share of held-out frames above it, the expected false-alarm rate. */
+static void
+post_written (TrainJob *job, DecentModel *m, const gchar *status, guint n_train, guint n_held)
+{
+  DecentCalibration cal[DECENT_SCORE_MODES];
+  for (int k = 0; k < DECENT_SCORE_MODES; k++)
+    decent_model_get_mode_calibration (m, (DecentScoreMode) k, &cal[k]);
+  double secs = (g_get_monotonic_time () - job->t_start) / 1e6;
+  DecentInfo info;
+  decent_model_describe (m, &info);
+  const DecentCalibration *local = &cal[DECENT_SCORE_LOCAL];
+  gst_element_post_message (GST_ELEMENT (job->self),
+      gst_message_new_element (GST_OBJECT (job->self),
+          gst_structure_new ("decent-train", "status", G_TYPE_STRING, status,
+              /* structure strings must be UTF-8: the display name */
+              "location", G_TYPE_STRING, job->shown,
+              "frames", G_TYPE_UINT, n_train, "held-out", G_TYPE_UINT, n_held,
+              "epochs", G_TYPE_UINT, info.epochs, "steps", G_TYPE_UINT64, info.steps,
+              "threshold", G_TYPE_DOUBLE, (gdouble) cal[DECENT_SCORE_MEAN].threshold,
+              "score-mean", G_TYPE_DOUBLE, (gdouble) cal[DECENT_SCORE_MEAN].mean,
+              "score-stddev", G_TYPE_DOUBLE, (gdouble) cal[DECENT_SCORE_MEAN].stddev,
+              "threshold-local", G_TYPE_DOUBLE, (gdouble) local->threshold,
+              "threshold-normalized", G_TYPE_DOUBLE,
+              (gdouble) cal[DECENT_SCORE_NORMALIZED].threshold,
+              "expected-false-alarm-rate", G_TYPE_DOUBLE, (gdouble) local->false_alarm_rate,
+              "elapsed", G_TYPE_UINT64, (guint64) (secs * GST_SECOND), NULL)));
+  gchar *msg = g_strdup_printf ("Model %s to %s (score-mode=local threshold %g from %u "
+      "held-out frames; expected false alarms: %.2g %% of frames)", status, job->shown,
+      local->threshold, local->count, 100.0 * local->false_alarm_rate);
+  gst_element_post_message (GST_ELEMENT (job->self),
+      gst_message_new_progress (GST_OBJECT (job->self), GST_PROGRESS_TYPE_COMPLETE, "train",
+          msg));
+  g_free (msg);
+}
+
+/* calibrate-only: the model at model-location gets every mode's threshold
+ * from all the footage collected (another normal recording), nothing is
+ * trained, and the model is written back atomically. */
+static gpointer
+calibrate_thread (TrainJob *job)
+{
+  GstDecentTrain *self = job->self;
+  DecentError err = { { 0 } };
+  gst_element_post_message (GST_ELEMENT (self),
+      gst_message_new_progress (GST_OBJECT (self), GST_PROGRESS_TYPE_START, "train",
+          "Calibrating the thresholds"));
+  DecentModel *m = decent_model_load (job->location, job->cfg.device, &err);
+  DecentConfig cfg;
+  if (m)
+    decent_model_get_config (m, &cfg);
+  if (!m) {
+    job_fail (job, GST_RESOURCE_ERROR_SETTINGS, "Could not load the model to calibrate.",
+        err.message);
+  } else if (cfg.width != job->cfg.width || cfg.height != job->cfg.height
+             || cfg.channels != job->cfg.channels) {
+    /* replaced while the frames were collected at the old one's size */
+    gchar *why = g_strdup_printf ("%s is now a %dx%dx%d model; the frames were collected for "
+        "%dx%dx%d: the model changed during the run; run again", job->shown, cfg.width,
+        cfg.height, cfg.channels, job->cfg.width, job->cfg.height, job->cfg.channels);
+    job_fail (job, GST_RESOURCE_ERROR_SETTINGS, "Could not load the model to calibrate.", why);
+    g_free (why);
+  } else if (decent_model_calibrate_all (m, job->frames, (int) job->n_frames,
+                 (float) job->quantile, (float) job->sigmas, &err) < 0) {
+    job_fail (job, GST_RESOURCE_ERROR_FAILED, "Calibrating the threshold failed.", err.message);
+  } else if (decent_model_save (m, job->location, &err) < 0) {
+    job_fail (job, GST_RESOURCE_ERROR_OPEN_WRITE, "Could not write the model file.",
+        err.message);
+  } else {
+    job->ok = TRUE;
+    post_written (job, m, "calibrated", 0, job->n_frames);
+  }
+  if (!job->ok)
+    gst_element_post_message (GST_ELEMENT (self),
+        gst_message_new_progress (GST_OBJECT (self), GST_PROGRESS_TYPE_ERROR, "train",
+            job->error_text));
+  decent_model_free (m);
+  return NULL;
+}
+
 static gpointer
 train_thread (gpointer data)
 {
@@ -521,16 +734,24 @@ train_thread (gpointer data)
   const gsize fb = job->frame_bytes;
   DecentError err = { { 0 } };
 
-  /* every k-th frame is held out to calibrate the threshold */
-  guint n_held = job->every && job->n_frames >= 2 * job->every ? job->n_frames / job->every : 0;
+  if (job->calibrate_only)
+    return calibrate_thread (job);
+  /* contiguous blocks of footage are held out to calibrate the thresholds */
+  guint n_held = split_held_out (job->frames, fb, job->n_frames, job->holdout, job->blocks);
   guint n_train = job->n_frames - n_held;
-  if (n_held)
-    partition_held_out (job->frames, fb, job->n_frames, job->every, n_held);
   const guint8 *train = job->frames, *held = job->frames + (gsize) n_train * fb;
 
   DecentModel *m = NULL;
-  gchar *msg = g_strdup_printf ("Training on %u frames (%u held out) for %u epochs", n_train,
-      n_held, job->epochs);
+  /* at least min-steps: as many more epochs as that takes */
+  const guint bs = MAX (1u, MIN ((guint) job->cfg.batch_size, n_train));
+  const guint per_epoch = MAX (1u, n_train / bs + (n_train % bs >= 2));
+  const guint64 planned = MAX ((guint64) job->epochs,
+      ((guint64) job->min_steps + per_epoch - 1) / per_epoch);
+  gchar *msg = job->epochs
+      ? g_strdup_printf ("Training on %u frames (%u held out) for %" G_GUINT64_FORMAT
+          " epochs of %u steps", n_train, n_held, planned, per_epoch)
+      : g_strdup_printf ("Training on %u frames (%u held out) until the held-out error stops "
+          "falling", n_train, n_held);
   gst_element_post_message (GST_ELEMENT (self),
       gst_message_new_progress (GST_OBJECT (self), GST_PROGRESS_TYPE_START, "train", msg));
   g_free (msg);
@@ -544,21 +765,28 @@ train_thread (gpointer data)
     g_free (why);
   } else if (!(m = start_model (job, &err))) {
     job_fail (job, GST_RESOURCE_ERROR_SETTINGS, "Cannot start training.", err.message);
-  } else if (!train_epochs (job, m, train, n_train)) {
+  } else if (job->epochs == 0 && n_held == 0) {
+    job_fail (job, GST_RESOURCE_ERROR_SETTINGS, "Cannot train until the held-out error stops "
+        "falling without held-out frames.", "epochs=0 needs holdout > 0 and enough frames to "
+        "hold some out; set epochs");
+  } else if (!train_epochs (job, m, train, n_train, held, n_held)) {
     /* train_epochs said why, or was cancelled */
   } else {
     /* with no held-out frames, calibrate on the training frames (optimistic) */
     if (n_held == 0 && job->holdout > 0)
       GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
           ("No frames could be held out; the threshold is calibrated on the training frames."),
-          ("holdout=%g holds out every %u-th frame once at least %u frames are kept, and %u "
-              "frames were kept; a threshold from training frames is low (more frames are "
-              "flagged): collect more frames, or set decentanomaly's threshold",
-              job->holdout, job->every, 2 * job->every, job->n_frames));
+          ("holdout=%g of %u frames leaves fewer than 2 to train on or none to hold out; a "
+              "threshold from training frames is low (more frames are flagged): collect more "
+              "frames, or set decentanomaly's threshold", job->holdout, job->n_frames));
     else if (n_held == 0)
       GST_INFO_OBJECT (self, "holdout=0: calibrating on the training frames");
-    if (decent_model_calibrate (m, n_held ? held : train, (int) (n_held ? n_held : n_train),
-            (float) job->quantile, &err) < 0)
+    /* the normal errors of the training footage, then every mode's
+     * threshold from the held-out footage */
+    if (decent_model_learn_normal (m, train, (int) n_train, &err) < 0
+        || decent_model_calibrate_all (m, n_held ? held : train,
+               (int) (n_held ? n_held : n_train), (float) job->quantile, (float) job->sigmas,
+               &err) < 0)
       fail_keeping_model (job, m, "Calibrating the threshold failed.", err.message);
     else if (decent_model_save (m, job->location, &err) < 0)
       fail_keeping_model (job, m, "Could not write the model file.", err.message);
@@ -568,23 +796,7 @@ train_thread (gpointer data)
       g_unlink (job->checkpoint);
   }
   if (job->ok) {
-    DecentCalibration cal;
-    decent_model_get_calibration (m, &cal);
-    double secs = (g_get_monotonic_time () - job->t_start) / 1e6;
-    gst_element_post_message (GST_ELEMENT (self),
-        gst_message_new_element (GST_OBJECT (self),
-            gst_structure_new ("decent-train", "status", G_TYPE_STRING, "written",
-                /* structure strings must be UTF-8: the display name */
-                "location", G_TYPE_STRING, job->shown,
-                "frames", G_TYPE_UINT, n_train, "held-out", G_TYPE_UINT, n_held,
-                "threshold", G_TYPE_DOUBLE, (gdouble) cal.threshold,
-                "score-mean", G_TYPE_DOUBLE, (gdouble) cal.mean,
-                "score-stddev", G_TYPE_DOUBLE, (gdouble) cal.stddev,
-                "elapsed", G_TYPE_UINT64, (guint64) (secs * GST_SECOND), NULL)));
-    msg = g_strdup_printf ("Model written to %s (threshold %g)", job->shown, cal.threshold);
-    gst_element_post_message (GST_ELEMENT (self),
-        gst_message_new_progress (GST_OBJECT (self), GST_PROGRESS_TYPE_COMPLETE, "train", msg));
-    g_free (msg);
+    post_written (job, m, "written", n_train, n_held);
   } else {
     gst_element_post_message (GST_ELEMENT (self),
         gst_message_new_progress (GST_OBJECT (self),
@@ -608,6 +820,10 @@ config_from_properties (GstDecentTrain *self, gint width, gint height, gint chan
   cfg->loss = self->loss;
   cfg->seed = self->seed;
   cfg->device = self->device;
+  cfg->latent_side = self->latent_side;
+  cfg->base_channels = self->base_channels;
+  cfg->max_channels = self->max_channels;
+  cfg->local_area = (float) self->local_area;
 }
 
 /* Runs training in its own thread and waits for it (join); FALSE on failure
@@ -630,7 +846,10 @@ train_and_save (GstDecentTrain *self)
   job.checkpoint = self->checkpoint ? g_strconcat (job.location, ".checkpoint", NULL) : NULL;
   job.resume = self->resume;
   job.epochs = self->epochs;
+  job.min_steps = self->min_steps;
+  job.patience = self->patience;
   job.quantile = self->quantile;
+  job.sigmas = self->sigmas;
   job.stride = self->frame_stride;
   job.max_frames = self->max_frames;
   job.max_memory = self->max_memory;
@@ -639,16 +858,24 @@ train_and_save (GstDecentTrain *self)
   job.shown_checkpoint = job.checkpoint ? g_filename_display_name (job.checkpoint) : NULL;
   /* the split fixed when collecting started */
   job.holdout = self->holdout_used;
-  job.every = self->every;
+  job.blocks = self->blocks_used;
+  job.calibrate_only = self->calibrating;
   job.frames = self->frames;
   job.frame_bytes = self->frame_bytes;
   job.n_frames = self->n_frames;
   job.seen = self->seen;
   job.t_start = g_get_monotonic_time ();
 
-  if (job.n_frames == 0) {
-    GST_ELEMENT_ERROR (self, STREAM, FAILED, ("No frames to train on."),
-        ("End of stream came before any frame; nothing was written to %s", job.shown));
+  if (job.n_frames == 0 && self->failed) {
+    /* an error was posted already */
+  } else if (job.n_frames == 0) {
+    if (self->bad_buffers)
+      GST_ELEMENT_ERROR (self, STREAM, FAILED, ("No frames to train on."),
+          ("all %u buffers were too small for their caps; nothing was written to %s",
+              self->bad_buffers, job.shown));
+    else
+      GST_ELEMENT_ERROR (self, STREAM, FAILED, ("No frames to train on."),
+          ("End of stream came before any frame; nothing was written to %s", job.shown));
   } else {
     GThread *thread = g_thread_new ("decent-train", train_thread, &job);
     g_thread_join (thread);
@@ -685,7 +912,14 @@ gst_decent_train_event (GstBaseSink *sink, GstEvent *event)
       set_cancel (self, TRUE);
       break;
     case GST_EVENT_FLUSH_STOP:
+      /* a flushing seek feeds footage again: start the collection anew, or
+       * frames would be kept twice (and held out beside their copies) */
       set_cancel (self, FALSE);
+      if (self->n_frames)
+        GST_INFO_OBJECT (self, "flush: dropping the %u frames collected", self->n_frames);
+      drop_frames (self);
+      self->seen = 0;
+      self->store_full = FALSE;
       break;
     case GST_EVENT_EOS: {
       /* basesink holds its PREROLL_LOCK here.  Training can take hours: let
@@ -737,7 +971,11 @@ static gboolean
 check_writable (GstDecentTrain *self, const gchar *location, gboolean checkpoint)
 {
   gchar *shown = g_filename_display_name (location);
-  gchar *folder = g_path_get_dirname (location);
+  /* the model is written where a link points (decent_model_save); the
+   * checkpoint beside the link */
+  char *target = g_file_test (location, G_FILE_TEST_IS_SYMLINK) ? realpath (location, NULL)
+                                                                 : NULL;
+  gchar *folder = g_path_get_dirname (target ? target : location);
   gchar *shown_folder = g_filename_display_name (folder);
   gchar *why = NULL;
   GStatBuf st;
@@ -751,27 +989,36 @@ check_writable (GstDecentTrain *self, const gchar *location, gboolean checkpoint
     why = g_strdup_printf ("cannot write model file %s: %s: %s", shown, shown_folder,
         g_strerror (ENOTDIR));
   } else {
-    gchar *probe = g_strconcat (location, checkpoint ? ".checkpoint.probe-XXXXXX"
-        : ".probe-XXXXXX", NULL);
-    int fd = g_mkstemp (probe);
-    if (fd < 0) {
-      int e = errno;
-      why = g_strdup_printf ("cannot write model file %s: cannot create a file in %s: %s", shown,
-          shown_folder, g_strerror (e));
-    } else {
-      close (fd);
-      g_unlink (probe);
+    /* probes as long as the writer's temporaries, <name>.tmp-XXXXXX */
+    gchar *probes[2] = { g_strconcat (target ? target : location, ".prb-XXXXXX", NULL),
+      checkpoint ? g_strconcat (location, ".checkpoint.prb-XXXXXX", NULL) : NULL };
+    for (int i = 0; i < 2 && probes[i] && !why; i++) {
+      int fd = g_mkstemp (probes[i]);
+      if (fd < 0) {
+        int e = errno;
+        gchar *dir = g_path_get_dirname (probes[i]), *shown_dir = g_filename_display_name (dir);
+        why = g_strdup_printf ("cannot write %s %s: cannot create a file in %s: %s",
+            i ? "the checkpoint of" : "model file", shown, shown_dir, g_strerror (e));
+        g_free (shown_dir);
+        g_free (dir);
+      } else {
+        close (fd);
+        g_unlink (probes[i]);
+      }
     }
-    g_free (probe);
+    g_free (probes[0]);
+    g_free (probes[1]);
   }
+  const gboolean ok = why == NULL;
   if (why)
     GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE, ("Could not write the model file."),
         ("%s; found at start, before collecting frames", why));
   g_free (why);
   g_free (shown_folder);
   g_free (folder);
+  free (target);
   g_free (shown);
-  return why == NULL;
+  return ok;
 }
 
 /* Temporaries <path>.tmp-XXXXXX of writers that died: logged at INFO, one
@@ -797,13 +1044,56 @@ remove_stale_temporaries (GstDecentTrain *self, const gchar *path)
   free (removed);
 }
 
+/* A checkpoint beside the model: resume=true must be able to use it, found
+ * now rather than after the whole collection; resume=false replaces it,
+ * which is said.  FALSE (an error posted) when it cannot be resumed. */
+static gboolean
+check_checkpoint (GstDecentTrain *self, const gchar *location, const DecentConfig *cfg,
+    gboolean resume, gboolean checkpoint)
+{
+  gchar *path = g_strconcat (location, ".checkpoint", NULL);
+  gchar *shown = g_filename_display_name (path);
+  gboolean ok = TRUE;
+  if (!g_file_test (path, G_FILE_TEST_EXISTS)) {
+    /* nothing to resume: a new run */
+  } else if (!resume) {
+    if (checkpoint)
+      GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
+          ("An interrupted run's checkpoint exists; this run starts anew and replaces it."),
+          ("%s exists and resume=false; set resume=true to continue that run instead", shown));
+  } else {
+    DecentError err = { { 0 } };
+    DecentModel *m = decent_model_load (path, cfg->device, &err);
+    DecentConfig have;
+    if (m)
+      decent_model_get_config (m, &have);
+    if (!m || have.width != cfg->width || have.height != cfg->height
+        || have.channels != cfg->channels) {
+      gchar *why = m ? g_strdup_printf ("checkpoint %s is for %dx%dx%d frames, this run "
+                           "collects %dx%dx%d", shown, have.width, have.height, have.channels,
+                           cfg->width, cfg->height, cfg->channels)
+                     : valid_text (err.message);
+      GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("Cannot resume training."),
+          ("%s; delete it or set resume=false (found at start, before collecting frames)",
+              why));
+      g_free (why);
+      ok = FALSE;
+    }
+    decent_model_free (m);
+  }
+  g_free (shown);
+  g_free (path);
+  return ok;
+}
+
 static gboolean
 gst_decent_train_start (GstBaseSink *sink)
 {
   GstDecentTrain *self = GST_DECENT_TRAIN (sink);
   GST_OBJECT_LOCK (self);
   gchar *location = g_strdup (self->model_location);
-  const gboolean checkpoint = self->checkpoint;
+  const gboolean checkpoint = self->checkpoint, resume = self->resume;
+  const gboolean calibrate_only = self->calibrate_only;
   const guint64 max_memory = self->max_memory;
   DecentConfig cfg;
   config_from_properties (self, self->width, self->height, self->channels, &cfg);
@@ -820,6 +1110,8 @@ gst_decent_train_start (GstBaseSink *sink)
         ("%s. Use device=auto or device=cpu.", decent_device_describe (DECENT_DEVICE_CUDA)));
   } else if (!check_writable (self, location, checkpoint)) {
     /* said why */
+  } else if (!calibrate_only && !check_checkpoint (self, location, &cfg, resume, checkpoint)) {
+    /* said why */
   } else {
     gchar *checkpoint_path = g_strconcat (location, ".checkpoint", NULL);
     remove_stale_temporaries (self, location);
@@ -833,6 +1125,29 @@ gst_decent_train_start (GstBaseSink *sink)
   return ok;
 }
 
+/* calibrate-only: the geometry of the model to calibrate, which must load. */
+static gboolean
+model_to_calibrate (GstDecentTrain *self, const gchar *location, DecentDevice device,
+    DecentConfig *cfg)
+{
+  DecentError err = { { 0 } };
+  DecentModel *m = location ? decent_model_load (location, device, &err) : NULL;
+  if (!m) {
+    gchar *shown = g_filename_display_name (location ? location : "");
+    gchar *reason = valid_text (location ? err.message : "no model-location");
+    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
+        ("calibrate-only: could not load model file \"%s\".", shown),
+        ("%s. calibrate-only calibrates an existing model on new footage; train one first.",
+            reason));
+    g_free (reason);
+    g_free (shown);
+    return FALSE;
+  }
+  decent_model_get_config (m, cfg);
+  decent_model_free (m);
+  return TRUE;
+}
+
 /* READY -> PAUSED: a new collection, with the settings of now. */
 static gboolean
 begin_collecting (GstDecentTrain *self)
@@ -842,21 +1157,28 @@ begin_collecting (GstDecentTrain *self)
   config_from_properties (self, self->width, self->height, self->channels, &cfg);
   const guint64 max_memory = self->max_memory;
   const gdouble holdout = self->holdout;
+  const guint blocks = self->holdout_blocks;
+  const gboolean calibrate_only = self->calibrate_only;
+  gchar *location = g_strdup (self->model_location);
   GST_OBJECT_UNLOCK (self);
+  /* frames at the geometry of the model to calibrate, or of the properties */
+  gboolean ok = !calibrate_only || model_to_calibrate (self, location, cfg.device, &cfg);
+  g_free (location);
   /* the properties may have changed in READY since start() */
-  if (!check_settings (self, &cfg, max_memory))
+  if (!ok || !check_settings (self, &cfg, max_memory))
     return FALSE;
   self->geometry[0] = cfg.width;
   self->geometry[1] = cfg.height;
   self->geometry[2] = cfg.channels;
   self->frame_bytes = (gsize) cfg.width * cfg.height * cfg.channels;
   self->holdout_used = holdout;
-  /* every k-th frame is held out; k at most 1e9 (a tiny holdout) */
-  const gdouble k = holdout > 0 ? 1.0 / holdout + 0.5 : 0.0;
-  self->every = holdout > 0 ? (k >= 1e9 ? 1000000000u : MAX (2u, (guint) k)) : 0;
+  self->blocks_used = blocks;
+  self->calibrating = calibrate_only;
   drop_frames (self);
   self->seen = 0;
   self->store_full = FALSE;
+  self->bad_buffers = 0;
+  self->failed = FALSE;
   self->path_ready = FALSE;
   self->have_caps = FALSE;
   set_cancel (self, FALSE);
@@ -927,6 +1249,15 @@ gst_decent_train_set_property (GObject *object, guint prop_id, const GValue *val
     case PROP_QUANTILE: self->quantile = g_value_get_double (value); break;
     case PROP_CHECKPOINT: self->checkpoint = g_value_get_boolean (value); break;
     case PROP_RESUME: self->resume = g_value_get_boolean (value); break;
+    case PROP_HOLDOUT_BLOCKS: self->holdout_blocks = g_value_get_uint (value); break;
+    case PROP_LATENT_SIDE: self->latent_side = g_value_get_int (value); break;
+    case PROP_BASE_CHANNELS: self->base_channels = g_value_get_int (value); break;
+    case PROP_MAX_CHANNELS: self->max_channels = g_value_get_int (value); break;
+    case PROP_LOCAL_AREA: self->local_area = g_value_get_double (value); break;
+    case PROP_MIN_STEPS: self->min_steps = g_value_get_uint (value); break;
+    case PROP_PATIENCE: self->patience = g_value_get_uint (value); break;
+    case PROP_CALIBRATE_ONLY: self->calibrate_only = g_value_get_boolean (value); break;
+    case PROP_SIGMAS: self->sigmas = g_value_get_double (value); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec); break;
   }
   GST_OBJECT_UNLOCK (self);
@@ -957,6 +1288,15 @@ gst_decent_train_get_property (GObject *object, guint prop_id, GValue *value,
     case PROP_QUANTILE: g_value_set_double (value, self->quantile); break;
     case PROP_CHECKPOINT: g_value_set_boolean (value, self->checkpoint); break;
     case PROP_RESUME: g_value_set_boolean (value, self->resume); break;
+    case PROP_HOLDOUT_BLOCKS: g_value_set_uint (value, self->holdout_blocks); break;
+    case PROP_LATENT_SIDE: g_value_set_int (value, self->latent_side); break;
+    case PROP_BASE_CHANNELS: g_value_set_int (value, self->base_channels); break;
+    case PROP_MAX_CHANNELS: g_value_set_int (value, self->max_channels); break;
+    case PROP_LOCAL_AREA: g_value_set_double (value, self->local_area); break;
+    case PROP_MIN_STEPS: g_value_set_uint (value, self->min_steps); break;
+    case PROP_PATIENCE: g_value_set_uint (value, self->patience); break;
+    case PROP_CALIBRATE_ONLY: g_value_set_boolean (value, self->calibrate_only); break;
+    case PROP_SIGMAS: g_value_set_double (value, self->sigmas); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec); break;
   }
   GST_OBJECT_UNLOCK (self);
@@ -985,7 +1325,14 @@ gst_decent_train_init (GstDecentTrain *self)
   self->max_frames = DEFAULT_MAX_FRAMES;
   self->max_memory = default_max_memory;
   self->epochs = DEFAULT_EPOCHS;
-  self->batch_size = (guint) d.batch_size;
+  self->min_steps = DEFAULT_MIN_STEPS;
+  self->patience = DEFAULT_PATIENCE;
+  self->batch_size = DEFAULT_BATCH_SIZE;
+  self->latent_side = DEFAULT_LATENT_SIDE;
+  self->base_channels = DEFAULT_BASE_CHANNELS;
+  self->max_channels = DEFAULT_MAX_CHANNELS;
+  self->local_area = DEFAULT_LOCAL_AREA;
+  self->holdout_blocks = DEFAULT_HOLDOUT_BLOCKS;
   self->learning_rate = DEFAULT_LEARNING_RATE; /* the engine's, as a double */
   self->lambda = DEFAULT_LAMBDA;
   self->loss = d.loss;
@@ -993,6 +1340,7 @@ gst_decent_train_init (GstDecentTrain *self)
   self->device = DECENT_DEVICE_AUTO;
   self->holdout = DEFAULT_HOLDOUT;
   self->quantile = DEFAULT_QUANTILE;
+  self->sigmas = DEFAULT_SIGMAS;
   self->checkpoint = TRUE;
   g_mutex_init (&self->lock);
   /* collecting frames needs no clock: take them as fast as they come */
@@ -1041,17 +1389,45 @@ gst_decent_train_class_init (GstDecentTrainClass *klass)
           "uses those kept. Default: a quarter of the memory (physical, or the cgroup limit "
           "when lower), at most 4 GiB", 1, G_MAXUINT64, default_max_memory, RW));
   g_object_class_install_property (gobject_class, PROP_EPOCHS,
-      g_param_spec_uint ("epochs", "Epochs", "Passes over the collected frames", 1, 100000,
+      g_param_spec_uint ("epochs", "Epochs",
+          "Passes over the collected frames (at least, see min-steps); 0 trains until the "
+          "held-out error has not reached a new low for patience epochs", 0, 100000,
           DEFAULT_EPOCHS, RW));
+  g_object_class_install_property (gobject_class, PROP_MIN_STEPS,
+      g_param_spec_uint ("min-steps", "Minimum steps",
+          "Optimisation steps trained at least, in more epochs if needed: few frames make few "
+          "steps an epoch, and a model with a few dozen steps has learnt nothing", 0, 10000000,
+          DEFAULT_MIN_STEPS, RW));
+  g_object_class_install_property (gobject_class, PROP_PATIENCE,
+      g_param_spec_uint ("patience", "Patience",
+          "With epochs=0: stop after this many epochs without a new low of the held-out error",
+          1, 10000, DEFAULT_PATIENCE, RW));
   g_object_class_install_property (gobject_class, PROP_BATCH_SIZE,
       g_param_spec_uint ("batch-size", "Batch size", "Frames per optimisation step", 2, 65536,
-          64, RW));
+          DEFAULT_BATCH_SIZE, RW));
+  g_object_class_install_property (gobject_class, PROP_LATENT_SIDE,
+      g_param_spec_int ("latent-side", "Latent side",
+          "Halve the frame only until its smaller side is at most this, keeping a grid of "
+          "latent cells (where things are); 0 halves to the paper's rule (one cell at 64 "
+          "pixels and more)", 0, DECENT_MAX_SIDE, DEFAULT_LATENT_SIDE, RW));
+  g_object_class_install_property (gobject_class, PROP_BASE_CHANNELS,
+      g_param_spec_int ("base-channels", "Base channels",
+          "Channels of the first convolution, doubling per layer (the paper: 64)", 1, 4096,
+          DEFAULT_BASE_CHANNELS, RW));
+  g_object_class_install_property (gobject_class, PROP_MAX_CHANNELS,
+      g_param_spec_int ("max-channels", "Maximum channels",
+          "Cap on the doubling channels (the paper: 512)", 1, 4096, DEFAULT_MAX_CHANNELS, RW));
+  g_object_class_install_property (gobject_class, PROP_LOCAL_AREA,
+      g_param_spec_double ("local-area", "Local area",
+          "Window of decentanomaly's local score modes, a fraction of the frame: about the "
+          "smallest object to find", 0.0001, 1.0, DEFAULT_LOCAL_AREA, RW));
   g_object_class_install_property (gobject_class, PROP_LEARNING_RATE,
       g_param_spec_double ("learning-rate", "Learning rate", "Adam learning rate", 1e-12, 10.0,
           DEFAULT_LEARNING_RATE, RW));
   g_object_class_install_property (gobject_class, PROP_LAMBDA,
       g_param_spec_double ("lambda", "Lambda",
-          "Weight of the decentralization term; 0 trains a plain autoencoder", 0.0, 1e6,
+          "Weight of the decentralization term (the paper: 0.01); 0, the default for video, "
+          "trains a plain autoencoder (docs/method.md says why)", 0.0, 1e6,
           DEFAULT_LAMBDA, RW));
   g_object_class_install_property (gobject_class, PROP_LOSS,
       g_param_spec_enum ("loss", "Loss", "Decentralization loss variant", GST_TYPE_DECENT_LOSS,
@@ -1067,12 +1443,28 @@ gst_decent_train_class_init (GstDecentTrainClass *klass)
           DECENT_DEVICE_AUTO, RW));
   g_object_class_install_property (gobject_class, PROP_HOLDOUT,
       g_param_spec_double ("holdout", "Held-out fraction",
-          "Fraction of the collected frames (every k-th) kept out of training to calibrate the "
-          "threshold", 0.0, 0.5, DEFAULT_HOLDOUT, RW));
+          "Fraction of the collected footage kept out of training to calibrate the thresholds "
+          "and to tell when training stops improving: contiguous blocks (holdout-blocks), the "
+          "end of the footage by default, never frames next to training frames", 0.0, 0.5,
+          DEFAULT_HOLDOUT, RW));
+  g_object_class_install_property (gobject_class, PROP_HOLDOUT_BLOCKS,
+      g_param_spec_uint ("holdout-blocks", "Held-out blocks",
+          "The held-out footage is this many contiguous blocks, each ending one of as many "
+          "equal parts of the footage (1: its end); more blocks see more of a long recording",
+          1, 1000, DEFAULT_HOLDOUT_BLOCKS, RW));
+  g_object_class_install_property (gobject_class, PROP_CALIBRATE_ONLY,
+      g_param_spec_boolean ("calibrate-only", "Calibrate only",
+          "Train nothing: calibrate the thresholds of the existing model at model-location on "
+          "all the footage collected (another normal recording) and write it back", FALSE, RW));
   g_object_class_install_property (gobject_class, PROP_QUANTILE,
       g_param_spec_double ("threshold-quantile", "Threshold quantile",
           "Quantile of the held-out normal scores that becomes the threshold", 0.5, 1.0,
           DEFAULT_QUANTILE, RW));
+  g_object_class_install_property (gobject_class, PROP_SIGMAS,
+      g_param_spec_double ("threshold-sigmas", "Threshold sigmas",
+          "The threshold is at least the held-out scores' mean plus this many standard "
+          "deviations: a few dozen held-out frames cannot show how high normal footage of "
+          "another hour scores (0: the quantile alone)", 0.0, 100.0, DEFAULT_SIGMAS, RW));
 
   g_object_class_install_property (gobject_class, PROP_CHECKPOINT,
       g_param_spec_boolean ("checkpoint", "Checkpoint",

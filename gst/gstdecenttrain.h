@@ -19,13 +19,13 @@ struct _GstDecentTrain {
 
   /* properties, under the object lock */
   gchar *model_location;
-  gint width, height, channels;
-  guint frame_stride, max_frames, epochs, batch_size;
-  gdouble learning_rate, lambda, holdout, quantile;
+  gint width, height, channels, latent_side, base_channels, max_channels;
+  guint frame_stride, max_frames, epochs, batch_size, min_steps, patience, holdout_blocks;
+  gdouble learning_rate, lambda, holdout, quantile, local_area, sigmas;
   DecentLoss loss;
   guint64 seed, max_memory;
   DecentDevice device;
-  gboolean checkpoint, resume;
+  gboolean checkpoint, resume, calibrate_only;
 
   /* streaming thread; reset at READY -> PAUSED */
   GstVideoInfo info;
@@ -34,13 +34,16 @@ struct _GstDecentTrain {
   gboolean path_ready;
   gint geometry[3];       /* model geometry, fixed when collecting starts */
   gsize frame_bytes;      /* geometry[0] * geometry[1] * geometry[2] */
-  gdouble holdout_used;   /* holdout when collecting started, */
-  guint every;            /* and so every k-th frame is held out (0: none) */
+  gdouble holdout_used;   /* holdout and holdout-blocks when collecting started */
+  guint blocks_used;
+  gboolean calibrating;   /* calibrate-only when collecting started */
   guint8 *frames;         /* collected frames, packed at model resolution */
   gsize frames_capacity;  /* bytes allocated at frames, at most max-memory */
   guint n_frames;
   guint64 seen;           /* buffers rendered */
   gboolean store_full;    /* max-memory reached (warned once) */
+  guint bad_buffers;      /* buffers too small for their caps, skipped */
+  gboolean failed;        /* an error was posted while collecting */
 
   /* set by a state change to READY or a flush: training stops after the
    * current epoch */

@@ -32,8 +32,9 @@ fill_noise (guint8 *p, gsize n, guint32 seed)
 
 /* Writes a 16x16x1 model; frames that are flat grey score calm_score,
  * frames of noise noise_score (both exactly, at model size, GRAY8). */
-static inline void
-test_model_make (TestModel *tm, const gchar *name, float calibrated_threshold)
+/* A new, untrained 16x16x1 model with 8 base channels, on the CPU. */
+static inline DecentModel *
+small_test_model (void)
 {
   DecentConfig cfg;
   DecentError err = { { 0 } };
@@ -42,6 +43,14 @@ test_model_make (TestModel *tm, const gchar *name, float calibrated_threshold)
   cfg.device = DECENT_DEVICE_CPU;
   DecentModel *m = decent_model_new (&cfg, &err);
   fail_unless (m != NULL, "%s", err.message);
+  return m;
+}
+
+static inline void
+test_model_make (TestModel *tm, const gchar *name, float calibrated_threshold)
+{
+  DecentError err = { { 0 } };
+  DecentModel *m = small_test_model ();
   guint8 calm[MW * MH], noise[MW * MH];
   memset (calm, 128, sizeof calm);
   fill_noise (noise, sizeof noise, 1);

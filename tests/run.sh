@@ -10,7 +10,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-bash tests/install-deps.sh clang-14 libclang-rt-14-dev valgrind bc \
+bash tests/install-deps.sh clang-14 libclang-rt-14-dev valgrind bc python3-scipy opencv-doc gstreamer1.0-libav \
     python3-matplotlib python3-numpy python3-pil ||
   { echo "could not install the build dependencies"; exit 1; }
 

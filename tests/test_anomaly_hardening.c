@@ -129,7 +129,7 @@ huge_weights_model (void)
 
 GST_START_TEST (test_caps_change_unscored_overlay)
 {
-  gchar *desc = g_strdup_printf ("decentanomaly model-location=\"%s\" threshold=%.17g "
+  gchar *desc = g_strdup_printf ("decentanomaly model-location=\"%s\" score-mode=mean threshold=%.17g "
       "inference-interval=5 mode=overlay", tm.path, tm.threshold);
   GstHarness *h = gst_harness_new_parse (desc);
   g_free (desc);
@@ -181,7 +181,7 @@ GST_START_TEST (test_nonfinite_frames)
   /* the engine's fault hook: the 3rd image scored after loading, and every
    * later one, scores NaN with a NaN map */
   g_setenv ("DECENT_FAULT_NAN_SCORE", "3", TRUE);
-  gchar *desc = g_strdup_printf ("decentanomaly model-location=\"%s\" threshold=%.17g "
+  gchar *desc = g_strdup_printf ("decentanomaly model-location=\"%s\" score-mode=mean threshold=%.17g "
       "mode=overlay message-mode=all event-min-frames=1 attach-heatmap=true", tm.path,
       tm.threshold);
   GstHarness *h = gst_harness_new_parse (desc);
@@ -265,7 +265,7 @@ GST_START_TEST (test_fifo_model)
   g_free (text);
 
   /* as a hot reload: a failed status message, the old model stays */
-  gchar *desc = g_strdup_printf ("decentanomaly model-location=\"%s\" threshold=%.17g", tm.path,
+  gchar *desc = g_strdup_printf ("decentanomaly model-location=\"%s\" score-mode=mean threshold=%.17g", tm.path,
       tm.threshold);
   GstHarness *h = gst_harness_new_parse (desc);
   g_free (desc);
@@ -358,7 +358,7 @@ GST_START_TEST (test_frame_path_reasons_and_nonfinite_maps)
     gst_buffer_memset (buf, 0, 128, MW * MH);
     GstVideoFrame frame;
     fail_unless (gst_video_frame_map (&frame, &info, buf, GST_MAP_READWRITE));
-    fail_unless (decent_frame_path_draw_heatmap (&p, &frame, map, 1.0, 1.0));
+    fail_unless (decent_frame_path_draw_heatmap (&p, &frame, map, 1.0, 1.0, FALSE));
     const guint8 *y = GST_VIDEO_FRAME_PLANE_DATA (&frame, 0);
     for (int i = 0; i < MW * MH; i++)
       fail_unless (k == 1 ? y[i] > 200 : y[i] < 20, "value %g drawn as luma %u", special[k], y[i]);
@@ -372,7 +372,7 @@ GST_START_TEST (test_frame_path_reasons_and_nonfinite_maps)
   gst_buffer_memset (buf, 0, 128, big.size);
   GstVideoFrame frame;
   fail_unless (gst_video_frame_map (&frame, &big, buf, GST_MAP_READWRITE));
-  fail_if (decent_frame_path_draw_heatmap (&p, &frame, map, 1.0, 1.0));
+  fail_if (decent_frame_path_draw_heatmap (&p, &frame, map, 1.0, 1.0, FALSE));
   fail_unless (decent_frame_path_to_model (&p, &frame) == NULL);
   const guint8 *y = GST_VIDEO_FRAME_PLANE_DATA (&frame, 0);
   for (gsize i = 0; i < big.size; i++)
@@ -587,7 +587,7 @@ GST_END_TEST;
 
 GST_START_TEST (test_no_timestamps)
 {
-  gchar *desc = g_strdup_printf ("decentanomaly model-location=\"%s\" threshold=%.17g "
+  gchar *desc = g_strdup_printf ("decentanomaly model-location=\"%s\" score-mode=mean threshold=%.17g "
       "message-mode=all event-min-frames=1 event-gap=1", tm.path, tm.threshold);
   GstHarness *h = gst_harness_new_parse (desc);
   g_free (desc);

@@ -23,7 +23,8 @@ teardown (void)
 static GstHarness *
 harness_new (const gchar *extra_props)
 {
-  gchar *desc = g_strdup_printf ("decentanomaly model-location=\"%s\" threshold=%.17g %s",
+  gchar *desc = g_strdup_printf ("decentanomaly model-location=\"%s\" score-mode=mean "
+      "threshold=%.17g %s",
       tm.path, tm.threshold, extra_props ? extra_props : "");
   GstHarness *h = gst_harness_new_parse (desc);
   g_free (desc);
@@ -432,6 +433,232 @@ GST_START_TEST (test_model_swap_while_playing)
 }
 GST_END_TEST;
 
+
+/* A model calibrated in every mode (as decent-train writes them), on grey
+ * frames and noise frames mixed. */
+static gchar *
+calibrated_model (void)
+{
+  DecentError err = { { 0 } };
+  DecentModel *m = small_test_model ();
+  guint8 frames[8 * MW * MH];
+  for (int i = 0; i < 8; i++) {
+    if (i % 2)
+      fill_noise (frames + i * MW * MH, MW * MH, i);
+    else
+      memset (frames + i * MW * MH, 128, MW * MH);
+  }
+  fail_unless (decent_model_learn_normal (m, frames, 8, &err) == 0, "%s", err.message);
+  fail_unless (decent_model_calibrate_all (m, frames, 8, 0.5f, 0.0f, &err) == 0, "%s",
+      err.message);
+  gchar *path = g_build_filename (tm.dir, "modes.dcnt", NULL);
+  fail_unless (decent_model_save (m, path, &err) == 0, "%s", err.message);
+  decent_model_free (m);
+  return path;
+}
+
+GST_START_TEST (test_score_modes)
+{
+  gchar *path = calibrated_model ();
+  DecentError err;
+  DecentModel *m = decent_model_load (path, DECENT_DEVICE_CPU, &err);
+  fail_unless (m != NULL, "%s", err.message);
+  const gchar *names[] = { "mean", "local", "normalized" };
+  for (int k = 0; k < 3; k++) {
+    /* local is the default */
+    gchar *desc = g_strdup_printf ("decentanomaly model-location=\"%s\" message-mode=all%s%s",
+        path, k == 1 ? "" : " score-mode=", k == 1 ? "" : names[k]);
+    GstHarness *h = gst_harness_new_parse (desc);
+    g_free (desc);
+    gst_harness_set_src_caps_str (h, GRAY_CAPS);
+    GstBus *bus = gst_bus_new ();
+    gst_element_set_bus (h->element, bus);
+    GstBuffer *b = push_pull (h, TRUE, 0);
+    GstDecentAnomalyMeta *meta = gst_buffer_get_decent_anomaly_meta (b);
+    /* the engine's score of the same model pixels, in the same mode */
+    guint8 noise[MW * MH];
+    fill_noise (noise, sizeof noise, 1);
+    float want;
+    DecentCalibration cal;
+    fail_unless (decent_model_score_mode (m, (DecentScoreMode) k, noise, 1, &want, NULL, &err)
+        == 0, "%s", err.message);
+    decent_model_get_mode_calibration (m, (DecentScoreMode) k, &cal);
+    fail_unless (meta && meta->score_mode == k, "%s: meta mode %d", names[k],
+        meta ? meta->score_mode : -1);
+    fail_unless (fabs (meta->score - want) < 1e-5 * fabs (want), "%s: score %g, want %g",
+        names[k], meta->score, want);
+    fail_unless (fabs (meta->threshold - cal.threshold) < 1e-6 * cal.threshold,
+        "%s: threshold %g, calibrated %g", names[k], meta->threshold, cal.threshold);
+    GstMessage *msg = next_element_message (bus, "decentanomaly");
+    fail_unless (msg != NULL);
+    fail_unless_equals_string (gst_structure_get_string (gst_message_get_structure (msg),
+            "score-mode"), names[k]);
+    gst_message_unref (msg);
+    gst_buffer_unref (b);
+    gst_element_set_bus (h->element, NULL);
+    gst_object_unref (bus);
+    gst_harness_teardown (h);
+  }
+  decent_model_free (m);
+  g_free (path);
+}
+GST_END_TEST;
+
+/* A model with the mean's threshold only (an older gst-decent's) is scored
+ * in mean mode, with a warning that says why. */
+GST_START_TEST (test_score_mode_fallback)
+{
+  TestModel old = { g_strdup (tm.dir), NULL, 0, 0, 0 };
+  test_model_make (&old, "old.dcnt", 0.5f);
+  gchar *desc = g_strdup_printf ("videotestsrc num-buffers=2 pattern=snow ! " GRAY_CAPS " ! "
+      "decentanomaly model-location=\"%s\" ! appsink name=sink sync=false", old.path);
+  GstElement *pipe = gst_parse_launch (desc, NULL);
+  g_free (desc);
+  GstElement *sink = gst_bin_get_by_name (GST_BIN (pipe), "sink");
+  gst_element_set_state (pipe, GST_STATE_PLAYING);
+  GstSample *sample = gst_app_sink_pull_sample (GST_APP_SINK (sink));
+  fail_unless (sample != NULL);
+  GstDecentAnomalyMeta *meta = gst_buffer_get_decent_anomaly_meta (gst_sample_get_buffer (sample));
+  fail_unless (meta && meta->score_mode == DECENT_SCORE_MEAN && meta->threshold == 0.5f,
+      "mode %d, threshold %g", meta ? meta->score_mode : -1, meta ? meta->threshold : -1);
+  gst_sample_unref (sample);
+  GstBus *bus = gst_element_get_bus (pipe);
+  GstMessage *w = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING);
+  fail_unless (w != NULL, "no warning about the score mode");
+  GError *e;
+  gchar *dbg;
+  gst_message_parse_warning (w, &e, &dbg);
+  fail_unless (strstr (e->message, "score-mode=local") && strstr (dbg, "no threshold"),
+      "%s | %s", e->message, dbg);
+  g_error_free (e);
+  g_free (dbg);
+  gst_message_unref (w);
+  gst_object_unref (bus);
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  gst_object_unref (sink);
+  gst_object_unref (pipe);
+  g_free (old.dir);
+  g_free (old.path);
+}
+GST_END_TEST;
+
+/* gst-launch sets properties before there is a bus: a malformed roi stops
+ * the pipeline at start with a message, instead of being ignored. */
+GST_START_TEST (test_roi_malformed_at_launch)
+{
+  gchar *desc = g_strdup_printf ("videotestsrc num-buffers=2 ! decentanomaly "
+      "model-location=\"%s\" roi=10:10:50:50 ! fakesink", tm.path);
+  gchar *text = pipeline_error (desc);
+  fail_unless (text && strstr (text, "Invalid roi") && strstr (text, "10:10:50:50"), "%s", text);
+  g_free (text);
+  g_free (desc);
+  /* a valid roi after it replaces the refused one (no double free, no leak) */
+  desc = g_strdup_printf ("videotestsrc num-buffers=2 ! decentanomaly model-location=\"%s\" "
+      "roi=abc roi=0,0,8,8 ! fakesink", tm.path);
+  text = pipeline_error (desc);
+  fail_unless (text == NULL, "%s", text);
+  g_free (desc);
+}
+GST_END_TEST;
+
+/* Changing the threshold property while playing chooses the score mode
+ * again: a model with the mean's threshold only scores in local mode while a
+ * threshold is set, and falls back to mean (with a warning) once it is -1. */
+GST_START_TEST (test_threshold_change_rechooses_mode)
+{
+  TestModel old = { g_strdup (tm.dir), NULL, 0, 0, 0 };
+  test_model_make (&old, "old.dcnt", 0.5f);
+  gchar *desc = g_strdup_printf ("decentanomaly model-location=\"%s\" threshold=0.9", old.path);
+  GstHarness *h = gst_harness_new_parse (desc);
+  g_free (desc);
+  gst_harness_set_src_caps_str (h, GRAY_CAPS);
+  GstBuffer *b = push_pull (h, TRUE, 0);
+  fail_unless_equals_int (gst_buffer_get_decent_anomaly_meta (b)->score_mode, DECENT_SCORE_LOCAL);
+  gst_buffer_unref (b);
+  GstElement *e = gst_harness_find_element (h, "decentanomaly");
+  g_object_set (e, "threshold", -1.0, NULL);
+  b = push_pull (h, TRUE, 1);
+  GstDecentAnomalyMeta *m = gst_buffer_get_decent_anomaly_meta (b);
+  fail_unless (m->score_mode == DECENT_SCORE_MEAN && m->threshold == 0.5f
+      && fabs (m->score - old.noise_score) < 1e-6 * old.noise_score,
+      "mode %d threshold %g score %g", m->score_mode, m->threshold, m->score);
+  gst_buffer_unref (b);
+  gst_object_unref (e);
+  gst_harness_teardown (h);
+  g_free (old.dir);
+  g_free (old.path);
+}
+GST_END_TEST;
+
+/* A BYTES segment (filesrc, appsrc by default) has no times: no CRITICAL,
+ * and the messages leave the time fields out. */
+GST_START_TEST (test_bytes_segment)
+{
+  GstHarness *h = harness_new ("message-mode=all");
+  GstBus *bus = gst_bus_new ();
+  gst_element_set_bus (h->element, bus);
+  GstSegment seg;
+  gst_segment_init (&seg, GST_FORMAT_BYTES);
+  fail_unless (gst_harness_push_event (h, gst_event_new_segment (&seg)));
+  gst_buffer_unref (push_pull (h, TRUE, 0));
+  GstMessage *msg = next_element_message (bus, "decentanomaly");
+  fail_unless (msg != NULL);
+  const GstStructure *st = gst_message_get_structure (msg);
+  fail_if (gst_structure_has_field (st, "running-time")
+      || gst_structure_has_field (st, "stream-time"), "%" GST_PTR_FORMAT, st);
+  fail_unless (gst_structure_has_field (st, "score"));
+  gst_message_unref (msg);
+  gst_element_set_bus (h->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (h);
+}
+GST_END_TEST;
+
+static gdouble
+mean_abs_change (GstBuffer *a, GstBuffer *b, gint x0, gint x1)
+{
+  GstMapInfo ma, mb;
+  gst_buffer_map (a, &ma, GST_MAP_READ);
+  gst_buffer_map (b, &mb, GST_MAP_READ);
+  gdouble sum = 0;
+  for (gint y = 0; y < 16; y++)
+    for (gint x = x0; x < x1; x++)
+      sum += abs ((gint) ma.data[y * 32 + x] - (gint) mb.data[y * 32 + x]);
+  gst_buffer_unmap (a, &ma);
+  gst_buffer_unmap (b, &mb);
+  return sum / (16.0 * (x1 - x0));
+}
+
+/* The overlay is blended in proportion to the error: where the map is low
+ * the frame stays about as it was, where it is high the heatmap shows. */
+GST_START_TEST (test_overlay_in_proportion)
+{
+  for (int heatmap = 0; heatmap < 2; heatmap++) {
+    gchar *props = g_strdup_printf ("mode=%s overlay-alpha=1 heatmap-max=%.17g",
+        heatmap ? "heatmap" : "overlay", 4 * tm.noise_score);
+    GstHarness *h = harness_new (props);
+    g_free (props);
+    gst_harness_set_src_caps_str (h, "video/x-raw,format=GRAY8,width=32,height=16,framerate=30/1");
+    /* noise on the left, grey on the right; scored whole (mean mode) */
+    GstBuffer *in = half_noise_frame ();
+    GstBuffer *ref = gst_buffer_copy_deep (in);
+    fail_unless_equals_int (gst_harness_push (h, in), GST_FLOW_OK);
+    GstBuffer *out = gst_harness_pull (h);
+    const gdouble left = mean_abs_change (out, ref, 2, 14), right = mean_abs_change (out, ref,
+        18, 30);
+    GST_INFO ("%s: change left %g, right %g", heatmap ? "heatmap" : "overlay", left, right);
+    if (heatmap)
+      /* the heatmap replaces the region everywhere */
+      fail_unless (right > 20, "heatmap: the grey half changed by %g only", right);
+    else
+      fail_unless (left > 4 * right && right < 15, "overlay: left %g, right %g", left, right);
+    gst_buffer_unref (out);
+    gst_buffer_unref (ref);
+    gst_harness_teardown (h);
+  }
+}
+GST_END_TEST;
+
 static Suite *
 decentanomaly_suite (void)
 {
@@ -450,6 +677,12 @@ decentanomaly_suite (void)
   tcase_add_test (tc, test_bad_model_files);
   tcase_add_test (tc, test_resolution_change);
   tcase_add_test (tc, test_model_swap_while_playing);
+  tcase_add_test (tc, test_score_modes);
+  tcase_add_test (tc, test_score_mode_fallback);
+  tcase_add_test (tc, test_roi_malformed_at_launch);
+  tcase_add_test (tc, test_overlay_in_proportion);
+  tcase_add_test (tc, test_threshold_change_rechooses_mode);
+  tcase_add_test (tc, test_bytes_segment);
   suite_add_tcase (s, tc);
   return s;
 }

@@ -31,7 +31,7 @@ static gchar *
 train_desc (const gchar *location, guint frames, const gchar *extra)
 {
   return g_strdup_printf ("videotestsrc num-buffers=%u ! video/x-raw,width=32,height=32 ! "
-      "decent-train model-location=\"%s\" width=16 height=16 channels=1 epochs=2 %s", frames,
+      "decent-train min-steps=0 model-location=\"%s\" width=16 height=16 channels=1 epochs=2 %s", frames,
       location, extra ? extra : "");
 }
 
@@ -113,10 +113,11 @@ GST_START_TEST (test_full_disk)
   if (!mount_small_tmpfs ())
     return;
   gchar *model = marker ("model.dcnt");
-  /* the 16x16 model (1.6 MB) cannot fit in 256 KiB (an empty probe file at
-   * start does): first the checkpoint, then, without checkpoints, the model
-   * itself fails to write */
-  const gchar *variants[] = { "", "checkpoint=false" };
+  /* a 16x16 model with the paper's channels (1.6 MB) cannot fit in 256 KiB
+   * (an empty probe file at start does): first the checkpoint, then,
+   * without checkpoints, the model itself fails to write */
+  const gchar *variants[] = { "base-channels=64 max-channels=512 latent-side=0",
+    "base-channels=64 max-channels=512 latent-side=0 checkpoint=false" };
   const gchar *expect[] = { "checkpoint", "model file" };
   for (int i = 0; i < 2; i++) {
     gchar *desc = train_desc (model, 20, variants[i]);
@@ -206,7 +207,7 @@ GST_START_TEST (test_other_channel_counts)
   for (int i = 0; i < 2; i++) {
     gchar *model = g_build_filename (dir, "m.dcnt", NULL);
     gchar *desc = g_strdup_printf ("videotestsrc num-buffers=20 ! video/x-raw,format=%s,"
-        "width=32,height=32 ! decent-train model-location=\"%s\" width=16 height=16 "
+        "width=32,height=32 ! decent-train min-steps=0 model-location=\"%s\" width=16 height=16 "
         "channels=%s epochs=1", cases[i][1], model, cases[i][0]);
     gchar *err = pipeline_error (desc);
     fail_unless (err == NULL, "%s", err);
@@ -246,7 +247,7 @@ GST_START_TEST (test_state_cycles)
   /* decent-train stopped while collecting */
   gchar *model = g_build_filename (dir, "never.dcnt", NULL);
   desc = g_strdup_printf ("videotestsrc is-live=true ! video/x-raw,width=32,height=32,"
-      "framerate=100/1 ! decent-train model-location=\"%s\" width=16 height=16 channels=1",
+      "framerate=100/1 ! decent-train min-steps=0 model-location=\"%s\" width=16 height=16 channels=1",
       model);
   pipe = gst_parse_launch (desc, NULL);
   for (int i = 0; i < 10; i++) {
@@ -302,7 +303,7 @@ GST_START_TEST (test_stop_and_resume)
   gchar *model = g_build_filename (dir, "resume.dcnt", NULL);
   gchar *checkpoint = g_strconcat (model, ".checkpoint", NULL);
   gchar *desc = g_strdup_printf ("videotestsrc num-buffers=60 ! video/x-raw,width=32,height=32 "
-      "! decent-train model-location=\"%s\" width=16 height=16 channels=1 epochs=6 "
+      "! decent-train min-steps=0 model-location=\"%s\" width=16 height=16 channels=1 epochs=6 "
       "batch-size=8 resume=true", model);
   guint first_epoch, last_epoch;
   fail_if (train_until (desc, 2, &first_epoch, &last_epoch), "training ended before it was stopped");

@@ -28,6 +28,7 @@ meta_init (GstMeta *meta, gpointer params, GstBuffer *buffer)
   m->heatmap_width = m->heatmap_height = 0;
   m->heatmap = NULL;
   m->roi_x = m->roi_y = m->roi_width = m->roi_height = 0;
+  m->score_mode = 0;
   return TRUE;
 }
 
@@ -54,6 +55,7 @@ meta_transform (GstBuffer *dest, GstMeta *meta, GstBuffer *buffer, GQuark type, 
   dst->roi_y = src->roi_y;
   dst->roi_width = src->roi_width;
   dst->roi_height = src->roi_height;
+  dst->score_mode = src->score_mode;
   return TRUE;
 }
 

@@ -18,7 +18,7 @@ G_BEGIN_DECLS
 typedef struct {
   GstMeta meta;
 
-  gdouble score;            /* reconstruction error of the frame (mean squared, inputs in [-1, 1]) */
+  gdouble score;            /* the frame's score in score_mode (docs/method.md) */
   gdouble threshold;        /* score above which a frame is flagged */
   gdouble normalized_score; /* score / threshold: above 1 is anomalous */
   gboolean flagged;
@@ -26,11 +26,14 @@ typedef struct {
   guint64 frame_number;     /* frames seen by the element before this one */
   guint64 scored_frame_number; /* the frame whose result this is */
 
-  /* optional per-pixel error at model resolution (heatmap-meta=true), NULL otherwise */
+  /* optional per-pixel map of score_mode at model resolution (attach-heatmap=true), NULL
+   * otherwise */
   guint heatmap_width, heatmap_height;
   gfloat *heatmap;
   /* the region of the frame that was scored, in frame pixels */
   guint roi_x, roi_y, roi_width, roi_height;
+  /* how the score was computed: 0 mean (the paper's), 1 local, 2 normalized */
+  gint score_mode;
 } GstDecentAnomalyMeta;
 
 GType gst_decent_anomaly_meta_api_get_type (void);

@@ -154,7 +154,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
       && (df.roi_x + df.roi_width > df.width || df.roi_y + df.roi_height > df.height
           || !df.data[0]))
     abort ();
-  if (!decent_frame_path_draw_heatmap (&p, &frame, map, max_error, alpha))
+  if (!decent_frame_path_draw_heatmap (&p, &frame, map, max_error, alpha, size & 1))
     abort ();
   gst_video_frame_unmap (&frame);
   gst_buffer_unref (buf);
@@ -168,7 +168,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     if (!gst_video_frame_map (&oframe, &other, obuf, GST_MAP_READWRITE))
       abort ();
     if (decent_frame_path_to_model (&p, &oframe)
-        || decent_frame_path_draw_heatmap (&p, &oframe, map, max_error, alpha)
+        || decent_frame_path_draw_heatmap (&p, &oframe, map, max_error, alpha, TRUE)
         || decent_frame_path_engine_frame (&p, &oframe, &df))
       abort ();
     gst_video_frame_unmap (&oframe);

@@ -15,7 +15,7 @@ flags=(-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefine
        -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
        -fopenmp -Iengine -Igst $(pkg-config --cflags glib-2.0))
 clang-14 "${flags[@]}" -o "$out/fuzz_model_file" tests/fuzz/fuzz_model_file.c \
-  engine/arch.c engine/backend_cpu.c engine/cpu_kernels.c engine/metrics.c engine/model.c \
+  engine/arch.c engine/backend_cpu.c engine/cpu_kernels.c engine/localscore.c engine/metrics.c engine/model.c \
   engine/model_file.c -ldnnl -lm
 clang-14 "${flags[@]}" -o "$out/fuzz_roi" tests/fuzz/fuzz_roi.c gst/roi.c \
   $(pkg-config --libs glib-2.0)

@@ -1,0 +1,332 @@
+/* Score modes: the local window and its maximum on maps whose answer is
+ * known; a small object counts in full in the local score and is diluted in
+ * the mean; every mode agrees between frames and maps; normal errors,
+ * calibration with a normal tail, and all of it through save and load
+ * (a file without the sections has only the mean's calibration); the latent
+ * side keeps a grid of latent cells and survives the file. */
+#include <math.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "decent.h"
+#include "localscore.h"
+#include "model_internal.h"
+#include "testutil.h"
+
+enum { W = 32, H = 24, N = 24 };
+
+static void
+windows_and_maxima (void)
+{
+  int ww, wh;
+  decent_local_window (128, 96, 0.01f, &ww, &wh);
+  CHECK (ww == 13 && wh == 10, "1 %% of 128x96: %dx%d", ww, wh);
+  decent_local_window (128, 96, 1e-6f, &ww, &wh);
+  CHECK (ww == 1 && wh == 1, "tiny area: %dx%d", ww, wh);
+  decent_local_window (128, 96, 1.0f, &ww, &wh);
+  CHECK (ww == 128 && wh == 96, "whole frame: %dx%d", ww, wh);
+
+  /* a 4x3 block of 1.0 in a map of zeros: the best 4x3 window is it */
+  float map[W * H];
+  double sat[(W + 1) * (H + 1)];
+  memset (map, 0, sizeof map);
+  for (int y = 7; y < 10; y++)
+    for (int x = 20; x < 24; x++)
+      map[y * W + x] = 1.0f;
+  CHECK (decent_local_max (map, W, H, 4, 3, sat) == 1.0f, "block found");
+  CHECK (fabsf (decent_local_max (map, W, H, 8, 6, sat) - 12.0f / 48.0f) < 1e-6f,
+      "a larger window holds a quarter of it");
+  CHECK (decent_local_max (map, W, H, W, H, sat) == decent_map_mean (map, W * H),
+      "a whole-frame window is the mean");
+  /* windows lie inside the map: a block at the corner is found whole */
+  memset (map, 0, sizeof map);
+  map[0] = 6.0f;
+  CHECK (fabsf (decent_local_max (map, W, H, 2, 3, sat) - 1.0f) < 1e-6f, "corner");
+  map[5 * W + 5] = NAN;
+  CHECK (isnan (decent_local_max (map, W, H, 2, 3, sat)), "NaN is not hidden by the maximum");
+}
+
+/* The point of the local score: the same error in one small place or spread
+ * over the frame has the same mean, but only the small place is an object. */
+static void
+small_object_counts_in_full (DecentModel *m)
+{
+  float spot[W * H], spread[W * H], s_spot, s_spread, m_spot, m_spread;
+  DecentError err;
+  int ww, wh;
+  decent_local_window (W, H, 0.01f, &ww, &wh);
+  /* a squared error of 0.04 (RMS 0.2) on one window; the same total spread
+   * over every pixel */
+  const float v = 0.04f;
+  memset (spot, 0, sizeof spot);
+  for (int y = 0; y < wh; y++)
+    for (int x = 0; x < ww; x++)
+      spot[(5 + y) * W + 9 + x] = v;
+  for (int i = 0; i < W * H; i++)
+    spread[i] = v * ww * wh / (float) (W * H);
+  float a[W * H], b[W * H];
+  memcpy (a, spot, sizeof a);
+  memcpy (b, spread, sizeof b);
+  REQUIRE (decent_model_score_map (m, DECENT_SCORE_MEAN, a, &m_spot, &err) == 0, "%s",
+      err.message);
+  REQUIRE (decent_model_score_map (m, DECENT_SCORE_MEAN, b, &m_spread, &err) == 0, "%s",
+      err.message);
+  memcpy (a, spot, sizeof a);
+  memcpy (b, spread, sizeof b);
+  REQUIRE (decent_model_score_map (m, DECENT_SCORE_LOCAL, a, &s_spot, &err) == 0, "%s",
+      err.message);
+  REQUIRE (decent_model_score_map (m, DECENT_SCORE_LOCAL, b, &s_spread, &err) == 0, "%s",
+      err.message);
+  CHECK (fabsf (m_spot - m_spread) < 1e-6f * m_spot, "means %g and %g", m_spot, m_spread);
+  /* the spot saturates: e = sqrt(v) against the contrast 0.1 */
+  const float e = sqrtf (v), want = e / (e + 0.1f);
+  CHECK (fabsf (s_spot - want) < 1e-5f, "local score of the spot %g, want %g", s_spot, want);
+  CHECK (s_spot > 4 * s_spread, "local: spot %g, spread %g", s_spot, s_spread);
+  /* and the map handed back is the saturated one */
+  CHECK (fabsf (a[6 * W + 10] - want) < 1e-6f && a[0] == 0.0f, "saturated map");
+}
+
+static DecentModel *
+small_model (DecentConfig *cfg, uint8_t *frames, DecentError *err)
+{
+  decent_config_init (cfg, W, H, 1);
+  cfg->base_channels = 8;
+  cfg->max_channels = 32;
+  cfg->latent_side = 6; /* 24 -> 12 -> 6: two layers, latent 8x6 (the paper: three) */
+  cfg->lambda = 0.0f;
+  cfg->batch_size = 8;
+  cfg->learning_rate = 2e-3f;
+  cfg->device = DECENT_DEVICE_CPU;
+  uint64_t s = 11;
+  for (int i = 0; i < N; i++)
+    tu_make_image (frames + (size_t) i * W * H, W, H, 0, &s);
+  DecentModel *m = decent_model_new (cfg, err);
+  REQUIRE (m, "%s", err->message);
+  REQUIRE (decent_model_train (m, frames, N, 3, NULL, NULL, err) == 0, "%s", err->message);
+  return m;
+}
+
+static void
+modes_agree (DecentModel *m, const uint8_t *frames)
+{
+  DecentError err;
+  float mean[N], direct[N], local[N], maps[N * W * H];
+  REQUIRE (decent_model_score (m, frames, N, direct, maps, &err) == 0, "%s", err.message);
+  REQUIRE (decent_model_score_mode (m, DECENT_SCORE_MEAN, frames, N, mean, NULL, &err) == 0,
+      "%s", err.message);
+  CHECK (memcmp (mean, direct, sizeof mean) == 0, "mean mode is decent_model_score");
+  float lmaps[N * W * H];
+  REQUIRE (decent_model_score_mode (m, DECENT_SCORE_LOCAL, frames, N, local, lmaps, &err) == 0,
+      "%s", err.message);
+  for (int i = 0; i < N; i++) {
+    float s;
+    REQUIRE (decent_model_score_map (m, DECENT_SCORE_LOCAL, maps + (size_t) i * W * H, &s,
+        &err) == 0, "%s", err.message);
+    CHECK (s == local[i] && s > 0.0f && s < 1.0f, "frame %d: %g and %g", i, s, local[i]);
+  }
+  CHECK (memcmp (lmaps, maps, sizeof lmaps) == 0, "the mode's maps are handed back");
+  /* normalized needs normal errors */
+  CHECK (decent_model_score_mode (m, DECENT_SCORE_NORMALIZED, frames, N, local, NULL, &err) < 0
+             && strstr (err.message, "normal errors"), "%s", err.message);
+  CHECK (decent_model_score_mode (m, (DecentScoreMode) 7, frames, N, local, NULL, &err) < 0,
+      "an unknown mode is refused");
+}
+
+static void
+normal_errors_and_calibration (DecentModel *m, const uint8_t *frames)
+{
+  DecentError err;
+  CHECK (!decent_model_has_normal (m), "no normal errors yet");
+  REQUIRE (decent_model_learn_normal (m, frames, N, &err) == 0, "%s", err.message);
+  CHECK (decent_model_has_normal (m), "normal errors learned");
+  /* standardised on the frames it learned from: each pixel's mean is ~0 */
+  float z[N], zmaps[N * W * H];
+  REQUIRE (decent_model_score_mode (m, DECENT_SCORE_NORMALIZED, frames, N, z, zmaps, &err) == 0,
+      "%s", err.message);
+  double per_pixel = 0;
+  for (int i = 0; i < N; i++)
+    per_pixel += zmaps[(size_t) i * W * H + 5 * W + 7];
+  CHECK (fabs (per_pixel / N) < 1e-3, "mean z at a pixel %g", per_pixel / N);
+
+  /* thresholds for every mode; the normal tail lifts them above the quantile */
+  REQUIRE (decent_model_calibrate_all (m, frames, N, 0.5f, 0.0f, &err) == 0, "%s", err.message);
+  DecentCalibration plain[DECENT_SCORE_MODES], tail[DECENT_SCORE_MODES];
+  for (int k = 0; k < DECENT_SCORE_MODES; k++)
+    decent_model_get_mode_calibration (m, (DecentScoreMode) k, &plain[k]);
+  REQUIRE (decent_model_calibrate_all (m, frames, N, 0.5f, 3.0f, &err) == 0, "%s", err.message);
+  for (int k = 0; k < DECENT_SCORE_MODES; k++) {
+    decent_model_get_mode_calibration (m, (DecentScoreMode) k, &tail[k]);
+    CHECK (plain[k].count == N && plain[k].threshold > 0 && plain[k].threshold <= plain[k].max,
+        "mode %d: median threshold %g", k, plain[k].threshold);
+    CHECK (fabsf (tail[k].threshold - (tail[k].mean + 3 * tail[k].stddev))
+               <= 1e-5f * fabsf (tail[k].threshold) && tail[k].threshold > plain[k].threshold,
+        "mode %d: %g is not mean + 3 sd (%g + 3 * %g)", k, tail[k].threshold, tail[k].mean,
+        tail[k].stddev);
+    /* P(Z > 3) of a normal law, unless more frames than that lie above */
+    CHECK (fabsf (tail[k].false_alarm_rate - 0.0013499f) < 1e-5f
+               || tail[k].false_alarm_rate * N >= 1.0f,
+        "mode %d: false-alarm rate %g", k, tail[k].false_alarm_rate);
+  }
+  CHECK (decent_model_calibrate_all (m, frames, N, 0.5f, NAN, &err) < 0, "NaN sigmas refused");
+}
+
+/* hostile sections: written by a test table, refused by the real reader */
+static int hostile_kind;
+
+static void
+put32 (uint8_t *p, uint32_t v)
+{
+  memcpy (p, &v, 4); /* the test machines are little-endian, as the file */
+}
+
+static int
+hostile_save (DecentModel *m, uint8_t **data, size_t *len, DecentError *err)
+{
+  const size_t plane = (size_t) m->cfg.width * m->cfg.height;
+  if (hostile_kind == 0) { /* NERR with means of 3e38 */
+    *len = 8 + 8 * plane;
+    uint8_t *p = *data = malloc (*len);
+    put32 (p, (uint32_t) m->cfg.width);
+    put32 (p + 4, (uint32_t) m->cfg.height);
+    for (size_t i = 0; i < 2 * plane; i++) {
+      const float v = i < plane ? 3e38f : 0.01f;
+      memcpy (p + 8 + 4 * i, &v, 4);
+    }
+    return 0;
+  }
+  /* SCOR: 1 contrast of 1e-38, 2 a NaN false-alarm rate, 3 a mode twice */
+  *len = 12 + 2 * 36;
+  uint8_t *p = *data = calloc (1, *len);
+  const float area = 0.01f, contrast = hostile_kind == 1 ? 1e-38f : 0.1f;
+  memcpy (p, &area, 4);
+  memcpy (p + 4, &contrast, 4);
+  put32 (p + 8, 2);
+  for (int k = 0; k < 2; k++) {
+    uint8_t *e = p + 12 + 36 * k;
+    put32 (e, hostile_kind == 3 ? 1 : (uint32_t) k);
+    const float thr = 0.5f, far = hostile_kind == 2 && k == 1 ? NAN : 0.01f;
+    memcpy (e + 4, &thr, 4);
+    memcpy (e + 32, &far, 4);
+  }
+  return 0;
+}
+
+static void
+hostile_sections (DecentModel *m, const char *dir)
+{
+  char path[160];
+  snprintf (path, sizeof path, "%s/hostile.dcnt", dir);
+  const char *want[] = { "normal error statistics", "local area", "false-alarm rate",
+    "calibrated twice" };
+  for (hostile_kind = 0; hostile_kind < 4; hostile_kind++) {
+    const DecentSectionIO table[] = {
+      { DECENT_SECTION_TAG (hostile_kind ? 'S' : 'N', hostile_kind ? 'C' : 'E',
+            hostile_kind ? 'O' : 'R', hostile_kind ? 'R' : 'R'), 1 << 20, hostile_save, NULL },
+      { 0, 0, NULL, NULL },
+    };
+    DecentError err;
+    decent_model_file_set_sections (table);
+    REQUIRE (decent_model_save (m, path, &err) == 0, "%s", err.message);
+    decent_model_file_set_sections (NULL);
+    DecentModel *l = decent_model_load (path, DECENT_DEVICE_CPU, &err);
+    CHECK (!l && strstr (err.message, want[hostile_kind]), "hostile %d: %s", hostile_kind,
+        l ? "loaded" : err.message);
+    decent_model_free (l);
+  }
+}
+
+static void
+through_the_file (DecentModel *m, const uint8_t *frames)
+{
+  DecentError err;
+  char dir[] = "/tmp/decent-modes-XXXXXX", path[128], bare[128];
+  REQUIRE (mkdtemp (dir), "mkdtemp");
+  snprintf (path, sizeof path, "%s/m.dcnt", dir);
+  snprintf (bare, sizeof bare, "%s/bare.dcnt", dir);
+  REQUIRE (decent_model_save (m, path, &err) == 0, "%s", err.message);
+  DecentModel *l = decent_model_load (path, DECENT_DEVICE_CPU, &err);
+  REQUIRE (l, "%s", err.message);
+  DecentConfig a, b;
+  decent_model_get_config (m, &a);
+  decent_model_get_config (l, &b);
+  CHECK (b.latent_side == 6 && b.local_area == a.local_area
+             && b.local_contrast == a.local_contrast, "latent side %d, area %g, contrast %g",
+      b.latent_side, b.local_area, b.local_contrast);
+  DecentInfo info;
+  decent_model_describe (l, &info);
+  CHECK (info.latent_width == 8 && info.latent_height == 6, "latent %dx%d",
+      info.latent_width, info.latent_height);
+  for (int k = 0; k < DECENT_SCORE_MODES; k++) {
+    DecentCalibration x, y;
+    decent_model_get_mode_calibration (m, (DecentScoreMode) k, &x);
+    decent_model_get_mode_calibration (l, (DecentScoreMode) k, &y);
+    CHECK (memcmp (&x, &y, sizeof x) == 0, "mode %d's calibration changed", k);
+    float s1[N], s2[N];
+    REQUIRE (decent_model_score_mode (m, (DecentScoreMode) k, frames, N, s1, NULL, &err) == 0,
+        "%s", err.message);
+    REQUIRE (decent_model_score_mode (l, (DecentScoreMode) k, frames, N, s2, NULL, &err) == 0,
+        "%s", err.message);
+    CHECK (memcmp (s1, s2, sizeof s1) == 0, "mode %d scores differ after load", k);
+  }
+  decent_model_free (l);
+
+  /* a file without the sections: the header's mean calibration only */
+  static const DecentSectionIO none[] = { { 0, 0, NULL, NULL } };
+  decent_model_file_set_sections (none);
+  REQUIRE (decent_model_save (m, bare, &err) == 0, "%s", err.message);
+  decent_model_file_set_sections (NULL);
+  l = decent_model_load (bare, DECENT_DEVICE_CPU, &err);
+  REQUIRE (l, "%s", err.message);
+  DecentCalibration c;
+  decent_model_get_mode_calibration (l, DECENT_SCORE_MEAN, &c);
+  CHECK (c.threshold > 0, "mean calibration kept in the header");
+  decent_model_get_mode_calibration (l, DECENT_SCORE_LOCAL, &c);
+  CHECK (c.threshold == 0, "no local calibration without its section");
+  CHECK (!decent_model_has_normal (l), "no normal errors without their section");
+  decent_model_free (l);
+
+  /* saved through a link: the link stays, its target is the model */
+  char link_path[160];
+  snprintf (link_path, sizeof link_path, "%s/link.dcnt", dir);
+  REQUIRE (symlink (path, link_path) == 0, "symlink");
+  REQUIRE (decent_model_save (m, link_path, &err) == 0, "%s", err.message);
+  struct stat st;
+  CHECK (lstat (link_path, &st) == 0 && S_ISLNK (st.st_mode), "the link was replaced");
+  l = decent_model_load (path, DECENT_DEVICE_CPU, &err);
+  CHECK (l, "the target: %s", err.message);
+  decent_model_free (l);
+
+  hostile_sections (m, dir);
+  char cmd[160];
+  snprintf (cmd, sizeof cmd, "rm -rf '%s'", dir);
+  CHECK (system (cmd) == 0, "cleanup");
+}
+
+int
+main (void)
+{
+  windows_and_maxima ();
+  DecentConfig cfg;
+  DecentError err;
+  static uint8_t frames[N * W * H];
+  DecentModel *m = small_model (&cfg, frames, &err);
+  small_object_counts_in_full (m);
+  modes_agree (m, frames);
+  normal_errors_and_calibration (m, frames);
+  through_the_file (m, frames);
+  /* settings out of range are refused */
+  DecentConfig bad = cfg;
+  bad.local_area = 0.0f;
+  CHECK (decent_config_validate (&bad, &err) < 0 && strstr (err.message, "local area"), "%s",
+      err.message);
+  bad = cfg;
+  bad.latent_side = -1;
+  CHECK (decent_config_validate (&bad, &err) < 0, "negative latent side refused");
+  bad = cfg;
+  bad.latent_side = 24; /* no layer above a latent as large as the frame */
+  CHECK (decent_config_validate (&bad, &err) < 0 && strstr (err.message, "latent side"), "%s",
+      err.message);
+  decent_model_free (m);
+  return tu_finish ("score_modes");
+}
