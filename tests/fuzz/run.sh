@@ -17,13 +17,16 @@ flags=(-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefine
 clang-14 "${flags[@]}" -o "$out/fuzz_model_file" tests/fuzz/fuzz_model_file.c \
   engine/arch.c engine/backend_cpu.c engine/cpu_kernels.c engine/localscore.c engine/metrics.c engine/model.c \
   engine/model_file.c -ldnnl -lm
+clang-14 "${flags[@]}" -o "$out/fuzz_train_settings" tests/fuzz/fuzz_train_settings.c \
+  engine/arch.c engine/backend_cpu.c engine/cpu_kernels.c engine/localscore.c engine/metrics.c \
+  engine/model.c engine/model_file.c -ldnnl -lm
 clang-14 "${flags[@]}" -o "$out/fuzz_roi" tests/fuzz/fuzz_roi.c gst/roi.c \
   $(pkg-config --libs glib-2.0)
 clang-14 "${flags[@]}" $(pkg-config --cflags gstreamer-video-1.0) -o "$out/fuzz_frame_path" \
   tests/fuzz/fuzz_frame_path.c gst/framepath.c gst/roi.c $(pkg-config --libs gstreamer-video-1.0)
 
 status=0
-for target in model_file roi frame_path; do
+for target in model_file roi frame_path train_settings; do
   work="$out/corpus-$target"
   rm -rf "$work"; mkdir -p "$work"
   cp tests/fuzz/corpus/"${target%_file}"/* "$work"/
