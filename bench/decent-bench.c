@@ -7,7 +7,8 @@
  *   decent-bench --device cuda [--seconds S] [--save-default PATH]
  *
  * On the GPU the figures are TFLOP/s (no sgemm reference): the paper models,
- * the plugin's default 64x64x3 geometry, and the frame path on 1080p NV12
+ * the plugin's default (128x96x3, latent 8x6, 16..128 channels), and the
+ * frame path on 1080p NV12
  * frames (upload, convert, score, draw the heatmap, download), which is what
  * decentanomaly does per frame.  --save-default writes the default-geometry
  * model used, for a pipeline benchmark.
@@ -69,19 +70,32 @@ random_frames (size_t bytes)
 
 static DecentDevice bench_device = DECENT_DEVICE_CPU;
 
+/* latent_side 0: the paper's architecture; otherwise the plugin's video
+ * default (decent-train: latent side 6, 16..128 channels) */
 static DecentModel *
-make (int w, int h, int c)
+make_model (int w, int h, int c, int latent_side)
 {
   DecentConfig cfg;
   DecentError err;
   decent_config_init (&cfg, w, h, c);
   cfg.device = bench_device;
+  if (latent_side) {
+    cfg.latent_side = latent_side;
+    cfg.base_channels = 16;
+    cfg.max_channels = 128;
+  }
   DecentModel *m = decent_model_new (&cfg, &err);
   if (!m) {
     fprintf (stderr, "decent-bench: %s\n", err.message);
     exit (1);
   }
   return m;
+}
+
+static DecentModel *
+make (int w, int h, int c)
+{
+  return make_model (w, h, c, 0);
 }
 
 /* images per second of train steps (train != 0) or scoring, batch n */
@@ -193,21 +207,21 @@ main_gpu (double seconds, const char *save_path)
   report_gpu ("28x28x1 score", m28, 0, 64, seconds);
   decent_model_free (m28);
 
-  DecentModel *m64 = make (64, 64, 3);
+  DecentModel *mdef = make_model (128, 96, 3, 6);
   DecentInfo info;
-  decent_model_describe (m64, &info);
-  printf ("64x64x3 model: %.1f MFLOP forward\n", info.flops_forward / 1e6);
-  report_gpu ("64x64x3 (default) train", m64, 1, 64, seconds);
-  report_gpu ("64x64x3 (default) score (one frame)", m64, 0, 1, seconds);
-  report_gpu ("64x64x3 (default) score", m64, 0, 64, seconds);
-  report_frame_path (m64, seconds, 0);
-  report_frame_path (m64, seconds, 1);
+  decent_model_describe (mdef, &info);
+  printf ("128x96x3 model: %.1f MFLOP forward\n", info.flops_forward / 1e6);
+  report_gpu ("128x96x3 (default) train", mdef, 1, 64, seconds);
+  report_gpu ("128x96x3 (default) score (one frame)", mdef, 0, 1, seconds);
+  report_gpu ("128x96x3 (default) score", mdef, 0, 64, seconds);
+  report_frame_path (mdef, seconds, 0);
+  report_frame_path (mdef, seconds, 1);
   DecentError err;
-  if (save_path && decent_model_save (m64, save_path, &err) < 0) {
+  if (save_path && decent_model_save (mdef, save_path, &err) < 0) {
     fprintf (stderr, "decent-bench: %s\n", err.message);
     return 1;
   }
-  decent_model_free (m64);
+  decent_model_free (mdef);
 
   DecentModel *m256 = make (256, 256, 3);
   report_gpu ("256x256x3 train", m256, 1, 16, seconds);

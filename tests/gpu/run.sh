@@ -122,7 +122,7 @@ run_logged "engine benchmark (decent-bench --device cuda)" timeout 300 "$bench" 
   --seconds 2 --save-default "$model" || failed=$((failed + 1))
 
 # end to end: 1080p NV12 through decentanomaly, against the source alone
-mflop=$(grep -o '64x64x3 model: [0-9.]* MFLOP' "$results" | grep -o '[0-9.]*' | tail -1)
+mflop=$(grep -o '128x96x3 model: [0-9.]* MFLOP' "$results" | grep -o '[0-9.]*' | tail -1)
 pipeline() { # device mode frames
   local t0 t1
   t0=$(date +%s.%N)
