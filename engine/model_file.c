@@ -121,6 +121,25 @@ typedef struct {
   uint64_t file_bytes; /* version 2: the whole file's length; 0 in version 1 */
 } Header;
 
+/* A calibration's fields as the header and the 'SCOR' section keep them
+ * (the false-alarm rate only in the section). */
+static void
+calibration_io (Cursor *c, DecentCalibration *cal, int write)
+{
+  float *floats[] = { &cal->threshold, &cal->quantile, &cal->mean, &cal->stddev, &cal->min,
+    &cal->max };
+  for (size_t i = 0; i < sizeof floats / sizeof floats[0]; i++) {
+    if (write)
+      put_f32 (c, *floats[i]);
+    else
+      *floats[i] = get_f32 (c);
+  }
+  if (write)
+    put_u32 (c, cal->count);
+  else
+    cal->count = get_u32 (c);
+}
+
 static void
 header_io (Cursor *c, Header *h, int write)
 {
@@ -152,13 +171,7 @@ header_io (Cursor *c, Header *h, int write)
   U64 (h->cfg.seed);
   U64 (h->steps);
   U64 (h->centre_batches);
-  F32 (h->cal.threshold);
-  F32 (h->cal.quantile);
-  F32 (h->cal.mean);
-  F32 (h->cal.stddev);
-  F32 (h->cal.min);
-  F32 (h->cal.max);
-  U32 (h->cal.count);
+  calibration_io (c, &h->cal, write);
   U32 (h->epochs);
   U64 (h->file_bytes);
   if (!write) {
@@ -197,15 +210,9 @@ scoring_save (DecentModel *m, uint8_t **data, size_t *len, DecentError *err)
   put_f32 (&c, m->cfg.local_contrast);
   put_u32 (&c, DECENT_SCORE_MODES);
   for (uint32_t k = 0; k < DECENT_SCORE_MODES; k++) {
-    const DecentCalibration *cal = &m->cal[k];
+    DecentCalibration *cal = &m->cal[k];
     put_u32 (&c, k);
-    put_f32 (&c, cal->threshold);
-    put_f32 (&c, cal->quantile);
-    put_f32 (&c, cal->mean);
-    put_f32 (&c, cal->stddev);
-    put_f32 (&c, cal->min);
-    put_f32 (&c, cal->max);
-    put_u32 (&c, cal->count);
+    calibration_io (&c, cal, 1);
     put_f32 (&c, cal->false_alarm_rate);
   }
   *data = p;
@@ -232,13 +239,7 @@ scoring_load (DecentModel *m, const uint8_t *data, size_t len, DecentError *err)
   for (uint32_t i = 0; i < n; i++) {
     const uint32_t mode = get_u32 (&c);
     DecentCalibration k;
-    k.threshold = get_f32 (&c);
-    k.quantile = get_f32 (&c);
-    k.mean = get_f32 (&c);
-    k.stddev = get_f32 (&c);
-    k.min = get_f32 (&c);
-    k.max = get_f32 (&c);
-    k.count = get_u32 (&c);
+    calibration_io (&c, &k, 0);
     k.false_alarm_rate = get_f32 (&c);
     if (!isfinite (k.threshold) || k.threshold < 0.0f)
       return decent_fail (err, "score mode %u has an invalid threshold %g", mode, k.threshold);

@@ -486,6 +486,16 @@ start_model (TrainJob *job, DecentError *err)
   return m;
 }
 
+/* Optimisation steps in an epoch of n frames in batches of batch, as
+ * decent_model_train takes them (the last partial batch when it has at
+ * least 2 frames); at least 1. */
+static guint
+steps_per_epoch (guint n, guint batch)
+{
+  const guint bs = MAX (1u, MIN (batch, n));
+  return MAX (1u, n / bs + (n % bs >= 2));
+}
+
 /* The mean reconstruction error of the held-out frames: what training
  * should lower, measured on footage it does not learn from; -1 without any. */
 static double
@@ -517,7 +527,7 @@ train_epochs (TrainJob *job, DecentModel *m, const guint8 *train, guint n_train,
   DecentConfig cfg; /* a resumed checkpoint trains with its own batch size */
   decent_model_get_config (m, &cfg);
   const guint bs = MIN ((guint) cfg.batch_size, n_train);
-  const guint per_epoch = n_train / bs + (n_train % bs >= 2);
+  const guint per_epoch = steps_per_epoch (n_train, (guint) cfg.batch_size);
   const guint for_steps = (guint) ((job->min_steps + per_epoch - 1) / per_epoch);
   const gboolean automatic = job->epochs == 0;
   guint last = automatic ? AUTO_MAX_EPOCHS : MAX (job->epochs, for_steps);
@@ -743,8 +753,7 @@ train_thread (gpointer data)
 
   DecentModel *m = NULL;
   /* at least min-steps: as many more epochs as that takes */
-  const guint bs = MAX (1u, MIN ((guint) job->cfg.batch_size, n_train));
-  const guint per_epoch = MAX (1u, n_train / bs + (n_train % bs >= 2));
+  const guint per_epoch = steps_per_epoch (n_train, (guint) job->cfg.batch_size);
   const guint64 planned = MAX ((guint64) job->epochs,
       ((guint64) job->min_steps + per_epoch - 1) / per_epoch);
   gchar *msg = job->epochs
