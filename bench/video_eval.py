@@ -679,14 +679,19 @@ SWEEP = (1.0, 1.05, 1.1, 1.15, 1.2)  # multiples of the stored threshold
 def sweep(clips, data, threshold, min_frames, gap):
     """What other thresholds (multiples of the stored one) would give: the
     normal clip's flagged frames and events, and the events detected per
-    kind and size (the same matching as measure())."""
+    kind and size (the same matching as measure()). The last row is the
+    hindsight threshold, just above the normal clip's highest score: no
+    calibration can do better without flagging unseen normal frames, so it
+    measures the model and score, apart from the calibration."""
     out = []
-    for mult in SWEEP:
-        t = threshold * mult
+    top = float(np.max(data["normal"]["score"]))
+    levels = [(m, threshold * m, False) for m in SWEEP]
+    levels.append((top * (1 + 1e-9) / threshold, top * (1 + 1e-9), True))
+    for mult, t, hindsight in levels:
         flags = {name: d["score"] > t for name, d in data.items()}
         begins = {name: [b for _, b, _ in hysteresis(f, min_frames, gap)]
                   for name, f in flags.items()}
-        row = {"mult": mult, "threshold": t,
+        row = {"mult": float(mult), "threshold": float(t), "hindsight": hindsight,
                "flagged_pct": 100.0 * float(np.mean(flags["normal"])),
                "events": len(begins["normal"]), "detected_pct": {}}
         per_group = {}
@@ -1081,12 +1086,15 @@ def tables(res):
         if r.get("sweep"):
             groups = [g for g in groups_of(res) if g != "normal"]
             lines += [f"Other thresholds for {run_label(r)}: multiples of the stored one, what "
-                      "the normal clip and the inserted events would give (events detected, %):",
+                      "the normal clip and the inserted events would give (events detected, %); "
+                      "*hindsight* is the lowest threshold that flags no unseen normal frame, "
+                      "what the model and score allow whatever the calibration:",
                       "", "| threshold | normal: frames flagged | events | " +
                       " | ".join(groups) + " |", "|---|---|---|" + "---|" * len(groups)]
             for row in r["sweep"]:
                 cells = [fmt(row["detected_pct"].get(g), ".0f") for g in groups]
-                lines.append(f"| {fmt(row['threshold'], '.4g')} (×{row['mult']:g}) | "
+                label = "hindsight, " if row.get("hindsight") else ""
+                lines.append(f"| {fmt(row['threshold'], '.4g')} ({label}×{row['mult']:.3g}) | "
                              f"{row['flagged_pct']:.1f} % | {row['events']} | " +
                              " | ".join(cells) + " |")
             lines.append("")

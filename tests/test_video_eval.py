@@ -242,6 +242,20 @@ Element Signals:
     # AUROC: 20 frames at 2.0 above all normal scores, 20 at 0 tied with one
     check(close(g["auroc"], (20 * 1.0 + 20 * 0.5 / n) / 40), f"group AUROC {g['auroc']}")
 
+    # ---- threshold sweep: the multiples, then the hindsight row just above
+    # the normal clip's highest score (1.0 here), which no normal frame passes
+    data["a"]["score"] = np.where(np.arange(n) >= 60, 1.5, score_a)  # event 2 at 1.5
+    sw = ve.sweep(clips, data, 0.5, ve.MIN_FRAMES, ve.GAP)
+    check(len(sw) == len(ve.SWEEP) + 1 and not any(r["hindsight"] for r in sw[:-1]),
+          f"sweep rows {[r['mult'] for r in sw]}")
+    first, last = sw[0], sw[-1]
+    check(close(first["threshold"], 0.5) and first["events"] == 1
+          and close(first["flagged_pct"], 50), f"sweep at x1: {first}")
+    check(last["hindsight"] and close(last["threshold"], 1.0, 1e-6)
+          and last["flagged_pct"] == 0 and last["events"] == 0
+          and close(last["detected_pct"]["box 1 %"], 100), f"hindsight row {last}")
+    data["a"]["score"] = score_a
+
     # ---- the tables and the report, from a made-up results.json
     run = {"train": "epochs=5", "score": "", "train_seconds": 12.0, "threshold": 1.0,
            "detect_frames_per_s": 80.0, **res}
