@@ -42,7 +42,31 @@ typedef struct {
   const uint8_t *test, *labels;
   int n_test;
   float *scores;
+  /* collapse measures every epoch, on the normal test images */
+  const uint8_t *normals;
+  int n_normals;
 } EpochLog;
+
+/* The collapse measures (docs/method.md) on the normal test images: "-1"
+ * when they could not be taken. */
+static int
+print_collapse (DecentModel *m, const uint8_t *normals, int n, const char *lead, FILE *csv)
+{
+  DecentCollapse c;
+  DecentError e;
+  if (decent_model_measure_collapse (m, normals, n, &c, &e) < 0) {
+    fprintf (stderr, "decent-eval: collapse measures failed: %s\n", e.message);
+    return -1;
+  }
+  printf ("%sreconstructions spread %.2f of the inputs' %.2f grey levels (%.3f%s), "
+          "%.1f %% of code values saturated, %d sign patterns in %d normal test images\n",
+      lead, c.recon_spread, c.input_spread, c.spread_ratio,
+      c.spread_ratio >= 0 && c.spread_ratio < DECENT_COLLAPSED_SPREAD ? ": collapsed" : "",
+      100.0 * c.saturated, c.sign_patterns, c.frames);
+  if (csv)
+    fprintf (csv, ",%.5f,%.5f,%d", c.spread_ratio, c.saturated, c.sign_patterns);
+  return 0;
+}
 
 static int
 on_epoch (int epoch, int epochs, const DecentLossTerms *mean, double elapsed, void *user)
@@ -50,12 +74,16 @@ on_epoch (int epoch, int epochs, const DecentLossTerms *mean, double elapsed, vo
   EpochLog *log = user;
   int n = log->n_train;
   if (log->losses)
-    fprintf (log->losses, "%d,%.6f,%.6f,%.3f,%.2f\n", epoch, mean->total, mean->reconstruction,
+    fprintf (log->losses, "%d,%.6f,%.6f,%.3f,%.2f", epoch, mean->total, mean->reconstruction,
         mean->decentral, elapsed);
   printf ("  epoch %3d/%d  loss %.5f  reconstruction %.5f  decentralization %.1f  "
           "%.1f s  %.0f images/s\n",
       epoch, epochs, mean->total, mean->reconstruction, mean->decentral, elapsed,
       (double) n * epoch / elapsed);
+  if (print_collapse (log->model, log->normals, log->n_normals, "             ", log->losses) < 0)
+    return 1;
+  if (log->losses)
+    fputc ('\n', log->losses);
   if (log->curve && (epoch % log->curve_every == 0 || epoch == 1 || epoch == epochs)) {
     DecentError e;
     if (decent_model_score (log->model, log->test, log->n_test, log->scores, NULL, &e) < 0) {
@@ -313,9 +341,13 @@ main (int argc, char **argv)
   fflush (stdout);
 
   float *scores = malloc (sizeof (float) * d[3].count);
+  uint8_t *normals = malloc ((size_t) (test_normals ? test_normals : 1) * fb);
+  for (int i = 0, k = 0; i < d[3].count; i++)
+    if (!labels[i])
+      memcpy (normals + (size_t) k++ * fb, d[2].data + (size_t) i * fb, fb);
   EpochLog log = { n_train, losses_path ? fopen (losses_path, "w") : NULL,
     curve_path ? fopen (curve_path, "w") : NULL, curve_every, m, d[2].data, labels, d[3].count,
-    scores };
+    scores, normals, test_normals };
   if ((losses_path && !log.losses) || (curve_path && !log.curve)) {
     fprintf (stderr, "decent-eval: cannot write %s\n", log.losses ? curve_path : losses_path);
     return 1;
@@ -323,7 +355,8 @@ main (int argc, char **argv)
   if (log.curve)
     fprintf (log.curve, "epoch,auroc,reconstruction\n");
   if (log.losses)
-    fprintf (log.losses, "epoch,loss,reconstruction,decentralization,seconds\n");
+    fprintf (log.losses, "epoch,loss,reconstruction,decentralization,seconds,"
+        "spread_ratio,saturated,sign_patterns\n");
   double t0 = now ();
   if (decent_model_train (m, train, n_train, epochs, on_epoch, &log, &e) < 0) {
     fprintf (stderr, "decent-eval: training failed: %s\n", e.message);
@@ -364,15 +397,15 @@ main (int argc, char **argv)
     }
     DecentCalibration cal;
     decent_model_get_calibration (m, &cal);
-    int flagged_normal = 0, flagged_anomalous = 0, normals = test_normals;
+    int flagged_normal = 0, flagged_anomalous = 0;
     for (int i = 0; i < d[3].count; i++) {
       if (scores[i] > cal.threshold)
         *(labels[i] ? &flagged_anomalous : &flagged_normal) += 1;
     }
     printf ("threshold %.5f (quantile %g of %d held-out normal scores): flags %.1f %% of test "
             "normals and %.1f %% of test anomalies\n",
-        cal.threshold, quantile, n_held, 100.0 * flagged_normal / normals,
-        100.0 * flagged_anomalous / (d[3].count - normals));
+        cal.threshold, quantile, n_held, 100.0 * flagged_normal / test_normals,
+        100.0 * flagged_anomalous / (d[3].count - test_normals));
   }
   if (recon_path && write_recon_grid (m, recon_path, d[2].data, d[3].data, d[3].count, cls, w,
                         h, &e) < 0) {
@@ -393,5 +426,6 @@ main (int argc, char **argv)
   free (held);
   free (labels);
   free (scores);
+  free (normals);
   return 0;
 }

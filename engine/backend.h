@@ -45,6 +45,11 @@ typedef struct {
    * recon (the reconstructions, NCHW like x) may be NULL. */
   int (*score) (DecentBackend *be, const float *x, int n, float *scores, float *maps,
                 float *recon, DecentError *err);
+  /* The codes f(x) of n >= 1 images (n * latent_dim floats, NCHW per
+   * image) with running statistics, as scoring computes them; recon (may be
+   * NULL) as in score.  For the collapse measures (collapse.c). */
+  int (*encode) (DecentBackend *be, const float *x, int n, float *latents, float *recon,
+                 DecentError *err);
   /* Optional (NULL: score only): scoring in two slots, so that the caller
    * prepares batch k+1 while batch k computes.  submit takes its own copy of
    * x and returns at once; collect waits for that slot's results.  A slot

@@ -463,11 +463,14 @@ plan_new (DecentBackend *be, int n, int training, DecentError *err)
   StagePlan *last = &p->st[arch->n_stages - 1];
   p->out_reorder = plan_reorder (p, be->engine, md_of (last->a), &out_md, &failed);
   p->out_plain = p->out_reorder ? plan_mem (p, be->engine, &out_md) : last->a;
+  /* the latent as plain NCHW: the loss reads it, and encode hands it out */
+  StagePlan *lat = &p->st[arch->latent_stage];
+  p->lat_reorder = plan_reorder (p, be->engine, md_of (lat->a), &lat_md, &failed);
+  p->lat_plain = p->lat_reorder ? plan_mem (p, be->engine, &lat_md) : lat->a;
+  if (!p->lat_plain)
+    failed = 1;
   if (training) {
-    StagePlan *lat = &p->st[arch->latent_stage];
     p->dout_plain = last->dy; /* plain NCHW, see build_stage */
-    p->lat_reorder = plan_reorder (p, be->engine, md_of (lat->a), &lat_md, &failed);
-    p->lat_plain = p->lat_reorder ? plan_mem (p, be->engine, &lat_md) : lat->a;
     p->dlat_plain = plan_mem (p, be->engine, &lat_md);
     p->dlat_reorder = plan_reorder (p, be->engine, &lat_md, md_of (lat->da), &failed);
     p->dlat_blocked = p->dlat_reorder ? plan_mem (p, be->engine, md_of (lat->da)) : p->dlat_plain;
@@ -729,6 +732,27 @@ cpu_score (DecentBackend *be, const float *x, int n, float *scores, float *maps,
   return 0;
 }
 
+static int
+cpu_encode (DecentBackend *be, const float *x, int n, float *latents, float *recon,
+    DecentError *err)
+{
+  if (!be || !x || !latents || n < 1)
+    return decent_fail (err, "encoding needs at least one image and a place for its code");
+  Plan *p = get_plan (be, n, 0, err);
+  if (!p || forward (be, p, x, err) < 0)
+    return -1;
+  if (p->lat_reorder
+      && run_reorder (be, p->lat_reorder, p->st[be->arch.latent_stage].a, p->lat_plain, err) < 0)
+    return -1;
+  dnnl_stream_wait (be->stream);
+  memcpy (latents, handle (p->lat_plain),
+      (size_t) n * decent_arch_latent_dim (&be->arch) * sizeof (float));
+  if (recon)
+    memcpy (recon, handle (p->out_plain),
+        (size_t) n * be->arch.channels * be->arch.width * be->arch.height * sizeof (float));
+  return 0;
+}
+
 /* ---- parameters ------------------------------------------------------- */
 
 static int
@@ -863,5 +887,6 @@ const DecentBackendOps decent_backend_cpu = {
   .get_params = cpu_get_params,
   .train_step = cpu_train_step,
   .score = cpu_score,
+  .encode = cpu_encode,
   .implementation = cpu_implementation,
 };

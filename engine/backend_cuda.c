@@ -931,6 +931,41 @@ fail:
   return -1;
 }
 
+static int
+cuda_encode (DecentBackend *be, const float *x, int n, float *latents, float *recon,
+    DecentError *err)
+{
+  if (!be || !x || !latents || n < 1 || n > MAX_BATCH)
+    return decent_fail (err, "encoding on the GPU needs 1..%d images and a place for the codes",
+        MAX_BATCH);
+  const DecentArch *arch = &be->arch;
+  float *scores = malloc ((size_t) n * sizeof (float));
+  if (!scores)
+    return decent_fail (err, "out of memory for %d scores", n);
+  CudaPlan *p = NULL;
+  if (cuda_score_submit (be, x, n, 0, 0, err) < 0
+      || !(p = get_plan (be, n, 0, err))) /* the plan just used: cached */
+    goto fail;
+  CU_TRY (cudaMemcpyAsync (latents, p->st[arch->latent_stage].a,
+              (size_t) n * decent_arch_latent_dim (arch) * sizeof (float),
+              cudaMemcpyDeviceToHost, be->stream),
+      "copy the codes");
+  if (recon)
+    CU_TRY (cudaMemcpyAsync (recon, p->st[arch->n_stages - 1].a,
+                (size_t) n * arch->channels * arch->width * arch->height * sizeof (float),
+                cudaMemcpyDeviceToHost, be->stream),
+        "copy the reconstructions");
+  CU_TRY (cudaStreamSynchronize (be->stream), "encode a batch");
+  int rc = collect_scores (be, p, &p->slot[0], scores, NULL, err);
+  free (scores);
+  return rc;
+fail:
+  if (p && p->slot[0].busy) /* release the slot; the first failure is the one reported */
+    collect_scores (be, p, &p->slot[0], scores, NULL, NULL);
+  free (scores);
+  return -1;
+}
+
 /* ---- the frame path --------------------------------------------------- */
 
 static size_t
@@ -1259,6 +1294,7 @@ const DecentBackendOps decent_backend_cuda = {
   .get_params = cuda_get_params,
   .train_step = cuda_train_step,
   .score = cuda_score,
+  .encode = cuda_encode,
   .implementation = cuda_implementation,
   .score_submit = cuda_score_submit,
   .score_collect = cuda_score_collect,

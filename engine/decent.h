@@ -207,6 +207,32 @@ int decent_model_draw_heatmap(DecentModel *model, DecentFrame *frame, const uint
 int decent_model_reconstruct(DecentModel *model, const uint8_t *frames, int n, uint8_t *out,
                              DecentError *err);
 
+/* The codes f(x) of n frames (8-bit, model geometry, packed): n *
+ * latent_dim floats in (-1, 1), each frame's in NCHW order, computed as
+ * scoring computes them (BatchNorm running statistics). */
+int decent_model_encode(DecentModel *model, const uint8_t *frames, int n, float *codes,
+                        DecentError *err);
+
+/* Whether a model's reconstructions follow their inputs or it draws one
+ * picture whatever the input (docs/method.md, "Collapse"), over a set of
+ * frames (normal test or held-out frames).  Spreads are the per-pixel
+ * standard deviation across the frames, averaged over pixels and channels,
+ * in grey levels. */
+typedef struct {
+  int frames;
+  int latent_dim;
+  double input_spread;  /* of the inputs x */
+  double recon_spread;  /* of the reconstructions g(f(x)) */
+  double spread_ratio;  /* recon_spread / input_spread; -1 when the inputs do not vary */
+  double saturated;     /* share of the codes' values with |f| > 0.99 */
+  int sign_patterns;    /* distinct sign patterns (which units are > 0) among the codes */
+} DecentCollapse;
+/* spread_ratio below this: the reconstructions barely depend on the input.
+ * Plain autoencoders measure 0.6-0.9 here, collapsed models about 0.01. */
+#define DECENT_COLLAPSED_SPREAD 0.2
+int decent_model_measure_collapse(DecentModel *model, const uint8_t *frames, int n,
+                                  DecentCollapse *out, DecentError *err);
+
 /* Scores held-out normal frames and sets the threshold to the given quantile
  * (e.g. 0.995) of their scores, with their statistics.  decent_model_calibrate
  * calibrates DECENT_SCORE_MEAN (the paper's score); _mode any one mode;

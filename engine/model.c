@@ -314,6 +314,11 @@ decent_model_build (const DecentConfig *cfg, const float *params, const float *b
    * probe not counted) and every later one score NaN */
   fault = getenv ("DECENT_FAULT_NAN_SCORE");
   m->fault_nan_score = fault ? strtoull (fault, NULL, 10) : 0;
+  /* DECENT_FAULT_COLLAPSE=1: after every training step the encoder's last
+   * layer outputs tanh(3) whatever its input, a model collapsed for sure
+   * (the collapse measures and warnings are tested with it) */
+  fault = getenv ("DECENT_FAULT_COLLAPSE");
+  m->fault_collapse = fault && strcmp (fault, "1") == 0;
   m->rng = cfg->seed ^ 0x5DEECE66Dull;
   char why[256];
   if (decent_arch_build_latent (&m->arch, cfg->width, cfg->height, cfg->channels,
@@ -379,8 +384,8 @@ frame_bytes (const DecentModel *m)
 }
 
 /* 8-bit HWC frames to scaled NCHW floats in m->xbuf. */
-static int
-normalise (DecentModel *m, const uint8_t *frames, int n, DecentError *err)
+int
+decent_model_normalise (DecentModel *m, const uint8_t *frames, int n, DecentError *err)
 {
   const size_t plane = (size_t) m->cfg.width * m->cfg.height;
   const int ch = m->cfg.channels;
@@ -421,6 +426,35 @@ step_params (const DecentModel *m, DecentStepParams *sp, int update)
 
 /* ---- training --------------------------------------------------------- */
 
+/* DECENT_FAULT_COLLAPSE: zero weights and a bias of 3 in the encoder's last
+ * layer, so that every code is the same saturated vector. */
+static int
+inject_collapse (DecentModel *m, DecentError *err)
+{
+  const size_t np = decent_arch_param_count (&m->arch), nb = decent_arch_buffer_count (&m->arch);
+  float *p = malloc (np * sizeof (float)), *b = malloc (nb * sizeof (float) + 1);
+  int rc = -1;
+  if (!p || !b)
+    decent_fail (err, "out of memory for the parameters");
+  else if (m->ops->get_params (m->be, p, b, err) == 0) {
+    size_t at = 0; /* canonical order (arch.h): weights, bias, gamma, beta per stage */
+    for (int i = 0; i < m->arch.latent_stage; i++) {
+      const DecentStage *s = &m->arch.stages[i];
+      at += decent_arch_weights_count (s) + (size_t) s->out_c
+            * ((s->has_bias ? 1 : 0) + (s->act == DECENT_ACT_BN_LEAKY ? 2 : 0));
+    }
+    const DecentStage *lat = &m->arch.stages[m->arch.latent_stage];
+    const size_t nw = decent_arch_weights_count (lat);
+    memset (p + at, 0, nw * sizeof (float));
+    for (int c = 0; c < lat->out_c; c++)
+      p[at + nw + c] = 3.0f;
+    rc = m->ops->set_params (m->be, p, b, err);
+  }
+  free (p);
+  free (b);
+  return rc;
+}
+
 int
 decent_model_train_step (DecentModel *m, const uint8_t *frames, int n, DecentLossTerms *out,
     DecentError *err)
@@ -429,7 +463,7 @@ decent_model_train_step (DecentModel *m, const uint8_t *frames, int n, DecentLos
     return decent_fail (err, "train step: no model or no frames");
   if (n < 2)
     return decent_fail (err, "train step: batch norm needs at least 2 frames, got %d", n);
-  if (normalise (m, frames, n, err) < 0)
+  if (decent_model_normalise (m, frames, n, err) < 0)
     return -1;
   const int d = decent_arch_latent_dim (&m->arch);
   float *mean = m->cfg.loss == DECENT_LOSS_CENTRE ? malloc ((size_t) d * sizeof (float)) : NULL;
@@ -441,6 +475,8 @@ decent_model_train_step (DecentModel *m, const uint8_t *frames, int n, DecentLos
   if (m->fault_nan_step && m->steps + 1 == m->fault_nan_step)
     m->xbuf[0] = NAN; /* injected fault: the backend must refuse this step */
   int rc = m->ops->train_step (m->be, m->xbuf, n, &sp, &terms, NULL, mean, err);
+  if (rc == 0 && m->fault_collapse)
+    rc = inject_collapse (m, err);
   if (rc == 0) {
     m->steps++;
     if (mean) {
@@ -557,7 +593,7 @@ score_pipelined (DecentModel *m, const uint8_t *frames, int n, float *scores, fl
       maps ? maps + (size_t) in_slot[slot] * SCORE_CHUNK * plane : NULL, e)
   for (int k = 0; k < chunks && rc == 0; k++) {
     const int slot = k % 2, count = CHUNK_SIZE (k);
-    if ((rc = normalise (m, frames + (size_t) k * SCORE_CHUNK * fb, count, err)) < 0)
+    if ((rc = decent_model_normalise (m, frames + (size_t) k * SCORE_CHUNK * fb, count, err)) < 0)
       break;
     if (in_slot[slot] >= 0 && (rc = COLLECT (slot, err)) < 0)
       break;
@@ -590,7 +626,7 @@ score_images (DecentModel *m, const uint8_t *frames, int n, float *scores, float
   const size_t fb = frame_bytes (m), plane = (size_t) m->cfg.width * m->cfg.height;
   for (int start = 0; start < n; start += SCORE_CHUNK) {
     int count = n - start < SCORE_CHUNK ? n - start : SCORE_CHUNK;
-    if (normalise (m, frames + (size_t) start * fb, count, err) < 0)
+    if (decent_model_normalise (m, frames + (size_t) start * fb, count, err) < 0)
       return -1;
     if (m->ops->score (m->be, m->xbuf, count, scores + start,
             maps ? maps + (size_t) start * plane : NULL, NULL, err) < 0)
@@ -696,7 +732,7 @@ decent_model_reconstruct (DecentModel *m, const uint8_t *frames, int n, uint8_t 
   int rc = 0;
   for (int start = 0; start < n && rc == 0; start += SCORE_CHUNK) {
     int count = n - start < SCORE_CHUNK ? n - start : SCORE_CHUNK;
-    if ((rc = normalise (m, frames + (size_t) start * plane * ch, count, err)) < 0
+    if ((rc = decent_model_normalise (m, frames + (size_t) start * plane * ch, count, err)) < 0
         || (rc = m->ops->score (m->be, m->xbuf, count, scores, NULL, recon, err)) < 0)
       break;
     /* back through the input scaling to 8-bit HWC */

@@ -18,6 +18,7 @@ struct DecentModel {
   uint32_t epochs;          /* epochs completed by decent_model_train */
   uint64_t fault_nan_step;  /* fault injection: this step's loss becomes NaN (0: never) */
   uint64_t fault_nan_score; /* fault injection: from this scored image on, NaN (0: never) */
+  int fault_collapse;       /* fault injection: the encoder's last layer made constant */
   uint64_t images_scored;   /* images scored through the API, for fault_nan_score */
   DecentCalibration cal[DECENT_SCORE_MODES]; /* per score mode; threshold 0: none */
   float *normal_mean;       /* per-pixel mean of the normal squared error, or NULL */
@@ -41,6 +42,10 @@ DecentModel *decent_model_build (const DecentConfig *cfg, const float *params,
  * same parser as decent_model_load, which reads the file in pieces. */
 DecentModel *decent_model_parse (const char *path, const uint8_t *data, size_t len,
                                  DecentDevice device, DecentError *err);
+
+/* n 8-bit HWC frames at model geometry to scaled NCHW floats in m->xbuf
+ * (grown as needed). */
+int decent_model_normalise (DecentModel *m, const uint8_t *frames, int n, DecentError *err);
 
 /* Scores a mid-grey image and a test pattern; -1, with what they scored,
  * when either score is not finite (a model that cannot score anything). */

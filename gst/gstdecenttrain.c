@@ -354,7 +354,8 @@ typedef struct {
  * error stops falling, so no end is known (no eta, no percent). */
 static void
 report_epoch (GstDecentTrain *self, guint epoch, guint epochs, guint64 steps,
-    const DecentLossTerms *mean, double held_loss, double elapsed, double eta)
+    const DecentLossTerms *mean, double held_loss, const DecentCollapse *collapse,
+    double elapsed, double eta)
 {
   GST_INFO_OBJECT (self, "epoch %u/%u (%" G_GUINT64_FORMAT " steps) loss %g (reconstruction "
       "%g, decentralization %g), held-out %g, %.1f s", epoch, epochs, steps, mean->total,
@@ -368,6 +369,10 @@ report_epoch (GstDecentTrain *self, guint epoch, guint epochs, guint64 steps,
       "elapsed", G_TYPE_UINT64, (guint64) (elapsed * GST_SECOND), NULL);
   if (held_loss >= 0)
     gst_structure_set (s, "held-out-loss", G_TYPE_DOUBLE, held_loss, NULL);
+  if (collapse && collapse->spread_ratio >= 0)
+    gst_structure_set (s, "reconstruction-spread", G_TYPE_DOUBLE, collapse->spread_ratio,
+        "saturated-codes", G_TYPE_DOUBLE, collapse->saturated,
+        "sign-patterns", G_TYPE_INT, collapse->sign_patterns, NULL);
   if (epochs)
     gst_structure_set (s, "eta", G_TYPE_UINT64, (guint64) (eta * GST_SECOND), NULL);
   gst_element_post_message (GST_ELEMENT (self), gst_message_new_element (GST_OBJECT (self), s));
@@ -509,6 +514,21 @@ held_out_loss (DecentModel *m, const guint8 *held, guint n_held, float *scores)
   return sum / n_held;
 }
 
+/* The collapse measures (docs/method.md) on the held-out frames, or on up
+ * to 256 training frames without them; spread_ratio -1 when not measured. */
+static void
+measure_collapse (GstDecentTrain *self, DecentModel *m, const guint8 *held, guint n_held,
+    const guint8 *train, guint n_train, DecentCollapse *out)
+{
+  DecentError err = { { 0 } };
+  const gboolean use_held = n_held >= 2;
+  if (decent_model_measure_collapse (m, use_held ? held : train,
+          (int) (use_held ? n_held : MIN (n_train, 256u)), out, &err) < 0) {
+    GST_DEBUG_OBJECT (self, "no collapse measures: %s", err.message);
+    out->spread_ratio = -1.0;
+  }
+}
+
 /* Epochs one at a time, each followed by its messages and a checkpoint, so
  * that a stopped run loses at most one epoch.  At least epochs epochs and
  * min-steps optimisation steps; epochs=0 trains until the held-out error
@@ -533,6 +553,7 @@ train_epochs (TrainJob *job, DecentModel *m, const guint8 *train, guint n_train,
   guint last = automatic ? AUTO_MAX_EPOCHS : MAX (job->epochs, for_steps);
   float *scores = g_new (float, MAX (n_held, 1));
   double best = -1.0, previous_best = -1.0, held_loss = -1.0;
+  DecentCollapse collapse = { .spread_ratio = -1.0 };
   guint best_epoch = first;
   gboolean ok = TRUE;
   guint e;
@@ -553,10 +574,11 @@ train_epochs (TrainJob *job, DecentModel *m, const guint8 *train, guint n_train,
     if (automatic && n_held && e + 1 - best_epoch >= job->patience
         && info.steps >= job->min_steps)
       last = e + 1; /* no new low for patience epochs: this is the last */
+    measure_collapse (self, m, held, n_held, train, n_train, &collapse);
     double elapsed = (g_get_monotonic_time () - job->t_start) / 1e6;
     double eta = elapsed / (e + 1 - first) * (last - e - 1);
-    report_epoch (self, e + 1, automatic ? 0 : last, info.steps, &mean, held_loss, elapsed,
-        eta);
+    report_epoch (self, e + 1, automatic ? 0 : last, info.steps, &mean, held_loss, &collapse,
+        elapsed, eta);
     if (job->checkpoint && e + 1 < last && decent_model_save (m, job->checkpoint, &err) < 0) {
       gchar *reason = valid_text (err.message);
       gchar *why = g_strdup_printf ("%s; training stopped after epoch %u, nothing was written "
@@ -591,6 +613,16 @@ train_epochs (TrainJob *job, DecentModel *m, const guint8 *train, guint n_train,
             "before their scores mean much. Raise min-steps or epochs (epochs=0 trains until "
             "the held-out error stops falling), or collect more frames.", n_train, bs,
             per_epoch, USEFUL_STEPS));
+  if (e > first && collapse.spread_ratio >= 0 && collapse.spread_ratio < DECENT_COLLAPSED_SPREAD)
+    GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
+        ("The model has collapsed: its reconstructions barely depend on the input."),
+        ("across the %s frames its reconstructions vary by %.2f grey levels against %.2f for "
+            "the frames (%.0f %%); %.0f %% of its code values are saturated and they take %d "
+            "sign patterns in %d frames. It scores the distance to one learned picture, so "
+            "everything that moves looks anomalous. Lower lambda (0 for the plain "
+            "autoencoder; docs/method.md, \"Collapse\").", n_held >= 2 ? "held-out" : "training",
+            collapse.recon_spread, collapse.input_spread, 100.0 * collapse.spread_ratio,
+            100.0 * collapse.saturated, collapse.sign_patterns, collapse.frames));
   /* still falling: the last epoch set a new low, clearly below the one before */
   if (e > first && best_epoch == e && previous_best > 0 && best < 0.99 * previous_best)
     GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,

@@ -216,6 +216,24 @@ compare_forward_and_step (const Geometry *g, uint64_t *seed)
     CHECK (worst <= 10 * tol_rel, "%s: 150 frames in chunks: scores differ by %g", g->name, worst);
     CHECK (rel_l2 (hg, hc, many * plane) <= 10 * tol_rel, "%s: 150 heatmaps differ by %g",
         g->name, rel_l2 (hg, hc, many * plane));
+    /* codes and collapse measures (encode), also in chunks */
+    const size_t d = (size_t) cpu->arch.stages[cpu->arch.latent_stage].out_c
+                     * cpu->arch.stages[cpu->arch.latent_stage].out_h
+                     * cpu->arch.stages[cpu->arch.latent_stage].out_w;
+    float *cc = malloc (many * d * sizeof (float)), *cg = malloc (many * d * sizeof (float));
+    REQUIRE (decent_model_encode (cpu, lots, many, cc, &err) == 0, "%s", err.message);
+    REQUIRE (decent_model_encode (gpu, lots, many, cg, &err) == 0, "%s", err.message);
+    CHECK (rel_l2 (cg, cc, many * d) <= 10 * tol_rel, "%s: 150 codes differ by %g", g->name,
+        rel_l2 (cg, cc, many * d));
+    DecentCollapse kc, kg;
+    REQUIRE (decent_model_measure_collapse (cpu, lots, many, &kc, &err) == 0, "%s", err.message);
+    REQUIRE (decent_model_measure_collapse (gpu, lots, many, &kg, &err) == 0, "%s", err.message);
+    CHECK (rel (kg.spread_ratio, kc.spread_ratio) <= 10 * tol_rel
+               && fabs (kg.saturated - kc.saturated) <= 0.01,
+        "%s: collapse measures: spread %g vs %g, saturated %g vs %g", g->name, kg.spread_ratio,
+        kc.spread_ratio, kg.saturated, kc.saturated);
+    free (cc);
+    free (cg);
     free (lots);
     free (mc);
     free (mg);

@@ -248,14 +248,31 @@ GST_END_TEST;
 
 /* Runs appsrc (16x16 GRAY8, n frames: grey, or noise from frame `noise_from`
  * on) ! decent-train <props> to the end; returns the warnings ("message |
- * debug", one per line) and counts the training messages and those with a
- * held-out loss. */
+ * debug", one per line) and counts the training messages, those with a
+ * held-out loss and those with collapse measures in their ranges. */
 typedef struct {
   gchar *error;
   GString *warnings;
-  guint training, with_held_out;
+  guint training, with_held_out, with_collapse;
+  gdouble last_spread;
   gchar *status;
 } AppRun;
+
+/* TRUE: each noise frame its own noise (default: the same one every time) */
+static gboolean varied_noise;
+
+static GstBuffer *
+app_frame (gboolean noisy, guint i)
+{
+  GstBuffer *b = gray_frame (noisy, i);
+  if (noisy && varied_noise) {
+    GstMapInfo map;
+    gst_buffer_map (b, &map, GST_MAP_WRITE);
+    fill_noise (map.data, map.size, i + 1);
+    gst_buffer_unmap (b, &map);
+  }
+  return b;
+}
 
 static void
 run_appsrc (const gchar *model, const gchar *props, guint n, guint noise_from, AppRun *r)
@@ -271,7 +288,7 @@ run_appsrc (const gchar *model, const gchar *props, guint n, guint noise_from, A
   gst_element_set_state (pipe, GST_STATE_PLAYING);
   for (guint i = 0; i < n; i++)
     fail_unless_equals_int (gst_app_src_push_buffer (GST_APP_SRC (src),
-        gray_frame (i >= noise_from, i)), GST_FLOW_OK);
+        app_frame (i >= noise_from, i)), GST_FLOW_OK);
   gst_app_src_end_of_stream (GST_APP_SRC (src));
   GstBus *bus = gst_element_get_bus (pipe);
   for (;;) {
@@ -301,6 +318,15 @@ run_appsrc (const gchar *model, const gchar *props, guint n, guint noise_from, A
         if (g_str_equal (status, "training")) {
           r->training++;
           r->with_held_out += gst_structure_has_field (st, "held-out-loss");
+          gdouble spread, saturated;
+          gint patterns;
+          if (gst_structure_get (st, "reconstruction-spread", G_TYPE_DOUBLE, &spread,
+                  "saturated-codes", G_TYPE_DOUBLE, &saturated, "sign-patterns", G_TYPE_INT,
+                  &patterns, NULL)) {
+            r->with_collapse += spread >= 0 && saturated >= 0 && saturated <= 1
+                && patterns >= 1;
+            r->last_spread = spread;
+          }
         } else {
           g_free (r->status);
           r->status = g_strdup (status);
@@ -403,6 +429,34 @@ GST_START_TEST (test_training_budget)
   /* epochs=0 needs held-out frames */
   run_appsrc (model, "epochs=0 holdout=0", 20, 1000, &r);
   fail_unless (r.error && strstr (r.error, "held-out"), "%s", r.error);
+  app_run_clear (&r);
+  g_free (model);
+}
+GST_END_TEST;
+
+/* Every epoch posts the collapse measures (their values on a plain model
+ * are test_collapse's); a model whose reconstructions do not depend on the
+ * input (made so by DECENT_FAULT_COLLAPSE) is warned about. */
+GST_START_TEST (test_collapse_measures)
+{
+  gchar *model = g_build_filename (dir, "collapse.dcnt", NULL);
+  AppRun r;
+  varied_noise = TRUE; /* measures need frames that differ */
+  run_appsrc (model, "epochs=3 min-steps=0 batch-size=8", 40, 10, &r);
+  fail_unless (r.error == NULL, "%s", r.error);
+  fail_unless (r.training == 3 && r.with_collapse == 3, "%u messages, %u with collapse measures",
+      r.training, r.with_collapse);
+  app_run_clear (&r);
+
+  g_setenv ("DECENT_FAULT_COLLAPSE", "1", TRUE);
+  run_appsrc (model, "epochs=2 min-steps=0 batch-size=8", 40, 10, &r);
+  g_unsetenv ("DECENT_FAULT_COLLAPSE");
+  varied_noise = FALSE;
+  fail_unless (r.error == NULL, "%s", r.error);
+  fail_unless (r.with_collapse == 2 && r.last_spread < 0.01, "%u, spread %g", r.with_collapse,
+      r.last_spread);
+  fail_unless (strstr (r.warnings->str, "The model has collapsed") != NULL
+      && strstr (r.warnings->str, "1 sign patterns") != NULL, "%s", r.warnings->str);
   app_run_clear (&r);
   g_free (model);
 }
@@ -557,6 +611,7 @@ decenttrain_suite (void)
   tcase_add_test (tc, test_properties);
   tcase_add_test (tc, test_held_out_blocks);
   tcase_add_test (tc, test_training_budget);
+  tcase_add_test (tc, test_collapse_measures);
   tcase_add_test (tc, test_calibrate_only);
   tcase_add_test (tc, test_checkpoint_found_at_start);
   tcase_add_test (tc, test_calibrate_only_model_replaced);
