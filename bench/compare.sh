@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Side by side, in one run, on the same cores: the engine against the PyTorch
 # peer (bench/torch_peer.py) for the 28x28 paper model, batch 64 — training
 # and scoring images/s, peak memory and the ratios, against PyTorch as a user

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* decent-bench — engine throughput on this machine, side by side with the
  * machine's single-precision matrix-multiply throughput measured in the same
  * run (oneDNN sgemm, all cores), so that the fractions are comparable across

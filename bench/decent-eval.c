@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* decent-eval — the paper's one-class protocol: train on every training
  * image of one class, score the whole test split, AUROC with the other
  * classes as anomalies.  Fashion-MNIST uses its official 60k/10k split;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* decent-spread — whether a model's reconstructions follow their inputs:
  * the per-pixel standard deviation across frames of the reconstructions
  * g(f(x)) against that of the inputs x, in grey levels.  A decoder that draws

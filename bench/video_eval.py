@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Real-footage evaluation of decent-train and decentanomaly on OpenCV's
 surveillance clip vtest.avi (Debian opencv-doc: 768x576, 10 frames/s, 795
 frames, a street and lawn with pedestrians), with three numpy baselines on

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* arch.c — the paper's architecture rule for any input geometry.
  *
  * Small inputs (smaller side < 64): 5x5 stride-2 convs, padding 2, until the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* arch.h — the network's shape, derived from the input geometry by the
  * paper's rule (see docs/method.md).  Backend-neutral. */
 #ifndef DECENT_ARCH_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* backend.h — the narrow interface between model code and a compute backend.
  *
  * Model code (model.c) owns the architecture, hyper-parameters, the training

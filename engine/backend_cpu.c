@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* backend_cpu.c — the CPU backend on oneDNN.
  *
  * Convolutions, transposed convolutions, batch norm and activations are oneDNN

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* backend_cuda.c — the CUDA backend: cuDNN for convolutions, transposed
  * convolutions and batch norm; our kernels (kernels/) for activations, the
  * loss terms and their gradients, Adam and the frame path.

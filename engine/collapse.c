@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* collapse.c — decent_model_encode and the collapse measures.  They exist
  * because a decentralization term that outweighs the reconstruction error
  * saturates every tanh unit the same way for every input, and the decoder

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* cpu_kernels.c — element-wise loops of a CPU training step (see header). */
 #include "cpu_kernels.h"
 

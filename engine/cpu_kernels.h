@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* cpu_kernels.h — the element-wise arithmetic of a training step on the CPU
  * (loss terms and their gradients, running statistics, Adam).  oneDNN does
  * the convolutions, batch norm and activations; these are the few loops

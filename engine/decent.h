@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* decent.h — public API of the gst-decent engine.
  *
  * A convolutional autoencoder trained on normal images only, with the latent

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* localscore.c — see localscore.h.  The local score exists because the
  * paper's frame score, the mean error, dilutes a small object by the whole
  * frame and tracks how much normal motion a scene has; the largest windowed

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* localscore.h — frame scores from a per-pixel error map (backend-neutral,
  * pure functions; used by model.c). */
 #ifndef DECENT_LOCALSCORE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* metrics.c — AUROC by the Mann-Whitney rank statistic, ties averaged. */
 #include "decent.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* model.c — backend-neutral model code: configuration, initialisation,
  * input normalisation, the training schedule, the running centre of loss
  * (9), scoring and threshold calibration. */

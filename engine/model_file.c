@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* model_file.c — the versioned model file (format in docs/model-format.md).
  *
  * Little-endian throughout.  A fixed header that ends with its own CRC-32,
@@ -21,6 +22,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #define MAGIC "DECENTAE"
 #define VERSION 2u
@@ -32,26 +34,12 @@
 #define MAX_FILE_BYTES (2ull << 30)
 #define CHUNK (1u << 20)        /* bytes read or written at a time */
 
-/* ---- CRC-32 (IEEE 802.3, reflected) ---------------------------------- */
+/* ---- CRC-32 (IEEE 802.3, reflected): zlib's ---------------------------- */
 
 static uint32_t
 crc32_update (uint32_t crc, const uint8_t *p, size_t n)
 {
-  static uint32_t table[256];
-  static int ready;
-  if (!ready) { /* benign race: every thread writes the same values */
-    for (uint32_t i = 0; i < 256; i++) {
-      uint32_t c = i;
-      for (int k = 0; k < 8; k++)
-        c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-      table[i] = c;
-    }
-    ready = 1;
-  }
-  crc = ~crc;
-  while (n--)
-    crc = table[(crc ^ *p++) & 0xFF] ^ (crc >> 8);
-  return ~crc;
+  return (uint32_t) crc32_z (crc, p, n);
 }
 
 /* ---- a byte cursor ---------------------------------------------------- */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* model_internal.h — the DecentModel struct, shared by model.c and
  * model_file.c; not installed. */
 #ifndef DECENT_MODEL_INTERNAL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* decent-detect — scores a video file with decentanomaly from a given
  * second on, writes the heatmap overlay as a video and every flagged frame
  * as a JPEG, and prints a summary read from the element's bus messages:

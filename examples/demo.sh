@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # README's main job, on the CPU backend: installs what it needs, builds,
 # trains decent-train on the first 40 s of OpenCV's surveillance clip
 # vtest.avi (Debian opencv-doc) until its held-out error stops falling,

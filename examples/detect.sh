@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Detect with gst-launch alone: a heatmap overlay written to a video file and
 # every flagged frame written as a JPEG.
 #   examples/detect.sh VIDEO MODEL OUT_DIR

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Reads decentanomaly's bus messages from Python (PyGObject).
 
     GST_PLUGIN_PATH=build/plugin /usr/bin/python3 examples/messages.py MODEL VIDEO

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* record-events — records a clip around every anomaly event: the seconds
  * before it (kept in a leaky queue) and the seconds after it, one file per
  * event through splitmuxsink.  It also reads GstDecentAnomalyMeta from every

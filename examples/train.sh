@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Train a model on captured normal footage with gst-launch alone.
 #   examples/train.sh NORMAL_VIDEO MODEL [EPOCHS]
 # From a live camera instead of a file (stop with Ctrl-C only after EOS:

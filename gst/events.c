@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* events.c — the begin/end state machine (see events.h). */
 #include "events.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* events.h — anomaly events with hysteresis: an event begins after
  * min_frames consecutive flagged scored frames and ends after gap
  * consecutive unflagged ones, so that one noisy frame opens nothing. */

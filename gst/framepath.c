@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* framepath.c — see framepath.h.  Blending happens byte by byte in the
  * frame's own format: every raw format's components are affine in RGB, so a
  * convex blend of two frames there equals the blend in RGB. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* framepath.h — the pixels' way in and out of the model: any raw frame
  * (region) converted and scaled to the model's geometry, and the heatmap
  * colour-mapped, scaled back and blended over the frame in its own format. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* gstdecentanomaly.c — scores every frame with a trained decentralization
  * autoencoder, attaches GstDecentAnomalyMeta, posts element messages, can
  * draw the heatmap and can pass only flagged frames.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* gstdecentanomaly.h — the decentanomaly video filter. */
 #ifndef GST_DECENT_ANOMALY_H
 #define GST_DECENT_ANOMALY_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* gstdecentenums.c — GEnum types for device, mode, messages, loss and score mode. */
 #include "gstdecentenums.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* gstdecentenums.h — enum property types shared by the elements. */
 #ifndef GST_DECENT_ENUMS_H
 #define GST_DECENT_ENUMS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* gstdecenttrain.c — collects normal frames at model resolution and, at
  * end-of-stream, trains the autoencoder in a thread of its own, calibrates
  * every score mode's threshold on held-out footage (contiguous blocks, not

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* gstdecenttrain.h — the decent-train sink. */
 #ifndef GST_DECENT_TRAIN_H
 #define GST_DECENT_TRAIN_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* roi.c — parsing and clipping of the region of interest. */
 #include "roi.h"
 

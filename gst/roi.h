@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* roi.h — the `roi` property: "x,y,width,height" in frame pixels, or empty
  * for the whole frame. */
 #ifndef DECENT_ROI_H

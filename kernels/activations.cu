@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* activations.cu — bias + tanh, LeakyReLU and their backward passes, and the
  * one-sided padding copies (see decent_kernels.h). */
 #include "common.cuh"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* adam.cu — one Adam step over every parameter in one launch. */
 #include "common.cuh"
 

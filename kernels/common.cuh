@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* common.cuh — launch helpers shared by the kernel files. */
 #ifndef DECENT_KERNELS_COMMON_CUH
 #define DECENT_KERNELS_COMMON_CUH

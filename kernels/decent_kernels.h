@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* decent_kernels.h — our CUDA kernels, callable from C (backend_cuda.c).
  *
  * cuDNN does the convolutions and batch norm; these are the element-wise and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* frame.cu — the frame path on the GPU: 8-bit video frames in, model input
  * out, in one kernel; and the heatmap colour-mapped and blended back over
  * the frame in one kernel (see decent_kernels.h).  The per-pixel arithmetic

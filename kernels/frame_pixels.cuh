@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* frame_pixels.cuh — the per-pixel arithmetic of the frame path, as
  * host-and-device functions: kernels/frame.cu runs them one thread per
  * pixel, and tests/test_frame_kernels.cu runs the very same code on the CPU

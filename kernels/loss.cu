@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* loss.cu — the two loss terms, their gradients and the per-frame scores and
  * per-pixel maps (see decent_kernels.h).  Per-image sums are reduced in
  * double, as on the CPU, so that the two backends agree on the loss. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* plugin.c — registers the decent plugin's elements. */
 #include <gst/gst.h>
 

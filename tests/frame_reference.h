@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* frame_reference.h — the frame path written from its definitions, in
  * plain C (and C++): BT.601 limited-range YUV, GStreamer's LINEAR resampler
  * taps, luma for grey models.  The reference for the GPU's frame kernels, in

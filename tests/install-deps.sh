@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Installs the Debian 12 packages that building, testing and the demo need.
 # Runs apt-get only when something is missing; needs root (or sudo).
 set -euo pipefail

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* plugin_util.h — models and frames for the element tests.  A small
  * randomly initialised model scores a flat grey frame and a noise frame
  * differently; the tests set the threshold between the two, so which frames

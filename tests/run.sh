@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # README's test command.  Installs what it needs, builds from scratch and runs:
 #   1. every meson test (release build, build-test/),
 #   2. the same tests built with AddressSanitizer + UndefinedBehaviorSanitizer,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* decentanomaly under hostile conditions: caps changes between scored
  * frames, models whose scores are not finite, a FIFO as model file,
  * interlaced video, hot-reload storms, long and non-UTF-8 paths, frames

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The paper's two architectures: tensor shapes and parameter counts, worked
  * out by hand from the paper's description; and the rule for other sizes. */
 #include "arch.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* AUROC against cases worked out by hand, ties included. */
 #include "decent.h"
 #include "testutil.h"

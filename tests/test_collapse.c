@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test_collapse.c — decent_model_encode and decent_model_measure_collapse on
  * models whose answer is known: a plain autoencoder (lambda 0) trained on
  * discs at random places reconstructs them where they are, so its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* CPU (oneDNN) against CUDA (cuDNN + our kernels), from the same parameters
  * and the same images: reconstructions and scores, the loss terms and the
  * gradient of every parameter tensor for loss (13) and loss (9), one full

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* decentanomaly: formats and meta, messages and events, flagged-only,
  * overlay vs passthrough, inference-interval, roi, meta through converters,
  * bad model files, caps changes and model swaps while playing. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* decent-train: a real end-to-end run (learn one videotestsrc pattern, then
  * decentanomaly scores another clearly higher), progress and element
  * messages, EOS only after the model is written, and failures that leave an

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Fault injection: a full or read-only model folder, a single frame, frames
  * of another channel count than the model, a non-finite loss, many state
  * changes, and a run stopped during training that resumes from its

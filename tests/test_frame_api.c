@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The public frame-path and reconstruction calls on the CPU backend: frames
  * are checked before anything else and every refusal says why; the CPU
  * backend says it has no frame path; reconstructions come back as 8-bit

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The GPU frame path's pixel code (kernels/frame_pixels.cuh), run on the CPU:
  * the very functions the kernels call once per thread, called here once per
  * pixel, against the reference written from the definitions

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Finite-difference check of every parameter tensor's gradient: for each
  * layer type (conv, transposed conv, batch norm scale and shift, biases
  * before tanh), through LeakyReLU and tanh, for loss (13) and loss (9). */

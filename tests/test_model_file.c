@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Model files: save -> load -> score is bit-identical; a file truncated at
  * every byte offset, or with any single byte flipped, is rejected with a
  * message naming the file and the true reason (truncated / corrupted);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The CPU backend runs optimised oneDNN kernels, never oneDNN's reference
  * (naive loop) implementations, for the paper's models and common sizes,
  * in training and in scoring one frame. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The network's arithmetic pinned down by a plain reference: a forward pass
  * written from the definitions (cross-correlation with zero padding; the
  * transposed convolution scatters input pixel (ih, iw) to output (ih*s - pad

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """bench/report.py on made-up runs whose tables are known: per-class mean ±
 standard deviation over seeds, the table's budget against a longer one, the
 λ sweep over the classes every λ has, the gap, the PyTorch peer's table, and

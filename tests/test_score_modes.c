@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Score modes: the local window and its maximum on maps whose answer is
  * known; a small object counts in full in the local score and is diluted in
  * the mean; every mode agrees between frames and maps; normal errors,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Training on synthetic normal images separates held-out normal images from
  * visibly different ones (AUROC > 0.9), for loss (13), loss (9) and the plain
  * autoencoder; training lowers the loss; lambda moves the latent spread. */

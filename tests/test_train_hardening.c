@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* decent-train under hostile conditions: buffers without caps, interlaced
  * caps, a frame store bounded by max-memory, a pause while training, resume
  * with changed settings, unwritable model locations found before frames are

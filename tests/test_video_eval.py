@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """bench/video_eval.py's metric and insertion code on made-up inputs whose
 answers are known: AUROC (separable, reversed, identical, ties, against
 brute force), decentanomaly's event hysteresis, event matching with a known

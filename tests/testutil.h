@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* testutil.h — tiny assertion helpers and synthetic images for the tests. */
 #ifndef DECENT_TESTUTIL_H
 #define DECENT_TESTUTIL_H

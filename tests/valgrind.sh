@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # valgrind memcheck of a short decent-train and a short decentanomaly
 # pipeline (CPU backend, plugin from BUILD, default build-test).  Fails on
 # any memory error or definite leak.

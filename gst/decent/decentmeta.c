@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* decentmeta.c — GstDecentAnomalyMeta: registration, init, free, and a
  * transform that copies it whole through any transformation (the heatmap is
  * at model resolution, so it does not depend on the frame's size). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* decentmeta.h — the anomaly metadata that decentanomaly attaches to every
  * buffer.  Link with gst-decent-meta-1.0 (pkg-config) to read it:
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* libFuzzer target: the frame path (gst/framepath.c) with random caps —
  * format, size, interlacing, frame rate, roi, model geometry — random frame
  * bytes, and random error maps and drawing settings, NaN and infinities

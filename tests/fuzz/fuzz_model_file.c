@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* libFuzzer target: the model-file parser (formats 1 and 2, sections
  * included; the checksums are bypassed in fuzz builds) must reject or accept
  * any bytes without crashing, leaking or tripping a sanitizer. */

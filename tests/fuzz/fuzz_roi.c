@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* libFuzzer target: the roi property parser and clipping. */
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* libFuzzer target: decent-train's settings as the engine takes them.  Any
  * bytes become a configuration (small geometries, every float field raw,
  * NaN and infinities included); a configuration that validates must build,

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Builds the libFuzzer targets with clang (address + undefined sanitizers)
 # and runs each for SECONDS (default 30) from the seed corpus in corpus/.
 #   tests/fuzz/run.sh [SECONDS]        e.g. 3600 for a long run

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Every GPU check and the GPU benchmark in one go (issue 4), results into one
 # file.  On a machine with an NVIDIA GPU:
 #
