@@ -132,28 +132,48 @@ decent_arch_weights_count (const DecentStage *s)
 }
 
 size_t
-decent_arch_param_count (const DecentArch *arch)
+decent_arch_offsets (const DecentArch *arch, DecentStageOffsets *out, size_t *buffers)
 {
-  size_t total = 0;
+  size_t po = 0, bo = 0;
   for (int i = 0; i < arch->n_stages; i++) {
     const DecentStage *s = &arch->stages[i];
-    total += decent_arch_weights_count (s);
-    if (s->has_bias)
-      total += s->out_c;
-    if (s->act == DECENT_ACT_BN_LEAKY)
-      total += 2 * (size_t) s->out_c;
+    const int bn = s->act == DECENT_ACT_BN_LEAKY;
+    DecentStageOffsets o = { DECENT_NO_OFFSET, DECENT_NO_OFFSET, DECENT_NO_OFFSET,
+      DECENT_NO_OFFSET, DECENT_NO_OFFSET, DECENT_NO_OFFSET };
+    o.weights = po;
+    po += decent_arch_weights_count (s);
+    if (s->has_bias) {
+      o.bias = po;
+      po += s->out_c;
+    }
+    if (bn) {
+      o.gamma = po;
+      o.beta = po + s->out_c;
+      po += 2 * (size_t) s->out_c;
+      o.running_mean = bo;
+      o.running_var = bo + s->out_c;
+      bo += 2 * (size_t) s->out_c;
+    }
+    if (out)
+      out[i] = o;
   }
-  return total;
+  if (buffers)
+    *buffers = bo;
+  return po;
+}
+
+size_t
+decent_arch_param_count (const DecentArch *arch)
+{
+  return decent_arch_offsets (arch, NULL, NULL);
 }
 
 size_t
 decent_arch_buffer_count (const DecentArch *arch)
 {
-  size_t total = 0;
-  for (int i = 0; i < arch->n_stages; i++)
-    if (arch->stages[i].act == DECENT_ACT_BN_LEAKY)
-      total += 2 * (size_t) arch->stages[i].out_c;
-  return total;
+  size_t buffers;
+  decent_arch_offsets (arch, NULL, &buffers);
+  return buffers;
 }
 
 int

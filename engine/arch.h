@@ -54,6 +54,18 @@ int decent_arch_build_latent(DecentArch *arch, int width, int height, int channe
  * Buffers (not trained): per BN stage running mean then running variance. */
 size_t decent_arch_weights_count(const DecentStage *s);
 size_t decent_arch_param_count(const DecentArch *arch);
+/* Where each stage's parameters sit in that order: offsets into the
+ * parameters (weights, bias, gamma, beta) and the buffers (running mean,
+ * running variance), DECENT_NO_OFFSET for what a stage does not have.  The
+ * one walk over the layout: everything else asks this.  out (may be NULL)
+ * gets n_stages entries, *buffers (may be NULL) the buffer count; returns
+ * the parameter count. */
+#define DECENT_NO_OFFSET ((size_t) -1)
+typedef struct {
+  size_t weights, bias, gamma, beta;
+  size_t running_mean, running_var;
+} DecentStageOffsets;
+size_t decent_arch_offsets(const DecentArch *arch, DecentStageOffsets *out, size_t *buffers);
 size_t decent_arch_buffer_count(const DecentArch *arch);
 int decent_arch_latent_dim(const DecentArch *arch);
 double decent_arch_forward_flops(const DecentArch *arch);

@@ -12,11 +12,11 @@
 
 #include "arch.h"
 #include "decent.h"
+#include "error.h"
 
 typedef struct DecentBackend DecentBackend;
 
-/* Writes a message into err (may be NULL) and returns -1 (model.c). */
-int decent_fail (DecentError *err, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+
 
 typedef struct {
   DecentLoss loss;
@@ -70,15 +70,5 @@ typedef struct {
   int (*draw_frame) (DecentBackend *be, DecentFrame *frame, const uint8_t lut[768],
                      float max_error, float alpha, DecentError *err);
 } DecentBackendOps;
-
-extern const DecentBackendOps decent_backend_cpu;
-#ifdef DECENT_HAVE_CUDA
-extern const DecentBackendOps decent_backend_cuda;
-int decent_cuda_usable (void);
-/* The GPU that will be used, or why none can be. */
-const char *decent_cuda_describe (void);
-/* What device=auto runs on: the GPU, or the CPU and why. */
-const char *decent_cuda_describe_auto (void);
-#endif
 
 #endif

@@ -128,6 +128,7 @@ typedef enum {
   DECENT_FRAME_I420 = 5,  /* BT.601 limited range */
   DECENT_FRAME_NV12 = 6,  /* BT.601 limited range */
 } DecentFrameFormat;
+#define DECENT_FRAME_FORMATS 7 /* how the bytes of each lie: engine/frame_layout.h */
 
 typedef struct {
   DecentFrameFormat format;
@@ -191,8 +192,9 @@ int decent_model_score(DecentModel *model, const uint8_t *frames, int n,
  * themselves and use decent_model_score. */
 int decent_model_has_frame_path(const DecentModel *model);
 
-/* Scores one frame's region on the backend's device: unpack, resize (area
- * average), normalise, forward, error.  map (may be NULL) receives width *
+/* Scores one frame's region on the backend's device: unpack, resize (as
+ * GStreamer's LINEAR resampler does, like the CPU path), normalise, forward,
+ * error.  map (may be NULL) receives width *
  * height per-pixel errors at model size.  Needs decent_model_has_frame_path. */
 int decent_model_score_frame(DecentModel *model, const DecentFrame *frame, float *score,
                              float *map, DecentError *err);

@@ -3,7 +3,9 @@
  * input normalisation, the training schedule, the running centre of loss
  * (9), scoring and threshold calibration. */
 #include "model_internal.h"
+#include "registry.h"
 
+#include "frame_layout.h"
 #include "localscore.h"
 
 #include <math.h>
@@ -14,46 +16,6 @@
 #include <time.h>
 
 #define SCORE_CHUNK 64
-
-/* Messages name a file and then say what is wrong with it.  One that does
- * not fit (a path longer than PATH_MAX) loses its middle, so that the
- * reason at its end survives. */
-int
-decent_fail (DecentError *err, const char *fmt, ...)
-{
-  if (!err)
-    return -1;
-  va_list ap;
-  va_start (ap, fmt);
-  int n = vsnprintf (NULL, 0, fmt, ap);
-  va_end (ap);
-  char *full = n >= 0 ? malloc ((size_t) n + 1) : NULL;
-  va_start (ap, fmt);
-  if (!full) { /* out of memory: what fits */
-    vsnprintf (err->message, sizeof err->message, fmt, ap);
-    va_end (ap);
-    return -1;
-  }
-  vsnprintf (full, (size_t) n + 1, fmt, ap);
-  va_end (ap);
-  const size_t len = (size_t) n, cap = sizeof err->message;
-  if (len < cap) {
-    memcpy (err->message, full, len + 1);
-  } else {
-    static const char cut[] = "\xe2\x80\xa6"; /* U+2026, where the middle was */
-    size_t head = 512, from = len - (cap - 1 - head - (sizeof cut - 1));
-    /* whole UTF-8 sequences on both sides of the cut */
-    while (head > 0 && ((unsigned char) full[head] & 0xC0) == 0x80)
-      head--;
-    while (from < len && ((unsigned char) full[from] & 0xC0) == 0x80)
-      from++;
-    memcpy (err->message, full, head);
-    memcpy (err->message + head, cut, sizeof cut - 1);
-    memcpy (err->message + head + sizeof cut - 1, full + from, len - from + 1);
-  }
-  free (full);
-  return -1;
-}
 
 /* ---- random numbers: splitmix64, Box-Muller --------------------------- */
 
@@ -178,73 +140,6 @@ decent_config_validate (const DecentConfig *cfg, DecentError *err)
 
 /* ---- devices ---------------------------------------------------------- */
 
-const char *
-decent_device_name (DecentDevice device)
-{
-  switch (device) {
-    case DECENT_DEVICE_AUTO: return "auto";
-    case DECENT_DEVICE_CPU: return "cpu";
-    case DECENT_DEVICE_CUDA: return "cuda";
-  }
-  return "unknown";
-}
-
-int
-decent_device_available (DecentDevice device)
-{
-  switch (device) {
-    case DECENT_DEVICE_AUTO:
-    case DECENT_DEVICE_CPU:
-      return 1;
-    case DECENT_DEVICE_CUDA:
-#ifdef DECENT_HAVE_CUDA
-      return decent_cuda_usable ();
-#else
-      return 0;
-#endif
-  }
-  return 0;
-}
-
-const char *
-decent_device_describe (DecentDevice device)
-{
-  switch (device) {
-    case DECENT_DEVICE_CPU:
-      return "CPU (oneDNN)";
-    case DECENT_DEVICE_CUDA:
-    case DECENT_DEVICE_AUTO:
-#ifdef DECENT_HAVE_CUDA
-      return device == DECENT_DEVICE_AUTO ? decent_cuda_describe_auto ()
-                                          : decent_cuda_describe ();
-#else
-      return device == DECENT_DEVICE_AUTO ? "CPU (oneDNN); this build has no CUDA backend"
-                                          : "this build has no CUDA backend";
-#endif
-  }
-  return "unknown device";
-}
-
-static const DecentBackendOps *
-pick_backend (DecentDevice device, DecentError *err)
-{
-#ifdef DECENT_HAVE_CUDA
-  if (device != DECENT_DEVICE_CPU && decent_cuda_usable ())
-    return &decent_backend_cuda;
-#endif
-  if (device == DECENT_DEVICE_CUDA) {
-#ifdef DECENT_HAVE_CUDA
-    decent_fail (err, "device cuda was asked for, but it cannot be used: %s",
-        decent_cuda_describe ());
-#else
-    decent_fail (err, "device cuda was asked for, but this build has no CUDA backend "
-                      "(configure with -Dcuda=enabled)");
-#endif
-    return NULL;
-  }
-  return &decent_backend_cpu;
-}
-
 /* ---- construction ----------------------------------------------------- */
 
 void
@@ -269,24 +164,26 @@ static void
 init_params (const DecentArch *arch, const DecentConfig *cfg, float *p, float *b)
 {
   uint64_t s = cfg->seed;
-  size_t po = 0, bo = 0;
+  DecentStageOffsets off[DECENT_MAX_STAGES];
+  decent_arch_offsets (arch, off, NULL);
   for (int i = 0; i < arch->n_stages; i++) {
     const DecentStage *st = &arch->stages[i];
-    size_t nw = decent_arch_weights_count (st);
+    const DecentStageOffsets *o = &off[i];
+    const size_t nw = decent_arch_weights_count (st);
     for (size_t k = 0; k < nw; k++)
-      p[po++] = (float) (cfg->init_std * rng_normal (&s));
-    if (st->has_bias)
-      for (int c = 0; c < st->out_c; c++)
-        p[po++] = 0.0f;
-    if (st->act == DECENT_ACT_BN_LEAKY) {
+      p[o->weights + k] = (float) (cfg->init_std * rng_normal (&s));
+    for (int c = 0; c < st->out_c; c++) {
+      if (o->bias != DECENT_NO_OFFSET)
+        p[o->bias + c] = 0.0f;
+    }
+    if (o->gamma != DECENT_NO_OFFSET) {
       for (int c = 0; c < st->out_c; c++) /* gamma ~ N(1, std), as DCGAN/OCGAN */
-        p[po++] = (float) (1.0 + cfg->init_std * rng_normal (&s));
-      for (int c = 0; c < st->out_c; c++)
-        p[po++] = 0.0f;
-      for (int c = 0; c < st->out_c; c++)
-        b[bo++] = 0.0f;
-      for (int c = 0; c < st->out_c; c++)
-        b[bo++] = 1.0f;
+        p[o->gamma + c] = (float) (1.0 + cfg->init_std * rng_normal (&s));
+      for (int c = 0; c < st->out_c; c++) {
+        p[o->beta + c] = 0.0f;
+        b[o->running_mean + c] = 0.0f;
+        b[o->running_var + c] = 1.0f;
+      }
     }
   }
 }
@@ -297,7 +194,7 @@ decent_model_build (const DecentConfig *cfg, const float *params, const float *b
 {
   if (decent_config_validate (cfg, err) < 0)
     return NULL;
-  const DecentBackendOps *ops = pick_backend (cfg->device, err);
+  const DecentBackendOps *ops = decent_registry_pick (cfg->device, err);
   if (!ops)
     return NULL;
   DecentModel *m = calloc (1, sizeof *m);
@@ -438,17 +335,13 @@ inject_collapse (DecentModel *m, DecentError *err)
   if (!p || !b)
     decent_fail (err, "out of memory for the parameters");
   else if (m->ops->get_params (m->be, p, b, err) == 0) {
-    size_t at = 0; /* canonical order (arch.h): weights, bias, gamma, beta per stage */
-    for (int i = 0; i < m->arch.latent_stage; i++) {
-      const DecentStage *s = &m->arch.stages[i];
-      at += decent_arch_weights_count (s) + (size_t) s->out_c
-            * ((s->has_bias ? 1 : 0) + (s->act == DECENT_ACT_BN_LEAKY ? 2 : 0));
-    }
+    DecentStageOffsets off[DECENT_MAX_STAGES];
+    decent_arch_offsets (&m->arch, off, NULL);
     const DecentStage *lat = &m->arch.stages[m->arch.latent_stage];
-    const size_t nw = decent_arch_weights_count (lat);
-    memset (p + at, 0, nw * sizeof (float));
+    const DecentStageOffsets *o = &off[m->arch.latent_stage];
+    memset (p + o->weights, 0, decent_arch_weights_count (lat) * sizeof (float));
     for (int c = 0; c < lat->out_c; c++)
-      p[at + nw + c] = 3.0f;
+      p[o->bias + c] = 3.0f;
     rc = m->ops->set_params (m->be, p, b, err);
   }
   free (p);
@@ -761,17 +654,13 @@ check_frame (const DecentFrame *f, DecentError *err)
 {
   if (!f)
     return decent_fail (err, "no frame given");
-  if ((unsigned) f->format > DECENT_FRAME_NV12)
+  const DecentFrameLayout *l = decent_frame_layout ((int) f->format);
+  if (!l)
     return decent_fail (err, "unknown frame format %d", (int) f->format);
   if (f->width < 1 || f->height < 1 || f->width > 16384 || f->height > 16384)
     return decent_fail (err, "frame size %dx%d is outside 1..16384", f->width, f->height);
-  const int planes = f->format == DECENT_FRAME_I420 ? 3 : f->format == DECENT_FRAME_NV12 ? 2 : 1;
-  const int cw = (f->width + 1) / 2;
-  static const int bytes_per_pixel[] = { 3, 3, 4, 4, 1, 1, 1 };
-  for (int k = 0; k < planes; k++) {
-    /* the shortest row each plane can have */
-    int row = k == 0 ? f->width * bytes_per_pixel[f->format]
-                     : f->format == DECENT_FRAME_NV12 ? 2 * cw : cw;
+  for (int k = 0; k < l->planes; k++) {
+    const int row = decent_frame_row_bytes (l, k, f->width);
     if (!f->data[k] || f->stride[k] < row)
       return decent_fail (err, "frame plane %d has no data or a stride (%d) below its row of "
                                "%d bytes", k, f->stride[k], row);

@@ -4,6 +4,8 @@
  * convex blend of two frames there equals the blend in RGB. */
 #include "framepath.h"
 
+#include "frame_layout.h"
+
 #include <math.h>
 #include <string.h>
 
@@ -179,24 +181,33 @@ decent_frame_path_to_model (DecentFramePath *p, GstVideoFrame *frame)
   return pixels;
 }
 
+int
+decent_frame_path_engine_format (GstVideoFormat format)
+{
+  if (format == GST_VIDEO_FORMAT_UNKNOWN)
+    return -1; /* gst_video_format_to_string asserts on it */
+  const gchar *name = gst_video_format_to_string (format);
+  const size_t len = name ? strlen (name) : 0;
+  for (int f = 0; len && f < DECENT_FRAME_FORMATS; f++) /* per frame: no allocation */
+    for (const gchar *at = decent_frame_layout (f)->gst_names; *at;) {
+      const size_t word = strcspn (at, " ");
+      if (word == len && strncmp (at, name, len) == 0)
+        return f;
+      at += word + (at[word] == ' ');
+    }
+  return -1;
+}
+
 gboolean
 decent_frame_path_engine_frame (const DecentFramePath *p, GstVideoFrame *frame, DecentFrame *out)
 {
   memset (out, 0, sizeof *out);
   if (!path_fits (p, frame))
     return FALSE;
-  switch (GST_VIDEO_FRAME_FORMAT (frame)) {
-    case GST_VIDEO_FORMAT_RGB: out->format = DECENT_FRAME_RGB; break;
-    case GST_VIDEO_FORMAT_BGR: out->format = DECENT_FRAME_BGR; break;
-    case GST_VIDEO_FORMAT_RGBx:
-    case GST_VIDEO_FORMAT_RGBA: out->format = DECENT_FRAME_RGBX; break;
-    case GST_VIDEO_FORMAT_BGRx:
-    case GST_VIDEO_FORMAT_BGRA: out->format = DECENT_FRAME_BGRX; break;
-    case GST_VIDEO_FORMAT_GRAY8: out->format = DECENT_FRAME_GRAY8; break;
-    case GST_VIDEO_FORMAT_I420: out->format = DECENT_FRAME_I420; break;
-    case GST_VIDEO_FORMAT_NV12: out->format = DECENT_FRAME_NV12; break;
-    default: return FALSE;
-  }
+  const int format = decent_frame_path_engine_format (GST_VIDEO_FRAME_FORMAT (frame));
+  if (format < 0)
+    return FALSE;
+  out->format = (DecentFrameFormat) format;
   out->width = GST_VIDEO_FRAME_WIDTH (frame);
   out->height = GST_VIDEO_FRAME_HEIGHT (frame);
   for (guint k = 0; k < GST_VIDEO_FRAME_N_PLANES (frame) && k < 3; k++) {

@@ -51,6 +51,9 @@ const guint8 (*decent_frame_path_colour_map (void))[3];
 /* The engine's description of a mapped frame's region, for models that score
  * frames on their own device (decent_model_has_frame_path); FALSE for formats
  * the engine's frame path does not read. */
+/* The engine's DecentFrameFormat for a GStreamer format (by the names in
+ * engine/frame_layout.h), or -1 when the engine's frame path has none. */
+int decent_frame_path_engine_format (GstVideoFormat format);
 gboolean decent_frame_path_engine_frame (const DecentFramePath *p, GstVideoFrame *frame,
     DecentFrame *out);
 

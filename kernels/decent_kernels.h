@@ -59,22 +59,17 @@ int decent_k_adam (float *p, const float *g, float *m, float *v, size_t count, f
 
 /* ---- the frame path ------------------------------------------------------ */
 
-/* Pixel layouts of 8-bit video frames, as GStreamer names them. */
-enum {
-  DECENT_K_RGB = 0,  /* packed R G B */
-  DECENT_K_BGR = 1,
-  DECENT_K_RGBX = 2, /* 4 bytes per pixel, the fourth ignored */
-  DECENT_K_BGRX = 3,
-  DECENT_K_GRAY8 = 4,
-  DECENT_K_I420 = 5, /* Y plane, then U and V at half size */
-  DECENT_K_NV12 = 6, /* Y plane, then interleaved UV at half size */
-};
-
+/* A frame on the device.  Its layout comes from engine/frame_layout.h
+ * (the host copies a DecentFrameLayout's fields in), so the kernels know no
+ * format by name. */
 typedef struct {
-  int format, width, height;
-  uint8_t *plane[3]; /* device pointers */
+  int width, height;
+  int pixel_bytes;      /* bytes per pixel of plane 0 */
+  int red, green, blue; /* byte offsets in a packed pixel; -1: plane 0 is luma */
+  int chroma;           /* DECENT_CHROMA_* of frame_layout.h */
+  uint8_t *plane[3];    /* device pointers */
   int stride[3];
-  int rx, ry, rw, rh; /* the region that is scored and drawn on */
+  int rx, ry, rw, rh;   /* the region that is scored and drawn on */
 } DecentKFrame;
 
 /* Unpacks the frame's region, converts it (BT.601 limited range for YUV),

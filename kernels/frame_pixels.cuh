@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "decent_kernels.h"
+#include "frame_layout.h"
 
 #ifdef __CUDACC__
 #define DECENT_HD __host__ __device__
@@ -25,53 +26,37 @@ clampi (int v, int lo, int hi)
   return v < lo ? lo : v > hi ? hi : v;
 }
 
-/* Bytes per pixel of a packed RGB layout, and where red is (0 or 2). */
-DECENT_HD static inline int
-packed_layout (int format, int *red)
-{
-  *red = format == DECENT_K_RGB || format == DECENT_K_RGBX ? 0 : 2;
-  return format == DECENT_K_RGB || format == DECENT_K_BGR ? 3 : 4;
-}
-
 /* RGB (0..255) of pixel (x, y); BT.601 limited range for YUV. */
 DECENT_HD static inline void
 fetch_rgb (const DecentKFrame &f, int x, int y, float rgb[3])
 {
   const uint8_t *row = f.plane[0] + (size_t) y * f.stride[0];
-  switch (f.format) {
-    case DECENT_K_RGB:
-    case DECENT_K_BGR:
-    case DECENT_K_RGBX:
-    case DECENT_K_BGRX: {
-      int r;
-      const uint8_t *p = row + packed_layout (f.format, &r) * x;
-      rgb[0] = p[r];
-      rgb[1] = p[1];
-      rgb[2] = p[2 - r];
-      return;
-    }
-    case DECENT_K_GRAY8:
-      rgb[0] = rgb[1] = rgb[2] = row[x];
-      return;
-    default: { /* I420, NV12 */
-      float yv = row[x], u, v;
-      if (f.format == DECENT_K_I420) {
-        u = f.plane[1][(size_t) (y / 2) * f.stride[1] + x / 2];
-        v = f.plane[2][(size_t) (y / 2) * f.stride[2] + x / 2];
-      } else {
-        const uint8_t *uv = f.plane[1] + (size_t) (y / 2) * f.stride[1] + 2 * (x / 2);
-        u = uv[0];
-        v = uv[1];
-      }
-      float c = 1.164383f * (yv - 16.0f);
-      u -= 128.0f;
-      v -= 128.0f;
-      rgb[0] = fminf (fmaxf (c + 1.596027f * v, 0.0f), 255.0f);
-      rgb[1] = fminf (fmaxf (c - 0.391762f * u - 0.812968f * v, 0.0f), 255.0f);
-      rgb[2] = fminf (fmaxf (c + 2.017232f * u, 0.0f), 255.0f);
-      return;
-    }
+  if (f.red >= 0) { /* packed RGB */
+    const uint8_t *p = row + (size_t) f.pixel_bytes * x;
+    rgb[0] = p[f.red];
+    rgb[1] = p[f.green];
+    rgb[2] = p[f.blue];
+    return;
   }
+  if (f.chroma == DECENT_CHROMA_NONE) { /* grey */
+    rgb[0] = rgb[1] = rgb[2] = row[x];
+    return;
+  }
+  float yv = row[x], u, v;
+  if (f.chroma == DECENT_CHROMA_PLANES) {
+    u = f.plane[1][(size_t) (y / 2) * f.stride[1] + x / 2];
+    v = f.plane[2][(size_t) (y / 2) * f.stride[2] + x / 2];
+  } else {
+    const uint8_t *uv = f.plane[1] + (size_t) (y / 2) * f.stride[1] + 2 * (x / 2);
+    u = uv[0];
+    v = uv[1];
+  }
+  float c = 1.164383f * (yv - 16.0f);
+  u -= 128.0f;
+  v -= 128.0f;
+  rgb[0] = fminf (fmaxf (c + 1.596027f * v, 0.0f), 255.0f);
+  rgb[1] = fminf (fmaxf (c - 0.391762f * u - 0.812968f * v, 0.0f), 255.0f);
+  rgb[2] = fminf (fmaxf (c + 2.017232f * u, 0.0f), 255.0f);
 }
 
 /* The taps of one output sample along one axis, as GStreamer's LINEAR
@@ -183,37 +168,30 @@ blend_pixel (const DecentKFrame &f, size_t i, const float *map, int mh, int mw,
   float rgb[3];
   heat_colour (map, mh, mw, f.rw, f.rh, lx, ly, lut, max_error, rgb);
   uint8_t *row = f.plane[0] + (size_t) y * f.stride[0];
-  switch (f.format) {
-    case DECENT_K_RGB:
-    case DECENT_K_BGR:
-    case DECENT_K_RGBX:
-    case DECENT_K_BGRX: {
-      int r;
-      uint8_t *p = row + packed_layout (f.format, &r) * x;
-      blend_byte (p + r, rgb[0], a256);
-      blend_byte (p + 1, rgb[1], a256);
-      blend_byte (p + 2 - r, rgb[2], a256);
-      break;
-    }
-    case DECENT_K_GRAY8:
-      blend_byte (row + x, 0.299f * rgb[0] + 0.587f * rgb[1] + 0.114f * rgb[2], a256);
-      break;
-    default: { /* I420, NV12: luma per pixel, chroma once per 2x2 block */
-      float yv = 16.0f + 0.256788f * rgb[0] + 0.504129f * rgb[1] + 0.097906f * rgb[2];
-      blend_byte (row + x, yv, a256);
-      if ((x & 1) == 0 && (y & 1) == 0) {
-        float u = 128.0f - 0.148223f * rgb[0] - 0.290993f * rgb[1] + 0.439216f * rgb[2];
-        float v = 128.0f + 0.439216f * rgb[0] - 0.367788f * rgb[1] - 0.071427f * rgb[2];
-        if (f.format == DECENT_K_I420) {
-          blend_byte (f.plane[1] + (size_t) (y / 2) * f.stride[1] + x / 2, u, a256);
-          blend_byte (f.plane[2] + (size_t) (y / 2) * f.stride[2] + x / 2, v, a256);
-        } else {
-          uint8_t *uv = f.plane[1] + (size_t) (y / 2) * f.stride[1] + x;
-          blend_byte (uv, u, a256);
-          blend_byte (uv + 1, v, a256);
-        }
-      }
-      break;
+  if (f.red >= 0) { /* packed RGB */
+    uint8_t *p = row + (size_t) f.pixel_bytes * x;
+    blend_byte (p + f.red, rgb[0], a256);
+    blend_byte (p + f.green, rgb[1], a256);
+    blend_byte (p + f.blue, rgb[2], a256);
+    return;
+  }
+  if (f.chroma == DECENT_CHROMA_NONE) { /* grey */
+    blend_byte (row + x, 0.299f * rgb[0] + 0.587f * rgb[1] + 0.114f * rgb[2], a256);
+    return;
+  }
+  /* YUV: luma per pixel, chroma once per 2x2 block */
+  float yv = 16.0f + 0.256788f * rgb[0] + 0.504129f * rgb[1] + 0.097906f * rgb[2];
+  blend_byte (row + x, yv, a256);
+  if ((x & 1) == 0 && (y & 1) == 0) {
+    float u = 128.0f - 0.148223f * rgb[0] - 0.290993f * rgb[1] + 0.439216f * rgb[2];
+    float v = 128.0f + 0.439216f * rgb[0] - 0.367788f * rgb[1] - 0.071427f * rgb[2];
+    if (f.chroma == DECENT_CHROMA_PLANES) {
+      blend_byte (f.plane[1] + (size_t) (y / 2) * f.stride[1] + x / 2, u, a256);
+      blend_byte (f.plane[2] + (size_t) (y / 2) * f.stride[2] + x / 2, v, a256);
+    } else {
+      uint8_t *uv = f.plane[1] + (size_t) (y / 2) * f.stride[1] + x;
+      blend_byte (uv, u, a256);
+      blend_byte (uv + 1, v, a256);
     }
   }
 }

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "decent/decentmeta.h"
+#include "frame_layout.h"
 #include "framepath.h"
 #include "plugin_util.h"
 
@@ -422,6 +423,41 @@ count_loads (GstDebugCategory *category, GstDebugLevel level, const gchar *file,
     g_atomic_int_inc (&loads_logged);
 }
 
+/* engine/frame_layout.h, the one table of frame layouts, against
+ * GStreamer's own description of each format it names: every name maps
+ * back to its row, the planes and bytes per pixel agree, and formats the
+ * engine has no layout for are -1. */
+GST_START_TEST (test_frame_layout_table)
+{
+  for (int f = 0; f < DECENT_FRAME_FORMATS; f++) {
+    const DecentFrameLayout *l = decent_frame_layout (f);
+    gchar **names = g_strsplit (l->gst_names, " ", -1);
+    fail_unless (names[0] != NULL, "format %d has no name", f);
+    for (gchar **n = names; *n; n++) {
+      const GstVideoFormat v = gst_video_format_from_string (*n);
+      fail_unless (v != GST_VIDEO_FORMAT_UNKNOWN, "%s is not a GStreamer format", *n);
+      fail_unless_equals_int (decent_frame_path_engine_format (v), f);
+      const GstVideoFormatInfo *info = gst_video_format_get_info (v);
+      fail_unless_equals_int (GST_VIDEO_FORMAT_INFO_N_PLANES (info), l->planes);
+      fail_unless_equals_int (GST_VIDEO_FORMAT_INFO_PSTRIDE (info, 0), l->pixel_bytes);
+      fail_unless (GST_VIDEO_FORMAT_INFO_IS_YUV (info) == (l->chroma != DECENT_CHROMA_NONE),
+          "%s: YUV or not", *n);
+      if (l->red >= 0) /* packed RGB: where GStreamer puts R, G and B */
+        fail_unless (GST_VIDEO_FORMAT_INFO_POFFSET (info, GST_VIDEO_COMP_R) == (guint) l->red
+            && GST_VIDEO_FORMAT_INFO_POFFSET (info, GST_VIDEO_COMP_G) == (guint) l->green
+            && GST_VIDEO_FORMAT_INFO_POFFSET (info, GST_VIDEO_COMP_B) == (guint) l->blue,
+            "%s: byte offsets of R, G, B", *n);
+    }
+    g_strfreev (names);
+  }
+  fail_unless_equals_int (decent_frame_path_engine_format (GST_VIDEO_FORMAT_YV12), -1);
+  fail_unless_equals_int (decent_frame_path_engine_format (GST_VIDEO_FORMAT_NV21), -1);
+  fail_unless_equals_int (decent_frame_path_engine_format (GST_VIDEO_FORMAT_UNKNOWN), -1);
+  fail_unless (decent_frame_layout (DECENT_FRAME_FORMATS) == NULL
+      && decent_frame_layout (-1) == NULL);
+}
+GST_END_TEST;
+
 /* threads of this process named after the loader (comm is cut to 15 bytes) */
 static guint
 loader_threads (void)
@@ -639,6 +675,7 @@ anomaly_hardening_suite (void)
   tcase_add_test (tc, test_nonfinite_frames);
   tcase_add_test (tc, test_interlaced_refused);
   tcase_add_test (tc, test_frame_path_reasons_and_nonfinite_maps);
+  tcase_add_test (tc, test_frame_layout_table);
   tcase_add_test (tc, test_reload_storm);
   tcase_add_test (tc, test_reload_then_stop);
   tcase_add_test (tc, test_long_and_non_utf8_paths);

@@ -61,8 +61,17 @@ make_frame (TestFrame *t, uint8_t *buf, int format, int w, int h, int rx, int ry
   f->roi_y = ry;
   f->roi_width = rw;
   f->roi_height = rh;
+  /* the kernels read the layout from engine/frame_layout.h's table, as the
+   * backend gives it to them; the checks below use their own definitions */
+  const DecentFrameLayout *l = decent_frame_layout (format);
   DecentKFrame *k = &t->k;
-  k->format = format;
+  k->pixel_bytes = l->pixel_bytes;
+  k->red = l->red;
+  k->green = l->green;
+  k->blue = l->blue;
+  k->chroma = l->chroma;
+  CHECK (l->pixel_bytes == t->bpp, "format %d: the table says %d bytes a pixel, not %d", format,
+      l->pixel_bytes, t->bpp);
   k->width = w;
   k->height = h;
   for (int p = 0; p < 3; p++) {

@@ -15,12 +15,12 @@ mkdir -p "$out"
 flags=(-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Wno-pass-failed
        -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
        -fopenmp -Iengine -Igst $(pkg-config --cflags glib-2.0))
-clang-14 "${flags[@]}" -o "$out/fuzz_model_file" tests/fuzz/fuzz_model_file.c \
-  engine/arch.c engine/backend_cpu.c engine/cpu_kernels.c engine/localscore.c engine/metrics.c engine/model.c \
-  engine/model_file.c -ldnnl -lm
+# the engine with its CPU backend only: the core and engine/cpu/
+engine=(engine/*.c engine/cpu/*.c)
+clang-14 "${flags[@]}" -o "$out/fuzz_model_file" tests/fuzz/fuzz_model_file.c "${engine[@]}" \
+  -ldnnl -lz -lm
 clang-14 "${flags[@]}" -o "$out/fuzz_train_settings" tests/fuzz/fuzz_train_settings.c \
-  engine/arch.c engine/backend_cpu.c engine/cpu_kernels.c engine/localscore.c engine/metrics.c \
-  engine/model.c engine/model_file.c -ldnnl -lm
+  "${engine[@]}" -ldnnl -lz -lm
 clang-14 "${flags[@]}" -o "$out/fuzz_roi" tests/fuzz/fuzz_roi.c gst/roi.c \
   $(pkg-config --libs glib-2.0)
 clang-14 "${flags[@]}" $(pkg-config --cflags gstreamer-video-1.0) -o "$out/fuzz_frame_path" \

@@ -22,8 +22,10 @@
  * Each backend (one per element instance) has its own CUDA stream and cuDNN
  * handle; inputs go up from pinned buffers asynchronously and the step waits
  * once, for the loss, before it decides to apply the update. */
-#include "backend.h"
+#include "registry.h" /* this backend's entry points */
 #include "decent_kernels.h"
+#include "frame_layout.h"
+#include "plan_cache.h"
 
 #include <cuda_runtime_api.h>
 #include <cudnn.h>
@@ -34,14 +36,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-_Static_assert ((int) DECENT_FRAME_RGB == (int) DECENT_K_RGB
-                    && (int) DECENT_FRAME_BGRX == (int) DECENT_K_BGRX
-                    && (int) DECENT_FRAME_GRAY8 == (int) DECENT_K_GRAY8
-                    && (int) DECENT_FRAME_I420 == (int) DECENT_K_I420
-                    && (int) DECENT_FRAME_NV12 == (int) DECENT_K_NV12,
-    "frame formats of decent.h and decent_kernels.h must match");
-
-#define MAX_PLANS 4
 #define MAX_BATCH 65535 /* one grid row per image in the loss kernels */
 #define LEAKY_SLOPE 0.2f
 #define WORKSPACE_LIMIT ((size_t) 1 << 30) /* per algorithm */
@@ -74,7 +68,6 @@ typedef struct {
 
 typedef struct {
   int n, training;
-  uint64_t last_used;
   CudaStage st[DECENT_MAX_STAGES];
   CudaSlot slot[2];     /* training and the frame path use slot 0 */
   const float *in;      /* the input of the pass in flight (a slot's x) */
@@ -90,16 +83,14 @@ struct DecentBackend {
   cudaStream_t stream, copy_stream; /* compute; uploads of scoring batches */
   cudnnHandle_t cudnn;
   size_t n_params, n_buffers;
-  size_t w_off[DECENT_MAX_STAGES], b_off[DECENT_MAX_STAGES], g_off[DECENT_MAX_STAGES];
-  size_t be_off[DECENT_MAX_STAGES], rm_off[DECENT_MAX_STAGES], rv_off[DECENT_MAX_STAGES];
+  DecentStageOffsets off[DECENT_MAX_STAGES]; /* of each stage's parameters (arch.h) */
   float *params, *grads, *adam_m, *adam_v; /* device */
   float *buffers, *pending;  /* device running statistics; pending: the step in flight's */
   float *centre, *latent_mean; /* device, latent_dim floats */
   float *h_centre;             /* pinned */
   void *workspace;
   size_t workspace_size;
-  CudaPlan *plans[MAX_PLANS];
-  uint64_t clock;
+  DecentPlanCache plans;
   /* frame path */
   uint8_t *d_frame, *h_frame;
   size_t frame_cap;
@@ -223,24 +214,19 @@ decent_cuda_describe_auto (void)
 static void
 reorder_params (const DecentArch *arch, const float *src, float *dst, int to_device)
 {
-  size_t po = 0;
+  DecentStageOffsets off[DECENT_MAX_STAGES];
+  const size_t total = decent_arch_offsets (arch, off, NULL);
+  memcpy (dst, src, total * sizeof (float));
   for (int i = 0; i < arch->n_stages; i++) {
     const DecentStage *s = &arch->stages[i];
-    size_t nw = decent_arch_weights_count (s);
-    if (s->kind == DECENT_STAGE_DECONV) {
-      const size_t kk = (size_t) s->kernel * s->kernel;
-      const int rows = to_device ? s->out_c : s->in_c, cols = to_device ? s->in_c : s->out_c;
-      for (int r = 0; r < rows; r++)
-        for (int c = 0; c < cols; c++)
-          memcpy (dst + po + ((size_t) c * rows + r) * kk, src + po + ((size_t) r * cols + c) * kk,
-              kk * sizeof (float));
-    } else {
-      memcpy (dst + po, src + po, nw * sizeof (float));
-    }
-    po += nw;
-    size_t rest = (s->has_bias ? s->out_c : 0) + (s->act == DECENT_ACT_BN_LEAKY ? 2 * s->out_c : 0);
-    memcpy (dst + po, src + po, rest * sizeof (float));
-    po += rest;
+    if (s->kind != DECENT_STAGE_DECONV)
+      continue;
+    const size_t kk = (size_t) s->kernel * s->kernel, at = off[i].weights;
+    const int rows = to_device ? s->out_c : s->in_c, cols = to_device ? s->in_c : s->out_c;
+    for (int r = 0; r < rows; r++)
+      for (int c = 0; c < cols; c++)
+        memcpy (dst + at + ((size_t) c * rows + r) * kk, src + at + ((size_t) r * cols + c) * kk,
+            kk * sizeof (float));
   }
 }
 
@@ -523,44 +509,42 @@ fail:
   return -1;
 }
 
+static void *
+cache_create (void *be, int n, int training, DecentError *err)
+{
+  return plan_new (be, n, training, err);
+}
+
+static void
+cache_destroy (void *be, void *plan)
+{
+  plan_free (be, plan);
+}
+
+static int
+cache_in_flight (void *be, const void *plan)
+{
+  const CudaPlan *p = plan;
+  return p->slot[0].busy || p->slot[1].busy;
+}
+
+static void
+cache_drain (void *owner)
+{
+  DecentBackend *be = owner;
+  cudaStreamSynchronize (be->copy_stream);
+  cudaStreamSynchronize (be->stream);
+}
+
+static const DecentPlanOps plan_ops = { cache_create, cache_destroy, cache_in_flight,
+  cache_drain };
+
 static CudaPlan *
 get_plan (DecentBackend *be, int n, int training, DecentError *err)
 {
   if (training && ensure_training_state (be, err) < 0)
     return NULL;
-  int slot = -1;
-  for (int i = 0; i < MAX_PLANS; i++) {
-    CudaPlan *p = be->plans[i];
-    if (p && p->n == n && p->training == training) {
-      p->last_used = ++be->clock;
-      return p;
-    }
-    if (!p && slot < 0)
-      slot = i;
-  }
-  if (slot < 0) { /* evict the least recently used plan with nothing in flight */
-    for (int i = 0; i < MAX_PLANS; i++) {
-      const CudaPlan *q = be->plans[i];
-      if (q->slot[0].busy || q->slot[1].busy)
-        continue;
-      if (slot < 0 || q->last_used < be->plans[slot]->last_used)
-        slot = i;
-    }
-    if (slot < 0) {
-      decent_fail (err, "every GPU plan has work in flight");
-      return NULL;
-    }
-    cudaStreamSynchronize (be->copy_stream);
-    cudaStreamSynchronize (be->stream);
-    plan_free (be, be->plans[slot]);
-    be->plans[slot] = NULL;
-  }
-  CudaPlan *p = plan_new (be, n, training, err);
-  if (!p)
-    return NULL;
-  p->last_used = ++be->clock;
-  be->plans[slot] = p;
-  return p;
+  return decent_plan_cache_get (&be->plans, &plan_ops, be, n, training, err);
 }
 
 /* ---- forward and backward --------------------------------------------- */
@@ -579,7 +563,7 @@ forward (DecentBackend *be, CudaPlan *p, const float *x, float bn_momentum, Dece
   for (int i = 0; i < arch->n_stages; i++) {
     const DecentStage *s = &arch->stages[i];
     CudaStage *cs = &p->st[i];
-    const float *w = be->params + be->w_off[i];
+    const float *w = be->params + be->off[i].weights;
     if (s->kind == DECENT_STAGE_CONV) {
       const float *in = src;
       if (cs->ext) {
@@ -603,21 +587,21 @@ forward (DecentBackend *be, CudaPlan *p, const float *x, float bn_momentum, Dece
     }
     const size_t count = (size_t) n * s->out_c * s->out_h * s->out_w;
     if (s->act == DECENT_ACT_BN_LEAKY) {
-      const float *gamma = be->params + be->g_off[i], *beta = be->params + be->be_off[i];
+      const float *gamma = be->params + be->off[i].gamma, *beta = be->params + be->off[i].beta;
       if (p->training)
         DNN_TRY (cudnnBatchNormalizationForwardTraining (be->cudnn, CUDNN_BATCHNORM_SPATIAL, &one,
                      &zero, cs->out, cs->y, cs->out, cs->a, cs->chan, gamma, beta, bn_momentum,
-                     be->pending + be->rm_off[i], be->pending + be->rv_off[i], be->bn_eps,
+                     be->pending + be->off[i].running_mean, be->pending + be->off[i].running_var, be->bn_eps,
                      cs->save_mean, cs->save_invvar),
             "run batch norm");
       else
         DNN_TRY (cudnnBatchNormalizationForwardInference (be->cudnn, CUDNN_BATCHNORM_SPATIAL, &one,
                      &zero, cs->out, cs->y, cs->out, cs->a, cs->chan, gamma, beta,
-                     be->buffers + be->rm_off[i], be->buffers + be->rv_off[i], be->bn_eps),
+                     be->buffers + be->off[i].running_mean, be->buffers + be->off[i].running_var, be->bn_eps),
             "run batch norm");
       K_TRY (decent_k_leaky (cs->a, count, LEAKY_SLOPE, be->stream), "run LeakyReLU");
     } else {
-      K_TRY (decent_k_bias_tanh (cs->y, be->params + be->b_off[i], cs->a, n, s->out_c,
+      K_TRY (decent_k_bias_tanh (cs->y, be->params + be->off[i].bias, cs->a, n, s->out_c,
                  s->out_h * s->out_w, be->stream),
           "run bias and tanh");
     }
@@ -637,8 +621,8 @@ backward_stage (DecentBackend *be, CudaPlan *p, int i, DecentError *err)
   CudaStage *cs = &p->st[i];
   const int n = p->n;
   const size_t count = (size_t) n * s->out_c * s->out_h * s->out_w;
-  const float *w = be->params + be->w_off[i];
-  float *dw = be->grads + be->w_off[i];
+  const float *w = be->params + be->off[i].weights;
+  float *dw = be->grads + be->off[i].weights;
   const float *src = i > 0 ? p->st[i - 1].a : p->in;
 
   if (s->act == DECENT_ACT_BN_LEAKY) {
@@ -646,7 +630,7 @@ backward_stage (DecentBackend *be, CudaPlan *p, int i, DecentError *err)
         "run LeakyReLU backward");
     DNN_TRY (cudnnBatchNormalizationBackward (be->cudnn, CUDNN_BATCHNORM_SPATIAL, &one, &zero,
                  &one, &zero, cs->out, cs->y, cs->out, cs->da, cs->out, cs->dy, cs->chan,
-                 be->params + be->g_off[i], be->grads + be->g_off[i], be->grads + be->be_off[i],
+                 be->params + be->off[i].gamma, be->grads + be->off[i].gamma, be->grads + be->off[i].beta,
                  be->bn_eps, cs->save_mean, cs->save_invvar),
         "run batch norm backward");
   } else if (i != be->arch.n_stages - 1) { /* the output's tanh is folded into the loss */
@@ -654,7 +638,7 @@ backward_stage (DecentBackend *be, CudaPlan *p, int i, DecentError *err)
   }
   if (s->has_bias)
     DNN_TRY (cudnnConvolutionBackwardBias (be->cudnn, &one, cs->out, cs->dy, &zero, cs->chan,
-                 be->grads + be->b_off[i]),
+                 be->grads + be->off[i].bias),
         "compute a bias gradient");
 
   if (s->kind == DECENT_STAGE_CONV) {
@@ -898,11 +882,9 @@ cuda_score_collect (DecentBackend *be, int n, int slot, float *scores, float *ma
   if (!be || !scores || n < 1 || n > MAX_BATCH || slot < 0 || slot > 1)
     return decent_fail (err, "collecting scores needs the batch size, slot 0 or 1 and room");
   CU_TRY (cudaSetDevice (be->device), "select the GPU");
-  for (int i = 0; i < MAX_PLANS; i++) {
-    CudaPlan *p = be->plans[i];
-    if (p && p->n == n && !p->training && p->slot[slot].busy)
-      return collect_scores (be, p, &p->slot[slot], scores, maps, err);
-  }
+  CudaPlan *p = decent_plan_cache_find (&be->plans, n, 0);
+  if (p && p->slot[slot].busy)
+    return collect_scores (be, p, &p->slot[slot], scores, maps, err);
   return decent_fail (err, "no batch of %d images is in flight in slot %d", n, slot);
 fail:
   return -1;
@@ -969,40 +951,43 @@ fail:
 
 /* ---- the frame path --------------------------------------------------- */
 
+/* Where each plane of the frame goes in one packed buffer (rows without
+ * padding, planes one after the other), and the buffer's size. */
 static size_t
-frame_layout (const DecentFrame *f, size_t offset[3], int stride[3], int *planes)
+packed_frame (const DecentFrame *f, size_t offset[3], int stride[3])
 {
-  const int w = f->width, h = f->height, cw = (w + 1) / 2, ch = (h + 1) / 2;
-  int bpp = 0;
-  switch (f->format) {
-    case DECENT_FRAME_RGB: case DECENT_FRAME_BGR: bpp = 3; break;
-    case DECENT_FRAME_RGBX: case DECENT_FRAME_BGRX: bpp = 4; break;
-    case DECENT_FRAME_GRAY8: bpp = 1; break;
-    default: break;
+  const DecentFrameLayout *l = decent_frame_layout ((int) f->format);
+  size_t at = 0;
+  for (int k = 0; k < l->planes; k++) {
+    offset[k] = at;
+    stride[k] = decent_frame_row_bytes (l, k, f->width);
+    at += (size_t) stride[k] * decent_frame_plane_rows (l, k, f->height);
   }
-  offset[0] = 0;
-  if (bpp) {
-    stride[0] = w * bpp;
-    *planes = 1;
-    return (size_t) stride[0] * h;
-  }
-  stride[0] = w;
-  offset[1] = (size_t) w * h;
-  if (f->format == DECENT_FRAME_I420) {
-    stride[1] = stride[2] = cw;
-    offset[2] = offset[1] + (size_t) cw * ch;
-    *planes = 3;
-    return offset[2] + (size_t) cw * ch;
-  }
-  stride[1] = 2 * cw; /* NV12 */
-  *planes = 2;
-  return offset[1] + (size_t) stride[1] * ch;
+  return at;
 }
 
-static int
-plane_rows (const DecentFrame *f, int plane)
+/* The kernels' view of the frame in the device buffer. */
+static void
+device_frame (const DecentBackend *be, const DecentFrame *f, const size_t offset[3],
+    const int stride[3], DecentKFrame *kf)
 {
-  return plane == 0 ? f->height : (f->height + 1) / 2;
+  const DecentFrameLayout *l = decent_frame_layout ((int) f->format);
+  memset (kf, 0, sizeof *kf);
+  kf->width = f->width;
+  kf->height = f->height;
+  kf->pixel_bytes = l->pixel_bytes;
+  kf->red = l->red;
+  kf->green = l->green;
+  kf->blue = l->blue;
+  kf->chroma = l->chroma;
+  for (int k = 0; k < l->planes; k++) {
+    kf->plane[k] = be->d_frame + offset[k];
+    kf->stride[k] = stride[k];
+  }
+  kf->rx = f->roi_x;
+  kf->ry = f->roi_y;
+  kf->rw = f->roi_width;
+  kf->rh = f->roi_height;
 }
 
 /* Packs the frame's planes into pinned memory and sends them up. */
@@ -1010,8 +995,8 @@ static int
 upload_frame (DecentBackend *be, const DecentFrame *f, DecentKFrame *kf, DecentError *err)
 {
   size_t offset[3] = { 0 };
-  int stride[3] = { 0 }, planes = 0;
-  size_t bytes = frame_layout (f, offset, stride, &planes);
+  int stride[3] = { 0 };
+  const size_t bytes = packed_frame (f, offset, stride);
   if (bytes > be->frame_cap) {
     CU_TRY (cudaStreamSynchronize (be->stream), "finish queued work");
     if (be->d_frame) cudaFree (be->d_frame);
@@ -1022,22 +1007,12 @@ upload_frame (DecentBackend *be, const DecentFrame *f, DecentKFrame *kf, DecentE
     CU_TRY (cudaMallocHost ((void **) &be->h_frame, bytes), "pin a frame buffer");
     be->frame_cap = bytes;
   }
-  memset (kf, 0, sizeof *kf);
-  kf->format = (int) f->format;
-  kf->width = f->width;
-  kf->height = f->height;
-  for (int k = 0; k < planes; k++) {
-    const int row_bytes = k == 0 ? stride[0] : stride[k];
-    for (int r = 0; r < plane_rows (f, k); r++)
+  const DecentFrameLayout *l = decent_frame_layout ((int) f->format);
+  for (int k = 0; k < l->planes; k++)
+    for (int r = 0; r < decent_frame_plane_rows (l, k, f->height); r++)
       memcpy (be->h_frame + offset[k] + (size_t) r * stride[k],
-          f->data[k] + (size_t) r * f->stride[k], (size_t) row_bytes);
-    kf->plane[k] = be->d_frame + offset[k];
-    kf->stride[k] = stride[k];
-  }
-  kf->rx = f->roi_x;
-  kf->ry = f->roi_y;
-  kf->rw = f->roi_width;
-  kf->rh = f->roi_height;
+          f->data[k] + (size_t) r * f->stride[k], (size_t) stride[k]);
+  device_frame (be, f, offset, stride, kf);
   CU_TRY (cudaMemcpyAsync (be->d_frame, be->h_frame, bytes, cudaMemcpyHostToDevice, be->stream),
       "copy a frame to the GPU");
   return 0;
@@ -1083,8 +1058,8 @@ cuda_draw_frame (DecentBackend *be, DecentFrame *f, const uint8_t lut[768], floa
   if (!be->d_map)
     return decent_fail (err, "no frame was scored on the GPU before drawing its heatmap");
   size_t offset[3] = { 0 };
-  int stride[3] = { 0 }, planes = 0;
-  size_t bytes = frame_layout (f, offset, stride, &planes);
+  int stride[3] = { 0 };
+  const size_t bytes = packed_frame (f, offset, stride);
   DecentKFrame kf;
   CU_TRY (cudaSetDevice (be->device), "select the GPU");
   if (bytes > be->frame_cap)
@@ -1100,26 +1075,16 @@ cuda_draw_frame (DecentBackend *be, DecentFrame *f, const uint8_t lut[768], floa
     be->lut_ready = 1;
   }
   /* the frame on the GPU is still the one scored: draw there, bring it back */
-  memset (&kf, 0, sizeof kf);
-  kf.format = (int) f->format;
-  kf.width = f->width;
-  kf.height = f->height;
-  for (int k = 0; k < planes; k++) {
-    kf.plane[k] = be->d_frame + offset[k];
-    kf.stride[k] = stride[k];
-  }
-  kf.rx = f->roi_x;
-  kf.ry = f->roi_y;
-  kf.rw = f->roi_width;
-  kf.rh = f->roi_height;
+  device_frame (be, f, offset, stride, &kf);
   K_TRY (decent_k_blend_heatmap (kf, be->d_map, be->arch.height, be->arch.width, be->d_lut,
              max_error, alpha, be->stream),
       "draw the heatmap");
   CU_TRY (cudaMemcpyAsync (be->h_frame, be->d_frame, bytes, cudaMemcpyDeviceToHost, be->stream),
       "copy the frame back");
   CU_TRY (cudaStreamSynchronize (be->stream), "draw the heatmap");
-  for (int k = 0; k < planes; k++)
-    for (int r = 0; r < plane_rows (f, k); r++)
+  const DecentFrameLayout *l = decent_frame_layout ((int) f->format);
+  for (int k = 0; k < l->planes; k++)
+    for (int r = 0; r < decent_frame_plane_rows (l, k, f->height); r++)
       memcpy (f->data[k] + (size_t) r * f->stride[k], be->h_frame + offset[k] + (size_t) r * stride[k],
           (size_t) stride[k]);
   return 0;
@@ -1201,8 +1166,7 @@ cuda_destroy (DecentBackend *be)
   cudaSetDevice (be->device);
   if (be->stream)
     cudaStreamSynchronize (be->stream);
-  for (int i = 0; i < MAX_PLANS; i++)
-    plan_free (be, be->plans[i]);
+  decent_plan_cache_clear (&be->plans, &plan_ops, be);
   float *dev[] = { be->params, be->grads, be->adam_m, be->adam_v, be->buffers, be->pending,
     be->centre, be->latent_mean };
   for (size_t k = 0; k < sizeof dev / sizeof dev[0]; k++)
@@ -1248,24 +1212,7 @@ cuda_create (const DecentArch *arch, float bn_eps, DecentError *err)
   be->n_buffers = decent_arch_buffer_count (arch);
   const int d = decent_arch_latent_dim (arch);
 
-  size_t po = 0, bo = 0;
-  for (int i = 0; i < arch->n_stages; i++) {
-    const DecentStage *s = &arch->stages[i];
-    be->w_off[i] = po;
-    po += decent_arch_weights_count (s);
-    if (s->has_bias) {
-      be->b_off[i] = po;
-      po += s->out_c;
-    }
-    if (s->act == DECENT_ACT_BN_LEAKY) {
-      be->g_off[i] = po;
-      be->be_off[i] = po + s->out_c;
-      po += 2 * (size_t) s->out_c;
-      be->rm_off[i] = bo;
-      be->rv_off[i] = bo + s->out_c;
-      bo += 2 * (size_t) s->out_c;
-    }
-  }
+  decent_arch_offsets (arch, be->off, NULL);
 
   CU_TRY (cudaSetDevice (be->device), "select the GPU");
   CU_TRY (cudaStreamCreateWithFlags (&be->stream, cudaStreamNonBlocking), "create a stream");

@@ -9,8 +9,9 @@
  * Adam state are flat arrays in canonical order, so the optimiser is one loop;
  * weights are reordered into each primitive's preferred layout when they
  * change. */
-#include "backend.h"
+#include "registry.h" /* this backend's entry points */
 #include "cpu_kernels.h"
+#include "plan_cache.h"
 
 #include <math.h>
 #include <oneapi/dnnl/dnnl.h>
@@ -19,7 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_PLANS 4
 #define MAX_OWNED 512
 
 typedef struct {
@@ -32,7 +32,7 @@ typedef struct {
 
 typedef struct {
   int n, training;
-  uint64_t weights_version, last_used;
+  uint64_t weights_version;
   StagePlan st[DECENT_MAX_STAGES];
   dnnl_memory_t x;                                  /* plain input, handle per call */
   dnnl_memory_t out_plain, dout_plain;              /* reconstruction and its gradient */
@@ -57,8 +57,8 @@ struct DecentBackend {
   size_t n_params, n_buffers;
   float *params, *grads, *adam_m, *adam_v, *buffers;
   StageParams sp[DECENT_MAX_STAGES];
-  uint64_t version, clock;
-  Plan *plans[MAX_PLANS];
+  uint64_t version;
+  DecentPlanCache plans;
   char impl[4096];
 };
 
@@ -501,21 +501,18 @@ ensure_training_state (DecentBackend *be, DecentError *err)
   be->adam_v = alloc_floats (be->n_params);
   if (!be->grads || !be->adam_m || !be->adam_v)
     return decent_fail (err, "out of memory for the training state of %zu parameters", be->n_params);
-  size_t po = 0;
+  DecentStageOffsets off[DECENT_MAX_STAGES];
+  decent_arch_offsets (&be->arch, off, NULL);
   for (int i = 0; i < be->arch.n_stages; i++) {
     const DecentStage *s = &be->arch.stages[i];
+    const DecentStageOffsets *o = &off[i];
     StageParams *sp = &be->sp[i];
-    sp->dw = wrap (be->engine, md_of (sp->w), be->grads + po);
-    po += decent_arch_weights_count (s);
-    if (s->has_bias) {
-      sp->db = wrap (be->engine, md_of (sp->b), be->grads + po);
-      po += s->out_c;
-    }
+    sp->dw = wrap (be->engine, md_of (sp->w), be->grads + o->weights);
+    if (s->has_bias)
+      sp->db = wrap (be->engine, md_of (sp->b), be->grads + o->bias);
     if (s->act == DECENT_ACT_BN_LEAKY) {
-      sp->dgamma = wrap (be->engine, md_of (sp->gamma), be->grads + po);
-      po += s->out_c;
-      sp->dbeta = wrap (be->engine, md_of (sp->beta), be->grads + po);
-      po += s->out_c;
+      sp->dgamma = wrap (be->engine, md_of (sp->gamma), be->grads + o->gamma);
+      sp->dbeta = wrap (be->engine, md_of (sp->beta), be->grads + o->beta);
     }
     if (!sp->dw || (s->has_bias && !sp->db)
         || (s->act == DECENT_ACT_BN_LEAKY && (!sp->dgamma || !sp->dbeta)))
@@ -524,35 +521,26 @@ ensure_training_state (DecentBackend *be, DecentError *err)
   return 0;
 }
 
+static void *
+cache_create (void *be, int n, int training, DecentError *err)
+{
+  return plan_new (be, n, training, err);
+}
+
+static void
+cache_destroy (void *be, void *plan)
+{
+  plan_free (plan);
+}
+
+static const DecentPlanOps plan_ops = { cache_create, cache_destroy, NULL, NULL };
+
 static Plan *
 get_plan (DecentBackend *be, int n, int training, DecentError *err)
 {
   if (training && ensure_training_state (be, err) < 0)
     return NULL;
-  int slot = -1;
-  for (int i = 0; i < MAX_PLANS; i++) {
-    Plan *p = be->plans[i];
-    if (p && p->n == n && p->training == training) {
-      p->last_used = ++be->clock;
-      return p;
-    }
-    if (!p && slot < 0)
-      slot = i;
-  }
-  if (slot < 0) { /* evict the least recently used */
-    slot = 0;
-    for (int i = 1; i < MAX_PLANS; i++)
-      if (be->plans[i]->last_used < be->plans[slot]->last_used)
-        slot = i;
-    plan_free (be->plans[slot]);
-    be->plans[slot] = NULL;
-  }
-  Plan *p = plan_new (be, n, training, err);
-  if (!p)
-    return NULL;
-  p->last_used = ++be->clock;
-  be->plans[slot] = p;
-  return p;
+  return decent_plan_cache_get (&be->plans, &plan_ops, be, n, training, err);
 }
 
 /* ---- execution -------------------------------------------------------- */
@@ -792,8 +780,7 @@ cpu_destroy (DecentBackend *be)
 {
   if (!be)
     return;
-  for (int i = 0; i < MAX_PLANS; i++)
-    plan_free (be->plans[i]);
+  decent_plan_cache_clear (&be->plans, &plan_ops, be);
   for (int i = 0; i < be->arch.n_stages; i++) {
     StageParams *sp = &be->sp[i];
     dnnl_memory_t all[] = { sp->w, sp->b, sp->gamma, sp->beta, sp->rmean, sp->rvar, sp->dw,
@@ -841,7 +828,8 @@ cpu_create (const DecentArch *arch, float bn_eps, DecentError *err)
       "open a CPU stream");
 
   /* views of the flat arrays, in canonical order */
-  size_t po = 0, bo = 0;
+  DecentStageOffsets off[DECENT_MAX_STAGES];
+  decent_arch_offsets (arch, off, NULL);
   for (int i = 0; i < arch->n_stages; i++) {
     const DecentStage *s = &arch->stages[i];
     StageParams *sp = &be->sp[i];
@@ -852,21 +840,15 @@ cpu_create (const DecentArch *arch, float bn_eps, DecentError *err)
       decent_fail (err, "could not describe the parameters of layer %d", i);
       goto fail;
     }
-    sp->w = wrap (be->engine, &wmd, be->params + po);
-    po += decent_arch_weights_count (s);
-    if (s->has_bias) {
-      sp->b = wrap (be->engine, &vmd, be->params + po);
-      po += s->out_c;
-    }
+    const DecentStageOffsets *o = &off[i];
+    sp->w = wrap (be->engine, &wmd, be->params + o->weights);
+    if (s->has_bias)
+      sp->b = wrap (be->engine, &vmd, be->params + o->bias);
     if (s->act == DECENT_ACT_BN_LEAKY) {
-      sp->gamma = wrap (be->engine, &vmd, be->params + po);
-      po += s->out_c;
-      sp->beta = wrap (be->engine, &vmd, be->params + po);
-      po += s->out_c;
-      sp->rmean = wrap (be->engine, &vmd, be->buffers + bo);
-      bo += s->out_c;
-      sp->rvar = wrap (be->engine, &vmd, be->buffers + bo);
-      bo += s->out_c;
+      sp->gamma = wrap (be->engine, &vmd, be->params + o->gamma);
+      sp->beta = wrap (be->engine, &vmd, be->params + o->beta);
+      sp->rmean = wrap (be->engine, &vmd, be->buffers + o->running_mean);
+      sp->rvar = wrap (be->engine, &vmd, be->buffers + o->running_var);
     }
     if (!sp->w || (s->has_bias && !sp->b)
         || (s->act == DECENT_ACT_BN_LEAKY && (!sp->gamma || !sp->beta || !sp->rmean || !sp->rvar))) {
