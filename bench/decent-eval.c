@@ -35,6 +35,7 @@ now (void)
 
 typedef struct {
   int n_train;
+  int first, total; /* epochs done before this call to decent_model_train; the run's */
   FILE *losses;
   /* --curve: the test AUROC every curve_every epochs */
   FILE *curve;
@@ -73,6 +74,9 @@ static int
 on_epoch (int epoch, int epochs, const DecentLossTerms *mean, double elapsed, void *user)
 {
   EpochLog *log = user;
+  const int in_call = epoch;
+  epoch += log->first; /* numbered over the whole run, checkpoints included */
+  epochs = log->total;
   int n = log->n_train;
   if (log->losses)
     fprintf (log->losses, "%d,%.6f,%.6f,%.3f,%.2f", epoch, mean->total, mean->reconstruction,
@@ -80,7 +84,7 @@ on_epoch (int epoch, int epochs, const DecentLossTerms *mean, double elapsed, vo
   printf ("  epoch %3d/%d  loss %.5f  reconstruction %.5f  decentralization %.1f  "
           "%.1f s  %.0f images/s\n",
       epoch, epochs, mean->total, mean->reconstruction, mean->decentral, elapsed,
-      (double) n * epoch / elapsed);
+      (double) n * in_call / elapsed);
   if (print_collapse (log->model, log->normals, log->n_normals, "             ", log->losses) < 0)
     return 1;
   if (log->losses)
@@ -215,11 +219,15 @@ usage (FILE *f)
       "  --loss 13|9       loss variant (13)\n"
       "  --batch B         mini-batch size (64)\n"
       "  --lr R            Adam learning rate (2e-4)\n"
+      "  --input-range R   pixels scaled to pm1 ([-1, 1], OCGAN's) or 01 ([0, 1])\n"
       "  --seed S          seed (1)\n"
       "  --holdout F       fraction of the normal training images kept out to\n"
       "                    calibrate the threshold (0: train on all, as the paper)\n"
       "  --quantile Q      threshold quantile of held-out normal scores (0.995)\n"
       "  --model FILE      save the trained model there\n"
+      "  --checkpoint FILE save the model there every --checkpoint-every epochs\n"
+      "                    (10) and, when it exists, go on from it (its epochs count;\n"
+      "                    Adam's moments start anew, as with decent-train resume)\n"
       "  --device D        auto, cpu or cuda (auto)\n");
 }
 
@@ -227,10 +235,10 @@ int
 main (int argc, char **argv)
 {
   const char *dir = NULL, *model_path = NULL, *scores_path = NULL, *losses_path = NULL;
-  const char *recon_path = NULL, *curve_path = NULL;
-  int curve_every = 5;
+  const char *recon_path = NULL, *curve_path = NULL, *checkpoint = NULL;
+  int curve_every = 5, checkpoint_every = 10;
   int mnist = 0;
-  int cls = 0, epochs = 5, loss = 13, batch = 64;
+  int cls = 0, epochs = 5, loss = 13, batch = 64, unit_range = 0;
   double lambda = 0.01, lr = 2e-4, holdout = 0.0, quantile = 0.995;
   unsigned long long seed = 1;
   DecentDevice device = DECENT_DEVICE_AUTO;
@@ -240,7 +248,8 @@ main (int argc, char **argv)
     { "holdout", 1, 0, 'H' }, { "quantile", 1, 0, 'q' }, { "model", 1, 0, 'm' },
     { "device", 1, 0, 'D' }, { "dataset", 1, 0, 'S' }, { "scores", 1, 0, 'o' },
     { "losses", 1, 0, 'O' }, { "recon", 1, 0, 'R' }, { "curve", 1, 0, 'C' },
-    { "curve-every", 1, 0, 'E' }, { "help", 0, 0, 'h' }, { 0, 0, 0, 0 } };
+    { "curve-every", 1, 0, 'E' }, { "input-range", 1, 0, 'I' }, { "checkpoint", 1, 0, 'K' },
+    { "checkpoint-every", 1, 0, 'k' }, { "help", 0, 0, 'h' }, { 0, 0, 0, 0 } };
   int o;
   while ((o = getopt_long (argc, argv, "", opts, NULL)) != -1) {
     switch (o) {
@@ -251,6 +260,15 @@ main (int argc, char **argv)
       case 'L': loss = atoi (optarg); break;
       case 'b': batch = atoi (optarg); break;
       case 'r': lr = atof (optarg); break;
+      case 'K': checkpoint = optarg; break;
+      case 'k': checkpoint_every = atoi (optarg); break;
+      case 'I':
+        if (strcmp (optarg, "pm1") && strcmp (optarg, "01")) {
+          fprintf (stderr, "decent-eval: --input-range is pm1 or 01, not %s\n", optarg);
+          return 2;
+        }
+        unit_range = !strcmp (optarg, "01");
+        break;
       case 's': seed = strtoull (optarg, NULL, 10); break;
       case 'H': holdout = atof (optarg); break;
       case 'q': quantile = atof (optarg); break;
@@ -321,15 +339,43 @@ main (int argc, char **argv)
   cfg.loss = (DecentLoss) loss;
   cfg.batch_size = batch;
   cfg.learning_rate = (float) lr;
+  if (unit_range) {
+    cfg.input_scale = 1.0f / 255.0f;
+    cfg.input_offset = 0.0f;
+  }
   cfg.seed = seed;
   cfg.device = device;
-  DecentModel *m = decent_model_new (&cfg, &e);
+  if (checkpoint_every < 1) {
+    fprintf (stderr, "decent-eval: --checkpoint-every must be at least 1\n");
+    return 2;
+  }
+  FILE *probe = checkpoint ? fopen (checkpoint, "rb") : NULL;
+  const int resumed = probe != NULL;
+  if (probe)
+    fclose (probe);
+  DecentModel *m = resumed ? decent_model_load (checkpoint, device, &e)
+                           : decent_model_new (&cfg, &e);
   if (!m) {
     fprintf (stderr, "decent-eval: %s\n", e.message);
     return 1;
   }
   DecentInfo info;
   decent_model_describe (m, &info);
+  if (resumed) {
+    DecentConfig had;
+    decent_model_get_config (m, &had);
+    if (had.width != cfg.width || had.height != cfg.height || had.lambda != cfg.lambda
+        || had.loss != cfg.loss || had.batch_size != cfg.batch_size || had.seed != cfg.seed
+        || had.learning_rate != cfg.learning_rate || had.input_scale != cfg.input_scale
+        || (int) info.epochs > epochs) {
+      fprintf (stderr, "decent-eval: checkpoint %s is another run (%dx%d, lambda %g, loss %d, "
+          "batch %d, seed %llu, %u epochs done); delete it to start this one\n", checkpoint,
+          had.width, had.height, had.lambda, (int) had.loss, had.batch_size,
+          (unsigned long long) had.seed, info.epochs);
+      return 1;
+    }
+    printf ("going on from %s after %u of %d epochs\n", checkpoint, info.epochs, epochs);
+  }
   int test_normals = 0;
   for (int i = 0; i < d[3].count; i++)
     test_normals += !labels[i];
@@ -346,7 +392,8 @@ main (int argc, char **argv)
   for (int i = 0, k = 0; i < d[3].count; i++)
     if (!labels[i])
       memcpy (normals + (size_t) k++ * fb, d[2].data + (size_t) i * fb, fb);
-  EpochLog log = { n_train, losses_path ? fopen (losses_path, "w") : NULL,
+  EpochLog log = { n_train, (int) info.epochs, epochs,
+    losses_path ? fopen (losses_path, resumed ? "a" : "w") : NULL,
     curve_path ? fopen (curve_path, "w") : NULL, curve_every, m, d[2].data, labels, d[3].count,
     scores, normals, test_normals };
   if ((losses_path && !log.losses) || (curve_path && !log.curve)) {
@@ -355,13 +402,23 @@ main (int argc, char **argv)
   }
   if (log.curve)
     fprintf (log.curve, "epoch,auroc,reconstruction\n");
-  if (log.losses)
+  if (log.losses && !resumed)
     fprintf (log.losses, "epoch,loss,reconstruction,decentralization,seconds,"
         "spread_ratio,saturated,sign_patterns\n");
   double t0 = now ();
-  if (decent_model_train (m, train, n_train, epochs, on_epoch, &log, &e) < 0) {
-    fprintf (stderr, "decent-eval: training failed: %s\n", e.message);
-    return 1;
+  const int to_train = epochs - log.first;
+  while (log.first < epochs) {
+    const int chunk = checkpoint && epochs - log.first > checkpoint_every ? checkpoint_every
+                                                                         : epochs - log.first;
+    if (decent_model_train (m, train, n_train, chunk, on_epoch, &log, &e) < 0) {
+      fprintf (stderr, "decent-eval: training failed: %s\n", e.message);
+      return 1;
+    }
+    log.first += chunk;
+    if (checkpoint && decent_model_save (m, checkpoint, &e) < 0) {
+      fprintf (stderr, "decent-eval: %s\n", e.message);
+      return 1;
+    }
   }
   double train_s = now () - t0;
 
@@ -388,7 +445,8 @@ main (int argc, char **argv)
     fclose (f);
   }
   printf ("trained in %.1f s (%.0f images/s); scored %d test images in %.2f s (%.0f images/s)\n",
-      train_s, (double) n_train * epochs / train_s, d[3].count, score_s, d[3].count / score_s);
+      train_s, train_s > 0 ? (double) n_train * to_train / train_s : 0.0, d[3].count, score_s,
+      d[3].count / score_s);
   printf ("AUROC %.4f  (class %d normal, the other nine classes anomalous)\n", auroc, cls);
 
   if (n_held > 0) {

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Why the plain autoencoder sits below the paper's 0.906 on Fashion-MNIST
+# (issue: paper fidelity, "close the baseline gap"): the plain autoencoder
+# (lambda 0) under one change at a time against the engine's settings
+# (3 epochs, batch 64, Adam 2e-4, pixels in [-1, 1]), every class.
+#   bash bench/baseline-gap.sh                 (resumable)
+#   CLASSES="0 1" bash bench/baseline-gap.sh
+# Writes $OUT/baseline-gap.tsv (build/fidelity) and, with
+# bench/fidelity_report.py, docs/results/baseline-gap.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+classes=${CLASSES:-0 1 2 3 4 5 6 7 8 9}
+out=${OUT:-build/fidelity}
+bash tests/install-deps.sh dataset-fashion-mnist python3-numpy >/dev/null
+[ -d build ] || meson setup build --buildtype=release >/dev/null
+ninja -C build >/dev/null
+mkdir -p "$out"
+. bench/eval_run.sh
+tsv="$out/baseline-gap.tsv"
+for cls in $classes; do
+  eval_run "$tsv" engine 3 "$cls" 3 --lambda 0
+  eval_run "$tsv" epochs 10 "$cls" 10 --lambda 0
+  eval_run "$tsv" lr 1e-3 "$cls" 3 --lambda 0 --lr 1e-3
+  eval_run "$tsv" batch 16 "$cls" 3 --lambda 0 --batch 16
+  eval_run "$tsv" input-range 01 "$cls" 3 --lambda 0 --input-range 01
+done
+/usr/bin/python3 bench/fidelity_report.py --gap "$tsv" "${REPORT:-docs/results/baseline-gap.md}"
