@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # Train a model on captured normal footage with gst-launch alone.
 #   examples/train.sh NORMAL_VIDEO MODEL [EPOCHS]
+# Prints one line per epoch, the warnings and errors, and what was written.
 # From a live camera instead of a file (stop with Ctrl-C only after EOS:
 # num-buffers makes the source end by itself):
 #   gst-launch-1.0 v4l2src num-buffers=3000 ! videoconvert ! \
@@ -10,6 +11,39 @@ set -euo pipefail
 video=${1:?normal footage}
 model=${2:?model file to write}
 epochs=${3:-0} # 0: until the held-out error stops falling
+
+# A field of a message structure as gst-launch -m prints it: name=(type)value
+field() { sed -En "s/.*[ ,]$1=\([a-z0-9]+\)\"?([^,\";]*).*/\1/p" <<<"$2"; }
+seconds() { awk -v ns="$1" 'BEGIN { printf "%.1f", ns / 1e9 }'; }
+
+num() { [ -n "$1" ] && printf '%.5g' "$1"; }
+
 gst-launch-1.0 -m filesrc location="$video" ! decodebin ! videoconvert ! \
-  decent-train model-location="$model" epochs="$epochs" |
-  grep --line-buffered -E 'decent-train|ERROR|EOS'
+  decent-train model-location="$model" epochs="$epochs" 2>&1 |
+while IFS= read -r line; do
+  if [ -n "${debug_next:-}" ]; then # after "Additional debug info:", past the source line
+    case $line in *.c\([0-9]*\):*) continue ;; esac
+    echo "  $line"
+    debug_next=
+    continue
+  fi
+  case $line in
+    *"decent-train, status=(string)training"*)
+      total=$(field epochs "$line")
+      [ "$total" = 0 ] && total="?"
+      held=$(num "$(field held-out-loss "$line")")
+      spread=$(num "$(field reconstruction-spread "$line")")
+      printf 'epoch %s/%s (%s steps): loss %s%s%s, %s s\n' "$(field epoch "$line")" "$total" \
+        "$(field steps "$line")" "$(num "$(field loss "$line")")" \
+        "${held:+, held-out error $held}" "${spread:+, reconstruction spread $spread}" \
+        "$(seconds "$(field elapsed "$line")")" ;;
+    *"decent-train, status=(string)written"* | *"decent-train, status=(string)calibrated"*)
+      printf '%s %s: %s frames (%s held out), %s epochs, %s steps, threshold (local) %s, ' \
+        "$(field status "$line")" "$(field location "$line")" "$(field frames "$line")" \
+        "$(field held-out "$line")" "$(field epochs "$line")" "$(field steps "$line")" \
+        "$(num "$(field threshold-local "$line")")"
+      printf 'expected false-alarm rate %s\n' "$(num "$(field expected-false-alarm-rate "$line")")" ;;
+    *"Additional debug info"*) debug_next=1 ;;
+    *WARNING*|*ERROR*|*"Got EOS"*) echo "$line" ;;
+  esac
+done
