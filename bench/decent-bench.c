@@ -170,14 +170,16 @@ report_frame_path (DecentModel *m, double seconds, int draw)
     .data = { buf, buf + (size_t) w * h }, .stride = { w, w },
     .roi_width = w, .roi_height = h };
   static uint8_t lut[768];
-  float score;
+  DecentConfig cfg;
+  decent_model_get_config (m, &cfg);
+  float score, *map = calloc ((size_t) cfg.width * cfg.height, sizeof (float));
   int done = 0;
   double t0 = 0;
   for (int k = -2; ; k++) {
     if (k == 0)
       t0 = now ();
-    if (decent_model_score_frame (m, &f, &score, NULL, &err) < 0
-        || (draw && decent_model_draw_heatmap (m, &f, lut, 0.05f, 0.5f, &err) < 0)) {
+    if (decent_model_score_frame (m, &f, &score, draw ? map : NULL, &err) < 0
+        || (draw && decent_model_draw_heatmap (m, &f, map, lut, 0.05f, 0.5f, &err) < 0)) {
       fprintf (stderr, "decent-bench: %s\n", err.message);
       exit (1);
     }
@@ -191,6 +193,7 @@ report_frame_path (DecentModel *m, double seconds, int draw)
       draw ? "1080p NV12 frame path, score+draw" : "1080p NV12 frame path, score", rate,
       rate * info.flops_forward / 1e12);
   free (buf);
+  free (map);
 }
 
 static int

@@ -63,12 +63,12 @@ typedef struct {
   const char *(*implementation) (DecentBackend *be);
   /* Optional (NULL when the model code does it on the CPU): an 8-bit video
    * frame's region converted, scaled and normalised (value * scale + offset)
-   * on the backend's device and scored there; then the heatmap of that same
-   * frame colour-mapped and blended over it. */
+   * on the backend's device and scored there; and a heatmap (an error map
+   * at model size, given) colour-mapped and blended over a frame's region. */
   int (*score_frame) (DecentBackend *be, const DecentFrame *frame, float scale, float offset,
                       float *score, float *map, DecentError *err);
-  int (*draw_frame) (DecentBackend *be, DecentFrame *frame, const uint8_t lut[768],
-                     float max_error, float alpha, DecentError *err);
+  int (*draw_frame) (DecentBackend *be, DecentFrame *frame, const float *map,
+                     const uint8_t lut[768], float max_error, float alpha, DecentError *err);
 } DecentBackendOps;
 
 #endif

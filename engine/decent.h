@@ -199,11 +199,15 @@ int decent_model_has_frame_path(const DecentModel *model);
 int decent_model_score_frame(DecentModel *model, const DecentFrame *frame, float *score,
                              float *map, DecentError *err);
 
-/* Blends the heatmap of the frame scored last over that same frame's region:
- * colour lut[255 * min(err / max_error, 1)] (256 RGB triplets), constant
- * alpha in [0, 1]. */
-int decent_model_draw_heatmap(DecentModel *model, DecentFrame *frame, const uint8_t lut[768],
-                              float max_error, float alpha, DecentError *err);
+/* Blends a heatmap over the frame's region on the backend's device: map
+ * holds width * height errors at model size (the map decent_model_score_frame
+ * gave for this frame, or a score mode's map of it), each coloured
+ * lut[255 * min(err / max_error, 1)] (256 RGB triplets) and scaled to the
+ * region, blended with constant alpha in [0, 1].  Needs
+ * decent_model_has_frame_path. */
+int decent_model_draw_heatmap(DecentModel *model, DecentFrame *frame, const float *map,
+                              const uint8_t lut[768], float max_error, float alpha,
+                              DecentError *err);
 
 /* The model's reconstructions g(f(x)) of n frames, as 8-bit frames in the
  * input's layout (the inverse of the input scaling, clamped to 0..255). */

@@ -691,11 +691,11 @@ decent_model_score_frame (DecentModel *m, const DecentFrame *frame, float *score
 }
 
 int
-decent_model_draw_heatmap (DecentModel *m, DecentFrame *frame, const uint8_t lut[768],
-    float max_error, float alpha, DecentError *err)
+decent_model_draw_heatmap (DecentModel *m, DecentFrame *frame, const float *map,
+    const uint8_t lut[768], float max_error, float alpha, DecentError *err)
 {
-  if (!m || !lut)
-    return decent_fail (err, "draw heatmap: no model or no colour map");
+  if (!m || !map || !lut)
+    return decent_fail (err, "draw heatmap: no model, error map or colour map");
   if (check_frame (frame, err) < 0)
     return -1;
   if (!isfinite (max_error) || !isfinite (alpha) || alpha < 0.0f || alpha > 1.0f)
@@ -703,7 +703,7 @@ decent_model_draw_heatmap (DecentModel *m, DecentFrame *frame, const uint8_t lut
         alpha);
   if (!decent_model_has_frame_path (m))
     return decent_fail (err, "the %s backend has no frame path", m->ops->name);
-  return m->ops->draw_frame (m->be, frame, lut, max_error, alpha, err);
+  return m->ops->draw_frame (m->be, frame, map, lut, max_error, alpha, err);
 }
 
 /* ---- score modes ------------------------------------------------------ */

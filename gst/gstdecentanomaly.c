@@ -3,10 +3,11 @@
  * autoencoder, attaches GstDecentAnomalyMeta, posts element messages, can
  * draw the heatmap and can pass only flagged frames.
  *
- * Threads: properties are set under the object lock from any thread and read
- * once per frame; the model is used by the streaming thread only.  A new
- * model-location while running is loaded by a background thread and swapped
- * in between two frames (swap_lock). */
+ * Threads: properties are set under the object lock from any thread and
+ * copied once per frame (snapshot_settings); the model and the per-frame
+ * state belong to the streaming thread (see the lock table in
+ * gstdecentanomaly.h).  A new model-location while running is loaded by a
+ * background thread and swapped in between two frames (swap_lock). */
 #include "gstdecentanomaly.h"
 
 #include <math.h>
@@ -50,6 +51,115 @@ G_DEFINE_TYPE_WITH_CODE (GstDecentAnomaly, gst_decent_anomaly, GST_TYPE_VIDEO_FI
         "decentralization-loss anomaly scoring"));
 GST_ELEMENT_REGISTER_DEFINE (decentanomaly, "decentanomaly", GST_RANK_NONE,
     GST_TYPE_DECENT_ANOMALY);
+
+/* ---- per-frame state -------------------------------------------------- */
+
+/* What one frame needs from the properties, copied under the object lock
+ * (snapshot_settings) so that the rest of the frame runs without it. */
+typedef struct {
+  gdouble threshold_prop;  /* < 0: the model's calibrated threshold */
+  GstDecentMode mode;
+  gdouble alpha, heat_max;
+  gboolean flagged_only, attach;
+  guint interval;          /* at least 1 */
+  gboolean post;           /* event messages */
+  gboolean post_frames;    /* per-frame messages too */
+  gboolean keyunit;
+  DecentScoreMode asked;
+  DecentRoi roi;
+  gboolean roi_changed;
+  guint event_min_frames, event_gap;
+} FrameSettings;
+
+/* One frame on its way through transform_frame_ip's steps. */
+typedef struct {
+  GstVideoFrame *frame;
+  gdouble threshold;       /* INFINITY: nothing is flagged */
+  GstClockTime ts, running_time, stream_time; /* NONE outside a TIME segment */
+  gboolean scored;         /* scored now, with a finite result */
+  gboolean on_device;      /* scored by the model's own frame path: device_frame holds it */
+  DecentFrame device_frame;
+  gboolean flagged;
+  DecentEventChange change;
+} FrameState;
+
+/* ---- messages --------------------------------------------------------- */
+
+/* Time fields go into messages only when there is a time to give. */
+static void
+set_time (GstStructure *s, const gchar *field, GstClockTime t)
+{
+  if (GST_CLOCK_TIME_IS_VALID (t))
+    gst_structure_set (s, field, G_TYPE_UINT64, (guint64) t, NULL);
+}
+
+/* Whether event messages are posted.  Call with the object lock held. */
+static gboolean
+posts_messages (GstDecentAnomaly *self)
+{
+  return self->post_messages && self->messages != GST_DECENT_MESSAGES_NONE;
+}
+
+/* Posts s as an element message; no lock held (the bus may call back). */
+static void
+post_structure (GstDecentAnomaly *self, GstStructure *s)
+{
+  gst_element_post_message (GST_ELEMENT (self), gst_message_new_element (GST_OBJECT (self), s));
+}
+
+/* "decentanomaly-model": what became of a model file; callers add fields.  No lock. */
+static GstStructure *
+model_structure_new (const gchar *location, const gchar *status)
+{
+  return gst_structure_new ("decentanomaly-model", "location", G_TYPE_STRING, location,
+      "status", G_TYPE_STRING, status, NULL);
+}
+
+/* "decentanomaly": one scored frame (message-mode=all).  Streaming thread. */
+static GstStructure *
+score_structure_new (GstDecentAnomaly *self, const FrameState *f)
+{
+  const gdouble threshold = f->threshold;
+  GDateTime *now = g_date_time_new_now_utc ();
+  gchar *iso = g_date_time_format_iso8601 (now);
+  GstStructure *s = gst_structure_new ("decentanomaly",
+      "utc-time", G_TYPE_UINT64, (guint64) g_date_time_to_unix (now) * GST_SECOND
+          + (guint64) g_date_time_get_microsecond (now) * GST_USECOND,
+      "utc", G_TYPE_STRING, iso,
+      "frame", G_TYPE_UINT64, self->frame_count,
+      "score", G_TYPE_DOUBLE, self->last_score,
+      "threshold", G_TYPE_DOUBLE, isfinite (threshold) ? threshold : 0.0,
+      "normalized-score", G_TYPE_DOUBLE,
+      isfinite (threshold) && threshold > 0 ? self->last_score / threshold : 0.0,
+      "flagged", G_TYPE_BOOLEAN, f->flagged,
+      "score-mode", G_TYPE_STRING, decent_score_mode_name (self->scoring), NULL);
+  set_time (s, "timestamp", f->ts);
+  set_time (s, "stream-time", f->stream_time);
+  set_time (s, "running-time", f->running_time);
+  set_time (s, "duration", GST_BUFFER_DURATION (f->frame->buffer));
+  g_free (iso);
+  g_date_time_unref (now);
+  return s;
+}
+
+/* "decentanomaly-event": self->events began or ended.  Streaming thread (or sink_event). */
+static GstStructure *
+event_structure_new (GstDecentAnomaly *self, const gchar *type, GstClockTime running_time,
+    gdouble score)
+{
+  const DecentEventTracker *t = &self->events;
+  GstStructure *s = gst_structure_new ("decentanomaly-event", "type", G_TYPE_STRING, type,
+      "event-frame", G_TYPE_UINT64, t->start_frame,
+      "frame", G_TYPE_UINT64, self->frame_count, "score", G_TYPE_DOUBLE, score,
+      "peak-score", G_TYPE_DOUBLE, t->peak, NULL);
+  set_time (s, "running-time", running_time);
+  set_time (s, "event-running-time", t->start_time);
+  if (g_str_equal (type, "end")) {
+    gst_structure_set (s, "frames", G_TYPE_UINT64, decent_events_frames (t), NULL);
+    set_time (s, "last-flagged-running-time", t->last_flagged_time);
+  }
+  return s;
+}
 
 /* ---- model loading ---------------------------------------------------- */
 
@@ -107,10 +217,9 @@ loader_main (gpointer data)
       GST_ELEMENT_WARNING (self, RESOURCE, OPEN_READ,
           ("Could not load model file \"%s\"; still using the previous model.", name),
           ("%s", reason));
-      gst_element_post_message (GST_ELEMENT (self),
-          gst_message_new_element (GST_OBJECT (self),
-              gst_structure_new ("decentanomaly-model", "location", G_TYPE_STRING, path,
-                  "status", G_TYPE_STRING, "failed", "reason", G_TYPE_STRING, reason, NULL)));
+      GstStructure *s = model_structure_new (path, "failed");
+      gst_structure_set (s, "reason", G_TYPE_STRING, reason, NULL);
+      post_structure (self, s);
       g_free (name);
       g_free (reason);
     }
@@ -206,7 +315,7 @@ adopt_model (GstDecentAnomaly *self, DecentModel *m, const gchar *path)
   self->nonfinite_count = 0;
 }
 
-/* Swaps in a model loaded in the background, between two frames. */
+/* Swaps in a model loaded in the background, between two frames.  Streaming; takes swap_lock. */
 static void
 swap_pending_model (GstDecentAnomaly *self)
 {
@@ -221,10 +330,9 @@ swap_pending_model (GstDecentAnomaly *self)
   adopt_model (self, m, path);
   GST_INFO_OBJECT (self, "swapped in model %s at frame %" G_GUINT64_FORMAT, path,
       self->frame_count);
-  gst_element_post_message (GST_ELEMENT (self),
-      gst_message_new_element (GST_OBJECT (self),
-          gst_structure_new ("decentanomaly-model", "location", G_TYPE_STRING, path, "status",
-              G_TYPE_STRING, "loaded", "frame", G_TYPE_UINT64, self->frame_count, NULL)));
+  GstStructure *s = model_structure_new (path, "loaded");
+  gst_structure_set (s, "frame", G_TYPE_UINT64, self->frame_count, NULL);
+  post_structure (self, s);
   g_free (path);
 }
 
@@ -281,8 +389,10 @@ gst_decent_anomaly_start (GstBaseTransform *trans)
   gdouble thr = self->threshold_prop;
   DecentScoreMode asked = self->score_mode;
   gchar *roi_error = g_strdup (self->roi_error);
-  decent_events_init (&self->events, self->event_min_frames, self->event_gap);
+  const guint min_frames = self->event_min_frames, gap = self->event_gap;
   GST_OBJECT_UNLOCK (self);
+  /* no streaming thread runs yet: events is ours */
+  decent_events_init (&self->events, min_frames, gap);
 
   /* a roi refused while the element had no bus (gst-launch parses
    * properties first) would otherwise be lost */
@@ -386,32 +496,10 @@ gst_decent_anomaly_set_info (GstVideoFilter *filter, GstCaps *incaps, GstVideoIn
   return TRUE;
 }
 
-/* Time fields go into messages only when there is a time to give. */
-static void
-set_time (GstStructure *s, const gchar *field, GstClockTime t)
-{
-  if (GST_CLOCK_TIME_IS_VALID (t))
-    gst_structure_set (s, field, G_TYPE_UINT64, (guint64) t, NULL);
-}
-
-static void
-post_event_message (GstDecentAnomaly *self, const gchar *type, GstClockTime running_time,
-    gdouble score)
-{
-  DecentEventTracker *t = &self->events;
-  GstStructure *s = gst_structure_new ("decentanomaly-event", "type", G_TYPE_STRING, type,
-      "event-frame", G_TYPE_UINT64, t->start_frame,
-      "frame", G_TYPE_UINT64, self->frame_count, "score", G_TYPE_DOUBLE, score,
-      "peak-score", G_TYPE_DOUBLE, t->peak, NULL);
-  set_time (s, "running-time", running_time);
-  set_time (s, "event-running-time", t->start_time);
-  if (g_str_equal (type, "end")) {
-    gst_structure_set (s, "frames", G_TYPE_UINT64, decent_events_frames (t), NULL);
-    set_time (s, "last-flagged-running-time", t->last_flagged_time);
-  }
-  gst_element_post_message (GST_ELEMENT (self), gst_message_new_element (GST_OBJECT (self), s));
-}
-
+/* EOS and flush-stop close an open event.  Both are serialized events: they
+ * come with the sink pad's stream lock held, as frames do, so events,
+ * last_score and frame_count are the streaming thread's here too; the object
+ * lock is taken for the properties only. */
 static gboolean
 gst_decent_anomaly_sink_event (GstBaseTransform *trans, GstEvent *event)
 {
@@ -419,17 +507,17 @@ gst_decent_anomaly_sink_event (GstBaseTransform *trans, GstEvent *event)
   if (GST_EVENT_TYPE (event) == GST_EVENT_EOS
       || GST_EVENT_TYPE (event) == GST_EVENT_FLUSH_STOP) {
     GST_OBJECT_LOCK (self);
-    gboolean post = self->post_messages && self->messages != GST_DECENT_MESSAGES_NONE;
+    const gboolean post = posts_messages (self);
     GST_OBJECT_UNLOCK (self);
     GstClockTime end = self->events.last_flagged_time;
     if (decent_events_flush (&self->events) && post)
-      post_event_message (self, "end", end, self->last_score);
+      post_structure (self, event_structure_new (self, "end", end, self->last_score));
   }
   return GST_BASE_TRANSFORM_CLASS (gst_decent_anomaly_parent_class)->sink_event (trans, event);
 }
 
 /* A score that is not finite (a model whose weights overflow on some
- * input): said once as a warning, then counted in the log. */
+ * input): said once as a warning, then counted in the log.  Streaming, no lock. */
 static void
 note_nonfinite_score (GstDecentAnomaly *self, float score)
 {
@@ -449,201 +537,260 @@ note_nonfinite_score (GstDecentAnomaly *self, float score)
   }
 }
 
+/* ---- transform_frame_ip's steps ----------------------------------------
+ * "Streaming" below: the streaming thread, holding the sink pad's stream lock
+ * (gstdecentanomaly.h); the fields it owns need no other lock. */
+
+/* Copies the properties one frame uses.  Takes the object lock. */
+static void
+snapshot_settings (GstDecentAnomaly *self, FrameSettings *set)
+{
+  GST_OBJECT_LOCK (self);
+  set->threshold_prop = self->threshold_prop;
+  set->mode = self->mode;
+  set->alpha = self->overlay_alpha;
+  set->heat_max = self->heatmap_max;
+  set->flagged_only = self->flagged_only;
+  set->attach = self->attach_heatmap;
+  set->interval = MAX (self->inference_interval, 1);
+  set->post = posts_messages (self);
+  set->post_frames = set->post && self->messages == GST_DECENT_MESSAGES_ALL;
+  set->keyunit = self->force_keyunit;
+  set->asked = self->score_mode;
+  set->roi = self->roi;
+  set->roi_changed = self->roi_changed;
+  self->roi_changed = FALSE;
+  set->event_min_frames = self->event_min_frames;
+  set->event_gap = self->event_gap;
+  GST_OBJECT_UNLOCK (self);
+}
+
+/* Applies the snapshot: a new roi, event sizes, scoring mode.  Streaming thread, no lock. */
+static void
+apply_settings (GstDecentAnomaly *self, const FrameSettings *set)
+{
+  if (set->roi_changed)
+    self->path_ready = FALSE;
+  self->events.min_frames = MAX (set->event_min_frames, 1);
+  self->events.gap = MAX (set->event_gap, 1);
+  choose_scoring (self, set->asked, set->threshold_prop >= 0);
+}
+
+/* Sets the frame's threshold, times and whether it is scored now.  Streaming, no lock. */
+static void
+begin_frame (GstDecentAnomaly *self, const FrameSettings *set, FrameState *f)
+{
+  GstBaseTransform *trans = GST_BASE_TRANSFORM (self);
+  const gdouble model_thr = self->model_threshold[self->scoring];
+  f->threshold = set->threshold_prop >= 0 ? set->threshold_prop
+                 : model_thr > 0 ? model_thr : INFINITY;
+  f->ts = GST_BUFFER_PTS (f->frame->buffer);
+  /* times only from a TIME segment (a BYTES one, from filesrc or appsrc,
+   * has none): messages then leave the time fields out */
+  const gboolean timed = trans->segment.format == GST_FORMAT_TIME;
+  f->running_time = timed
+      ? gst_segment_to_running_time (&trans->segment, GST_FORMAT_TIME, f->ts)
+      : GST_CLOCK_TIME_NONE;
+  f->stream_time = timed
+      ? gst_segment_to_stream_time (&trans->segment, GST_FORMAT_TIME, f->ts)
+      : GST_CLOCK_TIME_NONE;
+  /* a frame after new caps or a new roi is always scored: the path is
+   * rebuilt only for scored frames, and drawing needs the path of this
+   * frame's format */
+  f->scored = !self->have_result || !self->path_ready
+              || self->frame_count % set->interval == 0;
+  f->on_device = FALSE;
+  f->flagged = FALSE;
+  f->change = DECENT_EVENT_NONE;
+}
+
+/* Builds the path for new caps or roi; FALSE: error posted.  Streaming, no lock. */
+static gboolean
+setup_path (GstDecentAnomaly *self, const FrameSettings *set, const FrameState *f)
+{
+  if (self->path_ready)
+    return TRUE;
+  gchar *why = NULL;
+  if (!decent_frame_path_setup (&self->path, &f->frame->info, &set->roi, self->model_w,
+          self->model_h, self->model_c, &why)) {
+    GST_ELEMENT_ERROR (self, STREAM, FORMAT, ("Cannot feed this video to the model."),
+        ("%s (docs/errors.md).", why));
+    g_free (why);
+    return FALSE;
+  }
+  self->path_ready = TRUE;
+  return TRUE;
+}
+
+/* Scores the frame into scratch_map and *score; FALSE: error posted.  Streaming, no lock. */
+static gboolean
+run_model (GstDecentAnomaly *self, FrameState *f, float *score)
+{
+  DecentError err;
+  err.message[0] = '\0';
+  *score = 0;
+  /* a GPU model takes the 8-bit frame as it is: one upload, the rest there */
+  f->on_device = decent_model_has_frame_path (self->model)
+                 && decent_frame_path_engine_frame (&self->path, f->frame, &f->device_frame);
+  gboolean ok;
+  const guint8 *pixels = NULL;
+  if (f->on_device) {
+    ok = decent_model_score_frame (self->model, &f->device_frame, score, self->scratch_map,
+        &err) == 0;
+  } else {
+    pixels = decent_frame_path_to_model (&self->path, f->frame);
+    ok = pixels && decent_model_score (self->model, pixels, 1, score, self->scratch_map,
+        &err) == 0;
+  }
+  /* the mean of the squared-error map is the paper's score; other modes
+   * reduce the map their own way (on the CPU: it is small) */
+  if (ok && self->scoring != DECENT_SCORE_MEAN)
+    ok = decent_model_score_map (self->model, self->scoring, self->scratch_map, score,
+        &err) == 0;
+  if (!ok) {
+    gchar *name = g_filename_display_name (self->model_path), *reason = display_reason (&err);
+    GST_ELEMENT_ERROR (self, LIBRARY, FAILED, ("Scoring a frame with model \"%s\" failed.",
+            name), ("%s", f->on_device || pixels ? reason : "could not map a frame"));
+    g_free (name);
+    g_free (reason);
+  }
+  return ok;
+}
+
+/* Keeps a finite score as the result, feeds the event tracker.  Streaming, no lock. */
+static void
+keep_result (GstDecentAnomaly *self, FrameState *f, float score)
+{
+  if (!isfinite (score)) {
+    /* never a NaN downstream: the frame carries the last finite result
+     * (and map), is not flagged, and the GPU's map of it is not drawn */
+    note_nonfinite_score (self, score);
+    f->scored = FALSE;
+    f->on_device = FALSE;
+    self->result_invalid = TRUE;
+    return;
+  }
+  float *t = self->map;
+  self->map = self->scratch_map;
+  self->scratch_map = t;
+  self->have_result = TRUE;
+  self->result_invalid = FALSE;
+  self->last_score = score;
+  self->last_scored_frame = self->frame_count;
+  self->last_flagged = score > f->threshold;
+  f->change = decent_events_push (&self->events, self->last_flagged, score, self->frame_count,
+      f->running_time);
+}
+
+/* Attaches GstDecentAnomalyMeta (the result may be carried).  Streaming, no lock. */
+static void
+attach_meta (GstDecentAnomaly *self, const FrameSettings *set, const FrameState *f)
+{
+  GstDecentAnomalyMeta *meta = gst_buffer_add_decent_anomaly_meta (f->frame->buffer,
+      self->last_score, isfinite (f->threshold) ? f->threshold : 0.0, f->flagged,
+      set->attach ? self->map : NULL, self->model_w, self->model_h);
+  if (!meta)
+    return;
+  meta->scored = f->scored;
+  meta->frame_number = self->frame_count;
+  meta->scored_frame_number = self->last_scored_frame;
+  meta->roi_x = self->path.rect.x;
+  meta->roi_y = self->path.rect.y;
+  meta->roi_width = self->path.rect.width;
+  meta->roi_height = self->path.rect.height;
+  meta->score_mode = (gint) self->scoring;
+}
+
+/* Draws heatmap or overlay, on the GPU when it holds the frame.  Streaming, no lock. */
+static void
+draw_heatmap (GstDecentAnomaly *self, const FrameSettings *set, FrameState *f)
+{
+  const gdouble threshold = f->threshold;
+  gdouble max_error = set->heat_max > 0 ? set->heat_max
+                      : isfinite (threshold) && threshold > 0 ? 2.0 * threshold : 1.0;
+  const gboolean overlay = set->mode == GST_DECENT_MODE_OVERLAY;
+  const gdouble a = overlay ? set->alpha : 1.0;
+  DecentError err;
+  err.message[0] = '\0';
+  /* the heatmap of the score mode's map: on the GPU when it scored the
+   * frame (device_frame describes it then), else on the CPU.  An overlay is
+   * blended in proportion to each pixel's error, on the CPU */
+  if (!f->on_device || overlay
+      || decent_model_draw_heatmap (self->model, &f->device_frame, self->map,
+             (const uint8_t *) decent_frame_path_colour_map (), (float) max_error, (float) a,
+             &err) < 0) {
+    if (err.message[0])
+      GST_WARNING_OBJECT (self, "drawing on the GPU failed (%s); drawing on the CPU",
+          err.message);
+    if (!decent_frame_path_draw_heatmap (&self->path, f->frame, self->map, max_error, a,
+            overlay))
+      GST_WARNING_OBJECT (self, "frame %" G_GUINT64_FORMAT " could not be drawn on",
+          self->frame_count);
+  }
+}
+
+/* Asks upstream for a key frame (an event began).  Streaming, no lock. */
+static void
+request_key_unit (GstDecentAnomaly *self, GstClockTime running_time)
+{
+  gst_pad_push_event (GST_BASE_TRANSFORM_SINK_PAD (GST_BASE_TRANSFORM (self)),
+      gst_video_event_new_upstream_force_key_unit (running_time, TRUE, ++self->keyunit_count));
+}
+
+/* Posts the score and event messages; may ask for a key frame.  Streaming, no lock held. */
+static void
+post_frame_messages (GstDecentAnomaly *self, const FrameSettings *set, const FrameState *f)
+{
+  if (set->post_frames && f->scored)
+    post_structure (self, score_structure_new (self, f));
+  if (f->change == DECENT_EVENT_BEGAN) {
+    GST_INFO_OBJECT (self, "anomaly event begins at frame %" G_GUINT64_FORMAT,
+        self->events.start_frame);
+    if (set->post)
+      post_structure (self, event_structure_new (self, "begin", f->running_time,
+          self->last_score));
+    if (set->keyunit)
+      request_key_unit (self, f->running_time);
+  } else if (f->change == DECENT_EVENT_ENDED) {
+    GST_INFO_OBJECT (self, "anomaly event ends after %" G_GUINT64_FORMAT " frames",
+        decent_events_frames (&self->events));
+    if (set->post)
+      post_structure (self, event_structure_new (self, "end", f->running_time,
+          self->last_score));
+  }
+}
+
+/* The steps above, in order; flagged-only drops unflagged frames.  Streaming thread;
+ * swap_pending_model takes swap_lock, snapshot_settings the object lock. */
 static GstFlowReturn
 gst_decent_anomaly_transform_frame_ip (GstVideoFilter *filter, GstVideoFrame *frame)
 {
   GstDecentAnomaly *self = GST_DECENT_ANOMALY (filter);
-  GstBaseTransform *trans = GST_BASE_TRANSFORM (filter);
+  FrameSettings set;
+  FrameState f = { .frame = frame };
 
   swap_pending_model (self);
   if (!self->model) {
     GST_ELEMENT_ERROR (self, CORE, STATE_CHANGE, ("No model is loaded."), (NULL));
     return GST_FLOW_ERROR;
   }
-
-  GST_OBJECT_LOCK (self);
-  const gdouble thr_prop = self->threshold_prop;
-  const GstDecentMode mode = self->mode;
-  const gdouble alpha = self->overlay_alpha, heat_max = self->heatmap_max;
-  const gboolean flagged_only = self->flagged_only, attach = self->attach_heatmap;
-  const guint interval = MAX (self->inference_interval, 1);
-  const gboolean post = self->post_messages && self->messages != GST_DECENT_MESSAGES_NONE;
-  const gboolean post_frames = post && self->messages == GST_DECENT_MESSAGES_ALL;
-  const gboolean keyunit = self->force_keyunit;
-  const DecentScoreMode asked = self->score_mode;
-  DecentRoi roi = self->roi;
-  if (self->roi_changed) {
-    self->path_ready = FALSE;
-    self->roi_changed = FALSE;
-  }
-  self->events.min_frames = MAX (self->event_min_frames, 1);
-  self->events.gap = MAX (self->event_gap, 1);
-  GST_OBJECT_UNLOCK (self);
-
-  choose_scoring (self, asked, thr_prop >= 0);
-  const gdouble threshold = thr_prop >= 0 ? thr_prop
-                            : self->model_threshold[self->scoring] > 0
-                                ? self->model_threshold[self->scoring] : INFINITY;
-  GstClockTime ts = GST_BUFFER_PTS (frame->buffer);
-  /* times only from a TIME segment (a BYTES one, from filesrc or appsrc,
-   * has none): messages then leave the time fields out */
-  const gboolean timed = trans->segment.format == GST_FORMAT_TIME;
-  GstClockTime running_time = timed
-      ? gst_segment_to_running_time (&trans->segment, GST_FORMAT_TIME, ts) : GST_CLOCK_TIME_NONE;
-  GstClockTime stream_time = timed
-      ? gst_segment_to_stream_time (&trans->segment, GST_FORMAT_TIME, ts) : GST_CLOCK_TIME_NONE;
-
-  /* a frame after new caps or a new roi is always scored: the path is
-   * rebuilt only for scored frames, and drawing needs the path of this
-   * frame's format */
-  gboolean scored = !self->have_result || !self->path_ready
-                    || self->frame_count % interval == 0;
-  gboolean on_device = FALSE; /* scored by the model's own frame path */
-  DecentFrame device_frame;
-  DecentEventChange change = DECENT_EVENT_NONE;
-  if (scored) {
-    if (!self->path_ready) {
-      gchar *why = NULL;
-      if (!decent_frame_path_setup (&self->path, &frame->info, &roi, self->model_w,
-              self->model_h, self->model_c, &why)) {
-        GST_ELEMENT_ERROR (self, STREAM, FORMAT, ("Cannot feed this video to the model."),
-            ("%s (docs/errors.md).", why));
-        g_free (why);
-        return GST_FLOW_ERROR;
-      }
-      self->path_ready = TRUE;
-    }
-    DecentError err;
-    err.message[0] = '\0';
-    float score = 0;
-    /* a GPU model takes the 8-bit frame as it is: one upload, the rest there */
-    on_device = decent_model_has_frame_path (self->model)
-                && decent_frame_path_engine_frame (&self->path, frame, &device_frame);
-    gboolean ok;
-    const guint8 *pixels = NULL;
-    if (on_device) {
-      ok = decent_model_score_frame (self->model, &device_frame, &score, self->scratch_map,
-          &err) == 0;
-    } else {
-      pixels = decent_frame_path_to_model (&self->path, frame);
-      ok = pixels && decent_model_score (self->model, pixels, 1, &score, self->scratch_map,
-          &err) == 0;
-    }
-    /* the mean of the squared-error map is the paper's score; other modes
-     * reduce the map their own way (on the CPU: it is small) */
-    if (ok && self->scoring != DECENT_SCORE_MEAN)
-      ok = decent_model_score_map (self->model, self->scoring, self->scratch_map, &score,
-          &err) == 0;
-    if (!ok) {
-      gchar *name = g_filename_display_name (self->model_path), *reason = display_reason (&err);
-      GST_ELEMENT_ERROR (self, LIBRARY, FAILED, ("Scoring a frame with model \"%s\" failed.",
-              name), ("%s", on_device || pixels ? reason : "could not map a frame"));
-      g_free (name);
-      g_free (reason);
+  snapshot_settings (self, &set);
+  apply_settings (self, &set);
+  begin_frame (self, &set, &f);
+  if (f.scored) {
+    float score;
+    if (!setup_path (self, &set, &f) || !run_model (self, &f, &score))
       return GST_FLOW_ERROR;
-    }
-    if (isfinite (score)) {
-      float *t = self->map;
-      self->map = self->scratch_map;
-      self->scratch_map = t;
-      self->have_result = TRUE;
-      self->result_invalid = FALSE;
-      self->last_score = score;
-      self->last_scored_frame = self->frame_count;
-      self->last_flagged = score > threshold;
-      change = decent_events_push (&self->events, self->last_flagged, score, self->frame_count,
-          running_time);
-    } else {
-      /* never a NaN downstream: the frame carries the last finite result
-       * (and map), is not flagged, and the GPU's map of it is not drawn */
-      note_nonfinite_score (self, score);
-      scored = FALSE;
-      on_device = FALSE;
-      self->result_invalid = TRUE;
-    }
+    keep_result (self, &f, score);
   }
   /* a changed threshold applies to carried results too */
-  const gboolean flagged = !self->result_invalid && self->last_score > threshold;
-
-  GstDecentAnomalyMeta *meta = gst_buffer_add_decent_anomaly_meta (frame->buffer,
-      self->last_score, isfinite (threshold) ? threshold : 0.0, flagged,
-      attach ? self->map : NULL, self->model_w, self->model_h);
-  if (meta) {
-    meta->scored = scored;
-    meta->frame_number = self->frame_count;
-    meta->scored_frame_number = self->last_scored_frame;
-    meta->roi_x = self->path.rect.x;
-    meta->roi_y = self->path.rect.y;
-    meta->roi_width = self->path.rect.width;
-    meta->roi_height = self->path.rect.height;
-    meta->score_mode = (gint) self->scoring;
-  }
-
-  if (mode != GST_DECENT_MODE_PASSTHROUGH) {
-    gdouble max_error = heat_max > 0 ? heat_max
-                        : isfinite (threshold) && threshold > 0 ? 2.0 * threshold : 1.0;
-    const gboolean overlay = mode == GST_DECENT_MODE_OVERLAY;
-    const gdouble a = overlay ? alpha : 1.0;
-    DecentError err;
-    err.message[0] = '\0';
-    /* the GPU still holds this frame and its squared-error map only when it
-     * scored it; it draws the heatmap mode of the mean score.  An overlay
-     * is blended in proportion to each pixel's error, on the CPU */
-    if (!on_device || overlay || self->scoring != DECENT_SCORE_MEAN
-        || decent_model_draw_heatmap (self->model, &device_frame,
-               (const uint8_t *) decent_frame_path_colour_map (), (float) max_error, (float) a,
-               &err) < 0) {
-      if (err.message[0])
-        GST_WARNING_OBJECT (self, "drawing on the GPU failed (%s); drawing on the CPU",
-            err.message);
-      if (!decent_frame_path_draw_heatmap (&self->path, frame, self->map, max_error, a, overlay))
-        GST_WARNING_OBJECT (self, "frame %" G_GUINT64_FORMAT " could not be drawn on",
-            self->frame_count);
-    }
-  }
-
-  if (post_frames && scored) {
-    GDateTime *now = g_date_time_new_now_utc ();
-    gchar *iso = g_date_time_format_iso8601 (now);
-    GstStructure *s = gst_structure_new ("decentanomaly",
-        "utc-time", G_TYPE_UINT64, (guint64) g_date_time_to_unix (now) * GST_SECOND
-            + (guint64) g_date_time_get_microsecond (now) * GST_USECOND,
-        "utc", G_TYPE_STRING, iso,
-        "frame", G_TYPE_UINT64, self->frame_count,
-        "score", G_TYPE_DOUBLE, self->last_score,
-        "threshold", G_TYPE_DOUBLE, isfinite (threshold) ? threshold : 0.0,
-        "normalized-score", G_TYPE_DOUBLE,
-        isfinite (threshold) && threshold > 0 ? self->last_score / threshold : 0.0,
-        "flagged", G_TYPE_BOOLEAN, flagged,
-        "score-mode", G_TYPE_STRING, decent_score_mode_name (self->scoring), NULL);
-    set_time (s, "timestamp", ts);
-    set_time (s, "stream-time", stream_time);
-    set_time (s, "running-time", running_time);
-    set_time (s, "duration", GST_BUFFER_DURATION (frame->buffer));
-    gst_element_post_message (GST_ELEMENT (self), gst_message_new_element (GST_OBJECT (self), s));
-    g_free (iso);
-    g_date_time_unref (now);
-  }
-  if (change == DECENT_EVENT_BEGAN) {
-    GST_INFO_OBJECT (self, "anomaly event begins at frame %" G_GUINT64_FORMAT,
-        self->events.start_frame);
-    if (post)
-      post_event_message (self, "begin", running_time, self->last_score);
-    if (keyunit)
-      gst_pad_push_event (GST_BASE_TRANSFORM_SINK_PAD (trans),
-          gst_video_event_new_upstream_force_key_unit (running_time, TRUE,
-              ++self->keyunit_count));
-  } else if (change == DECENT_EVENT_ENDED) {
-    GST_INFO_OBJECT (self, "anomaly event ends after %" G_GUINT64_FORMAT " frames",
-        decent_events_frames (&self->events));
-    if (post)
-      post_event_message (self, "end", running_time, self->last_score);
-  }
-
+  f.flagged = !self->result_invalid && self->last_score > f.threshold;
+  attach_meta (self, &set, &f);
+  if (set.mode != GST_DECENT_MODE_PASSTHROUGH)
+    draw_heatmap (self, &set, &f);
+  post_frame_messages (self, &set, &f);
   self->frame_count++;
-  if (flagged_only && !flagged)
-    return GST_BASE_TRANSFORM_FLOW_DROPPED;
-  return GST_FLOW_OK;
+  return set.flagged_only && !f.flagged ? GST_BASE_TRANSFORM_FLOW_DROPPED : GST_FLOW_OK;
 }
 
 /* ---- properties ------------------------------------------------------- */

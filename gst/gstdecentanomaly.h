@@ -17,10 +17,21 @@ G_BEGIN_DECLS
 #define GST_TYPE_DECENT_ANOMALY (gst_decent_anomaly_get_type ())
 G_DECLARE_FINAL_TYPE (GstDecentAnomaly, gst_decent_anomaly, GST, DECENT_ANOMALY, GstVideoFilter)
 
+/* Locks.  Every field below sits under a heading that names what protects it:
+ *  - object lock: the properties and what set_property records for the
+ *    stream (roi_changed, roi_error); set from any thread, copied once per
+ *    frame by snapshot_settings;
+ *  - streaming thread only: everything the frames use.  "Streaming thread"
+ *    means holding the sink pad's stream lock: transform_frame_ip, set_info
+ *    and sink_event (EOS and flush-stop are serialized: they take the stream
+ *    lock, even when sent from another thread), plus start() and stop(),
+ *    which run while no streaming thread does.  No lock is taken for them;
+ *  - swap_lock: the background loader's hand-over.
+ * init and finalize need no lock: no other thread holds a reference. */
 struct _GstDecentAnomaly {
   GstVideoFilter parent;
 
-  /* properties, under the object lock */
+  /* ---- object lock: properties ---- */
   gchar *model_location;
   DecentDevice device;
   gdouble threshold_prop; /* < 0: the model's calibrated threshold */
@@ -36,11 +47,12 @@ struct _GstDecentAnomaly {
   guint event_min_frames, event_gap;
   gboolean force_keyunit;
   gboolean attach_heatmap;
-  gboolean roi_changed;
-  gchar *roi_error;       /* why the last roi set was refused, until a valid one */
   DecentScoreMode score_mode;
+  /* ---- object lock: set_property's notes for the stream ---- */
+  gboolean roi_changed;   /* a new roi; cleared by the frame that takes it */
+  gchar *roi_error;       /* why the last roi set was refused, until a valid one */
 
-  /* streaming thread only */
+  /* ---- streaming thread only (see above): no lock ---- */
   DecentModel *model;
   gchar *model_path;      /* where model was loaded from */
   gint model_w, model_h, model_c;
@@ -60,12 +72,13 @@ struct _GstDecentAnomaly {
   gboolean result_invalid; /* the latest scoring was not finite: nothing is flagged */
   guint64 nonfinite_count; /* frames of this model that scored non-finite */
   guint64 last_scored_frame;
-  DecentEventTracker events;
+  DecentEventTracker events; /* also flushed by sink_event (EOS, flush-stop); its sizes are
+                              * copied from the properties by each frame */
   guint keyunit_count;
 
-  /* background model loads, under swap_lock: one loader thread at a time;
-   * a newer request replaces one not yet started */
-  GMutex swap_lock;
+  /* ---- swap_lock: background model loads, one loader thread at a time;
+   * a newer request replaces one not yet started ---- */
+  GMutex swap_lock;       /* guards the fields below */
   GThread *loader;        /* the loader, running or finished but not joined */
   gboolean loader_running;
   gchar *request_path;    /* the newest model-location waiting to be loaded */

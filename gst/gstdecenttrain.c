@@ -620,10 +620,13 @@ train_epochs (TrainJob *job, DecentModel *m, const guint8 *train, guint n_train,
         ("across the %s frames its reconstructions vary by %.2f grey levels against %.2f for "
             "the frames (%.0f %%); %.0f %% of its code values are saturated and they take %d "
             "sign patterns in %d frames. It scores the distance to one learned picture, so "
-            "everything that moves looks anomalous. Lower lambda (0 for the plain "
-            "autoencoder; docs/method.md, \"Collapse\").", n_held >= 2 ? "held-out" : "training",
-            collapse.recon_spread, collapse.input_spread, 100.0 * collapse.spread_ratio,
-            100.0 * collapse.saturated, collapse.sign_patterns, collapse.frames));
+            "everything that moves looks anomalous. %s (docs/method.md, \"Collapse "
+            "measures\").", n_held >= 2 ? "held-out" : "training", collapse.recon_spread,
+            collapse.input_spread, 100.0 * collapse.spread_ratio, 100.0 * collapse.saturated,
+            collapse.sign_patterns, collapse.frames,
+            cfg.lambda > 0 ? "Lower lambda: 0 gives the plain autoencoder"
+                           : "Train longer (epochs=0 trains until the held-out error stops "
+                             "falling) or on more varied footage"));
   /* still falling: the last epoch set a new low, clearly below the one before */
   if (e > first && best_epoch == e && previous_best > 0 && best < 0.99 * previous_best)
     GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,

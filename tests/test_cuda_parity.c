@@ -338,9 +338,9 @@ compare_frame_path (uint64_t *seed)
 
     /* drawing: alpha 0 changes nothing; alpha 1 changes only the region */
     memcpy (copy, buf, size);
-    REQUIRE (decent_model_draw_heatmap (gpu, &f, lut, 1.0f, 0.0f, &err) == 0, "%s", err.message);
+    REQUIRE (decent_model_draw_heatmap (gpu, &f, map, lut, 1.0f, 0.0f, &err) == 0, "%s", err.message);
     CHECK (memcmp (copy, buf, size) == 0, "format %d: alpha 0 changed the frame", fmt);
-    REQUIRE (decent_model_draw_heatmap (gpu, &f, lut, 1e-9f, 1.0f, &err) == 0, "%s", err.message);
+    REQUIRE (decent_model_draw_heatmap (gpu, &f, map, lut, 1e-9f, 1.0f, &err) == 0, "%s", err.message);
     size_t changed_inside = 0, changed_outside = 0;
     for (int y = 0; y < H; y++)
       for (int x = 0; x < W * bpp; x++) {

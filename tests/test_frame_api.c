@@ -54,10 +54,13 @@ main (void)
              && strstr (err.message, "plane 1"), "I420 without chroma planes: \"%s\"", err.message);
   CHECK (decent_model_score_frame (m, &f, &score, NULL, &err) < 0
              && strstr (err.message, "no frame path"), "valid frame on CPU: \"%s\"", err.message);
-  CHECK (decent_model_draw_heatmap (m, &f, lut, 1.0f, 0.5f, &err) < 0
+  float map[64 * 48] = { 0 }; /* an error map at model size */
+  CHECK (decent_model_draw_heatmap (m, &f, map, lut, 1.0f, 0.5f, &err) < 0
              && strstr (err.message, "no frame path"), "draw on CPU: \"%s\"", err.message);
-  CHECK (decent_model_draw_heatmap (m, &f, lut, 1.0f, 1.5f, &err) < 0
+  CHECK (decent_model_draw_heatmap (m, &f, map, lut, 1.0f, 1.5f, &err) < 0
              && strstr (err.message, "alpha"), "alpha 1.5: \"%s\"", err.message);
+  CHECK (decent_model_draw_heatmap (m, &f, NULL, lut, 1.0f, 0.5f, &err) < 0
+             && strstr (err.message, "error map"), "no map: \"%s\"", err.message);
   CHECK (decent_model_score_frame (NULL, &f, &score, NULL, &err) < 0, "no model accepted");
 
   /* reconstructions: 8-bit, and their error matches the score */

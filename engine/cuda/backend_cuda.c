@@ -94,7 +94,7 @@ struct DecentBackend {
   /* frame path */
   uint8_t *d_frame, *h_frame;
   size_t frame_cap;
-  float *d_map, *d_frame_x;
+  float *d_draw_map, *d_frame_x; /* the map draw_frame was given; */
   uint8_t *d_lut;
   uint8_t h_lut[768];
   int lut_ready;
@@ -261,8 +261,6 @@ plan_free (DecentBackend *be, CudaPlan *p)
     stage_free (&p->st[i]);
   for (int k = 0; k < 2; k++) {
     CudaSlot *sl = &p->slot[k];
-    if (be->d_map == sl->maps)
-      be->d_map = NULL;
     if (sl->x) cudaFree (sl->x);
     if (sl->maps) cudaFree (sl->maps);
     if (sl->sums) cudaFree (sl->sums);
@@ -803,15 +801,14 @@ fail:
  * are computed only when wanted on the host or kept on the device (the
  * frame path draws from them). */
 static int
-queue_scores (DecentBackend *be, CudaPlan *p, CudaSlot *sl, int want_maps, int keep_maps,
-    DecentError *err)
+queue_scores (DecentBackend *be, CudaPlan *p, CudaSlot *sl, int want_maps, DecentError *err)
 {
   const DecentArch *arch = &be->arch;
   const size_t plane = (size_t) arch->width * arch->height;
   CU_TRY (cudaMemsetAsync (sl->sums, 0, (size_t) p->n * sizeof (double), be->stream),
       "clear the scores");
   K_TRY (decent_k_reconstruction (sl->x, p->st[arch->n_stages - 1].a, p->n, arch->channels,
-             (int) plane, sl->sums, NULL, 0.0f, want_maps || keep_maps ? sl->maps : NULL,
+             (int) plane, sl->sums, NULL, 0.0f, want_maps ? sl->maps : NULL,
              be->stream),
       "compute scores");
   CU_TRY (cudaMemcpyAsync (sl->h_sums, sl->sums, (size_t) p->n * sizeof (double),
@@ -868,7 +865,7 @@ cuda_score_submit (DecentBackend *be, const float *x, int n, int slot, int want_
     return -1;
   CU_TRY (cudaEventRecord (sl->uploaded, be->copy_stream), "record an event");
   CU_TRY (cudaStreamWaitEvent (be->stream, sl->uploaded, 0), "order the streams");
-  if (forward (be, p, sl->x, 0.0f, err) < 0 || queue_scores (be, p, sl, want_maps, 0, err) < 0)
+  if (forward (be, p, sl->x, 0.0f, err) < 0 || queue_scores (be, p, sl, want_maps, err) < 0)
     return -1;
   return 0;
 fail:
@@ -1039,10 +1036,9 @@ cuda_score_frame (DecentBackend *be, const DecentFrame *f, float scale, float of
   K_TRY (decent_k_frame_to_input (kf, sl->x, arch->channels, arch->height, arch->width, scale,
              offset, be->stream),
       "convert a frame");
-  if (forward (be, p, sl->x, 0.0f, err) < 0 || queue_scores (be, p, sl, map != NULL, 1, err) < 0
+  if (forward (be, p, sl->x, 0.0f, err) < 0 || queue_scores (be, p, sl, map != NULL, err) < 0
       || collect_scores (be, p, sl, score, map, err) < 0)
     return -1;
-  be->d_map = sl->maps; /* the heatmap of this frame, for draw_frame */
   (void) plane;
   return 0;
 fail:
@@ -1050,20 +1046,14 @@ fail:
 }
 
 static int
-cuda_draw_frame (DecentBackend *be, DecentFrame *f, const uint8_t lut[768], float max_error,
-    float alpha, DecentError *err)
+cuda_draw_frame (DecentBackend *be, DecentFrame *f, const float *map, const uint8_t lut[768],
+    float max_error, float alpha, DecentError *err)
 {
-  if (!be || !f || !lut)
-    return decent_fail (err, "drawing needs a frame and a colour map");
-  if (!be->d_map)
-    return decent_fail (err, "no frame was scored on the GPU before drawing its heatmap");
-  size_t offset[3] = { 0 };
-  int stride[3] = { 0 };
-  const size_t bytes = packed_frame (f, offset, stride);
+  if (!be || !f || !map || !lut)
+    return decent_fail (err, "drawing needs a frame, its error map and a colour map");
+  const size_t map_bytes = (size_t) be->arch.width * be->arch.height * sizeof (float);
   DecentKFrame kf;
   CU_TRY (cudaSetDevice (be->device), "select the GPU");
-  if (bytes > be->frame_cap)
-    return decent_fail (err, "the frame to draw on is not the frame that was scored");
   if (!be->lut_ready || memcmp (be->h_lut, lut, sizeof be->h_lut) != 0) {
     if (!be->d_lut)
       CU_TRY (cudaMalloc ((void **) &be->d_lut, sizeof be->h_lut), "allocate a colour map");
@@ -1074,11 +1064,19 @@ cuda_draw_frame (DecentBackend *be, DecentFrame *f, const uint8_t lut[768], floa
     CU_TRY (cudaStreamSynchronize (be->stream), "copy the colour map");
     be->lut_ready = 1;
   }
-  /* the frame on the GPU is still the one scored: draw there, bring it back */
-  device_frame (be, f, offset, stride, &kf);
-  K_TRY (decent_k_blend_heatmap (kf, be->d_map, be->arch.height, be->arch.width, be->d_lut,
+  if (!be->d_draw_map)
+    CU_TRY (cudaMalloc ((void **) &be->d_draw_map, map_bytes), "allocate an error map");
+  /* the frame and the map it is given, up; drawn there; the frame back */
+  if (upload_frame (be, f, &kf, err) < 0)
+    return -1;
+  CU_TRY (cudaMemcpyAsync (be->d_draw_map, map, map_bytes, cudaMemcpyHostToDevice, be->stream),
+      "copy the error map");
+  K_TRY (decent_k_blend_heatmap (kf, be->d_draw_map, be->arch.height, be->arch.width, be->d_lut,
              max_error, alpha, be->stream),
       "draw the heatmap");
+  size_t offset[3] = { 0 };
+  int stride[3] = { 0 };
+  const size_t bytes = packed_frame (f, offset, stride);
   CU_TRY (cudaMemcpyAsync (be->h_frame, be->d_frame, bytes, cudaMemcpyDeviceToHost, be->stream),
       "copy the frame back");
   CU_TRY (cudaStreamSynchronize (be->stream), "draw the heatmap");
@@ -1175,6 +1173,7 @@ cuda_destroy (DecentBackend *be)
   if (be->workspace) cudaFree (be->workspace);
   if (be->d_frame) cudaFree (be->d_frame);
   if (be->d_lut) cudaFree (be->d_lut);
+  if (be->d_draw_map) cudaFree (be->d_draw_map);
   if (be->h_frame) cudaFreeHost (be->h_frame);
   if (be->h_centre) cudaFreeHost (be->h_centre);
   if (be->cudnn) cudnnDestroy (be->cudnn);
