@@ -731,8 +731,8 @@ post_written (TrainJob *job, DecentModel *m, const gchar *status, guint n_train,
 /* calibrate-only: the model at model-location gets every mode's threshold
  * from all the footage collected (another normal recording), nothing is
  * trained, and the model is written back atomically. */
-static gpointer
-calibrate_thread (TrainJob *job)
+static void
+run_calibration (TrainJob *job)
 {
   GstDecentTrain *self = job->self;
   DecentError err = { { 0 } };
@@ -769,19 +769,19 @@ calibrate_thread (TrainJob *job)
         gst_message_new_progress (GST_OBJECT (self), GST_PROGRESS_TYPE_ERROR, "train",
             job->error_text));
   decent_model_free (m);
-  return NULL;
 }
 
-static gpointer
-train_thread (gpointer data)
+static void
+run_training (TrainJob *job)
 {
-  TrainJob *job = data;
   GstDecentTrain *self = job->self;
   const gsize fb = job->frame_bytes;
   DecentError err = { { 0 } };
 
-  if (job->calibrate_only)
-    return calibrate_thread (job);
+  if (job->calibrate_only) {
+    run_calibration (job);
+    return;
+  }
   /* contiguous blocks of footage are held out to calibrate the thresholds */
   guint n_held = split_held_out (job->frames, fb, job->n_frames, job->holdout, job->blocks);
   guint n_train = job->n_frames - n_held;
@@ -849,7 +849,6 @@ train_thread (gpointer data)
             job->cancelled ? "Training stopped" : job->error_text));
   }
   decent_model_free (m);
-  return NULL;
 }
 
 /* The engine configuration the properties describe; call with the object
@@ -871,8 +870,10 @@ config_from_properties (GstDecentTrain *self, gint width, gint height, gint chan
   cfg->local_area = (float) self->local_area;
 }
 
-/* Runs training in its own thread and waits for it (join); FALSE on failure
- * (an error has been posted) or cancellation. */
+/* Trains (or calibrates) on the streaming thread, which waits for it
+ * anyway: the state change to READY and flushes cancel it through
+ * self->cancel; FALSE on failure (an error has been posted) or
+ * cancellation. */
 static gboolean
 train_and_save (GstDecentTrain *self)
 {
@@ -922,8 +923,7 @@ train_and_save (GstDecentTrain *self)
       GST_ELEMENT_ERROR (self, STREAM, FAILED, ("No frames to train on."),
           ("End of stream came before any frame; nothing was written to %s", job.shown));
   } else {
-    GThread *thread = g_thread_new ("decent-train", train_thread, &job);
-    g_thread_join (thread);
+    run_training (&job);
     if (job.ok) {
       drop_frames (self); /* they are in the model now; give the memory back */
     } else if (!job.cancelled) {
