@@ -1,8 +1,81 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* registry.c — which backends this build has, which one a device setting
  * picks, and how devices are described.  The only engine file outside
- * engine/cpu/ and engine/cuda/ that names a backend. */
+ * engine/cpu/ and engine/cuda/ that names a backend.  The CPU backend is
+ * linked in; the CUDA one is a module loaded on first use, so that a build
+ * made with the CUDA toolkit runs where its libraries are missing. */
+#define _GNU_SOURCE /* dladdr */
 #include "registry.h"
+
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static pthread_once_t cuda_once = PTHREAD_ONCE_INIT;
+static const DecentCudaModule *cuda;   /* NULL: no module; cuda_why says why */
+static char cuda_why[768], cuda_auto_why[800];
+
+/* Tries one path; 0 with cuda set, or -1 with the reason in cuda_why. */
+static int
+try_module (const char *path)
+{
+  void *h = dlopen (path, RTLD_NOW | RTLD_LOCAL);
+  if (!h) {
+    const char *e = dlerror ();
+    snprintf (cuda_why, sizeof cuda_why, "the CUDA module could not be loaded (%s)",
+        e ? e : path);
+    return -1;
+  }
+  const DecentCudaModule *(*entry) (void) =
+      (const DecentCudaModule * (*) (void)) dlsym (h, "decent_cuda_module");
+  const DecentCudaModule *m = entry ? entry () : NULL;
+  if (!m || m->abi != DECENT_CUDA_MODULE_ABI) {
+    snprintf (cuda_why, sizeof cuda_why, "%s is not a CUDA module of this build (ABI %d, "
+        "want %d)", path, m ? m->abi : -1, DECENT_CUDA_MODULE_ABI);
+    dlclose (h);
+    return -1;
+  }
+  cuda = m; /* kept loaded for the life of the process */
+  return 0;
+}
+
+static void
+load_cuda (void)
+{
+#ifdef DECENT_CUDA_MODULE
+  /* DECENT_CUDA_MODULE in the environment (relocated installs); else the
+   * build tree's module for code that runs from the build tree (tests, an
+   * uninstalled plugin), the installed one for installed code */
+  const char *env = getenv ("DECENT_CUDA_MODULE");
+  Dl_info self;
+  const int in_build = dladdr ((void *) load_cuda, &self) && self.dli_fname
+      && strncmp (self.dli_fname, DECENT_BUILD_ROOT "/", strlen (DECENT_BUILD_ROOT) + 1) == 0;
+  const char *first = in_build ? DECENT_CUDA_MODULE_BUILT : DECENT_CUDA_MODULE;
+  const char *second = in_build ? DECENT_CUDA_MODULE : DECENT_CUDA_MODULE_BUILT;
+  if (env && *env)
+    try_module (env);
+  else if (access (first, F_OK) == 0)
+    try_module (first);
+  else if (access (second, F_OK) == 0)
+    try_module (second);
+  else
+    snprintf (cuda_why, sizeof cuda_why, "the CUDA module is missing (%s)", first);
+#else
+  snprintf (cuda_why, sizeof cuda_why, "this build has no CUDA backend "
+      "(configure with -Dcuda=enabled)");
+#endif
+  snprintf (cuda_auto_why, sizeof cuda_auto_why, "CPU (oneDNN); %s", cuda_why);
+}
+
+static const DecentCudaModule *
+cuda_module (void)
+{
+  pthread_once (&cuda_once, load_cuda);
+  return cuda;
+}
 
 const char *
 decent_device_name (DecentDevice device)
@@ -22,12 +95,10 @@ decent_device_available (DecentDevice device)
     case DECENT_DEVICE_AUTO:
     case DECENT_DEVICE_CPU:
       return 1;
-    case DECENT_DEVICE_CUDA:
-#ifdef DECENT_HAVE_CUDA
-      return decent_cuda_usable ();
-#else
-      return 0;
-#endif
+    case DECENT_DEVICE_CUDA: {
+      const DecentCudaModule *m = cuda_module ();
+      return m && m->usable ();
+    }
   }
   return 0;
 }
@@ -39,14 +110,12 @@ decent_device_describe (DecentDevice device)
     case DECENT_DEVICE_CPU:
       return "CPU (oneDNN)";
     case DECENT_DEVICE_CUDA:
-    case DECENT_DEVICE_AUTO:
-#ifdef DECENT_HAVE_CUDA
-      return device == DECENT_DEVICE_AUTO ? decent_cuda_describe_auto ()
-                                          : decent_cuda_describe ();
-#else
-      return device == DECENT_DEVICE_AUTO ? "CPU (oneDNN); this build has no CUDA backend"
-                                          : "this build has no CUDA backend";
-#endif
+    case DECENT_DEVICE_AUTO: {
+      const DecentCudaModule *m = cuda_module ();
+      if (!m)
+        return device == DECENT_DEVICE_AUTO ? cuda_auto_why : cuda_why;
+      return device == DECENT_DEVICE_AUTO ? m->describe_auto () : m->describe ();
+    }
   }
   return "unknown device";
 }
@@ -54,18 +123,12 @@ decent_device_describe (DecentDevice device)
 const DecentBackendOps *
 decent_registry_pick (DecentDevice device, DecentError *err)
 {
-#ifdef DECENT_HAVE_CUDA
-  if (device != DECENT_DEVICE_CPU && decent_cuda_usable ())
-    return &decent_backend_cuda;
-#endif
+  const DecentCudaModule *m = device != DECENT_DEVICE_CPU ? cuda_module () : NULL;
+  if (m && m->usable ())
+    return m->ops;
   if (device == DECENT_DEVICE_CUDA) {
-#ifdef DECENT_HAVE_CUDA
     decent_fail (err, "device cuda was asked for, but it cannot be used: %s",
-        decent_cuda_describe ());
-#else
-    decent_fail (err, "device cuda was asked for, but this build has no CUDA backend "
-                      "(configure with -Dcuda=enabled)");
-#endif
+        m ? m->describe () : cuda_why);
     return NULL;
   }
   return &decent_backend_cpu;

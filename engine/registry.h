@@ -11,17 +11,20 @@
  * else the CPU; NULL with a reason for CUDA where it cannot be used. */
 const DecentBackendOps *decent_registry_pick (DecentDevice device, DecentError *err);
 
-/* engine/cpu/backend_cpu.c */
+/* engine/cpu/backend_cpu.c, linked in */
 extern const DecentBackendOps decent_backend_cpu;
 
-#ifdef DECENT_HAVE_CUDA
-/* engine/cuda/backend_cuda.c */
-extern const DecentBackendOps decent_backend_cuda;
-int decent_cuda_usable (void);
-/* The GPU that will be used, or why none can be. */
-const char *decent_cuda_describe (void);
-/* What device=auto runs on: the GPU, or the CPU and why. */
-const char *decent_cuda_describe_auto (void);
-#endif
+/* The CUDA backend is a module of its own (libdecent-cuda.so, built from
+ * engine/cuda/ and kernels/), loaded at run time, so that one build runs
+ * with and without the CUDA libraries.  It exports decent_cuda_module(). */
+#define DECENT_CUDA_MODULE_ABI 1
+typedef struct {
+  int abi;                          /* DECENT_CUDA_MODULE_ABI */
+  const DecentBackendOps *ops;
+  int (*usable) (void);
+  const char *(*describe) (void);      /* the GPU that will be used, or why none can be */
+  const char *(*describe_auto) (void); /* what device=auto runs on, and why */
+} DecentCudaModule;
+const DecentCudaModule *decent_cuda_module (void);
 
 #endif

@@ -26,12 +26,15 @@
 #include <string.h>
 #include <errno.h>
 
+#include "example-common.h"
+
 typedef struct {
   guint64 frames, flagged, events;
   gdouble max_score, threshold;
   GstClockTime first_time, last_time; /* stream times of the frames scored */
   GString *event_lines;               /* "begin - end" per event */
   FILE *csv, *events_csv;
+  GstElement *scorer;                 /* the decentanomaly whose messages count */
 } Summary;
 
 /* A time field of a message, or NONE when the frame had no timestamp. */
@@ -103,6 +106,16 @@ count_message (GstMessage *msg, Summary *s)
   }
 }
 
+/* example_run's on_message: counts the scorer's messages. */
+static void
+on_message (GstMessage *msg, gpointer user)
+{
+  Summary *s = user;
+  if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ELEMENT
+      && GST_MESSAGE_SRC (msg) == GST_OBJECT (s->scorer))
+    count_message (msg, s);
+}
+
 static GstPadProbeReturn
 drop_before_start (GstPad *pad, GstPadProbeInfo *info, gpointer user)
 {
@@ -138,15 +151,9 @@ main (int argc, char **argv)
     { "set", 0, 0, G_OPTION_ARG_STRING_ARRAY, &props, "A property of the scoring "
       "decentanomaly, e.g. --set score-mode=mean (repeatable)", "NAME=VALUE" },
     { NULL } };
-  GError *err = NULL;
-  GOptionContext *ctx = g_option_context_new ("- score a video with decentanomaly");
-  g_option_context_add_main_entries (ctx, entries, NULL);
-  g_option_context_add_group (ctx, gst_init_get_option_group ());
-  if (!g_option_context_parse (ctx, &argc, &argv, &err) || !model || !input) {
-    g_printerr ("%s\n", err ? err->message : "--model and --input are required (see --help)");
+  if (!example_parse_options (&argc, &argv, "- score a video with decentanomaly", entries, &model,
+          &input))
     return 2;
-  }
-  g_option_context_free (ctx);
   gint raw_w = 0, raw_h = 0;
   if (raw && (sscanf (raw, "%dx%d", &raw_w, &raw_h) != 2 || raw_w < 1 || raw_h < 1
                  || fps < 1)) {
@@ -184,6 +191,7 @@ main (int argc, char **argv)
         flagged_dir);
   }
   g_string_free (extra, TRUE);
+  GError *err = NULL;
   GstElement *pipe = gst_parse_launch (desc->str, &err);
   g_string_free (desc, TRUE);
   /* a pipeline with an error (an unknown --set property) is not run */
@@ -193,9 +201,8 @@ main (int argc, char **argv)
       gst_object_unref (pipe);
     return 1;
   }
-  GstBus *bus = gst_element_get_bus (pipe);
-  GstElement *scorer = gst_bin_get_by_name (GST_BIN (pipe), "scorer");
   Summary sum = { 0 };
+  sum.scorer = gst_bin_get_by_name (GST_BIN (pipe), "scorer");
   sum.first_time = sum.last_time = GST_CLOCK_TIME_NONE;
   sum.event_lines = g_string_new (NULL);
   if (csv && !(sum.csv = fopen (csv, "w"))) {
@@ -210,7 +217,6 @@ main (int argc, char **argv)
     fprintf (sum.csv, "frame,seconds,score,threshold,normalized,flagged\n");
   if (sum.events_csv)
     fprintf (sum.events_csv, "type,event_frame,frame,peak\n");
-  int rc = 0;
 
   /* frames before --start are dropped before the tee (decoding is cheap;
    * a seek would leave avimux without a segment) */
@@ -221,26 +227,8 @@ main (int argc, char **argv)
   gst_object_unref (tee_sink);
   gst_object_unref (tee);
 
-  gst_element_set_state (pipe, GST_STATE_PLAYING);
-  for (;;) {
-    GstMessage *msg = gst_bus_timed_pop (bus, GST_CLOCK_TIME_NONE);
-    if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ELEMENT && GST_MESSAGE_SRC (msg) == GST_OBJECT (scorer))
-      count_message (msg, &sum);
-    if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR) {
-      gchar *dbg;
-      gst_message_parse_error (msg, &err, &dbg);
-      g_printerr ("decent-detect: %s\n%s\n", err->message, dbg ? dbg : "");
-      g_free (dbg);
-      rc = 1;
-    }
-    gboolean done = GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS || rc;
-    gst_message_unref (msg);
-    if (done)
-      break;
-  }
-  gst_element_set_state (pipe, GST_STATE_NULL);
-  gst_object_unref (scorer);
-  gst_object_unref (bus);
+  int rc = example_run (pipe, "decent-detect", on_message, &sum);
+  gst_object_unref (sum.scorer);
   gst_object_unref (pipe);
   if (sum.csv)
     fclose (sum.csv);

@@ -19,6 +19,7 @@
 #include <stdio.h>
 
 #include "decent/decentmeta.h"
+#include "example-common.h"
 
 typedef struct {
   GstElement *pipe, *splitmux;
@@ -106,6 +107,15 @@ on_event (App *app, const GstStructure *s)
   g_mutex_unlock (&app->lock);
 }
 
+/* example_run's on_message: the event messages move the recording gate. */
+static void
+on_message (GstMessage *msg, gpointer user)
+{
+  if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ELEMENT
+      && gst_structure_has_name (gst_message_get_structure (msg), "decentanomaly-event"))
+    on_event (user, gst_message_get_structure (msg));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -118,15 +128,9 @@ main (int argc, char **argv)
     { "after", 0, 0, G_OPTION_ARG_DOUBLE, &after, "Seconds recorded after an event (3)", "S" },
     { "out", 0, 0, G_OPTION_ARG_FILENAME, &out, "Folder for the clips (clips)", "DIR" },
     { NULL } };
-  GError *err = NULL;
-  GOptionContext *ctx = g_option_context_new ("- record clips around anomaly events");
-  g_option_context_add_main_entries (ctx, entries, NULL);
-  g_option_context_add_group (ctx, gst_init_get_option_group ());
-  if (!g_option_context_parse (ctx, &argc, &argv, &err) || !model || !input) {
-    g_printerr ("%s\n", err ? err->message : "--model and --input are required (see --help)");
+  if (!example_parse_options (&argc, &argv, "- record clips around anomaly events", entries,
+          &model, &input))
     return 2;
-  }
-  g_option_context_free (ctx);
   g_mkdir_with_parents (out, 0755);
 
   gchar *desc = g_strdup_printf ("filesrc location=\"%s\" ! decodebin ! videoconvert ! "
@@ -138,6 +142,7 @@ main (int argc, char **argv)
       input, model, (guint64) (before * GST_SECOND), out);
   App app = { 0 };
   g_mutex_init (&app.lock);
+  GError *err = NULL;
   app.pipe = gst_parse_launch (desc, &err);
   g_free (desc);
   if (!app.pipe) {
@@ -161,34 +166,13 @@ main (int argc, char **argv)
    * up the pipeline's preroll */
   g_object_set (app.splitmux, "async-handling", TRUE, NULL);
 
-  GstBus *bus = gst_element_get_bus (app.pipe);
-  gst_element_set_state (app.pipe, GST_STATE_PLAYING);
-  int rc = 0;
-  for (;;) {
-    GstMessage *msg = gst_bus_timed_pop (bus, GST_CLOCK_TIME_NONE);
-    if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ELEMENT
-        && gst_structure_has_name (gst_message_get_structure (msg), "decentanomaly-event"))
-      on_event (&app, gst_message_get_structure (msg));
-    if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR) {
-      gchar *dbg;
-      gst_message_parse_error (msg, &err, &dbg);
-      g_printerr ("record-events: %s\n%s\n", err->message, dbg ? dbg : "");
-      g_free (dbg);
-      rc = 1;
-    }
-    gboolean done = GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS || rc;
-    gst_message_unref (msg);
-    if (done)
-      break;
-  }
-  gst_element_set_state (app.pipe, GST_STATE_NULL);
+  int rc = example_run (app.pipe, "record-events", on_message, &app);
   printf ("%" G_GUINT64_FORMAT " frames, %" G_GUINT64_FORMAT " flagged (from the metadata); "
           "%u clips in %s\n", app.frames, app.flagged, app.clips, out);
   gst_object_unref (app.gate);
   gst_object_unref (gate);
   gst_object_unref (scorer);
   gst_object_unref (app.splitmux);
-  gst_object_unref (bus);
   gst_object_unref (app.pipe);
   return rc;
 }

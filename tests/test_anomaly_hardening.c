@@ -11,68 +11,7 @@
 #include "frame_layout.h"
 #include "framepath.h"
 #include "plugin_util.h"
-
-static TestModel tm;
-
-static void
-setup (void)
-{
-  test_model_make (&tm, "model.dcnt", -1);
-}
-
-static void
-teardown (void)
-{
-  test_model_clear (&tm);
-}
-
-static GstMessage *
-next_element_message (GstBus *bus, const gchar *name)
-{
-  GstMessage *msg;
-  while ((msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT))) {
-    if (gst_structure_has_name (gst_message_get_structure (msg), name))
-      return msg;
-    gst_message_unref (msg);
-  }
-  return NULL;
-}
-
-/* Waits up to timeout_s for an element message of that name. */
-static GstMessage *
-wait_element_message (GstBus *bus, const gchar *name, gint timeout_s)
-{
-  gint64 deadline = g_get_monotonic_time () + timeout_s * G_TIME_SPAN_SECOND;
-  GstMessage *msg;
-  while (!(msg = next_element_message (bus, name)) && g_get_monotonic_time () < deadline)
-    g_usleep (5000);
-  return msg;
-}
-
-/* Runs a built pipeline to EOS or an error: "message | debug", or NULL at
- * EOS; fails after timeout_s. */
-static gchar *
-run_pipeline (GstElement *pipe, gint timeout_s)
-{
-  gst_element_set_state (pipe, GST_STATE_PLAYING);
-  GstBus *bus = gst_element_get_bus (pipe);
-  GstMessage *msg = gst_bus_timed_pop_filtered (bus, timeout_s * GST_SECOND,
-      GST_MESSAGE_ERROR | GST_MESSAGE_EOS);
-  fail_unless (msg != NULL, "no error and no EOS within %d s", timeout_s);
-  gchar *text = NULL;
-  if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR) {
-    GError *err;
-    gchar *dbg;
-    gst_message_parse_error (msg, &err, &dbg);
-    text = g_strdup_printf ("%s | %s", err->message, dbg ? dbg : "(no debug text)");
-    g_error_free (err);
-    g_free (dbg);
-  }
-  gst_message_unref (msg);
-  gst_object_unref (bus);
-  gst_element_set_state (pipe, GST_STATE_NULL);
-  return text;
-}
+#include "testutil.h"
 
 /* The error of videotestsrc ! decentanomaly model-location=path ! fakesink. */
 static gchar *
@@ -86,21 +25,9 @@ error_for_location (const gchar *path, const gchar *props, gint timeout_s)
   GstElement *d = gst_bin_get_by_name (GST_BIN (pipe), "d");
   g_object_set (d, "model-location", path, NULL);
   gst_object_unref (d);
-  gchar *text = run_pipeline (pipe, timeout_s);
+  gchar *text = run_to_end (pipe, timeout_s, path);
   gst_object_unref (pipe);
   return text;
-}
-
-static guint32
-crc32_of (const guint8 *p, gsize n)
-{
-  guint32 c = 0xFFFFFFFFu;
-  while (n--) {
-    c ^= *p++;
-    for (int k = 0; k < 8; k++)
-      c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-  }
-  return ~c;
 }
 
 /* A copy of the test model whose every parameter is 1e30: finite, with a
@@ -118,7 +45,7 @@ huge_weights_model (void)
   const float huge = 1e30f;
   for (guint64 i = 0; i < params; i++)
     memcpy (data + 176 + 4 * i, &huge, 4);
-  guint32 c = crc32_of ((const guint8 *) data, len - 4);
+  guint32 c = tu_crc32 ((const guint8 *) data, len - 4);
   for (int i = 0; i < 4; i++)
     data[len - 4 + i] = (gchar) (c >> (8 * i));
   gchar *path = g_build_filename (tm.dir, "huge.dcnt", NULL);
@@ -131,11 +58,7 @@ huge_weights_model (void)
 
 GST_START_TEST (test_caps_change_unscored_overlay)
 {
-  gchar *desc = g_strdup_printf ("decentanomaly model-location=\"%s\" score-mode=mean threshold=%.17g "
-      "inference-interval=5 mode=overlay", tm.path, tm.threshold);
-  GstHarness *h = gst_harness_new_parse (desc);
-  g_free (desc);
-  gst_harness_set_src_caps_str (h, GRAY_CAPS);
+  GstHarness *h = model_harness ("inference-interval=5 mode=overlay");
   for (guint i = 0; i < 2; i++) {
     fail_unless_equals_int (gst_harness_push (h, gray_frame (TRUE, i)), GST_FLOW_OK);
     gst_buffer_unref (gst_harness_pull (h));
@@ -183,15 +106,10 @@ GST_START_TEST (test_nonfinite_frames)
   /* the engine's fault hook: the 3rd image scored after loading, and every
    * later one, scores NaN with a NaN map */
   g_setenv ("DECENT_FAULT_NAN_SCORE", "3", TRUE);
-  gchar *desc = g_strdup_printf ("decentanomaly model-location=\"%s\" score-mode=mean threshold=%.17g "
-      "mode=overlay message-mode=all event-min-frames=1 attach-heatmap=true", tm.path,
-      tm.threshold);
-  GstHarness *h = gst_harness_new_parse (desc);
-  g_free (desc);
+  GstHarness *h = model_harness ("mode=overlay message-mode=all event-min-frames=1 "
+      "attach-heatmap=true");
   g_unsetenv ("DECENT_FAULT_NAN_SCORE");
-  gst_harness_set_src_caps_str (h, GRAY_CAPS);
-  GstBus *bus = gst_bus_new ();
-  gst_element_set_bus (h->element, bus);
+  GstBus *bus = harness_bus (h);
 
   /* frames 0 and 1 score normally (1 is noise: flagged), then NaN */
   for (guint i = 0; i < 8; i++) {
@@ -248,9 +166,7 @@ GST_START_TEST (test_nonfinite_frames)
   }
   fail_unless_equals_int (warnings, 1);
   fail_unless_equals_int (frames, 2);
-  gst_element_set_bus (h->element, NULL);
-  gst_object_unref (bus);
-  gst_harness_teardown (h);
+  harness_bus_teardown (h, bus);
 }
 GST_END_TEST;
 
@@ -267,13 +183,8 @@ GST_START_TEST (test_fifo_model)
   g_free (text);
 
   /* as a hot reload: a failed status message, the old model stays */
-  gchar *desc = g_strdup_printf ("decentanomaly model-location=\"%s\" score-mode=mean threshold=%.17g", tm.path,
-      tm.threshold);
-  GstHarness *h = gst_harness_new_parse (desc);
-  g_free (desc);
-  gst_harness_set_src_caps_str (h, GRAY_CAPS);
-  GstBus *bus = gst_bus_new ();
-  gst_element_set_bus (h->element, bus);
+  GstHarness *h = model_harness (NULL);
+  GstBus *bus = harness_bus (h);
   fail_unless_equals_int (gst_harness_push (h, gray_frame (TRUE, 0)), GST_FLOW_OK);
   gst_buffer_unref (gst_harness_pull (h));
   GstElement *e = gst_harness_find_element (h, "decentanomaly");
@@ -289,9 +200,7 @@ GST_START_TEST (test_fifo_model)
   fail_unless (gst_buffer_get_decent_anomaly_meta (b)->flagged);
   gst_buffer_unref (b);
   gst_object_unref (e);
-  gst_element_set_bus (h->element, NULL);
-  gst_object_unref (bus);
-  gst_harness_teardown (h);
+  harness_bus_teardown (h, bus);
   g_unlink (fifo);
   g_free (fifo);
 }
@@ -304,8 +213,7 @@ GST_START_TEST (test_interlaced_refused)
   gchar *desc = g_strdup_printf ("decentanomaly model-location=\"%s\"", tm.path);
   GstHarness *h = gst_harness_new_parse (desc);
   g_free (desc);
-  GstBus *bus = gst_bus_new ();
-  gst_element_set_bus (h->element, bus);
+  GstBus *bus = harness_bus (h);
   gst_harness_set_src_caps_str (h,
       "video/x-raw,format=GRAY8,width=16,height=16,framerate=30/1,interlace-mode=interleaved");
   fail_unless (gst_harness_push (h, gray_frame (FALSE, 0)) != GST_FLOW_OK);
@@ -321,9 +229,7 @@ GST_START_TEST (test_interlaced_refused)
   g_error_free (err);
   g_free (dbg);
   gst_message_unref (msg);
-  gst_element_set_bus (h->element, NULL);
-  gst_object_unref (bus);
-  gst_harness_teardown (h);
+  harness_bus_teardown (h, bus);
 }
 GST_END_TEST;
 
@@ -485,10 +391,7 @@ GST_START_TEST (test_reload_storm)
   gchar *bad = g_build_filename (tm.dir, "bad.dcnt", NULL);
   fail_unless (g_file_set_contents (bad, "not a model", -1, NULL));
 
-  gchar *desc = g_strdup_printf ("decentanomaly model-location=\"%s\"", tm.path);
-  GstHarness *h = gst_harness_new_parse (desc);
-  g_free (desc);
-  gst_harness_set_src_caps_str (h, GRAY_CAPS);
+  GstHarness *h = anomaly_harness (tm.path, NULL);
   GstBus *bus = gst_bus_new ();
   Gate gate;
   g_mutex_init (&gate.lock);
@@ -578,10 +481,8 @@ GST_END_TEST;
 /* stop() waits for a load in flight: no thread and no model outlive it */
 GST_START_TEST (test_reload_then_stop)
 {
-  gchar *desc = g_strdup_printf ("decentanomaly model-location=\"%s\"", tm.path);
   for (int round = 0; round < 5; round++) {
-    GstHarness *h = gst_harness_new_parse (desc);
-    gst_harness_set_src_caps_str (h, GRAY_CAPS);
+    GstHarness *h = anomaly_harness (tm.path, NULL);
     fail_unless_equals_int (gst_harness_push (h, gray_frame (FALSE, 0)), GST_FLOW_OK);
     gst_buffer_unref (gst_harness_pull (h));
     GstElement *e = gst_harness_find_element (h, "decentanomaly");
@@ -591,7 +492,6 @@ GST_START_TEST (test_reload_then_stop)
     gst_harness_teardown (h);
     fail_unless_equals_int (loader_threads (), 0);
   }
-  g_free (desc);
 }
 GST_END_TEST;
 
@@ -624,13 +524,8 @@ GST_END_TEST;
 
 GST_START_TEST (test_no_timestamps)
 {
-  gchar *desc = g_strdup_printf ("decentanomaly model-location=\"%s\" score-mode=mean threshold=%.17g "
-      "message-mode=all event-min-frames=1 event-gap=1", tm.path, tm.threshold);
-  GstHarness *h = gst_harness_new_parse (desc);
-  g_free (desc);
-  gst_harness_set_src_caps_str (h, GRAY_CAPS);
-  GstBus *bus = gst_bus_new ();
-  gst_element_set_bus (h->element, bus);
+  GstHarness *h = model_harness ("message-mode=all event-min-frames=1 event-gap=1");
+  GstBus *bus = harness_bus (h);
   for (guint i = 0; i < 3; i++) {
     GstBuffer *in = gray_frame (i == 1, i);
     GST_BUFFER_PTS (in) = GST_BUFFER_DURATION (in) = GST_CLOCK_TIME_NONE;
@@ -657,9 +552,7 @@ GST_START_TEST (test_no_timestamps)
   }
   fail_unless_equals_int (frames, 3);
   fail_unless_equals_int (events, 2); /* begin on frame 1, end on frame 2 */
-  gst_element_set_bus (h->element, NULL);
-  gst_object_unref (bus);
-  gst_harness_teardown (h);
+  harness_bus_teardown (h, bus);
 }
 GST_END_TEST;
 
@@ -667,9 +560,7 @@ static Suite *
 anomaly_hardening_suite (void)
 {
   Suite *s = suite_create ("anomaly_hardening");
-  TCase *tc = tcase_create ("general");
-  tcase_set_timeout (tc, 120);
-  tcase_add_checked_fixture (tc, setup, teardown);
+  TCase *tc = suite_add_case (s, "general", 120, test_model_setup, test_model_teardown);
   tcase_add_test (tc, test_caps_change_unscored_overlay);
   tcase_add_test (tc, test_nonfinite_model_refused);
   tcase_add_test (tc, test_nonfinite_frames);
@@ -680,13 +571,9 @@ anomaly_hardening_suite (void)
   tcase_add_test (tc, test_reload_then_stop);
   tcase_add_test (tc, test_long_and_non_utf8_paths);
   tcase_add_test (tc, test_no_timestamps);
-  suite_add_tcase (s, tc);
   /* before the fix, open() of a FIFO never returned */
-  TCase *fifo = tcase_create ("fifo");
-  tcase_set_timeout (fifo, 30);
-  tcase_add_checked_fixture (fifo, setup, teardown);
+  TCase *fifo = suite_add_case (s, "fifo", 30, test_model_setup, test_model_teardown);
   tcase_add_test (fifo, test_fifo_model);
-  suite_add_tcase (s, fifo);
   return s;
 }
 

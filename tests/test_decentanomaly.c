@@ -7,32 +7,6 @@
 #include "decent/decentmeta.h"
 #include "plugin_util.h"
 
-static TestModel tm;
-
-static void
-setup (void)
-{
-  test_model_make (&tm, "model.dcnt", -1);
-}
-
-static void
-teardown (void)
-{
-  test_model_clear (&tm);
-}
-
-static GstHarness *
-harness_new (const gchar *extra_props)
-{
-  gchar *desc = g_strdup_printf ("decentanomaly model-location=\"%s\" score-mode=mean "
-      "threshold=%.17g %s",
-      tm.path, tm.threshold, extra_props ? extra_props : "");
-  GstHarness *h = gst_harness_new_parse (desc);
-  g_free (desc);
-  gst_harness_set_src_caps_str (h, GRAY_CAPS);
-  return h;
-}
-
 /* The frame pattern: TRUE = noise (flagged). */
 static GstBuffer *
 push_pull (GstHarness *h, gboolean noisy, guint64 i)
@@ -71,23 +45,10 @@ GST_START_TEST (test_formats_carry_meta)
 }
 GST_END_TEST;
 
-static GstMessage *
-next_element_message (GstBus *bus, const gchar *name)
-{
-  GstMessage *msg;
-  while ((msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT))) {
-    if (gst_structure_has_name (gst_message_get_structure (msg), name))
-      return msg;
-    gst_message_unref (msg);
-  }
-  return NULL;
-}
-
 GST_START_TEST (test_frame_messages)
 {
-  GstHarness *h = harness_new ("message-mode=all");
-  GstBus *bus = gst_bus_new ();
-  gst_element_set_bus (h->element, bus);
+  GstHarness *h = model_harness ("message-mode=all");
+  GstBus *bus = harness_bus (h);
   gst_buffer_unref (push_pull (h, FALSE, 0));
   gst_buffer_unref (push_pull (h, TRUE, 1));
 
@@ -115,17 +76,14 @@ GST_START_TEST (test_frame_messages)
     fail_unless_equals_int (flagged, i == 1);
     gst_message_unref (msg);
   }
-  gst_element_set_bus (h->element, NULL);
-  gst_object_unref (bus);
-  gst_harness_teardown (h);
+  harness_bus_teardown (h, bus);
 }
 GST_END_TEST;
 
 GST_START_TEST (test_events_hysteresis)
 {
-  GstHarness *h = harness_new ("message-mode=events event-min-frames=3 event-gap=4");
-  GstBus *bus = gst_bus_new ();
-  gst_element_set_bus (h->element, bus);
+  GstHarness *h = model_harness ("message-mode=events event-min-frames=3 event-gap=4");
+  GstBus *bus = harness_bus (h);
   /* one noisy frame alone opens nothing; then 5 flagged frames, a one-frame
    * gap inside, then calm frames */
   const char *seq = "..X...XXXX.X......";
@@ -153,15 +111,13 @@ GST_START_TEST (test_events_hysteresis)
   fail_unless (fabs (peak - tm.noise_score) < 1e-6 * peak, "peak %g", peak);
   gst_message_unref (begin);
   gst_message_unref (end);
-  gst_element_set_bus (h->element, NULL);
-  gst_object_unref (bus);
-  gst_harness_teardown (h);
+  harness_bus_teardown (h, bus);
 }
 GST_END_TEST;
 
 GST_START_TEST (test_flagged_only)
 {
-  GstHarness *h = harness_new ("flagged-only=true");
+  GstHarness *h = model_harness ("flagged-only=true");
   const char *seq = "X..XX.X...";
   guint expected = 0;
   for (guint i = 0; seq[i]; i++) {
@@ -196,7 +152,7 @@ GST_START_TEST (test_overlay_changes_pixels)
   const gchar *modes[] = { "passthrough", "overlay", "heatmap" };
   for (int k = 0; k < 3; k++) {
     gchar *props = g_strdup_printf ("mode=%s", modes[k]);
-    GstHarness *h = harness_new (props);
+    GstHarness *h = model_harness (props);
     g_free (props);
     GstBuffer *in = gray_frame (TRUE, 0);
     GstBuffer *ref = gst_buffer_copy_deep (in);
@@ -212,9 +168,8 @@ GST_END_TEST;
 
 GST_START_TEST (test_inference_interval)
 {
-  GstHarness *h = harness_new ("inference-interval=3 message-mode=all");
-  GstBus *bus = gst_bus_new ();
-  gst_element_set_bus (h->element, bus);
+  GstHarness *h = model_harness ("inference-interval=3 message-mode=all");
+  GstBus *bus = harness_bus (h);
   /* noise only on frames the interval skips: results are carried */
   const char *seq = "..X.X..XX";
   for (guint i = 0; seq[i]; i++) {
@@ -233,9 +188,7 @@ GST_START_TEST (test_inference_interval)
     gst_message_unref (msg);
   }
   fail_unless_equals_int (messages, 3);
-  gst_element_set_bus (h->element, NULL);
-  gst_object_unref (bus);
-  gst_harness_teardown (h);
+  harness_bus_teardown (h, bus);
 }
 GST_END_TEST;
 
@@ -261,7 +214,7 @@ GST_START_TEST (test_roi)
   const gchar *rois[] = { "16,0,16,16", "0,0,16,16" };
   for (int k = 0; k < 2; k++) {
     gchar *props = g_strdup_printf ("roi=%s", rois[k]);
-    GstHarness *h = harness_new (props);
+    GstHarness *h = model_harness (props);
     g_free (props);
     gst_harness_set_src_caps_str (h, "video/x-raw,format=GRAY8,width=32,height=16,framerate=30/1");
     fail_unless_equals_int (gst_harness_push (h, half_noise_frame ()), GST_FLOW_OK);
@@ -351,7 +304,7 @@ GST_END_TEST;
 
 GST_START_TEST (test_resolution_change)
 {
-  GstHarness *h = harness_new (NULL);
+  GstHarness *h = model_harness (NULL);
   GstBuffer *b = push_pull (h, TRUE, 0);
   GstDecentAnomalyMeta *m = gst_buffer_get_decent_anomaly_meta (b);
   fail_unless (m && m->flagged);
@@ -373,12 +326,8 @@ GST_START_TEST (test_model_swap_while_playing)
   TestModel other_model = { g_strdup (tm.dir), NULL, 0, 0, 0 };
   test_model_make (&other_model, "other_model.dcnt", 12345.0f);
   /* the element's threshold follows the model: no threshold property */
-  gchar *desc = g_strdup_printf ("decentanomaly model-location=\"%s\"", tm.path);
-  GstHarness *h = gst_harness_new_parse (desc);
-  g_free (desc);
-  gst_harness_set_src_caps_str (h, GRAY_CAPS);
-  GstBus *bus = gst_bus_new ();
-  gst_element_set_bus (h->element, bus);
+  GstHarness *h = anomaly_harness (tm.path, NULL);
+  GstBus *bus = harness_bus (h);
 
   GstBuffer *b = push_pull (h, FALSE, 0);
   fail_unless (gst_buffer_get_decent_anomaly_meta (b)->threshold == 0.0); /* uncalibrated */
@@ -412,10 +361,7 @@ GST_START_TEST (test_model_swap_while_playing)
   gchar *bad = g_build_filename (tm.dir, "bad.dcnt", NULL);
   fail_unless (g_file_set_contents (bad, "not a model", -1, NULL));
   g_object_set (element, "model-location", bad, NULL);
-  deadline = g_get_monotonic_time () + 20 * G_TIME_SPAN_SECOND;
-  while (!(msg = next_element_message (bus, "decentanomaly-model"))
-      && g_get_monotonic_time () < deadline)
-    g_usleep (10000);
+  msg = wait_element_message (bus, "decentanomaly-model", 20);
   fail_unless (msg != NULL);
   fail_unless_equals_string (gst_structure_get_string (gst_message_get_structure (msg),
           "status"), "failed");
@@ -426,9 +372,7 @@ GST_START_TEST (test_model_swap_while_playing)
   g_free (bad);
   gst_object_unref (element);
 
-  gst_element_set_bus (h->element, NULL);
-  gst_object_unref (bus);
-  gst_harness_teardown (h);
+  harness_bus_teardown (h, bus);
   g_free (other_model.dir);
   g_free (other_model.path);
 }
@@ -461,19 +405,16 @@ calibrated_model (void)
 GST_START_TEST (test_score_modes)
 {
   gchar *path = calibrated_model ();
+  DecentModel *m = load_model (path, NULL, NULL);
   DecentError err;
-  DecentModel *m = decent_model_load (path, DECENT_DEVICE_CPU, &err);
-  fail_unless (m != NULL, "%s", err.message);
   const gchar *names[] = { "mean", "local", "normalized" };
   for (int k = 0; k < 3; k++) {
     /* local is the default */
-    gchar *desc = g_strdup_printf ("decentanomaly model-location=\"%s\" message-mode=all%s%s",
-        path, k == 1 ? "" : " score-mode=", k == 1 ? "" : names[k]);
-    GstHarness *h = gst_harness_new_parse (desc);
-    g_free (desc);
-    gst_harness_set_src_caps_str (h, GRAY_CAPS);
-    GstBus *bus = gst_bus_new ();
-    gst_element_set_bus (h->element, bus);
+    gchar *props = g_strdup_printf ("message-mode=all%s%s", k == 1 ? "" : " score-mode=",
+        k == 1 ? "" : names[k]);
+    GstHarness *h = anomaly_harness (path, props);
+    g_free (props);
+    GstBus *bus = harness_bus (h);
     GstBuffer *b = push_pull (h, TRUE, 0);
     GstDecentAnomalyMeta *meta = gst_buffer_get_decent_anomaly_meta (b);
     /* the engine's score of the same model pixels, in the same mode */
@@ -496,9 +437,7 @@ GST_START_TEST (test_score_modes)
             "score-mode"), names[k]);
     gst_message_unref (msg);
     gst_buffer_unref (b);
-    gst_element_set_bus (h->element, NULL);
-    gst_object_unref (bus);
-    gst_harness_teardown (h);
+    harness_bus_teardown (h, bus);
   }
   decent_model_free (m);
   g_free (path);
@@ -569,10 +508,7 @@ GST_START_TEST (test_threshold_change_rechooses_mode)
 {
   TestModel old = { g_strdup (tm.dir), NULL, 0, 0, 0 };
   test_model_make (&old, "old.dcnt", 0.5f);
-  gchar *desc = g_strdup_printf ("decentanomaly model-location=\"%s\" threshold=0.9", old.path);
-  GstHarness *h = gst_harness_new_parse (desc);
-  g_free (desc);
-  gst_harness_set_src_caps_str (h, GRAY_CAPS);
+  GstHarness *h = anomaly_harness (old.path, "threshold=0.9");
   GstBuffer *b = push_pull (h, TRUE, 0);
   fail_unless_equals_int (gst_buffer_get_decent_anomaly_meta (b)->score_mode, DECENT_SCORE_LOCAL);
   gst_buffer_unref (b);
@@ -595,9 +531,8 @@ GST_END_TEST;
  * and the messages leave the time fields out. */
 GST_START_TEST (test_bytes_segment)
 {
-  GstHarness *h = harness_new ("message-mode=all");
-  GstBus *bus = gst_bus_new ();
-  gst_element_set_bus (h->element, bus);
+  GstHarness *h = model_harness ("message-mode=all");
+  GstBus *bus = harness_bus (h);
   GstSegment seg;
   gst_segment_init (&seg, GST_FORMAT_BYTES);
   fail_unless (gst_harness_push_event (h, gst_event_new_segment (&seg)));
@@ -609,9 +544,7 @@ GST_START_TEST (test_bytes_segment)
       || gst_structure_has_field (st, "stream-time"), "%" GST_PTR_FORMAT, st);
   fail_unless (gst_structure_has_field (st, "score"));
   gst_message_unref (msg);
-  gst_element_set_bus (h->element, NULL);
-  gst_object_unref (bus);
-  gst_harness_teardown (h);
+  harness_bus_teardown (h, bus);
 }
 GST_END_TEST;
 
@@ -637,7 +570,7 @@ GST_START_TEST (test_overlay_in_proportion)
   for (int heatmap = 0; heatmap < 2; heatmap++) {
     gchar *props = g_strdup_printf ("mode=%s overlay-alpha=1 heatmap-max=%.17g",
         heatmap ? "heatmap" : "overlay", 4 * tm.noise_score);
-    GstHarness *h = harness_new (props);
+    GstHarness *h = model_harness (props);
     g_free (props);
     gst_harness_set_src_caps_str (h, "video/x-raw,format=GRAY8,width=32,height=16,framerate=30/1");
     /* noise on the left, grey on the right; scored whole (mean mode) */
@@ -664,9 +597,7 @@ static Suite *
 decentanomaly_suite (void)
 {
   Suite *s = suite_create ("decentanomaly");
-  TCase *tc = tcase_create ("general");
-  tcase_set_timeout (tc, 120);
-  tcase_add_checked_fixture (tc, setup, teardown);
+  TCase *tc = suite_add_case (s, "general", 120, test_model_setup, test_model_teardown);
   tcase_add_test (tc, test_formats_carry_meta);
   tcase_add_test (tc, test_frame_messages);
   tcase_add_test (tc, test_events_hysteresis);
@@ -684,7 +615,6 @@ decentanomaly_suite (void)
   tcase_add_test (tc, test_overlay_in_proportion);
   tcase_add_test (tc, test_threshold_change_rechooses_mode);
   tcase_add_test (tc, test_bytes_segment);
-  suite_add_tcase (s, tc);
   return s;
 }
 

@@ -9,23 +9,6 @@
 #include "decent/decentmeta.h"
 #include "plugin_util.h"
 
-static gchar *dir;
-
-static void
-setup (void)
-{
-  dir = g_dir_make_tmp ("decent-train-XXXXXX", NULL);
-}
-
-static void
-teardown (void)
-{
-  gchar *cmd = g_strdup_printf ("chmod -R u+w '%s'; rm -rf '%s'", dir, dir);
-  fail_unless (system (cmd) == 0);
-  g_free (cmd);
-  g_free (dir);
-}
-
 typedef struct {
   guint progress_start, progress_continue, progress_complete, epochs_seen;
   gboolean written_before_eos, file_existed_at_eos, eos;
@@ -75,12 +58,7 @@ run_pipeline (const gchar *desc, const gchar *model, RunResult *r)
       gst_message_unref (msg);
       break;
     } else if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR) {
-      GError *err;
-      gchar *dbg;
-      gst_message_parse_error (msg, &err, &dbg);
-      r->error = g_strdup_printf ("%s | %s", err->message, dbg);
-      g_error_free (err);
-      g_free (dbg);
+      r->error = message_text (msg);
       gst_message_unref (msg);
       break;
     }
@@ -139,13 +117,9 @@ GST_START_TEST (test_train_then_detect)
   fail_unless_equals_int (r.progress_complete, 1);
   fail_unless_equals_int (r.epochs_seen, 8);
 
-  DecentError err;
-  DecentModel *m = decent_model_load (model, DECENT_DEVICE_CPU, &err);
-  fail_unless (m != NULL, "%s", err.message);
   DecentCalibration cal;
   DecentInfo info;
-  decent_model_get_calibration (m, &cal);
-  decent_model_describe (m, &info);
+  DecentModel *m = load_model (model, &info, &cal);
   /* the last 20 % of the footage is held out: 48 of 240 frames */
   fail_unless (cal.threshold > 0 && cal.count == 48, "threshold %g from %u frames", cal.threshold,
       cal.count);
@@ -171,33 +145,16 @@ GST_START_TEST (test_train_then_detect)
 }
 GST_END_TEST;
 
-static gchar *
-write_marker_model (void)
-{
-  gchar *path = g_build_filename (dir, "existing.dcnt", NULL);
-  fail_unless (g_file_set_contents (path, "previous model", -1, NULL));
-  return path;
-}
-
-static void
-assert_marker_intact (const gchar *path)
-{
-  gchar *data;
-  fail_unless (g_file_get_contents (path, &data, NULL, NULL));
-  fail_unless_equals_string (data, "previous model");
-  g_free (data);
-}
-
 GST_START_TEST (test_no_frames)
 {
-  gchar *model = write_marker_model ();
+  gchar *model = marker ("existing.dcnt");
   gchar *desc = g_strdup_printf ("videotestsrc num-buffers=0 ! decent-train min-steps=0 "
       "model-location=\"%s\"", model);
   RunResult r;
   run_pipeline (desc, NULL, &r);
   fail_unless (r.error && strstr (r.error, "No frames") && strstr (r.error, model), "%s",
       r.error);
-  assert_marker_intact (model);
+  assert_marker (model);
   g_free (r.error);
   g_free (desc);
   g_free (model);
@@ -206,7 +163,7 @@ GST_END_TEST;
 
 GST_START_TEST (test_unwritable_location)
 {
-  gchar *model = write_marker_model ();
+  gchar *model = marker ("existing.dcnt");
   if (geteuid () != 0) {
     gchar *cmd = g_strdup_printf ("chmod a-w '%s'", dir);
     fail_unless (system (cmd) == 0);
@@ -222,7 +179,7 @@ GST_START_TEST (test_unwritable_location)
       r.error);
   /* found at start, not after collecting and training */
   fail_unless_equals_int (r.progress_start, 0);
-  assert_marker_intact (model);
+  assert_marker (model);
   g_free (r.error);
   g_free (desc);
   g_free (target);
@@ -297,21 +254,13 @@ run_appsrc (const gchar *model, const gchar *props, guint n, guint noise_from, A
     fail_unless (msg != NULL, "timed out");
     const GstMessageType type = GST_MESSAGE_TYPE (msg);
     if (type == GST_MESSAGE_WARNING || type == GST_MESSAGE_ERROR) {
-      GError *e;
-      gchar *dbg;
-      if (type == GST_MESSAGE_WARNING)
-        gst_message_parse_warning (msg, &e, &dbg);
-      else
-        gst_message_parse_error (msg, &e, &dbg);
-      gchar *text = g_strdup_printf ("%s | %s", e->message, dbg);
+      gchar *text = message_text (msg);
       if (type == GST_MESSAGE_ERROR)
         r->error = text;
       else {
         g_string_append_printf (r->warnings, "%s\n", text);
         g_free (text);
       }
-      g_error_free (e);
-      g_free (dbg);
     } else if (type == GST_MESSAGE_ELEMENT) {
       const GstStructure *st = gst_message_get_structure (msg);
       const gchar *status = gst_structure_get_string (st, "status");
@@ -356,13 +305,9 @@ app_run_clear (AppRun *r)
 static DecentCalibration
 calibration_of (const gchar *model, DecentScoreMode mode, DecentInfo *info)
 {
-  DecentError err;
   DecentCalibration cal;
-  DecentModel *m = decent_model_load (model, DECENT_DEVICE_CPU, &err);
-  fail_unless (m != NULL, "%s", err.message);
+  DecentModel *m = load_model (model, info, NULL);
   decent_model_get_mode_calibration (m, mode, &cal);
-  if (info)
-    decent_model_describe (m, info);
   decent_model_free (m);
   return cal;
 }
@@ -511,8 +456,7 @@ GST_START_TEST (test_checkpoint_found_at_start)
   fail_unless (r.error == NULL, "%s", r.error);
   app_run_clear (&r);
   DecentError err;
-  DecentModel *m = decent_model_load (other, DECENT_DEVICE_CPU, &err);
-  fail_unless (m != NULL, "%s", err.message);
+  DecentModel *m = load_model (other, NULL, NULL);
   DecentConfig cfg;
   decent_model_get_config (m, &cfg);
   decent_model_free (m);
@@ -603,9 +547,7 @@ static Suite *
 decenttrain_suite (void)
 {
   Suite *s = suite_create ("decent-train");
-  TCase *tc = tcase_create ("general");
-  tcase_set_timeout (tc, 300);
-  tcase_add_checked_fixture (tc, setup, teardown);
+  TCase *tc = suite_add_case (s, "general", 300, temp_dir_setup, temp_dir_teardown);
   tcase_add_test (tc, test_train_then_detect);
   tcase_add_test (tc, test_no_frames);
   tcase_add_test (tc, test_unwritable_location);
@@ -616,7 +558,6 @@ decenttrain_suite (void)
   tcase_add_test (tc, test_calibrate_only);
   tcase_add_test (tc, test_checkpoint_found_at_start);
   tcase_add_test (tc, test_calibrate_only_model_replaced);
-  suite_add_tcase (s, tc);
   return s;
 }
 

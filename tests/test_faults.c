@@ -10,22 +10,12 @@
 #include "decent/decentmeta.h"
 #include "plugin_util.h"
 
-static gchar *dir;
-
-static void
-setup (void)
-{
-  dir = g_dir_make_tmp ("decent-faults-XXXXXX", NULL);
-}
-
+/* temp_dir_teardown, after unmounting the tmpfs a test may have put at dir */
 static void
 teardown (void)
 {
   umount2 (dir, MNT_DETACH); /* harmless when nothing is mounted */
-  gchar *cmd = g_strdup_printf ("rm -rf '%s'", dir);
-  fail_unless (system (cmd) == 0);
-  g_free (cmd);
-  g_free (dir);
+  temp_dir_teardown ();
 }
 
 static gchar *
@@ -34,23 +24,6 @@ train_desc (const gchar *location, guint frames, const gchar *extra)
   return g_strdup_printf ("videotestsrc num-buffers=%u ! video/x-raw,width=32,height=32 ! "
       "decent-train min-steps=0 model-location=\"%s\" width=16 height=16 channels=1 epochs=2 %s", frames,
       location, extra ? extra : "");
-}
-
-static gchar *
-marker (const gchar *name)
-{
-  gchar *path = g_build_filename (dir, name, NULL);
-  fail_unless (g_file_set_contents (path, "previous model", -1, NULL));
-  return path;
-}
-
-static void
-assert_marker (const gchar *path)
-{
-  gchar *data = NULL;
-  fail_unless (g_file_get_contents (path, &data, NULL, NULL), "%s is gone", path);
-  fail_unless_equals_string (data, "previous model");
-  g_free (data);
 }
 
 /* pipeline_error, and whether training had started (progress START) before
@@ -73,12 +46,7 @@ pipeline_error_started (const gchar *desc, gboolean *started)
       gst_message_parse_progress (msg, &ptype, NULL, NULL);
       *started |= ptype == GST_PROGRESS_TYPE_START;
     } else if (type == GST_MESSAGE_ERROR) {
-      GError *err;
-      gchar *dbg;
-      gst_message_parse_error (msg, &err, &dbg);
-      text = g_strdup_printf ("%s | %s", err->message, dbg);
-      g_error_free (err);
-      g_free (dbg);
+      text = message_text (msg);
     }
     gst_message_unref (msg);
     if (type == GST_MESSAGE_ERROR || type == GST_MESSAGE_EOS)
@@ -88,15 +56,6 @@ pipeline_error_started (const gchar *desc, gboolean *started)
   gst_object_unref (bus);
   gst_object_unref (pipe);
   return text;
-}
-
-static guint
-count_substrings (const gchar *s, const gchar *needle)
-{
-  guint n = 0;
-  for (const gchar *p = s; p && (p = strstr (p, needle)); p += strlen (needle))
-    n++;
-  return n;
 }
 
 static gboolean
@@ -129,16 +88,11 @@ GST_START_TEST (test_full_disk)
     assert_marker (model);
     if (i == 1) {
       /* the finished run was kept in the temporary folder */
-      const gchar *at = strstr (err, "kept at ");
-      fail_unless (at != NULL, "the trained model was not kept: %s", err);
-      gchar *kept = g_strndup (at + 8, strcspn (at + 8, " "));
-      DecentError derr;
-      DecentModel *m = decent_model_load (kept, DECENT_DEVICE_CPU, &derr);
-      fail_unless (m != NULL, "%s", derr.message);
+      gchar *kept = rescued_path (err);
+      fail_unless (kept != NULL, "the trained model was not kept: %s", err);
       DecentInfo info;
-      decent_model_describe (m, &info);
+      decent_model_free (load_model (kept, &info, NULL));
       fail_unless_equals_int (info.epochs, 2);
-      decent_model_free (m);
       fail_unless (g_unlink (kept) == 0);
       g_free (kept);
     }
@@ -226,10 +180,10 @@ GST_END_TEST;
 
 GST_START_TEST (test_state_cycles)
 {
-  TestModel tm = { g_strdup (dir), NULL, 0, 0, 0 };
-  test_model_make (&tm, "cycle.dcnt", 1.0f);
+  TestModel cycled = { g_strdup (dir), NULL, 0, 0, 0 };
+  test_model_make (&cycled, "cycle.dcnt", 1.0f);
   gchar *desc = g_strdup_printf ("videotestsrc is-live=true ! video/x-raw,width=64,height=48,"
-      "framerate=100/1 ! decentanomaly model-location=\"%s\" mode=overlay ! fakesink", tm.path);
+      "framerate=100/1 ! decentanomaly model-location=\"%s\" mode=overlay ! fakesink", cycled.path);
   GstElement *pipe = gst_parse_launch (desc, NULL);
   g_free (desc);
   for (int i = 0; i < 20; i++) {
@@ -260,8 +214,8 @@ GST_START_TEST (test_state_cycles)
   gst_object_unref (pipe);
   g_free (desc);
   g_free (model);
-  g_free (tm.dir);
-  g_free (tm.path);
+  g_free (cycled.dir);
+  g_free (cycled.path);
 }
 GST_END_TEST;
 
@@ -324,11 +278,8 @@ GST_START_TEST (test_stop_and_resume)
   fail_unless_equals_int (first_epoch, stopped_at + 1);
   fail_unless_equals_int (last_epoch, 6);
   fail_if (g_file_test (checkpoint, G_FILE_TEST_EXISTS), "checkpoint left after success");
-  m = decent_model_load (model, DECENT_DEVICE_CPU, &err);
-  fail_unless (m != NULL, "%s", err.message);
-  decent_model_describe (m, &info);
+  decent_model_free (load_model (model, &info, NULL));
   fail_unless_equals_int (info.epochs, 6);
-  decent_model_free (m);
   g_free (desc);
   g_free (checkpoint);
   g_free (model);
@@ -339,9 +290,7 @@ static Suite *
 faults_suite (void)
 {
   Suite *s = suite_create ("faults");
-  TCase *tc = tcase_create ("general");
-  tcase_set_timeout (tc, 300);
-  tcase_add_checked_fixture (tc, setup, teardown);
+  TCase *tc = suite_add_case (s, "general", 300, temp_dir_setup, teardown);
   tcase_add_test (tc, test_full_disk);
   tcase_add_test (tc, test_read_only_folder);
   tcase_add_test (tc, test_one_frame);
@@ -349,7 +298,6 @@ faults_suite (void)
   tcase_add_test (tc, test_other_channel_counts);
   tcase_add_test (tc, test_state_cycles);
   tcase_add_test (tc, test_stop_and_resume);
-  suite_add_tcase (s, tc);
   return s;
 }
 

@@ -42,18 +42,6 @@ spit (const char *path, const uint8_t *p, size_t len)
   fclose (f);
 }
 
-static uint32_t
-crc32 (const uint8_t *p, size_t n)
-{
-  uint32_t c = 0xFFFFFFFFu;
-  while (n--) {
-    c ^= *p++;
-    for (int k = 0; k < 8; k++)
-      c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-  }
-  return ~c;
-}
-
 /* v2 layout (docs/model-format.md): header area at 16, 160 bytes; the file
  * length at 164, the header CRC at 172; the body from 176 */
 enum { OFF_W = 16, OFF_H = 20, OFF_C = 24, OFF_BASE = 28, OFF_MAX = 32, OFF_STAGES = 36,
@@ -85,13 +73,13 @@ get_u64 (const uint8_t *p)
 static void
 seal_header (uint8_t *p)
 {
-  set_u32 (p + OFF_HCRC, crc32 (p, OFF_HCRC));
+  set_u32 (p + OFF_HCRC, tu_crc32 (p, OFF_HCRC));
 }
 
 static void
 seal_file (uint8_t *p, size_t len)
 {
-  set_u32 (p + len - 4, crc32 (p, len - 4));
+  set_u32 (p + len - 4, tu_crc32 (p, len - 4));
 }
 
 static long
@@ -161,7 +149,7 @@ file_format_v2 (const char *dir, const char *path, const uint8_t *frames, int n_
   CHECK (orig[8] == 2 && orig[9] == 0, "version %u", orig[8]);
   CHECK (get_u64 (orig + OFF_LEN) == len, "length field %llu, file %zu",
       (unsigned long long) get_u64 (orig + OFF_LEN), len);
-  CHECK (crc32 (orig, OFF_HCRC) == (uint32_t) get_u64 (orig + OFF_HCRC), "header checksum");
+  CHECK (tu_crc32 (orig, OFF_HCRC) == (uint32_t) get_u64 (orig + OFF_HCRC), "header checksum");
 
   /* a flipped size field is a corrupted header, not a truncated file */
   const int size_fields[] = { 12, OFF_W, OFF_P, OFF_P + 3, OFF_B, OFF_LATENT, OFF_LEN };

@@ -20,14 +20,8 @@ except ImportError as e:
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bench"))
 import report  # noqa: E402
 
-failures = 0
-
-
-def check(cond, what):
-    global failures
-    if not cond:
-        failures += 1
-        print(f"FAIL: {what}")
+import check_util  # noqa: E402
+from check_util import check  # noqa: E402
 
 
 def auroc(variant, cls, seed, epochs):
@@ -136,6 +130,7 @@ def main():
         fpr, tpr = report.roc(s, y)
         check(abs(fpr[-1] - 1) < 1e-12 and abs(tpr[-1] - 1) < 1e-12 and
               np.all(np.diff(fpr) >= 0) and np.all(np.diff(tpr) >= 0), "ROC not monotone to (1,1)")
+    failures = check_util.failures
     print("report: " + ("all checks passed" if failures == 0 else f"{failures} failed"))
     return 1 if failures else 0
 

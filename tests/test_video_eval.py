@@ -31,14 +31,8 @@ if not os.path.exists(ve.VTEST):
     print(f"skip: {ve.VTEST} is missing (opencv-doc)")
     sys.exit(77)
 
-failures = 0
-
-
-def check(cond, what):
-    global failures
-    if not cond:
-        failures += 1
-        print(f"FAIL: {what}")
+import check_util  # noqa: E402
+from check_util import check  # noqa: E402
 
 
 def close(a, b, tol=1e-9):
@@ -321,5 +315,6 @@ Element Signals:
 finally:
     shutil.rmtree(tmp)
 
+failures = check_util.failures
 print(f"{'FAILED' if failures else 'ok'}: {failures} failure(s)")
 sys.exit(1 if failures else 0)

@@ -54,6 +54,19 @@ tu_uniform (uint64_t *s)
   return (tu_rand (s) >> 11) * (1.0 / 9007199254740992.0);
 }
 
+/* CRC-32 (IEEE, as zlib's): a model file's checksums, computed apart from the engine. */
+static inline uint32_t
+tu_crc32 (const uint8_t *p, size_t n)
+{
+  uint32_t c = 0xFFFFFFFFu;
+  while (n--) {
+    c ^= *p++;
+    for (int k = 0; k < 8; k++)
+      c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+  }
+  return ~c;
+}
+
 /* "Normal" synthetic image: a soft bright disc at a random place on a dark,
  * slightly noisy background.  "Anomalous": the same plus a bright bar. */
 static inline void

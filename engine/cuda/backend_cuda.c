@@ -186,22 +186,22 @@ probe_gpu (void)
   probe_usable = 1;
 }
 
-int
-decent_cuda_usable (void)
+static int
+cuda_usable (void)
 {
   pthread_once (&probe_once, probe);
   return probe_usable;
 }
 
-const char *
-decent_cuda_describe (void)
+static const char *
+cuda_describe (void)
 {
   pthread_once (&probe_once, probe);
   return probe_text;
 }
 
-const char *
-decent_cuda_describe_auto (void)
+static const char *
+cuda_describe_auto (void)
 {
   pthread_once (&probe_once, probe);
   return probe_usable ? probe_text : fallback_text;
@@ -1192,8 +1192,8 @@ cuda_create (const DecentArch *arch, float bn_eps, DecentError *err)
     decent_fail (err, "no architecture for the CUDA backend");
     return NULL;
   }
-  if (!decent_cuda_usable ()) {
-    decent_fail (err, "the CUDA backend cannot run here: %s", decent_cuda_describe ());
+  if (!cuda_usable ()) {
+    decent_fail (err, "the CUDA backend cannot run here: %s", cuda_describe ());
     return NULL;
   }
   DecentBackend *be = calloc (1, sizeof *be);
@@ -1233,7 +1233,7 @@ fail:
   return NULL;
 }
 
-const DecentBackendOps decent_backend_cuda = {
+static const DecentBackendOps cuda_ops = {
   .name = "cuda-cudnn",
   .create = cuda_create,
   .destroy = cuda_destroy,
@@ -1248,3 +1248,12 @@ const DecentBackendOps decent_backend_cuda = {
   .score_frame = cuda_score_frame,
   .draw_frame = cuda_draw_frame,
 };
+
+/* The module's one exported symbol (registry.c finds it with dlsym). */
+__attribute__ ((visibility ("default"))) const DecentCudaModule *
+decent_cuda_module (void)
+{
+  static const DecentCudaModule module = { DECENT_CUDA_MODULE_ABI, &cuda_ops, cuda_usable,
+    cuda_describe, cuda_describe_auto };
+  return &module;
+}

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* example-common.c — the command line and bus loop of the examples. */
+#include "example-common.h"
+
+gboolean
+example_parse_options (int *argc, char ***argv, const gchar *summary, GOptionEntry *entries,
+    gchar **model, gchar **input)
+{
+  GError *err = NULL;
+  GOptionContext *ctx = g_option_context_new (summary);
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  g_option_context_add_group (ctx, gst_init_get_option_group ());
+  gboolean ok = g_option_context_parse (ctx, argc, argv, &err) && *model && *input;
+  if (!ok)
+    g_printerr ("%s\n", err ? err->message : "--model and --input are required (see --help)");
+  g_clear_error (&err);
+  g_option_context_free (ctx);
+  return ok;
+}
+
+int
+example_run (GstElement *pipe, const gchar *program,
+    void (*on_message) (GstMessage *msg, gpointer user), gpointer user)
+{
+  GstBus *bus = gst_element_get_bus (pipe);
+  gst_element_set_state (pipe, GST_STATE_PLAYING);
+  int rc = 0;
+  for (;;) {
+    GstMessage *msg = gst_bus_timed_pop (bus, GST_CLOCK_TIME_NONE);
+    if (on_message)
+      on_message (msg, user);
+    if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR) {
+      GError *err;
+      gchar *dbg;
+      gst_message_parse_error (msg, &err, &dbg);
+      g_printerr ("%s: %s\n%s\n", program, err->message, dbg ? dbg : "");
+      g_error_free (err);
+      g_free (dbg);
+      rc = 1;
+    }
+    gboolean done = GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS || rc;
+    gst_message_unref (msg);
+    if (done)
+      break;
+  }
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  gst_object_unref (bus);
+  return rc;
+}

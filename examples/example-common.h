@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* example-common.h — what decent-detect and record-events share: their
+ * command line and their bus loop. */
+#ifndef DECENT_EXAMPLE_COMMON_H
+#define DECENT_EXAMPLE_COMMON_H
+
+#include <gst/gst.h>
+
+/* Parses the command line (entries and GStreamer's options); FALSE, said
+ * on stderr, when it fails or --model or --input is missing. */
+gboolean example_parse_options (int *argc, char ***argv, const gchar *summary,
+    GOptionEntry *entries, gchar **model, gchar **input);
+
+/* Plays pipe until EOS or an error, handing every message to on_message
+ * (may be NULL) first, then stops it; prints an error as "program: message"
+ * and its debug text.  Returns 0 at EOS, 1 after an error. */
+int example_run (GstElement *pipe, const gchar *program,
+    void (*on_message) (GstMessage *msg, gpointer user), gpointer user);
+
+#endif

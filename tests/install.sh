@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# The installed plugin works from its prefix with nothing but
+# GST_PLUGIN_PATH: `meson install` of a build (configured with the prefix to
+# test, e.g. tests/run.sh's build-test), then, in an empty environment,
+# gst-inspect, a training run and a detection run from the prefix, the
+# installed decent-detect, and no CUDA library among the plugin's.
+#   bash tests/install.sh BUILD_DIR
+set -euo pipefail
+build=${1:?build folder, configured with --prefix}
+opt() { meson introspect --buildoptions "$build" |
+  python3 -c "import json,sys; print(next(o['value'] for o in json.load(sys.stdin) if o['name']=='$1'))"; }
+prefix=$(opt prefix) libdir=$(opt libdir)
+case $libdir in /*) ;; *) libdir=$prefix/$libdir ;; esac
+rm -rf "$prefix"
+meson install -C "$build" --quiet >/dev/null
+plugin=$libdir/gstreamer-1.0/libgstdecent.so
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail=0
+check() { # what, command...
+  if "${@:2}" >"$tmp/out" 2>&1; then echo "ok: $1"; else echo "FAIL: $1"; cat "$tmp/out"; fail=1; fi
+}
+clean() { env -i PATH=/usr/bin:/bin HOME="$tmp" GST_PLUGIN_PATH="$libdir/gstreamer-1.0" \
+  GST_REGISTRY="$tmp/registry.bin" GST_PLUGIN_SYSTEM_PATH_1_0= \
+  GST_PLUGIN_PATH_1_0="$libdir/gstreamer-1.0:$(pkg-config --variable=pluginsdir gstreamer-1.0)" "$@"; }
+
+echo "installed into $prefix:"
+(cd "$prefix" && find . -type f | sort | sed 's/^/  /')
+resolves() { ! ldd "$plugin" | grep -q 'not found'; }
+meta_from_prefix() { ldd "$plugin" | grep -q "$libdir/libgstdecentmeta-1.0"; }
+no_cuda() { ! ldd "$plugin" | grep -Eq 'libcudart|libcudnn|libcuda'; }
+inspect() { clean gst-inspect-1.0 decentanomaly >/dev/null && clean gst-inspect-1.0 decent-train; }
+train() {
+  clean gst-launch-1.0 -q videotestsrc num-buffers=40 pattern=ball ! \
+    video/x-raw,width=64,height=48 ! decent-train model-location="$tmp/m.dcnt" width=32 \
+    height=24 epochs=2 min-steps=0 base-channels=8 max-channels=16 latent-side=3
+}
+detect() { # one score message a frame
+  clean gst-launch-1.0 -m videotestsrc num-buffers=20 pattern=ball ! \
+    video/x-raw,width=64,height=48 ! decentanomaly model-location="$tmp/m.dcnt" \
+    message-mode=all ! fakesink |
+    grep -c 'decentanomaly, ' | grep -qx 20
+}
+module() { # the installed CUDA module is found (and says whether a GPU is there)
+  clean GST_DEBUG=decentanomaly:4 gst-launch-1.0 videotestsrc num-buffers=2 ! \
+    video/x-raw,width=64,height=48 ! decentanomaly model-location="$tmp/m.dcnt" ! fakesink \
+    2>&1 | grep 'device=auto: ' | tee /dev/stderr | grep -vq 'CUDA module'
+}
+tool() {
+  head -c $((64 * 48 * 3 * 10)) /dev/urandom >"$tmp/f.rgb"
+  clean "$prefix/bin/decent-detect" --model "$tmp/m.dcnt" --input "$tmp/f.rgb" --raw 64x48
+}
+check "the plugin's libraries all resolve" resolves
+check "the meta library comes from the prefix" meta_from_prefix
+check "no CUDA library is linked into the plugin" no_cuda
+check "gst-inspect-1.0 finds both elements" inspect
+check "training from the prefix writes a model" train
+check "detection from the prefix scores every frame" detect
+check "the installed decent-detect runs" tool
+if [ -f "$libdir/gst-decent/libdecent-cuda.so" ]; then
+  check "the installed CUDA module is the one loaded" module
+fi
+[ $fail = 0 ] && echo "install test passed" || echo "install test FAILED"
+exit $fail
