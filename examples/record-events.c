@@ -15,6 +15,7 @@
  * the stream passes the event's end plus AFTER seconds the queue is blocked
  * again and split-after closes the clip: the next recorded frame starts a new file.  Motion JPEG makes
  * every frame a key frame, so clips start exactly where they should. */
+#include <glib/gstdio.h>
 #include <gst/gst.h>
 #include <stdio.h>
 
@@ -57,13 +58,32 @@ tail_cb (GstPad *pad, GstPadProbeInfo *info, gpointer user)
     app->block_id = gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BLOCK_DOWNSTREAM, block_cb, NULL,
         NULL);
   }
-  /* the frame that was held at the blocked pad is older than the clip */
-  gboolean stale = GST_BUFFER_PTS (buf) < app->resume_at;
+  /* the frame that was held at the blocked pad is older than the clip; and
+   * outside a recording (the gate opened for the end of the stream) no
+   * frame goes to a clip */
+  gboolean stale = GST_BUFFER_PTS (buf) < app->resume_at || !app->recording;
   g_mutex_unlock (&app->lock);
   return stop || stale ? GST_PAD_PROBE_DROP : GST_PAD_PROBE_OK;
 }
 
 /* Reads the meta of every scored frame. */
+/* The end of the stream reaches the gate's queue: open the gate (frames
+ * outside a recording are dropped by tail_cb), or the end of the stream
+ * would wait behind the blocked pad forever and the program never end. */
+static GstPadProbeReturn
+eos_cb (GstPad *pad, GstPadProbeInfo *info, gpointer user)
+{
+  App *app = user;
+  if (GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (info)) != GST_EVENT_EOS)
+    return GST_PAD_PROBE_OK;
+  g_mutex_lock (&app->lock);
+  if (app->block_id)
+    gst_pad_remove_probe (app->gate, app->block_id);
+  app->block_id = 0;
+  g_mutex_unlock (&app->lock);
+  return GST_PAD_PROBE_OK;
+}
+
 static GstPadProbeReturn
 meta_cb (GstPad *pad, GstPadProbeInfo *info, gpointer user)
 {
@@ -159,6 +179,9 @@ main (int argc, char **argv)
   app.block_id = gst_pad_add_probe (app.gate, GST_PAD_PROBE_TYPE_BLOCK_DOWNSTREAM, block_cb,
       NULL, NULL);
   gst_pad_add_probe (app.gate, GST_PAD_PROBE_TYPE_BUFFER, tail_cb, &app, NULL);
+  GstPad *gate_in = gst_element_get_static_pad (gate, "sink");
+  gst_pad_add_probe (gate_in, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, eos_cb, &app, NULL);
+  gst_object_unref (gate_in);
   GstPad *scored = gst_element_get_static_pad (scorer, "src");
   gst_pad_add_probe (scored, GST_PAD_PROBE_TYPE_BUFFER, meta_cb, &app, NULL);
   gst_object_unref (scored);
@@ -167,6 +190,11 @@ main (int argc, char **argv)
   g_object_set (app.splitmux, "async-handling", TRUE, NULL);
 
   int rc = example_run (app.pipe, "record-events", on_message, &app);
+  if (app.clips == 0) { /* splitmuxsink opened a first file that got no frame */
+    gchar *empty = g_strdup_printf ("%s/clip-000.mkv", out);
+    g_unlink (empty);
+    g_free (empty);
+  }
   printf ("%" G_GUINT64_FORMAT " frames, %" G_GUINT64_FORMAT " flagged (from the metadata); "
           "%u clips in %s\n", app.frames, app.flagged, app.clips, out);
   gst_object_unref (app.gate);
