@@ -338,3 +338,39 @@ decent_frame_path_draw_heatmap (DecentFramePath *p, GstVideoFrame *frame, const 
   gst_video_frame_unmap (&heat);
   return TRUE;
 }
+
+gboolean
+decent_frame_path_score (DecentFramePath *p, DecentModel *model, GstVideoFrame *frame,
+    float *score, float *map, DecentScoredFrame *how, DecentError *err)
+{
+  memset (how, 0, sizeof *how);
+  how->on_device = decent_model_has_frame_path (model)
+                   && decent_frame_path_engine_frame (p, frame, &how->device);
+  if (how->on_device)
+    return decent_model_score_frame (model, &how->device, score, map, err) == 0;
+  const guint8 *pixels = decent_frame_path_to_model (p, frame);
+  if (!pixels) {
+    g_snprintf (err->message, sizeof err->message, "could not map a frame");
+    return FALSE;
+  }
+  return decent_model_score (model, pixels, 1, score, map, err) == 0;
+}
+
+gboolean
+decent_frame_path_draw (DecentFramePath *p, DecentModel *model, GstVideoFrame *frame,
+    const DecentScoredFrame *how, const gfloat *map, gdouble max_error, gdouble alpha,
+    gboolean proportional, DecentError *gpu_failure)
+{
+  DecentError err;
+  err.message[0] = '\0';
+  if (how && how->on_device && !proportional) {
+    DecentFrame device = how->device;
+    if (decent_model_draw_heatmap (model, &device, map,
+            (const uint8_t *) decent_frame_path_colour_map (), (float) max_error,
+            (float) alpha, &err) == 0)
+      return TRUE;
+    if (gpu_failure)
+      *gpu_failure = err;
+  }
+  return decent_frame_path_draw_heatmap (p, frame, map, max_error, alpha, proportional);
+}

@@ -48,13 +48,35 @@ gboolean decent_frame_path_draw_heatmap (DecentFramePath *p, GstVideoFrame *fram
 /* The heatmap's colour map: 256 RGB entries, coolest first. */
 const guint8 (*decent_frame_path_colour_map (void))[3];
 
-/* The engine's description of a mapped frame's region, for models that score
- * frames on their own device (decent_model_has_frame_path); FALSE for formats
- * the engine's frame path does not read. */
 /* The engine's DecentFrameFormat for a GStreamer format (by the names in
  * engine/frame_layout.h), or -1 when the engine's frame path has none. */
 int decent_frame_path_engine_format (GstVideoFormat format);
+/* The engine's description of a mapped frame's region, for models that score
+ * frames on their own device (decent_model_has_frame_path); FALSE for formats
+ * the engine's frame path does not read. */
 gboolean decent_frame_path_engine_frame (const DecentFramePath *p, GstVideoFrame *frame,
     DecentFrame *out);
+
+/* How a frame was scored, for drawing on it afterwards. */
+typedef struct {
+  gboolean on_device;   /* by the model's backend from the 8-bit frame */
+  DecentFrame device;   /* then: the frame as the engine saw it */
+} DecentScoredFrame;
+
+/* The one way a frame is scored: on the model's device when its backend
+ * reads frames itself and knows the format (one upload; conversion and
+ * scaling there), else converted here (GstVideoConverter, LINEAR) and scored
+ * from memory.  map: the squared-error map at model size.  FALSE with the
+ * reason in err. */
+gboolean decent_frame_path_score (DecentFramePath *p, DecentModel *model, GstVideoFrame *frame,
+    float *score, float *map, DecentScoredFrame *how, DecentError *err);
+
+/* The one way a heatmap is drawn: on the device that scored the frame for
+ * a plain heatmap, else here (and always here for a proportional overlay).
+ * FALSE when it could not be drawn; *gpu_failure (may be NULL) gets the
+ * device's reason when it failed and the CPU drew instead. */
+gboolean decent_frame_path_draw (DecentFramePath *p, DecentModel *model, GstVideoFrame *frame,
+    const DecentScoredFrame *how, const gfloat *map, gdouble max_error, gdouble alpha,
+    gboolean proportional, DecentError *gpu_failure);
 
 #endif

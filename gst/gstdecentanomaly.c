@@ -77,8 +77,7 @@ typedef struct {
   gdouble threshold;       /* INFINITY: nothing is flagged */
   GstClockTime ts, running_time, stream_time; /* NONE outside a TIME segment */
   gboolean scored;         /* scored now, with a finite result */
-  gboolean on_device;      /* scored by the model's own frame path: device_frame holds it */
-  DecentFrame device_frame;
+  DecentScoredFrame scored_as; /* on the model's device or here (framepath.c) */
   gboolean flagged;
   DecentEventChange change;
 } FrameState;
@@ -599,7 +598,7 @@ begin_frame (GstDecentAnomaly *self, const FrameSettings *set, FrameState *f)
    * frame's format */
   f->scored = !self->have_result || !self->path_ready
               || self->frame_count % set->interval == 0;
-  f->on_device = FALSE;
+  f->scored_as.on_device = FALSE;
   f->flagged = FALSE;
   f->change = DECENT_EVENT_NONE;
 }
@@ -629,19 +628,8 @@ run_model (GstDecentAnomaly *self, FrameState *f, float *score)
   DecentError err;
   err.message[0] = '\0';
   *score = 0;
-  /* a GPU model takes the 8-bit frame as it is: one upload, the rest there */
-  f->on_device = decent_model_has_frame_path (self->model)
-                 && decent_frame_path_engine_frame (&self->path, f->frame, &f->device_frame);
-  gboolean ok;
-  const guint8 *pixels = NULL;
-  if (f->on_device) {
-    ok = decent_model_score_frame (self->model, &f->device_frame, score, self->scratch_map,
-        &err) == 0;
-  } else {
-    pixels = decent_frame_path_to_model (&self->path, f->frame);
-    ok = pixels && decent_model_score (self->model, pixels, 1, score, self->scratch_map,
-        &err) == 0;
-  }
+  gboolean ok = decent_frame_path_score (&self->path, self->model, f->frame, score,
+      self->scratch_map, &f->scored_as, &err);
   /* the mean of the squared-error map is the paper's score; other modes
    * reduce the map their own way (on the CPU: it is small) */
   if (ok && self->scoring != DECENT_SCORE_MEAN)
@@ -650,7 +638,7 @@ run_model (GstDecentAnomaly *self, FrameState *f, float *score)
   if (!ok) {
     gchar *name = g_filename_display_name (self->model_path), *reason = display_reason (&err);
     GST_ELEMENT_ERROR (self, LIBRARY, FAILED, ("Scoring a frame with model \"%s\" failed.",
-            name), ("%s", f->on_device || pixels ? reason : "could not map a frame"));
+            name), ("%s", reason));
     g_free (name);
     g_free (reason);
   }
@@ -666,7 +654,7 @@ keep_result (GstDecentAnomaly *self, FrameState *f, float score)
      * (and map), is not flagged, and the GPU's map of it is not drawn */
     note_nonfinite_score (self, score);
     f->scored = FALSE;
-    f->on_device = FALSE;
+    f->scored_as.on_device = FALSE;
     self->result_invalid = TRUE;
     return;
   }
@@ -710,23 +698,15 @@ draw_heatmap (GstDecentAnomaly *self, const FrameSettings *set, FrameState *f)
                       : isfinite (threshold) && threshold > 0 ? 2.0 * threshold : 1.0;
   const gboolean overlay = set->mode == GST_DECENT_MODE_OVERLAY;
   const gdouble a = overlay ? set->alpha : 1.0;
-  DecentError err;
-  err.message[0] = '\0';
-  /* the heatmap of the score mode's map: on the GPU when it scored the
-   * frame (device_frame describes it then), else on the CPU.  An overlay is
-   * blended in proportion to each pixel's error, on the CPU */
-  if (!f->on_device || overlay
-      || decent_model_draw_heatmap (self->model, &f->device_frame, self->map,
-             (const uint8_t *) decent_frame_path_colour_map (), (float) max_error, (float) a,
-             &err) < 0) {
-    if (err.message[0])
-      GST_WARNING_OBJECT (self, "drawing on the GPU failed (%s); drawing on the CPU",
-          err.message);
-    if (!decent_frame_path_draw_heatmap (&self->path, f->frame, self->map, max_error, a,
-            overlay))
-      GST_WARNING_OBJECT (self, "frame %" G_GUINT64_FORMAT " could not be drawn on",
-          self->frame_count);
-  }
+  DecentError gpu;
+  gpu.message[0] = '\0';
+  /* on the device that scored the frame when it can, else on the CPU */
+  if (!decent_frame_path_draw (&self->path, self->model, f->frame, &f->scored_as, self->map,
+          max_error, a, overlay, &gpu))
+    GST_WARNING_OBJECT (self, "frame %" G_GUINT64_FORMAT " could not be drawn on",
+        self->frame_count);
+  if (gpu.message[0])
+    GST_WARNING_OBJECT (self, "drawing on the GPU failed (%s); drew on the CPU", gpu.message);
 }
 
 /* Asks upstream for a key frame (an event began).  Streaming, no lock. */

@@ -24,7 +24,8 @@ clang-14 "${flags[@]}" -o "$out/fuzz_train_settings" tests/fuzz/fuzz_train_setti
 clang-14 "${flags[@]}" -o "$out/fuzz_roi" tests/fuzz/fuzz_roi.c gst/roi.c \
   $(pkg-config --libs glib-2.0)
 clang-14 "${flags[@]}" $(pkg-config --cflags gstreamer-video-1.0) -o "$out/fuzz_frame_path" \
-  tests/fuzz/fuzz_frame_path.c gst/framepath.c gst/roi.c $(pkg-config --libs gstreamer-video-1.0)
+  tests/fuzz/fuzz_frame_path.c gst/framepath.c gst/roi.c "${engine[@]}" \
+  $(pkg-config --libs gstreamer-video-1.0) -ldnnl -lz -lm
 
 status=0
 for target in model_file roi frame_path train_settings; do
