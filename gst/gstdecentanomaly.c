@@ -687,6 +687,15 @@ attach_meta (GstDecentAnomaly *self, const FrameSettings *set, const FrameState 
   meta->roi_width = self->path.rect.width;
   meta->roi_height = self->path.rect.height;
   meta->score_mode = (gint) self->scoring;
+  if (f->flagged) { /* for ROI-aware elements: where the anomaly was looked for */
+    GstVideoRegionOfInterestMeta *roi = gst_buffer_add_video_region_of_interest_meta (
+        f->frame->buffer, "anomaly", meta->roi_x, meta->roi_y, meta->roi_width,
+        meta->roi_height);
+    if (roi)
+      gst_video_region_of_interest_meta_add_param (roi, gst_structure_new ("decent-anomaly",
+              "score", G_TYPE_DOUBLE, meta->score, "threshold", G_TYPE_DOUBLE, meta->threshold,
+              "normalized-score", G_TYPE_DOUBLE, meta->normalized_score, NULL));
+  }
 }
 
 /* Draws heatmap or overlay, on the GPU when it holds the frame.  Streaming, no lock. */

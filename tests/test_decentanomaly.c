@@ -243,12 +243,15 @@ GST_START_TEST (test_roi)
 }
 GST_END_TEST;
 
+/* Through videoconvert and videoscale the meta stays, its region scaled
+ * with the frame (64x48 -> 32x20), and a flagged frame's
+ * GstVideoRegionOfInterestMeta too. */
 GST_START_TEST (test_meta_survives_converters)
 {
   gchar *desc = g_strdup_printf ("videotestsrc num-buffers=2 ! video/x-raw,format=I420,"
-      "width=64,height=48 ! decentanomaly model-location=\"%s\" attach-heatmap=true ! "
-      "videoconvert ! videoscale ! video/x-raw,format=RGB,width=32,height=20 ! "
-      "appsink name=sink sync=false", tm.path);
+      "width=64,height=48 ! decentanomaly model-location=\"%s\" attach-heatmap=true "
+      "roi=8,4,32,24 threshold=1e-9 ! videoconvert ! videoscale ! "
+      "video/x-raw,format=RGB,width=32,height=20 ! appsink name=sink sync=false", tm.path);
   GstElement *pipe = gst_parse_launch (desc, NULL);
   g_free (desc);
   GstElement *sink = gst_bin_get_by_name (GST_BIN (pipe), "sink");
@@ -259,10 +262,35 @@ GST_START_TEST (test_meta_survives_converters)
   fail_unless (m != NULL, "meta lost in videoconvert/videoscale");
   fail_unless (isfinite (m->score) && m->heatmap && m->heatmap_width == MW
       && m->heatmap_height == MH);
+  fail_unless (m->flagged);
+  /* 8,4 32x24 of 64x48, in 32x20 */
+  fail_unless (m->roi_x == 4 && m->roi_y == 1 && m->roi_width == 16 && m->roi_height == 10,
+      "region %u,%u %ux%u after videoscale", m->roi_x, m->roi_y, m->roi_width, m->roi_height);
+  GstVideoRegionOfInterestMeta *roi =
+      gst_buffer_get_video_region_of_interest_meta (gst_sample_get_buffer (sample));
+  fail_unless (roi != NULL, "no region-of-interest meta on a flagged frame");
+  fail_unless_equals_string (g_quark_to_string (roi->roi_type), "anomaly");
+  fail_unless (roi->x == 4 && roi->y == 1 && roi->w == 16 && roi->h == 10,
+      "roi meta %u,%u %ux%u", roi->x, roi->y, roi->w, roi->h);
   gst_sample_unref (sample);
   gst_element_set_state (pipe, GST_STATE_NULL);
   gst_object_unref (sink);
   gst_object_unref (pipe);
+
+  /* straight from the element, the region meta carries the scores (1.22's
+   * videoscale keeps region metas' places, not their parameters) */
+  GstHarness *h = anomaly_harness (tm.path, "threshold=1e-9");
+  GstBuffer *out = gst_harness_push_and_pull (h, gray_frame (TRUE, 0));
+  m = gst_buffer_get_decent_anomaly_meta (out);
+  roi = gst_buffer_get_video_region_of_interest_meta (out);
+  fail_unless (m && m->flagged && roi);
+  GstStructure *param = gst_video_region_of_interest_meta_get_param (roi, "decent-anomaly");
+  gdouble score = 0, threshold = 0;
+  fail_unless (param && gst_structure_get_double (param, "score", &score)
+      && gst_structure_get_double (param, "threshold", &threshold)
+      && fabs (score - m->score) < 1e-12 && fabs (threshold - m->threshold) < 1e-12);
+  gst_buffer_unref (out);
+  gst_harness_teardown (h);
 }
 GST_END_TEST;
 

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* decentmeta.c — GstDecentAnomalyMeta: registration, init, free, and a
- * transform that copies it whole through any transformation (the heatmap is
- * at model resolution, so it does not depend on the frame's size). */
+ * transform that copies it and, through a scaler, rescales its region as
+ * GstVideoRegionOfInterestMeta does (the heatmap is at model resolution, so
+ * it does not depend on the frame's size). */
 #include "decentmeta.h"
+
+#include <gst/video/video.h>
 
 #include <string.h>
 
@@ -10,7 +13,10 @@ GType
 gst_decent_anomaly_meta_api_get_type (void)
 {
   static GType type;
-  static const gchar *tags[] = { NULL }; /* no tags: survives videoconvert/videoscale */
+  /* the tags of GstVideoRegionOfInterestMeta's kind: videoconvert and
+   * videoscale keep it and call meta_transform to rescale it; filters that
+   * know nothing of sizes drop it, as they drop region metas */
+  static const gchar *tags[] = { GST_META_TAG_VIDEO_STR, GST_META_TAG_VIDEO_SIZE_STR, NULL };
   if (g_once_init_enter (&type)) {
     GType t = gst_meta_api_type_register ("GstDecentAnomalyMetaAPI", tags);
     g_once_init_leave (&type, t);
@@ -45,6 +51,19 @@ static gboolean
 meta_transform (GstBuffer *dest, GstMeta *meta, GstBuffer *buffer, GQuark type, gpointer data)
 {
   GstDecentAnomalyMeta *src = (GstDecentAnomalyMeta *) meta;
+  /* a copy, or a scaling (with the sizes before and after); nothing else */
+  guint ow = 1, oh = 1, nw = 1, nh = 1;
+  if (GST_VIDEO_META_TRANSFORM_IS_SCALE (type)) {
+    const GstVideoMetaTransform *trans = data;
+    ow = GST_VIDEO_INFO_WIDTH (trans->in_info);
+    oh = GST_VIDEO_INFO_HEIGHT (trans->in_info);
+    nw = GST_VIDEO_INFO_WIDTH (trans->out_info);
+    nh = GST_VIDEO_INFO_HEIGHT (trans->out_info);
+    if (!ow || !oh)
+      return FALSE;
+  } else if (!GST_META_TRANSFORM_IS_COPY (type)) {
+    return FALSE;
+  }
   GstDecentAnomalyMeta *dst = gst_buffer_add_decent_anomaly_meta (dest, src->score,
       src->threshold, src->flagged, src->heatmap, src->heatmap_width, src->heatmap_height);
   if (!dst)
@@ -52,10 +71,10 @@ meta_transform (GstBuffer *dest, GstMeta *meta, GstBuffer *buffer, GQuark type, 
   dst->scored = src->scored;
   dst->frame_number = src->frame_number;
   dst->scored_frame_number = src->scored_frame_number;
-  dst->roi_x = src->roi_x;
-  dst->roi_y = src->roi_y;
-  dst->roi_width = src->roi_width;
-  dst->roi_height = src->roi_height;
+  dst->roi_x = (guint) ((guint64) src->roi_x * nw / ow);
+  dst->roi_y = (guint) ((guint64) src->roi_y * nh / oh);
+  dst->roi_width = (guint) ((guint64) src->roi_width * nw / ow);
+  dst->roi_height = (guint) ((guint64) src->roi_height * nh / oh);
   dst->score_mode = src->score_mode;
   return TRUE;
 }

@@ -5,7 +5,12 @@
  *   GstDecentAnomalyMeta *m = gst_buffer_get_decent_anomaly_meta (buffer);
  *   if (m && m->flagged) ...
  *
- * The meta carries no tags, so converters and scalers keep it. */
+ * Its tags are those of GstVideoRegionOfInterestMeta (video, size):
+ * videoconvert and videoscale keep it and rescale its region; filters that
+ * know nothing of sizes drop it.  On flagged frames decentanomaly also
+ * attaches a GstVideoRegionOfInterestMeta of type "anomaly" for the scored
+ * region, with a "decent-anomaly" parameter (score, threshold,
+ * normalized-score), for ROI-aware elements. */
 #ifndef GST_DECENT_META_H
 #define GST_DECENT_META_H
 
@@ -31,7 +36,8 @@ typedef struct {
    * otherwise */
   guint heatmap_width, heatmap_height;
   gfloat *heatmap;
-  /* the region of the frame that was scored, in frame pixels */
+  /* the region of the frame that was scored, in frame pixels (rescaled with
+   * the frame by videoscale) */
   guint roi_x, roi_y, roi_width, roi_height;
   /* how the score was computed: 0 mean (the paper's), 1 local, 2 normalized */
   gint score_mode;
