@@ -106,6 +106,20 @@ post_structure (GstDecentAnomaly *self, GstStructure *s)
   gst_element_post_message (GST_ELEMENT (self), gst_message_new_element (GST_OBJECT (self), s));
 }
 
+/* An event began or ended: a bus message when messages are posted, and
+ * always the same structure downstream as a serialized custom event, ahead
+ * of the frame, for decentpublish and other elements.  Streaming thread. */
+static void
+announce_event (GstDecentAnomaly *self, GstStructure *s, gboolean post)
+{
+  gst_pad_push_event (GST_BASE_TRANSFORM_SRC_PAD (GST_BASE_TRANSFORM (self)),
+      gst_event_new_custom (GST_EVENT_CUSTOM_DOWNSTREAM, gst_structure_copy (s)));
+  if (post)
+    post_structure (self, s);
+  else
+    gst_structure_free (s);
+}
+
 /* "decentanomaly-model": what became of a model file; callers add fields.  No lock. */
 static GstStructure *
 model_structure_new (const gchar *location, const gchar *status)
@@ -153,6 +167,12 @@ event_structure_new (GstDecentAnomaly *self, const gchar *type, GstClockTime run
       "peak-score", G_TYPE_DOUBLE, t->peak, NULL);
   set_time (s, "running-time", running_time);
   set_time (s, "event-running-time", t->start_time);
+  gst_structure_set (s, "threshold", G_TYPE_DOUBLE, self->last_threshold,
+      "peak-normalized-score", G_TYPE_DOUBLE,
+      self->last_threshold > 0 ? t->peak / self->last_threshold : 0.0,
+      "roi-x", G_TYPE_INT, self->path.rect.x, "roi-y", G_TYPE_INT, self->path.rect.y,
+      "roi-width", G_TYPE_INT, self->path.rect.width,
+      "roi-height", G_TYPE_INT, self->path.rect.height, NULL);
   if (g_str_equal (type, "end")) {
     gst_structure_set (s, "frames", G_TYPE_UINT64, decent_events_frames (t), NULL);
     set_time (s, "last-flagged-running-time", t->last_flagged_time);
@@ -509,8 +529,8 @@ gst_decent_anomaly_sink_event (GstBaseTransform *trans, GstEvent *event)
     const gboolean post = posts_messages (self);
     GST_OBJECT_UNLOCK (self);
     GstClockTime end = self->events.last_flagged_time;
-    if (decent_events_flush (&self->events) && post)
-      post_structure (self, event_structure_new (self, "end", end, self->last_score));
+    if (decent_events_flush (&self->events))
+      announce_event (self, event_structure_new (self, "end", end, self->last_score), post);
   }
   return GST_BASE_TRANSFORM_CLASS (gst_decent_anomaly_parent_class)->sink_event (trans, event);
 }
@@ -583,6 +603,7 @@ begin_frame (GstDecentAnomaly *self, const FrameSettings *set, FrameState *f)
   const gdouble model_thr = self->model_threshold[self->scoring];
   f->threshold = set->threshold_prop >= 0 ? set->threshold_prop
                  : model_thr > 0 ? model_thr : INFINITY;
+  self->last_threshold = isfinite (f->threshold) ? f->threshold : 0.0;
   f->ts = GST_BUFFER_PTS (f->frame->buffer);
   /* times only from a TIME segment (a BYTES one, from filesrc or appsrc,
    * has none): messages then leave the time fields out */
@@ -735,17 +756,15 @@ post_frame_messages (GstDecentAnomaly *self, const FrameSettings *set, const Fra
   if (f->change == DECENT_EVENT_BEGAN) {
     GST_INFO_OBJECT (self, "anomaly event begins at frame %" G_GUINT64_FORMAT,
         self->events.start_frame);
-    if (set->post)
-      post_structure (self, event_structure_new (self, "begin", f->running_time,
-          self->last_score));
+    announce_event (self, event_structure_new (self, "begin", f->running_time,
+        self->last_score), set->post);
     if (set->keyunit)
       request_key_unit (self, f->running_time);
   } else if (f->change == DECENT_EVENT_ENDED) {
     GST_INFO_OBJECT (self, "anomaly event ends after %" G_GUINT64_FORMAT " frames",
         decent_events_frames (&self->events));
-    if (set->post)
-      post_structure (self, event_structure_new (self, "end", f->running_time,
-          self->last_score));
+    announce_event (self, event_structure_new (self, "end", f->running_time,
+        self->last_score), set->post);
   }
 }
 

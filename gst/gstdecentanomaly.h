@@ -68,6 +68,7 @@ struct _GstDecentAnomaly {
   guint64 frame_count;
   gboolean have_result;   /* a finite result exists */
   gdouble last_score;     /* always finite */
+  gdouble last_threshold; /* the last frame's threshold; 0 when none (nothing flagged) */
   gboolean last_flagged;
   gboolean result_invalid; /* the latest scoring was not finite: nothing is flagged */
   guint64 nonfinite_count; /* frames of this model that scored non-finite */

@@ -3,6 +3,7 @@
 #include <gst/gst.h>
 
 #include "gstdecentanomaly.h"
+#include "gstdecentpublish.h"
 #include "gstdecenttrain.h"
 
 #ifndef PACKAGE
@@ -15,6 +16,7 @@ plugin_init (GstPlugin *plugin)
   gboolean ret = FALSE;
   ret |= GST_ELEMENT_REGISTER (decentanomaly, plugin);
   ret |= GST_ELEMENT_REGISTER (decent_train, plugin);
+  ret |= GST_ELEMENT_REGISTER (decentpublish, plugin);
   return ret;
 }
 

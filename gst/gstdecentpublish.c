@@ -1,0 +1,401 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* gstdecentpublish.c — decentpublish, placed after decentanomaly: every
+ * anomaly event that decentanomaly announces downstream (a serialized
+ * custom event "decentanomaly-event", ahead of the frame) becomes one JSON
+ * line in a file, and with per-frame=true every frame's
+ * GstDecentAnomalyMeta too (docs/plugin.md has the schema).  Buffers pass
+ * untouched.  A write that fails (a full disk) is said once as a warning
+ * and counted; the video goes on. */
+#include "gstdecentpublish.h"
+
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <math.h>
+#include <string.h>
+
+#include "decent/decentmeta.h"
+
+GST_DEBUG_CATEGORY_STATIC (gst_decent_publish_debug);
+#define GST_CAT_DEFAULT gst_decent_publish_debug
+
+enum { PROP_0, PROP_LOCATION, PROP_CAMERA, PROP_PER_FRAME, PROP_MAX_SIZE, PROP_MAX_FILES };
+
+#define DEFAULT_MAX_FILES 5
+
+static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink", GST_PAD_SINK,
+    GST_PAD_ALWAYS, GST_STATIC_CAPS_ANY);
+static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src", GST_PAD_SRC,
+    GST_PAD_ALWAYS, GST_STATIC_CAPS_ANY);
+
+G_DEFINE_TYPE (GstDecentPublish, gst_decent_publish, GST_TYPE_BASE_TRANSFORM);
+GST_ELEMENT_REGISTER_DEFINE (decentpublish, "decentpublish", GST_RANK_NONE,
+    GST_TYPE_DECENT_PUBLISH);
+
+/* ---- JSON ------------------------------------------------------------- */
+
+static void
+json_string (GString *out, const gchar *text)
+{
+  gchar *valid = g_utf8_make_valid (text ? text : "", -1);
+  g_string_append_c (out, '"');
+  for (const gchar *p = valid; *p; p++) {
+    const guchar c = (guchar) *p;
+    if (c == '"' || c == '\\')
+      g_string_append_printf (out, "\\%c", c);
+    else if (c < 0x20)
+      g_string_append_printf (out, "\\u%04x", c);
+    else
+      g_string_append_c (out, (gchar) c);
+  }
+  g_string_append_c (out, '"');
+  g_free (valid);
+}
+
+/* ,"key":value — numbers that are not finite become null */
+static void
+json_double (GString *out, const gchar *key, gdouble v)
+{
+  if (isfinite (v))
+    g_string_append_printf (out, ",\"%s\":%.9g", key, v);
+  else
+    g_string_append_printf (out, ",\"%s\":null", key);
+}
+
+/* ,"key":seconds, or null for GST_CLOCK_TIME_NONE */
+static void
+json_time (GString *out, const gchar *key, GstClockTime t)
+{
+  if (GST_CLOCK_TIME_IS_VALID (t))
+    g_string_append_printf (out, ",\"%s\":%.6f", key, t / (gdouble) GST_SECOND);
+  else
+    g_string_append_printf (out, ",\"%s\":null", key);
+}
+
+/* {"type":…,"camera":…,"utc":… — the head of every record */
+static GString *
+record_new (const gchar *type, const gchar *camera)
+{
+  GString *out = g_string_new ("{\"type\":");
+  json_string (out, type);
+  g_string_append (out, ",\"camera\":");
+  json_string (out, camera);
+  GDateTime *now = g_date_time_new_now_utc ();
+  gchar *utc = g_date_time_format (now, "%Y-%m-%dT%H:%M:%S.%fZ");
+  g_string_append_printf (out, ",\"utc\":\"%s\"", utc);
+  g_free (utc);
+  g_date_time_unref (now);
+  return out;
+}
+
+static void
+json_region (GString *out, gint x, gint y, gint w, gint h)
+{
+  g_string_append_printf (out, ",\"region\":{\"x\":%d,\"y\":%d,\"width\":%d,\"height\":%d}", x,
+      y, w, h);
+}
+
+static GstClockTime
+structure_time (const GstStructure *s, const gchar *field)
+{
+  guint64 t;
+  return gst_structure_get_uint64 (s, field, &t) ? t : GST_CLOCK_TIME_NONE;
+}
+
+/* One record of a "decentanomaly-event" structure. */
+static gchar *
+event_record (const GstStructure *s, const gchar *camera)
+{
+  const gchar *type = gst_structure_get_string (s, "type");
+  guint64 frame = 0, event_frame = 0, frames = 0;
+  gdouble score = NAN, peak = NAN, threshold = NAN, peak_norm = NAN;
+  gint x = 0, y = 0, w = 0, h = 0;
+  gst_structure_get (s, "frame", G_TYPE_UINT64, &frame, "event-frame", G_TYPE_UINT64,
+      &event_frame, "score", G_TYPE_DOUBLE, &score, "peak-score", G_TYPE_DOUBLE, &peak, NULL);
+  gst_structure_get (s, "threshold", G_TYPE_DOUBLE, &threshold, "peak-normalized-score",
+      G_TYPE_DOUBLE, &peak_norm, "roi-x", G_TYPE_INT, &x, "roi-y", G_TYPE_INT, &y, "roi-width",
+      G_TYPE_INT, &w, "roi-height", G_TYPE_INT, &h, NULL);
+  GString *out = record_new (type ? type : "unknown", camera);
+  g_string_append_printf (out, ",\"frame\":%" G_GUINT64_FORMAT ",\"event_frame\":%"
+      G_GUINT64_FORMAT, frame, event_frame);
+  json_double (out, "score", score);
+  json_double (out, "peak_score", peak);
+  json_double (out, "threshold", threshold);
+  json_double (out, "peak_normalized_score", peak_norm);
+  json_time (out, "running_time", structure_time (s, "running-time"));
+  json_time (out, "event_running_time", structure_time (s, "event-running-time"));
+  json_region (out, x, y, w, h);
+  if (gst_structure_get_uint64 (s, "frames", &frames)) {
+    g_string_append_printf (out, ",\"frames\":%" G_GUINT64_FORMAT, frames);
+    json_time (out, "last_flagged_running_time",
+        structure_time (s, "last-flagged-running-time"));
+  }
+  g_string_append_c (out, '}');
+  return g_string_free (out, FALSE);
+}
+
+/* One record of a frame's meta. */
+static gchar *
+frame_record (const GstDecentAnomalyMeta *m, GstClockTime running_time, const gchar *camera)
+{
+  GString *out = record_new ("frame", camera);
+  g_string_append_printf (out, ",\"frame\":%" G_GUINT64_FORMAT ",\"scored_frame\":%"
+      G_GUINT64_FORMAT ",\"scored\":%s,\"flagged\":%s", m->frame_number, m->scored_frame_number,
+      m->scored ? "true" : "false", m->flagged ? "true" : "false");
+  json_double (out, "score", m->score);
+  json_double (out, "threshold", m->threshold);
+  json_double (out, "normalized_score", m->normalized_score);
+  json_time (out, "running_time", running_time);
+  json_region (out, (gint) m->roi_x, (gint) m->roi_y, (gint) m->roi_width,
+      (gint) m->roi_height);
+  g_string_append_c (out, '}');
+  return g_string_free (out, FALSE);
+}
+
+/* ---- the file ---------------------------------------------------------- */
+
+/* location.N for N >= 1 */
+static gchar *
+rotated_name (const gchar *path, guint n)
+{
+  return g_strdup_printf ("%s.%u", path, n);
+}
+
+/* location -> location.1 -> … -> location.max_files (the oldest goes);
+ * with max_files 0 the file starts anew.  Streaming thread. */
+static void
+rotate (GstDecentPublish *self, guint max_files)
+{
+  fclose (self->file);
+  self->file = NULL;
+  for (guint n = max_files; n >= 1; n--) {
+    gchar *from = n == 1 ? g_strdup (self->path) : rotated_name (self->path, n - 1);
+    gchar *to = rotated_name (self->path, n);
+    if (g_rename (from, to) != 0 && errno != ENOENT)
+      GST_WARNING_OBJECT (self, "could not rename %s to %s: %s", from, to, g_strerror (errno));
+    g_free (from);
+    g_free (to);
+  }
+  self->file = g_fopen (self->path, max_files ? "a" : "w");
+  if (!self->file)
+    GST_WARNING_OBJECT (self, "could not open %s again after rotating it: %s", self->shown,
+        g_strerror (errno));
+}
+
+/* Appends one line (and frees it); rotates by size.  Streaming thread. */
+static void
+write_record (GstDecentPublish *self, gchar *line)
+{
+  GST_OBJECT_LOCK (self);
+  const guint64 max_size = self->max_size;
+  const guint max_files = self->max_files;
+  GST_OBJECT_UNLOCK (self);
+  const size_t len = strlen (line);
+  gboolean ok = self->file && fwrite (line, 1, len, self->file) == len
+                && fputc ('\n', self->file) != EOF && fflush (self->file) == 0;
+  const int why = errno;
+  g_free (line);
+  if (!ok) {
+    self->dropped++;
+    if (!self->warned)
+      GST_ELEMENT_WARNING (self, RESOURCE, WRITE, ("Could not write an event record."),
+          ("%s: %s; records are dropped until writing works again (the video goes on)",
+              self->shown, self->file ? g_strerror (why) : "the file is not open"));
+    self->warned = TRUE;
+    return;
+  }
+  self->written++;
+  if (max_size > 0 && ftell (self->file) >= (long) MIN (max_size, (guint64) G_MAXLONG))
+    rotate (self, max_files);
+}
+
+/* ---- GstBaseTransform ------------------------------------------------- */
+
+static gboolean
+gst_decent_publish_start (GstBaseTransform *trans)
+{
+  GstDecentPublish *self = GST_DECENT_PUBLISH (trans);
+  GST_OBJECT_LOCK (self);
+  gchar *path = g_strdup (self->location);
+  GST_OBJECT_UNLOCK (self);
+  if (!path || !*path) {
+    g_free (path);
+    GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND, ("No file to write events to."),
+        ("Set the location property: the JSON-lines file decentpublish appends to."));
+    return FALSE;
+  }
+  self->path = path;
+  self->shown = g_filename_display_name (path);
+  self->file = g_fopen (path, "a");
+  if (!self->file) {
+    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE, ("Could not open the event file."),
+        ("%s: %s", self->shown, g_strerror (errno)));
+    return FALSE;
+  }
+  self->written = self->dropped = 0;
+  self->warned = FALSE;
+  return TRUE;
+}
+
+static gboolean
+gst_decent_publish_stop (GstBaseTransform *trans)
+{
+  GstDecentPublish *self = GST_DECENT_PUBLISH (trans);
+  if (self->file)
+    fclose (self->file);
+  self->file = NULL;
+  if (self->dropped)
+    GST_WARNING_OBJECT (self, "%" G_GUINT64_FORMAT " records written, %" G_GUINT64_FORMAT
+        " dropped", self->written, self->dropped);
+  g_clear_pointer (&self->path, g_free);
+  g_clear_pointer (&self->shown, g_free);
+  return TRUE;
+}
+
+static gchar *
+camera_name (GstDecentPublish *self)
+{
+  GST_OBJECT_LOCK (self);
+  gchar *name = g_strdup (self->camera && *self->camera ? self->camera
+                                                         : GST_OBJECT_NAME (self));
+  GST_OBJECT_UNLOCK (self);
+  return name;
+}
+
+static gboolean
+gst_decent_publish_sink_event (GstBaseTransform *trans, GstEvent *event)
+{
+  GstDecentPublish *self = GST_DECENT_PUBLISH (trans);
+  const GstStructure *s = gst_event_get_structure (event);
+  if (GST_EVENT_TYPE (event) == GST_EVENT_CUSTOM_DOWNSTREAM && s
+      && gst_structure_has_name (s, "decentanomaly-event")) {
+    gchar *camera = camera_name (self);
+    write_record (self, event_record (s, camera));
+    g_free (camera);
+  }
+  return GST_BASE_TRANSFORM_CLASS (gst_decent_publish_parent_class)->sink_event (trans, event);
+}
+
+static GstFlowReturn
+gst_decent_publish_transform_ip (GstBaseTransform *trans, GstBuffer *buf)
+{
+  GstDecentPublish *self = GST_DECENT_PUBLISH (trans);
+  GST_OBJECT_LOCK (self);
+  const gboolean per_frame = self->per_frame;
+  GST_OBJECT_UNLOCK (self);
+  const GstDecentAnomalyMeta *m = per_frame ? gst_buffer_get_decent_anomaly_meta (buf) : NULL;
+  if (m) {
+    const GstClockTime rt = trans->segment.format == GST_FORMAT_TIME
+        ? gst_segment_to_running_time (&trans->segment, GST_FORMAT_TIME, GST_BUFFER_PTS (buf))
+        : GST_CLOCK_TIME_NONE;
+    gchar *camera = camera_name (self);
+    write_record (self, frame_record (m, rt, camera));
+    g_free (camera);
+  }
+  return GST_FLOW_OK;
+}
+
+/* ---- properties ------------------------------------------------------- */
+
+static void
+gst_decent_publish_set_property (GObject *object, guint prop_id, const GValue *value,
+    GParamSpec *pspec)
+{
+  GstDecentPublish *self = GST_DECENT_PUBLISH (object);
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_LOCATION:
+      g_free (self->location);
+      self->location = g_value_dup_string (value);
+      break;
+    case PROP_CAMERA:
+      g_free (self->camera);
+      self->camera = g_value_dup_string (value);
+      break;
+    case PROP_PER_FRAME:
+      self->per_frame = g_value_get_boolean (value);
+      break;
+    case PROP_MAX_SIZE:
+      self->max_size = g_value_get_uint64 (value);
+      break;
+    case PROP_MAX_FILES:
+      self->max_files = g_value_get_uint (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_decent_publish_get_property (GObject *object, guint prop_id, GValue *value,
+    GParamSpec *pspec)
+{
+  GstDecentPublish *self = GST_DECENT_PUBLISH (object);
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_LOCATION: g_value_set_string (value, self->location); break;
+    case PROP_CAMERA: g_value_set_string (value, self->camera); break;
+    case PROP_PER_FRAME: g_value_set_boolean (value, self->per_frame); break;
+    case PROP_MAX_SIZE: g_value_set_uint64 (value, self->max_size); break;
+    case PROP_MAX_FILES: g_value_set_uint (value, self->max_files); break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_decent_publish_finalize (GObject *object)
+{
+  GstDecentPublish *self = GST_DECENT_PUBLISH (object);
+  g_free (self->location);
+  g_free (self->camera);
+  G_OBJECT_CLASS (gst_decent_publish_parent_class)->finalize (object);
+}
+
+static void
+gst_decent_publish_class_init (GstDecentPublishClass *klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  GstBaseTransformClass *trans_class = GST_BASE_TRANSFORM_CLASS (klass);
+  GST_DEBUG_CATEGORY_INIT (gst_decent_publish_debug, "decentpublish", 0,
+      "decentanomaly's events as JSON lines");
+  gobject_class->set_property = gst_decent_publish_set_property;
+  gobject_class->get_property = gst_decent_publish_get_property;
+  gobject_class->finalize = gst_decent_publish_finalize;
+  const GParamFlags rw = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS;
+  g_object_class_install_property (gobject_class, PROP_LOCATION,
+      g_param_spec_string ("location", "Location", "JSON-lines file the records are appended "
+          "to (one object a line; docs/plugin.md has the schema)", NULL,
+          rw | GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_CAMERA,
+      g_param_spec_string ("camera", "Camera", "Name of the stream in every record "
+          "(default: the element's name)", NULL, rw | GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_PER_FRAME,
+      g_param_spec_boolean ("per-frame", "Per frame", "Also a record for every frame "
+          "that carries decentanomaly's metadata", FALSE, rw | GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_MAX_SIZE,
+      g_param_spec_uint64 ("max-size", "Maximum size", "Rotate the file once it reaches "
+          "this many bytes (0: never)", 0, G_MAXUINT64, 0, rw | GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_MAX_FILES,
+      g_param_spec_uint ("max-files", "Maximum files", "Rotated files kept (location.1 is "
+          "the newest); 0: the file starts anew", 0, 1000, DEFAULT_MAX_FILES,
+          rw | GST_PARAM_MUTABLE_PLAYING));
+  gst_element_class_add_static_pad_template (element_class, &sink_template);
+  gst_element_class_add_static_pad_template (element_class, &src_template);
+  gst_element_class_set_static_metadata (element_class, "Anomaly event publisher",
+      "Filter/Metadata", "Writes decentanomaly's events (and optionally every frame's scores) "
+      "as JSON lines to a file", "gst-decent");
+  trans_class->start = GST_DEBUG_FUNCPTR (gst_decent_publish_start);
+  trans_class->stop = GST_DEBUG_FUNCPTR (gst_decent_publish_stop);
+  trans_class->sink_event = GST_DEBUG_FUNCPTR (gst_decent_publish_sink_event);
+  trans_class->transform_ip = GST_DEBUG_FUNCPTR (gst_decent_publish_transform_ip);
+  trans_class->passthrough_on_same_caps = FALSE;
+}
+
+static void
+gst_decent_publish_init (GstDecentPublish *self)
+{
+  self->max_files = DEFAULT_MAX_FILES;
+  gst_base_transform_set_in_place (GST_BASE_TRANSFORM (self), TRUE);
+}

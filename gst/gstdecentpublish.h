@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* gstdecentpublish.h — decentpublish: writes decentanomaly's events (and,
+ * optionally, every scored frame) as JSON lines to a file, rotated by size. */
+#ifndef GST_DECENT_PUBLISH_H
+#define GST_DECENT_PUBLISH_H
+
+#include <gst/base/gstbasetransform.h>
+#include <stdio.h>
+
+G_BEGIN_DECLS
+
+#define GST_TYPE_DECENT_PUBLISH (gst_decent_publish_get_type ())
+G_DECLARE_FINAL_TYPE (GstDecentPublish, gst_decent_publish, GST, DECENT_PUBLISH,
+    GstBaseTransform)
+
+struct _GstDecentPublish {
+  GstBaseTransform parent;
+
+  /* properties, under the object lock */
+  gchar *location;
+  gchar *camera;
+  gboolean per_frame;
+  guint64 max_size;
+  guint max_files;
+
+  /* the open file: start() and stop() (no streaming then) and the
+   * streaming thread only */
+  FILE *file;
+  gchar *path;          /* location as opened */
+  gchar *shown;         /* it, for messages (valid UTF-8) */
+  guint64 written;      /* records written */
+  guint64 dropped;      /* records that could not be written */
+  gboolean warned;      /* a write failure was said once */
+};
+
+GST_ELEMENT_REGISTER_DECLARE (decentpublish);
+
+G_END_DECLS
+
+#endif

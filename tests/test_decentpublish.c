@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* decentpublish after decentanomaly: the events it announces downstream
+ * become JSON lines (begin, then end, with their frames, scores, region and
+ * camera), per-frame records in stream order around them, rotation by size
+ * keeps max-files files, an unwritable location is an error at start, and a
+ * full disk (/dev/full) is one warning while the video goes on. */
+#include <gst/check/gstcheck.h>
+#include <glib/gstdio.h>
+#include <gst/check/gstharness.h>
+#include <string.h>
+
+#include "plugin_util.h"
+
+static GstHarness *
+publish_harness (const gchar *publish_props)
+{
+  gchar *desc = g_strdup_printf ("decentanomaly model-location=\"%s\" score-mode=mean "
+      "threshold=%.17g message-mode=none event-min-frames=3 event-gap=4 ! decentpublish %s",
+      tm.path, tm.threshold, publish_props);
+  GstHarness *h = gst_harness_new_parse (desc);
+  g_free (desc);
+  gst_harness_set_src_caps_str (h, GRAY_CAPS);
+  return h;
+}
+
+/* Pushes the pattern (X: noise, flagged; .: calm), pulls every frame, ends
+ * the stream. */
+static void
+run_pattern (GstHarness *h, const gchar *seq)
+{
+  for (guint i = 0; seq[i]; i++) {
+    fail_unless_equals_int (gst_harness_push (h, gray_frame (seq[i] == 'X', i)), GST_FLOW_OK);
+    gst_buffer_unref (gst_harness_pull (h));
+  }
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+}
+
+static gchar **
+read_lines (const gchar *path, guint *n)
+{
+  gchar *text = NULL;
+  fail_unless (g_file_get_contents (path, &text, NULL, NULL), "no file %s", path);
+  g_strchomp (text);
+  gchar **lines = *text ? g_strsplit (text, "\n", -1) : g_new0 (gchar *, 1);
+  g_free (text);
+  *n = g_strv_length (lines);
+  return lines;
+}
+
+GST_START_TEST (test_events_as_json_lines)
+{
+  gchar *out_dir = g_dir_make_tmp ("decent-test-XXXXXX", NULL);
+  gchar *path = g_build_filename (out_dir, "events.jsonl", NULL);
+  gchar *props = g_strdup_printf ("location=\"%s\" camera=\"gate \\\"2\\\"\"", path);
+  GstHarness *h = publish_harness (props);
+  run_pattern (h, "..X...XXXX.X......");
+  gst_harness_teardown (h);
+  guint n;
+  gchar **lines = read_lines (path, &n);
+  fail_unless_equals_int (n, 2);
+  fail_unless (g_str_has_prefix (lines[0], "{\"type\":\"begin\",\"camera\":\"gate \\\"2\\\"\","
+          "\"utc\":\"") && g_str_has_suffix (lines[0], "}"), "%s", lines[0]);
+  /* the event's first frame is 6; the begin comes with the third flagged one */
+  fail_unless (strstr (lines[0], "\"frame\":8,\"event_frame\":6,") != NULL, "%s", lines[0]);
+  fail_unless (strstr (lines[0], "\"region\":{\"x\":0,\"y\":0,\"width\":16,\"height\":16}"),
+      "%s", lines[0]);
+  gchar *peak = g_strdup_printf ("\"peak_score\":%.9g", tm.noise_score);
+  fail_unless (strstr (lines[1], "{\"type\":\"end\"") == lines[1] && strstr (lines[1], peak)
+      && strstr (lines[1], "\"frames\":6,"), "%s (want %s)", lines[1], peak);
+  fail_unless (strstr (lines[0], "\"running_time\":0.266667") != NULL, "%s", lines[0]);
+  g_free (peak);
+  g_strfreev (lines);
+  g_free (props);
+  remove_tree (out_dir);
+  g_free (path);
+  g_free (out_dir);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_per_frame_and_rotation)
+{
+  gchar *out_dir = g_dir_make_tmp ("decent-test-XXXXXX", NULL);
+  gchar *path = g_build_filename (out_dir, "frames.jsonl", NULL);
+  /* per frame: 10 frame records and the event's two, in stream order */
+  gchar *props = g_strdup_printf ("location=\"%s\" per-frame=true", path);
+  GstHarness *h = publish_harness (props);
+  run_pattern (h, "..XXX.....");
+  gst_harness_teardown (h);
+  guint n;
+  gchar **lines = read_lines (path, &n);
+  fail_unless_equals_int (n, 12);
+  fail_unless (g_str_has_prefix (lines[4], "{\"type\":\"begin\"") /* before frame 4 */
+      && strstr (lines[5], "\"type\":\"frame\"") && strstr (lines[5], "\"frame\":4,")
+      && strstr (lines[5], "\"flagged\":true"), "%s / %s", lines[4], lines[5]);
+  /* the end comes with the fourth calm frame, 8 */
+  fail_unless (g_str_has_prefix (lines[9], "{\"type\":\"end\"")
+      && strstr (lines[10], "\"frame\":8,"), "%s / %s", lines[9], lines[10]);
+  fail_unless (strstr (lines[0], "\"flagged\":false") && strstr (lines[0], "\"scored\":true"));
+  g_strfreev (lines);
+  g_free (props);
+
+  /* every record over 1 byte: a rotation each time, two old files kept */
+  g_unlink (path);
+  props = g_strdup_printf ("location=\"%s\" per-frame=true max-size=1 max-files=2", path);
+  h = publish_harness (props);
+  run_pattern (h, ".....");
+  gst_harness_teardown (h);
+  gchar *one = g_strconcat (path, ".1", NULL), *two = g_strconcat (path, ".2", NULL);
+  gchar *three = g_strconcat (path, ".3", NULL);
+  fail_unless (g_file_test (one, G_FILE_TEST_EXISTS) && g_file_test (two, G_FILE_TEST_EXISTS)
+      && !g_file_test (three, G_FILE_TEST_EXISTS));
+  lines = read_lines (one, &n);
+  fail_unless (n == 1 && strstr (lines[0], "\"frame\":4,"), "newest rotated: %s", lines[0]);
+  g_strfreev (lines);
+  lines = read_lines (path, &n);
+  fail_unless_equals_int (n, 0); /* started anew after the last rotation */
+  g_strfreev (lines);
+  g_free (one);
+  g_free (two);
+  g_free (three);
+  g_free (props);
+  remove_tree (out_dir);
+  g_free (path);
+  g_free (out_dir);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_unwritable_and_full)
+{
+  gchar *desc = g_strdup_printf ("videotestsrc num-buffers=2 ! decentanomaly "
+      "model-location=\"%s\" ! decentpublish location=/nonexistent/dir/e.jsonl ! fakesink",
+      tm.path);
+  gchar *error = pipeline_error (desc);
+  fail_unless (error && strstr (error, "Could not open the event file")
+      && strstr (error, "/nonexistent/dir/e.jsonl"), "%s", error);
+  g_free (error);
+  g_free (desc);
+
+  /* a full disk: one warning, every frame still goes through */
+  GstHarness *h = publish_harness ("location=/dev/full per-frame=true");
+  GstBus *bus = harness_bus (h);
+  run_pattern (h, "......");
+  GstMessage *w = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING);
+  fail_unless (w != NULL, "no warning for a full disk");
+  gchar *text = message_text (w);
+  fail_unless (strstr (text, "Could not write an event record") && strstr (text, "/dev/full"),
+      "%s", text);
+  g_free (text);
+  gst_message_unref (w);
+  fail_unless (gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING) == NULL, "warned twice");
+  harness_bus_teardown (h, bus);
+}
+GST_END_TEST;
+
+static Suite *
+decentpublish_suite (void)
+{
+  Suite *s = suite_create ("decentpublish");
+  TCase *tc = suite_add_case (s, "general", 120, test_model_setup, test_model_teardown);
+  tcase_add_test (tc, test_events_as_json_lines);
+  tcase_add_test (tc, test_per_frame_and_rotation);
+  tcase_add_test (tc, test_unwritable_and_full);
+  return s;
+}
+
+GST_CHECK_MAIN (decentpublish);
