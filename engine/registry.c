@@ -31,10 +31,19 @@ try_module (const char *path)
   }
   const DecentCudaModule *(*entry) (void) =
       (const DecentCudaModule * (*) (void)) dlsym (h, "decent_cuda_module");
-  const DecentCudaModule *m = entry ? entry () : NULL;
-  if (!m || m->abi != DECENT_CUDA_MODULE_ABI) {
-    snprintf (cuda_why, sizeof cuda_why, "%s is not a CUDA module of this build (ABI %d, "
-        "want %d)", path, m ? m->abi : -1, DECENT_CUDA_MODULE_ABI);
+  if (!entry) {
+    const char *e = dlerror ();
+    snprintf (cuda_why, sizeof cuda_why, "%s is not a CUDA module (%s)", path,
+        e ? e : "no decent_cuda_module");
+    dlclose (h);
+    return -1;
+  }
+  const DecentCudaModule *m = entry ();
+  if (!m || m->abi != DECENT_CUDA_MODULE_ABI || m->ops_size != sizeof (DecentBackendOps)
+      || m->arch_size != sizeof (DecentArch) || m->error_size != sizeof (DecentError)
+      || m->config_size != sizeof (DecentConfig)) {
+    snprintf (cuda_why, sizeof cuda_why, "%s is a CUDA module of another build (ABI %d, "
+        "want %d); rebuild or reinstall it", path, m ? m->abi : -1, DECENT_CUDA_MODULE_ABI);
     dlclose (h);
     return -1;
   }
@@ -51,8 +60,11 @@ load_cuda (void)
    * uninstalled plugin), the installed one for installed code */
   const char *env = getenv ("DECENT_CUDA_MODULE");
   Dl_info self;
-  const int in_build = dladdr ((void *) load_cuda, &self) && self.dli_fname
-      && strncmp (self.dli_fname, DECENT_BUILD_ROOT "/", strlen (DECENT_BUILD_ROOT) + 1) == 0;
+  char *where = dladdr ((void *) load_cuda, &self) && self.dli_fname
+      ? realpath (self.dli_fname, NULL) : NULL; /* a program's is argv[0], maybe relative */
+  const int in_build = where
+      && strncmp (where, DECENT_BUILD_ROOT "/", strlen (DECENT_BUILD_ROOT) + 1) == 0;
+  free (where);
   const char *first = in_build ? DECENT_CUDA_MODULE_BUILT : DECENT_CUDA_MODULE;
   const char *second = in_build ? DECENT_CUDA_MODULE : DECENT_CUDA_MODULE_BUILT;
   if (env && *env)

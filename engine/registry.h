@@ -20,6 +20,9 @@ extern const DecentBackendOps decent_backend_cpu;
 #define DECENT_CUDA_MODULE_ABI 1
 typedef struct {
   int abi;                          /* DECENT_CUDA_MODULE_ABI */
+  /* what the module was built with: a module of another build of the engine
+   * has other sizes, and is refused even when the number above agrees */
+  size_t ops_size, arch_size, error_size, config_size;
   const DecentBackendOps *ops;
   int (*usable) (void);
   const char *(*describe) (void);      /* the GPU that will be used, or why none can be */

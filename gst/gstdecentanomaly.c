@@ -485,6 +485,19 @@ gst_decent_anomaly_stop (GstBaseTransform *trans)
   if (self->nonfinite_count > 1)
     GST_WARNING_OBJECT (self, "%" G_GUINT64_FORMAT " frames scored non-finite in all",
         self->nonfinite_count);
+  /* stopped inside an event: the bus hears that it ended (no streaming now,
+   * so nothing goes downstream; decentpublish closes its own record) */
+  GstClockTime end = self->events.last_flagged_time;
+  if (decent_events_flush (&self->events)) {
+    GST_OBJECT_LOCK (self);
+    const gboolean post = posts_messages (self);
+    GST_OBJECT_UNLOCK (self);
+    GstStructure *ended = event_structure_new (self, "end", end, self->last_score);
+    if (post)
+      post_structure (self, ended);
+    else
+      gst_structure_free (ended);
+  }
   decent_model_free (self->model);
   self->model = NULL;
   g_clear_pointer (&self->model_path, g_free);
@@ -523,16 +536,24 @@ static gboolean
 gst_decent_anomaly_sink_event (GstBaseTransform *trans, GstEvent *event)
 {
   GstDecentAnomaly *self = GST_DECENT_ANOMALY (trans);
-  if (GST_EVENT_TYPE (event) == GST_EVENT_EOS
-      || GST_EVENT_TYPE (event) == GST_EVENT_FLUSH_STOP) {
-    GST_OBJECT_LOCK (self);
-    const gboolean post = posts_messages (self);
-    GST_OBJECT_UNLOCK (self);
-    GstClockTime end = self->events.last_flagged_time;
-    if (decent_events_flush (&self->events))
-      announce_event (self, event_structure_new (self, "end", end, self->last_score), post);
-  }
-  return GST_BASE_TRANSFORM_CLASS (gst_decent_anomaly_parent_class)->sink_event (trans, event);
+  const GstEventType type = GST_EVENT_TYPE (event);
+  if (type != GST_EVENT_EOS && type != GST_EVENT_FLUSH_STOP)
+    return GST_BASE_TRANSFORM_CLASS (gst_decent_anomaly_parent_class)->sink_event (trans, event);
+  GST_OBJECT_LOCK (self);
+  const gboolean post = posts_messages (self);
+  GST_OBJECT_UNLOCK (self);
+  GstClockTime end = self->events.last_flagged_time;
+  GstStructure *ended = decent_events_flush (&self->events)
+      ? event_structure_new (self, "end", end, self->last_score) : NULL;
+  /* the end goes downstream before the end of stream, but after a flush
+   * has stopped (while flushing the source pad drops every event) */
+  if (ended && type == GST_EVENT_EOS)
+    announce_event (self, ended, post);
+  gboolean ret =
+      GST_BASE_TRANSFORM_CLASS (gst_decent_anomaly_parent_class)->sink_event (trans, event);
+  if (ended && type == GST_EVENT_FLUSH_STOP)
+    announce_event (self, ended, post);
+  return ret;
 }
 
 /* A score that is not finite (a model whose weights overflow on some

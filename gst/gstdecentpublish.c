@@ -12,6 +12,7 @@
 #include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "decent/decentmeta.h"
 
@@ -53,22 +54,27 @@ json_string (GString *out, const gchar *text)
 
 /* ,"key":value — numbers that are not finite become null */
 static void
-json_double (GString *out, const gchar *key, gdouble v)
+json_number (GString *out, const gchar *key, const gchar *format, gdouble v)
 {
-  if (isfinite (v))
-    g_string_append_printf (out, ",\"%s\":%.9g", key, v);
+  gchar text[G_ASCII_DTOSTR_BUF_SIZE];
+  if (isfinite (v)) /* '.' whatever the locale: JSON has no other */
+    g_string_append_printf (out, ",\"%s\":%s", key,
+        g_ascii_formatd (text, sizeof text, format, v));
   else
     g_string_append_printf (out, ",\"%s\":null", key);
+}
+
+static void
+json_double (GString *out, const gchar *key, gdouble v)
+{
+  json_number (out, key, "%.9g", v);
 }
 
 /* ,"key":seconds, or null for GST_CLOCK_TIME_NONE */
 static void
 json_time (GString *out, const gchar *key, GstClockTime t)
 {
-  if (GST_CLOCK_TIME_IS_VALID (t))
-    g_string_append_printf (out, ",\"%s\":%.6f", key, t / (gdouble) GST_SECOND);
-  else
-    g_string_append_printf (out, ",\"%s\":null", key);
+  json_number (out, key, "%.6f", GST_CLOCK_TIME_IS_VALID (t) ? t / (gdouble) GST_SECOND : NAN);
 }
 
 /* {"type":…,"camera":…,"utc":… — the head of every record */
@@ -171,7 +177,8 @@ rotate (GstDecentPublish *self, guint max_files)
     gchar *from = n == 1 ? g_strdup (self->path) : rotated_name (self->path, n - 1);
     gchar *to = rotated_name (self->path, n);
     if (g_rename (from, to) != 0 && errno != ENOENT)
-      GST_WARNING_OBJECT (self, "could not rename %s to %s: %s", from, to, g_strerror (errno));
+      GST_ELEMENT_WARNING (self, RESOURCE, WRITE, ("Could not rotate the event file."),
+          ("renaming %s to %s: %s", from, to, g_strerror (errno)));
     g_free (from);
     g_free (to);
   }
@@ -181,7 +188,10 @@ rotate (GstDecentPublish *self, guint max_files)
         g_strerror (errno));
 }
 
-/* Appends one line (and frees it); rotates by size.  Streaming thread. */
+/* Appends one line (and frees it).  The file is rotated before a record
+ * that would take it past max-size; a file that could not be opened again
+ * is tried again; a record that fails half-way is cut off, so that the file
+ * stays whole lines.  Streaming thread. */
 static void
 write_record (GstDecentPublish *self, gchar *line)
 {
@@ -190,25 +200,45 @@ write_record (GstDecentPublish *self, gchar *line)
   const guint max_files = self->max_files;
   GST_OBJECT_UNLOCK (self);
   const size_t len = strlen (line);
-  gboolean ok = self->file && fwrite (line, 1, len, self->file) == len
+  if (!self->file)
+    self->file = g_fopen (self->path, "a");
+  long at = self->file ? ftell (self->file) : -1;
+  if (self->file && max_size > 0 && at > 0 && (guint64) at + len + 1 > max_size) {
+    rotate (self, max_files);
+    at = self->file ? ftell (self->file) : -1;
+  }
+  gboolean ok = self->file && at >= 0 && fwrite (line, 1, len, self->file) == len
                 && fputc ('\n', self->file) != EOF && fflush (self->file) == 0;
   const int why = errno;
   g_free (line);
-  if (!ok) {
-    self->dropped++;
-    if (!self->warned)
-      GST_ELEMENT_WARNING (self, RESOURCE, WRITE, ("Could not write an event record."),
-          ("%s: %s; records are dropped until writing works again (the video goes on)",
-              self->shown, self->file ? g_strerror (why) : "the file is not open"));
-    self->warned = TRUE;
+  if (ok) {
+    self->written++;
     return;
   }
-  self->written++;
-  if (max_size > 0 && ftell (self->file) >= (long) MIN (max_size, (guint64) G_MAXLONG))
-    rotate (self, max_files);
+  if (self->file && at >= 0) { /* no torn line for the next record to be glued to */
+    clearerr (self->file);
+    if (ftruncate (fileno (self->file), at) != 0 || fseek (self->file, at, SEEK_SET) != 0)
+      GST_DEBUG_OBJECT (self, "could not cut a torn record off %s", self->shown);
+  }
+  self->dropped++;
+  if (!self->warned)
+    GST_ELEMENT_WARNING (self, RESOURCE, WRITE, ("Could not write an event record."),
+        ("%s: %s; records are dropped until writing works again (the video goes on)",
+            self->shown, self->file ? g_strerror (why) : "the file cannot be opened"));
+  self->warned = TRUE;
 }
 
 /* ---- GstBaseTransform ------------------------------------------------- */
+
+static gchar *
+camera_name (GstDecentPublish *self)
+{
+  GST_OBJECT_LOCK (self);
+  gchar *name = g_strdup (self->camera && *self->camera ? self->camera
+                                                         : GST_OBJECT_NAME (self));
+  GST_OBJECT_UNLOCK (self);
+  return name;
+}
 
 static gboolean
 gst_decent_publish_start (GstBaseTransform *trans)
@@ -223,14 +253,20 @@ gst_decent_publish_start (GstBaseTransform *trans)
         ("Set the location property: the JSON-lines file decentpublish appends to."));
     return FALSE;
   }
-  self->path = path;
-  self->shown = g_filename_display_name (path);
-  self->file = g_fopen (path, "a");
-  if (!self->file) {
+  FILE *file = g_fopen (path, "a");
+  if (!file) {
+    const int why = errno;
+    gchar *shown = g_filename_display_name (path);
     GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE, ("Could not open the event file."),
-        ("%s: %s", self->shown, g_strerror (errno)));
+        ("%s: %s", shown, g_strerror (why)));
+    g_free (shown);
+    g_free (path);
     return FALSE;
   }
+  self->file = file;
+  self->path = path;
+  self->shown = g_filename_display_name (path);
+  self->open_event = FALSE;
   self->written = self->dropped = 0;
   self->warned = FALSE;
   return TRUE;
@@ -240,6 +276,14 @@ static gboolean
 gst_decent_publish_stop (GstBaseTransform *trans)
 {
   GstDecentPublish *self = GST_DECENT_PUBLISH (trans);
+  if (self->open_event && self->path) { /* stopped inside an event: say it ended here */
+    gchar *camera = camera_name (self);
+    GString *out = record_new ("end", camera);
+    g_string_append (out, ",\"stopped\":true}");
+    write_record (self, g_string_free (out, FALSE));
+    g_free (camera);
+  }
+  self->open_event = FALSE;
   if (self->file)
     fclose (self->file);
   self->file = NULL;
@@ -249,16 +293,6 @@ gst_decent_publish_stop (GstBaseTransform *trans)
   g_clear_pointer (&self->path, g_free);
   g_clear_pointer (&self->shown, g_free);
   return TRUE;
-}
-
-static gchar *
-camera_name (GstDecentPublish *self)
-{
-  GST_OBJECT_LOCK (self);
-  gchar *name = g_strdup (self->camera && *self->camera ? self->camera
-                                                         : GST_OBJECT_NAME (self));
-  GST_OBJECT_UNLOCK (self);
-  return name;
 }
 
 static gboolean
@@ -271,6 +305,7 @@ gst_decent_publish_sink_event (GstBaseTransform *trans, GstEvent *event)
     gchar *camera = camera_name (self);
     write_record (self, event_record (s, camera));
     g_free (camera);
+    self->open_event = g_strcmp0 (gst_structure_get_string (s, "type"), "begin") == 0;
   }
   return GST_BASE_TRANSFORM_CLASS (gst_decent_publish_parent_class)->sink_event (trans, event);
 }
@@ -349,6 +384,8 @@ gst_decent_publish_finalize (GObject *object)
   GstDecentPublish *self = GST_DECENT_PUBLISH (object);
   g_free (self->location);
   g_free (self->camera);
+  g_free (self->path);
+  g_free (self->shown);
   G_OBJECT_CLASS (gst_decent_publish_parent_class)->finalize (object);
 }
 

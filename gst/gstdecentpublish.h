@@ -31,6 +31,7 @@ struct _GstDecentPublish {
   guint64 written;      /* records written */
   guint64 dropped;      /* records that could not be written */
   gboolean warned;      /* a write failure was said once */
+  gboolean open_event;  /* a begin was written and no end yet */
 };
 
 GST_ELEMENT_REGISTER_DECLARE (decentpublish);

@@ -30,7 +30,10 @@ echo "installed into $prefix:"
 resolves() { ! ldd "$plugin" | grep -q 'not found'; }
 meta_from_prefix() { ldd "$plugin" | grep -q "$libdir/libgstdecentmeta-1.0"; }
 no_cuda() { ! ldd "$plugin" | grep -Eq 'libcudart|libcudnn|libcuda'; }
-inspect() { clean gst-inspect-1.0 decentanomaly >/dev/null && clean gst-inspect-1.0 decent-train; }
+inspect() {
+  clean gst-inspect-1.0 decentanomaly >/dev/null && clean gst-inspect-1.0 decent-train >/dev/null \
+    && clean gst-inspect-1.0 decentpublish
+}
 train() {
   clean gst-launch-1.0 -q videotestsrc num-buffers=40 pattern=ball ! \
     video/x-raw,width=64,height=48 ! decent-train model-location="$tmp/m.dcnt" width=32 \
@@ -54,7 +57,7 @@ tool() {
 check "the plugin's libraries all resolve" resolves
 check "the meta library comes from the prefix" meta_from_prefix
 check "no CUDA library is linked into the plugin" no_cuda
-check "gst-inspect-1.0 finds both elements" inspect
+check "gst-inspect-1.0 finds the three elements" inspect
 check "training from the prefix writes a model" train
 check "detection from the prefix scores every frame" detect
 check "the installed decent-detect runs" tool

@@ -70,6 +70,20 @@ GST_START_TEST (test_events_as_json_lines)
   fail_unless (strstr (lines[0], "\"running_time\":0.266667") != NULL, "%s", lines[0]);
   g_free (peak);
   g_strfreev (lines);
+
+  /* stopped inside an event (no end of stream): the file says it ended */
+  g_unlink (path);
+  h = publish_harness (props);
+  for (guint i = 0; i < 6; i++) {
+    fail_unless_equals_int (gst_harness_push (h, gray_frame (i >= 2, i)), GST_FLOW_OK);
+    gst_buffer_unref (gst_harness_pull (h));
+  }
+  gst_harness_teardown (h);
+  lines = read_lines (path, &n);
+  fail_unless (n == 2 && g_str_has_prefix (lines[0], "{\"type\":\"begin\"")
+      && g_str_has_prefix (lines[1], "{\"type\":\"end\"")
+      && g_str_has_suffix (lines[1], ",\"stopped\":true}"), "%s / %s", lines[0], lines[1]);
+  g_strfreev (lines);
   g_free (props);
   remove_tree (out_dir);
   g_free (path);
@@ -99,7 +113,7 @@ GST_START_TEST (test_per_frame_and_rotation)
   g_strfreev (lines);
   g_free (props);
 
-  /* every record over 1 byte: a rotation each time, two old files kept */
+  /* every record over 1 byte: a rotation before each, two old files kept */
   g_unlink (path);
   props = g_strdup_printf ("location=\"%s\" per-frame=true max-size=1 max-files=2", path);
   h = publish_harness (props);
@@ -110,10 +124,23 @@ GST_START_TEST (test_per_frame_and_rotation)
   fail_unless (g_file_test (one, G_FILE_TEST_EXISTS) && g_file_test (two, G_FILE_TEST_EXISTS)
       && !g_file_test (three, G_FILE_TEST_EXISTS));
   lines = read_lines (one, &n);
-  fail_unless (n == 1 && strstr (lines[0], "\"frame\":4,"), "newest rotated: %s", lines[0]);
+  fail_unless (n == 1 && strstr (lines[0], "\"frame\":3,"), "newest rotated: %s", lines[0]);
   g_strfreev (lines);
   lines = read_lines (path, &n);
-  fail_unless_equals_int (n, 0); /* started anew after the last rotation */
+  fail_unless (n == 1 && strstr (lines[0], "\"frame\":4,"), "the last record: %s", lines[0]);
+  g_strfreev (lines);
+  g_free (props);
+
+  /* max-files=0: the file starts anew, with the record that crossed the size */
+  remove_tree (out_dir);
+  g_mkdir (out_dir, 0700);
+  props = g_strdup_printf ("location=\"%s\" per-frame=true max-size=1 max-files=0", path);
+  h = publish_harness (props);
+  run_pattern (h, "....");
+  gst_harness_teardown (h);
+  lines = read_lines (path, &n);
+  fail_unless (n == 1 && strstr (lines[0], "\"frame\":3,") && !g_file_test (one,
+          G_FILE_TEST_EXISTS), "max-files=0: %s", lines[0]);
   g_strfreev (lines);
   g_free (one);
   g_free (two);

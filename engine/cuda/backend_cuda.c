@@ -1253,7 +1253,8 @@ static const DecentBackendOps cuda_ops = {
 __attribute__ ((visibility ("default"))) const DecentCudaModule *
 decent_cuda_module (void)
 {
-  static const DecentCudaModule module = { DECENT_CUDA_MODULE_ABI, &cuda_ops, cuda_usable,
+  static const DecentCudaModule module = { DECENT_CUDA_MODULE_ABI, sizeof (DecentBackendOps),
+    sizeof (DecentArch), sizeof (DecentError), sizeof (DecentConfig), &cuda_ops, cuda_usable,
     cuda_describe, cuda_describe_auto };
   return &module;
 }
