@@ -6,43 +6,35 @@
 # latent units.  With Adam, which divides every gradient by its own scale,
 # multiplying the whole loss by a constant changes nothing, so each reading
 # is the engine's loss (pixel mean, units summed) with an effective λ:
-#   pixel mean, units summed   λ            (the engine's reading)
+#   pixel mean, units summed    λ            (the engine's reading)
 #   pixels summed, units summed λ / P        (P = 784 pixels)
-#   pixel mean, unit mean      λ / d        (d = 4096 latent units at 28×28)
-#   pixels summed, unit mean   λ / (P d)
-# This runs decent-eval for λ = 0.01 under each reading, two λ between, and
-# the plain autoencoder, for every class, and records the test AUROC with the
-# collapse measures of the last epoch (on the class's normal test images).
-#   bash bench/fidelity.sh                      (EPOCHS=5, all classes; resumable)
+#   pixel mean, unit mean       λ / d        (d = 4096 latent units at 28×28)
+#   pixels summed, unit mean    λ / (P d)
+# This runs decent-eval for λ = 0.01 under each reading, λ = 0.001 between
+# them, and the plain autoencoder, for every class, and records the test
+# AUROC with the collapse measures of the last epoch (on the class's normal
+# test images).
+#   bash bench/fidelity.sh                      (EPOCHS=3, all classes; resumable)
 #   EPOCHS=2 CLASSES="0 1" bash bench/fidelity.sh
+#   SETTINGS="plain:0 mid:0.0001" bash bench/fidelity.sh   (reading:λ pairs)
 # Writes $OUT/fidelity.tsv (build/fidelity) and, with bench/fidelity_report.py,
 # docs/results/fidelity.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-epochs=${EPOCHS:-5}
+epochs=${EPOCHS:-3}
 classes=${CLASSES:-0 1 2 3 4 5 6 7 8 9}
 out=${OUT:-build/fidelity}
-device=${DEVICE:-cpu}
-# reading:λ pairs; P = 784, d = 4096
-settings=${SETTINGS:-"plain:0 mean-sum:0.01 mid:0.001 mid:0.0001 sum-sum:1.2755e-05 mean-mean:2.4414e-06 sum-mean:3.1140e-09"}
+settings=${SETTINGS:-"plain:0 mean-sum:0.01 mid:0.001 sum-sum:1.2755e-05 mean-mean:2.4414e-06 sum-mean:3.1140e-09"}
 
 bash tests/install-deps.sh dataset-fashion-mnist python3-numpy >/dev/null
 [ -d build ] || meson setup build --buildtype=release >/dev/null
 ninja -C build >/dev/null
 mkdir -p "$out"
+. bench/eval_run.sh
 tsv="$out/fidelity.tsv"
-[ -f "$tsv" ] || echo -e "reading\tlambda\tclass\tepochs\tauroc\treconstruction\tspread_ratio\tsaturated\tsign_patterns" >"$tsv"
 for cls in $classes; do
   for s in $settings; do
-    reading=${s%%:*} lambda=${s#*:}
-    grep -q "^$reading	$lambda	$cls	$epochs	" "$tsv" && continue  # measured already
-    losses="$out/$reading-$lambda-class$cls-e$epochs.losses.csv"
-    log=$(./build/bench/decent-eval --device "$device" --class "$cls" --epochs "$epochs" \
-          --lambda "$lambda" --losses "$losses")
-    auroc=$(echo "$log" | awk '/^AUROC/ {print $2}')
-    # the last epoch's row: epoch,loss,reconstruction,decentralization,seconds,spread_ratio,saturated,sign_patterns
-    IFS=, read -r _ _ rec _ _ ratio sat patterns < <(tail -1 "$losses")
-    echo -e "$reading\t$lambda\t$cls\t$epochs\t$auroc\t$rec\t$ratio\t$sat\t$patterns" | tee -a "$tsv"
+    eval_run "$tsv" "${s%%:*}" "${s#*:}" "$cls" "$epochs" --lambda "${s#*:}"
   done
 done
 /usr/bin/python3 bench/fidelity_report.py "$tsv" "${REPORT:-docs/results/fidelity.md}"

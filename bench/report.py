@@ -351,8 +351,10 @@ def main(out, docs):
                   "one that measures the engine's design against a framework on the same "
                   "library (the zeros cost it up to 4× the decoder's multiply-adds).", ""]
     # the real-footage section, written by bench/video-eval.sh on its own, and
-    # what was measured beside it by hand (other splits, collapse)
-    for name in ("real-footage.md", "real-footage-notes.md"):
+    # what was measured beside it by hand (other splits, collapse); then the
+    # paper-fidelity tables of bench/fidelity.sh, baseline-gap.sh, table1.sh
+    for name in ("real-footage.md", "real-footage-notes.md", "fidelity.md", "fidelity-notes.md",
+                 "baseline-gap.md", "table1.md"):
         video = os.path.join(docs, "results", name)
         if os.path.exists(video):
             lines += [open(video).read().strip(), ""]
