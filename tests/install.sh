@@ -61,6 +61,14 @@ check "gst-inspect-1.0 finds the three elements" inspect
 check "training from the prefix writes a model" train
 check "detection from the prefix scores every frame" detect
 check "the installed decent-detect runs" tool
+gi_probe() { # the installed typelib from Python, in a pad probe
+  clean GI_TYPELIB_PATH="$libdir/girepository-1.0" LD_LIBRARY_PATH="$libdir" \
+    /usr/bin/python3 "$(dirname "$0")/../examples/meta_probe.py" "$tmp/m.dcnt" 2 |
+    grep -c '^frame [01] score ' | grep -qx 2
+}
+if [ -f "$libdir/girepository-1.0/GstDecentMeta-1.0.typelib" ]; then
+  check "Python reads the meta through the installed typelib" gi_probe
+fi
 if [ -f "$libdir/gst-decent/libdecent-cuda.so" ]; then
   check "the installed CUDA module is the one loaded" module
 fi

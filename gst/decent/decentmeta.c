@@ -114,3 +114,18 @@ gst_buffer_add_decent_anomaly_meta (GstBuffer *buffer, gdouble score, gdouble th
   }
   return m;
 }
+
+GstDecentAnomalyMeta *
+gst_buffer_get_decent_anomaly_meta (GstBuffer *buffer)
+{
+  g_return_val_if_fail (GST_IS_BUFFER (buffer), NULL);
+  return (GstDecentAnomalyMeta *) gst_buffer_get_meta (buffer, GST_DECENT_ANOMALY_META_API_TYPE);
+}
+
+const gfloat *
+gst_decent_anomaly_meta_get_heatmap (const GstDecentAnomalyMeta *meta, guint *n_values)
+{
+  g_return_val_if_fail (meta != NULL && n_values != NULL, NULL);
+  *n_values = meta->heatmap ? meta->heatmap_width * meta->heatmap_height : 0;
+  return meta->heatmap;
+}

@@ -46,13 +46,34 @@ typedef struct {
 GType gst_decent_anomaly_meta_api_get_type (void);
 const GstMetaInfo *gst_decent_anomaly_meta_get_info (void);
 
-/* Adds a meta; heatmap (may be NULL) is copied. */
+/**
+ * gst_buffer_add_decent_anomaly_meta: (skip)
+ *
+ * Adds a meta; heatmap (may be NULL) is copied.  For elements, in C.
+ */
 GstDecentAnomalyMeta *gst_buffer_add_decent_anomaly_meta (GstBuffer *buffer, gdouble score,
     gdouble threshold, gboolean flagged, const gfloat *heatmap, guint heatmap_width,
     guint heatmap_height);
 
-#define gst_buffer_get_decent_anomaly_meta(b) \
-  ((GstDecentAnomalyMeta *) gst_buffer_get_meta ((b), GST_DECENT_ANOMALY_META_API_TYPE))
+/**
+ * gst_buffer_get_decent_anomaly_meta:
+ * @buffer: a #GstBuffer
+ *
+ * Returns: (transfer none) (nullable): the buffer's #GstDecentAnomalyMeta, or %NULL.
+ */
+GstDecentAnomalyMeta *gst_buffer_get_decent_anomaly_meta (GstBuffer *buffer);
+
+/**
+ * gst_decent_anomaly_meta_get_heatmap:
+ * @meta: a #GstDecentAnomalyMeta
+ * @n_values: (out): heatmap_width * heatmap_height, 0 without a heatmap
+ *
+ * For bindings (Python): the heatmap as an array, row by row.
+ *
+ * Returns: (transfer none) (array length=n_values) (nullable): the values.
+ */
+const gfloat *gst_decent_anomaly_meta_get_heatmap (const GstDecentAnomalyMeta *meta,
+    guint *n_values);
 
 G_END_DECLS
 
