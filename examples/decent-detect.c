@@ -89,18 +89,18 @@ count_message (GstMessage *msg, Summary *s)
     if (s->events_csv)
       fprintf (s->events_csv, "%s,%" G_GUINT64_FORMAT ",%" G_GUINT64_FORMAT ",%.9g\n", type,
           event_frame, frame, peak);
+    /* a table row per event: its number and start at the begin, the rest at the end */
     if (g_str_equal (type, "begin")) {
       s->events++;
       gchar *b = format_seconds (begin);
-      g_string_append_printf (s->event_lines, "  event %" G_GUINT64_FORMAT ": from %s",
-          s->events, b);
+      g_string_append_printf (s->event_lines, "  %5" G_GUINT64_FORMAT "  %9s", s->events, b);
       g_free (b);
     } else if (g_str_equal (type, "end")) {
       gchar *e = format_seconds (time_field (st, "last-flagged-running-time"));
       guint64 frames = 0;
       gst_structure_get_uint64 (st, "frames", &frames);
-      g_string_append_printf (s->event_lines, " to %s (%" G_GUINT64_FORMAT " frames), peak "
-          "score %.5f\n", e, frames, peak);
+      g_string_append_printf (s->event_lines, "  %9s  %6" G_GUINT64_FORMAT "  %10.5f\n", e,
+          frames, peak);
       g_free (e);
     }
   }
@@ -246,7 +246,8 @@ main (int argc, char **argv)
             "highest score %.5f\n", sum.frames, start, sum.flagged,
         sum.frames ? 100.0 * sum.flagged / sum.frames : 0.0, sum.events, sum.threshold,
         sum.max_score);
-    fputs (sum.event_lines->str, stdout);
+    if (sum.events)
+      printf ("  event       from         to  frames  peak score\n%s", sum.event_lines->str);
     if (seconds > 0)
       printf ("%.1f s of footage: %.0f alarms an hour\n", seconds,
           sum.events * 3600.0 / seconds);

@@ -20,8 +20,7 @@ mkdir -p "$out"
 rm -rf "$out/flagged"
 
 echo "== training on the first 40 s (400 frames) of $clip (epochs=$epochs; a few minutes)"
-gst-launch-1.0 -q filesrc location="$clip" ! decodebin ! videoconvert ! \
-  decent-train model-location="$out/vtest.dcnt" max-frames=400 epochs="$epochs" device=cpu
+bash examples/train.sh "$clip" "$out/vtest.dcnt" "$epochs" max-frames=400 device=cpu
 
 echo "== scoring the rest"
 ./build/examples/decent-detect --model "$out/vtest.dcnt" --input "$clip" --start 40 \

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # Train a model on captured normal footage with gst-launch alone.
-#   examples/train.sh NORMAL_VIDEO MODEL [EPOCHS]
-# Prints one line per epoch, the warnings and errors, and what was written.
+#   examples/train.sh NORMAL_VIDEO MODEL [EPOCHS [PROPERTY=VALUE ...]]
+# (more decent-train properties after EPOCHS, e.g. max-frames=400 device=cpu)
+# Prints one line per epoch (with the time left when the number of epochs
+# is known), the warnings and errors, and what was written.
 # From a live camera instead of a file (stop with Ctrl-C only after EOS:
 # num-buffers makes the source end by itself):
 #   gst-launch-1.0 v4l2src num-buffers=3000 ! videoconvert ! \
@@ -11,6 +13,7 @@ set -euo pipefail
 video=${1:?normal footage}
 model=${2:?model file to write}
 epochs=${3:-0} # 0: until the held-out error stops falling
+shift $(($# < 3 ? $# : 3))
 
 # A field of a message structure as gst-launch -m prints it: name=(type)value
 field() { sed -En "s/.*[ ,]$1=\([a-z0-9]+\)\"?([^,\";]*).*/\1/p" <<<"$2"; }
@@ -19,7 +22,7 @@ seconds() { awk -v ns="$1" 'BEGIN { printf "%.1f", ns / 1e9 }'; }
 num() { [ -n "$1" ] && printf '%.5g' "$1"; }
 
 gst-launch-1.0 -m filesrc location="$video" ! decodebin ! videoconvert ! \
-  decent-train model-location="$model" epochs="$epochs" 2>&1 |
+  decent-train model-location="$model" epochs="$epochs" "$@" 2>&1 |
 while IFS= read -r line; do
   if [ -n "${debug_next:-}" ]; then # after "Additional debug info:", past the source line
     case $line in *.c\([0-9]*\):*) continue ;; esac
@@ -33,10 +36,11 @@ while IFS= read -r line; do
       [ "$total" = 0 ] && total="?"
       held=$(num "$(field held-out-loss "$line")")
       spread=$(num "$(field reconstruction-spread "$line")")
-      printf 'epoch %s/%s (%s steps): loss %s%s%s, %s s\n' "$(field epoch "$line")" "$total" \
-        "$(field steps "$line")" "$(num "$(field loss "$line")")" \
+      eta=$(field eta "$line")
+      printf 'epoch %s/%s (%s steps): loss %s%s%s, %s s%s\n' "$(field epoch "$line")" \
+        "$total" "$(field steps "$line")" "$(num "$(field loss "$line")")" \
         "${held:+, held-out error $held}" "${spread:+, reconstruction spread $spread}" \
-        "$(seconds "$(field elapsed "$line")")" ;;
+        "$(seconds "$(field elapsed "$line")")" "${eta:+, $(seconds "$eta") s left}" ;;
     *"decent-train, status=(string)written"* | *"decent-train, status=(string)calibrated"*)
       printf '%s %s: %s frames (%s held out), %s epochs, %s steps, threshold (local) %s, ' \
         "$(field status "$line")" "$(field location "$line")" "$(field frames "$line")" \
