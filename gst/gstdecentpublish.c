@@ -15,13 +15,33 @@
 #include <unistd.h>
 
 #include "decent/decentmeta.h"
+#include "mqttout.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_decent_publish_debug);
 #define GST_CAT_DEFAULT gst_decent_publish_debug
 
-enum { PROP_0, PROP_LOCATION, PROP_CAMERA, PROP_PER_FRAME, PROP_MAX_SIZE, PROP_MAX_FILES };
+enum {
+  PROP_0, PROP_LOCATION, PROP_CAMERA, PROP_PER_FRAME, PROP_MAX_SIZE, PROP_MAX_FILES,
+  PROP_MQTT_HOST, PROP_MQTT_PORT, PROP_MQTT_TOPIC, PROP_MQTT_QOS, PROP_MQTT_CLIENT_ID,
+  PROP_MQTT_USERNAME, PROP_MQTT_PASSWORD, PROP_MQTT_CA_FILE, PROP_MQTT_CERT_FILE,
+  PROP_MQTT_KEY_FILE, PROP_MQTT_QUEUE_SIZE, PROP_MQTT_FLUSH_TIMEOUT
+};
+
+/* the string properties, by id, for set/get/finalize */
+#define STRING_PROPS(self) { [PROP_LOCATION] = &(self)->location,                     \
+    [PROP_CAMERA] = &(self)->camera, [PROP_MQTT_HOST] = &(self)->mqtt_host,              \
+    [PROP_MQTT_TOPIC] = &(self)->mqtt_topic, [PROP_MQTT_CLIENT_ID] = &(self)->mqtt_client_id, \
+    [PROP_MQTT_USERNAME] = &(self)->mqtt_username,                                       \
+    [PROP_MQTT_PASSWORD] = &(self)->mqtt_password,                                       \
+    [PROP_MQTT_CA_FILE] = &(self)->mqtt_ca_file,                                         \
+    [PROP_MQTT_CERT_FILE] = &(self)->mqtt_cert_file,                                     \
+    [PROP_MQTT_KEY_FILE] = &(self)->mqtt_key_file, [PROP_MQTT_FLUSH_TIMEOUT] = NULL }
 
 #define DEFAULT_MAX_FILES 5
+#define DEFAULT_MQTT_PORT 1883
+#define DEFAULT_MQTT_QOS 1
+#define DEFAULT_MQTT_QUEUE 1000
+#define DEFAULT_MQTT_FLUSH_MS 5000
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink", GST_PAD_SINK,
     GST_PAD_ALWAYS, GST_STATIC_CAPS_ANY);
@@ -188,12 +208,12 @@ rotate (GstDecentPublish *self, guint max_files)
         g_strerror (errno));
 }
 
-/* Appends one line (and frees it).  The file is rotated before a record
+/* Appends one line.  The file is rotated before a record
  * that would take it past max-size; a file that could not be opened again
  * is tried again; a record that fails half-way is cut off, so that the file
  * stays whole lines.  Streaming thread. */
 static void
-write_record (GstDecentPublish *self, gchar *line)
+write_file (GstDecentPublish *self, const gchar *line)
 {
   GST_OBJECT_LOCK (self);
   const guint64 max_size = self->max_size;
@@ -210,7 +230,6 @@ write_record (GstDecentPublish *self, gchar *line)
   gboolean ok = self->file && at >= 0 && fwrite (line, 1, len, self->file) == len
                 && fputc ('\n', self->file) != EOF && fflush (self->file) == 0;
   const int why = errno;
-  g_free (line);
   if (ok) {
     self->written++;
     return;
@@ -228,7 +247,70 @@ write_record (GstDecentPublish *self, gchar *line)
   self->warned = TRUE;
 }
 
+/* One record to every destination (and frees it).  Streaming thread. */
+static void
+write_record (GstDecentPublish *self, gchar *line)
+{
+  if (self->path)
+    write_file (self, line);
+  if (self->mqtt && !decent_mqtt_publish (self->mqtt, line) && !self->mqtt_warned) {
+    GST_ELEMENT_WARNING (self, RESOURCE, WRITE, ("The MQTT queue is full; records are "
+            "dropped."), ("%s: the broker has been away for %u records (mqtt-queue-size); the "
+            "newest are dropped until it is back, the log counts them at stop", self->broker,
+            self->mqtt_queue_size));
+    self->mqtt_warned = TRUE;
+  }
+  g_free (line);
+}
+
+/* A broker that refused the connection for good (credentials): an error.
+ * Streaming thread. */
+static gboolean
+broker_refused (GstDecentPublish *self)
+{
+  gchar *refusal = self->mqtt ? decent_mqtt_take_refusal (self->mqtt) : NULL;
+  if (!refusal)
+    return FALSE;
+  GST_ELEMENT_ERROR (self, RESOURCE, NOT_AUTHORIZED, ("The MQTT broker refused the "
+          "connection."), ("%s: %s; check mqtt-username and mqtt-password", self->broker,
+          refusal));
+  g_free (refusal);
+  return TRUE;
+}
+
 /* ---- GstBaseTransform ------------------------------------------------- */
+
+/* Closes the destinations: the file, and the MQTT client after waiting up
+ * to mqtt-flush-timeout for the queue to empty.  No streaming then. */
+static void
+gst_decent_publish_close (GstDecentPublish *self)
+{
+  if (self->file)
+    fclose (self->file);
+  self->file = NULL;
+  if (self->dropped)
+    GST_WARNING_OBJECT (self, "%" G_GUINT64_FORMAT " records written, %" G_GUINT64_FORMAT
+        " dropped", self->written, self->dropped);
+  if (self->mqtt) {
+    guint64 queued, delivered, dropped;
+    decent_mqtt_counts (self->mqtt, &queued, &delivered, &dropped);
+    GST_OBJECT_LOCK (self);
+    const guint timeout = self->mqtt_flush_timeout;
+    GST_OBJECT_UNLOCK (self);
+    const guint left = decent_mqtt_free (self->mqtt, timeout);
+    self->mqtt = NULL;
+    GST_INFO_OBJECT (self, "%s: %" G_GUINT64_FORMAT " records queued, %" G_GUINT64_FORMAT
+        " delivered before stop, %" G_GUINT64_FORMAT " dropped (queue full), %u undelivered",
+        self->broker, queued, queued - left, dropped, left);
+    if (left || dropped)
+      GST_ELEMENT_WARNING (self, RESOURCE, WRITE, ("Not every record reached the MQTT broker."),
+          ("%s: %u still queued at stop (after waiting %u ms), %" G_GUINT64_FORMAT
+              " dropped while the queue was full", self->broker, left, timeout, dropped));
+  }
+  g_clear_pointer (&self->broker, g_free);
+  g_clear_pointer (&self->path, g_free);
+  g_clear_pointer (&self->shown, g_free);
+}
 
 static gchar *
 camera_name (GstDecentPublish *self)
@@ -240,18 +322,13 @@ camera_name (GstDecentPublish *self)
   return name;
 }
 
+/* The file, when location is set; TRUE without one. */
 static gboolean
-gst_decent_publish_start (GstBaseTransform *trans)
+open_file (GstDecentPublish *self, gchar *path)
 {
-  GstDecentPublish *self = GST_DECENT_PUBLISH (trans);
-  GST_OBJECT_LOCK (self);
-  gchar *path = g_strdup (self->location);
-  GST_OBJECT_UNLOCK (self);
   if (!path || !*path) {
     g_free (path);
-    GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND, ("No file to write events to."),
-        ("Set the location property: the JSON-lines file decentpublish appends to."));
-    return FALSE;
+    return TRUE;
   }
   FILE *file = g_fopen (path, "a");
   if (!file) {
@@ -266,9 +343,72 @@ gst_decent_publish_start (GstBaseTransform *trans)
   self->file = file;
   self->path = path;
   self->shown = g_filename_display_name (path);
+  return TRUE;
+}
+
+/* The MQTT client, when mqtt-host is set (it connects in the background: a
+ * broker that is not there yet is waited for); TRUE without one. */
+static gboolean
+open_mqtt (GstDecentPublish *self)
+{
+  GST_OBJECT_LOCK (self);
+  gchar *camera = g_strdup (self->camera && *self->camera ? self->camera
+                                                          : GST_OBJECT_NAME (self));
+  gchar *topic = self->mqtt_topic && *self->mqtt_topic ? g_strdup (self->mqtt_topic)
+                                                       : g_strdup_printf ("decent/%s", camera);
+  DecentMqttSettings s = { g_strdup (self->mqtt_host), self->mqtt_port, topic, self->mqtt_qos,
+    g_strdup (self->mqtt_client_id), g_strdup (self->mqtt_username),
+    g_strdup (self->mqtt_password), g_strdup (self->mqtt_ca_file),
+    g_strdup (self->mqtt_cert_file), g_strdup (self->mqtt_key_file),
+    self->mqtt_queue_size };
+  GST_OBJECT_UNLOCK (self);
+  gboolean ok = TRUE;
+  if (s.host && *s.host) {
+    gchar *why = NULL;
+    self->broker = g_strdup_printf ("mqtt://%s:%d/%s", s.host, s.port, topic);
+    self->mqtt = decent_mqtt_new (&s, &why);
+    if (!self->mqtt) {
+      GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("Could not start the MQTT client."),
+          ("%s", why));
+      ok = FALSE;
+    }
+    g_free (why);
+  }
+  g_free ((gchar *) s.host);
+  g_free ((gchar *) s.client_id);
+  g_free ((gchar *) s.username);
+  g_free ((gchar *) s.password);
+  g_free ((gchar *) s.ca_file);
+  g_free ((gchar *) s.cert_file);
+  g_free ((gchar *) s.key_file);
+  g_free (topic);
+  g_free (camera);
+  return ok;
+}
+
+static gboolean
+gst_decent_publish_start (GstBaseTransform *trans)
+{
+  GstDecentPublish *self = GST_DECENT_PUBLISH (trans);
+  GST_OBJECT_LOCK (self);
+  gchar *path = g_strdup (self->location);
+  const gboolean broker = self->mqtt_host && *self->mqtt_host;
+  GST_OBJECT_UNLOCK (self);
+  if ((!path || !*path) && !broker) {
+    g_free (path);
+    GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND, ("No destination for the events."),
+        ("Set location (a JSON-lines file) or mqtt-host (an MQTT broker), or both."));
+    return FALSE;
+  }
   self->open_event = FALSE;
   self->written = self->dropped = 0;
-  self->warned = FALSE;
+  self->warned = self->mqtt_warned = FALSE;
+  if (!open_file (self, path))
+    return FALSE;
+  if (!open_mqtt (self)) {
+    gst_decent_publish_close (self);
+    return FALSE;
+  }
   return TRUE;
 }
 
@@ -276,7 +416,7 @@ static gboolean
 gst_decent_publish_stop (GstBaseTransform *trans)
 {
   GstDecentPublish *self = GST_DECENT_PUBLISH (trans);
-  if (self->open_event && self->path) { /* stopped inside an event: say it ended here */
+  if (self->open_event) { /* stopped inside an event: say it ended here */
     gchar *camera = camera_name (self);
     GString *out = record_new ("end", camera);
     g_string_append (out, ",\"stopped\":true}");
@@ -284,14 +424,7 @@ gst_decent_publish_stop (GstBaseTransform *trans)
     g_free (camera);
   }
   self->open_event = FALSE;
-  if (self->file)
-    fclose (self->file);
-  self->file = NULL;
-  if (self->dropped)
-    GST_WARNING_OBJECT (self, "%" G_GUINT64_FORMAT " records written, %" G_GUINT64_FORMAT
-        " dropped", self->written, self->dropped);
-  g_clear_pointer (&self->path, g_free);
-  g_clear_pointer (&self->shown, g_free);
+  gst_decent_publish_close (self);
   return TRUE;
 }
 
@@ -314,6 +447,8 @@ static GstFlowReturn
 gst_decent_publish_transform_ip (GstBaseTransform *trans, GstBuffer *buf)
 {
   GstDecentPublish *self = GST_DECENT_PUBLISH (trans);
+  if (broker_refused (self))
+    return GST_FLOW_ERROR;
   GST_OBJECT_LOCK (self);
   const gboolean per_frame = self->per_frame;
   GST_OBJECT_UNLOCK (self);
@@ -336,27 +471,22 @@ gst_decent_publish_set_property (GObject *object, guint prop_id, const GValue *v
     GParamSpec *pspec)
 {
   GstDecentPublish *self = GST_DECENT_PUBLISH (object);
+  gchar **strings[] = STRING_PROPS (self);
   GST_OBJECT_LOCK (self);
-  switch (prop_id) {
-    case PROP_LOCATION:
-      g_free (self->location);
-      self->location = g_value_dup_string (value);
-      break;
-    case PROP_CAMERA:
-      g_free (self->camera);
-      self->camera = g_value_dup_string (value);
-      break;
-    case PROP_PER_FRAME:
-      self->per_frame = g_value_get_boolean (value);
-      break;
-    case PROP_MAX_SIZE:
-      self->max_size = g_value_get_uint64 (value);
-      break;
-    case PROP_MAX_FILES:
-      self->max_files = g_value_get_uint (value);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+  if (prop_id < G_N_ELEMENTS (strings) && strings[prop_id]) {
+    g_free (*strings[prop_id]);
+    *strings[prop_id] = g_value_dup_string (value);
+  } else {
+    switch (prop_id) {
+      case PROP_PER_FRAME: self->per_frame = g_value_get_boolean (value); break;
+      case PROP_MAX_SIZE: self->max_size = g_value_get_uint64 (value); break;
+      case PROP_MAX_FILES: self->max_files = g_value_get_uint (value); break;
+      case PROP_MQTT_PORT: self->mqtt_port = g_value_get_int (value); break;
+      case PROP_MQTT_QOS: self->mqtt_qos = g_value_get_int (value); break;
+      case PROP_MQTT_QUEUE_SIZE: self->mqtt_queue_size = g_value_get_uint (value); break;
+      case PROP_MQTT_FLUSH_TIMEOUT: self->mqtt_flush_timeout = g_value_get_uint (value); break;
+      default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
   }
   GST_OBJECT_UNLOCK (self);
 }
@@ -366,14 +496,21 @@ gst_decent_publish_get_property (GObject *object, guint prop_id, GValue *value,
     GParamSpec *pspec)
 {
   GstDecentPublish *self = GST_DECENT_PUBLISH (object);
+  gchar **strings[] = STRING_PROPS (self);
   GST_OBJECT_LOCK (self);
-  switch (prop_id) {
-    case PROP_LOCATION: g_value_set_string (value, self->location); break;
-    case PROP_CAMERA: g_value_set_string (value, self->camera); break;
-    case PROP_PER_FRAME: g_value_set_boolean (value, self->per_frame); break;
-    case PROP_MAX_SIZE: g_value_set_uint64 (value, self->max_size); break;
-    case PROP_MAX_FILES: g_value_set_uint (value, self->max_files); break;
-    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+  if (prop_id < G_N_ELEMENTS (strings) && strings[prop_id]) {
+    g_value_set_string (value, *strings[prop_id]);
+  } else {
+    switch (prop_id) {
+      case PROP_PER_FRAME: g_value_set_boolean (value, self->per_frame); break;
+      case PROP_MAX_SIZE: g_value_set_uint64 (value, self->max_size); break;
+      case PROP_MAX_FILES: g_value_set_uint (value, self->max_files); break;
+      case PROP_MQTT_PORT: g_value_set_int (value, self->mqtt_port); break;
+      case PROP_MQTT_QOS: g_value_set_int (value, self->mqtt_qos); break;
+      case PROP_MQTT_QUEUE_SIZE: g_value_set_uint (value, self->mqtt_queue_size); break;
+      case PROP_MQTT_FLUSH_TIMEOUT: g_value_set_uint (value, self->mqtt_flush_timeout); break;
+      default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
   }
   GST_OBJECT_UNLOCK (self);
 }
@@ -382,10 +519,13 @@ static void
 gst_decent_publish_finalize (GObject *object)
 {
   GstDecentPublish *self = GST_DECENT_PUBLISH (object);
-  g_free (self->location);
-  g_free (self->camera);
+  gchar **strings[] = STRING_PROPS (self);
+  for (guint i = 0; i < G_N_ELEMENTS (strings); i++)
+    if (strings[i])
+      g_free (*strings[i]);
   g_free (self->path);
   g_free (self->shown);
+  g_free (self->broker);
   G_OBJECT_CLASS (gst_decent_publish_parent_class)->finalize (object);
 }
 
@@ -403,7 +543,8 @@ gst_decent_publish_class_init (GstDecentPublishClass *klass)
   const GParamFlags rw = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS;
   g_object_class_install_property (gobject_class, PROP_LOCATION,
       g_param_spec_string ("location", "Location", "JSON-lines file the records are appended "
-          "to (one object a line; docs/plugin.md has the schema)", NULL,
+          "to (one object a line; docs/plugin.md has the schema), as well as, or instead of, "
+          "mqtt-host", NULL,
           rw | GST_PARAM_MUTABLE_READY));
   g_object_class_install_property (gobject_class, PROP_CAMERA,
       g_param_spec_string ("camera", "Camera", "Name of the stream in every record "
@@ -418,11 +559,40 @@ gst_decent_publish_class_init (GstDecentPublishClass *klass)
       g_param_spec_uint ("max-files", "Maximum files", "Rotated files kept (location.1 is "
           "the newest); 0: the file starts anew", 0, 1000, DEFAULT_MAX_FILES,
           rw | GST_PARAM_MUTABLE_PLAYING));
+  const GParamFlags ready = rw | GST_PARAM_MUTABLE_READY;
+  const struct { guint id; const gchar *name, *blurb; } mqtt_strings[] = {
+    { PROP_MQTT_HOST, "mqtt-host", "MQTT broker to publish the records to (as well as, or "
+          "instead of, location); it may come later: records wait in a queue" },
+    { PROP_MQTT_TOPIC, "mqtt-topic", "MQTT topic (default: decent/<camera>)" },
+    { PROP_MQTT_CLIENT_ID, "mqtt-client-id", "MQTT client id (default: made up)" },
+    { PROP_MQTT_USERNAME, "mqtt-username", "MQTT user name" },
+    { PROP_MQTT_PASSWORD, "mqtt-password", "MQTT password" },
+    { PROP_MQTT_CA_FILE, "mqtt-ca-file", "CA certificates (PEM): connect with TLS" },
+    { PROP_MQTT_CERT_FILE, "mqtt-cert-file", "Client certificate (PEM), with mqtt-ca-file" },
+    { PROP_MQTT_KEY_FILE, "mqtt-key-file", "Client key (PEM), with mqtt-cert-file" } };
+  for (guint i = 0; i < G_N_ELEMENTS (mqtt_strings); i++)
+    g_object_class_install_property (gobject_class, mqtt_strings[i].id,
+        g_param_spec_string (mqtt_strings[i].name, mqtt_strings[i].name, mqtt_strings[i].blurb,
+            NULL, ready));
+  g_object_class_install_property (gobject_class, PROP_MQTT_PORT,
+      g_param_spec_int ("mqtt-port", "MQTT port", "MQTT broker port", 1, 65535,
+          DEFAULT_MQTT_PORT, ready));
+  g_object_class_install_property (gobject_class, PROP_MQTT_QOS,
+      g_param_spec_int ("mqtt-qos", "MQTT QoS", "MQTT quality of service: 0 at most once, 1 at "
+          "least once, 2 exactly once (per connection)", 0, 2, DEFAULT_MQTT_QOS, ready));
+  g_object_class_install_property (gobject_class, PROP_MQTT_QUEUE_SIZE,
+      g_param_spec_uint ("mqtt-queue-size", "MQTT queue size", "Records kept while the broker "
+          "is away; beyond it the newest are dropped (with a warning)", 1, 1000000,
+          DEFAULT_MQTT_QUEUE, ready));
+  g_object_class_install_property (gobject_class, PROP_MQTT_FLUSH_TIMEOUT,
+      g_param_spec_uint ("mqtt-flush-timeout", "MQTT flush timeout", "Milliseconds to wait "
+          "at stop for queued records to reach the broker", 0, 600000, DEFAULT_MQTT_FLUSH_MS,
+          rw | GST_PARAM_MUTABLE_PLAYING));
   gst_element_class_add_static_pad_template (element_class, &sink_template);
   gst_element_class_add_static_pad_template (element_class, &src_template);
   gst_element_class_set_static_metadata (element_class, "Anomaly event publisher",
       "Filter/Metadata", "Writes decentanomaly's events (and optionally every frame's scores) "
-      "as JSON lines to a file", "gst-decent");
+      "as JSON lines to a file and/or an MQTT broker", "gst-decent");
   trans_class->start = GST_DEBUG_FUNCPTR (gst_decent_publish_start);
   trans_class->stop = GST_DEBUG_FUNCPTR (gst_decent_publish_stop);
   trans_class->sink_event = GST_DEBUG_FUNCPTR (gst_decent_publish_sink_event);
@@ -434,5 +604,9 @@ static void
 gst_decent_publish_init (GstDecentPublish *self)
 {
   self->max_files = DEFAULT_MAX_FILES;
+  self->mqtt_port = DEFAULT_MQTT_PORT;
+  self->mqtt_qos = DEFAULT_MQTT_QOS;
+  self->mqtt_queue_size = DEFAULT_MQTT_QUEUE;
+  self->mqtt_flush_timeout = DEFAULT_MQTT_FLUSH_MS;
   gst_base_transform_set_in_place (GST_BASE_TRANSFORM (self), TRUE);
 }

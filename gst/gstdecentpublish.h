@@ -22,6 +22,10 @@ struct _GstDecentPublish {
   gboolean per_frame;
   guint64 max_size;
   guint max_files;
+  gchar *mqtt_host, *mqtt_topic, *mqtt_client_id, *mqtt_username, *mqtt_password;
+  gchar *mqtt_ca_file, *mqtt_cert_file, *mqtt_key_file;
+  gint mqtt_port, mqtt_qos;
+  guint mqtt_queue_size, mqtt_flush_timeout;
 
   /* the open file: start() and stop() (no streaming then) and the
    * streaming thread only */
@@ -32,6 +36,9 @@ struct _GstDecentPublish {
   guint64 dropped;      /* records that could not be written */
   gboolean warned;      /* a write failure was said once */
   gboolean open_event;  /* a begin was written and no end yet */
+  struct DecentMqtt *mqtt; /* the broker's client, or NULL */
+  gchar *broker;        /* mqtt://host:port/topic, for messages */
+  gboolean mqtt_warned; /* a full queue was said once */
 };
 
 GST_ELEMENT_REGISTER_DECLARE (decentpublish);

@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 
 bash tests/install-deps.sh clang-14 libclang-rt-14-dev valgrind bc python3-scipy opencv-doc gstreamer1.0-libav \
     python3-matplotlib python3-numpy python3-pil gobject-introspection libgirepository1.0-dev \
-    gir1.2-gstreamer-1.0 python3-gi python3-gst-1.0 ||
+    gir1.2-gstreamer-1.0 python3-gi python3-gst-1.0 mosquitto mosquitto-clients ||
   { echo "could not install the build dependencies"; exit 1; }
 
 passed=0 failed=0

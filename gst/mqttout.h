@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* mqttout.h — an ordered, bounded, acknowledged MQTT publisher (libmosquitto)
+ * for decentpublish: records wait in a queue while the broker is away and
+ * go out in order, one at a time, each kept until the broker has it (QoS 1
+ * and 2: its acknowledgement); the client reconnects with backoff. */
+#ifndef DECENT_MQTT_OUT_H
+#define DECENT_MQTT_OUT_H
+
+#include <glib.h>
+
+typedef struct {
+  const gchar *host;
+  gint port;
+  const gchar *topic;
+  gint qos;                 /* 0, 1 or 2 */
+  const gchar *client_id;   /* NULL: one made up by the library */
+  const gchar *username, *password;        /* NULL: none */
+  const gchar *ca_file, *cert_file, *key_file; /* TLS when ca_file is set */
+  guint queue_size;         /* records kept while the broker is away */
+} DecentMqttSettings;
+
+typedef struct DecentMqtt DecentMqtt;
+
+/* Starts the client (connecting in the background); NULL with why
+ * (caller frees) for settings it cannot use. */
+DecentMqtt *decent_mqtt_new (const DecentMqttSettings *settings, gchar **why);
+
+/* Queues one record (copied); FALSE when the queue is full and it was
+ * dropped. */
+gboolean decent_mqtt_publish (DecentMqtt *m, const gchar *payload);
+
+/* A reason the broker gave that retrying cannot cure (credentials), once;
+ * NULL otherwise.  Caller frees. */
+gchar *decent_mqtt_take_refusal (DecentMqtt *m);
+
+/* Counts so far: records queued, delivered, dropped (queue full). */
+void decent_mqtt_counts (DecentMqtt *m, guint64 *queued, guint64 *delivered, guint64 *dropped);
+
+/* Waits up to timeout_ms for the queue to empty, then disconnects and
+ * frees; returns how many records were left undelivered. */
+guint decent_mqtt_free (DecentMqtt *m, guint timeout_ms);
+
+#endif
