@@ -12,11 +12,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 classes=${CLASSES:-0 1 2 3 4 5 6 7 8 9}
 out=${OUT:-build/fidelity}
-bash tests/install-deps.sh dataset-fashion-mnist python3-numpy >/dev/null
-[ -d build ] || meson setup build --buildtype=release >/dev/null
-ninja -C build >/dev/null
-mkdir -p "$out"
 . bench/eval_run.sh
+eval_setup "$out"
 tsv="$out/baseline-gap.tsv"
 for cls in $classes; do
   eval_run "$tsv" engine 3 "$cls" 3 --lambda 0

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# Sourced by bench/fidelity.sh and bench/baseline-gap.sh: one decent-eval run
-# on Fashion-MNIST, appended to a TSV unless that row is there already.
+# Sourced by bench/fidelity.sh, baseline-gap.sh and table1.sh: what they
+# need (eval_setup), and one decent-eval run on Fashion-MNIST appended to a
+# TSV unless that row is there already (eval_run).
 #   eval_run TSV LABEL VALUE CLASS EPOCHS [decent-eval options…]
 # Row: label, value, class, epochs, test AUROC, then the last epoch's
 # reconstruction term and collapse measures (decent-eval --losses).
@@ -17,4 +18,12 @@ eval_run() {
   # epoch,loss,reconstruction,decentralization,seconds,spread_ratio,saturated,sign_patterns
   IFS=, read -r _ _ rec _ _ ratio sat patterns < <(tail -1 "$losses")
   echo -e "$label\t$value\t$cls\t$epochs\t$auroc\t$rec\t$ratio\t$sat\t$patterns" | tee -a "$tsv"
+}
+
+# eval_setup OUT: the packages, a build, the output folder
+eval_setup() {
+  bash tests/install-deps.sh dataset-fashion-mnist python3-numpy >/dev/null
+  [ -d build ] || meson setup build --buildtype=release >/dev/null
+  ninja -C build >/dev/null
+  mkdir -p "$1"
 }

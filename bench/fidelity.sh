@@ -26,11 +26,8 @@ classes=${CLASSES:-0 1 2 3 4 5 6 7 8 9}
 out=${OUT:-build/fidelity}
 settings=${SETTINGS:-"plain:0 mean-sum:0.01 mid:0.001 sum-sum:1.2755e-05 mean-mean:2.4414e-06 sum-mean:3.1140e-09"}
 
-bash tests/install-deps.sh dataset-fashion-mnist python3-numpy >/dev/null
-[ -d build ] || meson setup build --buildtype=release >/dev/null
-ninja -C build >/dev/null
-mkdir -p "$out"
 . bench/eval_run.sh
+eval_setup "$out"
 tsv="$out/fidelity.tsv"
 for cls in $classes; do
   for s in $settings; do

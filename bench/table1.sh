@@ -17,11 +17,8 @@ classes=${CLASSES:-0 1 2 3 4 5 6 7 8 9}
 epochs=${EPOCHS:-200}
 lambda=${REGIME_LAMBDA:-0.001}
 out=${OUT:-build/fidelity}
-bash tests/install-deps.sh dataset-fashion-mnist python3-numpy >/dev/null
-[ -d build ] || meson setup build --buildtype=release >/dev/null
-ninja -C build >/dev/null
-mkdir -p "$out"
 . bench/eval_run.sh
+eval_setup "$out"
 tsv="$out/table1.tsv"
 for cls in $classes; do
   for s in "plain 0" "loss13 $lambda"; do

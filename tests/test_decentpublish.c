@@ -47,16 +47,27 @@ read_lines (const gchar *path, guint *n)
   return lines;
 }
 
+/* decentpublish location=path extra, fed the pattern to the end of stream;
+ * the file's lines (*n of them). */
+static gchar **
+publish_pattern (const gchar *path, const gchar *extra, const gchar *seq, guint *n)
+{
+  gchar *props = g_strdup_printf ("location=\"%s\" %s", path, extra);
+  GstHarness *h = publish_harness (props);
+  run_pattern (h, seq);
+  gst_harness_teardown (h);
+  g_free (props);
+  return read_lines (path, n);
+}
+
 GST_START_TEST (test_events_as_json_lines)
 {
   gchar *out_dir = g_dir_make_tmp ("decent-test-XXXXXX", NULL);
   gchar *path = g_build_filename (out_dir, "events.jsonl", NULL);
   gchar *props = g_strdup_printf ("location=\"%s\" camera=\"gate \\\"2\\\"\"", path);
-  GstHarness *h = publish_harness (props);
-  run_pattern (h, "..X...XXXX.X......");
-  gst_harness_teardown (h);
   guint n;
-  gchar **lines = read_lines (path, &n);
+  gchar **lines = publish_pattern (path, "camera=\"gate \\\"2\\\"\"", "..X...XXXX.X......",
+      &n);
   fail_unless_equals_int (n, 2);
   fail_unless (g_str_has_prefix (lines[0], "{\"type\":\"begin\",\"camera\":\"gate \\\"2\\\"\","
           "\"utc\":\"") && g_str_has_suffix (lines[0], "}"), "%s", lines[0]);
@@ -73,7 +84,7 @@ GST_START_TEST (test_events_as_json_lines)
 
   /* stopped inside an event (no end of stream): the file says it ended */
   g_unlink (path);
-  h = publish_harness (props);
+  GstHarness *h = publish_harness (props);
   for (guint i = 0; i < 6; i++) {
     fail_unless_equals_int (gst_harness_push (h, gray_frame (i >= 2, i)), GST_FLOW_OK);
     gst_buffer_unref (gst_harness_pull (h));
@@ -96,12 +107,8 @@ GST_START_TEST (test_per_frame_and_rotation)
   gchar *out_dir = g_dir_make_tmp ("decent-test-XXXXXX", NULL);
   gchar *path = g_build_filename (out_dir, "frames.jsonl", NULL);
   /* per frame: 10 frame records and the event's two, in stream order */
-  gchar *props = g_strdup_printf ("location=\"%s\" per-frame=true", path);
-  GstHarness *h = publish_harness (props);
-  run_pattern (h, "..XXX.....");
-  gst_harness_teardown (h);
   guint n;
-  gchar **lines = read_lines (path, &n);
+  gchar **lines = publish_pattern (path, "per-frame=true", "..XXX.....", &n);
   fail_unless_equals_int (n, 12);
   fail_unless (g_str_has_prefix (lines[4], "{\"type\":\"begin\"") /* before frame 4 */
       && strstr (lines[5], "\"type\":\"frame\"") && strstr (lines[5], "\"frame\":4,")
@@ -111,14 +118,10 @@ GST_START_TEST (test_per_frame_and_rotation)
       && strstr (lines[10], "\"frame\":8,"), "%s / %s", lines[9], lines[10]);
   fail_unless (strstr (lines[0], "\"flagged\":false") && strstr (lines[0], "\"scored\":true"));
   g_strfreev (lines);
-  g_free (props);
 
   /* every record over 1 byte: a rotation before each, two old files kept */
   g_unlink (path);
-  props = g_strdup_printf ("location=\"%s\" per-frame=true max-size=1 max-files=2", path);
-  h = publish_harness (props);
-  run_pattern (h, ".....");
-  gst_harness_teardown (h);
+  g_strfreev (publish_pattern (path, "per-frame=true max-size=1 max-files=2", ".....", &n));
   gchar *one = g_strconcat (path, ".1", NULL), *two = g_strconcat (path, ".2", NULL);
   gchar *three = g_strconcat (path, ".3", NULL);
   fail_unless (g_file_test (one, G_FILE_TEST_EXISTS) && g_file_test (two, G_FILE_TEST_EXISTS)
@@ -129,23 +132,17 @@ GST_START_TEST (test_per_frame_and_rotation)
   lines = read_lines (path, &n);
   fail_unless (n == 1 && strstr (lines[0], "\"frame\":4,"), "the last record: %s", lines[0]);
   g_strfreev (lines);
-  g_free (props);
 
   /* max-files=0: the file starts anew, with the record that crossed the size */
   remove_tree (out_dir);
   g_mkdir (out_dir, 0700);
-  props = g_strdup_printf ("location=\"%s\" per-frame=true max-size=1 max-files=0", path);
-  h = publish_harness (props);
-  run_pattern (h, "....");
-  gst_harness_teardown (h);
-  lines = read_lines (path, &n);
+  lines = publish_pattern (path, "per-frame=true max-size=1 max-files=0", "....", &n);
   fail_unless (n == 1 && strstr (lines[0], "\"frame\":3,") && !g_file_test (one,
           G_FILE_TEST_EXISTS), "max-files=0: %s", lines[0]);
   g_strfreev (lines);
   g_free (one);
   g_free (two);
   g_free (three);
-  g_free (props);
   remove_tree (out_dir);
   g_free (path);
   g_free (out_dir);

@@ -969,22 +969,13 @@ device_frame (const DecentBackend *be, const DecentFrame *f, const size_t offset
     const int stride[3], DecentKFrame *kf)
 {
   const DecentFrameLayout *l = decent_frame_layout ((int) f->format);
-  memset (kf, 0, sizeof *kf);
-  kf->width = f->width;
-  kf->height = f->height;
-  kf->pixel_bytes = l->pixel_bytes;
-  kf->red = l->red;
-  kf->green = l->green;
-  kf->blue = l->blue;
-  kf->chroma = l->chroma;
+  *kf = (DecentKFrame) { .width = f->width, .height = f->height, .pixel_bytes = l->pixel_bytes,
+    .red = l->red, .green = l->green, .blue = l->blue, .chroma = l->chroma,
+    .rx = f->roi_x, .ry = f->roi_y, .rw = f->roi_width, .rh = f->roi_height };
   for (int k = 0; k < l->planes; k++) {
     kf->plane[k] = be->d_frame + offset[k];
     kf->stride[k] = stride[k];
   }
-  kf->rx = f->roi_x;
-  kf->ry = f->roi_y;
-  kf->rw = f->roi_width;
-  kf->rh = f->roi_height;
 }
 
 /* Packs the frame's planes into pinned memory and sends them up. */
