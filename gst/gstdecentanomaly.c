@@ -10,6 +10,10 @@
  * background thread and swapped in between two frames (swap_lock). */
 #include "gstdecentanomaly.h"
 
+#ifdef DECENT_HAVE_ANALYTICS
+#include <gst/analytics/analytics.h>
+#endif
+
 #include <math.h>
 
 #include "decent/decentmeta.h"
@@ -737,6 +741,18 @@ attach_meta (GstDecentAnomaly *self, const FrameSettings *set, const FrameState 
       gst_video_region_of_interest_meta_add_param (roi, gst_structure_new ("decent-anomaly",
               "score", G_TYPE_DOUBLE, meta->score, "threshold", G_TYPE_DOUBLE, meta->threshold,
               "normalized-score", G_TYPE_DOUBLE, meta->normalized_score, NULL));
+#ifdef DECENT_HAVE_ANALYTICS
+    /* GStreamer >= 1.24's analytics meta: an "anomaly" detection whose
+     * confidence is the normalized score capped at 1 (built only where the
+     * library is found; Debian 12's 1.22 has none, so this path is untested
+     * here) */
+    GstAnalyticsRelationMeta *rmeta = gst_buffer_add_analytics_relation_meta (f->frame->buffer);
+    GstAnalyticsODMtd od;
+    if (rmeta)
+      gst_analytics_relation_meta_add_od_mtd (rmeta, g_quark_from_static_string ("anomaly"),
+          (gint) meta->roi_x, (gint) meta->roi_y, (gint) meta->roi_width,
+          (gint) meta->roi_height, (gfloat) MIN (meta->normalized_score, 1.0), &od);
+#endif
   }
 }
 
