@@ -20,7 +20,7 @@ cleanup() { [ -n "$broker_pid" ] && kill "$broker_pid" 2>/dev/null; wait 2>/dev/
 trap cleanup EXIT
 port=$(python3 -c "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])")
 fail=0
-ok() { echo "ok: $1"; }
+ok() { echo "ok: $*"; }
 bad() { echo "FAIL: $1"; fail=1; }
 
 broker() { # [extra config lines]: starts mosquitto on 127.0.0.1:$port
@@ -86,6 +86,7 @@ else
   diff "$tmp/two.uniq" "$tmp/two.jsonl" | head; tail -5 "$tmp/two.log"
 fi
 grep -q "Not every record" "$tmp/two.log" && bad "a warning about undelivered records"
+grep -o "[0-9]* records queued.*undelivered" "$tmp/two.log" | sed 's/^/  counts: /'
 
 # 3. a queue of 5 while no broker listens
 stop_broker
@@ -94,6 +95,7 @@ GST_DEBUG=decentpublish:4 run 20 mqtt-queue-size=5 mqtt-flush-timeout=500 >"$tmp
 if grep -q "The MQTT queue is full" "$tmp/three.log" && grep -q "5 records queued, 0 delivered \
 before stop, 17 dropped (queue full), 5 undelivered" "$tmp/three.log"; then
   ok "a full queue is said once, and what was dropped and left is counted"
+  grep -o "[0-9]* records queued.*undelivered" "$tmp/three.log" | sed 's/^/  counts: /'
 else bad "no warning for the full queue"; grep -i "warn\|mqtt" "$tmp/three.log" | head; fi
 
 # 4. wrong credentials
