@@ -291,6 +291,14 @@ int decent_model_describe(const DecentModel *model, DecentInfo *info);
  * backend).  The caller frees it with free(). */
 char *decent_model_describe_string(const DecentModel *model);
 
+/* Threads the CPU backend uses for the calls made from the calling thread
+ * (0: one per core, the default); as OpenMP's own setting, it holds per
+ * calling thread.  A live pipeline with several models can give each a
+ * share of the cores.  -1 with a reason for a negative n. */
+int decent_set_threads(int n, DecentError *err);
+/* What decent_set_threads gave this thread (one per core if never set). */
+int decent_get_threads(void);
+
 /* Name of a device, and whether it can be used on this machine. */
 const char *decent_device_name(DecentDevice device);
 int decent_device_available(DecentDevice device);

@@ -31,6 +31,7 @@ enum {
   PROP_HEATMAP_MAX,
   PROP_FLAGGED_ONLY,
   PROP_INFERENCE_INTERVAL,
+  PROP_THREADS,
   PROP_ROI,
   PROP_POST_MESSAGES,
   PROP_MESSAGE_MODE,
@@ -66,6 +67,7 @@ typedef struct {
   gdouble alpha, heat_max;
   gboolean flagged_only, attach;
   guint interval;          /* at least 1 */
+  guint threads;           /* 0: one per core */
   gboolean post;           /* event messages */
   gboolean post_frames;    /* per-frame messages too */
   gboolean keyunit;
@@ -597,6 +599,7 @@ snapshot_settings (GstDecentAnomaly *self, FrameSettings *set)
   set->flagged_only = self->flagged_only;
   set->attach = self->attach_heatmap;
   set->interval = MAX (self->inference_interval, 1);
+  set->threads = self->threads;
   set->post = posts_messages (self);
   set->post_frames = set->post && self->messages == GST_DECENT_MESSAGES_ALL;
   set->keyunit = self->force_keyunit;
@@ -669,11 +672,12 @@ setup_path (GstDecentAnomaly *self, const FrameSettings *set, const FrameState *
 
 /* Scores the frame into scratch_map and *score; FALSE: error posted.  Streaming, no lock. */
 static gboolean
-run_model (GstDecentAnomaly *self, FrameState *f, float *score)
+run_model (GstDecentAnomaly *self, const FrameSettings *set, FrameState *f, float *score)
 {
   DecentError err;
   err.message[0] = '\0';
   *score = 0;
+  decent_set_threads ((int) set->threads, NULL); /* this streaming thread's share */
   gboolean ok = decent_frame_path_score (&self->path, self->model, f->frame, score,
       self->scratch_map, &f->scored_as, &err);
   /* the mean of the squared-error map is the paper's score; other modes
@@ -824,7 +828,7 @@ gst_decent_anomaly_transform_frame_ip (GstVideoFilter *filter, GstVideoFrame *fr
   begin_frame (self, &set, &f);
   if (f.scored) {
     float score;
-    if (!setup_path (self, &set, &f) || !run_model (self, &f, &score))
+    if (!setup_path (self, &set, &f) || !run_model (self, &set, &f, &score))
       return GST_FLOW_ERROR;
     keep_result (self, &f, score);
   }
@@ -879,6 +883,9 @@ gst_decent_anomaly_set_property (GObject *object, guint prop_id, const GValue *v
       break;
     case PROP_INFERENCE_INTERVAL:
       self->inference_interval = g_value_get_uint (value);
+      break;
+    case PROP_THREADS:
+      self->threads = g_value_get_uint (value);
       break;
     case PROP_ROI: {
       DecentRoi roi;
@@ -946,6 +953,7 @@ gst_decent_anomaly_get_property (GObject *object, guint prop_id, GValue *value,
     case PROP_HEATMAP_MAX: g_value_set_double (value, self->heatmap_max); break;
     case PROP_FLAGGED_ONLY: g_value_set_boolean (value, self->flagged_only); break;
     case PROP_INFERENCE_INTERVAL: g_value_set_uint (value, self->inference_interval); break;
+    case PROP_THREADS: g_value_set_uint (value, self->threads); break;
     case PROP_ROI: g_value_set_string (value, self->roi_text); break;
     case PROP_POST_MESSAGES: g_value_set_boolean (value, self->post_messages); break;
     case PROP_MESSAGE_MODE: g_value_set_enum (value, self->messages); break;
@@ -1045,6 +1053,10 @@ gst_decent_anomaly_class_init (GstDecentAnomalyClass *klass)
       g_param_spec_uint ("inference-interval", "Inference interval",
           "Score every Nth frame (1 = every frame); the others carry the last result", 1, 10000,
           DEFAULT_INTERVAL, RW_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_THREADS,
+      g_param_spec_uint ("threads", "Threads", "CPU threads for scoring (0: one per core); "
+          "several pipelines or cameras on one machine can share the cores", 0, 1024, 0,
+          RW_PLAYING));
   g_object_class_install_property (gobject_class, PROP_ROI,
       g_param_spec_string ("roi", "Region of interest",
           "Score only this region, \"x,y,width,height\" in frame pixels (clipped to the frame); "

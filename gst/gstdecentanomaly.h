@@ -40,6 +40,7 @@ struct _GstDecentAnomaly {
   gdouble heatmap_max;    /* 0: twice the threshold */
   gboolean flagged_only;
   guint inference_interval;
+  guint threads;            /* CPU threads for scoring, 0: one per core */
   DecentRoi roi;
   gchar *roi_text;
   gboolean post_messages;

@@ -79,5 +79,28 @@ main (void)
   CHECK (auc0 > 0.9, "plain autoencoder AUROC %.4f", auc0);
   CHECK (spread13 > spread_plain, "decentralization did not spread the latents: %.2f vs %.2f",
       spread13, spread_plain);
+
+  /* threads: per calling thread; one thread scores as all of them do */
+  DecentConfig cfg;
+  DecentError err = { { 0 } };
+  decent_config_init (&cfg, W, H, 1);
+  cfg.device = DECENT_DEVICE_CPU;
+  DecentModel *m = decent_model_new (&cfg, &err);
+  REQUIRE (m, "%s", err.message);
+  float all[TEST], one[TEST];
+  REQUIRE (decent_set_threads (2, &err) == 0 && decent_get_threads () == 2, "%s", err.message);
+  REQUIRE (decent_model_score (m, test_set, TEST, all, NULL, &err) == 0, "%s", err.message);
+  REQUIRE (decent_set_threads (1, &err) == 0 && decent_get_threads () == 1, "%s", err.message);
+  REQUIRE (decent_model_score (m, test_set, TEST, one, NULL, &err) == 0, "%s", err.message);
+  double worst = 0;
+  for (int i = 0; i < TEST; i++)
+    worst = fmax (worst, fabs (one[i] - all[i]) / fmax (fabs (all[i]), 1e-12));
+  CHECK (worst < 1e-5, "1 thread against 2: scores differ by %g (relative)", worst);
+  CHECK (decent_set_threads (-1, &err) < 0 && strstr (err.message, "threads"), "threads -1: %s",
+      err.message);
+  CHECK (decent_get_threads () == 1, "a refused setting changed it: %d", decent_get_threads ());
+  REQUIRE (decent_set_threads (0, &err) == 0, "%s", err.message);
+  CHECK (decent_get_threads () >= 1, "threads 0: %d", decent_get_threads ());
+  decent_model_free (m);
   return tu_finish ("train");
 }
