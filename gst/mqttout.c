@@ -26,22 +26,32 @@ struct DecentMqtt {
   GQueue queue;     /* gchar * payloads, oldest first */
   gboolean connected, in_flight;
   int in_flight_mid;
-  gchar *refusal;   /* a connection refused for good */
+  gboolean refused; /* a connection refused for good: no more tries */
+  gboolean done;    /* the network thread has ended */
+  gchar *refusal;   /* its reason, until taken */
   guint64 queued, delivered, dropped;
 };
 
-/* Sends the head when it can.  Lock held. */
+/* Sends the head when it can.  Lock held.  A QoS 1 or 2 message that
+ * libmosquitto has queued stays its own: it sends it again after a
+ * reconnection (with DUP), so it is not published a second time here. */
 static void
 pump (DecentMqtt *m)
 {
-  if (!m->connected || m->in_flight || g_queue_is_empty (&m->queue))
-    return;
-  const gchar *head = g_queue_peek_head (&m->queue);
-  int mid = 0;
-  if (mosquitto_publish (m->mosq, &mid, m->topic, (int) strlen (head), head, m->qos, false)
-      == MOSQ_ERR_SUCCESS) {
-    m->in_flight = TRUE;
-    m->in_flight_mid = mid;
+  while (m->connected && !m->in_flight && !g_queue_is_empty (&m->queue)) {
+    const gchar *head = g_queue_peek_head (&m->queue);
+    int mid = 0;
+    const int rc = mosquitto_publish (m->mosq, &mid, m->topic, (int) strlen (head), head,
+        m->qos, false);
+    if (rc == MOSQ_ERR_SUCCESS || (rc == MOSQ_ERR_NO_CONN && m->qos > 0)) {
+      m->in_flight = TRUE; /* (no connection: queued inside, sent on reconnection) */
+      m->in_flight_mid = mid;
+    } else if (rc == MOSQ_ERR_NO_CONN) {
+      return; /* QoS 0: sent again once connected */
+    } else { /* this record can never go (too large): dropped, the next one goes */
+      g_free (g_queue_pop_head (&m->queue));
+      m->dropped++;
+    }
   }
 }
 
@@ -52,13 +62,16 @@ on_connect (struct mosquitto *mosq, void *user, int rc)
   g_mutex_lock (&m->lock);
   if (rc == 0) {
     m->connected = TRUE;
-    m->in_flight = FALSE; /* whatever was in flight is sent again */
+    if (m->qos == 0)
+      m->in_flight = FALSE; /* QoS 0 in flight is lost with the connection: again */
     pump (m);
-  } else if (rc == 4 || rc == 5) { /* bad user name or password, not authorised */
+  } else if (rc == 2 || rc == 4 || rc == 5) { /* id, credentials, not authorised */
+    m->refused = TRUE;
     if (!m->refusal)
       m->refusal = g_strdup_printf ("the broker refused the connection: %s",
           mosquitto_connack_string (rc));
-    mosquitto_disconnect (mosq); /* retrying cannot cure it */
+    g_cond_broadcast (&m->drained); /* nothing more will be delivered */
+    mosquitto_disconnect (mosq);    /* retrying cannot cure it */
   }
   g_mutex_unlock (&m->lock);
 }
@@ -69,7 +82,8 @@ on_disconnect (struct mosquitto *mosq, void *user, int rc)
   DecentMqtt *m = user;
   g_mutex_lock (&m->lock);
   m->connected = FALSE;
-  m->in_flight = FALSE;
+  if (m->qos == 0)
+    m->in_flight = FALSE;
   g_mutex_unlock (&m->lock);
 }
 
@@ -97,32 +111,63 @@ backoff_sleep (DecentMqtt *m, guint seconds)
     g_usleep (100000);
 }
 
+static gboolean
+connected (DecentMqtt *m)
+{
+  g_mutex_lock (&m->lock);
+  const gboolean c = m->connected;
+  g_mutex_unlock (&m->lock);
+  return c;
+}
+
+/* Connects (without blocking on the TCP handshake: the loop finishes it, so
+ * a stop is seen within 100 ms), runs the network loop, reconnects with
+ * backoff; at the end sends DISCONNECT itself (the loop's thread owns the
+ * socket). */
 static gpointer
 network_thread (gpointer data)
 {
   DecentMqtt *m = data;
   guint delay = 1;
   while (!g_atomic_int_get (&m->stopping)) {
-    if (mosquitto_connect (m->mosq, m->host, m->port, 30) == MOSQ_ERR_SUCCESS) {
+    if (mosquitto_connect_async (m->mosq, m->host, m->port, 30) <= MOSQ_ERR_SUCCESS) {
       while (!g_atomic_int_get (&m->stopping)
              && mosquitto_loop (m->mosq, 100, 1) == MOSQ_ERR_SUCCESS)
-        if (m->connected) /* under way: the next outage starts the backoff anew */
+        if (connected (m)) /* under way: the next outage starts the backoff anew */
           delay = 1;
     }
     g_mutex_lock (&m->lock);
-    m->connected = m->in_flight = FALSE;
-    const gboolean refused = m->refusal != NULL;
+    const gboolean was = m->connected;
+    m->connected = FALSE;
+    if (m->qos == 0)
+      m->in_flight = FALSE;
+    const gboolean refused = m->refused;
     g_mutex_unlock (&m->lock);
+    if (was && g_atomic_int_get (&m->stopping)) { /* a clean goodbye, within a second */
+      mosquitto_disconnect (m->mosq);
+      for (int i = 0; i < 10 && mosquitto_loop (m->mosq, 100, 1) == MOSQ_ERR_SUCCESS; i++)
+        ;
+    }
     if (refused)
       break; /* retrying cannot cure it */
     backoff_sleep (m, delay);
     delay = MIN (delay * 2, 16);
   }
+  g_mutex_lock (&m->lock);
+  m->done = TRUE;
+  g_cond_broadcast (&m->drained);
+  g_mutex_unlock (&m->lock);
   return NULL;
 }
 
-static gint mosquitto_users;
-G_LOCK_DEFINE_STATIC (mosquitto_users);
+/* libmosquitto's global setup, once for the process and never undone (its
+ * cleanup unloads OpenSSL's modules for everyone) */
+static gpointer
+init_library (gpointer unused)
+{
+  mosquitto_lib_init ();
+  return NULL;
+}
 
 DecentMqtt *
 decent_mqtt_new (const DecentMqttSettings *s, gchar **why)
@@ -134,10 +179,14 @@ decent_mqtt_new (const DecentMqttSettings *s, gchar **why)
         s->host ? s->host : "", s->port, s->qos, s->queue_size);
     return NULL;
   }
-  G_LOCK (mosquitto_users);
-  if (mosquitto_users++ == 0)
-    mosquitto_lib_init ();
-  G_UNLOCK (mosquitto_users);
+  if (mosquitto_pub_topic_check (s->topic) != MOSQ_ERR_SUCCESS
+      || mosquitto_validate_utf8 (s->topic, (int) strlen (s->topic)) != MOSQ_ERR_SUCCESS) {
+    *why = g_strdup_printf ("\"%s\" cannot be an MQTT topic to publish to (no + or #, UTF-8)",
+        s->topic);
+    return NULL;
+  }
+  static GOnce once = G_ONCE_INIT;
+  g_once (&once, init_library, NULL);
   DecentMqtt *m = g_new0 (DecentMqtt, 1);
   g_mutex_init (&m->lock);
   g_cond_init (&m->drained);
@@ -211,16 +260,14 @@ decent_mqtt_free (DecentMqtt *m, guint timeout_ms)
     return 0;
   g_mutex_lock (&m->lock);
   const gint64 until = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
-  while (!g_queue_is_empty (&m->queue) && !m->refusal
+  while (!g_queue_is_empty (&m->queue) && !m->refused && !m->done
          && g_cond_wait_until (&m->drained, &m->lock, until))
     ;
   const guint left = m->queue.length;
   g_mutex_unlock (&m->lock);
   g_atomic_int_set (&m->stopping, 1);
-  if (m->mosq)
-    mosquitto_disconnect (m->mosq);
   if (m->thread)
-    g_thread_join (m->thread);
+    g_thread_join (m->thread); /* it says goodbye to the broker itself */
   if (m->mosq)
     mosquitto_destroy (m->mosq);
   g_free (m->host);
@@ -230,9 +277,5 @@ decent_mqtt_free (DecentMqtt *m, guint timeout_ms)
   g_mutex_clear (&m->lock);
   g_cond_clear (&m->drained);
   g_free (m);
-  G_LOCK (mosquitto_users);
-  if (--mosquitto_users == 0)
-    mosquitto_lib_cleanup ();
-  G_UNLOCK (mosquitto_users);
   return left;
 }
