@@ -253,12 +253,18 @@ write_record (GstDecentPublish *self, gchar *line)
 {
   if (self->path)
     write_file (self, line);
-  if (self->mqtt && !decent_mqtt_publish (self->mqtt, line) && !self->mqtt_warned) {
-    GST_ELEMENT_WARNING (self, RESOURCE, WRITE, ("The MQTT queue is full; records are "
-            "dropped."), ("%s: the broker has been away for %u records (mqtt-queue-size); the "
-            "newest are dropped until it is back, the log counts them at stop", self->broker,
-            self->mqtt_queue_size));
-    self->mqtt_warned = TRUE;
+  if (self->mqtt) {
+    const gboolean queued = decent_mqtt_publish (self->mqtt, line);
+    if (!queued && !self->mqtt_warned) { /* once an outage */
+      GST_OBJECT_LOCK (self);
+      const guint size = self->mqtt_queue_size;
+      GST_OBJECT_UNLOCK (self);
+      GST_ELEMENT_WARNING (self, RESOURCE, WRITE, ("The MQTT queue is full; records are "
+              "dropped."), ("%s: the broker has been away for %u records (mqtt-queue-size); "
+              "the newest are dropped until it is back, the log counts them at stop",
+              self->broker, size));
+    }
+    self->mqtt_warned = !queued; /* a record that fits again ends the outage */
   }
   g_free (line);
 }
@@ -597,7 +603,9 @@ gst_decent_publish_class_init (GstDecentPublishClass *klass)
   trans_class->stop = GST_DEBUG_FUNCPTR (gst_decent_publish_stop);
   trans_class->sink_event = GST_DEBUG_FUNCPTR (gst_decent_publish_sink_event);
   trans_class->transform_ip = GST_DEBUG_FUNCPTR (gst_decent_publish_transform_ip);
-  trans_class->passthrough_on_same_caps = FALSE;
+  /* passthrough: buffers are only read (transform_ip still runs), so a
+   * buffer behind a tee is never copied */
+  trans_class->passthrough_on_same_caps = TRUE;
 }
 
 static void
