@@ -111,6 +111,7 @@ decent_frame_path_setup (DecentFramePath *p, const GstVideoInfo *frame_info,
   GstVideoAlignment align;
   gst_video_alignment_reset (&align);
   p->frame_info = *frame_info;
+  p->engine_format = decent_frame_path_engine_format (format); /* once, not per frame */
   gst_video_info_align (&p->frame_info, &align);
   frame_info = &p->frame_info;
   packed_info (&p->model_info, model_channels == 1 ? GST_VIDEO_FORMAT_GRAY8
@@ -188,7 +189,7 @@ decent_frame_path_engine_format (GstVideoFormat format)
     return -1; /* gst_video_format_to_string asserts on it */
   const gchar *name = gst_video_format_to_string (format);
   const size_t len = name ? strlen (name) : 0;
-  for (int f = 0; len && f < DECENT_FRAME_FORMATS; f++) /* per frame: no allocation */
+  for (int f = 0; len && f < DECENT_FRAME_FORMATS; f++)
     for (const gchar *at = decent_frame_layout (f)->gst_names; *at;) {
       const size_t word = strcspn (at, " ");
       if (word == len && strncmp (at, name, len) == 0)
@@ -204,10 +205,9 @@ decent_frame_path_engine_frame (const DecentFramePath *p, GstVideoFrame *frame, 
   memset (out, 0, sizeof *out);
   if (!path_fits (p, frame))
     return FALSE;
-  const int format = decent_frame_path_engine_format (GST_VIDEO_FRAME_FORMAT (frame));
-  if (format < 0)
+  if (p->engine_format < 0) /* path_fits: the frame has the format the path was built for */
     return FALSE;
-  out->format = (DecentFrameFormat) format;
+  out->format = (DecentFrameFormat) p->engine_format;
   out->width = GST_VIDEO_FRAME_WIDTH (frame);
   out->height = GST_VIDEO_FRAME_HEIGHT (frame);
   for (guint k = 0; k < GST_VIDEO_FRAME_N_PLANES (frame) && k < 3; k++) {

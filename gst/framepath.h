@@ -19,6 +19,7 @@ typedef struct {
   GstBuffer *scratch;              /* frame-format copy the heatmap is drawn into */
   GstBuffer *alpha_buffer;         /* GRAY8 opacity per model pixel */
   GstBuffer *alpha_frame;          /* the same at frame size, 0 outside the region */
+  int engine_format;               /* the format's DecentFrameFormat, or -1 */
 } DecentFramePath;
 
 /* (Re)builds the path for a frame format, a region and a model geometry.
