@@ -22,12 +22,22 @@
 
 #define MAX_OWNED 512
 
+/* A memory in the layout one primitive wants, filled from (or, for a
+ * gradient the primitive writes, copied back to) another layout by a
+ * reorder; both NULL when the layouts agree and the original is used. */
+typedef struct {
+  dnnl_primitive_t reorder;
+  dnnl_memory_t mem;
+} Relayout;
+
 typedef struct {
   dnnl_primitive_t conv_fwd, bn_fwd, act_fwd;
   dnnl_primitive_t act_bwd, bn_bwd, conv_bwd_data, conv_bwd_w;
   dnnl_primitive_t w_fwd_reorder, w_bwd_reorder, dw_reorder; /* NULL when layouts match */
   dnnl_memory_t w_fwd, w_bwd, dw;
   dnnl_memory_t y, a, da, dz, dy, mean, var;
+  /* where a convolution pass chose other layouts than its neighbours */
+  Relayout fwd_src, bww_src, bww_ddst, bwd_ddst, bwd_dsrc;
 } StagePlan;
 
 typedef struct {
@@ -175,6 +185,30 @@ run_reorder (DecentBackend *be, dnnl_primitive_t prim, dnnl_memory_t src, dnnl_m
   return run (be, prim, 2, args, err, "a reorder");
 }
 
+/* mem_md: the primitive's side of the reorder (to for an input it reads,
+ * from for a gradient it writes) */
+static void
+relayout_plan (Plan *p, dnnl_engine_t engine, const dnnl_memory_desc_t *from,
+    const dnnl_memory_desc_t *to, const dnnl_memory_desc_t *mem_md, Relayout *r, int *failed)
+{
+  r->reorder = plan_reorder (p, engine, from, to, failed);
+  r->mem = r->reorder ? plan_mem (p, engine, mem_md) : NULL;
+  if (r->reorder && !r->mem)
+    *failed = 1;
+}
+
+/* from's data in the layout r wants, in *out */
+static int
+relayout_in (DecentBackend *be, const Relayout *r, dnnl_memory_t from, dnnl_memory_t *out,
+    DecentError *err)
+{
+  *out = from;
+  if (!r->reorder)
+    return 0;
+  *out = r->mem;
+  return run_reorder (be, r->reorder, from, r->mem, err);
+}
+
 static void
 plan_free (Plan *p)
 {
@@ -201,6 +235,134 @@ conv_pds_free (ConvPds *c)
   dnnl_primitive_desc_destroy (c->bwd_w);
 }
 
+static const char *
+impl_name (const_dnnl_primitive_desc_t pd)
+{
+  const char *name = "?";
+  if (pd)
+    dnnl_primitive_desc_query (pd, dnnl_query_impl_info_str, 0, &name);
+  return name;
+}
+
+typedef enum { PASS_FWD, PASS_BWD_DATA, PASS_BWD_WEIGHTS } ConvPass;
+
+typedef union {
+  dnnl_convolution_desc_t conv;
+  dnnl_deconvolution_desc_t deconv;
+} ConvDesc;
+
+/* One pass of a stage's (transposed) convolution; src is the pass's input
+ * side (its diff_src for backward data), dst its output side (diff_dst for
+ * the backward passes); the weights' layout is always oneDNN's choice. */
+static dnnl_status_t
+conv_desc_init (ConvDesc *cd, const DecentStage *s, ConvPass pass, int training,
+    const dnnl_memory_desc_t *src, const dnnl_memory_desc_t *dst)
+{
+  dnnl_memory_desc_t any_w, bias_md;
+  dnnl_dims_t wdims = { s->out_c, s->in_c, s->kernel, s->kernel };
+  dnnl_dims_t bdims = { s->out_c };
+  dnnl_dims_t strides = { s->stride, s->stride };
+  dnnl_dims_t pad_l = { s->pad_t, s->pad_l };
+  dnnl_dims_t pad_r = { s->pad_b, s->pad_r };
+  dnnl_status_t st = dnnl_memory_desc_init_by_tag (&any_w, 4, wdims, dnnl_f32, dnnl_format_tag_any);
+  if (st == dnnl_success)
+    st = dnnl_memory_desc_init_by_tag (&bias_md, 1, bdims, dnnl_f32, dnnl_a);
+  if (st != dnnl_success)
+    return st;
+  const dnnl_memory_desc_t *bias = s->has_bias ? &bias_md : NULL;
+  dnnl_prop_kind_t prop = training ? dnnl_forward_training : dnnl_forward_inference;
+  if (s->kind == DECENT_STAGE_DECONV) {
+    dnnl_alg_kind_t alg = dnnl_deconvolution_direct;
+    switch (pass) {
+      case PASS_FWD:
+        return dnnl_deconvolution_forward_desc_init (&cd->deconv, prop, alg, src, &any_w, bias,
+            dst, strides, pad_l, pad_r);
+      case PASS_BWD_DATA:
+        return dnnl_deconvolution_backward_data_desc_init (&cd->deconv, alg, src, &any_w, dst,
+            strides, pad_l, pad_r);
+      default:
+        return dnnl_deconvolution_backward_weights_desc_init (&cd->deconv, alg, src, &any_w,
+            bias, dst, strides, pad_l, pad_r);
+    }
+  }
+  dnnl_alg_kind_t alg = dnnl_convolution_direct;
+  switch (pass) {
+    case PASS_FWD:
+      return dnnl_convolution_forward_desc_init (&cd->conv, prop, alg, src, &any_w, bias, dst,
+          strides, pad_l, pad_r);
+    case PASS_BWD_DATA:
+      return dnnl_convolution_backward_data_desc_init (&cd->conv, alg, src, &any_w, dst, strides,
+          pad_l, pad_r);
+    default:
+      return dnnl_convolution_backward_weights_desc_init (&cd->conv, alg, src, &any_w, bias, dst,
+          strides, pad_l, pad_r);
+  }
+}
+
+/* The first implementation oneDNN offers that is not its reference (naive
+ * loop) code, or NULL.  A transposed convolution reports the name of the
+ * convolution it runs on, so its reference code is seen here too. */
+static dnnl_primitive_desc_t
+first_optimised_pd (const ConvDesc *cd, dnnl_engine_t engine, const_dnnl_primitive_desc_t hint)
+{
+  dnnl_primitive_desc_iterator_t it = NULL;
+  dnnl_primitive_desc_t found = NULL;
+  /* for tests: also pass over implementations whose name holds this, so that
+   * the GEMM paths and their reorders run on machines whose jit code takes
+   * every shape */
+  const char *skip = getenv ("DECENT_ONEDNN_SKIP");
+  if (skip && !skip[0])
+    skip = NULL;
+  if (dnnl_primitive_desc_iterator_create (&it, (const_dnnl_op_desc_t) cd, NULL, engine, hint)
+      != dnnl_success)
+    return NULL;
+  do {
+    dnnl_primitive_desc_t pd = dnnl_primitive_desc_iterator_fetch (it);
+    const char *name = impl_name (pd);
+    if (pd && strncmp (name, "ref", 3) != 0 && !(skip && strstr (name, skip))) {
+      found = pd;
+      break;
+    }
+    dnnl_primitive_desc_destroy (pd);
+  } while (dnnl_primitive_desc_iterator_next (it) == dnnl_success);
+  dnnl_primitive_desc_iterator_destroy (it);
+  return found;
+}
+
+static dnnl_status_t
+any_like (dnnl_memory_desc_t *any, const dnnl_memory_desc_t *md)
+{
+  return dnnl_memory_desc_init_by_tag (any, md->ndims, md->dims, dnnl_f32, dnnl_format_tag_any);
+}
+
+/* One pass of a stage, in the layouts given if optimised code takes them;
+ * else in layouts oneDNN picks (the stage then reorders to and from them):
+ * without AVX-512, oneDNN's blocked jit kernels refuse the 1- or 3-channel
+ * side of the first and last layers and some 1×1 latents, and its GEMM-based
+ * kernels take them in plain layout.  Its reference code only when nothing
+ * else exists for this shape. */
+static dnnl_primitive_desc_t
+create_conv_pd (DecentBackend *be, const DecentStage *s, ConvPass pass, int training,
+    const dnnl_memory_desc_t *src, const dnnl_memory_desc_t *dst,
+    const_dnnl_primitive_desc_t hint)
+{
+  ConvDesc cd;
+  dnnl_memory_desc_t any_src, any_dst;
+  dnnl_primitive_desc_t pd = NULL;
+  if (conv_desc_init (&cd, s, pass, training, src, dst) == dnnl_success
+      && (pd = first_optimised_pd (&cd, be->engine, hint)))
+    return pd;
+  if (any_like (&any_src, src) == dnnl_success && any_like (&any_dst, dst) == dnnl_success
+      && conv_desc_init (&cd, s, pass, training, &any_src, &any_dst) == dnnl_success
+      && (pd = first_optimised_pd (&cd, be->engine, hint)))
+    return pd;
+  if (conv_desc_init (&cd, s, pass, training, src, dst) != dnnl_success
+      || dnnl_primitive_desc_create (&pd, (const_dnnl_op_desc_t) &cd, NULL, be->engine, hint)
+             != dnnl_success)
+    return NULL;
+  return pd;
+}
+
 /* diff_dst_md, when not NULL, is the layout of the output gradient for the
  * backward passes (otherwise the forward's destination layout). */
 static int
@@ -208,71 +370,32 @@ make_conv_pds (DecentBackend *be, const DecentStage *s, const dnnl_memory_desc_t
     int n, int training, int need_bwd_data, const dnnl_memory_desc_t *diff_dst_md, ConvPds *out,
     DecentError *err)
 {
-  dnnl_memory_desc_t any_w, any_dst, bias_md;
-  dnnl_dims_t wdims = { s->out_c, s->in_c, s->kernel, s->kernel };
+  dnnl_memory_desc_t any_dst;
   dnnl_dims_t ddims = { n, s->out_c, s->out_h, s->out_w };
-  dnnl_dims_t bdims = { s->out_c };
-  dnnl_dims_t strides = { s->stride, s->stride };
-  dnnl_dims_t pad_l = { s->pad_t, s->pad_l };
-  dnnl_dims_t pad_r = { s->pad_b, s->pad_r };
-  int deconv = s->kind == DECENT_STAGE_DECONV;
-  dnnl_alg_kind_t alg = deconv ? dnnl_deconvolution_direct : dnnl_convolution_direct;
-  dnnl_prop_kind_t prop = training ? dnnl_forward_training : dnnl_forward_inference;
-  dnnl_convolution_desc_t d;
-  dnnl_deconvolution_desc_t dd;
+  const char *what = s->kind == DECENT_STAGE_DECONV ? "transposed convolution" : "convolution";
 
   memset (out, 0, sizeof *out);
-  DNNL_TRY (dnnl_memory_desc_init_by_tag (&any_w, 4, wdims, dnnl_f32, dnnl_format_tag_any),
-      "describe weights");
   DNNL_TRY (dnnl_memory_desc_init_by_tag (&any_dst, 4, ddims, dnnl_f32, dnnl_format_tag_any),
       "describe activations");
-  DNNL_TRY (dnnl_memory_desc_init_by_tag (&bias_md, 1, bdims, dnnl_f32, dnnl_a),
-      "describe bias");
-  const dnnl_memory_desc_t *bias = s->has_bias ? &bias_md : NULL;
-
-  if (deconv)
-    DNNL_TRY (dnnl_deconvolution_forward_desc_init (&dd, prop, alg, src_md, &any_w, bias,
-                  &any_dst, strides, pad_l, pad_r),
-        "describe a transposed convolution");
-  else
-    DNNL_TRY (dnnl_convolution_forward_desc_init (&d, prop, alg, src_md, &any_w, bias, &any_dst,
-                  strides, pad_l, pad_r),
-        "describe a convolution");
-  DNNL_TRY (dnnl_primitive_desc_create (&out->fwd, deconv ? (const_dnnl_op_desc_t) &dd
-                                                         : (const_dnnl_op_desc_t) &d,
-                NULL, be->engine, NULL),
-      "create a convolution");
+  out->fwd = create_conv_pd (be, s, PASS_FWD, training, src_md, &any_dst, NULL);
+  if (!out->fwd) {
+    decent_fail (err, "oneDNN has no %s of this shape", what);
+    goto fail;
+  }
   if (!training)
     return 0;
 
   const dnnl_memory_desc_t dst_md =
       diff_dst_md ? *diff_dst_md : *dnnl_primitive_desc_query_md (out->fwd, dnnl_query_dst_md, 0);
-  if (need_bwd_data) {
-    if (deconv)
-      DNNL_TRY (dnnl_deconvolution_backward_data_desc_init (&dd, alg, src_md, &any_w, &dst_md,
-                    strides, pad_l, pad_r),
-          "describe a transposed convolution's backward data");
-    else
-      DNNL_TRY (dnnl_convolution_backward_data_desc_init (&d, alg, src_md, &any_w, &dst_md,
-                    strides, pad_l, pad_r),
-          "describe a convolution's backward data");
-    DNNL_TRY (dnnl_primitive_desc_create (&out->bwd_data,
-                  deconv ? (const_dnnl_op_desc_t) &dd : (const_dnnl_op_desc_t) &d, NULL,
-                  be->engine, out->fwd),
-        "create a backward-data convolution");
+  if (need_bwd_data
+      && !(out->bwd_data = create_conv_pd (be, s, PASS_BWD_DATA, 1, src_md, &dst_md, out->fwd))) {
+    decent_fail (err, "oneDNN has no backward-data %s of this shape", what);
+    goto fail;
   }
-  if (deconv)
-    DNNL_TRY (dnnl_deconvolution_backward_weights_desc_init (&dd, alg, src_md, &any_w, bias,
-                  &dst_md, strides, pad_l, pad_r),
-        "describe a transposed convolution's backward weights");
-  else
-    DNNL_TRY (dnnl_convolution_backward_weights_desc_init (&d, alg, src_md, &any_w, bias,
-                  &dst_md, strides, pad_l, pad_r),
-        "describe a convolution's backward weights");
-  DNNL_TRY (dnnl_primitive_desc_create (&out->bwd_w,
-                deconv ? (const_dnnl_op_desc_t) &dd : (const_dnnl_op_desc_t) &d, NULL,
-                be->engine, out->fwd),
-      "create a backward-weights convolution");
+  if (!(out->bwd_w = create_conv_pd (be, s, PASS_BWD_WEIGHTS, 1, src_md, &dst_md, out->fwd))) {
+    decent_fail (err, "oneDNN has no backward-weights %s of this shape", what);
+    goto fail;
+  }
   return 0;
 fail:
   conv_pds_free (out);
@@ -289,15 +412,6 @@ append_impl (DecentBackend *be, const char *fmt, ...)
   va_start (ap, fmt);
   vsnprintf (be->impl + used, sizeof be->impl - used, fmt, ap);
   va_end (ap);
-}
-
-static const char *
-impl_name (const_dnnl_primitive_desc_t pd)
-{
-  const char *name = "?";
-  if (pd)
-    dnnl_primitive_desc_query (pd, dnnl_query_impl_info_str, 0, &name);
-  return name;
 }
 
 static int
@@ -337,6 +451,8 @@ build_stage (DecentBackend *be, Plan *p, int i, const dnnl_memory_desc_t *src_md
   sp->a = plan_mem (p, be->engine, &y_md);
   sp->w_fwd_reorder = plan_reorder (p, be->engine, md_of (pp->w), wf_md, &failed);
   sp->w_fwd = sp->w_fwd_reorder ? plan_mem (p, be->engine, wf_md) : pp->w;
+  const dnnl_memory_desc_t *fsrc_md = dnnl_primitive_desc_query_md (c.fwd, dnnl_query_src_md, 0);
+  relayout_plan (p, be->engine, src_md, fsrc_md, fsrc_md, &sp->fwd_src, &failed);
   if (!sp->conv_fwd || !sp->y || !sp->a || !sp->w_fwd || failed) {
     decent_fail (err, "could not create the primitives of layer %d", i);
     goto fail;
@@ -391,12 +507,26 @@ build_stage (DecentBackend *be, Plan *p, int i, const dnnl_memory_desc_t *src_md
         dnnl_primitive_desc_query_md (c.bwd_w, dnnl_query_diff_weights_md, 0);
     sp->dw_reorder = plan_reorder (p, be->engine, dw_md, md_of (pp->dw), &failed);
     sp->dw = sp->dw_reorder ? plan_mem (p, be->engine, dw_md) : pp->dw;
+    const dnnl_memory_desc_t *wsrc_md = dnnl_primitive_desc_query_md (c.bwd_w, dnnl_query_src_md, 0);
+    const dnnl_memory_desc_t *wddst_md =
+        dnnl_primitive_desc_query_md (c.bwd_w, dnnl_query_diff_dst_md, 0);
+    relayout_plan (p, be->engine, src_md, wsrc_md, wsrc_md, &sp->bww_src, &failed);
+    if (sp->dy)
+      relayout_plan (p, be->engine, md_of (sp->dy), wddst_md, wddst_md, &sp->bww_ddst, &failed);
     if (c.bwd_data) {
       const dnnl_memory_desc_t *wb_md =
           dnnl_primitive_desc_query_md (c.bwd_data, dnnl_query_weights_md, 0);
       sp->conv_bwd_data = plan_prim (p, c.bwd_data);
       sp->w_bwd_reorder = plan_reorder (p, be->engine, md_of (pp->w), wb_md, &failed);
       sp->w_bwd = sp->w_bwd_reorder ? plan_mem (p, be->engine, wb_md) : pp->w;
+      const dnnl_memory_desc_t *dddst_md =
+          dnnl_primitive_desc_query_md (c.bwd_data, dnnl_query_diff_dst_md, 0);
+      const dnnl_memory_desc_t *dsrc_md =
+          dnnl_primitive_desc_query_md (c.bwd_data, dnnl_query_diff_src_md, 0);
+      if (sp->dy)
+        relayout_plan (p, be->engine, md_of (sp->dy), dddst_md, dddst_md, &sp->bwd_ddst, &failed);
+      /* the gradient it writes goes back into the previous stage's layout */
+      relayout_plan (p, be->engine, dsrc_md, src_md, dsrc_md, &sp->bwd_dsrc, &failed);
     }
     if ((!is_out && (!sp->act_bwd || !sp->da || !sp->dz)) || !sp->dy || !sp->conv_bwd_w || !sp->dw
         || failed
@@ -572,6 +702,8 @@ forward (DecentBackend *be, Plan *p, const float *x, DecentError *err)
     const DecentStage *s = &be->arch.stages[i];
     StagePlan *sp = &p->st[i];
     StageParams *pp = &be->sp[i];
+    if (relayout_in (be, &sp->fwd_src, src, &src, err) < 0)
+      return -1;
     dnnl_exec_arg_t cargs[] = { { DNNL_ARG_SRC, src }, { DNNL_ARG_WEIGHTS, sp->w_fwd },
       { DNNL_ARG_DST, sp->y }, { DNNL_ARG_BIAS, pp->b } };
     if (run (be, sp->conv_fwd, s->has_bias ? 4 : 3, cargs, err, "a convolution") < 0)
@@ -618,17 +750,25 @@ backward_stage (DecentBackend *be, Plan *p, int i, DecentError *err)
     if (run (be, sp->bn_bwd, 9, bargs, err, "batch norm backward") < 0)
       return -1;
   }
-  dnnl_memory_t src = i > 0 ? p->st[i - 1].a : p->x;
-  dnnl_exec_arg_t wargs[] = { { DNNL_ARG_SRC, src }, { DNNL_ARG_DIFF_DST, sp->dy },
+  dnnl_memory_t src = i > 0 ? p->st[i - 1].a : p->x, dy = sp->dy;
+  if (relayout_in (be, &sp->bww_src, src, &src, err) < 0
+      || relayout_in (be, &sp->bww_ddst, sp->dy, &dy, err) < 0)
+    return -1;
+  dnnl_exec_arg_t wargs[] = { { DNNL_ARG_SRC, src }, { DNNL_ARG_DIFF_DST, dy },
     { DNNL_ARG_DIFF_WEIGHTS, sp->dw }, { DNNL_ARG_DIFF_BIAS, pp->db } };
   if (run (be, sp->conv_bwd_w, s->has_bias ? 4 : 3, wargs, err, "a backward-weights convolution") < 0)
     return -1;
   if (sp->dw_reorder && run_reorder (be, sp->dw_reorder, sp->dw, pp->dw, err) < 0)
     return -1;
   if (i > 0) {
-    dnnl_exec_arg_t dargs[] = { { DNNL_ARG_DIFF_DST, sp->dy }, { DNNL_ARG_WEIGHTS, sp->w_bwd },
-      { DNNL_ARG_DIFF_SRC, p->st[i - 1].da } };
+    dnnl_memory_t prev_da = p->st[i - 1].da;
+    if (relayout_in (be, &sp->bwd_ddst, sp->dy, &dy, err) < 0)
+      return -1;
+    dnnl_exec_arg_t dargs[] = { { DNNL_ARG_DIFF_DST, dy }, { DNNL_ARG_WEIGHTS, sp->w_bwd },
+      { DNNL_ARG_DIFF_SRC, sp->bwd_dsrc.mem ? sp->bwd_dsrc.mem : prev_da } };
     if (run (be, sp->conv_bwd_data, 3, dargs, err, "a backward-data convolution") < 0)
+      return -1;
+    if (sp->bwd_dsrc.reorder && run_reorder (be, sp->bwd_dsrc.reorder, sp->bwd_dsrc.mem, prev_da, err) < 0)
       return -1;
   }
   return 0;
