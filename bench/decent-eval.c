@@ -228,7 +228,10 @@ usage (FILE *f)
       "  --checkpoint FILE save the model there every --checkpoint-every epochs\n"
       "                    (10) and, when it exists, go on from it (its epochs count;\n"
       "                    Adam's moments start anew, as with decent-train resume)\n"
-      "  --device D        auto, cpu or cuda (auto)\n");
+      "  --device D        auto, cpu or cuda (auto)\n"
+      "  --bn-batch-stats  score test images in batches of 64 normalised by their\n"
+      "                    own BatchNorm statistics (a PyTorch model scored\n"
+      "                    without eval()); CPU only\n");
 }
 
 int
@@ -238,7 +241,7 @@ main (int argc, char **argv)
   const char *recon_path = NULL, *curve_path = NULL, *checkpoint = NULL;
   int curve_every = 5, checkpoint_every = 10;
   int mnist = 0;
-  int cls = 0, epochs = 5, loss = 13, batch = 64, unit_range = 0;
+  int cls = 0, epochs = 5, loss = 13, batch = 64, unit_range = 0, bn_batch_stats = 0;
   double lambda = 0.01, lr = 2e-4, holdout = 0.0, quantile = 0.995;
   unsigned long long seed = 1;
   DecentDevice device = DECENT_DEVICE_AUTO;
@@ -249,7 +252,8 @@ main (int argc, char **argv)
     { "device", 1, 0, 'D' }, { "dataset", 1, 0, 'S' }, { "scores", 1, 0, 'o' },
     { "losses", 1, 0, 'O' }, { "recon", 1, 0, 'R' }, { "curve", 1, 0, 'C' },
     { "curve-every", 1, 0, 'E' }, { "input-range", 1, 0, 'I' }, { "checkpoint", 1, 0, 'K' },
-    { "checkpoint-every", 1, 0, 'k' }, { "help", 0, 0, 'h' }, { 0, 0, 0, 0 } };
+    { "checkpoint-every", 1, 0, 'k' }, { "bn-batch-stats", 0, 0, 'B' }, { "help", 0, 0, 'h' },
+    { 0, 0, 0, 0 } };
   int o;
   while ((o = getopt_long (argc, argv, "", opts, NULL)) != -1) {
     switch (o) {
@@ -262,6 +266,7 @@ main (int argc, char **argv)
       case 'r': lr = atof (optarg); break;
       case 'K': checkpoint = optarg; break;
       case 'k': checkpoint_every = atoi (optarg); break;
+      case 'B': bn_batch_stats = 1; break;
       case 'I':
         if (strcmp (optarg, "pm1") && strcmp (optarg, "01")) {
           fprintf (stderr, "decent-eval: --input-range is pm1 or 01, not %s\n", optarg);
@@ -357,6 +362,11 @@ main (int argc, char **argv)
                            : decent_model_new (&cfg, &e);
   if (!m) {
     fprintf (stderr, "decent-eval: %s\n", e.message);
+    return 1;
+  }
+  if (bn_batch_stats && decent_model_set_score_batch_stats (m, 1, &e) < 0) {
+    fprintf (stderr, "decent-eval: --bn-batch-stats: %s\n", e.message);
+    decent_model_free (m);
     return 1;
   }
   DecentInfo info;

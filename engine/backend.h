@@ -59,6 +59,10 @@ typedef struct {
                        DecentError *err);
   int (*score_collect) (DecentBackend *be, int n, int slot, float *scores, float *maps,
                         DecentError *err);
+  /* Optional: on (nonzero), score batches of 2 or more with their own
+   * BatchNorm statistics instead of the running ones, as a PyTorch model
+   * left in training mode does (a measurement of the paper-fidelity work). */
+  int (*set_score_batch_stats) (DecentBackend *be, int on, DecentError *err);
   /* Names of the implementations chosen, for describe and the benchmarks. */
   const char *(*implementation) (DecentBackend *be);
   /* Optional (NULL when the model code does it on the CPU): an 8-bit video

@@ -214,6 +214,12 @@ int decent_model_draw_heatmap(DecentModel *model, DecentFrame *frame, const floa
 int decent_model_reconstruct(DecentModel *model, const uint8_t *frames, int n, uint8_t *out,
                              DecentError *err);
 
+/* For measurements: on (nonzero), decent_model_score normalises each chunk
+ * of up to 64 frames with that chunk's own BatchNorm statistics (a PyTorch
+ * model scored without eval() does so) instead of the running statistics
+ * learnt in training; off restores the default.  CPU backend only. */
+int decent_model_set_score_batch_stats(DecentModel *model, int on, DecentError *err);
+
 /* The codes f(x) of n frames (8-bit, model geometry, packed): n *
  * latent_dim floats in (-1, 1), each frame's in NCHW order, computed as
  * scoring computes them (BatchNorm running statistics). */

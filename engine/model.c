@@ -545,6 +545,17 @@ inject_nan_scores (DecentModel *m, int n, float *scores, float *maps)
 }
 
 int
+decent_model_set_score_batch_stats (DecentModel *m, int on, DecentError *err)
+{
+  if (!m)
+    return decent_fail (err, "batch statistics: no model");
+  if (!m->ops->set_score_batch_stats)
+    return decent_fail (err, "the %s backend scores with BatchNorm's running statistics only",
+        m->ops->name);
+  return m->ops->set_score_batch_stats (m->be, on != 0, err);
+}
+
+int
 decent_model_score (DecentModel *m, const uint8_t *frames, int n, float *scores, float *maps,
     DecentError *err)
 {

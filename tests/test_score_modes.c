@@ -304,6 +304,37 @@ through_the_file (DecentModel *m, const uint8_t *frames)
   CHECK (system (cmd) == 0, "cleanup");
 }
 
+/* With batch statistics a frame's score depends on the frames scored with
+ * it; the running statistics are left as they were. */
+static void
+batch_statistics (DecentModel *m, const uint8_t *frames)
+{
+  DecentError err = { { 0 } };
+  const size_t fb = (size_t) W * H;
+  uint8_t pair_a[2 * W * H], pair_b[2 * W * H];
+  memcpy (pair_a, frames, fb);
+  memcpy (pair_a + fb, frames + fb, fb);
+  memcpy (pair_b, frames, fb);
+  memset (pair_b + fb, 255, fb); /* a white frame beside the same first one */
+  float run_a[2], run_b[2], bat_a[2], bat_b[2], again[2];
+  REQUIRE (decent_model_score (m, pair_a, 2, run_a, NULL, &err) == 0, "%s", err.message);
+  REQUIRE (decent_model_score (m, pair_b, 2, run_b, NULL, &err) == 0, "%s", err.message);
+  CHECK (run_a[0] == run_b[0], "running statistics: the first frame's score %g vs %g", run_a[0],
+      run_b[0]);
+  REQUIRE (decent_model_set_score_batch_stats (m, 1, &err) == 0, "%s", err.message);
+  REQUIRE (decent_model_score (m, pair_a, 2, bat_a, NULL, &err) == 0, "%s", err.message);
+  REQUIRE (decent_model_score (m, pair_b, 2, bat_b, NULL, &err) == 0, "%s", err.message);
+  CHECK (bat_a[0] != run_a[0], "batch statistics change the score (%g)", bat_a[0]);
+  CHECK (fabsf (bat_a[0] - bat_b[0]) > 1e-6f * bat_a[0],
+      "batch statistics: the first frame's score depends on its batch-mate (%g vs %g)",
+      bat_a[0], bat_b[0]);
+  REQUIRE (decent_model_set_score_batch_stats (m, 0, &err) == 0, "%s", err.message);
+  REQUIRE (decent_model_score (m, pair_a, 2, again, NULL, &err) == 0, "%s", err.message);
+  CHECK (again[0] == run_a[0] && again[1] == run_a[1],
+      "running statistics untouched: %g %g, were %g %g", again[0], again[1], run_a[0], run_a[1]);
+  CHECK (decent_model_set_score_batch_stats (NULL, 1, &err) < 0, "no model refused");
+}
+
 int
 main (void)
 {
@@ -316,6 +347,7 @@ main (void)
   modes_agree (m, frames);
   normal_errors_and_calibration (m, frames);
   through_the_file (m, frames);
+  batch_statistics (m, frames);
   /* settings out of range are refused */
   DecentConfig bad = cfg;
   bad.local_area = 0.0f;

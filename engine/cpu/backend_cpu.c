@@ -68,6 +68,7 @@ struct DecentBackend {
   float *params, *grads, *adam_m, *adam_v, *buffers;
   StageParams sp[DECENT_MAX_STAGES];
   uint64_t version;
+  int score_batch_stats; /* see set_score_batch_stats in backend.h */
   DecentPlanCache plans;
   char impl[4096];
 };
@@ -847,7 +848,9 @@ cpu_score (DecentBackend *be, const float *x, int n, float *scores, float *maps,
 {
   if (!be || !x || !scores || n < 1)
     return decent_fail (err, "scoring needs at least one image and a place for its score");
-  Plan *p = get_plan (be, n, 0, err);
+  /* a training plan's forward pass normalises with the batch's statistics
+   * and leaves the running ones alone */
+  Plan *p = get_plan (be, n, be->score_batch_stats && n >= 2, err);
   if (!p)
     return -1;
   if (forward (be, p, x, err) < 0)
@@ -906,6 +909,15 @@ cpu_get_params (DecentBackend *be, float *params, float *buffers, DecentError *e
     return decent_fail (err, "no place for the parameters");
   memcpy (params, be->params, be->n_params * sizeof (float));
   memcpy (buffers, be->buffers, be->n_buffers * sizeof (float));
+  return 0;
+}
+
+static int
+cpu_set_score_batch_stats (DecentBackend *be, int on, DecentError *err)
+{
+  if (!be)
+    return decent_fail (err, "no CPU backend");
+  be->score_batch_stats = on;
   return 0;
 }
 
@@ -1011,5 +1023,6 @@ const DecentBackendOps decent_backend_cpu = {
   .train_step = cpu_train_step,
   .score = cpu_score,
   .encode = cpu_encode,
+  .set_score_batch_stats = cpu_set_score_batch_stats,
   .implementation = cpu_implementation,
 };
