@@ -214,6 +214,13 @@ int decent_model_draw_heatmap(DecentModel *model, DecentFrame *frame, const floa
 int decent_model_reconstruct(DecentModel *model, const uint8_t *frames, int n, uint8_t *out,
                              DecentError *err);
 
+/* Training augmentation: each of n frames (8-bit, packed, width x height x
+ * channels) as a random crop of 1/z of its width and height, z uniform in
+ * log scale over [1, max_zoom], scaled back to the full size (bilinear) into
+ * dst (not src).  state: the random generator's state, advanced. */
+int decent_augment_zoom(const uint8_t *src, uint8_t *dst, int n, int width, int height,
+                        int channels, float max_zoom, uint64_t *state, DecentError *err);
+
 /* For measurements: on (nonzero), decent_model_score normalises each chunk
  * of up to 64 frames with that chunk's own BatchNorm statistics (a PyTorch
  * model scored without eval() does so) instead of the running statistics

@@ -49,6 +49,7 @@ enum {
   PROP_PATIENCE,
   PROP_CALIBRATE_ONLY,
   PROP_SIGMAS,
+  PROP_AUGMENT_ZOOM,
 };
 
 /* The video defaults, chosen on real footage (docs/results.md, "Real
@@ -65,6 +66,7 @@ enum {
 #define DEFAULT_EPOCHS 0
 #define DEFAULT_MIN_STEPS 500
 #define DEFAULT_PATIENCE 10
+#define DEFAULT_AUGMENT_ZOOM 1.0
 #define DEFAULT_BATCH_SIZE 16
 #define DEFAULT_MAX_FRAMES 10000
 #define DEFAULT_HOLDOUT 0.2
@@ -336,6 +338,7 @@ typedef struct {
   gboolean resume, calibrate_only;
   guint epochs, min_steps, patience; /* epochs 0: until the held-out error stops falling */
   gdouble holdout, quantile, sigmas;
+  gdouble zoom;                 /* augment-zoom; 1: none */
   guint blocks;                 /* held-out blocks */
   guint8 *frames;
   gsize frame_bytes;
@@ -558,9 +561,29 @@ train_epochs (TrainJob *job, DecentModel *m, const guint8 *train, guint n_train,
   guint best_epoch = first;
   gboolean ok = TRUE;
   guint e;
+  /* augment-zoom: a new zoomed copy of the training frames every epoch,
+   * reproducible from the seed and the epoch */
+  guint8 *zoomed = job->zoom > 1.0 ? g_try_malloc ((gsize) n_train * job->frame_bytes) : NULL;
+  if (job->zoom > 1.0 && !zoomed) {
+    job_fail (job, GST_RESOURCE_ERROR_NO_SPACE_LEFT, "Not enough memory to augment.",
+        "augment-zoom needs a second copy of the training frames; lower max-frames");
+    g_free (scores);
+    return FALSE;
+  }
   for (e = first; e < last; e++) {
     DecentLossTerms mean = { 0 };
-    if (decent_model_train (m, train, (int) n_train, 1, keep_mean, &mean, &err) < 0) {
+    const guint8 *epoch_frames = train;
+    if (zoomed) {
+      guint64 state = (guint64) cfg.seed * 1000003u + e;
+      if (decent_augment_zoom (train, zoomed, (int) n_train, cfg.width, cfg.height, cfg.channels,
+              (float) job->zoom, &state, &err) < 0) {
+        job_fail (job, GST_RESOURCE_ERROR_FAILED, "Training failed.", err.message);
+        ok = FALSE;
+        break;
+      }
+      epoch_frames = zoomed;
+    }
+    if (decent_model_train (m, epoch_frames, (int) n_train, 1, keep_mean, &mean, &err) < 0) {
       job_fail (job, GST_RESOURCE_ERROR_FAILED, "Training failed.", err.message);
       ok = FALSE;
       break;
@@ -603,6 +626,7 @@ train_epochs (TrainJob *job, DecentModel *m, const guint8 *train, guint n_train,
     }
   }
   g_free (scores);
+  g_free (zoomed);
   if (!ok)
     return FALSE;
   decent_model_describe (m, &info);
@@ -894,6 +918,7 @@ train_and_save (GstDecentTrain *self)
   job.epochs = self->epochs;
   job.min_steps = self->min_steps;
   job.patience = self->patience;
+  job.zoom = self->augment_zoom;
   job.quantile = self->quantile;
   job.sigmas = self->sigmas;
   job.stride = self->frame_stride;
@@ -1301,6 +1326,7 @@ gst_decent_train_set_property (GObject *object, guint prop_id, const GValue *val
     case PROP_LOCAL_AREA: self->local_area = g_value_get_double (value); break;
     case PROP_MIN_STEPS: self->min_steps = g_value_get_uint (value); break;
     case PROP_PATIENCE: self->patience = g_value_get_uint (value); break;
+    case PROP_AUGMENT_ZOOM: self->augment_zoom = g_value_get_double (value); break;
     case PROP_CALIBRATE_ONLY: self->calibrate_only = g_value_get_boolean (value); break;
     case PROP_SIGMAS: self->sigmas = g_value_get_double (value); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec); break;
@@ -1340,6 +1366,7 @@ gst_decent_train_get_property (GObject *object, guint prop_id, GValue *value,
     case PROP_LOCAL_AREA: g_value_set_double (value, self->local_area); break;
     case PROP_MIN_STEPS: g_value_set_uint (value, self->min_steps); break;
     case PROP_PATIENCE: g_value_set_uint (value, self->patience); break;
+    case PROP_AUGMENT_ZOOM: g_value_set_double (value, self->augment_zoom); break;
     case PROP_CALIBRATE_ONLY: g_value_set_boolean (value, self->calibrate_only); break;
     case PROP_SIGMAS: g_value_set_double (value, self->sigmas); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec); break;
@@ -1372,6 +1399,7 @@ gst_decent_train_init (GstDecentTrain *self)
   self->epochs = DEFAULT_EPOCHS;
   self->min_steps = DEFAULT_MIN_STEPS;
   self->patience = DEFAULT_PATIENCE;
+  self->augment_zoom = DEFAULT_AUGMENT_ZOOM;
   self->batch_size = DEFAULT_BATCH_SIZE;
   self->latent_side = DEFAULT_LATENT_SIDE;
   self->base_channels = DEFAULT_BASE_CHANNELS;
@@ -1443,6 +1471,12 @@ gst_decent_train_class_init (GstDecentTrainClass *klass)
           "Optimisation steps trained at least, in more epochs if needed: few frames make few "
           "steps an epoch, and a model with a few dozen steps has learnt nothing", 0, 10000000,
           DEFAULT_MIN_STEPS, RW));
+  g_object_class_install_property (gobject_class, PROP_AUGMENT_ZOOM,
+      g_param_spec_double ("augment-zoom", "Augment zoom",
+          "Every epoch, train on random crops of the frames scaled back to full size, at up "
+          "to this zoom (so that things nearer the camera than in the footage look normal); "
+          "1: the frames as they are. Held-out frames are never zoomed", 1.0, 8.0,
+          DEFAULT_AUGMENT_ZOOM, RW));
   g_object_class_install_property (gobject_class, PROP_PATIENCE,
       g_param_spec_uint ("patience", "Patience",
           "With epochs=0: stop after this many epochs without a new low of the held-out error",

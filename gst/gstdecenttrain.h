@@ -22,7 +22,7 @@ struct _GstDecentTrain {
   gchar *model_location;
   gint width, height, channels, latent_side, base_channels, max_channels;
   guint frame_stride, max_frames, epochs, batch_size, min_steps, patience, holdout_blocks;
-  gdouble learning_rate, lambda, holdout, quantile, local_area, sigmas;
+  gdouble learning_rate, lambda, holdout, quantile, local_area, sigmas, augment_zoom;
   DecentLoss loss;
   guint64 seed, max_memory;
   DecentDevice device;
