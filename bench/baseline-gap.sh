@@ -17,7 +17,7 @@ out=${OUT:-build/fidelity}
 . bench/eval_run.sh
 eval_setup "$out"
 tsv="$out/baseline-gap.tsv"
-settings=${SETTINGS:-engine epochs lr batch input-range loss13 loss13-input-range}
+settings=${SETTINGS:-engine epochs lr batch input-range bn-batch-stats loss13 loss13-input-range}
 for cls in $classes; do
   for setting in $settings; do
     case $setting in
@@ -26,6 +26,9 @@ for cls in $classes; do
       lr) eval_run "$tsv" lr 1e-3 "$cls" 3 --lambda 0 --lr 1e-3 ;;
       batch) eval_run "$tsv" batch 16 "$cls" 3 --lambda 0 --batch 16 ;;
       input-range) eval_run "$tsv" input-range 01 "$cls" 3 --lambda 0 --input-range 01 ;;
+      # scored as a PyTorch model left in training mode would be: each batch of
+      # 64 test images (in the test set's order) normalised by its own statistics
+      bn-batch-stats) eval_run "$tsv" bn-batch-stats 64 "$cls" 3 --lambda 0 --bn-batch-stats ;;
       # loss (13) at the balance bench/fidelity.sh found, in both ranges: pixels
       # in [0, 1] shrink the squared error 4 times, so lambda / 4 keeps the balance
       loss13) eval_run "$tsv" loss13 0.001 "$cls" 3 --lambda 0.001 ;;

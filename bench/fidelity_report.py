@@ -31,6 +31,7 @@ CHANGES = {
     "lr": "Adam learning rate 1e-3",
     "batch": "batch 16",
     "input-range": "pixels in [0, 1]",
+    "bn-batch-stats": "scored with each batch's own BatchNorm statistics (64 test images at a time)",
     "loss13": "loss (13), λ = 0.001 (pixels in [−1, 1])",
     "loss13-input-range": "loss (13), λ = 0.00025, pixels in [0, 1] (the same balance of terms)",
 }

@@ -354,7 +354,7 @@ def main(out, docs):
     # what was measured beside it by hand (other splits, collapse); then the
     # paper-fidelity tables of bench/fidelity.sh, baseline-gap.sh, table1.sh
     for name in ("real-footage.md", "real-footage-notes.md", "fidelity.md", "fidelity-notes.md",
-                 "baseline-gap.md", "baseline-gap-notes.md", "table1.md"):
+                 "baseline-gap.md", "baseline-gap-all.md", "baseline-gap-notes.md", "table1.md"):
         video = os.path.join(docs, "results", name)
         if os.path.exists(video):
             lines += [open(video).read().strip(), ""]
