@@ -380,6 +380,38 @@ GST_START_TEST (test_training_budget)
 }
 GST_END_TEST;
 
+/* augment-zoom trains on other frames than the footage (a run with it
+ * differs from the same run without, which repeats exactly); the held-out
+ * frames are scored as they are. */
+GST_START_TEST (test_augment_zoom)
+{
+  gchar *model = g_build_filename (dir, "zoom.dcnt", NULL);
+  const gchar *props[] = { "epochs=2 min-steps=0 batch-size=4",
+    "epochs=2 min-steps=0 batch-size=4", "epochs=2 min-steps=0 batch-size=4 augment-zoom=3" };
+  gdouble mean[3];
+  varied_noise = TRUE;
+  for (int i = 0; i < 3; i++) {
+    AppRun r;
+    DecentInfo info;
+    run_appsrc (model, props[i], 24, 0, &r);
+    fail_unless (r.error == NULL, "%s: %s", props[i], r.error);
+    fail_unless (r.training == 2, "%s: %u epoch messages", props[i], r.training);
+    mean[i] = calibration_of (model, DECENT_SCORE_MEAN, &info).mean;
+    app_run_clear (&r);
+  }
+  varied_noise = FALSE;
+  fail_unless (mean[0] == mean[1], "the same run twice: held-out mean %g, then %g", mean[0],
+      mean[1]);
+  fail_unless (mean[2] != mean[0], "augment-zoom=3 changed nothing (held-out mean %g)", mean[2]);
+  GstElement *e = gst_element_factory_make ("decent-train", NULL);
+  gdouble zoom;
+  g_object_get (e, "augment-zoom", &zoom, NULL);
+  fail_unless (zoom == 1.0, "augment-zoom defaults to %g", zoom);
+  gst_object_unref (e);
+  g_free (model);
+}
+GST_END_TEST;
+
 /* Every epoch posts the collapse measures (their values on a plain model
  * are test_collapse's); a model whose reconstructions do not depend on the
  * input (made so by DECENT_FAULT_COLLAPSE) is warned about. */
@@ -554,6 +586,7 @@ decenttrain_suite (void)
   tcase_add_test (tc, test_properties);
   tcase_add_test (tc, test_held_out_blocks);
   tcase_add_test (tc, test_training_budget);
+  tcase_add_test (tc, test_augment_zoom);
   tcase_add_test (tc, test_collapse_measures);
   tcase_add_test (tc, test_calibrate_only);
   tcase_add_test (tc, test_checkpoint_found_at_start);
