@@ -5,7 +5,8 @@
  * primitives.  They are created once per (batch size, training or scoring)
  * "plan" and reused; a few plans are cached.  Activations stay in the blocked
  * layouts oneDNN picks (format any) from layer to layer; only the network's
- * input, output and latent are plain NCHW.  Master parameters, gradients and
+ * input, output and latent are plain NCHW, and a pass that only oneDNN's
+ * GEMM code takes (no AVX-512) gets its own layouts and reorders around it.  Master parameters, gradients and
  * Adam state are flat arrays in canonical order, so the optimiser is one loop;
  * weights are reordered into each primitive's preferred layout when they
  * change. */
