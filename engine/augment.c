@@ -7,24 +7,10 @@
  * same scene at up to max_zoom times its size. */
 #include "decent.h"
 #include "error.h"
+#include "random.h"
 
 #include <math.h>
 #include <stddef.h>
-
-static uint64_t
-next_random (uint64_t *s) /* splitmix64 */
-{
-  uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
-static double
-uniform (uint64_t *s)
-{
-  return (next_random (s) >> 11) * (1.0 / 9007199254740992.0);
-}
 
 /* One frame: the crop of size (w/zoom, h/zoom) at (x0, y0), bilinearly
  * scaled to w x h. */
@@ -68,9 +54,9 @@ decent_augment_zoom (const uint8_t *src, uint8_t *dst, int n, int width, int hei
   const size_t fb = (size_t) width * height * channels;
   for (int i = 0; i < n; i++) {
     /* uniform in log scale: as many frames at x1.2 as at x1.2 further */
-    const double zoom = exp (uniform (state) * log (max_zoom));
-    const double x0 = uniform (state) * width * (1 - 1 / zoom);
-    const double y0 = uniform (state) * height * (1 - 1 / zoom);
+    const double zoom = exp (rng_uniform (state) * log (max_zoom));
+    const double x0 = rng_uniform (state) * width * (1 - 1 / zoom);
+    const double y0 = rng_uniform (state) * height * (1 - 1 / zoom);
     zoom_frame (src + i * fb, dst + i * fb, width, height, channels, zoom, x0, y0);
   }
   return 0;

@@ -7,6 +7,7 @@
 
 #include "frame_layout.h"
 #include "localscore.h"
+#include "random.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -17,22 +18,7 @@
 
 #define SCORE_CHUNK 64
 
-/* ---- random numbers: splitmix64, Box-Muller --------------------------- */
-
-static uint64_t
-rng_next (uint64_t *s)
-{
-  uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
-static double
-rng_uniform (uint64_t *s) /* in (0, 1) */
-{
-  return ((rng_next (s) >> 11) + 0.5) * (1.0 / 9007199254740992.0);
-}
+/* ---- random numbers: random.h's splitmix64, Box-Muller ----------------- */
 
 static double
 rng_normal (uint64_t *s)
