@@ -25,7 +25,8 @@
 
 /* A memory in the layout one primitive wants, filled from (or, for a
  * gradient the primitive writes, copied back to) another layout by a
- * reorder; both NULL when the layouts agree and the original is used. */
+ * reorder; both NULL when the layouts agree and the original is used; mem
+ * alone when an earlier pass of the same step made that copy already. */
 typedef struct {
   dnnl_primitive_t reorder;
   dnnl_memory_t mem;
@@ -199,16 +200,25 @@ relayout_plan (Plan *p, dnnl_engine_t engine, const dnnl_memory_desc_t *from,
     *failed = 1;
 }
 
+/* An input relayout that takes the copy an earlier pass of the same step
+ * made of the same data (earlier), when that copy is in the layout wanted. */
+static void
+relayout_plan_shared (Plan *p, dnnl_engine_t engine, const Relayout *earlier,
+    const dnnl_memory_desc_t *from, const dnnl_memory_desc_t *to, Relayout *r, int *failed)
+{
+  if (earlier->mem && dnnl_memory_desc_equal (md_of (earlier->mem), to))
+    *r = (Relayout) { NULL, earlier->mem };
+  else
+    relayout_plan (p, engine, from, to, to, r, failed);
+}
+
 /* from's data in the layout r wants, in *out */
 static int
 relayout_in (DecentBackend *be, const Relayout *r, dnnl_memory_t from, dnnl_memory_t *out,
     DecentError *err)
 {
-  *out = from;
-  if (!r->reorder)
-    return 0;
-  *out = r->mem;
-  return run_reorder (be, r->reorder, from, r->mem, err);
+  *out = r->mem ? r->mem : from;
+  return r->reorder ? run_reorder (be, r->reorder, from, r->mem, err) : 0;
 }
 
 static void
@@ -512,7 +522,8 @@ build_stage (DecentBackend *be, Plan *p, int i, const dnnl_memory_desc_t *src_md
     const dnnl_memory_desc_t *wsrc_md = dnnl_primitive_desc_query_md (c.bwd_w, dnnl_query_src_md, 0);
     const dnnl_memory_desc_t *wddst_md =
         dnnl_primitive_desc_query_md (c.bwd_w, dnnl_query_diff_dst_md, 0);
-    relayout_plan (p, be->engine, src_md, wsrc_md, wsrc_md, &sp->bww_src, &failed);
+    /* the forward pass's copy of the input is still there in the backward */
+    relayout_plan_shared (p, be->engine, &sp->fwd_src, src_md, wsrc_md, &sp->bww_src, &failed);
     if (sp->dy)
       relayout_plan (p, be->engine, md_of (sp->dy), wddst_md, wddst_md, &sp->bww_ddst, &failed);
     if (c.bwd_data) {
@@ -526,7 +537,8 @@ build_stage (DecentBackend *be, Plan *p, int i, const dnnl_memory_desc_t *src_md
       const dnnl_memory_desc_t *dsrc_md =
           dnnl_primitive_desc_query_md (c.bwd_data, dnnl_query_diff_src_md, 0);
       if (sp->dy)
-        relayout_plan (p, be->engine, md_of (sp->dy), dddst_md, dddst_md, &sp->bwd_ddst, &failed);
+        relayout_plan_shared (p, be->engine, &sp->bww_ddst, md_of (sp->dy), dddst_md,
+            &sp->bwd_ddst, &failed);
       /* the gradient it writes goes back into the previous stage's layout */
       relayout_plan (p, be->engine, dsrc_md, src_md, dsrc_md, &sp->bwd_dsrc, &failed);
     }
