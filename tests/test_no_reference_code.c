@@ -10,15 +10,24 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void
-check_geometry (int w, int h, int c, int batch)
+static DecentModel *
+cpu_model (int w, int h, int c, float lambda)
 {
   DecentConfig cfg;
   DecentError err = { { 0 } };
   decent_config_init (&cfg, w, h, c);
   cfg.device = DECENT_DEVICE_CPU;
+  cfg.lambda = lambda;
   DecentModel *m = decent_model_new (&cfg, &err);
   REQUIRE (m, "%s", err.message);
+  return m;
+}
+
+static void
+check_geometry (int w, int h, int c, int batch)
+{
+  DecentError err = { { 0 } };
+  DecentModel *m = cpu_model (w, h, c, 0.01f);
   size_t fb = (size_t) w * h * c;
   uint8_t *frames = calloc (fb, (size_t) batch);
   REQUIRE (decent_model_train_step (m, frames, batch, NULL, &err) == 0, "%s", err.message);
@@ -34,22 +43,20 @@ check_geometry (int w, int h, int c, int batch)
   decent_model_free (m);
 }
 
-/* Gradients and scores of one model under two choices of oneDNN code. */
-static void
-run_once (int w, int h, int c, int batch, const char *skip, float *grads, float *scores,
+/* Gradients (allocated here, *np of them) and scores of one model under a
+ * choice of oneDNN code. */
+static float *
+run_once (int w, int h, int c, int batch, const char *skip, size_t *np, float *scores,
     char *impl, size_t impl_size)
 {
   if (skip)
     setenv ("DECENT_ONEDNN_SKIP", skip, 1);
   else
     unsetenv ("DECENT_ONEDNN_SKIP");
-  DecentConfig cfg;
   DecentError err = { { 0 } };
-  decent_config_init (&cfg, w, h, c);
-  cfg.device = DECENT_DEVICE_CPU;
-  cfg.lambda = 0.5f;
-  DecentModel *m = decent_model_new (&cfg, &err);
-  REQUIRE (m, "%s", err.message);
+  DecentModel *m = cpu_model (w, h, c, 0.5f);
+  *np = decent_arch_param_count (&m->arch);
+  float *grads = malloc (*np * sizeof (float));
   const size_t pix = (size_t) w * h * c;
   float *x = malloc (pix * batch * sizeof (float));
   uint64_t s = 7;
@@ -67,6 +74,7 @@ run_once (int w, int h, int c, int batch, const char *skip, float *grads, float 
   free (x);
   decent_model_free (m);
   unsetenv ("DECENT_ONEDNN_SKIP");
+  return grads;
 }
 
 /* Where oneDNN's jit code refuses a shape (machines without AVX-512), a pass
@@ -76,19 +84,12 @@ run_once (int w, int h, int c, int batch, const char *skip, float *grads, float 
 static void
 check_gemm_path (int w, int h, int c, int batch)
 {
-  DecentConfig cfg;
-  DecentError err = { { 0 } };
-  decent_config_init (&cfg, w, h, c);
-  cfg.device = DECENT_DEVICE_CPU;
-  DecentModel *m = decent_model_new (&cfg, &err);
-  REQUIRE (m, "%s", err.message);
-  const size_t np = decent_arch_param_count (&m->arch);
-  decent_model_free (m);
-  float *g0 = malloc (np * sizeof (float)), *g1 = malloc (np * sizeof (float));
   float s0[8], s1[8];
   char impl0[4096], impl1[4096];
-  run_once (w, h, c, batch, NULL, g0, s0, impl0, sizeof impl0);
-  run_once (w, h, c, batch, "jit:", g1, s1, impl1, sizeof impl1);
+  size_t np, np1;
+  REQUIRE (batch <= 8, "at most 8 images, not %d", batch);
+  float *g0 = run_once (w, h, c, batch, NULL, &np, s0, impl0, sizeof impl0);
+  float *g1 = run_once (w, h, c, batch, "jit:", &np1, s1, impl1, sizeof impl1);
   CHECK (strstr (impl1, "gemm") && !strstr (impl1, "jit:") && !strstr (impl1, "ref:"),
       "%dx%dx%d with jit code skipped uses: %s", w, h, c, impl1);
   double gmax = 0, dmax = 0;
