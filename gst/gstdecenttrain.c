@@ -565,8 +565,11 @@ train_epochs (TrainJob *job, DecentModel *m, const guint8 *train, guint n_train,
    * reproducible from the seed and the epoch */
   guint8 *zoomed = job->zoom > 1.0 ? g_try_malloc ((gsize) n_train * job->frame_bytes) : NULL;
   if (job->zoom > 1.0 && !zoomed) {
-    job_fail (job, GST_RESOURCE_ERROR_NO_SPACE_LEFT, "Not enough memory to augment.",
-        "augment-zoom needs a second copy of the training frames; lower max-frames");
+    gchar *why = g_strdup_printf ("augment-zoom needs a second copy of the %u training frames "
+        "(%" G_GSIZE_FORMAT " bytes); lower max-frames or set augment-zoom=1; nothing was "
+        "written to %s", n_train, (gsize) n_train * job->frame_bytes, job->shown);
+    job_fail (job, GST_RESOURCE_ERROR_NO_SPACE_LEFT, "Not enough memory to augment.", why);
+    g_free (why);
     g_free (scores);
     return FALSE;
   }
