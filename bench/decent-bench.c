@@ -280,6 +280,16 @@ main (int argc, char **argv)
   if (mnist_only)
     return 0;
 
+  /* the video default, one frame a call (an element of its own) against the
+   * batches a shared engine (model-instance-id) scores: what batching gains */
+  DecentModel *mdef = make_model (128, 96, 3, 6);
+  decent_model_describe (mdef, &info);
+  printf ("128x96x3 (default) model: %.1f MFLOP forward\n", info.flops_forward / 1e6);
+  report ("128x96x3 (default) score", mdef, 0, 1, seconds, peak);
+  report ("128x96x3 (default) score", mdef, 0, 4, seconds, peak);
+  report ("128x96x3 (default) score", mdef, 0, 16, seconds, peak);
+  decent_model_free (mdef);
+
   DecentModel *m256 = make (256, 256, 3);
   decent_model_describe (m256, &info);
   printf ("256x256x3 model: %llu parameters, %.1f MFLOP forward\n",

@@ -2,14 +2,19 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """Many cameras in one process (issue: multi-stream): N pipelines
 videotestsrc (640x480, full speed) ! decentanomaly ! fakesink sync=false, one
-decentanomaly each (independent instances: sharing one engine is not built
-yet), all playing at once.  Prints, per N: aggregate frames/s, CPU seconds
+decentanomaly each, all playing at once: independent instances (a model
+each), or with SHARED=1 one engine for all (model-instance-id, their frames
+scored in batches of up to BATCH, default 16), or with SHARED=none no
+decentanomaly at all (identity in its place: what the sources, converters
+and sinks alone cost, to tell the element's share).  Prints, per N: aggregate frames/s, CPU seconds
 per frame (user + system of the process), p50 and p99 of each frame's time
 in decentanomaly (sink pad to source pad), and the process's peak resident
 memory.
 
     /usr/bin/python3 bench/multistream.py MODEL [N ...]   (default 1 4 16 64)
-    FRAMES=100 THREADS=1 DEVICE=cpu ... (per-stream frames, decentanomaly threads, device)
+    FRAMES=100 THREADS=1 DEVICE=cpu SHARED=1 BATCH=16 TIMEOUT=10000 ... (per-stream
+    frames, decentanomaly threads, device, one shared engine, its batch-size and
+    batch-timeout in microseconds)
 
 Run from the build (GST_PLUGIN_PATH=build/plugin); bench/multistream.sh does.
 """
@@ -32,14 +37,18 @@ def peak_rss_mib():
     return float("nan")
 
 
-def run(model, n, frames, threads, device):
+def run(model, n, frames, threads, device, shared):
     pipes, lat, entered = [], [], {}
+    timeout = os.environ.get("TIMEOUT", "10000")
+    share = (f"model-instance-id=bench batch-size={shared} batch-timeout={timeout}"
+             if shared > 0 else "")
+    element = (f"decentanomaly name=a model-location=\"{model}\" threads={threads} "
+               f"device={device} {share}") if shared >= 0 else "identity name=a"
     for i in range(n):
         p = Gst.parse_launch(
             f"videotestsrc num-buffers={frames} pattern={'ball' if i % 2 else 'snow'} ! "
             f"video/x-raw,format=I420,width=640,height=480 ! "
-            f"decentanomaly name=a model-location=\"{model}\" threads={threads} device={device} "
-            f"! fakesink sync=false")
+            f"{element} ! fakesink sync=false")
         a = p.get_by_name("a")
 
         def into(pad, info, i=i):
@@ -75,7 +84,9 @@ def run(model, n, frames, threads, device):
     done = len(lat)
     lat.sort()
     pct = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))] * 1e3 if lat else float("nan")  # noqa
-    print(f"{n:4d} streams: {done / wall:8.1f} frames/s in all, {cpu / max(done, 1) * 1e3:6.2f} ms "
+    kind = (f"shared, batch {shared}" if shared > 0 else "independent" if shared == 0
+            else "no decentanomaly")
+    print(f"{n:4d} streams ({kind}): {done / wall:8.1f} frames/s in all, {cpu / max(done, 1) * 1e3:6.2f} ms "
           f"CPU a frame, latency p50 {pct(0.5):7.2f} ms p99 {pct(0.99):8.2f} ms, "
           f"peak RSS {peak_rss_mib():7.1f} MiB ({done} frames in {wall:.1f} s)", flush=True)
 
@@ -87,8 +98,10 @@ def main(argv):
     frames = int(os.environ.get("FRAMES", "100"))
     threads = int(os.environ.get("THREADS", "0"))
     device = os.environ.get("DEVICE", "cpu")
+    mode = os.environ.get("SHARED", "0")
+    shared = int(os.environ.get("BATCH", "16")) if mode == "1" else -1 if mode == "none" else 0
     for n in [int(a) for a in argv[2:]] or [1, 4, 16, 64]:
-        run(argv[1], n, frames, threads, device)
+        run(argv[1], n, frames, threads, device, shared)
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@
 #include <math.h>
 
 #include "decent/decentmeta.h"
+#include "error.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_decent_anomaly_debug);
 #define GST_CAT_DEFAULT gst_decent_anomaly_debug
@@ -40,6 +41,9 @@ enum {
   PROP_FORCE_KEYUNIT,
   PROP_ATTACH_HEATMAP,
   PROP_SCORE_MODE,
+  PROP_MODEL_INSTANCE_ID,
+  PROP_BATCH_SIZE,
+  PROP_BATCH_TIMEOUT,
 };
 
 #define DEFAULT_THRESHOLD -1.0
@@ -50,6 +54,8 @@ enum {
 #define DEFAULT_MIN_FRAMES 3
 #define DEFAULT_GAP 5
 #define DEFAULT_SCORE_MODE DECENT_SCORE_LOCAL
+#define DEFAULT_BATCH_SIZE 16
+#define DEFAULT_BATCH_TIMEOUT_US 10000
 
 G_DEFINE_TYPE_WITH_CODE (GstDecentAnomaly, gst_decent_anomaly, GST_TYPE_VIDEO_FILTER,
     GST_DEBUG_CATEGORY_INIT (gst_decent_anomaly_debug, "decentanomaly", 0,
@@ -228,7 +234,11 @@ loader_main (gpointer data)
     g_mutex_lock (&self->swap_lock);
     /* superseded (a newer request, or stop()): dropped without a word */
     const gboolean current = generation == self->load_generation && self->started;
-    if (m && current) {
+    if (m && current && self->shared) {
+      /* every sharer adopts it before its next frame (adopt_shared_model) */
+      decent_sharer_replace (self->shared, m, path);
+      m = NULL;
+    } else if (m && current) {
       decent_model_free (self->pending_model);
       g_free (self->pending_path);
       self->pending_model = m;
@@ -311,13 +321,29 @@ join_loader (GstDecentAnomaly *self)
     g_thread_join (loader);
 }
 
+/* Drops the model in use: frees an own one, leaves a shared one. */
 static void
-adopt_model (GstDecentAnomaly *self, DecentModel *m, const gchar *path)
+drop_model (GstDecentAnomaly *self)
+{
+  if (self->shared_model)
+    decent_shared_model_unref (self->shared_model);
+  else
+    decent_model_free (self->model);
+  self->shared_model = NULL;
+  self->model = NULL;
+}
+
+/* Takes m (owned; or shared's, whose reference it takes) and its
+ * calibration; everything made for the previous model is remade. */
+static void
+adopt_model (GstDecentAnomaly *self, DecentModel *m, const gchar *path,
+    DecentSharedModel *shared)
 {
   DecentConfig cfg;
-  decent_model_free (self->model);
+  drop_model (self);
   g_free (self->model_path);
   self->model = m;
+  self->shared_model = shared;
   self->model_path = g_strdup (path);
   decent_model_get_config (m, &cfg);
   for (int k = 0; k < DECENT_SCORE_MODES; k++) {
@@ -352,13 +378,45 @@ swap_pending_model (GstDecentAnomaly *self)
   g_mutex_unlock (&self->swap_lock);
   if (!m)
     return;
-  adopt_model (self, m, path);
+  adopt_model (self, m, path, NULL);
   GST_INFO_OBJECT (self, "swapped in model %s at frame %" G_GUINT64_FORMAT, path,
       self->frame_count);
   GstStructure *s = model_structure_new (path, "loaded");
   gst_structure_set (s, "frame", G_TYPE_UINT64, self->frame_count, NULL);
   post_structure (self, s);
   g_free (path);
+}
+
+/* Shared: adopts the engine's model when a hot reload (by any sharer) has
+ * replaced the one this element uses, and says so on the bus as
+ * swap_pending_model does.  Streaming; takes the engine's lock. */
+static void
+adopt_shared_model (GstDecentAnomaly *self)
+{
+  DecentSharedModel *now = decent_sharer_current (self->shared);
+  if (now == self->shared_model) {
+    decent_shared_model_unref (now);
+    return;
+  }
+  const gchar *path = decent_shared_model_path (now);
+  adopt_model (self, decent_shared_model_get (now), path, now);
+  /* model-location says which file this element scores with, also when
+   * another sharer's reload chose it (set here, not through set_property,
+   * which would load it again) */
+  GST_OBJECT_LOCK (self);
+  const gboolean renamed = g_strcmp0 (self->model_location, path) != 0;
+  if (renamed) {
+    g_free (self->model_location);
+    self->model_location = g_strdup (path);
+  }
+  GST_OBJECT_UNLOCK (self);
+  if (renamed)
+    g_object_notify (G_OBJECT (self), "model-location");
+  GST_INFO_OBJECT (self, "adopted the shared model %s at frame %" G_GUINT64_FORMAT, path,
+      self->frame_count);
+  GstStructure *s = model_structure_new (path, "loaded");
+  gst_structure_set (s, "frame", G_TYPE_UINT64, self->frame_count, NULL);
+  post_structure (self, s);
 }
 
 /* The mode frames are scored in: score-mode, unless this model cannot score
@@ -404,6 +462,55 @@ choose_scoring (GstDecentAnomaly *self, DecentScoreMode asked, gboolean threshol
 
 /* ---- GstBaseTransform ------------------------------------------------- */
 
+/* Joins (or starts) the engine of model-instance-id and adopts its model;
+ * FALSE with an error posted.  start(), no lock. */
+static gboolean
+start_shared (GstDecentAnomaly *self, const gchar *id, const gchar *path, DecentDevice device,
+    const DecentSharedSettings *asked)
+{
+  gchar *why = NULL;
+  DecentSharedSettings got = *asked;
+  self->shared = decent_shared_engine_join (id, path, device, &got, &why);
+  if (!self->shared) {
+    gchar *name = g_filename_display_name (path);
+    gchar *reason = g_utf8_make_valid (why ? why : "unknown reason", -1);
+    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
+        ("Could not share model file \"%s\" as model-instance-id \"%s\".", name, id),
+        ("%s (docs/errors.md).", reason));
+    g_free (reason);
+    g_free (name);
+    g_free (why);
+    return FALSE;
+  }
+  /* the engine runs with its first sharer's settings: said when they are
+   * not this element's (start order decides which element is first) */
+  if (got.batch_size != asked->batch_size || got.batch_timeout_us != asked->batch_timeout_us
+      || got.threads != asked->threads)
+    GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
+        ("model-instance-id \"%s\" runs with batch-size=%u batch-timeout=%" G_GUINT64_FORMAT
+            " threads=%u; this element's values are not used.", id, got.batch_size,
+            got.batch_timeout_us, got.threads),
+        ("It asked for batch-size=%u batch-timeout=%" G_GUINT64_FORMAT " threads=%u. The "
+            "first element of an id to start sets them: give every sharer the same values.",
+            asked->batch_size, asked->batch_timeout_us, asked->threads));
+  DecentSharedModel *m = decent_sharer_current (self->shared);
+  adopt_model (self, decent_shared_model_get (m), decent_shared_model_path (m), m);
+  GST_INFO_OBJECT (self, "sharing model %s as model-instance-id %s", self->model_path, id);
+  return TRUE;
+}
+
+/* The end of start(): frames may come, background loads may be asked for. */
+static gboolean
+mark_started (GstDecentAnomaly *self)
+{
+  self->frame_count = 0;
+  self->keyunit_count = 0;
+  g_mutex_lock (&self->swap_lock);
+  self->started = TRUE;
+  g_mutex_unlock (&self->swap_lock);
+  return TRUE;
+}
+
 static gboolean
 gst_decent_anomaly_start (GstBaseTransform *trans)
 {
@@ -415,6 +522,10 @@ gst_decent_anomaly_start (GstBaseTransform *trans)
   DecentScoreMode asked = self->score_mode;
   gchar *roi_error = g_strdup (self->roi_error);
   const guint min_frames = self->event_min_frames, gap = self->event_gap;
+  g_autofree gchar *instance_id = self->model_instance_id && *self->model_instance_id
+      ? g_strdup (self->model_instance_id) : NULL;
+  DecentSharedSettings asked_engine = { .batch_size = self->batch_size,
+    .batch_timeout_us = self->batch_timeout_us, .threads = self->threads };
   GST_OBJECT_UNLOCK (self);
   /* no streaming thread runs yet: events is ours */
   decent_events_init (&self->events, min_frames, gap);
@@ -440,6 +551,15 @@ gst_decent_anomaly_start (GstBaseTransform *trans)
     g_free (path);
     return FALSE;
   }
+  if (instance_id) {
+    gboolean ok = start_shared (self, instance_id, path, device, &asked_engine);
+    g_free (path);
+    if (!ok)
+      return FALSE;
+    self->scoring = DECENT_SCORE_MEAN;
+    choose_scoring (self, asked, thr >= 0);
+    return mark_started (self);
+  }
   DecentError err;
   err.message[0] = '\0';
   DecentModel *m = load_model (self, path, device, &err);
@@ -454,7 +574,7 @@ gst_decent_anomaly_start (GstBaseTransform *trans)
     g_free (path);
     return FALSE;
   }
-  adopt_model (self, m, path);
+  adopt_model (self, m, path, NULL);
   self->scoring = DECENT_SCORE_MEAN;
   choose_scoring (self, asked, thr >= 0);
   {
@@ -465,12 +585,7 @@ gst_decent_anomaly_start (GstBaseTransform *trans)
   }
   g_free (name);
   g_free (path);
-  self->frame_count = 0;
-  self->keyunit_count = 0;
-  g_mutex_lock (&self->swap_lock);
-  self->started = TRUE;
-  g_mutex_unlock (&self->swap_lock);
-  return TRUE;
+  return mark_started (self);
 }
 
 static gboolean
@@ -504,8 +619,8 @@ gst_decent_anomaly_stop (GstBaseTransform *trans)
     else
       gst_structure_free (ended);
   }
-  decent_model_free (self->model);
-  self->model = NULL;
+  drop_model (self);
+  g_clear_pointer (&self->shared, decent_sharer_leave);
   g_clear_pointer (&self->model_path, g_free);
   g_clear_pointer (&self->map, g_free);
   g_clear_pointer (&self->scratch_map, g_free);
@@ -545,6 +660,8 @@ gst_decent_anomaly_sink_event (GstBaseTransform *trans, GstEvent *event)
   const GstEventType type = GST_EVENT_TYPE (event);
   if (type != GST_EVENT_EOS && type != GST_EVENT_FLUSH_STOP)
     return GST_BASE_TRANSFORM_CLASS (gst_decent_anomaly_parent_class)->sink_event (trans, event);
+  if (type == GST_EVENT_EOS && self->shared) /* other sharers' batches stop waiting for it */
+    decent_sharer_set_streaming (self->shared, FALSE);
   GST_OBJECT_LOCK (self);
   const gboolean post = posts_messages (self);
   GST_OBJECT_UNLOCK (self);
@@ -670,21 +787,44 @@ setup_path (GstDecentAnomaly *self, const FrameSettings *set, const FrameState *
   return TRUE;
 }
 
-/* Scores the frame into scratch_map and *score; FALSE: error posted.  Streaming, no lock. */
-static gboolean
+/* Scores the frame on the shared engine: converted here, queued for the
+ * engine's next batch.  Streaming, no lock. */
+static DecentSharedResult
+run_shared (GstDecentAnomaly *self, FrameState *f, float *score, DecentError *err)
+{
+  const guint8 *pixels = decent_frame_path_to_model (&self->path, f->frame);
+  if (!pixels) {
+    decent_fail (err, "the frame does not match the negotiated caps");
+    return DECENT_SHARED_FAILED;
+  }
+  return decent_sharer_score (self->shared, self->shared_model, pixels, self->scoring, score,
+      self->scratch_map, err);
+}
+
+/* Scores the frame into scratch_map and *score; FAILED: error posted;
+ * STALE: a shared model was replaced meanwhile.  Streaming, no lock. */
+static DecentSharedResult
 run_model (GstDecentAnomaly *self, const FrameSettings *set, FrameState *f, float *score)
 {
   DecentError err;
   err.message[0] = '\0';
   *score = 0;
-  decent_set_threads ((int) set->threads, NULL); /* this streaming thread's share */
-  gboolean ok = decent_frame_path_score (&self->path, self->model, f->frame, score,
-      self->scratch_map, &f->scored_as, &err);
-  /* the mean of the squared-error map is the paper's score; other modes
-   * reduce the map their own way (on the CPU: it is small) */
-  if (ok && self->scoring != DECENT_SCORE_MEAN)
-    ok = decent_model_score_map (self->model, self->scoring, self->scratch_map, score,
-        &err) == 0;
+  gboolean ok;
+  if (self->shared) {
+    const DecentSharedResult r = run_shared (self, f, score, &err);
+    if (r == DECENT_SHARED_STALE)
+      return r;
+    ok = r == DECENT_SHARED_SCORED;
+  } else {
+    decent_set_threads ((int) set->threads, NULL); /* this streaming thread's share */
+    ok = decent_frame_path_score (&self->path, self->model, f->frame, score,
+        self->scratch_map, &f->scored_as, &err);
+    /* the mean of the squared-error map is the paper's score; other modes
+     * reduce the map their own way (on the CPU: it is small) */
+    if (ok && self->scoring != DECENT_SCORE_MEAN)
+      ok = decent_model_score_map (self->model, self->scoring, self->scratch_map, score,
+          &err) == 0;
+  }
   if (!ok) {
     gchar *name = g_filename_display_name (self->model_path), *reason = display_reason (&err);
     GST_ELEMENT_ERROR (self, LIBRARY, FAILED, ("Scoring a frame with model \"%s\" failed.",
@@ -692,7 +832,7 @@ run_model (GstDecentAnomaly *self, const FrameSettings *set, FrameState *f, floa
     g_free (name);
     g_free (reason);
   }
-  return ok;
+  return ok ? DECENT_SHARED_SCORED : DECENT_SHARED_FAILED;
 }
 
 /* Keeps a finite score as the result, feeds the event tracker.  Streaming, no lock. */
@@ -819,6 +959,10 @@ gst_decent_anomaly_transform_frame_ip (GstVideoFilter *filter, GstVideoFrame *fr
   FrameState f = { .frame = frame };
 
   swap_pending_model (self);
+  if (self->shared) {
+    adopt_shared_model (self);
+    decent_sharer_set_streaming (self->shared, TRUE); /* again after an EOS and a flush */
+  }
   if (!self->model) {
     GST_ELEMENT_ERROR (self, CORE, STATE_CHANGE, ("No model is loaded."), (NULL));
     return GST_FLOW_ERROR;
@@ -828,7 +972,23 @@ gst_decent_anomaly_transform_frame_ip (GstVideoFilter *filter, GstVideoFrame *fr
   begin_frame (self, &set, &f);
   if (f.scored) {
     float score;
-    if (!setup_path (self, &set, &f) || !run_model (self, &set, &f, &score))
+    DecentSharedResult r;
+    /* a hot reload between adopting and scoring: adopt the new model and
+     * score this frame with it (a few tries: reloads do not come that fast) */
+    for (guint tries = 0;; tries++) {
+      if (!setup_path (self, &set, &f))
+        return GST_FLOW_ERROR;
+      r = run_model (self, &set, &f, &score);
+      if (r != DECENT_SHARED_STALE || tries == 8)
+        break;
+      adopt_shared_model (self);
+      apply_settings (self, &set);
+      begin_frame (self, &set, &f);
+    }
+    if (r == DECENT_SHARED_STALE)
+      GST_ELEMENT_ERROR (self, LIBRARY, FAILED, ("The shared model kept changing while a "
+              "frame waited to be scored."), ("More than 8 reloads during one frame."));
+    if (r != DECENT_SHARED_SCORED)
       return GST_FLOW_ERROR;
     keep_result (self, &f, score);
   }
@@ -931,6 +1091,16 @@ gst_decent_anomaly_set_property (GObject *object, guint prop_id, const GValue *v
     case PROP_SCORE_MODE:
       self->score_mode = g_value_get_enum (value);
       break;
+    case PROP_MODEL_INSTANCE_ID:
+      g_free (self->model_instance_id);
+      self->model_instance_id = g_value_dup_string (value);
+      break;
+    case PROP_BATCH_SIZE:
+      self->batch_size = g_value_get_uint (value);
+      break;
+    case PROP_BATCH_TIMEOUT:
+      self->batch_timeout_us = g_value_get_uint64 (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -962,6 +1132,9 @@ gst_decent_anomaly_get_property (GObject *object, guint prop_id, GValue *value,
     case PROP_FORCE_KEYUNIT: g_value_set_boolean (value, self->force_keyunit); break;
     case PROP_ATTACH_HEATMAP: g_value_set_boolean (value, self->attach_heatmap); break;
     case PROP_SCORE_MODE: g_value_set_enum (value, self->score_mode); break;
+    case PROP_MODEL_INSTANCE_ID: g_value_set_string (value, self->model_instance_id); break;
+    case PROP_BATCH_SIZE: g_value_set_uint (value, self->batch_size); break;
+    case PROP_BATCH_TIMEOUT: g_value_set_uint64 (value, self->batch_timeout_us); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec); break;
   }
   GST_OBJECT_UNLOCK (self);
@@ -976,7 +1149,9 @@ gst_decent_anomaly_finalize (GObject *object)
   g_free (self->roi_text);
   g_free (self->roi_error);
   g_free (self->request_path);
-  decent_model_free (self->model);
+  g_free (self->model_instance_id);
+  drop_model (self);
+  decent_sharer_leave (self->shared); /* NULL after stop() */
   decent_model_free (self->pending_model);
   g_free (self->pending_path);
   g_free (self->model_path);
@@ -1002,6 +1177,8 @@ gst_decent_anomaly_init (GstDecentAnomaly *self)
   self->roi_text = g_strdup ("");
   self->score_mode = DEFAULT_SCORE_MODE;
   self->scoring_asked = -1;
+  self->batch_size = DEFAULT_BATCH_SIZE;
+  self->batch_timeout_us = DEFAULT_BATCH_TIMEOUT_US;
   g_mutex_init (&self->swap_lock);
   gst_base_transform_set_in_place (GST_BASE_TRANSFORM (self), TRUE);
 }
@@ -1092,6 +1269,21 @@ gst_decent_anomaly_class_init (GstDecentAnomalyClass *klass)
           "without diluting them by the whole frame; mean is the paper's score; normalized "
           "divides each pixel's error by what is normal there (docs/method.md)",
           GST_TYPE_DECENT_SCORE_MODE, DEFAULT_SCORE_MODE, RW_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_MODEL_INSTANCE_ID,
+      g_param_spec_string ("model-instance-id", "Model instance id",
+          "Elements of one process with the same id share one loaded model and score their "
+          "frames together in batches (batch-size, batch-timeout); they must name the same "
+          "model-location and device. A new model-location on one of them while playing "
+          "replaces the model of all. Empty: a model of its own", NULL, RW));
+  g_object_class_install_property (gobject_class, PROP_BATCH_SIZE,
+      g_param_spec_uint ("batch-size", "Batch size",
+          "With model-instance-id: frames of the sharers scored in one call, at most (the "
+          "first sharer's value counts)", 1, DECENT_SHARED_MAX_BATCH, DEFAULT_BATCH_SIZE, RW));
+  g_object_class_install_property (gobject_class, PROP_BATCH_TIMEOUT,
+      g_param_spec_uint64 ("batch-timeout", "Batch timeout",
+          "With model-instance-id: microseconds a frame waits at most for the other sharers' "
+          "frames before its batch is scored (the first sharer's value counts)", 0,
+          DECENT_SHARED_MAX_TIMEOUT_US, DEFAULT_BATCH_TIMEOUT_US, RW));
 
   GstCaps *caps = gst_caps_from_string (GST_VIDEO_CAPS_MAKE (GST_DECENT_VIDEO_FORMATS));
   gst_element_class_add_pad_template (element_class,

@@ -11,6 +11,7 @@
 #include "framepath.h"
 #include "gstdecentenums.h"
 #include "roi.h"
+#include "sharedengine.h"
 
 G_BEGIN_DECLS
 
@@ -26,7 +27,9 @@ G_DECLARE_FINAL_TYPE (GstDecentAnomaly, gst_decent_anomaly, GST, DECENT_ANOMALY,
  *    and sink_event (EOS and flush-stop are serialized: they take the stream
  *    lock, even when sent from another thread), plus start() and stop(),
  *    which run while no streaming thread does.  No lock is taken for them;
- *  - swap_lock: the background loader's hand-over.
+ *  - swap_lock: the background loader's hand-over;
+ *  - the shared engine's own locks (sharedengine.c), taken inside swap_lock
+ *    by the loader's hot reload, never the other way round.
  * init and finalize need no lock: no other thread holds a reference. */
 struct _GstDecentAnomaly {
   GstVideoFilter parent;
@@ -49,12 +52,19 @@ struct _GstDecentAnomaly {
   gboolean force_keyunit;
   gboolean attach_heatmap;
   DecentScoreMode score_mode;
+  gchar *model_instance_id; /* NULL or empty: a model of its own */
+  guint batch_size;
+  guint64 batch_timeout_us;
   /* ---- object lock: set_property's notes for the stream ---- */
   gboolean roi_changed;   /* a new roi; cleared by the frame that takes it */
   gchar *roi_error;       /* why the last roi set was refused, until a valid one */
 
   /* ---- streaming thread only (see above): no lock ---- */
-  DecentModel *model;
+  DecentModel *model;     /* owned, or shared_model's when shared */
+  DecentSharer *shared;   /* its place at model-instance-id's engine, from start to stop;
+                           * the loader reads it too: set before started, cleared
+                           * after stop() has joined the loader */
+  DecentSharedModel *shared_model;  /* the shared model this element adopted */
   gchar *model_path;      /* where model was loaded from */
   gint model_w, model_h, model_c;
   float model_threshold[DECENT_SCORE_MODES]; /* calibrated; 0: none */

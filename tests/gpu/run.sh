@@ -145,6 +145,29 @@ if [ -f "$model" ]; then
   } 2>&1 | tee -a "$results" || failed=$((failed + 1))
 fi
 
+# many streams (issue 14): 16 and 64 streams of 640x480 in one gst-launch,
+# each decentanomaly with a model of its own, then all sharing one engine
+# (model-instance-id: the frames of all streams scored in batches of 16)
+streams() { # n shared?
+  local desc="" i t0 t1
+  for i in $(seq "$1"); do
+    desc="$desc videotestsrc num-buffers=300 pattern=ball ! video/x-raw,format=NV12,width=640,height=480 ! decentanomaly model-location=$model device=cuda ${2:+model-instance-id=gpu batch-size=16} ! fakesink sync=false"
+  done
+  t0=$(date +%s.%N)
+  # shellcheck disable=SC2086
+  gst-launch-1.0 -q $desc || return 1
+  t1=$(date +%s.%N)
+  awk -v n="$1" -v a="$t0" -v b="$t1" -v k="${2:+shared engine}" \
+    'BEGIN { printf "%3d streams 640x480 NV12, %-16s %9.1f frames/s in all\n", n, (k ? k : "own models"), n * 300 / (b - a) }'
+}
+if [ -f "$model" ]; then
+  {
+    log ""
+    log "==== many streams on the GPU (issue 14), 300 frames each"
+    streams 16 "" && streams 16 1 && streams 64 "" && streams 64 1
+  } 2>&1 | tee -a "$results" || failed=$((failed + 1))
+fi
+
 log ""
 log "gpu checks: $failed failed; results in $results"
 [ "$failed" -eq 0 ]

@@ -1,0 +1,455 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* decentanomaly's model-instance-id: streams that share one engine get the
+ * scores that elements of their own give (bit for bit on the CPU), each its
+ * own, in order, whatever the other streams' caps, content and length; a
+ * stream that ends or is removed does not hold the others back; a sharer
+ * that names another model is refused; a hot reload reaches every sharer,
+ * and no frame is lost.  Scores are read from the per-frame messages. */
+#include "plugin_util.h"
+
+/* A 16x16 grey model with its own initial weights (untrained: the scores
+ * differ from frame to frame and from model to model, which is all these
+ * tests need). */
+static gchar *
+make_model (const gchar *name, guint64 seed)
+{
+  DecentConfig cfg;
+  DecentError err = { { 0 } };
+  decent_config_init (&cfg, MW, MH, 1);
+  cfg.base_channels = 8;
+  cfg.seed = seed;
+  cfg.device = DECENT_DEVICE_CPU;
+  DecentModel *m = decent_model_new (&cfg, &err);
+  fail_unless (m != NULL, "%s", err.message);
+  gchar *path = g_build_filename (dir, name, NULL);
+  fail_unless (decent_model_save (m, path, &err) == 0, "%s", err.message);
+  decent_model_free (m);
+  return path;
+}
+
+/* Per stream (element name): scores by frame number, in the order posted. */
+typedef struct {
+  GHashTable *scores;  /* name -> GArray of double */
+  GHashTable *frames;  /* name -> GArray of guint64 */
+  GHashTable *loaded;  /* name -> frame at which a hot reload was adopted (+1) */
+  gchar *error;
+} Run;
+
+static void
+run_clear (Run *r)
+{
+  g_hash_table_unref (r->scores);
+  g_hash_table_unref (r->frames);
+  g_hash_table_unref (r->loaded);
+  g_free (r->error);
+}
+
+static GArray *
+array_of (GHashTable *t, const gchar *name, guint size)
+{
+  GArray *a = g_hash_table_lookup (t, name);
+  if (!a) {
+    a = g_array_new (FALSE, FALSE, size);
+    g_hash_table_insert (t, g_strdup (name), a);
+  }
+  return a;
+}
+
+/* Files one bus message in r; TRUE at EOS or an error. */
+static gboolean
+note_message (Run *r, GstMessage *msg)
+{
+  if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR) {
+    r->error = message_text (msg);
+    return TRUE;
+  }
+  if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS)
+    return TRUE;
+  if (GST_MESSAGE_TYPE (msg) != GST_MESSAGE_ELEMENT)
+    return FALSE;
+  const GstStructure *s = gst_message_get_structure (msg);
+  const gchar *name = GST_OBJECT_NAME (GST_MESSAGE_SRC (msg));
+  guint64 frame = 0;
+  if (gst_structure_has_name (s, "decentanomaly")) {
+    gdouble score = 0;
+    fail_unless (gst_structure_get_uint64 (s, "frame", &frame));
+    fail_unless (gst_structure_get_double (s, "score", &score));
+    g_array_append_val (array_of (r->scores, name, sizeof (gdouble)), score);
+    g_array_append_val (array_of (r->frames, name, sizeof (guint64)), frame);
+  } else if (gst_structure_has_name (s, "decentanomaly-model")
+             && g_str_equal (gst_structure_get_string (s, "status"), "loaded")) {
+    fail_unless (gst_structure_get_uint64 (s, "frame", &frame));
+    g_hash_table_insert (r->loaded, g_strdup (name), GSIZE_TO_POINTER (frame + 1));
+  }
+  return FALSE;
+}
+
+static void
+run_init (Run *r)
+{
+  r->scores = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+      (GDestroyNotify) g_array_unref);
+  r->frames = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+      (GDestroyNotify) g_array_unref);
+  r->loaded = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  r->error = NULL;
+}
+
+/* Plays desc to EOS or an error, keeping every message. */
+static void
+run_pipeline (const gchar *desc, Run *r)
+{
+  GError *perr = NULL;
+  GstElement *pipe = gst_parse_launch (desc, &perr);
+  /* a missing element is a "recoverable" error: a pipeline comes back */
+  fail_unless (pipe != NULL && perr == NULL, "%s", perr ? perr->message : desc);
+  run_init (r);
+  GstBus *bus = gst_element_get_bus (pipe);
+  gst_element_set_state (pipe, GST_STATE_PLAYING);
+  for (;;) {
+    GstMessage *msg = gst_bus_timed_pop (bus, 120 * GST_SECOND);
+    fail_unless (msg != NULL, "nothing within 120 s: %s", desc);
+    const gboolean end = note_message (r, msg);
+    gst_message_unref (msg);
+    if (end)
+      break;
+  }
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  gst_object_unref (bus);
+  gst_object_unref (pipe);
+}
+
+/* Three streams, unlike in caps, content and length, each into its own
+ * decentanomaly (d0, d1, d2); props go to all three. */
+static gchar *
+three_streams (const gchar *model, const gchar *props)
+{
+  return g_strdup_printf (
+      "videotestsrc pattern=ball num-buffers=40 ! video/x-raw,format=I420,width=64,height=48 "
+      "! decentanomaly name=d0 model-location=%s threshold=1 message-mode=all %s ! fakesink "
+      "videotestsrc pattern=smpte horizontal-speed=3 num-buffers=25 ! "
+      "video/x-raw,format=GRAY8,width=32,height=32 ! decentanomaly name=d1 model-location=%s "
+      "threshold=1 message-mode=all %s ! fakesink "
+      "videotestsrc pattern=ball motion=sweep num-buffers=60 ! "
+      "video/x-raw,format=RGB,width=320,height=240 ! decentanomaly name=d2 model-location=%s "
+      "threshold=1 message-mode=all %s ! fakesink", model, props, model, props, model, props);
+}
+
+/* Fails unless the streams of a and b have the same frames, in order 0..n-1,
+ * with the same scores bit for bit; returns how many frames in all. */
+static guint
+assert_same_streams (const Run *a, const Run *b, const gchar *what)
+{
+  guint total = 0;
+  GHashTableIter it;
+  gpointer key, value;
+  fail_unless_equals_int (g_hash_table_size (a->scores), g_hash_table_size (b->scores));
+  g_hash_table_iter_init (&it, a->scores);
+  while (g_hash_table_iter_next (&it, &key, &value)) {
+    GArray *sa = value, *sb = g_hash_table_lookup (b->scores, key);
+    GArray *fb = g_hash_table_lookup (b->frames, key);
+    fail_unless (sb != NULL, "%s: no scores from %s", what, (gchar *) key);
+    fail_unless_equals_int (sa->len, sb->len);
+    for (guint i = 0; i < sb->len; i++) {
+      fail_unless_equals_uint64 (g_array_index (fb, guint64, i), i);
+      fail_unless (g_array_index (sa, gdouble, i) == g_array_index (sb, gdouble, i),
+          "%s: %s frame %u scored %.9g, on its own %.9g", what, (gchar *) key, i,
+          g_array_index (sb, gdouble, i), g_array_index (sa, gdouble, i));
+    }
+    total += sb->len;
+  }
+  return total;
+}
+
+GST_START_TEST (test_sharers_score_as_independent_elements)
+{
+  gchar *model = make_model ("a.dcnt", 3);
+  gchar *own = three_streams (model, "");
+  Run alone, batched, single;
+  run_pipeline (own, &alone);
+  fail_unless (alone.error == NULL, "%s", alone.error);
+  const guint n = assert_same_streams (&alone, &alone, "own models");
+  fail_unless_equals_int (n, 40 + 25 + 60);
+
+  gchar *shared = three_streams (model, "model-instance-id=cams batch-size=16");
+  run_pipeline (shared, &batched);
+  fail_unless (batched.error == NULL, "%s", batched.error);
+  fail_unless_equals_int (assert_same_streams (&alone, &batched, "batch-size=16"), n);
+
+  gchar *one = three_streams (model, "model-instance-id=cams batch-size=1");
+  run_pipeline (one, &single);
+  fail_unless (single.error == NULL, "%s", single.error);
+  fail_unless_equals_int (assert_same_streams (&alone, &single, "batch-size=1"), n);
+
+  /* the scores differ between streams: a result sent to the wrong stream
+   * would have been seen above */
+  GArray *s0 = g_hash_table_lookup (alone.scores, "d0"), *s1 = g_hash_table_lookup (alone.scores,
+      "d1");
+  fail_unless (g_array_index (s0, gdouble, 5) != g_array_index (s1, gdouble, 5));
+  run_clear (&alone);
+  run_clear (&batched);
+  run_clear (&single);
+  g_free (own);
+  g_free (shared);
+  g_free (one);
+  g_free (model);
+}
+GST_END_TEST;
+
+/* A stream that has ended, and one whose pipeline is removed while the
+ * other plays, no longer count as sharers the scheduler waits for: with a
+ * batch-timeout of 1 s, waiting for them would take minutes. */
+GST_START_TEST (test_ended_and_removed_sharers_do_not_stall)
+{
+  gchar *model = make_model ("a.dcnt", 3);
+  gchar *desc = g_strdup_printf (
+      "videotestsrc num-buffers=3 ! video/x-raw,format=GRAY8,width=16,height=16 ! "
+      "decentanomaly name=short model-location=%s model-instance-id=s batch-timeout=1000000 "
+      "threshold=1 message-mode=all ! fakesink "
+      "videotestsrc pattern=ball num-buffers=80 ! video/x-raw,format=GRAY8,width=16,height=16 "
+      "! decentanomaly name=long model-location=%s model-instance-id=s batch-timeout=1000000 "
+      "threshold=1 message-mode=all ! fakesink", model, model);
+  gint64 t0 = g_get_monotonic_time ();
+  Run r;
+  run_pipeline (desc, &r);
+  const gdouble took = (g_get_monotonic_time () - t0) / 1e6;
+  fail_unless (r.error == NULL, "%s", r.error);
+  fail_unless_equals_int (((GArray *) g_hash_table_lookup (r.scores, "long"))->len, 80);
+  fail_unless (took < 30, "80 frames took %.1f s: the ended stream held the batches back", took);
+  run_clear (&r);
+
+  /* removal: a second pipeline shares the id, plays a little, is set to
+   * NULL (its element released) while the first goes on */
+  gchar *other_desc = g_strdup_printf ("videotestsrc is-live=true ! "
+      "video/x-raw,format=GRAY8,width=16,height=16,framerate=30/1 ! decentanomaly "
+      "model-location=%s model-instance-id=s batch-timeout=1000000 ! fakesink", model);
+  GstElement *other = gst_parse_launch (other_desc, NULL);
+  fail_unless (other != NULL);
+  fail_unless (gst_element_set_state (other, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE);
+  g_usleep (300000);
+  gchar *long_desc = g_strdup_printf ("videotestsrc pattern=ball num-buffers=120 ! "
+      "video/x-raw,format=GRAY8,width=16,height=16 ! decentanomaly name=long "
+      "model-location=%s model-instance-id=s threshold=1 message-mode=all ! fakesink", model);
+  GError *perr = NULL;
+  GstElement *pipe = gst_parse_launch (long_desc, &perr);
+  fail_unless (pipe != NULL, "%s", perr ? perr->message : long_desc);
+  run_init (&r);
+  GstBus *bus = gst_element_get_bus (pipe);
+  gst_element_set_state (pipe, GST_STATE_PLAYING);
+  t0 = g_get_monotonic_time ();
+  gboolean removed = FALSE;
+  for (;;) {
+    GstMessage *msg = gst_bus_timed_pop (bus, 120 * GST_SECOND);
+    fail_unless (msg != NULL, "the long stream stalled");
+    const gboolean end = note_message (&r, msg);
+    gst_message_unref (msg);
+    if (!removed) { /* after the first frames: the live sharer goes */
+      gst_element_set_state (other, GST_STATE_NULL);
+      removed = TRUE;
+    }
+    if (end)
+      break;
+  }
+  fail_unless (r.error == NULL, "%s", r.error);
+  fail_unless_equals_int (((GArray *) g_hash_table_lookup (r.scores, "long"))->len, 120);
+  fail_unless ((g_get_monotonic_time () - t0) / 1e6 < 60, "the removed sharer held it back");
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  gst_object_unref (bus);
+  gst_object_unref (pipe);
+  gst_object_unref (other);
+  run_clear (&r);
+  g_free (long_desc);
+  g_free (other_desc);
+  g_free (desc);
+  g_free (model);
+}
+GST_END_TEST;
+
+/* Sharers chained in one streaming thread (never queued together), and a
+ * sharer whose pipeline is paused, do not make every batch wait for
+ * batch-timeout (1 s here): 60 frames end well within a minute. */
+GST_START_TEST (test_chained_and_paused_sharers_do_not_stall)
+{
+  gchar *model = make_model ("a.dcnt", 3);
+  gchar *paused_desc = g_strdup_printf ("videotestsrc ! "
+      "video/x-raw,format=GRAY8,width=16,height=16 ! decentanomaly model-location=%s "
+      "model-instance-id=c batch-timeout=1000000 ! fakesink", model);
+  GstElement *paused = gst_parse_launch (paused_desc, NULL);
+  fail_unless (paused != NULL);
+  gst_element_set_state (paused, GST_STATE_PAUSED);
+  fail_unless (gst_element_get_state (paused, NULL, NULL, 30 * GST_SECOND)
+      == GST_STATE_CHANGE_SUCCESS, "the paused sharer did not preroll");
+  gchar *desc = g_strdup_printf ("videotestsrc pattern=ball num-buffers=60 ! "
+      "video/x-raw,format=GRAY8,width=16,height=16 ! decentanomaly name=first "
+      "model-location=%s model-instance-id=c batch-timeout=1000000 threshold=1 "
+      "message-mode=all ! decentanomaly name=second model-location=%s model-instance-id=c "
+      "batch-timeout=1000000 threshold=1 message-mode=all ! fakesink", model, model);
+  const gint64 t0 = g_get_monotonic_time ();
+  Run r;
+  run_pipeline (desc, &r);
+  const gdouble took = (g_get_monotonic_time () - t0) / 1e6;
+  fail_unless (r.error == NULL, "%s", r.error);
+  fail_unless_equals_int (((GArray *) g_hash_table_lookup (r.scores, "first"))->len, 60);
+  fail_unless_equals_int (((GArray *) g_hash_table_lookup (r.scores, "second"))->len, 60);
+  fail_unless (took < 15, "60 chained frames took %.1f s: batches waited for sharers that "
+      "could not send", took);
+  gst_element_set_state (paused, GST_STATE_NULL);
+  gst_object_unref (paused);
+  run_clear (&r);
+  g_free (desc);
+  g_free (paused_desc);
+  g_free (model);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_sharer_of_another_model_is_refused)
+{
+  gchar *a = make_model ("a.dcnt", 3), *b = make_model ("b.dcnt", 4);
+  gchar *desc = g_strdup_printf (
+      "videotestsrc num-buffers=3 ! video/x-raw,format=GRAY8,width=16,height=16 ! "
+      "decentanomaly model-location=%s model-instance-id=x ! fakesink "
+      "videotestsrc num-buffers=3 ! video/x-raw,format=GRAY8,width=16,height=16 ! "
+      "decentanomaly model-location=%s model-instance-id=x ! fakesink", a, b);
+  gchar *text = pipeline_error (desc);
+  fail_unless (text != NULL, "two models under one model-instance-id played");
+  fail_unless (strstr (text, "model-instance-id \"x\" is in use with model"), "%s", text);
+  g_free (text);
+  g_free (desc);
+
+  /* the same model with other batch settings: it plays, with a warning
+   * that says which settings the engine runs with */
+  desc = g_strdup_printf (
+      "videotestsrc num-buffers=3 ! video/x-raw,format=GRAY8,width=16,height=16 ! "
+      "decentanomaly model-location=%s model-instance-id=y batch-size=4 threshold=1 ! fakesink "
+      "videotestsrc num-buffers=3 ! video/x-raw,format=GRAY8,width=16,height=16 ! "
+      "decentanomaly model-location=%s model-instance-id=y batch-size=8 threshold=1 ! fakesink",
+      a, a);
+  GstElement *pipe = gst_parse_launch (desc, NULL);
+  fail_unless (pipe != NULL);
+  GstBus *bus = gst_element_get_bus (pipe);
+  gst_element_set_state (pipe, GST_STATE_PLAYING);
+  gchar *warning = NULL;
+  for (;;) {
+    GstMessage *msg = gst_bus_timed_pop (bus, 60 * GST_SECOND);
+    fail_unless (msg != NULL);
+    const GstMessageType t = GST_MESSAGE_TYPE (msg);
+    if (t == GST_MESSAGE_WARNING && !warning) {
+      warning = message_text (msg);
+      if (!strstr (warning, "runs with")) /* another warning: not the one looked for */
+        g_clear_pointer (&warning, g_free);
+    }
+    fail_if (t == GST_MESSAGE_ERROR, "other batch settings made an error");
+    gst_message_unref (msg);
+    if (t == GST_MESSAGE_EOS)
+      break;
+  }
+  fail_unless (warning && strstr (warning, "model-instance-id \"y\" runs with batch-size="),
+      "%s", warning ? warning : "no warning");
+  g_free (warning);
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  gst_object_unref (bus);
+  gst_object_unref (pipe);
+  g_free (desc);
+  g_free (a);
+  g_free (b);
+}
+GST_END_TEST;
+
+/* Reference: model m's scores of the first n frames of the ball stream. */
+static GArray *
+ball_scores (const gchar *model, guint n)
+{
+  gchar *desc = g_strdup_printf ("videotestsrc pattern=ball num-buffers=%u ! "
+      "video/x-raw,format=GRAY8,width=16,height=16,framerate=100/1 ! decentanomaly name=r "
+      "model-location=%s threshold=1 message-mode=all ! fakesink", n, model);
+  Run r;
+  run_pipeline (desc, &r);
+  fail_unless (r.error == NULL, "%s", r.error);
+  GArray *s = g_array_ref (g_hash_table_lookup (r.scores, "r"));
+  run_clear (&r);
+  g_free (desc);
+  return s;
+}
+
+/* Two live sharers; model-location set on one of them while they play: both
+ * adopt the new model (a "decentanomaly-model" message with the frame), every
+ * frame before it scored by the old model and every frame from it by the
+ * new one, no frame missing. */
+GST_START_TEST (test_hot_reload_reaches_every_sharer)
+{
+  const guint n = 150;
+  gchar *a = make_model ("a.dcnt", 3), *b = make_model ("b.dcnt", 4);
+  GArray *ref_a = ball_scores (a, n), *ref_b = ball_scores (b, n);
+  gchar *desc = g_strdup_printf (
+      "videotestsrc pattern=ball is-live=true num-buffers=%u ! "
+      "video/x-raw,format=GRAY8,width=16,height=16,framerate=100/1 ! decentanomaly name=s0 "
+      "model-location=%s model-instance-id=r threshold=1 message-mode=all ! fakesink "
+      "videotestsrc pattern=ball is-live=true num-buffers=%u ! "
+      "video/x-raw,format=GRAY8,width=16,height=16,framerate=100/1 ! decentanomaly name=s1 "
+      "model-location=%s model-instance-id=r threshold=1 message-mode=all ! fakesink",
+      n, a, n, a);
+  GstElement *pipe = gst_parse_launch (desc, NULL);
+  fail_unless (pipe != NULL);
+  GstElement *s0 = gst_bin_get_by_name (GST_BIN (pipe), "s0");
+  Run r;
+  run_init (&r);
+  GstBus *bus = gst_element_get_bus (pipe);
+  gst_element_set_state (pipe, GST_STATE_PLAYING);
+  gboolean asked = FALSE;
+  for (;;) {
+    GstMessage *msg = gst_bus_timed_pop (bus, 60 * GST_SECOND);
+    fail_unless (msg != NULL, "nothing within 60 s");
+    const gboolean end = note_message (&r, msg);
+    gst_message_unref (msg);
+    GArray *seen = g_hash_table_lookup (r.scores, "s0");
+    if (!asked && seen && seen->len >= 30) { /* ~0.3 s in: reload, frames still coming */
+      g_object_set (s0, "model-location", b, NULL);
+      asked = TRUE;
+    }
+    if (end)
+      break;
+  }
+  fail_unless (r.error == NULL, "%s", r.error);
+  fail_unless (asked);
+  for (guint k = 0; k < 2; k++) {
+    const gchar *name = k ? "s1" : "s0";
+    const guint at = GPOINTER_TO_SIZE (g_hash_table_lookup (r.loaded, name));
+    fail_unless (at > 0, "%s never adopted the new model", name);
+    const guint switched = at - 1;
+    fail_unless (switched > 0 && switched < n, "%s switched at frame %u", name, switched);
+    GArray *s = g_hash_table_lookup (r.scores, name), *f = g_hash_table_lookup (r.frames, name);
+    fail_unless_equals_int (s->len, n);
+    for (guint i = 0; i < n; i++) {
+      fail_unless_equals_uint64 (g_array_index (f, guint64, i), i);
+      const gdouble want = g_array_index (i < switched ? ref_a : ref_b, gdouble, i);
+      fail_unless (g_array_index (s, gdouble, i) == want, "%s frame %u (switch at %u): %.9g, "
+          "not %.9g", name, i, switched, g_array_index (s, gdouble, i), want);
+    }
+  }
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  gst_object_unref (s0);
+  gst_object_unref (bus);
+  gst_object_unref (pipe);
+  run_clear (&r);
+  g_array_unref (ref_a);
+  g_array_unref (ref_b);
+  g_free (desc);
+  g_free (a);
+  g_free (b);
+}
+GST_END_TEST;
+
+static Suite *
+shared_engine_suite (void)
+{
+  Suite *s = suite_create ("shared_engine");
+  TCase *tc = suite_add_case (s, "general", 240, temp_dir_setup, temp_dir_teardown);
+  tcase_add_test (tc, test_sharers_score_as_independent_elements);
+  tcase_add_test (tc, test_ended_and_removed_sharers_do_not_stall);
+  tcase_add_test (tc, test_chained_and_paused_sharers_do_not_stall);
+  tcase_add_test (tc, test_sharer_of_another_model_is_refused);
+  tcase_add_test (tc, test_hot_reload_reaches_every_sharer);
+  return s;
+}
+
+GST_CHECK_MAIN (shared_engine);
