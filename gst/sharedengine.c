@@ -286,20 +286,11 @@ engine_free (DecentSharedEngine *e)
   g_free (e);
 }
 
-/* A new engine for id with the model at path; NULL with *why.  registry_lock held. */
+/* A new engine for id with model (taken), loaded from path; NULL with *why. */
 static DecentSharedEngine *
-engine_new (const gchar *id, const gchar *path, DecentDevice device,
+engine_new (const gchar *id, DecentModel *model, const gchar *path, DecentDevice device,
     const DecentSharedSettings *settings, gchar **why)
 {
-  DecentError err;
-  err.message[0] = '\0';
-  /* loaded under the registry lock: a second sharer starting meanwhile
-   * waits for this model instead of loading its own */
-  DecentModel *model = decent_model_load (path, device, &err);
-  if (!model) {
-    *why = g_strdup (err.message);
-    return NULL;
-  }
   DecentSharedEngine *e = g_new0 (DecentSharedEngine, 1);
   e->id = g_strdup (id);
   e->device = device;
@@ -342,7 +333,24 @@ decent_shared_engine_join (const gchar *id, const gchar *path, DecentDevice devi
         "decentanomaly engines shared by model-instance-id");
   }
   DecentSharedEngine *e = g_hash_table_lookup (registry, id);
+  DecentModel *loaded = NULL;
+  if (!e) {
+    /* loaded without the registry lock (a GPU model can take seconds):
+     * other ids start and stop meanwhile; a sharer of the same id that
+     * started first wins, and this load is dropped */
+    g_mutex_unlock (&registry_lock);
+    DecentError err;
+    err.message[0] = '\0';
+    loaded = decent_model_load (path, device, &err);
+    if (!loaded) {
+      *why = g_strdup (err.message);
+      return NULL;
+    }
+    g_mutex_lock (&registry_lock);
+    e = g_hash_table_lookup (registry, id);
+  }
   if (e) {
+    decent_model_free (loaded);
     g_mutex_lock (&e->lock);
     /* the file of the model scoring now: the one the engine was started
      * with, or the one a hot reload put in its place */
@@ -360,7 +368,7 @@ decent_shared_engine_join (const gchar *id, const gchar *path, DecentDevice devi
     }
     g_free (now);
     e->users++;
-  } else if ((e = engine_new (id, path, device, settings, why))) {
+  } else if ((e = engine_new (id, loaded, path, device, settings, why))) {
     e->users = 1;
     g_hash_table_insert (registry, e->id, e);
   }
