@@ -224,6 +224,7 @@ loader_main (gpointer data)
     gchar *path = self->request_path;
     const DecentDevice device = self->request_device;
     const guint generation = self->load_generation;
+    const guint64 ticket = self->request_ticket;
     self->request_path = NULL;
     g_mutex_unlock (&self->swap_lock);
 
@@ -235,8 +236,9 @@ loader_main (gpointer data)
     /* superseded (a newer request, or stop()): dropped without a word */
     const gboolean current = generation == self->load_generation && self->started;
     if (m && current && self->shared) {
-      /* every sharer adopts it before its next frame (adopt_shared_model) */
-      decent_sharer_replace (self->shared, m, path);
+      /* every sharer adopts it before its next frame (adopt_shared_model),
+       * unless another sharer's later reload is in place already */
+      decent_sharer_replace (self->shared, m, path, ticket);
       m = NULL;
     } else if (m && current) {
       decent_model_free (self->pending_model);
@@ -282,6 +284,8 @@ request_load (GstDecentAnomaly *self, const gchar *path, DecentDevice device)
   self->request_path = g_strdup (path);
   self->request_device = device;
   self->load_generation++;
+  /* shared: numbered among every sharer's reloads, so that the last asked for wins */
+  self->request_ticket = self->shared ? decent_sharer_reload_ticket (self->shared) : 0;
   if (!self->loader_running) {
     if (self->loader) /* finished: returns at once */
       g_thread_join (self->loader);
@@ -387,6 +391,23 @@ swap_pending_model (GstDecentAnomaly *self)
   g_free (path);
 }
 
+/* Shared: model-location says which file this element scores with, also
+ * when another sharer's reload chose it (set here, not through
+ * set_property, which would load it again).  No lock held. */
+static void
+note_shared_location (GstDecentAnomaly *self, const gchar *path)
+{
+  GST_OBJECT_LOCK (self);
+  const gboolean renamed = g_strcmp0 (self->model_location, path) != 0;
+  if (renamed) {
+    g_free (self->model_location);
+    self->model_location = g_strdup (path);
+  }
+  GST_OBJECT_UNLOCK (self);
+  if (renamed)
+    g_object_notify (G_OBJECT (self), "model-location");
+}
+
 /* Shared: adopts the engine's model when a hot reload (by any sharer) has
  * replaced the one this element uses, and says so on the bus as
  * swap_pending_model does.  Streaming; takes the engine's lock. */
@@ -400,18 +421,7 @@ adopt_shared_model (GstDecentAnomaly *self)
   }
   const gchar *path = decent_shared_model_path (now);
   adopt_model (self, decent_shared_model_get (now), path, now);
-  /* model-location says which file this element scores with, also when
-   * another sharer's reload chose it (set here, not through set_property,
-   * which would load it again) */
-  GST_OBJECT_LOCK (self);
-  const gboolean renamed = g_strcmp0 (self->model_location, path) != 0;
-  if (renamed) {
-    g_free (self->model_location);
-    self->model_location = g_strdup (path);
-  }
-  GST_OBJECT_UNLOCK (self);
-  if (renamed)
-    g_object_notify (G_OBJECT (self), "model-location");
+  note_shared_location (self, path);
   GST_INFO_OBJECT (self, "adopted the shared model %s at frame %" G_GUINT64_FORMAT, path,
       self->frame_count);
   GstStructure *s = model_structure_new (path, "loaded");
@@ -495,6 +505,14 @@ start_shared (GstDecentAnomaly *self, const gchar *id, const gchar *path, Decent
             asked->batch_size, asked->batch_timeout_us, asked->threads));
   DecentSharedModel *m = decent_sharer_current (self->shared);
   adopt_model (self, decent_shared_model_get (m), decent_shared_model_path (m), m);
+  if (g_strcmp0 (self->model_path, path) != 0) { /* this element missed a reload */
+    GST_INFO_OBJECT (self, "model-instance-id %s scores with %s, which replaced %s", id,
+        self->model_path, path);
+    note_shared_location (self, self->model_path);
+    GstStructure *s = model_structure_new (self->model_path, "loaded");
+    gst_structure_set (s, "frame", G_TYPE_UINT64, (guint64) 0, NULL);
+    post_structure (self, s);
+  }
   GST_INFO_OBJECT (self, "sharing model %s as model-instance-id %s", self->model_path, id);
   return TRUE;
 }
@@ -789,21 +807,18 @@ setup_path (GstDecentAnomaly *self, const FrameSettings *set, const FrameState *
 
 /* Scores the frame on the shared engine: converted here, queued for the
  * engine's next batch.  Streaming, no lock. */
-static DecentSharedResult
+static gboolean
 run_shared (GstDecentAnomaly *self, FrameState *f, float *score, DecentError *err)
 {
   const guint8 *pixels = decent_frame_path_to_model (&self->path, f->frame);
-  if (!pixels) {
-    decent_fail (err, "the frame does not match the negotiated caps");
-    return DECENT_SHARED_FAILED;
-  }
+  if (!pixels)
+    return decent_fail (err, "the frame does not match the negotiated caps") == 0;
   return decent_sharer_score (self->shared, self->shared_model, pixels, self->scoring, score,
       self->scratch_map, err);
 }
 
-/* Scores the frame into scratch_map and *score; FAILED: error posted;
- * STALE: a shared model was replaced meanwhile.  Streaming, no lock. */
-static DecentSharedResult
+/* Scores the frame into scratch_map and *score; FALSE: error posted.  Streaming, no lock. */
+static gboolean
 run_model (GstDecentAnomaly *self, const FrameSettings *set, FrameState *f, float *score)
 {
   DecentError err;
@@ -811,10 +826,7 @@ run_model (GstDecentAnomaly *self, const FrameSettings *set, FrameState *f, floa
   *score = 0;
   gboolean ok;
   if (self->shared) {
-    const DecentSharedResult r = run_shared (self, f, score, &err);
-    if (r == DECENT_SHARED_STALE)
-      return r;
-    ok = r == DECENT_SHARED_SCORED;
+    ok = run_shared (self, f, score, &err);
   } else {
     decent_set_threads ((int) set->threads, NULL); /* this streaming thread's share */
     ok = decent_frame_path_score (&self->path, self->model, f->frame, score,
@@ -832,7 +844,7 @@ run_model (GstDecentAnomaly *self, const FrameSettings *set, FrameState *f, floa
     g_free (name);
     g_free (reason);
   }
-  return ok ? DECENT_SHARED_SCORED : DECENT_SHARED_FAILED;
+  return ok;
 }
 
 /* Keeps a finite score as the result, feeds the event tracker.  Streaming, no lock. */
@@ -972,23 +984,7 @@ gst_decent_anomaly_transform_frame_ip (GstVideoFilter *filter, GstVideoFrame *fr
   begin_frame (self, &set, &f);
   if (f.scored) {
     float score;
-    DecentSharedResult r;
-    /* a hot reload between adopting and scoring: adopt the new model and
-     * score this frame with it (a few tries: reloads do not come that fast) */
-    for (guint tries = 0;; tries++) {
-      if (!setup_path (self, &set, &f))
-        return GST_FLOW_ERROR;
-      r = run_model (self, &set, &f, &score);
-      if (r != DECENT_SHARED_STALE || tries == 8)
-        break;
-      adopt_shared_model (self);
-      apply_settings (self, &set);
-      begin_frame (self, &set, &f);
-    }
-    if (r == DECENT_SHARED_STALE)
-      GST_ELEMENT_ERROR (self, LIBRARY, FAILED, ("The shared model kept changing while a "
-              "frame waited to be scored."), ("More than 8 reloads during one frame."));
-    if (r != DECENT_SHARED_SCORED)
+    if (!setup_path (self, &set, &f) || !run_model (self, &set, &f, &score))
       return GST_FLOW_ERROR;
     keep_result (self, &f, score);
   }

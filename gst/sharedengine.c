@@ -8,6 +8,7 @@
 #include "sharedengine.h"
 
 #include <gst/gst.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "error.h"
@@ -23,17 +24,7 @@ struct _DecentSharedModel {
   gsize plane;       /* width * height */
 };
 
-/* One frame waiting: lives on the sharer's stack while the sharer waits. */
-typedef struct {
-  const guint8 *pixels;
-  DecentSharedModel *as;
-  DecentScoreMode mode;
-  float *score, *map;
-  DecentError *err;
-  DecentSharedResult result;
-  gboolean done;
-  gint64 queued_us;
-} Job;
+typedef struct _Job Job;
 
 /* A sharer counts for the batch size the scheduler waits for while it
  * streams and has queued a frame this recently. */
@@ -44,14 +35,31 @@ struct _DecentSharer {
   /* ---- the engine's lock ---- */
   gboolean streaming;
   gint64 last_queued_us;     /* 0: never */
-  GThread *last_thread;      /* the thread that queued it */
+  gint64 last_done_us;       /* when its last frame came back; 0: never */
+  gint64 think_us;           /* how long it usually takes from a result to its next frame */
+  GThread *last_thread;      /* the thread that queued its last frame */
+};
+
+/* One frame waiting: lives on the sharer's stack while the sharer waits. */
+struct _Job {
+  DecentSharer *sharer;
+  const guint8 *pixels;
+  DecentSharedModel *as;     /* the sharer holds a reference while it waits */
+  DecentScoreMode mode;
+  float *score, *map;
+  DecentError *err;
+  gboolean ok, done;
+  gint64 queued_us;
 };
 
 struct _DecentSharedEngine {
   /* ---- registry_lock ---- */
   gchar *id;
-  DecentDevice device;
-  guint users;
+  DecentDevice device;       /* auto resolved */
+  guint users;               /* joined, or waiting for the load */
+  gboolean loading;          /* the first sharer loads the model (registry_cond) */
+  gchar *load_error;         /* why that load failed */
+  GHashTable *paths;         /* every model file scored with (canonical) */
   /* ---- set once by the first sharer ---- */
   guint batch_size;
   gint64 timeout_us;
@@ -63,6 +71,7 @@ struct _DecentSharedEngine {
   GQueue queue;              /* of Job */
   GList *sharers;            /* of DecentSharer */
   DecentSharedModel *current;
+  guint64 next_ticket, applied_ticket;
   gboolean quit;
   guint64 batches, frames;
   /* ---- scheduler thread only ---- */
@@ -73,6 +82,7 @@ struct _DecentSharedEngine {
 };
 
 static GMutex registry_lock;
+static GCond registry_cond;  /* an engine's load ended */
 static GHashTable *registry; /* id -> DecentSharedEngine */
 
 static DecentSharedModel *
@@ -143,67 +153,81 @@ reserve_batch (DecentSharedEngine *e, const DecentSharedModel *m, guint n)
   return TRUE;
 }
 
-/* Scores the n jobs of e->batch with m: jobs queued for another model are
- * stale; the others go through the model in one call.  Scheduler thread, no lock. */
+/* Scores k jobs queued for model m, in calls of 1, 4, 16 or 64 frames: the
+ * backend keeps a plan (its primitives and buffers) per batch size in a
+ * cache of 4, and batches of every size from 1 to batch-size would rebuild
+ * one at nearly every batch; a frame's score does not depend on the frames
+ * beside it.  Scheduler thread, no lock. */
 static void
-run_batch (DecentSharedEngine *e, DecentSharedModel *m, guint n)
+score_group (DecentSharedEngine *e, DecentSharedModel *m, Job **jobs, guint k)
 {
-  guint k = 0;
-  Job *valid[DECENT_SHARED_MAX_BATCH];
-  for (guint i = 0; i < n; i++) {
-    Job *job = e->batch[i];
-    if (job->as != m) {
-      job->result = DECENT_SHARED_STALE;
-      continue;
-    }
-    valid[k++] = job;
-  }
-  if (k == 0)
-    return;
   if (!reserve_batch (e, m, k)) {
-    for (guint i = 0; i < k; i++) {
-      decent_fail (valid[i]->err, "out of memory for a batch of %u frames", k);
-      valid[i]->result = DECENT_SHARED_FAILED;
-    }
+    for (guint i = 0; i < k; i++)
+      decent_fail (jobs[i]->err, "out of memory for a batch of %u frames", k);
     return;
   }
   for (guint i = 0; i < k; i++)
-    memcpy (e->pixels + i * m->frame_bytes, valid[i]->pixels, m->frame_bytes);
-  DecentError err;
-  err.message[0] = '\0';
-  /* in calls of 1, 4, 16 or 64 frames: the backend keeps a plan (its
-   * primitives and buffers) per batch size in a cache of 4, and batches of
-   * every size from 1 to batch-size would rebuild one at nearly every
-   * batch; a frame's score does not depend on the frames beside it */
-  for (guint done = 0; done < k;) {
+    memcpy (e->pixels + i * m->frame_bytes, jobs[i]->pixels, m->frame_bytes);
+  for (guint first = 0; first < k;) {
     guint chunk = 1;
-    while (chunk * 4 <= k - done)
+    while (chunk * 4 <= k - first)
       chunk *= 4;
-    if (decent_model_score (m->model, e->pixels + done * m->frame_bytes, (int) chunk,
-            e->scores + done, e->maps + done * m->plane, &err) < 0) {
-      for (guint i = 0; i < k; i++) {
-        if (valid[i]->err)
-          *valid[i]->err = err;
-        valid[i]->result = DECENT_SHARED_FAILED;
+    DecentError err;
+    err.message[0] = '\0';
+    const gboolean ok = decent_model_score (m->model, e->pixels + first * m->frame_bytes,
+        (int) chunk, e->scores + first, e->maps + first * m->plane, &err) == 0;
+    for (guint i = first; i < first + chunk; i++) {
+      Job *job = jobs[i];
+      if (!ok) {
+        if (job->err)
+          *job->err = err;
+        continue;
       }
-      return;
+      memcpy (job->map, e->maps + i * m->plane, m->plane * sizeof (float));
+      *job->score = e->scores[i];
+      /* the mean mode's score is decent_model_score's, as an element of its own gets it */
+      job->ok = job->mode == DECENT_SCORE_MEAN
+          || decent_model_score_map (m->model, job->mode, job->map, job->score, job->err) == 0;
     }
-    done += chunk;
-  }
-  for (guint i = 0; i < k; i++) {
-    Job *job = valid[i];
-    memcpy (job->map, e->maps + i * m->plane, m->plane * sizeof (float));
-    *job->score = e->scores[i];
-    /* the mean mode's score is decent_model_score's, as an element of its own gets it */
-    const gboolean ok = job->mode == DECENT_SCORE_MEAN
-        || decent_model_score_map (m->model, job->mode, job->map, job->score, job->err) == 0;
-    job->result = ok ? DECENT_SHARED_SCORED : DECENT_SHARED_FAILED;
+    first += chunk;
   }
 }
 
-/* The frames to wait for: one from each thread of the sharers that stream
- * and queued a frame in the last RECENT_US (sharers chained in one
- * streaming thread never queue together), at most a batch.  Lock held. */
+/* Scores the n jobs of e->batch, each with the model its sharer adopted
+ * (after a hot reload, a sharer may not have adopted the new one yet).
+ * Scheduler thread, no lock. */
+static void
+run_batch (DecentSharedEngine *e, guint n)
+{
+  gboolean taken[DECENT_SHARED_MAX_BATCH] = { FALSE };
+  Job *group[DECENT_SHARED_MAX_BATCH];
+  for (guint i = 0; i < n; i++) {
+    if (taken[i])
+      continue;
+    DecentSharedModel *m = e->batch[i]->as;
+    guint k = 0;
+    for (guint j = i; j < n; j++)
+      if (!taken[j] && e->batch[j]->as == m) {
+        group[k++] = e->batch[j];
+        taken[j] = TRUE;
+      }
+    score_group (e, m, group, k);
+  }
+}
+
+/* Whether the scheduler waits for this sharer's next frame: it streams,
+ * queued a frame in the last RECENT_US, and usually sends the next one
+ * within batch-timeout of getting a result.  Lock held. */
+static gboolean
+waited_for (const DecentSharedEngine *e, const DecentSharer *s, gint64 now)
+{
+  return s->streaming && s->last_queued_us && now - s->last_queued_us <= RECENT_US
+         && s->think_us <= e->timeout_us;
+}
+
+/* The frames to wait for: one from each thread of the sharers waited for
+ * (sharers chained in one streaming thread never queue together), at most
+ * a batch.  Lock held. */
 static guint
 batch_wanted (const DecentSharedEngine *e)
 {
@@ -211,13 +235,12 @@ batch_wanted (const DecentSharedEngine *e)
   guint n = 0;
   for (const GList *l = e->sharers; l; l = l->next) {
     const DecentSharer *s = l->data;
-    if (!s->streaming || !s->last_queued_us || now - s->last_queued_us > RECENT_US)
+    if (!waited_for (e, s, now))
       continue;
     gboolean seen = FALSE; /* another counted sharer scores from the same thread */
     for (const GList *o = e->sharers; o != l && !seen; o = o->next) {
       const DecentSharer *t = o->data;
-      seen = t->streaming && t->last_queued_us && now - t->last_queued_us <= RECENT_US
-          && t->last_thread == s->last_thread;
+      seen = waited_for (e, t, now) && t->last_thread == s->last_thread;
     }
     n += !seen;
   }
@@ -244,20 +267,19 @@ scheduler_main (gpointer data)
     guint n = 0;
     while (n < e->batch_size && !g_queue_is_empty (&e->queue))
       e->batch[n++] = g_queue_pop_head (&e->queue);
-    DecentSharedModel *m = decent_shared_model_ref (e->current);
     g_mutex_unlock (&e->lock);
 
-    run_batch (e, m, n);
-    decent_shared_model_unref (m);
+    run_batch (e, n);
 
     g_mutex_lock (&e->lock);
-    guint scored = 0;
+    const gint64 now = g_get_monotonic_time ();
     for (guint i = 0; i < n; i++) {
-      scored += e->batch[i]->result == DECENT_SHARED_SCORED;
-      e->batch[i]->done = TRUE;
+      Job *job = e->batch[i];
+      e->frames += job->ok;
+      job->sharer->last_done_us = now;
+      job->done = TRUE;
     }
     e->batches++;
-    e->frames += scored;
     g_cond_broadcast (&e->done);
   }
   g_mutex_unlock (&e->lock);
@@ -276,6 +298,8 @@ engine_free (DecentSharedEngine *e)
   }
   decent_shared_model_unref (e->current);
   g_list_free (e->sharers); /* empty: every sharer has left */
+  g_hash_table_unref (e->paths);
+  g_free (e->load_error);
   g_free (e->pixels);
   g_free (e->scores);
   g_free (e->maps);
@@ -286,14 +310,37 @@ engine_free (DecentSharedEngine *e)
   g_free (e);
 }
 
-/* A new engine for id with model (taken), loaded from path; NULL with *why. */
+/* The file a path names, for telling whether two sharers name the same one:
+ * symbolic links and relative paths resolved (caller frees). */
+static gchar *
+canonical_path (const gchar *path)
+{
+  char *real = realpath (path, NULL);
+  if (!real)
+    return g_canonicalize_filename (path, NULL);
+  gchar *copy = g_strdup (real);
+  free (real);
+  return copy;
+}
+
+/* What a device setting runs on: auto is the GPU when one is usable. */
+static DecentDevice
+resolved_device (DecentDevice device)
+{
+  if (device != DECENT_DEVICE_AUTO)
+    return device;
+  return decent_device_available (DECENT_DEVICE_CUDA) ? DECENT_DEVICE_CUDA : DECENT_DEVICE_CPU;
+}
+
+/* An engine for id that is still to load its model.  registry_lock held. */
 static DecentSharedEngine *
-engine_new (const gchar *id, DecentModel *model, const gchar *path, DecentDevice device,
-    const DecentSharedSettings *settings, gchar **why)
+engine_new (const gchar *id, DecentDevice device, const DecentSharedSettings *settings)
 {
   DecentSharedEngine *e = g_new0 (DecentSharedEngine, 1);
   e->id = g_strdup (id);
   e->device = device;
+  e->loading = TRUE;
+  e->paths = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   e->batch_size = settings->batch_size;
   e->timeout_us = (gint64) settings->batch_timeout_us;
   e->threads = settings->threads;
@@ -301,17 +348,49 @@ engine_new (const gchar *id, DecentModel *model, const gchar *path, DecentDevice
   g_cond_init (&e->work);
   g_cond_init (&e->done);
   g_queue_init (&e->queue);
-  e->current = shared_model_new (model, path);
   e->scores = g_new0 (float, DECENT_SHARED_MAX_BATCH);
-  GError *error = NULL;
-  e->thread = g_thread_try_new ("decent-batch", scheduler_main, e, &error);
-  if (!e->thread) {
-    *why = g_strdup_printf ("cannot start the scheduler thread: %s", error->message);
-    g_error_free (error);
-    engine_free (e);
-    return NULL;
-  }
   return e;
+}
+
+/* Loads the first model of e (without the registry lock: a GPU model can
+ * take seconds, and other ids start and stop meanwhile; sharers of this id
+ * wait for it) and starts the scheduler.  Called with registry_lock held;
+ * returns with it held.  FALSE: e->load_error says why. */
+static gboolean
+engine_load (DecentSharedEngine *e, const gchar *path, const gchar *canonical,
+    DecentDevice device)
+{
+  g_mutex_unlock (&registry_lock);
+  DecentError err;
+  err.message[0] = '\0';
+  DecentModel *model = decent_model_load (path, device, &err);
+  GError *error = NULL;
+  if (model) {
+    e->current = shared_model_new (model, path);
+    e->thread = g_thread_try_new ("decent-batch", scheduler_main, e, &error);
+  }
+  g_mutex_lock (&registry_lock);
+  if (!model)
+    e->load_error = g_strdup (err.message);
+  else if (!e->thread) {
+    e->load_error = g_strdup_printf ("cannot start the scheduler thread: %s", error->message);
+    g_error_free (error);
+  } else
+    g_hash_table_add (e->paths, g_strdup (canonical));
+  e->loading = FALSE;
+  g_cond_broadcast (&registry_cond);
+  return e->load_error == NULL;
+}
+
+/* Drops a user of e; the last one frees it.  registry_lock held. */
+static void
+engine_unref_locked (DecentSharedEngine *e)
+{
+  if (--e->users > 0)
+    return;
+  if (g_hash_table_lookup (registry, e->id) == e)
+    g_hash_table_remove (registry, e->id);
+  engine_free (e);
 }
 
 DecentSharer *
@@ -326,6 +405,8 @@ decent_shared_engine_join (const gchar *id, const gchar *path, DecentDevice devi
   }
   settings->batch_size = CLAMP (settings->batch_size, 1, DECENT_SHARED_MAX_BATCH);
   settings->batch_timeout_us = MIN (settings->batch_timeout_us, DECENT_SHARED_MAX_TIMEOUT_US);
+  const DecentDevice resolved = resolved_device (device);
+  gchar *canonical = canonical_path (path);
   g_mutex_lock (&registry_lock);
   if (!registry) {
     registry = g_hash_table_new (g_str_hash, g_str_equal);
@@ -333,46 +414,38 @@ decent_shared_engine_join (const gchar *id, const gchar *path, DecentDevice devi
         "decentanomaly engines shared by model-instance-id");
   }
   DecentSharedEngine *e = g_hash_table_lookup (registry, id);
-  DecentModel *loaded = NULL;
   if (!e) {
-    /* loaded without the registry lock (a GPU model can take seconds):
-     * other ids start and stop meanwhile; a sharer of the same id that
-     * started first wins, and this load is dropped */
-    g_mutex_unlock (&registry_lock);
-    DecentError err;
-    err.message[0] = '\0';
-    loaded = decent_model_load (path, device, &err);
-    if (!loaded) {
-      *why = g_strdup (err.message);
-      return NULL;
+    e = engine_new (id, resolved, settings);
+    e->users = 1;
+    g_hash_table_insert (registry, e->id, e);
+    if (!engine_load (e, path, canonical, device)) {
+      *why = g_strdup (e->load_error);
+      g_hash_table_remove (registry, e->id); /* the next sharer to start tries again */
+      engine_unref_locked (e);
+      e = NULL;
     }
-    g_mutex_lock (&registry_lock);
-    e = g_hash_table_lookup (registry, id);
-  }
-  if (e) {
-    decent_model_free (loaded);
-    g_mutex_lock (&e->lock);
-    /* the file of the model scoring now: the one the engine was started
-     * with, or the one a hot reload put in its place */
-    gchar *now = g_strdup (e->current->path);
-    g_mutex_unlock (&e->lock);
-    if (!g_str_equal (path, now) || device != e->device) {
-      gchar *name = g_filename_display_name (now);
+  } else {
+    e->users++; /* kept while its load is waited for */
+    while (e->loading)
+      g_cond_wait (&registry_cond, &registry_lock);
+    if (e->load_error) {
+      *why = g_strdup (e->load_error);
+    } else if (resolved != e->device || !g_hash_table_contains (e->paths, canonical)) {
+      g_mutex_lock (&e->lock);
+      gchar *name = g_filename_display_name (e->current->path);
+      g_mutex_unlock (&e->lock);
       *why = g_strdup_printf ("model-instance-id \"%s\" is in use with model \"%s\" on "
           "device=%s; give this element the same model-location and device, or another id",
           id, name, decent_device_name (e->device));
       g_free (name);
-      g_free (now);
-      g_mutex_unlock (&registry_lock);
-      return NULL;
     }
-    g_free (now);
-    e->users++;
-  } else if ((e = engine_new (id, loaded, path, device, settings, why))) {
-    e->users = 1;
-    g_hash_table_insert (registry, e->id, e);
+    if (*why) {
+      engine_unref_locked (e);
+      e = NULL;
+    }
   }
   g_mutex_unlock (&registry_lock);
+  g_free (canonical);
   if (!e)
     return NULL;
   settings->batch_size = e->batch_size;
@@ -399,12 +472,8 @@ decent_sharer_leave (DecentSharer *s)
   g_mutex_unlock (&e->lock);
   g_free (s);
   g_mutex_lock (&registry_lock);
-  gboolean last = --e->users == 0;
-  if (last)
-    g_hash_table_remove (registry, e->id);
+  engine_unref_locked (e);
   g_mutex_unlock (&registry_lock);
-  if (last)
-    engine_free (e);
 }
 
 void
@@ -429,40 +498,61 @@ decent_sharer_current (DecentSharer *s)
   return m;
 }
 
-void
-decent_sharer_replace (DecentSharer *s, DecentModel *model, const gchar *path)
+guint64
+decent_sharer_reload_ticket (DecentSharer *s)
 {
-  g_return_if_fail (s != NULL && model != NULL && path != NULL);
+  g_return_val_if_fail (s != NULL, 0);
   DecentSharedEngine *e = s->engine;
-  DecentSharedModel *m = shared_model_new (model, path);
   g_mutex_lock (&e->lock);
-  DecentSharedModel *old = e->current;
-  e->current = m;
+  const guint64 ticket = ++e->next_ticket;
   g_mutex_unlock (&e->lock);
-  decent_shared_model_unref (old); /* freed once every sharer has left it */
+  return ticket;
 }
 
-DecentSharedResult
+gboolean
+decent_sharer_replace (DecentSharer *s, DecentModel *model, const gchar *path, guint64 ticket)
+{
+  g_return_val_if_fail (s != NULL && model != NULL && path != NULL, FALSE);
+  DecentSharedEngine *e = s->engine;
+  gchar *canonical = canonical_path (path);
+  g_mutex_lock (&registry_lock); /* e->paths */
+  g_mutex_lock (&e->lock);
+  const gboolean newest = ticket > e->applied_ticket;
+  DecentSharedModel *old = NULL;
+  if (newest) {
+    old = e->current;
+    e->current = shared_model_new (model, path);
+    e->applied_ticket = ticket;
+    g_hash_table_add (e->paths, canonical);
+    canonical = NULL;
+  }
+  g_mutex_unlock (&e->lock);
+  g_mutex_unlock (&registry_lock);
+  g_free (canonical);
+  if (!newest)
+    decent_model_free (model); /* a reload asked for later is in place already */
+  decent_shared_model_unref (old); /* freed once every sharer has left it */
+  return newest;
+}
+
+gboolean
 decent_sharer_score (DecentSharer *s, DecentSharedModel *as, const guint8 *pixels,
     DecentScoreMode mode, float *score, float *map, DecentError *err)
 {
-  if (!s || !as || !pixels || !score || !map) {
-    decent_fail (err, "shared scoring: no engine, model, frame or place for the result");
-    return DECENT_SHARED_FAILED;
-  }
-  if ((int) mode < 0 || (int) mode >= DECENT_SCORE_MODES) {
-    decent_fail (err, "shared scoring: no score mode %d", (int) mode);
-    return DECENT_SHARED_FAILED;
-  }
-  Job job = { .pixels = pixels, .as = as, .mode = mode, .score = score, .map = map,
-    .err = err, .result = DECENT_SHARED_FAILED };
+  if (!s || !as || !pixels || !score || !map)
+    return decent_fail (err, "shared scoring: no engine, model, frame or place for the "
+        "result") == 0;
+  if ((int) mode < 0 || (int) mode >= DECENT_SCORE_MODES)
+    return decent_fail (err, "shared scoring: no score mode %d", (int) mode) == 0;
+  Job job = { .sharer = s, .pixels = pixels, .as = as, .mode = mode, .score = score,
+    .map = map, .err = err };
   DecentSharedEngine *e = s->engine;
   g_mutex_lock (&e->lock);
-  if (e->current != as) { /* replaced: not worth a place in the queue */
-    g_mutex_unlock (&e->lock);
-    return DECENT_SHARED_STALE;
-  }
   job.queued_us = g_get_monotonic_time ();
+  if (s->last_done_us) { /* how long this stream takes between frames of its own */
+    const gint64 think = job.queued_us - s->last_done_us;
+    s->think_us = s->think_us ? (3 * s->think_us + think) / 4 : think;
+  }
   s->last_queued_us = job.queued_us;
   s->last_thread = g_thread_self ();
   g_queue_push_tail (&e->queue, &job);
@@ -470,7 +560,7 @@ decent_sharer_score (DecentSharer *s, DecentSharedModel *as, const guint8 *pixel
   while (!job.done)
     g_cond_wait (&e->done, &e->lock);
   g_mutex_unlock (&e->lock);
-  return job.result;
+  return job.ok;
 }
 
 void

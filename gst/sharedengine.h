@@ -13,14 +13,14 @@
 #include "decent.h"
 
 #define DECENT_SHARED_MAX_BATCH 64
-
 #define DECENT_SHARED_MAX_TIMEOUT_US 1000000
 
 typedef struct _DecentSharedEngine DecentSharedEngine;
 /* One element's place at an engine. */
 typedef struct _DecentSharer DecentSharer;
 /* One model the engine has loaded, reference-counted: a sharer keeps the
- * one it adopted (geometry, calibration) until it adopts the next. */
+ * one it adopted (geometry, calibration) until it adopts the next, and its
+ * frames are scored with that one. */
 typedef struct _DecentSharedModel DecentSharedModel;
 
 /* What an engine runs with: its first sharer's settings. */
@@ -31,12 +31,13 @@ typedef struct {
 } DecentSharedSettings;
 
 /* Joins the engine of id, starting it (loading path on device) when no
- * element uses the id yet; *settings are the ones asked for (clamped to
- * their ranges), and become the engine's when it is started here; the
- * engine's go back in *settings.  NULL with the reason in *why (caller
- * frees): an empty id or path, an id in use with another model file (the
- * one it was started with, or the one a hot reload put in its place) or
- * device setting, a model that does not load, a thread that cannot start. */
+ * element uses the id yet; sharers that start while it loads wait for that
+ * load.  *settings are the ones asked for (clamped to their ranges), and
+ * become the engine's when it is started here; the engine's go back in
+ * *settings.  A sharer must name the same device (auto counting as what it
+ * resolves to) and a file the engine has scored with (the first, or one a
+ * hot reload brought: a sharer that missed a reload joins on the current
+ * model).  NULL with the reason in *why (caller frees). */
 DecentSharer *decent_shared_engine_join (const gchar *id, const gchar *path,
     DecentDevice device, DecentSharedSettings *settings, gchar **why);
 /* Leaves (the sharer must have no frame waiting); the last to leave stops
@@ -44,19 +45,24 @@ DecentSharer *decent_shared_engine_join (const gchar *id, const gchar *path,
 void decent_sharer_leave (DecentSharer *sharer);
 
 /* Whether this sharer's stream is still sending frames: cleared at its end
- * of stream.  The scheduler waits for the frames of the sharers that
- * stream, have queued a frame in the last second and score from other
- * threads than each other: a finished, paused or stalled stream, or two
- * sharers chained in one streaming thread, do not hold every batch back
- * for batch-timeout. */
+ * of stream.  The scheduler waits only for sharers that stream, have
+ * queued a frame in the last second, usually queue again within
+ * batch-timeout, and score from other threads than each other: a finished,
+ * paused, slow or stalled stream, or two sharers chained in one streaming
+ * thread, do not hold every batch back. */
 void decent_sharer_set_streaming (DecentSharer *sharer, gboolean streaming);
 
 /* The model scoring now (a new reference). */
 DecentSharedModel *decent_sharer_current (DecentSharer *sharer);
-/* Replaces the model for every sharer (a hot reload); takes model.  Each
- * sharer adopts it before its next frame; a frame queued for the old model
- * comes back DECENT_SHARED_STALE, to be scored again. */
-void decent_sharer_replace (DecentSharer *sharer, DecentModel *model, const gchar *path);
+/* A hot reload for every sharer: take a ticket when it is asked for, hand
+ * the loaded model in with it.  Tickets are numbered across all sharers, so
+ * the reload asked for last wins whichever load ends last: replace takes the
+ * model and returns TRUE, or frees it and returns FALSE when a later ticket
+ * was applied already.  Each sharer adopts the new model before its next
+ * frame. */
+guint64 decent_sharer_reload_ticket (DecentSharer *sharer);
+gboolean decent_sharer_replace (DecentSharer *sharer, DecentModel *model, const gchar *path,
+    guint64 ticket);
 
 /* For read-only uses (geometry, calibration, describing it): scoring goes
  * through decent_sharer_score only, on the scheduler's thread. */
@@ -65,18 +71,13 @@ const gchar *decent_shared_model_path (DecentSharedModel *model);
 DecentSharedModel *decent_shared_model_ref (DecentSharedModel *model);
 void decent_shared_model_unref (DecentSharedModel *model);
 
-typedef enum {
-  DECENT_SHARED_SCORED,
-  DECENT_SHARED_STALE,  /* the engine's model is no longer `as`: adopt the current one */
-  DECENT_SHARED_FAILED, /* reason in err */
-} DecentSharedResult;
-
-/* Scores one frame at the geometry of `as` (packed bytes, as
- * decent_frame_path_to_model gives them) in mode: *score and map (width *
- * height) get that mode's score and map, as decent_model_score and
- * decent_model_score_map give them.  Blocks until its batch has run (at
- * most batch-timeout plus the batch's scoring). */
-DecentSharedResult decent_sharer_score (DecentSharer *sharer, DecentSharedModel *as,
+/* Scores one frame with `as` (the model the sharer adopted), at its
+ * geometry (packed bytes, as decent_frame_path_to_model gives them), in
+ * mode: *score and map (width * height) get that mode's score and map, as
+ * decent_model_score and decent_model_score_map give them.  Blocks until
+ * its batch has run (at most batch-timeout plus the batch's scoring).
+ * FALSE with the reason in err. */
+gboolean decent_sharer_score (DecentSharer *sharer, DecentSharedModel *as,
     const guint8 *pixels, DecentScoreMode mode, float *score, float *map, DecentError *err);
 
 /* Batches run and frames scored so far by this sharer's engine. */

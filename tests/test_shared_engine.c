@@ -302,6 +302,40 @@ GST_START_TEST (test_chained_and_paused_sharers_do_not_stall)
 }
 GST_END_TEST;
 
+/* A live 5 fps sharer takes 200 ms between its frames, longer than
+ * batch-timeout (100 ms): the full-speed sharer's batches do not wait for
+ * it (100 frames would take about 10 s if they did). */
+GST_START_TEST (test_slow_sharer_does_not_throttle_the_others)
+{
+  gchar *model = make_model ("a.dcnt", 3);
+  gchar *slow_desc = g_strdup_printf ("videotestsrc is-live=true num-buffers=100 ! "
+      "video/x-raw,format=GRAY8,width=16,height=16,framerate=5/1 ! decentanomaly "
+      "model-location=%s model-instance-id=slow batch-timeout=100000 threshold=1 ! "
+      "fakesink", model);
+  GstElement *slow = gst_parse_launch (slow_desc, NULL);
+  fail_unless (slow != NULL);
+  gst_element_set_state (slow, GST_STATE_PLAYING);
+  g_usleep (1200000); /* a few of its frames: its pace is known */
+  gchar *desc = g_strdup_printf ("videotestsrc pattern=ball num-buffers=100 ! "
+      "video/x-raw,format=GRAY8,width=16,height=16 ! decentanomaly name=fast "
+      "model-location=%s model-instance-id=slow batch-timeout=100000 threshold=1 "
+      "message-mode=all ! fakesink sync=false", model);
+  const gint64 t0 = g_get_monotonic_time ();
+  Run r;
+  run_pipeline (desc, &r);
+  const gdouble took = (g_get_monotonic_time () - t0) / 1e6;
+  fail_unless (r.error == NULL, "%s", r.error);
+  fail_unless_equals_int (((GArray *) g_hash_table_lookup (r.scores, "fast"))->len, 100);
+  fail_unless (took < 5, "100 frames took %.1f s beside a 5 fps sharer", took);
+  gst_element_set_state (slow, GST_STATE_NULL);
+  gst_object_unref (slow);
+  run_clear (&r);
+  g_free (desc);
+  g_free (slow_desc);
+  g_free (model);
+}
+GST_END_TEST;
+
 GST_START_TEST (test_sharer_of_another_model_is_refused)
 {
   gchar *a = make_model ("a.dcnt", 3), *b = make_model ("b.dcnt", 4);
@@ -439,6 +473,172 @@ GST_START_TEST (test_hot_reload_reaches_every_sharer)
 }
 GST_END_TEST;
 
+/* The model-location of an element, as a new string. */
+static gchar *
+location_of (GstElement *e)
+{
+  gchar *v = NULL;
+  g_object_get (e, "model-location", &v, NULL);
+  return v;
+}
+
+/* Reloads asked for on two sharers in quick succession, the first of a
+ * model that takes longer to load: the one asked for last is what both end
+ * on, whichever load ends first, and both say so in model-location. */
+GST_START_TEST (test_last_reload_wins_across_sharers)
+{
+  gchar *a = make_model ("a.dcnt", 3), *b = make_model ("b.dcnt", 4);
+  /* slower to load: 64x64x3, 32 base channels */
+  DecentConfig cfg;
+  DecentError err = { { 0 } };
+  decent_config_init (&cfg, 64, 64, 3);
+  cfg.base_channels = 32;
+  cfg.device = DECENT_DEVICE_CPU;
+  DecentModel *m = decent_model_new (&cfg, &err);
+  fail_unless (m != NULL, "%s", err.message);
+  gchar *big = g_build_filename (dir, "big.dcnt", NULL);
+  fail_unless (decent_model_save (m, big, &err) == 0, "%s", err.message);
+  decent_model_free (m);
+  const guint n = 200;
+  GArray *ref_b = ball_scores (b, n);
+  gchar *desc = g_strdup_printf (
+      "videotestsrc pattern=ball is-live=true num-buffers=%u ! "
+      "video/x-raw,format=GRAY8,width=16,height=16,framerate=100/1 ! decentanomaly name=s0 "
+      "model-location=%s model-instance-id=w threshold=1 message-mode=all ! fakesink "
+      "videotestsrc pattern=ball is-live=true num-buffers=%u ! "
+      "video/x-raw,format=GRAY8,width=16,height=16,framerate=100/1 ! decentanomaly name=s1 "
+      "model-location=%s model-instance-id=w threshold=1 message-mode=all ! fakesink",
+      n, a, n, a);
+  GstElement *pipe = gst_parse_launch (desc, NULL);
+  fail_unless (pipe != NULL);
+  GstElement *s0 = gst_bin_get_by_name (GST_BIN (pipe), "s0");
+  GstElement *s1 = gst_bin_get_by_name (GST_BIN (pipe), "s1");
+  Run r;
+  run_init (&r);
+  GstBus *bus = gst_element_get_bus (pipe);
+  gst_element_set_state (pipe, GST_STATE_PLAYING);
+  gboolean asked = FALSE;
+  for (;;) {
+    GstMessage *msg = gst_bus_timed_pop (bus, 60 * GST_SECOND);
+    fail_unless (msg != NULL, "nothing within 60 s");
+    const gboolean end = note_message (&r, msg);
+    gst_message_unref (msg);
+    GArray *seen = g_hash_table_lookup (r.scores, "s0");
+    if (!asked && seen && seen->len >= 30) {
+      g_object_set (s1, "model-location", big, NULL);
+      g_object_set (s0, "model-location", b, NULL);
+      asked = TRUE;
+    }
+    if (end)
+      break;
+  }
+  fail_unless (r.error == NULL, "%s", r.error);
+  for (guint k = 0; k < 2; k++) {
+    GstElement *e = k ? s1 : s0;
+    gchar *loc = location_of (e);
+    fail_unless_equals_string (loc, b);
+    g_free (loc);
+    GArray *sc = g_hash_table_lookup (r.scores, GST_OBJECT_NAME (e));
+    fail_unless_equals_int (sc->len, n);
+    /* the last frames: the model asked for last */
+    for (guint i = n - 20; i < n; i++)
+      fail_unless (g_array_index (sc, gdouble, i) == g_array_index (ref_b, gdouble, i),
+          "%s frame %u not scored by the last model asked for", GST_OBJECT_NAME (e), i);
+  }
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  gst_object_unref (s0);
+  gst_object_unref (s1);
+  gst_object_unref (bus);
+  gst_object_unref (pipe);
+  run_clear (&r);
+  g_array_unref (ref_b);
+  g_free (desc);
+  g_free (a);
+  g_free (b);
+  g_free (big);
+}
+GST_END_TEST;
+
+/* A sharer that was paused while another reloaded, then restarted (READY
+ * and PLAYING again) with its old model-location, joins on the new model:
+ * no error, a "loaded" message, model-location updated, the new model's
+ * scores. */
+GST_START_TEST (test_sharer_that_missed_a_reload_rejoins)
+{
+  gchar *a = make_model ("a.dcnt", 3), *b = make_model ("b.dcnt", 4);
+  const guint n = 20;
+  GArray *ref_b = ball_scores (b, n);
+  gchar *live_desc = g_strdup_printf ("videotestsrc is-live=true ! "
+      "video/x-raw,format=GRAY8,width=16,height=16,framerate=30/1 ! decentanomaly name=live "
+      "model-location=%s model-instance-id=m threshold=1 ! fakesink", a);
+  gchar *late_desc = g_strdup_printf ("videotestsrc pattern=ball num-buffers=%u ! "
+      "video/x-raw,format=GRAY8,width=16,height=16,framerate=100/1 ! decentanomaly name=late "
+      "model-location=%s model-instance-id=m threshold=1 message-mode=all ! fakesink", n, a);
+  GstElement *live = gst_parse_launch (live_desc, NULL), *late = gst_parse_launch (late_desc,
+      NULL);
+  fail_unless (live && late);
+  GstBus *live_bus = gst_element_get_bus (live);
+  gst_element_set_state (live, GST_STATE_PLAYING);
+  gst_element_set_state (late, GST_STATE_PAUSED);
+  fail_unless (gst_element_get_state (late, NULL, NULL, 30 * GST_SECOND)
+      == GST_STATE_CHANGE_SUCCESS);
+  GstElement *e = gst_bin_get_by_name (GST_BIN (live), "live");
+  g_object_set (e, "model-location", b, NULL);
+  GstMessage *loaded = NULL;
+  const gint64 deadline = g_get_monotonic_time () + 30 * G_TIME_SPAN_SECOND;
+  while (!loaded && g_get_monotonic_time () < deadline) {
+    GstMessage *msg = gst_bus_timed_pop_filtered (live_bus, GST_SECOND, GST_MESSAGE_ELEMENT);
+    if (msg && gst_structure_has_name (gst_message_get_structure (msg), "decentanomaly-model"))
+      loaded = msg;
+    else if (msg)
+      gst_message_unref (msg);
+  }
+  fail_unless (loaded != NULL, "the live sharer did not adopt the new model");
+  gst_message_unref (loaded);
+
+  gst_element_set_state (late, GST_STATE_READY);
+  Run r;
+  run_init (&r);
+  GstBus *bus = gst_element_get_bus (late);
+  gst_bus_set_flushing (bus, TRUE); /* the messages of its paused first start */
+  gst_bus_set_flushing (bus, FALSE);
+  gst_element_set_state (late, GST_STATE_PLAYING);
+  for (;;) {
+    GstMessage *msg = gst_bus_timed_pop (bus, 60 * GST_SECOND);
+    fail_unless (msg != NULL, "nothing within 60 s");
+    const gboolean end = note_message (&r, msg);
+    gst_message_unref (msg);
+    if (end)
+      break;
+  }
+  fail_unless (r.error == NULL, "%s", r.error);
+  fail_unless (g_hash_table_lookup (r.loaded, "late") != NULL, "no decentanomaly-model message");
+  GstElement *le = gst_bin_get_by_name (GST_BIN (late), "late");
+  gchar *loc = location_of (le);
+  fail_unless_equals_string (loc, b);
+  g_free (loc);
+  GArray *sc = g_hash_table_lookup (r.scores, "late");
+  fail_unless_equals_int (sc->len, n);
+  for (guint i = 0; i < n; i++)
+    fail_unless (g_array_index (sc, gdouble, i) == g_array_index (ref_b, gdouble, i),
+        "frame %u not scored by the current model", i);
+  gst_element_set_state (late, GST_STATE_NULL);
+  gst_element_set_state (live, GST_STATE_NULL);
+  gst_object_unref (le);
+  gst_object_unref (e);
+  gst_object_unref (bus);
+  gst_object_unref (live_bus);
+  gst_object_unref (late);
+  gst_object_unref (live);
+  run_clear (&r);
+  g_array_unref (ref_b);
+  g_free (live_desc);
+  g_free (late_desc);
+  g_free (a);
+  g_free (b);
+}
+GST_END_TEST;
+
 static Suite *
 shared_engine_suite (void)
 {
@@ -447,8 +647,11 @@ shared_engine_suite (void)
   tcase_add_test (tc, test_sharers_score_as_independent_elements);
   tcase_add_test (tc, test_ended_and_removed_sharers_do_not_stall);
   tcase_add_test (tc, test_chained_and_paused_sharers_do_not_stall);
+  tcase_add_test (tc, test_slow_sharer_does_not_throttle_the_others);
   tcase_add_test (tc, test_sharer_of_another_model_is_refused);
   tcase_add_test (tc, test_hot_reload_reaches_every_sharer);
+  tcase_add_test (tc, test_last_reload_wins_across_sharers);
+  tcase_add_test (tc, test_sharer_that_missed_a_reload_rejoins);
   return s;
 }
 
