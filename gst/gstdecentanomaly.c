@@ -505,7 +505,7 @@ start_shared (GstDecentAnomaly *self, const gchar *id, const gchar *path, Decent
             asked->batch_size, asked->batch_timeout_us, asked->threads));
   DecentSharedModel *m = decent_sharer_current (self->shared);
   adopt_model (self, decent_shared_model_get (m), decent_shared_model_path (m), m);
-  if (g_strcmp0 (self->model_path, path) != 0) { /* this element missed a reload */
+  if (!decent_shared_same_file (self->model_path, path)) { /* it missed a reload */
     GST_INFO_OBJECT (self, "model-instance-id %s scores with %s, which replaced %s", id,
         self->model_path, path);
     note_shared_location (self, self->model_path);

@@ -323,6 +323,17 @@ canonical_path (const gchar *path)
   return copy;
 }
 
+gboolean
+decent_shared_same_file (const gchar *a, const gchar *b)
+{
+  g_return_val_if_fail (a != NULL && b != NULL, FALSE);
+  gchar *ca = canonical_path (a), *cb = canonical_path (b);
+  const gboolean same = g_str_equal (ca, cb);
+  g_free (ca);
+  g_free (cb);
+  return same;
+}
+
 /* What a device setting runs on: auto is the GPU when one is usable. */
 static DecentDevice
 resolved_device (DecentDevice device)

@@ -80,6 +80,9 @@ void decent_shared_model_unref (DecentSharedModel *model);
 gboolean decent_sharer_score (DecentSharer *sharer, DecentSharedModel *as,
     const guint8 *pixels, DecentScoreMode mode, float *score, float *map, DecentError *err);
 
+/* Whether two paths name the same file (links and relative paths resolved). */
+gboolean decent_shared_same_file (const gchar *a, const gchar *b);
+
 /* Batches run and frames scored so far by this sharer's engine. */
 void decent_sharer_counts (DecentSharer *sharer, guint64 *batches, guint64 *frames);
 
