@@ -196,9 +196,9 @@ GST_START_TEST (test_sharers_score_as_independent_elements)
 }
 GST_END_TEST;
 
-/* A stream that has ended, and one whose pipeline is removed while the
- * other plays, no longer count as sharers the scheduler waits for: with a
- * batch-timeout of 1 s, waiting for them would take minutes. */
+/* A stream that has ended, one whose pipeline is removed while the other
+ * plays, and one that fails, no longer count as sharers the scheduler waits
+ * for: with a batch-timeout of 1 s, waiting for them would take minutes. */
 GST_START_TEST (test_ended_and_removed_sharers_do_not_stall)
 {
   gchar *model = make_model ("a.dcnt", 3);
@@ -227,6 +227,16 @@ GST_START_TEST (test_ended_and_removed_sharers_do_not_stall)
   fail_unless (other != NULL);
   fail_unless (gst_element_set_state (other, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE);
   g_usleep (300000);
+  /* and a sharer whose stream fails (its roi lies outside its frames):
+   * the error is its own, the engine goes on */
+  gchar *bad_desc = g_strdup_printf ("videotestsrc ! "
+      "video/x-raw,format=GRAY8,width=16,height=16 ! decentanomaly model-location=%s "
+      "model-instance-id=s roi=100,100,8,8 ! fakesink", model);
+  gchar *bad_error = pipeline_error (bad_desc);
+  fail_unless (bad_error && strstr (bad_error, "lies outside"), "%s",
+      bad_error ? bad_error : "no error");
+  g_free (bad_error);
+  g_free (bad_desc);
   gchar *long_desc = g_strdup_printf ("videotestsrc pattern=ball num-buffers=120 ! "
       "video/x-raw,format=GRAY8,width=16,height=16 ! decentanomaly name=long "
       "model-location=%s model-instance-id=s threshold=1 message-mode=all ! fakesink", model);
