@@ -398,14 +398,31 @@ static void
 note_shared_location (GstDecentAnomaly *self, const gchar *path)
 {
   GST_OBJECT_LOCK (self);
-  const gboolean renamed = g_strcmp0 (self->model_location, path) != 0;
-  if (renamed) {
+  gboolean renamed = g_strcmp0 (self->model_location, path) != 0 || self->location_renamed;
+  if (g_strcmp0 (self->model_location, path) != 0) {
     g_free (self->model_location);
     self->model_location = g_strdup (path);
   }
+  self->location_renamed = FALSE;
   GST_OBJECT_UNLOCK (self);
   if (renamed)
     g_object_notify (G_OBJECT (self), "model-location");
+}
+
+/* The engine's hot reload, under its lock, for every sharer, also one that
+ * is paused and would adopt the model only at its next frame: its
+ * model-location names the new file at once (notified when it adopts). */
+static void
+on_shared_renamed (gpointer data, const gchar *path)
+{
+  GstDecentAnomaly *self = data;
+  GST_OBJECT_LOCK (self);
+  if (g_strcmp0 (self->model_location, path) != 0) {
+    g_free (self->model_location);
+    self->model_location = g_strdup (path);
+    self->location_renamed = TRUE;
+  }
+  GST_OBJECT_UNLOCK (self);
 }
 
 /* Shared: adopts the engine's model when a hot reload (by any sharer) has
@@ -503,6 +520,7 @@ start_shared (GstDecentAnomaly *self, const gchar *id, const gchar *path, Decent
         ("It asked for batch-size=%u batch-timeout=%" G_GUINT64_FORMAT " threads=%u. The "
             "first element of an id to start sets them: give every sharer the same values.",
             asked->batch_size, asked->batch_timeout_us, asked->threads));
+  decent_sharer_on_renamed (self->shared, on_shared_renamed, self);
   DecentSharedModel *m = decent_sharer_current (self->shared);
   adopt_model (self, decent_shared_model_get (m), decent_shared_model_path (m), m);
   if (!decent_shared_same_file (self->model_path, path)) { /* it missed a reload */

@@ -58,6 +58,7 @@ struct _GstDecentAnomaly {
   /* ---- object lock: set_property's notes for the stream ---- */
   gboolean roi_changed;   /* a new roi; cleared by the frame that takes it */
   gchar *roi_error;       /* why the last roi set was refused, until a valid one */
+  gboolean location_renamed; /* a shared reload rewrote model_location: notify pending */
 
   /* ---- streaming thread only (see above): no lock ---- */
   DecentModel *model;     /* owned, or shared_model's when shared */

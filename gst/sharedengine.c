@@ -38,6 +38,10 @@ struct _DecentSharer {
   gint64 last_done_us;       /* when its last frame came back; 0: never */
   gint64 think_us;           /* how long it usually takes from a result to its next frame */
   GThread *last_thread;      /* the thread that queued its last frame */
+  gboolean skipped;          /* a batch waited for it in vain: not waited for until it
+                              * comes while other frames wait */
+  DecentSharerRenamed renamed;
+  gpointer renamed_data;
 };
 
 /* One frame waiting: lives on the sharer's stack while the sharer waits. */
@@ -216,13 +220,38 @@ run_batch (DecentSharedEngine *e, guint n)
 }
 
 /* Whether the scheduler waits for this sharer's next frame: it streams,
- * queued a frame in the last RECENT_US, and usually sends the next one
- * within batch-timeout of getting a result.  Lock held. */
+ * queued a frame in the last RECENT_US, usually sends the next one within
+ * batch-timeout of getting a result, and has not let a batch wait in vain
+ * since it last came while other frames waited (sharers that take turns,
+ * driven by one application thread, never come together).  Lock held. */
 static gboolean
 waited_for (const DecentSharedEngine *e, const DecentSharer *s, gint64 now)
 {
   return s->streaming && s->last_queued_us && now - s->last_queued_us <= RECENT_US
-         && s->think_us <= e->timeout_us;
+         && s->think_us <= e->timeout_us && !s->skipped;
+}
+
+/* Whether s has a frame in the queue.  Lock held. */
+static gboolean
+has_queued (const DecentSharedEngine *e, const DecentSharer *s)
+{
+  for (const GList *l = e->queue.head; l; l = l->next)
+    if (((const Job *) l->data)->sharer == s)
+      return TRUE;
+  return FALSE;
+}
+
+/* A wait ran out: the sharers it waited for that sent nothing are not
+ * waited for again until they come while other frames wait.  Lock held. */
+static void
+note_missed (DecentSharedEngine *e)
+{
+  const gint64 now = g_get_monotonic_time ();
+  for (GList *l = e->sharers; l; l = l->next) {
+    DecentSharer *s = l->data;
+    if (waited_for (e, s, now) && !has_queued (e, s))
+      s->skipped = TRUE;
+  }
 }
 
 /* The frames to wait for: one from each thread of the sharers waited for
@@ -262,8 +291,11 @@ scheduler_main (gpointer data)
     const Job *oldest = g_queue_peek_head (&e->queue);
     const gint64 deadline = oldest->queued_us + e->timeout_us;
     while (!e->quit && g_queue_get_length (&e->queue) < batch_wanted (e))
-      if (!g_cond_wait_until (&e->work, &e->lock, deadline))
+      if (!g_cond_wait_until (&e->work, &e->lock, deadline)) {
+        if (g_queue_get_length (&e->queue) < batch_wanted (e))
+          note_missed (e);
         break;
+      }
     guint n = 0;
     while (n < e->batch_size && !g_queue_is_empty (&e->queue))
       e->batch[n++] = g_queue_pop_head (&e->queue);
@@ -493,8 +525,21 @@ decent_sharer_set_streaming (DecentSharer *s, gboolean streaming)
   g_return_if_fail (s != NULL);
   DecentSharedEngine *e = s->engine;
   g_mutex_lock (&e->lock);
-  s->streaming = streaming;
-  g_cond_signal (&e->work);
+  if (s->streaming != streaming) {
+    s->streaming = streaming;
+    g_cond_signal (&e->work); /* fewer to wait for: a batch may be ready */
+  }
+  g_mutex_unlock (&e->lock);
+}
+
+void
+decent_sharer_on_renamed (DecentSharer *s, DecentSharerRenamed renamed, gpointer data)
+{
+  g_return_if_fail (s != NULL);
+  DecentSharedEngine *e = s->engine;
+  g_mutex_lock (&e->lock);
+  s->renamed = renamed;
+  s->renamed_data = data;
   g_mutex_unlock (&e->lock);
 }
 
@@ -536,6 +581,11 @@ decent_sharer_replace (DecentSharer *s, DecentModel *model, const gchar *path, g
     e->applied_ticket = ticket;
     g_hash_table_add (e->paths, canonical);
     canonical = NULL;
+    for (GList *l = e->sharers; l; l = l->next) { /* paused ones too */
+      DecentSharer *t = l->data;
+      if (t->renamed)
+        t->renamed (t->renamed_data, path);
+    }
   }
   g_mutex_unlock (&e->lock);
   g_mutex_unlock (&registry_lock);
@@ -566,6 +616,8 @@ decent_sharer_score (DecentSharer *s, DecentSharedModel *as, const guint8 *pixel
   }
   s->last_queued_us = job.queued_us;
   s->last_thread = g_thread_self ();
+  if (!g_queue_is_empty (&e->queue))
+    s->skipped = FALSE; /* it comes while others wait: worth waiting for again */
   g_queue_push_tail (&e->queue, &job);
   g_cond_signal (&e->work);
   while (!job.done)

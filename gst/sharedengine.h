@@ -47,10 +47,19 @@ void decent_sharer_leave (DecentSharer *sharer);
 /* Whether this sharer's stream is still sending frames: cleared at its end
  * of stream.  The scheduler waits only for sharers that stream, have
  * queued a frame in the last second, usually queue again within
- * batch-timeout, and score from other threads than each other: a finished,
- * paused, slow or stalled stream, or two sharers chained in one streaming
- * thread, do not hold every batch back. */
+ * batch-timeout, have not let a wait run out since they last came while
+ * other frames waited, and score from other threads than each other: a
+ * finished, paused, slow or stalled stream, sharers that take turns, or two
+ * sharers chained in one streaming thread, do not hold every batch back. */
 void decent_sharer_set_streaming (DecentSharer *sharer, gboolean streaming);
+
+/* Called, under the engine's lock, when a hot reload puts the model at path
+ * in place, for every sharer (paused ones too): it may only take locks that
+ * are never held while calling into the engine (an element's object lock),
+ * and must not call into the engine. */
+typedef void (*DecentSharerRenamed) (gpointer data, const gchar *path);
+void decent_sharer_on_renamed (DecentSharer *sharer, DecentSharerRenamed renamed,
+    gpointer data);
 
 /* The model scoring now (a new reference). */
 DecentSharedModel *decent_sharer_current (DecentSharer *sharer);
@@ -75,8 +84,8 @@ void decent_shared_model_unref (DecentSharedModel *model);
  * geometry (packed bytes, as decent_frame_path_to_model gives them), in
  * mode: *score and map (width * height) get that mode's score and map, as
  * decent_model_score and decent_model_score_map give them.  Blocks until
- * its batch has run (at most batch-timeout plus the batch's scoring).
- * FALSE with the reason in err. */
+ * its batch has run (after at most batch-timeout of waiting for other
+ * sharers, and the batches ahead of it).  FALSE with the reason in err. */
 gboolean decent_sharer_score (DecentSharer *sharer, DecentSharedModel *as,
     const guint8 *pixels, DecentScoreMode mode, float *score, float *map, DecentError *err);
 

@@ -5,6 +5,8 @@
  * stream that ends or is removed does not hold the others back; a sharer
  * that names another model is refused; a hot reload reaches every sharer,
  * and no frame is lost.  Scores are read from the per-frame messages. */
+#include <gst/app/app.h>
+
 #include "plugin_util.h"
 
 /* A 16x16 grey model with its own initial weights (untrained: the scores
@@ -346,6 +348,48 @@ GST_START_TEST (test_slow_sharer_does_not_throttle_the_others)
 }
 GST_END_TEST;
 
+/* Two sharers driven in turn by one application thread (a frame into A,
+ * its result out, then B): their frames never come together, so the
+ * scheduler must not wait batch-timeout (100 ms) for the other one at
+ * every frame (200 frames would take 20 s). */
+GST_START_TEST (test_sharers_taking_turns_do_not_wait)
+{
+  gchar *model = make_model ("a.dcnt", 3);
+  GstElement *pipe[2];
+  GstAppSrc *src[2];
+  GstAppSink *sink[2];
+  for (guint k = 0; k < 2; k++) {
+    gchar *desc = g_strdup_printf ("appsrc name=src format=time caps=" GRAY_CAPS " ! "
+        "decentanomaly model-location=%s model-instance-id=t batch-timeout=100000 "
+        "threshold=1 ! appsink name=sink sync=false", model);
+    pipe[k] = gst_parse_launch (desc, NULL);
+    fail_unless (pipe[k] != NULL);
+    src[k] = GST_APP_SRC (gst_bin_get_by_name (GST_BIN (pipe[k]), "src"));
+    sink[k] = GST_APP_SINK (gst_bin_get_by_name (GST_BIN (pipe[k]), "sink"));
+    gst_element_set_state (pipe[k], GST_STATE_PLAYING);
+    g_free (desc);
+  }
+  const gint64 t0 = g_get_monotonic_time ();
+  for (guint i = 0; i < 100; i++)
+    for (guint k = 0; k < 2; k++) {
+      fail_unless (gst_app_src_push_buffer (src[k], gray_frame (i % 2, i)) == GST_FLOW_OK);
+      GstSample *sample = gst_app_sink_try_pull_sample (sink[k], 30 * GST_SECOND);
+      fail_unless (sample != NULL, "no result for frame %u of stream %u", i, k);
+      gst_sample_unref (sample);
+    }
+  const gdouble took = (g_get_monotonic_time () - t0) / 1e6;
+  fail_unless (took < 5, "200 frames in turn took %.1f s: batches waited for the sharer "
+      "that could not send", took);
+  for (guint k = 0; k < 2; k++) {
+    gst_element_set_state (pipe[k], GST_STATE_NULL);
+    gst_object_unref (src[k]);
+    gst_object_unref (sink[k]);
+    gst_object_unref (pipe[k]);
+  }
+  g_free (model);
+}
+GST_END_TEST;
+
 GST_START_TEST (test_sharer_of_another_model_is_refused)
 {
   gchar *a = make_model ("a.dcnt", 3), *b = make_model ("b.dcnt", 4);
@@ -569,10 +613,10 @@ GST_START_TEST (test_last_reload_wins_across_sharers)
 }
 GST_END_TEST;
 
-/* A sharer that was paused while another reloaded, then restarted (READY
- * and PLAYING again) with its old model-location, joins on the new model:
- * no error, a "loaded" message, model-location updated, the new model's
- * scores. */
+/* While a sharer reloads: a paused sharer's model-location names the new
+ * file at once; a sharer that was stopped (READY) then, restarted with its
+ * old model-location, joins on the new model: no error, a "loaded"
+ * message, model-location updated, the new model's scores. */
 GST_START_TEST (test_sharer_that_missed_a_reload_rejoins)
 {
   gchar *a = make_model ("a.dcnt", 3), *b = make_model ("b.dcnt", 4);
@@ -584,14 +628,21 @@ GST_START_TEST (test_sharer_that_missed_a_reload_rejoins)
   gchar *late_desc = g_strdup_printf ("videotestsrc pattern=ball num-buffers=%u ! "
       "video/x-raw,format=GRAY8,width=16,height=16,framerate=100/1 ! decentanomaly name=late "
       "model-location=%s model-instance-id=m threshold=1 message-mode=all ! fakesink", n, a);
+  gchar *paused_desc = g_strdup_printf ("videotestsrc ! "
+      "video/x-raw,format=GRAY8,width=16,height=16 ! decentanomaly name=p model-location=%s "
+      "model-instance-id=m threshold=1 ! fakesink", a);
   GstElement *live = gst_parse_launch (live_desc, NULL), *late = gst_parse_launch (late_desc,
-      NULL);
-  fail_unless (live && late);
+      NULL), *paused = gst_parse_launch (paused_desc, NULL);
+  fail_unless (live && late && paused);
   GstBus *live_bus = gst_element_get_bus (live);
   gst_element_set_state (live, GST_STATE_PLAYING);
-  gst_element_set_state (late, GST_STATE_PAUSED);
+  gst_element_set_state (late, GST_STATE_PAUSED); /* a sharer, then stopped */
+  gst_element_set_state (paused, GST_STATE_PAUSED);
   fail_unless (gst_element_get_state (late, NULL, NULL, 30 * GST_SECOND)
       == GST_STATE_CHANGE_SUCCESS);
+  fail_unless (gst_element_get_state (paused, NULL, NULL, 30 * GST_SECOND)
+      == GST_STATE_CHANGE_SUCCESS);
+  gst_element_set_state (late, GST_STATE_READY);
   GstElement *e = gst_bin_get_by_name (GST_BIN (live), "live");
   g_object_set (e, "model-location", b, NULL);
   GstMessage *loaded = NULL;
@@ -605,8 +656,12 @@ GST_START_TEST (test_sharer_that_missed_a_reload_rejoins)
   }
   fail_unless (loaded != NULL, "the live sharer did not adopt the new model");
   gst_message_unref (loaded);
+  GstElement *pe = gst_bin_get_by_name (GST_BIN (paused), "p");
+  gchar *ploc = location_of (pe);
+  fail_unless_equals_string (ploc, b);
+  g_free (ploc);
+  gst_object_unref (pe);
 
-  gst_element_set_state (late, GST_STATE_READY);
   Run r;
   run_init (&r);
   GstBus *bus = gst_element_get_bus (late);
@@ -633,7 +688,10 @@ GST_START_TEST (test_sharer_that_missed_a_reload_rejoins)
     fail_unless (g_array_index (sc, gdouble, i) == g_array_index (ref_b, gdouble, i),
         "frame %u not scored by the current model", i);
   gst_element_set_state (late, GST_STATE_NULL);
+  gst_element_set_state (paused, GST_STATE_NULL);
   gst_element_set_state (live, GST_STATE_NULL);
+  gst_object_unref (paused);
+  g_free (paused_desc);
   gst_object_unref (le);
   gst_object_unref (e);
   gst_object_unref (bus);
@@ -658,6 +716,7 @@ shared_engine_suite (void)
   tcase_add_test (tc, test_ended_and_removed_sharers_do_not_stall);
   tcase_add_test (tc, test_chained_and_paused_sharers_do_not_stall);
   tcase_add_test (tc, test_slow_sharer_does_not_throttle_the_others);
+  tcase_add_test (tc, test_sharers_taking_turns_do_not_wait);
   tcase_add_test (tc, test_sharer_of_another_model_is_refused);
   tcase_add_test (tc, test_hot_reload_reaches_every_sharer);
   tcase_add_test (tc, test_last_reload_wins_across_sharers);
