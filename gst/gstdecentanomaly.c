@@ -282,7 +282,9 @@ request_load (GstDecentAnomaly *self, const gchar *path, DecentDevice device)
   }
   g_free (self->request_path);
   self->request_path = g_strdup (path);
-  self->request_device = device;
+  /* shared: on the engine's device, whatever device says now (it may have
+   * been set while playing) */
+  self->request_device = self->shared ? decent_sharer_device (self->shared) : device;
   self->load_generation++;
   /* shared: numbered among every sharer's reloads, so that the last asked for wins */
   self->request_ticket = self->shared ? decent_sharer_reload_ticket (self->shared) : 0;

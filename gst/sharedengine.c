@@ -543,6 +543,13 @@ decent_sharer_on_renamed (DecentSharer *s, DecentSharerRenamed renamed, gpointer
   g_mutex_unlock (&e->lock);
 }
 
+DecentDevice
+decent_sharer_device (DecentSharer *s)
+{
+  g_return_val_if_fail (s != NULL, DECENT_DEVICE_CPU);
+  return s->engine->device; /* set before the first sharer joins, never changed */
+}
+
 DecentSharedModel *
 decent_sharer_current (DecentSharer *s)
 {

@@ -61,6 +61,9 @@ typedef void (*DecentSharerRenamed) (gpointer data, const gchar *path);
 void decent_sharer_on_renamed (DecentSharer *sharer, DecentSharerRenamed renamed,
     gpointer data);
 
+/* The device the engine's models run on (auto resolved at its start). */
+DecentDevice decent_sharer_device (DecentSharer *sharer);
+
 /* The model scoring now (a new reference). */
 DecentSharedModel *decent_sharer_current (DecentSharer *sharer);
 /* A hot reload for every sharer: take a ticket when it is asked for, hand
