@@ -400,8 +400,9 @@ static void
 note_shared_location (GstDecentAnomaly *self, const gchar *path)
 {
   GST_OBJECT_LOCK (self);
-  gboolean renamed = g_strcmp0 (self->model_location, path) != 0 || self->location_renamed;
-  if (g_strcmp0 (self->model_location, path) != 0) {
+  const gboolean differs = g_strcmp0 (self->model_location, path) != 0;
+  const gboolean renamed = differs || self->location_renamed;
+  if (differs) {
     g_free (self->model_location);
     self->model_location = g_strdup (path);
   }
@@ -831,8 +832,10 @@ static gboolean
 run_shared (GstDecentAnomaly *self, FrameState *f, float *score, DecentError *err)
 {
   const guint8 *pixels = decent_frame_path_to_model (&self->path, f->frame);
-  if (!pixels)
-    return decent_fail (err, "the frame does not match the negotiated caps") == 0;
+  if (!pixels) {
+    decent_fail (err, "the frame does not match the negotiated caps");
+    return FALSE;
+  }
   return decent_sharer_score (self->shared, self->shared_model, pixels, self->scoring, score,
       self->scratch_map, err);
 }
@@ -991,10 +994,8 @@ gst_decent_anomaly_transform_frame_ip (GstVideoFilter *filter, GstVideoFrame *fr
   FrameState f = { .frame = frame };
 
   swap_pending_model (self);
-  if (self->shared) {
+  if (self->shared)
     adopt_shared_model (self);
-    decent_sharer_set_streaming (self->shared, TRUE); /* again after an EOS and a flush */
-  }
   if (!self->model) {
     GST_ELEMENT_ERROR (self, CORE, STATE_CHANGE, ("No model is loaded."), (NULL));
     return GST_FLOW_ERROR;

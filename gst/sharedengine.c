@@ -77,7 +77,6 @@ struct _DecentSharedEngine {
   DecentSharedModel *current;
   guint64 next_ticket, applied_ticket;
   gboolean quit;
-  guint64 batches, frames;
   /* ---- scheduler thread only ---- */
   Job *batch[DECENT_SHARED_MAX_BATCH];
   guint8 *pixels;            /* the batch's frames, packed */
@@ -103,10 +102,9 @@ shared_model_new (DecentModel *model, const gchar *path)
   return m;
 }
 
-DecentSharedModel *
-decent_shared_model_ref (DecentSharedModel *m)
+static DecentSharedModel *
+shared_model_ref (DecentSharedModel *m)
 {
-  g_return_val_if_fail (m != NULL, NULL);
   g_atomic_int_inc (&m->ref);
   return m;
 }
@@ -306,12 +304,9 @@ scheduler_main (gpointer data)
     g_mutex_lock (&e->lock);
     const gint64 now = g_get_monotonic_time ();
     for (guint i = 0; i < n; i++) {
-      Job *job = e->batch[i];
-      e->frames += job->ok;
-      job->sharer->last_done_us = now;
-      job->done = TRUE;
+      e->batch[i]->sharer->last_done_us = now;
+      e->batch[i]->done = TRUE;
     }
-    e->batches++;
     g_cond_broadcast (&e->done);
   }
   g_mutex_unlock (&e->lock);
@@ -556,7 +551,7 @@ decent_sharer_current (DecentSharer *s)
   g_return_val_if_fail (s != NULL, NULL);
   DecentSharedEngine *e = s->engine;
   g_mutex_lock (&e->lock);
-  DecentSharedModel *m = decent_shared_model_ref (e->current);
+  DecentSharedModel *m = shared_model_ref (e->current);
   g_mutex_unlock (&e->lock);
   return m;
 }
@@ -607,11 +602,14 @@ gboolean
 decent_sharer_score (DecentSharer *s, DecentSharedModel *as, const guint8 *pixels,
     DecentScoreMode mode, float *score, float *map, DecentError *err)
 {
-  if (!s || !as || !pixels || !score || !map)
-    return decent_fail (err, "shared scoring: no engine, model, frame or place for the "
-        "result") == 0;
-  if ((int) mode < 0 || (int) mode >= DECENT_SCORE_MODES)
-    return decent_fail (err, "shared scoring: no score mode %d", (int) mode) == 0;
+  if (!s || !as || !pixels || !score || !map) {
+    decent_fail (err, "shared scoring: no engine, model, frame or place for the result");
+    return FALSE;
+  }
+  if ((int) mode < 0 || (int) mode >= DECENT_SCORE_MODES) {
+    decent_fail (err, "shared scoring: no score mode %d", (int) mode);
+    return FALSE;
+  }
   Job job = { .sharer = s, .pixels = pixels, .as = as, .mode = mode, .score = score,
     .map = map, .err = err };
   DecentSharedEngine *e = s->engine;
@@ -623,6 +621,7 @@ decent_sharer_score (DecentSharer *s, DecentSharedModel *as, const guint8 *pixel
   }
   s->last_queued_us = job.queued_us;
   s->last_thread = g_thread_self ();
+  s->streaming = TRUE; /* again, after an end of stream and a flush */
   if (!g_queue_is_empty (&e->queue))
     s->skipped = FALSE; /* it comes while others wait: worth waiting for again */
   g_queue_push_tail (&e->queue, &job);
@@ -631,17 +630,4 @@ decent_sharer_score (DecentSharer *s, DecentSharedModel *as, const guint8 *pixel
     g_cond_wait (&e->done, &e->lock);
   g_mutex_unlock (&e->lock);
   return job.ok;
-}
-
-void
-decent_sharer_counts (DecentSharer *s, guint64 *batches, guint64 *frames)
-{
-  g_return_if_fail (s != NULL);
-  DecentSharedEngine *e = s->engine;
-  g_mutex_lock (&e->lock);
-  if (batches)
-    *batches = e->batches;
-  if (frames)
-    *frames = e->frames;
-  g_mutex_unlock (&e->lock);
 }

@@ -45,7 +45,7 @@ DecentSharer *decent_shared_engine_join (const gchar *id, const gchar *path,
 void decent_sharer_leave (DecentSharer *sharer);
 
 /* Whether this sharer's stream is still sending frames: cleared at its end
- * of stream.  The scheduler waits only for sharers that stream, have
+ * of stream, set again by its next frame (decent_sharer_score).  The scheduler waits only for sharers that stream, have
  * queued a frame in the last second, usually queue again within
  * batch-timeout, have not let a wait run out since they last came while
  * other frames waited, and score from other threads than each other: a
@@ -80,7 +80,6 @@ gboolean decent_sharer_replace (DecentSharer *sharer, DecentModel *model, const 
  * through decent_sharer_score only, on the scheduler's thread. */
 DecentModel *decent_shared_model_get (DecentSharedModel *model);
 const gchar *decent_shared_model_path (DecentSharedModel *model);
-DecentSharedModel *decent_shared_model_ref (DecentSharedModel *model);
 void decent_shared_model_unref (DecentSharedModel *model);
 
 /* Scores one frame with `as` (the model the sharer adopted), at its
@@ -94,8 +93,5 @@ gboolean decent_sharer_score (DecentSharer *sharer, DecentSharedModel *as,
 
 /* Whether two paths name the same file (links and relative paths resolved). */
 gboolean decent_shared_same_file (const gchar *a, const gchar *b);
-
-/* Batches run and frames scored so far by this sharer's engine. */
-void decent_sharer_counts (DecentSharer *sharer, guint64 *batches, guint64 *frames);
 
 #endif
