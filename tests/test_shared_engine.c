@@ -97,6 +97,33 @@ run_init (Run *r)
   r->error = NULL;
 }
 
+/* What a test does after each message while a pipeline plays. */
+typedef void (*AfterMessage) (Run *r, gpointer data);
+
+/* Plays a built pipeline to EOS or an error, keeping every message in r
+ * (those of an earlier start are dropped); after (may be NULL) runs after
+ * each message.  The pipeline is left playing or at its end. */
+static void
+play_to_end (GstElement *pipe, Run *r, AfterMessage after, gpointer data)
+{
+  run_init (r);
+  GstBus *bus = gst_element_get_bus (pipe);
+  gst_bus_set_flushing (bus, TRUE);
+  gst_bus_set_flushing (bus, FALSE);
+  gst_element_set_state (pipe, GST_STATE_PLAYING);
+  for (;;) {
+    GstMessage *msg = gst_bus_timed_pop (bus, 120 * GST_SECOND);
+    fail_unless (msg != NULL, "nothing within 120 s");
+    const gboolean end = note_message (r, msg);
+    gst_message_unref (msg);
+    if (after)
+      after (r, data);
+    if (end)
+      break;
+  }
+  gst_object_unref (bus);
+}
+
 /* Plays desc to EOS or an error, keeping every message. */
 static void
 run_pipeline (const gchar *desc, Run *r)
@@ -105,19 +132,8 @@ run_pipeline (const gchar *desc, Run *r)
   GstElement *pipe = gst_parse_launch (desc, &perr);
   /* a missing element is a "recoverable" error: a pipeline comes back */
   fail_unless (pipe != NULL && perr == NULL, "%s", perr ? perr->message : desc);
-  run_init (r);
-  GstBus *bus = gst_element_get_bus (pipe);
-  gst_element_set_state (pipe, GST_STATE_PLAYING);
-  for (;;) {
-    GstMessage *msg = gst_bus_timed_pop (bus, 120 * GST_SECOND);
-    fail_unless (msg != NULL, "nothing within 120 s: %s", desc);
-    const gboolean end = note_message (r, msg);
-    gst_message_unref (msg);
-    if (end)
-      break;
-  }
+  play_to_end (pipe, r, NULL, NULL);
   gst_element_set_state (pipe, GST_STATE_NULL);
-  gst_object_unref (bus);
   gst_object_unref (pipe);
 }
 
@@ -198,6 +214,13 @@ GST_START_TEST (test_sharers_score_as_independent_elements)
 }
 GST_END_TEST;
 
+/* Stops a pipeline (once: NULL again changes nothing). */
+static void
+remove_once (Run *r, gpointer pipeline)
+{
+  gst_element_set_state (GST_ELEMENT (pipeline), GST_STATE_NULL);
+}
+
 /* A stream that has ended, one whose pipeline is removed while the other
  * plays, and one that fails, no longer count as sharers the scheduler waits
  * for: with a batch-timeout of 1 s, waiting for them would take minutes. */
@@ -242,31 +265,14 @@ GST_START_TEST (test_ended_and_removed_sharers_do_not_stall)
   gchar *long_desc = g_strdup_printf ("videotestsrc pattern=ball num-buffers=120 ! "
       "video/x-raw,format=GRAY8,width=16,height=16 ! decentanomaly name=long "
       "model-location=%s model-instance-id=s threshold=1 message-mode=all ! fakesink", model);
-  GError *perr = NULL;
-  GstElement *pipe = gst_parse_launch (long_desc, &perr);
-  fail_unless (pipe != NULL, "%s", perr ? perr->message : long_desc);
-  run_init (&r);
-  GstBus *bus = gst_element_get_bus (pipe);
-  gst_element_set_state (pipe, GST_STATE_PLAYING);
+  GstElement *pipe = gst_parse_launch (long_desc, NULL);
+  fail_unless (pipe != NULL);
   t0 = g_get_monotonic_time ();
-  gboolean removed = FALSE;
-  for (;;) {
-    GstMessage *msg = gst_bus_timed_pop (bus, 120 * GST_SECOND);
-    fail_unless (msg != NULL, "the long stream stalled");
-    const gboolean end = note_message (&r, msg);
-    gst_message_unref (msg);
-    if (!removed) { /* after the first frames: the live sharer goes */
-      gst_element_set_state (other, GST_STATE_NULL);
-      removed = TRUE;
-    }
-    if (end)
-      break;
-  }
+  play_to_end (pipe, &r, remove_once, other); /* after its first message: the live sharer goes */
   fail_unless (r.error == NULL, "%s", r.error);
   fail_unless_equals_int (((GArray *) g_hash_table_lookup (r.scores, "long"))->len, 120);
   fail_unless ((g_get_monotonic_time () - t0) / 1e6 < 60, "the removed sharer held it back");
   gst_element_set_state (pipe, GST_STATE_NULL);
-  gst_object_unref (bus);
   gst_object_unref (pipe);
   gst_object_unref (other);
   run_clear (&r);
@@ -459,6 +465,45 @@ ball_scores (const gchar *model, guint n)
   return s;
 }
 
+/* Two live sharers s0 and s1 of id, n frames of the ball each, at 100 fps. */
+static GstElement *
+two_live_sharers (guint n, const gchar *model, const gchar *id)
+{
+  gchar *desc = g_strdup_printf (
+      "videotestsrc pattern=ball is-live=true num-buffers=%u ! "
+      "video/x-raw,format=GRAY8,width=16,height=16,framerate=100/1 ! decentanomaly name=s0 "
+      "model-location=%s model-instance-id=%s threshold=1 message-mode=all ! fakesink "
+      "videotestsrc pattern=ball is-live=true num-buffers=%u ! "
+      "video/x-raw,format=GRAY8,width=16,height=16,framerate=100/1 ! decentanomaly name=s1 "
+      "model-location=%s model-instance-id=%s threshold=1 message-mode=all ! fakesink",
+      n, model, id, n, model, id);
+  GstElement *pipe = gst_parse_launch (desc, NULL);
+  fail_unless (pipe != NULL);
+  g_free (desc);
+  return pipe;
+}
+
+/* Reloads asked for once s0 has scored 30 frames (about 0.3 s in, frames
+ * still coming): first (may be NULL) to first_to, then then to then_to. */
+typedef struct {
+  GstElement *first, *then;
+  const gchar *first_to, *then_to;
+  gboolean asked;
+} Reloads;
+
+static void
+reload_at_frame_30 (Run *r, gpointer data)
+{
+  Reloads *re = data;
+  GArray *seen = g_hash_table_lookup (r->scores, "s0");
+  if (re->asked || !seen || seen->len < 30)
+    return;
+  if (re->first)
+    g_object_set (re->first, "model-location", re->first_to, NULL);
+  g_object_set (re->then, "model-location", re->then_to, NULL);
+  re->asked = TRUE;
+}
+
 /* Two live sharers; model-location set on one of them while they play: both
  * adopt the new model (a "decentanomaly-model" message with the frame), every
  * frame before it scored by the old model and every frame from it by the
@@ -468,37 +513,13 @@ GST_START_TEST (test_hot_reload_reaches_every_sharer)
   const guint n = 150;
   gchar *a = make_model ("a.dcnt", 3), *b = make_model ("b.dcnt", 4);
   GArray *ref_a = ball_scores (a, n), *ref_b = ball_scores (b, n);
-  gchar *desc = g_strdup_printf (
-      "videotestsrc pattern=ball is-live=true num-buffers=%u ! "
-      "video/x-raw,format=GRAY8,width=16,height=16,framerate=100/1 ! decentanomaly name=s0 "
-      "model-location=%s model-instance-id=r threshold=1 message-mode=all ! fakesink "
-      "videotestsrc pattern=ball is-live=true num-buffers=%u ! "
-      "video/x-raw,format=GRAY8,width=16,height=16,framerate=100/1 ! decentanomaly name=s1 "
-      "model-location=%s model-instance-id=r threshold=1 message-mode=all ! fakesink",
-      n, a, n, a);
-  GstElement *pipe = gst_parse_launch (desc, NULL);
-  fail_unless (pipe != NULL);
+  GstElement *pipe = two_live_sharers (n, a, "r");
   GstElement *s0 = gst_bin_get_by_name (GST_BIN (pipe), "s0");
   Run r;
-  run_init (&r);
-  GstBus *bus = gst_element_get_bus (pipe);
-  gst_element_set_state (pipe, GST_STATE_PLAYING);
-  gboolean asked = FALSE;
-  for (;;) {
-    GstMessage *msg = gst_bus_timed_pop (bus, 60 * GST_SECOND);
-    fail_unless (msg != NULL, "nothing within 60 s");
-    const gboolean end = note_message (&r, msg);
-    gst_message_unref (msg);
-    GArray *seen = g_hash_table_lookup (r.scores, "s0");
-    if (!asked && seen && seen->len >= 30) { /* ~0.3 s in: reload, frames still coming */
-      g_object_set (s0, "model-location", b, NULL);
-      asked = TRUE;
-    }
-    if (end)
-      break;
-  }
+  Reloads re = { .then = s0, .then_to = b };
+  play_to_end (pipe, &r, reload_at_frame_30, &re);
   fail_unless (r.error == NULL, "%s", r.error);
-  fail_unless (asked);
+  fail_unless (re.asked);
   for (guint k = 0; k < 2; k++) {
     const gchar *name = k ? "s1" : "s0";
     const guint at = GPOINTER_TO_SIZE (g_hash_table_lookup (r.loaded, name));
@@ -516,12 +537,10 @@ GST_START_TEST (test_hot_reload_reaches_every_sharer)
   }
   gst_element_set_state (pipe, GST_STATE_NULL);
   gst_object_unref (s0);
-  gst_object_unref (bus);
   gst_object_unref (pipe);
   run_clear (&r);
   g_array_unref (ref_a);
   g_array_unref (ref_b);
-  g_free (desc);
   g_free (a);
   g_free (b);
 }
@@ -555,38 +574,14 @@ GST_START_TEST (test_last_reload_wins_across_sharers)
   decent_model_free (m);
   const guint n = 200;
   GArray *ref_b = ball_scores (b, n);
-  gchar *desc = g_strdup_printf (
-      "videotestsrc pattern=ball is-live=true num-buffers=%u ! "
-      "video/x-raw,format=GRAY8,width=16,height=16,framerate=100/1 ! decentanomaly name=s0 "
-      "model-location=%s model-instance-id=w threshold=1 message-mode=all ! fakesink "
-      "videotestsrc pattern=ball is-live=true num-buffers=%u ! "
-      "video/x-raw,format=GRAY8,width=16,height=16,framerate=100/1 ! decentanomaly name=s1 "
-      "model-location=%s model-instance-id=w threshold=1 message-mode=all ! fakesink",
-      n, a, n, a);
-  GstElement *pipe = gst_parse_launch (desc, NULL);
-  fail_unless (pipe != NULL);
+  GstElement *pipe = two_live_sharers (n, a, "w");
   GstElement *s0 = gst_bin_get_by_name (GST_BIN (pipe), "s0");
   GstElement *s1 = gst_bin_get_by_name (GST_BIN (pipe), "s1");
   Run r;
-  run_init (&r);
-  GstBus *bus = gst_element_get_bus (pipe);
-  gst_element_set_state (pipe, GST_STATE_PLAYING);
-  gboolean asked = FALSE;
-  for (;;) {
-    GstMessage *msg = gst_bus_timed_pop (bus, 60 * GST_SECOND);
-    fail_unless (msg != NULL, "nothing within 60 s");
-    const gboolean end = note_message (&r, msg);
-    gst_message_unref (msg);
-    GArray *seen = g_hash_table_lookup (r.scores, "s0");
-    if (!asked && seen && seen->len >= 30) {
-      g_object_set (s1, "model-location", big, NULL);
-      g_object_set (s0, "model-location", b, NULL);
-      asked = TRUE;
-    }
-    if (end)
-      break;
-  }
+  Reloads re = { .first = s1, .first_to = big, .then = s0, .then_to = b };
+  play_to_end (pipe, &r, reload_at_frame_30, &re);
   fail_unless (r.error == NULL, "%s", r.error);
+  fail_unless (re.asked);
   for (guint k = 0; k < 2; k++) {
     GstElement *e = k ? s1 : s0;
     gchar *loc = location_of (e);
@@ -602,11 +597,9 @@ GST_START_TEST (test_last_reload_wins_across_sharers)
   gst_element_set_state (pipe, GST_STATE_NULL);
   gst_object_unref (s0);
   gst_object_unref (s1);
-  gst_object_unref (bus);
   gst_object_unref (pipe);
   run_clear (&r);
   g_array_unref (ref_b);
-  g_free (desc);
   g_free (a);
   g_free (b);
   g_free (big);
@@ -645,15 +638,7 @@ GST_START_TEST (test_sharer_that_missed_a_reload_rejoins)
   gst_element_set_state (late, GST_STATE_READY);
   GstElement *e = gst_bin_get_by_name (GST_BIN (live), "live");
   g_object_set (e, "model-location", b, NULL);
-  GstMessage *loaded = NULL;
-  const gint64 deadline = g_get_monotonic_time () + 30 * G_TIME_SPAN_SECOND;
-  while (!loaded && g_get_monotonic_time () < deadline) {
-    GstMessage *msg = gst_bus_timed_pop_filtered (live_bus, GST_SECOND, GST_MESSAGE_ELEMENT);
-    if (msg && gst_structure_has_name (gst_message_get_structure (msg), "decentanomaly-model"))
-      loaded = msg;
-    else if (msg)
-      gst_message_unref (msg);
-  }
+  GstMessage *loaded = wait_element_message (live_bus, "decentanomaly-model", 30);
   fail_unless (loaded != NULL, "the live sharer did not adopt the new model");
   gst_message_unref (loaded);
   GstElement *pe = gst_bin_get_by_name (GST_BIN (paused), "p");
@@ -663,19 +648,7 @@ GST_START_TEST (test_sharer_that_missed_a_reload_rejoins)
   gst_object_unref (pe);
 
   Run r;
-  run_init (&r);
-  GstBus *bus = gst_element_get_bus (late);
-  gst_bus_set_flushing (bus, TRUE); /* the messages of its paused first start */
-  gst_bus_set_flushing (bus, FALSE);
-  gst_element_set_state (late, GST_STATE_PLAYING);
-  for (;;) {
-    GstMessage *msg = gst_bus_timed_pop (bus, 60 * GST_SECOND);
-    fail_unless (msg != NULL, "nothing within 60 s");
-    const gboolean end = note_message (&r, msg);
-    gst_message_unref (msg);
-    if (end)
-      break;
-  }
+  play_to_end (late, &r, NULL, NULL);
   fail_unless (r.error == NULL, "%s", r.error);
   fail_unless (g_hash_table_lookup (r.loaded, "late") != NULL, "no decentanomaly-model message");
   GstElement *le = gst_bin_get_by_name (GST_BIN (late), "late");
@@ -694,7 +667,6 @@ GST_START_TEST (test_sharer_that_missed_a_reload_rejoins)
   g_free (paused_desc);
   gst_object_unref (le);
   gst_object_unref (e);
-  gst_object_unref (bus);
   gst_object_unref (live_bus);
   gst_object_unref (late);
   gst_object_unref (live);
