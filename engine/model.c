@@ -572,8 +572,12 @@ decent_model_check_finite (DecentModel *m, DecentError *err)
         frames[fb + ((size_t) y * w + x) * ch + c] = (uint8_t) (x * 37 + y * 11 + c * 101);
   const size_t plane = (size_t) w * h;
   float *maps = malloc (2 * plane * sizeof (float)), *one = malloc (plane * sizeof (float));
-  int rc = maps && one ? score_images (m, frames, 2, scores, maps, err)
+  /* one at a time: the one-frame plan is the one a stream scores with, so
+   * the probe leaves no plan of its own in the cache */
+  int rc = maps && one ? score_images (m, frames, 1, scores, maps, err)
                        : decent_fail (err, "out of memory for a probe frame");
+  if (rc == 0)
+    rc = score_images (m, frames + fb, 1, scores + 1, maps + plane, err);
   free (frames);
   if (rc == 0 && (!isfinite (scores[0]) || !isfinite (scores[1])))
     rc = decent_fail (err, "it scores %g on a mid-grey image and %g on a test pattern",

@@ -148,10 +148,28 @@ decent_frame_path_setup (DecentFramePath *p, const GstVideoInfo *frame_info,
     return FALSE;
   }
   p->model_buffer = gst_buffer_new_allocate (NULL, p->model_info.size, NULL);
+  return TRUE;
+}
+
+/* The buffers of drawing, made at the first heatmap: an element that only
+ * scores (and each of many sharers of one engine) keeps a frame-sized
+ * copy and opacity plane fewer. */
+static gboolean
+have_draw_buffers (DecentFramePath *p)
+{
+  if (p->scratch)
+    return TRUE;
   p->heat_buffer = gst_buffer_new_allocate (NULL, p->heat_info.size, NULL);
-  p->scratch = gst_buffer_new_allocate (NULL, frame_info->size, NULL);
   p->alpha_buffer = gst_buffer_new_allocate (NULL, p->alpha_info.size, NULL);
   p->alpha_frame = gst_buffer_new_allocate (NULL, p->alpha_frame_info.size, NULL);
+  p->scratch = gst_buffer_new_allocate (NULL, p->frame_info.size, NULL);
+  if (!p->heat_buffer || !p->alpha_buffer || !p->alpha_frame || !p->scratch) {
+    gst_clear_buffer (&p->heat_buffer);
+    gst_clear_buffer (&p->alpha_buffer);
+    gst_clear_buffer (&p->alpha_frame);
+    gst_clear_buffer (&p->scratch);
+    return FALSE;
+  }
   gst_buffer_memset (p->alpha_frame, 0, 0, p->alpha_frame_info.size); /* outside the region */
   return TRUE;
 }
@@ -267,7 +285,7 @@ decent_frame_path_draw_heatmap (DecentFramePath *p, GstVideoFrame *frame, const 
   GstVideoFrame heat, scratch, amodel, aframe;
   const gint n = GST_VIDEO_INFO_WIDTH (&p->heat_info) * GST_VIDEO_INFO_HEIGHT (&p->heat_info);
   const guint8 (*lut)[3] = decent_frame_path_colour_map ();
-  if (!path_fits (p, frame) || !map)
+  if (!path_fits (p, frame) || !map || !have_draw_buffers (p))
     return FALSE;
   if (!(max_error > 0) || !isfinite (max_error)) /* NaN, inf, <= 0 */
     max_error = 1.0;

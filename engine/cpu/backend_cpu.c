@@ -51,6 +51,7 @@ typedef struct {
   dnnl_primitive_t out_reorder;
   dnnl_memory_t lat_plain, dlat_plain, dlat_blocked; /* latent and its gradient */
   dnnl_primitive_t lat_reorder, dlat_reorder;
+  float *pingpong[2]; /* scoring: the stage outputs but the latent, in turn */
   dnnl_memory_t owned_mems[MAX_OWNED];
   dnnl_primitive_t owned_prims[MAX_OWNED];
   int n_mems, n_prims;
@@ -137,6 +138,18 @@ plan_mem (Plan *p, dnnl_engine_t engine, const dnnl_memory_desc_t *md)
   if (p->n_mems == MAX_OWNED)
     return NULL;
   dnnl_memory_t m = wrap (engine, md, DNNL_MEMORY_ALLOCATE);
+  if (m)
+    p->owned_mems[p->n_mems++] = m;
+  return m;
+}
+
+/* A memory of the plan whose data handle is set later. */
+static dnnl_memory_t
+plan_view (Plan *p, dnnl_engine_t engine, const dnnl_memory_desc_t *md)
+{
+  if (p->n_mems == MAX_OWNED)
+    return NULL;
+  dnnl_memory_t m = wrap (engine, md, NULL);
   if (m)
     p->owned_mems[p->n_mems++] = m;
   return m;
@@ -230,6 +243,8 @@ plan_free (Plan *p)
     dnnl_primitive_destroy (p->owned_prims[i]);
   for (int i = 0; i < p->n_mems; i++)
     dnnl_memory_destroy (p->owned_mems[i]);
+  free (p->pingpong[0]);
+  free (p->pingpong[1]);
   free (p);
 }
 
@@ -459,8 +474,12 @@ build_stage (DecentBackend *be, Plan *p, int i, const dnnl_memory_desc_t *src_md
   const dnnl_memory_desc_t y_md = *dnnl_primitive_desc_query_md (c.fwd, dnnl_query_dst_md, 0);
   const dnnl_memory_desc_t *wf_md = dnnl_primitive_desc_query_md (c.fwd, dnnl_query_weights_md, 0);
   sp->conv_fwd = plan_prim (p, c.fwd);
-  sp->y = plan_mem (p, be->engine, &y_md);
-  sp->a = plan_mem (p, be->engine, &y_md);
+  /* scoring keeps no activation for a backward pass: batch norm and the
+   * activation run in place, and every stage but the latent one writes into
+   * one of two buffers shared by all stages (given in plan_new) */
+  const int own_output = training || i == be->arch.latent_stage;
+  sp->y = own_output ? plan_mem (p, be->engine, &y_md) : plan_view (p, be->engine, &y_md);
+  sp->a = training ? plan_mem (p, be->engine, &y_md) : sp->y;
   sp->w_fwd_reorder = plan_reorder (p, be->engine, md_of (pp->w), wf_md, &failed);
   sp->w_fwd = sp->w_fwd_reorder ? plan_mem (p, be->engine, wf_md) : pp->w;
   const dnnl_memory_desc_t *fsrc_md = dnnl_primitive_desc_query_md (c.fwd, dnnl_query_src_md, 0);
@@ -569,6 +588,27 @@ fail:
   return -1;
 }
 
+/* Stage i reads stage i-1's buffer and writes the other one, so two
+ * buffers of the largest stage output serve a whole scoring pass. */
+static int
+give_pingpong (Plan *p, const DecentArch *arch)
+{
+  size_t largest = 0;
+  for (int i = 0; i < arch->n_stages; i++)
+    if (i != arch->latent_stage) {
+      size_t bytes = dnnl_memory_desc_get_size (md_of (p->st[i].y));
+      largest = bytes > largest ? bytes : largest;
+    }
+  for (int k = 0; k < 2; k++)
+    if (!(p->pingpong[k] = alloc_floats (largest / sizeof (float) + 1)))
+      return -1;
+  for (int i = 0; i < arch->n_stages; i++)
+    if (i != arch->latent_stage
+        && dnnl_memory_set_data_handle (p->st[i].y, p->pingpong[i % 2]) != dnnl_success)
+      return -1;
+  return 0;
+}
+
 static Plan *
 plan_new (DecentBackend *be, int n, int training, DecentError *err)
 {
@@ -604,6 +644,8 @@ plan_new (DecentBackend *be, int n, int training, DecentError *err)
       goto fail;
     src_md = md_of (p->st[i].a);
   }
+  if (!training && give_pingpong (p, arch) < 0)
+    goto fail_msg;
 
   StagePlan *last = &p->st[arch->n_stages - 1];
   p->out_reorder = plan_reorder (p, be->engine, md_of (last->a), &out_md, &failed);
