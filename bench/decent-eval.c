@@ -17,6 +17,8 @@
 #include "mnist_json.h"
 
 #include <getopt.h>
+#include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -234,6 +236,22 @@ usage (FILE *f)
       "                    without eval()); CPU only\n");
 }
 
+/* Closes an output (may be NULL); false, said on stderr, when a write
+ * failed (a full disk): a run whose figures were lost is not a success. */
+static bool
+finish_csv (FILE *f, const char *path)
+{
+  if (!f)
+    return true;
+  errno = 0;
+  bool lost = ferror (f) != 0;
+  lost = fclose (f) != 0 || lost;
+  if (lost)
+    fprintf (stderr, "decent-eval: writing %s failed: %s\n", path,
+        errno ? strerror (errno) : "write error");
+  return !lost;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -317,6 +335,15 @@ main (int argc, char **argv)
         return 1;
       }
     }
+  }
+  /* every image has its label, and the test images the training size */
+  if (d[0].count != d[1].count || d[2].count != d[3].count || d[1].rows != 1
+      || d[1].cols != 1 || d[3].rows != 1 || d[3].cols != 1 || d[0].rows != d[2].rows
+      || d[0].cols != d[2].cols) {
+    fprintf (stderr, "decent-eval: the data in %s do not pair up: %d training images of "
+        "%dx%d with %d labels, %d test images of %dx%d with %d labels\n", dir, d[0].count,
+        d[0].cols, d[0].rows, d[1].count, d[2].count, d[2].cols, d[2].rows, d[3].count);
+    return 1;
   }
   const int w = d[0].cols, h = d[0].rows, fb = w * h;
 
@@ -439,10 +466,8 @@ main (int argc, char **argv)
   }
   double score_s = now () - t0;
   double auroc = decent_auroc (scores, labels, (size_t) d[3].count);
-  if (log.losses)
-    fclose (log.losses);
-  if (log.curve)
-    fclose (log.curve);
+  if (!finish_csv (log.losses, losses_path) || !finish_csv (log.curve, curve_path))
+    return 1;
   if (scores_path) {
     FILE *f = fopen (scores_path, "w");
     if (!f) {
@@ -452,7 +477,8 @@ main (int argc, char **argv)
     fprintf (f, "index,class,anomalous,score\n");
     for (int i = 0; i < d[3].count; i++)
       fprintf (f, "%d,%d,%d,%.8g\n", i, d[3].data[i], labels[i], scores[i]);
-    fclose (f);
+    if (!finish_csv (f, scores_path))
+      return 1;
   }
   printf ("trained in %.1f s (%.0f images/s); scored %d test images in %.2f s (%.0f images/s)\n",
       train_s, train_s > 0 ? (double) n_train * to_train / train_s : 0.0, d[3].count, score_s,

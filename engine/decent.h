@@ -149,6 +149,12 @@ void decent_config_init(DecentConfig *cfg, int width, int height, int channels);
  * above. */
 int decent_config_validate(const DecentConfig *cfg, DecentError *err);
 
+/* 1 when the two configurations build the same layers (sizes, channels,
+ * latent grid) whatever their settings say: a latent side of 6 and the
+ * paper's rule (0) can give one architecture.  0 otherwise, or when either
+ * is invalid. */
+int decent_config_same_architecture(const DecentConfig *a, const DecentConfig *b);
+
 DecentModel *decent_model_new(const DecentConfig *cfg, DecentError *err);
 /* Reads a model file (docs/model-format.md, versions 1 and 2): its header is
  * checked before any size in it is believed, the body is read in pieces.
@@ -160,8 +166,13 @@ void decent_model_free(DecentModel *model);
 
 /* Writes through a temporary file, fsync and rename: the old file at path is
  * replaced whole or not at all.  The temporary, <path>.tmp-XXXXXX, is locked
- * (flock) while it is written. */
+ * (flock) while it is written.  A symbolic link is written through (its
+ * target replaced, the link kept); a device, FIFO or socket is refused. */
 int decent_model_save(DecentModel *model, const char *path, DecentError *err);
+/* Where decent_model_save writes path: the end of its chain of symbolic
+ * links (a target that does not exist yet included), else path itself.
+ * NULL when out of memory; free() it. */
+char *decent_model_file_target(const char *path);
 
 /* Removes temporaries <path>.tmp-XXXXXX that a writer which died left behind:
  * regular files no live writer holds locked.  Returns how many were removed

@@ -66,6 +66,29 @@ finite_in (float v, float lo, float hi)
 }
 
 int
+decent_config_same_architecture (const DecentConfig *a, const DecentConfig *b)
+{
+  if (!a || !b)
+    return 0;
+  DecentArch x, y;
+  char why[256];
+  if (decent_arch_build_latent (&x, a->width, a->height, a->channels, a->base_channels,
+          a->max_channels, a->latent_side, why, sizeof why) < 0
+      || decent_arch_build_latent (&y, b->width, b->height, b->channels, b->base_channels,
+             b->max_channels, b->latent_side, why, sizeof why) < 0)
+    return 0;
+  if (x.n_stages != y.n_stages || x.latent_stage != y.latent_stage)
+    return 0;
+  for (int i = 0; i < x.n_stages; i++) {
+    const DecentStage *s = &x.stages[i], *t = &y.stages[i];
+    if (s->kind != t->kind || s->in_c != t->in_c || s->out_c != t->out_c || s->out_w != t->out_w
+        || s->out_h != t->out_h || s->kernel != t->kernel || s->stride != t->stride)
+      return 0;
+  }
+  return 1;
+}
+
+int
 decent_config_validate (const DecentConfig *cfg, DecentError *err)
 {
   if (!cfg)

@@ -558,11 +558,53 @@ decent_model_save (DecentModel *m, const char *path, DecentError *err)
     return decent_fail (err, "save: no model or no file name");
   /* a link is written through: its target is replaced whole, the link kept
    * (a rename over the link's name would replace the link itself) */
+  char *target = decent_model_file_target (path);
+  if (!target)
+    return decent_fail (err, "save %s: out of memory", path);
   struct stat st;
-  char *target = lstat (path, &st) == 0 && S_ISLNK (st.st_mode) ? realpath (path, NULL) : NULL;
-  const int rc = save_to (m, target ? target : path, err);
+  int rc;
+  if (stat (target, &st) == 0 && !S_ISREG (st.st_mode))
+    /* a device, FIFO or socket is not replaced by a model file */
+    rc = decent_fail (err, "cannot write model file %s: %s exists and is not a regular file",
+        path, target);
+  else
+    rc = save_to (m, target, err);
   free (target);
   return rc;
+}
+
+char *
+decent_model_file_target (const char *path)
+{
+  if (!path)
+    return NULL;
+  char *at = strdup (path);
+  /* link by link, so that a link whose target does not exist yet (which
+   * realpath refuses) is still written through; 40 hops as the kernel's */
+  for (int hop = 0; at && hop < 40; hop++) {
+    struct stat st;
+    char next[4096];
+    if (lstat (at, &st) != 0 || !S_ISLNK (st.st_mode))
+      break;
+    const ssize_t len = readlink (at, next, sizeof next - 1);
+    if (len < 0)
+      break;
+    next[len] = '\0';
+    char *joined;
+    if (next[0] == '/') {
+      joined = strdup (next);
+    } else { /* relative to the link's own folder */
+      char *copy = strdup (at);
+      const char *folder = copy ? dirname (copy) : NULL;
+      joined = folder ? malloc (strlen (folder) + (size_t) len + 2) : NULL;
+      if (joined)
+        sprintf (joined, "%s/%s", folder, next);
+      free (copy);
+    }
+    free (at);
+    at = joined;
+  }
+  return at;
 }
 
 /* ---- stale temporaries ------------------------------------------------ */

@@ -126,6 +126,23 @@ drop_before_start (GstPad *pad, GstPadProbeInfo *info, gpointer user)
   return GST_PAD_PROBE_OK;
 }
 
+/* Closes a CSV (may be NULL); FALSE, said on stderr, when any of it was
+ * not written. */
+static gboolean
+close_csv (FILE *f, const gchar *path)
+{
+  if (!f)
+    return TRUE;
+  errno = 0;
+  const gboolean failed = ferror (f);
+  if (fclose (f) != 0 || failed) {
+    g_printerr ("decent-detect: could not write %s: %s\n", path,
+        errno ? g_strerror (errno) : "write error");
+    return FALSE;
+  }
+  return TRUE;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -154,6 +171,10 @@ main (int argc, char **argv)
   if (!example_parse_options (&argc, &argv, "- score a video with decentanomaly", entries, &model,
           &input))
     return 2;
+  if (!(start >= 0) || start > 1e9) { /* NaN too: it would drop every frame */
+    g_printerr ("decent-detect: --start wants a second from 0 on, not %g\n", start);
+    return 2;
+  }
   gint raw_w = 0, raw_h = 0;
   if (raw && (sscanf (raw, "%dx%d", &raw_w, &raw_h) != 2 || raw_w < 1 || raw_h < 1
                  || fps < 1)) {
@@ -169,27 +190,25 @@ main (int argc, char **argv)
     g_string_append_printf (extra, " %s", *p);
   }
 
+  /* paths go in as properties, never into the description: a quote or a
+   * '%' in a file name must reach the element as it is */
   GString *desc = g_string_new (NULL);
   if (raw)
-    g_string_append_printf (desc, "filesrc location=\"%s\" ! rawvideoparse width=%d height=%d "
-        "format=rgb framerate=%d/1 ! ", input, raw_w, raw_h, fps);
+    g_string_append_printf (desc, "filesrc name=src ! rawvideoparse width=%d height=%d "
+        "format=rgb framerate=%d/1 ! ", raw_w, raw_h, fps);
   else
-    g_string_append_printf (desc, "filesrc location=\"%s\" ! decodebin ! ", input);
+    g_string_append (desc, "filesrc name=src ! decodebin ! ");
   g_string_append_printf (desc, "videoconvert ! tee name=t t. ! queue ! decentanomaly "
-      "name=scorer model-location=\"%s\" mode=%s message-mode=all%s ! videoconvert ! ", model,
+      "name=scorer mode=%s message-mode=all%s ! videoconvert ! ",
       overlay ? "overlay" : "passthrough", extra->str);
   if (overlay)
-    g_string_append_printf (desc, "avenc_mpeg4 bitrate=4000000 ! avimux ! filesink "
-        "location=\"%s\"", overlay);
+    g_string_append (desc, "avenc_mpeg4 bitrate=4000000 ! avimux ! filesink name=overlay");
   else
     g_string_append (desc, "fakesink");
-  if (flagged_dir) {
-    g_mkdir_with_parents (flagged_dir, 0755);
-    g_string_append_printf (desc, " t. ! queue ! decentanomaly model-location=\"%s\" "
+  if (flagged_dir)
+    g_string_append_printf (desc, " t. ! queue ! decentanomaly name=flagger "
         "flagged-only=true post-messages=false%s ! videoconvert ! jpegenc ! "
-        "multifilesink async=false location=\"%s/frame-%%05d.jpg\"", model, extra->str,
-        flagged_dir);
-  }
+        "multifilesink name=frames async=false", extra->str);
   g_string_free (extra, TRUE);
   GError *err = NULL;
   GstElement *pipe = gst_parse_launch (desc->str, &err);
@@ -200,6 +219,22 @@ main (int argc, char **argv)
     if (pipe)
       gst_object_unref (pipe);
     return 1;
+  }
+  example_set_path (pipe, "src", "location", input);
+  example_set_path (pipe, "scorer", "model-location", model);
+  if (overlay)
+    example_set_path (pipe, "overlay", "location", overlay);
+  if (flagged_dir) {
+    if (g_mkdir_with_parents (flagged_dir, 0755) < 0) {
+      g_printerr ("decent-detect: cannot make the folder %s: %s\n", flagged_dir,
+          g_strerror (errno));
+      gst_object_unref (pipe);
+      return 1;
+    }
+    gchar *pattern = example_location_pattern (flagged_dir, "frame-%05d.jpg");
+    example_set_path (pipe, "flagger", "model-location", model);
+    example_set_path (pipe, "frames", "location", pattern);
+    g_free (pattern);
   }
   Summary sum = { 0 };
   sum.scorer = gst_bin_get_by_name (GST_BIN (pipe), "scorer");
@@ -230,10 +265,9 @@ main (int argc, char **argv)
   int rc = example_run (pipe, "decent-detect", on_message, &sum);
   gst_object_unref (sum.scorer);
   gst_object_unref (pipe);
-  if (sum.csv)
-    fclose (sum.csv);
-  if (sum.events_csv)
-    fclose (sum.events_csv);
+  /* a CSV that could not be written (a full disk) fails the run */
+  if (!close_csv (sum.csv, csv) || !close_csv (sum.events_csv, events_csv))
+    rc = 1;
   if (rc == 0) {
     /* the footage's duration: one frame period past the last frame scored */
     gdouble seconds = GST_CLOCK_TIME_IS_VALID (sum.first_time)

@@ -47,3 +47,22 @@ example_run (GstElement *pipe, const gchar *program,
   gst_object_unref (bus);
   return rc;
 }
+
+void
+example_set_path (GstElement *pipe, const gchar *name, const gchar *property, const gchar *path)
+{
+  GstElement *e = gst_bin_get_by_name (GST_BIN (pipe), name);
+  g_return_if_fail (e != NULL);
+  g_object_set (e, property, path, NULL);
+  gst_object_unref (e);
+}
+
+gchar *
+example_location_pattern (const gchar *dir, const gchar *file_format)
+{
+  GString *s = g_string_new (NULL);
+  for (const gchar *c = dir; *c; c++)
+    g_string_append (s, *c == '%' ? "%%" : (gchar[]) { *c, 0 });
+  g_string_append_printf (s, "/%s", file_format);
+  return g_string_free (s, FALSE);
+}

@@ -17,4 +17,14 @@ gboolean example_parse_options (int *argc, char ***argv, const gchar *summary,
 int example_run (GstElement *pipe, const gchar *program,
     void (*on_message) (GstMessage *msg, gpointer user), gpointer user);
 
+/* Sets property (a file name) of the element called name in pipe: a path
+ * set this way needs no quoting in a pipeline description. */
+void example_set_path (GstElement *pipe, const gchar *name, const gchar *property,
+    const gchar *path);
+
+/* dir "/" file_format as a printf-style location (multifilesink,
+ * splitmuxsink): every '%' of dir doubled, so that a folder named
+ * "a%s" is written to, not read as a format.  Caller frees. */
+gchar *example_location_pattern (const gchar *dir, const gchar *file_format);
+
 #endif

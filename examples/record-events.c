@@ -16,6 +16,7 @@
  * again and split-after closes the clip: the next recorded frame starts a new file.  Motion JPEG makes
  * every frame a key frame, so clips start exactly where they should. */
 #include <glib/gstdio.h>
+#include <errno.h>
 #include <gst/gst.h>
 #include <stdio.h>
 
@@ -151,15 +152,22 @@ main (int argc, char **argv)
   if (!example_parse_options (&argc, &argv, "- record clips around anomaly events", entries,
           &model, &input))
     return 2;
-  g_mkdir_with_parents (out, 0755);
+  if (!(before >= 0 && before <= 3600) || !(after >= 0 && after <= 3600)) {
+    g_printerr ("record-events: --before and --after want 0 to 3600 seconds\n");
+    return 2;
+  }
+  if (g_mkdir_with_parents (out, 0755) < 0) {
+    g_printerr ("record-events: cannot make the folder %s: %s\n", out, g_strerror (errno));
+    return 1;
+  }
 
-  gchar *desc = g_strdup_printf ("filesrc location=\"%s\" ! decodebin ! videoconvert ! "
-      "decentanomaly name=scorer model-location=\"%s\" ! tee name=t "
+  /* paths go in as properties: a quote or '%' in a name reaches the element */
+  gchar *desc = g_strdup_printf ("filesrc name=src ! decodebin ! videoconvert ! "
+      "decentanomaly name=scorer ! tee name=t "
       "t. ! queue ! fakesink sync=false "
       "t. ! queue name=gate leaky=downstream max-size-buffers=0 max-size-bytes=0 "
       "max-size-time=%" G_GUINT64_FORMAT " ! videoconvert ! jpegenc ! "
-      "splitmuxsink name=rec muxer=matroskamux location=\"%s/clip-%%03d.mkv\"",
-      input, model, (guint64) (before * GST_SECOND), out);
+      "splitmuxsink name=rec muxer=matroskamux", (guint64) (before * GST_SECOND));
   App app = { 0 };
   g_mutex_init (&app.lock);
   GError *err = NULL;
@@ -169,6 +177,11 @@ main (int argc, char **argv)
     g_printerr ("record-events: %s\n", err->message);
     return 1;
   }
+  gchar *pattern = example_location_pattern (out, "clip-%03d.mkv");
+  example_set_path (app.pipe, "src", "location", input);
+  example_set_path (app.pipe, "scorer", "model-location", model);
+  example_set_path (app.pipe, "rec", "location", pattern);
+  g_free (pattern);
   app.after = (GstClockTime) (after * GST_SECOND);
   app.before = (GstClockTime) (before * GST_SECOND);
   app.stop_at = GST_CLOCK_TIME_NONE;

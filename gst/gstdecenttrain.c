@@ -444,8 +444,10 @@ warn_about_checkpoint (TrainJob *job, DecentModel *m)
       want->batch_size);
   DIFFER (cfg.seed != want->seed, "seed %" G_GUINT64_FORMAT " (property: %" G_GUINT64_FORMAT ")",
       (guint64) cfg.seed, (guint64) want->seed);
-  DIFFER (cfg.latent_side != want->latent_side, "latent-side %d (property: %d)",
-      cfg.latent_side, want->latent_side);
+  /* a file keeps the side in its canonical form: 0 when the paper's rule
+   * gives the same layers, whatever latent-side asked */
+  DIFFER (cfg.latent_side != want->latent_side && !decent_config_same_architecture (&cfg, want),
+      "latent-side %d (property: %d)", cfg.latent_side, want->latent_side);
   DIFFER (cfg.base_channels != want->base_channels, "base-channels %d (property: %d)",
       cfg.base_channels, want->base_channels);
   DIFFER (cfg.max_channels != want->max_channels, "max-channels %d (property: %d)",
@@ -1046,14 +1048,16 @@ check_writable (GstDecentTrain *self, const gchar *location, gboolean checkpoint
   gchar *shown = g_filename_display_name (location);
   /* the model is written where a link points (decent_model_save); the
    * checkpoint beside the link */
-  char *target = g_file_test (location, G_FILE_TEST_IS_SYMLINK) ? realpath (location, NULL)
-                                                                 : NULL;
+  char *target = decent_model_file_target (location);
   gchar *folder = g_path_get_dirname (target ? target : location);
   gchar *shown_folder = g_filename_display_name (folder);
   gchar *why = NULL;
   GStatBuf st;
   if (g_stat (location, &st) == 0 && S_ISDIR (st.st_mode)) {
     why = g_strdup_printf ("%s is a folder (%s); give a file name", shown, g_strerror (EISDIR));
+  } else if (g_stat (location, &st) == 0 && !S_ISREG (st.st_mode)) {
+    why = g_strdup_printf ("%s is a device, FIFO or socket, not a regular file; give the name "
+        "of a model file", shown);
   } else if (g_stat (folder, &st) != 0) {
     int e = errno;
     why = g_strdup_printf ("cannot write model file %s: its folder %s: %s", shown, shown_folder,

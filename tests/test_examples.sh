@@ -32,4 +32,38 @@ if [ -n "$(ls -A "$tmp/clips")" ]; then
 fi
 expect "decent-detect ends and counts no event" "scored 30 frames.* 0 flagged .* in 0 events" \
   "$build/examples/decent-detect" --model "$tmp/m.dcnt" --input "$tmp/normal.avi"
+
+# hostile arguments: a folder named like a format, a start before 0, a
+# full disk, an odd file name (quote and percent) for the model
+refuses() { # what, pattern, command... (must exit non-zero saying pattern)
+  local out rc=0
+  out=$(timeout 60 "${@:3}" 2>&1) || rc=$?
+  if [ $rc != 0 ] && [ $rc != 124 ] && grep -q "$2" <<<"$out"; then echo "ok: $1"
+  else echo "FAIL: $1 (exit $rc)"; echo "$out" | tail -5; fail=1; fi
+}
+odd="$tmp/a\"b%s%d"
+cp "$tmp/m.dcnt" "$odd.dcnt"
+expect "decent-detect writes flagged frames into a folder named with % and a quote" \
+  "scored 30 frames.* 30 flagged" \
+  "$build/examples/decent-detect" --model "$odd.dcnt" --input "$tmp/normal.avi" \
+  --set threshold=1e-9 --flagged-dir "$odd-flagged"
+n=$(ls "$odd-flagged" 2>/dev/null | grep -c '^frame-000[0-9][0-9].jpg$' || true)
+if [ "$n" != 30 ]; then echo "FAIL: $n of 30 flagged frames in $odd-flagged"; fail=1; fi
+# (splitmuxsink opens its first file at the start, where "%s%d" in the
+# folder's name used to be read as a format)
+expect "record-events opens its clips in a folder named with %" "30 frames, 0 flagged.*0 clips" \
+  "$build/examples/record-events" --model "$odd.dcnt" --input "$tmp/normal.avi" \
+  --out "$odd-clips"
+if [ -n "$(ls -A "$odd-clips")" ] || [ "$(ls "$tmp" | grep -c clips)" != 2 ]; then
+  echo "FAIL: record-events wrote elsewhere: $(ls "$tmp")"; fail=1
+fi
+refuses "decent-detect refuses a negative --start" "from 0 on, not -1" \
+  "$build/examples/decent-detect" --model "$tmp/m.dcnt" --input "$tmp/normal.avi" --start=-1
+refuses "decent-detect refuses --start nan" "from 0 on" \
+  "$build/examples/decent-detect" --model "$tmp/m.dcnt" --input "$tmp/normal.avi" --start=nan
+refuses "decent-detect fails when its CSV cannot be written" "could not write /dev/full" \
+  "$build/examples/decent-detect" --model "$tmp/m.dcnt" --input "$tmp/normal.avi" \
+  --csv /dev/full
+refuses "record-events refuses a negative --before" "want 0 to 3600" \
+  "$build/examples/record-events" --model "$tmp/m.dcnt" --input "$tmp/normal.avi" --before=-2
 exit $fail

@@ -436,6 +436,49 @@ special_files (const char *dir)
   }
 }
 
+/* Saving writes through links, also to a target that does not exist yet,
+ * and never replaces a FIFO or a device. */
+static void
+saving_through_links (const char *dir, const char *model_path)
+{
+  DecentError err = { { 0 } };
+  DecentModel *m = decent_model_load (model_path, DECENT_DEVICE_CPU, &err);
+  REQUIRE (m, "%s", err.message);
+  char models[256], link[256], target[512], chain[256], fifo[256];
+  snprintf (models, sizeof models, "%s/models", dir);
+  snprintf (target, sizeof target, "%s/cam.dcnt", models);
+  snprintf (link, sizeof link, "%s/cam.dcnt", dir);
+  snprintf (chain, sizeof chain, "%s/chain.dcnt", dir);
+  REQUIRE (mkdir (models, 0700) == 0 && symlink ("models/cam.dcnt", link) == 0
+               && symlink ("cam.dcnt", chain) == 0, "links");
+  /* a relative link, and a link to that link, both to a file not there yet */
+  for (int k = 0; k < 2; k++) {
+    unlink (target);
+    REQUIRE (decent_model_save (m, k ? chain : link, &err) == 0, "%s", err.message);
+    struct stat st;
+    CHECK (lstat (link, &st) == 0 && S_ISLNK (st.st_mode) && lstat (chain, &st) == 0
+               && S_ISLNK (st.st_mode), "a link was replaced by a file (%d)", k);
+    DecentModel *back = decent_model_load (target, DECENT_DEVICE_CPU, &err);
+    CHECK (back != NULL, "the link's target was not written (%d): %s", k, err.message);
+    decent_model_free (back);
+  }
+  snprintf (fifo, sizeof fifo, "%s/save.fifo", dir);
+  REQUIRE (mkfifo (fifo, 0600) == 0, "mkfifo");
+  CHECK (decent_model_save (m, fifo, &err) < 0 && strstr (err.message, "not a regular file"),
+      "a FIFO was written over: %s", err.message);
+  struct stat st;
+  CHECK (stat (fifo, &st) == 0 && S_ISFIFO (st.st_mode), "the FIFO is gone");
+  char *end = decent_model_file_target (chain);
+  CHECK (end && strstr (end, "models/cam.dcnt"), "target of the chain: %s", end ? end : "NULL");
+  free (end);
+  unlink (fifo);
+  unlink (chain);
+  unlink (link);
+  unlink (target);
+  rmdir (models);
+  decent_model_free (m);
+}
+
 int
 main (void)
 {
@@ -575,6 +618,7 @@ main (void)
   bounds (dir, path);
   nonfinite_model (dir);
   special_files (dir);
+  saving_through_links (dir, path);
 
   char cmd[300];
   snprintf (cmd, sizeof cmd, "ls %s | grep -c tmp- > /dev/null", dir);

@@ -522,13 +522,26 @@ GST_START_TEST (test_resume_with_changed_settings)
 
   /* the same settings (the engine's, which wrote the checkpoint): no
    * warning about them (one says so few steps train little) */
+  const gchar *same[] = { "latent-side=0", /* as written */
+    "latent-side=6" /* other words for the same layers at 16x16: the file keeps 0 */ };
+  for (guint k = 0; k < G_N_ELEMENTS (same); k++) {
+    write_checkpoint (checkpoint, 2);
+    gchar *props = g_strdup_printf ("resume=true epochs=3 lambda=0.01 batch-size=64 %s "
+        "base-channels=64 max-channels=512", same[k]);
+    run_train (model, 20, props, &r);
+    g_free (props);
+    fail_unless (r.error == NULL && r.written, "%s", r.error);
+    for (guint i = 0; i < r.warnings->len; i++)
+      fail_if (strstr (g_ptr_array_index (r.warnings, i), "settings"), "%s: %s", same[k],
+          (const gchar *) g_ptr_array_index (r.warnings, i));
+    run_clear (&r);
+  }
+  /* a latent grid that is another architecture is named */
   write_checkpoint (checkpoint, 2);
-  run_train (model, 20, "resume=true epochs=3 lambda=0.01 batch-size=64 "
-      "latent-side=0 base-channels=64 max-channels=512", &r);
-  fail_unless (r.error == NULL && r.written, "%s", r.error);
-  for (guint i = 0; i < r.warnings->len; i++)
-    fail_if (strstr (g_ptr_array_index (r.warnings, i), "settings"), "%s",
-        (const gchar *) g_ptr_array_index (r.warnings, i));
+  run_train (model, 20, "resume=true epochs=3 latent-side=4", &r);
+  fail_unless (r.error == NULL, "%s", r.error);
+  w = find_warning (&r, "latent-side");
+  fail_unless (w != NULL && strstr (w, "(property: 4)"), "no warning about latent-side 4");
   run_clear (&r);
   g_free (checkpoint);
   g_free (model);
@@ -576,10 +589,18 @@ GST_START_TEST (test_unwritable_found_at_start)
   gchar *ro = g_build_filename (dir, "ro", NULL);
   g_mkdir (ro, 0555);
   gchar *in_ro = g_build_filename (ro, "m.dcnt", NULL);
+  /* a FIFO would be replaced by a plain file (a device too: /dev/null) */
+  gchar *fifo = g_build_filename (dir, "fifo", NULL);
+  fail_unless (mkfifo (fifo, 0600) == 0);
+  /* a link to a folder that does not exist: its model could never be written */
+  gchar *dangling = g_build_filename (dir, "dangling", NULL);
+  fail_unless (symlink ("nowhere/m.dcnt", dangling) == 0);
   const gchar *cases[][2] = {
     { folder, "Is a directory" },
     { missing, "No such file or directory" },
     { in_ro, "Permission denied" },
+    { fifo, "not a regular file" },
+    { dangling, "nowhere: No such file or directory" },
   };
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
     if (i == 2 && geteuid () == 0)
@@ -602,8 +623,15 @@ GST_START_TEST (test_unwritable_found_at_start)
   GDir *d = g_dir_open (dir, 0, NULL);
   const gchar *name;
   while ((name = g_dir_read_name (d)))
-    fail_unless (g_str_equal (name, "sub") || g_str_equal (name, "ro"), "%s left behind", name);
+    fail_unless (g_str_equal (name, "sub") || g_str_equal (name, "ro")
+            || g_str_equal (name, "fifo") || g_str_equal (name, "dangling"),
+        "%s left behind", name);
   g_dir_close (d);
+  GStatBuf st;
+  fail_unless (g_lstat (fifo, &st) == 0 && S_ISFIFO (st.st_mode), "the FIFO was replaced");
+  fail_unless (g_unlink (fifo) == 0 && g_unlink (dangling) == 0);
+  g_free (fifo);
+  g_free (dangling);
   g_free (in_ro);
   g_free (ro);
   g_free (missing);
