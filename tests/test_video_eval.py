@@ -280,6 +280,54 @@ Element Signals:
     check(section.startswith("## Real footage") and "](pics/video-normal-score.png)" in section
           and "2 events in all" in section, "report section")
 
+    # ---- bench/video_combine.py: the mean of two models' normalised scores
+    import video_combine as vc
+    cw = os.path.join(tmp, "combine")
+    n_fr = 200
+    events = [{"first": 40, "last": 59}, {"first": 120, "last": 139}]
+    json.dump({"protocol": {"baseline_event_min_frames": 3, "baseline_event_gap": 5},
+               "clips": [{"name": "normal", "group": "normal", "events": []},
+                         {"name": "c", "group": "box 1 %", "events": events}]},
+              open(os.path.join(tmp, "results.json"), "w"))
+    os.makedirs(cw)
+    shutil.move(os.path.join(tmp, "results.json"), os.path.join(cw, "results.json"))
+
+    def scores_of(config, normal, clip):
+        d = os.path.join(cw, "scores", config, "defaults")
+        os.makedirs(d)
+        for name, v in (("normal", normal), ("c", clip)):
+            with open(os.path.join(d, name + ".csv"), "w") as f:
+                f.write("frame,seconds,score,threshold,normalized,flagged\n")
+                for i, x in enumerate(v):
+                    f.write(f"{i},{i / 10:.3f},{x},1.0,{x},{int(x > 1)}\n")
+    base = np.full(n_fr, 0.5)
+    a_clip = base.copy()
+    for e in events:
+        a_clip[e["first"]:e["last"] + 1] = 2.0
+    b_normal = base.copy()
+    b_normal[80:95] = 3.0  # b: a false alarm on the normal clip and in the copy
+    b_clip = b_normal.copy()
+    for e in events:
+        b_clip[e["first"]:e["last"] + 1] = 0.2  # and blind to the objects
+    scores_of("a", base, a_clip)
+    scores_of("b", b_normal, b_clip)
+    out = subprocess.run([sys.executable, os.path.join(os.path.dirname(ve.__file__),
+                                                       "video_combine.py"), cw, "a", "b"],
+                         capture_output=True, text=True)
+    lines = out.stdout.splitlines()
+    check(out.returncode == 0 and len(lines) == 3, f"video_combine: {out.stdout}{out.stderr}")
+    if len(lines) == 3:
+        check(lines[0].startswith("a: normal 0.0 % flagged, 0 events; 0 false events")
+              and "box 1 % 1.000/2" in lines[0], lines[0])
+        check(lines[1].startswith("b: normal 7.5 % flagged, 1 events; 1 false events")
+              and "box 1 % 0.000/0" in lines[1], lines[1])
+        # mean: 1.75 in the burst (flagged), 1.1 in the events (found, above 185 of the
+        # 200 normal frames), none found above the burst (hindsight)
+        check(lines[2].startswith("mean of a + b: normal 7.5 % flagged, 1 events")
+              and "box 1 % 0.925/2;" in lines[2] and lines[2].endswith("x1.75: 1 % found 0 %"),
+              lines[2])
+    check(vc.SHOWN[0] == "box 1 %", "the groups shown")
+
     # ---- real frames: the colour rule and the box on vtest.avi's background
     if shutil.which("gst-launch-1.0"):
         raw = os.path.join(tmp, "real.rgb")
