@@ -243,8 +243,8 @@ finish_csv (FILE *f, const char *path)
 {
   if (!f)
     return true;
-  errno = 0;
   bool lost = ferror (f) != 0;
+  errno = 0; /* closing flushes what a failed write left, and says why */
   lost = fclose (f) != 0 || lost;
   if (lost)
     fprintf (stderr, "decent-eval: writing %s failed: %s\n", path,
@@ -466,7 +466,8 @@ main (int argc, char **argv)
   }
   double score_s = now () - t0;
   double auroc = decent_auroc (scores, labels, (size_t) d[3].count);
-  if (!finish_csv (log.losses, losses_path) || !finish_csv (log.curve, curve_path))
+  const bool losses_kept = finish_csv (log.losses, losses_path);
+  if (!finish_csv (log.curve, curve_path) || !losses_kept)
     return 1;
   if (scores_path) {
     FILE *f = fopen (scores_path, "w");

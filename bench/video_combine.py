@@ -12,7 +12,6 @@ Nothing is trained or scored again.
 CONFIG: a folder name under WORK/scores (a training configuration's slug,
 "defaults" for the element's defaults), scored with decentanomaly's defaults.
 Prints each configuration alone, every pair, and all of them together."""
-import csv
 import itertools
 import json
 import os
@@ -26,12 +25,12 @@ import video_eval as ve  # noqa: E402
 SHOWN = ("box 1 %", "bag 1 %", "texture 1 %", "box 0.5 %", "dark")
 
 
-def normalised(work, config, clips):
-    out = {}
-    for name in clips:
-        with open(os.path.join(work, "scores", config, "defaults", name + ".csv")) as f:
-            out[name] = np.array([float(r["normalized"]) for r in csv.DictReader(f)])
-    return out
+def normalised(work, config, clips, n):
+    """Each clip's normalised scores by frame number, frames not scored carrying
+    the last result (as video_eval reads them)."""
+    return {name: ve.read_detect_csv(os.path.join(work, "scores", config, "defaults",
+                                                  name + ".csv"), n)[1]
+            for name in clips}
 
 
 def line(label, scores, clips, min_frames, gap):
@@ -56,11 +55,13 @@ def main(argv):
     if len(argv) < 3:
         sys.exit(__doc__)
     work, configs = argv[1], argv[2:]
-    res = json.load(open(os.path.join(work, "results.json")))
+    with open(os.path.join(work, "results.json")) as f:
+        res = json.load(f)
     p = res["protocol"]
+    n = p["test_frames"][1] - p["test_frames"][0]
     clips = {c["name"]: (c["group"], c["events"]) for c in res["clips"]}
     mf, gap = p["baseline_event_min_frames"], p["baseline_event_gap"]
-    s = {c: normalised(work, c, clips) for c in configs}
+    s = {c: normalised(work, c, clips, n) for c in configs}
     for c in configs:
         print(line(c, s[c], clips, mf, gap))
     groups = list(itertools.combinations(configs, 2))

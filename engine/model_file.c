@@ -563,10 +563,14 @@ decent_model_save (DecentModel *m, const char *path, DecentError *err)
     return decent_fail (err, "save %s: out of memory", path);
   struct stat st;
   int rc;
-  if (stat (target, &st) == 0 && !S_ISREG (st.st_mode))
+  if (lstat (target, &st) == 0 && S_ISLNK (st.st_mode))
+    /* a loop of links: renaming over one of them would break the loop's
+     * links, not write a model anyone reads */
+    rc = decent_fail (err, "cannot write model file %s: %s", path, strerror (ELOOP));
+  else if (stat (target, &st) == 0 && !S_ISREG (st.st_mode))
     /* a device, FIFO or socket is not replaced by a model file */
-    rc = decent_fail (err, "cannot write model file %s: %s exists and is not a regular file",
-        path, target);
+    rc = decent_fail (err, "cannot write model file %s: %s%s is not a regular file", path,
+        strcmp (target, path) ? "its link's target " : "it", strcmp (target, path) ? target : "");
   else
     rc = save_to (m, target, err);
   free (target);
@@ -580,7 +584,9 @@ decent_model_file_target (const char *path)
     return NULL;
   char *at = strdup (path);
   /* link by link, so that a link whose target does not exist yet (which
-   * realpath refuses) is still written through; 40 hops as the kernel's */
+   * realpath refuses) is still written through; after 40 hops, as the
+   * kernel allows, what is left is still a link (a loop), which
+   * decent_model_save refuses */
   for (int hop = 0; at && hop < 40; hop++) {
     struct stat st;
     char next[4096];

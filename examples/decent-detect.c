@@ -133,11 +133,13 @@ close_csv (FILE *f, const gchar *path)
 {
   if (!f)
     return TRUE;
-  errno = 0;
   const gboolean failed = ferror (f);
+  errno = 0;
+  /* a failed write leaves its bytes buffered: closing tries them again and
+   * says why (a full disk) */
   if (fclose (f) != 0 || failed) {
     g_printerr ("decent-detect: could not write %s: %s\n", path,
-        errno ? g_strerror (errno) : "write error");
+        errno ? g_strerror (errno) : "a write failed");
     return FALSE;
   }
   return TRUE;
@@ -220,10 +222,12 @@ main (int argc, char **argv)
       gst_object_unref (pipe);
     return 1;
   }
-  example_set_path (pipe, "src", "location", input);
-  example_set_path (pipe, "scorer", "model-location", model);
-  if (overlay)
-    example_set_path (pipe, "overlay", "location", overlay);
+  if (!example_set_path (pipe, "src", "location", input)
+      || !example_set_path (pipe, "scorer", "model-location", model)
+      || (overlay && !example_set_path (pipe, "overlay", "location", overlay))) {
+    gst_object_unref (pipe);
+    return 1;
+  }
   if (flagged_dir) {
     if (g_mkdir_with_parents (flagged_dir, 0755) < 0) {
       g_printerr ("decent-detect: cannot make the folder %s: %s\n", flagged_dir,
@@ -232,9 +236,13 @@ main (int argc, char **argv)
       return 1;
     }
     gchar *pattern = example_location_pattern (flagged_dir, "frame-%05d.jpg");
-    example_set_path (pipe, "flagger", "model-location", model);
-    example_set_path (pipe, "frames", "location", pattern);
+    const gboolean set = example_set_path (pipe, "flagger", "model-location", model)
+                         && example_set_path (pipe, "frames", "location", pattern);
     g_free (pattern);
+    if (!set) {
+      gst_object_unref (pipe);
+      return 1;
+    }
   }
   Summary sum = { 0 };
   sum.scorer = gst_bin_get_by_name (GST_BIN (pipe), "scorer");
@@ -266,7 +274,8 @@ main (int argc, char **argv)
   gst_object_unref (sum.scorer);
   gst_object_unref (pipe);
   /* a CSV that could not be written (a full disk) fails the run */
-  if (!close_csv (sum.csv, csv) || !close_csv (sum.events_csv, events_csv))
+  const gboolean frames_kept = close_csv (sum.csv, csv);
+  if (!close_csv (sum.events_csv, events_csv) || !frames_kept)
     rc = 1;
   if (rc == 0) {
     /* the footage's duration: one frame period past the last frame scored */

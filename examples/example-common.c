@@ -48,21 +48,29 @@ example_run (GstElement *pipe, const gchar *program,
   return rc;
 }
 
-void
+gboolean
 example_set_path (GstElement *pipe, const gchar *name, const gchar *property, const gchar *path)
 {
   GstElement *e = gst_bin_get_by_name (GST_BIN (pipe), name);
-  g_return_if_fail (e != NULL);
+  if (!e) {
+    g_printerr ("the pipeline has no element \"%s\" to write %s to (do not rename "
+        "elements with --set name=...)\n", name, path);
+    return FALSE;
+  }
   g_object_set (e, property, path, NULL);
   gst_object_unref (e);
+  return TRUE;
 }
 
 gchar *
 example_location_pattern (const gchar *dir, const gchar *file_format)
 {
   GString *s = g_string_new (NULL);
-  for (const gchar *c = dir; *c; c++)
-    g_string_append (s, *c == '%' ? "%%" : (gchar[]) { *c, 0 });
+  for (const gchar *c = dir; *c; c++) {
+    if (*c == '%')
+      g_string_append_c (s, '%');
+    g_string_append_c (s, *c);
+  }
   g_string_append_printf (s, "/%s", file_format);
   return g_string_free (s, FALSE);
 }

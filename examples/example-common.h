@@ -18,8 +18,9 @@ int example_run (GstElement *pipe, const gchar *program,
     void (*on_message) (GstMessage *msg, gpointer user), gpointer user);
 
 /* Sets property (a file name) of the element called name in pipe: a path
- * set this way needs no quoting in a pipeline description. */
-void example_set_path (GstElement *pipe, const gchar *name, const gchar *property,
+ * set this way needs no quoting in a pipeline description.  FALSE, said on
+ * stderr, when pipe has no such element (a --set name=... renamed it). */
+gboolean example_set_path (GstElement *pipe, const gchar *name, const gchar *property,
     const gchar *path);
 
 /* dir "/" file_format as a printf-style location (multifilesink,

@@ -178,10 +178,12 @@ main (int argc, char **argv)
     return 1;
   }
   gchar *pattern = example_location_pattern (out, "clip-%03d.mkv");
-  example_set_path (app.pipe, "src", "location", input);
-  example_set_path (app.pipe, "scorer", "model-location", model);
-  example_set_path (app.pipe, "rec", "location", pattern);
+  const gboolean set = example_set_path (app.pipe, "src", "location", input)
+                       && example_set_path (app.pipe, "scorer", "model-location", model)
+                       && example_set_path (app.pipe, "rec", "location", pattern);
   g_free (pattern);
+  if (!set) /* the description names them all: cannot happen, but never run half set */
+    return 1;
   app.after = (GstClockTime) (after * GST_SECOND);
   app.before = (GstClockTime) (before * GST_SECOND);
   app.stop_at = GST_CLOCK_TIME_NONE;

@@ -9,6 +9,8 @@
 #include "gstdecentpublish.h"
 
 #include <errno.h>
+#include <sys/stat.h>
+#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
@@ -186,23 +188,59 @@ rotated_name (const gchar *path, guint n)
   return g_strdup_printf ("%s.%u", path, n);
 }
 
+/* path opened for appending (or anew with truncate), FILE* or NULL with
+ * errno set.  Never blocks: a FIFO without a reader fails (ENXIO) instead
+ * of hanging the state change; once open, writes block as a pipe's do.
+ * *seekable: a regular file. */
+static FILE *
+open_events_file (const gchar *path, gboolean truncate, gboolean *seekable)
+{
+  int fd = g_open (path, O_WRONLY | O_CREAT | O_APPEND | O_NONBLOCK | O_CLOEXEC
+                             | (truncate ? O_TRUNC : 0), 0644);
+  if (fd < 0)
+    return NULL;
+  struct stat st;
+  int flags = fcntl (fd, F_GETFL);
+  FILE *f = NULL;
+  if (fstat (fd, &st) == 0 && flags >= 0 && fcntl (fd, F_SETFL, flags & ~O_NONBLOCK) == 0)
+    f = fdopen (fd, "a");
+  if (!f) {
+    const int why = errno;
+    close (fd);
+    errno = why;
+    return NULL;
+  }
+  *seekable = S_ISREG (st.st_mode);
+  return f;
+}
+
 /* location -> location.1 -> … -> location.max_files (the oldest goes);
- * with max_files 0 the file starts anew.  Streaming thread. */
+ * with max_files 0 the file starts anew, and so it does when it cannot be
+ * moved away: max-size bounds the disk used either way.  Streaming thread. */
 static void
 rotate (GstDecentPublish *self, guint max_files)
 {
   fclose (self->file);
   self->file = NULL;
+  gboolean moved = TRUE;
   for (guint n = max_files; n >= 1; n--) {
     gchar *from = n == 1 ? g_strdup (self->path) : rotated_name (self->path, n - 1);
     gchar *to = rotated_name (self->path, n);
-    if (g_rename (from, to) != 0 && errno != ENOENT)
-      GST_ELEMENT_WARNING (self, RESOURCE, WRITE, ("Could not rotate the event file."),
-          ("renaming %s to %s: %s", from, to, g_strerror (errno)));
+    if (g_rename (from, to) != 0 && errno != ENOENT) {
+      if (!self->rotate_warned) /* once, not at every record from now on */
+        GST_ELEMENT_WARNING (self, RESOURCE, WRITE, ("Could not rotate the event file."),
+            ("renaming %s to %s: %s; %s", from, to, g_strerror (errno),
+                n == 1 ? "the file starts anew so that max-size holds"
+                       : "the older rotated files stay as they are"));
+      self->rotate_warned = TRUE;
+      moved = moved && n != 1;
+    }
     g_free (from);
     g_free (to);
   }
-  self->file = g_fopen (self->path, max_files ? "a" : "w");
+  if (moved)
+    self->rotate_warned = FALSE; /* a later failure is a new one */
+  self->file = open_events_file (self->path, max_files == 0 || !moved, &self->seekable);
   if (!self->file)
     GST_WARNING_OBJECT (self, "could not open %s again after rotating it: %s", self->shown,
         g_strerror (errno));
@@ -221,13 +259,16 @@ write_file (GstDecentPublish *self, const gchar *line)
   GST_OBJECT_UNLOCK (self);
   const size_t len = strlen (line);
   if (!self->file)
-    self->file = g_fopen (self->path, "a");
-  long at = self->file ? ftell (self->file) : -1;
-  if (self->file && max_size > 0 && at > 0 && (guint64) at + len + 1 > max_size) {
+    self->file = open_events_file (self->path, FALSE, &self->seekable);
+  /* a pipe or terminal has no position: it is only written to */
+  long at = self->file && self->seekable ? ftell (self->file) : -1;
+  if (self->file && self->seekable && max_size > 0 && at > 0
+      && (guint64) at + len + 1 > max_size) {
     rotate (self, max_files);
-    at = self->file ? ftell (self->file) : -1;
+    at = self->file && self->seekable ? ftell (self->file) : -1;
   }
-  gboolean ok = self->file && at >= 0 && fwrite (line, 1, len, self->file) == len
+  gboolean ok = self->file && (at >= 0 || !self->seekable)
+                && fwrite (line, 1, len, self->file) == len
                 && fputc ('\n', self->file) != EOF && fflush (self->file) == 0;
   const int why = errno;
   if (ok) {
@@ -336,12 +377,13 @@ open_file (GstDecentPublish *self, gchar *path)
     g_free (path);
     return TRUE;
   }
-  FILE *file = g_fopen (path, "a");
+  FILE *file = open_events_file (path, FALSE, &self->seekable);
   if (!file) {
     const int why = errno;
     gchar *shown = g_filename_display_name (path);
     GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE, ("Could not open the event file."),
-        ("%s: %s", shown, g_strerror (why)));
+        ("%s: %s", shown, why == ENXIO ? "a FIFO with no reader (start the program that "
+            "reads it first)" : g_strerror (why)));
     g_free (shown);
     g_free (path);
     return FALSE;

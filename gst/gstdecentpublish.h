@@ -35,6 +35,9 @@ struct _GstDecentPublish {
   guint64 written;      /* records written */
   guint64 dropped;      /* records that could not be written */
   gboolean warned;      /* a write failure was said once */
+  gboolean seekable;    /* a regular file: sized, rotated, torn records cut off;
+                         * not stdout, a pipe or a FIFO, which are only written */
+  gboolean rotate_warned; /* a failed rotation was said once */
   gboolean open_event;  /* a begin was written and no end yet */
   struct DecentMqtt *mqtt; /* the broker's client, or NULL */
   gchar *broker;        /* mqtt://host:port/topic, for messages */

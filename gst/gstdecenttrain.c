@@ -444,9 +444,13 @@ warn_about_checkpoint (TrainJob *job, DecentModel *m)
       want->batch_size);
   DIFFER (cfg.seed != want->seed, "seed %" G_GUINT64_FORMAT " (property: %" G_GUINT64_FORMAT ")",
       (guint64) cfg.seed, (guint64) want->seed);
-  /* a file keeps the side in its canonical form: 0 when the paper's rule
-   * gives the same layers, whatever latent-side asked */
-  DIFFER (cfg.latent_side != want->latent_side && !decent_config_same_architecture (&cfg, want),
+  /* a file keeps the side in its canonical form (0 when the paper's rule
+   * gives the same layers): named only when the property's side would
+   * build other layers with the checkpoint's other settings */
+  DecentConfig with_property_side = cfg;
+  with_property_side.latent_side = want->latent_side;
+  DIFFER (cfg.latent_side != want->latent_side
+              && !decent_config_same_architecture (&cfg, &with_property_side),
       "latent-side %d (property: %d)", cfg.latent_side, want->latent_side);
   DIFFER (cfg.base_channels != want->base_channels, "base-channels %d (property: %d)",
       cfg.base_channels, want->base_channels);
@@ -1055,6 +1059,8 @@ check_writable (GstDecentTrain *self, const gchar *location, gboolean checkpoint
   GStatBuf st;
   if (g_stat (location, &st) == 0 && S_ISDIR (st.st_mode)) {
     why = g_strdup_printf ("%s is a folder (%s); give a file name", shown, g_strerror (EISDIR));
+  } else if (target && g_lstat (target, &st) == 0 && S_ISLNK (st.st_mode)) {
+    why = g_strdup_printf ("%s: %s", shown, g_strerror (ELOOP));
   } else if (g_stat (location, &st) == 0 && !S_ISREG (st.st_mode)) {
     why = g_strdup_printf ("%s is a device, FIFO or socket, not a regular file; give the name "
         "of a model file", shown);
@@ -1190,9 +1196,13 @@ gst_decent_train_start (GstBaseSink *sink)
   } else if (!calibrate_only && !check_checkpoint (self, location, &cfg, resume, checkpoint)) {
     /* said why */
   } else {
+    /* the model's temporaries lie beside the file it is written to (a
+     * link's target), the checkpoint's beside the location */
     gchar *checkpoint_path = g_strconcat (location, ".checkpoint", NULL);
-    remove_stale_temporaries (self, location);
+    char *target = decent_model_file_target (location);
+    remove_stale_temporaries (self, target ? target : location);
     remove_stale_temporaries (self, checkpoint_path);
+    free (target);
     g_free (checkpoint_path);
     GST_INFO_OBJECT (self, "device=%s: training on %s", decent_device_name (cfg.device),
         decent_device_describe (cfg.device));

@@ -2,12 +2,16 @@
 /* decentpublish after decentanomaly: the events it announces downstream
  * become JSON lines (begin, then end, with their frames, scores, region and
  * camera), per-frame records in stream order around them, rotation by size
- * keeps max-files files, an unwritable location is an error at start, and a
- * full disk (/dev/full) is one warning while the video goes on. */
+ * keeps max-files files, an unwritable location is an error at start, a
+ * full disk (/dev/full) is one warning while the video goes on, a FIFO is
+ * written through (and one without a reader refused at start). */
 #include <gst/check/gstcheck.h>
 #include <glib/gstdio.h>
 #include <gst/check/gstharness.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "plugin_util.h"
 
@@ -176,6 +180,73 @@ GST_START_TEST (test_unwritable_and_full)
 }
 GST_END_TEST;
 
+/* A FIFO (or stdout piped on) has no position: every record goes through;
+ * a FIFO nobody reads is an error at start, not a hang; a rotation that
+ * cannot move the file is one warning, and max-size still holds. */
+GST_START_TEST (test_pipes_and_blocked_rotation)
+{
+  gchar *out_dir = g_dir_make_tmp ("decent-test-XXXXXX", NULL);
+  gchar *fifo = g_build_filename (out_dir, "events.fifo", NULL);
+  fail_unless (mkfifo (fifo, 0600) == 0);
+  int reader = g_open (fifo, O_RDONLY | O_NONBLOCK, 0); /* a reader, before the writer */
+  fail_unless (reader >= 0);
+  gchar *props = g_strdup_printf ("location=\"%s\" per-frame=true", fifo);
+  GstHarness *h = publish_harness (props);
+  run_pattern (h, ".....");
+  gst_harness_teardown (h); /* closes the FIFO: the reader sees its end */
+  GString *got = g_string_new (NULL);
+  gchar buf[4096];
+  gssize r;
+  while ((r = read (reader, buf, sizeof buf)) > 0)
+    g_string_append_len (got, buf, r);
+  close (reader);
+  gchar **lines = g_strsplit (g_strchomp (got->str), "\n", -1);
+  fail_unless_equals_int (g_strv_length (lines), 5);
+  fail_unless (strstr (lines[4], "\"frame\":4,"), "%s", lines[4]);
+  g_strfreev (lines);
+  g_string_free (got, TRUE);
+  g_free (props);
+
+  /* nobody reads it now */
+  gchar *desc = g_strdup_printf ("videotestsrc num-buffers=2 ! decentanomaly "
+      "model-location=\"%s\" ! decentpublish location=\"%s\" ! fakesink", tm.path, fifo);
+  gchar *error = pipeline_error (desc);
+  fail_unless (error && strstr (error, "a FIFO with no reader"), "%s", error);
+  g_free (error);
+  g_free (desc);
+
+  /* location.1 is a folder: the file cannot be rotated */
+  gchar *path = g_build_filename (out_dir, "e.jsonl", NULL), *one = g_strconcat (path, ".1", NULL);
+  fail_unless (g_mkdir (one, 0700) == 0);
+  props = g_strdup_printf ("location=\"%s\" per-frame=true max-size=1 max-files=1", path);
+  h = publish_harness (props);
+  GstBus *bus = harness_bus (h);
+  run_pattern (h, "......");
+  guint warnings = 0;
+  GstMessage *w;
+  while ((w = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING))) {
+    gchar *text = message_text (w);
+    fail_unless (strstr (text, "Could not rotate the event file") && strstr (text,
+            "starts anew"), "%s", text);
+    g_free (text);
+    gst_message_unref (w);
+    warnings++;
+  }
+  fail_unless_equals_int (warnings, 1);
+  harness_bus_teardown (h, bus);
+  guint n;
+  lines = read_lines (path, &n);
+  fail_unless (n == 1 && strstr (lines[0], "\"frame\":5,"), "%u lines: %s", n, lines[0]);
+  g_strfreev (lines);
+  g_free (props);
+  g_free (one);
+  g_free (path);
+  g_free (fifo);
+  remove_tree (out_dir);
+  g_free (out_dir);
+}
+GST_END_TEST;
+
 static Suite *
 decentpublish_suite (void)
 {
@@ -184,6 +255,7 @@ decentpublish_suite (void)
   tcase_add_test (tc, test_events_as_json_lines);
   tcase_add_test (tc, test_per_frame_and_rotation);
   tcase_add_test (tc, test_unwritable_and_full);
+  tcase_add_test (tc, test_pipes_and_blocked_rotation);
   return s;
 }
 

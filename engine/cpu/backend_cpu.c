@@ -589,18 +589,19 @@ fail:
 }
 
 /* Stage i reads stage i-1's buffer and writes the other one, so two
- * buffers of the largest stage output serve a whole scoring pass. */
+ * buffers, each of the largest output written into it, serve a whole
+ * scoring pass. */
 static int
 give_pingpong (Plan *p, const DecentArch *arch)
 {
-  size_t largest = 0;
+  size_t largest[2] = { 0, 0 };
   for (int i = 0; i < arch->n_stages; i++)
     if (i != arch->latent_stage) {
       size_t bytes = dnnl_memory_desc_get_size (md_of (p->st[i].y));
-      largest = bytes > largest ? bytes : largest;
+      largest[i % 2] = bytes > largest[i % 2] ? bytes : largest[i % 2];
     }
   for (int k = 0; k < 2; k++)
-    if (!(p->pingpong[k] = alloc_floats (largest / sizeof (float) + 1)))
+    if (!(p->pingpong[k] = alloc_floats (largest[k] / sizeof (float) + 1)))
       return -1;
   for (int i = 0; i < arch->n_stages; i++)
     if (i != arch->latent_stage
