@@ -334,8 +334,11 @@ typedef struct {
   GstDecentTrain *self;
   DecentConfig cfg;
   gchar *location, *checkpoint; /* checkpoint NULL: none kept */
+  gchar *resume_from;           /* resume=true: the checkpoint to go on from, kept or not */
   gchar *shown, *shown_checkpoint; /* the same for messages (UTF-8) */
   gboolean resume, calibrate_only;
+  gboolean checkpoint_found;    /* start() found resume_from */
+  gboolean resumed;             /* the model came from resume_from */
   guint epochs, min_steps, patience; /* epochs 0: until the held-out error stops falling */
   gdouble holdout, quantile, sigmas;
   gdouble zoom;                 /* augment-zoom; 1: none */
@@ -478,9 +481,14 @@ warn_about_checkpoint (TrainJob *job, DecentModel *m)
 static DecentModel *
 start_model (TrainJob *job, DecentError *err)
 {
-  if (!job->resume || !job->checkpoint || !g_file_test (job->checkpoint, G_FILE_TEST_EXISTS))
+  if (!job->resume_from || !g_file_test (job->resume_from, G_FILE_TEST_EXISTS)) {
+    if (job->checkpoint_found) /* checked at start, gone since: say so */
+      GST_ELEMENT_WARNING (job->self, RESOURCE, NOT_FOUND,
+          ("The checkpoint to resume from is gone; training anew."),
+          ("%s was there at start and is not now", job->shown_checkpoint));
     return decent_model_new (&job->cfg, err);
-  DecentModel *m = decent_model_load (job->checkpoint, job->cfg.device, err);
+  }
+  DecentModel *m = decent_model_load (job->resume_from, job->cfg.device, err);
   if (!m)
     return NULL;
   DecentConfig cfg;
@@ -497,6 +505,7 @@ start_model (TrainJob *job, DecentError *err)
   decent_model_describe (m, &info);
   GST_INFO_OBJECT (job->self, "resuming from %s after epoch %u", job->shown_checkpoint,
       info.epochs);
+  job->resumed = TRUE;
   warn_about_checkpoint (job, m);
   return m;
 }
@@ -870,8 +879,10 @@ run_training (TrainJob *job)
       fail_keeping_model (job, m, "Could not write the model file.", err.message);
     else
       job->ok = TRUE;
-    if (job->ok && job->checkpoint)
-      g_unlink (job->checkpoint);
+    /* the run is in the model now: its checkpoint (or the one it went on
+     * from, with checkpoint=false) would only be resumed wrongly later */
+    if (job->ok && (job->checkpoint || job->resumed))
+      g_unlink (job->checkpoint ? job->checkpoint : job->resume_from);
   }
   if (job->ok) {
     post_written (job, m, "written", n_train, n_held);
@@ -924,6 +935,8 @@ train_and_save (GstDecentTrain *self)
   job.location = g_strdup (self->model_location);
   job.checkpoint = self->checkpoint ? g_strconcat (job.location, ".checkpoint", NULL) : NULL;
   job.resume = self->resume;
+  job.resume_from = self->resume ? g_strconcat (job.location, ".checkpoint", NULL) : NULL;
+  job.checkpoint_found = self->checkpoint_found;
   job.epochs = self->epochs;
   job.min_steps = self->min_steps;
   job.patience = self->patience;
@@ -935,7 +948,8 @@ train_and_save (GstDecentTrain *self)
   job.max_memory = self->max_memory;
   GST_OBJECT_UNLOCK (self);
   job.shown = g_filename_display_name (job.location);
-  job.shown_checkpoint = job.checkpoint ? g_filename_display_name (job.checkpoint) : NULL;
+  job.shown_checkpoint = job.checkpoint || job.resume_from
+      ? g_filename_display_name (job.checkpoint ? job.checkpoint : job.resume_from) : NULL;
   /* the split fixed when collecting started */
   job.holdout = self->holdout_used;
   job.blocks = self->blocks_used;
@@ -978,6 +992,7 @@ train_and_save (GstDecentTrain *self)
   g_free (job.shown_checkpoint);
   g_free (job.location);
   g_free (job.checkpoint);
+  g_free (job.resume_from);
   return job.ok;
 }
 
@@ -1145,6 +1160,7 @@ check_checkpoint (GstDecentTrain *self, const gchar *location, const DecentConfi
           ("An interrupted run's checkpoint exists; this run starts anew and replaces it."),
           ("%s exists and resume=false; set resume=true to continue that run instead", shown));
   } else {
+    self->checkpoint_found = TRUE;
     DecentError err = { { 0 } };
     DecentModel *m = decent_model_load (path, cfg->device, &err);
     DecentConfig have;
@@ -1181,6 +1197,7 @@ gst_decent_train_start (GstBaseSink *sink)
   DecentConfig cfg;
   config_from_properties (self, self->width, self->height, self->channels, &cfg);
   GST_OBJECT_UNLOCK (self);
+  self->checkpoint_found = FALSE; /* check_checkpoint says */
 
   gboolean ok = FALSE;
   if (!location || !*location) {

@@ -36,6 +36,7 @@ struct _GstDecentTrain {
   gint geometry[3];       /* model geometry, fixed when collecting starts */
   gsize frame_bytes;      /* geometry[0] * geometry[1] * geometry[2] */
   gdouble holdout_used;   /* holdout and holdout-blocks when collecting started */
+  gboolean checkpoint_found; /* resume=true found a checkpoint at start */
   guint blocks_used;
   gboolean calibrating;   /* calibrate-only when collecting started */
   guint8 *frames;         /* collected frames, packed at model resolution */

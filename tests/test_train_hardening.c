@@ -581,6 +581,17 @@ GST_START_TEST (test_resume_nothing_left_to_train)
     run_clear (&r);
     g_free (extra);
   }
+  /* resume reads the checkpoint whether or not this run keeps one (it once
+   * trained anew with checkpoint=false), and the checkpoint it went on
+   * from is gone once the model is written */
+  write_checkpoint (checkpoint, 2);
+  Run r;
+  run_train (model, 20, "resume=true checkpoint=false epochs=2", &r);
+  fail_unless (r.error == NULL && r.written, "%s", r.error);
+  fail_unless (find_warning (&r, "othing more") != NULL, "checkpoint=false: not resumed");
+  fail_unless_equals_int (r.epoch_messages, 0);
+  fail_if (g_file_test (checkpoint, G_FILE_TEST_EXISTS), "the used checkpoint is left");
+  run_clear (&r);
   g_free (checkpoint);
   g_free (model);
 }
