@@ -155,7 +155,8 @@ score_structure_new (GstDecentAnomaly *self, const FrameState *f)
       "score", G_TYPE_DOUBLE, self->last_score,
       "threshold", G_TYPE_DOUBLE, isfinite (threshold) ? threshold : 0.0,
       "normalized-score", G_TYPE_DOUBLE,
-      isfinite (threshold) && threshold > 0 ? self->last_score / threshold : 0.0,
+      isfinite (threshold) ? gst_decent_anomaly_normalized_score (self->last_score, threshold)
+                           : 0.0,
       "flagged", G_TYPE_BOOLEAN, f->flagged,
       "score-mode", G_TYPE_STRING, decent_score_mode_name (self->scoring), NULL);
   set_time (s, "timestamp", f->ts);
@@ -181,7 +182,7 @@ event_structure_new (GstDecentAnomaly *self, const gchar *type, GstClockTime run
   set_time (s, "event-running-time", t->start_time);
   gst_structure_set (s, "threshold", G_TYPE_DOUBLE, self->last_threshold,
       "peak-normalized-score", G_TYPE_DOUBLE,
-      self->last_threshold > 0 ? t->peak / self->last_threshold : 0.0,
+      gst_decent_anomaly_normalized_score (t->peak, self->last_threshold),
       "roi-x", G_TYPE_INT, self->path.rect.x, "roi-y", G_TYPE_INT, self->path.rect.y,
       "roi-width", G_TYPE_INT, self->path.rect.width,
       "roi-height", G_TYPE_INT, self->path.rect.height, NULL);

@@ -172,6 +172,38 @@ GST_END_TEST;
 
 /* ---- 6: a FIFO as model file ------------------------------------------- */
 
+/* threshold=0 flags every frame: the normalized score must say "above"
+ * (it read 0, "far below", on flagged frames), in the meta and the message */
+GST_START_TEST (test_zero_threshold_normalized)
+{
+  GstHarness *h = model_harness ("threshold=0 message-mode=all");
+  GstBus *bus = harness_bus (h);
+  fail_unless_equals_int (gst_harness_push (h, gray_frame (TRUE, 0)), GST_FLOW_OK);
+  GstBuffer *b = gst_harness_pull (h);
+  GstDecentAnomalyMeta *m = gst_buffer_get_decent_anomaly_meta (b);
+  fail_unless (m && m->flagged && m->score > 0 && m->normalized_score > 1.0, "%g / %g",
+      m ? m->score : 0, m ? m->normalized_score : 0);
+  gst_buffer_unref (b);
+  GstMessage *msg;
+  gboolean seen = FALSE;
+  while ((msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT))) {
+    const GstStructure *st = gst_message_get_structure (msg);
+    gdouble norm = 0;
+    if (gst_structure_has_name (st, "decentanomaly")) {
+      fail_unless (gst_structure_get_double (st, "normalized-score", &norm) && norm > 1.0,
+          "message: normalized-score %g", norm);
+      seen = TRUE;
+    }
+    gst_message_unref (msg);
+  }
+  fail_unless (seen, "no decentanomaly message");
+  harness_bus_teardown (h, bus);
+  fail_unless (gst_decent_anomaly_normalized_score (0.5, 0.25) == 2.0);
+  fail_unless (gst_decent_anomaly_normalized_score (0.0, 0.0) == 0.0);
+  fail_unless (gst_decent_anomaly_normalized_score (NAN, 1.0) == 0.0);
+}
+GST_END_TEST;
+
 GST_START_TEST (test_fifo_model)
 {
   gchar *fifo = g_build_filename (tm.dir, "fifo.dcnt", NULL);
@@ -571,6 +603,7 @@ anomaly_hardening_suite (void)
   tcase_add_test (tc, test_reload_then_stop);
   tcase_add_test (tc, test_long_and_non_utf8_paths);
   tcase_add_test (tc, test_no_timestamps);
+  tcase_add_test (tc, test_zero_threshold_normalized);
   /* before the fix, open() of a FIFO never returned */
   TCase *fifo = suite_add_case (s, "fifo", 30, test_model_setup, test_model_teardown);
   tcase_add_test (fifo, test_fifo_model);

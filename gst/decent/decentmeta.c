@@ -5,6 +5,8 @@
  * it does not depend on the frame's size). */
 #include "decentmeta.h"
 
+#include <math.h>
+
 #include <gst/video/video.h>
 
 #include <string.h>
@@ -92,6 +94,16 @@ gst_decent_anomaly_meta_get_info (void)
   return info;
 }
 
+gdouble
+gst_decent_anomaly_normalized_score (gdouble score, gdouble threshold)
+{
+  if (isnan (score) || isnan (threshold))
+    return 0.0;
+  if (threshold > 0)
+    return score / threshold;
+  return score > threshold ? G_MAXDOUBLE : 0.0;
+}
+
 GstDecentAnomalyMeta *
 gst_buffer_add_decent_anomaly_meta (GstBuffer *buffer, gdouble score, gdouble threshold,
     gboolean flagged, const gfloat *heatmap, guint heatmap_width, guint heatmap_height)
@@ -105,7 +117,7 @@ gst_buffer_add_decent_anomaly_meta (GstBuffer *buffer, gdouble score, gdouble th
     return NULL;
   m->score = score;
   m->threshold = threshold;
-  m->normalized_score = threshold > 0 ? score / threshold : 0.0;
+  m->normalized_score = gst_decent_anomaly_normalized_score (score, threshold);
   m->flagged = flagged;
   if (heatmap) {
     m->heatmap = g_memdup2 (heatmap, sizeof (gfloat) * heatmap_width * heatmap_height);

@@ -47,6 +47,18 @@ GType gst_decent_anomaly_meta_api_get_type (void);
 const GstMetaInfo *gst_decent_anomaly_meta_get_info (void);
 
 /**
+ * gst_decent_anomaly_normalized_score:
+ * @score: a frame's score
+ * @threshold: the threshold it was compared with
+ *
+ * Returns: @score / @threshold, so that above 1 is flagged; for a threshold
+ * of 0 or below (every higher score flagged) G_MAXDOUBLE above it and 0 at
+ * or below it, never a 0 that would read as "far below the threshold" for
+ * a flagged frame; 0 for a NaN.
+ */
+gdouble gst_decent_anomaly_normalized_score (gdouble score, gdouble threshold);
+
+/**
  * gst_buffer_add_decent_anomaly_meta: (skip)
  *
  * Adds a meta; heatmap (may be NULL) is copied.  For elements, in C.
