@@ -204,6 +204,34 @@ GST_START_TEST (test_zero_threshold_normalized)
 }
 GST_END_TEST;
 
+/* The heatmap getter answers for the map as made: sizes written over by an
+ * application (fields are writable from bindings) cannot make it read past
+ * the map, and a size whose value count overflows is refused. */
+GST_START_TEST (test_meta_heatmap_bounds)
+{
+  GstBuffer *b = gst_buffer_new ();
+  const gfloat map[12] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 };
+  GstDecentAnomalyMeta *m = gst_buffer_add_decent_anomaly_meta (b, 1.0, 0.5, TRUE, map, 4, 3);
+  guint n = 0;
+  const gfloat *got = gst_decent_anomaly_meta_get_heatmap (m, &n);
+  fail_unless (got && n == 12 && got[11] == 12.0f);
+  m->heatmap_width = 4000;
+  fail_unless (gst_decent_anomaly_meta_get_heatmap (m, &n) == NULL && n == 0);
+  m->heatmap_width = 4;
+  /* a copy carries the map and its size */
+  GstBuffer *c = gst_buffer_copy_deep (b);
+  GstDecentAnomalyMeta *mc = gst_buffer_get_decent_anomaly_meta (c);
+  fail_unless (mc && gst_decent_anomaly_meta_get_heatmap (mc, &n) && n == 12);
+  gst_buffer_unref (c);
+  gst_buffer_unref (b);
+  b = gst_buffer_new ();
+  ASSERT_CRITICAL (m = gst_buffer_add_decent_anomaly_meta (b, 1.0, 0.5, TRUE, map, 65536,
+          65536));
+  fail_unless (m == NULL);
+  gst_buffer_unref (b);
+}
+GST_END_TEST;
+
 GST_START_TEST (test_fifo_model)
 {
   gchar *fifo = g_build_filename (tm.dir, "fifo.dcnt", NULL);
@@ -604,6 +632,7 @@ anomaly_hardening_suite (void)
   tcase_add_test (tc, test_long_and_non_utf8_paths);
   tcase_add_test (tc, test_no_timestamps);
   tcase_add_test (tc, test_zero_threshold_normalized);
+  tcase_add_test (tc, test_meta_heatmap_bounds);
   /* before the fix, open() of a FIFO never returned */
   TCase *fifo = suite_add_case (s, "fifo", 30, test_model_setup, test_model_teardown);
   tcase_add_test (fifo, test_fifo_model);

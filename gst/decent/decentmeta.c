@@ -34,7 +34,7 @@ meta_init (GstMeta *meta, gpointer params, GstBuffer *buffer)
   m->flagged = FALSE;
   m->scored = TRUE;
   m->frame_number = m->scored_frame_number = 0;
-  m->heatmap_width = m->heatmap_height = 0;
+  m->heatmap_width = m->heatmap_height = m->heatmap_values = 0;
   m->heatmap = NULL;
   m->roi_x = m->roi_y = m->roi_width = m->roi_height = 0;
   m->score_mode = 0;
@@ -109,7 +109,9 @@ gst_buffer_add_decent_anomaly_meta (GstBuffer *buffer, gdouble score, gdouble th
     gboolean flagged, const gfloat *heatmap, guint heatmap_width, guint heatmap_height)
 {
   g_return_val_if_fail (GST_IS_BUFFER (buffer), NULL);
-  g_return_val_if_fail (heatmap == NULL || (heatmap_width > 0 && heatmap_height > 0), NULL);
+  g_return_val_if_fail (heatmap == NULL || (heatmap_width > 0 && heatmap_height > 0
+                                                && (guint64) heatmap_width * heatmap_height
+                                                       <= G_MAXUINT / sizeof (gfloat)), NULL);
 
   GstDecentAnomalyMeta *m = (GstDecentAnomalyMeta *) gst_buffer_add_meta (buffer,
       GST_DECENT_ANOMALY_META_INFO, NULL);
@@ -123,6 +125,7 @@ gst_buffer_add_decent_anomaly_meta (GstBuffer *buffer, gdouble score, gdouble th
     m->heatmap = g_memdup2 (heatmap, sizeof (gfloat) * heatmap_width * heatmap_height);
     m->heatmap_width = heatmap_width;
     m->heatmap_height = heatmap_height;
+    m->heatmap_values = heatmap_width * heatmap_height;
   }
   return m;
 }
@@ -138,6 +141,10 @@ const gfloat *
 gst_decent_anomaly_meta_get_heatmap (const GstDecentAnomalyMeta *meta, guint *n_values)
 {
   g_return_val_if_fail (meta != NULL && n_values != NULL, NULL);
-  *n_values = meta->heatmap ? meta->heatmap_width * meta->heatmap_height : 0;
-  return meta->heatmap;
+  /* the size as made: width and height may have been written over since */
+  const gboolean whole = meta->heatmap
+                         && (guint64) meta->heatmap_width * meta->heatmap_height
+                                == meta->heatmap_values;
+  *n_values = whole ? meta->heatmap_values : 0;
+  return whole ? meta->heatmap : NULL;
 }

@@ -21,6 +21,13 @@ G_BEGIN_DECLS
 #define GST_DECENT_ANOMALY_META_API_TYPE (gst_decent_anomaly_meta_api_get_type ())
 #define GST_DECENT_ANOMALY_META_INFO (gst_decent_anomaly_meta_get_info ())
 
+/**
+ * GstDecentAnomalyMeta:
+ * @heatmap: (type gpointer): the map itself (an opaque pointer to bindings, which read it with
+ *   gst_decent_anomaly_meta_get_heatmap(), which knows its length)
+ *
+ * A frame's anomaly result (the fields are described beside them).
+ */
 typedef struct {
   GstMeta meta;
 
@@ -41,6 +48,11 @@ typedef struct {
   guint roi_x, roi_y, roi_width, roi_height;
   /* how the score was computed: 0 mean (the paper's), 1 local, 2 normalized */
   gint score_mode;
+
+  /*< private >*/
+  /* the values heatmap holds: a binding that writes heatmap_width or
+   * heatmap_height cannot make the getter read past them */
+  guint heatmap_values;
 } GstDecentAnomalyMeta;
 
 GType gst_decent_anomaly_meta_api_get_type (void);
