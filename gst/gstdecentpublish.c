@@ -405,7 +405,9 @@ open_mqtt (GstDecentPublish *self)
   gchar *topic = self->mqtt_topic && *self->mqtt_topic ? g_strdup (self->mqtt_topic)
                                                        : g_strdup_printf ("decent/%s", camera);
   DecentMqttSettings s = { g_strdup (self->mqtt_host), self->mqtt_port, topic, self->mqtt_qos,
-    g_strdup (self->mqtt_client_id), g_strdup (self->mqtt_username),
+    /* an empty id is no id: the library makes one */
+    self->mqtt_client_id && *self->mqtt_client_id ? g_strdup (self->mqtt_client_id) : NULL,
+    g_strdup (self->mqtt_username),
     g_strdup (self->mqtt_password), g_strdup (self->mqtt_ca_file),
     g_strdup (self->mqtt_cert_file), g_strdup (self->mqtt_key_file),
     self->mqtt_queue_size };
@@ -450,7 +452,7 @@ gst_decent_publish_start (GstBaseTransform *trans)
   }
   self->open_event = FALSE;
   self->written = self->dropped = 0;
-  self->warned = self->mqtt_warned = FALSE;
+  self->warned = self->mqtt_warned = self->rotate_warned = FALSE;
   if (!open_file (self, path))
     return FALSE;
   if (!open_mqtt (self)) {

@@ -9,6 +9,8 @@
  * thread only queues. */
 #include "mqttout.h"
 
+#include <errno.h>
+
 #include <mosquitto.h>
 #include <string.h>
 
@@ -181,8 +183,35 @@ decent_mqtt_new (const DecentMqttSettings *s, gchar **why)
   }
   if (mosquitto_pub_topic_check (s->topic) != MOSQ_ERR_SUCCESS
       || mosquitto_validate_utf8 (s->topic, (int) strlen (s->topic)) != MOSQ_ERR_SUCCESS) {
-    *why = g_strdup_printf ("\"%s\" cannot be an MQTT topic to publish to (no + or #, UTF-8)",
-        s->topic);
+    *why = g_strdup_printf ("\"%s\" cannot be an MQTT topic to publish to (no + or #, no "
+        "control characters such as a line break, UTF-8, at most 65535 bytes)", s->topic);
+    return NULL;
+  }
+  /* MQTT 3.1.1 client ids: 1 to 23 bytes are what every broker takes; many
+   * take more, none an empty id with a session kept, nor over 65535 */
+  if (s->client_id && (!*s->client_id || strlen (s->client_id) > 65535
+                          || mosquitto_validate_utf8 (s->client_id, (int) strlen (s->client_id))
+                                 != MOSQ_ERR_SUCCESS)) {
+    *why = g_strdup_printf ("mqtt-client-id \"%.80s%s\" is not a valid MQTT client id (1 to "
+        "65535 bytes of UTF-8; leave it unset for one of the element's own)", s->client_id,
+        strlen (s->client_id) > 80 ? "…" : "");
+    return NULL;
+  }
+  /* TLS files are read when connecting, in the background: a missing one
+   * would look like a broker that is not there, so they are checked now */
+  const gchar *tls[3][2] = { { "mqtt-ca-file", s->ca_file }, { "mqtt-cert-file", s->cert_file },
+    { "mqtt-key-file", s->key_file } };
+  for (int k = 0; k < 3; k++)
+    if (tls[k][1] && *tls[k][1] && !g_file_test (tls[k][1], G_FILE_TEST_IS_REGULAR)) {
+      *why = g_strdup_printf ("%s %s: %s", tls[k][0], tls[k][1],
+          g_file_test (tls[k][1], G_FILE_TEST_EXISTS) ? "not a regular file"
+                                                        : g_strerror (ENOENT));
+      return NULL;
+    }
+  if ((s->cert_file && *s->cert_file) != (s->key_file && *s->key_file)
+      || ((s->cert_file && *s->cert_file) && !(s->ca_file && *s->ca_file))) {
+    *why = g_strdup ("a client certificate needs mqtt-cert-file and mqtt-key-file together, "
+        "and mqtt-ca-file to turn TLS on (without it the connection would be plain text)");
     return NULL;
   }
   static GOnce once = G_ONCE_INIT;

@@ -247,6 +247,36 @@ GST_START_TEST (test_pipes_and_blocked_rotation)
 }
 GST_END_TEST;
 
+/* MQTT settings that cannot work are refused at start with what is wrong
+ * (no broker is needed: nothing connects) */
+GST_START_TEST (test_mqtt_settings_refused)
+{
+  gchar *long_id = g_strnfill (70000, 'x');
+  const gchar *cases[][2] = {
+    { long_id, "is not a valid MQTT client id" },
+    { "mqtt-ca-file=/nonexistent/ca.pem", "mqtt-ca-file /nonexistent/ca.pem: No such file" },
+    { "mqtt-ca-file=\"%s\" mqtt-cert-file=\"%s\"", "mqtt-cert-file and mqtt-key-file "
+      "together" }, /* regular files (the model's), a certificate without its key */
+    { "camera=\"a\nb\"", "no control characters" },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+    gchar *props = i == 0   ? g_strdup_printf ("mqtt-client-id=%s", cases[i][0])
+                   : i == 2 ? g_strdup_printf (cases[i][0], tm.path, tm.path)
+                            : g_strdup (cases[i][0]);
+    gchar *desc = g_strdup_printf ("videotestsrc num-buffers=2 ! decentanomaly "
+        "model-location=\"%s\" ! decentpublish mqtt-host=127.0.0.1 mqtt-port=9 %s ! fakesink",
+        tm.path, props);
+    gchar *error = pipeline_error (desc);
+    fail_unless (error && strstr (error, "Could not start the MQTT client")
+        && strstr (error, cases[i][1]), "case %u: %.300s", i, error);
+    g_free (error);
+    g_free (desc);
+    g_free (props);
+  }
+  g_free (long_id);
+}
+GST_END_TEST;
+
 static Suite *
 decentpublish_suite (void)
 {
@@ -256,6 +286,7 @@ decentpublish_suite (void)
   tcase_add_test (tc, test_per_frame_and_rotation);
   tcase_add_test (tc, test_unwritable_and_full);
   tcase_add_test (tc, test_pipes_and_blocked_rotation);
+  tcase_add_test (tc, test_mqtt_settings_refused);
   return s;
 }
 
