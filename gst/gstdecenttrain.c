@@ -770,6 +770,33 @@ post_written (TrainJob *job, DecentModel *m, const gchar *status, guint n_train,
   g_free (msg);
 }
 
+/* Below this many frames a calibration's quantile is about their highest
+ * score, and its expected false-alarm rate a guess. */
+#define CALIBRATION_FRAMES_MIN 50
+
+/* Says (once, as a warning) what a calibration on this footage cannot
+ * tell: too few frames for its quantile, or frames that all score the same
+ * (a still or black picture), whose spread says nothing of normal change. */
+static void
+warn_about_calibration (TrainJob *job, DecentModel *m)
+{
+  DecentCalibration cal;
+  decent_model_get_calibration (m, &cal);
+  if (job->n_frames < CALIBRATION_FRAMES_MIN)
+    GST_ELEMENT_WARNING (job->self, RESOURCE, SETTINGS,
+        ("Calibrated on few frames; the threshold is a rough guess."),
+        ("%u frames: the %g quantile of so few scores is about their highest, and the expected "
+            "false-alarm rate stored with it (%g) means little; calibrate on a few hundred "
+            "normal frames (a minute of footage at 10 fps)", job->n_frames, job->quantile,
+            cal.false_alarm_rate));
+  else if (!(cal.stddev > 0))
+    GST_ELEMENT_WARNING (job->self, RESOURCE, SETTINGS,
+        ("Every calibration frame scored the same; the threshold says nothing of normal "
+            "variation."),
+        ("%u frames all score %g: a still, blank or frozen picture; calibrate on footage of "
+            "the scene as it normally changes", job->n_frames, cal.threshold));
+}
+
 /* calibrate-only: the model at model-location gets every mode's threshold
  * from all the footage collected (another normal recording), nothing is
  * trained, and the model is written back atomically. */
@@ -796,15 +823,24 @@ run_calibration (TrainJob *job)
         cfg.height, cfg.channels, job->cfg.width, job->cfg.height, job->cfg.channels);
     job_fail (job, GST_RESOURCE_ERROR_SETTINGS, "Could not load the model to calibrate.", why);
     g_free (why);
+  } else if (job->n_frames < 2) {
+    gchar *why = g_strdup_printf ("%u frames kept of %" G_GUINT64_FORMAT "; a threshold needs "
+        "at least 2 normal frames (and a few hundred to mean much); %s is unchanged",
+        job->n_frames, job->seen, job->shown);
+    job_fail (job, GST_RESOURCE_ERROR_FAILED, "Too few frames to calibrate on.", why);
+    g_free (why);
   } else if (decent_model_calibrate_all (m, job->frames, (int) job->n_frames,
                  (float) job->quantile, (float) job->sigmas, &err) < 0) {
     job_fail (job, GST_RESOURCE_ERROR_FAILED, "Calibrating the threshold failed.", err.message);
-  } else if (decent_model_save (m, job->location, &err) < 0) {
-    job_fail (job, GST_RESOURCE_ERROR_OPEN_WRITE, "Could not write the model file.",
-        err.message);
   } else {
-    job->ok = TRUE;
-    post_written (job, m, "calibrated", 0, job->n_frames);
+    warn_about_calibration (job, m);
+    if (decent_model_save (m, job->location, &err) < 0) {
+      job_fail (job, GST_RESOURCE_ERROR_OPEN_WRITE, "Could not write the model file.",
+          err.message);
+    } else {
+      job->ok = TRUE;
+      post_written (job, m, "calibrated", 0, job->n_frames);
+    }
   }
   if (!job->ok)
     gst_element_post_message (GST_ELEMENT (self),

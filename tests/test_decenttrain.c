@@ -460,6 +460,21 @@ GST_START_TEST (test_calibrate_only)
   fail_unless (noisy.count == 12 && noisy.threshold > grey.threshold, "threshold %g -> %g",
       grey.threshold, noisy.threshold);
   fail_unless (after.steps == before.steps && after.width == 16, "the model was changed");
+  /* 12 frames: calibrated, and said to be few */
+  fail_unless (strstr (r.warnings->str, "Calibrated on few frames") != NULL, "%s",
+      r.warnings->str);
+  app_run_clear (&r);
+
+  /* one frame is not a calibration: an error, the model as it was */
+  run_appsrc (model, "calibrate-only=true", 1, 0, &r);
+  fail_unless (r.error && strstr (r.error, "Too few frames to calibrate on"), "%s", r.error);
+  fail_unless (calibration_of (model, DECENT_SCORE_LOCAL, &after).threshold == noisy.threshold);
+  app_run_clear (&r);
+  /* 60 identical frames: enough of them, but no variation to learn from */
+  run_appsrc (model, "calibrate-only=true", 60, 1000, &r);
+  fail_unless (r.error == NULL, "%s", r.error);
+  fail_unless (strstr (r.warnings->str, "Every calibration frame scored the same") != NULL,
+      "%s", r.warnings->str);
   app_run_clear (&r);
 
   gchar *missing = g_build_filename (dir, "missing.dcnt", NULL);
