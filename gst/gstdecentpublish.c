@@ -325,6 +325,32 @@ broker_refused (GstDecentPublish *self)
   return TRUE;
 }
 
+/* At the end of the stream, before the EOS goes on: the records are
+ * delivered (up to mqtt-flush-timeout), and what was not, or a broker that
+ * refused us meanwhile, is said while an application (gst-launch) still
+ * listens; after EOS it has stopped reading the bus.  Streaming thread. */
+static void
+drain_at_eos (GstDecentPublish *self)
+{
+  GST_OBJECT_LOCK (self);
+  const guint timeout = self->mqtt_flush_timeout;
+  GST_OBJECT_UNLOCK (self);
+  const guint left = decent_mqtt_drain (self->mqtt, timeout);
+  if (broker_refused (self)) {
+    self->mqtt_said = TRUE;
+    return;
+  }
+  guint64 queued, delivered, dropped;
+  decent_mqtt_counts (self->mqtt, &queued, &delivered, &dropped);
+  if (left || dropped) {
+    GST_ELEMENT_WARNING (self, RESOURCE, WRITE, ("Not every record reached the MQTT broker."),
+        ("%s: %u still queued at the end of the stream (after waiting %u ms), %"
+            G_GUINT64_FORMAT " dropped while the queue was full", self->broker, left, timeout,
+            dropped));
+    self->mqtt_said = TRUE;
+  }
+}
+
 /* ---- GstBaseTransform ------------------------------------------------- */
 
 /* Closes the destinations: the file, and the MQTT client after waiting up
@@ -349,7 +375,7 @@ gst_decent_publish_close (GstDecentPublish *self)
     GST_INFO_OBJECT (self, "%s: %" G_GUINT64_FORMAT " records queued, %" G_GUINT64_FORMAT
         " delivered before stop, %" G_GUINT64_FORMAT " dropped (queue full), %u undelivered",
         self->broker, queued, queued - left, dropped, left);
-    if (left || dropped)
+    if ((left || dropped) && !self->mqtt_said) /* said at EOS already */
       GST_ELEMENT_WARNING (self, RESOURCE, WRITE, ("Not every record reached the MQTT broker."),
           ("%s: %u still queued at stop (after waiting %u ms), %" G_GUINT64_FORMAT
               " dropped while the queue was full", self->broker, left, timeout, dropped));
@@ -452,7 +478,7 @@ gst_decent_publish_start (GstBaseTransform *trans)
   }
   self->open_event = FALSE;
   self->written = self->dropped = 0;
-  self->warned = self->mqtt_warned = self->rotate_warned = FALSE;
+  self->warned = self->mqtt_warned = self->rotate_warned = self->mqtt_said = FALSE;
   if (!open_file (self, path))
     return FALSE;
   if (!open_mqtt (self)) {
@@ -490,6 +516,8 @@ gst_decent_publish_sink_event (GstBaseTransform *trans, GstEvent *event)
     g_free (camera);
     self->open_event = g_strcmp0 (gst_structure_get_string (s, "type"), "begin") == 0;
   }
+  if (GST_EVENT_TYPE (event) == GST_EVENT_EOS && self->mqtt)
+    drain_at_eos (self);
   return GST_BASE_TRANSFORM_CLASS (gst_decent_publish_parent_class)->sink_event (trans, event);
 }
 

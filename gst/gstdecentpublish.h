@@ -38,6 +38,7 @@ struct _GstDecentPublish {
   gboolean seekable;    /* a regular file: sized, rotated, torn records cut off;
                          * not stdout, a pipe or a FIFO, which are only written */
   gboolean rotate_warned; /* a failed rotation was said once */
+  gboolean mqtt_said;   /* undelivered records or a refusal were said at EOS */
   gboolean open_event;  /* a begin was written and no end yet */
   struct DecentMqtt *mqtt; /* the broker's client, or NULL */
   gchar *broker;        /* mqtt://host:port/topic, for messages */

@@ -283,10 +283,8 @@ decent_mqtt_counts (DecentMqtt *m, guint64 *queued, guint64 *delivered, guint64 
 }
 
 guint
-decent_mqtt_free (DecentMqtt *m, guint timeout_ms)
+decent_mqtt_drain (DecentMqtt *m, guint timeout_ms)
 {
-  if (!m)
-    return 0;
   g_mutex_lock (&m->lock);
   const gint64 until = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
   while (!g_queue_is_empty (&m->queue) && !m->refused && !m->done
@@ -294,6 +292,15 @@ decent_mqtt_free (DecentMqtt *m, guint timeout_ms)
     ;
   const guint left = m->queue.length;
   g_mutex_unlock (&m->lock);
+  return left;
+}
+
+guint
+decent_mqtt_free (DecentMqtt *m, guint timeout_ms)
+{
+  if (!m)
+    return 0;
+  const guint left = decent_mqtt_drain (m, timeout_ms);
   g_atomic_int_set (&m->stopping, 1);
   if (m->thread)
     g_thread_join (m->thread); /* it says goodbye to the broker itself */

@@ -36,6 +36,10 @@ gchar *decent_mqtt_take_refusal (DecentMqtt *m);
 /* Counts so far: records queued, delivered, dropped (queue full). */
 void decent_mqtt_counts (DecentMqtt *m, guint64 *queued, guint64 *delivered, guint64 *dropped);
 
+/* Waits up to timeout_ms for the queue to empty (less when the broker
+ * refused us for good); returns how many records are still queued. */
+guint decent_mqtt_drain (DecentMqtt *m, guint timeout_ms);
+
 /* Waits up to timeout_ms for the queue to empty, then disconnects and
  * frees; returns how many records were left undelivered. */
 guint decent_mqtt_free (DecentMqtt *m, guint timeout_ms);
