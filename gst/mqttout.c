@@ -187,6 +187,11 @@ decent_mqtt_new (const DecentMqttSettings *s, gchar **why)
         "control characters such as a line break, UTF-8, at most 65535 bytes)", s->topic);
     return NULL;
   }
+  if (s->topic[0] == '$') { /* MQTT 4.7.2: the broker's own; it drops what clients send */
+    *why = g_strdup_printf ("\"%s\": topics that begin with $ belong to the broker, which "
+        "drops what clients publish there; choose another mqtt-topic", s->topic);
+    return NULL;
+  }
   /* MQTT 3.1.1 client ids: 1 to 23 bytes are what every broker takes; many
    * take more, none an empty id with a session kept, nor over 65535 */
   if (s->client_id && (!*s->client_id || strlen (s->client_id) > 65535

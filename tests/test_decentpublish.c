@@ -258,6 +258,7 @@ GST_START_TEST (test_mqtt_settings_refused)
     { "mqtt-ca-file=\"%s\" mqtt-cert-file=\"%s\"", "mqtt-cert-file and mqtt-key-file "
       "together" }, /* regular files (the model's), a certificate without its key */
     { "camera=\"a\nb\"", "no control characters" },
+    { "mqtt-topic=$SYS/x", "belong to the broker" },
   };
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
     gchar *props = i == 0   ? g_strdup_printf ("mqtt-client-id=%s", cases[i][0])
