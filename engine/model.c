@@ -951,6 +951,12 @@ calibration_from (float *s, int n, float quantile, float sigmas, DecentCalibrati
   const double mean = sum / n, sd = sqrt (fmax (0.0, sq / n - mean * mean));
   if (sigmas > 0 && mean + sigmas * sd > thr)
     thr = mean + sigmas * sd;
+  /* standardised scores (normalized) of footage reconstructed better than
+   * the training's can all lie below 0: the smallest positive threshold
+   * flags no more of them, and keeps score / threshold and the file's
+   * rule (a threshold >= 0) */
+  if (!(thr > 0))
+    thr = 1e-6;
   int above = 0;
   for (int i = 0; i < n; i++)
     above += s[i] > (float) thr;

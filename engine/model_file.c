@@ -189,6 +189,11 @@ body_floats (const Header *h)
 static int
 scoring_save (DecentModel *m, uint8_t **data, size_t *len, DecentError *err)
 {
+  /* never a file its own loader refuses (scoring_load's rule) */
+  for (uint32_t k = 0; k < DECENT_SCORE_MODES; k++)
+    if (!isfinite (m->cal[k].threshold) || m->cal[k].threshold < 0.0f)
+      return decent_fail (err, "score mode %s has the threshold %g, which a model file cannot "
+          "hold", decent_score_mode_name ((DecentScoreMode) k), m->cal[k].threshold);
   const size_t n = 12 + DECENT_SCORE_MODES * SCORE_ENTRY_BYTES;
   uint8_t *p = malloc (n);
   if (!p)

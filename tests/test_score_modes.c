@@ -335,6 +335,44 @@ batch_statistics (DecentModel *m, const uint8_t *frames)
   CHECK (decent_model_set_score_batch_stats (NULL, 1, &err) < 0, "no model refused");
 }
 
+/* Footage reconstructed better than the footage the normal errors were
+ * learned from standardises below 0 everywhere: its calibration still
+ * gives a threshold a model file can hold (a negative one was written, and
+ * the file then refused to load), and it flags none of that footage. */
+static void
+better_than_normal (DecentModel *m, const uint8_t *frames)
+{
+  DecentError err;
+  static uint8_t noisy[N * W * H];
+  uint64_t s = 99;
+  for (size_t i = 0; i < sizeof noisy; i++) {
+    int v = tu_uniform (&s) < 0.5 ? 0 : 255; /* salt and pepper: errors far above theirs */
+    noisy[i] = (uint8_t) (v < 0 ? 0 : v > 255 ? 255 : v);
+  }
+  REQUIRE (decent_model_learn_normal (m, noisy, N, &err) == 0, "%s", err.message);
+  float z[N];
+  REQUIRE (decent_model_score_mode (m, DECENT_SCORE_NORMALIZED, frames, N, z, NULL, &err) == 0,
+      "%s", err.message);
+  float top = z[0];
+  for (int i = 1; i < N; i++)
+    top = z[i] > top ? z[i] : top;
+  CHECK (top < 0, "the clean frames standardise below 0 (highest %g)", top);
+  REQUIRE (decent_model_calibrate_mode (m, DECENT_SCORE_NORMALIZED, frames, N, 0.995f, &err)
+               == 0, "%s", err.message);
+  DecentCalibration cal;
+  decent_model_get_mode_calibration (m, DECENT_SCORE_NORMALIZED, &cal);
+  CHECK (cal.threshold > 0 && cal.threshold > top, "threshold %g", cal.threshold);
+  char dir[] = "/tmp/decent-better-XXXXXX", path[128];
+  REQUIRE (mkdtemp (dir), "mkdtemp");
+  snprintf (path, sizeof path, "%s/m.dcnt", dir);
+  REQUIRE (decent_model_save (m, path, &err) == 0, "%s", err.message);
+  DecentModel *l = decent_model_load (path, DECENT_DEVICE_CPU, &err);
+  CHECK (l != NULL, "the calibrated file loads: %s", err.message);
+  decent_model_free (l);
+  unlink (path);
+  rmdir (dir);
+}
+
 int
 main (void)
 {
@@ -348,6 +386,7 @@ main (void)
   normal_errors_and_calibration (m, frames);
   through_the_file (m, frames);
   batch_statistics (m, frames);
+  better_than_normal (m, frames);
   /* settings out of range are refused */
   DecentConfig bad = cfg;
   bad.local_area = 0.0f;
