@@ -185,7 +185,8 @@ main (int argc, char **argv)
   }
   GString *extra = g_string_new (NULL);
   for (gchar **p = props; p && *p; p++) {
-    if (!strchr (*p, '=')) {
+    const gchar *eq = strchr (*p, '=');
+    if (!eq || eq == *p || !eq[1]) { /* an empty value would take the next word */
       g_printerr ("decent-detect: --set wants NAME=VALUE, not \"%s\"\n", *p);
       return 2;
     }

@@ -13,6 +13,9 @@
 #include <fcntl.h>
 #include <glib/gstdio.h>
 #include <math.h>
+#include <signal.h>
+#include <pthread.h>
+#include <time.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -222,23 +225,24 @@ rotate (GstDecentPublish *self, guint max_files)
 {
   fclose (self->file);
   self->file = NULL;
-  gboolean moved = TRUE;
+  gboolean moved = TRUE, all_moved = TRUE;
   for (guint n = max_files; n >= 1; n--) {
     gchar *from = n == 1 ? g_strdup (self->path) : rotated_name (self->path, n - 1);
     gchar *to = rotated_name (self->path, n);
     if (g_rename (from, to) != 0 && errno != ENOENT) {
-      if (!self->rotate_warned) /* once, not at every record from now on */
+      if (!self->rotate_warned) /* once, not at every rotation from now on */
         GST_ELEMENT_WARNING (self, RESOURCE, WRITE, ("Could not rotate the event file."),
             ("renaming %s to %s: %s; %s", from, to, g_strerror (errno),
                 n == 1 ? "the file starts anew so that max-size holds"
-                       : "the older rotated files stay as they are"));
+                       : "it is replaced by the newer file at each rotation instead"));
       self->rotate_warned = TRUE;
       moved = moved && n != 1;
+      all_moved = FALSE;
     }
     g_free (from);
     g_free (to);
   }
-  if (moved)
+  if (all_moved)
     self->rotate_warned = FALSE; /* a later failure is a new one */
   self->file = open_events_file (self->path, max_files == 0 || !moved, &self->seekable);
   if (!self->file)
@@ -267,10 +271,30 @@ write_file (GstDecentPublish *self, const gchar *line)
     rotate (self, max_files);
     at = self->file && self->seekable ? ftell (self->file) : -1;
   }
+  /* a pipe whose reader left raises SIGPIPE, which would kill the whole
+   * process: it is held back in this thread, and the write fails with
+   * EPIPE instead (and a SIGPIPE it raised is taken off again) */
+  sigset_t pipe_signal, before;
+  sigemptyset (&pipe_signal);
+  sigaddset (&pipe_signal, SIGPIPE);
+  const gboolean guard = self->file && !self->seekable;
+  gboolean was_pending = FALSE;
+  if (guard) {
+    pthread_sigmask (SIG_BLOCK, &pipe_signal, &before);
+    sigset_t pending;
+    was_pending = sigpending (&pending) == 0 && sigismember (&pending, SIGPIPE);
+  }
   gboolean ok = self->file && (at >= 0 || !self->seekable)
                 && fwrite (line, 1, len, self->file) == len
                 && fputc ('\n', self->file) != EOF && fflush (self->file) == 0;
   const int why = errno;
+  if (guard) {
+    const struct timespec now = { 0, 0 };
+    if (!ok && why == EPIPE && !was_pending)
+      while (sigtimedwait (&pipe_signal, NULL, &now) < 0 && errno == EINTR)
+        ;
+    pthread_sigmask (SIG_SETMASK, &before, NULL);
+  }
   if (ok) {
     self->written++;
     return;
@@ -335,6 +359,8 @@ drain_at_eos (GstDecentPublish *self)
   GST_OBJECT_LOCK (self);
   const guint timeout = self->mqtt_flush_timeout;
   GST_OBJECT_UNLOCK (self);
+  if (timeout == 0)
+    return; /* not waited for: what is left is counted at stop */
   const guint left = decent_mqtt_drain (self->mqtt, timeout);
   if (broker_refused (self)) {
     self->mqtt_said = TRUE;
@@ -370,7 +396,8 @@ gst_decent_publish_close (GstDecentPublish *self)
     GST_OBJECT_LOCK (self);
     const guint timeout = self->mqtt_flush_timeout;
     GST_OBJECT_UNLOCK (self);
-    const guint left = decent_mqtt_free (self->mqtt, timeout);
+    /* the end of the stream waited already and said what was left */
+    const guint left = decent_mqtt_free (self->mqtt, self->mqtt_said ? 0 : timeout);
     self->mqtt = NULL;
     GST_INFO_OBJECT (self, "%s: %" G_GUINT64_FORMAT " records queued, %" G_GUINT64_FORMAT
         " delivered before stop, %" G_GUINT64_FORMAT " dropped (queue full), %u undelivered",
@@ -607,6 +634,22 @@ gst_decent_publish_finalize (GObject *object)
   G_OBJECT_CLASS (gst_decent_publish_parent_class)->finalize (object);
 }
 
+/* Stopping (Ctrl-C in gst-launch) ends a wait for the broker at the end of
+ * the stream at once: the streaming thread holds the pad that the state
+ * change needs. */
+static GstStateChangeReturn
+gst_decent_publish_change_state (GstElement *element, GstStateChange transition)
+{
+  GstDecentPublish *self = GST_DECENT_PUBLISH (element);
+  if (transition == GST_STATE_CHANGE_PAUSED_TO_READY) {
+    GST_OBJECT_LOCK (self);
+    if (self->mqtt)
+      decent_mqtt_interrupt (self->mqtt);
+    GST_OBJECT_UNLOCK (self);
+  }
+  return GST_ELEMENT_CLASS (gst_decent_publish_parent_class)->change_state (element, transition);
+}
+
 static void
 gst_decent_publish_class_init (GstDecentPublishClass *klass)
 {
@@ -673,6 +716,7 @@ gst_decent_publish_class_init (GstDecentPublishClass *klass)
       "as JSON lines to a file and/or an MQTT broker", "gst-decent");
   trans_class->start = GST_DEBUG_FUNCPTR (gst_decent_publish_start);
   trans_class->stop = GST_DEBUG_FUNCPTR (gst_decent_publish_stop);
+  element_class->change_state = GST_DEBUG_FUNCPTR (gst_decent_publish_change_state);
   trans_class->sink_event = GST_DEBUG_FUNCPTR (gst_decent_publish_sink_event);
   trans_class->transform_ip = GST_DEBUG_FUNCPTR (gst_decent_publish_transform_ip);
   /* passthrough: buffers are only read (transform_ip still runs), so a

@@ -30,6 +30,7 @@ struct DecentMqtt {
   int in_flight_mid;
   gboolean refused; /* a connection refused for good: no more tries */
   gboolean done;    /* the network thread has ended */
+  gboolean interrupted; /* decent_mqtt_interrupt: waits for the queue end now */
   gchar *refusal;   /* its reason, until taken */
   guint64 queued, delivered, dropped;
 };
@@ -292,12 +293,21 @@ decent_mqtt_drain (DecentMqtt *m, guint timeout_ms)
 {
   g_mutex_lock (&m->lock);
   const gint64 until = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
-  while (!g_queue_is_empty (&m->queue) && !m->refused && !m->done
+  while (!g_queue_is_empty (&m->queue) && !m->refused && !m->done && !m->interrupted
          && g_cond_wait_until (&m->drained, &m->lock, until))
     ;
   const guint left = m->queue.length;
   g_mutex_unlock (&m->lock);
   return left;
+}
+
+void
+decent_mqtt_interrupt (DecentMqtt *m)
+{
+  g_mutex_lock (&m->lock);
+  m->interrupted = TRUE;
+  g_cond_broadcast (&m->drained);
+  g_mutex_unlock (&m->lock);
 }
 
 guint

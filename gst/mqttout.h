@@ -40,6 +40,10 @@ void decent_mqtt_counts (DecentMqtt *m, guint64 *queued, guint64 *delivered, gui
  * refused us for good); returns how many records are still queued. */
 guint decent_mqtt_drain (DecentMqtt *m, guint timeout_ms);
 
+/* Ends a drain waiting in another thread now, and every later wait: the
+ * application is stopping (any thread). */
+void decent_mqtt_interrupt (DecentMqtt *m);
+
 /* Waits up to timeout_ms for the queue to empty, then disconnects and
  * frees; returns how many records were left undelivered. */
 guint decent_mqtt_free (DecentMqtt *m, guint timeout_ms);

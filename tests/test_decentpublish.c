@@ -8,6 +8,7 @@
 #include <gst/check/gstcheck.h>
 #include <glib/gstdio.h>
 #include <gst/check/gstharness.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -205,6 +206,27 @@ GST_START_TEST (test_pipes_and_blocked_rotation)
   fail_unless (strstr (lines[4], "\"frame\":4,"), "%s", lines[4]);
   g_strfreev (lines);
   g_string_free (got, TRUE);
+
+  /* a reader that goes away: a warning, and the process lives on (SIGPIPE
+   * killed it, with no word) */
+  reader = g_open (fifo, O_RDONLY | O_NONBLOCK, 0);
+  fail_unless (reader >= 0);
+  h = publish_harness (props);
+  GstBus *pipe_bus = harness_bus (h);
+  fail_unless_equals_int (gst_harness_push (h, gray_frame (FALSE, 0)), GST_FLOW_OK);
+  gst_buffer_unref (gst_harness_pull (h));
+  close (reader);
+  for (guint i = 1; i < 4; i++) {
+    fail_unless_equals_int (gst_harness_push (h, gray_frame (FALSE, i)), GST_FLOW_OK);
+    gst_buffer_unref (gst_harness_pull (h));
+  }
+  GstMessage *broken = gst_bus_pop_filtered (pipe_bus, GST_MESSAGE_WARNING);
+  gchar *broken_text = broken ? message_text (broken) : NULL;
+  fail_unless (broken_text && strstr (broken_text, "Could not write an event record")
+      && strstr (broken_text, g_strerror (EPIPE)), "%s", broken_text);
+  g_free (broken_text);
+  gst_message_unref (broken);
+  harness_bus_teardown (h, pipe_bus);
   g_free (props);
 
   /* nobody reads it now */
@@ -239,6 +261,28 @@ GST_START_TEST (test_pipes_and_blocked_rotation)
   fail_unless (n == 1 && strstr (lines[0], "\"frame\":5,"), "%u lines: %s", n, lines[0]);
   g_strfreev (lines);
   g_free (props);
+  /* an older rotated file that cannot move on (a full folder in its way):
+   * still one warning, though the newest rotation works each time */
+  gchar *two = g_strconcat (path, ".2", NULL), *in_two = g_build_filename (two, "x", NULL);
+  g_unlink (path);
+  fail_unless (g_rmdir (one) == 0 && g_mkdir_with_parents (in_two, 0700) == 0);
+  props = g_strdup_printf ("location=\"%s\" per-frame=true max-size=1 max-files=2", path);
+  h = publish_harness (props);
+  bus = harness_bus (h);
+  run_pattern (h, "......");
+  warnings = 0;
+  while ((w = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING))) {
+    gchar *text = message_text (w);
+    fail_unless (strstr (text, "replaced by the newer file"), "%s", text);
+    g_free (text);
+    gst_message_unref (w);
+    warnings++;
+  }
+  fail_unless_equals_int (warnings, 1);
+  harness_bus_teardown (h, bus);
+  g_free (props);
+  g_free (in_two);
+  g_free (two);
   g_free (one);
   g_free (path);
   g_free (fifo);

@@ -64,6 +64,9 @@ refuses "decent-detect refuses --start nan" "from 0 on" \
 refuses "decent-detect fails when its CSV cannot be written" "could not write /dev/full" \
   "$build/examples/decent-detect" --model "$tmp/m.dcnt" --input "$tmp/normal.avi" \
   --csv /dev/full
+refuses "decent-detect refuses --set with an empty value" "wants NAME=VALUE" \
+  "$build/examples/decent-detect" --model "$tmp/m.dcnt" --input "$tmp/normal.avi" \
+  --set threshold= --set mode=overlay
 refuses "record-events refuses a negative --before" "want 0 to 3600" \
   "$build/examples/record-events" --model "$tmp/m.dcnt" --input "$tmp/normal.avi" --before=-2
 exit $fail

@@ -7,7 +7,9 @@
 #     records wait in the queue and all arrive, in order (a record the broker
 #     had when it died may come twice, next to itself: at least once);
 #  3. a queue bound that the outage exceeds: warnings, and the counts;
-#  4. wrong credentials: a clear error.
+#  4. wrong credentials: a clear error;
+#  5. no broker at the end: one wait of mqtt-flush-timeout, cut short by
+#     Ctrl-C.
 #   tests/test_mqtt.sh BUILD_DIR   (GST_PLUGIN_PATH: the build's plugin)
 # Exits 77 (skip) without mosquitto and mosquitto_sub.
 set -uo pipefail
@@ -113,4 +115,23 @@ else bad "no error for wrong credentials"; grep -i "error\|mqtt" "$tmp/four.log"
 run 3 mqtt-username=decent mqtt-password=right location="$tmp/five.jsonl" >"$tmp/five.log"
 grep -q "ERROR" "$tmp/five.log" && bad "the right credentials were refused"
 stop_broker
+
+# 5. no broker at the end: the flush timeout is waited once, not at the end
+# of the stream and again at stop; and stopping (Ctrl-C) ends even a long wait
+SECONDS=0
+run 3 mqtt-flush-timeout=6000 >"$tmp/six.log"
+waited=$SECONDS
+if grep -q "5 still queued at the end of the stream (after waiting 6000 ms)" "$tmp/six.log" \
+   && [ "$waited" -lt 11 ]; then
+  ok "the flush timeout is waited once (${waited} s for a 6 s timeout)"
+else bad "the flush timeout: ${waited} s for a 6 s timeout"; tail -5 "$tmp/six.log"; fi
+run 3 mqtt-flush-timeout=600000 >"$tmp/seven.log" &
+launcher=$!
+sleep 3 # the stream has ended: the wait for the broker runs
+kill -INT "$(pgrep -n -f 'gst-launch-1.0 .*mqtt-flush-timeout=600000')" 2>/dev/null
+for _ in $(seq 100); do kill -0 "$launcher" 2>/dev/null || break; sleep 0.1; done
+if kill -0 "$launcher" 2>/dev/null; then
+  bad "Ctrl-C did not end a 600 s wait for the broker within 10 s"; kill -9 "$launcher"
+else ok "Ctrl-C ends the wait for an absent broker at once"; fi
+wait "$launcher" 2>/dev/null
 exit $fail
