@@ -183,18 +183,8 @@ main (int argc, char **argv)
     g_printerr ("decent-detect: --raw wants WIDTHxHEIGHT and --fps a positive rate\n");
     return 2;
   }
-  GString *extra = g_string_new (NULL);
-  for (gchar **p = props; p && *p; p++) {
-    const gchar *eq = strchr (*p, '=');
-    if (!eq || eq == *p || !eq[1]) { /* an empty value would take the next word */
-      g_printerr ("decent-detect: --set wants NAME=VALUE, not \"%s\"\n", *p);
-      return 2;
-    }
-    g_string_append_printf (extra, " %s", *p);
-  }
-
-  /* paths go in as properties, never into the description: a quote or a
-   * '%' in a file name must reach the element as it is */
+  /* paths and --set values go in as properties, never into the
+   * description: a quote, '%' or '!' must reach the element as it is */
   GString *desc = g_string_new (NULL);
   if (raw)
     g_string_append_printf (desc, "filesrc name=src ! rawvideoparse width=%d height=%d "
@@ -202,17 +192,16 @@ main (int argc, char **argv)
   else
     g_string_append (desc, "filesrc name=src ! decodebin ! ");
   g_string_append_printf (desc, "videoconvert ! tee name=t t. ! queue ! decentanomaly "
-      "name=scorer mode=%s message-mode=all%s ! videoconvert ! ",
-      overlay ? "overlay" : "passthrough", extra->str);
+      "name=scorer mode=%s message-mode=all ! videoconvert ! ",
+      overlay ? "overlay" : "passthrough");
   if (overlay)
     g_string_append (desc, "avenc_mpeg4 bitrate=4000000 ! avimux ! filesink name=overlay");
   else
     g_string_append (desc, "fakesink");
   if (flagged_dir)
-    g_string_append_printf (desc, " t. ! queue ! decentanomaly name=flagger "
-        "flagged-only=true post-messages=false%s ! videoconvert ! jpegenc ! "
-        "multifilesink name=frames async=false", extra->str);
-  g_string_free (extra, TRUE);
+    g_string_append (desc, " t. ! queue ! decentanomaly name=flagger "
+        "flagged-only=true post-messages=false ! videoconvert ! jpegenc ! "
+        "multifilesink name=frames async=false");
   GError *err = NULL;
   GstElement *pipe = gst_parse_launch (desc->str, &err);
   g_string_free (desc, TRUE);
@@ -229,6 +218,13 @@ main (int argc, char **argv)
     gst_object_unref (pipe);
     return 1;
   }
+  /* --set: the scoring element's, and the flagged frames' one's alike */
+  for (gchar **p = props; p && *p; p++)
+    if (!example_set_property (pipe, "scorer", *p)
+        || (flagged_dir && !example_set_property (pipe, "flagger", *p))) {
+      gst_object_unref (pipe);
+      return 2;
+    }
   if (flagged_dir) {
     if (g_mkdir_with_parents (flagged_dir, 0755) < 0) {
       g_printerr ("decent-detect: cannot make the folder %s: %s\n", flagged_dir,

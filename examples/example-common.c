@@ -2,6 +2,8 @@
 /* example-common.c — the command line and bus loop of the examples. */
 #include "example-common.h"
 
+#include <string.h>
+
 gboolean
 example_parse_options (int *argc, char ***argv, const gchar *summary, GOptionEntry *entries,
     gchar **model, gchar **input)
@@ -73,4 +75,38 @@ example_location_pattern (const gchar *dir, const gchar *file_format)
   }
   g_string_append_printf (s, "/%s", file_format);
   return g_string_free (s, FALSE);
+}
+
+gboolean
+example_set_property (GstElement *pipe, const gchar *name, const gchar *assignment)
+{
+  const gchar *eq = strchr (assignment, '=');
+  GstElement *e = gst_bin_get_by_name (GST_BIN (pipe), name);
+  gchar *prop = eq ? g_strndup (assignment, (gsize) (eq - assignment)) : NULL;
+  GParamSpec *spec = e && prop ? g_object_class_find_property (G_OBJECT_GET_CLASS (e), prop)
+                               : NULL;
+  GValue v = G_VALUE_INIT;
+  gboolean ok = FALSE;
+  if (!eq || eq == assignment || !eq[1])
+    g_printerr ("--set wants NAME=VALUE, not \"%s\"\n", assignment);
+  else if (!e)
+    g_printerr ("the pipeline has no element \"%s\"\n", name);
+  else if (!spec || !(spec->flags & G_PARAM_WRITABLE) || g_str_equal (prop, "name"))
+    g_printerr ("--set %s: %s has no property \"%s\" that can be set\n", assignment,
+        G_OBJECT_TYPE_NAME (e), prop);
+  else {
+    g_value_init (&v, spec->value_type);
+    if (!gst_value_deserialize (&v, eq + 1)) {
+      g_printerr ("--set %s: \"%s\" is not a value of %s\n", assignment, eq + 1, prop);
+    } else {
+      g_object_set_property (G_OBJECT (e), prop, &v);
+      ok = TRUE;
+    }
+  }
+  if (G_IS_VALUE (&v))
+    g_value_unset (&v);
+  g_free (prop);
+  if (e)
+    gst_object_unref (e);
+  return ok;
 }

@@ -23,6 +23,12 @@ int example_run (GstElement *pipe, const gchar *program,
 gboolean example_set_path (GstElement *pipe, const gchar *name, const gchar *property,
     const gchar *path);
 
+/* Sets "NAME=VALUE" (a --set) on the element called name in pipe, as
+ * gst-launch would parse the value, but never as pipeline text: a value
+ * with '!', spaces or quotes is a value.  FALSE, said on stderr, for an
+ * unknown or read-only property, a value that does not parse, or "name". */
+gboolean example_set_property (GstElement *pipe, const gchar *name, const gchar *assignment);
+
 /* dir "/" file_format as a printf-style location (multifilesink,
  * splitmuxsink): every '%' of dir doubled, so that a folder named
  * "a%s" is written to, not read as a format.  Caller frees. */

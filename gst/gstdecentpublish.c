@@ -297,6 +297,7 @@ write_file (GstDecentPublish *self, const gchar *line)
   }
   if (ok) {
     self->written++;
+    self->warned = FALSE; /* works again: the next failure is a new outage, said again */
     return;
   }
   if (self->file && at >= 0) { /* no torn line for the next record to be glued to */

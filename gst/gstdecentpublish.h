@@ -34,7 +34,7 @@ struct _GstDecentPublish {
   gchar *shown;         /* it, for messages (valid UTF-8) */
   guint64 written;      /* records written */
   guint64 dropped;      /* records that could not be written */
-  gboolean warned;      /* a write failure was said once */
+  gboolean warned;      /* a write failure was said, once an outage */
   gboolean seekable;    /* a regular file: sized, rotated, torn records cut off;
                          * not stdout, a pipe or a FIFO, which are only written */
   gboolean rotate_warned; /* a failed rotation was said once */

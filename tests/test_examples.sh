@@ -67,6 +67,13 @@ refuses "decent-detect fails when its CSV cannot be written" "could not write /d
 refuses "decent-detect refuses --set with an empty value" "wants NAME=VALUE" \
   "$build/examples/decent-detect" --model "$tmp/m.dcnt" --input "$tmp/normal.avi" \
   --set threshold= --set mode=overlay
+refuses "decent-detect takes a --set value as a value, never as pipeline text" \
+  "is not a value of threshold" \
+  "$build/examples/decent-detect" --model "$tmp/m.dcnt" --input "$tmp/normal.avi" \
+  --set "threshold=0 ! fakesink"
+refuses "decent-detect refuses --set of a property decentanomaly lacks" "no property \"camera\"" \
+  "$build/examples/decent-detect" --model "$tmp/m.dcnt" --input "$tmp/normal.avi" \
+  --set camera=x
 refuses "record-events refuses a negative --before" "want 0 to 3600" \
   "$build/examples/record-events" --model "$tmp/m.dcnt" --input "$tmp/normal.avi" --before=-2
 exit $fail
