@@ -173,6 +173,10 @@ int decent_model_save(DecentModel *model, const char *path, DecentError *err);
  * links (a target that does not exist yet included), else path itself.
  * NULL when out of memory; free() it. */
 char *decent_model_file_target(const char *path);
+/* 0 when decent_model_save may write path; -1 with the reason for a loop of
+ * links or a target that is not a regular file (a folder, device, FIFO).
+ * Whether the folder is writable is not checked. */
+int decent_model_check_destination(const char *path, DecentError *err);
 
 /* Removes temporaries <path>.tmp-XXXXXX that a writer which died left behind:
  * regular files no live writer holds locked.  Returns how many were removed

@@ -556,6 +556,8 @@ out:
   return rc;
 }
 
+static int destination_refused (const char *path, const char *target, DecentError *err);
+
 int
 decent_model_save (DecentModel *m, const char *path, DecentError *err)
 {
@@ -566,18 +568,37 @@ decent_model_save (DecentModel *m, const char *path, DecentError *err)
   char *target = decent_model_file_target (path);
   if (!target)
     return decent_fail (err, "save %s: out of memory", path);
+  const int rc = destination_refused (path, target, err) ? -1 : save_to (m, target, err);
+  free (target);
+  return rc;
+}
+
+/* Nonzero, with the reason in err, when path (whose link chain ends at
+ * target) is not a place for a model file. */
+static int
+destination_refused (const char *path, const char *target, DecentError *err)
+{
   struct stat st;
-  int rc;
   if (lstat (target, &st) == 0 && S_ISLNK (st.st_mode))
     /* a loop of links: renaming over one of them would break the loop's
      * links, not write a model anyone reads */
-    rc = decent_fail (err, "cannot write model file %s: %s", path, strerror (ELOOP));
-  else if (stat (target, &st) == 0 && !S_ISREG (st.st_mode))
-    /* a device, FIFO or socket is not replaced by a model file */
-    rc = decent_fail (err, "cannot write model file %s: %s%s is not a regular file", path,
-        strcmp (target, path) ? "its link's target " : "it", strcmp (target, path) ? target : "");
-  else
-    rc = save_to (m, target, err);
+    return decent_fail (err, "cannot write model file %s: %s", path, strerror (ELOOP));
+  if (stat (target, &st) == 0 && !S_ISREG (st.st_mode))
+    /* a folder, device, FIFO or socket is not replaced by a model file */
+    return decent_fail (err, "cannot write model file %s: %s is not a regular file", path,
+        target);
+  return 0;
+}
+
+int
+decent_model_check_destination (const char *path, DecentError *err)
+{
+  if (!path || !*path)
+    return decent_fail (err, "no model file name");
+  char *target = decent_model_file_target (path);
+  if (!target)
+    return decent_fail (err, "%s: out of memory", path);
+  const int rc = destination_refused (path, target, err) ? -1 : 0;
   free (target);
   return rc;
 }

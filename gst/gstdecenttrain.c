@@ -333,12 +333,12 @@ gst_decent_train_render (GstBaseSink *sink, GstBuffer *buffer)
 typedef struct {
   GstDecentTrain *self;
   DecentConfig cfg;
-  gchar *location, *checkpoint; /* checkpoint NULL: none kept */
-  gchar *resume_from;           /* resume=true: the checkpoint to go on from, kept or not */
+  gchar *location, *checkpoint; /* checkpoint: <location>.checkpoint */
   gchar *shown, *shown_checkpoint; /* the same for messages (UTF-8) */
-  gboolean resume, calibrate_only;
-  gboolean checkpoint_found;    /* start() found resume_from */
-  gboolean resumed;             /* the model came from resume_from */
+  gboolean keep_checkpoints;    /* checkpoint=true: written after every epoch */
+  gboolean resume, calibrate_only; /* resume reads the checkpoint, kept or not */
+  gboolean checkpoint_found;    /* start() found the checkpoint to resume from */
+  gboolean resumed;             /* the model came from the checkpoint */
   guint epochs, min_steps, patience; /* epochs 0: until the held-out error stops falling */
   gdouble holdout, quantile, sigmas;
   gdouble zoom;                 /* augment-zoom; 1: none */
@@ -481,14 +481,14 @@ warn_about_checkpoint (TrainJob *job, DecentModel *m)
 static DecentModel *
 start_model (TrainJob *job, DecentError *err)
 {
-  if (!job->resume_from || !g_file_test (job->resume_from, G_FILE_TEST_EXISTS)) {
+  if (!job->resume || !g_file_test (job->checkpoint, G_FILE_TEST_EXISTS)) {
     if (job->checkpoint_found) /* checked at start, gone since: say so */
       GST_ELEMENT_WARNING (job->self, RESOURCE, NOT_FOUND,
           ("The checkpoint to resume from is gone; training anew."),
           ("%s was there at start and is not now", job->shown_checkpoint));
     return decent_model_new (&job->cfg, err);
   }
-  DecentModel *m = decent_model_load (job->resume_from, job->cfg.device, err);
+  DecentModel *m = decent_model_load (job->checkpoint, job->cfg.device, err);
   if (!m)
     return NULL;
   DecentConfig cfg;
@@ -621,7 +621,8 @@ train_epochs (TrainJob *job, DecentModel *m, const guint8 *train, guint n_train,
     double eta = elapsed / (e + 1 - first) * (last - e - 1);
     report_epoch (self, e + 1, automatic ? 0 : last, info.steps, &mean, held_loss, &collapse,
         elapsed, eta);
-    if (job->checkpoint && e + 1 < last && decent_model_save (m, job->checkpoint, &err) < 0) {
+    if (job->keep_checkpoints && e + 1 < last
+        && decent_model_save (m, job->checkpoint, &err) < 0) {
       gchar *reason = valid_text (err.message);
       gchar *why = g_strdup_printf ("%s; training stopped after epoch %u, nothing was written "
           "to %s", reason, e + 1, job->shown);
@@ -637,8 +638,8 @@ train_epochs (TrainJob *job, DecentModel *m, const guint8 *train, guint n_train,
     g_mutex_unlock (&self->lock);
     if (job->cancelled) {
       GST_WARNING_OBJECT (self, "training stopped after epoch %u%s%s", e + 1,
-          job->checkpoint ? "; resume=true continues from " : "",
-          job->checkpoint ? job->shown_checkpoint : "");
+          job->keep_checkpoints ? "; resume=true continues from " : "",
+          job->keep_checkpoints ? job->shown_checkpoint : "");
       ok = FALSE;
       break;
     }
@@ -917,8 +918,8 @@ run_training (TrainJob *job)
       job->ok = TRUE;
     /* the run is in the model now: its checkpoint (or the one it went on
      * from, with checkpoint=false) would only be resumed wrongly later */
-    if (job->ok && (job->checkpoint || job->resumed))
-      g_unlink (job->checkpoint ? job->checkpoint : job->resume_from);
+    if (job->ok && (job->keep_checkpoints || job->resumed))
+      g_unlink (job->checkpoint);
   }
   if (job->ok) {
     post_written (job, m, "written", n_train, n_held);
@@ -969,9 +970,9 @@ train_and_save (GstDecentTrain *self)
   }
   config_from_properties (self, self->geometry[0], self->geometry[1], self->geometry[2], &job.cfg);
   job.location = g_strdup (self->model_location);
-  job.checkpoint = self->checkpoint ? g_strconcat (job.location, ".checkpoint", NULL) : NULL;
+  job.checkpoint = g_strconcat (job.location, ".checkpoint", NULL);
+  job.keep_checkpoints = self->checkpoint;
   job.resume = self->resume;
-  job.resume_from = self->resume ? g_strconcat (job.location, ".checkpoint", NULL) : NULL;
   job.checkpoint_found = self->checkpoint_found;
   job.epochs = self->epochs;
   job.min_steps = self->min_steps;
@@ -984,8 +985,7 @@ train_and_save (GstDecentTrain *self)
   job.max_memory = self->max_memory;
   GST_OBJECT_UNLOCK (self);
   job.shown = g_filename_display_name (job.location);
-  job.shown_checkpoint = job.checkpoint || job.resume_from
-      ? g_filename_display_name (job.checkpoint ? job.checkpoint : job.resume_from) : NULL;
+  job.shown_checkpoint = g_filename_display_name (job.checkpoint);
   /* the split fixed when collecting started */
   job.holdout = self->holdout_used;
   job.blocks = self->blocks_used;
@@ -1028,7 +1028,6 @@ train_and_save (GstDecentTrain *self)
   g_free (job.shown_checkpoint);
   g_free (job.location);
   g_free (job.checkpoint);
-  g_free (job.resume_from);
   return job.ok;
 }
 
@@ -1108,13 +1107,11 @@ check_writable (GstDecentTrain *self, const gchar *location, gboolean checkpoint
   gchar *shown_folder = g_filename_display_name (folder);
   gchar *why = NULL;
   GStatBuf st;
+  DecentError refused = { { 0 } };
   if (g_stat (location, &st) == 0 && S_ISDIR (st.st_mode)) {
     why = g_strdup_printf ("%s is a folder (%s); give a file name", shown, g_strerror (EISDIR));
-  } else if (target && g_lstat (target, &st) == 0 && S_ISLNK (st.st_mode)) {
-    why = g_strdup_printf ("%s: %s", shown, g_strerror (ELOOP));
-  } else if (g_stat (location, &st) == 0 && !S_ISREG (st.st_mode)) {
-    why = g_strdup_printf ("%s is a device, FIFO or socket, not a regular file; give the name "
-        "of a model file", shown);
+  } else if (decent_model_check_destination (location, &refused) < 0) {
+    why = valid_text (refused.message); /* a loop of links, a device or FIFO */
   } else if (g_stat (folder, &st) != 0) {
     int e = errno;
     why = g_strdup_printf ("cannot write model file %s: its folder %s: %s", shown, shown_folder,
