@@ -132,27 +132,23 @@ md_of (dnnl_memory_t m)
   return md;
 }
 
+/* A memory the plan owns: its own data (DNNL_MEMORY_ALLOCATE), or none
+ * until a handle is set (NULL). */
 static dnnl_memory_t
-plan_mem (Plan *p, dnnl_engine_t engine, const dnnl_memory_desc_t *md)
+plan_memory (Plan *p, dnnl_engine_t engine, const dnnl_memory_desc_t *md, void *handle)
 {
   if (p->n_mems == MAX_OWNED)
     return NULL;
-  dnnl_memory_t m = wrap (engine, md, DNNL_MEMORY_ALLOCATE);
+  dnnl_memory_t m = wrap (engine, md, handle);
   if (m)
     p->owned_mems[p->n_mems++] = m;
   return m;
 }
 
-/* A memory of the plan whose data handle is set later. */
 static dnnl_memory_t
-plan_view (Plan *p, dnnl_engine_t engine, const dnnl_memory_desc_t *md)
+plan_mem (Plan *p, dnnl_engine_t engine, const dnnl_memory_desc_t *md)
 {
-  if (p->n_mems == MAX_OWNED)
-    return NULL;
-  dnnl_memory_t m = wrap (engine, md, NULL);
-  if (m)
-    p->owned_mems[p->n_mems++] = m;
-  return m;
+  return plan_memory (p, engine, md, DNNL_MEMORY_ALLOCATE);
 }
 
 static dnnl_primitive_t
@@ -478,7 +474,7 @@ build_stage (DecentBackend *be, Plan *p, int i, const dnnl_memory_desc_t *src_md
    * activation run in place, and every stage but the latent one writes into
    * one of two buffers shared by all stages (given in plan_new) */
   const int own_output = training || i == be->arch.latent_stage;
-  sp->y = own_output ? plan_mem (p, be->engine, &y_md) : plan_view (p, be->engine, &y_md);
+  sp->y = plan_memory (p, be->engine, &y_md, own_output ? DNNL_MEMORY_ALLOCATE : NULL);
   sp->a = training ? plan_mem (p, be->engine, &y_md) : sp->y;
   sp->w_fwd_reorder = plan_reorder (p, be->engine, md_of (pp->w), wf_md, &failed);
   sp->w_fwd = sp->w_fwd_reorder ? plan_mem (p, be->engine, wf_md) : pp->w;
@@ -634,10 +630,9 @@ plan_new (DecentBackend *be, int n, int training, DecentError *err)
   if (plain_md (&x_md, 4, xdims) < 0 || plain_md (&lat_md, 4, ldims) < 0)
     goto fail_msg;
   out_md = x_md;
-  p->x = wrap (be->engine, &x_md, NULL);
+  p->x = plan_memory (p, be->engine, &x_md, NULL); /* the caller's images, per call */
   if (!p->x)
     goto fail_msg;
-  p->owned_mems[p->n_mems++] = p->x;
 
   const dnnl_memory_desc_t *src_md = &x_md;
   for (int i = 0; i < arch->n_stages; i++) {
