@@ -139,6 +139,32 @@ run_pipeline (const gchar *desc, Run *r)
 
 /* Three streams, unlike in caps, content and length, each into its own
  * decentanomaly (d0, d1, d2); props go to all three. */
+/* run_pipeline, and the seconds it took */
+static gdouble
+timed_run (const gchar *desc, Run *r)
+{
+  const gint64 t0 = g_get_monotonic_time ();
+  run_pipeline (desc, r);
+  return (g_get_monotonic_time () - t0) / 1e6;
+}
+
+/* A pipeline for a test to run beside, set to state (not waited for) */
+static GstElement *
+beside (const gchar *desc, GstState state)
+{
+  GstElement *pipe = gst_parse_launch (desc, NULL);
+  fail_unless (pipe != NULL, "%s", desc);
+  fail_unless (gst_element_set_state (pipe, state) != GST_STATE_CHANGE_FAILURE, "%s", desc);
+  return pipe;
+}
+
+static void
+stop_and_unref (GstElement *pipe)
+{
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  gst_object_unref (pipe);
+}
+
 static gchar *
 three_streams (const gchar *model, const gchar *props)
 {
@@ -234,10 +260,8 @@ GST_START_TEST (test_ended_and_removed_sharers_do_not_stall)
       "videotestsrc pattern=ball num-buffers=80 ! video/x-raw,format=GRAY8,width=16,height=16 "
       "! decentanomaly name=long model-location=%s model-instance-id=s batch-timeout=1000000 "
       "threshold=1 message-mode=all ! fakesink", model, model);
-  gint64 t0 = g_get_monotonic_time ();
   Run r;
-  run_pipeline (desc, &r);
-  const gdouble took = (g_get_monotonic_time () - t0) / 1e6;
+  const gdouble took = timed_run (desc, &r);
   fail_unless (r.error == NULL, "%s", r.error);
   fail_unless_equals_int (((GArray *) g_hash_table_lookup (r.scores, "long"))->len, 80);
   fail_unless (took < 30, "80 frames took %.1f s: the ended stream held the batches back", took);
@@ -248,9 +272,7 @@ GST_START_TEST (test_ended_and_removed_sharers_do_not_stall)
   gchar *other_desc = g_strdup_printf ("videotestsrc is-live=true ! "
       "video/x-raw,format=GRAY8,width=16,height=16,framerate=30/1 ! decentanomaly "
       "model-location=%s model-instance-id=s batch-timeout=1000000 ! fakesink", model);
-  GstElement *other = gst_parse_launch (other_desc, NULL);
-  fail_unless (other != NULL);
-  fail_unless (gst_element_set_state (other, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE);
+  GstElement *other = beside (other_desc, GST_STATE_PLAYING);
   g_usleep (300000);
   /* and a sharer whose stream fails (its roi lies outside its frames):
    * the error is its own, the engine goes on */
@@ -267,7 +289,7 @@ GST_START_TEST (test_ended_and_removed_sharers_do_not_stall)
       "model-location=%s model-instance-id=s threshold=1 message-mode=all ! fakesink", model);
   GstElement *pipe = gst_parse_launch (long_desc, NULL);
   fail_unless (pipe != NULL);
-  t0 = g_get_monotonic_time ();
+  const gint64 t0 = g_get_monotonic_time ();
   play_to_end (pipe, &r, remove_once, other); /* after its first message: the live sharer goes */
   fail_unless (r.error == NULL, "%s", r.error);
   fail_unless_equals_int (((GArray *) g_hash_table_lookup (r.scores, "long"))->len, 120);
@@ -292,9 +314,7 @@ GST_START_TEST (test_chained_and_paused_sharers_do_not_stall)
   gchar *paused_desc = g_strdup_printf ("videotestsrc ! "
       "video/x-raw,format=GRAY8,width=16,height=16 ! decentanomaly model-location=%s "
       "model-instance-id=c batch-timeout=1000000 ! fakesink", model);
-  GstElement *paused = gst_parse_launch (paused_desc, NULL);
-  fail_unless (paused != NULL);
-  gst_element_set_state (paused, GST_STATE_PAUSED);
+  GstElement *paused = beside (paused_desc, GST_STATE_PAUSED);
   fail_unless (gst_element_get_state (paused, NULL, NULL, 30 * GST_SECOND)
       == GST_STATE_CHANGE_SUCCESS, "the paused sharer did not preroll");
   gchar *desc = g_strdup_printf ("videotestsrc pattern=ball num-buffers=60 ! "
@@ -302,17 +322,14 @@ GST_START_TEST (test_chained_and_paused_sharers_do_not_stall)
       "model-location=%s model-instance-id=c batch-timeout=1000000 threshold=1 "
       "message-mode=all ! decentanomaly name=second model-location=%s model-instance-id=c "
       "batch-timeout=1000000 threshold=1 message-mode=all ! fakesink", model, model);
-  const gint64 t0 = g_get_monotonic_time ();
   Run r;
-  run_pipeline (desc, &r);
-  const gdouble took = (g_get_monotonic_time () - t0) / 1e6;
+  const gdouble took = timed_run (desc, &r);
   fail_unless (r.error == NULL, "%s", r.error);
   fail_unless_equals_int (((GArray *) g_hash_table_lookup (r.scores, "first"))->len, 60);
   fail_unless_equals_int (((GArray *) g_hash_table_lookup (r.scores, "second"))->len, 60);
   fail_unless (took < 15, "60 chained frames took %.1f s: batches waited for sharers that "
       "could not send", took);
-  gst_element_set_state (paused, GST_STATE_NULL);
-  gst_object_unref (paused);
+  stop_and_unref (paused);
   run_clear (&r);
   g_free (desc);
   g_free (paused_desc);
@@ -330,23 +347,18 @@ GST_START_TEST (test_slow_sharer_does_not_throttle_the_others)
       "video/x-raw,format=GRAY8,width=16,height=16,framerate=5/1 ! decentanomaly "
       "model-location=%s model-instance-id=slow batch-timeout=100000 threshold=1 ! "
       "fakesink", model);
-  GstElement *slow = gst_parse_launch (slow_desc, NULL);
-  fail_unless (slow != NULL);
-  gst_element_set_state (slow, GST_STATE_PLAYING);
+  GstElement *slow = beside (slow_desc, GST_STATE_PLAYING);
   g_usleep (1200000); /* a few of its frames: its pace is known */
   gchar *desc = g_strdup_printf ("videotestsrc pattern=ball num-buffers=100 ! "
       "video/x-raw,format=GRAY8,width=16,height=16 ! decentanomaly name=fast "
       "model-location=%s model-instance-id=slow batch-timeout=100000 threshold=1 "
       "message-mode=all ! fakesink sync=false", model);
-  const gint64 t0 = g_get_monotonic_time ();
   Run r;
-  run_pipeline (desc, &r);
-  const gdouble took = (g_get_monotonic_time () - t0) / 1e6;
+  const gdouble took = timed_run (desc, &r);
   fail_unless (r.error == NULL, "%s", r.error);
   fail_unless_equals_int (((GArray *) g_hash_table_lookup (r.scores, "fast"))->len, 100);
   fail_unless (took < 5, "100 frames took %.1f s beside a 5 fps sharer", took);
-  gst_element_set_state (slow, GST_STATE_NULL);
-  gst_object_unref (slow);
+  stop_and_unref (slow);
   run_clear (&r);
   g_free (desc);
   g_free (slow_desc);
