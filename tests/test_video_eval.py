@@ -330,6 +330,27 @@ Element Signals:
               lines[2])
     check(vc.SHOWN[0] == "box 1 %", "the groups shown")
 
+    # ---- bench/video_regions.py: events per region on made-up maps
+    import video_regions as vr
+    m = np.zeros((20, 40))
+    m[2:6, 3:7] = 1.0     # a hot 4x4 place
+    m[12:16, 30:34] = 0.8  # a second, cooler one far away
+    hw = vr.hot_windows(m, 0.5, 4, 4)
+    check(hw == [(3, 2, 4, 4), (30, 12, 4, 4)], f"hot windows: {hw}")
+    check(vr.hot_windows(m, 0.9, 4, 4) == [(3, 2, 4, 4)], "the cooler place is under 0.9")
+    a, b, b_moved = (3, 2, 4, 4), (30, 12, 4, 4), (33, 12, 4, 4)
+    # a alone for 10 frames; b appears at frame 5 while a's event is open and moves
+    # by less than a window; both vanish after frame 9
+    frames = [[a]] * 5 + [[a, b], [a, b_moved], [a, b_moved], [a, b], [a, b]] + [[]] * 10
+    begins = vr.region_begins(frames, 4, 4)
+    check(begins == [2, 7], f"region events begin at frames 2 and 7: {begins}")
+    check(vr.region_begins([[a], [b], [a], [b], [a], [b]], 4, 4) == [],
+          "a place must be hot min-frames frames in a row")
+    check(vr.region_begins([[a]] * 3 + [[]] * 4 + [[a]] * 3, 4, 4) == [2],
+          "a gap under event-gap keeps one event")
+    check(vr.region_begins([[a]] * 3 + [[]] * 5 + [[a]] * 3, 4, 4) == [2, 10],
+          "event-gap frames without it end an event")
+
     # ---- real frames: the colour rule and the box on vtest.avi's background
     if shutil.which("gst-launch-1.0"):
         raw = os.path.join(tmp, "real.rgb")

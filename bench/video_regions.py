@@ -1,0 +1,189 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""What events *per region* would change on the real-footage evaluation: an
+offline measurement for a possible change of decentanomaly's events, which
+today are per frame (one event at a time, however many places are hot).
+
+While one event is open (the lawn walkers of 50-58 s), an object that appears
+elsewhere posts no begin, so the evaluation counts it missed. Here each hot
+place is its own event: the windows of the local score above the threshold
+(greedy: the hottest window, then the hottest one not overlapping those
+taken, up to 8), an event follows the windows near its region (within
+MARGIN windows), and windows near no open event open a new one after
+event-min-frames consecutive frames, as the frame events do.
+
+  /usr/bin/python3 bench/video_regions.py MODEL MAPS [MARGIN]
+
+Scores the unseen normal clip and the object clips with the real
+decentanomaly (attach-heatmap=true: the local score's saturated map at the
+model's grid, read from GstDecentAnomalyMeta), keeps the maps in MAPS (npz,
+reused), and prints events per frame against events per region. Needs
+GST_PLUGIN_PATH, GI_TYPELIB_PATH and LD_LIBRARY_PATH of a build (as
+examples/meta_probe.py) and build/video-eval-like WORK frames in
+$WORK/frames.rgb (default build/video-eval)."""
+import os
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import video_eval as ve  # noqa: E402
+
+MAX_SPOTS = 8
+
+
+def window_means(m, ww, wh):
+    """Mean of every ww x wh window of the map m (h, w): (h - wh + 1, w - ww + 1)."""
+    c = np.zeros((m.shape[0] + 1, m.shape[1] + 1))
+    c[1:, 1:] = np.asarray(m, np.float64).cumsum(0).cumsum(1)
+    return (c[wh:, ww:] - c[:-wh, ww:] - c[wh:, :-ww] + c[:-wh, :-ww]) / (ww * wh)
+
+
+def hot_windows(m, threshold, ww, wh, k=MAX_SPOTS):
+    """The windows (x, y, ww, wh) above threshold, hottest first, none overlapping."""
+    means, out = window_means(m, ww, wh), []
+    while len(out) < k:
+        y, x = divmod(int(np.argmax(means)), means.shape[1])
+        if not means[y, x] > threshold:
+            break
+        out.append((x, y, ww, wh))
+        means[max(0, y - wh + 1):y + wh, max(0, x - ww + 1):x + ww] = -np.inf
+    return out
+
+
+def near(a, b, mx, my):
+    """Whether rectangle a meets rectangle b grown by mx, my on every side."""
+    return (a[0] < b[0] + b[2] + mx and b[0] - mx < a[0] + a[2]
+            and a[1] < b[1] + b[3] + my and b[1] - my < a[1] + a[3])
+
+
+def union(rects):
+    x0, y0 = min(r[0] for r in rects), min(r[1] for r in rects)
+    x1, y1 = max(r[0] + r[2] for r in rects), max(r[1] + r[3] for r in rects)
+    return (x0, y0, x1 - x0, y1 - y0)
+
+
+def region_begins(frames_windows, mx, my, min_frames=ve.MIN_FRAMES, gap=ve.GAP):
+    """Frames at which region events begin. frames_windows: per frame, the hot
+    windows. An open event takes every window near its region (its region
+    becomes their union); one without any for gap frames ends. Windows near no
+    open event grow candidates the same way; a candidate seen min_frames
+    frames in a row opens an event."""
+    events, cands, begins = [], [], []  # [region, frames without a window] / [region, run]
+    for i, windows in enumerate(frames_windows):
+        taken, free = {}, []
+        for w in windows:
+            j = next((j for j, e in enumerate(events) if near(w, e[0], mx, my)), None)
+            (free.append(w) if j is None else taken.setdefault(j, []).append(w))
+        for j, e in enumerate(events):
+            e[0], e[1] = (union(taken[j]), 0) if j in taken else (e[0], e[1] + 1)
+        events = [e for e in events if e[1] < gap]
+        grown, fresh = {}, []
+        for w in free:
+            j = next((j for j, c in enumerate(cands) if near(w, c[0], mx, my)), None)
+            (fresh.append([w, 1]) if j is None else grown.setdefault(j, []).append(w))
+        # a candidate not seen this frame is dropped: the frames must be consecutive
+        seen = [[union(v), cands[j][1] + 1] for j, v in grown.items()] + fresh
+        cands = []
+        for c in seen:
+            if c[1] >= min_frames:
+                events.append([c[0], 0])
+                begins.append(i)
+            else:
+                cands.append(c)
+    return begins
+
+
+def collect(model, maps_dir, clean):
+    """Scores the normal clip and every object clip with decentanomaly (local
+    score, heatmap attached) unless MAPS has them: {name: npz}."""
+    import gi
+    gi.require_version("Gst", "1.0")
+    gi.require_version("GstDecentMeta", "1.0")
+    from gi.repository import GstDecentMeta, Gst
+    Gst.init(None)
+    os.makedirs(maps_dir, exist_ok=True)
+    clips = [("normal", None, 0, 0)] + [
+        (name, kind, si, ci) for name, _, kind, si, ci in ve.clip_list(3) if kind in ve.SIZED_KINDS]
+    out = {}
+    for name, kind, si, ci in clips:
+        path = os.path.join(maps_dir, name + ".npz")
+        if not os.path.exists(path):
+            frames = clean if kind is None else ve.make_clip(clean, kind, si, ci)[0]
+            raw = os.path.join(maps_dir, "clip.rgb")
+            frames.tofile(raw)
+            maps, scores, thr = [], [], []
+            pipe = Gst.parse_launch(
+                f"filesrc location={raw} ! rawvideoparse width={ve.W} height={ve.H} format=rgb "
+                f"framerate={ve.FPS}/1 ! videoconvert ! decentanomaly name=s attach-heatmap=true "
+                "score-mode=local ! fakesink")
+            pipe.get_by_name("s").set_property("model-location", model)
+
+            def on_buffer(pad, info):
+                m = GstDecentMeta.buffer_get_decent_anomaly_meta(info.get_buffer())
+                maps.append(np.array(m.get_heatmap(), np.float32).reshape(
+                    m.heatmap_height, m.heatmap_width))
+                scores.append(m.score)
+                thr.append(m.threshold)
+                return Gst.PadProbeReturn.OK
+            pipe.get_by_name("s").get_static_pad("src").add_probe(Gst.PadProbeType.BUFFER,
+                                                                  on_buffer)
+            pipe.set_state(Gst.State.PLAYING)
+            msg = pipe.get_bus().timed_pop_filtered(600 * Gst.SECOND,
+                                                    Gst.MessageType.EOS | Gst.MessageType.ERROR)
+            pipe.set_state(Gst.State.NULL)
+            os.remove(raw)
+            if not msg or msg.type != Gst.MessageType.EOS:
+                sys.exit(f"video_regions: {name}: "
+                         f"{msg.parse_error()[0].message if msg else 'timed out'}")
+            np.savez_compressed(path, maps=np.stack(maps), scores=np.array(scores), thr=thr[0])
+        out[name] = np.load(path)
+    return out
+
+
+def main(argv):
+    if len(argv) < 3:
+        sys.exit(__doc__)
+    model, maps_dir = argv[1], argv[2]
+    margin = float(argv[3]) if len(argv) > 3 else 1.0
+    work = os.environ.get("WORK", os.path.join(ve.ROOT, "build", "video-eval"))
+    frames = np.memmap(os.path.join(work, "frames.rgb"), np.uint8, "r",
+                       shape=(ve.N_FRAMES, ve.H, ve.W, 3))
+    clean = np.asarray(frames[ve.TEST[0]:ve.TEST[1]])
+    data = collect(model, maps_dir, clean)
+    mh, mw = data["normal"]["maps"].shape[1:]
+    # the local score's window: local-area 0.01 of the model's grid (engine/localscore.c)
+    ww, wh = max(1, round(mw * 0.1)), max(1, round(mh * 0.1))
+    thr = float(data["normal"]["thr"])
+    check = max(float(np.max(np.abs(window_means(m, ww, wh).max() - s)))
+                for m, s in zip(data["normal"]["maps"], data["normal"]["scores"]))
+    print(f"threshold {thr:.5g}, window {ww}x{wh} of {mw}x{mh}, margin {margin:g} windows; "
+          f"largest difference to decentanomaly's score {check:.2g}")
+
+    def both(z):
+        frame = [b for _, b, _ in ve.hysteresis(z["scores"] > thr)]
+        region = region_begins([hot_windows(m, thr, ww, wh) for m in z["maps"]],
+                               margin * ww, margin * wh)
+        return frame, region
+    f, r = both(data["normal"])
+    print(f"normal clip: events per frame {len(f)} (begins at {f}), per region {len(r)} "
+          f"(begins at {r})")
+    totals = {}
+    for name, group, kind, si, ci in ve.clip_list(3):
+        if name not in data:
+            continue
+        spans = [(e["first"], e["last"]) for e in ve.plan_clip(clean, kind, si, ci)]
+        f, r = both(data[name])
+        df, _, ff = ve.match_events(spans, f)
+        dr, _, fr = ve.match_events(spans, r)
+        t = totals.setdefault(group, [0, 0, 0, 0, 0])
+        t[0] += len(spans); t[1] += sum(df); t[2] += sum(dr); t[3] += len(ff); t[4] += len(fr)
+    print("| kind, size | detected per frame | per region | false events per frame | per region |")
+    print("|---|---|---|---|---|")
+    for group, (n, df, dr, ff, fr) in totals.items():
+        print(f"| {group} | {df}/{n} ({100 * df / n:.0f} %) | {dr}/{n} ({100 * dr / n:.0f} %) "
+              f"| {ff} | {fr} |")
+
+
+if __name__ == "__main__":
+    main(sys.argv)
