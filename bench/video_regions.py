@@ -81,7 +81,15 @@ def region_begins(frames_windows, mx, my, min_frames=ve.MIN_FRAMES, gap=ve.GAP):
         grown, fresh = {}, []
         for w in free:
             j = next((j for j, c in enumerate(cands) if near(w, c[0], mx, my)), None)
-            (fresh.append([w, 1]) if j is None else grown.setdefault(j, []).append(w))
+            if j is not None:
+                grown.setdefault(j, []).append(w)
+                continue
+            # a new place: one candidate for the windows of one object
+            k = next((k for k, c in enumerate(fresh) if near(w, c[0], mx, my)), None)
+            if k is None:
+                fresh.append([w, 1])
+            else:
+                fresh[k][0] = union([fresh[k][0], w])
         # a candidate not seen this frame is dropped: the frames must be consecutive
         seen = [[union(v), cands[j][1] + 1] for j, v in grown.items()] + fresh
         cands = []

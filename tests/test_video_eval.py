@@ -344,6 +344,10 @@ Element Signals:
     frames = [[a]] * 5 + [[a, b], [a, b_moved], [a, b_moved], [a, b], [a, b]] + [[]] * 10
     begins = vr.region_begins(frames, 4, 4)
     check(begins == [2, 7], f"region events begin at frames 2 and 7: {begins}")
+    a_next = (6, 2, 4, 4)  # a larger object: two windows side by side, one event
+    check(vr.region_begins([[a, a_next]] * 4, 4, 4) == [2], "two windows of one place")
+    check(vr.region_begins([[a, a_next]] * 2, 4, 4, min_frames=1) == [0],
+          "two windows of one place, event-min-frames 1")
     check(vr.region_begins([[a], [b], [a], [b], [a], [b]], 4, 4) == [],
           "a place must be hot min-frames frames in a row")
     check(vr.region_begins([[a]] * 3 + [[]] * 4 + [[a]] * 3, 4, 4) == [2],
