@@ -343,13 +343,17 @@ def grey_small(frames, chunk=64):
     return out
 
 
-def box_max(maps, k=BOX_K):
-    """Maximum over valid positions of the k x k box mean, per map of (N, h, w)."""
+def box_means(maps, kw, kh):
+    """The mean of every kw x kh box of each map of (N, h, w): (N, h - kh + 1, w - kw + 1)."""
     maps = np.asarray(maps, np.float64)
     c = np.zeros((maps.shape[0], maps.shape[1] + 1, maps.shape[2] + 1))
     c[:, 1:, 1:] = maps.cumsum(1).cumsum(2)
-    s = c[:, k:, k:] - c[:, :-k, k:] - c[:, k:, :-k] + c[:, :-k, :-k]
-    return s.reshape(len(maps), -1).max(1) / (k * k)
+    return (c[:, kh:, kw:] - c[:, :-kh, kw:] - c[:, kh:, :-kw] + c[:, :-kh, :-kw]) / (kw * kh)
+
+
+def box_max(maps, k=BOX_K):
+    """Maximum over valid positions of the k x k box mean, per map of (N, h, w)."""
+    return box_means(maps, k, k).reshape(len(maps), -1).max(1)
 
 
 class Baselines:

@@ -32,16 +32,9 @@ import video_eval as ve  # noqa: E402
 MAX_SPOTS = 8
 
 
-def window_means(m, ww, wh):
-    """Mean of every ww x wh window of the map m (h, w): (h - wh + 1, w - ww + 1)."""
-    c = np.zeros((m.shape[0] + 1, m.shape[1] + 1))
-    c[1:, 1:] = np.asarray(m, np.float64).cumsum(0).cumsum(1)
-    return (c[wh:, ww:] - c[:-wh, ww:] - c[wh:, :-ww] + c[:-wh, :-ww]) / (ww * wh)
-
-
 def hot_windows(m, threshold, ww, wh, k=MAX_SPOTS):
     """The windows (x, y, ww, wh) above threshold, hottest first, none overlapping."""
-    means, out = window_means(m, ww, wh), []
+    means, out = ve.box_means(m[None], ww, wh)[0], []
     while len(out) < k:
         y, x = divmod(int(np.argmax(means)), means.shape[1])
         if not means[y, x] > threshold:
@@ -74,7 +67,10 @@ def region_begins(frames_windows, mx, my, min_frames=ve.MIN_FRAMES, gap=ve.GAP):
         taken, free = {}, []
         for w in windows:
             j = next((j for j, e in enumerate(events) if near(w, e[0], mx, my)), None)
-            (free.append(w) if j is None else taken.setdefault(j, []).append(w))
+            if j is None:
+                free.append(w)
+            else:
+                taken.setdefault(j, []).append(w)
         for j, e in enumerate(events):
             e[0], e[1] = (union(taken[j]), 0) if j in taken else (e[0], e[1] + 1)
         events = [e for e in events if e[1] < gap]
@@ -163,8 +159,8 @@ def main(argv):
     # the local score's window: local-area 0.01 of the model's grid (engine/localscore.c)
     ww, wh = max(1, round(mw * 0.1)), max(1, round(mh * 0.1))
     thr = float(data["normal"]["thr"])
-    check = max(float(np.max(np.abs(window_means(m, ww, wh).max() - s)))
-                for m, s in zip(data["normal"]["maps"], data["normal"]["scores"]))
+    check = float(np.max(np.abs(ve.box_means(data["normal"]["maps"], ww, wh).reshape(
+        len(data["normal"]["maps"]), -1).max(1) - data["normal"]["scores"])))
     print(f"threshold {thr:.5g}, window {ww}x{wh} of {mw}x{mh}, margin {margin:g} windows; "
           f"largest difference to decentanomaly's score {check:.2g}")
 
