@@ -65,7 +65,10 @@ Protocol
         events detected: an event counts as detected when an event begin is
         posted during its 20 frames or within 5 frames after them; frames
         flagged inside events (%); false events: begins in the anomalous
-        clips outside every inserted event +- 5 frames;
+        clips outside every inserted event +- 5 frames; the same two with
+        decentanomaly's region events (decentanomaly-region begins: one per
+        hot place, so that an object that appears while another place's
+        event is open begins its own);
       cost: seconds to train (gst-launch-1.0 wall time) and decent-detect's
         wall time per clip (frames/s, loading included).
   * Baselines, in numpy on the same clips, grey (0.299 R + 0.587 G + 0.114 B)
@@ -476,14 +479,16 @@ def read_detect_csv(path, n):
     return score, norm, flag, threshold
 
 
-def read_begins(path):
-    """Frames the begins were posted at, from decent-detect --events-csv."""
+def read_begins(path, kind="begin"):
+    """Frames the begins were posted at, from decent-detect --events-csv: the
+    frame's events (kind "begin") or its places' (decentanomaly-region:
+    "region-begin")."""
     begins = []
     with open(path) as f:
         next(f)
         for line in f:
             typ, _first, frame, _peak = line.strip().split(",")
-            if typ == "begin":
+            if typ == kind:
                 begins.append(int(frame))
     return begins
 
@@ -601,10 +606,20 @@ def gst_env(category):
     return dict(os.environ, GST_DEBUG=f"{category}:4", GST_DEBUG_NO_COLOR="1")
 
 
+def already_scored(out_base):
+    """Whether score_clip's files for out_base exist, from a decent-detect that
+    writes region events (older ones are scored again)."""
+    paths = [out_base + ext for ext in (".csv", ".events.csv", ".json")]
+    if not all(os.path.exists(p) for p in paths):
+        return False
+    with open(paths[2]) as f:
+        return bool(json.load(f).get("regions"))
+
+
 def score_clip(model, clip_path, out_base, tokens, n):
     """decent-detect on one clip; (dict of arrays and timing) or raises RuntimeError."""
     csv_path, ev_path, meta_path = out_base + ".csv", out_base + ".events.csv", out_base + ".json"
-    if not (os.path.exists(meta_path) and os.path.exists(csv_path) and os.path.exists(ev_path)):
+    if not already_scored(out_base):
         cmd = [os.path.join(ROOT, "build", "examples", "decent-detect"), "--model", model,
                "--input", clip_path, "--raw", f"{W}x{H}", "--fps", str(FPS), "--csv",
                csv_path + ".tmp", "--events-csv", ev_path + ".tmp"]
@@ -623,12 +638,13 @@ def score_clip(model, clip_path, out_base, tokens, n):
         with open(meta_path, "w") as f:
             json.dump({"wall_s": wall, "load_at_start": load,
                        "device": f"{dev.group(1)}: {dev.group(2)}" if dev else None,
-                       "summary": r.stdout.splitlines()[:1]}, f)
+                       "summary": r.stdout.splitlines()[:1], "regions": True}, f)
     with open(meta_path) as f:
         meta = json.load(f)
     score, norm, flag, thr = read_detect_csv(csv_path, n)
     return {"score": score, "norm": norm, "flag": flag, "threshold": thr,
-            "begins": read_begins(ev_path), "wall_s": meta["wall_s"],
+            "begins": read_begins(ev_path), "region_begins": read_begins(ev_path, "region-begin"),
+            "wall_s": meta["wall_s"],
             "load": meta.get("load_at_start"), "device": meta.get("device")}
 
 
@@ -641,6 +657,10 @@ def measure(clips, data, n_normal):
                       "events": len(nd["begins"]),
                       "alarms_per_hour": alarms_per_hour(len(nd["begins"]), n_normal)},
            "groups": {}}
+    # decentanomaly's region events (one per hot place), where the detector has them
+    regions = "region_begins" in nd
+    if regions:
+        out["normal"]["region_events"] = len(nd["region_begins"])
     groups = {}
     for name, (group, events) in clips.items():
         if name in data and name != "normal":
@@ -648,7 +668,7 @@ def measure(clips, data, n_normal):
     total_false, total_frames = 0, 0
     for group, names in groups.items():
         pos, det, delays, false, inside, n_ev_frames, frames = [], [], [], 0, 0, 0, 0
-        chance = 0
+        chance, det_regions, false_regions = 0, [], 0
         for name in names:
             d, events = data[name], clips[name][1]
             spans = [(e["first"], e["last"]) for e in events]
@@ -660,6 +680,10 @@ def measure(clips, data, n_normal):
             # the same windows on the normal clip: "detections" its false alarms give
             chance += sum(match_events(spans, nd["begins"])[0])
             det += dt
+            if regions:
+                dr, _, fr = match_events(spans, d["region_begins"])
+                det_regions += dr
+                false_regions += len(fr)
             delays += [x for x in dl if x is not None]
             false += len(fl)
             frames += len(d["flag"])
@@ -673,6 +697,11 @@ def measure(clips, data, n_normal):
             "flagged_inside_pct": 100.0 * inside / n_ev_frames if n_ev_frames else float("nan"),
             "false_events": false, "false_per_hour": alarms_per_hour(false, frames),
             "mean_delay_frames": float(np.mean(delays)) if delays else None}
+        if regions:
+            out["groups"][group].update(
+                detected_regions=int(sum(det_regions)), false_region_events=false_regions,
+                detected_regions_pct=100.0 * sum(det_regions) / len(det_regions)
+                if det_regions else float("nan"))
     out["false_events"] = total_false
     out["false_per_hour"] = alarms_per_hour(total_false, total_frames) if total_frames else None
     return out
@@ -918,7 +947,7 @@ def evaluate(args):
             out_dir = os.path.join(work, "scores", t["slug"], s["slug"])
             os.makedirs(out_dir, exist_ok=True)
             base_path = os.path.join(out_dir, name)
-            if not os.path.exists(base_path + ".json") and not written:
+            if not already_scored(base_path) and not written:
                 write_raw(clip_path, cf)
                 written = True
             try:
@@ -1077,16 +1106,24 @@ def tables(res):
         r = runs[0]
         lines += [f"Details for {run_label(r)} (threshold {fmt(r['threshold'], '.5g')}):", "",
                   "| kind, size | events | AUROC | detected | the same windows on the normal "
-                  "clip | frames flagged inside events | mean delay (frames) | false events |",
-                  "|---|---|---|---|---|---|---|---|"]
+                  "clip | frames flagged inside events | mean delay (frames) | false events "
+                  "| detected by region events | false region events |",
+                  "|---|---|---|---|---|---|---|---|---|---|"]
         for g in groups_of(res):
             m = r["groups"].get(g)
             if g == "normal" or not m:
                 continue
+            by_region = (f"{m['detected_regions']} ({m['detected_regions_pct']:.0f} %) | "
+                         f"{m['false_region_events']}" if "detected_regions" in m else "– | –")
             lines.append(f"| {g} | {m['events']} | {fmt(m['auroc'])} | {m['detected']} "
                          f"({m['detected_pct']:.0f} %) | {m.get('detected_on_normal', '–')} | "
                          f"{fmt(m['flagged_inside_pct'], '.0f')} % | "
-                         f"{fmt(m['mean_delay_frames'], '.1f')} | {m['false_events']} |")
+                         f"{fmt(m['mean_delay_frames'], '.1f')} | {m['false_events']} | "
+                         f"{by_region} |")
+        if "region_events" in r["normal"]:
+            lines += ["", f"Region events (`decentanomaly-region`: one per hot place, so that an "
+                      f"object that appears while another place's event is open begins its own) "
+                      f"on the normal clip: {r['normal']['region_events']}."]
         lines.append("")
         if r.get("sweep"):
             groups = [g for g in groups_of(res) if g != "normal"]
@@ -1184,7 +1221,10 @@ def report(work, path):
         f"{p['tolerance']} frames after them); frames flagged inside events; false events "
         f"(begins in the anomalous clips outside every inserted event ± {p['tolerance']} "
         "frames); and, as the level that false alarms alone reach, the events that the "
-        "normal clip's own begins would \"detect\" in the same windows. Cost: seconds to "
+        "normal clip's own begins would \"detect\" in the same windows. The details add "
+        "the events detected by, and the false events of, decentanomaly's region events "
+        "(`decentanomaly-region` begins, by the same rules: one per hot place, so that an "
+        "object that appears while another place's event is open begins its own). Cost: seconds to "
         "train, and decent-detect's frames per second over the clips (model loading "
         "included).", "",
         "**Baselines**, side by side, in numpy on the same clips and by the same protocol, "

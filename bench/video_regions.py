@@ -1,23 +1,27 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""What events *per region* would change on the real-footage evaluation: an
-offline measurement for a possible change of decentanomaly's events, which
-today are per frame (one event at a time, however many places are hot).
+"""Events per region, simulated offline beside decentanomaly's own
+(decentanomaly-region): the simulation is the reference the element's
+tracker (gst/events.c) was written from, and this checks that both give the
+same begins on the real-footage clips; MARGIN (in windows; the element's is
+1) tries other reaches offline.
 
-While one event is open (the lawn walkers of 50-58 s), an object that appears
-elsewhere posts no begin, so the evaluation counts it missed. Here each hot
-place is its own event: the windows of the local score above the threshold
-(greedy: the hottest window, then the hottest one not overlapping those
-taken, up to 8), an event follows the windows near its region (within
-MARGIN windows), and windows near no open event open a new one after
-event-min-frames consecutive frames, as the frame events do.
+While one frame event is open (the lawn walkers of 50-58 s), an object that
+appears elsewhere posts no frame begin, so per frame the evaluation counts it
+missed. Per region each hot place is its own event: the windows of the local
+score above the threshold (greedy: the hottest window, then the hottest one
+not overlapping those taken, up to 8), an event follows the windows near its
+region (within MARGIN windows), and windows near no open event open a new
+one after event-min-frames consecutive frames, as the frame events do.
 
   /usr/bin/python3 bench/video_regions.py MODEL MAPS [MARGIN]
 
 Scores the unseen normal clip and the object clips with the real
 decentanomaly (attach-heatmap=true: the local score's saturated map at the
-model's grid, read from GstDecentAnomalyMeta), keeps the maps in MAPS (npz,
-reused), and prints events per frame against events per region. Needs
+model's grid, read from GstDecentAnomalyMeta; and its decentanomaly-region
+begins), keeps both in MAPS (npz, reused), and prints events per frame
+against events per region, simulated and the element's, and the clips where
+the two differ. Needs
 GST_PLUGIN_PATH, GI_TYPELIB_PATH and LD_LIBRARY_PATH of a build (as
 examples/meta_probe.py) and build/video-eval-like WORK frames in
 $WORK/frames.rgb (default build/video-eval)."""
@@ -112,6 +116,8 @@ def collect(model, maps_dir, clean):
     out = {}
     for name, kind, si, ci in clips:
         path = os.path.join(maps_dir, name + ".npz")
+        if os.path.exists(path) and "region_begins" not in np.load(path).files:
+            os.remove(path)  # collected before decentanomaly had region events
         if not os.path.exists(path):
             frames = clean if kind is None else ve.make_clip(clean, kind, si, ci)[0]
             raw = os.path.join(maps_dir, "clip.rgb")
@@ -133,14 +139,23 @@ def collect(model, maps_dir, clean):
             pipe.get_by_name("s").get_static_pad("src").add_probe(Gst.PadProbeType.BUFFER,
                                                                   on_buffer)
             pipe.set_state(Gst.State.PLAYING)
-            msg = pipe.get_bus().timed_pop_filtered(600 * Gst.SECOND,
-                                                    Gst.MessageType.EOS | Gst.MessageType.ERROR)
+            region_begins = []
+            while True:
+                msg = pipe.get_bus().timed_pop_filtered(
+                    600 * Gst.SECOND,
+                    Gst.MessageType.EOS | Gst.MessageType.ERROR | Gst.MessageType.ELEMENT)
+                if not msg or msg.type != Gst.MessageType.ELEMENT:
+                    break
+                st = msg.get_structure()
+                if st.get_name() == "decentanomaly-region" and st.get_value("type") == "begin":
+                    region_begins.append(st.get_value("frame"))
             pipe.set_state(Gst.State.NULL)
             os.remove(raw)
             if not msg or msg.type != Gst.MessageType.EOS:
                 sys.exit(f"video_regions: {name}: "
                          f"{msg.parse_error()[0].message if msg else 'timed out'}")
-            np.savez_compressed(path, maps=np.stack(maps), scores=np.array(scores), thr=thr[0])
+            np.savez_compressed(path, maps=np.stack(maps), scores=np.array(scores), thr=thr[0],
+                                region_begins=np.array(region_begins, np.int64))
         out[name] = np.load(path)
     return out
 
@@ -164,29 +179,42 @@ def main(argv):
     print(f"threshold {thr:.5g}, window {ww}x{wh} of {mw}x{mh}, margin {margin:g} windows; "
           f"largest difference to decentanomaly's score {check:.2g}")
 
-    def both(z):
+    differ = []
+
+    def both(name):
+        z = data[name]
         frame = [b for _, b, _ in ve.hysteresis(z["scores"] > thr)]
         region = region_begins([hot_windows(m, thr, ww, wh) for m in z["maps"]],
                                margin * ww, margin * wh)
-        return frame, region
-    f, r = both(data["normal"])
+        real = [int(b) for b in z["region_begins"]]
+        if margin == 1.0 and real != region:
+            differ.append(f"{name}: simulated {region}, decentanomaly {real}")
+        return frame, region, real
+    f, r, e = both("normal")
     print(f"normal clip: events per frame {len(f)} (begins at {f}), per region {len(r)} "
-          f"(begins at {r})")
+          f"(begins at {r}), decentanomaly's region events {len(e)}")
     totals = {}
     for name, group, kind, si, ci in ve.clip_list(3):
         if name not in data:
             continue
         spans = [(e["first"], e["last"]) for e in ve.plan_clip(clean, kind, si, ci)]
-        f, r = both(data[name])
+        f, r, e = both(name)
         df, _, ff = ve.match_events(spans, f)
         dr, _, fr = ve.match_events(spans, r)
-        t = totals.setdefault(group, [0, 0, 0, 0, 0])
-        t[0] += len(spans); t[1] += sum(df); t[2] += sum(dr); t[3] += len(ff); t[4] += len(fr)
-    print("| kind, size | detected per frame | per region | false events per frame | per region |")
-    print("|---|---|---|---|---|")
-    for group, (n, df, dr, ff, fr) in totals.items():
+        de, _, fe = ve.match_events(spans, e)
+        t = totals.setdefault(group, [0] * 7)
+        for k, v in enumerate((len(spans), sum(df), sum(dr), sum(de), len(ff), len(fr),
+                               len(fe))):
+            t[k] += v
+    print("| kind, size | detected per frame | per region (simulated) | decentanomaly-region "
+          "| false events per frame | per region | decentanomaly-region |")
+    print("|---|---|---|---|---|---|---|")
+    for group, (n, df, dr, de, ff, fr, fe) in totals.items():
         print(f"| {group} | {df}/{n} ({100 * df / n:.0f} %) | {dr}/{n} ({100 * dr / n:.0f} %) "
-              f"| {ff} | {fr} |")
+              f"| {de}/{n} ({100 * de / n:.0f} %) | {ff} | {fr} | {fe} |")
+    if margin == 1.0:
+        print(f"simulation and decentanomaly differ on {len(differ)} of {len(data)} clips"
+              + "".join(f"\n  {d}" for d in differ))
 
 
 if __name__ == "__main__":

@@ -7,6 +7,8 @@
 
 #include <math.h>
 
+#define MAX0(v) ((v) > 0 ? (v) : 0)
+
 void
 decent_local_window (int width, int height, float area_fraction, int *win_w, int *win_h)
 {
@@ -16,34 +18,86 @@ decent_local_window (int width, int height, float area_fraction, int *win_w, int
   *win_h = h < 1 ? 1 : h > height ? height : h;
 }
 
+/* summed-area table: S[y][x] = sum of map over rows < y, columns < x */
+static void
+summed_area (const float *map, int width, int height, double *sat)
+{
+  const int sw = width + 1;
+  for (int x = 0; x <= width; x++)
+    sat[x] = 0.0;
+  for (int y = 0; y < height; y++) {
+    double row = 0.0;
+    sat[(size_t) (y + 1) * sw] = 0.0;
+    for (int x = 0; x < width; x++) {
+      row += map[(size_t) y * width + x];
+      sat[(size_t) (y + 1) * sw + x + 1] = sat[(size_t) y * sw + x + 1] + row;
+    }
+  }
+}
+
+/* The sum of the win_w x win_h window at x, y. */
+static inline double
+window_sum (const double *sat, int width, int x, int y, int win_w, int win_h)
+{
+  const int sw = width + 1;
+  return sat[(size_t) (y + win_h) * sw + x + win_w] - sat[(size_t) y * sw + x + win_w]
+         - sat[(size_t) (y + win_h) * sw + x] + sat[(size_t) y * sw + x];
+}
+
 float
 decent_local_max (const float *map, int width, int height, int win_w, int win_h,
     double *scratch)
 {
-  /* summed-area table: S[y][x] = sum of map over rows < y, columns < x */
-  const int sw = width + 1;
-  for (int x = 0; x <= width; x++)
-    scratch[x] = 0.0;
-  for (int y = 0; y < height; y++) {
-    double row = 0.0;
-    scratch[(size_t) (y + 1) * sw] = 0.0;
-    for (int x = 0; x < width; x++) {
-      row += map[(size_t) y * width + x];
-      scratch[(size_t) (y + 1) * sw + x + 1] = scratch[(size_t) y * sw + x + 1] + row;
-    }
-  }
+  summed_area (map, width, height, scratch);
   double best = -INFINITY;
   int nan = 0;
   for (int y = 0; y + win_h <= height; y++)
     for (int x = 0; x + win_w <= width; x++) {
-      double sum = scratch[(size_t) (y + win_h) * sw + x + win_w]
-                   - scratch[(size_t) y * sw + x + win_w]
-                   - scratch[(size_t) (y + win_h) * sw + x] + scratch[(size_t) y * sw + x];
+      double sum = window_sum (scratch, width, x, y, win_w, win_h);
       if (sum > best)
         best = sum;
       nan |= sum != sum;
     }
   return nan ? NAN : (float) (best / ((double) win_w * win_h));
+}
+
+int
+decent_local_hot_windows (const float *map, int width, int height, int win_w, int win_h,
+    double threshold, DecentWindow *out, int max, double *scratch, float *means)
+{
+  if (!map || !out || !scratch || !means || width < 1 || height < 1 || win_w < 1
+      || win_h < 1 || win_w > width || win_h > height)
+    return 0;
+  const int mw = width - win_w + 1, mh = height - win_h + 1;
+  summed_area (map, width, height, scratch);
+  /* each window's mean as decent_local_max rounds it, so that the hottest
+   * window is above threshold exactly when the frame is flagged */
+  for (int y = 0; y < mh; y++)
+    for (int x = 0; x < mw; x++) {
+      float m = (float) (window_sum (scratch, width, x, y, win_w, win_h)
+                         / ((double) win_w * win_h));
+      means[(size_t) y * mw + x] = isfinite (m) ? m : -INFINITY;
+    }
+  int n = 0;
+  while (n < max) {
+    int bx = -1, by = -1;
+    float best = -INFINITY;
+    for (int y = 0; y < mh; y++)
+      for (int x = 0; x < mw; x++)
+        if (means[(size_t) y * mw + x] > best) {
+          best = means[(size_t) y * mw + x];
+          bx = x;
+          by = y;
+        }
+    if (bx < 0 || !(best > threshold))
+      break;
+    out[n++] = (DecentWindow) { bx, by, win_w, win_h, best };
+    /* no later window may overlap this one */
+    for (int y = MAX0 (by - win_h + 1); y < by + win_h && y < mh; y++)
+      for (int x = MAX0 (bx - win_w + 1); x < bx + win_w && x < mw; x++)
+        means[(size_t) y * mw + x] = -INFINITY;
+  }
+  return n;
 }
 
 float

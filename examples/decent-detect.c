@@ -29,7 +29,7 @@
 #include "example-common.h"
 
 typedef struct {
-  guint64 frames, flagged, events;
+  guint64 frames, flagged, events, regions;
   gdouble max_score, threshold;
   GstClockTime first_time, last_time; /* stream times of the frames scored */
   GString *event_lines;               /* "begin - end" per event */
@@ -103,6 +103,18 @@ count_message (GstMessage *msg, Summary *s)
           frames, peak);
       g_free (e);
     }
+  } else if (gst_structure_has_name (st, "decentanomaly-region")) {
+    /* one place's event: written as region-begin / region-end, counted */
+    const gchar *type = gst_structure_get_string (st, "type");
+    guint64 frame = 0, region_frame = 0;
+    gdouble peak = 0;
+    gst_structure_get_uint64 (st, "frame", &frame);
+    gst_structure_get_uint64 (st, "region-frame", &region_frame);
+    gst_structure_get_double (st, "peak-score", &peak);
+    if (s->events_csv)
+      fprintf (s->events_csv, "region-%s,%" G_GUINT64_FORMAT ",%" G_GUINT64_FORMAT ",%.9g\n",
+          type, region_frame, frame, peak);
+    s->regions += g_strcmp0 (type, "begin") == 0;
   }
 }
 
@@ -163,7 +175,8 @@ main (int argc, char **argv)
     { "csv", 0, 0, G_OPTION_ARG_FILENAME, &csv, "Write every scored frame as CSV "
       "(frame,seconds,score,threshold,normalized,flagged)", "FILE" },
     { "events-csv", 0, 0, G_OPTION_ARG_FILENAME, &events_csv, "Write every event message as "
-      "CSV (type,event-frame,frame,peak)", "FILE" },
+      "CSV (type,event-frame,frame,peak; region-begin and region-end are one place's)",
+      "FILE" },
     { "raw", 0, 0, G_OPTION_ARG_STRING, &raw, "The input is packed RGB frames of this size, "
       "without a container", "WxH" },
     { "fps", 0, 0, G_OPTION_ARG_INT, &fps, "Frame rate of --raw input (10)", "N" },
@@ -288,6 +301,9 @@ main (int argc, char **argv)
         sum.max_score);
     if (sum.events)
       printf ("  event       from         to  frames  peak score\n%s", sum.event_lines->str);
+    if (sum.regions)
+      printf ("%" G_GUINT64_FORMAT " region events (a place anomalous on its own: "
+              "decentanomaly-region)\n", sum.regions);
     if (seconds > 0)
       printf ("%.1f s of footage: %.0f alarms an hour\n", seconds,
           sum.events * 3600.0 / seconds);

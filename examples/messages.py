@@ -4,7 +4,8 @@
 
     GST_PLUGIN_PATH=build/plugin /usr/bin/python3 examples/messages.py MODEL VIDEO
 
-Prints one line per anomaly event and a per-second summary of scores.
+Prints one line per anomaly event, one per place's event (decentanomaly-region)
+and a per-second summary of scores.
 Needs Debian's python3-gi and gir1.2-gstreamer-1.0.
 """
 import sys
@@ -48,6 +49,13 @@ def main(model, video):
             extra = (f", {s.get_value('frames')} frames, peak {s.get_value('peak-score'):.5f}"
                      if kind == "end" else "")
             print(f"event {kind} at {at:.2f} s{extra}")
+        elif s.get_name() == "decentanomaly-region":
+            # one place's event: where, in frame pixels
+            kind = s.get_value("type")
+            at = s.get_value("running-time") / Gst.SECOND
+            box = (f"{s.get_value('width')}x{s.get_value('height')} at "
+                   f"{s.get_value('x')},{s.get_value('y')}")
+            print(f"  region {s.get_value('id')} {kind} at {at:.2f} s: {box}")
     pipeline.set_state(Gst.State.NULL)
 
 

@@ -38,6 +38,7 @@ enum {
   PROP_MESSAGE_MODE,
   PROP_EVENT_MIN_FRAMES,
   PROP_EVENT_GAP,
+  PROP_REGION_EVENTS,
   PROP_FORCE_KEYUNIT,
   PROP_ATTACH_HEATMAP,
   PROP_SCORE_MODE,
@@ -53,6 +54,7 @@ enum {
 #define DEFAULT_MESSAGES GST_DECENT_MESSAGES_EVENTS
 #define DEFAULT_MIN_FRAMES 3
 #define DEFAULT_GAP 5
+#define DEFAULT_REGION_EVENTS TRUE
 #define DEFAULT_SCORE_MODE DECENT_SCORE_LOCAL
 #define DEFAULT_BATCH_SIZE 16
 #define DEFAULT_BATCH_TIMEOUT_US 10000
@@ -81,6 +83,7 @@ typedef struct {
   DecentRoi roi;
   gboolean roi_changed;
   guint event_min_frames, event_gap;
+  gboolean region_events;
 } FrameSettings;
 
 /* One frame on its way through transform_frame_ip's steps. */
@@ -92,6 +95,8 @@ typedef struct {
   DecentScoredFrame scored_as; /* on the model's device or here (framepath.c) */
   gboolean flagged;
   DecentEventChange change;
+  DecentRegionChange region_changes[2 * DECENT_MAX_REGIONS];
+  guint n_region_changes;
 } FrameState;
 
 /* ---- messages --------------------------------------------------------- */
@@ -191,6 +196,69 @@ event_structure_new (GstDecentAnomaly *self, const gchar *type, GstClockTime run
     set_time (s, "last-flagged-running-time", t->last_flagged_time);
   }
   return s;
+}
+
+/* A rectangle of the model's grid in frame pixels (the scored region's),
+ * rounded outwards.  Streaming thread. */
+static void
+grid_to_frame (GstDecentAnomaly *self, gint x, gint y, gint w, gint h, gint *fx, gint *fy,
+    gint *fw, gint *fh)
+{
+  const DecentRoi *r = &self->path.rect;
+  const gint64 mw = MAX (self->model_w, 1), mh = MAX (self->model_h, 1);
+  const gint64 x0 = (gint64) x * r->width / mw, y0 = (gint64) y * r->height / mh;
+  const gint64 x1 = ((gint64) (x + w) * r->width + mw - 1) / mw;
+  const gint64 y1 = ((gint64) (y + h) * r->height + mh - 1) / mh;
+  *fx = r->x + (gint) x0;
+  *fy = r->y + (gint) y0;
+  *fw = (gint) (x1 - x0);
+  *fh = (gint) (y1 - y0);
+}
+
+/* "decentanomaly-region": an event of one place began or ended.  Streaming
+ * thread (or sink_event, stop). */
+static GstStructure *
+region_structure_new (GstDecentAnomaly *self, const DecentRegionChange *c,
+    GstClockTime running_time)
+{
+  const DecentRegionEvent *e = &c->event;
+  const gboolean end = c->change == DECENT_EVENT_ENDED;
+  gint x, y, w, h;
+  grid_to_frame (self, e->rect.x, e->rect.y, e->rect.width, e->rect.height, &x, &y, &w, &h);
+  GstStructure *s = gst_structure_new ("decentanomaly-region",
+      "type", G_TYPE_STRING, end ? "end" : "begin", "id", G_TYPE_UINT64, e->id,
+      "x", G_TYPE_INT, x, "y", G_TYPE_INT, y, "width", G_TYPE_INT, w, "height", G_TYPE_INT, h,
+      "region-frame", G_TYPE_UINT64, e->start_frame, "frame", G_TYPE_UINT64, self->frame_count,
+      "peak-score", G_TYPE_DOUBLE, e->peak, "threshold", G_TYPE_DOUBLE, self->last_threshold,
+      "peak-normalized-score", G_TYPE_DOUBLE,
+      gst_decent_anomaly_normalized_score (e->peak, self->last_threshold), NULL);
+  set_time (s, "running-time", running_time);
+  set_time (s, "region-running-time", e->start_time);
+  if (end) {
+    gst_structure_set (s, "frames", G_TYPE_UINT64, e->last_flagged_frame - e->start_frame + 1,
+        NULL);
+    set_time (s, "last-flagged-running-time", e->last_flagged_time);
+  }
+  return s;
+}
+
+/* Ends every open region event (end of stream, flush, a new model or
+ * region, region-events off): running-time is each one's last flagged
+ * frame's.  downstream: also as a custom event (streaming thread only). */
+static void
+end_regions (GstDecentAnomaly *self, gboolean post, gboolean downstream)
+{
+  DecentRegionChange ended[DECENT_MAX_REGIONS];
+  const guint n = decent_regions_flush (&self->regions, ended);
+  for (guint i = 0; i < n; i++) {
+    GstStructure *s = region_structure_new (self, &ended[i], ended[i].event.last_flagged_time);
+    if (downstream)
+      announce_event (self, s, post);
+    else if (post)
+      post_structure (self, s);
+    else
+      gst_structure_free (s);
+  }
 }
 
 /* ---- model loading ---------------------------------------------------- */
@@ -347,6 +415,12 @@ adopt_model (GstDecentAnomaly *self, DecentModel *m, const gchar *path,
     DecentSharedModel *shared)
 {
   DecentConfig cfg;
+  if (self->regions.n_open) { /* places on the old model's grid: streaming thread */
+    GST_OBJECT_LOCK (self);
+    const gboolean post = posts_messages (self);
+    GST_OBJECT_UNLOCK (self);
+    end_regions (self, post, TRUE);
+  }
   drop_model (self);
   g_free (self->model_path);
   self->model = m;
@@ -366,6 +440,12 @@ adopt_model (GstDecentAnomaly *self, DecentModel *m, const gchar *path,
   g_free (self->scratch_map);
   self->map = g_new0 (float, (gsize) cfg.width * cfg.height);
   self->scratch_map = g_new0 (float, (gsize) cfg.width * cfg.height);
+  decent_local_window (cfg.width, cfg.height, cfg.local_area, &self->win_w, &self->win_h);
+  g_free (self->hot_sat);
+  g_free (self->hot_means);
+  self->hot_sat = g_new (double, (gsize) (cfg.width + 1) * (cfg.height + 1));
+  self->hot_means = g_new (float, (gsize) cfg.width * cfg.height);
+  self->n_hot = 0;
   self->path_ready = FALSE;
   self->have_result = FALSE;
   self->last_score = 0.0;
@@ -569,6 +649,7 @@ gst_decent_anomaly_start (GstBaseTransform *trans)
   GST_OBJECT_UNLOCK (self);
   /* no streaming thread runs yet: events is ours */
   decent_events_init (&self->events, min_frames, gap);
+  decent_regions_init (&self->regions, min_frames, gap);
 
   /* a roi refused while the element had no bus (gst-launch parses
    * properties first) would otherwise be lost */
@@ -648,11 +729,12 @@ gst_decent_anomaly_stop (GstBaseTransform *trans)
         self->nonfinite_count);
   /* stopped inside an event: the bus hears that it ended (no streaming now,
    * so nothing goes downstream; decentpublish closes its own record) */
+  GST_OBJECT_LOCK (self);
+  const gboolean post = posts_messages (self);
+  GST_OBJECT_UNLOCK (self);
+  end_regions (self, post, FALSE);
   GstClockTime end = self->events.last_flagged_time;
   if (decent_events_flush (&self->events)) {
-    GST_OBJECT_LOCK (self);
-    const gboolean post = posts_messages (self);
-    GST_OBJECT_UNLOCK (self);
     GstStructure *ended = event_structure_new (self, "end", end, self->last_score);
     if (post)
       post_structure (self, ended);
@@ -664,6 +746,9 @@ gst_decent_anomaly_stop (GstBaseTransform *trans)
   g_clear_pointer (&self->model_path, g_free);
   g_clear_pointer (&self->map, g_free);
   g_clear_pointer (&self->scratch_map, g_free);
+  g_clear_pointer (&self->hot_sat, g_free);
+  g_clear_pointer (&self->hot_means, g_free);
+  self->n_hot = 0;
   decent_frame_path_clear (&self->path);
   self->path_ready = FALSE;
   self->have_result = FALSE;
@@ -708,14 +793,21 @@ gst_decent_anomaly_sink_event (GstBaseTransform *trans, GstEvent *event)
   GstClockTime end = self->events.last_flagged_time;
   GstStructure *ended = decent_events_flush (&self->events)
       ? event_structure_new (self, "end", end, self->last_score) : NULL;
-  /* the end goes downstream before the end of stream, but after a flush
-   * has stopped (while flushing the source pad drops every event) */
-  if (ended && type == GST_EVENT_EOS)
-    announce_event (self, ended, post);
+  /* the ends go downstream before the end of stream, but after a flush
+   * has stopped (while flushing the source pad drops every event); the
+   * places' first, as within a frame */
+  if (type == GST_EVENT_EOS) {
+    end_regions (self, post, TRUE);
+    if (ended)
+      announce_event (self, ended, post);
+  }
   gboolean ret =
       GST_BASE_TRANSFORM_CLASS (gst_decent_anomaly_parent_class)->sink_event (trans, event);
-  if (ended && type == GST_EVENT_FLUSH_STOP)
-    announce_event (self, ended, post);
+  if (type == GST_EVENT_FLUSH_STOP) {
+    end_regions (self, post, TRUE);
+    if (ended)
+      announce_event (self, ended, post);
+  }
   return ret;
 }
 
@@ -766,6 +858,7 @@ snapshot_settings (GstDecentAnomaly *self, FrameSettings *set)
   self->roi_changed = FALSE;
   set->event_min_frames = self->event_min_frames;
   set->event_gap = self->event_gap;
+  set->region_events = self->region_events;
   GST_OBJECT_UNLOCK (self);
 }
 
@@ -777,6 +870,10 @@ apply_settings (GstDecentAnomaly *self, const FrameSettings *set)
     self->path_ready = FALSE;
   self->events.min_frames = MAX (set->event_min_frames, 1);
   self->events.gap = MAX (set->event_gap, 1);
+  self->regions.min_frames = self->events.min_frames;
+  self->regions.gap = self->events.gap;
+  if (!set->region_events)
+    end_regions (self, set->post, TRUE);
   choose_scoring (self, set->asked, set->threshold_prop >= 0);
 }
 
@@ -807,6 +904,7 @@ begin_frame (GstDecentAnomaly *self, const FrameSettings *set, FrameState *f)
   f->scored_as.on_device = FALSE;
   f->flagged = FALSE;
   f->change = DECENT_EVENT_NONE;
+  f->n_region_changes = 0;
 }
 
 /* Builds the path for new caps or roi; FALSE: error posted.  Streaming, no lock. */
@@ -815,6 +913,8 @@ setup_path (GstDecentAnomaly *self, const FrameSettings *set, const FrameState *
 {
   if (self->path_ready)
     return TRUE;
+  /* a new roi or format: the open places were on the old one */
+  end_regions (self, set->post, TRUE);
   gchar *why = NULL;
   if (!decent_frame_path_setup (&self->path, &f->frame->info, &set->roi, self->model_w,
           self->model_h, self->model_c, &why)) {
@@ -871,9 +971,32 @@ run_model (GstDecentAnomaly *self, const FrameSettings *set, FrameState *f, floa
   return ok;
 }
 
-/* Keeps a finite score as the result, feeds the event tracker.  Streaming, no lock. */
+/* The hot windows of the kept map at threshold (local scores only: the
+ * mean has no place).  Streaming, no lock. */
 static void
-keep_result (GstDecentAnomaly *self, FrameState *f, float score)
+find_hot (GstDecentAnomaly *self, gdouble threshold)
+{
+  self->n_hot = 0;
+  self->hot_threshold = threshold;
+  if (self->scoring != DECENT_SCORE_MEAN && isfinite (threshold))
+    self->n_hot = (guint) decent_local_hot_windows (self->map, self->model_w, self->model_h,
+        self->win_w, self->win_h, threshold, self->hot, DECENT_MAX_REGIONS / 2,
+        self->hot_sat, self->hot_means);
+}
+
+/* The scored frame's hot windows, and what they begin or end.  Streaming, no lock. */
+static void
+find_regions (GstDecentAnomaly *self, const FrameSettings *set, FrameState *f)
+{
+  find_hot (self, f->threshold);
+  if (set->region_events)
+    f->n_region_changes = decent_regions_push (&self->regions, self->hot, self->n_hot,
+        self->frame_count, f->running_time, f->region_changes);
+}
+
+/* Keeps a finite score as the result, feeds the event trackers.  Streaming, no lock. */
+static void
+keep_result (GstDecentAnomaly *self, const FrameSettings *set, FrameState *f, float score)
 {
   if (!isfinite (score)) {
     /* never a NaN downstream: the frame carries the last finite result
@@ -894,6 +1017,7 @@ keep_result (GstDecentAnomaly *self, FrameState *f, float score)
   self->last_flagged = score > f->threshold;
   f->change = decent_events_push (&self->events, self->last_flagged, score, self->frame_count,
       f->running_time);
+  find_regions (self, set, f);
 }
 
 /* Attaches GstDecentAnomalyMeta (the result may be carried).  Streaming, no lock. */
@@ -921,6 +1045,19 @@ attach_meta (GstDecentAnomaly *self, const FrameSettings *set, const FrameState 
       gst_video_region_of_interest_meta_add_param (roi, gst_structure_new ("decent-anomaly",
               "score", G_TYPE_DOUBLE, meta->score, "threshold", G_TYPE_DOUBLE, meta->threshold,
               "normalized-score", G_TYPE_DOUBLE, meta->normalized_score, NULL));
+    /* and each hot place of the map, where the score was found */
+    for (guint i = 0; i < self->n_hot; i++) {
+      const DecentWindow *w = &self->hot[i];
+      gint x, y, ww, wh;
+      grid_to_frame (self, w->x, w->y, w->width, w->height, &x, &y, &ww, &wh);
+      GstVideoRegionOfInterestMeta *place = gst_buffer_add_video_region_of_interest_meta (
+          f->frame->buffer, "anomaly-region", x, y, ww, wh);
+      if (place)
+        gst_video_region_of_interest_meta_add_param (place, gst_structure_new (
+                "decent-anomaly-region", "score", G_TYPE_DOUBLE, (gdouble) w->mean,
+                "normalized-score", G_TYPE_DOUBLE,
+                gst_decent_anomaly_normalized_score (w->mean, meta->threshold), NULL));
+    }
 #ifdef DECENT_HAVE_ANALYTICS
     /* GStreamer >= 1.24's analytics meta: an "anomaly" detection whose
      * confidence is the normalized score capped at 1 (built only where the
@@ -964,12 +1101,28 @@ request_key_unit (GstDecentAnomaly *self, GstClockTime running_time)
       gst_video_event_new_upstream_force_key_unit (running_time, TRUE, ++self->keyunit_count));
 }
 
+/* The frame's region begins and ends.  Streaming, no lock held. */
+static void
+post_region_changes (GstDecentAnomaly *self, const FrameSettings *set, const FrameState *f)
+{
+  for (guint i = 0; i < f->n_region_changes; i++) {
+    const DecentRegionChange *c = &f->region_changes[i];
+    if (c->change == DECENT_EVENT_BEGAN)
+      GST_INFO_OBJECT (self, "region event %" G_GUINT64_FORMAT " begins at frame %"
+          G_GUINT64_FORMAT, c->event.id, c->event.start_frame);
+    announce_event (self, region_structure_new (self, c, f->running_time), set->post);
+  }
+}
+
 /* Posts the score and event messages; may ask for a key frame.  Streaming, no lock held. */
 static void
 post_frame_messages (GstDecentAnomaly *self, const FrameSettings *set, const FrameState *f)
 {
   if (set->post_frames && f->scored)
     post_structure (self, score_structure_new (self, f));
+  /* nested: the frame's begin before its places', their ends before its end */
+  if (f->change != DECENT_EVENT_BEGAN)
+    post_region_changes (self, set, f);
   if (f->change == DECENT_EVENT_BEGAN) {
     GST_INFO_OBJECT (self, "anomaly event begins at frame %" G_GUINT64_FORMAT,
         self->events.start_frame);
@@ -983,6 +1136,8 @@ post_frame_messages (GstDecentAnomaly *self, const FrameSettings *set, const Fra
     announce_event (self, event_structure_new (self, "end", f->running_time,
         self->last_score), set->post);
   }
+  if (f->change == DECENT_EVENT_BEGAN)
+    post_region_changes (self, set, f);
 }
 
 /* The steps above, in order; flagged-only drops unflagged frames.  Streaming thread;
@@ -1008,10 +1163,12 @@ gst_decent_anomaly_transform_frame_ip (GstVideoFilter *filter, GstVideoFrame *fr
     float score;
     if (!setup_path (self, &set, &f) || !run_model (self, &set, &f, &score))
       return GST_FLOW_ERROR;
-    keep_result (self, &f, score);
+    keep_result (self, &set, &f, score);
   }
-  /* a changed threshold applies to carried results too */
+  /* a changed threshold applies to carried results too, and to their places */
   f.flagged = !self->result_invalid && self->last_score > f.threshold;
+  if (!f.scored && self->have_result && f.threshold != self->hot_threshold)
+    find_hot (self, f.threshold);
   attach_meta (self, &set, &f);
   if (set.mode != GST_DECENT_MODE_PASSTHROUGH)
     draw_heatmap (self, &set, &f);
@@ -1100,6 +1257,9 @@ gst_decent_anomaly_set_property (GObject *object, guint prop_id, const GValue *v
     case PROP_EVENT_GAP:
       self->event_gap = g_value_get_uint (value);
       break;
+    case PROP_REGION_EVENTS:
+      self->region_events = g_value_get_boolean (value);
+      break;
     case PROP_FORCE_KEYUNIT:
       self->force_keyunit = g_value_get_boolean (value);
       break;
@@ -1147,6 +1307,7 @@ gst_decent_anomaly_get_property (GObject *object, guint prop_id, GValue *value,
     case PROP_MESSAGE_MODE: g_value_set_enum (value, self->messages); break;
     case PROP_EVENT_MIN_FRAMES: g_value_set_uint (value, self->event_min_frames); break;
     case PROP_EVENT_GAP: g_value_set_uint (value, self->event_gap); break;
+    case PROP_REGION_EVENTS: g_value_set_boolean (value, self->region_events); break;
     case PROP_FORCE_KEYUNIT: g_value_set_boolean (value, self->force_keyunit); break;
     case PROP_ATTACH_HEATMAP: g_value_set_boolean (value, self->attach_heatmap); break;
     case PROP_SCORE_MODE: g_value_set_enum (value, self->score_mode); break;
@@ -1175,6 +1336,8 @@ gst_decent_anomaly_finalize (GObject *object)
   g_free (self->model_path);
   g_free (self->map);
   g_free (self->scratch_map);
+  g_free (self->hot_sat);
+  g_free (self->hot_means);
   decent_frame_path_clear (&self->path);
   g_mutex_clear (&self->swap_lock);
   G_OBJECT_CLASS (gst_decent_anomaly_parent_class)->finalize (object);
@@ -1192,6 +1355,7 @@ gst_decent_anomaly_init (GstDecentAnomaly *self)
   self->messages = DEFAULT_MESSAGES;
   self->event_min_frames = DEFAULT_MIN_FRAMES;
   self->event_gap = DEFAULT_GAP;
+  self->region_events = DEFAULT_REGION_EVENTS;
   self->roi_text = g_strdup ("");
   self->score_mode = DEFAULT_SCORE_MODE;
   self->scoring_asked = -1;
@@ -1271,6 +1435,13 @@ gst_decent_anomaly_class_init (GstDecentAnomalyClass *klass)
   g_object_class_install_property (gobject_class, PROP_EVENT_GAP,
       g_param_spec_uint ("event-gap", "Event gap",
           "Consecutive unflagged scored frames that close an event", 1, 100000, DEFAULT_GAP,
+          RW_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_REGION_EVENTS,
+      g_param_spec_boolean ("region-events", "Region events",
+          "Also post \"decentanomaly-region\" when an event of one place begins and ends "
+          "(score modes local and normalized: each hot window of the map is a place; the "
+          "event sizes are event-min-frames and event-gap), so that an object that appears "
+          "while another place is anomalous is told apart", DEFAULT_REGION_EVENTS,
           RW_PLAYING));
   g_object_class_install_property (gobject_class, PROP_FORCE_KEYUNIT,
       g_param_spec_boolean ("force-keyunit", "Force key unit",

@@ -49,6 +49,7 @@ struct _GstDecentAnomaly {
   gboolean post_messages;
   GstDecentMessages messages;
   guint event_min_frames, event_gap;
+  gboolean region_events;
   gboolean force_keyunit;
   gboolean attach_heatmap;
   DecentScoreMode score_mode;
@@ -87,6 +88,13 @@ struct _GstDecentAnomaly {
   guint64 last_scored_frame;
   DecentEventTracker events; /* also flushed by sink_event (EOS, flush-stop); its sizes are
                               * copied from the properties by each frame */
+  DecentRegionTracker regions; /* events per hot place of the map: the same */
+  gint win_w, win_h;      /* the local score's window on the model's grid */
+  DecentWindow hot[DECENT_MAX_REGIONS]; /* the last finite result's hot windows */
+  guint n_hot;
+  gdouble hot_threshold;  /* the threshold hot was found with */
+  double *hot_sat;        /* decent_local_hot_windows' scratch */
+  float *hot_means;
   guint keyunit_count;
 
   /* ---- swap_lock: background model loads, one loader thread at a time;

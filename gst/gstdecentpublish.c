@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* gstdecentpublish.c — decentpublish, placed after decentanomaly: every
  * anomaly event that decentanomaly announces downstream (a serialized
- * custom event "decentanomaly-event", ahead of the frame) becomes one JSON
+ * custom event "decentanomaly-event" or, one place's, "decentanomaly-region",
+ * ahead of the frame) becomes one JSON
  * line in a file, and with per-frame=true every frame's
  * GstDecentAnomalyMeta too (docs/plugin.md has the schema).  Buffers pass
  * untouched.  A write that fails (a full disk) is said once as a warning
@@ -154,6 +155,39 @@ event_record (const GstStructure *s, const gchar *camera)
   json_double (out, "peak_normalized_score", peak_norm);
   json_time (out, "running_time", structure_time (s, "running-time"));
   json_time (out, "event_running_time", structure_time (s, "event-running-time"));
+  json_region (out, x, y, w, h);
+  if (gst_structure_get_uint64 (s, "frames", &frames)) {
+    g_string_append_printf (out, ",\"frames\":%" G_GUINT64_FORMAT, frames);
+    json_time (out, "last_flagged_running_time",
+        structure_time (s, "last-flagged-running-time"));
+  }
+  g_string_append_c (out, '}');
+  return g_string_free (out, FALSE);
+}
+
+/* One record of a "decentanomaly-region" structure: one place's event,
+ * "region-begin" or "region-end". */
+static gchar *
+region_record (const GstStructure *s, const gchar *camera)
+{
+  guint64 id = 0, frame = 0, region_frame = 0, frames = 0;
+  gdouble peak = NAN, threshold = NAN, peak_norm = NAN;
+  gint x = 0, y = 0, w = 0, h = 0;
+  gst_structure_get (s, "id", G_TYPE_UINT64, &id, "frame", G_TYPE_UINT64, &frame,
+      "region-frame", G_TYPE_UINT64, &region_frame, "peak-score", G_TYPE_DOUBLE, &peak,
+      "threshold", G_TYPE_DOUBLE, &threshold, "peak-normalized-score", G_TYPE_DOUBLE,
+      &peak_norm, NULL);
+  gst_structure_get (s, "x", G_TYPE_INT, &x, "y", G_TYPE_INT, &y, "width", G_TYPE_INT, &w,
+      "height", G_TYPE_INT, &h, NULL);
+  const gboolean end = g_strcmp0 (gst_structure_get_string (s, "type"), "end") == 0;
+  GString *out = record_new (end ? "region-end" : "region-begin", camera);
+  g_string_append_printf (out, ",\"id\":%" G_GUINT64_FORMAT ",\"frame\":%" G_GUINT64_FORMAT
+      ",\"region_frame\":%" G_GUINT64_FORMAT, id, frame, region_frame);
+  json_double (out, "peak_score", peak);
+  json_double (out, "threshold", threshold);
+  json_double (out, "peak_normalized_score", peak_norm);
+  json_time (out, "running_time", structure_time (s, "running-time"));
+  json_time (out, "region_running_time", structure_time (s, "region-running-time"));
   json_region (out, x, y, w, h);
   if (gst_structure_get_uint64 (s, "frames", &frames)) {
     g_string_append_printf (out, ",\"frames\":%" G_GUINT64_FORMAT, frames);
@@ -520,16 +554,44 @@ static gboolean
 gst_decent_publish_stop (GstBaseTransform *trans)
 {
   GstDecentPublish *self = GST_DECENT_PUBLISH (trans);
-  if (self->open_event) { /* stopped inside an event: say it ended here */
-    gchar *camera = camera_name (self);
+  gchar *camera = camera_name (self);
+  /* stopped inside events: say they ended here, the places' first */
+  for (guint i = 0; i < self->open_regions->len; i++) {
+    GString *out = record_new ("region-end", camera);
+    g_string_append_printf (out, ",\"id\":%" G_GUINT64_FORMAT ",\"stopped\":true}",
+        g_array_index (self->open_regions, guint64, i));
+    write_record (self, g_string_free (out, FALSE));
+  }
+  g_array_set_size (self->open_regions, 0);
+  if (self->open_event) {
     GString *out = record_new ("end", camera);
     g_string_append (out, ",\"stopped\":true}");
     write_record (self, g_string_free (out, FALSE));
-    g_free (camera);
   }
+  g_free (camera);
   self->open_event = FALSE;
   gst_decent_publish_close (self);
   return TRUE;
+}
+
+/* Keeps the ids of the regions begun and not ended, for stop().  Streaming. */
+static void
+note_region (GstDecentPublish *self, const GstStructure *s)
+{
+  guint64 id = 0;
+  if (!gst_structure_get_uint64 (s, "id", &id))
+    return;
+  if (g_strcmp0 (gst_structure_get_string (s, "type"), "begin") == 0) {
+    if (self->open_regions->len >= 256) /* begins without ends (not decentanomaly's) */
+      g_array_remove_index (self->open_regions, 0);
+    g_array_append_val (self->open_regions, id);
+    return;
+  }
+  for (guint i = 0; i < self->open_regions->len; i++)
+    if (g_array_index (self->open_regions, guint64, i) == id) {
+      g_array_remove_index (self->open_regions, i);
+      break;
+    }
 }
 
 static gboolean
@@ -543,6 +605,12 @@ gst_decent_publish_sink_event (GstBaseTransform *trans, GstEvent *event)
     write_record (self, event_record (s, camera));
     g_free (camera);
     self->open_event = g_strcmp0 (gst_structure_get_string (s, "type"), "begin") == 0;
+  } else if (GST_EVENT_TYPE (event) == GST_EVENT_CUSTOM_DOWNSTREAM && s
+      && gst_structure_has_name (s, "decentanomaly-region")) {
+    gchar *camera = camera_name (self);
+    write_record (self, region_record (s, camera));
+    g_free (camera);
+    note_region (self, s);
   }
   if (GST_EVENT_TYPE (event) == GST_EVENT_EOS && self->mqtt)
     drain_at_eos (self);
@@ -632,6 +700,7 @@ gst_decent_publish_finalize (GObject *object)
   g_free (self->path);
   g_free (self->shown);
   g_free (self->broker);
+  g_array_unref (self->open_regions);
   G_OBJECT_CLASS (gst_decent_publish_parent_class)->finalize (object);
 }
 
@@ -733,5 +802,6 @@ gst_decent_publish_init (GstDecentPublish *self)
   self->mqtt_qos = DEFAULT_MQTT_QOS;
   self->mqtt_queue_size = DEFAULT_MQTT_QUEUE;
   self->mqtt_flush_timeout = DEFAULT_MQTT_FLUSH_MS;
+  self->open_regions = g_array_new (FALSE, FALSE, sizeof (guint64));
   gst_base_transform_set_in_place (GST_BASE_TRANSFORM (self), TRUE);
 }

@@ -40,6 +40,7 @@ struct _GstDecentPublish {
   gboolean rotate_warned; /* a failed rotation was said once */
   gboolean mqtt_said;   /* undelivered records or a refusal were said at EOS */
   gboolean open_event;  /* a begin was written and no end yet */
+  GArray *open_regions; /* guint64 ids of region-begins written without an end */
   struct DecentMqtt *mqtt; /* the broker's client, or NULL */
   gchar *broker;        /* mqtt://host:port/topic, for messages */
   gboolean mqtt_warned; /* a full queue was said once */

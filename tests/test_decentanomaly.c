@@ -115,6 +115,163 @@ GST_START_TEST (test_events_hysteresis)
 }
 GST_END_TEST;
 
+/* A grey frame with noise in the 5x5 squares at the top left (a) and the
+ * bottom right (b). */
+static GstBuffer *
+patch_frame (gboolean a, gboolean b, guint64 index)
+{
+  GstBuffer *buf = gray_frame (FALSE, index);
+  guint8 noise[MW * MH];
+  fill_noise (noise, sizeof noise, 7);
+  GstMapInfo map;
+  gst_buffer_map (buf, &map, GST_MAP_WRITE);
+  for (int y = 0; y < 5; y++)
+    for (int x = 0; x < 5; x++) {
+      if (a)
+        map.data[(1 + y) * MW + 1 + x] = noise[y * MW + x];
+      if (b)
+        map.data[(10 + y) * MW + 10 + x] = noise[(8 + y) * MW + 8 + x];
+    }
+  gst_buffer_unmap (buf, &map);
+  return buf;
+}
+
+/* The local score of one frame, by the engine. */
+static float
+local_score (DecentModel *m, GstBuffer *buf)
+{
+  GstMapInfo map;
+  float score = 0;
+  DecentError err = { { 0 } };
+  gst_buffer_map (buf, &map, GST_MAP_READ);
+  fail_unless (decent_model_score_mode (m, DECENT_SCORE_LOCAL, map.data, 1, &score, NULL, &err)
+      == 0, "%s", err.message);
+  gst_buffer_unmap (buf, &map);
+  gst_buffer_unref (buf);
+  return score;
+}
+
+/* Anomaly-region ROI metas of a frame (flagged frames only carry them). */
+static guint
+region_metas (GstBuffer *buf)
+{
+  guint places = 0;
+  gpointer state = NULL;
+  GstMeta *meta;
+  while ((meta = gst_buffer_iterate_meta_filtered (buf, &state,
+              GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE)))
+    places += ((GstVideoRegionOfInterestMeta *) meta)->roi_type
+        == g_quark_from_string ("anomaly-region");
+  return places;
+}
+
+/* Region events: a place that becomes anomalous while another place's event
+ * is open begins an event of its own, where it is; the frame has one. */
+GST_START_TEST (test_region_events)
+{
+  DecentModel *m = load_model (tm.path, NULL, NULL);
+  const float calm = local_score (m, patch_frame (FALSE, FALSE, 0));
+  const float a = local_score (m, patch_frame (TRUE, FALSE, 0));
+  const float b = local_score (m, patch_frame (FALSE, TRUE, 0));
+  decent_model_free (m);
+  fail_unless (a > calm && b > calm, "the patches score %g and %g, grey %g", a, b, calm);
+  gchar *props = g_strdup_printf ("score-mode=local threshold=%.9g event-min-frames=3 "
+      "event-gap=4", 0.5 * (calm + MIN (a, b)));
+  GstHarness *h = anomaly_harness (tm.path, props);
+  g_free (props);
+  GstBus *bus = harness_bus (h);
+  /* a alone from frame 2, b joins at 8 (a's event is open), both leave at 14 */
+  for (guint64 i = 0; i < 24; i++) {
+    GstBuffer *out = NULL;
+    fail_unless_equals_int (gst_harness_push (h, patch_frame (i >= 2 && i < 14,
+                i >= 8 && i < 14, i)), GST_FLOW_OK);
+    out = gst_harness_pull (h);
+    /* a flagged frame names its hot places as ROI metas */
+    const guint places = region_metas (out);
+    fail_unless ((places > 0) == (i >= 2 && i < 14), "frame %" G_GUINT64_FORMAT ": %u places",
+        i, places);
+    gst_buffer_unref (out);
+  }
+  gst_harness_push_event (h, gst_event_new_eos ());
+
+  /* the bus in order: the frame's begin before its places', their ends before its end */
+  GString *order = g_string_new (NULL);
+  GPtrArray *regions = g_ptr_array_new_with_free_func ((GDestroyNotify) gst_message_unref);
+  GstMessage *msg;
+  while ((msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT))) {
+    const GstStructure *st = gst_message_get_structure (msg);
+    const gboolean region = gst_structure_has_name (st, "decentanomaly-region");
+    if (region || gst_structure_has_name (st, "decentanomaly-event"))
+      g_string_append_printf (order, "%s%s ", region ? "region-" : "",
+          gst_structure_get_string (st, "type"));
+    if (region)
+      g_ptr_array_add (regions, msg);
+    else
+      gst_message_unref (msg);
+  }
+  fail_unless_equals_string (order->str,
+      "begin region-begin region-begin region-end region-end end ");
+  g_string_free (order, TRUE);
+  struct { const gchar *type; guint64 id, frame, start; gboolean top_left; } want[] = {
+    { "begin", 1, 4, 2, TRUE }, { "begin", 2, 10, 8, FALSE },
+    { "end", 1, 17, 2, TRUE }, { "end", 2, 17, 8, FALSE } };
+  for (guint k = 0; k < G_N_ELEMENTS (want); k++) {
+    const GstStructure *st = gst_message_get_structure (g_ptr_array_index (regions, k));
+    guint64 id, frame, start;
+    gint x, y, w, hh;
+    fail_unless (gst_structure_get (st, "id", G_TYPE_UINT64, &id, "frame", G_TYPE_UINT64,
+        &frame, "region-frame", G_TYPE_UINT64, &start, "x", G_TYPE_INT, &x, "y", G_TYPE_INT,
+        &y, "width", G_TYPE_INT, &w, "height", G_TYPE_INT, &hh, NULL));
+    fail_unless_equals_string (gst_structure_get_string (st, "type"), want[k].type);
+    fail_unless_equals_uint64 (id, want[k].id);
+    fail_unless_equals_uint64 (frame, want[k].frame);
+    fail_unless_equals_uint64 (start, want[k].start);
+    /* the region lies at its patch: its centre in the patch's quarter of the frame */
+    const gint cx = x + w / 2, cy = y + hh / 2;
+    fail_unless (w > 0 && hh > 0 && (want[k].top_left ? cx < 8 && cy < 8 : cx >= 8 && cy >= 8),
+        "region %" G_GUINT64_FORMAT " at %d,%d %dx%d", id, x, y, w, hh);
+    if (g_str_equal (want[k].type, "end")) {
+      guint64 frames;
+      fail_unless (gst_structure_get_uint64 (st, "frames", &frames));
+      fail_unless_equals_uint64 (frames, 14 - want[k].start);
+    }
+  }
+  g_ptr_array_unref (regions);
+  harness_bus_teardown (h, bus);
+}
+GST_END_TEST;
+
+/* A threshold changed between scored frames applies to the places of the
+ * carried result too: flagged exactly when they have one. */
+GST_START_TEST (test_carried_regions_follow_threshold)
+{
+  DecentModel *m = load_model (tm.path, NULL, NULL);
+  const float calm = local_score (m, patch_frame (FALSE, FALSE, 0));
+  const float a = local_score (m, patch_frame (TRUE, FALSE, 0));
+  decent_model_free (m);
+  GstHarness *h = anomaly_harness (tm.path, "score-mode=local threshold=100 "
+      "inference-interval=4");
+  GstElement *scorer = gst_harness_find_element (h, "decentanomaly");
+  for (guint64 i = 0; i < 8; i++) {
+    if (i == 1)
+      g_object_set (scorer, "threshold", 0.5 * (calm + a), NULL);
+    if (i == 3)
+      g_object_set (scorer, "threshold", 100.0, NULL);
+    fail_unless_equals_int (gst_harness_push (h, patch_frame (TRUE, FALSE, i)), GST_FLOW_OK);
+    GstBuffer *out = gst_harness_pull (h);
+    GstDecentAnomalyMeta *meta = gst_buffer_get_decent_anomaly_meta (out);
+    const gboolean want = i == 1 || i == 2;  /* frame 0 scored at 100, 4 scored again */
+    fail_unless (meta && meta->flagged == want && meta->scored == (i % 4 == 0),
+        "frame %" G_GUINT64_FORMAT ": flagged %d", i, meta ? meta->flagged : -1);
+    fail_unless ((region_metas (out) > 0) == want, "frame %" G_GUINT64_FORMAT ": %u places",
+        i, region_metas (out));
+    gst_buffer_unref (out);
+  }
+  gst_object_unref (scorer);
+  gst_harness_teardown (h);
+}
+GST_END_TEST;
+
 GST_START_TEST (test_flagged_only)
 {
   GstHarness *h = model_harness ("flagged-only=true");
@@ -629,6 +786,8 @@ decentanomaly_suite (void)
   tcase_add_test (tc, test_formats_carry_meta);
   tcase_add_test (tc, test_frame_messages);
   tcase_add_test (tc, test_events_hysteresis);
+  tcase_add_test (tc, test_region_events);
+  tcase_add_test (tc, test_carried_regions_follow_threshold);
   tcase_add_test (tc, test_flagged_only);
   tcase_add_test (tc, test_overlay_changes_pixels);
   tcase_add_test (tc, test_inference_interval);

@@ -107,6 +107,57 @@ GST_START_TEST (test_events_as_json_lines)
 }
 GST_END_TEST;
 
+/* Region events become region-begin and region-end records with their
+ * place; stopped inside them, each open one ends with "stopped", before the
+ * frame's event. */
+GST_START_TEST (test_region_records)
+{
+  gchar *out_dir = g_dir_make_tmp ("decent-test-XXXXXX", NULL);
+  gchar *path = g_build_filename (out_dir, "events.jsonl", NULL);
+  gchar *desc = g_strdup_printf ("decentanomaly model-location=\"%s\" score-mode=local "
+      "threshold=1e-9 message-mode=none event-min-frames=1 event-gap=2 ! decentpublish "
+      "location=\"%s\"", tm.path, path);
+  GstHarness *h = gst_harness_new_parse (desc);
+  g_free (desc);
+  gst_harness_set_src_caps_str (h, GRAY_CAPS);
+  for (guint i = 0; i < 3; i++) {
+    fail_unless_equals_int (gst_harness_push (h, gray_frame (TRUE, i)), GST_FLOW_OK);
+    gst_buffer_unref (gst_harness_pull (h));
+  }
+  gst_harness_teardown (h); /* no end of stream: stopped inside the events */
+  guint n;
+  gchar **lines = read_lines (path, &n);
+  guint begins = 0, stopped = 0;
+  for (guint i = 0; i < n; i++) {
+    if (strstr (lines[i], "{\"type\":\"region-begin\"")) {
+      begins++;
+      fail_unless (strstr (lines[i], "\"frame\":0,\"region_frame\":0,") != NULL
+          && strstr (lines[i], "\"region\":{\"x\":") != NULL
+          && strstr (lines[i], "\"width\":0") == NULL, "%s", lines[i]);
+      gchar *id = g_strdup_printf ("\"id\":%u,", begins);
+      fail_unless (strstr (lines[i], id) != NULL, "region %u: %s", begins, lines[i]);
+      g_free (id);
+    } else if (strstr (lines[i], "{\"type\":\"region-end\"")) {
+      gchar *id = g_strdup_printf ("\"id\":%u,\"stopped\":true}", stopped + 1);
+      fail_unless (g_str_has_suffix (lines[i], id), "%s", lines[i]);
+      g_free (id);
+      stopped++;
+      fail_unless (i < n - 1, "the frame's end comes last");
+    }
+  }
+  fail_unless (begins > 0 && stopped == begins, "%u region begins, %u stopped ends", begins,
+      stopped);
+  fail_unless (g_str_has_prefix (lines[0], "{\"type\":\"begin\""), "%s", lines[0]);
+  fail_unless (strstr (lines[n - 1], "{\"type\":\"end\"") && strstr (lines[n - 1],
+          "\"stopped\":true"), "%s", lines[n - 1]);
+  g_strfreev (lines);
+  g_unlink (path);
+  g_rmdir (out_dir);
+  g_free (path);
+  g_free (out_dir);
+}
+GST_END_TEST;
+
 GST_START_TEST (test_per_frame_and_rotation)
 {
   gchar *out_dir = g_dir_make_tmp ("decent-test-XXXXXX", NULL);
@@ -328,6 +379,7 @@ decentpublish_suite (void)
   Suite *s = suite_create ("decentpublish");
   TCase *tc = suite_add_case (s, "general", 120, test_model_setup, test_model_teardown);
   tcase_add_test (tc, test_events_as_json_lines);
+  tcase_add_test (tc, test_region_records);
   tcase_add_test (tc, test_per_frame_and_rotation);
   tcase_add_test (tc, test_unwritable_and_full);
   tcase_add_test (tc, test_pipes_and_blocked_rotation);

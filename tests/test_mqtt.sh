@@ -51,7 +51,7 @@ run() { # frames extra-decentpublish-properties...: a live 10 fps source
   shift
   gst-launch-1.0 videotestsrc is-live=true num-buffers="$n" pattern=ball ! \
     video/x-raw,width=64,height=48,framerate=10/1 ! decentanomaly model-location="$tmp/m.dcnt" \
-    threshold=1e-9 ! decentpublish per-frame=true camera=gate mqtt-host=127.0.0.1 \
+    threshold=1e-9 region-events=false ! decentpublish per-frame=true camera=gate mqtt-host=127.0.0.1 \
     mqtt-port="$port" mqtt-topic=decent/gate "$@" ! fakesink 2>&1
 }
 subscribe() { # id count seconds: a persistent QoS 1 session (messages wait for it);

@@ -48,6 +48,55 @@ windows_and_maxima (void)
   CHECK (isnan (decent_local_max (map, W, H, 2, 3, sat)), "NaN is not hidden by the maximum");
 }
 
+/* Hot windows: the places above the threshold, hottest first, never
+ * overlapping, the first one the local maximum; none when nothing is hot. */
+static void
+hot_windows (void)
+{
+  float map[W * H], means[W * H];
+  double sat[(W + 1) * (H + 1)];
+  DecentWindow win[8];
+  memset (map, 0, sizeof map);
+  /* two blocks of 4x3: 1.0 at (20, 7), 0.5 at (2, 15) */
+  for (int y = 0; y < 3; y++)
+    for (int x = 0; x < 4; x++) {
+      map[(7 + y) * W + 20 + x] = 1.0f;
+      map[(15 + y) * W + 2 + x] = 0.5f;
+    }
+  int n = decent_local_hot_windows (map, W, H, 4, 3, 0.2, win, 8, sat, means);
+  CHECK (n == 2, "two places, got %d", n);
+  CHECK (win[0].x == 20 && win[0].y == 7 && win[0].mean == 1.0f, "hottest first: %d,%d %g",
+      win[0].x, win[0].y, win[0].mean);
+  CHECK (win[0].mean == decent_local_max (map, W, H, 4, 3, sat), "the first is the maximum");
+  CHECK (win[1].x == 2 && win[1].y == 15 && fabsf (win[1].mean - 0.5f) < 1e-6f
+      && win[1].width == 4 && win[1].height == 3, "then the other: %d,%d %g", win[1].x,
+      win[1].y, win[1].mean);
+  /* the threshold is strict, and max is kept */
+  CHECK (decent_local_hot_windows (map, W, H, 4, 3, 0.5, win, 8, sat, means) == 1,
+      "a window at the threshold is not hot");
+  CHECK (decent_local_hot_windows (map, W, H, 4, 3, 0.2, win, 1, sat, means) == 1, "max 1");
+  CHECK (decent_local_hot_windows (map, W, H, 4, 3, 1.0, win, 8, sat, means) == 0,
+      "nothing above 1.0");
+  /* one wide hot band: windows side by side, none overlapping another */
+  memset (map, 0, sizeof map);
+  for (int x = 0; x < W; x++)
+    map[10 * W + x] = 3.0f;
+  n = decent_local_hot_windows (map, W, H, 4, 3, 0.5, win, 8, sat, means);
+  CHECK (n == 8, "a band of 32 holds 8 windows of 4, got %d", n);
+  for (int i = 0; i < n; i++)
+    for (int j = 0; j < i; j++)
+      CHECK (win[i].x + 4 <= win[j].x || win[j].x + 4 <= win[i].x || win[i].y + 3 <= win[j].y
+          || win[j].y + 3 <= win[i].y, "windows %d and %d overlap", i, j);
+  /* NaN is never hot; a window larger than the map finds nothing */
+  map[10 * W + 5] = NAN;
+  n = decent_local_hot_windows (map, W, H, 4, 3, 0.5, win, 8, sat, means);
+  for (int i = 0; i < n; i++)
+    CHECK (!(win[i].x <= 5 && 5 < win[i].x + 4) && isfinite (win[i].mean),
+        "a window over the NaN at %d", win[i].x);
+  CHECK (decent_local_hot_windows (map, W, H, W + 1, 3, 0.5, win, 8, sat, means) == 0,
+      "too wide a window");
+}
+
 /* The point of the local score: the same error in one small place or spread
  * over the frame has the same mean, but only the small place is an object. */
 static void
@@ -377,6 +426,7 @@ int
 main (void)
 {
   windows_and_maxima ();
+  hot_windows ();
   DecentConfig cfg;
   DecentError err;
   static uint8_t frames[N * W * H];

@@ -171,8 +171,10 @@ try:
     check(list(s) == [1, 3, 3, 1, 1] and list(fl) == [0, 1, 1, 0, 0] and thr == 2, "scores CSV")
     p = os.path.join(tmp, "e.csv")
     with open(p, "w") as f:
-        f.write("type,event_frame,frame,peak\nbegin,5,7,1\nend,5,12,1\nbegin,30,32,2\n")
+        f.write("type,event_frame,frame,peak\nbegin,5,7,1\nregion-begin,5,7,1\n"
+                "region-begin,9,11,1\nregion-end,5,12,1\nend,5,12,1\nbegin,30,32,2\n")
     check(ve.read_begins(p) == [7, 32], "begins are the frames they are posted at")
+    check(ve.read_begins(p, "region-begin") == [7, 11], "region begins apart")
 
     # ---- properties: unknown ones are named
     check(ve.parse_props(" a=1  b=x ") == ["a=1", "b=x"], "parse_props")
@@ -234,6 +236,17 @@ Element Signals:
           f"group measures {g}")
     check(res["false_events"] == 1 and "normal" not in res["groups"],
           "false events count the anomalous clips only")
+    check("region_events" not in nm and "detected_regions" not in g,
+          "no region measures for a detector without region events")
+    # region events: event 2 (60-79) found by a region begin at 64, one false at 95
+    data["normal"]["region_begins"] = [22, 50]
+    data["a"]["region_begins"] = [22, 64, 95]
+    rg = ve.measure(clips, data, n)
+    check(rg["normal"]["region_events"] == 2 and rg["groups"]["box 1 %"]["detected_regions"] == 2
+          and close(rg["groups"]["box 1 %"]["detected_regions_pct"], 100)
+          and rg["groups"]["box 1 %"]["false_region_events"] == 1
+          and rg["groups"]["box 1 %"]["detected"] == 1, f"region measures {rg['groups']}")
+    del data["normal"]["region_begins"], data["a"]["region_begins"]
     # AUROC: 20 frames at 2.0 above all normal scores, 20 at 0 tied with one
     check(close(g["auroc"], (20 * 1.0 + 20 * 0.5 / n) / 40), f"group AUROC {g['auroc']}")
 
