@@ -1224,9 +1224,9 @@ def report(work, path):
         "normal clip's own begins would \"detect\" in the same windows. The details add "
         "the events detected by, and the false events of, decentanomaly's region events "
         "(`decentanomaly-region` begins, by the same rules: one per hot place, so that an "
-        "object that appears while another place's event is open begins its own). Cost: seconds to "
-        "train, and decent-detect's frames per second over the clips (model loading "
-        "included).", "",
+        "object that appears while another place's event is open begins its own). Cost: "
+        "seconds to train, and decent-detect's frames per second over the clips (model "
+        "loading included).", "",
         "**Baselines**, side by side, in numpy on the same clips and by the same protocol, "
         "on grey frames at 128×96: *bg-max*, a per-pixel background model (mean and standard "
         f"deviation of frames {p['baseline_fit'][0]}–{p['baseline_fit'][1] - 1}, z = (x − "

@@ -113,7 +113,7 @@ count_message (GstMessage *msg, Summary *s)
     gst_structure_get_double (st, "peak-score", &peak);
     if (s->events_csv)
       fprintf (s->events_csv, "region-%s,%" G_GUINT64_FORMAT ",%" G_GUINT64_FORMAT ",%.9g\n",
-          type, region_frame, frame, peak);
+          type ? type : "unknown", region_frame, frame, peak);
     s->regions += g_strcmp0 (type, "begin") == 0;
   }
 }
