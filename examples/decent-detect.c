@@ -52,6 +52,23 @@ format_seconds (GstClockTime t)
                                      : g_strdup ("?");
 }
 
+/* An event message's --events-csv row (type with prefix, its first frame
+ * from first_field, the frame posted at, the peak); returns the type. */
+static const gchar *
+event_row (Summary *s, const GstStructure *st, const gchar *prefix, const gchar *first_field,
+    gdouble *peak)
+{
+  const gchar *type = gst_structure_get_string (st, "type");
+  guint64 frame = 0, first = 0;
+  gst_structure_get_uint64 (st, "frame", &frame);
+  gst_structure_get_uint64 (st, first_field, &first);
+  gst_structure_get_double (st, "peak-score", peak);
+  if (s->events_csv)
+    fprintf (s->events_csv, "%s%s,%" G_GUINT64_FORMAT ",%" G_GUINT64_FORMAT ",%.9g\n", prefix,
+        type ? type : "unknown", first, frame, *peak);
+  return type;
+}
+
 static void
 count_message (GstMessage *msg, Summary *s)
 {
@@ -79,23 +96,16 @@ count_message (GstMessage *msg, Summary *s)
           GST_CLOCK_TIME_IS_VALID (t) ? (gdouble) t / GST_SECOND : -1.0, score, s->threshold,
           norm, flagged);
   } else if (gst_structure_has_name (st, "decentanomaly-event")) {
-    const gchar *type = gst_structure_get_string (st, "type");
-    guint64 frame = 0, event_frame = 0;
     gdouble peak = 0;
-    gst_structure_get_uint64 (st, "frame", &frame);
-    gst_structure_get_uint64 (st, "event-frame", &event_frame);
-    gst_structure_get_double (st, "peak-score", &peak);
+    const gchar *type = event_row (s, st, "", "event-frame", &peak);
     GstClockTime begin = time_field (st, "event-running-time");
-    if (s->events_csv)
-      fprintf (s->events_csv, "%s,%" G_GUINT64_FORMAT ",%" G_GUINT64_FORMAT ",%.9g\n", type,
-          event_frame, frame, peak);
     /* a table row per event: its number and start at the begin, the rest at the end */
-    if (g_str_equal (type, "begin")) {
+    if (g_strcmp0 (type, "begin") == 0) {
       s->events++;
       gchar *b = format_seconds (begin);
       g_string_append_printf (s->event_lines, "  %5" G_GUINT64_FORMAT "  %9s", s->events, b);
       g_free (b);
-    } else if (g_str_equal (type, "end")) {
+    } else if (g_strcmp0 (type, "end") == 0) {
       gchar *e = format_seconds (time_field (st, "last-flagged-running-time"));
       guint64 frames = 0;
       gst_structure_get_uint64 (st, "frames", &frames);
@@ -105,16 +115,8 @@ count_message (GstMessage *msg, Summary *s)
     }
   } else if (gst_structure_has_name (st, "decentanomaly-region")) {
     /* one place's event: written as region-begin / region-end, counted */
-    const gchar *type = gst_structure_get_string (st, "type");
-    guint64 frame = 0, region_frame = 0;
     gdouble peak = 0;
-    gst_structure_get_uint64 (st, "frame", &frame);
-    gst_structure_get_uint64 (st, "region-frame", &region_frame);
-    gst_structure_get_double (st, "peak-score", &peak);
-    if (s->events_csv)
-      fprintf (s->events_csv, "region-%s,%" G_GUINT64_FORMAT ",%" G_GUINT64_FORMAT ",%.9g\n",
-          type ? type : "unknown", region_frame, frame, peak);
-    s->regions += g_strcmp0 (type, "begin") == 0;
+    s->regions += g_strcmp0 (event_row (s, st, "region-", "region-frame", &peak), "begin") == 0;
   }
 }
 

@@ -972,13 +972,15 @@ run_model (GstDecentAnomaly *self, const FrameSettings *set, FrameState *f, floa
 }
 
 /* The hot windows of the kept map at threshold (local scores only: the
- * mean has no place).  Streaming, no lock. */
+ * mean has no place).  The hottest window's mean is the score, so an
+ * unflagged result has none and its map is not searched again.  Streaming,
+ * no lock. */
 static void
 find_hot (GstDecentAnomaly *self, gdouble threshold)
 {
   self->n_hot = 0;
   self->hot_threshold = threshold;
-  if (self->scoring != DECENT_SCORE_MEAN && isfinite (threshold))
+  if (self->scoring != DECENT_SCORE_MEAN && self->last_score > threshold)
     self->n_hot = (guint) decent_local_hot_windows (self->map, self->model_w, self->model_h,
         self->win_w, self->win_h, threshold, self->hot, DECENT_MAX_REGIONS / 2,
         self->hot_sat, self->hot_means);

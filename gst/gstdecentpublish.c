@@ -133,28 +133,22 @@ structure_time (const GstStructure *s, const gchar *field)
   return gst_structure_get_uint64 (s, field, &t) ? t : GST_CLOCK_TIME_NONE;
 }
 
-/* One record of a "decentanomaly-event" structure. */
-static gchar *
-event_record (const GstStructure *s, const gchar *camera)
+/* What frame and region events share, from their peak on: the peak, the
+ * threshold, the running times (start_field: when it began, written as
+ * start_key), the region and, at the end, its frames. */
+static void
+json_event_rest (GString *out, const GstStructure *s, const gchar *start_field,
+    const gchar *start_key, gint x, gint y, gint w, gint h)
 {
-  const gchar *type = gst_structure_get_string (s, "type");
-  guint64 frame = 0, event_frame = 0, frames = 0;
-  gdouble score = NAN, peak = NAN, threshold = NAN, peak_norm = NAN;
-  gint x = 0, y = 0, w = 0, h = 0;
-  gst_structure_get (s, "frame", G_TYPE_UINT64, &frame, "event-frame", G_TYPE_UINT64,
-      &event_frame, "score", G_TYPE_DOUBLE, &score, "peak-score", G_TYPE_DOUBLE, &peak, NULL);
-  gst_structure_get (s, "threshold", G_TYPE_DOUBLE, &threshold, "peak-normalized-score",
-      G_TYPE_DOUBLE, &peak_norm, "roi-x", G_TYPE_INT, &x, "roi-y", G_TYPE_INT, &y, "roi-width",
-      G_TYPE_INT, &w, "roi-height", G_TYPE_INT, &h, NULL);
-  GString *out = record_new (type ? type : "unknown", camera);
-  g_string_append_printf (out, ",\"frame\":%" G_GUINT64_FORMAT ",\"event_frame\":%"
-      G_GUINT64_FORMAT, frame, event_frame);
-  json_double (out, "score", score);
+  gdouble peak = NAN, threshold = NAN, peak_norm = NAN;
+  guint64 frames = 0;
+  gst_structure_get (s, "peak-score", G_TYPE_DOUBLE, &peak, "threshold", G_TYPE_DOUBLE,
+      &threshold, "peak-normalized-score", G_TYPE_DOUBLE, &peak_norm, NULL);
   json_double (out, "peak_score", peak);
   json_double (out, "threshold", threshold);
   json_double (out, "peak_normalized_score", peak_norm);
   json_time (out, "running_time", structure_time (s, "running-time"));
-  json_time (out, "event_running_time", structure_time (s, "event-running-time"));
+  json_time (out, start_key, structure_time (s, start_field));
   json_region (out, x, y, w, h);
   if (gst_structure_get_uint64 (s, "frames", &frames)) {
     g_string_append_printf (out, ",\"frames\":%" G_GUINT64_FORMAT, frames);
@@ -162,6 +156,25 @@ event_record (const GstStructure *s, const gchar *camera)
         structure_time (s, "last-flagged-running-time"));
   }
   g_string_append_c (out, '}');
+}
+
+/* One record of a "decentanomaly-event" structure. */
+static gchar *
+event_record (const GstStructure *s, const gchar *camera)
+{
+  const gchar *type = gst_structure_get_string (s, "type");
+  guint64 frame = 0, event_frame = 0;
+  gdouble score = NAN;
+  gint x = 0, y = 0, w = 0, h = 0;
+  gst_structure_get (s, "frame", G_TYPE_UINT64, &frame, "event-frame", G_TYPE_UINT64,
+      &event_frame, "score", G_TYPE_DOUBLE, &score, NULL);
+  gst_structure_get (s, "roi-x", G_TYPE_INT, &x, "roi-y", G_TYPE_INT, &y, "roi-width",
+      G_TYPE_INT, &w, "roi-height", G_TYPE_INT, &h, NULL);
+  GString *out = record_new (type ? type : "unknown", camera);
+  g_string_append_printf (out, ",\"frame\":%" G_GUINT64_FORMAT ",\"event_frame\":%"
+      G_GUINT64_FORMAT, frame, event_frame);
+  json_double (out, "score", score);
+  json_event_rest (out, s, "event-running-time", "event_running_time", x, y, w, h);
   return g_string_free (out, FALSE);
 }
 
@@ -170,31 +183,17 @@ event_record (const GstStructure *s, const gchar *camera)
 static gchar *
 region_record (const GstStructure *s, const gchar *camera)
 {
-  guint64 id = 0, frame = 0, region_frame = 0, frames = 0;
-  gdouble peak = NAN, threshold = NAN, peak_norm = NAN;
+  guint64 id = 0, frame = 0, region_frame = 0;
   gint x = 0, y = 0, w = 0, h = 0;
   gst_structure_get (s, "id", G_TYPE_UINT64, &id, "frame", G_TYPE_UINT64, &frame,
-      "region-frame", G_TYPE_UINT64, &region_frame, "peak-score", G_TYPE_DOUBLE, &peak,
-      "threshold", G_TYPE_DOUBLE, &threshold, "peak-normalized-score", G_TYPE_DOUBLE,
-      &peak_norm, NULL);
+      "region-frame", G_TYPE_UINT64, &region_frame, NULL);
   gst_structure_get (s, "x", G_TYPE_INT, &x, "y", G_TYPE_INT, &y, "width", G_TYPE_INT, &w,
       "height", G_TYPE_INT, &h, NULL);
   const gboolean end = g_strcmp0 (gst_structure_get_string (s, "type"), "end") == 0;
   GString *out = record_new (end ? "region-end" : "region-begin", camera);
   g_string_append_printf (out, ",\"id\":%" G_GUINT64_FORMAT ",\"frame\":%" G_GUINT64_FORMAT
       ",\"region_frame\":%" G_GUINT64_FORMAT, id, frame, region_frame);
-  json_double (out, "peak_score", peak);
-  json_double (out, "threshold", threshold);
-  json_double (out, "peak_normalized_score", peak_norm);
-  json_time (out, "running_time", structure_time (s, "running-time"));
-  json_time (out, "region_running_time", structure_time (s, "region-running-time"));
-  json_region (out, x, y, w, h);
-  if (gst_structure_get_uint64 (s, "frames", &frames)) {
-    g_string_append_printf (out, ",\"frames\":%" G_GUINT64_FORMAT, frames);
-    json_time (out, "last_flagged_running_time",
-        structure_time (s, "last-flagged-running-time"));
-  }
-  g_string_append_c (out, '}');
+  json_event_rest (out, s, "region-running-time", "region_running_time", x, y, w, h);
   return g_string_free (out, FALSE);
 }
 
