@@ -4,12 +4,14 @@
  * as a JPEG, and prints a summary read from the element's bus messages:
  * frames flagged, each event with its times, and alarms per hour.
  *
- *   decent-detect --model M --input FILE [--start S] [--overlay OUT.avi]
- *                 [--flagged-dir DIR] [--csv F] [--events-csv F]
+ *   decent-detect --model M [--second-model M2] --input FILE [--start S]
+ *                 [--overlay OUT.avi] [--flagged-dir DIR] [--csv F] [--events-csv F]
  *                 [--raw WxH [--fps N]] [--set property=value ...]
  *
  * --raw reads FILE as packed RGB frames (no container) of that size;
- * --set passes a property to the scoring decentanomaly (score-mode=...).
+ * --set passes a property to the scoring decentanomaly (score-mode=...);
+ * --second-model is its second-model-location (a model of another geometry
+ * scoring beside M).
  *
  * The same without seeking, with gst-launch alone:
  *   gst-launch-1.0 filesrc location=FILE ! decodebin ! videoconvert ! tee name=t \
@@ -162,12 +164,14 @@ close_csv (FILE *f, const gchar *path)
 int
 main (int argc, char **argv)
 {
-  gchar *model = NULL, *input = NULL, *overlay = NULL, *flagged_dir = NULL;
+  gchar *model = NULL, *second = NULL, *input = NULL, *overlay = NULL, *flagged_dir = NULL;
   gchar *csv = NULL, *events_csv = NULL, *raw = NULL, **props = NULL;
   gint fps = 10;
   gdouble start = 0;
   GOptionEntry entries[] = {
     { "model", 0, 0, G_OPTION_ARG_FILENAME, &model, "Model file (from decent-train)", "FILE" },
+    { "second-model", 0, 0, G_OPTION_ARG_FILENAME, &second, "A second model scoring beside "
+      "it (decentanomaly's second-model-location)", "FILE" },
     { "input", 0, 0, G_OPTION_ARG_FILENAME, &input, "Video file to score", "FILE" },
     { "start", 0, 0, G_OPTION_ARG_DOUBLE, &start, "Start at this second", "S" },
     { "overlay", 0, 0, G_OPTION_ARG_FILENAME, &overlay, "Write the overlay video here (AVI)",
@@ -229,6 +233,7 @@ main (int argc, char **argv)
   }
   if (!example_set_path (pipe, "src", "location", input)
       || !example_set_path (pipe, "scorer", "model-location", model)
+      || (second && !example_set_path (pipe, "scorer", "second-model-location", second))
       || (overlay && !example_set_path (pipe, "overlay", "location", overlay))) {
     gst_object_unref (pipe);
     return 1;
@@ -249,6 +254,8 @@ main (int argc, char **argv)
     }
     gchar *pattern = example_location_pattern (flagged_dir, "frame-%05d.jpg");
     const gboolean set = example_set_path (pipe, "flagger", "model-location", model)
+                         && (!second || example_set_path (pipe, "flagger",
+                                            "second-model-location", second))
                          && example_set_path (pipe, "frames", "location", pattern);
     g_free (pattern);
     if (!set) {

@@ -45,6 +45,7 @@ enum {
   PROP_MODEL_INSTANCE_ID,
   PROP_BATCH_SIZE,
   PROP_BATCH_TIMEOUT,
+  PROP_SECOND_MODEL_LOCATION,
 };
 
 #define DEFAULT_THRESHOLD -1.0
@@ -530,6 +531,33 @@ adopt_shared_model (GstDecentAnomaly *self)
   post_structure (self, s);
 }
 
+/* Whether the second model takes part in mode: both models need their
+ * calibrated threshold for it, to weigh the two maps by (the threshold
+ * property only decides what is flagged).  Streaming thread (and start). */
+static void
+choose_second (GstDecentAnomaly *self, DecentScoreMode mode)
+{
+  const gboolean was = self->second_used;
+  self->second_used = FALSE;
+  if (!self->second.model)
+    return;
+  const gchar *why = decent_second_model_unusable (&self->second, mode);
+  if (!why && !(self->model_threshold[mode] > 0))
+    why = "model-location's model has no calibrated threshold for this score mode to weigh "
+          "the two by";
+  if (why) {
+    gchar *name = g_filename_display_name (self->second.path);
+    GST_ELEMENT_WARNING (self, STREAM, FORMAT,
+        ("Second model \"%s\" is not used in score-mode=%s; scoring with model-location's "
+            "alone.", name, decent_score_mode_name (mode)), ("%s.", why));
+    g_free (name);
+    return;
+  }
+  self->second_used = TRUE;
+  if (!was)
+    self->have_result = FALSE; /* a carried score of one model means nothing now */
+}
+
 /* The mode frames are scored in: score-mode, unless this model cannot score
  * in it (no normal errors for normalized) or has no threshold for it while
  * it has one for the mean (a model from an older gst-decent), then the
@@ -561,6 +589,7 @@ choose_scoring (GstDecentAnomaly *self, DecentScoreMode asked, gboolean threshol
     self->have_result = FALSE; /* a carried score of the other mode means nothing now */
   self->scoring = use;
   self->scoring_asked = key;
+  choose_second (self, use);
   if (!threshold_set && self->model_threshold[use] <= 0) {
     gchar *name = g_filename_display_name (self->model_path);
     GST_ELEMENT_WARNING (self, STREAM, FORMAT,
@@ -619,6 +648,29 @@ start_shared (GstDecentAnomaly *self, const gchar *id, const gchar *path, Decent
   return TRUE;
 }
 
+/* Loads second-model-location's model (scored by this element alone, also
+ * when model-location is shared); FALSE with an error posted.  start(). */
+static gboolean
+start_second (GstDecentAnomaly *self, const gchar *path, DecentDevice device)
+{
+  DecentError err;
+  err.message[0] = '\0';
+  self->second_used = FALSE;
+  if (decent_second_model_load (&self->second, path, device, &err)) {
+    GST_INFO_OBJECT (self, "second model %s, %dx%dx%d", path, self->second.width,
+        self->second.height, self->second.channels);
+    return TRUE;
+  }
+  gchar *name = g_filename_display_name (path), *reason = display_reason (&err);
+  GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
+      ("Could not load second model file \"%s\".", name),
+      ("%s. Point second-model-location at a model written by decent-train, or leave it "
+          "empty (docs/errors.md).", reason));
+  g_free (reason);
+  g_free (name);
+  return FALSE;
+}
+
 /* The end of start(): frames may come, background loads may be asked for. */
 static gboolean
 mark_started (GstDecentAnomaly *self)
@@ -646,6 +698,8 @@ gst_decent_anomaly_start (GstBaseTransform *trans)
       ? g_strdup (self->model_instance_id) : NULL;
   DecentSharedSettings asked_engine = { .batch_size = self->batch_size,
     .batch_timeout_us = self->batch_timeout_us, .threads = self->threads };
+  g_autofree gchar *second_path = self->second_location && *self->second_location
+      ? g_strdup (self->second_location) : NULL;
   GST_OBJECT_UNLOCK (self);
   /* no streaming thread runs yet: events is ours */
   decent_events_init (&self->events, min_frames, gap);
@@ -672,11 +726,17 @@ gst_decent_anomaly_start (GstBaseTransform *trans)
     g_free (path);
     return FALSE;
   }
+  if (second_path && !start_second (self, second_path, device)) {
+    g_free (path);
+    return FALSE;
+  }
   if (instance_id) {
     gboolean ok = start_shared (self, instance_id, path, device, &asked_engine);
     g_free (path);
-    if (!ok)
+    if (!ok) {
+      decent_second_model_clear (&self->second);
       return FALSE;
+    }
     self->scoring = DECENT_SCORE_MEAN;
     choose_scoring (self, asked, thr >= 0);
     return mark_started (self);
@@ -693,6 +753,7 @@ gst_decent_anomaly_start (GstBaseTransform *trans)
     g_free (reason);
     g_free (name);
     g_free (path);
+    decent_second_model_clear (&self->second);
     return FALSE;
   }
   adopt_model (self, m, path, NULL);
@@ -750,6 +811,8 @@ gst_decent_anomaly_stop (GstBaseTransform *trans)
   g_clear_pointer (&self->hot_means, g_free);
   self->n_hot = 0;
   decent_frame_path_clear (&self->path);
+  decent_second_model_clear (&self->second);
+  self->second_used = FALSE;
   self->path_ready = FALSE;
   self->have_result = FALSE;
   return TRUE;
@@ -923,6 +986,15 @@ setup_path (GstDecentAnomaly *self, const FrameSettings *set, const FrameState *
     g_free (why);
     return FALSE;
   }
+  if (self->second.model && !decent_second_model_setup (&self->second, &f->frame->info,
+          &set->roi, &why)) {
+    gchar *name = g_filename_display_name (self->second.path);
+    GST_ELEMENT_ERROR (self, STREAM, FORMAT, ("Cannot feed this video to the second model "
+            "\"%s\".", name), ("%s (docs/errors.md).", why));
+    g_free (name);
+    g_free (why);
+    return FALSE;
+  }
   self->path_ready = TRUE;
   return TRUE;
 }
@@ -939,6 +1011,25 @@ run_shared (GstDecentAnomaly *self, FrameState *f, float *score, DecentError *er
   }
   return decent_sharer_score (self->shared, self->shared_model, pixels, self->scoring, score,
       self->scratch_map, err);
+}
+
+/* Averages the second model's map into scratch_map and its score into
+ * *score, each relative to its model's threshold, in the first model's
+ * units (so that the threshold, heatmap-max and the places keep their
+ * meaning): a frame is flagged when the mean of the two normalised scores
+ * is over 1.  Its places are the averaged map's windows above the
+ * threshold; a change of the whole frame (a darkening) may have none.
+ * Streaming, no lock. */
+static gboolean
+add_second (GstDecentAnomaly *self, const FrameState *f, float *score, DecentError *err)
+{
+  float other;
+  if (!decent_second_model_blend (&self->second, f->frame, self->scoring,
+          self->model_threshold[self->scoring], self->scratch_map, self->model_w,
+          self->model_h, &other, err))
+    return FALSE;
+  *score = 0.5f * (*score + other);
+  return TRUE;
 }
 
 /* Scores the frame into scratch_map and *score; FALSE: error posted.  Streaming, no lock. */
@@ -961,8 +1052,13 @@ run_model (GstDecentAnomaly *self, const FrameSettings *set, FrameState *f, floa
       ok = decent_model_score_map (self->model, self->scoring, self->scratch_map, score,
           &err) == 0;
   }
+  const gchar *failed = self->model_path;
+  if (ok && self->second_used) {
+    ok = add_second (self, f, score, &err);
+    failed = self->second.path;
+  }
   if (!ok) {
-    gchar *name = g_filename_display_name (self->model_path), *reason = display_reason (&err);
+    gchar *name = g_filename_display_name (failed), *reason = display_reason (&err);
     GST_ELEMENT_ERROR (self, LIBRARY, FAILED, ("Scoring a frame with model \"%s\" failed.",
             name), ("%s", reason));
     g_free (name);
@@ -972,9 +1068,9 @@ run_model (GstDecentAnomaly *self, const FrameSettings *set, FrameState *f, floa
 }
 
 /* The hot windows of the kept map at threshold (local scores only: the
- * mean has no place).  The hottest window's mean is the score, so an
- * unflagged result has none and its map is not searched again.  Streaming,
- * no lock. */
+ * mean has no place).  The hottest window's mean is the score (beside a
+ * second model, at most the score), so an unflagged result has none and its
+ * map is not searched again.  Streaming, no lock. */
 static void
 find_hot (GstDecentAnomaly *self, gdouble threshold)
 {
@@ -1281,6 +1377,10 @@ gst_decent_anomaly_set_property (GObject *object, guint prop_id, const GValue *v
     case PROP_BATCH_TIMEOUT:
       self->batch_timeout_us = g_value_get_uint64 (value);
       break;
+    case PROP_SECOND_MODEL_LOCATION:
+      g_free (self->second_location);
+      self->second_location = g_value_dup_string (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -1316,6 +1416,7 @@ gst_decent_anomaly_get_property (GObject *object, guint prop_id, GValue *value,
     case PROP_MODEL_INSTANCE_ID: g_value_set_string (value, self->model_instance_id); break;
     case PROP_BATCH_SIZE: g_value_set_uint (value, self->batch_size); break;
     case PROP_BATCH_TIMEOUT: g_value_set_uint64 (value, self->batch_timeout_us); break;
+    case PROP_SECOND_MODEL_LOCATION: g_value_set_string (value, self->second_location); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec); break;
   }
   GST_OBJECT_UNLOCK (self);
@@ -1331,6 +1432,8 @@ gst_decent_anomaly_finalize (GObject *object)
   g_free (self->roi_error);
   g_free (self->request_path);
   g_free (self->model_instance_id);
+  g_free (self->second_location);
+  decent_second_model_clear (&self->second); /* empty after stop() */
   drop_model (self);
   decent_sharer_leave (self->shared); /* NULL after stop() */
   decent_model_free (self->pending_model);
@@ -1475,6 +1578,14 @@ gst_decent_anomaly_class_init (GstDecentAnomalyClass *klass)
           "With model-instance-id: microseconds a frame waits at most for the other sharers' "
           "frames before its batch is scored (the first sharer's value counts)", 0,
           DECENT_SHARED_MAX_TIMEOUT_US, DEFAULT_BATCH_TIMEOUT_US, RW));
+  g_object_class_install_property (gobject_class, PROP_SECOND_MODEL_LOCATION,
+      g_param_spec_string ("second-model-location", "Second model location",
+          "A second model that scores every frame too (e.g. one latent cell, latent-side=0, "
+          "beside model-location's grid of cells): each pixel's error relative to its own "
+          "model's threshold, averaged, so that a frame is flagged when the two together find "
+          "it anomalous. Scores, threshold and heatmap stay in model-location's units. Read "
+          "when the element starts; never shared. Empty: none", NULL,
+          RW | GST_PARAM_MUTABLE_READY));
 
   GstCaps *caps = gst_caps_from_string (GST_VIDEO_CAPS_MAKE (GST_DECENT_VIDEO_FORMATS));
   gst_element_class_add_pad_template (element_class,

@@ -11,6 +11,7 @@
 #include "framepath.h"
 #include "gstdecentenums.h"
 #include "roi.h"
+#include "secondmodel.h"
 #include "sharedengine.h"
 
 G_BEGIN_DECLS
@@ -54,6 +55,7 @@ struct _GstDecentAnomaly {
   gboolean attach_heatmap;
   DecentScoreMode score_mode;
   gchar *model_instance_id; /* NULL or empty: a model of its own */
+  gchar *second_location; /* NULL or empty: none; read at start */
   guint batch_size;
   guint64 batch_timeout_us;
   /* ---- object lock: set_property's notes for the stream ---- */
@@ -93,9 +95,11 @@ struct _GstDecentAnomaly {
   DecentWindow hot[DECENT_MAX_REGIONS]; /* the last finite result's hot windows */
   guint n_hot;
   gdouble hot_threshold;  /* the threshold hot was found with */
-  double *hot_sat;        /* decent_local_hot_windows' scratch */
+  double *hot_sat;        /* decent_local_hot_windows' scratch (and decent_local_max's) */
   float *hot_means;
   guint keyunit_count;
+  DecentSecondModel second; /* second-model-location's, from start to stop; never shared */
+  gboolean second_used;   /* it can score in the mode chosen (choose_scoring) */
 
   /* ---- swap_lock: background model loads, one loader thread at a time;
    * a newer request replaces one not yet started ---- */

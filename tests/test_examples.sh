@@ -57,6 +57,16 @@ expect "record-events opens its clips in a folder named with %" "30 frames, 0 fl
 if [ -n "$(ls -A "$odd-clips")" ] || [ "$(ls "$tmp" | grep -c clips)" != 2 ]; then
   echo "FAIL: record-events wrote elsewhere: $(ls "$tmp")"; fail=1
 fi
+expect "decent-detect scores beside a second model, in both of its elements" \
+  "scored 30 frames.* 30 flagged" \
+  "$build/examples/decent-detect" --model "$tmp/m.dcnt" --second-model "$odd.dcnt" \
+  --input "$tmp/normal.avi" --set threshold=1e-9 --flagged-dir "$tmp/pair-flagged"
+n=$(ls "$tmp/pair-flagged" 2>/dev/null | grep -c '^frame-000[0-9][0-9].jpg$' || true)
+if [ "$n" != 30 ]; then echo "FAIL: $n of 30 flagged frames beside a second model"; fail=1; fi
+refuses "decent-detect stops on a second model it cannot read" \
+  "Could not load second model file .*none.dcnt" \
+  "$build/examples/decent-detect" --model "$tmp/m.dcnt" --second-model "$tmp/none.dcnt" \
+  --input "$tmp/normal.avi"
 refuses "decent-detect refuses a negative --start" "from 0 on, not -1" \
   "$build/examples/decent-detect" --model "$tmp/m.dcnt" --input "$tmp/normal.avi" --start=-1
 refuses "decent-detect refuses --start nan" "from 0 on" \

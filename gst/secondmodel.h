@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* secondmodel.h — a second model that scores every frame beside
+ * decentanomaly's own (second-model-location).  Its map of the same region,
+ * relative to its own calibrated threshold, is averaged into the first
+ * model's, so that a frame is flagged when the two together find it
+ * anomalous.  Two geometries see different things: a model with one latent
+ * cell finds a person near the camera ordinary, a grid of latent cells finds
+ * a small object (docs/results.md, "Real footage"). */
+#ifndef DECENT_SECOND_MODEL_H
+#define DECENT_SECOND_MODEL_H
+
+#include <gst/video/video.h>
+
+#include "decent.h"
+#include "framepath.h"
+#include "roi.h"
+
+typedef struct {
+  DecentModel *model;              /* NULL: none loaded */
+  gchar *path;
+  DecentFramePath frames;          /* the frame's region at this model's geometry */
+  gboolean frames_ready;
+  gint width, height, channels;
+  gfloat threshold[DECENT_SCORE_MODES]; /* calibrated; 0: none */
+  gfloat *map;                     /* width * height: its last map */
+} DecentSecondModel;
+
+/* Loads path for device into an empty s.  FALSE with the reason in err. */
+gboolean decent_second_model_load (DecentSecondModel *s, const gchar *path,
+    DecentDevice device, DecentError *err);
+/* Frees what s holds; s is empty afterwards (clearing an empty one is a no-op). */
+void decent_second_model_clear (DecentSecondModel *s);
+
+/* NULL when s can score in mode beside another model; else why not. */
+const gchar *decent_second_model_unusable (const DecentSecondModel *s, DecentScoreMode mode);
+
+/* (Re)builds the way frames of info, region rect, reach the model.  FALSE
+ * with the reason in *why (caller frees). */
+gboolean decent_second_model_setup (DecentSecondModel *s, const GstVideoInfo *info,
+    const DecentRoi *rect, gchar **why);
+
+/* Scores the frame in mode and averages its map into map, the first
+ * model's map of that mode (width x height, over the same region), in the
+ * first model's units: map = (map + scale / its threshold * its map
+ * resampled) / 2, where scale is the first model's threshold; *score gets
+ * its score in the same units (scale / its threshold * its score).  FALSE
+ * with the reason in err. */
+gboolean decent_second_model_blend (DecentSecondModel *s, GstVideoFrame *frame,
+    DecentScoreMode mode, gdouble scale, float *map, gint width, gint height, float *score,
+    DecentError *err);
+
+/* dst (dw x dh) = (dst + weight * src resampled) / 2: src (sw x sh)
+ * resampled bilinearly with pixel centres aligned, so that a map of the same
+ * size is taken as it is. */
+void decent_map_average_into (float *dst, gint dw, gint dh, const float *src, gint sw,
+    gint sh, float weight);
+
+#endif

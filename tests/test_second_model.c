@@ -1,0 +1,277 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* decentanomaly's second-model-location (gst/secondmodel.c): the map
+ * averaging on maps whose answer is known, and the element's combined
+ * scores against the engine's own maps of the same pixels; a second model
+ * that cannot take part is said and left out, one that cannot be read stops
+ * the start with its name. */
+#include "decent/decentmeta.h"
+#include "plugin_util.h"
+#include "secondmodel.h"
+
+/* A width x height grey model calibrated in every mode on flat grey and
+ * noise frames, as decent-train writes them; normal errors learnt unless
+ * without_normal.  Saved in tm.dir under name (caller frees the path). */
+static gchar *
+calibrated_model (gint width, gint height, const gchar *name, gboolean without_normal)
+{
+  DecentConfig cfg;
+  DecentError err = { { 0 } };
+  decent_config_init (&cfg, width, height, 1);
+  cfg.base_channels = 8;
+  cfg.device = DECENT_DEVICE_CPU;
+  DecentModel *m = decent_model_new (&cfg, &err);
+  fail_unless (m != NULL, "%s", err.message);
+  const gsize plane = (gsize) width * height;
+  guint8 *frames = g_malloc (8 * plane);
+  for (int i = 0; i < 8; i++) {
+    if (i % 2)
+      fill_noise (frames + i * plane, plane, i);
+    else
+      memset (frames + i * plane, 128, plane);
+  }
+  if (!without_normal)
+    fail_unless (decent_model_learn_normal (m, frames, 8, &err) == 0, "%s", err.message);
+  fail_unless (decent_model_calibrate_all (m, frames, 8, 0.5f, 0.0f, &err) == 0, "%s",
+      err.message);
+  g_free (frames);
+  gchar *path = g_build_filename (tm.dir, name, NULL);
+  fail_unless (decent_model_save (m, path, &err) == 0, "%s", err.message);
+  decent_model_free (m);
+  return path;
+}
+
+/* The model at path with its threshold of mode set to t, saved as name. */
+static gchar *
+with_threshold (const gchar *path, DecentScoreMode mode, float t, const gchar *name)
+{
+  DecentError err = { { 0 } };
+  DecentModel *m = load_model (path, NULL, NULL);
+  fail_unless (decent_model_set_mode_threshold (m, mode, t, &err) == 0, "%s", err.message);
+  gchar *out = g_build_filename (tm.dir, name, NULL);
+  fail_unless (decent_model_save (m, out, &err) == 0, "%s", err.message);
+  decent_model_free (m);
+  return out;
+}
+
+/* The scores decentanomaly gives frames (TRUE: noise, FALSE: grey), with props. */
+static void
+element_scores (const gchar *path, const gchar *props, const gboolean *noisy, guint n,
+    gdouble *scores, gdouble *threshold)
+{
+  GstHarness *h = anomaly_harness (path, props);
+  for (guint i = 0; i < n; i++) {
+    fail_unless_equals_int (gst_harness_push (h, gray_frame (noisy[i], i)), GST_FLOW_OK);
+    GstBuffer *out = gst_harness_pull (h);
+    GstDecentAnomalyMeta *meta = gst_buffer_get_decent_anomaly_meta (out);
+    fail_unless (meta != NULL && meta->scored);
+    scores[i] = meta->score;
+    *threshold = meta->threshold;
+    gst_buffer_unref (out);
+  }
+  gst_harness_teardown (h);
+}
+
+/* Known answers: the same size is taken as it is, a map twice as wide is
+ * read at its pixel centres, a half-size one interpolated between centres
+ * and held at the edges; a NaN reaches only the pixels that read it. */
+GST_START_TEST (test_map_average_known_values)
+{
+  float dst[4] = { 1, 2, 3, 4 };
+  const float same[4] = { 3, 2, 1, 0 };
+  decent_map_average_into (dst, 2, 2, same, 2, 2, 2.0f);
+  const float want_same[4] = { 3.5f, 3, 2.5f, 2 };
+  for (int i = 0; i < 4; i++)
+    fail_unless (dst[i] == want_same[i], "same size [%d] %g", i, dst[i]);
+
+  float up[4] = { 0, 0, 0, 0 };
+  const float two[2] = { 0, 1 };
+  decent_map_average_into (up, 4, 1, two, 2, 1, 2.0f);
+  const float want_up[4] = { 0, 0.25f, 0.75f, 1 };
+  for (int i = 0; i < 4; i++)
+    fail_unless (fabsf (up[i] - want_up[i]) < 1e-6f, "up [%d] %g", i, up[i]);
+
+  float down[2] = { 0, 0 };
+  const float four[4] = { 0, 1, 2, 3 };
+  decent_map_average_into (down, 2, 1, four, 4, 1, 2.0f);
+  fail_unless (fabsf (down[0] - 0.5f) < 1e-6f && fabsf (down[1] - 2.5f) < 1e-6f,
+      "down %g %g", down[0], down[1]);
+
+  /* vertically too: a column of 2 read at 4 rows */
+  float col[4] = { 0, 0, 0, 0 };
+  decent_map_average_into (col, 1, 4, two, 1, 2, 2.0f);
+  for (int i = 0; i < 4; i++)
+    fail_unless (fabsf (col[i] - want_up[i]) < 1e-6f, "column [%d] %g", i, col[i]);
+
+  float nan_dst[2] = { 0, 0 };
+  const float nan_src[2] = { 5, NAN };
+  decent_map_average_into (nan_dst, 2, 1, nan_src, 2, 1, 1.0f);
+  fail_unless (nan_dst[0] == 2.5f && isnan (nan_dst[1]), "%g %g", nan_dst[0], nan_dst[1]);
+}
+GST_END_TEST;
+
+/* The same model twice scores as the model alone; a second model whose
+ * threshold is enormous weighs nothing, so every score is halved. */
+GST_START_TEST (test_same_model_and_weight)
+{
+  gchar *path = calibrated_model (MW, MH, "a.dcnt", FALSE);
+  const gboolean noisy[3] = { FALSE, TRUE, FALSE };
+  const gchar *modes[] = { "mean", "local", "normalized" };
+  for (int k = 0; k < 3; k++) {
+    gdouble alone[3], twice[3], halved[3], t_alone, t_twice, t_halved;
+    gchar *props = g_strdup_printf ("score-mode=%s", modes[k]);
+    element_scores (path, props, noisy, 3, alone, &t_alone);
+    g_free (props);
+    props = g_strdup_printf ("score-mode=%s second-model-location=\"%s\"", modes[k], path);
+    element_scores (path, props, noisy, 3, twice, &t_twice);
+    g_free (props);
+    gchar *heavy = with_threshold (path, (DecentScoreMode) k, 1e6f, "heavy.dcnt");
+    props = g_strdup_printf ("score-mode=%s second-model-location=\"%s\"", modes[k], heavy);
+    element_scores (path, props, noisy, 3, halved, &t_halved);
+    g_free (props);
+    g_free (heavy);
+    fail_unless (t_alone > 0 && t_twice == t_alone && t_halved == t_alone,
+        "%s: thresholds %g %g %g", modes[k], t_alone, t_twice, t_halved);
+    for (int i = 0; i < 3; i++) {
+      fail_unless (fabs (twice[i] - alone[i]) <= 1e-6 * fabs (alone[i]),
+          "%s frame %d: %g with itself, %g alone", modes[k], i, twice[i], alone[i]);
+      fail_unless (fabs (halved[i] - 0.5 * alone[i]) <= 1e-5 * fabs (alone[i]) + 1e-6,
+          "%s frame %d: %g beside a weightless model, %g alone", modes[k], i, halved[i],
+          alone[i]);
+    }
+  }
+  g_free (path);
+}
+GST_END_TEST;
+
+/* A second model of another geometry: on a flat grey frame (which every
+ * scaling leaves grey) the element's score is the mean of the engine's
+ * scores of both models, each over its threshold, in the first model's
+ * units; its heatmap is their maps averaged the same way. */
+GST_START_TEST (test_other_geometry_against_engine)
+{
+  gchar *path_a = calibrated_model (MW, MH, "first.dcnt", FALSE);
+  gchar *path_b = calibrated_model (2 * MW, 2 * MH, "second.dcnt", FALSE);
+  DecentModel *a = load_model (path_a, NULL, NULL), *b = load_model (path_b, NULL, NULL);
+  DecentCalibration ca, cb;
+  decent_model_get_mode_calibration (a, DECENT_SCORE_LOCAL, &ca);
+  decent_model_get_mode_calibration (b, DECENT_SCORE_LOCAL, &cb);
+  fail_unless (ca.threshold > 0 && cb.threshold > 0);
+  guint8 grey_a[MW * MH], grey_b[4 * MW * MH];
+  memset (grey_a, 128, sizeof grey_a);
+  memset (grey_b, 128, sizeof grey_b);
+  float map_a[MW * MH], map_b[4 * MW * MH], sa, sb;
+  DecentError err = { { 0 } };
+  fail_unless (decent_model_score_mode (a, DECENT_SCORE_LOCAL, grey_a, 1, &sa, map_a, &err) == 0
+      && decent_model_score_mode (b, DECENT_SCORE_LOCAL, grey_b, 1, &sb, map_b, &err) == 0,
+      "%s", err.message);
+  decent_model_free (a);
+  decent_model_free (b);
+  const double want = 0.5 * (sa + ca.threshold / cb.threshold * sb);
+  decent_map_average_into (map_a, MW, MH, map_b, 2 * MW, 2 * MH, ca.threshold / cb.threshold);
+
+  gchar *props = g_strdup_printf ("score-mode=local attach-heatmap=true "
+      "second-model-location=\"%s\"", path_b);
+  GstHarness *h = anomaly_harness (path_a, props);
+  g_free (props);
+  fail_unless_equals_int (gst_harness_push (h, gray_frame (FALSE, 0)), GST_FLOW_OK);
+  GstBuffer *out = gst_harness_pull (h);
+  GstDecentAnomalyMeta *meta = gst_buffer_get_decent_anomaly_meta (out);
+  fail_unless (meta != NULL);
+  fail_unless (fabs (meta->score - want) <= 1e-5 * want, "score %g, engine %g (alone %g)",
+      meta->score, want, sa);
+  fail_unless (fabs (meta->score - sa) > 1e-3 * sa, "the second model changed nothing (%g)",
+      meta->score);
+  fail_unless (meta->threshold == ca.threshold, "threshold %g, first model's %g",
+      meta->threshold, ca.threshold);
+  guint n = 0;
+  const gfloat *heat = gst_decent_anomaly_meta_get_heatmap (meta, &n);
+  fail_unless (heat != NULL && n == MW * MH, "%u heatmap values", n);
+  for (guint i = 0; i < n; i++)
+    fail_unless (fabsf (heat[i] - map_a[i]) <= 1e-5f * fabsf (map_a[i]) + 1e-7f,
+        "heatmap [%u] %g, averaged maps %g", i, heat[i], map_a[i]);
+  gst_buffer_unref (out);
+  gst_harness_teardown (h);
+  g_free (path_a);
+  g_free (path_b);
+}
+GST_END_TEST;
+
+/* A second model that cannot score in the mode asked (no normal errors for
+ * normalized) is said on the bus and left out: the scores are the first
+ * model's alone. */
+GST_START_TEST (test_unusable_second_is_said)
+{
+  gchar *path = calibrated_model (MW, MH, "a.dcnt", FALSE);
+  gchar *plain = calibrated_model (MW, MH, "plain.dcnt", TRUE);
+  gdouble alone[2], with[2], thr;
+  const gboolean noisy[2] = { TRUE, FALSE };
+  element_scores (path, "score-mode=normalized", noisy, 2, alone, &thr);
+  gchar *props = g_strdup_printf ("score-mode=normalized second-model-location=\"%s\"", plain);
+  element_scores (path, props, noisy, 2, with, &thr);
+  g_free (props);
+  for (guint i = 0; i < 2; i++)
+    fail_unless (with[i] == alone[i], "frame %u: %g, alone %g", i, with[i], alone[i]);
+
+  /* the warning, where gst-launch shows it (start has a bus in a pipeline) */
+  gchar *desc = g_strdup_printf ("videotestsrc num-buffers=2 ! " GRAY_CAPS " ! decentanomaly "
+      "model-location=\"%s\" score-mode=normalized second-model-location=\"%s\" ! fakesink",
+      path, plain);
+  GstElement *pipe = gst_parse_launch (desc, NULL);
+  g_free (desc);
+  gst_element_set_state (pipe, GST_STATE_PLAYING);
+  GstBus *bus = gst_element_get_bus (pipe);
+  GstMessage *w = gst_bus_timed_pop_filtered (bus, 30 * GST_SECOND,
+      GST_MESSAGE_WARNING | GST_MESSAGE_ERROR | GST_MESSAGE_EOS);
+  fail_unless (w != NULL && GST_MESSAGE_TYPE (w) == GST_MESSAGE_WARNING,
+      "no warning about the second model");
+  gchar *text = message_text (w);
+  fail_unless (strstr (text, "plain.dcnt") && strstr (text, "not used")
+      && strstr (text, "no normal errors"), "%s", text);
+  g_free (text);
+  gst_message_unref (w);
+  gst_object_unref (bus);
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  gst_object_unref (pipe);
+  g_free (path);
+  g_free (plain);
+}
+GST_END_TEST;
+
+/* A second model file that is missing or not a model stops the start with
+ * its name and reason, whatever the first model is. */
+GST_START_TEST (test_unreadable_second_stops)
+{
+  gchar *path = calibrated_model (MW, MH, "a.dcnt", FALSE);
+  gchar *junk = g_build_filename (tm.dir, "junk.dcnt", NULL);
+  fail_unless (g_file_set_contents (junk, "not a model", -1, NULL));
+  gchar *missing = g_build_filename (tm.dir, "missing.dcnt", NULL);
+  const gchar *bad[] = { junk, missing };
+  for (guint k = 0; k < G_N_ELEMENTS (bad); k++) {
+    gchar *desc = g_strdup_printf ("videotestsrc num-buffers=2 ! " GRAY_CAPS " ! decentanomaly "
+        "model-location=\"%s\" second-model-location=\"%s\" ! fakesink", path, bad[k]);
+    gchar *text = pipeline_error (desc);
+    fail_unless (text && strstr (text, "second model") && strstr (text, bad[k]), "%s: %s",
+        bad[k], text);
+    g_free (text);
+    g_free (desc);
+  }
+  g_free (junk);
+  g_free (missing);
+  g_free (path);
+}
+GST_END_TEST;
+
+static Suite *
+second_model_suite (void)
+{
+  Suite *s = suite_create ("second-model");
+  TCase *tc = suite_add_case (s, "general", 120, test_model_setup, test_model_teardown);
+  tcase_add_test (tc, test_map_average_known_values);
+  tcase_add_test (tc, test_same_model_and_weight);
+  tcase_add_test (tc, test_other_geometry_against_engine);
+  tcase_add_test (tc, test_unusable_second_is_said);
+  tcase_add_test (tc, test_unreadable_second_stops);
+  return s;
+}
+
+GST_CHECK_MAIN (second_model);
