@@ -775,7 +775,9 @@ decent_model_score_map (DecentModel *m, DecentScoreMode mode, float *map, float 
      * small object is not outweighed by one high-contrast passer-by */
     const float t = m->cfg.local_contrast;
     for (size_t p = 0; p < plane; p++) {
-      float e = sqrtf (map[p] > 0.0f ? map[p] : 0.0f);
+      /* a NaN stays NaN, so that the score says the map is broken (not 0) */
+      const float v = map[p];
+      const float e = v > 0.0f ? sqrtf (v) : isnan (v) ? v : 0.0f;
       map[p] = e / (e + t);
     }
   } else {

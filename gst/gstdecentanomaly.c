@@ -94,6 +94,8 @@ typedef struct {
   GstClockTime ts, running_time, stream_time; /* NONE outside a TIME segment */
   gboolean scored;         /* scored now, with a finite result */
   DecentScoredFrame scored_as; /* on the model's device or here (framepath.c) */
+  const gchar *nonfinite_model; /* the second model's path when only its score was not
+                                 * finite; NULL: model-location's */
   gboolean flagged;
   DecentEventChange change;
   DecentRegionChange region_changes[2 * DECENT_MAX_REGIONS];
@@ -434,6 +436,7 @@ adopt_model (GstDecentAnomaly *self, DecentModel *m, const gchar *path,
     self->model_threshold[k] = cal.threshold;
   }
   self->scoring_asked = -1; /* chosen again for this model by the next frame */
+  self->second_warned = -1; /* and whether the second model can take part */
   self->model_w = cfg.width;
   self->model_h = cfg.height;
   self->model_c = cfg.channels;
@@ -546,6 +549,9 @@ choose_second (GstDecentAnomaly *self, DecentScoreMode mode)
     why = "model-location's model has no calibrated threshold for this score mode to weigh "
           "the two by";
   if (why) {
+    if (self->second_warned == (gint) mode)
+      return; /* said for this mode and these models already */
+    self->second_warned = (gint) mode;
     gchar *name = g_filename_display_name (self->second.path);
     GST_ELEMENT_WARNING (self, STREAM, FORMAT,
         ("Second model \"%s\" is not used in score-mode=%s; scoring with model-location's "
@@ -648,6 +654,8 @@ start_shared (GstDecentAnomaly *self, const gchar *id, const gchar *path, Decent
   return TRUE;
 }
 
+static gboolean gst_decent_anomaly_stop (GstBaseTransform *trans);
+
 /* Loads second-model-location's model (scored by this element alone, also
  * when model-location is shared); FALSE with an error posted.  start(). */
 static gboolean
@@ -656,6 +664,7 @@ start_second (GstDecentAnomaly *self, const gchar *path, DecentDevice device)
   DecentError err;
   err.message[0] = '\0';
   self->second_used = FALSE;
+  self->second_warned = -1;
   if (decent_second_model_load (&self->second, path, device, &err)) {
     GST_INFO_OBJECT (self, "second model %s, %dx%dx%d", path, self->second.width,
         self->second.height, self->second.channels);
@@ -671,10 +680,19 @@ start_second (GstDecentAnomaly *self, const gchar *path, DecentDevice device)
   return FALSE;
 }
 
-/* The end of start(): frames may come, background loads may be asked for. */
+/* The end of start(), once the model is in place: the second model, the
+ * score mode; then frames may come, background loads may be asked for.
+ * FALSE (everything loaded dropped again) with an error posted. */
 static gboolean
-mark_started (GstDecentAnomaly *self)
+start_scoring (GstDecentAnomaly *self, const gchar *second_path, DecentDevice device,
+    DecentScoreMode asked, gboolean threshold_set)
 {
+  if (second_path && !start_second (self, second_path, device)) {
+    gst_decent_anomaly_stop (GST_BASE_TRANSFORM (self));
+    return FALSE;
+  }
+  self->scoring = DECENT_SCORE_MEAN;
+  choose_scoring (self, asked, threshold_set);
   self->frame_count = 0;
   self->keyunit_count = 0;
   g_mutex_lock (&self->swap_lock);
@@ -726,20 +744,12 @@ gst_decent_anomaly_start (GstBaseTransform *trans)
     g_free (path);
     return FALSE;
   }
-  if (second_path && !start_second (self, second_path, device)) {
-    g_free (path);
-    return FALSE;
-  }
   if (instance_id) {
     gboolean ok = start_shared (self, instance_id, path, device, &asked_engine);
     g_free (path);
-    if (!ok) {
-      decent_second_model_clear (&self->second);
+    if (!ok)
       return FALSE;
-    }
-    self->scoring = DECENT_SCORE_MEAN;
-    choose_scoring (self, asked, thr >= 0);
-    return mark_started (self);
+    return start_scoring (self, second_path, device, asked, thr >= 0);
   }
   DecentError err;
   err.message[0] = '\0';
@@ -753,12 +763,9 @@ gst_decent_anomaly_start (GstBaseTransform *trans)
     g_free (reason);
     g_free (name);
     g_free (path);
-    decent_second_model_clear (&self->second);
     return FALSE;
   }
   adopt_model (self, m, path, NULL);
-  self->scoring = DECENT_SCORE_MEAN;
-  choose_scoring (self, asked, thr >= 0);
   {
     char *desc = decent_model_describe_string (m);
     GST_INFO_OBJECT (self, "device=%s: %s; %s", decent_device_name (device),
@@ -767,7 +774,7 @@ gst_decent_anomaly_start (GstBaseTransform *trans)
   }
   g_free (name);
   g_free (path);
-  return mark_started (self);
+  return start_scoring (self, second_path, device, asked, thr >= 0);
 }
 
 static gboolean
@@ -877,11 +884,11 @@ gst_decent_anomaly_sink_event (GstBaseTransform *trans, GstEvent *event)
 /* A score that is not finite (a model whose weights overflow on some
  * input): said once as a warning, then counted in the log.  Streaming, no lock. */
 static void
-note_nonfinite_score (GstDecentAnomaly *self, float score)
+note_nonfinite_score (GstDecentAnomaly *self, float score, const gchar *path)
 {
   self->nonfinite_count++;
   if (self->nonfinite_count == 1) {
-    gchar *name = g_filename_display_name (self->model_path);
+    gchar *name = g_filename_display_name (path);
     GST_ELEMENT_WARNING (self, LIBRARY, FAILED,
         ("Model \"%s\" gave a non-finite score; such frames carry the last finite result and "
             "are not flagged.", name),
@@ -968,6 +975,7 @@ begin_frame (GstDecentAnomaly *self, const FrameSettings *set, FrameState *f)
   f->flagged = FALSE;
   f->change = DECENT_EVENT_NONE;
   f->n_region_changes = 0;
+  f->nonfinite_model = NULL;
 }
 
 /* Builds the path for new caps or roi; FALSE: error posted.  Streaming, no lock. */
@@ -986,15 +994,8 @@ setup_path (GstDecentAnomaly *self, const FrameSettings *set, const FrameState *
     g_free (why);
     return FALSE;
   }
-  if (self->second.model && !decent_second_model_setup (&self->second, &f->frame->info,
-          &set->roi, &why)) {
-    gchar *name = g_filename_display_name (self->second.path);
-    GST_ELEMENT_ERROR (self, STREAM, FORMAT, ("Cannot feed this video to the second model "
-            "\"%s\".", name), ("%s (docs/errors.md).", why));
-    g_free (name);
-    g_free (why);
-    return FALSE;
-  }
+  if (self->second.model) /* built by its first use (add_second) */
+    decent_second_model_forget_path (&self->second);
   self->path_ready = TRUE;
   return TRUE;
 }
@@ -1018,16 +1019,37 @@ run_shared (GstDecentAnomaly *self, FrameState *f, float *score, DecentError *er
  * units (so that the threshold, heatmap-max and the places keep their
  * meaning): a frame is flagged when the mean of the two normalised scores
  * is over 1.  Its places are the averaged map's windows above the
- * threshold; a change of the whole frame (a darkening) may have none.
- * Streaming, no lock. */
+ * threshold; a change of the whole frame (a darkening) may have none.  A
+ * non-finite score of the second model makes the frame's non-finite, with
+ * the second model named.  FALSE: error posted.  Streaming, no lock. */
 static gboolean
-add_second (GstDecentAnomaly *self, const FrameState *f, float *score, DecentError *err)
+add_second (GstDecentAnomaly *self, const FrameSettings *set, FrameState *f, float *score)
 {
+  DecentError err;
+  err.message[0] = '\0';
+  gchar *why = NULL;
+  if (!self->second.frames_ready
+      && !decent_second_model_setup (&self->second, &f->frame->info, &set->roi, &why)) {
+    gchar *name = g_filename_display_name (self->second.path);
+    GST_ELEMENT_ERROR (self, STREAM, FORMAT, ("Cannot feed this video to the second model "
+            "\"%s\".", name), ("%s (docs/errors.md).", why));
+    g_free (name);
+    g_free (why);
+    return FALSE;
+  }
   float other;
   if (!decent_second_model_blend (&self->second, f->frame, self->scoring,
           self->model_threshold[self->scoring], self->scratch_map, self->model_w,
-          self->model_h, &other, err))
+          self->model_h, &other, &err)) {
+    gchar *name = g_filename_display_name (self->second.path), *reason = display_reason (&err);
+    GST_ELEMENT_ERROR (self, LIBRARY, FAILED, ("Scoring a frame with second model \"%s\" "
+            "failed.", name), ("%s", reason));
+    g_free (name);
+    g_free (reason);
     return FALSE;
+  }
+  if (isfinite (*score) && !isfinite (other))
+    f->nonfinite_model = self->second.path;
   *score = 0.5f * (*score + other);
   return TRUE;
 }
@@ -1040,10 +1062,11 @@ run_model (GstDecentAnomaly *self, const FrameSettings *set, FrameState *f, floa
   err.message[0] = '\0';
   *score = 0;
   gboolean ok;
+  /* this streaming thread's share (also for a second model beside a shared one) */
+  decent_set_threads ((int) set->threads, NULL);
   if (self->shared) {
     ok = run_shared (self, f, score, &err);
   } else {
-    decent_set_threads ((int) set->threads, NULL); /* this streaming thread's share */
     ok = decent_frame_path_score (&self->path, self->model, f->frame, score,
         self->scratch_map, &f->scored_as, &err);
     /* the mean of the squared-error map is the paper's score; other modes
@@ -1052,25 +1075,22 @@ run_model (GstDecentAnomaly *self, const FrameSettings *set, FrameState *f, floa
       ok = decent_model_score_map (self->model, self->scoring, self->scratch_map, score,
           &err) == 0;
   }
-  const gchar *failed = self->model_path;
-  if (ok && self->second_used) {
-    ok = add_second (self, f, score, &err);
-    failed = self->second.path;
-  }
   if (!ok) {
-    gchar *name = g_filename_display_name (failed), *reason = display_reason (&err);
+    gchar *name = g_filename_display_name (self->model_path), *reason = display_reason (&err);
     GST_ELEMENT_ERROR (self, LIBRARY, FAILED, ("Scoring a frame with model \"%s\" failed.",
             name), ("%s", reason));
     g_free (name);
     g_free (reason);
+    return FALSE;
   }
-  return ok;
+  return !self->second_used || add_second (self, set, f, score);
 }
 
 /* The hot windows of the kept map at threshold (local scores only: the
- * mean has no place).  The hottest window's mean is the score (beside a
- * second model, at most the score), so an unflagged result has none and its
- * map is not searched again.  Streaming, no lock. */
+ * mean has no place), of flagged results only: the hottest window's mean
+ * is the score (beside a second model the mean of two models' scores,
+ * which the averaged map's windows need not reach), so an unflagged result
+ * has none.  Streaming, no lock. */
 static void
 find_hot (GstDecentAnomaly *self, gdouble threshold)
 {
@@ -1099,7 +1119,8 @@ keep_result (GstDecentAnomaly *self, const FrameSettings *set, FrameState *f, fl
   if (!isfinite (score)) {
     /* never a NaN downstream: the frame carries the last finite result
      * (and map), is not flagged, and the GPU's map of it is not drawn */
-    note_nonfinite_score (self, score);
+    note_nonfinite_score (self, score, f->nonfinite_model ? f->nonfinite_model
+                                                          : self->model_path);
     f->scored = FALSE;
     f->scored_as.on_device = FALSE;
     self->result_invalid = TRUE;
@@ -1377,10 +1398,20 @@ gst_decent_anomaly_set_property (GObject *object, guint prop_id, const GValue *v
     case PROP_BATCH_TIMEOUT:
       self->batch_timeout_us = g_value_get_uint64 (value);
       break;
-    case PROP_SECOND_MODEL_LOCATION:
+    case PROP_SECOND_MODEL_LOCATION: {
       g_free (self->second_location);
       self->second_location = g_value_dup_string (value);
-      break;
+      GST_OBJECT_UNLOCK (self);
+      g_mutex_lock (&self->swap_lock);
+      const gboolean started = self->started;
+      g_mutex_unlock (&self->swap_lock);
+      if (started) /* read at start only: said, not silently ignored */
+        GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
+            ("second-model-location takes effect when the element starts again."),
+            ("It is read when the element goes from READY to PAUSED; the second model in "
+                "use stays until then."));
+      return;
+    }
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;

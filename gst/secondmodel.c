@@ -37,6 +37,7 @@ decent_second_model_clear (DecentSecondModel *s)
   decent_model_free (s->model);
   g_free (s->path);
   g_free (s->map);
+  g_free (s->scratch);
   if (s->frames_ready)
     decent_frame_path_clear (&s->frames);
   memset (s, 0, sizeof *s);
@@ -57,42 +58,83 @@ decent_second_model_unusable (const DecentSecondModel *s, DecentScoreMode mode)
   return NULL;
 }
 
+void
+decent_second_model_forget_path (DecentSecondModel *s)
+{
+  g_return_if_fail (s != NULL);
+  if (s->frames_ready)
+    decent_frame_path_clear (&s->frames);
+  s->frames_ready = FALSE;
+}
+
 gboolean
 decent_second_model_setup (DecentSecondModel *s, const GstVideoInfo *info,
     const DecentRoi *rect, gchar **why)
 {
   g_return_val_if_fail (s != NULL && s->model != NULL && info != NULL && rect != NULL, FALSE);
-  if (s->frames_ready)
-    decent_frame_path_clear (&s->frames);
+  decent_second_model_forget_path (s);
   s->frames_ready = decent_frame_path_setup (&s->frames, info, rect, s->width, s->height,
       s->channels, why);
   return s->frames_ready;
 }
 
+/* One row or column of n_src values at stride src_step onto n_dst at
+ * dst_step: bilinear between pixel centres when it grows (or keeps its
+ * size: then exactly a copy), the mean over each destination pixel's span
+ * when it shrinks, so that no source pixel is skipped.  A weight of 0 never
+ * reads a value, so that a NaN next to the span stays out. */
+static void
+resample_line (const float *src, gint n_src, gsize src_step, float *dst, gint n_dst,
+    gsize dst_step)
+{
+  const double f = (double) n_src / n_dst;
+  for (gint i = 0; i < n_dst; i++) {
+    double v;
+    if (n_src > n_dst) {
+      const double a = i * f, b = (i + 1) * f;
+      double sum = 0;
+      for (gint j = (gint) a; j < n_src && j < b; j++) {
+        const double w = MIN (b, j + 1.0) - MAX (a, (double) j);
+        if (w > 0)
+          sum += w * src[(gsize) j * src_step];
+      }
+      v = sum / f;
+    } else {
+      /* centre of the destination pixel in source pixels, clamped to the centres */
+      const double c = CLAMP ((i + 0.5) * f - 0.5, 0.0, (double) (n_src - 1));
+      const gint j0 = (gint) c, j1 = MIN (j0 + 1, n_src - 1);
+      const double w = c - j0;
+      v = src[(gsize) j0 * src_step];
+      if (w > 0)
+        v = v * (1 - w) + w * src[(gsize) j1 * src_step];
+    }
+    dst[(gsize) i * dst_step] = (float) v;
+  }
+}
+
 void
 decent_map_average_into (float *dst, gint dw, gint dh, const float *src, gint sw, gint sh,
-    float weight)
+    float weight, float *scratch)
 {
-  g_return_if_fail (dst != NULL && src != NULL && dw > 0 && dh > 0 && sw > 0 && sh > 0);
-  const double fx = (double) sw / dw, fy = (double) sh / dh;
-  for (gint y = 0; y < dh; y++) {
-    /* centre of the destination pixel in source pixels, clamped to the centres */
-    const double sy = CLAMP ((y + 0.5) * fy - 0.5, 0.0, (double) (sh - 1));
-    const gint y0 = (gint) sy, y1 = MIN (y0 + 1, sh - 1);
-    const float wy = (float) (sy - y0);
-    for (gint x = 0; x < dw; x++) {
-      const double sx = CLAMP ((x + 0.5) * fx - 0.5, 0.0, (double) (sw - 1));
-      const gint x0 = (gint) sx, x1 = MIN (x0 + 1, sw - 1);
-      const float wx = (float) (sx - x0);
-      const float *r0 = src + (gsize) y0 * sw, *r1 = src + (gsize) y1 * sw;
-      /* weights of 0 leave the neighbour out, so that a NaN there stays out */
-      float top = wx > 0 ? r0[x0] * (1 - wx) + r0[x1] * wx : r0[x0];
-      float bottom = wx > 0 ? r1[x0] * (1 - wx) + r1[x1] * wx : r1[x0];
-      const float v = wy > 0 ? top * (1 - wy) + bottom * wy : top;
+  g_return_if_fail (dst != NULL && src != NULL && scratch != NULL && dw > 0 && dh > 0
+      && sw > 0 && sh > 0);
+  /* rows first (sh x dw into scratch), then columns, each added into dst */
+  for (gint y = 0; y < sh; y++)
+    resample_line (src + (gsize) y * sw, sw, 1, scratch + (gsize) y * dw, dw, 1);
+  float *col = scratch + (gsize) sh * dw;
+  for (gint x = 0; x < dw; x++) {
+    resample_line (scratch + x, sh, (gsize) dw, col, dh, 1);
+    for (gint y = 0; y < dh; y++) {
       float *d = dst + (gsize) y * dw + x;
-      *d = 0.5f * (*d + weight * v);
+      *d = 0.5f * (*d + weight * col[y]);
     }
   }
+}
+
+gsize
+decent_map_average_scratch (gint dw, gint dh, gint sw, gint sh)
+{
+  return (gsize) sh * dw + (gsize) dh;
 }
 
 gboolean
@@ -111,6 +153,12 @@ decent_second_model_blend (DecentSecondModel *s, GstVideoFrame *frame, DecentSco
     g_snprintf (err->message, sizeof err->message, "the second model has no frame path");
     return FALSE;
   }
+  const gsize need = decent_map_average_scratch (width, height, s->width, s->height);
+  if (need > s->scratch_len) {
+    g_free (s->scratch);
+    s->scratch = g_new (float, need);
+    s->scratch_len = need;
+  }
   float score;
   DecentScoredFrame how;
   if (!decent_frame_path_score (&s->frames, s->model, frame, &score, s->map, &how, err))
@@ -119,7 +167,8 @@ decent_second_model_blend (DecentSecondModel *s, GstVideoFrame *frame, DecentSco
       && decent_model_score_map (s->model, mode, s->map, &score, err) != 0)
     return FALSE;
   const float weight = (float) (scale / s->threshold[mode]);
-  decent_map_average_into (map, width, height, s->map, s->width, s->height, weight);
+  decent_map_average_into (map, width, height, s->map, s->width, s->height, weight,
+      s->scratch);
   *score_out = weight * score;
   return TRUE;
 }

@@ -23,6 +23,8 @@ typedef struct {
   gint width, height, channels;
   gfloat threshold[DECENT_SCORE_MODES]; /* calibrated; 0: none */
   gfloat *map;                     /* width * height: its last map */
+  gfloat *scratch;                 /* decent_map_average_into's */
+  gsize scratch_len;
 } DecentSecondModel;
 
 /* Loads path for device into an empty s.  FALSE with the reason in err. */
@@ -38,6 +40,8 @@ const gchar *decent_second_model_unusable (const DecentSecondModel *s, DecentSco
  * with the reason in *why (caller frees). */
 gboolean decent_second_model_setup (DecentSecondModel *s, const GstVideoInfo *info,
     const DecentRoi *rect, gchar **why);
+/* Drops that way (new caps or region): built again before the next use. */
+void decent_second_model_forget_path (DecentSecondModel *s);
 
 /* Scores the frame in mode and averages its map into map, the first
  * model's map of that mode (width x height, over the same region), in the
@@ -49,10 +53,13 @@ gboolean decent_second_model_blend (DecentSecondModel *s, GstVideoFrame *frame,
     DecentScoreMode mode, gdouble scale, float *map, gint width, gint height, float *score,
     DecentError *err);
 
-/* dst (dw x dh) = (dst + weight * src resampled) / 2: src (sw x sh)
- * resampled bilinearly with pixel centres aligned, so that a map of the same
- * size is taken as it is. */
+/* dst (dw x dh) = (dst + weight * src resampled) / 2.  src (sw x sh) is
+ * resampled along each axis on its own: bilinearly with pixel centres
+ * aligned where it grows (a map of the same size is taken as it is), by the
+ * mean over each destination pixel's span where it shrinks (no source
+ * pixel is skipped).  scratch holds decent_map_average_scratch floats. */
 void decent_map_average_into (float *dst, gint dw, gint dh, const float *src, gint sw,
-    gint sh, float weight);
+    gint sh, float weight, float *scratch);
+gsize decent_map_average_scratch (gint dw, gint dh, gint sw, gint sh);
 
 #endif

@@ -71,40 +71,66 @@ element_scores (const gchar *path, const gchar *props, const gboolean *noisy, gu
   gst_harness_teardown (h);
 }
 
-/* Known answers: the same size is taken as it is, a map twice as wide is
- * read at its pixel centres, a half-size one interpolated between centres
- * and held at the edges; a NaN reaches only the pixels that read it. */
+/* decent_map_average_into with room for its scratch. */
+static void
+average_into (float *dst, gint dw, gint dh, const float *src, gint sw, gint sh, float weight)
+{
+  float *scratch = g_new (float, decent_map_average_scratch (dw, dh, sw, sh));
+  decent_map_average_into (dst, dw, dh, src, sw, sh, weight, scratch);
+  g_free (scratch);
+}
+
+/* Known answers: the same size is taken as it is; a map grows by
+ * interpolating between pixel centres, held at the edges; it shrinks by the
+ * mean over each pixel's span, so that no source pixel is skipped (a spot
+ * in any column of eight counts a quarter in a map of two); a NaN reaches
+ * only the pixels that read it. */
 GST_START_TEST (test_map_average_known_values)
 {
   float dst[4] = { 1, 2, 3, 4 };
   const float same[4] = { 3, 2, 1, 0 };
-  decent_map_average_into (dst, 2, 2, same, 2, 2, 2.0f);
+  average_into (dst, 2, 2, same, 2, 2, 2.0f);
   const float want_same[4] = { 3.5f, 3, 2.5f, 2 };
   for (int i = 0; i < 4; i++)
     fail_unless (dst[i] == want_same[i], "same size [%d] %g", i, dst[i]);
 
   float up[4] = { 0, 0, 0, 0 };
   const float two[2] = { 0, 1 };
-  decent_map_average_into (up, 4, 1, two, 2, 1, 2.0f);
+  average_into (up, 4, 1, two, 2, 1, 2.0f);
   const float want_up[4] = { 0, 0.25f, 0.75f, 1 };
   for (int i = 0; i < 4; i++)
     fail_unless (fabsf (up[i] - want_up[i]) < 1e-6f, "up [%d] %g", i, up[i]);
 
-  float down[2] = { 0, 0 };
-  const float four[4] = { 0, 1, 2, 3 };
-  decent_map_average_into (down, 2, 1, four, 4, 1, 2.0f);
-  fail_unless (fabsf (down[0] - 0.5f) < 1e-6f && fabsf (down[1] - 2.5f) < 1e-6f,
-      "down %g %g", down[0], down[1]);
-
   /* vertically too: a column of 2 read at 4 rows */
   float col[4] = { 0, 0, 0, 0 };
-  decent_map_average_into (col, 1, 4, two, 1, 2, 2.0f);
+  average_into (col, 1, 4, two, 1, 2, 2.0f);
   for (int i = 0; i < 4; i++)
     fail_unless (fabsf (col[i] - want_up[i]) < 1e-6f, "column [%d] %g", i, col[i]);
 
+  float down[2] = { 0, 0 };
+  const float four[4] = { 0, 1, 2, 3 };
+  average_into (down, 2, 1, four, 4, 1, 2.0f);
+  fail_unless (fabsf (down[0] - 0.5f) < 1e-6f && fabsf (down[1] - 2.5f) < 1e-6f,
+      "down %g %g", down[0], down[1]);
+
+  /* a span of 1.5 source pixels: the middle one is shared */
+  const float three[3] = { 3, 6, 9 };
+  average_into (down, 2, 1, three, 3, 1, 2.0f);
+  fail_unless (fabsf (down[0] - 4.0f - 0.5f * 0.5f) < 1e-5f
+      && fabsf (down[1] - 8.0f - 0.5f * 2.5f) < 1e-5f, "1.5 %g %g", down[0], down[1]);
+
+  for (int spot = 0; spot < 8; spot++) {
+    float eight[8 * 2] = { 0 }, small[2 * 1] = { 0, 0 };
+    eight[spot] = 1; /* row 0 */
+    eight[8 + spot] = 1; /* row 1 */
+    average_into (small, 2, 1, eight, 8, 2, 2.0f);
+    fail_unless (fabsf (small[spot / 4] - 0.25f) < 1e-6f && small[1 - spot / 4] == 0,
+        "a spot in column %d: %g %g", spot, small[0], small[1]);
+  }
+
   float nan_dst[2] = { 0, 0 };
   const float nan_src[2] = { 5, NAN };
-  decent_map_average_into (nan_dst, 2, 1, nan_src, 2, 1, 1.0f);
+  average_into (nan_dst, 2, 1, nan_src, 2, 1, 1.0f);
   fail_unless (nan_dst[0] == 2.5f && isnan (nan_dst[1]), "%g %g", nan_dst[0], nan_dst[1]);
 }
 GST_END_TEST;
@@ -167,7 +193,7 @@ GST_START_TEST (test_other_geometry_against_engine)
   decent_model_free (a);
   decent_model_free (b);
   const double want = 0.5 * (sa + ca.threshold / cb.threshold * sb);
-  decent_map_average_into (map_a, MW, MH, map_b, 2 * MW, 2 * MH, ca.threshold / cb.threshold);
+  average_into (map_a, MW, MH, map_b, 2 * MW, 2 * MH, ca.threshold / cb.threshold);
 
   gchar *props = g_strdup_printf ("score-mode=local attach-heatmap=true "
       "second-model-location=\"%s\"", path_b);
@@ -237,6 +263,120 @@ GST_START_TEST (test_unusable_second_is_said)
 }
 GST_END_TEST;
 
+/* The warnings of the bus popped so far ("message | debug" joined by "\n"). */
+static gchar *
+bus_warnings (GstBus *bus, guint *count)
+{
+  GString *all = g_string_new (NULL);
+  GstMessage *msg;
+  *count = 0;
+  while ((msg = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING))) {
+    gchar *text = message_text (msg);
+    g_string_append_printf (all, "%s\n", text);
+    g_free (text);
+    gst_message_unref (msg);
+    (*count)++;
+  }
+  return g_string_free (all, FALSE);
+}
+
+/* A non-finite score of the second model alone carries the last result
+ * and names the second model, not the first (the first is loaded anew
+ * without the engine's NaN fault, the second keeps it). */
+GST_START_TEST (test_nonfinite_second_is_named)
+{
+  gchar *path = calibrated_model (MW, MH, "a.dcnt", FALSE);
+  gchar *clean = calibrated_model (MW, MH, "clean.dcnt", FALSE);
+  gchar *faulty = calibrated_model (MW, MH, "faulty.dcnt", FALSE);
+  g_setenv ("DECENT_FAULT_NAN_SCORE", "1", TRUE); /* every image both models score */
+  gchar *props = g_strdup_printf ("score-mode=local second-model-location=\"%s\"", faulty);
+  GstHarness *h = anomaly_harness (path, props);
+  g_free (props);
+  GstBus *bus = harness_bus (h);
+  fail_unless_equals_int (gst_harness_push (h, gray_frame (FALSE, 0)), GST_FLOW_OK);
+  gst_buffer_unref (gst_harness_pull (h));
+  g_unsetenv ("DECENT_FAULT_NAN_SCORE");
+  GstElement *e = gst_harness_find_element (h, "decentanomaly");
+  guint n;
+  g_free (bus_warnings (bus, &n)); /* the first frame's, naming a.dcnt */
+  g_object_set (e, "model-location", clean, NULL);
+  /* the loaded model is swapped in before a frame (and said then) */
+  guint64 i = 1;
+  GstMessage *loaded = NULL;
+  for (; !loaded && i < 5000; i++) {
+    g_usleep (2000);
+    fail_unless_equals_int (gst_harness_push (h, gray_frame (TRUE, i)), GST_FLOW_OK);
+    gst_buffer_unref (gst_harness_pull (h));
+    loaded = next_element_message (bus, "decentanomaly-model");
+  }
+  fail_unless (loaded != NULL, "the clean model was not swapped in");
+  gst_message_unref (loaded);
+  for (const guint64 last = i + 3; i < last; i++) {
+    fail_unless_equals_int (gst_harness_push (h, gray_frame (TRUE, i)), GST_FLOW_OK);
+    GstBuffer *out = gst_harness_pull (h);
+    GstDecentAnomalyMeta *meta = gst_buffer_get_decent_anomaly_meta (out);
+    fail_unless (meta && !meta->scored && !meta->flagged && isfinite (meta->score),
+        "frame %" G_GUINT64_FORMAT ": scored %d flagged %d score %g", i,
+        meta ? meta->scored : -1, meta ? meta->flagged : -1, meta ? meta->score : 0);
+    gst_buffer_unref (out);
+  }
+  gchar *text = bus_warnings (bus, &n);
+  fail_unless (n == 1 && strstr (text, "faulty.dcnt") && strstr (text, "non-finite")
+      && !strstr (text, "clean.dcnt"), "%u warnings: %s", n, text);
+  g_free (text);
+  gst_object_unref (e);
+  harness_bus_teardown (h, bus);
+  g_free (path);
+  g_free (clean);
+  g_free (faulty);
+}
+GST_END_TEST;
+
+/* While playing: a second model that cannot take part is said once, not
+ * again at every threshold change; a new second-model-location is said to
+ * wait for the next start, and the one in use stays. */
+GST_START_TEST (test_playing_changes_said_once)
+{
+  gchar *path = calibrated_model (MW, MH, "a.dcnt", FALSE);
+  gchar *plain = calibrated_model (MW, MH, "plain.dcnt", TRUE);
+  gchar *props = g_strdup_printf ("score-mode=normalized second-model-location=\"%s\"", plain);
+  GstHarness *h = anomaly_harness (path, props);
+  g_free (props);
+  GstBus *bus = harness_bus (h);
+  GstElement *e = gst_harness_find_element (h, "decentanomaly");
+  gdouble alone[1], thr;
+  const gboolean noisy[1] = { TRUE };
+  element_scores (path, "score-mode=normalized", noisy, 1, alone, &thr);
+  for (guint64 i = 0; i < 6; i++) {
+    g_object_set (e, "threshold", i % 2 ? 0.5 : -1.0, NULL);
+    fail_unless_equals_int (gst_harness_push (h, gray_frame (TRUE, i)), GST_FLOW_OK);
+    GstBuffer *out = gst_harness_pull (h);
+    const gdouble score = gst_buffer_get_decent_anomaly_meta (out)->score;
+    fail_unless (score == alone[0], "frame %" G_GUINT64_FORMAT ": %g, alone %g", i, score,
+        alone[0]);
+    gst_buffer_unref (out);
+  }
+  guint n;
+  gchar *text = bus_warnings (bus, &n);
+  fail_unless (n == 0, "said again while playing: %s", text);
+  g_free (text);
+
+  g_object_set (e, "second-model-location", path, NULL);
+  text = bus_warnings (bus, &n);
+  fail_unless (n == 1 && strstr (text, "takes effect when the element starts again"), "%s",
+      text);
+  g_free (text);
+  fail_unless_equals_int (gst_harness_push (h, gray_frame (TRUE, 6)), GST_FLOW_OK);
+  GstBuffer *out = gst_harness_pull (h);
+  fail_unless (gst_buffer_get_decent_anomaly_meta (out)->score == alone[0]);
+  gst_buffer_unref (out);
+  gst_object_unref (e);
+  harness_bus_teardown (h, bus);
+  g_free (path);
+  g_free (plain);
+}
+GST_END_TEST;
+
 /* A second model file that is missing or not a model stops the start with
  * its name and reason, whatever the first model is. */
 GST_START_TEST (test_unreadable_second_stops)
@@ -271,6 +411,8 @@ second_model_suite (void)
   tcase_add_test (tc, test_other_geometry_against_engine);
   tcase_add_test (tc, test_unusable_second_is_said);
   tcase_add_test (tc, test_unreadable_second_stops);
+  tcase_add_test (tc, test_nonfinite_second_is_named);
+  tcase_add_test (tc, test_playing_changes_said_once);
   return s;
 }
 
