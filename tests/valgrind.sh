@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # valgrind memcheck of a short decent-train and a short decentanomaly
-# pipeline (CPU backend, plugin from BUILD, default build-test).  Fails on
+# pipeline with a second model (CPU backend, plugin from BUILD, default
+# build-test).  Fails on
 # any memory error or definite leak.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -20,10 +21,15 @@ echo "== valgrind: decent-train"
   batch-size=4 2>"$work/train.log"
 rc=$?; grep -E "ERROR SUMMARY|definitely lost" "$work/train.log"
 [ $rc -eq 0 ] || { fail=1; tail -60 "$work/train.log"; }
-echo "== valgrind: decentanomaly"
+# a second model of another geometry and channels (its map shrinks along x
+# and grows along y onto the first's), trained outside valgrind
+gst-launch-1.0 -q videotestsrc num-buffers=12 ! video/x-raw,width=48,height=32 ! \
+  decent-train model-location="$work/second.dcnt" width=24 height=8 epochs=2 min-steps=0 \
+  batch-size=4 latent-side=0 >/dev/null || fail=1
+echo "== valgrind: decentanomaly (beside a second model)"
 "${vg[@]}" gst-launch-1.0 -q videotestsrc num-buffers=8 ! video/x-raw,format=I420,width=64,height=48 ! \
-  decentanomaly model-location="$work/m.dcnt" mode=overlay message-mode=all attach-heatmap=true ! \
-  fakesink 2>"$work/score.log"
+  decentanomaly model-location="$work/m.dcnt" second-model-location="$work/second.dcnt" \
+  mode=overlay message-mode=all attach-heatmap=true ! fakesink 2>"$work/score.log"
 rc=$?; grep -E "ERROR SUMMARY|definitely lost" "$work/score.log"
 [ $rc -eq 0 ] || { fail=1; tail -60 "$work/score.log"; }
 exit $fail
