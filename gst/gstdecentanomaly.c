@@ -436,7 +436,7 @@ adopt_model (GstDecentAnomaly *self, DecentModel *m, const gchar *path,
     self->model_threshold[k] = cal.threshold;
   }
   self->scoring_asked = -1; /* chosen again for this model by the next frame */
-  self->second_warned = -1; /* and whether the second model can take part */
+  self->second_warned = 0; /* and whether the second model can take part */
   self->model_w = cfg.width;
   self->model_h = cfg.height;
   self->model_c = cfg.channels;
@@ -549,9 +549,9 @@ choose_second (GstDecentAnomaly *self, DecentScoreMode mode)
     why = "model-location's model has no calibrated threshold for this score mode to weigh "
           "the two by";
   if (why) {
-    if (self->second_warned == (gint) mode)
+    if (self->second_warned & (1u << mode))
       return; /* said for this mode and these models already */
-    self->second_warned = (gint) mode;
+    self->second_warned |= 1u << mode;
     gchar *name = g_filename_display_name (self->second.path);
     GST_ELEMENT_WARNING (self, STREAM, FORMAT,
         ("Second model \"%s\" is not used in score-mode=%s; scoring with model-location's "
@@ -664,7 +664,7 @@ start_second (GstDecentAnomaly *self, const gchar *path, DecentDevice device)
   DecentError err;
   err.message[0] = '\0';
   self->second_used = FALSE;
-  self->second_warned = -1;
+  self->second_warned = 0;
   if (decent_second_model_load (&self->second, path, device, &err)) {
     GST_INFO_OBJECT (self, "second model %s, %dx%dx%d", path, self->second.width,
         self->second.height, self->second.channels);

@@ -100,7 +100,7 @@ struct _GstDecentAnomaly {
   guint keyunit_count;
   DecentSecondModel second; /* second-model-location's, from start to stop; never shared */
   gboolean second_used;   /* it can score in the mode chosen (choose_scoring) */
-  gint second_warned;     /* the mode it was said unusable in; -1: none (per model) */
+  guint second_warned;    /* bit per mode it was said unusable in (per model) */
 
   /* ---- swap_lock: background model loads, one loader thread at a time;
    * a newer request replaces one not yet started ---- */

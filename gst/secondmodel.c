@@ -81,28 +81,29 @@ decent_second_model_setup (DecentSecondModel *s, const GstVideoInfo *info,
 /* One row or column of n_src values at stride src_step onto n_dst at
  * dst_step: bilinear between pixel centres when it grows (or keeps its
  * size: then exactly a copy), the mean over each destination pixel's span
- * when it shrinks, so that no source pixel is skipped.  A weight of 0 never
- * reads a value, so that a NaN next to the span stays out. */
+ * when it shrinks, so that no source pixel is skipped.  Spans are measured
+ * in integers (units of 1/n_dst source pixels), so that a pixel outside a
+ * span never gets a rounding's weight, and a NaN next to it stays out. */
 static void
 resample_line (const float *src, gint n_src, gsize src_step, float *dst, gint n_dst,
     gsize dst_step)
 {
-  const double f = (double) n_src / n_dst;
-  for (gint i = 0; i < n_dst; i++) {
+  const gint64 ns = n_src, nd = n_dst;
+  for (gint64 i = 0; i < nd; i++) {
     double v;
-    if (n_src > n_dst) {
-      const double a = i * f, b = (i + 1) * f;
+    if (ns > nd) {
+      /* destination pixel i covers [i ns, (i + 1) ns), source pixel j [j nd, (j + 1) nd) */
+      const gint64 a = i * ns, b = (i + 1) * ns;
       double sum = 0;
-      for (gint j = (gint) a; j < n_src && j < b; j++) {
-        const double w = MIN (b, j + 1.0) - MAX (a, (double) j);
-        if (w > 0)
-          sum += w * src[(gsize) j * src_step];
+      for (gint64 j = a / nd; j < ns && j * nd < b; j++) {
+        const gint64 overlap = MIN (b, (j + 1) * nd) - MAX (a, j * nd);
+        sum += (double) overlap * src[(gsize) j * src_step];
       }
-      v = sum / f;
+      v = sum / (double) ns;
     } else {
       /* centre of the destination pixel in source pixels, clamped to the centres */
-      const double c = CLAMP ((i + 0.5) * f - 0.5, 0.0, (double) (n_src - 1));
-      const gint j0 = (gint) c, j1 = MIN (j0 + 1, n_src - 1);
+      const double c = CLAMP ((i + 0.5) * ns / nd - 0.5, 0.0, (double) (ns - 1));
+      const gint64 j0 = (gint64) c, j1 = MIN (j0 + 1, ns - 1);
       const double w = c - j0;
       v = src[(gsize) j0 * src_step];
       if (w > 0)
