@@ -1612,9 +1612,9 @@ gst_decent_anomaly_class_init (GstDecentAnomalyClass *klass)
   g_object_class_install_property (gobject_class, PROP_SECOND_MODEL_LOCATION,
       g_param_spec_string ("second-model-location", "Second model location",
           "A second model that scores every frame too (e.g. one latent cell, latent-side=0, "
-          "beside model-location's grid of cells): each pixel's error relative to its own "
-          "model's threshold, averaged, so that a frame is flagged when the two together find "
-          "it anomalous. Scores, threshold and heatmap stay in model-location's units. Read "
+          "beside model-location's grid of cells): each model's score and map relative to its "
+          "own calibrated threshold, averaged, so that a frame is flagged when the two together "
+          "find it anomalous. Scores, threshold and heatmap stay in model-location's units. Read "
           "when the element starts; never shared. Empty: none", NULL,
           RW | GST_PARAM_MUTABLE_READY));
 
