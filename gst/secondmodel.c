@@ -20,11 +20,6 @@ decent_second_model_load (DecentSecondModel *s, const gchar *path, DecentDevice 
   s->width = cfg.width;
   s->height = cfg.height;
   s->channels = cfg.channels;
-  for (int k = 0; k < DECENT_SCORE_MODES; k++) {
-    DecentCalibration cal;
-    decent_model_get_mode_calibration (m, (DecentScoreMode) k, &cal);
-    s->threshold[k] = cal.threshold;
-  }
   s->map = g_new0 (float, (gsize) cfg.width * cfg.height);
   s->frames_ready = FALSE;
   return TRUE;
@@ -43,6 +38,14 @@ decent_second_model_clear (DecentSecondModel *s)
   memset (s, 0, sizeof *s);
 }
 
+/* The model's calibrated threshold for mode; 0: none. */
+static float
+threshold_of (const DecentSecondModel *s, DecentScoreMode mode)
+{
+  DecentCalibration cal;
+  return decent_model_get_mode_calibration (s->model, mode, &cal) == 0 ? cal.threshold : 0.0f;
+}
+
 const gchar *
 decent_second_model_unusable (const DecentSecondModel *s, DecentScoreMode mode)
 {
@@ -52,7 +55,7 @@ decent_second_model_unusable (const DecentSecondModel *s, DecentScoreMode mode)
     return "the score mode is unknown";
   if (mode == DECENT_SCORE_NORMALIZED && !decent_model_has_normal (s->model))
     return "it holds no normal errors (train it again with decent-train)";
-  if (!(s->threshold[mode] > 0))
+  if (!(threshold_of (s, mode) > 0))
     return "it has no calibrated threshold for this score mode (calibrate it with "
            "decent-train calibrate-only=true)";
   return NULL;
@@ -133,7 +136,7 @@ decent_map_average_into (float *dst, gint dw, gint dh, const float *src, gint sw
 }
 
 gsize
-decent_map_average_scratch (gint dw, gint dh, gint sw, gint sh)
+decent_map_average_scratch (gint dw, gint dh, gint sh)
 {
   return (gsize) sh * dw + (gsize) dh;
 }
@@ -154,7 +157,7 @@ decent_second_model_blend (DecentSecondModel *s, GstVideoFrame *frame, DecentSco
     g_snprintf (err->message, sizeof err->message, "the second model has no frame path");
     return FALSE;
   }
-  const gsize need = decent_map_average_scratch (width, height, s->width, s->height);
+  const gsize need = decent_map_average_scratch (width, height, s->height);
   if (need > s->scratch_len) {
     g_free (s->scratch);
     s->scratch = g_new (float, need);
@@ -167,7 +170,7 @@ decent_second_model_blend (DecentSecondModel *s, GstVideoFrame *frame, DecentSco
   if (mode != DECENT_SCORE_MEAN
       && decent_model_score_map (s->model, mode, s->map, &score, err) != 0)
     return FALSE;
-  const float weight = (float) (scale / s->threshold[mode]);
+  const float weight = (float) (scale / threshold_of (s, mode));
   decent_map_average_into (map, width, height, s->map, s->width, s->height, weight,
       s->scratch);
   *score_out = weight * score;

@@ -21,7 +21,6 @@ typedef struct {
   DecentFramePath frames;          /* the frame's region at this model's geometry */
   gboolean frames_ready;
   gint width, height, channels;
-  gfloat threshold[DECENT_SCORE_MODES]; /* calibrated; 0: none */
   gfloat *map;                     /* width * height: its last map */
   gfloat *scratch;                 /* decent_map_average_into's */
   gsize scratch_len;
@@ -57,9 +56,10 @@ gboolean decent_second_model_blend (DecentSecondModel *s, GstVideoFrame *frame,
  * resampled along each axis on its own: bilinearly with pixel centres
  * aligned where it grows (a map of the same size is taken as it is), by the
  * mean over each destination pixel's span where it shrinks (no source
- * pixel is skipped).  scratch holds decent_map_average_scratch floats. */
+ * pixel is skipped).  scratch holds decent_map_average_scratch floats (a
+ * map of dw x sh, and one column). */
 void decent_map_average_into (float *dst, gint dw, gint dh, const float *src, gint sw,
     gint sh, float weight, float *scratch);
-gsize decent_map_average_scratch (gint dw, gint dh, gint sw, gint sh);
+gsize decent_map_average_scratch (gint dw, gint dh, gint sh);
 
 #endif

@@ -35,18 +35,54 @@ fill_noise (guint8 *p, gsize n, guint32 seed)
 
 /* Writes a 16x16x1 model; frames that are flat grey score calm_score,
  * frames of noise noise_score (both exactly, at model size, GRAY8). */
-/* A new, untrained 16x16x1 model with 8 base channels, on the CPU. */
+/* A new, untrained width x height x 1 model with 8 base channels, on the CPU. */
 static inline DecentModel *
-small_test_model (void)
+sized_test_model (gint width, gint height)
 {
   DecentConfig cfg;
   DecentError err = { { 0 } };
-  decent_config_init (&cfg, MW, MH, 1);
+  decent_config_init (&cfg, width, height, 1);
   cfg.base_channels = 8;
   cfg.device = DECENT_DEVICE_CPU;
   DecentModel *m = decent_model_new (&cfg, &err);
   fail_unless (m != NULL, "%s", err.message);
   return m;
+}
+
+/* The same at 16x16. */
+static inline DecentModel *
+small_test_model (void)
+{
+  return sized_test_model (MW, MH);
+}
+
+/* A new sized_test_model, calibrated in
+ * every mode (as decent-train writes them) on flat grey and noise frames
+ * mixed, with their normal errors learnt unless without_normal; saved in dir
+ * under name (caller frees the path). */
+static inline gchar *
+calibrated_test_model (const gchar *dir, gint width, gint height, const gchar *name,
+    gboolean without_normal)
+{
+  DecentError err = { { 0 } };
+  DecentModel *m = sized_test_model (width, height);
+  const gsize plane = (gsize) width * height;
+  guint8 *frames = g_malloc (8 * plane);
+  for (int i = 0; i < 8; i++) {
+    if (i % 2)
+      fill_noise (frames + i * plane, plane, i);
+    else
+      memset (frames + i * plane, 128, plane);
+  }
+  if (!without_normal)
+    fail_unless (decent_model_learn_normal (m, frames, 8, &err) == 0, "%s", err.message);
+  fail_unless (decent_model_calibrate_all (m, frames, 8, 0.5f, 0.0f, &err) == 0, "%s",
+      err.message);
+  g_free (frames);
+  gchar *path = g_build_filename (dir, name, NULL);
+  fail_unless (decent_model_save (m, path, &err) == 0, "%s", err.message);
+  decent_model_free (m);
+  return path;
 }
 
 static inline void

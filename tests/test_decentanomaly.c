@@ -569,22 +569,7 @@ GST_END_TEST;
 static gchar *
 calibrated_model (void)
 {
-  DecentError err = { { 0 } };
-  DecentModel *m = small_test_model ();
-  guint8 frames[8 * MW * MH];
-  for (int i = 0; i < 8; i++) {
-    if (i % 2)
-      fill_noise (frames + i * MW * MH, MW * MH, i);
-    else
-      memset (frames + i * MW * MH, 128, MW * MH);
-  }
-  fail_unless (decent_model_learn_normal (m, frames, 8, &err) == 0, "%s", err.message);
-  fail_unless (decent_model_calibrate_all (m, frames, 8, 0.5f, 0.0f, &err) == 0, "%s",
-      err.message);
-  gchar *path = g_build_filename (tm.dir, "modes.dcnt", NULL);
-  fail_unless (decent_model_save (m, path, &err) == 0, "%s", err.message);
-  decent_model_free (m);
-  return path;
+  return calibrated_test_model (tm.dir, MW, MH, "modes.dcnt", FALSE);
 }
 
 GST_START_TEST (test_score_modes)

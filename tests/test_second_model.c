@@ -8,36 +8,11 @@
 #include "plugin_util.h"
 #include "secondmodel.h"
 
-/* A width x height grey model calibrated in every mode on flat grey and
- * noise frames, as decent-train writes them; normal errors learnt unless
- * without_normal.  Saved in tm.dir under name (caller frees the path). */
+/* calibrated_test_model in this test's folder. */
 static gchar *
 calibrated_model (gint width, gint height, const gchar *name, gboolean without_normal)
 {
-  DecentConfig cfg;
-  DecentError err = { { 0 } };
-  decent_config_init (&cfg, width, height, 1);
-  cfg.base_channels = 8;
-  cfg.device = DECENT_DEVICE_CPU;
-  DecentModel *m = decent_model_new (&cfg, &err);
-  fail_unless (m != NULL, "%s", err.message);
-  const gsize plane = (gsize) width * height;
-  guint8 *frames = g_malloc (8 * plane);
-  for (int i = 0; i < 8; i++) {
-    if (i % 2)
-      fill_noise (frames + i * plane, plane, i);
-    else
-      memset (frames + i * plane, 128, plane);
-  }
-  if (!without_normal)
-    fail_unless (decent_model_learn_normal (m, frames, 8, &err) == 0, "%s", err.message);
-  fail_unless (decent_model_calibrate_all (m, frames, 8, 0.5f, 0.0f, &err) == 0, "%s",
-      err.message);
-  g_free (frames);
-  gchar *path = g_build_filename (tm.dir, name, NULL);
-  fail_unless (decent_model_save (m, path, &err) == 0, "%s", err.message);
-  decent_model_free (m);
-  return path;
+  return calibrated_test_model (tm.dir, width, height, name, without_normal);
 }
 
 /* The model at path with its threshold of mode set to t, saved as name. */
@@ -75,7 +50,7 @@ element_scores (const gchar *path, const gchar *props, const gboolean *noisy, gu
 static void
 average_into (float *dst, gint dw, gint dh, const float *src, gint sw, gint sh, float weight)
 {
-  float *scratch = g_new (float, decent_map_average_scratch (dw, dh, sw, sh));
+  float *scratch = g_new (float, decent_map_average_scratch (dw, dh, sh));
   decent_map_average_into (dst, dw, dh, src, sw, sh, weight, scratch);
   g_free (scratch);
 }
