@@ -11,9 +11,12 @@
  *   reconstructions      max |cuda - cpu| <= 1e-4 (fp32), 2e-2 (tf32)
  *   scores, loss terms   relative 1e-4 (fp32), 2e-2 (tf32)
  *   gradients            per tensor ||cuda - cpu|| / ||cpu|| <= 2e-3 (fp32), 5e-2 (tf32)
- *   one Adam step        ||dp_cuda - dp_cpu|| / ||dp_cpu|| <= 0.05: the first
- *                        step moves each weight by about lr * sign(g), so only
- *                        near-zero gradients may flip; BN statistics 1e-4
+ *   one Adam step        ||dp_cuda - dp_cpu|| / ||dp_cpu|| <= 0.05 (fp32), 0.2
+ *                        (tf32): the first step moves each weight by about
+ *                        lr * sign(g), so a gradient below the math's noise
+ *                        flips its weight's step, and f flipped steps give
+ *                        about 2 sqrt(f): 0.2 is 1 % of the weights (TF32's
+ *                        gradients differ by a few %); BN statistics 1e-4
  *   frame path           score relative 2e-2 against the same resampling written
  *                        in C (a pixel may round the other way)
  * Skipped (77) without a usable GPU or without the CUDA backend. */
@@ -30,7 +33,7 @@ typedef struct {
   int w, h, c, base, max;
 } Geometry;
 
-static double tol_out, tol_rel, tol_grad;
+static double tol_out, tol_rel, tol_grad, tol_step;
 
 static DecentModel *
 make_model (const Geometry *g, DecentDevice device, DecentLoss loss, const float *params,
@@ -186,8 +189,12 @@ compare_forward_and_step (const Geometry *g, uint64_t *seed)
     pg[i] -= p0[i];
   }
   double step_err = rel_l2 (pg, pc, np);
+  size_t flipped = 0;
+  for (size_t i = 0; i < np; i++)
+    flipped += (pg[i] > 0) != (pc[i] > 0);
   double stats_err = rel_l2 (bg, bc, nb);
-  CHECK (step_err <= 0.05, "%s: Adam update differs by %g (relative)", g->name, step_err);
+  CHECK (step_err <= tol_step, "%s: Adam update differs by %g (relative; %.2f %% of the steps "
+      "flipped)", g->name, step_err, 100.0 * flipped / np);
   CHECK (stats_err <= 1e-4 || stats_err <= tol_rel, "%s: BatchNorm statistics differ by %g",
       g->name, stats_err);
 
@@ -261,9 +268,9 @@ compare_forward_and_step (const Geometry *g, uint64_t *seed)
   unlink (path);
 
   printf ("  %s: reconstruction %.2e, scores %.2e, Adam step %.2e, BN statistics %.2e, "
-          "after the step %.2e, moved %.2e\n  %s\n",
+          "after the step %.2e, moved %.2e, steps flipped %.3f %%\n  %s\n",
       g->name, out_err, rel (sg[0], sc[0]), step_err, stats_err, score_err, moved_err,
-      decent_model_implementation (gpu));
+      100.0 * flipped / np, decent_model_implementation (gpu));
   free (pc);
   free (bc);
   free (pg);
@@ -294,7 +301,9 @@ compare_frame_path (uint64_t *seed)
   CHECK (!decent_model_has_frame_path (cpu), "the CPU backend has none");
 
   const int W = 322, H = 242; /* odd chroma, not a multiple of the model */
-  uint8_t *buf = malloc ((size_t) W * H * 4 + 64), *copy = malloc ((size_t) W * H * 4 + 64);
+  /* the largest layout: 4 bytes a pixel in rows padded by 8 bytes */
+  const size_t capacity = (size_t) (W * 4 + 8) * H;
+  uint8_t *buf = malloc (capacity), *copy = malloc (capacity);
   uint8_t model_px[64 * 64 * 3];
   float *map = malloc (64 * 64 * sizeof (float));
   static uint8_t lut[768];
@@ -321,6 +330,7 @@ compare_frame_path (uint64_t *seed)
       f.stride[1] = 2 * cw;
       size += (size_t) 2 * cw * ch;
     }
+    REQUIRE (size <= capacity, "format %d needs %zu bytes", fmt, size);
     /* smooth content, so that the area average is not dominated by noise */
     for (size_t i = 0; i < size; i++)
       buf[i] = (uint8_t) (128 + 100 * sin (0.013 * (double) i) + (tu_rand (seed) % 9));
@@ -381,6 +391,7 @@ main (void)
   printf ("SKIP: this build has no CUDA backend (configure with -Dcuda=enabled)\n");
   return 77;
 #else
+  setvbuf (stdout, NULL, _IOLBF, 0); /* what was said survives a crash */
   setenv ("DECENT_CUDA_MATH", "fp32", 1);
   if (!decent_device_available (DECENT_DEVICE_CUDA)) {
     printf ("SKIP: %s\n", decent_device_describe (DECENT_DEVICE_CUDA));
@@ -394,13 +405,17 @@ main (void)
     { "17x9x1 (small rule, odd)", 17, 9, 1, 8, 32 },
   };
   uint64_t seed = 20261129;
-  /* DECENT_PARITY_QUICK=1: the paper's 28x28 model and the frame path only,
-   * for runs under compute-sanitizer (tests/gpu/run.sh) */
+  /* for runs under compute-sanitizer (tests/gpu/run.sh): DECENT_PARITY_QUICK=1,
+   * the paper's 28x28 model and the frame path only; =small, the 17x9 model
+   * and the frame path (racecheck slows cuDNN's kernels most) */
   const char *quick = getenv ("DECENT_PARITY_QUICK");
-  const size_t n_geometries = quick && *quick == '1' ? 1 : sizeof geometries / sizeof geometries[0];
+  const int is_quick = quick && (!strcmp (quick, "1") || !strcmp (quick, "small"));
+  const size_t n_all = sizeof geometries / sizeof geometries[0];
+  const size_t first_geometry = is_quick && !strcmp (quick, "small") ? n_all - 1 : 0;
+  const size_t n_geometries = is_quick ? first_geometry + 1 : n_all;
   printf ("strict fp32 (DECENT_CUDA_MATH=fp32):\n");
-  tol_out = 1e-4, tol_rel = 1e-4, tol_grad = 2e-3;
-  for (size_t k = 0; k < n_geometries; k++) {
+  tol_out = 1e-4, tol_rel = 1e-4, tol_grad = 2e-3, tol_step = 0.05;
+  for (size_t k = first_geometry; k < n_geometries; k++) {
     const Geometry *g = &geometries[k];
     const int n = 5;
     const size_t count = (size_t) n * g->w * g->h * g->c;
@@ -412,12 +427,12 @@ main (void)
     compare_forward_and_step (g, &seed);
   }
   compare_frame_path (&seed);
-  if (n_geometries == 1)
+  if (is_quick)
     return tu_finish ("cuda_parity (quick)");
 
   printf ("TF32 allowed (the default):\n");
   setenv ("DECENT_CUDA_MATH", "tf32", 1);
-  tol_out = 2e-2, tol_rel = 2e-2, tol_grad = 5e-2;
+  tol_out = 2e-2, tol_rel = 2e-2, tol_grad = 5e-2, tol_step = 0.2;
   {
     const Geometry *g = &geometries[1];
     const size_t count = (size_t) 5 * g->w * g->h * g->c;
