@@ -9,9 +9,10 @@
 # development files are there.  A bare GPU machine (no package access) runs
 # a bundle made on a Debian 12 build machine instead:
 #
-#   bash tests/gpu/run.sh --bundle         (writes gpu-bundle.tar.xz: the test,
-#                                           the benchmark, the plugin and the
-#                                           libraries they need but cuDNN)
+#   bash tests/gpu/run.sh --bundle         (writes gpu-bundle.tar.xz: the tests,
+#                                           the benchmark, decent-eval, the plugin,
+#                                           the CUDA module and the libraries
+#                                           they need but cuDNN)
 #
 # carry gpu-bundle.tar.xz along, and run the script there as above.  cuDNN 9
 # is taken from the GPU machine (the system's, /usr/local/cuda, or the Python
@@ -49,6 +50,11 @@ if [ "${1:-}" = --bundle ]; then
     while read -r lib; do cp -L "$lib" gpu-bundle/lib/; done
   ln -sf libgstdecentmeta-1.0.so.0 gpu-bundle/lib/libgstdecentmeta-1.0.so 2>/dev/null || true
   cp -L build-gpu-bundle/gst/libgstdecentmeta-1.0.so.0 gpu-bundle/lib/ 2>/dev/null || true
+  # the bundle must load its CUDA module: without a GPU here the parity test
+  # then skips for want of a driver, not of the module
+  why=$(DECENT_CUDA_MODULE=$PWD/gpu-bundle/lib/libdecent-cuda.so LD_LIBRARY_PATH=$PWD/gpu-bundle/lib \
+        gpu-bundle/bin/test_cuda_parity 2>&1 | head -n 1) || true
+  case "$why" in *"CUDA module"*|*"no CUDA backend"*) echo "bundle: $why" >&2; exit 1 ;; esac
   tar -cJf gpu-bundle.tar.xz gpu-bundle
   rm -rf gpu-bundle
   ls -la gpu-bundle.tar.xz
