@@ -120,12 +120,10 @@ log "mode: $mode"
 failed=0
 # GPU_STEPS="parity memcheck ..." reruns only those steps (after a fix, to spend
 # little device time); unset: all of them
+steps="parity memcheck racecheck train elements bench pipeline streams"
 want() { [ -z "${GPU_STEPS:-}" ] || [[ " $GPU_STEPS " == *" $1 "* ]]; }
 for step in ${GPU_STEPS:-}; do # a misspelt step would skip everything silently
-  case " parity memcheck racecheck train elements bench pipeline streams " in
-    *" $step "*) ;;
-    *) log "GPU_STEPS: unknown step '$step' (parity memcheck racecheck train elements bench pipeline streams)"; exit 2 ;;
-  esac
+  [[ " $steps " == *" $step "* ]] || { log "GPU_STEPS: unknown step '$step' ($steps)"; exit 2; }
 done
 want parity &&
   { run_logged "parity: CPU (oneDNN) against CUDA (cuDNN + kernels)" timeout 300 "$parity" || failed=$((failed + 1)); }
@@ -243,8 +241,9 @@ if [ -n "${PAPER_SECONDS:-}" ]; then
   rm -rf "$paper" && mkdir -p "$paper"
   log ""
   log "==== Fashion-MNIST, 200 epochs, loss (13) and plain autoencoder, 10 classes at once, at most $PAPER_SECONDS s"
+  variants=${PAPER_VARIANTS:-loss13:0.01 plain:0} # name:lambda, each with loss (13)
   t0=$SECONDS pids=()
-  for v in ${PAPER_VARIANTS:-loss13:0.01 plain:0}; do
+  for v in $variants; do
     for k in 0 1 2 3 4 5 6 7 8 9; do
       OMP_NUM_THREADS=1 timeout "$PAPER_SECONDS" "$eval" --device cuda \
         --data "${FASHION_DIR:-/usr/share/datasets/fashion-mnist}" --class $k --epochs 200 \
@@ -260,7 +259,7 @@ if [ -n "${PAPER_SECONDS:-}" ]; then
   done
   [ "$paper_failed" -eq 0 ] || { log "$paper_failed decent-eval runs failed (logs in $paper)"; failed=$((failed + 1)); }
   log "ran $((SECONDS - t0)) s"
-  for v in ${PAPER_VARIANTS:-loss13:0.01 plain:0}; do
+  for v in $variants; do
     v=${v%%:*}
     for k in 0 1 2 3 4 5 6 7 8 9; do
       tail -n 1 "$paper/$v-class$k.csv" 2>/dev/null | awk -F, -v v=$v -v k=$k \
@@ -269,8 +268,7 @@ if [ -n "${PAPER_SECONDS:-}" ]; then
     cat "$paper"/$v-class*.csv 2>/dev/null | awk -F, -v v=$v '$1 == 200 { n++; s += $2 }
       END { if (n) printf "%-7s mean AUROC at 200 epochs over %d classes: %.4f\n", v, n, s / n }'
   done 2>&1 | tee -a "$results"
-  first=${PAPER_VARIANTS:-loss13:0.01}
-  first=${first%% *}
+  first=${variants%% *}
   grep -h "images/s\|rror" "$paper/${first%%:*}-class0.log" | tail -n 3 | tee -a "$results"
 fi
 
