@@ -102,14 +102,54 @@ def region_begins(frames_windows, mx, my, min_frames=ve.MIN_FRAMES, gap=ve.GAP):
     return begins
 
 
-def collect(model, maps_dir, clean):
-    """Scores the normal clip and every object clip with decentanomaly (local
-    score, heatmap attached) unless MAPS has them: {name: npz}."""
+def score_frames(model, frames, tmp_dir, name):
+    """Scores frames ((N, H, W, 3) uint8) with decentanomaly (local score,
+    heatmap attached): (maps, scores, threshold, region event begins)."""
     import gi
     gi.require_version("Gst", "1.0")
     gi.require_version("GstDecentMeta", "1.0")
     from gi.repository import GstDecentMeta, Gst
     Gst.init(None)
+    raw = os.path.join(tmp_dir, "clip.rgb")
+    frames.tofile(raw)
+    maps, scores, thr = [], [], []
+    pipe = Gst.parse_launch(
+        f"filesrc location={raw} ! rawvideoparse width={ve.W} height={ve.H} format=rgb "
+        f"framerate={ve.FPS}/1 ! videoconvert ! decentanomaly name=s attach-heatmap=true "
+        "score-mode=local ! fakesink")
+    pipe.get_by_name("s").set_property("model-location", model)
+
+    def on_buffer(pad, info):
+        m = GstDecentMeta.buffer_get_decent_anomaly_meta(info.get_buffer())
+        maps.append(np.array(m.get_heatmap(), np.float32).reshape(
+            m.heatmap_height, m.heatmap_width))
+        scores.append(m.score)
+        thr.append(m.threshold)
+        return Gst.PadProbeReturn.OK
+    pipe.get_by_name("s").get_static_pad("src").add_probe(Gst.PadProbeType.BUFFER,
+                                                          on_buffer)
+    pipe.set_state(Gst.State.PLAYING)
+    region_begins = []
+    while True:
+        msg = pipe.get_bus().timed_pop_filtered(
+            600 * Gst.SECOND,
+            Gst.MessageType.EOS | Gst.MessageType.ERROR | Gst.MessageType.ELEMENT)
+        if not msg or msg.type != Gst.MessageType.ELEMENT:
+            break
+        st = msg.get_structure()
+        if st.get_name() == "decentanomaly-region" and st.get_value("type") == "begin":
+            region_begins.append(st.get_value("frame"))
+    pipe.set_state(Gst.State.NULL)
+    os.remove(raw)
+    if not msg or msg.type != Gst.MessageType.EOS:
+        sys.exit(f"video_regions: {name}: "
+                 f"{msg.parse_error()[0].message if msg else 'timed out'}")
+    return np.stack(maps), np.array(scores), thr[0], region_begins
+
+
+def collect(model, maps_dir, clean):
+    """Scores the normal clip and every object clip with decentanomaly (local
+    score, heatmap attached) unless MAPS has them: {name: npz}."""
     os.makedirs(maps_dir, exist_ok=True)
     clips = [("normal", None, 0, 0)] + [
         (name, kind, si, ci) for name, _, kind, si, ci in ve.clip_list(3) if kind in ve.SIZED_KINDS]
@@ -120,41 +160,8 @@ def collect(model, maps_dir, clean):
             os.remove(path)  # collected before decentanomaly had region events
         if not os.path.exists(path):
             frames = clean if kind is None else ve.make_clip(clean, kind, si, ci)[0]
-            raw = os.path.join(maps_dir, "clip.rgb")
-            frames.tofile(raw)
-            maps, scores, thr = [], [], []
-            pipe = Gst.parse_launch(
-                f"filesrc location={raw} ! rawvideoparse width={ve.W} height={ve.H} format=rgb "
-                f"framerate={ve.FPS}/1 ! videoconvert ! decentanomaly name=s attach-heatmap=true "
-                "score-mode=local ! fakesink")
-            pipe.get_by_name("s").set_property("model-location", model)
-
-            def on_buffer(pad, info):
-                m = GstDecentMeta.buffer_get_decent_anomaly_meta(info.get_buffer())
-                maps.append(np.array(m.get_heatmap(), np.float32).reshape(
-                    m.heatmap_height, m.heatmap_width))
-                scores.append(m.score)
-                thr.append(m.threshold)
-                return Gst.PadProbeReturn.OK
-            pipe.get_by_name("s").get_static_pad("src").add_probe(Gst.PadProbeType.BUFFER,
-                                                                  on_buffer)
-            pipe.set_state(Gst.State.PLAYING)
-            region_begins = []
-            while True:
-                msg = pipe.get_bus().timed_pop_filtered(
-                    600 * Gst.SECOND,
-                    Gst.MessageType.EOS | Gst.MessageType.ERROR | Gst.MessageType.ELEMENT)
-                if not msg or msg.type != Gst.MessageType.ELEMENT:
-                    break
-                st = msg.get_structure()
-                if st.get_name() == "decentanomaly-region" and st.get_value("type") == "begin":
-                    region_begins.append(st.get_value("frame"))
-            pipe.set_state(Gst.State.NULL)
-            os.remove(raw)
-            if not msg or msg.type != Gst.MessageType.EOS:
-                sys.exit(f"video_regions: {name}: "
-                         f"{msg.parse_error()[0].message if msg else 'timed out'}")
-            np.savez_compressed(path, maps=np.stack(maps), scores=np.array(scores), thr=thr[0],
+            maps, scores, thr, region_begins = score_frames(model, frames, maps_dir, name)
+            np.savez_compressed(path, maps=maps, scores=scores, thr=thr,
                                 region_begins=np.array(region_begins, np.int64))
         out[name] = np.load(path)
     return out
