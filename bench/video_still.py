@@ -12,7 +12,9 @@ takes the element's local map s(p) (decentanomaly attach-heatmap=true) and
      difference box-smoothed over K x K map pixels):
          d(p) = |grey_t(p) - grey_{t-LAG}(p)|,  g(p) = s(p) / (1 + (d(p) / TAU)^2)
   2. with EMA > 0, keeps what rose over the running mean of g (time constant
-     EMA frames, begun at the mean of the held-out block's first 20 g):
+     EMA frames, begun at the mean of the held-out block's first 20 g; those
+     frames are also scored, so their scores are a little low, which lowers
+     the threshold: an error toward more flags):
          r(p) = max(g(p) - mean(p), 0)
      so that slow changes of the whole scene (light) drop out; a 2 s object
      barely moves a 10 s mean;
@@ -20,8 +22,8 @@ takes the element's local map s(p) (decentanomaly attach-heatmap=true) and
 
 Each model is measured as bench/video_eval.py measures the element:
 thresholds from the held-out block (frames 320..399, decent-train's rule: the
-larger of the 0.995 quantile and mean + 3 sd, checked against the threshold
-stored in the model), the pair as the mean of the two normalised scores,
+larger of the 0.995 quantile and mean + 3 sd; the ungated one is printed
+beside the threshold stored in the model, which it must equal), the pair as the mean of the two normalised scores,
 events as decentanomaly's; for the grid model also at the hindsight
 threshold (the lowest that keeps the unseen normal clip free of events).
 --background replaces the grid model's map by a per-pixel background model
@@ -33,7 +35,9 @@ the network must beat that.
         (default 0:0:1:0 10:8:5:0 10:8:5:100; LAG 0 = no gate)
 
 MAPS keeps the element's maps (bench/video_regions.py's collect, plus the
-held-out block) for reuse; needs the environment of video_regions.py. The
+held-out block) for reuse, in MAPS/grid and MAPS/cell: give each pair of
+models a MAPS of its own, since the maps are not tied to a model file. Needs
+the environment of video_regions.py. The
 objects of the evaluation are all still: a gate on stillness makes a
 detector blind to anomalies that move, so it can only stand beside the
 ungated score, never replace it.
@@ -126,17 +130,26 @@ def main(argv):
         argv.remove("--background")
     if len(argv) < 4:
         sys.exit(__doc__)
+    configs = []
+    for c in argv[4:] or ["0:0:1:0", "10:8:5:0", "10:8:5:100"]:
+        try:
+            lag, tau, k, ema = c.split(":")
+            lag, tau, k, ema = int(lag), float(tau), int(k), float(ema)
+        except ValueError:
+            lag = -1
+        if not (0 <= lag <= HISTORY and (lag == 0 or tau > 0) and k >= 1 and k % 2 == 1
+                and (ema == 0 or ema >= 1)):
+            sys.exit(f"video_still: '{c}': a configuration is LAG:TAU:K:EMA, whole LAG "
+                     f"0..{HISTORY}, TAU > 0, odd whole K, EMA 0 or at least 1 (frames)")
+        configs.append((lag, tau, k, ema))
     work = os.environ.get("WORK", os.path.join(ve.ROOT, "build", "video-eval"))
+    if not os.path.exists(os.path.join(work, "frames.rgb")):
+        sys.exit(f"video_still: no {work}/frames.rgb (bench/video-eval.sh writes it; set WORK)")
     frames = np.memmap(os.path.join(work, "frames.rgb"), np.uint8, "r",
                        shape=(ve.N_FRAMES, ve.H, ve.W, 3))
     clean = np.asarray(frames[ve.TEST[0]:ve.TEST[1]])
     before = np.asarray(frames[ve.TEST[0] - HISTORY:ve.TEST[0]])
     held_frames = np.asarray(frames[HELD[0] - HISTORY:HELD[1]])
-    configs = [[float(v) for v in c.split(":")] for c in
-               (argv[4:] or ["0:0:1:0", "10:8:5:0", "10:8:5:100"])]
-    if any(len(c) != 4 or c[0] < 0 or c[0] > HISTORY or c[3] < 0 or (c[0] and c[1] <= 0)
-           for c in configs):
-        sys.exit(f"video_still: a configuration is LAG:TAU:K:EMA, LAG 0..{HISTORY}, TAU > 0")
     clips = {"normal": (None, [], clean)}
     for name, group, kind, si, ci in ve.clip_list(3):
         if kind in ve.SIZED_KINDS and ve.SIZES[si] <= 0.01:
@@ -180,11 +193,10 @@ def main(argv):
                 f"{one} / {half}")
 
     print("| lag, tau, k, ema | grid: normal flagged, events, false events in the object clips "
-          "| grid: 1 % / 0.5 % box, bag, texture found | grid at hindsight (x stored): 1 % / "
-          "0.5 % found | pair: normal flagged, events, false events | pair: 1 % / 0.5 % found |")
+          "| grid: 1 % / 0.5 % box, bag, texture found | grid at hindsight (x held-out threshold): "
+          "1 % / 0.5 % found | pair: normal flagged, events, false events | pair: 1 % / 0.5 % found |")
     print("|---|---|---|---|---|---|")
     for lag, tau, k, ema in configs:
-        lag, k = int(lag), int(k)
         norm = {}
         for label, (maps, held_maps, held_grey, grey, win) in models.items():
             held_g = gated(held_maps, held_grey, lag, tau, k)

@@ -24,8 +24,11 @@
 #                 ("none": no step, e.g. the paper's budget alone)
 #   PAPER_SECONDS=N  also the paper's Fashion-MNIST budget, at most N seconds
 #                 (PAPER_VARIANTS, FASHION_DIR, PAPER_DIR: see that step)
-#   GPU_BUNDLE_DIR=D  where bundle mode unpacks (default /tmp/gst-decent-gpu), so
-#                 that two runs can share the machine, e.g. parity beside the paper
+#   GPU_BUNDLE_DIR=D  the folder under which bundle mode unpacks (default /tmp),
+#                 so that two runs can share the machine; they must run different
+#                 steps (bench, pipeline and streams share one model file, the
+#                 paper PAPER_DIR) and write different RESULTS, e.g. parity
+#                 beside the paper
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
@@ -108,7 +111,8 @@ if [ "${GPU_MODE:-}" != bundle ] && command -v meson >/dev/null && pkg-config --
 else
   mode=bundle
   [ -f gpu-bundle.tar.xz ] || { log "no meson/oneDNN/GStreamer here and no gpu-bundle.tar.xz (make it with --bundle)"; exit 1; }
-  b=${GPU_BUNDLE_DIR:-/tmp/gst-decent-gpu}
+  b=${GPU_BUNDLE_DIR:-/tmp}/gst-decent-gpu
+  case "$b" in /*) ;; *) b=$root/$b ;; esac
   rm -rf "$b" && mkdir -p "$b" && tar -xJf gpu-bundle.tar.xz -C "$b"
   b=$b/gpu-bundle
   export LD_LIBRARY_PATH="$b/lib${cudnn_dir:+:$cudnn_dir}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
@@ -126,7 +130,7 @@ failed=0
 steps="parity memcheck racecheck train elements bench pipeline streams"
 want() { [ -z "${GPU_STEPS:-}" ] || [[ " $GPU_STEPS " == *" $1 "* ]]; }
 for step in ${GPU_STEPS:-}; do # a misspelt step would skip everything silently
-  [[ " $steps none " == *" $step "* ]] || { log "GPU_STEPS: unknown step '$step' ($steps)"; exit 2; }
+  [[ " $steps none " == *" $step "* ]] || { log "GPU_STEPS: unknown step '$step' ($steps none)"; exit 2; }
 done
 want parity &&
   { run_logged "parity: CPU (oneDNN) against CUDA (cuDNN + kernels)" timeout 300 "$parity" || failed=$((failed + 1)); }
