@@ -359,6 +359,13 @@ def box_max(maps, k=BOX_K):
     return box_means(maps, k, k).reshape(len(maps), -1).max(1)
 
 
+def held_out_threshold(scores):
+    """decent-train's default rule on held-out scores: the larger of their
+    QUANTILE quantile and their mean + SIGMAS standard deviations."""
+    scores = np.asarray(scores, np.float64)
+    return float(max(np.quantile(scores, QUANTILE), scores.mean() + SIGMAS * scores.std()))
+
+
 class Baselines:
     NAMES = [("bg-max", "background model, 11×11 max of abs z"),
              ("bg-mean", "background model, mean of abs z"),
@@ -370,8 +377,7 @@ class Baselines:
         self.sd = fit.std(0) + 1.0
         hold = grey_all[HOLD[0]:HOLD[1]]
         prev = grey_all[HOLD[0] - 1]
-        self.thresholds = {n: float(max(np.quantile(s, QUANTILE), s.mean() + SIGMAS * s.std()))
-                           for n, s in self.scores(hold, prev).items()}
+        self.thresholds = {n: held_out_threshold(s) for n, s in self.scores(hold, prev).items()}
 
     def scores(self, grey, prev):
         """{name: per-frame scores} of grey frames; prev: the frame before the first."""

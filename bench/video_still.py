@@ -23,7 +23,8 @@ takes the element's local map s(p) (decentanomaly attach-heatmap=true) and
 Each model is measured as bench/video_eval.py measures the element:
 thresholds from the held-out block (frames 320..399, decent-train's rule: the
 larger of the 0.995 quantile and mean + 3 sd; the ungated one is printed
-beside the threshold stored in the model, which it must equal), the pair as the mean of the two normalised scores,
+beside the threshold stored in the model, which it must equal), the pair as
+the mean of the two normalised scores,
 events as decentanomaly's; for the grid model also at the hindsight
 threshold (the lowest that keeps the unseen normal clip free of events).
 --background replaces the grid model's map by a per-pixel background model
@@ -52,18 +53,18 @@ import video_eval as ve  # noqa: E402
 import video_regions as vr  # noqa: E402
 
 HISTORY = 20                     # frames before each clip kept for the lag
-HELD = (320, 400)                # decent-train's held-out block of the training footage
 LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 
 
+def at_grid(frames, h, w):
+    """Block means of (N, H, W[, C]) frames at h x w (H, W multiples of h, w)."""
+    a = np.asarray(frames, np.float32)
+    return a.reshape(len(a), h, a.shape[1] // h, w, a.shape[2] // w, *a.shape[3:]).mean((2, 4))
+
+
 def grey_at(frames, h, w):
-    """Luma of (N, H, W, 3) frames at h x w (block means; H, W multiples of them
-    after an integer upscale)."""
-    g = np.asarray(frames, np.float32) @ LUMA
-    n, gh, gw = g.shape
-    uy, ux = np.lcm(gh, h) // gh, np.lcm(gw, w) // gw
-    g = g.repeat(uy, 1).repeat(ux, 2)
-    return g.reshape(n, h, g.shape[1] // h, w, g.shape[2] // w).mean((2, 4))
+    """Luma of (N, H, W, 3) frames at h x w."""
+    return at_grid(np.asarray(frames, np.float32) @ LUMA, h, w)
 
 
 def gated(maps, grey, lag, tau, k):
@@ -94,12 +95,9 @@ def local_scores(maps, win):
     return ve.box_means(maps, *win).reshape(len(maps), -1).max(1)
 
 
-def threshold(held):
-    return max(float(np.quantile(held, 0.995)), float(held.mean() + 3 * held.std()))
-
-
 def hindsight(normal):
-    """The lowest threshold (a score of the normal clip) with no event there."""
+    """The lowest threshold (a score of the normal clip) with no event there
+    (video_eval's hindsight row asks for no flagged frame at all, stricter)."""
     best = float(normal.max())
     for t in np.unique(normal)[::-1]:
         if ve.hysteresis(normal > t):
@@ -112,13 +110,10 @@ def background_maps(frames, mh, mw):
     """The background model's map: per pixel the RMS distance (over R, G, B, in
     the model's [-1, 1] units) to the mean training frame, saturated as the
     local score's (tau 0.1), at the model's grid."""
-    def blocks(fr):
-        return np.asarray(fr, np.float32).reshape(len(fr), mh, ve.H // mh, mw, ve.W // mw,
-                                                  3).mean((2, 4))
-    mean_frame = blocks(frames[ve.FIT[0]:ve.FIT[1]]).mean(0)
+    mean_frame = at_grid(frames[ve.FIT[0]:ve.FIT[1]], mh, mw).mean(0)
 
     def maps(fr):
-        e = np.sqrt(((blocks(fr) - mean_frame) ** 2).mean(-1)) / 127.5
+        e = np.sqrt(((at_grid(fr, mh, mw) - mean_frame) ** 2).mean(-1)) / 127.5
         return e / (e + 0.1)
     return maps
 
@@ -149,7 +144,7 @@ def main(argv):
                        shape=(ve.N_FRAMES, ve.H, ve.W, 3))
     clean = np.asarray(frames[ve.TEST[0]:ve.TEST[1]])
     before = np.asarray(frames[ve.TEST[0] - HISTORY:ve.TEST[0]])
-    held_frames = np.asarray(frames[HELD[0] - HISTORY:HELD[1]])
+    held_frames = np.asarray(frames[ve.HOLD[0] - HISTORY:ve.HOLD[1]])
     clips = {"normal": (None, [], clean)}
     for name, group, kind, si, ci in ve.clip_list(3):
         if kind in ve.SIZED_KINDS and ve.SIZES[si] <= 0.01:
@@ -166,10 +161,13 @@ def main(argv):
         held = np.load(path)
         held_maps = held["maps"]
         mh, mw = held_maps.shape[1:]
+        if ve.H % mh or ve.W % mw:
+            sys.exit(f"video_still: {label}: a {mw}x{mh} map does not divide the {ve.W}x{ve.H} "
+                     "frames")
         win = (max(1, round(mw * 0.1)), max(1, round(mh * 0.1)))  # local-area 0.01
+        rule = ve.held_out_threshold(local_scores(held_maps, win))
         print(f"{label}: {mw}x{mh}, window {win[0]}x{win[1]}; held-out threshold by decent-train's "
-              f"rule {threshold(local_scores(held_maps, win)):.5f}, stored in the model "
-              f"{float(held['thr']):.5f}")
+              f"rule {rule:.5f}, stored in the model {float(held['thr']):.5f}")
         if background and label == "grid":
             bmap = background_maps(frames, mh, mw)
             maps = {n: bmap(c[2]) for n, c in clips.items()}
@@ -194,14 +192,15 @@ def main(argv):
 
     print("| lag, tau, k, ema | grid: normal flagged, events, false events in the object clips "
           "| grid: 1 % / 0.5 % box, bag, texture found | grid at hindsight (x held-out threshold): "
-          "1 % / 0.5 % found | pair: normal flagged, events, false events | pair: 1 % / 0.5 % found |")
+          "1 % / 0.5 % found | pair: normal flagged, events, false events "
+          "| pair: 1 % / 0.5 % found |")
     print("|---|---|---|---|---|---|")
     for lag, tau, k, ema in configs:
         norm = {}
         for label, (maps, held_maps, held_grey, grey, win) in models.items():
             held_g = gated(held_maps, held_grey, lag, tau, k)
             start = held_g[:20].mean(0)
-            t = threshold(local_scores(risen(held_g, start, ema), win))
+            t = ve.held_out_threshold(local_scores(risen(held_g, start, ema), win))
             norm[label] = {n: local_scores(risen(gated(maps[n], grey[n], lag, tau, k), start, ema),
                                            win) / t for n in clips}
         pair = {n: 0.5 * (norm["grid"][n] + norm["cell"][n]) for n in clips}

@@ -202,9 +202,13 @@ pipeline() { # device mode frames
   awk -v n="$3" -v a="$t0" -v b="$t1" -v m="${mflop:-0}" -v d="${1:-source only}" -v o="$2" \
     'BEGIN { f = n / (b - a); printf "1080p NV12 %-12s %-11s %8.1f frames/s", d, o, f; if (d != "source only") printf "  %6.3f TFLOP/s (model)", f * m / 1e6; printf "\n" }'
 }
-if want pipeline && [ ! -f "$model" ]; then
-  log "1080p pipeline: no model $model (the bench step writes it)"; failed=$((failed + 1))
-elif want pipeline; then
+# a step that scores with the bench step's model: false, counted, without it
+with_model() { # step title
+  want "$1" || return 1
+  [ -f "$model" ] && return 0
+  log "$2: no model $model (the bench step writes it)"; failed=$((failed + 1)); return 1
+}
+if with_model pipeline "1080p pipeline"; then
   {
     echo ""
     echo "==== 1080p pipeline through decentanomaly (videotestsrc ! decentanomaly ! fakesink)"
@@ -228,9 +232,7 @@ streams() { # n shared?
   awk -v n="$1" -v a="$t0" -v b="$t1" -v k="${2:+shared engine}" \
     'BEGIN { printf "%3d streams 640x480 NV12, %-16s %9.1f frames/s in all\n", n, (k ? k : "own models"), n * 300 / (b - a) }'
 }
-if want streams && [ ! -f "$model" ]; then
-  log "many streams: no model $model (the bench step writes it)"; failed=$((failed + 1))
-elif want streams; then
+if with_model streams "many streams"; then
   {
     echo ""
     echo "==== many streams on the GPU (issue 14), 300 frames each"
