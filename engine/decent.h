@@ -304,6 +304,63 @@ int decent_model_score_map(DecentModel *model, DecentScoreMode mode, float *map,
 
 const char *decent_score_mode_name(DecentScoreMode mode);
 
+/* The still gate of the local score (docs/method.md, "Still objects").  A
+ * frame's local map m (DECENT_SCORE_LOCAL's) is gated where the picture
+ * changed since `lag` frames before: g = m / (1 + (d / tolerance)^2), d the
+ * change of the grey level (0..255) at the model's size, box-smoothed over
+ * smooth x smooth pixels.  What g has over the running mean of g (time
+ * constant `memory` frames, begun at the held-out footage's mean g; a frame
+ * whose gate is closed over most of the picture leaves it as it is) is
+ * scored by its largest window mean, as the local score.  A new thing that
+ * stays put stands out; people walking by and slow changes of the whole
+ * scene do not.  It is blind to anomalies that move: decentanomaly flags a
+ * frame when either score is over its threshold. */
+typedef struct {
+  int lag;          /* frames between the two pictures compared, 1..DECENT_STILL_MAX_LAG */
+  float tolerance;  /* grey levels of change that halve the map, 0.01..255 */
+  int smooth;       /* odd side of the box the change is averaged over, 1..63 map pixels */
+  float memory;     /* time constant of the running mean, 1..1e6 frames */
+} DecentStillSettings;
+#define DECENT_STILL_MAX_LAG 100
+
+/* 10 frames, 8 grey levels, 5 pixels, 100 frames (measured at 10 frames/s). */
+void decent_still_settings_init(DecentStillSettings *s);
+int decent_still_settings_validate(const DecentStillSettings *s, DecentError *err);
+
+/* Calibrates the still gate on held-out normal frames (8-bit, model
+ * geometry, packed) in time order: `blocks` runs of consecutive frames,
+ * block_frames[b] frames each, one after the other in frames.  The frames
+ * of each block from its lag-th on are scored; the threshold follows
+ * decent_model_calibrate_all's rule.  Stored in the model file. */
+int decent_model_calibrate_still(DecentModel *model, const DecentStillSettings *s,
+                                 const uint8_t *frames, const int *block_frames, int blocks,
+                                 float quantile, float sigmas, DecentError *err);
+/* 1 with the settings and calibration (s, cal may be NULL) when the model
+ * has a still gate, 0 when it has none, -1 for no model. */
+int decent_model_get_still(const DecentModel *model, DecentStillSettings *s,
+                           DecentCalibration *cal);
+/* Drops the model's still gate (no-op without one, or for NULL). */
+void decent_model_clear_still(DecentModel *model);
+
+/* One stream's still gate: the last lag + 1 pictures and the running mean.
+ * Made from a model's calibration (NULL with the reason when it has none);
+ * independent of the model afterwards. */
+typedef struct DecentStillGate DecentStillGate;
+DecentStillGate *decent_still_gate_new(const DecentModel *model, DecentError *err);
+void decent_still_gate_free(DecentStillGate *gate);
+/* Forgets the pictures and restarts the running mean (a seek, new caps). */
+void decent_still_gate_reset(DecentStillGate *gate);
+/* Takes a scored frame: its pixels at model geometry (8-bit, packed, as
+ * decent_model_score takes them) and its local map (width * height, as
+ * decent_model_score_map gives it in DECENT_SCORE_LOCAL).  Returns 1 with
+ * its still score (compare with decent_still_gate_threshold), 0 (score 0)
+ * while the first lag frames fill its history, -1 with a reason. */
+int decent_still_gate_push(DecentStillGate *gate, const uint8_t *pixels,
+                           const float *local_map, float *score, DecentError *err);
+float decent_still_gate_threshold(const DecentStillGate *gate);
+/* The last scored frame's map of what rose over the running mean. */
+const float *decent_still_gate_map(const DecentStillGate *gate);
+
 /* The calibration of DECENT_SCORE_MEAN, or of a mode (threshold 0: the model
  * has no calibration for it). */
 int decent_model_get_calibration(const DecentModel *model, DecentCalibration *out);

@@ -162,6 +162,7 @@ decent_model_free (DecentModel *m)
   free (m->normal_mean);
   free (m->normal_sd);
   free (m->normal_div);
+  free (m->still_start);
   free (m->sat);
   free (m->map_chunk);
   free (m->xbuf);
@@ -932,8 +933,8 @@ cmp_float (const void *a, const void *b)
  * the tail of a normal law fitted to them guards against it, and its
  * probability above the threshold is the expected false-alarm rate (or the
  * share above it, when that is higher). */
-static int
-calibration_from (float *s, int n, float quantile, float sigmas, DecentCalibration *cal,
+int
+decent_calibration_from (float *s, int n, float quantile, float sigmas, DecentCalibration *cal,
     DecentError *err)
 {
   qsort (s, (size_t) n, sizeof (float), cmp_float);
@@ -999,7 +1000,7 @@ decent_model_calibrate_mode (DecentModel *m, DecentScoreMode mode, const uint8_t
     return decent_fail (err, "out of memory for %d scores", n);
   DecentCalibration cal;
   int rc = decent_model_score_mode (m, mode, frames, n, s, NULL, err);
-  if (rc == 0 && (rc = calibration_from (s, n, quantile, 0.0f, &cal, err)) == 0)
+  if (rc == 0 && (rc = decent_calibration_from (s, n, quantile, 0.0f, &cal, err)) == 0)
     m->cal[mode] = cal;
   free (s);
   return rc;
@@ -1042,7 +1043,7 @@ decent_model_calibrate_all (DecentModel *m, const uint8_t *frames, int n, float 
   }
   DecentCalibration cal[DECENT_SCORE_MODES];
   for (int mode = 0; mode < modes && rc == 0; mode++)
-    rc = calibration_from (s + (size_t) mode * n, n, quantile, sigmas, &cal[mode], err);
+    rc = decent_calibration_from (s + (size_t) mode * n, n, quantile, sigmas, &cal[mode], err);
   for (int mode = 0; mode < modes && rc == 0; mode++)
     m->cal[mode] = cal[mode];
   free (one);

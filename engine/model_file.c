@@ -303,11 +303,86 @@ normal_load (DecentModel *m, const uint8_t *data, size_t len, DecentError *err)
   return rc;
 }
 
+/* 'STIL': the still gate (stillgate.c).  u32 lag, f32 tolerance, u32
+ * smooth, f32 memory, u32 width, u32 height, the calibration (f32
+ * threshold, quantile, mean, stddev, min, max, u32 count, f32 false-alarm
+ * rate), then width * height f32: the mean normal gated map. */
+#define STILL_HEAD_BYTES 56u
+
+static int
+still_save (DecentModel *m, uint8_t **data, size_t *len, DecentError *err)
+{
+  if (!m->still_start) {
+    *data = NULL;
+    return 0;
+  }
+  const size_t plane = (size_t) m->cfg.width * m->cfg.height, n = STILL_HEAD_BYTES + 4 * plane;
+  uint8_t *p = malloc (n);
+  if (!p)
+    return decent_fail (err, "out of memory");
+  Cursor c = { p, 0, n };
+  put_u32 (&c, (uint32_t) m->still.lag);
+  put_f32 (&c, m->still.tolerance);
+  put_u32 (&c, (uint32_t) m->still.smooth);
+  put_f32 (&c, m->still.memory);
+  put_u32 (&c, (uint32_t) m->cfg.width);
+  put_u32 (&c, (uint32_t) m->cfg.height);
+  calibration_io (&c, &m->still_cal, 1);
+  put_f32 (&c, m->still_cal.false_alarm_rate);
+  for (size_t i = 0; i < plane; i++)
+    put_f32 (&c, m->still_start[i]);
+  *data = p;
+  *len = n;
+  return 0;
+}
+
+static int
+still_load (DecentModel *m, const uint8_t *data, size_t len, DecentError *err)
+{
+  const size_t plane = (size_t) m->cfg.width * m->cfg.height;
+  if (len != STILL_HEAD_BYTES + 4 * plane)
+    return decent_fail (err, "%zu bytes are not the still gate of a %dx%d model", len,
+        m->cfg.width, m->cfg.height);
+  Cursor c = { (uint8_t *) data, 0, len };
+  DecentStillSettings s;
+  const uint32_t lag = get_u32 (&c);
+  s.tolerance = get_f32 (&c);
+  const uint32_t smooth = get_u32 (&c);
+  s.memory = get_f32 (&c);
+  s.lag = lag > DECENT_STILL_MAX_LAG ? -1 : (int) lag;
+  s.smooth = smooth > 63 ? -1 : (int) smooth;
+  const uint32_t w = get_u32 (&c), h = get_u32 (&c);
+  if (w != (uint32_t) m->cfg.width || h != (uint32_t) m->cfg.height)
+    return decent_fail (err, "a still gate of %ux%u for a %dx%d model", w, h, m->cfg.width,
+        m->cfg.height);
+  DecentCalibration cal;
+  calibration_io (&c, &cal, 0);
+  cal.false_alarm_rate = get_f32 (&c);
+  if (!(cal.false_alarm_rate >= 0.0f && cal.false_alarm_rate <= 1.0f)
+      || !(cal.quantile >= 0.0f && cal.quantile <= 1.0f) || !isfinite (cal.mean)
+      || !(cal.stddev >= 0.0f) || !isfinite (cal.stddev) || !isfinite (cal.min)
+      || !isfinite (cal.max))
+    return decent_fail (err, "the still gate's calibration is invalid (quantile %g, false-alarm "
+        "rate %g, mean %g, sd %g, min %g, max %g)", cal.quantile, cal.false_alarm_rate,
+        cal.mean, cal.stddev, cal.min, cal.max);
+  float *start = malloc (plane * sizeof (float));
+  if (!start)
+    return decent_fail (err, "out of memory");
+  for (size_t i = 0; i < plane; i++)
+    start[i] = get_f32 (&c);
+  /* settings, threshold and map are checked there */
+  const int rc = decent_model_set_still (m, &s, &cal, start, err);
+  free (start);
+  return rc;
+}
+
 static const DecentSectionIO builtin_sections[] = {
   { DECENT_SECTION_TAG ('S', 'C', 'O', 'R'), 12 + 64 * SCORE_ENTRY_BYTES, scoring_save,
     scoring_load },
   { DECENT_SECTION_TAG ('N', 'E', 'R', 'R'), 8 + 8ull * DECENT_MAX_SIDE * DECENT_MAX_SIDE,
     normal_save, normal_load },
+  { DECENT_SECTION_TAG ('S', 'T', 'I', 'L'),
+    STILL_HEAD_BYTES + 4ull * DECENT_MAX_SIDE * DECENT_MAX_SIDE, still_save, still_load },
   { 0, 0, NULL, NULL },
 };
 

@@ -25,6 +25,9 @@ struct DecentModel {
   float *normal_mean;       /* per-pixel mean of the normal squared error, or NULL */
   float *normal_sd;         /*   and its standard deviation (decent_model_learn_normal) */
   float *normal_div;        /* what NORMALIZED divides by: sd plus a floor */
+  DecentStillSettings still; /* the still gate (stillgate.c), when still_start is set */
+  DecentCalibration still_cal; /*   its threshold and the held-out still scores */
+  float *still_start;       /*   the mean normal gated map, or NULL: no gate */
   double *sat;              /* summed-area table of one map, for the local scores */
   float *map_chunk;         /* maps of a chunk of frames, for scores that need them */
   uint64_t rng;             /* shuffling state */
@@ -88,6 +91,17 @@ void decent_model_file_set_sections (const DecentSectionIO *table);
  * model (copies), computing what NORMALIZED divides by. */
 int decent_model_set_normal (DecentModel *m, const float *mean, const float *sd,
                              DecentError *err);
+
+/* The threshold at a quantile of normal scores s (n of them, sorted in
+ * place), raised to mean + sigmas standard deviations when that is higher,
+ * with their statistics (model.c; every calibration uses it). */
+int decent_calibration_from (float *s, int n, float quantile, float sigmas,
+                             DecentCalibration *cal, DecentError *err);
+
+/* Takes a still gate's settings, calibration and normal mean map (width *
+ * height, values in 0..1; copied) into the model. */
+int decent_model_set_still (DecentModel *m, const DecentStillSettings *s,
+                            const DecentCalibration *cal, const float *start, DecentError *err);
 
 /* Host copies of the backend's parameters and buffers (caller frees). */
 int decent_model_fetch_params (DecentModel *m, float **params, float **buffers,

@@ -371,7 +371,15 @@ decent_frame_path_score (DecentFramePath *p, DecentModel *model, GstVideoFrame *
     g_snprintf (err->message, sizeof err->message, "could not map a frame");
     return FALSE;
   }
+  how->pixels = pixels;
   return decent_model_score (model, pixels, 1, score, map, err) == 0;
+}
+
+const guint8 *
+decent_frame_path_pixels (DecentFramePath *p, GstVideoFrame *frame,
+    const DecentScoredFrame *how)
+{
+  return how && how->pixels ? how->pixels : decent_frame_path_to_model (p, frame);
 }
 
 gboolean

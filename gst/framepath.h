@@ -62,6 +62,8 @@ gboolean decent_frame_path_engine_frame (const DecentFramePath *p, GstVideoFrame
 typedef struct {
   gboolean on_device;   /* by the model's backend from the 8-bit frame */
   DecentFrame device;   /* then: the frame as the engine saw it */
+  const guint8 *pixels; /* else: the model-size pixels it was scored from, valid until
+                         * the path converts again */
 } DecentScoredFrame;
 
 /* The one way a frame is scored: on the model's device when its backend
@@ -71,6 +73,12 @@ typedef struct {
  * reason in err. */
 gboolean decent_frame_path_score (DecentFramePath *p, DecentModel *model, GstVideoFrame *frame,
     float *score, float *map, DecentScoredFrame *how, DecentError *err);
+
+/* The frame's model-size pixels (as decent_frame_path_to_model gives
+ * them): those it was scored from, or converted now when it was scored on
+ * the device.  NULL when the frame does not fit the path. */
+const guint8 *decent_frame_path_pixels (DecentFramePath *p, GstVideoFrame *frame,
+    const DecentScoredFrame *how);
 
 /* The one way a heatmap is drawn: on the device that scored the frame for
  * a plain heatmap, else here (and always here for a proportional overlay).

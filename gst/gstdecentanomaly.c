@@ -46,6 +46,7 @@ enum {
   PROP_BATCH_SIZE,
   PROP_BATCH_TIMEOUT,
   PROP_SECOND_MODEL_LOCATION,
+  PROP_STILL_GATE,
 };
 
 #define DEFAULT_THRESHOLD -1.0
@@ -85,6 +86,7 @@ typedef struct {
   gboolean roi_changed;
   guint event_min_frames, event_gap;
   gboolean region_events;
+  gboolean still;
 } FrameSettings;
 
 /* One frame on its way through transform_frame_ip's steps. */
@@ -96,6 +98,7 @@ typedef struct {
   DecentScoredFrame scored_as; /* on the model's device or here (framepath.c) */
   const gchar *nonfinite_model; /* the second model's path when only its score was not
                                  * finite; NULL: model-location's */
+  gdouble still;           /* still score (1 = threshold) of this scoring; -1: none */
   gboolean flagged;
   DecentEventChange change;
   DecentRegionChange region_changes[2 * DECENT_MAX_REGIONS];
@@ -167,6 +170,8 @@ score_structure_new (GstDecentAnomaly *self, const FrameState *f)
                            : 0.0,
       "flagged", G_TYPE_BOOLEAN, f->flagged,
       "score-mode", G_TYPE_STRING, decent_score_mode_name (self->scoring), NULL);
+  if (self->still_used && self->last_still >= 0)
+    gst_structure_set (s, "still-score", G_TYPE_DOUBLE, self->last_still, NULL);
   set_time (s, "timestamp", f->ts);
   set_time (s, "stream-time", f->stream_time);
   set_time (s, "running-time", f->running_time);
@@ -455,6 +460,13 @@ adopt_model (GstDecentAnomaly *self, DecentModel *m, const gchar *path,
   self->last_score = 0.0;
   self->result_invalid = FALSE;
   self->nonfinite_count = 0;
+  /* the new model's gate, if it has one (its calibration, not the old one's) */
+  decent_still_gate_free (self->still);
+  self->still = decent_model_get_still (m, NULL, NULL) == 1 ? decent_still_gate_new (m, NULL)
+                                                            : NULL;
+  self->still_used = FALSE;
+  self->still_said = FALSE;
+  self->last_still = -1.0;
 }
 
 /* Swaps in a model loaded in the background, between two frames.  Streaming; takes swap_lock. */
@@ -604,6 +616,34 @@ choose_scoring (GstDecentAnomaly *self, DecentScoreMode asked, gboolean threshol
             "(calibrate-only=true on normal footage).", decent_score_mode_name (use)));
     g_free (name);
   }
+}
+
+/* Whether the still gates take part: still-gate on, score-mode local (what
+ * they were calibrated on), a calibrated local threshold to scale by, and
+ * a gate in every model in use (the two are averaged as the scores are).
+ * A change either way starts the gates again.  Streaming thread. */
+static void
+choose_still (GstDecentAnomaly *self, gboolean wanted)
+{
+  const gchar *why = !wanted ? NULL
+      : self->scoring != DECENT_SCORE_LOCAL ? "it needs score-mode=local"
+      : !(self->model_threshold[DECENT_SCORE_LOCAL] > 0) ? "the model has no local threshold"
+      : !self->still ? "model-location's model has no still gate (decent-train still-lag > 0 "
+                       "calibrates one)"
+      : self->second_used && !self->second.still ? "the second model has no still gate "
+                                                   "(decent-train still-lag > 0 calibrates one)"
+      : NULL;
+  const gboolean use = wanted && !why;
+  if (why && !self->still_said) {
+    GST_INFO_OBJECT (self, "still-gate is not used: %s", why);
+    self->still_said = TRUE;
+  }
+  if (use == self->still_used)
+    return;
+  self->still_used = use;
+  self->last_still = -1.0;
+  decent_still_gate_reset (self->still);
+  decent_still_gate_reset (self->second.still);
 }
 
 /* ---- GstBaseTransform ------------------------------------------------- */
@@ -820,6 +860,8 @@ gst_decent_anomaly_stop (GstBaseTransform *trans)
   decent_frame_path_clear (&self->path);
   decent_second_model_clear (&self->second);
   self->second_used = FALSE;
+  g_clear_pointer (&self->still, decent_still_gate_free);
+  self->still_used = FALSE;
   self->path_ready = FALSE;
   self->have_result = FALSE;
   return TRUE;
@@ -874,6 +916,9 @@ gst_decent_anomaly_sink_event (GstBaseTransform *trans, GstEvent *event)
   gboolean ret =
       GST_BASE_TRANSFORM_CLASS (gst_decent_anomaly_parent_class)->sink_event (trans, event);
   if (type == GST_EVENT_FLUSH_STOP) {
+    /* after a seek the pictures before it are no history */
+    decent_still_gate_reset (self->still);
+    decent_still_gate_reset (self->second.still);
     end_regions (self, post, TRUE);
     if (ended)
       announce_event (self, ended, post);
@@ -929,6 +974,7 @@ snapshot_settings (GstDecentAnomaly *self, FrameSettings *set)
   set->event_min_frames = self->event_min_frames;
   set->event_gap = self->event_gap;
   set->region_events = self->region_events;
+  set->still = self->still_gate;
   GST_OBJECT_UNLOCK (self);
 }
 
@@ -945,6 +991,7 @@ apply_settings (GstDecentAnomaly *self, const FrameSettings *set)
   if (!set->region_events)
     end_regions (self, set->post, TRUE);
   choose_scoring (self, set->asked, set->threshold_prop >= 0);
+  choose_still (self, set->still);
 }
 
 /* Sets the frame's threshold, times and whether it is scored now.  Streaming, no lock. */
@@ -976,6 +1023,7 @@ begin_frame (GstDecentAnomaly *self, const FrameSettings *set, FrameState *f)
   f->change = DECENT_EVENT_NONE;
   f->n_region_changes = 0;
   f->nonfinite_model = NULL;
+  f->still = -1.0;
 }
 
 /* Builds the path for new caps or roi; FALSE: error posted.  Streaming, no lock. */
@@ -994,8 +1042,10 @@ setup_path (GstDecentAnomaly *self, const FrameSettings *set, const FrameState *
     g_free (why);
     return FALSE;
   }
-  if (self->second.model) /* built by its first use (add_second) */
+  if (self->second.model) /* built by its first use (add_second); its gate starts again */
     decent_second_model_forget_path (&self->second);
+  /* the pictures of another format or region are no history for these */
+  decent_still_gate_reset (self->still);
   self->path_ready = TRUE;
   return TRUE;
 }
@@ -1010,6 +1060,7 @@ run_shared (GstDecentAnomaly *self, FrameState *f, float *score, DecentError *er
     decent_fail (err, "the frame does not match the negotiated caps");
     return FALSE;
   }
+  f->scored_as.pixels = pixels; /* for the still gate */
   return decent_sharer_score (self->shared, self->shared_model, pixels, self->scoring, score,
       self->scratch_map, err);
 }
@@ -1023,7 +1074,8 @@ run_shared (GstDecentAnomaly *self, FrameState *f, float *score, DecentError *er
  * non-finite score of the second model makes the frame's non-finite, with
  * the second model named.  FALSE: error posted.  Streaming, no lock. */
 static gboolean
-add_second (GstDecentAnomaly *self, const FrameSettings *set, FrameState *f, float *score)
+add_second (GstDecentAnomaly *self, const FrameSettings *set, FrameState *f, float *score,
+    float *still)
 {
   DecentError err;
   err.message[0] = '\0';
@@ -1040,7 +1092,7 @@ add_second (GstDecentAnomaly *self, const FrameSettings *set, FrameState *f, flo
   float other;
   if (!decent_second_model_blend (&self->second, f->frame, self->scoring,
           self->model_threshold[self->scoring], self->scratch_map, self->model_w,
-          self->model_h, &other, &err)) {
+          self->model_h, &other, still, &err)) {
     gchar *name = g_filename_display_name (self->second.path), *reason = display_reason (&err);
     GST_ELEMENT_ERROR (self, LIBRARY, FAILED, ("Scoring a frame with second model \"%s\" "
             "failed.", name), ("%s", reason));
@@ -1054,7 +1106,27 @@ add_second (GstDecentAnomaly *self, const FrameSettings *set, FrameState *f, flo
   return TRUE;
 }
 
-/* Scores the frame into scratch_map and *score; FALSE: error posted.  Streaming, no lock. */
+/* Feeds the first model's gate with the frame's local map (scratch_map,
+ * before the second model's is averaged in); *still gets its still score,
+ * 1 = threshold, or -1 while the gate fills.  FALSE with the reason in err.
+ * Streaming, no lock. */
+static gboolean
+push_still (GstDecentAnomaly *self, FrameState *f, float *still, DecentError *err)
+{
+  const guint8 *pixels = decent_frame_path_pixels (&self->path, f->frame, &f->scored_as);
+  float r;
+  const int got = pixels
+      ? decent_still_gate_push (self->still, pixels, self->scratch_map, &r, err) : -1;
+  if (got < 0 && !pixels)
+    decent_fail (err, "the frame does not match the negotiated caps");
+  *still = got == 1 ? r / decent_still_gate_threshold (self->still) : -1.0f;
+  return got >= 0;
+}
+
+/* Scores the frame into scratch_map and *score; FALSE: error posted.  With
+ * the still gates, a frame is flagged when either its score or the still
+ * score is over its threshold: *score becomes the larger of the two, in the
+ * score's units.  Streaming, no lock. */
 static gboolean
 run_model (GstDecentAnomaly *self, const FrameSettings *set, FrameState *f, float *score)
 {
@@ -1075,6 +1147,11 @@ run_model (GstDecentAnomaly *self, const FrameSettings *set, FrameState *f, floa
       ok = decent_model_score_map (self->model, self->scoring, self->scratch_map, score,
           &err) == 0;
   }
+  /* a map with a NaN would stay in the gate's running mean for good */
+  float still = -1.0f, other = -1.0f;
+  const gboolean gated = self->still_used && isfinite (*score);
+  if (ok && gated)
+    ok = push_still (self, f, &still, &err);
   if (!ok) {
     gchar *name = g_filename_display_name (self->model_path), *reason = display_reason (&err);
     GST_ELEMENT_ERROR (self, LIBRARY, FAILED, ("Scoring a frame with model \"%s\" failed.",
@@ -1083,7 +1160,17 @@ run_model (GstDecentAnomaly *self, const FrameSettings *set, FrameState *f, floa
     g_free (reason);
     return FALSE;
   }
-  return !self->second_used || add_second (self, set, f, score);
+  if (self->second_used && !add_second (self, set, f, score, gated ? &other : NULL))
+    return FALSE;
+  if (self->second_used)
+    still = still >= 0 && other >= 0 ? 0.5f * (still + other) : -1.0f;
+  if (gated && still >= 0 && isfinite (*score)) {
+    f->still = still;
+    const float as_score = still * self->model_threshold[DECENT_SCORE_LOCAL];
+    if (as_score > *score)
+      *score = as_score;
+  }
+  return TRUE;
 }
 
 /* The hot windows of the kept map at threshold (local scores only: the
@@ -1132,6 +1219,7 @@ keep_result (GstDecentAnomaly *self, const FrameSettings *set, FrameState *f, fl
   self->have_result = TRUE;
   self->result_invalid = FALSE;
   self->last_score = score;
+  self->last_still = f->still;
   self->last_scored_frame = self->frame_count;
   self->last_flagged = score > f->threshold;
   f->change = decent_events_push (&self->events, self->last_flagged, score, self->frame_count,
@@ -1398,6 +1486,9 @@ gst_decent_anomaly_set_property (GObject *object, guint prop_id, const GValue *v
     case PROP_BATCH_TIMEOUT:
       self->batch_timeout_us = g_value_get_uint64 (value);
       break;
+    case PROP_STILL_GATE:
+      self->still_gate = g_value_get_boolean (value);
+      break;
     case PROP_SECOND_MODEL_LOCATION: {
       g_free (self->second_location);
       self->second_location = g_value_dup_string (value);
@@ -1448,6 +1539,7 @@ gst_decent_anomaly_get_property (GObject *object, guint prop_id, GValue *value,
     case PROP_BATCH_SIZE: g_value_set_uint (value, self->batch_size); break;
     case PROP_BATCH_TIMEOUT: g_value_set_uint64 (value, self->batch_timeout_us); break;
     case PROP_SECOND_MODEL_LOCATION: g_value_set_string (value, self->second_location); break;
+    case PROP_STILL_GATE: g_value_set_boolean (value, self->still_gate); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec); break;
   }
   GST_OBJECT_UNLOCK (self);
@@ -1497,6 +1589,8 @@ gst_decent_anomaly_init (GstDecentAnomaly *self)
   self->scoring_asked = -1;
   self->batch_size = DEFAULT_BATCH_SIZE;
   self->batch_timeout_us = DEFAULT_BATCH_TIMEOUT_US;
+  self->still_gate = TRUE;
+  self->last_still = -1.0;
   g_mutex_init (&self->swap_lock);
   gst_base_transform_set_in_place (GST_BASE_TRANSFORM (self), TRUE);
 }
@@ -1617,6 +1711,15 @@ gst_decent_anomaly_class_init (GstDecentAnomalyClass *klass)
           "find it anomalous. Scores, threshold and heatmap stay in model-location's units. Read "
           "when the element starts; never shared. Empty: none", NULL,
           RW | GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_STILL_GATE,
+      g_param_spec_boolean ("still-gate", "Still gate",
+          "With score-mode=local and models that decent-train calibrated a still gate for "
+          "(still-lag): also flag a frame when something new stays put where the picture is "
+          "otherwise still (a left bag), which people walking by do not do; its score, "
+          "relative to its own threshold, is the per-frame message's still-score. Flags only "
+          "add: a frame is flagged when either score is over its threshold. It needs still-lag "
+          "scored frames of history and starts again after new caps, a new roi or a seek",
+          TRUE, RW | GST_PARAM_MUTABLE_PLAYING));
 
   GstCaps *caps = gst_caps_from_string (GST_VIDEO_CAPS_MAKE (GST_DECENT_VIDEO_FORMATS));
   gst_element_class_add_pad_template (element_class,

@@ -58,6 +58,7 @@ struct _GstDecentAnomaly {
   gchar *second_location; /* NULL or empty: none; read at start */
   guint batch_size;
   guint64 batch_timeout_us;
+  gboolean still_gate;    /* use the models' still gates (score-mode=local) */
   /* ---- object lock: set_property's notes for the stream ---- */
   gboolean roi_changed;   /* a new roi; cleared by the frame that takes it */
   gchar *roi_error;       /* why the last roi set was refused, until a valid one */
@@ -100,6 +101,10 @@ struct _GstDecentAnomaly {
   guint keyunit_count;
   DecentSecondModel second; /* second-model-location's, from start to stop; never shared */
   gboolean second_used;   /* it can score in the mode chosen (choose_scoring) */
+  DecentStillGate *still; /* model's still gate, NULL when it has none; per stream */
+  gboolean still_used;    /* still-gate on, local mode, every model in use has a gate */
+  gboolean still_said;    /* why it is not used was logged (per model) */
+  gdouble last_still;     /* the last finite result's still score, 1 = threshold; -1: none */
   guint second_warned;    /* bit per mode it was said unusable in (per model) */
 
   /* ---- swap_lock: background model loads, one loader thread at a time;

@@ -50,6 +50,9 @@ enum {
   PROP_CALIBRATE_ONLY,
   PROP_SIGMAS,
   PROP_AUGMENT_ZOOM,
+  PROP_STILL_LAG,
+  PROP_STILL_TOLERANCE,
+  PROP_STILL_MEMORY,
 };
 
 /* The video defaults, chosen on real footage (docs/results.md, "Real
@@ -71,8 +74,13 @@ enum {
 #define DEFAULT_MAX_FRAMES 10000
 #define DEFAULT_HOLDOUT 0.2
 #define DEFAULT_HOLDOUT_BLOCKS 1
+#define MAX_HOLDOUT_BLOCKS 1000
 #define DEFAULT_QUANTILE 0.995
 #define DEFAULT_SIGMAS 3.0
+/* the still gate's (decent_still_settings_init) */
+#define DEFAULT_STILL_LAG 10
+#define DEFAULT_STILL_TOLERANCE 8.0
+#define DEFAULT_STILL_MEMORY 100.0
 #define DEFAULT_LEARNING_RATE 2e-4
 #define DEFAULT_LAMBDA 0.0
 #define DEFAULT_LOCAL_AREA 0.01
@@ -180,12 +188,16 @@ swap_frames (guint8 *a, guint8 *b, gsize fb)
  * held-out frame sits between two training frames (a threshold from frames
  * a tenth of a second from training frames is too low for new footage).
  * Moves them behind the training frames, in place (the store may be
- * gigabytes); the order within each part does not matter.  Returns how many
- * are held out: 0 when fewer than 2 training frames would remain. */
+ * gigabytes), each part kept in time order: the still gate is calibrated
+ * on the held-out blocks as footage.  block_frames (blocks entries) gets
+ * each block's length.  Returns how many are held out: 0 when fewer than 2
+ * training frames would remain. */
 static guint
-split_held_out (guint8 *frames, gsize fb, guint n, gdouble holdout, guint blocks)
+split_held_out (guint8 *frames, gsize fb, guint n, gdouble holdout, guint blocks,
+    guint *block_frames, guint *n_blocks)
 {
   guint n_held = (guint) (holdout * n + 0.5);
+  *n_blocks = 0;
   if (holdout <= 0 || n_held < 1 || n < n_held + 2)
     return 0;
   blocks = CLAMP (blocks, 1, n_held);
@@ -195,20 +207,33 @@ split_held_out (guint8 *frames, gsize fb, guint n, gdouble holdout, guint blocks
     const guint h = (guint) ((guint64) (b + 1) * n_held / blocks - (guint64) b * n_held / blocks);
     for (guint i = seg_end - h; i < seg_end; i++)
       held[i] = 1;
+    block_frames[b] = h;
   }
+  *n_blocks = blocks;
+  /* where each frame goes: training frames first, then the held-out ones */
   const guint n_train = n - n_held;
-  guint i = 0, j = n_train;
-  for (;;) {
-    while (i < n_train && !held[i])
-      i++;
-    while (j < n && held[j])
-      j++;
-    if (i >= n_train || j >= n)
-      break;
-    swap_frames (frames + (gsize) i * fb, frames + (gsize) j * fb, fb);
-    i++;
-    j++;
+  guint *dest = g_new (guint, n);
+  for (guint i = 0, t = 0, k = n_train; i < n; i++)
+    dest[i] = held[i] ? k++ : t++;
+  /* each cycle of that permutation with one frame of scratch */
+  guint8 *carry = g_malloc (fb);
+  for (guint i = 0; i < n; i++) {
+    if (dest[i] == i)
+      continue;
+    memcpy (carry, frames + (gsize) i * fb, fb);
+    for (guint j = i;;) {
+      const guint d = dest[j];
+      dest[j] = j;
+      if (d == i) {
+        memcpy (frames + (gsize) i * fb, carry, fb);
+        break;
+      }
+      swap_frames (carry, frames + (gsize) d * fb, fb);
+      j = d;
+    }
   }
+  g_free (carry);
+  g_free (dest);
   g_free (held);
   return n_held;
 }
@@ -341,6 +366,7 @@ typedef struct {
   gboolean resumed;             /* the model came from the checkpoint */
   guint epochs, min_steps, patience; /* epochs 0: until the held-out error stops falling */
   gdouble holdout, quantile, sigmas;
+  DecentStillSettings still;    /* still.lag 0: no still gate */
   gdouble zoom;                 /* augment-zoom; 1: none */
   guint blocks;                 /* held-out blocks */
   guint8 *frames;
@@ -747,6 +773,8 @@ post_written (TrainJob *job, DecentModel *m, const gchar *status, guint n_train,
   DecentInfo info;
   decent_model_describe (m, &info);
   const DecentCalibration *local = &cal[DECENT_SCORE_LOCAL];
+  DecentCalibration still; /* threshold 0: none */
+  decent_model_get_still (m, NULL, &still);
   gst_element_post_message (GST_ELEMENT (job->self),
       gst_message_new_element (GST_OBJECT (job->self),
           gst_structure_new ("decent-train", "status", G_TYPE_STRING, status,
@@ -761,10 +789,16 @@ post_written (TrainJob *job, DecentModel *m, const gchar *status, guint n_train,
               "threshold-normalized", G_TYPE_DOUBLE,
               (gdouble) cal[DECENT_SCORE_NORMALIZED].threshold,
               "expected-false-alarm-rate", G_TYPE_DOUBLE, (gdouble) local->false_alarm_rate,
+              "threshold-still", G_TYPE_DOUBLE, (gdouble) still.threshold,
+              "still-frames", G_TYPE_UINT, still.count,
               "elapsed", G_TYPE_UINT64, (guint64) (secs * GST_SECOND), NULL)));
+  gchar *gate = still.threshold > 0
+      ? g_strdup_printf ("; still gate threshold %g from %u frames", still.threshold, still.count)
+      : g_strdup ("; no still gate");
   gchar *msg = g_strdup_printf ("Model %s to %s (score-mode=local threshold %g from %u "
-      "held-out frames; expected false alarms: %.2g %% of frames)", status, job->shown,
-      local->threshold, local->count, 100.0 * local->false_alarm_rate);
+      "held-out frames; expected false alarms: %.2g %% of frames%s)", status, job->shown,
+      local->threshold, local->count, 100.0 * local->false_alarm_rate, gate);
+  g_free (gate);
   gst_element_post_message (GST_ELEMENT (job->self),
       gst_message_new_progress (GST_OBJECT (job->self), GST_PROGRESS_TYPE_COMPLETE, "train",
           msg));
@@ -796,6 +830,45 @@ warn_about_calibration (TrainJob *job, DecentModel *m)
             "variation."),
         ("%u frames all score %g: a still, blank or frozen picture; calibrate on footage of "
             "the scene as it normally changes", job->n_frames, cal.threshold));
+}
+
+/* The still gate's calibration on normal footage in time order, `blocks`
+ * runs of block_frames[b] frames.  Footage too short for its lag is a
+ * warning and the model goes without a gate (a finished run is never lost
+ * to it); still-lag=0, or a failure, also drops a gate the model had, whose
+ * calibration would not fit the new one.  FALSE only when out of memory. */
+static gboolean
+calibrate_still (TrainJob *job, DecentModel *m, const guint8 *frames,
+    const guint *block_frames, guint blocks)
+{
+  DecentError err = { { 0 } };
+  if (job->still.lag == 0) {
+    decent_model_clear_still (m);
+    return TRUE;
+  }
+  int *sizes = g_try_new (int, blocks);
+  if (!sizes)
+    return FALSE;
+  for (guint b = 0; b < blocks; b++)
+    sizes[b] = (int) block_frames[b];
+  DecentCalibration cal;
+  if (decent_model_calibrate_still (m, &job->still, frames, sizes, (int) blocks,
+          (float) job->quantile, (float) job->sigmas, &err) < 0) {
+    decent_model_clear_still (m);
+    GST_ELEMENT_WARNING (job->self, RESOURCE, SETTINGS,
+        ("The still gate was not calibrated; decentanomaly will flag without it."),
+        ("%s", err.message));
+  } else if (decent_model_get_still (m, NULL, &cal) == 1 && !(cal.max > 0)) {
+    /* nothing ever rose: any rise at all would be flagged */
+    decent_model_clear_still (m);
+    GST_ELEMENT_WARNING (job->self, RESOURCE, SETTINGS,
+        ("The still gate was not calibrated; decentanomaly will flag without it."),
+        ("its %u calibration frames all scored 0: a picture that never changes (a test "
+            "pattern, a frozen camera) shows nothing of normal change; calibrate on footage of "
+            "the scene as it normally changes", cal.count));
+  }
+  g_free (sizes);
+  return TRUE;
 }
 
 /* calibrate-only: the model at model-location gets every mode's threshold
@@ -833,6 +906,9 @@ run_calibration (TrainJob *job)
   } else if (decent_model_calibrate_all (m, job->frames, (int) job->n_frames,
                  (float) job->quantile, (float) job->sigmas, &err) < 0) {
     job_fail (job, GST_RESOURCE_ERROR_FAILED, "Calibrating the threshold failed.", err.message);
+  } else if (!calibrate_still (job, m, job->frames, &job->n_frames, 1)) {
+    job_fail (job, GST_RESOURCE_ERROR_FAILED, "Calibrating the threshold failed.",
+        "out of memory");
   } else {
     warn_about_calibration (job, m);
     if (decent_model_save (m, job->location, &err) < 0) {
@@ -862,7 +938,9 @@ run_training (TrainJob *job)
     return;
   }
   /* contiguous blocks of footage are held out to calibrate the thresholds */
-  guint n_held = split_held_out (job->frames, fb, job->n_frames, job->holdout, job->blocks);
+  guint block_frames[MAX_HOLDOUT_BLOCKS], n_blocks = 0;
+  guint n_held = split_held_out (job->frames, fb, job->n_frames, job->holdout,
+      MIN (job->blocks, MAX_HOLDOUT_BLOCKS), block_frames, &n_blocks);
   guint n_train = job->n_frames - n_held;
   const guint8 *train = job->frames, *held = job->frames + (gsize) n_train * fb;
 
@@ -912,7 +990,9 @@ run_training (TrainJob *job)
                (int) (n_held ? n_held : n_train), (float) job->quantile, (float) job->sigmas,
                &err) < 0)
       fail_keeping_model (job, m, "Calibrating the threshold failed.", err.message);
-    else if (decent_model_save (m, job->location, &err) < 0)
+    else if (!calibrate_still (job, m, n_held ? held : train, n_held ? block_frames : &n_train,
+                 n_held ? n_blocks : 1)
+             || decent_model_save (m, job->location, &err) < 0)
       fail_keeping_model (job, m, "Could not write the model file.", err.message);
     else
       job->ok = TRUE;
@@ -980,6 +1060,10 @@ train_and_save (GstDecentTrain *self)
   job.zoom = self->augment_zoom;
   job.quantile = self->quantile;
   job.sigmas = self->sigmas;
+  decent_still_settings_init (&job.still);
+  job.still.lag = (int) self->still_lag;
+  job.still.tolerance = (float) self->still_tolerance;
+  job.still.memory = (float) self->still_memory;
   job.stride = self->frame_stride;
   job.max_frames = self->max_frames;
   job.max_memory = self->max_memory;
@@ -1396,6 +1480,9 @@ gst_decent_train_set_property (GObject *object, guint prop_id, const GValue *val
     case PROP_AUGMENT_ZOOM: self->augment_zoom = g_value_get_double (value); break;
     case PROP_CALIBRATE_ONLY: self->calibrate_only = g_value_get_boolean (value); break;
     case PROP_SIGMAS: self->sigmas = g_value_get_double (value); break;
+    case PROP_STILL_LAG: self->still_lag = g_value_get_uint (value); break;
+    case PROP_STILL_TOLERANCE: self->still_tolerance = g_value_get_double (value); break;
+    case PROP_STILL_MEMORY: self->still_memory = g_value_get_double (value); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec); break;
   }
   GST_OBJECT_UNLOCK (self);
@@ -1436,6 +1523,9 @@ gst_decent_train_get_property (GObject *object, guint prop_id, GValue *value,
     case PROP_AUGMENT_ZOOM: g_value_set_double (value, self->augment_zoom); break;
     case PROP_CALIBRATE_ONLY: g_value_set_boolean (value, self->calibrate_only); break;
     case PROP_SIGMAS: g_value_set_double (value, self->sigmas); break;
+    case PROP_STILL_LAG: g_value_set_uint (value, self->still_lag); break;
+    case PROP_STILL_TOLERANCE: g_value_set_double (value, self->still_tolerance); break;
+    case PROP_STILL_MEMORY: g_value_set_double (value, self->still_memory); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec); break;
   }
   GST_OBJECT_UNLOCK (self);
@@ -1481,6 +1571,9 @@ gst_decent_train_init (GstDecentTrain *self)
   self->holdout = DEFAULT_HOLDOUT;
   self->quantile = DEFAULT_QUANTILE;
   self->sigmas = DEFAULT_SIGMAS;
+  self->still_lag = DEFAULT_STILL_LAG;
+  self->still_tolerance = DEFAULT_STILL_TOLERANCE;
+  self->still_memory = DEFAULT_STILL_MEMORY;
   self->checkpoint = TRUE;
   g_mutex_init (&self->lock);
   /* collecting frames needs no clock: take them as fast as they come */
@@ -1597,7 +1690,7 @@ gst_decent_train_class_init (GstDecentTrainClass *klass)
       g_param_spec_uint ("holdout-blocks", "Held-out blocks",
           "The held-out footage is this many contiguous blocks, each ending one of as many "
           "equal parts of the footage (1: its end); more blocks see more of a long recording",
-          1, 1000, DEFAULT_HOLDOUT_BLOCKS, RW));
+          1, MAX_HOLDOUT_BLOCKS, DEFAULT_HOLDOUT_BLOCKS, RW));
   g_object_class_install_property (gobject_class, PROP_CALIBRATE_ONLY,
       g_param_spec_boolean ("calibrate-only", "Calibrate only",
           "Train nothing: calibrate the thresholds of the existing model at model-location on "
@@ -1611,6 +1704,24 @@ gst_decent_train_class_init (GstDecentTrainClass *klass)
           "The threshold is at least the held-out scores' mean plus this many standard "
           "deviations: a few dozen held-out frames cannot show how high normal footage of "
           "another hour scores (0: the quantile alone)", 0.0, 100.0, DEFAULT_SIGMAS, RW));
+  g_object_class_install_property (gobject_class, PROP_STILL_LAG,
+      g_param_spec_uint ("still-lag", "Still-gate lag",
+          "Calibrate the still gate (decentanomaly still-gate): the local map is kept where "
+          "the picture is as it was this many collected frames before, so that a new thing "
+          "that stays put stands out from people walking by; calibrated on the held-out "
+          "blocks as footage, in time order. Count it in the frames decentanomaly scores "
+          "(with frame-stride=N, N of the stream's). 0: no still gate",
+          0, DECENT_STILL_MAX_LAG, DEFAULT_STILL_LAG, RW));
+  g_object_class_install_property (gobject_class, PROP_STILL_TOLERANCE,
+      g_param_spec_double ("still-tolerance", "Still-gate tolerance",
+          "Change of the grey level (0-255, averaged over 5x5 pixels of the model's size) "
+          "since still-lag frames before that halves the map: smaller ignores more motion",
+          0.01, 255.0, DEFAULT_STILL_TOLERANCE, RW));
+  g_object_class_install_property (gobject_class, PROP_STILL_MEMORY,
+      g_param_spec_double ("still-memory", "Still-gate memory",
+          "Frames over which the still gate's running mean of normal maps forgets: a thing "
+          "that stays longer becomes part of the scene, slow changes of the light drop out",
+          1.0, 1e6, DEFAULT_STILL_MEMORY, RW));
 
   g_object_class_install_property (gobject_class, PROP_CHECKPOINT,
       g_param_spec_boolean ("checkpoint", "Checkpoint",

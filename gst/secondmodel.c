@@ -22,6 +22,10 @@ decent_second_model_load (DecentSecondModel *s, const gchar *path, DecentDevice 
   s->channels = cfg.channels;
   s->map = g_new0 (float, (gsize) cfg.width * cfg.height);
   s->frames_ready = FALSE;
+  if (decent_model_get_still (m, NULL, NULL) == 1 && !(s->still = decent_still_gate_new (m, err))) {
+    decent_second_model_clear (s);
+    return FALSE;
+  }
   return TRUE;
 }
 
@@ -33,6 +37,7 @@ decent_second_model_clear (DecentSecondModel *s)
   g_free (s->path);
   g_free (s->map);
   g_free (s->scratch);
+  decent_still_gate_free (s->still);
   if (s->frames_ready)
     decent_frame_path_clear (&s->frames);
   memset (s, 0, sizeof *s);
@@ -68,6 +73,7 @@ decent_second_model_forget_path (DecentSecondModel *s)
   if (s->frames_ready)
     decent_frame_path_clear (&s->frames);
   s->frames_ready = FALSE;
+  decent_still_gate_reset (s->still);
 }
 
 gboolean
@@ -143,7 +149,8 @@ decent_map_average_scratch (gint dw, gint dh, gint sh)
 
 gboolean
 decent_second_model_blend (DecentSecondModel *s, GstVideoFrame *frame, DecentScoreMode mode,
-    gdouble scale, float *map, gint width, gint height, float *score_out, DecentError *err)
+    gdouble scale, float *map, gint width, gint height, float *score_out, float *still,
+    DecentError *err)
 {
   g_return_val_if_fail (err != NULL, FALSE);
   const gchar *no = decent_second_model_unusable (s, mode);
@@ -170,6 +177,22 @@ decent_second_model_blend (DecentSecondModel *s, GstVideoFrame *frame, DecentSco
   if (mode != DECENT_SCORE_MEAN
       && decent_model_score_map (s->model, mode, s->map, &score, err) != 0)
     return FALSE;
+  if (still) {
+    *still = -1.0f;
+    /* a map with a NaN would stay in the gate's running mean for good */
+    if (s->still && mode == DECENT_SCORE_LOCAL && isfinite (score)) {
+      const guint8 *pixels = decent_frame_path_pixels (&s->frames, frame, &how);
+      float r;
+      const int got = pixels ? decent_still_gate_push (s->still, pixels, s->map, &r, err) : -1;
+      if (got < 0) {
+        if (!pixels)
+          g_snprintf (err->message, sizeof err->message, "could not map a frame");
+        return FALSE;
+      }
+      if (got == 1)
+        *still = r / decent_still_gate_threshold (s->still);
+    }
+  }
   const float weight = (float) (scale / threshold_of (s, mode));
   decent_map_average_into (map, width, height, s->map, s->width, s->height, weight,
       s->scratch);

@@ -24,6 +24,7 @@ typedef struct {
   gfloat *map;                     /* width * height: its last map */
   gfloat *scratch;                 /* decent_map_average_into's */
   gsize scratch_len;
+  DecentStillGate *still;          /* its still gate, NULL when it has none */
 } DecentSecondModel;
 
 /* Loads path for device into an empty s.  FALSE with the reason in err. */
@@ -39,18 +40,22 @@ const gchar *decent_second_model_unusable (const DecentSecondModel *s, DecentSco
  * with the reason in *why (caller frees). */
 gboolean decent_second_model_setup (DecentSecondModel *s, const GstVideoInfo *info,
     const DecentRoi *rect, gchar **why);
-/* Drops that way (new caps or region): built again before the next use. */
+/* Drops that way (new caps or region): built again before the next use;
+ * the still gate starts again too. */
 void decent_second_model_forget_path (DecentSecondModel *s);
 
 /* Scores the frame in mode and averages its map into map, the first
  * model's map of that mode (width x height, over the same region), in the
  * first model's units: map = (map + scale / its threshold * its map
  * resampled) / 2, where scale is the first model's threshold; *score gets
- * its score in the same units (scale / its threshold * its score).  FALSE
- * with the reason in err. */
+ * its score in the same units (scale / its threshold * its score).  still
+ * (may be NULL: its gate is not fed) gets its still score relative to its
+ * still threshold (1 = threshold), or -1 while its gate fills, when it has
+ * none or when the score is not finite (local mode only).  FALSE with the
+ * reason in err. */
 gboolean decent_second_model_blend (DecentSecondModel *s, GstVideoFrame *frame,
     DecentScoreMode mode, gdouble scale, float *map, gint width, gint height, float *score,
-    DecentError *err);
+    float *still, DecentError *err);
 
 /* dst (dw x dh) = (dst + weight * src resampled) / 2.  src (sw x sh) is
  * resampled along each axis on its own: bilinearly with pixel centres

@@ -763,6 +763,112 @@ GST_START_TEST (test_overlay_in_proportion)
 }
 GST_END_TEST;
 
+/* A model of tm's size with every mode calibrated and a still gate (lag 3)
+ * calibrated on grey footage that barely changes; in tm.dir. */
+static gchar *
+still_gate_model (void)
+{
+  gchar *path = calibrated_test_model (tm.dir, MW, MH, "still.dcnt", FALSE);
+  DecentError err = { { 0 } };
+  DecentModel *m = decent_model_load (path, DECENT_DEVICE_CPU, &err);
+  fail_unless (m != NULL, "%s", err.message);
+  guint8 frames[20 * MW * MH];
+  for (guint i = 0; i < sizeof frames; i++)
+    frames[i] = (guint8) (127 + (i * 7 + i / (MW * MH)) % 3);
+  DecentStillSettings s;
+  decent_still_settings_init (&s);
+  s.lag = 3;
+  const int blocks[] = { 20 };
+  fail_unless (decent_model_calibrate_still (m, &s, frames, blocks, 1, 0.995f, 3.0f, &err) == 0,
+      "%s", err.message);
+  fail_unless (decent_model_save (m, path, &err) == 0, "%s", err.message);
+  decent_model_free (m);
+  return path;
+}
+
+/* Scores 4 grey frames, then 8 of one noise picture (something new that
+ * stays put), message-mode=all: each frame's score, normalized score,
+ * flag and still score (-1: none in the message). */
+static void
+still_run (const gchar *path, const gchar *props, gdouble *score, gdouble *norm,
+    gboolean *flagged, gdouble *still)
+{
+  gchar *all = g_strdup_printf ("message-mode=all %s", props);
+  GstHarness *h = anomaly_harness (path, all);
+  g_free (all);
+  GstBus *bus = harness_bus (h);
+  for (guint i = 0; i < 12; i++) {
+    gst_buffer_unref (gst_harness_push_and_pull (h, gray_frame (i >= 4, i)));
+    GstMessage *msg = next_element_message (bus, "decentanomaly");
+    fail_unless (msg != NULL, "no message for frame %u", i);
+    const GstStructure *st = gst_message_get_structure (msg);
+    fail_unless (gst_structure_get (st, "score", G_TYPE_DOUBLE, &score[i], "normalized-score",
+        G_TYPE_DOUBLE, &norm[i], "flagged", G_TYPE_BOOLEAN, &flagged[i], NULL));
+    if (!gst_structure_get_double (st, "still-score", &still[i]))
+      still[i] = -1;
+    gst_message_unref (msg);
+  }
+  harness_bus_teardown (h, bus);
+}
+
+/* still-gate: the still score is in the messages once lag frames are
+ * there; the frame's score is the larger of its own and the still score in
+ * its units, so a thing that stays put is flagged even where the threshold
+ * is set above every score of its own; still-gate=false and a model without
+ * a gate leave the scores alone. */
+GST_START_TEST (test_still_gate)
+{
+  gchar *path = still_gate_model ();
+  GstElement *e = gst_element_factory_make ("decentanomaly", NULL);
+  gboolean on;
+  g_object_get (e, "still-gate", &on, NULL);
+  fail_unless (on, "still-gate is on by default");
+  gst_object_unref (e);
+  DecentModel *m = decent_model_load (path, DECENT_DEVICE_CPU, NULL);
+  DecentCalibration local;
+  decent_model_get_mode_calibration (m, DECENT_SCORE_LOCAL, &local);
+  decent_model_free (m);
+
+  gdouble plain[12], pnorm[12], pstill[12], score[12], norm[12], still[12];
+  gboolean pflag[12], flag[12];
+  still_run (path, "still-gate=false", plain, pnorm, pflag, pstill);
+  gdouble top = 0;
+  for (guint i = 0; i < 12; i++) {
+    fail_unless (pstill[i] < 0, "frame %u: a still score with still-gate=false", i);
+    top = MAX (top, plain[i]);
+  }
+  /* a threshold over every score of the frames themselves */
+  gchar *props = g_strdup_printf ("threshold=%.17g", 1.5 * top);
+  still_run (path, props, score, norm, flag, still);
+  g_free (props);
+  guint only_still = 0;
+  for (guint i = 0; i < 12; i++) {
+    /* history: frames 0..2; the noise is new from frame 4, still from 7 */
+    fail_unless ((i < 3) == (still[i] < 0), "frame %u: still score %g", i, still[i]);
+    const gdouble as_score = still[i] >= 0 ? still[i] * local.threshold : 0;
+    fail_unless (fabs (score[i] - MAX (plain[i], as_score)) <= 1e-6 * MAX (score[i], 1e-9),
+        "frame %u: score %g, its own %g, still %g in its units", i, score[i], plain[i],
+        as_score);
+    fail_unless (flag[i] == (score[i] > 1.5 * top), "frame %u: flag", i);
+    only_still += flag[i];
+    if (i < 7)
+      fail_if (flag[i], "frame %u flagged before the noise stayed put", i);
+  }
+  fail_unless (only_still >= 4, "the noise that stays put flagged in %u of 5 frames",
+      only_still);
+
+  /* tm's model has no gate: nothing changes */
+  gdouble other[12], onorm[12], ostill[12];
+  gboolean oflag[12];
+  gchar *thr = g_strdup_printf ("score-mode=mean threshold=%.17g", tm.threshold);
+  still_run (tm.path, thr, other, onorm, oflag, ostill);
+  g_free (thr);
+  for (guint i = 0; i < 12; i++)
+    fail_unless (ostill[i] < 0, "frame %u: a still score without a gate", i);
+  g_free (path);
+}
+GST_END_TEST;
+
 static Suite *
 decentanomaly_suite (void)
 {
@@ -787,6 +893,7 @@ decentanomaly_suite (void)
   tcase_add_test (tc, test_overlay_in_proportion);
   tcase_add_test (tc, test_threshold_change_rechooses_mode);
   tcase_add_test (tc, test_bytes_segment);
+  tcase_add_test (tc, test_still_gate);
   return s;
 }
 

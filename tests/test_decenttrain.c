@@ -590,6 +590,49 @@ GST_START_TEST (test_calibrate_only_model_replaced)
 }
 GST_END_TEST;
 
+/* still-lag calibrates the still gate on the held-out blocks, each with a
+ * history of its own; still-lag=0 writes none; held-out footage too short
+ * for the lag is a warning, and the model is written without a gate. */
+GST_START_TEST (test_still_gate_calibration)
+{
+  gchar *model = g_build_filename (dir, "still.dcnt", NULL);
+  const struct { const gchar *props; gint count; gboolean warned; } runs[] = {
+    { "still-lag=4", 10 - 4, FALSE },
+    { "still-lag=4 holdout-blocks=2", 10 - 2 * 4, FALSE },
+    { "still-lag=0", -1, FALSE },
+    { "still-lag=10", -1, TRUE },
+  };
+  for (guint k = 0; k < G_N_ELEMENTS (runs); k++) {
+    gchar *props = g_strdup_printf ("epochs=2 min-steps=0 holdout=0.2 still-tolerance=6 "
+        "still-memory=50 %s", runs[k].props);
+    AppRun r;
+    varied_noise = TRUE;
+    run_appsrc (model, props, 50, 25, &r);
+    varied_noise = FALSE;
+    g_free (props);
+    fail_unless (r.error == NULL, "%s", r.error);
+    fail_unless (r.status && g_str_equal (r.status, "written"), "%s: %s", runs[k].props,
+        r.status);
+    fail_unless (runs[k].warned == (strstr (r.warnings->str, "still gate was not calibrated")
+        != NULL), "%s: %s", runs[k].props, r.warnings->str);
+    DecentModel *m = load_model (model, NULL, NULL);
+    DecentStillSettings st;
+    DecentCalibration cal;
+    const int has = decent_model_get_still (m, &st, &cal);
+    decent_model_free (m);
+    if (runs[k].count < 0) {
+      fail_unless (has == 0, "%s: a still gate", runs[k].props);
+    } else {
+      fail_unless (has == 1 && (gint) cal.count == runs[k].count && cal.threshold > 0,
+          "%s: gate %d, %u frames, threshold %g", runs[k].props, has, cal.count, cal.threshold);
+      fail_unless (st.lag == 4 && st.tolerance == 6.0f && st.memory == 50.0f && st.smooth == 5);
+    }
+    app_run_clear (&r);
+  }
+  g_free (model);
+}
+GST_END_TEST;
+
 static Suite *
 decenttrain_suite (void)
 {
@@ -600,6 +643,7 @@ decenttrain_suite (void)
   tcase_add_test (tc, test_unwritable_location);
   tcase_add_test (tc, test_properties);
   tcase_add_test (tc, test_held_out_blocks);
+  tcase_add_test (tc, test_still_gate_calibration);
   tcase_add_test (tc, test_training_budget);
   tcase_add_test (tc, test_augment_zoom);
   tcase_add_test (tc, test_collapse_measures);

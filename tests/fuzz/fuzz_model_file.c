@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* libFuzzer target: the model-file parser (formats 1 and 2, sections
  * included; the checksums are bypassed in fuzz builds) must reject or accept
- * any bytes without crashing, leaking or tripping a sanitizer. */
+ * any bytes without crashing, leaking or tripping a sanitizer; an accepted
+ * file scores, and its still gate, if any, gates. */
 #include <stdlib.h>
 
 #include "model_internal.h"
@@ -20,8 +21,16 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     size_t bytes = (size_t) cfg.width * cfg.height * cfg.channels;
     if (bytes <= 64 * 64 * 3) {
       uint8_t *frame = calloc (1, bytes);
+      float *map = calloc ((size_t) cfg.width * cfg.height, sizeof (float));
       float score;
-      decent_model_score (m, frame, 1, &score, NULL, &err);
+      decent_model_score (m, frame, 1, &score, map, &err);
+      DecentStillGate *g = decent_still_gate_new (m, &err);
+      for (int i = 0; g && i < 3; i++) {
+        frame[0] = (uint8_t) (i * 90);
+        decent_still_gate_push (g, frame, map, &score, &err);
+      }
+      decent_still_gate_free (g);
+      free (map);
       free (frame);
     }
     decent_model_free (m);

@@ -1,0 +1,435 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* stillgate.c — the still gate of the local score (decent.h; the method in
+ * docs/method.md, "Still objects").  One frame's reconstruction error cannot
+ * tell a bag left on the road from a dark-clothed person walking there: both
+ * are new to the model.  Time can: the bag stays put.  The gate keeps the
+ * local map where the picture is the same as lag frames ago, keeps what rose
+ * over the running mean of such maps (so that slow changes of the whole
+ * scene, and places that are always a little hot, drop out), and scores the
+ * result as the local score does.  Backend-neutral: it works on the maps and
+ * the model-size pixels on the CPU. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "localscore.h"
+#include "model_internal.h"
+
+struct DecentStillGate {
+  DecentStillSettings set;
+  int width, height, channels;
+  int win_w, win_h;
+  float threshold;  /* of the model's calibration (0 while calibrating) */
+  float *start;     /* the running mean's value after a reset */
+  float *grey;      /* lag + 1 grey pictures, a ring */
+  int next;         /* the ring's slot for the next picture */
+  int seen;         /* pictures in the ring, up to lag + 1 */
+  float *mean;      /* the running mean of the gated maps */
+  float *change;    /* the change since lag frames ago, then smoothed, then the gate */
+  float *line;      /* one row or column of the box filter */
+  float *gated;     /* the last frame's map times the gate */
+  float *risen;     /* what it has over the mean */
+  double *sat;      /* decent_local_max's scratch */
+};
+
+void
+decent_still_settings_init (DecentStillSettings *s)
+{
+  if (!s)
+    return;
+  /* measured on vtest.avi at 10 frames/s (docs/results/still-gate.md) */
+  s->lag = 10;
+  s->tolerance = 8.0f;
+  s->smooth = 5;
+  s->memory = 100.0f;
+}
+
+int
+decent_still_settings_validate (const DecentStillSettings *s, DecentError *err)
+{
+  if (!s)
+    return decent_fail (err, "still gate: no settings");
+  if (s->lag < 1 || s->lag > DECENT_STILL_MAX_LAG)
+    return decent_fail (err, "still gate: lag %d is outside 1..%d frames", s->lag,
+        DECENT_STILL_MAX_LAG);
+  if (!(s->tolerance >= 0.01f && s->tolerance <= 255.0f))
+    return decent_fail (err, "still gate: tolerance %g is outside 0.01..255 grey levels",
+        s->tolerance);
+  if (s->smooth < 1 || s->smooth > 63 || s->smooth % 2 == 0)
+    return decent_fail (err, "still gate: smooth %d is not an odd number of 1..63 map pixels",
+        s->smooth);
+  if (!(s->memory >= 1.0f && s->memory <= 1e6f))
+    return decent_fail (err, "still gate: memory %g is outside 1..1e6 frames", s->memory);
+  return 0;
+}
+
+void
+decent_still_gate_free (DecentStillGate *g)
+{
+  if (!g)
+    return;
+  free (g->start);
+  free (g->grey);
+  free (g->mean);
+  free (g->change);
+  free (g->line);
+  free (g->gated);
+  free (g->risen);
+  free (g->sat);
+  free (g);
+}
+
+/* A gate for a width x height x channels model; start (may be NULL: zeros)
+ * is copied. */
+static DecentStillGate *
+gate_new (const DecentStillSettings *s, int width, int height, int channels, float local_area,
+    float threshold, const float *start, DecentError *err)
+{
+  if (decent_still_settings_validate (s, err) < 0)
+    return NULL;
+  const size_t plane = (size_t) width * height;
+  const int line = width > height ? width : height;
+  DecentStillGate *g = calloc (1, sizeof *g);
+  if (g) {
+    g->start = malloc (plane * sizeof (float));
+    g->grey = malloc ((size_t) (s->lag + 1) * plane * sizeof (float));
+    g->mean = malloc (plane * sizeof (float));
+    g->change = malloc (plane * sizeof (float));
+    g->line = malloc ((size_t) (line + s->smooth) * sizeof (float));
+    g->gated = malloc (plane * sizeof (float));
+    g->risen = calloc (plane, sizeof (float));
+    g->sat = malloc ((size_t) (width + 1) * (height + 1) * sizeof (double));
+  }
+  if (!g || !g->start || !g->grey || !g->mean || !g->change || !g->line || !g->gated
+      || !g->risen || !g->sat) {
+    decent_still_gate_free (g);
+    decent_fail (err, "still gate: out of memory for a %dx%d map", width, height);
+    return NULL;
+  }
+  g->set = *s;
+  g->width = width;
+  g->height = height;
+  g->channels = channels;
+  g->threshold = threshold;
+  decent_local_window (width, height, local_area, &g->win_w, &g->win_h);
+  if (start)
+    memcpy (g->start, start, plane * sizeof (float));
+  else
+    memset (g->start, 0, plane * sizeof (float));
+  decent_still_gate_reset (g);
+  return g;
+}
+
+void
+decent_still_gate_reset (DecentStillGate *g)
+{
+  if (!g)
+    return;
+  g->next = 0;
+  g->seen = 0;
+  memcpy (g->mean, g->start, (size_t) g->width * g->height * sizeof (float));
+}
+
+/* The grey level (0..255) of each pixel of an 8-bit HWC picture. */
+static void
+grey_of (const DecentStillGate *g, const uint8_t *pixels, float *out)
+{
+  const size_t plane = (size_t) g->width * g->height;
+  if (g->channels == 1) {
+    for (size_t i = 0; i < plane; i++)
+      out[i] = pixels[i];
+    return;
+  }
+  for (size_t i = 0; i < plane; i++) {
+    const uint8_t *p = pixels + 3 * i;
+    out[i] = 0.299f * p[0] + 0.587f * p[1] + 0.114f * p[2];
+  }
+}
+
+/* One line of n values (stride apart) replaced by its box means over k,
+ * the ends repeated beyond the edges. */
+static void
+box_line (float *v, int n, size_t stride, int k, float *tmp)
+{
+  const int r = k / 2;
+  for (int i = 0; i < n + 2 * r; i++) {
+    int j = i - r;
+    j = j < 0 ? 0 : j >= n ? n - 1 : j;
+    tmp[i] = v[(size_t) j * stride];
+  }
+  double sum = 0;
+  for (int i = 0; i < k; i++)
+    sum += tmp[i];
+  for (int i = 0; i < n; i++) {
+    v[(size_t) i * stride] = (float) (sum / k);
+    if (i + 1 < n)
+      sum += tmp[i + k] - tmp[i];
+  }
+}
+
+/* Takes the next picture into the ring; when the picture of lag frames ago
+ * is there, leaves the gate (0..1) of each pixel in g->change, writes the
+ * gated map to out and returns 1, else 0. */
+static int
+gate_map (DecentStillGate *g, const uint8_t *pixels, const float *map, float *out)
+{
+  const size_t plane = (size_t) g->width * g->height;
+  const int lag = g->set.lag;
+  float *now = g->grey + (size_t) g->next * plane;
+  grey_of (g, pixels, now);
+  g->next = (g->next + 1) % (lag + 1);
+  if (g->seen < lag + 1)
+    g->seen++;
+  if (g->seen < lag + 1)
+    return 0;
+  /* the ring's oldest picture is now the next slot to be written */
+  const float *then = g->grey + (size_t) g->next * plane;
+  for (size_t i = 0; i < plane; i++)
+    g->change[i] = fabsf (now[i] - then[i]);
+  if (g->set.smooth > 1) {
+    for (int y = 0; y < g->height; y++)
+      box_line (g->change + (size_t) y * g->width, g->width, 1, g->set.smooth, g->line);
+    for (int x = 0; x < g->width; x++)
+      box_line (g->change + x, g->height, (size_t) g->width, g->set.smooth, g->line);
+  }
+  const float inv = 1.0f / g->set.tolerance;
+  for (size_t i = 0; i < plane; i++) {
+    const float d = g->change[i] * inv;
+    g->change[i] = 1.0f / (1.0f + d * d);
+    out[i] = map[i] * g->change[i];
+  }
+  return 1;
+}
+
+/* What the gated map has over the running mean of gated maps, into
+ * g->risen; returns its largest window mean.  The mean takes the gated map
+ * in, except in a frame whose gate (g->change) is closed over most of the
+ * picture: a change of the whole picture (a cloud, a light switched on)
+ * would pull it down everywhere for 2 x lag frames, and the normal map
+ * would rise over it once the picture is back.  A normal frame's passers-by
+ * close the gate over a small part only. */
+static float
+rise (DecentStillGate *g, const float *gated)
+{
+  const size_t plane = (size_t) g->width * g->height;
+  double open = 0;
+  for (size_t i = 0; i < plane; i++)
+    open += g->change[i];
+  const float rate = open >= 0.5 * (double) plane ? 1.0f / g->set.memory : 0.0f;
+  for (size_t i = 0; i < plane; i++) {
+    const float over = gated[i] - g->mean[i];
+    g->risen[i] = over > 0 ? over : 0;
+    g->mean[i] += over * rate;
+  }
+  return decent_local_max (g->risen, g->width, g->height, g->win_w, g->win_h, g->sat);
+}
+
+static int
+check_push (const DecentStillGate *g, const uint8_t *pixels, const float *map, float *score,
+    DecentError *err)
+{
+  if (!g || !pixels || !map || !score)
+    return decent_fail (err, "still gate: no gate, pixels, map or score");
+  return 0;
+}
+
+int
+decent_still_gate_push (DecentStillGate *g, const uint8_t *pixels, const float *local_map,
+    float *score, DecentError *err)
+{
+  if (check_push (g, pixels, local_map, score, err) < 0)
+    return -1;
+  *score = 0.0f;
+  if (!gate_map (g, pixels, local_map, g->gated))
+    return 0;
+  *score = rise (g, g->gated);
+  return 1;
+}
+
+float
+decent_still_gate_threshold (const DecentStillGate *g)
+{
+  return g ? g->threshold : 0.0f;
+}
+
+const float *
+decent_still_gate_map (const DecentStillGate *g)
+{
+  return g ? g->risen : NULL;
+}
+
+DecentStillGate *
+decent_still_gate_new (const DecentModel *m, DecentError *err)
+{
+  if (!m) {
+    decent_fail (err, "still gate: no model");
+    return NULL;
+  }
+  if (!m->still_start || !(m->still_cal.threshold > 0)) {
+    decent_fail (err, "still gate: the model has no still-gate calibration (decent-train "
+        "still-lag > 0 calibrates one)");
+    return NULL;
+  }
+  return gate_new (&m->still, m->cfg.width, m->cfg.height, m->cfg.channels, m->cfg.local_area,
+      m->still_cal.threshold, m->still_start, err);
+}
+
+int
+decent_model_get_still (const DecentModel *m, DecentStillSettings *s, DecentCalibration *cal)
+{
+  if (!m)
+    return -1;
+  const int has = m->still_start != NULL;
+  if (s)
+    *s = m->still;
+  if (cal) {
+    if (has)
+      *cal = m->still_cal;
+    else
+      memset (cal, 0, sizeof *cal);
+  }
+  return has;
+}
+
+void
+decent_model_clear_still (DecentModel *m)
+{
+  if (!m)
+    return;
+  free (m->still_start);
+  m->still_start = NULL;
+  memset (&m->still_cal, 0, sizeof m->still_cal);
+}
+
+/* ---- calibration ------------------------------------------------------ */
+
+/* Walks the blocks of frames in time order through a fresh gate per block
+ * (its mean begun at g's start), scoring them in chunks: per frame with a
+ * picture lag frames before it in its block, the gated map goes into sum
+ * (when not NULL) and the still score into scores (when not NULL).
+ * Returns how many frames were gated, or -1. */
+static int
+walk (DecentModel *m, DecentStillGate *g, const uint8_t *frames, const int *block_frames,
+    int blocks, double *sum, float *scores, float *maps, float *chunk_scores, DecentError *err)
+{
+  const size_t plane = (size_t) g->width * g->height;
+  const size_t fb = plane * (size_t) g->channels;
+  enum { CHUNK = 32 };
+  int done = 0, first = 0;
+  for (int b = 0; b < blocks; b++) {
+    decent_still_gate_reset (g);
+    for (int at = 0; at < block_frames[b]; at += CHUNK) {
+      const int count = block_frames[b] - at < CHUNK ? block_frames[b] - at : CHUNK;
+      const uint8_t *px = frames + (size_t) (first + at) * fb;
+      if (decent_model_score_mode (m, DECENT_SCORE_LOCAL, px, count, chunk_scores, maps, err)
+          < 0)
+        return -1;
+      for (int i = 0; i < count; i++) {
+        const float *map = maps + (size_t) i * plane;
+        if (!gate_map (g, px + (size_t) i * fb, map, g->gated))
+          continue;
+        if (sum)
+          for (size_t p = 0; p < plane; p++)
+            sum[p] += g->gated[p];
+        if (scores)
+          scores[done] = rise (g, g->gated);
+        done++;
+      }
+    }
+    first += block_frames[b];
+  }
+  return done;
+}
+
+int
+decent_model_calibrate_still (DecentModel *m, const DecentStillSettings *s,
+    const uint8_t *frames, const int *block_frames, int blocks, float quantile, float sigmas,
+    DecentError *err)
+{
+  if (!m || !s || !frames || !block_frames || blocks < 1)
+    return decent_fail (err, "calibrate still gate: no model, settings, frames or blocks");
+  if (!(quantile > 0.0f && quantile <= 1.0f) || !(sigmas >= 0.0f && sigmas <= 100.0f))
+    return decent_fail (err, "calibrate still gate: quantile %g must be in (0, 1] and sigmas "
+        "%g in [0, 100]", quantile, sigmas);
+  if (decent_still_settings_validate (s, err) < 0)
+    return -1;
+  int64_t total = 0, gated = 0;
+  for (int b = 0; b < blocks; b++) {
+    if (block_frames[b] < 0)
+      return decent_fail (err, "calibrate still gate: block %d has %d frames", b,
+          block_frames[b]);
+    total += block_frames[b];
+    gated += block_frames[b] > s->lag ? block_frames[b] - s->lag : 0;
+  }
+  if (total > INT32_MAX)
+    return decent_fail (err, "calibrate still gate: too many frames");
+  if (gated < 2)
+    return decent_fail (err, "calibrate still gate: its blocks of %d frames in all leave %d "
+        "frames with a picture %d frames before them; it needs at least 2 (hold out more "
+        "footage, or lower still-lag)", (int) total, (int) gated, s->lag);
+  const size_t plane = (size_t) m->cfg.width * m->cfg.height;
+  DecentStillGate *g = gate_new (s, m->cfg.width, m->cfg.height, m->cfg.channels,
+      m->cfg.local_area, 0.0f, NULL, err);
+  double *sum = calloc (plane, sizeof (double));
+  float *scores = malloc ((size_t) gated * sizeof (float));
+  float *maps = malloc (32 * plane * sizeof (float)), *chunk = malloc (32 * sizeof (float));
+  float *start = malloc (plane * sizeof (float));
+  int rc = g ? 0 : -1;
+  if (rc == 0 && (!sum || !scores || !maps || !chunk || !start))
+    rc = decent_fail (err, "calibrate still gate: out of memory");
+  /* the mean of the normal gated maps: where the running mean begins, so
+   * that a stream's first seconds are judged against normal footage */
+  if (rc == 0 && walk (m, g, frames, block_frames, blocks, sum, NULL, maps, chunk, err) < 0)
+    rc = -1;
+  if (rc == 0) {
+    for (size_t p = 0; p < plane; p++)
+      g->start[p] = start[p] = (float) (sum[p] / (double) gated);
+    /* then the scores, as decentanomaly computes them */
+    if (walk (m, g, frames, block_frames, blocks, NULL, scores, maps, chunk, err) < 0)
+      rc = -1;
+  }
+  DecentCalibration cal;
+  if (rc == 0)
+    rc = decent_calibration_from (scores, (int) gated, quantile, sigmas, &cal, err);
+  if (rc == 0) {
+    free (m->still_start);
+    m->still_start = start;
+    start = NULL;
+    m->still = *s;
+    m->still_cal = cal;
+  }
+  free (start);
+  free (chunk);
+  free (maps);
+  free (scores);
+  free (sum);
+  decent_still_gate_free (g);
+  return rc;
+}
+
+int
+decent_model_set_still (DecentModel *m, const DecentStillSettings *s,
+    const DecentCalibration *cal, const float *start, DecentError *err)
+{
+  if (!m || !s || !cal || !start)
+    return decent_fail (err, "still gate: no model, settings, calibration or start");
+  if (decent_still_settings_validate (s, err) < 0)
+    return -1;
+  const size_t plane = (size_t) m->cfg.width * m->cfg.height;
+  if (!(cal->threshold > 0) || !isfinite (cal->threshold))
+    return decent_fail (err, "still gate: threshold %g is not positive", cal->threshold);
+  for (size_t p = 0; p < plane; p++)
+    if (!(start[p] >= 0.0f && start[p] <= 1.0f))
+      return decent_fail (err, "still gate: the normal mean %g at %zu is outside 0..1",
+          start[p], p);
+  float *copy = malloc (plane * sizeof (float));
+  if (!copy)
+    return decent_fail (err, "out of memory");
+  memcpy (copy, start, plane * sizeof (float));
+  free (m->still_start);
+  m->still_start = copy;
+  m->still = *s;
+  m->still_cal = *cal;
+  return 0;
+}

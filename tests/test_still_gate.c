@@ -1,0 +1,411 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The still gate (engine/stillgate.c): its formula on maps and pictures
+ * whose answer is known; a thing that stays put scores, the same thing
+ * moving does not; calibration in blocks of footage equals what a gate
+ * computes on the same frames; settings and footage it refuses; the model
+ * file keeps it, and refuses a damaged one. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "decent.h"
+#include "model_internal.h"
+#include "testutil.h"
+
+enum { W = 32, H = 24, PLANE = W * H };
+
+static DecentModel *
+grey_model (void)
+{
+  DecentConfig cfg;
+  DecentError err;
+  decent_config_init (&cfg, W, H, 1);
+  cfg.base_channels = 8;
+  cfg.max_channels = 32;
+  cfg.latent_side = 6;
+  cfg.device = DECENT_DEVICE_CPU;
+  DecentModel *m = decent_model_new (&cfg, &err);
+  REQUIRE (m, "%s", err.message);
+  return m;
+}
+
+static void
+settings (void)
+{
+  DecentStillSettings s;
+  DecentError err;
+  decent_still_settings_init (&s);
+  CHECK (s.lag == 10 && s.tolerance == 8.0f && s.smooth == 5 && s.memory == 100.0f,
+      "defaults %d %g %d %g", s.lag, s.tolerance, s.smooth, s.memory);
+  CHECK (decent_still_settings_validate (&s, &err) == 0, "%s", err.message);
+  const struct { DecentStillSettings s; const char *word; } bad[] = {
+    { { 0, 8, 5, 100 }, "lag" }, { { DECENT_STILL_MAX_LAG + 1, 8, 5, 100 }, "lag" },
+    { { 10, 0, 5, 100 }, "tolerance" }, { { 10, NAN, 5, 100 }, "tolerance" },
+    { { 10, 8, 4, 100 }, "smooth" }, { { 10, 8, 0, 100 }, "smooth" },
+    { { 10, 8, 5, 0.5f }, "memory" }, { { 10, 8, 5, INFINITY }, "memory" },
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+    CHECK (decent_still_settings_validate (&bad[i].s, &err) < 0
+        && strstr (err.message, bad[i].word), "setting %zu: %s", i, err.message);
+  CHECK (decent_still_settings_validate (NULL, &err) < 0, "no settings");
+}
+
+/* A gate with these settings and a start mean of `start` everywhere. */
+static DecentStillGate *
+gate_with (DecentModel *m, int lag, float tolerance, int smooth, float memory, float start)
+{
+  DecentError err;
+  DecentStillSettings s = { lag, tolerance, smooth, memory };
+  DecentCalibration cal = { 0 };
+  cal.threshold = 0.5f;
+  cal.quantile = 0.995f;
+  float st[PLANE];
+  for (int i = 0; i < PLANE; i++)
+    st[i] = start;
+  REQUIRE (decent_model_set_still (m, &s, &cal, st, &err) == 0, "%s", err.message);
+  DecentStillGate *g = decent_still_gate_new (m, &err);
+  REQUIRE (g, "%s", err.message);
+  return g;
+}
+
+/* Uniform pictures and maps: no smoothing matters, so the score is the
+ * formula itself, frame by frame: g = m / (1 + (d / t)^2) over the running
+ * mean of g. */
+static void
+formula (DecentModel *m)
+{
+  DecentError err;
+  DecentStillGate *g = gate_with (m, 2, 8.0f, 3, 4.0f, 0.2f);
+  CHECK (decent_still_gate_threshold (g) == 0.5f, "threshold %g",
+      decent_still_gate_threshold (g));
+  uint8_t px[PLANE];
+  float map[PLANE], score = -1;
+  for (int i = 0; i < PLANE; i++)
+    map[i] = 0.8f;
+  memset (px, 100, sizeof px);
+  /* two pictures of history first */
+  CHECK (decent_still_gate_push (g, px, map, &score, &err) == 0 && score == 0.0f, "1st");
+  CHECK (decent_still_gate_push (g, px, map, &score, &err) == 0 && score == 0.0f, "2nd");
+  /* no change: the map over the start mean, 0.8 - 0.2 */
+  CHECK (decent_still_gate_push (g, px, map, &score, &err) == 1, "%s", err.message);
+  CHECK (fabsf (score - 0.6f) < 1e-6f, "still: %g, want 0.6", score);
+  /* the mean moved a quarter of the way: 0.2 + 0.6 / 4 = 0.35; a change of
+   * 8 grey levels (the tolerance) since 2 frames ago halves the map (the
+   * gate is half open over the whole picture: the mean still moves) */
+  memset (px, 108, sizeof px);
+  CHECK (decent_still_gate_push (g, px, map, &score, &err) == 1, "%s", err.message);
+  CHECK (fabsf (score - (0.4f - 0.35f)) < 1e-6f, "changed: %g, want 0.05", score);
+  /* the mean took 0.4 in: 0.35 + (0.4 - 0.35) / 4 = 0.3625; a map below
+   * it rises nowhere, and the mean sinks toward its gated value 0.05 */
+  for (int i = 0; i < PLANE; i++)
+    map[i] = 0.1f;
+  CHECK (decent_still_gate_push (g, px, map, &score, &err) == 1 && score == 0.0f,
+      "below the mean: %g", score);
+  memset (px, 108, sizeof px);
+  for (int i = 0; i < PLANE; i++)
+    map[i] = 0.5f;
+  CHECK (decent_still_gate_push (g, px, map, &score, &err) == 1, "%s", err.message);
+  /* still now: the whole map over that mean */
+  const float mean = 0.3625f + (0.05f - 0.3625f) / 4;
+  CHECK (fabsf (score - (0.5f - mean)) < 1e-6f, "the mean followed: %g, want %g", score,
+      0.5f - mean);
+  /* a reset forgets the pictures: history again */
+  decent_still_gate_reset (g);
+  CHECK (decent_still_gate_push (g, px, map, &score, &err) == 0, "after a reset");
+  CHECK (decent_still_gate_push (NULL, px, map, &score, &err) < 0 && strstr (err.message,
+      "no gate"), "%s", err.message);
+  CHECK (decent_still_gate_push (g, NULL, map, &score, &err) < 0, "no pixels");
+  CHECK (decent_still_gate_push (g, px, NULL, &score, &err) < 0, "no map");
+  decent_still_gate_free (g);
+  decent_still_gate_free (NULL);
+  decent_still_gate_reset (NULL);
+}
+
+/* The largest still score over frames of a 6x6 thing of grey 200 (map 0.9)
+ * on a background of 100 (map 0.2) from frame 4 on: at one place, or moved
+ * 6 pixels every frame. */
+static float
+thing (DecentModel *m, int moving)
+{
+  DecentError err;
+  DecentStillGate *g = gate_with (m, 2, 8.0f, 3, 100.0f, 0.2f);
+  float best = 0;
+  for (int t = 0; t < 16; t++) {
+    uint8_t px[PLANE];
+    float map[PLANE], score;
+    memset (px, 100, sizeof px);
+    for (int i = 0; i < PLANE; i++)
+      map[i] = 0.2f;
+    if (t >= 4) {
+      const int x0 = moving ? (t - 4) * 6 % (W - 6) : 12;
+      for (int y = 9; y < 15; y++)
+        for (int x = x0; x < x0 + 6; x++) {
+          px[y * W + x] = 200;
+          map[y * W + x] = 0.9f;
+        }
+    }
+    REQUIRE (decent_still_gate_push (g, px, map, &score, &err) >= 0, "%s", err.message);
+    if (score > best)
+      best = score;
+  }
+  decent_still_gate_free (g);
+  return best;
+}
+
+/* A change of the whole picture (a cloud, a light switched) closes the
+ * gate everywhere for 2 x lag frames: the running mean holds meanwhile
+ * (else it would sink toward 0), so the map, the same all along, does not
+ * rise over it once the picture is back. */
+static void
+after_a_change (DecentModel *m)
+{
+  DecentError err;
+  DecentStillGate *g = gate_with (m, 3, 8.0f, 3, 10.0f, 0.5f);
+  float worst = 0;
+  for (int t = 0; t < 40; t++) {
+    uint8_t px[PLANE];
+    float map[PLANE], score;
+    memset (px, t >= 10 && t < 20 ? 60 : 100, sizeof px);
+    for (int i = 0; i < PLANE; i++)
+      map[i] = 0.5f;
+    REQUIRE (decent_still_gate_push (g, px, map, &score, &err) >= 0, "%s", err.message);
+    worst = score > worst ? score : worst;
+  }
+  decent_still_gate_free (g);
+  CHECK (worst < 1e-6f, "after the picture came back: %g", worst);
+}
+
+static void
+still_against_moving (DecentModel *m)
+{
+  const float still = thing (m, 0), moving = thing (m, 1);
+  CHECK (still > 0.6f, "a thing that stays put: %g", still);
+  CHECK (moving < 0.02f, "the same thing moving: %g", moving);
+}
+
+/* Footage: a soft disc wandering slowly over a noisy background. */
+static void
+footage (uint8_t *frames, int n)
+{
+  uint64_t s = 5;
+  for (int i = 0; i < n; i++) {
+    uint8_t *f = frames + (size_t) i * PLANE;
+    const double cx = 8 + 16 * (0.5 + 0.5 * sin (i * 0.2)), cy = 12;
+    for (int y = 0; y < H; y++)
+      for (int x = 0; x < W; x++) {
+        const double d2 = (x - cx) * (x - cx) + (y - cy) * (y - cy);
+        const double v = 60 + 150 * exp (-d2 / 18.0) + 6 * tu_uniform (&s);
+        f[y * W + x] = (uint8_t) v;
+      }
+  }
+}
+
+static void
+calibration (DecentModel *m)
+{
+  DecentError err;
+  enum { N = 40 };
+  uint8_t frames[N * PLANE];
+  footage (frames, N);
+  decent_model_clear_still (m);
+  CHECK (decent_model_get_still (m, NULL, NULL) == 0, "no gate after clearing");
+  DecentStillGate *none = decent_still_gate_new (m, &err);
+  CHECK (!none && strstr (err.message, "still-lag"), "%s", err.message);
+  DecentStillSettings s;
+  decent_still_settings_init (&s);
+  s.lag = 5;
+  const int one[] = { N }, two[] = { 20, 20 }, short_blocks[] = { 5, 6 };
+  REQUIRE (decent_model_calibrate_still (m, &s, frames, one, 1, 0.995f, 3.0f, &err) == 0, "%s",
+      err.message);
+  DecentStillSettings got;
+  DecentCalibration cal;
+  CHECK (decent_model_get_still (m, &got, &cal) == 1, "calibrated");
+  CHECK (got.lag == 5 && got.smooth == s.smooth && got.tolerance == s.tolerance
+      && got.memory == s.memory, "settings kept");
+  CHECK (cal.count == N - 5, "%u frames scored, want %d", cal.count, N - 5);
+  CHECK (cal.threshold > 0 && cal.threshold >= cal.mean && cal.stddev > 0
+      && cal.threshold >= cal.mean + 3 * cal.stddev - 1e-6f, "threshold %g, mean %g, sd %g",
+      cal.threshold, cal.mean, cal.stddev);
+
+  /* the calibration scores the footage as a gate made from it does */
+  DecentStillGate *g = decent_still_gate_new (m, &err);
+  REQUIRE (g, "%s", err.message);
+  float scores[N], maps[N * PLANE], max = 0;
+  double sum = 0;
+  int scored = 0;
+  REQUIRE (decent_model_score_mode (m, DECENT_SCORE_LOCAL, frames, N, scores, maps, &err) == 0,
+      "%s", err.message);
+  for (int i = 0; i < N; i++) {
+    float r;
+    if (decent_still_gate_push (g, frames + (size_t) i * PLANE, maps + (size_t) i * PLANE, &r,
+            &err) == 1) {
+      sum += r;
+      max = r > max ? r : max;
+      scored++;
+    }
+  }
+  decent_still_gate_free (g);
+  CHECK (scored == N - 5, "the gate scored %d", scored);
+  CHECK (fabsf (max - cal.max) <= 1e-6f * cal.max && fabs (sum / scored - cal.mean) <= 1e-5 *
+      cal.mean, "gate max %g mean %g, calibration max %g mean %g", max, sum / scored, cal.max,
+      cal.mean);
+
+  /* two blocks: each needs its own history */
+  REQUIRE (decent_model_calibrate_still (m, &s, frames, two, 2, 0.995f, 3.0f, &err) == 0, "%s",
+      err.message);
+  decent_model_get_still (m, NULL, &cal);
+  CHECK (cal.count == N - 2 * 5, "two blocks: %u frames scored", cal.count);
+  /* refused, and the gate the model had is kept */
+  CHECK (decent_model_calibrate_still (m, &s, frames, short_blocks, 2, 0.995f, 3.0f, &err) < 0
+      && strstr (err.message, "at least 2"), "%s", err.message);
+  decent_model_get_still (m, NULL, &cal);
+  CHECK (cal.count == N - 2 * 5, "kept after a refusal: %u", cal.count);
+  CHECK (decent_model_calibrate_still (m, &s, frames, one, 1, 1.5f, 3.0f, &err) < 0, "quantile");
+  CHECK (decent_model_calibrate_still (m, &s, frames, one, 0, 0.995f, 3.0f, &err) < 0, "blocks");
+  const int negative[] = { -3 };
+  CHECK (decent_model_calibrate_still (m, &s, frames, negative, 1, 0.995f, 3.0f, &err) < 0,
+      "a negative block");
+  s.smooth = 4;
+  CHECK (decent_model_calibrate_still (m, &s, frames, one, 1, 0.995f, 3.0f, &err) < 0
+      && strstr (err.message, "smooth"), "%s", err.message);
+}
+
+/* Where the payload of the file's STIL section begins, or -1. */
+static long
+still_payload (const uint8_t *data, size_t len)
+{
+  for (size_t i = 0; i + 16 <= len; i++)
+    if (memcmp (data + i, "STIL", 4) == 0)
+      return (long) i + 16;
+  return -1;
+}
+
+static void
+rewrite_crc (uint8_t *data, size_t len)
+{
+  const uint32_t c = tu_crc32 (data, len - 4);
+  memcpy (data + len - 4, &c, 4);
+}
+
+static uint8_t *
+read_all (const char *path, size_t *len)
+{
+  FILE *f = fopen (path, "rb");
+  REQUIRE (f, "open %s", path);
+  fseek (f, 0, SEEK_END);
+  *len = (size_t) ftell (f);
+  fseek (f, 0, SEEK_SET);
+  uint8_t *d = malloc (*len);
+  REQUIRE (d && fread (d, 1, *len, f) == *len, "read %s", path);
+  fclose (f);
+  return d;
+}
+
+static void
+write_all (const char *path, const uint8_t *d, size_t len)
+{
+  FILE *f = fopen (path, "wb");
+  REQUIRE (f && fwrite (d, 1, len, f) == len, "write %s", path);
+  fclose (f);
+}
+
+static void
+model_file (DecentModel *m)
+{
+  DecentError err;
+  char dir[] = "/tmp/decent-still-XXXXXX";
+  REQUIRE (mkdtemp (dir), "mkdtemp");
+  char path[256], bad[256];
+  snprintf (path, sizeof path, "%s/m.dcnt", dir);
+  snprintf (bad, sizeof bad, "%s/bad.dcnt", dir);
+  REQUIRE (decent_model_save (m, path, &err) == 0, "%s", err.message);
+  DecentModel *back = decent_model_load (path, DECENT_DEVICE_CPU, &err);
+  REQUIRE (back, "%s", err.message);
+  DecentStillSettings a, b;
+  DecentCalibration ca, cb;
+  CHECK (decent_model_get_still (m, &a, &ca) == 1 && decent_model_get_still (back, &b, &cb) == 1,
+      "the gate survives the file");
+  CHECK (memcmp (&a, &b, sizeof a) == 0 && memcmp (&ca, &cb, sizeof ca) == 0,
+      "settings and calibration equal");
+  /* and so does the start mean: the same frames score the same */
+  DecentStillGate *g1 = decent_still_gate_new (m, &err), *g2 = decent_still_gate_new (back, &err);
+  REQUIRE (g1 && g2, "%s", err.message);
+  enum { N = 12 };
+  uint8_t frames[N * PLANE];
+  footage (frames, N);
+  float sc[N], maps[N * PLANE];
+  REQUIRE (decent_model_score_mode (m, DECENT_SCORE_LOCAL, frames, N, sc, maps, &err) == 0, "%s",
+      err.message);
+  int same = 1;
+  for (int i = 0; i < N; i++) {
+    float r1 = -1, r2 = -2;
+    decent_still_gate_push (g1, frames + (size_t) i * PLANE, maps + (size_t) i * PLANE, &r1,
+        &err);
+    decent_still_gate_push (g2, frames + (size_t) i * PLANE, maps + (size_t) i * PLANE, &r2,
+        &err);
+    same &= r1 == r2;
+  }
+  CHECK (same, "gates from the saved and the loaded model agree");
+  decent_still_gate_free (g1);
+  decent_still_gate_free (g2);
+  decent_model_free (back);
+
+  /* damaged sections are refused, naming the still gate */
+  size_t len;
+  uint8_t *data = read_all (path, &len);
+  const long at = still_payload (data, len);
+  REQUIRE (at > 0, "a STIL section");
+  const struct { long offset; uint32_t value; const char *word; } damage[] = {
+    { 0, 0, "lag" },                                 /* lag 0 */
+    { 0, 1000, "lag" },                              /* lag over the limit */
+    { 12, 0, "memory" },                             /* memory 0 */
+    { 16, W + 1, "still gate of" },                  /* another width */
+    { 56, 0x7fc00000u, "normal mean" },              /* NaN in the mean map */
+    { 56, 0x40000000u, "normal mean" },              /* 2.0 in the mean map */
+    { 24, 0xbf800000u, "threshold" },                /* threshold -1 */
+  };
+  for (size_t i = 0; i < sizeof damage / sizeof damage[0]; i++) {
+    uint8_t *copy = malloc (len);
+    memcpy (copy, data, len);
+    memcpy (copy + at + damage[i].offset, &damage[i].value, 4);
+    rewrite_crc (copy, len);
+    write_all (bad, copy, len);
+    free (copy);
+    DecentModel *x = decent_model_load (bad, DECENT_DEVICE_CPU, &err);
+    CHECK (!x && strstr (err.message, damage[i].word) && strstr (err.message, "bad.dcnt"),
+        "damage %zu: %s", i, x ? "loaded" : err.message);
+    decent_model_free (x);
+  }
+  free (data);
+
+  /* a model without a gate writes none */
+  decent_model_clear_still (m);
+  REQUIRE (decent_model_save (m, path, &err) == 0, "%s", err.message);
+  back = decent_model_load (path, DECENT_DEVICE_CPU, &err);
+  REQUIRE (back, "%s", err.message);
+  CHECK (decent_model_get_still (back, NULL, NULL) == 0, "no gate written");
+  data = read_all (path, &len);
+  CHECK (still_payload (data, len) < 0, "no STIL section");
+  free (data);
+  decent_model_free (back);
+  CHECK (decent_model_get_still (NULL, NULL, NULL) < 0, "no model");
+  unlink (path);
+  unlink (bad);
+  rmdir (dir);
+}
+
+int
+main (void)
+{
+  settings ();
+  DecentModel *m = grey_model ();
+  formula (m);
+  still_against_moving (m);
+  after_a_change (m);
+  calibration (m);
+  model_file (m);
+  decent_model_free (m);
+  return tu_finish ("still_gate");
+}
