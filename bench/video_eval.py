@@ -46,10 +46,14 @@ Protocol
                even row+column) and its complement 255 - c;
       dark     the whole frame's brightness x 0.7 (no size);
       blur     the whole frame Gaussian-blurred, PIL ImageFilter.GaussianBlur(2.5)
-               (no size).
+               (no size);
+      moving   a solid box of 1 % (as box) moving MOVING_SPEED (5) pixels a
+               frame in a uniform direction, its whole path inside the frame,
+               its colour by the mean background of the path's bounding box:
+               what decentanomaly's still gate cannot see (size 1 % only).
     Every draw comes from numpy's default_rng([kind number, size number,
-    clip number]) (kinds box 0, bag 1, texture 2, dark 3, blur 4; sizes 0.5 %
-    0, 1 % 1, 2 % 2; the global kinds size 0): first the layout, then per
+    clip number]) (kinds box 0, bag 1, texture 2, dark 3, blur 4, moving 5;
+    sizes 0.5 % 0, 1 % 1, 2 % 2; the global kinds size 0): first the layout, then per
     event the aspect ratio, x, y and the colour.
   * Scoring: every clip with build/examples/decent-detect --model M --input
     CLIP.rgb --raw 384x288 --fps 10 --csv --events-csv [--set NAME=VALUE of
@@ -127,7 +131,13 @@ MIN_FRAMES, GAP = 3, 5  # decentanomaly's event-min-frames and event-gap default
 SIZES = (0.005, 0.01, 0.02)
 SIZED_KINDS = ("box", "bag", "texture")
 GLOBAL_KINDS = ("dark", "blur")
-KINDS = SIZED_KINDS + GLOBAL_KINDS
+# a 1 % box that crosses the frame at MOVING_SPEED pixels a frame (a thrown or
+# rolling thing, a cyclist where only walkers go): what decentanomaly's
+# still gate cannot see, so the frame's own score must
+MOVING_KINDS = ("moving",)
+MOVING_SIZE = 1         # index into SIZES
+MOVING_SPEED = 5.0
+KINDS = SIZED_KINDS + GLOBAL_KINDS + MOVING_KINDS  # appended: the others' seeds stay
 PALETTE = {
     "red": (200, 30, 30), "blue": (30, 60, 200), "yellow": (240, 220, 40),
     "white": (245, 245, 245), "black": (15, 15, 15), "magenta": (200, 40, 180),
@@ -265,8 +275,29 @@ def plan_clip(frames, kind, size_index, clip_index):
         ev = {"first": first, "last": last}
         if kind in SIZED_KINDS:
             ev.update(place_object(rng, frames[first:last + 1], kind, size_index))
+        elif kind in MOVING_KINDS:
+            ev.update(place_moving(rng, frames[first:last + 1]))
         events.append(ev)
     return events
+
+
+def place_moving(rng, segment):
+    """A moving 1 % box for the frames `segment`: place_object's dict for its
+    first frame, plus vx, vy (pixels a frame, MOVING_SPEED in a uniform
+    direction), its whole path inside the frame; the colour by the mean
+    background of the path's bounding box."""
+    n = len(segment)
+    w, h = object_size(SIZES[MOVING_SIZE] * W * H, rng.uniform(0.6, 1.6))
+    angle = rng.uniform(0, 2 * np.pi)
+    vx, vy = MOVING_SPEED * np.cos(angle), MOVING_SPEED * np.sin(angle)
+    dx, dy = int(round(vx * (n - 1))), int(round(vy * (n - 1)))
+    x = int(rng.integers(max(0, -dx), W - w - max(0, dx) + 1))
+    y = int(rng.integers(max(0, -dy), H - h - max(0, dy) + 1))
+    x0, y0 = min(x, x + dx), min(y, y + dy)
+    bg = segment[:, y0:y0 + h + abs(dy), x0:x0 + w + abs(dx)].reshape(-1, 3).mean(0)
+    name, rgb = pick_colour(rng, bg)
+    return {"x": x, "y": y, "w": w, "h": h, "vx": round(float(vx), 3), "vy": round(float(vy), 3),
+            "colour": name, "rgb": list(rgb), "background": [round(float(v), 1) for v in bg]}
 
 
 def object_patch(kind, w, h, rgb):
@@ -300,6 +331,12 @@ def apply_event(frames, kind, ev):
         a = alpha[None, :, :, None]
         frames[sl, y:y + h, x:x + w] = np.clip(
             np.rint(region * (1 - a) + col[None] * a), 0, 255).astype(np.uint8)
+    elif kind in MOVING_KINDS:
+        col = np.array(ev["rgb"], np.uint8)
+        for k, i in enumerate(range(ev["first"], ev["last"] + 1)):
+            x = int(round(ev["x"] + ev["vx"] * k))
+            y = int(round(ev["y"] + ev["vy"] * k))
+            frames[i, y:y + ev["h"], x:x + ev["w"]] = col
     elif kind == "dark":
         frames[sl] = np.clip(np.rint(frames[sl] * 0.7), 0, 255).astype(np.uint8)
     elif kind == "blur":
@@ -324,9 +361,11 @@ def clip_list(n_clips):
     """(name, group, kind, size index, clip index) of every anomalous clip."""
     out = []
     for kind in KINDS:
-        sizes = range(len(SIZES)) if kind in SIZED_KINDS else [0]
+        sizes = (range(len(SIZES)) if kind in SIZED_KINDS
+                 else [MOVING_SIZE] if kind in MOVING_KINDS else [0])
         for si in sizes:
-            group = f"{kind} {SIZES[si] * 100:g} %" if kind in SIZED_KINDS else kind
+            group = (f"{kind} {SIZES[si] * 100:g} %" if kind in SIZED_KINDS + MOVING_KINDS
+                     else kind)
             for ci in range(n_clips):
                 name = (f"{kind}-{SIZES[si] * 100:g}pct-{ci}" if kind in SIZED_KINDS
                         else f"{kind}-{ci}")
@@ -1218,7 +1257,11 @@ def report(work, path):
         "bottom |",
         "| texture | the box as a 4×4 checkerboard of the colour and its complement 255 − c |",
         "| dark | the whole frame's brightness × 0.7 |",
-        "| blur | the whole frame Gaussian-blurred, σ = 2.5 (PIL) |", "",
+        "| blur | the whole frame Gaussian-blurred, σ = 2.5 (PIL) |",
+        f"| moving | a solid box of 1 % moving {MOVING_SPEED:g} pixels a frame in a uniform "
+        "direction (it crosses its own width in about 7 frames), its path inside the frame, "
+        "its colour by the background of the path: what decentanomaly's still gate cannot "
+        "see |", "",
         "**Measures.** On the normal clip: frames flagged at the stored threshold, events "
         "(`decentanomaly-event` begins: 3 flagged frames open one, 5 unflagged close it) and "
         "alarms per hour (events × 3600 / 39.5 s). Per kind and size: frame-level AUROC (the "

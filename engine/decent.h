@@ -309,8 +309,9 @@ const char *decent_score_mode_name(DecentScoreMode mode);
  * changed since `lag` frames before: g = m / (1 + (d / tolerance)^2), d the
  * change of the grey level (0..255) at the model's size, box-smoothed over
  * smooth x smooth pixels.  What g has over the running mean of g (time
- * constant `memory` frames, begun at the held-out footage's mean g; a frame
- * whose gate is closed over most of the picture leaves it as it is) is
+ * constant `memory` frames, begun at the mean g of the first 20 gated
+ * frames of the held-out footage; a frame whose gate is closed over most
+ * of the picture leaves it as it is) is
  * scored by its largest window mean, as the local score.  A new thing that
  * stays put stands out; people walking by and slow changes of the whole
  * scene do not.  It is blind to anomalies that move: decentanomaly flags a
@@ -329,14 +330,19 @@ int decent_still_settings_validate(const DecentStillSettings *s, DecentError *er
 
 /* Calibrates the still gate on held-out normal frames (8-bit, model
  * geometry, packed) in time order: `blocks` runs of consecutive frames,
- * block_frames[b] frames each, one after the other in frames.  The frames
- * of each block from its lag-th on are scored; the threshold follows
- * decent_model_calibrate_all's rule.  Stored in the model file. */
+ * block_frames[b] frames each, one after the other in frames.  The running
+ * mean begins at the mean gated map of the first 20 frames that have a
+ * picture lag frames before them in their block, then goes on through the
+ * blocks in order, scoring each such frame, as a stream would; the
+ * threshold follows decent_model_calibrate_all's rule.  Stored in the
+ * model file. */
 int decent_model_calibrate_still(DecentModel *model, const DecentStillSettings *s,
                                  const uint8_t *frames, const int *block_frames, int blocks,
                                  float quantile, float sigmas, DecentError *err);
 /* 1 with the settings and calibration (s, cal may be NULL) when the model
- * has a still gate, 0 when it has none, -1 for no model. */
+ * has a still gate, 0 (both zeroed) when it has none, -1 for no model.
+ * A gate keeps lag + 1 pictures: settings whose history would exceed
+ * 256 MiB are refused by calibration, loading and decent_still_gate_new. */
 int decent_model_get_still(const DecentModel *model, DecentStillSettings *s,
                            DecentCalibration *cal);
 /* Drops the model's still gate (no-op without one, or for NULL). */
@@ -358,8 +364,6 @@ void decent_still_gate_reset(DecentStillGate *gate);
 int decent_still_gate_push(DecentStillGate *gate, const uint8_t *pixels,
                            const float *local_map, float *score, DecentError *err);
 float decent_still_gate_threshold(const DecentStillGate *gate);
-/* The last scored frame's map of what rose over the running mean. */
-const float *decent_still_gate_map(const DecentStillGate *gate);
 
 /* The calibration of DECENT_SCORE_MEAN, or of a mode (threshold 0: the model
  * has no calibration for it). */

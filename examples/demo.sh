@@ -5,8 +5,9 @@
 # surveillance clip vtest.avi (Debian opencv-doc), each until its held-out
 # error stops falling: a 192x144 one with a 12x9 grid of latent cells
 # (finds small objects) and a 128x96 one with one latent cell (finds people
-# near the camera ordinary).  Then scores the rest with decentanomaly and
-# both models (second-model-location): a heatmap-overlay video, every
+# near the camera ordinary), each with its still gate calibrated (decent-train
+# still-lag).  Then scores the rest with decentanomaly and both models
+# (second-model-location; still-gate on): a heatmap-overlay video, every
 # flagged frame as a JPEG, and a summary with each event's times and the
 # alarms an hour.
 set -euo pipefail

@@ -462,8 +462,12 @@ adopt_model (GstDecentAnomaly *self, DecentModel *m, const gchar *path,
   self->nonfinite_count = 0;
   /* the new model's gate, if it has one (its calibration, not the old one's) */
   decent_still_gate_free (self->still);
-  self->still = decent_model_get_still (m, NULL, NULL) == 1 ? decent_still_gate_new (m, NULL)
-                                                            : NULL;
+  self->still = NULL;
+  if (decent_model_get_still (m, NULL, NULL) == 1) {
+    DecentError err = { { 0 } };
+    if (!(self->still = decent_still_gate_new (m, &err)))
+      GST_WARNING_OBJECT (self, "model %s: no still gate: %s", path, err.message);
+  }
   self->still_used = FALSE;
   self->still_said = FALSE;
   self->last_still = -1.0;
@@ -895,6 +899,10 @@ gst_decent_anomaly_sink_event (GstBaseTransform *trans, GstEvent *event)
 {
   GstDecentAnomaly *self = GST_DECENT_ANOMALY (trans);
   const GstEventType type = GST_EVENT_TYPE (event);
+  if (type == GST_EVENT_STREAM_START) { /* another stream: its pictures are no history */
+    decent_still_gate_reset (self->still);
+    decent_still_gate_reset (self->second.still);
+  }
   if (type != GST_EVENT_EOS && type != GST_EVENT_FLUSH_STOP)
     return GST_BASE_TRANSFORM_CLASS (gst_decent_anomaly_parent_class)->sink_event (trans, event);
   if (type == GST_EVENT_EOS && self->shared) /* other sharers' batches stop waiting for it */
@@ -1120,6 +1128,8 @@ push_still (GstDecentAnomaly *self, FrameState *f, float *still, DecentError *er
   if (got < 0 && !pixels)
     decent_fail (err, "the frame does not match the negotiated caps");
   *still = got == 1 ? r / decent_still_gate_threshold (self->still) : -1.0f;
+  if (!isfinite (*still)) /* a hostile file's denormal threshold: no still score */
+    *still = -1.0f;
   return got >= 0;
 }
 
@@ -1164,9 +1174,9 @@ run_model (GstDecentAnomaly *self, const FrameSettings *set, FrameState *f, floa
     return FALSE;
   if (self->second_used)
     still = still >= 0 && other >= 0 ? 0.5f * (still + other) : -1.0f;
-  if (gated && still >= 0 && isfinite (*score)) {
+  const float as_score = still * self->model_threshold[DECENT_SCORE_LOCAL];
+  if (gated && still >= 0 && isfinite (*score) && isfinite (as_score)) {
     f->still = still;
-    const float as_score = still * self->model_threshold[DECENT_SCORE_LOCAL];
     if (as_score > *score)
       *score = as_score;
   }

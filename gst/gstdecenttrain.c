@@ -209,6 +209,17 @@ split_held_out (guint8 *frames, gsize fb, guint n, gdouble holdout, guint blocks
       held[i] = 1;
     block_frames[b] = h;
   }
+  /* blocks never overlap for holdout <= 0.5 (the property's range); were
+   * they to, the permutation below would not be one: one block instead */
+  guint marked = 0;
+  for (guint i = 0; i < n; i++)
+    marked += held[i];
+  if (marked != n_held) {
+    memset (held, 0, n);
+    memset (held + n - n_held, 1, n_held);
+    blocks = 1;
+    block_frames[0] = n_held;
+  }
   *n_blocks = blocks;
   /* where each frame goes: training frames first, then the held-out ones */
   const guint n_train = n - n_held;
@@ -858,14 +869,14 @@ calibrate_still (TrainJob *job, DecentModel *m, const guint8 *frames,
     GST_ELEMENT_WARNING (job->self, RESOURCE, SETTINGS,
         ("The still gate was not calibrated; decentanomaly will flag without it."),
         ("%s", err.message));
-  } else if (decent_model_get_still (m, NULL, &cal) == 1 && !(cal.max > 0)) {
-    /* nothing ever rose: any rise at all would be flagged */
+  } else if (decent_model_get_still (m, NULL, &cal) == 1 && !(cal.max > 1e-6f)) {
+    /* nothing rose beyond rounding: any rise at all would be flagged */
     decent_model_clear_still (m);
     GST_ELEMENT_WARNING (job->self, RESOURCE, SETTINGS,
         ("The still gate was not calibrated; decentanomaly will flag without it."),
-        ("its %u calibration frames all scored 0: a picture that never changes (a test "
-            "pattern, a frozen camera) shows nothing of normal change; calibrate on footage of "
-            "the scene as it normally changes", cal.count));
+        ("its %u calibration frames all scored %g or less: a picture that never changes (a "
+            "test pattern, a frozen camera) shows nothing of normal change; calibrate on footage "
+            "of the scene as it normally changes", cal.count, (double) cal.max));
   }
   g_free (sizes);
   return TRUE;
@@ -908,7 +919,7 @@ run_calibration (TrainJob *job)
     job_fail (job, GST_RESOURCE_ERROR_FAILED, "Calibrating the threshold failed.", err.message);
   } else if (!calibrate_still (job, m, job->frames, &job->n_frames, 1)) {
     job_fail (job, GST_RESOURCE_ERROR_FAILED, "Calibrating the threshold failed.",
-        "out of memory");
+        "out of memory for the still gate's block sizes");
   } else {
     warn_about_calibration (job, m);
     if (decent_model_save (m, job->location, &err) < 0) {
@@ -991,8 +1002,10 @@ run_training (TrainJob *job)
                &err) < 0)
       fail_keeping_model (job, m, "Calibrating the threshold failed.", err.message);
     else if (!calibrate_still (job, m, n_held ? held : train, n_held ? block_frames : &n_train,
-                 n_held ? n_blocks : 1)
-             || decent_model_save (m, job->location, &err) < 0)
+                 n_held ? n_blocks : 1))
+      fail_keeping_model (job, m, "Calibrating the threshold failed.",
+          "out of memory for the still gate's block sizes");
+    else if (decent_model_save (m, job->location, &err) < 0)
       fail_keeping_model (job, m, "Could not write the model file.", err.message);
     else
       job->ok = TRUE;

@@ -191,6 +191,8 @@ decent_second_model_blend (DecentSecondModel *s, GstVideoFrame *frame, DecentSco
       }
       if (got == 1)
         *still = r / decent_still_gate_threshold (s->still);
+      if (!isfinite (*still)) /* a hostile file's denormal threshold */
+        *still = -1.0f;
     }
   }
   const float weight = (float) (scale / threshold_of (s, mode));

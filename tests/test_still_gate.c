@@ -210,7 +210,9 @@ calibration (DecentModel *m)
   uint8_t frames[N * PLANE];
   footage (frames, N);
   decent_model_clear_still (m);
-  CHECK (decent_model_get_still (m, NULL, NULL) == 0, "no gate after clearing");
+  DecentStillSettings cleared = { 1, 1, 1, 1 };
+  CHECK (decent_model_get_still (m, &cleared, NULL) == 0 && cleared.lag == 0,
+      "no gate after clearing, and no settings");
   DecentStillGate *none = decent_still_gate_new (m, &err);
   CHECK (!none && strstr (err.message, "still-lag"), "%s", err.message);
   DecentStillSettings s;
@@ -272,13 +274,20 @@ calibration (DecentModel *m)
       && strstr (err.message, "smooth"), "%s", err.message);
 }
 
-/* Where the payload of the file's STIL section begins, or -1. */
+/* Where the payload of the file's STIL section begins (its header: the
+ * tag, 0, and this model's payload length), or -1. */
 static long
 still_payload (const uint8_t *data, size_t len)
 {
-  for (size_t i = 0; i + 16 <= len; i++)
-    if (memcmp (data + i, "STIL", 4) == 0)
+  const uint64_t want = 56 + 4 * (uint64_t) PLANE;
+  for (size_t i = 0; i + 16 <= len; i++) {
+    uint32_t reserved;
+    uint64_t n;
+    memcpy (&reserved, data + i + 4, 4);
+    memcpy (&n, data + i + 8, 8);
+    if (memcmp (data + i, "STIL", 4) == 0 && reserved == 0 && n == want)
       return (long) i + 16;
+  }
   return -1;
 }
 
@@ -361,6 +370,8 @@ model_file (DecentModel *m)
     { 0, 0, "lag" },                                 /* lag 0 */
     { 0, 1000, "lag" },                              /* lag over the limit */
     { 12, 0, "memory" },                             /* memory 0 */
+    { 8, 4, "smooth" },                              /* an even box */
+    { 4, 0x7fc00000u, "tolerance" },                 /* tolerance NaN */
     { 16, W + 1, "still gate of" },                  /* another width */
     { 56, 0x7fc00000u, "normal mean" },              /* NaN in the mean map */
     { 56, 0x40000000u, "normal mean" },              /* 2.0 in the mean map */
@@ -396,6 +407,35 @@ model_file (DecentModel *m)
   rmdir (dir);
 }
 
+/* A gate keeps lag + 1 pictures: at 1024 x 1024, lag 100 would be 404
+ * MiB, refused; lag 40 (164 MiB) is not. */
+static void
+history_bound (void)
+{
+  DecentConfig cfg;
+  DecentError err;
+  decent_config_init (&cfg, 1024, 1024, 1);
+  cfg.base_channels = 2;
+  cfg.max_channels = 4;
+  cfg.device = DECENT_DEVICE_CPU;
+  DecentModel *big = decent_model_new (&cfg, &err);
+  REQUIRE (big, "%s", err.message);
+  float *start = calloc ((size_t) 1024 * 1024, sizeof (float));
+  DecentStillSettings s = { 100, 8, 5, 100 };
+  DecentCalibration cal = { 0 };
+  cal.threshold = 0.5f;
+  CHECK (decent_model_set_still (big, &s, &cal, start, &err) < 0
+      && strstr (err.message, "MiB"), "%s", err.message);
+  uint8_t one = 0;
+  const int blocks[] = { 200 };
+  CHECK (decent_model_calibrate_still (big, &s, &one, blocks, 1, 0.995f, 3.0f, &err) < 0
+      && strstr (err.message, "MiB"), "calibration: %s", err.message);
+  s.lag = 40;
+  CHECK (decent_model_set_still (big, &s, &cal, start, &err) == 0, "%s", err.message);
+  free (start);
+  decent_model_free (big);
+}
+
 int
 main (void)
 {
@@ -407,5 +447,6 @@ main (void)
   calibration (m);
   model_file (m);
   decent_model_free (m);
+  history_bound ();
   return tu_finish ("still_gate");
 }

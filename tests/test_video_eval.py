@@ -84,7 +84,9 @@ for seed in range(20):
           and lay[0][0] >= ve.MIN_GAP and lay[-1][1] <= n_test - 1 - ve.MIN_GAP
           and all(b[0] - a[1] - 1 >= ve.MIN_GAP for a, b in zip(lay, lay[1:])))
     check(ok, f"layout of seed {seed}: {lay}")
-check(len(ve.clip_list(3)) == 3 * (3 * 3 + 2), "clips: 3 per kind and size")
+check(len(ve.clip_list(3)) == 3 * (3 * 3 + 2 + 1), "clips: 3 per kind and size")
+check([c[:2] for c in ve.clip_list(3) if c[2] == "moving"]
+      == [(f"moving-{i}", "moving 1 %") for i in range(3)], "moving clips")
 check(ve.clip_list(3)[0][:2] == ("box-0.5pct-0", "box 0.5 %"), "clip names")
 check(sum(1 for c in ve.clip_list(3) if c[1] == "box 1 %") * ve.EVENTS_PER_CLIP >= 25,
       ">= 25 events per kind and size")
@@ -119,6 +121,28 @@ check(not changed[~inside].any(), "frames outside events are untouched")
 check(changed[inside].any(-1).any(-1).all(), "every event frame is changed")
 check(evs == ve.plan_clip(grey, "box", 1, 0), "the same seed, the same events")
 check(evs != ve.plan_clip(grey, "box", 1, 1), "another clip, other events")
+
+# ---- a moving box: the box of 1 %, MOVING_SPEED pixels further each frame,
+# inside the frame all along
+frames, evs = ve.make_clip(grey, "moving", ve.MOVING_SIZE, 0)
+changed = (frames != grey).any(-1)
+inside = np.zeros(n_test, bool)
+for ev in evs:
+    inside[ev["first"]:ev["last"] + 1] = True
+    check(abs(np.hypot(ev["vx"], ev["vy"]) - ve.MOVING_SPEED) < 0.01, f"speed of {ev}")
+    w, h = ev["w"], ev["h"]
+    check(abs(w * h - 0.01 * ve.W * ve.H) <= w / 2, f"moving box area {w * h}")
+    for k, i in enumerate(range(ev["first"], ev["last"] + 1)):
+        x, y = int(round(ev["x"] + ev["vx"] * k)), int(round(ev["y"] + ev["vy"] * k))
+        ys, xs = np.nonzero(changed[i])
+        check(0 <= x and x + w <= ve.W and 0 <= y and y + h <= ve.H, "moving box inside")
+        check(changed[i].sum() == w * h and (xs.min(), ys.min()) == (x, y),
+              f"frame {i}: the box at ({x}, {y})")
+    first = np.nonzero(changed[ev["first"]]); last = np.nonzero(changed[ev["last"]])
+    moved = np.hypot(first[1].min() - last[1].min(), first[0].min() - last[0].min())
+    check(abs(moved - ve.MOVING_SPEED * (ve.EVENT_LEN - 1)) < 1.5, f"moved {moved} pixels")
+check(not changed[~inside].any(), "moving: frames outside events are untouched")
+check(evs == ve.plan_clip(grey, "moving", ve.MOVING_SIZE, 0), "moving: the same seed")
 
 # ---- the colour rule: only colours far from the background
 rng = np.random.default_rng(3)
