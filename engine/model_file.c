@@ -349,8 +349,11 @@ still_load (DecentModel *m, const uint8_t *data, size_t len, DecentError *err)
   s.tolerance = get_f32 (&c);
   const uint32_t smooth = get_u32 (&c);
   s.memory = get_f32 (&c);
-  s.lag = lag > DECENT_STILL_MAX_LAG ? -1 : (int) lag;
-  s.smooth = smooth > 63 ? -1 : (int) smooth;
+  if (lag > DECENT_STILL_MAX_LAG || smooth > 63)
+    return decent_fail (err, "still gate: lag %u or smooth %u is over its limit (%d, 63)", lag,
+        smooth, DECENT_STILL_MAX_LAG);
+  s.lag = (int) lag;
+  s.smooth = (int) smooth;
   const uint32_t w = get_u32 (&c), h = get_u32 (&c);
   if (w != (uint32_t) m->cfg.width || h != (uint32_t) m->cfg.height)
     return decent_fail (err, "a still gate of %ux%u for a %dx%d model", w, h, m->cfg.width,
@@ -358,13 +361,13 @@ still_load (DecentModel *m, const uint8_t *data, size_t len, DecentError *err)
   DecentCalibration cal;
   calibration_io (&c, &cal, 0);
   cal.false_alarm_rate = get_f32 (&c);
-  if (!(cal.false_alarm_rate >= 0.0f && cal.false_alarm_rate <= 1.0f)
+  if (!(cal.false_alarm_rate >= 0.0f && cal.false_alarm_rate <= 1.0f) || cal.count < 2
       || !(cal.quantile >= 0.0f && cal.quantile <= 1.0f) || !isfinite (cal.mean)
       || !(cal.stddev >= 0.0f) || !isfinite (cal.stddev) || !isfinite (cal.min)
       || !isfinite (cal.max))
     return decent_fail (err, "the still gate's calibration is invalid (quantile %g, false-alarm "
-        "rate %g, mean %g, sd %g, min %g, max %g)", cal.quantile, cal.false_alarm_rate,
-        cal.mean, cal.stddev, cal.min, cal.max);
+        "rate %g, mean %g, sd %g, min %g, max %g, %u frames)", cal.quantile,
+        cal.false_alarm_rate, cal.mean, cal.stddev, cal.min, cal.max, cal.count);
   float *start = malloc (plane * sizeof (float));
   if (!start)
     return decent_fail (err, "out of memory");

@@ -325,6 +325,9 @@ decent_model_clear_still (DecentModel *m)
 /* Gated frames whose mean begins the running mean: 2 s at 10 frames/s,
  * a fifth of the default memory. */
 #define START_FRAMES 20
+/* The range of a still threshold (decent_model_set_still). */
+#define STILL_MIN_THRESHOLD 1e-6
+#define STILL_MAX_THRESHOLD 10.0
 
 /* Walks the blocks of frames in time order through g, scoring them in
  * chunks: the running mean begins at g's start and goes on from block to
@@ -429,6 +432,8 @@ decent_model_calibrate_still (DecentModel *m, const DecentStillSettings *s,
   DecentCalibration cal;
   if (rc == 0)
     rc = decent_calibration_from (scores, (int) gated, quantile, sigmas, &cal, err);
+  if (rc == 0 && cal.threshold < STILL_MIN_THRESHOLD)
+    cal.threshold = STILL_MIN_THRESHOLD; /* footage that barely changes: no flag on rounding */
   if (rc == 0) {
     free (m->still_start);
     m->still_start = start;
@@ -455,8 +460,12 @@ decent_model_set_still (DecentModel *m, const DecentStillSettings *s,
       || history_fits (s, m->cfg.width, m->cfg.height, err) < 0)
     return -1;
   const size_t plane = (size_t) m->cfg.width * m->cfg.height;
-  if (!(cal->threshold > 0) || !isfinite (cal->threshold))
-    return decent_fail (err, "still gate: threshold %g is not positive", cal->threshold);
+  /* still scores are window means of rises of maps in 0..1: a threshold
+   * outside these bounds is no calibration's (calibration floors it at the
+   * lower one), and would turn every rise into a flag or none */
+  if (!(cal->threshold >= STILL_MIN_THRESHOLD && cal->threshold <= STILL_MAX_THRESHOLD))
+    return decent_fail (err, "still gate: threshold %g is outside %g..%g", cal->threshold,
+        STILL_MIN_THRESHOLD, STILL_MAX_THRESHOLD);
   for (size_t p = 0; p < plane; p++)
     if (!(start[p] >= 0.0f && start[p] <= 1.0f))
       return decent_fail (err, "still gate: the normal mean %g at %zu is outside 0..1",

@@ -639,8 +639,18 @@ choose_still (GstDecentAnomaly *self, gboolean wanted)
       : NULL;
   const gboolean use = wanted && !why;
   if (why && !self->still_said) {
-    GST_INFO_OBJECT (self, "still-gate is not used: %s", why);
     self->still_said = TRUE;
+    if (self->still && self->second_used && !self->second.still
+        && self->scoring == DECENT_SCORE_LOCAL) {
+      /* a gate the user has, and cannot use: said on the bus */
+      gchar *name = g_filename_display_name (self->second.path);
+      GST_ELEMENT_WARNING (self, STREAM, FORMAT, ("Second model \"%s\" has no still gate; "
+              "scoring without the still gate.", name), ("%s; both models need one, since "
+              "their still scores are averaged.", why));
+      g_free (name);
+    } else {
+      GST_INFO_OBJECT (self, "still-gate is not used: %s", why);
+    }
   }
   if (use == self->still_used)
     return;
@@ -1444,10 +1454,13 @@ gst_decent_anomaly_set_property (GObject *object, guint prop_id, const GValue *v
       gchar *why = NULL;
       const gchar *text = g_value_get_string (value);
       if (decent_roi_parse (text, &roi, &why)) {
+        /* the same rectangle again changes nothing (a path rebuilt for it
+         * would end open region events and start the still gate again) */
+        if (memcmp (&roi, &self->roi, sizeof roi) != 0)
+          self->roi_changed = TRUE;
         self->roi = roi;
         g_free (self->roi_text);
         self->roi_text = g_strdup (text ? text : "");
-        self->roi_changed = TRUE;
         g_clear_pointer (&self->roi_error, g_free);
       } else {
         /* kept until a valid roi: start() refuses to run with it, since a

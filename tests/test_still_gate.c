@@ -376,6 +376,9 @@ model_file (DecentModel *m)
     { 56, 0x7fc00000u, "normal mean" },              /* NaN in the mean map */
     { 56, 0x40000000u, "normal mean" },              /* 2.0 in the mean map */
     { 24, 0xbf800000u, "threshold" },                /* threshold -1 */
+    { 24, 0x00000001u, "threshold" },                /* a denormal threshold */
+    { 24, 0x00800000u, "threshold" },                /* 1.2e-38: every rise a flag */
+    { 48, 0, "calibration" },                        /* calibrated on 0 frames */
   };
   for (size_t i = 0; i < sizeof damage / sizeof damage[0]; i++) {
     uint8_t *copy = malloc (len);
