@@ -328,6 +328,8 @@ decent_model_clear_still (DecentModel *m)
 /* The range of a still threshold (decent_model_set_still). */
 #define STILL_MIN_THRESHOLD 1e-6
 #define STILL_MAX_THRESHOLD 10.0
+/* Frames scored in one call while calibrating. */
+#define WALK_CHUNK 32
 
 /* Walks the blocks of frames in time order through g, scoring them in
  * chunks: the running mean begins at g's start and goes on from block to
@@ -343,13 +345,12 @@ walk (DecentModel *m, DecentStillGate *g, const uint8_t *frames, const int *bloc
 {
   const size_t plane = (size_t) g->width * g->height;
   const size_t fb = plane * (size_t) g->channels;
-  enum { CHUNK = 32 };
   int done = 0, at_block = 0;
   decent_still_gate_reset (g);
   for (int b = 0; b < blocks; b++) {
     forget_pictures (g);
-    for (int at = 0; at < block_frames[b]; at += CHUNK) {
-      const int count = block_frames[b] - at < CHUNK ? block_frames[b] - at : CHUNK;
+    for (int at = 0; at < block_frames[b]; at += WALK_CHUNK) {
+      const int count = block_frames[b] - at < WALK_CHUNK ? block_frames[b] - at : WALK_CHUNK;
       const uint8_t *px = frames + (size_t) (at_block + at) * fb;
       if (sum && done >= first)
         return done; /* the start needs no more */
@@ -405,7 +406,8 @@ decent_model_calibrate_still (DecentModel *m, const DecentStillSettings *s,
       m->cfg.local_area, 0.0f, NULL, err);
   double *sum = calloc (plane, sizeof (double));
   float *scores = malloc ((size_t) gated * sizeof (float));
-  float *maps = malloc (32 * plane * sizeof (float)), *chunk = malloc (32 * sizeof (float));
+  float *maps = malloc (WALK_CHUNK * plane * sizeof (float));
+  float *chunk = malloc (WALK_CHUNK * sizeof (float));
   float *start = malloc (plane * sizeof (float));
   int rc = g ? 0 : -1;
   if (rc == 0 && (!sum || !scores || !maps || !chunk || !start))
