@@ -46,7 +46,13 @@ while IFS= read -r line; do
         "$(field status "$line")" "$(field location "$line")" "$(field frames "$line")" \
         "$(field held-out "$line")" "$(field epochs "$line")" "$(field steps "$line")" \
         "$(num "$(field threshold-local "$line")")"
-      printf 'expected false-alarm rate %s\n' "$(num "$(field expected-false-alarm-rate "$line")")" ;;
+      printf 'expected false-alarm rate %s' "$(num "$(field expected-false-alarm-rate "$line")")"
+      still=$(num "$(field threshold-still "$line")")
+      if [ -n "$still" ] && [ "$still" != 0 ]; then
+        printf ', still gate threshold %s from %s frames\n' "$still" "$(field still-frames "$line")"
+      else
+        printf ', no still gate\n'
+      fi ;;
     *"Additional debug info"*) debug_next=1 ;;
     *WARNING*|*ERROR*|*"Got EOS"*) echo "$line" ;;
   esac
