@@ -248,21 +248,12 @@ rise (DecentStillGate *g, const float *gated)
   return decent_local_max (g->risen, g->width, g->height, g->win_w, g->win_h, g->sat);
 }
 
-static int
-check_push (const DecentStillGate *g, const uint8_t *pixels, const float *map, float *score,
-    DecentError *err)
-{
-  if (!g || !pixels || !map || !score)
-    return decent_fail (err, "still gate: no gate, pixels, map or score");
-  return 0;
-}
-
 int
 decent_still_gate_push (DecentStillGate *g, const uint8_t *pixels, const float *local_map,
     float *score, DecentError *err)
 {
-  if (check_push (g, pixels, local_map, score, err) < 0)
-    return -1;
+  if (!g || !pixels || !local_map || !score)
+    return decent_fail (err, "still gate: no gate, pixels, map or score");
   *score = 0.0f;
   if (!gate_map (g, pixels, local_map, g->gated))
     return 0;
@@ -408,9 +399,8 @@ decent_model_calibrate_still (DecentModel *m, const DecentStillSettings *s,
   float *scores = malloc ((size_t) gated * sizeof (float));
   float *maps = malloc (WALK_CHUNK * plane * sizeof (float));
   float *chunk = malloc (WALK_CHUNK * sizeof (float));
-  float *start = malloc (plane * sizeof (float));
   int rc = g ? 0 : -1;
-  if (rc == 0 && (!sum || !scores || !maps || !chunk || !start))
+  if (rc == 0 && (!sum || !scores || !maps || !chunk))
     rc = decent_fail (err, "calibrate still gate: out of memory");
   /* the running mean begins at the mean of the first START_FRAMES gated
    * maps (a stream's begins there too), and the calibration walks on from
@@ -427,7 +417,7 @@ decent_model_calibrate_still (DecentModel *m, const DecentStillSettings *s,
   if (rc == 0) {
     const int n = summed < START_FRAMES ? summed : START_FRAMES;
     for (size_t p = 0; p < plane; p++)
-      g->start[p] = start[p] = (float) (sum[p] / (double) n);
+      g->start[p] = (float) (sum[p] / (double) n);
     if (walk (m, g, frames, block_frames, blocks, NULL, 0, scores, maps, chunk, err) < 0)
       rc = -1;
   }
@@ -436,14 +426,8 @@ decent_model_calibrate_still (DecentModel *m, const DecentStillSettings *s,
     rc = decent_calibration_from (scores, (int) gated, quantile, sigmas, &cal, err);
   if (rc == 0 && cal.threshold < STILL_MIN_THRESHOLD)
     cal.threshold = STILL_MIN_THRESHOLD; /* footage that barely changes: no flag on rounding */
-  if (rc == 0) {
-    free (m->still_start);
-    m->still_start = start;
-    start = NULL;
-    m->still = *s;
-    m->still_cal = cal;
-  }
-  free (start);
+  if (rc == 0) /* as a file's gate is taken in (a gate it refused, no file could hold) */
+    rc = decent_model_set_still (m, s, &cal, g->start, err);
   free (chunk);
   free (maps);
   free (scores);

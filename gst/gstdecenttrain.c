@@ -194,7 +194,7 @@ swap_frames (guint8 *a, guint8 *b, gsize fb)
  * training frames would remain. */
 static guint
 split_held_out (guint8 *frames, gsize fb, guint n, gdouble holdout, guint blocks,
-    guint *block_frames, guint *n_blocks)
+    int *block_frames, int *n_blocks)
 {
   guint n_held = (guint) (holdout * n + 0.5);
   *n_blocks = 0;
@@ -207,7 +207,7 @@ split_held_out (guint8 *frames, gsize fb, guint n, gdouble holdout, guint blocks
     const guint h = (guint) ((guint64) (b + 1) * n_held / blocks - (guint64) b * n_held / blocks);
     for (guint i = seg_end - h; i < seg_end; i++)
       held[i] = 1;
-    block_frames[b] = h;
+    block_frames[b] = (int) h;
   }
   /* blocks never overlap for holdout <= 0.5 (the property's range); were
    * they to, the permutation below would not be one: one block instead */
@@ -218,9 +218,9 @@ split_held_out (guint8 *frames, gsize fb, guint n, gdouble holdout, guint blocks
     memset (held, 0, n);
     memset (held + n - n_held, 1, n_held);
     blocks = 1;
-    block_frames[0] = n_held;
+    block_frames[0] = (int) n_held;
   }
-  *n_blocks = blocks;
+  *n_blocks = (int) blocks;
   /* where each frame goes: training frames first, then the held-out ones */
   const guint n_train = n - n_held;
   guint *dest = g_new (guint, n);
@@ -844,42 +844,36 @@ warn_about_calibration (TrainJob *job, DecentModel *m)
 }
 
 /* The still gate's calibration on normal footage in time order, `blocks`
- * runs of block_frames[b] frames.  Footage too short for its lag is a
- * warning and the model goes without a gate (a finished run is never lost
- * to it); still-lag=0, or a failure, also drops a gate the model had, whose
- * calibration would not fit the new one.  FALSE only when out of memory. */
-static gboolean
-calibrate_still (TrainJob *job, DecentModel *m, const guint8 *frames,
-    const guint *block_frames, guint blocks)
+ * runs of block_frames[b] frames.  Footage too short for its lag, or that
+ * never changes, is a warning and the model goes without a gate (a
+ * finished run is never lost to it); still-lag=0, or a failure, also drops
+ * a gate the model had, whose calibration would not fit the new one. */
+static void
+calibrate_still (TrainJob *job, DecentModel *m, const guint8 *frames, const int *block_frames,
+    int blocks)
 {
   DecentError err = { { 0 } };
+  DecentCalibration cal;
   if (job->still.lag == 0) {
     decent_model_clear_still (m);
-    return TRUE;
+    return;
   }
-  int *sizes = g_try_new (int, blocks);
-  if (!sizes)
-    return FALSE;
-  for (guint b = 0; b < blocks; b++)
-    sizes[b] = (int) block_frames[b];
-  DecentCalibration cal;
-  if (decent_model_calibrate_still (m, &job->still, frames, sizes, (int) blocks,
+  if (decent_model_calibrate_still (m, &job->still, frames, block_frames, blocks,
           (float) job->quantile, (float) job->sigmas, &err) < 0) {
-    decent_model_clear_still (m);
-    GST_ELEMENT_WARNING (job->self, RESOURCE, SETTINGS,
-        ("The still gate was not calibrated; decentanomaly will flag without it."),
-        ("%s", err.message));
+    /* err says why */
   } else if (decent_model_get_still (m, NULL, &cal) == 1 && !(cal.max > 1e-6f)) {
     /* nothing rose beyond rounding: any rise at all would be flagged */
-    decent_model_clear_still (m);
-    GST_ELEMENT_WARNING (job->self, RESOURCE, SETTINGS,
-        ("The still gate was not calibrated; decentanomaly will flag without it."),
-        ("its %u calibration frames all scored %g or less: a picture that never changes (a "
-            "test pattern, a frozen camera) shows nothing of normal change; calibrate on footage "
-            "of the scene as it normally changes", cal.count, (double) cal.max));
+    g_snprintf (err.message, sizeof err.message, "its %u calibration frames all scored %g or "
+        "less: a picture that never changes (a test pattern, a frozen camera) shows nothing of "
+        "normal change; calibrate on footage of the scene as it normally changes", cal.count,
+        (double) cal.max);
+  } else {
+    return;
   }
-  g_free (sizes);
-  return TRUE;
+  decent_model_clear_still (m);
+  GST_ELEMENT_WARNING (job->self, RESOURCE, SETTINGS,
+      ("The still gate was not calibrated; decentanomaly will flag without it."),
+      ("%s", err.message));
 }
 
 /* calibrate-only: the model at model-location gets every mode's threshold
@@ -917,10 +911,9 @@ run_calibration (TrainJob *job)
   } else if (decent_model_calibrate_all (m, job->frames, (int) job->n_frames,
                  (float) job->quantile, (float) job->sigmas, &err) < 0) {
     job_fail (job, GST_RESOURCE_ERROR_FAILED, "Calibrating the threshold failed.", err.message);
-  } else if (!calibrate_still (job, m, job->frames, &job->n_frames, 1)) {
-    job_fail (job, GST_RESOURCE_ERROR_FAILED, "Calibrating the threshold failed.",
-        "out of memory for the still gate's block sizes");
   } else {
+    const int all[] = { (int) job->n_frames };
+    calibrate_still (job, m, job->frames, all, 1);
     warn_about_calibration (job, m);
     if (decent_model_save (m, job->location, &err) < 0) {
       job_fail (job, GST_RESOURCE_ERROR_OPEN_WRITE, "Could not write the model file.",
@@ -949,7 +942,7 @@ run_training (TrainJob *job)
     return;
   }
   /* contiguous blocks of footage are held out to calibrate the thresholds */
-  guint block_frames[MAX_HOLDOUT_BLOCKS], n_blocks = 0;
+  int block_frames[MAX_HOLDOUT_BLOCKS], n_blocks = 0;
   guint n_held = split_held_out (job->frames, fb, job->n_frames, job->holdout,
       MIN (job->blocks, MAX_HOLDOUT_BLOCKS), block_frames, &n_blocks);
   guint n_train = job->n_frames - n_held;
@@ -999,16 +992,17 @@ run_training (TrainJob *job)
     if (decent_model_learn_normal (m, train, (int) n_train, &err) < 0
         || decent_model_calibrate_all (m, n_held ? held : train,
                (int) (n_held ? n_held : n_train), (float) job->quantile, (float) job->sigmas,
-               &err) < 0)
+               &err) < 0) {
       fail_keeping_model (job, m, "Calibrating the threshold failed.", err.message);
-    else if (!calibrate_still (job, m, n_held ? held : train, n_held ? block_frames : &n_train,
-                 n_held ? n_blocks : 1))
-      fail_keeping_model (job, m, "Calibrating the threshold failed.",
-          "out of memory for the still gate's block sizes");
-    else if (decent_model_save (m, job->location, &err) < 0)
-      fail_keeping_model (job, m, "Could not write the model file.", err.message);
-    else
-      job->ok = TRUE;
+    } else {
+      const int all_train[] = { (int) n_train };
+      calibrate_still (job, m, n_held ? held : train, n_held ? block_frames : all_train,
+          n_held ? n_blocks : 1);
+      if (decent_model_save (m, job->location, &err) < 0)
+        fail_keeping_model (job, m, "Could not write the model file.", err.message);
+      else
+        job->ok = TRUE;
+    }
     /* the run is in the model now: its checkpoint (or the one it went on
      * from, with checkpoint=false) would only be resumed wrongly later */
     if (job->ok && (job->keep_checkpoints || job->resumed))

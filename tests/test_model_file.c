@@ -19,29 +19,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static uint8_t *
-slurp (const char *path, size_t *len)
-{
-  FILE *f = fopen (path, "rb");
-  REQUIRE (f, "open %s", path);
-  fseek (f, 0, SEEK_END);
-  *len = (size_t) ftell (f);
-  fseek (f, 0, SEEK_SET);
-  uint8_t *p = malloc (*len);
-  REQUIRE (fread (p, 1, *len, f) == *len, "read %s", path);
-  fclose (f);
-  return p;
-}
-
-static void
-spit (const char *path, const uint8_t *p, size_t len)
-{
-  FILE *f = fopen (path, "wb");
-  REQUIRE (f, "create %s", path);
-  REQUIRE (fwrite (p, 1, len, f) == len, "write %s", path);
-  fclose (f);
-}
-
 /* v2 layout (docs/model-format.md): header area at 16, 160 bytes; the file
  * length at 164, the header CRC at 172; the body from 176 */
 enum { OFF_W = 16, OFF_H = 20, OFF_C = 24, OFF_BASE = 28, OFF_MAX = 32, OFF_STAGES = 36,
@@ -76,11 +53,6 @@ seal_header (uint8_t *p)
   set_u32 (p + OFF_HCRC, tu_crc32 (p, OFF_HCRC));
 }
 
-static void
-seal_file (uint8_t *p, size_t len)
-{
-  set_u32 (p + len - 4, tu_crc32 (p, len - 4));
-}
 
 static long
 max_rss_kib (void)
@@ -141,7 +113,7 @@ file_format_v2 (const char *dir, const char *path, const uint8_t *frames, int n_
   decent_model_file_set_sections (NULL);
   decent_model_free (pm);
   size_t len;
-  uint8_t *orig = slurp (plain, &len);
+  uint8_t *orig = tu_read_file (plain, &len);
   uint8_t *f = malloc (len + 64);
   float got[64];
 
@@ -156,7 +128,7 @@ file_format_v2 (const char *dir, const char *path, const uint8_t *frames, int n_
   for (size_t k = 0; k < sizeof size_fields / sizeof size_fields[0]; k++) {
     memcpy (f, orig, len);
     f[size_fields[k]] ^= 0x10;
-    spit (bad, f, len);
+    tu_write_file (bad, f, len);
     CHECK (!decent_model_load (bad, DECENT_DEVICE_CPU, &err)
                && strstr (err.message, "corrupted (header checksum mismatch)"),
         "size field at %d flipped: %s", size_fields[k], err.message);
@@ -177,8 +149,8 @@ file_format_v2 (const char *dir, const char *path, const uint8_t *frames, int n_
     set_u32 (f + 8, versions[k].version);
     if (versions[k].seal)
       seal_header (f);
-    seal_file (f, len);
-    spit (bad, f, len);
+    tu_seal_file (f, len);
+    tu_write_file (bad, f, len);
     CHECK (!decent_model_load (bad, DECENT_DEVICE_CPU, &err)
                && strstr (err.message, versions[k].want)
                && ((versions[k].version == 3 && versions[k].seal)
@@ -190,8 +162,8 @@ file_format_v2 (const char *dir, const char *path, const uint8_t *frames, int n_
   memcpy (f, orig, len);
   set_u32 (f + 8, 1);
   memset (f + OFF_LEN, 0, 12);
-  seal_file (f, len);
-  spit (bad, f, len);
+  tu_seal_file (f, len);
+  tu_write_file (bad, f, len);
   DecentModel *v1 = decent_model_load (bad, DECENT_DEVICE_CPU, &err);
   CHECK (v1, "version 1: %s", err.message);
   if (v1) {
@@ -200,15 +172,15 @@ file_format_v2 (const char *dir, const char *path, const uint8_t *frames, int n_
     decent_model_free (v1);
   }
   f[len / 2] ^= 1; /* a v1 body flip is a checksum mismatch */
-  spit (bad, f, len);
+  tu_write_file (bad, f, len);
   CHECK (!decent_model_load (bad, DECENT_DEVICE_CPU, &err)
              && strstr (err.message, "corrupted (checksum mismatch)"),
       "v1 flip: %s", err.message);
   memcpy (f, orig, len);
   set_u32 (f + 8, 1);
   memset (f + OFF_LEN, 0, 12);
-  seal_file (f, len);
-  spit (bad, f, len - 100);
+  tu_seal_file (f, len);
+  tu_write_file (bad, f, len - 100);
   CHECK (!decent_model_load (bad, DECENT_DEVICE_CPU, &err) && strstr (err.message, "truncated"),
       "v1 truncated: %s", err.message);
 
@@ -222,8 +194,8 @@ file_format_v2 (const char *dir, const char *path, const uint8_t *frames, int n_
   memset (f + body_end + 16, 0xAB, slen);
   set_u64 (f + OFF_LEN, len2);
   seal_header (f);
-  seal_file (f, len2);
-  spit (bad, f, len2);
+  tu_seal_file (f, len2);
+  tu_write_file (bad, f, len2);
   DecentModel *x = decent_model_load (bad, DECENT_DEVICE_CPU, &err);
   CHECK (x, "unknown section: %s", err.message);
   if (x) {
@@ -235,8 +207,8 @@ file_format_v2 (const char *dir, const char *path, const uint8_t *frames, int n_
   const uint64_t lengths[] = { slen + 1, 1ull << 40, ~0ull };
   for (size_t k = 0; k < 3; k++) {
     set_u64 (f + body_end + 8, lengths[k]);
-    seal_file (f, len2);
-    spit (bad, f, len2);
+    tu_seal_file (f, len2);
+    tu_write_file (bad, f, len2);
     CHECK (!decent_model_load (bad, DECENT_DEVICE_CPU, &err) && strstr (err.message, "corrupted")
                && strstr (err.message, "XTRA"),
         "section overrun by %llu: %s", (unsigned long long) lengths[k], err.message);
@@ -244,18 +216,18 @@ file_format_v2 (const char *dir, const char *path, const uint8_t *frames, int n_
   set_u64 (f + body_end + 8, slen);
   set_u64 (f + OFF_LEN, len2 - 3);
   seal_header (f);
-  seal_file (f, len2 - 3);
-  spit (bad, f, len2 - 3);
+  tu_seal_file (f, len2 - 3);
+  tu_write_file (bad, f, len2 - 3);
   CHECK (!decent_model_load (bad, DECENT_DEVICE_CPU, &err) && strstr (err.message, "corrupted"),
       "partial section: %s", err.message);
   /* a file shorter than its header says is truncated */
   memcpy (f, orig, len);
-  spit (bad, f, len - 1);
+  tu_write_file (bad, f, len - 1);
   CHECK (!decent_model_load (bad, DECENT_DEVICE_CPU, &err) && strstr (err.message, "truncated")
              && strstr (err.message, "header says"),
       "one byte short: %s", err.message);
   f[len] = 0;
-  spit (bad, f, len + 1);
+  tu_write_file (bad, f, len + 1);
   CHECK (!decent_model_load (bad, DECENT_DEVICE_CPU, &err) && strstr (err.message, "corrupted"),
       "one byte long: %s", err.message);
 
@@ -272,7 +244,7 @@ file_format_v2 (const char *dir, const char *path, const uint8_t *frames, int n_
   REQUIRE (decent_model_save (m, with, &err) == 0, "%s", err.message);
   decent_model_free (m);
   size_t wlen;
-  uint8_t *w = slurp (with, &wlen);
+  uint8_t *w = tu_read_file (with, &wlen);
   CHECK (wlen == len + 16 + 14 && memcmp (w + len - 4, "TST1", 4) == 0
              && get_u64 (w + len + 4) == 14 && memcmp (w + len + 12, "detector data", 14) == 0,
       "section not written (%zu bytes)", wlen);
@@ -329,7 +301,7 @@ bounds (const char *dir, const char *path)
   char bad[256];
   snprintf (bad, sizeof bad, "%s/hostile.dcnt", dir);
   size_t len;
-  uint8_t *orig = slurp (path, &len);
+  uint8_t *orig = tu_read_file (path, &len);
   uint8_t hostile[2048];
   memset (hostile, 0, sizeof hostile);
   memcpy (hostile, orig, BODY);
@@ -339,7 +311,7 @@ bounds (const char *dir, const char *path)
   set_u32 (hostile + OFF_BASE, 1);
   set_u32 (hostile + OFF_MAX, 1);
   seal_header (hostile);
-  spit (bad, hostile, sizeof hostile);
+  tu_write_file (bad, hostile, sizeof hostile);
   long rss0 = max_rss_kib ();
   double t0 = now_s ();
   CHECK (!decent_model_load (bad, DECENT_DEVICE_CPU, &err) && strstr (err.message, bad)
@@ -387,13 +359,13 @@ nonfinite_model (const char *dir)
   REQUIRE (m && decent_model_save (m, bad, &err) == 0, "%s", err.message);
   decent_model_free (m);
   size_t len;
-  uint8_t *f = slurp (bad, &len);
+  uint8_t *f = tu_read_file (bad, &len);
   const uint64_t params = get_u64 (f + OFF_P);
   const float big = 1e30f;
   for (uint64_t i = 0; i < params; i++)
     memcpy (f + BODY + 4 * i, &big, 4);
-  seal_file (f, len);
-  spit (bad, f, len);
+  tu_seal_file (f, len);
+  tu_write_file (bad, f, len);
   CHECK (!decent_model_load (bad, DECENT_DEVICE_CPU, &err) && strstr (err.message, bad)
              && strstr (err.message, "produces non-finite scores") && strstr (err.message, "retrain"),
       "huge weights: %s", err.message);
@@ -528,8 +500,8 @@ main (void)
   snprintf (again, sizeof again, "%s/again.dcnt", dir);
   REQUIRE (decent_model_save (l, again, &err) == 0, "%s", err.message);
   size_t len, len2;
-  uint8_t *orig = slurp (path, &len);
-  uint8_t *copy = slurp (again, &len2);
+  uint8_t *orig = tu_read_file (path, &len);
+  uint8_t *copy = tu_read_file (again, &len2);
   CHECK (len == len2 && memcmp (orig, copy, len) == 0, "re-saved file differs");
   free (copy);
   decent_model_free (l);
@@ -537,7 +509,7 @@ main (void)
   /* truncated at every offset */
   int rejected = 0, named = 0;
   for (size_t cut = 0; cut < len; cut++) {
-    spit (bad, orig, cut);
+    tu_write_file (bad, orig, cut);
     err.message[0] = 0;
     DecentModel *t = decent_model_load (bad, DECENT_DEVICE_CPU, &err);
     rejected += t == NULL;
@@ -548,7 +520,7 @@ main (void)
   }
   CHECK (rejected == (int) len && named == (int) len, "truncations: %d of %zu rejected, %d named",
       rejected, len, named);
-  spit (bad, orig, len / 2);
+  tu_write_file (bad, orig, len / 2);
   decent_model_load (bad, DECENT_DEVICE_CPU, &err);
   CHECK (strstr (err.message, "truncated"), "truncation message: %s", err.message);
 
@@ -558,7 +530,7 @@ main (void)
   for (size_t i = 0; i < len; i++) {
     memcpy (flip, orig, len);
     flip[i] ^= (uint8_t) (1u << (i % 8));
-    spit (bad, flip, len);
+    tu_write_file (bad, flip, len);
     err.message[0] = 0;
     DecentModel *t = decent_model_load (bad, DECENT_DEVICE_CPU, &err);
     rejected += t == NULL;
@@ -574,7 +546,7 @@ main (void)
       rejected, len, named);
 
   /* a foreign file */
-  spit (bad, (const uint8_t *) "\x89PNG\r\n\x1a\n0123456789", 18);
+  tu_write_file (bad, (const uint8_t *) "\x89PNG\r\n\x1a\n0123456789", 18);
   CHECK (!decent_model_load (bad, DECENT_DEVICE_CPU, &err)
              && strstr (err.message, "not a gst-decent model"),
       "foreign: %s", err.message);
@@ -598,13 +570,13 @@ main (void)
   CHECK (decent_model_save (m, missing, &err) < 0 && strstr (err.message, missing),
       "save into a missing folder: %s", err.message);
   size_t len3;
-  uint8_t *after = slurp (path, &len3);
+  uint8_t *after = tu_read_file (path, &len3);
   CHECK (len3 == len && memcmp (after, orig, len) == 0, "previous model changed");
   free (after);
   /* saving over an existing model replaces it whole */
   REQUIRE (decent_model_train_step (m, frames, 8, NULL, &err) == 0, "%s", err.message);
   REQUIRE (decent_model_save (m, path, &err) == 0, "%s", err.message);
-  after = slurp (path, &len3);
+  after = tu_read_file (path, &len3);
   CHECK (len3 == len && memcmp (after, orig, len) != 0, "model not replaced");
   free (after);
   free (orig);

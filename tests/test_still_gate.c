@@ -292,35 +292,6 @@ still_payload (const uint8_t *data, size_t len)
 }
 
 static void
-rewrite_crc (uint8_t *data, size_t len)
-{
-  const uint32_t c = tu_crc32 (data, len - 4);
-  memcpy (data + len - 4, &c, 4);
-}
-
-static uint8_t *
-read_all (const char *path, size_t *len)
-{
-  FILE *f = fopen (path, "rb");
-  REQUIRE (f, "open %s", path);
-  fseek (f, 0, SEEK_END);
-  *len = (size_t) ftell (f);
-  fseek (f, 0, SEEK_SET);
-  uint8_t *d = malloc (*len);
-  REQUIRE (d && fread (d, 1, *len, f) == *len, "read %s", path);
-  fclose (f);
-  return d;
-}
-
-static void
-write_all (const char *path, const uint8_t *d, size_t len)
-{
-  FILE *f = fopen (path, "wb");
-  REQUIRE (f && fwrite (d, 1, len, f) == len, "write %s", path);
-  fclose (f);
-}
-
-static void
 model_file (DecentModel *m)
 {
   DecentError err;
@@ -363,7 +334,7 @@ model_file (DecentModel *m)
 
   /* damaged sections are refused, naming the still gate */
   size_t len;
-  uint8_t *data = read_all (path, &len);
+  uint8_t *data = tu_read_file (path, &len);
   const long at = still_payload (data, len);
   REQUIRE (at > 0, "a STIL section");
   const struct { long offset; uint32_t value; const char *word; } damage[] = {
@@ -384,8 +355,8 @@ model_file (DecentModel *m)
     uint8_t *copy = malloc (len);
     memcpy (copy, data, len);
     memcpy (copy + at + damage[i].offset, &damage[i].value, 4);
-    rewrite_crc (copy, len);
-    write_all (bad, copy, len);
+    tu_seal_file (copy, len);
+    tu_write_file (bad, copy, len);
     free (copy);
     DecentModel *x = decent_model_load (bad, DECENT_DEVICE_CPU, &err);
     CHECK (!x && strstr (err.message, damage[i].word) && strstr (err.message, "bad.dcnt"),
@@ -400,7 +371,7 @@ model_file (DecentModel *m)
   back = decent_model_load (path, DECENT_DEVICE_CPU, &err);
   REQUIRE (back, "%s", err.message);
   CHECK (decent_model_get_still (back, NULL, NULL) == 0, "no gate written");
-  data = read_all (path, &len);
+  data = tu_read_file (path, &len);
   CHECK (still_payload (data, len) < 0, "no STIL section");
   free (data);
   decent_model_free (back);

@@ -67,6 +67,40 @@ tu_crc32 (const uint8_t *p, size_t n)
   return ~c;
 }
 
+/* A whole file into memory (caller frees), and bytes out to a file. */
+static inline uint8_t *
+tu_read_file (const char *path, size_t *len)
+{
+  FILE *f = fopen (path, "rb");
+  REQUIRE (f, "open %s", path);
+  fseek (f, 0, SEEK_END);
+  *len = (size_t) ftell (f);
+  fseek (f, 0, SEEK_SET);
+  uint8_t *p = (uint8_t *) malloc (*len ? *len : 1);
+  REQUIRE (p && fread (p, 1, *len, f) == *len, "read %s", path);
+  fclose (f);
+  return p;
+}
+
+static inline void
+tu_write_file (const char *path, const uint8_t *p, size_t len)
+{
+  FILE *f = fopen (path, "wb");
+  REQUIRE (f, "create %s", path);
+  REQUIRE (fwrite (p, 1, len, f) == len, "write %s", path);
+  fclose (f);
+}
+
+/* A model file's final CRC-32 (its last 4 bytes, little-endian) made to
+ * match the bytes before it again, after a test changed them. */
+static inline void
+tu_seal_file (uint8_t *p, size_t len)
+{
+  const uint32_t c = tu_crc32 (p, len - 4);
+  for (int k = 0; k < 4; k++)
+    p[len - 4 + k] = (uint8_t) (c >> (8 * k));
+}
+
 /* "Normal" synthetic image: a soft bright disc at a random place on a dark,
  * slightly noisy background.  "Anomalous": the same plus a bright bar. */
 static inline void
