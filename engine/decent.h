@@ -97,8 +97,9 @@ typedef struct {
   float quantile;      /* quantile of the held-out normal scores used for it */
   float mean, stddev, min, max; /* of the held-out normal scores */
   uint32_t count;      /* number of held-out normal frames scored */
-  float false_alarm_rate; /* share of the held-out frames scoring above the threshold: the
-                           * expected rate on normal footage like them (0 in old files) */
+  float false_alarm_rate; /* expected share of normal frames like the held-out ones above
+                           * the threshold: at least (above + 1) / (count + 1), all that
+                           * count frames can show (0 in old files) */
 } DecentCalibration;
 
 typedef struct {
@@ -274,7 +275,8 @@ int decent_model_measure_collapse(DecentModel *model, const uint8_t *frames, int
  * _all every mode the model can score (NORMALIZED once normal errors are
  * learned), each threshold raised to the scores' mean + sigmas standard
  * deviations when that is higher (0: the quantile alone); the calibration's
- * false_alarm_rate is then the normal law's tail above it.  Held-out frames
+ * false_alarm_rate is the larger of the normal law's tail above it and
+ * (frames above + 1) / (n + 1), the least n frames can vouch for.  Held-out frames
  * should be neither the training frames nor their neighbours in time, or the
  * threshold is too low for new footage. */
 int decent_model_calibrate(DecentModel *model, const uint8_t *frames, int n,
@@ -321,10 +323,14 @@ typedef struct {
   float tolerance;  /* grey levels of change that halve the map, 0.01..255 */
   int smooth;       /* odd side of the box the change is averaged over, 1..63 map pixels */
   float memory;     /* time constant of the running mean, 1..1e6 frames */
+  float frame_seconds; /* time between the frames it was calibrated on, 0 (unknown) or
+                        * 1e-4..3600 s: a gate scoring frames at another pace keeps lag
+                        * and memory in seconds (decent_still_gate_set_pace) */
 } DecentStillSettings;
 #define DECENT_STILL_MAX_LAG 100
 
-/* 10 frames, 8 grey levels, 5 pixels, 100 frames (measured at 10 frames/s). */
+/* 10 frames, 8 grey levels, 5 pixels, 100 frames (measured at 10 frames/s),
+ * frame_seconds 0 (unknown). */
 void decent_still_settings_init(DecentStillSettings *s);
 int decent_still_settings_validate(const DecentStillSettings *s, DecentError *err);
 
@@ -364,6 +370,15 @@ void decent_still_gate_reset(DecentStillGate *gate);
 int decent_still_gate_push(DecentStillGate *gate, const uint8_t *pixels,
                            const float *local_map, float *score, DecentError *err);
 float decent_still_gate_threshold(const DecentStillGate *gate);
+/* The time between the frames the gate will be given (0: unknown), so that
+ * its lag and memory stay the seconds they were calibrated as: frames
+ * coming faster are taken at the calibration's pace (the others keep the
+ * last still score), frames coming slower are compared with fewer frames
+ * before them and forgotten in fewer frames.  Without a calibration pace
+ * (frame_seconds 0) or with 0 here, frames count as they were calibrated.
+ * Restarts the gate.  Returns the lag in given frames it now compares
+ * across (>= 1), or -1 with a reason. */
+int decent_still_gate_set_pace(DecentStillGate *gate, double frame_seconds, DecentError *err);
 
 /* The calibration of DECENT_SCORE_MEAN, or of a mode (threshold 0: the model
  * has no calibration for it). */

@@ -306,8 +306,11 @@ normal_load (DecentModel *m, const uint8_t *data, size_t len, DecentError *err)
 /* 'STIL': the still gate (stillgate.c).  u32 lag, f32 tolerance, u32
  * smooth, f32 memory, u32 width, u32 height, the calibration (f32
  * threshold, quantile, mean, stddev, min, max, u32 count, f32 false-alarm
- * rate), then width * height f32: the mean normal gated map. */
+ * rate), then width * height f32: the mean normal gated map, then f32
+ * frame_seconds (absent from the files of 2026-12-04's first gates: 0,
+ * unknown). */
 #define STILL_HEAD_BYTES 56u
+#define STILL_TAIL_BYTES 4u
 
 static int
 still_save (DecentModel *m, uint8_t **data, size_t *len, DecentError *err)
@@ -316,7 +319,8 @@ still_save (DecentModel *m, uint8_t **data, size_t *len, DecentError *err)
     *data = NULL;
     return 0;
   }
-  const size_t plane = (size_t) m->cfg.width * m->cfg.height, n = STILL_HEAD_BYTES + 4 * plane;
+  const size_t plane = (size_t) m->cfg.width * m->cfg.height,
+               n = STILL_HEAD_BYTES + 4 * plane + STILL_TAIL_BYTES;
   uint8_t *p = malloc (n);
   if (!p)
     return decent_fail (err, "out of memory");
@@ -331,6 +335,7 @@ still_save (DecentModel *m, uint8_t **data, size_t *len, DecentError *err)
   put_f32 (&c, m->still_cal.false_alarm_rate);
   for (size_t i = 0; i < plane; i++)
     put_f32 (&c, m->still_start[i]);
+  put_f32 (&c, m->still.frame_seconds);
   *data = p;
   *len = n;
   return 0;
@@ -340,11 +345,12 @@ static int
 still_load (DecentModel *m, const uint8_t *data, size_t len, DecentError *err)
 {
   const size_t plane = (size_t) m->cfg.width * m->cfg.height;
-  if (len != STILL_HEAD_BYTES + 4 * plane)
+  const size_t old_len = STILL_HEAD_BYTES + 4 * plane;
+  if (len != old_len && len != old_len + STILL_TAIL_BYTES)
     return decent_fail (err, "%zu bytes are not the still gate of a %dx%d model", len,
         m->cfg.width, m->cfg.height);
   Cursor c = { (uint8_t *) data, 0, len };
-  DecentStillSettings s;
+  DecentStillSettings s = { 0 };
   const uint32_t lag = get_u32 (&c);
   s.tolerance = get_f32 (&c);
   const uint32_t smooth = get_u32 (&c);
@@ -373,6 +379,7 @@ still_load (DecentModel *m, const uint8_t *data, size_t len, DecentError *err)
     return decent_fail (err, "out of memory");
   for (size_t i = 0; i < plane; i++)
     start[i] = get_f32 (&c);
+  s.frame_seconds = len > old_len ? get_f32 (&c) : 0.0f;
   /* settings, threshold and map are checked there */
   const int rc = decent_model_set_still (m, &s, &cal, start, err);
   free (start);
@@ -385,7 +392,8 @@ static const DecentSectionIO builtin_sections[] = {
   { DECENT_SECTION_TAG ('N', 'E', 'R', 'R'), 8 + 8ull * DECENT_MAX_SIDE * DECENT_MAX_SIDE,
     normal_save, normal_load },
   { DECENT_SECTION_TAG ('S', 'T', 'I', 'L'),
-    STILL_HEAD_BYTES + 4ull * DECENT_MAX_SIDE * DECENT_MAX_SIDE, still_save, still_load },
+    STILL_HEAD_BYTES + 4ull * DECENT_MAX_SIDE * DECENT_MAX_SIDE + STILL_TAIL_BYTES, still_save,
+    still_load },
   { 0, 0, NULL, NULL },
 };
 

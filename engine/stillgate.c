@@ -25,6 +25,15 @@ struct DecentStillGate {
   float *grey;      /* lag + 1 grey pictures, a ring */
   int next;         /* the ring's slot for the next picture */
   int seen;         /* pictures in the ring, up to lag + 1 */
+  /* the pace (decent_still_gate_set_pace): frames compared lag_now apart,
+   * the mean's time constant memory_now; with take < 1 only that share of
+   * the frames given is taken (phase counts up to the next), the others
+   * get the last result */
+  int lag_now;
+  float memory_now;
+  double take, phase;
+  int last_rc;
+  float last_score;
   float *mean;      /* the running mean of the gated maps */
   float *change;    /* the change since lag frames ago, then smoothed, then the gate */
   float *line;      /* one row or column of the box filter */
@@ -43,6 +52,7 @@ decent_still_settings_init (DecentStillSettings *s)
   s->tolerance = 8.0f;
   s->smooth = 5;
   s->memory = 100.0f;
+  s->frame_seconds = 0.0f;
 }
 
 /* The pictures a gate keeps (lag + 1 float planes) at most: lag 63 at
@@ -77,6 +87,9 @@ decent_still_settings_validate (const DecentStillSettings *s, DecentError *err)
         s->smooth);
   if (!(s->memory >= 1.0f && s->memory <= 1e6f))
     return decent_fail (err, "still gate: memory %g is outside 1..1e6 frames", s->memory);
+  if (!(s->frame_seconds == 0.0f || (s->frame_seconds >= 1e-4f && s->frame_seconds <= 3600.0f)))
+    return decent_fail (err, "still gate: frame_seconds %g is neither 0 (unknown) nor "
+        "1e-4..3600 s", s->frame_seconds);
   return 0;
 }
 
@@ -133,6 +146,9 @@ gate_new (const DecentStillSettings *s, int width, int height, int channels, flo
     memcpy (g->start, start, plane * sizeof (float));
   else
     memset (g->start, 0, plane * sizeof (float));
+  g->lag_now = s->lag;
+  g->memory_now = s->memory;
+  g->take = 1.0;
   decent_still_gate_reset (g);
   return g;
 }
@@ -152,6 +168,38 @@ decent_still_gate_reset (DecentStillGate *g)
     return;
   forget_pictures (g);
   memcpy (g->mean, g->start, (size_t) g->width * g->height * sizeof (float));
+  g->phase = 1.0 - g->take; /* the first frame given is taken */
+  g->last_rc = 0;
+  g->last_score = 0.0f;
+}
+
+int
+decent_still_gate_set_pace (DecentStillGate *g, double frame_seconds, DecentError *err)
+{
+  if (!g)
+    return decent_fail (err, "still gate: no gate");
+  if (!(frame_seconds == 0.0 || (frame_seconds >= 1e-6 && frame_seconds <= 3600.0)))
+    return decent_fail (err, "still gate: %g s between frames is neither 0 (unknown) nor "
+        "1e-6..3600 s", frame_seconds);
+  /* given frames per calibration frame: < 1 faster, > 1 slower */
+  const double ratio = frame_seconds > 0 && g->set.frame_seconds > 0
+      ? frame_seconds / g->set.frame_seconds : 1.0;
+  int lag_given = g->set.lag;
+  g->lag_now = g->set.lag;
+  g->memory_now = g->set.memory;
+  g->take = 1.0;
+  if (ratio < 1.0) {
+    g->take = ratio;
+    lag_given = (int) fmin (lround (g->set.lag / ratio), 1e9);
+  } else if (ratio > 1.0) {
+    /* the ring holds set.lag + 1 pictures: a shorter lag fits */
+    g->lag_now = (int) lround (g->set.lag / ratio);
+    g->lag_now = g->lag_now < 1 ? 1 : g->lag_now;
+    g->memory_now = (float) fmax (1.0, g->set.memory / ratio);
+    lag_given = g->lag_now;
+  }
+  decent_still_gate_reset (g);
+  return lag_given;
 }
 
 /* The grey level (0..255) of each pixel of an 8-bit HWC picture. */
@@ -198,16 +246,15 @@ static int
 gate_map (DecentStillGate *g, const uint8_t *pixels, const float *map, float *out)
 {
   const size_t plane = (size_t) g->width * g->height;
-  const int lag = g->set.lag;
-  float *now = g->grey + (size_t) g->next * plane;
+  const int ring = g->set.lag + 1, lag = g->lag_now, slot = g->next;
+  float *now = g->grey + (size_t) slot * plane;
   grey_of (g, pixels, now);
-  g->next = (g->next + 1) % (lag + 1);
-  if (g->seen < lag + 1)
+  g->next = (slot + 1) % ring;
+  if (g->seen < ring)
     g->seen++;
   if (g->seen < lag + 1)
     return 0;
-  /* the ring's oldest picture is now the next slot to be written */
-  const float *then = g->grey + (size_t) g->next * plane;
+  const float *then = g->grey + (size_t) ((slot - lag + ring) % ring) * plane;
   for (size_t i = 0; i < plane; i++)
     g->change[i] = fabsf (now[i] - then[i]);
   if (g->set.smooth > 1) {
@@ -239,7 +286,7 @@ rise (DecentStillGate *g, const float *gated)
   double open = 0;
   for (size_t i = 0; i < plane; i++)
     open += g->change[i];
-  const float rate = open >= 0.5 * (double) plane ? 1.0f / g->set.memory : 0.0f;
+  const float rate = open >= 0.5 * (double) plane ? 1.0f / g->memory_now : 0.0f;
   for (size_t i = 0; i < plane; i++) {
     const float over = gated[i] - g->mean[i];
     g->risen[i] = over > 0 ? over : 0;
@@ -254,11 +301,22 @@ decent_still_gate_push (DecentStillGate *g, const uint8_t *pixels, const float *
 {
   if (!g || !pixels || !local_map || !score)
     return decent_fail (err, "still gate: no gate, pixels, map or score");
+  /* frames faster than the calibration's: only its pace of them.  Frame
+   * times are floats (0.1 s is not one): a phase a rounding short of 1 is
+   * taken, and what it was short is not carried on, so rounding cannot add
+   * up to a skipped frame */
+  g->phase += g->take;
+  if (g->phase < 1.0 - 1e-6) {
+    *score = g->last_score;
+    return g->last_rc;
+  }
+  g->phase = g->phase > 1.0 ? g->phase - 1.0 : 0.0;
   *score = 0.0f;
-  if (!gate_map (g, pixels, local_map, g->gated))
-    return 0;
-  *score = rise (g, g->gated);
-  return 1;
+  g->last_rc = gate_map (g, pixels, local_map, g->gated);
+  if (g->last_rc)
+    *score = rise (g, g->gated);
+  g->last_score = *score;
+  return g->last_rc;
 }
 
 float

@@ -416,6 +416,36 @@ drop_model (GstDecentAnomaly *self)
   self->model = NULL;
 }
 
+/* Gives a still gate the time between scored frames, so that its lag and
+ * memory stay the seconds decent-train calibrated them as (a model trained
+ * at 10 frames/s scoring 25); restarts it.  Streaming thread. */
+static void
+pace_gate (GstDecentAnomaly *self, DecentStillGate *gate, const gchar *which)
+{
+  if (!gate)
+    return;
+  DecentError err = { { 0 } };
+  const int lag = decent_still_gate_set_pace (gate, self->scored_seconds, &err);
+  if (lag < 0)
+    GST_WARNING_OBJECT (self, "%s still gate: %s", which, err.message);
+  else
+    GST_INFO_OBJECT (self, "%s still gate compares scored frames %d apart (%g s between them)",
+        which, lag, self->scored_seconds);
+}
+
+/* Paces both still gates to frames of `info` scored every `interval`th
+ * (no framerate in the caps: 0, frames count as they come).  Streaming. */
+static void
+pace_still_gates (GstDecentAnomaly *self, const GstVideoInfo *info, guint interval)
+{
+  const gint n = GST_VIDEO_INFO_FPS_N (info), d = GST_VIDEO_INFO_FPS_D (info);
+  const gdouble seconds = n > 0 && d > 0 ? (gdouble) interval * d / n : 0.0;
+  self->scored_seconds = seconds >= 1e-6 && seconds <= 3600.0 ? seconds : 0.0;
+  self->paced_interval = interval;
+  pace_gate (self, self->still, "model-location's");
+  pace_gate (self, self->second.still, "the second model's");
+}
+
 /* Takes m (owned; or shared's, whose reference it takes) and its
  * calibration; everything made for the previous model is remade. */
 static void
@@ -467,6 +497,8 @@ adopt_model (GstDecentAnomaly *self, DecentModel *m, const gchar *path,
     DecentError err = { { 0 } };
     if (!(self->still = decent_still_gate_new (m, &err)))
       GST_WARNING_OBJECT (self, "model %s: no still gate: %s", path, err.message);
+    else
+      pace_gate (self, self->still, "model-location's");
   }
   self->still_used = FALSE;
   self->still_said = FALSE;
@@ -1010,6 +1042,10 @@ apply_settings (GstDecentAnomaly *self, const FrameSettings *set)
     end_regions (self, set->post, TRUE);
   choose_scoring (self, set->asked, set->threshold_prop >= 0);
   choose_still (self, set->still);
+  /* another inference-interval is another pace (before the first frame,
+   * setup_path paces them) */
+  if (self->path_ready && set->interval != self->paced_interval)
+    pace_still_gates (self, &GST_VIDEO_FILTER (self)->in_info, set->interval);
 }
 
 /* Sets the frame's threshold, times and whether it is scored now.  Streaming, no lock. */
@@ -1062,8 +1098,9 @@ setup_path (GstDecentAnomaly *self, const FrameSettings *set, const FrameState *
   }
   if (self->second.model) /* built by its first use (add_second); its gate starts again */
     decent_second_model_forget_path (&self->second);
-  /* the pictures of another format or region are no history for these */
-  decent_still_gate_reset (self->still);
+  /* the pictures of another format or region are no history for these;
+   * another framerate is another pace */
+  pace_still_gates (self, &f->frame->info, set->interval);
   self->path_ready = TRUE;
   return TRUE;
 }

@@ -105,6 +105,8 @@ struct _GstDecentAnomaly {
   gboolean still_used;    /* still-gate on, local mode, every model in use has a gate */
   gboolean still_said;    /* why it is not used was logged (per model) */
   gdouble last_still;     /* the last finite result's still score, 1 = threshold; -1: none */
+  gdouble scored_seconds; /* time between scored frames the gates were paced to; 0: unknown */
+  guint paced_interval;   /* the inference-interval they were paced with; 0: not yet */
   guint second_warned;    /* bit per mode it was said unusable in (per model) */
 
   /* ---- swap_lock: background model loads, one loader thread at a time;

@@ -816,31 +816,35 @@ post_written (TrainJob *job, DecentModel *m, const gchar *status, guint n_train,
   g_free (msg);
 }
 
-/* Below this many frames a calibration's quantile is about their highest
- * score, and its expected false-alarm rate a guess. */
-#define CALIBRATION_FRAMES_MIN 50
+/* A threshold from n normal frames can promise no fewer false alarms than
+ * about one frame in n + 1 (decent_calibration_from); below this many it
+ * cannot promise 1 % of frames. */
+#define CALIBRATION_FRAMES_MIN 99
 
-/* Says (once, as a warning) what a calibration on this footage cannot
- * tell: too few frames for its quantile, or frames that all score the same
- * (a still or black picture), whose spread says nothing of normal change. */
+/* Says (a warning each) what a calibration on this footage cannot tell:
+ * frames that all score the same (a still or black picture), whose spread
+ * says nothing of normal change, and too few frames for a rare false
+ * alarm. */
 static void
 warn_about_calibration (TrainJob *job, DecentModel *m)
 {
-  DecentCalibration cal;
-  decent_model_get_calibration (m, &cal);
-  if (job->n_frames < CALIBRATION_FRAMES_MIN)
-    GST_ELEMENT_WARNING (job->self, RESOURCE, SETTINGS,
-        ("Calibrated on few frames; the threshold is a rough guess."),
-        ("%u frames: the %g quantile of so few scores is about their highest, and the expected "
-            "false-alarm rate stored with it (%g) means little; calibrate on a few hundred "
-            "normal frames (a minute of footage at 10 fps)", job->n_frames, job->quantile,
-            cal.false_alarm_rate));
-  else if (!(cal.stddev > 0))
+  DecentCalibration cal, mean;
+  decent_model_get_mode_calibration (m, DECENT_SCORE_LOCAL, &cal); /* decentanomaly's default */
+  decent_model_get_calibration (m, &mean);
+  if (!(mean.stddev > 0))
     GST_ELEMENT_WARNING (job->self, RESOURCE, SETTINGS,
         ("Every calibration frame scored the same; the threshold says nothing of normal "
             "variation."),
         ("%u frames all score %g: a still, blank or frozen picture; calibrate on footage of "
-            "the scene as it normally changes", job->n_frames, cal.threshold));
+            "the scene as it normally changes", mean.count, mean.threshold));
+  if (cal.count < CALIBRATION_FRAMES_MIN)
+    GST_ELEMENT_WARNING (job->self, RESOURCE, SETTINGS,
+        ("Calibrated on few frames; the threshold is a rough guess."),
+        ("%u normal frames: a threshold from them can promise no fewer false alarms than "
+            "about 1 frame in %u (%.2g %%) on footage like them; for fewer, calibrate on at "
+            "least %d normal frames, a few hundred to be sure (more footage, a larger "
+            "holdout, or calibrate-only on another recording)", cal.count, cal.count + 1,
+            100.0 * cal.false_alarm_rate, CALIBRATION_FRAMES_MIN));
 }
 
 /* The still gate's calibration on normal footage in time order, `blocks`
@@ -998,6 +1002,8 @@ run_training (TrainJob *job)
       const int all_train[] = { (int) n_train };
       calibrate_still (job, m, n_held ? held : train, n_held ? block_frames : all_train,
           n_held ? n_blocks : 1);
+      if (n_held)
+        warn_about_calibration (job, m);
       if (decent_model_save (m, job->location, &err) < 0)
         fail_keeping_model (job, m, "Could not write the model file.", err.message);
       else
@@ -1071,6 +1077,14 @@ train_and_save (GstDecentTrain *self)
   job.still.lag = (int) self->still_lag;
   job.still.tolerance = (float) self->still_tolerance;
   job.still.memory = (float) self->still_memory;
+  /* the time between collected frames, so that decentanomaly keeps the
+   * gate's lag and memory in seconds at another frame rate (0: the caps
+   * gave no framerate, frames count as they come) */
+  const gint fps_n = GST_VIDEO_INFO_FPS_N (&self->info), fps_d = GST_VIDEO_INFO_FPS_D (&self->info);
+  const gdouble frame_seconds = fps_n > 0 && fps_d > 0
+      ? (gdouble) self->frame_stride * fps_d / fps_n : 0.0;
+  job.still.frame_seconds = frame_seconds >= 1e-4 && frame_seconds <= 3600.0
+      ? (float) frame_seconds : 0.0f;
   job.stride = self->frame_stride;
   job.max_frames = self->max_frames;
   job.max_memory = self->max_memory;
@@ -1716,8 +1730,10 @@ gst_decent_train_class_init (GstDecentTrainClass *klass)
           "Calibrate the still gate (decentanomaly still-gate): the local map is kept where "
           "the picture is as it was this many collected frames before, so that a new thing "
           "that stays put stands out from people walking by; calibrated on the held-out "
-          "blocks as footage, in time order. Count it in the frames decentanomaly scores "
-          "(with frame-stride=N, N of the stream's). 0: no still gate",
+          "blocks as footage, in time order. Counted in collected frames (frame-stride); "
+          "the model keeps the time between them when the caps have a framerate, so that "
+          "decentanomaly keeps lag and still-memory in seconds at another framerate or "
+          "inference-interval. 0: no still gate",
           0, DECENT_STILL_MAX_LAG, DEFAULT_STILL_LAG, RW));
   g_object_class_install_property (gobject_class, PROP_STILL_TOLERANCE,
       g_param_spec_double ("still-tolerance", "Still-gate tolerance",

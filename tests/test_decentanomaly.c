@@ -764,11 +764,12 @@ GST_START_TEST (test_overlay_in_proportion)
 GST_END_TEST;
 
 /* A model of tm's size with every mode calibrated and a still gate (lag 3)
- * calibrated on grey footage that barely changes; in tm.dir. */
+ * calibrated on grey footage that barely changes, frame_seconds apart
+ * (0: unknown); in tm.dir as name. */
 static gchar *
-still_gate_model (void)
+still_gate_model_paced (const gchar *name, float frame_seconds)
 {
-  gchar *path = calibrated_test_model (tm.dir, MW, MH, "still.dcnt", FALSE);
+  gchar *path = calibrated_test_model (tm.dir, MW, MH, name, FALSE);
   DecentError err = { { 0 } };
   DecentModel *m = decent_model_load (path, DECENT_DEVICE_CPU, &err);
   fail_unless (m != NULL, "%s", err.message);
@@ -778,12 +779,19 @@ still_gate_model (void)
   DecentStillSettings s;
   decent_still_settings_init (&s);
   s.lag = 3;
+  s.frame_seconds = frame_seconds;
   const int blocks[] = { 20 };
   fail_unless (decent_model_calibrate_still (m, &s, frames, blocks, 1, 0.995f, 3.0f, &err) == 0,
       "%s", err.message);
   fail_unless (decent_model_save (m, path, &err) == 0, "%s", err.message);
   decent_model_free (m);
   return path;
+}
+
+static gchar *
+still_gate_model (void)
+{
+  return still_gate_model_paced ("still.dcnt", 0.0f);
 }
 
 /* Scores 4 grey frames, then 8 of one noise picture (something new that
@@ -872,6 +880,33 @@ GST_START_TEST (test_still_gate)
 }
 GST_END_TEST;
 
+/* A gate calibrated at another framerate keeps its lag in seconds: lag 3
+ * at 15 frames/s is 6 frames of the 30 frames/s stream (every other frame
+ * taken, the others keep its result), at 60 frames/s 2 frames; a gate of
+ * unknown pace counts frames (3). */
+GST_START_TEST (test_still_gate_pace)
+{
+  const struct { const gchar *name; float seconds; guint first; } runs[] = {
+    { "still15.dcnt", 1.0f / 15, 6 }, { "still60.dcnt", 1.0f / 60, 2 },
+    { "still0.dcnt", 0.0f, 3 },
+  };
+  for (guint k = 0; k < G_N_ELEMENTS (runs); k++) {
+    gchar *path = still_gate_model_paced (runs[k].name, runs[k].seconds);
+    gdouble score[12], norm[12], still[12];
+    gboolean flag[12];
+    still_run (path, "", score, norm, flag, still);
+    for (guint i = 0; i < 12; i++)
+      fail_unless ((i < runs[k].first) == (still[i] < 0), "%s, frame %u: still score %g",
+          runs[k].name, i, still[i]);
+    if (k == 0) /* frames not taken repeat the one before */
+      for (guint i = runs[k].first + 1; i < 12; i += 2)
+        fail_unless (still[i] == still[i - 1], "frame %u: %g after %g", i, still[i],
+            still[i - 1]);
+    g_free (path);
+  }
+}
+GST_END_TEST;
+
 static Suite *
 decentanomaly_suite (void)
 {
@@ -897,6 +932,7 @@ decentanomaly_suite (void)
   tcase_add_test (tc, test_threshold_change_rechooses_mode);
   tcase_add_test (tc, test_bytes_segment);
   tcase_add_test (tc, test_still_gate);
+  tcase_add_test (tc, test_still_gate_pace);
   return s;
 }
 

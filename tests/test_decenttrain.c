@@ -327,6 +327,12 @@ GST_START_TEST (test_held_out_blocks)
       50, 40, &r);
   fail_unless (r.error == NULL, "%s", r.error);
   const DecentCalibration two = calibration_of (model, DECENT_SCORE_MEAN, NULL);
+  /* 10 held-out frames vouch for no rarer false alarm than 1 in 11 */
+  const DecentCalibration local = calibration_of (model, DECENT_SCORE_LOCAL, NULL);
+  fail_unless (local.count == 10 && local.false_alarm_rate >= 1.0f / 11 - 1e-6f,
+      "%u frames: expected rate %g", local.count, local.false_alarm_rate);
+  fail_unless (strstr (r.warnings->str, "Calibrated on few frames")
+      && strstr (r.warnings->str, "1 frame in 11"), "%s", r.warnings->str);
   app_run_clear (&r);
   GST_INFO ("one block: min %g max %g; two blocks: min %g max %g", tail.min, tail.max,
       two.min, two.max);
@@ -336,6 +342,30 @@ GST_START_TEST (test_held_out_blocks)
       tail.min, two.min);
   fail_unless (fabs (two.max - tail.max) < 0.5 * tail.max, "both hold noise: %g, %g",
       tail.max, two.max);
+  g_free (model);
+}
+GST_END_TEST;
+
+/* 100 held-out frames can vouch for a rate under 1 %: no warning, and the
+ * written rate is (frames above + 1) / 101 */
+GST_START_TEST (test_enough_calibration_frames)
+{
+  gchar *model = g_build_filename (dir, "enough.dcnt", NULL);
+  AppRun r;
+  varied_noise = TRUE;
+  run_appsrc (model, "epochs=1 min-steps=0 holdout=0.2 threshold-sigmas=0", 500, 0, &r);
+  varied_noise = FALSE;
+  fail_unless (r.error == NULL, "%s", r.error);
+  fail_if (strstr (r.warnings->str, "Calibrated on few frames"), "%s", r.warnings->str);
+  const DecentCalibration local = calibration_of (model, DECENT_SCORE_LOCAL, NULL);
+  /* the 0.995 quantile of 100 has 0 or 1 frames above it; the normal law's
+   * tail above it may be more */
+  const double tail = 0.5 * erfc ((local.threshold - local.mean) / local.stddev / sqrt (2.0));
+  const double rate = local.false_alarm_rate;
+  fail_unless (local.count == 100 && rate >= 1.0 / 101 - 1e-7
+      && (fabs (rate - fmax (tail, 1.0 / 101)) < 1e-5 || fabs (rate - fmax (tail, 2.0 / 101))
+          < 1e-5), "%u frames: rate %g (normal tail %g)", local.count, rate, tail);
+  app_run_clear (&r);
   g_free (model);
 }
 GST_END_TEST;
@@ -596,11 +626,15 @@ GST_END_TEST;
 GST_START_TEST (test_still_gate_calibration)
 {
   gchar *model = g_build_filename (dir, "still.dcnt", NULL);
-  const struct { const gchar *props; gint count; gboolean warned; } runs[] = {
-    { "still-lag=4", 10 - 4, FALSE },
-    { "still-lag=4 holdout-blocks=2", 10 - 2 * 4, FALSE },
-    { "still-lag=0", -1, FALSE },
-    { "still-lag=10", -1, TRUE },
+  /* the stream is 30 frames/s: the gate records the time between the
+   * frames it was calibrated on, frame-stride of them */
+  const struct { const gchar *props; gint count; gboolean warned; gint lag; float seconds; }
+  runs[] = {
+    { "still-lag=4", 10 - 4, FALSE, 4, 1.0f / 30 },
+    { "still-lag=4 holdout-blocks=2", 10 - 2 * 4, FALSE, 4, 1.0f / 30 },
+    { "still-lag=0", -1, FALSE, 0, 0 },
+    { "still-lag=10", -1, TRUE, 0, 0 },
+    { "still-lag=2 frame-stride=2", 5 - 2, FALSE, 2, 2.0f / 30 },
   };
   for (guint k = 0; k < G_N_ELEMENTS (runs); k++) {
     gchar *props = g_strdup_printf ("epochs=2 min-steps=0 holdout=0.2 still-tolerance=6 "
@@ -625,7 +659,9 @@ GST_START_TEST (test_still_gate_calibration)
     } else {
       fail_unless (has == 1 && (gint) cal.count == runs[k].count && cal.threshold > 0,
           "%s: gate %d, %u frames, threshold %g", runs[k].props, has, cal.count, cal.threshold);
-      fail_unless (st.lag == 4 && st.tolerance == 6.0f && st.memory == 50.0f && st.smooth == 5);
+      fail_unless (st.lag == runs[k].lag && st.tolerance == 6.0f && st.memory == 50.0f
+          && st.smooth == 5 && fabsf (st.frame_seconds - runs[k].seconds) < 1e-6f,
+          "%s: lag %d, %g s between frames", runs[k].props, st.lag, st.frame_seconds);
     }
     app_run_clear (&r);
   }
@@ -643,6 +679,7 @@ decenttrain_suite (void)
   tcase_add_test (tc, test_unwritable_location);
   tcase_add_test (tc, test_properties);
   tcase_add_test (tc, test_held_out_blocks);
+  tcase_add_test (tc, test_enough_calibration_frames);
   tcase_add_test (tc, test_still_gate_calibration);
   tcase_add_test (tc, test_training_budget);
   tcase_add_test (tc, test_augment_zoom);

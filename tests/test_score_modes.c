@@ -213,9 +213,10 @@ normal_errors_and_calibration (DecentModel *m, const uint8_t *frames)
                <= 1e-5f * fabsf (tail[k].threshold) && tail[k].threshold > plain[k].threshold,
         "mode %d: %g is not mean + 3 sd (%g + 3 * %g)", k, tail[k].threshold, tail[k].mean,
         tail[k].stddev);
-    /* P(Z > 3) of a normal law, unless more frames than that lie above */
-    CHECK (fabsf (tail[k].false_alarm_rate - 0.0013499f) < 1e-5f
-               || tail[k].false_alarm_rate * N >= 1.0f,
+    /* (above + 1) / (N + 1), more than P(Z > 3) of a normal law for N
+     * frames: above is a whole number of the N */
+    const double above = tail[k].false_alarm_rate * (N + 1.0) - 1.0;
+    CHECK (above > -1e-3 && fabs (above - round (above)) < 1e-3 && above < N,
         "mode %d: false-alarm rate %g", k, tail[k].false_alarm_rate);
   }
   CHECK (decent_model_calibrate_all (m, frames, N, 0.5f, NAN, &err) < 0, "NaN sigmas refused");
@@ -422,9 +423,44 @@ better_than_normal (DecentModel *m, const uint8_t *frames)
   rmdir (dir);
 }
 
+/* The expected false-alarm rate of a calibration is what its frames can
+ * show: (above + 1) / (n + 1), or the normal law's tail when that is more. */
+static void
+false_alarm_rate_rule (void)
+{
+  DecentCalibration cal;
+  DecentError err;
+  /* far above most normal scores, where the normal law's tail is about 0:
+   * at the maximum of 100, 1 in 101 */
+  float s[100];
+  for (int i = 0; i < 100; i++)
+    s[i] = i == 0 ? 100.0f : 0.0f;
+  REQUIRE (decent_calibration_from (s, 100, 1.0f, 0.0f, &cal, &err) == 0, "%s", err.message);
+  CHECK (cal.threshold == 100.0f && fabsf (cal.false_alarm_rate - 1.0f / 101) < 1e-7f,
+      "at the maximum of 100: threshold %g, rate %g (want 1/101)", cal.threshold,
+      cal.false_alarm_rate);
+  /* 90 at 0 and 100..109: the 0.95 quantile, 104.05, has 5 above it (3 sd
+   * above the mean, a normal tail of 0.14 %): 6 in 101 */
+  for (int i = 0; i < 100; i++)
+    s[i] = i < 10 ? (float) (109 - i) : 0.0f;
+  REQUIRE (decent_calibration_from (s, 100, 0.95f, 0.0f, &cal, &err) == 0, "%s", err.message);
+  CHECK (fabsf (cal.threshold - 104.05f) < 1e-4f
+             && fabsf (cal.false_alarm_rate - 6.0f / 101) < 1e-6f,
+      "5 above: threshold %g, rate %g (want 6/101)", cal.threshold, cal.false_alarm_rate);
+  /* 5 of 1000 frames far out: the threshold at mean + 1 sd passes them
+   * only, and the normal law's tail, P(Z > 1) = 0.1587, is the larger */
+  static float many[1000];
+  for (int i = 0; i < 1000; i++)
+    many[i] = i < 5 ? 1000.0f : (float) (i % 2);
+  REQUIRE (decent_calibration_from (many, 1000, 0.5f, 1.0f, &cal, &err) == 0, "%s", err.message);
+  CHECK (fabsf (cal.false_alarm_rate - 0.158655f) < 1e-4f && cal.false_alarm_rate > 6.0f / 1001,
+      "mean + 1 sd: rate %g (want P(Z > 1))", cal.false_alarm_rate);
+}
+
 int
 main (void)
 {
+  false_alarm_rate_rule ();
   windows_and_maxima ();
   hot_windows ();
   DecentConfig cfg;

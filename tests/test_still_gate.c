@@ -37,14 +37,17 @@ settings (void)
   DecentStillSettings s;
   DecentError err;
   decent_still_settings_init (&s);
-  CHECK (s.lag == 10 && s.tolerance == 8.0f && s.smooth == 5 && s.memory == 100.0f,
-      "defaults %d %g %d %g", s.lag, s.tolerance, s.smooth, s.memory);
+  CHECK (s.lag == 10 && s.tolerance == 8.0f && s.smooth == 5 && s.memory == 100.0f
+      && s.frame_seconds == 0.0f, "defaults %d %g %d %g %g", s.lag, s.tolerance, s.smooth,
+      s.memory, s.frame_seconds);
   CHECK (decent_still_settings_validate (&s, &err) == 0, "%s", err.message);
   const struct { DecentStillSettings s; const char *word; } bad[] = {
     { { 0, 8, 5, 100 }, "lag" }, { { DECENT_STILL_MAX_LAG + 1, 8, 5, 100 }, "lag" },
     { { 10, 0, 5, 100 }, "tolerance" }, { { 10, NAN, 5, 100 }, "tolerance" },
     { { 10, 8, 4, 100 }, "smooth" }, { { 10, 8, 0, 100 }, "smooth" },
     { { 10, 8, 5, 0.5f }, "memory" }, { { 10, 8, 5, INFINITY }, "memory" },
+    { { 10, 8, 5, 100, -0.1f }, "frame_seconds" }, { { 10, 8, 5, 100, 1e-5f }, "frame_seconds" },
+    { { 10, 8, 5, 100, 4000 }, "frame_seconds" }, { { 10, 8, 5, 100, NAN }, "frame_seconds" },
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
     CHECK (decent_still_settings_validate (&bad[i].s, &err) < 0
@@ -218,6 +221,7 @@ calibration (DecentModel *m)
   DecentStillSettings s;
   decent_still_settings_init (&s);
   s.lag = 5;
+  s.frame_seconds = 0.1f; /* footage at 10 frames/s */
   const int one[] = { N }, two[] = { 20, 20 }, short_blocks[] = { 5, 6 };
   REQUIRE (decent_model_calibrate_still (m, &s, frames, one, 1, 0.995f, 3.0f, &err) == 0, "%s",
       err.message);
@@ -225,7 +229,7 @@ calibration (DecentModel *m)
   DecentCalibration cal;
   CHECK (decent_model_get_still (m, &got, &cal) == 1, "calibrated");
   CHECK (got.lag == 5 && got.smooth == s.smooth && got.tolerance == s.tolerance
-      && got.memory == s.memory, "settings kept");
+      && got.memory == s.memory && got.frame_seconds == 0.1f, "settings kept");
   CHECK (cal.count == N - 5, "%u frames scored, want %d", cal.count, N - 5);
   CHECK (cal.threshold > 0 && cal.threshold >= cal.mean && cal.stddev > 0
       && cal.threshold >= cal.mean + 3 * cal.stddev - 1e-6f, "threshold %g, mean %g, sd %g",
@@ -279,7 +283,7 @@ calibration (DecentModel *m)
 static long
 still_payload (const uint8_t *data, size_t len)
 {
-  const uint64_t want = 56 + 4 * (uint64_t) PLANE;
+  const uint64_t want = 56 + 4 * (uint64_t) PLANE + 4;
   for (size_t i = 0; i + 16 <= len; i++) {
     uint32_t reserved;
     uint64_t n;
@@ -289,6 +293,90 @@ still_payload (const uint8_t *data, size_t len)
       return (long) i + 16;
   }
   return -1;
+}
+
+/* A gate calibrated at 10 frames/s (lag 5: half a second) given frames
+ * at another pace keeps its lag and memory in seconds: at 20 frames/s it
+ * takes every other frame, as a gate given only those would, and the
+ * frames between keep the last result; at 5 frames/s it compares frames
+ * round(5 / 2) = 3 apart and forgets in 50, as a gate calibrated so. */
+static void
+pace (DecentModel *m)
+{
+  DecentError err;
+  enum { N = 40 };
+  uint8_t frames[N * PLANE];
+  footage (frames, N);
+  float sc[N], maps[N * PLANE];
+  REQUIRE (decent_model_score_mode (m, DECENT_SCORE_LOCAL, frames, N, sc, maps, &err) == 0, "%s",
+      err.message);
+  DecentStillSettings s;
+  DecentCalibration cal;
+  REQUIRE (decent_model_get_still (m, &s, &cal) == 1 && s.lag == 5 && s.frame_seconds == 0.1f,
+      "a gate at 10 frames/s");
+  DecentStillGate *fast = decent_still_gate_new (m, &err), *plain = decent_still_gate_new (m, &err);
+  REQUIRE (fast && plain, "%s", err.message);
+  CHECK (decent_still_gate_set_pace (fast, 0.05, &err) == 10, "at 20 frames/s: lag 10 frames");
+  int agree = 1, held = 1, scored = 0, rc_before = 0;
+  float before = 0;
+  for (int i = 0; i < N; i++) {
+    const uint8_t *px = frames + (size_t) i * PLANE;
+    const float *map = maps + (size_t) i * PLANE;
+    float a = -1, b = -2;
+    const int ra = decent_still_gate_push (fast, px, map, &a, &err);
+    if (i % 2 == 0) {
+      const int rb = decent_still_gate_push (plain, px, map, &b, &err);
+      agree &= ra == rb && a == b;
+      scored += ra == 1;
+    } else {
+      held &= ra == rc_before && a == before;
+    }
+    rc_before = ra;
+    before = a;
+  }
+  CHECK (agree && held && scored == N / 2 - 5, "20 frames/s: agree %d, held %d, %d scored", agree,
+      held, scored);
+
+  /* at 5 frames/s: as a gate of lag 3 and memory 50 (no pace) */
+  DecentStillGate *slow = decent_still_gate_new (m, &err);
+  REQUIRE (slow, "%s", err.message);
+  CHECK (decent_still_gate_set_pace (slow, 0.2, &err) == 3, "at 5 frames/s: lag 3 frames");
+  float *start = malloc (PLANE * sizeof (float));
+  memcpy (start, m->still_start, PLANE * sizeof (float));
+  DecentStillSettings shorter = s;
+  shorter.lag = 3;
+  shorter.memory = s.memory / 2;
+  shorter.frame_seconds = 0.0f;
+  REQUIRE (decent_model_set_still (m, &shorter, &cal, start, &err) == 0, "%s", err.message);
+  DecentStillGate *three = decent_still_gate_new (m, &err);
+  REQUIRE (three, "%s", err.message);
+  /* a gate of unknown pace counts frames as they come */
+  CHECK (decent_still_gate_set_pace (three, 0.05, &err) == 3, "unknown pace: lag as calibrated");
+  REQUIRE (decent_model_set_still (m, &s, &cal, start, &err) == 0, "%s", err.message);
+  free (start);
+  agree = 1;
+  scored = 0;
+  for (int i = 0; i < N; i++) {
+    const uint8_t *px = frames + (size_t) i * PLANE;
+    const float *map = maps + (size_t) i * PLANE;
+    float a = -1, b = -2;
+    const int ra = decent_still_gate_push (slow, px, map, &a, &err);
+    const int rb = decent_still_gate_push (three, px, map, &b, &err);
+    agree &= ra == rb && a == b;
+    scored += ra == 1;
+  }
+  CHECK (agree && scored == N - 3, "5 frames/s: agree %d, %d scored", agree, scored);
+
+  /* 0: unknown, frames count as calibrated; refused paces */
+  CHECK (decent_still_gate_set_pace (fast, 0.0, &err) == 5, "pace 0: lag 5");
+  CHECK (decent_still_gate_set_pace (fast, -0.1, &err) < 0 && strstr (err.message, "between"),
+      "%s", err.message);
+  CHECK (decent_still_gate_set_pace (fast, NAN, &err) < 0, "NaN pace");
+  CHECK (decent_still_gate_set_pace (NULL, 0.1, &err) < 0, "no gate");
+  decent_still_gate_free (fast);
+  decent_still_gate_free (plain);
+  decent_still_gate_free (slow);
+  decent_still_gate_free (three);
 }
 
 static void
@@ -350,6 +438,8 @@ model_file (DecentModel *m)
     { 24, 0x00000001u, "threshold" },                /* a denormal threshold */
     { 24, 0x00800000u, "threshold" },                /* 1.2e-38: every rise a flag */
     { 48, 0, "calibration" },                        /* calibrated on 0 frames */
+    { 56 + 4 * PLANE, 0x7fc00000u, "frame_seconds" }, /* NaN s between frames */
+    { 56 + 4 * PLANE, 0x459c4000u, "frame_seconds" }, /* 5000 s */
   };
   for (size_t i = 0; i < sizeof damage / sizeof damage[0]; i++) {
     uint8_t *copy = malloc (len);
@@ -362,6 +452,30 @@ model_file (DecentModel *m)
     CHECK (!x && strstr (err.message, damage[i].word) && strstr (err.message, "bad.dcnt"),
         "damage %zu: %s", i, x ? "loaded" : err.message);
     decent_model_free (x);
+  }
+
+  /* a gate of the first files, without frame_seconds: loaded, pace unknown
+   * (the STIL section is the last: drop its last 4 bytes, and say so in
+   * its length, the file's length and both checksums) */
+  {
+    REQUIRE ((size_t) at + 56 + 4 * PLANE + 4 + 4 == len, "STIL is the last section");
+    const size_t old_len = len - 4;
+    uint8_t *copy = malloc (old_len);
+    memcpy (copy, data, old_len - 4);
+    const uint64_t payload = 56 + 4 * (uint64_t) PLANE, file_len = old_len;
+    memcpy (copy + at - 8, &payload, 8);
+    memcpy (copy + 164, &file_len, 8);
+    const uint32_t head = tu_crc32 (copy, 172);
+    memcpy (copy + 172, &head, 4);
+    tu_seal_file (copy, old_len);
+    tu_write_file (bad, copy, old_len);
+    free (copy);
+    DecentModel *old = decent_model_load (bad, DECENT_DEVICE_CPU, &err);
+    CHECK (old != NULL, "a gate without frame_seconds: %s", old ? "loaded" : err.message);
+    DecentStillSettings o = { 0 };
+    CHECK (old && decent_model_get_still (old, &o, NULL) == 1 && o.frame_seconds == 0.0f
+        && o.lag == a.lag, "its pace is unknown (%g s), its lag %d", o.frame_seconds, o.lag);
+    decent_model_free (old);
   }
   free (data);
 
@@ -419,6 +533,7 @@ main (void)
   still_against_moving (m);
   after_a_change (m);
   calibration (m);
+  pace (m);
   model_file (m);
   decent_model_free (m);
   history_bound ();

@@ -25,6 +25,9 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
       float score;
       decent_model_score (m, frame, 1, &score, map, &err);
       DecentStillGate *g = decent_still_gate_new (m, &err);
+      /* paced faster than any file's frames (1e-4 s): every frame but few held */
+      if (g && size % 2)
+        decent_still_gate_set_pace (g, size % 4 == 1 ? 1e-6 : 100.0, &err);
       for (int i = 0; g && i < 3; i++) {
         frame[0] = (uint8_t) (i * 90);
         decent_still_gate_push (g, frame, map, &score, &err);
