@@ -370,6 +370,11 @@ void decent_still_gate_reset(DecentStillGate *gate);
 int decent_still_gate_push(DecentStillGate *gate, const uint8_t *pixels,
                            const float *local_map, float *score, DecentError *err);
 float decent_still_gate_threshold(const DecentStillGate *gate);
+/* What rose over the running mean in the last frame the gate scored
+ * (width * height of the model; its largest window mean is that frame's
+ * still score), for heatmaps and places; NULL for no gate.  Valid until
+ * the next push. */
+const float *decent_still_gate_map(const DecentStillGate *gate);
 /* The time between the frames the gate will be given (0: unknown), so that
  * its lag and memory stay the seconds they were calibrated as: frames
  * coming faster are taken at the calibration's pace (the others keep the

@@ -325,6 +325,12 @@ decent_still_gate_threshold (const DecentStillGate *g)
   return g ? g->threshold : 0.0f;
 }
 
+const float *
+decent_still_gate_map (const DecentStillGate *g)
+{
+  return g ? g->risen : NULL;
+}
+
 DecentStillGate *
 decent_still_gate_new (const DecentModel *m, DecentError *err)
 {

@@ -484,6 +484,8 @@ adopt_model (GstDecentAnomaly *self, DecentModel *m, const gchar *path,
   g_free (self->hot_means);
   self->hot_sat = g_new (double, (gsize) (cfg.width + 1) * (cfg.height + 1));
   self->hot_means = g_new (float, (gsize) cfg.width * cfg.height);
+  g_free (self->still_map);
+  self->still_map = g_new (float, (gsize) cfg.width * cfg.height);
   self->n_hot = 0;
   self->path_ready = FALSE;
   self->have_result = FALSE;
@@ -902,6 +904,7 @@ gst_decent_anomaly_stop (GstBaseTransform *trans)
   g_clear_pointer (&self->scratch_map, g_free);
   g_clear_pointer (&self->hot_sat, g_free);
   g_clear_pointer (&self->hot_means, g_free);
+  g_clear_pointer (&self->still_map, g_free);
   self->n_hot = 0;
   decent_frame_path_clear (&self->path);
   decent_second_model_clear (&self->second);
@@ -1180,6 +1183,38 @@ push_still (GstDecentAnomaly *self, FrameState *f, float *still, DecentError *er
   return got >= 0;
 }
 
+/* Takes the still gates' maps into the frame's map (scratch_map) in the
+ * score's units, t_local times each gate's map over its own threshold,
+ * averaged over the two models as their still scores are; each pixel
+ * keeps the larger of the two maps.  The heatmap, the meta's map and the
+ * places (region events) then show a thing that the gate found where the
+ * frame's own map does not.  Streaming, no lock. */
+static void
+merge_still_map (GstDecentAnomaly *self)
+{
+  const gint w = self->model_w, h = self->model_h;
+  const gsize plane = (gsize) w * h;
+  const float *first = decent_still_gate_map (self->still);
+  const float unit = (float) self->model_threshold[DECENT_SCORE_LOCAL];
+  const float k1 = unit / decent_still_gate_threshold (self->still);
+  if (!first || !self->still_map || !isfinite (k1))
+    return;
+  for (gsize p = 0; p < plane; p++)
+    self->still_map[p] = k1 * first[p];
+  if (self->second_used) {
+    DecentSecondModel *s = &self->second;
+    const float *second = decent_still_gate_map (s->still);
+    const float k2 = unit / decent_still_gate_threshold (s->still);
+    /* s->scratch: sized by this frame's decent_second_model_blend for this map */
+    if (!second || !s->scratch || !isfinite (k2))
+      return;
+    decent_map_average_into (self->still_map, w, h, second, s->width, s->height, k2, s->scratch);
+  }
+  for (gsize p = 0; p < plane; p++)
+    if (self->still_map[p] > self->scratch_map[p]) /* false for a NaN */
+      self->scratch_map[p] = self->still_map[p];
+}
+
 /* Scores the frame into scratch_map and *score; FALSE: error posted.  With
  * the still gates, a frame is flagged when either its score or the still
  * score is over its threshold: *score becomes the larger of the two, in the
@@ -1226,6 +1261,7 @@ run_model (GstDecentAnomaly *self, const FrameSettings *set, FrameState *f, floa
     f->still = still;
     if (as_score > *score)
       *score = as_score;
+    merge_still_map (self);
   }
   return TRUE;
 }
@@ -1626,6 +1662,7 @@ gst_decent_anomaly_finalize (GObject *object)
   g_free (self->scratch_map);
   g_free (self->hot_sat);
   g_free (self->hot_means);
+  g_free (self->still_map);
   decent_frame_path_clear (&self->path);
   g_mutex_clear (&self->swap_lock);
   G_OBJECT_CLASS (gst_decent_anomaly_parent_class)->finalize (object);

@@ -98,6 +98,7 @@ struct _GstDecentAnomaly {
   gdouble hot_threshold;  /* the threshold hot was found with */
   double *hot_sat;        /* decent_local_hot_windows' scratch (and decent_local_max's) */
   float *hot_means;
+  float *still_map;       /* the still gates' map in the score's units (merge_still_map) */
   guint keyunit_count;
   DecentSecondModel second; /* second-model-location's, from start to stop; never shared */
   gboolean second_used;   /* it can score in the mode chosen (choose_scoring) */

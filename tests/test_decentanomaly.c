@@ -794,20 +794,40 @@ still_gate_model (void)
   return still_gate_model_paced ("still.dcnt", 0.0f);
 }
 
+/* The next per-frame message ("decentanomaly"); counts the places that
+ * began (region events) on the way. */
+static GstMessage *
+frame_message_counting (GstBus *bus, guint *region_begins)
+{
+  GstMessage *msg;
+  while ((msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT))) {
+    const GstStructure *st = gst_message_get_structure (msg);
+    if (gst_structure_has_name (st, "decentanomaly"))
+      return msg;
+    if (gst_structure_has_name (st, "decentanomaly-region")
+        && g_strcmp0 (gst_structure_get_string (st, "type"), "begin") == 0)
+      (*region_begins)++;
+    gst_message_unref (msg);
+  }
+  return NULL;
+}
+
 /* Scores 4 grey frames, then 8 of one noise picture (something new that
  * stays put), message-mode=all: each frame's score, normalized score,
- * flag and still score (-1: none in the message). */
+ * flag and still score (-1: none in the message); region_begins (may be
+ * NULL): how many places began. */
 static void
-still_run (const gchar *path, const gchar *props, gdouble *score, gdouble *norm,
-    gboolean *flagged, gdouble *still)
+still_run_regions (const gchar *path, const gchar *props, gdouble *score, gdouble *norm,
+    gboolean *flagged, gdouble *still, guint *region_begins)
 {
   gchar *all = g_strdup_printf ("message-mode=all %s", props);
   GstHarness *h = anomaly_harness (path, all);
   g_free (all);
   GstBus *bus = harness_bus (h);
+  guint begins = 0;
   for (guint i = 0; i < 12; i++) {
     gst_buffer_unref (gst_harness_push_and_pull (h, gray_frame (i >= 4, i)));
-    GstMessage *msg = next_element_message (bus, "decentanomaly");
+    GstMessage *msg = frame_message_counting (bus, &begins);
     fail_unless (msg != NULL, "no message for frame %u", i);
     const GstStructure *st = gst_message_get_structure (msg);
     fail_unless (gst_structure_get (st, "score", G_TYPE_DOUBLE, &score[i], "normalized-score",
@@ -816,7 +836,18 @@ still_run (const gchar *path, const gchar *props, gdouble *score, gdouble *norm,
       still[i] = -1;
     gst_message_unref (msg);
   }
+  gst_harness_push_event (h, gst_event_new_eos ());
+  frame_message_counting (bus, &begins); /* the rest */
+  if (region_begins)
+    *region_begins = begins;
   harness_bus_teardown (h, bus);
+}
+
+static void
+still_run (const gchar *path, const gchar *props, gdouble *score, gdouble *norm,
+    gboolean *flagged, gdouble *still)
+{
+  still_run_regions (path, props, score, norm, flagged, still, NULL);
 }
 
 /* still-gate: the still score is in the messages once lag frames are
@@ -847,7 +878,8 @@ GST_START_TEST (test_still_gate)
   }
   /* a threshold over every score of the frames themselves */
   gchar *props = g_strdup_printf ("threshold=%.17g", 1.5 * top);
-  still_run (path, props, score, norm, flag, still);
+  guint places = 0, own_places = 1;
+  still_run_regions (path, props, score, norm, flag, still, &places);
   g_free (props);
   guint only_still = 0;
   for (guint i = 0; i < 12; i++) {
@@ -864,6 +896,14 @@ GST_START_TEST (test_still_gate)
   }
   fail_unless (only_still >= 4, "the noise that stays put flagged in %u of 5 frames",
       only_still);
+  /* the gate's map is in the frame's map: the thing it found has a place,
+   * which the frame's own map alone (still-gate=false, the same threshold)
+   * does not give */
+  fail_unless (places >= 1, "frames flagged by the still gate began %u places", places);
+  props = g_strdup_printf ("threshold=%.17g still-gate=false", 1.5 * top);
+  still_run_regions (path, props, plain, pnorm, pflag, pstill, &own_places);
+  g_free (props);
+  fail_unless (own_places == 0, "%u places without the gate", own_places);
 
   /* a model without a gate scores as with still-gate=false */
   gchar *plain_path = calibrated_test_model (tm.dir, MW, MH, "nogate.dcnt", FALSE);
