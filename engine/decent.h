@@ -98,8 +98,8 @@ typedef struct {
   float mean, stddev, min, max; /* of the held-out normal scores */
   uint32_t count;      /* number of held-out normal frames scored */
   float false_alarm_rate; /* expected share of normal frames like the held-out ones above
-                           * the threshold: at least (above + 1) / (count + 1), all that
-                           * count frames can show (0 in old files) */
+                           * the threshold: at least (above + 1) / (count + 1), about what
+                           * count interchangeable frames can vouch for (0 in old files) */
 } DecentCalibration;
 
 typedef struct {
@@ -324,10 +324,13 @@ typedef struct {
   int smooth;       /* odd side of the box the change is averaged over, 1..63 map pixels */
   float memory;     /* time constant of the running mean, 1..1e6 frames */
   float frame_seconds; /* time between the frames it was calibrated on, 0 (unknown) or
-                        * 1e-4..3600 s: a gate scoring frames at another pace keeps lag
-                        * and memory in seconds (decent_still_gate_set_pace) */
+                        * DECENT_STILL_MIN_SECONDS..MAX: a gate scoring frames at another
+                        * pace keeps lag and memory in seconds (decent_still_gate_set_pace) */
 } DecentStillSettings;
 #define DECENT_STILL_MAX_LAG 100
+/* frame times a gate knows: a million frames a second to one a day */
+#define DECENT_STILL_MIN_SECONDS 1e-6
+#define DECENT_STILL_MAX_SECONDS 86400.0
 
 /* 10 frames, 8 grey levels, 5 pixels, 100 frames (measured at 10 frames/s),
  * frame_seconds 0 (unknown). */
@@ -360,13 +363,16 @@ void decent_model_clear_still(DecentModel *model);
 typedef struct DecentStillGate DecentStillGate;
 DecentStillGate *decent_still_gate_new(const DecentModel *model, DecentError *err);
 void decent_still_gate_free(DecentStillGate *gate);
-/* Forgets the pictures and restarts the running mean (a seek, new caps). */
+/* Forgets the pictures and restarts the running mean (a seek, new caps);
+ * the next frame given is taken (the pace is kept). */
 void decent_still_gate_reset(DecentStillGate *gate);
 /* Takes a scored frame: its pixels at model geometry (8-bit, packed, as
  * decent_model_score takes them) and its local map (width * height, as
  * decent_model_score_map gives it in DECENT_SCORE_LOCAL).  Returns 1 with
  * its still score (compare with decent_still_gate_threshold), 0 (score 0)
- * while the first lag frames fill its history, -1 with a reason. */
+ * while its history fills (the lag that decent_still_gate_set_pace
+ * returned, in frames given), -1 with a reason.  A frame that the pace
+ * does not take returns the last frame's result again. */
 int decent_still_gate_push(DecentStillGate *gate, const uint8_t *pixels,
                            const float *local_map, float *score, DecentError *err);
 float decent_still_gate_threshold(const DecentStillGate *gate);

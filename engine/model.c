@@ -932,11 +932,13 @@ cmp_float (const void *a, const void *b)
  * statistics.  A few dozen held-out frames cannot show a rare normal frame;
  * the tail of a normal law fitted to them guards against it.  The expected
  * false-alarm rate is the larger of that tail's probability and
- * (above + 1) / (n + 1): a new frame like the n held-out ones is as likely
- * as any of them to be the highest of all n + 1, so a threshold at their
- * maximum is passed by about one frame in n + 1, whatever law the scores
- * follow; fewer than that is more than n frames can show (the normal law's
- * tail alone promised 0.13 % where unseen footage had 0.3-2 %). */
+ * (above + 1) / (n + 1): a new frame as interchangeable with the n
+ * held-out ones as they are with each other is as likely as any of them to
+ * be the highest of all n + 1, so a threshold at their maximum is passed by
+ * about one frame in n + 1, whatever law the scores follow; fewer than that
+ * is more than n frames can show.  Consecutive video frames are not
+ * interchangeable, so even this is a floor (the normal law's tail alone
+ * claimed 0.13 % where unseen footage had 0.3-2 % flagged). */
 int
 decent_calibration_from (float *s, int n, float quantile, float sigmas, DecentCalibration *cal,
     DecentError *err)

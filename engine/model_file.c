@@ -308,7 +308,8 @@ normal_load (DecentModel *m, const uint8_t *data, size_t len, DecentError *err)
  * threshold, quantile, mean, stddev, min, max, u32 count, f32 false-alarm
  * rate), then width * height f32: the mean normal gated map, then f32
  * frame_seconds (absent from the files of 2026-12-04's first gates: 0,
- * unknown). */
+ * unknown).  Bytes after the fields known here are a newer build's, and
+ * skipped. */
 #define STILL_HEAD_BYTES 56u
 #define STILL_TAIL_BYTES 4u
 
@@ -346,7 +347,7 @@ still_load (DecentModel *m, const uint8_t *data, size_t len, DecentError *err)
 {
   const size_t plane = (size_t) m->cfg.width * m->cfg.height;
   const size_t old_len = STILL_HEAD_BYTES + 4 * plane;
-  if (len != old_len && len != old_len + STILL_TAIL_BYTES)
+  if (len != old_len && len < old_len + STILL_TAIL_BYTES)
     return decent_fail (err, "%zu bytes are not the still gate of a %dx%d model", len,
         m->cfg.width, m->cfg.height);
   Cursor c = { (uint8_t *) data, 0, len };
@@ -392,8 +393,8 @@ static const DecentSectionIO builtin_sections[] = {
   { DECENT_SECTION_TAG ('N', 'E', 'R', 'R'), 8 + 8ull * DECENT_MAX_SIDE * DECENT_MAX_SIDE,
     normal_save, normal_load },
   { DECENT_SECTION_TAG ('S', 'T', 'I', 'L'),
-    STILL_HEAD_BYTES + 4ull * DECENT_MAX_SIDE * DECENT_MAX_SIDE + STILL_TAIL_BYTES, still_save,
-    still_load },
+    STILL_HEAD_BYTES + 4ull * DECENT_MAX_SIDE * DECENT_MAX_SIDE + STILL_TAIL_BYTES + 1024,
+    still_save, still_load }, /* (+ 1024: a newer build's fields) */
   { 0, 0, NULL, NULL },
 };
 

@@ -87,9 +87,10 @@ decent_still_settings_validate (const DecentStillSettings *s, DecentError *err)
         s->smooth);
   if (!(s->memory >= 1.0f && s->memory <= 1e6f))
     return decent_fail (err, "still gate: memory %g is outside 1..1e6 frames", s->memory);
-  if (!(s->frame_seconds == 0.0f || (s->frame_seconds >= 1e-4f && s->frame_seconds <= 3600.0f)))
+  if (!(s->frame_seconds == 0.0f || (s->frame_seconds >= DECENT_STILL_MIN_SECONDS
+                                        && s->frame_seconds <= DECENT_STILL_MAX_SECONDS)))
     return decent_fail (err, "still gate: frame_seconds %g is neither 0 (unknown) nor "
-        "1e-4..3600 s", s->frame_seconds);
+        "%g..%g s", s->frame_seconds, DECENT_STILL_MIN_SECONDS, DECENT_STILL_MAX_SECONDS);
   return 0;
 }
 
@@ -178,9 +179,10 @@ decent_still_gate_set_pace (DecentStillGate *g, double frame_seconds, DecentErro
 {
   if (!g)
     return decent_fail (err, "still gate: no gate");
-  if (!(frame_seconds == 0.0 || (frame_seconds >= 1e-6 && frame_seconds <= 3600.0)))
+  if (!(frame_seconds == 0.0 || (frame_seconds >= DECENT_STILL_MIN_SECONDS
+                                  && frame_seconds <= DECENT_STILL_MAX_SECONDS)))
     return decent_fail (err, "still gate: %g s between frames is neither 0 (unknown) nor "
-        "1e-6..3600 s", frame_seconds);
+        "%g..%g s", frame_seconds, DECENT_STILL_MIN_SECONDS, DECENT_STILL_MAX_SECONDS);
   /* given frames per calibration frame: < 1 faster, > 1 slower */
   const double ratio = frame_seconds > 0 && g->set.frame_seconds > 0
       ? frame_seconds / g->set.frame_seconds : 1.0;
@@ -190,7 +192,7 @@ decent_still_gate_set_pace (DecentStillGate *g, double frame_seconds, DecentErro
   g->take = 1.0;
   if (ratio < 1.0) {
     g->take = ratio;
-    lag_given = (int) fmin (lround (g->set.lag / ratio), 1e9);
+    lag_given = (int) lround (fmin (g->set.lag / ratio, 1e9)); /* no long overflow */
   } else if (ratio > 1.0) {
     /* the ring holds set.lag + 1 pictures: a shorter lag fits */
     g->lag_now = (int) lround (g->set.lag / ratio);
@@ -513,7 +515,9 @@ decent_model_set_still (DecentModel *m, const DecentStillSettings *s,
   /* still scores are window means of rises of maps in 0..1: a threshold
    * outside these bounds is no calibration's (calibration floors it at the
    * lower one), and would turn every rise into a flag or none */
-  if (!(cal->threshold >= STILL_MIN_THRESHOLD && cal->threshold <= STILL_MAX_THRESHOLD))
+  /* as floats: calibration's floor is (float) 1e-6, a hair under the double */
+  if (!(cal->threshold >= (float) STILL_MIN_THRESHOLD
+        && cal->threshold <= (float) STILL_MAX_THRESHOLD))
     return decent_fail (err, "still gate: threshold %g is outside %g..%g", cal->threshold,
         STILL_MIN_THRESHOLD, STILL_MAX_THRESHOLD);
   for (size_t p = 0; p < plane; p++)

@@ -440,7 +440,8 @@ pace_still_gates (GstDecentAnomaly *self, const GstVideoInfo *info, guint interv
 {
   const gint n = GST_VIDEO_INFO_FPS_N (info), d = GST_VIDEO_INFO_FPS_D (info);
   const gdouble seconds = n > 0 && d > 0 ? (gdouble) interval * d / n : 0.0;
-  self->scored_seconds = seconds >= 1e-6 && seconds <= 3600.0 ? seconds : 0.0;
+  self->scored_seconds = seconds > 0
+      ? CLAMP (seconds, DECENT_STILL_MIN_SECONDS, DECENT_STILL_MAX_SECONDS) : 0.0;
   self->paced_interval = interval;
   pace_gate (self, self->still, "model-location's");
   pace_gate (self, self->second.still, "the second model's");
@@ -911,6 +912,8 @@ gst_decent_anomaly_stop (GstBaseTransform *trans)
   self->second_used = FALSE;
   g_clear_pointer (&self->still, decent_still_gate_free);
   self->still_used = FALSE;
+  self->scored_seconds = 0.0; /* the next run's caps say again */
+  self->paced_interval = 0;
   self->path_ready = FALSE;
   self->have_result = FALSE;
   return TRUE;
@@ -1814,8 +1817,10 @@ gst_decent_anomaly_class_init (GstDecentAnomalyClass *klass)
           "(still-lag): also flag a frame when something new stays put where the picture is "
           "otherwise still (a left bag), which people walking by do not do; its score, "
           "relative to its own threshold, is the per-frame message's still-score. Flags only "
-          "add: a frame is flagged when either score is over its threshold. It needs still-lag "
-          "scored frames of history and starts again after new caps, a new roi or a seek",
+          "add: a frame is flagged when either score is over its threshold, and the frame's map "
+          "takes the gate's in. It needs still-lag frames of history, in the seconds of the "
+          "model's calibration footage when the model and the caps have a framerate, and "
+          "starts again after new caps, a new roi, a new inference-interval or a seek",
           TRUE, RW | GST_PARAM_MUTABLE_PLAYING));
 
   GstCaps *caps = gst_caps_from_string (GST_VIDEO_CAPS_MAKE (GST_DECENT_VIDEO_FORMATS));

@@ -358,6 +358,20 @@ gst_decent_train_render (GstBaseSink *sink, GstBuffer *buffer)
     return GST_FLOW_ERROR;
   }
   memcpy (self->frames + (gsize) self->n_frames * fb, pixels, fb);
+  /* the still gate's pace: one framerate for all the frames, or none */
+  const gint fps_n = GST_VIDEO_INFO_FPS_N (&self->info), fps_d = GST_VIDEO_INFO_FPS_D (&self->info);
+  const gdouble duration = fps_n > 0 && fps_d > 0 ? (gdouble) fps_d / fps_n : 0.0;
+  if (self->n_frames == 0)
+    self->frame_duration = duration;
+  else if (self->frame_duration >= 0 && duration != self->frame_duration) {
+    GST_ELEMENT_WARNING (self, STREAM, FORMAT,
+        ("The framerate changed while collecting; the still gate will count frames, not "
+            "seconds."),
+        ("frame %u comes at %g s a frame after %g s: decentanomaly then compares frames "
+            "still-lag scored frames apart whatever its framerate", self->n_frames, duration,
+            self->frame_duration));
+    self->frame_duration = -1;
+  }
   self->n_frames++;
   if (self->n_frames == max)
     GST_INFO_OBJECT (self, "collected max-frames=%u frames; ignoring the rest", max);
@@ -807,8 +821,10 @@ post_written (TrainJob *job, DecentModel *m, const gchar *status, guint n_train,
       ? g_strdup_printf ("; still gate threshold %g from %u frames", still.threshold, still.count)
       : g_strdup ("; no still gate");
   gchar *msg = g_strdup_printf ("Model %s to %s (score-mode=local threshold %g from %u "
-      "held-out frames; expected false alarms: %.2g %% of frames%s)", status, job->shown,
-      local->threshold, local->count, 100.0 * local->false_alarm_rate, gate);
+      "%s frames; expected false alarms: %.2g %% of frames%s)", status, job->shown,
+      local->threshold, local->count,
+      g_str_equal (status, "calibrated") ? "normal" : n_held ? "held-out" : "training",
+      100.0 * local->false_alarm_rate, gate);
   g_free (gate);
   gst_element_post_message (GST_ELEMENT (job->self),
       gst_message_new_progress (GST_OBJECT (job->self), GST_PROGRESS_TYPE_COMPLETE, "train",
@@ -841,9 +857,10 @@ warn_about_calibration (TrainJob *job, DecentModel *m)
     GST_ELEMENT_WARNING (job->self, RESOURCE, SETTINGS,
         ("Calibrated on few frames; the threshold is a rough guess."),
         ("%u normal frames: a threshold from them can promise no fewer false alarms than "
-            "about 1 frame in %u (%.2g %%) on footage like them; for fewer, calibrate on at "
-            "least %d normal frames, a few hundred to be sure (more footage, a larger "
-            "holdout, or calibrate-only on another recording)", cal.count, cal.count + 1,
+            "about 1 frame in %u (%.2g %%) on footage like them (this one expects %.2g %%); "
+            "for fewer, calibrate on at least %d normal frames, a few hundred to be sure "
+            "(more footage, a larger holdout, or calibrate-only on another recording)",
+            cal.count, cal.count + 1, 100.0 / (cal.count + 1.0),
             100.0 * cal.false_alarm_rate, CALIBRATION_FRAMES_MIN));
 }
 
@@ -1002,8 +1019,7 @@ run_training (TrainJob *job)
       const int all_train[] = { (int) n_train };
       calibrate_still (job, m, n_held ? held : train, n_held ? block_frames : all_train,
           n_held ? n_blocks : 1);
-      if (n_held)
-        warn_about_calibration (job, m);
+      warn_about_calibration (job, m);
       if (decent_model_save (m, job->location, &err) < 0)
         fail_keeping_model (job, m, "Could not write the model file.", err.message);
       else
@@ -1078,13 +1094,12 @@ train_and_save (GstDecentTrain *self)
   job.still.tolerance = (float) self->still_tolerance;
   job.still.memory = (float) self->still_memory;
   /* the time between collected frames, so that decentanomaly keeps the
-   * gate's lag and memory in seconds at another frame rate (0: the caps
-   * gave no framerate, frames count as they come) */
-  const gint fps_n = GST_VIDEO_INFO_FPS_N (&self->info), fps_d = GST_VIDEO_INFO_FPS_D (&self->info);
-  const gdouble frame_seconds = fps_n > 0 && fps_d > 0
-      ? (gdouble) self->frame_stride * fps_d / fps_n : 0.0;
-  job.still.frame_seconds = frame_seconds >= 1e-4 && frame_seconds <= 3600.0
-      ? (float) frame_seconds : 0.0f;
+   * gate's lag and memory in seconds at another frame rate (0: no
+   * framerate, or more than one, in the caps: frames count as they come) */
+  const gdouble frame_seconds = self->frame_duration > 0
+      ? CLAMP (self->frame_stride * self->frame_duration, DECENT_STILL_MIN_SECONDS,
+            DECENT_STILL_MAX_SECONDS) : 0.0;
+  job.still.frame_seconds = (float) frame_seconds;
   job.stride = self->frame_stride;
   job.max_frames = self->max_frames;
   job.max_memory = self->max_memory;
@@ -1733,7 +1748,8 @@ gst_decent_train_class_init (GstDecentTrainClass *klass)
           "blocks as footage, in time order. Counted in collected frames (frame-stride); "
           "the model keeps the time between them when the caps have a framerate, so that "
           "decentanomaly keeps lag and still-memory in seconds at another framerate or "
-          "inference-interval. 0: no still gate",
+          "inference-interval (without a framerate, or with a change of it while collecting, "
+          "they count frames). 0: no still gate",
           0, DECENT_STILL_MAX_LAG, DEFAULT_STILL_LAG, RW));
   g_object_class_install_property (gobject_class, PROP_STILL_TOLERANCE,
       g_param_spec_double ("still-tolerance", "Still-gate tolerance",
@@ -1743,7 +1759,8 @@ gst_decent_train_class_init (GstDecentTrainClass *klass)
   g_object_class_install_property (gobject_class, PROP_STILL_MEMORY,
       g_param_spec_double ("still-memory", "Still-gate memory",
           "Frames over which the still gate's running mean of normal maps forgets: a thing "
-          "that stays longer becomes part of the scene, slow changes of the light drop out",
+          "that stays longer becomes part of the scene, slow changes of the light drop out. "
+          "Collected frames, kept in seconds as still-lag is",
           1.0, 1e6, DEFAULT_STILL_MEMORY, RW));
 
   g_object_class_install_property (gobject_class, PROP_CHECKPOINT,
