@@ -378,8 +378,8 @@ int decent_still_gate_push(DecentStillGate *gate, const uint8_t *pixels,
 float decent_still_gate_threshold(const DecentStillGate *gate);
 /* What rose over the running mean in the last frame the gate scored
  * (width * height of the model; its largest window mean is that frame's
- * still score), for heatmaps and places; NULL for no gate.  Valid until
- * the next push. */
+ * still score), for heatmaps and places; NULL for no gate, or while its
+ * history fills (the last push returned 0).  Valid until the next push. */
 const float *decent_still_gate_map(const DecentStillGate *gate);
 /* The time between the frames the gate will be given (0: unknown), so that
  * its lag and memory stay the seconds they were calibrated as: frames

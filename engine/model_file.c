@@ -394,7 +394,7 @@ static const DecentSectionIO builtin_sections[] = {
     normal_save, normal_load },
   { DECENT_SECTION_TAG ('S', 'T', 'I', 'L'),
     STILL_HEAD_BYTES + 4ull * DECENT_MAX_SIDE * DECENT_MAX_SIDE + STILL_TAIL_BYTES + 1024,
-    still_save, still_load }, /* (+ 1024: a newer build's fields) */
+    still_save, still_load }, /* (+ 1024: room for a newer build's fields) */
   { 0, 0, NULL, NULL },
 };
 

@@ -87,8 +87,9 @@ decent_still_settings_validate (const DecentStillSettings *s, DecentError *err)
         s->smooth);
   if (!(s->memory >= 1.0f && s->memory <= 1e6f))
     return decent_fail (err, "still gate: memory %g is outside 1..1e6 frames", s->memory);
-  if (!(s->frame_seconds == 0.0f || (s->frame_seconds >= DECENT_STILL_MIN_SECONDS
-                                        && s->frame_seconds <= DECENT_STILL_MAX_SECONDS)))
+  /* as floats: a double bound cast to the stored float is a hair off */
+  if (!(s->frame_seconds == 0.0f || (s->frame_seconds >= (float) DECENT_STILL_MIN_SECONDS
+                                        && s->frame_seconds <= (float) DECENT_STILL_MAX_SECONDS)))
     return decent_fail (err, "still gate: frame_seconds %g is neither 0 (unknown) nor "
         "%g..%g s", s->frame_seconds, DECENT_STILL_MIN_SECONDS, DECENT_STILL_MAX_SECONDS);
   return 0;
@@ -330,7 +331,7 @@ decent_still_gate_threshold (const DecentStillGate *g)
 const float *
 decent_still_gate_map (const DecentStillGate *g)
 {
-  return g ? g->risen : NULL;
+  return g && g->last_rc == 1 ? g->risen : NULL; /* none while the history fills */
 }
 
 DecentStillGate *

@@ -1213,8 +1213,8 @@ merge_still_map (GstDecentAnomaly *self)
       return;
     decent_map_average_into (self->still_map, w, h, second, s->width, s->height, k2, s->scratch);
   }
-  for (gsize p = 0; p < plane; p++)
-    if (self->still_map[p] > self->scratch_map[p]) /* false for a NaN */
+  for (gsize p = 0; p < plane; p++) /* a hostile file's thresholds: nothing infinite */
+    if (isfinite (self->still_map[p]) && self->still_map[p] > self->scratch_map[p])
       self->scratch_map[p] = self->still_map[p];
 }
 

@@ -364,12 +364,19 @@ gst_decent_train_render (GstBaseSink *sink, GstBuffer *buffer)
   if (self->n_frames == 0)
     self->frame_duration = duration;
   else if (self->frame_duration >= 0 && duration != self->frame_duration) {
-    GST_ELEMENT_WARNING (self, STREAM, FORMAT,
-        ("The framerate changed while collecting; the still gate will count frames, not "
-            "seconds."),
-        ("frame %u comes at %g s a frame after %g s: decentanomaly then compares frames "
-            "still-lag scored frames apart whatever its framerate", self->n_frames, duration,
-            self->frame_duration));
+    if (self->still_lag > 0) {
+      gchar *was = self->frame_duration > 0 ? g_strdup_printf ("%g s a frame",
+          self->frame_duration) : g_strdup ("no framerate");
+      gchar *now = duration > 0 ? g_strdup_printf ("%g s a frame", duration)
+                                : g_strdup ("no framerate");
+      GST_ELEMENT_WARNING (self, STREAM, FORMAT,
+          ("The framerate changed while collecting; the still gate will count frames, not "
+              "seconds."),
+          ("frame %u comes with %s after %s: decentanomaly then compares frames still-lag "
+              "scored frames apart whatever its framerate", self->n_frames, now, was));
+      g_free (was);
+      g_free (now);
+    }
     self->frame_duration = -1;
   }
   self->n_frames++;

@@ -53,6 +53,14 @@ settings (void)
     CHECK (decent_still_settings_validate (&bad[i].s, &err) < 0
         && strstr (err.message, bad[i].word), "setting %zu: %s", i, err.message);
   CHECK (decent_still_settings_validate (NULL, &err) < 0, "no settings");
+  /* the bounds as the floats a file holds are inside */
+  const DecentStillSettings edges[] = {
+    { 10, 8, 5, 100, (float) DECENT_STILL_MIN_SECONDS },
+    { 10, 8, 5, 100, (float) DECENT_STILL_MAX_SECONDS },
+  };
+  for (size_t i = 0; i < sizeof edges / sizeof edges[0]; i++)
+    CHECK (decent_still_settings_validate (&edges[i], &err) == 0, "edge %zu: %s", i,
+        err.message);
 }
 
 /* A gate with these settings and a start mean of `start` everywhere. */
