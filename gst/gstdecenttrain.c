@@ -293,7 +293,7 @@ gst_decent_train_render (GstBaseSink *sink, GstBuffer *buffer)
     return GST_FLOW_NOT_NEGOTIATED;
   }
   GST_OBJECT_LOCK (self);
-  const guint stride = self->frame_stride, max = self->max_frames;
+  const guint stride = self->frame_stride, max = self->max_frames, still_lag = self->still_lag;
   const guint64 max_memory = self->max_memory;
   GST_OBJECT_UNLOCK (self);
 
@@ -358,26 +358,27 @@ gst_decent_train_render (GstBaseSink *sink, GstBuffer *buffer)
     return GST_FLOW_ERROR;
   }
   memcpy (self->frames + (gsize) self->n_frames * fb, pixels, fb);
-  /* the still gate's pace: one framerate for all the frames, or none */
+  /* the still gate's pace: one spacing of the collected frames (framerate
+   * and frame-stride) for all of them, or none */
   const gint fps_n = GST_VIDEO_INFO_FPS_N (&self->info), fps_d = GST_VIDEO_INFO_FPS_D (&self->info);
-  const gdouble duration = fps_n > 0 && fps_d > 0 ? (gdouble) fps_d / fps_n : 0.0;
+  const gdouble spacing = fps_n > 0 && fps_d > 0 ? (gdouble) stride * fps_d / fps_n : 0.0;
   if (self->n_frames == 0)
-    self->frame_duration = duration;
-  else if (self->frame_duration >= 0 && duration != self->frame_duration) {
-    if (self->still_lag > 0) {
-      gchar *was = self->frame_duration > 0 ? g_strdup_printf ("%g s a frame",
-          self->frame_duration) : g_strdup ("no framerate");
-      gchar *now = duration > 0 ? g_strdup_printf ("%g s a frame", duration)
-                                : g_strdup ("no framerate");
+    self->frame_spacing = spacing;
+  else if (self->frame_spacing >= 0 && spacing != self->frame_spacing) {
+    if (still_lag > 0) {
+      gchar *was = self->frame_spacing > 0 ? g_strdup_printf ("%g s apart",
+          self->frame_spacing) : g_strdup ("no framerate");
+      gchar *now = spacing > 0 ? g_strdup_printf ("%g s apart", spacing)
+                               : g_strdup ("no framerate");
       GST_ELEMENT_WARNING (self, STREAM, FORMAT,
-          ("The framerate changed while collecting; the still gate will count frames, not "
-              "seconds."),
+          ("The framerate or frame-stride changed while collecting; the still gate will "
+              "count frames, not seconds."),
           ("frame %u comes with %s after %s: decentanomaly then compares frames still-lag "
               "scored frames apart whatever its framerate", self->n_frames, now, was));
       g_free (was);
       g_free (now);
     }
-    self->frame_duration = -1;
+    self->frame_spacing = -1;
   }
   self->n_frames++;
   if (self->n_frames == max)
@@ -1103,9 +1104,8 @@ train_and_save (GstDecentTrain *self)
   /* the time between collected frames, so that decentanomaly keeps the
    * gate's lag and memory in seconds at another frame rate (0: no
    * framerate, or more than one, in the caps: frames count as they come) */
-  const gdouble frame_seconds = self->frame_duration > 0
-      ? CLAMP (self->frame_stride * self->frame_duration, DECENT_STILL_MIN_SECONDS,
-            DECENT_STILL_MAX_SECONDS) : 0.0;
+  const gdouble frame_seconds = self->frame_spacing > 0
+      ? CLAMP (self->frame_spacing, DECENT_STILL_MIN_SECONDS, DECENT_STILL_MAX_SECONDS) : 0.0;
   job.still.frame_seconds = (float) frame_seconds;
   job.stride = self->frame_stride;
   job.max_frames = self->max_frames;

@@ -33,9 +33,9 @@ struct _GstDecentTrain {
   /* streaming thread; reset at READY -> PAUSED */
   GstVideoInfo info;
   gboolean have_caps;     /* info comes from negotiated video caps */
-  gdouble frame_duration; /* seconds per stream frame of the collected frames' caps (0:
-                           * no framerate); -1: they changed framerate (the still gate's
-                           * pace is then unknown) */
+  gdouble frame_spacing;  /* seconds between collected frames (frame-stride over the
+                           * caps' framerate; 0: no framerate); -1: it changed while
+                           * collecting (the still gate's pace is then unknown) */
   DecentFramePath path;
   gboolean path_ready;
   gint geometry[3];       /* model geometry, fixed when collecting starts */

@@ -670,6 +670,60 @@ GST_START_TEST (test_still_gate_calibration)
 }
 GST_END_TEST;
 
+/* A framerate that changes while collecting leaves the still gate's pace
+ * unknown, with a warning: the frames are not one time apart. */
+GST_START_TEST (test_still_gate_framerate_change)
+{
+  gchar *model = g_build_filename (dir, "twofps.dcnt", NULL);
+  gchar *desc = g_strdup_printf ("appsrc name=src format=time caps=\"" GRAY_CAPS "\" ! "
+      "decent-train model-location=\"%s\" width=16 height=16 channels=1 epochs=1 "
+      "min-steps=0 still-lag=2", model);
+  GstElement *pipe = gst_parse_launch (desc, NULL);
+  g_free (desc);
+  GstElement *src = gst_bin_get_by_name (GST_BIN (pipe), "src");
+  gst_element_set_state (pipe, GST_STATE_PLAYING);
+  varied_noise = TRUE;
+  for (guint i = 0; i < 60; i++) {
+    if (i == 30) {
+      GstCaps *slower = gst_caps_from_string (
+          "video/x-raw,format=GRAY8,width=16,height=16,framerate=15/1");
+      gst_app_src_set_caps (GST_APP_SRC (src), slower);
+      gst_caps_unref (slower);
+    }
+    fail_unless_equals_int (gst_app_src_push_buffer (GST_APP_SRC (src), app_frame (TRUE, i)),
+        GST_FLOW_OK);
+  }
+  varied_noise = FALSE;
+  gst_app_src_end_of_stream (GST_APP_SRC (src));
+  GstBus *bus = gst_element_get_bus (pipe);
+  gboolean warned = FALSE;
+  for (;;) {
+    GstMessage *msg = gst_bus_timed_pop_filtered (bus, 120 * GST_SECOND,
+        GST_MESSAGE_EOS | GST_MESSAGE_ERROR | GST_MESSAGE_WARNING);
+    fail_unless (msg != NULL, "timed out");
+    const GstMessageType type = GST_MESSAGE_TYPE (msg);
+    gchar *text = type == GST_MESSAGE_EOS ? NULL : message_text (msg);
+    fail_if (type == GST_MESSAGE_ERROR, "%s", text);
+    warned |= text && strstr (text, "changed while collecting") && strstr (text, "0.0333333 s apart");
+    g_free (text);
+    gst_message_unref (msg);
+    if (type == GST_MESSAGE_EOS)
+      break;
+  }
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  gst_object_unref (bus);
+  gst_object_unref (src);
+  gst_object_unref (pipe);
+  fail_unless (warned, "no warning about the framerate change");
+  DecentModel *m = load_model (model, NULL, NULL);
+  DecentStillSettings st;
+  fail_unless (decent_model_get_still (m, &st, NULL) == 1 && st.frame_seconds == 0.0f,
+      "the gate's pace: %g s", st.frame_seconds);
+  decent_model_free (m);
+  g_free (model);
+}
+GST_END_TEST;
+
 static Suite *
 decenttrain_suite (void)
 {
@@ -681,6 +735,7 @@ decenttrain_suite (void)
   tcase_add_test (tc, test_properties);
   tcase_add_test (tc, test_held_out_blocks);
   tcase_add_test (tc, test_enough_calibration_frames);
+  tcase_add_test (tc, test_still_gate_framerate_change);
   tcase_add_test (tc, test_still_gate_calibration);
   tcase_add_test (tc, test_training_budget);
   tcase_add_test (tc, test_augment_zoom);
