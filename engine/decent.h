@@ -336,6 +336,11 @@ typedef struct {
  * frame_seconds 0 (unknown). */
 void decent_still_settings_init(DecentStillSettings *s);
 int decent_still_settings_validate(const DecentStillSettings *s, DecentError *err);
+/* The same, and whether a gate with them fits a width x height model (its
+ * lag + 1 pictures at most 256 MiB): what calibration will check, known
+ * before any footage is collected. */
+int decent_still_settings_fit(const DecentStillSettings *s, int width, int height,
+                              DecentError *err);
 
 /* Calibrates the still gate on held-out normal frames (8-bit, model
  * geometry, packed) in time order: `blocks` runs of consecutive frames,

@@ -95,6 +95,17 @@ decent_still_settings_validate (const DecentStillSettings *s, DecentError *err)
   return 0;
 }
 
+int
+decent_still_settings_fit (const DecentStillSettings *s, int width, int height,
+    DecentError *err)
+{
+  if (decent_still_settings_validate (s, err) < 0)
+    return -1;
+  if (width < 1 || height < 1)
+    return decent_fail (err, "still gate: a %dx%d model", width, height);
+  return history_fits (s, width, height, err);
+}
+
 void
 decent_still_gate_free (DecentStillGate *g)
 {

@@ -1107,6 +1107,10 @@ train_and_save (GstDecentTrain *self)
   const gdouble frame_seconds = self->frame_spacing > 0
       ? CLAMP (self->frame_spacing, DECENT_STILL_MIN_SECONDS, DECENT_STILL_MAX_SECONDS) : 0.0;
   job.still.frame_seconds = (float) frame_seconds;
+  /* a gate that cannot fit, as said at the start: none, without a second word */
+  if (self->still_unfit && job.still.lag > 0
+      && decent_still_settings_fit (&job.still, self->geometry[0], self->geometry[1], NULL) < 0)
+    job.still.lag = 0;
   job.stride = self->frame_stride;
   job.max_frames = self->max_frames;
   job.max_memory = self->max_memory;
@@ -1423,6 +1427,11 @@ begin_collecting (GstDecentTrain *self)
   const gdouble holdout = self->holdout;
   const guint blocks = self->holdout_blocks;
   const gboolean calibrate_only = self->calibrate_only;
+  DecentStillSettings still;
+  decent_still_settings_init (&still);
+  still.lag = (int) self->still_lag;
+  still.tolerance = (float) self->still_tolerance;
+  still.memory = (float) self->still_memory;
   gchar *location = g_strdup (self->model_location);
   GST_OBJECT_UNLOCK (self);
   /* frames at the geometry of the model to calibrate, or of the properties */
@@ -1435,6 +1444,14 @@ begin_collecting (GstDecentTrain *self)
   self->geometry[1] = cfg.height;
   self->geometry[2] = cfg.channels;
   self->frame_bytes = (gsize) cfg.width * cfg.height * cfg.channels;
+  /* a gate that cannot fit is said now, not after the whole training */
+  DecentError err = { { 0 } };
+  self->still_unfit = still.lag > 0
+      && decent_still_settings_fit (&still, cfg.width, cfg.height, &err) < 0;
+  if (self->still_unfit)
+    GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
+        ("The still gate will not be calibrated; decentanomaly will flag without it."),
+        ("%s (the model is written without a gate)", err.message));
   self->holdout_used = holdout;
   self->blocks_used = blocks;
   self->calibrating = calibrate_only;

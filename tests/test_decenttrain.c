@@ -724,6 +724,34 @@ GST_START_TEST (test_still_gate_framerate_change)
 }
 GST_END_TEST;
 
+/* A still gate that cannot fit the model (lag 100 at 1024 x 1024: 404 MiB
+ * of history) is said when collecting starts, not after the training. */
+GST_START_TEST (test_still_gate_too_big_said_at_start)
+{
+  gchar *model = g_build_filename (dir, "big.dcnt", NULL);
+  gchar *desc = g_strdup_printf ("appsrc name=src format=time caps=\"" GRAY_CAPS "\" ! "
+      "decent-train model-location=\"%s\" width=1024 height=1024 channels=1 still-lag=100",
+      model);
+  GstElement *pipe = gst_parse_launch (desc, NULL);
+  g_free (desc);
+  GstBus *bus = gst_element_get_bus (pipe);
+  gst_element_set_state (pipe, GST_STATE_PAUSED); /* READY -> PAUSED: collecting starts */
+  GstMessage *msg = gst_bus_timed_pop_filtered (bus, 10 * GST_SECOND,
+      GST_MESSAGE_WARNING | GST_MESSAGE_ERROR);
+  fail_unless (msg != NULL && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_WARNING, "no warning");
+  gchar *text = message_text (msg);
+  fail_unless (strstr (text, "still gate will not be calibrated") && strstr (text, "MiB"), "%s",
+      text);
+  g_free (text);
+  gst_message_unref (msg);
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  gst_object_unref (bus);
+  gst_object_unref (pipe);
+  fail_if (g_file_test (model, G_FILE_TEST_EXISTS), "nothing was trained");
+  g_free (model);
+}
+GST_END_TEST;
+
 static Suite *
 decenttrain_suite (void)
 {
@@ -736,6 +764,7 @@ decenttrain_suite (void)
   tcase_add_test (tc, test_held_out_blocks);
   tcase_add_test (tc, test_enough_calibration_frames);
   tcase_add_test (tc, test_still_gate_framerate_change);
+  tcase_add_test (tc, test_still_gate_too_big_said_at_start);
   tcase_add_test (tc, test_still_gate_calibration);
   tcase_add_test (tc, test_training_budget);
   tcase_add_test (tc, test_augment_zoom);

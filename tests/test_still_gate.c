@@ -591,7 +591,12 @@ history_bound (void)
   const int blocks[] = { 200 };
   CHECK (decent_model_calibrate_still (big, &s, &one, blocks, 1, 0.995f, 3.0f, &err) < 0
       && strstr (err.message, "MiB"), "calibration: %s", err.message);
+  /* known before any footage: what a 1024 x 1024 model can keep */
+  CHECK (decent_still_settings_fit (&s, 1024, 1024, &err) < 0 && strstr (err.message, "MiB"),
+      "fit: %s", err.message);
+  CHECK (decent_still_settings_fit (&s, 0, 1024, &err) < 0, "no model size");
   s.lag = 40;
+  CHECK (decent_still_settings_fit (&s, 1024, 1024, &err) == 0, "%s", err.message);
   CHECK (decent_model_set_still (big, &s, &cal, start, &err) == 0, "%s", err.message);
   free (start);
   decent_model_free (big);
