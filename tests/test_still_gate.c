@@ -428,6 +428,27 @@ pace (DecentModel *m)
   decent_still_gate_free (three);
 }
 
+/* Writes to path the model file data (len bytes) with its STIL section,
+ * whose payload begins at `at` and is the file's last, `extra` bytes longer
+ * (zeros) or shorter, its length, the file's length and both checksums
+ * made to match. */
+static void
+write_resized_still (const char *path, const uint8_t *data, size_t len, long at, int extra)
+{
+  const size_t new_len = len + (size_t) (long) extra;
+  uint8_t *copy = calloc (1, new_len);
+  memcpy (copy, data, (extra > 0 ? len : new_len) - 4);
+  const uint64_t payload = 56 + 4 * (uint64_t) PLANE + 4 + (uint64_t) (int64_t) extra,
+                 file_len = new_len;
+  memcpy (copy + at - 8, &payload, 8);
+  memcpy (copy + 164, &file_len, 8);
+  const uint32_t head = tu_crc32 (copy, 172);
+  memcpy (copy + 172, &head, 4);
+  tu_seal_file (copy, new_len);
+  tu_write_file (path, copy, new_len);
+  free (copy);
+}
+
 static void
 model_file (DecentModel *m)
 {
@@ -503,46 +524,22 @@ model_file (DecentModel *m)
     decent_model_free (x);
   }
 
-  /* a gate of the first files, without frame_seconds: loaded, pace unknown
-   * (the STIL section is the last: drop its last 4 bytes, and say so in
-   * its length, the file's length and both checksums) */
-  {
-    REQUIRE ((size_t) at + 56 + 4 * PLANE + 4 + 4 == len, "STIL is the last section");
-    const size_t old_len = len - 4;
-    uint8_t *copy = malloc (old_len);
-    memcpy (copy, data, old_len - 4);
-    const uint64_t payload = 56 + 4 * (uint64_t) PLANE, file_len = old_len;
-    memcpy (copy + at - 8, &payload, 8);
-    memcpy (copy + 164, &file_len, 8);
-    const uint32_t head = tu_crc32 (copy, 172);
-    memcpy (copy + 172, &head, 4);
-    tu_seal_file (copy, old_len);
-    tu_write_file (bad, copy, old_len);
-    free (copy);
-    DecentModel *old = decent_model_load (bad, DECENT_DEVICE_CPU, &err);
-    CHECK (old != NULL, "a gate without frame_seconds: %s", old ? "loaded" : err.message);
-    DecentStillSettings o = { 0 };
-    CHECK (old && decent_model_get_still (old, &o, NULL) == 1 && o.frame_seconds == 0.0f
-        && o.lag == a.lag, "its pace is unknown (%g s), its lag %d", o.frame_seconds, o.lag);
-    decent_model_free (old);
-  }
-  /* a newer build's gate, 8 bytes longer: the fields known here load, the
-   * rest is skipped; 2 bytes of a tail are refused */
-  for (int extra = 8; extra >= -2; extra -= 10) {
-    const size_t new_len = len + (size_t) extra;
-    uint8_t *copy = calloc (1, new_len);
-    memcpy (copy, data, (extra > 0 ? len : new_len) - 4);
-    const uint64_t payload = 56 + 4 * (uint64_t) PLANE + 4 + extra, file_len = new_len;
-    memcpy (copy + at - 8, &payload, 8);
-    memcpy (copy + 164, &file_len, 8);
-    const uint32_t head = tu_crc32 (copy, 172);
-    memcpy (copy + 172, &head, 4);
-    tu_seal_file (copy, new_len);
-    tu_write_file (bad, copy, new_len);
-    free (copy);
+  /* the STIL section (the file's last) resized: a gate of the first files,
+   * without frame_seconds (4 bytes fewer), loads with its pace unknown; a
+   * newer build's, 8 bytes longer, loads the fields known here and skips
+   * the rest; 2 bytes of a tail are refused */
+  REQUIRE ((size_t) at + 56 + 4 * PLANE + 4 + 4 == len, "STIL is the last section");
+  const int extras[] = { -4, 8, -2 };
+  for (size_t i = 0; i < sizeof extras / sizeof extras[0]; i++) {
+    const int extra = extras[i];
+    write_resized_still (bad, data, len, at, extra);
     DecentModel *x = decent_model_load (bad, DECENT_DEVICE_CPU, &err);
     DecentStillSettings o = { 0 };
-    if (extra > 0)
+    if (extra == -4)
+      CHECK (x && decent_model_get_still (x, &o, NULL) == 1 && o.frame_seconds == 0.0f
+          && o.lag == a.lag, "a gate without frame_seconds: %s (%g s), its lag %d",
+          x ? "loaded" : err.message, o.frame_seconds, o.lag);
+    else if (extra > 0)
       CHECK (x && decent_model_get_still (x, &o, NULL) == 1 && o.frame_seconds == a.frame_seconds,
           "a longer gate: %s", x ? "its pace changed" : err.message);
     else
