@@ -362,6 +362,18 @@ int decent_model_get_still(const DecentModel *model, DecentStillSettings *s,
 /* Drops the model's still gate (no-op without one, or for NULL). */
 void decent_model_clear_still(DecentModel *model);
 
+/* A companion: a second model of another geometry carried in the same
+ * file, scored beside this one by decentanomaly (docs/method.md, "Two
+ * models, one score"; decent-train companion=true).  set stores a copy of
+ * companion's file bytes, replacing any (companion stays the caller's; NULL
+ * removes it); -1 when it carries a companion itself or takes other
+ * channels.  has: 1 or 0.  new: a model built from those bytes for device
+ * (caller frees), NULL with the reason when there is none. */
+int decent_model_set_companion(DecentModel *model, DecentModel *companion, DecentError *err);
+int decent_model_has_companion(const DecentModel *model);
+DecentModel *decent_model_companion_new(const DecentModel *model, DecentDevice device,
+                                        DecentError *err);
+
 /* One stream's still gate: the last lag + 1 pictures and the running mean.
  * Made from a model's calibration (NULL with the reason when it has none);
  * independent of the model afterwards. */

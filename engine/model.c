@@ -163,6 +163,7 @@ decent_model_free (DecentModel *m)
   free (m->normal_sd);
   free (m->normal_div);
   free (m->still_start);
+  free (m->companion);
   free (m->sat);
   free (m->map_chunk);
   free (m->xbuf);

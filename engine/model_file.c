@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -387,6 +388,62 @@ still_load (DecentModel *m, const uint8_t *data, size_t len, DecentError *err)
   return rc;
 }
 
+/* 'PAIR': a companion model (decent_model_set_companion), the whole of its
+ * model file as the payload.  It is parsed once at load, so that a damaged
+ * or hostile companion refuses the file, not the first frame; a companion
+ * may not carry one of its own (a file holds at most two models, and the
+ * parser does not recurse without end). */
+#define PAIR_MAX_BYTES (256ull << 20)
+
+static _Thread_local int parsing_companion;
+
+static int
+pair_save (DecentModel *m, uint8_t **data, size_t *len, DecentError *err)
+{
+  if (!m->companion) {
+    *data = NULL;
+    return 0;
+  }
+  if (!(*data = malloc (m->companion_len)))
+    return decent_fail (err, "out of memory");
+  memcpy (*data, m->companion, m->companion_len);
+  *len = m->companion_len;
+  return 0;
+}
+
+/* The companion's bytes as a model for device, or NULL with why. */
+static DecentModel *
+companion_parse (const uint8_t *data, size_t len, DecentDevice device, DecentError *err)
+{
+  if (parsing_companion) {
+    decent_fail (err, "the companion model carries a companion of its own; a model file "
+        "holds at most two models");
+    return NULL;
+  }
+  parsing_companion = 1;
+  DecentModel *c = decent_model_parse ("(its companion model)", data, len, device, err);
+  parsing_companion = 0;
+  return c;
+}
+
+static int
+pair_load (DecentModel *m, const uint8_t *data, size_t len, DecentError *err)
+{
+  DecentModel *c = companion_parse (data, len, DECENT_DEVICE_CPU, err);
+  if (!c)
+    return -1;
+  const int channels = c->cfg.channels;
+  decent_model_free (c);
+  if (channels != m->cfg.channels)
+    return decent_fail (err, "its companion model takes %d channels, the model %d", channels,
+        m->cfg.channels);
+  if (!(m->companion = malloc (len)))
+    return decent_fail (err, "out of memory");
+  memcpy (m->companion, data, len);
+  m->companion_len = len;
+  return 0;
+}
+
 static const DecentSectionIO builtin_sections[] = {
   { DECENT_SECTION_TAG ('S', 'C', 'O', 'R'), 12 + 64 * SCORE_ENTRY_BYTES, scoring_save,
     scoring_load },
@@ -395,6 +452,7 @@ static const DecentSectionIO builtin_sections[] = {
   { DECENT_SECTION_TAG ('S', 'T', 'I', 'L'),
     STILL_HEAD_BYTES + 4ull * DECENT_MAX_SIDE * DECENT_MAX_SIDE + STILL_TAIL_BYTES + 1024,
     still_save, still_load }, /* (+ 1024: room for a newer build's fields) */
+  { DECENT_SECTION_TAG ('P', 'A', 'I', 'R'), PAIR_MAX_BYTES, pair_save, pair_load },
   { 0, 0, NULL, NULL },
 };
 
@@ -431,16 +489,46 @@ tag_text (uint32_t tag, char out[5])
 
 /* Buffered writes that keep the CRC-32 of everything written. */
 typedef struct {
-  int fd;
+  int fd;              /* -1: into mem */
   uint32_t crc;
   int error; /* errno of the first failed write, 0 while all went well */
+  uint8_t *mem;        /* fd -1: what was written (malloc'd), mem_len of mem_cap bytes */
+  size_t mem_len, mem_cap;
   size_t n;
   uint8_t buf[1 << 16];
 } Writer;
 
+/* The buffer into memory (a companion's bytes): grown by doubling. */
+static void
+writer_flush_mem (Writer *w)
+{
+  if (w->mem_len + w->n > w->mem_cap) {
+    size_t cap = w->mem_cap ? w->mem_cap : sizeof w->buf;
+    while (cap < w->mem_len + w->n)
+      cap *= 2;
+    uint8_t *grown = realloc (w->mem, cap);
+    if (!grown) {
+      w->error = ENOMEM;
+      w->n = 0;
+      return;
+    }
+    w->mem = grown;
+    w->mem_cap = cap;
+  }
+  memcpy (w->mem + w->mem_len, w->buf, w->n);
+  w->mem_len += w->n;
+  w->n = 0;
+}
+
 static void
 writer_flush (Writer *w)
 {
+  if (w->fd < 0) {
+    if (!w->error)
+      writer_flush_mem (w);
+    w->n = 0;
+    return;
+  }
   const uint8_t *p = w->buf;
   size_t n = w->n;
   while (n > 0 && !w->error) {
@@ -519,10 +607,12 @@ payloads_free (Payload *p, size_t n)
   free (p);
 }
 
+/* Every byte of m's file through w, which the caller set up and flushes
+ * (w->error says whether the bytes arrived).  -1 with the reason when a
+ * section or the parameters cannot be had; path names the file in it. */
 static int
-save_to (DecentModel *m, const char *path, DecentError *err)
+serialise (DecentModel *m, Writer *w, const char *path, DecentError *err)
 {
-
   Header h = { .cfg = m->cfg, .n_stages = (uint32_t) m->arch.n_stages,
     .latent_dim = (uint32_t) decent_arch_latent_dim (&m->arch),
     .n_params = decent_arch_param_count (&m->arch),
@@ -570,7 +660,26 @@ save_to (DecentModel *m, const char *path, DecentError *err)
     payloads_free (pay, n_pay);
     return -1;
   }
+  writer_bytes (w, head, sizeof head);
+  writer_floats (w, params, h.n_params);
+  writer_floats (w, buffers, h.n_buffers);
+  writer_floats (w, m->centre, h.latent_dim);
+  for (size_t i = 0; i < n_pay; i++) {
+    writer_u32 (w, pay[i].tag);
+    writer_u32 (w, 0);
+    writer_u64 (w, pay[i].len);
+    writer_bytes (w, pay[i].data, pay[i].len);
+  }
+  writer_u32 (w, w->crc);
+  free (params);
+  free (buffers);
+  payloads_free (pay, n_pay);
+  return 0;
+}
 
+static int
+save_to (DecentModel *m, const char *path, DecentError *err)
+{
   /* temporary file beside the target, so that rename() is atomic */
   size_t plen = strlen (path);
   char *tmp = malloc (plen + 16);
@@ -590,21 +699,13 @@ save_to (DecentModel *m, const char *path, DecentError *err)
   }
   /* held until close: decent_model_remove_stale_temporaries leaves it alone */
   flock (fd, LOCK_EX);
+  memset (w, 0, offsetof (Writer, buf));
   w->fd = fd;
-  w->crc = 0;
-  w->error = 0;
-  w->n = 0;
-  writer_bytes (w, head, sizeof head);
-  writer_floats (w, params, h.n_params);
-  writer_floats (w, buffers, h.n_buffers);
-  writer_floats (w, m->centre, h.latent_dim);
-  for (size_t i = 0; i < n_pay; i++) {
-    writer_u32 (w, pay[i].tag);
-    writer_u32 (w, 0);
-    writer_u64 (w, pay[i].len);
-    writer_bytes (w, pay[i].data, pay[i].len);
+  if (serialise (m, w, path, err) < 0) {
+    close (fd);
+    unlink (tmp);
+    goto out;
   }
-  writer_u32 (w, w->crc);
   writer_flush (w);
   if (w->error || fsync (fd) < 0) {
     decent_fail (err, "cannot write model file %s: %s; the previous file is unchanged", path,
@@ -634,13 +735,73 @@ save_to (DecentModel *m, const char *path, DecentError *err)
   }
   rc = 0;
 out:
-  free (params);
-  free (buffers);
-  payloads_free (pay, n_pay);
   free (w);
   free (tmp);
   free (dircopy);
   return rc;
+}
+
+int
+decent_model_set_companion (DecentModel *model, DecentModel *companion, DecentError *err)
+{
+  if (!model)
+    return decent_fail (err, "set companion: no model");
+  if (!companion) {
+    free (model->companion);
+    model->companion = NULL;
+    model->companion_len = 0;
+    return 0;
+  }
+  if (companion == model)
+    return decent_fail (err, "a model cannot be its own companion");
+  if (companion->companion)
+    return decent_fail (err, "the companion carries a companion of its own; a model file holds "
+        "at most two models");
+  if (companion->cfg.channels != model->cfg.channels)
+    return decent_fail (err, "the companion takes %d channels, the model %d",
+        companion->cfg.channels, model->cfg.channels);
+  Writer *w = calloc (1, sizeof *w);
+  if (!w)
+    return decent_fail (err, "set companion: out of memory");
+  w->fd = -1;
+  int rc = serialise (companion, w, "(the companion model)", err);
+  if (rc == 0) {
+    writer_flush (w);
+    if (w->error)
+      rc = decent_fail (err, "set companion: out of memory");
+    else if (w->mem_len > PAIR_MAX_BYTES)
+      rc = decent_fail (err, "the companion's file takes %zu bytes, more than the %llu a model "
+          "file holds for one", w->mem_len, (unsigned long long) PAIR_MAX_BYTES);
+  }
+  if (rc == 0) {
+    free (model->companion);
+    model->companion = w->mem;
+    model->companion_len = w->mem_len;
+  } else {
+    free (w->mem);
+  }
+  free (w);
+  return rc;
+}
+
+int
+decent_model_has_companion (const DecentModel *model)
+{
+  return model && model->companion ? 1 : 0;
+}
+
+DecentModel *
+decent_model_companion_new (const DecentModel *model, DecentDevice device, DecentError *err)
+{
+  if (!model) {
+    decent_fail (err, "companion: no model");
+    return NULL;
+  }
+  if (!model->companion) {
+    decent_fail (err, "the model carries no companion");
+    return NULL;
+  }
+  return companion_parse (model->companion, model->companion_len, device, err);
 }
 
 static int destination_refused (const char *path, const char *target, DecentError *err);

@@ -28,6 +28,8 @@ struct DecentModel {
   DecentStillSettings still; /* the still gate (stillgate.c), when still_start is set */
   DecentCalibration still_cal; /*   its threshold and the held-out still scores */
   float *still_start;       /*   the mean normal gated map, or NULL: no gate */
+  uint8_t *companion;       /* a companion model's file bytes ('PAIR'), or NULL */
+  size_t companion_len;
   double *sat;              /* summed-area table of one map, for the local scores */
   float *map_chunk;         /* maps of a chunk of frames, for scores that need them */
   uint64_t rng;             /* shuffling state */

@@ -449,6 +449,34 @@ pace_still_gates (GstDecentAnomaly *self, const GstVideoInfo *info, guint interv
 
 /* Takes m (owned; or shared's, whose reference it takes) and its
  * calibration; everything made for the previous model is remade. */
+/* The companion a model file carries (decent-train companion=true) is the
+ * second model when second-model-location is empty: built anew for every
+ * model adopted, so that a reload brings its own.  One that cannot be
+ * built is a warning, and the model scores alone.  Streaming (or start). */
+static void
+take_companion (GstDecentAnomaly *self, DecentModel *m, const gchar *path)
+{
+  decent_second_model_clear (&self->second);
+  self->second_used = FALSE;
+  if (!decent_model_has_companion (m))
+    return;
+  DecentError err = { { 0 } };
+  gchar *label = g_strdup_printf ("%s (its companion)", path);
+  DecentModel *c = decent_model_companion_new (m, self->run_device, &err);
+  if (c && decent_second_model_adopt (&self->second, c, label, &err)) {
+    GST_INFO_OBJECT (self, "second model: the companion in %s, %dx%dx%d", path,
+        self->second.width, self->second.height, self->second.channels);
+  } else {
+    gchar *name = g_filename_display_name (path), *reason = display_reason (&err);
+    GST_ELEMENT_WARNING (self, RESOURCE, OPEN_READ,
+        ("The companion model in \"%s\" cannot be used; scoring with its first model alone.",
+            name), ("%s (docs/errors.md).", reason));
+    g_free (reason);
+    g_free (name);
+  }
+  g_free (label);
+}
+
 static void
 adopt_model (GstDecentAnomaly *self, DecentModel *m, const gchar *path,
     DecentSharedModel *shared)
@@ -506,6 +534,8 @@ adopt_model (GstDecentAnomaly *self, DecentModel *m, const gchar *path,
   self->still_used = FALSE;
   self->still_said = FALSE;
   self->last_still = -1.0;
+  if (!self->second_explicit)
+    take_companion (self, m, path);
 }
 
 /* Swaps in a model loaded in the background, between two frames.  Streaming; takes swap_lock. */
@@ -808,7 +838,9 @@ gst_decent_anomaly_start (GstBaseTransform *trans)
   g_autofree gchar *second_path = self->second_location && *self->second_location
       ? g_strdup (self->second_location) : NULL;
   GST_OBJECT_UNLOCK (self);
-  /* no streaming thread runs yet: events is ours */
+  /* no streaming thread runs yet: events is ours, and so are these */
+  self->second_explicit = second_path != NULL;
+  self->run_device = device;
   decent_events_init (&self->events, min_frames, gap);
   decent_regions_init (&self->regions, min_frames, gap);
 

@@ -100,7 +100,10 @@ struct _GstDecentAnomaly {
   float *hot_means;
   float *still_map;       /* the still gates' map in the score's units (merge_still_map) */
   guint keyunit_count;
-  DecentSecondModel second; /* second-model-location's, from start to stop; never shared */
+  DecentSecondModel second; /* second-model-location's, from start to stop, or else the
+                             * companion of the model in use; never shared */
+  gboolean second_explicit; /* second-model-location was set at start: no companion */
+  DecentDevice run_device;  /* the device of start(), for companions */
   gboolean second_used;   /* it can score in the mode chosen (choose_scoring) */
   DecentStillGate *still; /* model's still gate, NULL when it has none; per stream */
   gboolean still_used;    /* still-gate on, local mode, every model in use has a gate */

@@ -53,6 +53,9 @@ enum {
   PROP_STILL_LAG,
   PROP_STILL_TOLERANCE,
   PROP_STILL_MEMORY,
+  PROP_COMPANION,
+  PROP_COMPANION_WIDTH,
+  PROP_COMPANION_HEIGHT,
 };
 
 /* The video defaults, chosen on real footage (docs/results.md, "Real
@@ -84,6 +87,10 @@ enum {
 #define DEFAULT_LEARNING_RATE 2e-4
 #define DEFAULT_LAMBDA 0.0
 #define DEFAULT_LOCAL_AREA 0.01
+/* companion=true: the one-cell model of the demo's pair (docs/method.md,
+ * "Two models, one score") */
+#define DEFAULT_COMPANION_WIDTH 128
+#define DEFAULT_COMPANION_HEIGHT 96
 /* epochs=0 stops here at the latest */
 #define AUTO_MAX_EPOCHS 1000
 /* fewer optimisation steps than this leave a model of any size half-trained */
@@ -142,31 +149,33 @@ drop_frames (GstDecentTrain *self)
   g_free (self->frames);
   self->frames = NULL;
   self->frames_capacity = 0;
+  g_free (self->companion_frames);
+  self->companion_frames = NULL;
+  self->companion_capacity = 0;
   self->n_frames = 0;
 }
 
-/* Room for one more frame within limit bytes; grows by doubling (glibc
- * remaps a large block rather than copying it).  FALSE when memory is short:
- * g_try_realloc, never an abort. */
+/* Room for frame n + 1 of fb bytes in *frames (*capacity bytes), within
+ * limit bytes; grows by doubling (glibc remaps a large block rather than
+ * copying it).  FALSE when memory is short: g_try_realloc, never an abort. */
 static gboolean
-reserve_frame (GstDecentTrain *self, guint64 limit)
+reserve_frame (guint8 **frames, gsize *capacity, guint n, gsize fb, guint64 limit)
 {
-  const gsize fb = self->frame_bytes;
-  const gsize used = (gsize) self->n_frames * fb;
-  if (used + fb <= self->frames_capacity)
+  const gsize used = (gsize) n * fb;
+  if (used + fb <= *capacity)
     return TRUE;
-  guint64 want = MAX ((guint64) self->frames_capacity * 2, (guint64) 1 << 20);
+  guint64 want = MAX ((guint64) *capacity * 2, (guint64) 1 << 20);
   want = MIN (want, MIN (limit, (guint64) G_MAXSIZE));
   want = MAX (want, (guint64) used + fb);
-  guint8 *grown = g_try_realloc (self->frames, (gsize) want);
+  guint8 *grown = g_try_realloc (*frames, (gsize) want);
   if (!grown && want > used + fb) {
     want = used + fb; /* no room to spare: exactly one more */
-    grown = g_try_realloc (self->frames, (gsize) want);
+    grown = g_try_realloc (*frames, (gsize) want);
   }
   if (!grown)
     return FALSE;
-  self->frames = grown;
-  self->frames_capacity = (gsize) want;
+  *frames = grown;
+  *capacity = (gsize) want;
   return TRUE;
 }
 
@@ -275,6 +284,7 @@ gst_decent_train_set_caps (GstBaseSink *sink, GstCaps *caps)
   self->info = info;
   self->have_caps = TRUE;
   self->path_ready = FALSE; /* frames keep the model geometry; only the input changes */
+  self->companion_path_ready = FALSE;
   return TRUE;
 }
 
@@ -299,12 +309,15 @@ gst_decent_train_render (GstBaseSink *sink, GstBuffer *buffer)
 
   if (self->seen++ % stride != 0 || self->n_frames >= max || self->store_full)
     return GST_FLOW_OK;
-  const guint64 fb = self->frame_bytes;
-  /* the store's bound: max-memory, no more than max-frames need, and what
-   * a pointer can address */
-  const guint64 limit = MIN (MIN (max_memory / fb, (guint64) max) * fb, (guint64) G_MAXSIZE / 2);
-  if ((guint64) (self->n_frames + 1) * fb > limit || !reserve_frame (self, limit)) {
-    gboolean out_of_memory = (guint64) (self->n_frames + 1) * fb <= limit;
+  const guint64 fb = self->frame_bytes, cfb = self->companion_bytes, rb = fb + cfb;
+  /* the store's bound in frames (with the companion's copy): max-memory,
+   * no more than max-frames need, and what a pointer can address */
+  const guint64 limit = MIN (MIN (max_memory / rb, (guint64) max), (guint64) G_MAXSIZE / 2 / rb);
+  if ((guint64) self->n_frames + 1 > limit
+      || !reserve_frame (&self->frames, &self->frames_capacity, self->n_frames, fb, limit * fb)
+      || (cfb && !reserve_frame (&self->companion_frames, &self->companion_capacity,
+                     self->n_frames, cfb, limit * cfb))) {
+    gboolean out_of_memory = (guint64) self->n_frames + 1 <= limit;
     self->store_full = TRUE;
     if (out_of_memory)
       GST_ELEMENT_WARNING (self, RESOURCE, NO_SPACE_LEFT,
@@ -312,15 +325,16 @@ gst_decent_train_render (GstBaseSink *sink, GstBuffer *buffer)
           ("%u frames of %dx%dx%d (%" G_GUINT64_FORMAT " bytes) are kept; the next one could "
               "not be allocated. Lower max-memory or max-frames to choose the limit yourself.",
               self->n_frames, self->geometry[0], self->geometry[1], self->geometry[2],
-              (guint64) self->n_frames * fb));
+              (guint64) self->n_frames * rb));
     else
       GST_ELEMENT_WARNING (self, RESOURCE, NO_SPACE_LEFT,
           ("The collected frames reached max-memory; training on the %u frames kept.",
               self->n_frames),
           ("max-memory=%" G_GUINT64_FORMAT " bytes holds %u frames of %dx%dx%d (%"
-              G_GUINT64_FORMAT " bytes each); later frames are ignored. Raise max-memory, or "
+              G_GUINT64_FORMAT " bytes each%s); later frames are ignored. Raise max-memory, or "
               "raise frame-stride to spread the frames over the footage.", max_memory,
-              self->n_frames, self->geometry[0], self->geometry[1], self->geometry[2], fb));
+              self->n_frames, self->geometry[0], self->geometry[1], self->geometry[2], rb,
+              cfb ? ", with the companion's copy" : ""));
     return GST_FLOW_OK;
   }
   if (!self->path_ready) {
@@ -334,6 +348,18 @@ gst_decent_train_render (GstBaseSink *sink, GstBuffer *buffer)
       return GST_FLOW_ERROR;
     }
     self->path_ready = TRUE;
+  }
+  if (cfb && !self->companion_path_ready) {
+    gchar *why = NULL;
+    DecentRoi whole = { FALSE, 0, 0, 0, 0 };
+    if (!decent_frame_path_setup (&self->companion_path, &self->info, &whole,
+            self->companion_geometry[0], self->companion_geometry[1], self->geometry[2], &why)) {
+      GST_ELEMENT_ERROR (self, STREAM, FORMAT, ("Cannot convert this video for training."),
+          ("the companion model: %s", why));
+      g_free (why);
+      return GST_FLOW_ERROR;
+    }
+    self->companion_path_ready = TRUE;
   }
   GstVideoFrame frame;
   if (!gst_video_frame_map (&frame, &self->info, buffer, GST_MAP_READ)) {
@@ -350,14 +376,20 @@ gst_decent_train_render (GstBaseSink *sink, GstBuffer *buffer)
     return GST_FLOW_OK;
   }
   const guint8 *pixels = decent_frame_path_to_model (&self->path, &frame);
+  if (pixels)
+    memcpy (self->frames + (gsize) self->n_frames * fb, pixels, fb);
+  const guint8 *companion = pixels && cfb
+      ? decent_frame_path_to_model (&self->companion_path, &frame) : pixels;
+  if (companion && cfb)
+    memcpy (self->companion_frames + (gsize) self->n_frames * cfb, companion, cfb);
   gst_video_frame_unmap (&frame);
-  if (!pixels) {
+  if (!pixels || !companion) {
     GST_ELEMENT_ERROR (self, STREAM, FAILED, ("Cannot convert this video for training."),
-        ("the frame could not be scaled to the model's %dx%dx%d", self->geometry[0],
-            self->geometry[1], self->geometry[2]));
+        ("the frame could not be scaled to the %s %dx%dx%d", pixels ? "companion's" : "model's",
+            pixels ? self->companion_geometry[0] : self->geometry[0],
+            pixels ? self->companion_geometry[1] : self->geometry[1], self->geometry[2]));
     return GST_FLOW_ERROR;
   }
-  memcpy (self->frames + (gsize) self->n_frames * fb, pixels, fb);
   /* the still gate's pace: one spacing of the collected frames (framerate
    * and frame-stride) for all of them, or none */
   const gint fps_n = GST_VIDEO_INFO_FPS_N (&self->info), fps_d = GST_VIDEO_INFO_FPS_D (&self->info);
@@ -404,6 +436,13 @@ typedef struct {
   guint blocks;                 /* held-out blocks */
   guint8 *frames;
   gsize frame_bytes;
+  /* companion=true (or a pair to calibrate): its configuration and the
+   * same frames at its geometry; companion_bytes 0: none */
+  DecentConfig companion_cfg;
+  guint8 *companion_frames;
+  gsize companion_bytes;
+  const gchar *part;            /* NULL, or "companion" while that trains: for messages */
+  float companion_threshold;    /* its local threshold, for the written message */
   guint n_frames;
   guint64 seen;                 /* for messages: how many came, and the */
   guint stride, max_frames;     /* settings that decided how many were kept */
@@ -419,9 +458,9 @@ typedef struct {
 /* Messages for a completed epoch.  epochs 0: training until the held-out
  * error stops falling, so no end is known (no eta, no percent). */
 static void
-report_epoch (GstDecentTrain *self, guint epoch, guint epochs, guint64 steps,
-    const DecentLossTerms *mean, double held_loss, const DecentCollapse *collapse,
-    double elapsed, double eta)
+report_epoch (GstDecentTrain *self, const gchar *part, guint epoch, guint epochs,
+    guint64 steps, const DecentLossTerms *mean, double held_loss,
+    const DecentCollapse *collapse, double elapsed, double eta)
 {
   GST_INFO_OBJECT (self, "epoch %u/%u (%" G_GUINT64_FORMAT " steps) loss %g (reconstruction "
       "%g, decentralization %g), held-out %g, %.1f s", epoch, epochs, steps, mean->total,
@@ -441,11 +480,14 @@ report_epoch (GstDecentTrain *self, guint epoch, guint epochs, guint64 steps,
         "sign-patterns", G_TYPE_INT, collapse->sign_patterns, NULL);
   if (epochs)
     gst_structure_set (s, "eta", G_TYPE_UINT64, (guint64) (eta * GST_SECOND), NULL);
+  if (part) /* the companion's epochs, after the model's */
+    gst_structure_set (s, "model", G_TYPE_STRING, part, NULL);
   gst_element_post_message (GST_ELEMENT (self), gst_message_new_element (GST_OBJECT (self), s));
+  const gchar *word = part ? "Companion epoch" : "Epoch";
   gchar *text = epochs
-      ? g_strdup_printf ("Epoch %u of %u: loss %.5f, %.0f s left", epoch, epochs, mean->total,
-          eta)
-      : g_strdup_printf ("Epoch %u: loss %.5f, held-out error %.5f", epoch, mean->total,
+      ? g_strdup_printf ("%s %u of %u: loss %.5f, %.0f s left", word, epoch, epochs,
+          mean->total, eta)
+      : g_strdup_printf ("%s %u: loss %.5f, held-out error %.5f", word, epoch, mean->total,
           held_loss);
   GstMessage *progress =
       gst_message_new_progress (GST_OBJECT (self), GST_PROGRESS_TYPE_CONTINUE, "train", text);
@@ -678,8 +720,8 @@ train_epochs (TrainJob *job, DecentModel *m, const guint8 *train, guint n_train,
     measure_collapse (self, m, held, n_held, train, n_train, &collapse);
     double elapsed = (g_get_monotonic_time () - job->t_start) / 1e6;
     double eta = elapsed / (e + 1 - first) * (last - e - 1);
-    report_epoch (self, e + 1, automatic ? 0 : last, info.steps, &mean, held_loss, &collapse,
-        elapsed, eta);
+    report_epoch (self, job->part, e + 1, automatic ? 0 : last, info.steps, &mean, held_loss,
+        &collapse, elapsed, eta);
     if (job->keep_checkpoints && e + 1 < last
         && decent_model_save (m, job->checkpoint, &err) < 0) {
       gchar *reason = valid_text (err.message);
@@ -708,9 +750,10 @@ train_epochs (TrainJob *job, DecentModel *m, const guint8 *train, guint n_train,
   if (!ok)
     return FALSE;
   decent_model_describe (m, &info);
+  const gchar *who = job->part ? "The companion model" : "The model";
   if (e > first && info.steps < USEFUL_STEPS)
     GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
-        ("The model had only %" G_GUINT64_FORMAT " optimisation steps; it is barely trained.",
+        ("%s had only %" G_GUINT64_FORMAT " optimisation steps; it is barely trained.", who,
             info.steps),
         ("%u frames in batches of %u make %u steps an epoch; models need about %u steps "
             "before their scores mean much. Raise min-steps or epochs (epochs=0 trains until "
@@ -718,7 +761,7 @@ train_epochs (TrainJob *job, DecentModel *m, const guint8 *train, guint n_train,
             per_epoch, USEFUL_STEPS));
   if (e > first && collapse.spread_ratio >= 0 && collapse.spread_ratio < DECENT_COLLAPSED_SPREAD)
     GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
-        ("The model has collapsed: its reconstructions barely depend on the input."),
+        ("%s has collapsed: its reconstructions barely depend on the input.", who),
         ("across the %s frames its reconstructions vary by %.2f grey levels against %.2f for "
             "the frames (%.0f %%); %.0f %% of its code values are saturated and they take %d "
             "sign patterns in %d frames. It scores the distance to one learned picture, so "
@@ -732,7 +775,8 @@ train_epochs (TrainJob *job, DecentModel *m, const guint8 *train, guint n_train,
   /* still falling: the last epoch set a new low, clearly below the one before */
   if (e > first && best_epoch == e && previous_best > 0 && best < 0.99 * previous_best)
     GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
-        ("Training ended with the held-out error still falling."),
+        ("Training %s ended with the held-out error still falling.",
+            job->part ? "the companion model" : "the model"),
         ("the held-out reconstruction error fell from %g to %g in the last epoch (%u); more "
             "epochs would give a better model: raise epochs, or set epochs=0 to train until "
             "it stops falling", previous_best, best, e));
@@ -824,10 +868,17 @@ post_written (TrainJob *job, DecentModel *m, const gchar *status, guint n_train,
               "expected-false-alarm-rate", G_TYPE_DOUBLE, (gdouble) local->false_alarm_rate,
               "threshold-still", G_TYPE_DOUBLE, (gdouble) still.threshold,
               "still-frames", G_TYPE_UINT, still.count,
+              "companion", G_TYPE_BOOLEAN, decent_model_has_companion (m) == 1,
               "elapsed", G_TYPE_UINT64, (guint64) (secs * GST_SECOND), NULL)));
   gchar *gate = still.threshold > 0
       ? g_strdup_printf ("; still gate threshold %g from %u frames", still.threshold, still.count)
       : g_strdup ("; no still gate");
+  if (decent_model_has_companion (m)) {
+    gchar *with = g_strdup_printf ("%s; with a %dx%d companion model, threshold %g", gate,
+        job->companion_cfg.width, job->companion_cfg.height, job->companion_threshold);
+    g_free (gate);
+    gate = with;
+  }
   gchar *msg = g_strdup_printf ("Model %s to %s (score-mode=local threshold %g from %u "
       "%s frames; expected false alarms: %.2g %% of frames%s)", status, job->shown,
       local->threshold, local->count,
@@ -905,6 +956,129 @@ calibrate_still (TrainJob *job, DecentModel *m, const guint8 *frames, const int 
       ("%s", err.message));
 }
 
+/* The companion's failure or stop, said as a warning: the model is
+ * written without it.  Takes the reason job_fail left in job. */
+static void
+companion_lost (TrainJob *job)
+{
+  if (job->cancelled)
+    GST_ELEMENT_WARNING (job->self, RESOURCE, FAILED,
+        ("Stopped while training the companion model; the model is written without it."),
+        ("the first model had finished; decentanomaly scores with it alone (train again for "
+            "the pair)"));
+  else
+    GST_ELEMENT_WARNING (job->self, RESOURCE, FAILED,
+        ("The companion model could not be trained; the model is written without it."),
+        ("%s: %s", job->error_text ? job->error_text : "", job->error_debug
+            ? job->error_debug : ""));
+  g_clear_pointer (&job->error_text, g_free);
+  g_clear_pointer (&job->error_debug, g_free);
+  job->write_error = 0;
+}
+
+/* companion=true: a second model of its own geometry with one latent cell
+ * (docs/method.md, "Two models, one score"), trained, calibrated and given
+ * its still gate on the same frames, collected at its size, split as the
+ * model's were; stored in m.  Stopped or failed, m goes without it (a
+ * warning): a finished model is never lost to its companion. */
+static void
+train_companion (TrainJob *job, DecentModel *m, guint n_train, guint n_held)
+{
+  GstDecentTrain *self = job->self;
+  const gsize cfb = job->companion_bytes;
+  int block_frames[MAX_HOLDOUT_BLOCKS], n_blocks = 0;
+  /* the same permutation as the model's frames took: the same n and split */
+  split_held_out (job->companion_frames, cfb, job->n_frames, job->holdout,
+      MIN (job->blocks, MAX_HOLDOUT_BLOCKS), block_frames, &n_blocks);
+  const guint8 *train = job->companion_frames,
+               *held = job->companion_frames + (gsize) n_train * cfb;
+  gchar *msg = g_strdup_printf ("Training the %dx%d companion model (one latent cell) on the "
+      "same frames", job->companion_cfg.width, job->companion_cfg.height);
+  gst_element_post_message (GST_ELEMENT (self),
+      gst_message_new_progress (GST_OBJECT (self), GST_PROGRESS_TYPE_CONTINUE, "train", msg));
+  g_free (msg);
+
+  DecentError err = { { 0 } };
+  DecentModel *c = decent_model_new (&job->companion_cfg, &err);
+  /* no checkpoint: a stop now writes the finished model alone */
+  const gsize fb = job->frame_bytes;
+  const gboolean keep = job->keep_checkpoints;
+  job->frame_bytes = cfb;
+  job->keep_checkpoints = FALSE;
+  job->part = "companion";
+  gboolean ok = FALSE;
+  if (!c)
+    job_fail (job, GST_RESOURCE_ERROR_SETTINGS, "Cannot start training.", err.message);
+  else if (train_epochs (job, c, train, n_train, held, n_held))
+    ok = TRUE;
+  job->frame_bytes = fb;
+  job->keep_checkpoints = keep;
+  job->part = NULL;
+  if (ok && (decent_model_learn_normal (c, train, (int) n_train, &err) < 0
+          || decent_model_calibrate_all (c, n_held ? held : train,
+                 (int) (n_held ? n_held : n_train), (float) job->quantile,
+                 (float) job->sigmas, &err) < 0)) {
+    job_fail (job, GST_RESOURCE_ERROR_FAILED, "Calibrating the threshold failed.", err.message);
+    ok = FALSE;
+  }
+  if (ok) {
+    const int all_train[] = { (int) n_train };
+    calibrate_still (job, c, n_held ? held : train, n_held ? block_frames : all_train,
+        n_held ? n_blocks : 1);
+    DecentCalibration cal;
+    decent_model_get_mode_calibration (c, DECENT_SCORE_LOCAL, &cal);
+    job->companion_threshold = cal.threshold;
+    if (decent_model_set_companion (m, c, &err) < 0) {
+      job_fail (job, GST_RESOURCE_ERROR_FAILED, "Storing the companion failed.", err.message);
+      ok = FALSE;
+    }
+  }
+  if (!ok)
+    companion_lost (job);
+  job->cancelled = FALSE; /* the model itself is finished and written */
+  decent_model_free (c);
+}
+
+/* calibrate-only of a model with a companion: the companion gets its
+ * thresholds and gate from the same footage at its geometry.  FALSE with
+ * job_fail called (the file is then left as it was). */
+static gboolean
+calibrate_companion (TrainJob *job, DecentModel *m)
+{
+  DecentError err = { { 0 } };
+  DecentModel *c = decent_model_companion_new (m, job->cfg.device, &err);
+  DecentConfig cfg;
+  gboolean ok = FALSE;
+  if (c)
+    decent_model_get_config (c, &cfg);
+  if (!c) {
+    job_fail (job, GST_RESOURCE_ERROR_SETTINGS, "Could not load the model to calibrate.",
+        err.message);
+  } else if (cfg.width != job->companion_cfg.width || cfg.height != job->companion_cfg.height) {
+    gchar *why = g_strdup_printf ("%s's companion is now %dx%d; the frames were collected for "
+        "%dx%d: the model changed during the run; run again", job->shown, cfg.width, cfg.height,
+        job->companion_cfg.width, job->companion_cfg.height);
+    job_fail (job, GST_RESOURCE_ERROR_SETTINGS, "Could not load the model to calibrate.", why);
+    g_free (why);
+  } else if (decent_model_calibrate_all (c, job->companion_frames, (int) job->n_frames,
+                 (float) job->quantile, (float) job->sigmas, &err) < 0) {
+    job_fail (job, GST_RESOURCE_ERROR_FAILED, "Calibrating the companion's threshold failed.",
+        err.message);
+  } else {
+    const int all[] = { (int) job->n_frames };
+    calibrate_still (job, c, job->companion_frames, all, 1);
+    DecentCalibration cal;
+    decent_model_get_mode_calibration (c, DECENT_SCORE_LOCAL, &cal);
+    job->companion_threshold = cal.threshold;
+    if (decent_model_set_companion (m, c, &err) < 0)
+      job_fail (job, GST_RESOURCE_ERROR_FAILED, "Storing the companion failed.", err.message);
+    else
+      ok = TRUE;
+  }
+  decent_model_free (c);
+  return ok;
+}
+
 /* calibrate-only: the model at model-location gets every mode's threshold
  * from all the footage collected (another normal recording), nothing is
  * trained, and the model is written back atomically. */
@@ -924,7 +1098,8 @@ run_calibration (TrainJob *job)
     job_fail (job, GST_RESOURCE_ERROR_SETTINGS, "Could not load the model to calibrate.",
         err.message);
   } else if (cfg.width != job->cfg.width || cfg.height != job->cfg.height
-             || cfg.channels != job->cfg.channels) {
+             || cfg.channels != job->cfg.channels
+             || decent_model_has_companion (m) != (job->companion_bytes > 0)) {
     /* replaced while the frames were collected at the old one's size */
     gchar *why = g_strdup_printf ("%s is now a %dx%dx%d model; the frames were collected for "
         "%dx%dx%d: the model changed during the run; run again", job->shown, cfg.width,
@@ -944,7 +1119,9 @@ run_calibration (TrainJob *job)
     const int all[] = { (int) job->n_frames };
     calibrate_still (job, m, job->frames, all, 1);
     warn_about_calibration (job, m);
-    if (decent_model_save (m, job->location, &err) < 0) {
+    if (job->companion_bytes && !calibrate_companion (job, m)) {
+      /* said why */
+    } else if (decent_model_save (m, job->location, &err) < 0) {
       job_fail (job, GST_RESOURCE_ERROR_OPEN_WRITE, "Could not write the model file.",
           err.message);
     } else {
@@ -1028,6 +1205,8 @@ run_training (TrainJob *job)
       calibrate_still (job, m, n_held ? held : train, n_held ? block_frames : all_train,
           n_held ? n_blocks : 1);
       warn_about_calibration (job, m);
+      if (job->companion_bytes)
+        train_companion (job, m, n_train, n_held);
       if (decent_model_save (m, job->location, &err) < 0)
         fail_keeping_model (job, m, "Could not write the model file.", err.message);
       else
@@ -1086,6 +1265,9 @@ train_and_save (GstDecentTrain *self)
     return FALSE;
   }
   config_from_properties (self, self->geometry[0], self->geometry[1], self->geometry[2], &job.cfg);
+  config_from_properties (self, self->companion_geometry[0], self->companion_geometry[1],
+      self->geometry[2], &job.companion_cfg);
+  job.companion_cfg.latent_side = 0; /* one cell: the whole frame from one code */
   job.location = g_strdup (self->model_location);
   job.checkpoint = g_strconcat (job.location, ".checkpoint", NULL);
   job.keep_checkpoints = self->checkpoint;
@@ -1123,6 +1305,8 @@ train_and_save (GstDecentTrain *self)
   job.calibrate_only = self->calibrating;
   job.frames = self->frames;
   job.frame_bytes = self->frame_bytes;
+  job.companion_frames = self->companion_frames;
+  job.companion_bytes = self->companion_bytes;
   job.n_frames = self->n_frames;
   job.seen = self->seen;
   job.t_start = g_get_monotonic_time ();
@@ -1396,7 +1580,7 @@ gst_decent_train_start (GstBaseSink *sink)
 /* calibrate-only: the geometry of the model to calibrate, which must load. */
 static gboolean
 model_to_calibrate (GstDecentTrain *self, const gchar *location, DecentDevice device,
-    DecentConfig *cfg)
+    DecentConfig *cfg, DecentConfig *companion)
 {
   DecentError err = { { 0 } };
   DecentModel *m = location ? decent_model_load (location, device, &err) : NULL;
@@ -1412,6 +1596,12 @@ model_to_calibrate (GstDecentTrain *self, const gchar *location, DecentDevice de
     return FALSE;
   }
   decent_model_get_config (m, cfg);
+  companion->width = companion->height = 0;
+  DecentModel *c = decent_model_has_companion (m)
+      ? decent_model_companion_new (m, DECENT_DEVICE_CPU, &err) : NULL;
+  if (c)
+    decent_model_get_config (c, companion);
+  decent_model_free (c);
   decent_model_free (m);
   return TRUE;
 }
@@ -1433,13 +1623,24 @@ begin_collecting (GstDecentTrain *self)
   still.tolerance = (float) self->still_tolerance;
   still.memory = (float) self->still_memory;
   gchar *location = g_strdup (self->model_location);
+  DecentConfig companion = cfg;
+  companion.latent_side = 0;
+  companion.width = self->companion ? self->companion_width : 0;
+  companion.height = self->companion ? self->companion_height : 0;
   GST_OBJECT_UNLOCK (self);
-  /* frames at the geometry of the model to calibrate, or of the properties */
-  gboolean ok = !calibrate_only || model_to_calibrate (self, location, cfg.device, &cfg);
+  /* frames at the geometry of the model to calibrate (and of its
+   * companion), or of the properties */
+  gboolean ok = !calibrate_only
+      || model_to_calibrate (self, location, cfg.device, &cfg, &companion);
   g_free (location);
   /* the properties may have changed in READY since start() */
-  if (!ok || !check_settings (self, &cfg, max_memory))
+  if (!ok || !check_settings (self, &cfg, max_memory)
+      || (companion.width && !check_settings (self, &companion, max_memory)))
     return FALSE;
+  self->companion_geometry[0] = companion.width;
+  self->companion_geometry[1] = companion.height;
+  self->companion_bytes = (gsize) companion.width * companion.height * cfg.channels;
+  self->companion_path_ready = FALSE;
   self->geometry[0] = cfg.width;
   self->geometry[1] = cfg.height;
   self->geometry[2] = cfg.channels;
@@ -1497,6 +1698,8 @@ gst_decent_train_stop (GstBaseSink *sink)
   drop_frames (self);
   decent_frame_path_clear (&self->path);
   self->path_ready = FALSE;
+  decent_frame_path_clear (&self->companion_path);
+  self->companion_path_ready = FALSE;
   return TRUE;
 }
 
@@ -1543,6 +1746,9 @@ gst_decent_train_set_property (GObject *object, guint prop_id, const GValue *val
     case PROP_STILL_LAG: self->still_lag = g_value_get_uint (value); break;
     case PROP_STILL_TOLERANCE: self->still_tolerance = g_value_get_double (value); break;
     case PROP_STILL_MEMORY: self->still_memory = g_value_get_double (value); break;
+    case PROP_COMPANION: self->companion = g_value_get_boolean (value); break;
+    case PROP_COMPANION_WIDTH: self->companion_width = g_value_get_int (value); break;
+    case PROP_COMPANION_HEIGHT: self->companion_height = g_value_get_int (value); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec); break;
   }
   GST_OBJECT_UNLOCK (self);
@@ -1586,6 +1792,9 @@ gst_decent_train_get_property (GObject *object, guint prop_id, GValue *value,
     case PROP_STILL_LAG: g_value_set_uint (value, self->still_lag); break;
     case PROP_STILL_TOLERANCE: g_value_set_double (value, self->still_tolerance); break;
     case PROP_STILL_MEMORY: g_value_set_double (value, self->still_memory); break;
+    case PROP_COMPANION: g_value_set_boolean (value, self->companion); break;
+    case PROP_COMPANION_WIDTH: g_value_set_int (value, self->companion_width); break;
+    case PROP_COMPANION_HEIGHT: g_value_set_int (value, self->companion_height); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec); break;
   }
   GST_OBJECT_UNLOCK (self);
@@ -1634,6 +1843,8 @@ gst_decent_train_init (GstDecentTrain *self)
   self->still_lag = DEFAULT_STILL_LAG;
   self->still_tolerance = DEFAULT_STILL_TOLERANCE;
   self->still_memory = DEFAULT_STILL_MEMORY;
+  self->companion_width = DEFAULT_COMPANION_WIDTH;
+  self->companion_height = DEFAULT_COMPANION_HEIGHT;
   self->checkpoint = TRUE;
   g_mutex_init (&self->lock);
   /* collecting frames needs no clock: take them as fast as they come */
@@ -1786,6 +1997,21 @@ gst_decent_train_class_init (GstDecentTrainClass *klass)
           "that stays longer becomes part of the scene, slow changes of the light drop out. "
           "Collected frames, kept in seconds as still-lag is",
           1.0, 1e6, DEFAULT_STILL_MEMORY, RW));
+  g_object_class_install_property (gobject_class, PROP_COMPANION,
+      g_param_spec_boolean ("companion", "Companion model",
+          "Also train a companion model with one latent cell on the same frames (after the "
+          "model, as long again) and store it in the same file: decentanomaly scores every "
+          "frame with both, and flags what both find anomalous (the model finds small things, "
+          "the companion finds people near the camera ordinary)",
+          FALSE, RW));
+  g_object_class_install_property (gobject_class, PROP_COMPANION_WIDTH,
+      g_param_spec_int ("companion-width", "Companion width",
+          "Width frames are scaled to for the companion model", 8, DECENT_MAX_SIDE,
+          DEFAULT_COMPANION_WIDTH, RW));
+  g_object_class_install_property (gobject_class, PROP_COMPANION_HEIGHT,
+      g_param_spec_int ("companion-height", "Companion height",
+          "Height frames are scaled to for the companion model", 8, DECENT_MAX_SIDE,
+          DEFAULT_COMPANION_HEIGHT, RW));
 
   g_object_class_install_property (gobject_class, PROP_CHECKPOINT,
       g_param_spec_boolean ("checkpoint", "Checkpoint",

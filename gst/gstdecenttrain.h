@@ -29,6 +29,8 @@ struct _GstDecentTrain {
   guint64 seed, max_memory;
   DecentDevice device;
   gboolean checkpoint, resume, calibrate_only;
+  gboolean companion;     /* train a companion model too (one latent cell) */
+  gint companion_width, companion_height;
 
   /* streaming thread; reset at READY -> PAUSED */
   GstVideoInfo info;
@@ -47,6 +49,14 @@ struct _GstDecentTrain {
   gboolean calibrating;   /* calibrate-only when collecting started */
   guint8 *frames;         /* collected frames, packed at model resolution */
   gsize frames_capacity;  /* bytes allocated at frames, at most max-memory */
+  /* the same frames at the companion's geometry, converted from the video
+   * as decentanomaly converts them for it (companion_bytes 0: none) */
+  gint companion_geometry[2];
+  gsize companion_bytes;
+  guint8 *companion_frames;
+  gsize companion_capacity;
+  DecentFramePath companion_path;
+  gboolean companion_path_ready;
   guint n_frames;
   guint64 seen;           /* buffers rendered */
   gboolean store_full;    /* max-memory reached (warned once) */

@@ -11,8 +11,18 @@ decent_second_model_load (DecentSecondModel *s, const gchar *path, DecentDevice 
 {
   g_return_val_if_fail (s != NULL && s->model == NULL && path != NULL && err != NULL, FALSE);
   DecentModel *m = decent_model_load (path, device, err);
-  if (!m)
+  return m && decent_second_model_adopt (s, m, path, err);
+}
+
+gboolean
+decent_second_model_adopt (DecentSecondModel *s, DecentModel *m, const gchar *path,
+    DecentError *err)
+{
+  g_return_val_if_fail (s != NULL && s->model == NULL && path != NULL && err != NULL, FALSE);
+  if (!m) {
+    g_strlcpy (err->message, "no model", sizeof err->message);
     return FALSE;
+  }
   DecentConfig cfg;
   decent_model_get_config (m, &cfg);
   s->model = m;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* secondmodel.h — a second model that scores every frame beside
- * decentanomaly's own (second-model-location).  Its map of the same region,
+ * decentanomaly's own (second-model-location, or the companion that
+ * model-location's file carries).  Its map of the same region,
  * relative to its own calibrated threshold, is averaged into the first
  * model's, so that a frame is flagged when the two together find it
  * anomalous.  Two geometries see different things: a model with one latent
@@ -30,6 +31,10 @@ typedef struct {
 /* Loads path for device into an empty s.  FALSE with the reason in err. */
 gboolean decent_second_model_load (DecentSecondModel *s, const gchar *path,
     DecentDevice device, DecentError *err);
+/* The same for a model already built (a model file's companion), taken
+ * by s, freed on failure; path names it in messages. */
+gboolean decent_second_model_adopt (DecentSecondModel *s, DecentModel *model,
+    const gchar *path, DecentError *err);
 /* Frees what s holds; s is empty afterwards (clearing an empty one is a no-op). */
 void decent_second_model_clear (DecentSecondModel *s);
 

@@ -212,6 +212,8 @@ typedef struct {
   gchar *error;
   GString *warnings;
   guint training, with_held_out, with_collapse;
+  guint companion_epochs; /* training messages of the companion model */
+  gboolean companion;     /* the written (or calibrated) message says it has one */
   gdouble last_spread;
   gchar *status;
 } AppRun;
@@ -276,6 +278,8 @@ run_appsrc (const gchar *model, const gchar *props, guint n, guint noise_from, A
       if (gst_structure_has_name (st, "decent-train") && status) {
         if (g_str_equal (status, "training")) {
           r->training++;
+          r->companion_epochs += g_strcmp0 (gst_structure_get_string (st, "model"),
+              "companion") == 0;
           r->with_held_out += gst_structure_has_field (st, "held-out-loss");
           gdouble spread, saturated;
           gint patterns;
@@ -289,6 +293,7 @@ run_appsrc (const gchar *model, const gchar *props, guint n, guint noise_from, A
         } else {
           g_free (r->status);
           r->status = g_strdup (status);
+          gst_structure_get_boolean (st, "companion", &r->companion);
         }
       }
     }
@@ -529,6 +534,67 @@ GST_START_TEST (test_calibrate_only)
 GST_END_TEST;
 
 
+/* The local-mode calibration of path's companion, with its geometry. */
+static DecentCalibration
+companion_calibration (const gchar *path, DecentConfig *cfg)
+{
+  DecentError err = { { 0 } };
+  DecentModel *m = load_model (path, NULL, NULL);
+  DecentModel *c = decent_model_companion_new (m, DECENT_DEVICE_CPU, &err);
+  fail_unless (c != NULL, "%s", err.message);
+  DecentCalibration cal;
+  decent_model_get_mode_calibration (c, DECENT_SCORE_LOCAL, &cal);
+  decent_model_get_config (c, cfg);
+  decent_model_free (c);
+  decent_model_free (m);
+  return cal;
+}
+
+/* companion=true: after the model, a one-cell model of companion-width x
+ * companion-height is trained on the same frames (its epochs said as the
+ * companion's, its warnings too), calibrated on the same held-out block
+ * and stored in the same file; calibrate-only calibrates both. */
+GST_START_TEST (test_companion)
+{
+  gchar *model = g_build_filename (dir, "pair.dcnt", NULL);
+  AppRun r;
+  varied_noise = TRUE;
+  run_appsrc (model, "epochs=2 min-steps=0 companion=true companion-width=8 "
+      "companion-height=12", 40, 20, &r);
+  fail_unless (r.error == NULL, "%s", r.error);
+  fail_unless_equals_string (r.status, "written");
+  fail_unless (r.companion && r.companion_epochs == 2 && r.training == 4,
+      "companion %d, %u of %u training messages the companion's", r.companion,
+      r.companion_epochs, r.training);
+  fail_unless (strstr (r.warnings->str, "The companion model had only") != NULL, "%s",
+      r.warnings->str);
+  app_run_clear (&r);
+  DecentConfig cfg;
+  const DecentCalibration first = companion_calibration (model, &cfg);
+  fail_unless (cfg.width == 8 && cfg.height == 12 && cfg.channels == 1 && cfg.latent_side == 0,
+      "companion %dx%dx%d, latent side %d", cfg.width, cfg.height, cfg.channels,
+      cfg.latent_side);
+  fail_unless (first.count == 8 && first.threshold > 0, "%u frames, threshold %g", first.count,
+      first.threshold);
+
+  /* grey footage: both thresholds fall, nothing is trained, the pair stays */
+  const DecentCalibration model_before = calibration_of (model, DECENT_SCORE_LOCAL, NULL);
+  run_appsrc (model, "calibrate-only=true", 30, 1000, &r);
+  fail_unless (r.error == NULL, "%s", r.error);
+  fail_unless (g_strcmp0 (r.status, "calibrated") == 0 && r.companion && r.training == 0);
+  app_run_clear (&r);
+  const DecentCalibration again = companion_calibration (model, &cfg);
+  const DecentCalibration model_after = calibration_of (model, DECENT_SCORE_LOCAL, NULL);
+  fail_unless (again.count == 30 && again.threshold < first.threshold,
+      "companion: %u frames, threshold %g -> %g", again.count, first.threshold,
+      again.threshold);
+  fail_unless (model_after.count == 30 && model_after.threshold < model_before.threshold,
+      "model: threshold %g -> %g", model_before.threshold, model_after.threshold);
+  varied_noise = FALSE;
+  g_free (model);
+}
+GST_END_TEST;
+
 /* A checkpoint is looked at before any frame: one that resume=true cannot
  * use is an error then, not after the collection; resume=false says it
  * replaces it. */
@@ -750,6 +816,7 @@ decenttrain_suite (void)
   tcase_add_test (tc, test_augment_zoom);
   tcase_add_test (tc, test_collapse_measures);
   tcase_add_test (tc, test_calibrate_only);
+  tcase_add_test (tc, test_companion);
   tcase_add_test (tc, test_checkpoint_found_at_start);
   tcase_add_test (tc, test_calibrate_only_model_replaced);
   return s;

@@ -451,6 +451,112 @@ saving_through_links (const char *dir, const char *model_path)
   decent_model_free (m);
 }
 
+/* raw bytes as a 'PAIR' section, for a hostile file (nested companions) */
+static const uint8_t *raw_pair;
+static size_t raw_pair_len;
+
+static int
+raw_pair_save (DecentModel *m, uint8_t **data, size_t *len, DecentError *err)
+{
+  if (!(*data = malloc (raw_pair_len)))
+    return decent_fail (err, "out of memory");
+  memcpy (*data, raw_pair, raw_pair_len);
+  *len = raw_pair_len;
+  return 0;
+}
+
+/* A companion (decent_model_set_companion): carried through save and load,
+ * built again it scores as the model it was made from; a companion with
+ * its own, other channels and the model itself are refused; a file whose
+ * companion carries one (written by hand) is refused at load, as is one
+ * whose companion is damaged; removing it leaves a plain model. */
+static void
+companion (const char *dir, const char *path, const uint8_t *frames, int n)
+{
+  char pair[256], nested[256];
+  snprintf (pair, sizeof pair, "%s/pair.dcnt", dir);
+  snprintf (nested, sizeof nested, "%s/nested.dcnt", dir);
+  DecentError err = { { 0 } };
+  DecentModel *m = decent_model_load (path, DECENT_DEVICE_CPU, &err);
+  REQUIRE (m, "%s", err.message);
+  DecentConfig cfg;
+  decent_config_init (&cfg, 16, 8, 1);
+  cfg.base_channels = 4;
+  cfg.latent_side = 0;
+  cfg.device = DECENT_DEVICE_CPU;
+  DecentModel *c = decent_model_new (&cfg, &err);
+  REQUIRE (c, "%s", err.message);
+  CHECK (decent_model_has_companion (m) == 0, "a plain model has a companion");
+  CHECK (decent_model_set_companion (m, m, &err) < 0 && strstr (err.message, "its own"),
+      "itself: %s", err.message);
+  REQUIRE (decent_model_set_companion (m, c, &err) == 0, "%s", err.message);
+  REQUIRE (decent_model_save (m, pair, &err) == 0, "%s", err.message);
+  DecentModel *l = decent_model_load (pair, DECENT_DEVICE_CPU, &err);
+  REQUIRE (l, "%s", err.message);
+  CHECK (decent_model_has_companion (l) == 1, "the companion was not kept");
+  /* n frames of 8x8 are n / 2 frames of 16x8 */
+  float want[64], got[64], alone[64], with[64];
+  DecentModel *back = decent_model_companion_new (l, DECENT_DEVICE_CPU, &err);
+  REQUIRE (back, "%s", err.message);
+  REQUIRE (decent_model_score (c, frames, n / 2, want, NULL, &err) == 0, "%s", err.message);
+  REQUIRE (decent_model_score (back, frames, n / 2, got, NULL, &err) == 0, "%s", err.message);
+  CHECK (memcmp (want, got, sizeof (float) * (n / 2)) == 0, "the companion scores otherwise");
+  CHECK (decent_model_has_companion (back) == 0, "the companion has a companion");
+  REQUIRE (decent_model_score (m, frames, n, alone, NULL, &err) == 0, "%s", err.message);
+  REQUIRE (decent_model_score (l, frames, n, with, NULL, &err) == 0, "%s", err.message);
+  CHECK (memcmp (alone, with, sizeof (float) * n) == 0, "the model scores otherwise");
+  CHECK (decent_model_set_companion (c, l, &err) < 0 && strstr (err.message, "at most two"),
+      "a companion with its own: %s", err.message);
+  DecentConfig rgb = cfg;
+  rgb.channels = 3;
+  DecentModel *colour = decent_model_new (&rgb, &err);
+  REQUIRE (colour, "%s", err.message);
+  CHECK (decent_model_set_companion (l, colour, &err) < 0 && strstr (err.message, "channels"),
+      "other channels: %s", err.message);
+  CHECK (decent_model_has_companion (l) == 1, "a refused companion dropped the one there");
+
+  /* hostile: a companion that carries a companion */
+  size_t len;
+  uint8_t *bytes = tu_read_file (pair, &len);
+  const DecentSectionIO hostile[] = {
+    { DECENT_SECTION_TAG ('P', 'A', 'I', 'R'), 1u << 30, raw_pair_save, NULL },
+    { 0, 0, NULL, NULL } };
+  raw_pair = bytes;
+  raw_pair_len = len;
+  decent_model_file_set_sections (hostile);
+  REQUIRE (decent_model_save (c, nested, &err) == 0, "%s", err.message);
+  decent_model_file_set_sections (NULL);
+  CHECK (!decent_model_load (nested, DECENT_DEVICE_CPU, &err) && strstr (err.message, nested)
+             && strstr (err.message, "companion of its own"),
+      "nested companions: %s", err.message);
+  /* hostile: a damaged companion (its own checksum fails) */
+  bytes[len / 2] ^= 0x40;
+  decent_model_file_set_sections (hostile);
+  REQUIRE (decent_model_save (c, nested, &err) == 0, "%s", err.message);
+  decent_model_file_set_sections (NULL);
+  CHECK (!decent_model_load (nested, DECENT_DEVICE_CPU, &err) && strstr (err.message, nested)
+             && strstr (err.message, "'PAIR'") && strstr (err.message, "companion"),
+      "damaged companion: %s", err.message);
+  free (bytes);
+
+  REQUIRE (decent_model_set_companion (l, NULL, &err) == 0, "%s", err.message);
+  REQUIRE (decent_model_save (l, pair, &err) == 0, "%s", err.message);
+  decent_model_free (back);
+  back = decent_model_load (pair, DECENT_DEVICE_CPU, &err);
+  REQUIRE (back, "%s", err.message);
+  CHECK (decent_model_has_companion (back) == 0
+             && !decent_model_companion_new (back, DECENT_DEVICE_CPU, &err)
+             && strstr (err.message, "no companion"),
+      "a removed companion: %s", err.message);
+  decent_model_free (back);
+  decent_model_free (colour);
+  decent_model_free (l);
+  decent_model_free (c);
+  decent_model_free (m);
+  unlink (pair);
+  unlink (nested);
+}
+
 int
 main (void)
 {
@@ -591,6 +697,7 @@ main (void)
   nonfinite_model (dir);
   special_files (dir);
   saving_through_links (dir, path);
+  companion (dir, path, frames, N);
 
   char cmd[300];
   snprintf (cmd, sizeof cmd, "ls %s | grep -c tmp- > /dev/null", dir);

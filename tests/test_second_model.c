@@ -362,6 +362,89 @@ GST_START_TEST (test_playing_changes_said_once)
 }
 GST_END_TEST;
 
+/* The first frame's score after model-location becomes path: frames are
+ * pushed until the "loaded" message has come and one more was scored. */
+static gdouble
+score_after_reload (GstHarness *h, GstBus *bus, GstElement *e, const gchar *path,
+    guint64 *index)
+{
+  g_object_set (e, "model-location", path, NULL);
+  gboolean loaded = FALSE;
+  gdouble score = -1.0;
+  for (gint64 end = g_get_monotonic_time () + 20 * G_TIME_SPAN_SECOND;
+       g_get_monotonic_time () < end;) {
+    fail_unless_equals_int (gst_harness_push (h, gray_frame (FALSE, (*index)++)), GST_FLOW_OK);
+    GstBuffer *out = gst_harness_pull (h);
+    score = gst_buffer_get_decent_anomaly_meta (out)->score;
+    gst_buffer_unref (out);
+    if (loaded)
+      return score;
+    GstMessage *msg = next_element_message (bus, "decentanomaly-model");
+    if (msg) {
+      const gchar *status = gst_structure_get_string (gst_message_get_structure (msg), "status");
+      fail_unless (g_str_equal (status, "loaded"), "reload of %s: %s", path, status);
+      loaded = TRUE;
+      gst_message_unref (msg);
+    }
+    g_usleep (1000);
+  }
+  fail ("%s was never loaded", path);
+  return score;
+}
+
+/* A model file's companion (decent-train companion=true) is the second
+ * model when second-model-location is empty: the same scores as the two
+ * models named apart.  second-model-location, when set, is taken instead.
+ * A reload to a model without a companion scores it alone; back to the
+ * pair, the pair again. */
+GST_START_TEST (test_companion_is_the_second)
+{
+  gchar *path_a = calibrated_model (MW, MH, "first.dcnt", FALSE);
+  gchar *path_b = calibrated_model (2 * MW, 2 * MH, "second.dcnt", FALSE);
+  DecentModel *a = load_model (path_a, NULL, NULL), *b = load_model (path_b, NULL, NULL);
+  DecentError err = { { 0 } };
+  fail_unless (decent_model_set_companion (a, b, &err) == 0, "%s", err.message);
+  gchar *pair = g_build_filename (tm.dir, "pair.dcnt", NULL);
+  fail_unless (decent_model_save (a, pair, &err) == 0, "%s", err.message);
+  decent_model_free (a);
+  decent_model_free (b);
+
+  const gboolean noisy[3] = { FALSE, TRUE, FALSE };
+  gdouble named[3], carried[3], alone[3], over[3], twice[3], t;
+  gchar *props = g_strdup_printf ("score-mode=local second-model-location=\"%s\"", path_b);
+  element_scores (path_a, props, noisy, 3, named, &t);
+  g_free (props);
+  element_scores (pair, "score-mode=local", noisy, 3, carried, &t);
+  element_scores (path_a, "score-mode=local", noisy, 3, alone, &t);
+  for (int i = 0; i < 3; i++)
+    fail_unless (carried[i] == named[i], "frame %d: %g with the companion, %g named apart", i,
+        carried[i], named[i]);
+  fail_unless (fabs (carried[0] - alone[0]) > 1e-3 * alone[0] && carried[0] > 0,
+      "the companion changed nothing (%g, alone %g)", carried[0], alone[0]);
+  props = g_strdup_printf ("score-mode=local second-model-location=\"%s\"", path_a);
+  element_scores (pair, props, noisy, 3, over, &t);
+  element_scores (path_a, props, noisy, 3, twice, &t);
+  g_free (props);
+  for (int i = 0; i < 3; i++)
+    fail_unless (over[i] == twice[i], "frame %d: %g, second-model-location's pair %g", i,
+        over[i], twice[i]);
+
+  GstHarness *h = anomaly_harness (pair, "score-mode=local");
+  GstBus *bus = harness_bus (h);
+  GstElement *e = gst_harness_find_element (h, "decentanomaly");
+  guint64 index = 0;
+  gdouble now = score_after_reload (h, bus, e, path_a, &index);
+  fail_unless (now == alone[0], "reloaded to a model alone: %g, alone %g", now, alone[0]);
+  now = score_after_reload (h, bus, e, pair, &index);
+  fail_unless (now == carried[0], "reloaded to the pair: %g, the pair %g", now, carried[0]);
+  gst_object_unref (e);
+  harness_bus_teardown (h, bus);
+  g_free (pair);
+  g_free (path_a);
+  g_free (path_b);
+}
+GST_END_TEST;
+
 /* A second model file that is missing or not a model stops the start with
  * its name and reason, whatever the first model is. */
 GST_START_TEST (test_unreadable_second_stops)
@@ -398,6 +481,7 @@ second_model_suite (void)
   tcase_add_test (tc, test_unreadable_second_stops);
   tcase_add_test (tc, test_nonfinite_second_is_named);
   tcase_add_test (tc, test_playing_changes_said_once);
+  tcase_add_test (tc, test_companion_is_the_second);
   return s;
 }
 
