@@ -37,7 +37,8 @@ while IFS= read -r line; do
       held=$(num "$(field held-out-loss "$line")")
       spread=$(num "$(field reconstruction-spread "$line")")
       eta=$(field eta "$line")
-      printf 'epoch %s/%s (%s steps): loss %s%s%s, %s s%s\n' "$(field epoch "$line")" \
+      who=; [ "$(field model "$line")" = companion ] && who="companion "
+      printf '%sepoch %s/%s (%s steps): loss %s%s%s, %s s%s\n' "$who" "$(field epoch "$line")" \
         "$total" "$(field steps "$line")" "$(num "$(field loss "$line")")" \
         "${held:+, held-out error $held}" "${spread:+, reconstruction spread $spread}" \
         "$(seconds "$(field elapsed "$line")")" "${eta:+, $(seconds "$eta") s left}" ;;
@@ -49,9 +50,15 @@ while IFS= read -r line; do
       printf 'expected false-alarm rate %s' "$(num "$(field expected-false-alarm-rate "$line")")"
       still=$(num "$(field threshold-still "$line")")
       if [ -n "$still" ] && [ "$still" != 0 ]; then
-        printf ', still gate threshold %s from %s frames\n' "$still" "$(field still-frames "$line")"
+        printf ', still gate threshold %s from %s frames' "$still" "$(field still-frames "$line")"
       else
-        printf ', no still gate\n'
+        printf ', no still gate'
+      fi
+      if [ "$(field companion "$line")" = true ]; then
+        printf ', companion model threshold (local) %s\n' \
+          "$(num "$(field companion-threshold-local "$line")")"
+      else
+        printf '\n'
       fi ;;
     *"Additional debug info"*) debug_next=1 ;;
     *WARNING*|*ERROR*|*"Got EOS"*) echo "$line" ;;

@@ -869,6 +869,8 @@ post_written (TrainJob *job, DecentModel *m, const gchar *status, guint n_train,
               "threshold-still", G_TYPE_DOUBLE, (gdouble) still.threshold,
               "still-frames", G_TYPE_UINT, still.count,
               "companion", G_TYPE_BOOLEAN, decent_model_has_companion (m) == 1,
+              "companion-threshold-local", G_TYPE_DOUBLE, decent_model_has_companion (m) == 1
+                  ? (gdouble) job->companion_threshold : 0.0,
               "elapsed", G_TYPE_UINT64, (guint64) (secs * GST_SECOND), NULL)));
   gchar *gate = still.threshold > 0
       ? g_strdup_printf ("; still gate threshold %g from %u frames", still.threshold, still.count)
@@ -952,8 +954,8 @@ calibrate_still (TrainJob *job, DecentModel *m, const guint8 *frames, const int 
   }
   decent_model_clear_still (m);
   GST_ELEMENT_WARNING (job->self, RESOURCE, SETTINGS,
-      ("The still gate was not calibrated; decentanomaly will flag without it."),
-      ("%s", err.message));
+      ("The %s still gate was not calibrated; decentanomaly will flag without it.",
+          job->part ? "companion model's" : "model's"), ("%s", err.message));
 }
 
 /* The companion's failure or stop, said as a warning: the model is
@@ -1023,8 +1025,10 @@ train_companion (TrainJob *job, DecentModel *m, guint n_train, guint n_held)
   }
   if (ok) {
     const int all_train[] = { (int) n_train };
+    job->part = "companion";
     calibrate_still (job, c, n_held ? held : train, n_held ? block_frames : all_train,
         n_held ? n_blocks : 1);
+    job->part = NULL;
     DecentCalibration cal;
     decent_model_get_mode_calibration (c, DECENT_SCORE_LOCAL, &cal);
     job->companion_threshold = cal.threshold;
@@ -1066,7 +1070,9 @@ calibrate_companion (TrainJob *job, DecentModel *m)
         err.message);
   } else {
     const int all[] = { (int) job->n_frames };
+    job->part = "companion";
     calibrate_still (job, c, job->companion_frames, all, 1);
+    job->part = NULL;
     DecentCalibration cal;
     decent_model_get_mode_calibration (c, DECENT_SCORE_LOCAL, &cal);
     job->companion_threshold = cal.threshold;
