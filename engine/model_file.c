@@ -641,6 +641,12 @@ serialise (DecentModel *m, Writer *w, const char *path, DecentError *err)
       n_pay++;
     }
   }
+  if (total > MAX_FILE_BYTES) { /* a companion can make it so: a file loading would refuse */
+    payloads_free (pay, n_pay);
+    return decent_fail (err, "cannot write model file %s: it would take %llu bytes, over the "
+        "%llu a model file may hold; the previous file is unchanged", path,
+        (unsigned long long) total, (unsigned long long) MAX_FILE_BYTES);
+  }
   h.file_bytes = total;
 
   uint8_t head[16 + HEADER_BYTES];

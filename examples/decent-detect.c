@@ -11,7 +11,7 @@
  * --raw reads FILE as packed RGB frames (no container) of that size;
  * --set passes a property to the scoring decentanomaly (score-mode=...);
  * --second-model is its second-model-location (a model of another geometry
- * scoring beside M).
+ * scoring beside M; without it, the companion M carries, if any).
  *
  * The same without seeking, with gst-launch alone:
  *   gst-launch-1.0 filesrc location=FILE ! decodebin ! videoconvert ! tee name=t \

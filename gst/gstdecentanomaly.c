@@ -308,6 +308,12 @@ loader_main (gpointer data)
     DecentError err;
     err.message[0] = '\0';
     DecentModel *m = load_model (self, path, device, &err);
+    /* its companion too, off the streaming thread (one that fails here is
+     * tried again, and said, when the model is adopted) */
+    DecentError ignored = { { 0 } };
+    DecentModel *companion = m && !self->shared && !self->second_explicit
+        && decent_model_has_companion (m) ? decent_model_companion_new (m, device, &ignored)
+                                          : NULL;
 
     g_mutex_lock (&self->swap_lock);
     /* superseded (a newer request, or stop()): dropped without a word */
@@ -319,12 +325,16 @@ loader_main (gpointer data)
       m = NULL;
     } else if (m && current) {
       decent_model_free (self->pending_model);
+      decent_model_free (self->pending_companion);
       g_free (self->pending_path);
       self->pending_model = m;
+      self->pending_companion = companion;
       self->pending_path = g_strdup (path);
       m = NULL;
+      companion = NULL;
     }
     g_mutex_unlock (&self->swap_lock);
+    decent_model_free (companion);
 
     if (!m && err.message[0] && current) {
       gchar *name = g_filename_display_name (path), *reason = display_reason (&err);
@@ -451,18 +461,21 @@ pace_still_gates (GstDecentAnomaly *self, const GstVideoInfo *info, guint interv
  * calibration; everything made for the previous model is remade. */
 /* The companion a model file carries (decent-train companion=true) is the
  * second model when second-model-location is empty: built anew for every
- * model adopted, so that a reload brings its own.  One that cannot be
- * built is a warning, and the model scores alone.  Streaming (or start). */
+ * model adopted, so that a reload brings its own (built (taken) is one the
+ * loader thread built already, or NULL).  One that cannot be built is a
+ * warning, and the model scores alone.  Streaming (or start). */
 static void
-take_companion (GstDecentAnomaly *self, DecentModel *m, const gchar *path)
+take_companion (GstDecentAnomaly *self, DecentModel *m, const gchar *path, DecentModel *built)
 {
   decent_second_model_clear (&self->second);
   self->second_used = FALSE;
-  if (!decent_model_has_companion (m))
+  if (!decent_model_has_companion (m)) {
+    decent_model_free (built);
     return;
+  }
   DecentError err = { { 0 } };
   gchar *label = g_strdup_printf ("%s (its companion)", path);
-  DecentModel *c = decent_model_companion_new (m, self->run_device, &err);
+  DecentModel *c = built ? built : decent_model_companion_new (m, self->run_device, &err);
   if (c && decent_second_model_adopt (&self->second, c, label, &err)) {
     GST_INFO_OBJECT (self, "second model: the companion in %s, %dx%dx%d", path,
         self->second.width, self->second.height, self->second.channels);
@@ -479,7 +492,7 @@ take_companion (GstDecentAnomaly *self, DecentModel *m, const gchar *path)
 
 static void
 adopt_model (GstDecentAnomaly *self, DecentModel *m, const gchar *path,
-    DecentSharedModel *shared)
+    DecentSharedModel *shared, DecentModel *companion)
 {
   DecentConfig cfg;
   if (self->regions.n_open) { /* places on the old model's grid: streaming thread */
@@ -535,7 +548,9 @@ adopt_model (GstDecentAnomaly *self, DecentModel *m, const gchar *path,
   self->still_said = FALSE;
   self->last_still = -1.0;
   if (!self->second_explicit)
-    take_companion (self, m, path);
+    take_companion (self, m, path, companion);
+  else
+    decent_model_free (companion);
 }
 
 /* Swaps in a model loaded in the background, between two frames.  Streaming; takes swap_lock. */
@@ -543,14 +558,15 @@ static void
 swap_pending_model (GstDecentAnomaly *self)
 {
   g_mutex_lock (&self->swap_lock);
-  DecentModel *m = self->pending_model;
+  DecentModel *m = self->pending_model, *companion = self->pending_companion;
   gchar *path = self->pending_path;
   self->pending_model = NULL;
+  self->pending_companion = NULL;
   self->pending_path = NULL;
   g_mutex_unlock (&self->swap_lock);
   if (!m)
     return;
-  adopt_model (self, m, path, NULL);
+  adopt_model (self, m, path, NULL, companion);
   GST_INFO_OBJECT (self, "swapped in model %s at frame %" G_GUINT64_FORMAT, path,
       self->frame_count);
   GstStructure *s = model_structure_new (path, "loaded");
@@ -606,7 +622,7 @@ adopt_shared_model (GstDecentAnomaly *self)
     return;
   }
   const gchar *path = decent_shared_model_path (now);
-  adopt_model (self, decent_shared_model_get (now), path, now);
+  adopt_model (self, decent_shared_model_get (now), path, now, NULL);
   note_shared_location (self, path);
   GST_INFO_OBJECT (self, "adopted the shared model %s at frame %" G_GUINT64_FORMAT, path,
       self->frame_count);
@@ -760,7 +776,7 @@ start_shared (GstDecentAnomaly *self, const gchar *id, const gchar *path, Decent
             asked->batch_size, asked->batch_timeout_us, asked->threads));
   decent_sharer_on_renamed (self->shared, on_shared_renamed, self);
   DecentSharedModel *m = decent_sharer_current (self->shared);
-  adopt_model (self, decent_shared_model_get (m), decent_shared_model_path (m), m);
+  adopt_model (self, decent_shared_model_get (m), decent_shared_model_path (m), m, NULL);
   if (!decent_shared_same_file (self->model_path, path)) { /* it missed a reload */
     GST_INFO_OBJECT (self, "model-instance-id %s scores with %s, which replaced %s", id,
         self->model_path, path);
@@ -886,7 +902,7 @@ gst_decent_anomaly_start (GstBaseTransform *trans)
     g_free (path);
     return FALSE;
   }
-  adopt_model (self, m, path, NULL);
+  adopt_model (self, m, path, NULL, NULL);
   {
     char *desc = decent_model_describe_string (m);
     GST_INFO_OBJECT (self, "device=%s: %s; %s", decent_device_name (device),
@@ -911,6 +927,8 @@ gst_decent_anomaly_stop (GstBaseTransform *trans)
   g_mutex_lock (&self->swap_lock);
   decent_model_free (self->pending_model);
   self->pending_model = NULL;
+  decent_model_free (self->pending_companion);
+  self->pending_companion = NULL;
   g_clear_pointer (&self->pending_path, g_free);
   g_mutex_unlock (&self->swap_lock);
   if (self->nonfinite_count > 1)
@@ -1691,6 +1709,7 @@ gst_decent_anomaly_finalize (GObject *object)
   drop_model (self);
   decent_sharer_leave (self->shared); /* NULL after stop() */
   decent_model_free (self->pending_model);
+  decent_model_free (self->pending_companion);
   g_free (self->pending_path);
   g_free (self->model_path);
   g_free (self->map);

@@ -124,6 +124,7 @@ struct _GstDecentAnomaly {
   guint load_generation;  /* bumped by every request and by stop() */
   DecentModel *pending_model;
   gchar *pending_path;
+  DecentModel *pending_companion; /* its companion, built by the loader too (or NULL) */
   gboolean started;
 };
 

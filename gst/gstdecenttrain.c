@@ -971,7 +971,7 @@ companion_lost (TrainJob *job)
   else
     GST_ELEMENT_WARNING (job->self, RESOURCE, FAILED,
         ("The companion model could not be trained; the model is written without it."),
-        ("%s: %s", job->error_text ? job->error_text : "", job->error_debug
+        ("%s %s", job->error_text ? job->error_text : "", job->error_debug
             ? job->error_debug : ""));
   g_clear_pointer (&job->error_text, g_free);
   g_clear_pointer (&job->error_debug, g_free);
@@ -994,28 +994,37 @@ train_companion (TrainJob *job, DecentModel *m, guint n_train, guint n_held)
       MIN (job->blocks, MAX_HOLDOUT_BLOCKS), block_frames, &n_blocks);
   const guint8 *train = job->companion_frames,
                *held = job->companion_frames + (gsize) n_train * cfb;
-  gchar *msg = g_strdup_printf ("Training the %dx%d companion model (one latent cell) on the "
-      "same frames", job->companion_cfg.width, job->companion_cfg.height);
+  gchar *msg = g_strdup_printf ("Training the %dx%d companion model (the paper's latent, "
+      "latent-side=0) on the same frames", job->companion_cfg.width, job->companion_cfg.height);
   gst_element_post_message (GST_ELEMENT (self),
       gst_message_new_progress (GST_OBJECT (self), GST_PROGRESS_TYPE_CONTINUE, "train", msg));
   g_free (msg);
 
   DecentError err = { { 0 } };
-  DecentModel *c = decent_model_new (&job->companion_cfg, &err);
-  /* no checkpoint: a stop now writes the finished model alone */
+  g_mutex_lock (&self->lock);
+  job->cancelled = self->cancel; /* stopped while the model was calibrated */
+  g_mutex_unlock (&self->lock);
+  DecentModel *c = job->cancelled ? NULL : decent_model_new (&job->companion_cfg, &err);
+  /* no checkpoint: a stop now writes the finished model alone; its own
+   * clock, for its epochs' times */
   const gsize fb = job->frame_bytes;
   const gboolean keep = job->keep_checkpoints;
+  const gint64 t_start = job->t_start;
   job->frame_bytes = cfb;
   job->keep_checkpoints = FALSE;
   job->part = "companion";
+  job->t_start = g_get_monotonic_time ();
   gboolean ok = FALSE;
-  if (!c)
+  if (job->cancelled)
+    ; /* said by companion_lost */
+  else if (!c)
     job_fail (job, GST_RESOURCE_ERROR_SETTINGS, "Cannot start training.", err.message);
   else if (train_epochs (job, c, train, n_train, held, n_held))
     ok = TRUE;
   job->frame_bytes = fb;
   job->keep_checkpoints = keep;
   job->part = NULL;
+  job->t_start = t_start;
   if (ok && (decent_model_learn_normal (c, train, (int) n_train, &err) < 0
           || decent_model_calibrate_all (c, n_held ? held : train,
                  (int) (n_held ? n_held : n_train), (float) job->quantile,
@@ -1103,9 +1112,14 @@ run_calibration (TrainJob *job)
   if (!m) {
     job_fail (job, GST_RESOURCE_ERROR_SETTINGS, "Could not load the model to calibrate.",
         err.message);
+  } else if (decent_model_has_companion (m) != (job->companion_bytes > 0)) {
+    gchar *why = g_strdup_printf ("%s carries %s companion model now, and %s when the frames "
+        "were collected: the model changed during the run; run again", job->shown,
+        job->companion_bytes ? "no" : "a", job->companion_bytes ? "one" : "none");
+    job_fail (job, GST_RESOURCE_ERROR_SETTINGS, "Could not load the model to calibrate.", why);
+    g_free (why);
   } else if (cfg.width != job->cfg.width || cfg.height != job->cfg.height
-             || cfg.channels != job->cfg.channels
-             || decent_model_has_companion (m) != (job->companion_bytes > 0)) {
+             || cfg.channels != job->cfg.channels) {
     /* replaced while the frames were collected at the old one's size */
     gchar *why = g_strdup_printf ("%s is now a %dx%dx%d model; the frames were collected for "
         "%dx%dx%d: the model changed during the run; run again", job->shown, cfg.width,
@@ -1298,6 +1312,11 @@ train_and_save (GstDecentTrain *self)
   /* a gate that cannot fit, as said at the start: none, without a second word */
   if (self->still_unfit && job.still.lag > 0
       && decent_still_settings_fit (&job.still, self->geometry[0], self->geometry[1], NULL) < 0)
+    job.still.lag = 0;
+  /* the companion's, likewise; the model's gate alone would not be used */
+  if (self->companion_still_unfit && job.still.lag > 0
+      && decent_still_settings_fit (&job.still, self->companion_geometry[0],
+             self->companion_geometry[1], NULL) < 0)
     job.still.lag = 0;
   job.stride = self->frame_stride;
   job.max_frames = self->max_frames;
@@ -1605,11 +1624,20 @@ model_to_calibrate (GstDecentTrain *self, const gchar *location, DecentDevice de
   companion->width = companion->height = 0;
   DecentModel *c = decent_model_has_companion (m)
       ? decent_model_companion_new (m, DECENT_DEVICE_CPU, &err) : NULL;
+  const gboolean ok = c || !decent_model_has_companion (m);
   if (c)
     decent_model_get_config (c, companion);
+  else if (!ok) {
+    gchar *shown = g_filename_display_name (location), *reason = valid_text (err.message);
+    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
+        ("calibrate-only: could not load the companion in model file \"%s\".", shown),
+        ("%s", reason));
+    g_free (reason);
+    g_free (shown);
+  }
   decent_model_free (c);
   decent_model_free (m);
-  return TRUE;
+  return ok;
 }
 
 /* READY -> PAUSED: a new collection, with the settings of now. */
@@ -1643,9 +1671,19 @@ begin_collecting (GstDecentTrain *self)
   if (!ok || !check_settings (self, &cfg, max_memory)
       || (companion.width && !check_settings (self, &companion, max_memory)))
     return FALSE;
+  const guint64 fb = (guint64) cfg.width * cfg.height * cfg.channels,
+                cfb = (guint64) companion.width * companion.height * cfg.channels;
+  if (cfb && fb + cfb > max_memory) {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("One frame does not fit in max-memory."),
+        ("a %dx%dx%d frame and its %dx%d copy for the companion model take %" G_GUINT64_FORMAT
+            " bytes and max-memory=%" G_GUINT64_FORMAT "; raise max-memory or lower the sizes",
+            cfg.width, cfg.height, cfg.channels, companion.width, companion.height, fb + cfb,
+            max_memory));
+    return FALSE;
+  }
   self->companion_geometry[0] = companion.width;
   self->companion_geometry[1] = companion.height;
-  self->companion_bytes = (gsize) companion.width * companion.height * cfg.channels;
+  self->companion_bytes = (gsize) cfb;
   self->companion_path_ready = FALSE;
   self->geometry[0] = cfg.width;
   self->geometry[1] = cfg.height;
@@ -1655,10 +1693,14 @@ begin_collecting (GstDecentTrain *self)
   DecentError err = { { 0 } };
   self->still_unfit = still.lag > 0
       && decent_still_settings_fit (&still, cfg.width, cfg.height, &err) < 0;
-  if (self->still_unfit)
+  /* the companion's gate too: without it, decentanomaly uses neither */
+  self->companion_still_unfit = !self->still_unfit && still.lag > 0 && companion.width
+      && decent_still_settings_fit (&still, companion.width, companion.height, &err) < 0;
+  if (self->still_unfit || self->companion_still_unfit)
     GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
         ("The still gate will not be calibrated; decentanomaly will flag without it."),
-        ("%s (the model is written without a gate)", err.message));
+        ("%s%s (the model is written without a gate)",
+            self->companion_still_unfit ? "the companion model's " : "", err.message));
   self->holdout_used = holdout;
   self->blocks_used = blocks;
   self->calibrating = calibrate_only;
@@ -2005,8 +2047,9 @@ gst_decent_train_class_init (GstDecentTrainClass *klass)
           1.0, 1e6, DEFAULT_STILL_MEMORY, RW));
   g_object_class_install_property (gobject_class, PROP_COMPANION,
       g_param_spec_boolean ("companion", "Companion model",
-          "Also train a companion model with one latent cell on the same frames (after the "
-          "model, as long again) and store it in the same file: decentanomaly scores every "
+          "Also train a companion model with the paper's latent (latent-side=0: one latent cell "
+          "at 128x96) on the same frames (after the model, as long again) and store it in the "
+          "same file: decentanomaly scores every "
           "frame with both, and flags what both find anomalous (the model finds small things, "
           "the companion finds people near the camera ordinary)",
           FALSE, RW));

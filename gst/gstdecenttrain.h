@@ -36,6 +36,7 @@ struct _GstDecentTrain {
   GstVideoInfo info;
   gboolean have_caps;     /* info comes from negotiated video caps */
   gboolean still_unfit;   /* the still gate's settings cannot fit this model (said at start) */
+  gboolean companion_still_unfit; /* nor its companion (said at start) */
   gdouble frame_spacing;  /* seconds between collected frames (frame-stride over the
                            * caps' framerate; 0: no framerate); -1: it changed while
                            * collecting (the still gate's pace is then unknown) */

@@ -18,10 +18,9 @@ gboolean
 decent_second_model_adopt (DecentSecondModel *s, DecentModel *m, const gchar *path,
     DecentError *err)
 {
-  g_return_val_if_fail (s != NULL && s->model == NULL && path != NULL && err != NULL, FALSE);
-  if (!m) {
-    g_strlcpy (err->message, "no model", sizeof err->message);
-    return FALSE;
+  if (!s || s->model || !path || !err || !m) {
+    decent_model_free (m); /* taken, as said */
+    g_return_val_if_reached (FALSE);
   }
   DecentConfig cfg;
   decent_model_get_config (m, &cfg);

@@ -591,6 +591,15 @@ GST_START_TEST (test_companion)
   fail_unless (model_after.count == 30 && model_after.threshold < model_before.threshold,
       "model: threshold %g -> %g", model_before.threshold, model_after.threshold);
   varied_noise = FALSE;
+
+  /* a frame fits max-memory, it and its companion's copy do not: said at
+   * once, the file as it was */
+  run_appsrc (model, "companion=true companion-width=16 companion-height=16 max-memory=300",
+      5, 1000, &r);
+  fail_unless (r.error && strstr (r.error, "does not fit in max-memory")
+      && strstr (r.error, "companion"), "%s", r.error);
+  fail_unless (companion_calibration (model, &cfg).count == 30);
+  app_run_clear (&r);
   g_free (model);
 }
 GST_END_TEST;

@@ -2,7 +2,8 @@
 /* libFuzzer target: the model-file parser (formats 1 and 2, sections
  * included; the checksums are bypassed in fuzz builds) must reject or accept
  * any bytes without crashing, leaking or tripping a sanitizer; an accepted
- * file scores, and its still gate, if any, gates. */
+ * file scores, its still gate, if any, gates, and its companion, if any,
+ * builds again and scores. */
 #include <stdlib.h>
 
 #include "model_internal.h"
@@ -35,6 +36,22 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
       decent_still_gate_free (g);
       free (map);
       free (frame);
+    }
+    /* a companion accepted with the file must build again (and score) */
+    DecentModel *c = decent_model_has_companion (m)
+        ? decent_model_companion_new (m, DECENT_DEVICE_CPU, &err) : NULL;
+    if (decent_model_has_companion (m) && !c)
+      abort ();
+    if (c) {
+      decent_model_get_config (c, &cfg);
+      size_t cb = (size_t) cfg.width * cfg.height * cfg.channels;
+      if (cb <= 64 * 64 * 3) {
+        uint8_t *frame = calloc (1, cb);
+        float score;
+        decent_model_score (c, frame, 1, &score, NULL, &err);
+        free (frame);
+      }
+      decent_model_free (c);
     }
     decent_model_free (m);
   }
