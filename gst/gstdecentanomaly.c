@@ -547,10 +547,14 @@ adopt_model (GstDecentAnomaly *self, DecentModel *m, const gchar *path,
   self->still_used = FALSE;
   self->still_said = FALSE;
   self->last_still = -1.0;
-  if (!self->second_explicit)
+  if (!self->second_explicit) {
     take_companion (self, m, path, companion);
-  else
+  } else {
+    if (decent_model_has_companion (m))
+      GST_INFO_OBJECT (self, "%s carries a companion; second-model-location is used instead",
+          path);
     decent_model_free (companion);
+  }
 }
 
 /* Swaps in a model loaded in the background, between two frames.  Streaming; takes swap_lock. */
