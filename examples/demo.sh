@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # README's main job, on the CPU backend: installs what it needs, builds,
-# trains a pair of models with one decent-train run on the first 40 s of
-# OpenCV's surveillance clip vtest.avi (Debian opencv-doc), each until its
-# held-out error stops falling: a 192x144 one with a 12x9 grid of latent
-# cells (finds small objects) and its companion, a 128x96 one with one
-# latent cell (finds people near the camera ordinary; companion=true), each
-# with its still gate calibrated (decent-train still-lag), both in one file.
+# trains decent-train's default pair of models in one run on the first 40 s
+# of OpenCV's surveillance clip vtest.avi (Debian opencv-doc), each until
+# its held-out error stops falling: a 192x144 one with a 12x9 grid of
+# latent cells (finds small objects) and its companion, a 128x96 one with
+# one latent cell (finds people near the camera ordinary), each with its
+# still gate calibrated (decent-train still-lag), both in one file.
 # Then scores the rest with decentanomaly, which scores every frame with
 # both (still-gate on): a heatmap-overlay video, every flagged frame as a
 # JPEG, and a summary with each event's times and the alarms an hour.
@@ -24,10 +24,9 @@ mkdir -p "$out"
 rm -rf "$out/flagged"
 
 echo "== training on the first 40 s (400 frames) of $clip (epochs=$epochs; a few minutes)"
-echo "   a 192x144 model with a 12x9 grid of latent cells, then its 128x96 companion"
-echo "   with one latent cell:"
-bash examples/train.sh "$clip" "$out/vtest.dcnt" "$epochs" max-frames=400 device=cpu \
-  width=192 height=144 latent-side=9 companion=true
+echo "   decent-train's defaults: a 192x144 model with a 12x9 grid of latent cells,"
+echo "   then its 128x96 companion with one latent cell:"
+bash examples/train.sh "$clip" "$out/vtest.dcnt" "$epochs" max-frames=400 device=cpu
 
 echo "== scoring the rest with both"
 ./build/examples/decent-detect --model "$out/vtest.dcnt" \

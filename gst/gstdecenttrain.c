@@ -59,14 +59,16 @@ enum {
 };
 
 /* The video defaults, chosen on real footage (docs/results.md, "Real
- * footage"): a 4:3 grid of 128x96 with a latent of 8x6 cells (where things
- * are), 16..128 channels, the plain reconstruction loss (lambda 0: the
- * paper's 0.01 makes the decoder draw one template, docs/method.md), and
- * training until the held-out error stops falling. */
-#define DEFAULT_WIDTH 128
-#define DEFAULT_HEIGHT 96
+ * footage"): a 4:3 grid of 192x144 with a latent of 12x9 cells (where things
+ * are) and a companion of two thirds the size with one latent cell (which
+ * finds people near the camera ordinary), 16..128 channels, the plain
+ * reconstruction loss (lambda 0: the paper's 0.01 makes the decoder draw
+ * one template, docs/method.md), and training until the held-out error
+ * stops falling. */
+#define DEFAULT_WIDTH 192
+#define DEFAULT_HEIGHT 144
 #define DEFAULT_CHANNELS 3
-#define DEFAULT_LATENT_SIDE 6
+#define DEFAULT_LATENT_SIDE 9
 #define DEFAULT_BASE_CHANNELS 16
 #define DEFAULT_MAX_CHANNELS 128
 #define DEFAULT_EPOCHS 0
@@ -87,10 +89,12 @@ enum {
 #define DEFAULT_LEARNING_RATE 2e-4
 #define DEFAULT_LAMBDA 0.0
 #define DEFAULT_LOCAL_AREA 0.01
-/* companion=true: the one-cell model of the demo's pair (docs/method.md,
- * "Two models, one score") */
-#define DEFAULT_COMPANION_WIDTH 128
-#define DEFAULT_COMPANION_HEIGHT 96
+/* the companion: the one-cell model of the pair (docs/method.md, "Two
+ * models, one score"); its sides 0: two thirds of the model's (128x96 for
+ * 192x144), at least 8 */
+#define DEFAULT_COMPANION TRUE
+#define DEFAULT_COMPANION_WIDTH 0
+#define DEFAULT_COMPANION_HEIGHT 0
 /* epochs=0 stops here at the latest */
 #define AUTO_MAX_EPOCHS 1000
 /* fewer optimisation steps than this leave a model of any size half-trained */
@@ -1659,8 +1663,10 @@ begin_collecting (GstDecentTrain *self)
   gchar *location = g_strdup (self->model_location);
   DecentConfig companion = cfg;
   companion.latent_side = 0;
-  companion.width = self->companion ? self->companion_width : 0;
-  companion.height = self->companion ? self->companion_height : 0;
+  companion.width = !self->companion ? 0 : self->companion_width ? self->companion_width
+      : MAX (8, (2 * cfg.width + 1) / 3);
+  companion.height = !self->companion ? 0 : self->companion_height ? self->companion_height
+      : MAX (8, (2 * cfg.height + 1) / 3);
   GST_OBJECT_UNLOCK (self);
   /* frames at the geometry of the model to calibrate (and of its
    * companion), or of the properties */
@@ -1891,6 +1897,7 @@ gst_decent_train_init (GstDecentTrain *self)
   self->still_lag = DEFAULT_STILL_LAG;
   self->still_tolerance = DEFAULT_STILL_TOLERANCE;
   self->still_memory = DEFAULT_STILL_MEMORY;
+  self->companion = DEFAULT_COMPANION;
   self->companion_width = DEFAULT_COMPANION_WIDTH;
   self->companion_height = DEFAULT_COMPANION_HEIGHT;
   self->checkpoint = TRUE;
@@ -2048,19 +2055,19 @@ gst_decent_train_class_init (GstDecentTrainClass *klass)
   g_object_class_install_property (gobject_class, PROP_COMPANION,
       g_param_spec_boolean ("companion", "Companion model",
           "Also train a companion model with the paper's latent (latent-side=0: one latent cell "
-          "at 128x96) on the same frames (after the model, as long again) and store it in the "
-          "same file: decentanomaly scores every "
+          "at 128x96) on the same frames (after the model, about as long again) and store it in "
+          "the same file: decentanomaly scores every "
           "frame with both, and flags what both find anomalous (the model finds small things, "
           "the companion finds people near the camera ordinary)",
-          FALSE, RW));
+          DEFAULT_COMPANION, RW));
   g_object_class_install_property (gobject_class, PROP_COMPANION_WIDTH,
       g_param_spec_int ("companion-width", "Companion width",
-          "Width frames are scaled to for the companion model", 8, DECENT_MAX_SIDE,
-          DEFAULT_COMPANION_WIDTH, RW));
+          "Width frames are scaled to for the companion model (0: two thirds of width)", 0,
+          DECENT_MAX_SIDE, DEFAULT_COMPANION_WIDTH, RW));
   g_object_class_install_property (gobject_class, PROP_COMPANION_HEIGHT,
       g_param_spec_int ("companion-height", "Companion height",
-          "Height frames are scaled to for the companion model", 8, DECENT_MAX_SIDE,
-          DEFAULT_COMPANION_HEIGHT, RW));
+          "Height frames are scaled to for the companion model (0: two thirds of height)", 0,
+          DECENT_MAX_SIDE, DEFAULT_COMPANION_HEIGHT, RW));
 
   g_object_class_install_property (gobject_class, PROP_CHECKPOINT,
       g_param_spec_boolean ("checkpoint", "Checkpoint",

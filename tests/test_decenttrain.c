@@ -105,7 +105,7 @@ GST_START_TEST (test_train_then_detect)
   gchar *model = g_build_filename (dir, "ball.dcnt", NULL);
   gchar *desc = g_strdup_printf ("videotestsrc pattern=ball num-buffers=240 ! "
       "video/x-raw,width=96,height=72 ! decent-train min-steps=0 model-location=\"%s\" width=24 height=24 "
-      "channels=1 epochs=8 learning-rate=0.002 batch-size=32", model);
+      "channels=1 epochs=8 learning-rate=0.002 batch-size=32 companion=false", model);
   RunResult r;
   run_pipeline (desc, model, &r);
   g_free (desc);
@@ -191,14 +191,16 @@ GST_START_TEST (test_properties)
 {
   GstElement *e = gst_element_factory_make ("decent-train", NULL);
   fail_unless (e != NULL);
-  gint w, h, c, latent;
+  gint w, h, c, latent, cw, ch;
   guint epochs, min_steps;
   gdouble lambda, holdout;
+  gboolean companion;
   g_object_get (e, "width", &w, "height", &h, "channels", &c, "epochs", &epochs, "lambda",
-      &lambda, "latent-side", &latent, "min-steps", &min_steps, "holdout", &holdout, NULL);
+      &lambda, "latent-side", &latent, "min-steps", &min_steps, "holdout", &holdout,
+      "companion", &companion, "companion-width", &cw, "companion-height", &ch, NULL);
   /* the video defaults of docs/method.md */
-  fail_unless (w == 128 && h == 96 && c == 3 && epochs == 0 && lambda == 0.0 && latent == 6
-      && min_steps == 500 && fabs (holdout - 0.2) < 1e-12);
+  fail_unless (w == 192 && h == 144 && c == 3 && epochs == 0 && lambda == 0.0 && latent == 9
+      && min_steps == 500 && fabs (holdout - 0.2) < 1e-12 && companion && cw == 0 && ch == 0);
   gst_object_unref (e);
 }
 GST_END_TEST;
@@ -241,8 +243,11 @@ run_appsrc (const gchar *model, const gchar *props, guint n, guint noise_from, A
 {
   memset (r, 0, sizeof *r);
   r->warnings = g_string_new (NULL);
+  /* one model with the latent of 8x6 cells (what these tests were written
+   * for), unless the test is about the companion */
   gchar *desc = g_strdup_printf ("appsrc name=src format=time caps=\"" GRAY_CAPS "\" ! "
-      "decent-train model-location=\"%s\" width=16 height=16 channels=1 %s", model, props);
+      "decent-train model-location=\"%s\" width=16 height=16 channels=1 latent-side=6 %s %s",
+      model, strstr (props, "companion") ? "" : "companion=false", props);
   GstElement *pipe = gst_parse_launch (desc, NULL);
   g_free (desc);
   fail_unless (pipe != NULL);
