@@ -8,7 +8,7 @@
  *   decent-bench --device cuda [--seconds S] [--save-default PATH]
  *
  * On the GPU the figures are TFLOP/s (no sgemm reference): the paper models,
- * the plugin's default (128x96x3, latent 8x6, 16..128 channels), and the
+ * the plugin's former default (128x96x3, latent 8x6, 16..128 channels), and the
  * frame path on 1080p NV12
  * frames (upload, convert, score, draw the heatmap, download), which is what
  * decentanomaly does per frame.  --save-default writes the default-geometry
@@ -72,7 +72,7 @@ random_frames (size_t bytes)
 static DecentDevice bench_device = DECENT_DEVICE_CPU;
 
 /* latent_side 0: the paper's architecture; otherwise the plugin's video
- * default (decent-train: latent side 6, 16..128 channels) */
+ * former default (decent-train: latent side 6, 16..128 channels) */
 static DecentModel *
 make_model (int w, int h, int c, int latent_side)
 {
@@ -215,9 +215,9 @@ main_gpu (double seconds, const char *save_path)
   DecentInfo info;
   decent_model_describe (mdef, &info);
   printf ("128x96x3 model: %.1f MFLOP forward\n", info.flops_forward / 1e6);
-  report_gpu ("128x96x3 (default) train", mdef, 1, 64, seconds);
-  report_gpu ("128x96x3 (default) score (one frame)", mdef, 0, 1, seconds);
-  report_gpu ("128x96x3 (default) score", mdef, 0, 64, seconds);
+  report_gpu ("128x96x3 (former default) train", mdef, 1, 64, seconds);
+  report_gpu ("128x96x3 (former default) score (one frame)", mdef, 0, 1, seconds);
+  report_gpu ("128x96x3 (former default) score", mdef, 0, 64, seconds);
   report_frame_path (mdef, seconds, 0);
   report_frame_path (mdef, seconds, 1);
   DecentError err;
@@ -280,14 +280,14 @@ main (int argc, char **argv)
   if (mnist_only)
     return 0;
 
-  /* the video default, one frame a call (an element of its own) against the
+  /* the former video default, one frame a call (an element of its own) against the
    * batches a shared engine (model-instance-id) scores: what batching gains */
   DecentModel *mdef = make_model (128, 96, 3, 6);
   decent_model_describe (mdef, &info);
-  printf ("128x96x3 (default) model: %.1f MFLOP forward\n", info.flops_forward / 1e6);
-  report ("128x96x3 (default) score", mdef, 0, 1, seconds, peak);
-  report ("128x96x3 (default) score", mdef, 0, 4, seconds, peak);
-  report ("128x96x3 (default) score", mdef, 0, 16, seconds, peak);
+  printf ("128x96x3 (former default) model: %.1f MFLOP forward\n", info.flops_forward / 1e6);
+  report ("128x96x3 (former default) score", mdef, 0, 1, seconds, peak);
+  report ("128x96x3 (former default) score", mdef, 0, 4, seconds, peak);
+  report ("128x96x3 (former default) score", mdef, 0, 16, seconds, peak);
   decent_model_free (mdef);
 
   DecentModel *m256 = make (256, 256, 3);

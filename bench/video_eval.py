@@ -587,15 +587,20 @@ def train(work, frames, props, known):
     s = slug(props)
     d = os.path.join(work, "models", s)
     info_path = os.path.join(d, "train.json")
+    # what the properties left unset mean: a model trained with other
+    # defaults (an older build's) is not reused
+    defaults = {k: v[1] for k, v in (inspect("decent-train") or {}).items()}
     if os.path.exists(info_path):
         with open(info_path) as f:
             info = json.load(f)
-        if info.get("props") == props and not info.get("error") and os.path.exists(info["model"]):
+        if (info.get("props") == props and info.get("defaults") == defaults
+                and not info.get("error") and os.path.exists(info["model"])):
             log(f"train [{props or 'defaults'}]: reusing {info['model']}")
             info.update(epochs_trained(os.path.join(d, "train.log")))
             return info
     os.makedirs(d, exist_ok=True)
-    info = {"props": props, "slug": s, "model": os.path.join(d, "model.dcnt")}
+    info = {"props": props, "slug": s, "model": os.path.join(d, "model.dcnt"),
+            "defaults": defaults}
     try:
         tokens = parse_props(props)
     except ValueError as e:

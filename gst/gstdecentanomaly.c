@@ -1864,7 +1864,8 @@ gst_decent_anomaly_class_init (GstDecentAnomalyClass *klass)
           "beside model-location's grid of cells): each model's score and map relative to its "
           "own calibrated threshold, averaged, so that a frame is flagged when the two together "
           "find it anomalous. Scores, threshold and heatmap stay in model-location's units. Read "
-          "when the element starts; never shared. Empty: none", NULL,
+          "when the element starts; never shared. Empty: the companion model-location's file "
+          "carries (decent-train's default), or none", NULL,
           RW | GST_PARAM_MUTABLE_READY));
   g_object_class_install_property (gobject_class, PROP_STILL_GATE,
       g_param_spec_boolean ("still-gate", "Still gate",

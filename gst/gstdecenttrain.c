@@ -1417,12 +1417,14 @@ gst_decent_train_event (GstBaseSink *sink, GstEvent *event)
 
 /* The engine's checks, and one frame that must fit max-memory. */
 static gboolean
-check_settings (GstDecentTrain *self, const DecentConfig *cfg, guint64 max_memory)
+check_settings_of (GstDecentTrain *self, const DecentConfig *cfg, guint64 max_memory,
+    const gchar *whose)
 {
   DecentError err = { { 0 } };
   if (decent_config_validate (cfg, &err) < 0) {
     gchar *reason = valid_text (err.message);
-    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("Invalid training settings."), ("%s", reason));
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("Invalid training settings."), ("%s%s", whose,
+            reason));
     g_free (reason);
     return FALSE;
   }
@@ -1435,6 +1437,12 @@ check_settings (GstDecentTrain *self, const DecentConfig *cfg, guint64 max_memor
     return FALSE;
   }
   return TRUE;
+}
+
+static gboolean
+check_settings (GstDecentTrain *self, const DecentConfig *cfg, guint64 max_memory)
+{
+  return check_settings_of (self, cfg, max_memory, "");
 }
 
 /* A model that cannot be written fails now, not after hours of training:
@@ -1675,7 +1683,8 @@ begin_collecting (GstDecentTrain *self)
   g_free (location);
   /* the properties may have changed in READY since start() */
   if (!ok || !check_settings (self, &cfg, max_memory)
-      || (companion.width && !check_settings (self, &companion, max_memory)))
+      || (companion.width && !check_settings_of (self, &companion, max_memory,
+                                 "the companion model (companion-width, companion-height): ")))
     return FALSE;
   const guint64 fb = (guint64) cfg.width * cfg.height * cfg.channels,
                 cfb = (guint64) companion.width * companion.height * cfg.channels;
@@ -1943,7 +1952,8 @@ gst_decent_train_class_init (GstDecentTrainClass *klass)
           RW));
   g_object_class_install_property (gobject_class, PROP_MAX_MEMORY,
       g_param_spec_uint64 ("max-memory", "Maximum memory",
-          "Bytes the collected frames may take (width x height x channels each); once the "
+          "Bytes the collected frames may take (width x height x channels each, and the "
+          "companion's copy); once the "
           "next frame would not fit, later frames are ignored with one warning and training "
           "uses those kept. Default: a quarter of the memory (physical, or the cgroup limit "
           "when lower), at most 4 GiB", 1, G_MAXUINT64, default_max_memory, RW));
@@ -2055,18 +2065,20 @@ gst_decent_train_class_init (GstDecentTrainClass *klass)
   g_object_class_install_property (gobject_class, PROP_COMPANION,
       g_param_spec_boolean ("companion", "Companion model",
           "Also train a companion model with the paper's latent (latent-side=0: one latent cell "
-          "at 128x96) on the same frames (after the model, about as long again) and store it in "
+          "when its smaller side is 64 or more, as at 128x96) on the same frames (after the model, about as long again) and store it in "
           "the same file: decentanomaly scores every "
           "frame with both, and flags what both find anomalous (the model finds small things, "
           "the companion finds people near the camera ordinary)",
           DEFAULT_COMPANION, RW));
   g_object_class_install_property (gobject_class, PROP_COMPANION_WIDTH,
       g_param_spec_int ("companion-width", "Companion width",
-          "Width frames are scaled to for the companion model (0: two thirds of width)", 0,
+          "Width frames are scaled to for the companion model (0: two thirds of width, at "
+          "least 8)", 0,
           DECENT_MAX_SIDE, DEFAULT_COMPANION_WIDTH, RW));
   g_object_class_install_property (gobject_class, PROP_COMPANION_HEIGHT,
       g_param_spec_int ("companion-height", "Companion height",
-          "Height frames are scaled to for the companion model (0: two thirds of height)", 0,
+          "Height frames are scaled to for the companion model (0: two thirds of height, at "
+          "least 8)", 0,
           DECENT_MAX_SIDE, DEFAULT_COMPANION_HEIGHT, RW));
 
   g_object_class_install_property (gobject_class, PROP_CHECKPOINT,

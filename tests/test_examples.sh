@@ -13,7 +13,7 @@ trap 'rm -rf "$tmp"' EXIT
 launch() { gst-launch-1.0 -q "$@" >/dev/null; }
 launch videotestsrc num-buffers=40 pattern=ball ! video/x-raw,width=64,height=48,framerate=10/1 \
   ! decent-train model-location="$tmp/m.dcnt" width=32 height=24 epochs=2 min-steps=0 \
-  base-channels=8 max-channels=16 latent-side=3 threshold-sigmas=50
+  base-channels=8 max-channels=16 latent-side=3 threshold-sigmas=50 companion=false
 launch videotestsrc num-buffers=30 pattern=ball ! video/x-raw,width=64,height=48,framerate=10/1 \
   ! videoconvert ! avimux ! filesink location="$tmp/normal.avi"
 fail=0
@@ -65,7 +65,7 @@ fi
 # saturated, all within 1e-5).
 launch videotestsrc num-buffers=40 pattern=ball ! video/x-raw,width=64,height=48,framerate=10/1 \
   ! decent-train model-location="$tmp/second.dcnt" width=24 height=16 epochs=2 min-steps=0 \
-  base-channels=8 max-channels=16 latent-side=0
+  base-channels=8 max-channels=16 latent-side=0 companion=false
 highest() { sed -En 's/.*highest score ([0-9.e+-]+).*/\1/p'; }
 flagged() { sed -En 's/.* ([0-9]+) flagged .*/\1/p'; }
 alone=$("$build/examples/decent-detect" --model "$tmp/m.dcnt" --input "$tmp/normal.avi" \

@@ -22,7 +22,8 @@ static gchar *
 train_desc (const gchar *location, guint frames, const gchar *extra)
 {
   return g_strdup_printf ("videotestsrc num-buffers=%u ! video/x-raw,width=32,height=32 ! "
-      "decent-train min-steps=0 model-location=\"%s\" width=16 height=16 channels=1 epochs=2 %s", frames,
+      "decent-train min-steps=0 model-location=\"%s\" width=16 height=16 channels=1 epochs=2 "
+      "companion=false latent-side=6 %s", frames,
       location, extra ? extra : "");
 }
 
@@ -259,7 +260,7 @@ GST_START_TEST (test_stop_and_resume)
   gchar *checkpoint = g_strconcat (model, ".checkpoint", NULL);
   gchar *desc = g_strdup_printf ("videotestsrc num-buffers=60 ! video/x-raw,width=32,height=32 "
       "! decent-train min-steps=0 model-location=\"%s\" width=16 height=16 channels=1 epochs=6 "
-      "batch-size=8 resume=true", model);
+      "batch-size=8 resume=true companion=false latent-side=6", model);
   guint first_epoch, last_epoch;
   fail_if (train_until (desc, 2, &first_epoch, &last_epoch), "training ended before it was stopped");
   fail_unless (first_epoch == 1 && last_epoch >= 2);

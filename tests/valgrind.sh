@@ -39,4 +39,11 @@ echo "== valgrind: decentanomaly (beside a second model)"
   mode=overlay message-mode=all attach-heatmap=true ! fakesink 2>"$work/score.log"
 rc=$?; grep -E "ERROR SUMMARY|definitely lost" "$work/score.log"
 [ $rc -eq 0 ] || { fail=1; tail -60 "$work/score.log"; }
+# m.dcnt carries a companion (decent-train's default): scored with it
+echo "== valgrind: decentanomaly (with the model file's companion)"
+"${vg[@]}" gst-launch-1.0 -q videotestsrc num-buffers=8 ! video/x-raw,format=I420,width=64,height=48 ! \
+  decentanomaly model-location="$work/m.dcnt" mode=overlay message-mode=all attach-heatmap=true \
+  ! fakesink 2>"$work/pair.log"
+rc=$?; grep -E "ERROR SUMMARY|definitely lost" "$work/pair.log"
+[ $rc -eq 0 ] || { fail=1; tail -60 "$work/pair.log"; }
 exit $fail
