@@ -254,6 +254,75 @@ train_until (const gchar *desc, guint stop_after, guint *first_epoch, guint *las
   return finished;
 }
 
+/* Stopped while the companion trains (decent-train's default pair): the
+ * finished model is written alone, with a warning, all its epochs in it,
+ * no companion, and no checkpoint left behind. */
+GST_START_TEST (test_stop_during_companion)
+{
+  gchar *model = g_build_filename (dir, "pair-stopped.dcnt", NULL);
+  gchar *checkpoint = g_strconcat (model, ".checkpoint", NULL);
+  gchar *desc = g_strdup_printf ("videotestsrc num-buffers=40 ! video/x-raw,width=32,height=32 "
+      "! decent-train min-steps=0 model-location=\"%s\" width=16 height=16 channels=1 "
+      "epochs=30 batch-size=8 latent-side=6 companion=true companion-width=16 "
+      "companion-height=16", model);
+  GstElement *pipe = gst_parse_launch (desc, NULL);
+  GstBus *bus = gst_element_get_bus (pipe);
+  gst_element_set_state (pipe, GST_STATE_PLAYING);
+  guint model_epochs = 0;
+  gboolean stopped = FALSE;
+  while (!stopped) {
+    GstMessage *msg = gst_bus_timed_pop (bus, 120 * GST_SECOND);
+    fail_unless (msg != NULL, "timed out");
+    fail_if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR || GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS,
+        "the run ended before the companion trained");
+    const GstStructure *st = gst_message_get_structure (msg);
+    guint epoch;
+    if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ELEMENT && gst_structure_has_name (st, "decent-train")
+        && gst_structure_get_uint (st, "epoch", &epoch)) {
+      if (g_strcmp0 (gst_structure_get_string (st, "model"), "companion") == 0) {
+        /* the companion's first epoch: stop; the state change waits for the write */
+        gst_element_set_state (pipe, GST_STATE_READY);
+        stopped = TRUE;
+      } else {
+        model_epochs = epoch;
+      }
+    }
+    gst_message_unref (msg);
+  }
+  gchar *warnings = g_strdup ("");
+  GstMessage *msg;
+  while ((msg = gst_bus_pop (bus))) {
+    if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_WARNING) {
+      gchar *text = message_text (msg), *both = g_strconcat (warnings, text, "\n", NULL);
+      g_free (warnings);
+      g_free (text);
+      warnings = both;
+    }
+    fail_if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR, "an error after the stop");
+    gst_message_unref (msg);
+  }
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  fail_unless (model_epochs == 30, "the model reported %u epochs", model_epochs);
+  fail_unless (strstr (warnings, "Stopped while training the companion model") != NULL, "%s",
+      warnings);
+  DecentError err;
+  DecentModel *m = decent_model_load (model, DECENT_DEVICE_CPU, &err);
+  fail_unless (m != NULL, "the finished model was not written: %s", err.message);
+  DecentInfo info;
+  decent_model_describe (m, &info);
+  fail_unless (info.epochs == 30 && decent_model_has_companion (m) == 0,
+      "%u epochs, companion %d", info.epochs, decent_model_has_companion (m));
+  decent_model_free (m);
+  fail_if (g_file_test (checkpoint, G_FILE_TEST_EXISTS), "a checkpoint was left");
+  g_free (warnings);
+  gst_object_unref (bus);
+  gst_object_unref (pipe);
+  g_free (desc);
+  g_free (checkpoint);
+  g_free (model);
+}
+GST_END_TEST;
+
 GST_START_TEST (test_stop_and_resume)
 {
   gchar *model = g_build_filename (dir, "resume.dcnt", NULL);
@@ -299,6 +368,7 @@ faults_suite (void)
   tcase_add_test (tc, test_other_channel_counts);
   tcase_add_test (tc, test_state_cycles);
   tcase_add_test (tc, test_stop_and_resume);
+  tcase_add_test (tc, test_stop_during_companion);
   return s;
 }
 
