@@ -457,8 +457,6 @@ pace_still_gates (GstDecentAnomaly *self, const GstVideoInfo *info, guint interv
   pace_gate (self, self->second.still, "the second model's");
 }
 
-/* Takes m (owned; or shared's, whose reference it takes) and its
- * calibration; everything made for the previous model is remade. */
 /* The companion a model file carries (decent-train companion=true) is the
  * second model when second-model-location is empty: built anew for every
  * model adopted, so that a reload brings its own (built (taken) is one the
@@ -490,6 +488,9 @@ take_companion (GstDecentAnomaly *self, DecentModel *m, const gchar *path, Decen
   g_free (label);
 }
 
+/* Takes m (owned; or shared's, whose reference it takes) and its
+ * calibration, and companion (owned, or NULL: take_companion); everything
+ * made for the previous model is remade. */
 static void
 adopt_model (GstDecentAnomaly *self, DecentModel *m, const gchar *path,
     DecentSharedModel *shared, DecentModel *companion)
