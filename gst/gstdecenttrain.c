@@ -982,6 +982,26 @@ companion_lost (TrainJob *job)
   job->write_error = 0;
 }
 
+/* The end of the companion's calibration: its still gate on frames (in
+ * blocks of block_frames), its threshold for the written message, and c
+ * stored in m.  FALSE with job_fail called. */
+static gboolean
+keep_companion (TrainJob *job, DecentModel *m, DecentModel *c, const guint8 *frames,
+    const int *block_frames, int blocks)
+{
+  DecentError err = { { 0 } };
+  DecentCalibration cal;
+  job->part = "companion"; /* its warnings say whose */
+  calibrate_still (job, c, frames, block_frames, blocks);
+  job->part = NULL;
+  decent_model_get_mode_calibration (c, DECENT_SCORE_LOCAL, &cal);
+  job->companion_threshold = cal.threshold;
+  if (decent_model_set_companion (m, c, &err) == 0)
+    return TRUE;
+  job_fail (job, GST_RESOURCE_ERROR_FAILED, "Storing the companion failed.", err.message);
+  return FALSE;
+}
+
 /* companion=true: a second model of its own geometry with one latent cell
  * (docs/method.md, "Two models, one score"), trained, calibrated and given
  * its still gate on the same frames, collected at its size, split as the
@@ -1038,17 +1058,8 @@ train_companion (TrainJob *job, DecentModel *m, guint n_train, guint n_held)
   }
   if (ok) {
     const int all_train[] = { (int) n_train };
-    job->part = "companion";
-    calibrate_still (job, c, n_held ? held : train, n_held ? block_frames : all_train,
+    ok = keep_companion (job, m, c, n_held ? held : train, n_held ? block_frames : all_train,
         n_held ? n_blocks : 1);
-    job->part = NULL;
-    DecentCalibration cal;
-    decent_model_get_mode_calibration (c, DECENT_SCORE_LOCAL, &cal);
-    job->companion_threshold = cal.threshold;
-    if (decent_model_set_companion (m, c, &err) < 0) {
-      job_fail (job, GST_RESOURCE_ERROR_FAILED, "Storing the companion failed.", err.message);
-      ok = FALSE;
-    }
   }
   if (!ok)
     companion_lost (job);
@@ -1083,16 +1094,7 @@ calibrate_companion (TrainJob *job, DecentModel *m)
         err.message);
   } else {
     const int all[] = { (int) job->n_frames };
-    job->part = "companion";
-    calibrate_still (job, c, job->companion_frames, all, 1);
-    job->part = NULL;
-    DecentCalibration cal;
-    decent_model_get_mode_calibration (c, DECENT_SCORE_LOCAL, &cal);
-    job->companion_threshold = cal.threshold;
-    if (decent_model_set_companion (m, c, &err) < 0)
-      job_fail (job, GST_RESOURCE_ERROR_FAILED, "Storing the companion failed.", err.message);
-    else
-      ok = TRUE;
+    ok = keep_companion (job, m, c, job->companion_frames, all, 1);
   }
   decent_model_free (c);
   return ok;
