@@ -443,8 +443,18 @@ pace_gate (GstDecentAnomaly *self, DecentStillGate *gate, const gchar *which)
         which, lag, self->scored_seconds);
 }
 
+/* Whether a gate's calibration says how far apart its frames were, so
+ * that the stream's pace changes what it does. */
+static gboolean
+gate_is_timed (DecentModel *m, DecentStillGate *gate)
+{
+  DecentStillSettings s;
+  return gate && m && decent_model_get_still (m, &s, NULL) == 1 && s.frame_seconds > 0;
+}
+
 /* Paces both still gates to frames of `info` scored every `interval`th
- * (no framerate in the caps: 0, frames count as they come).  Streaming. */
+ * (no framerate in the caps: 0, frames count as they come), and measures
+ * the scored frames' timestamps from here (pace_from_timestamps).  Streaming. */
 static void
 pace_still_gates (GstDecentAnomaly *self, const GstVideoInfo *info, guint interval)
 {
@@ -453,6 +463,36 @@ pace_still_gates (GstDecentAnomaly *self, const GstVideoInfo *info, guint interv
   self->scored_seconds = seconds > 0
       ? CLAMP (seconds, DECENT_STILL_MIN_SECONDS, DECENT_STILL_MAX_SECONDS) : 0.0;
   self->paced_interval = interval;
+  pace_gate (self, self->still, "model-location's");
+  pace_gate (self, self->second.still, "the second model's");
+  decent_pace_meter_reset (&self->pace_meter);
+  self->pace_measuring = gate_is_timed (self->model, self->still)
+                         || gate_is_timed (self->second.model, self->second.still);
+}
+
+/* The caps' framerate is what a camera claims: many RTSP streams give none,
+ * some deliver fewer frames than they say.  Once DECENT_PACE_INTERVALS
+ * scored frames have come after a pacing from caps, their timestamps'
+ * median interval paces the gates instead when the caps gave none or one
+ * over a quarter off (which restarts them).  Streaming. */
+static void
+pace_from_timestamps (GstDecentAnomaly *self, const FrameState *f)
+{
+  gdouble measured;
+  if (!self->pace_measuring || !decent_pace_meter_add (&self->pace_meter, f->ts, &measured))
+    return;
+  self->pace_measuring = FALSE;
+  const gdouble claimed = self->scored_seconds;
+  if (!(measured >= DECENT_STILL_MIN_SECONDS && measured <= DECENT_STILL_MAX_SECONDS)
+      || (claimed > 0 && fabs (measured - claimed) <= 0.25 * claimed))
+    return;
+  if (claimed > 0)
+    GST_WARNING_OBJECT (self, "scored frames come %g s apart, not the %g s of the caps' "
+        "framerate: the still gates follow the timestamps", measured, claimed);
+  else
+    GST_INFO_OBJECT (self, "no framerate in the caps; scored frames come %g s apart",
+        measured);
+  self->scored_seconds = measured;
   pace_gate (self, self->still, "model-location's");
   pace_gate (self, self->second.still, "the second model's");
 }
@@ -969,6 +1009,7 @@ gst_decent_anomaly_stop (GstBaseTransform *trans)
   self->still_used = FALSE;
   self->scored_seconds = 0.0; /* the next run's caps say again */
   self->paced_interval = 0;
+  self->pace_measuring = FALSE;
   self->path_ready = FALSE;
   self->have_result = FALSE;
   return TRUE;
@@ -1005,6 +1046,9 @@ gst_decent_anomaly_sink_event (GstBaseTransform *trans, GstEvent *event)
   if (type == GST_EVENT_STREAM_START) { /* another stream: its pictures are no history */
     decent_still_gate_reset (self->still);
     decent_still_gate_reset (self->second.still);
+    /* and its timestamps may keep another pace than the last one's */
+    if (self->path_ready)
+      pace_still_gates (self, &GST_VIDEO_FILTER (self)->in_info, self->paced_interval);
   }
   if (type != GST_EVENT_EOS && type != GST_EVENT_FLUSH_STOP)
     return GST_BASE_TRANSFORM_CLASS (gst_decent_anomaly_parent_class)->sink_event (trans, event);
@@ -1519,7 +1563,10 @@ gst_decent_anomaly_transform_frame_ip (GstVideoFilter *filter, GstVideoFrame *fr
   begin_frame (self, &set, &f);
   if (f.scored) {
     float score;
-    if (!setup_path (self, &set, &f) || !run_model (self, &set, &f, &score))
+    if (!setup_path (self, &set, &f))
+      return GST_FLOW_ERROR;
+    pace_from_timestamps (self, &f);
+    if (!run_model (self, &set, &f, &score))
       return GST_FLOW_ERROR;
     keep_result (self, &set, &f, score);
   }

@@ -10,6 +10,7 @@
 #include "events.h"
 #include "framepath.h"
 #include "gstdecentenums.h"
+#include "pacemeter.h"
 #include "roi.h"
 #include "secondmodel.h"
 #include "sharedengine.h"
@@ -111,6 +112,8 @@ struct _GstDecentAnomaly {
   gdouble last_still;     /* the last finite result's still score, 1 = threshold; -1: none */
   gdouble scored_seconds; /* time between scored frames the gates were paced to; 0: unknown */
   guint paced_interval;   /* the inference-interval they were paced with; 0: not yet */
+  DecentPaceMeter pace_meter; /* scored frames' timestamps, after each pacing from caps */
+  gboolean pace_measuring; /* the meter may still re-pace the gates (pace_from_timestamps) */
   guint second_warned;    /* bit per mode it was said unusable in (per model) */
 
   /* ---- swap_lock: background model loads, one loader thread at a time;

@@ -157,6 +157,8 @@ drop_frames (GstDecentTrain *self)
   self->companion_frames = NULL;
   self->companion_capacity = 0;
   self->n_frames = 0;
+  decent_pace_meter_reset (&self->pace_meter);
+  self->measured_spacing = 0;
 }
 
 /* Room for frame n + 1 of fb bytes in *frames (*capacity bytes), within
@@ -416,6 +418,9 @@ gst_decent_train_render (GstBaseSink *sink, GstBuffer *buffer)
     }
     self->frame_spacing = -1;
   }
+  gdouble measured;
+  if (decent_pace_meter_add (&self->pace_meter, GST_BUFFER_PTS (buffer), &measured))
+    self->measured_spacing = measured;
   self->n_frames++;
   if (self->n_frames == max)
     GST_INFO_OBJECT (self, "collected max-frames=%u frames; ignoring the rest", max);
@@ -1309,12 +1314,6 @@ train_and_save (GstDecentTrain *self)
   job.still.lag = (int) self->still_lag;
   job.still.tolerance = (float) self->still_tolerance;
   job.still.memory = (float) self->still_memory;
-  /* the time between collected frames, so that decentanomaly keeps the
-   * gate's lag and memory in seconds at another frame rate (0: no
-   * framerate, or more than one, in the caps: frames count as they come) */
-  const gdouble frame_seconds = self->frame_spacing > 0
-      ? CLAMP (self->frame_spacing, DECENT_STILL_MIN_SECONDS, DECENT_STILL_MAX_SECONDS) : 0.0;
-  job.still.frame_seconds = (float) frame_seconds;
   /* a gate that cannot fit, as said at the start: none, without a second word */
   if (self->still_unfit && job.still.lag > 0
       && decent_still_settings_fit (&job.still, self->geometry[0], self->geometry[1], NULL) < 0)
@@ -1328,6 +1327,30 @@ train_and_save (GstDecentTrain *self)
   job.max_frames = self->max_frames;
   job.max_memory = self->max_memory;
   GST_OBJECT_UNLOCK (self);
+  /* the time between collected frames, so that decentanomaly keeps the
+   * gate's lag and memory in seconds at another frame rate (0: no
+   * framerate, or more than one, in the caps: frames count as they come) */
+  gdouble frame_seconds = self->frame_spacing > 0
+      ? CLAMP (self->frame_spacing, DECENT_STILL_MIN_SECONDS, DECENT_STILL_MAX_SECONDS) : 0.0;
+  /* what the caps claim is not always the camera's pace: the timestamps
+   * (the median interval of the first collected frames, pacemeter.h) say it
+   * where the caps gave no framerate or one over a quarter off */
+  const gdouble measured = self->measured_spacing;
+  if (self->frame_spacing >= 0 && measured >= DECENT_STILL_MIN_SECONDS
+      && measured <= DECENT_STILL_MAX_SECONDS
+      && (frame_seconds == 0 || fabs (measured - frame_seconds) > 0.25 * frame_seconds)) {
+    if (frame_seconds > 0 && job.still.lag > 0) /* (not under the object lock: posts) */
+      GST_ELEMENT_WARNING (self, STREAM, FORMAT,
+          ("The frames' timestamps do not keep the caps' framerate; the still gate is "
+              "calibrated to the timestamps."),
+          ("collected frames come %g s apart, not %g s (framerate and frame-stride)",
+              measured, frame_seconds));
+    else if (frame_seconds == 0)
+      GST_INFO_OBJECT (self, "no framerate in the caps; collected frames come %g s apart",
+          measured);
+    frame_seconds = measured;
+  }
+  job.still.frame_seconds = (float) frame_seconds;
   job.shown = g_filename_display_name (job.location);
   job.shown_checkpoint = g_filename_display_name (job.checkpoint);
   /* the split fixed when collecting started */

@@ -9,6 +9,7 @@
 #include "decent.h"
 #include "framepath.h"
 #include "gstdecentenums.h"
+#include "pacemeter.h"
 
 G_BEGIN_DECLS
 
@@ -40,6 +41,8 @@ struct _GstDecentTrain {
   gdouble frame_spacing;  /* seconds between collected frames (frame-stride over the
                            * caps' framerate; 0: no framerate); -1: it changed while
                            * collecting (the still gate's pace is then unknown) */
+  DecentPaceMeter pace_meter; /* the collected frames' timestamps */
+  gdouble measured_spacing; /* their median interval once measured; 0: not (yet) */
   DecentFramePath path;
   gboolean path_ready;
   gint geometry[3];       /* model geometry, fixed when collecting starts */

@@ -947,6 +947,64 @@ GST_START_TEST (test_still_gate_pace)
 }
 GST_END_TEST;
 
+/* The still scores of n frames (-1: none) of caps, timestamped step apart
+ * (GST_CLOCK_TIME_NONE: none), noise that stays put from frame 4. */
+static void
+still_run_timed (const gchar *path, const gchar *caps, GstClockTime step, guint n,
+    gdouble *still)
+{
+  GstHarness *h = anomaly_harness (path, "message-mode=all");
+  gst_harness_set_src_caps_str (h, caps);
+  GstBus *bus = harness_bus (h);
+  guint begins = 0;
+  for (guint i = 0; i < n; i++) {
+    GstBuffer *b = gray_frame (i >= 4, i);
+    GST_BUFFER_PTS (b) = GST_CLOCK_TIME_IS_VALID (step) ? i * step : GST_CLOCK_TIME_NONE;
+    GST_BUFFER_DURATION (b) = GST_CLOCK_TIME_NONE;
+    gst_buffer_unref (gst_harness_push_and_pull (h, b));
+    GstMessage *msg = frame_message_counting (bus, &begins);
+    fail_unless (msg != NULL, "no message for frame %u", i);
+    if (!gst_structure_get_double (gst_message_get_structure (msg), "still-score", &still[i]))
+      still[i] = -1;
+    gst_message_unref (msg);
+  }
+  harness_bus_teardown (h, bus);
+}
+
+/* Where the caps give no framerate, or one the timestamps belie, the
+ * scored frames' timestamps pace the gate from the tenth frame on (the
+ * median of nine intervals; the gate starts again): a gate calibrated at
+ * 15 frames/s with lag 3 then compares frames 6 apart in a stream 1/30 s
+ * apart, its history full 6 frames after the tenth.  Before, the caps'
+ * pace: none (frames counted: lag 3) or 60 frames/s (lag 12, not full by
+ * the tenth).  Without timestamps frames stay counted. */
+GST_START_TEST (test_still_gate_pace_from_timestamps)
+{
+  gchar *path = still_gate_model_paced ("still15t.dcnt", 1.0f / 15);
+  const gchar *caps0 = "video/x-raw,format=GRAY8,width=16,height=16,framerate=0/1";
+  gdouble still[20];
+  still_run_timed (path, caps0, GST_SECOND / 30, 20, still);
+  for (guint i = 0; i < 20; i++)
+    fail_unless ((still[i] >= 0) == ((i >= 3 && i < 9) || i >= 15),
+        "no framerate, 1/30 s apart, frame %u: still score %g", i, still[i]);
+  still_run_timed (path, "video/x-raw,format=GRAY8,width=16,height=16,framerate=60/1",
+      GST_SECOND / 30, 20, still);
+  for (guint i = 0; i < 20; i++)
+    fail_unless ((still[i] >= 0) == (i >= 15),
+        "60/1 in the caps, 1/30 s apart, frame %u: still score %g", i, still[i]);
+  /* the caps right within a quarter: no restart */
+  still_run_timed (path, GRAY_CAPS, GST_SECOND / 27, 20, still);
+  for (guint i = 0; i < 20; i++)
+    fail_unless ((still[i] >= 0) == (i >= 6), "30/1 in the caps, 1/27 s apart, frame %u: "
+        "still score %g", i, still[i]);
+  still_run_timed (path, caps0, GST_CLOCK_TIME_NONE, 20, still);
+  for (guint i = 0; i < 20; i++)
+    fail_unless ((still[i] >= 0) == (i >= 3), "no framerate, no timestamps, frame %u: "
+        "still score %g", i, still[i]);
+  g_free (path);
+}
+GST_END_TEST;
+
 static Suite *
 decentanomaly_suite (void)
 {
@@ -973,6 +1031,7 @@ decentanomaly_suite (void)
   tcase_add_test (tc, test_bytes_segment);
   tcase_add_test (tc, test_still_gate);
   tcase_add_test (tc, test_still_gate_pace);
+  tcase_add_test (tc, test_still_gate_pace_from_timestamps);
   return s;
 }
 

@@ -224,11 +224,19 @@ typedef struct {
 static gboolean varied_noise;
 /* from this frame on, the caps say 15 frames/s instead of 30 */
 static guint half_rate_from = G_MAXUINT;
+/* other caps than GRAY_CAPS (NULL: those), and other timestamps than
+ * gray_frame's 1/30 s apart (0: those) */
+static const gchar *app_caps;
+static GstClockTime app_step;
 
 static GstBuffer *
 app_frame (gboolean noisy, guint i)
 {
   GstBuffer *b = gray_frame (noisy, i);
+  if (app_step) {
+    GST_BUFFER_PTS (b) = i * app_step;
+    GST_BUFFER_DURATION (b) = app_step;
+  }
   if (noisy && varied_noise) {
     GstMapInfo map;
     gst_buffer_map (b, &map, GST_MAP_WRITE);
@@ -245,9 +253,10 @@ run_appsrc (const gchar *model, const gchar *props, guint n, guint noise_from, A
   r->warnings = g_string_new (NULL);
   /* one model with the latent of 8x6 cells (what these tests were written
    * for), unless the test is about the companion */
-  gchar *desc = g_strdup_printf ("appsrc name=src format=time caps=\"" GRAY_CAPS "\" ! "
+  gchar *desc = g_strdup_printf ("appsrc name=src format=time caps=\"%s\" ! "
       "decent-train model-location=\"%s\" width=16 height=16 channels=1 latent-side=6 %s %s",
-      model, strstr (props, "companion") ? "" : "companion=false", props);
+      app_caps ? app_caps : GRAY_CAPS, model, strstr (props, "companion") ? "" : "companion=false",
+      props);
   GstElement *pipe = gst_parse_launch (desc, NULL);
   g_free (desc);
   fail_unless (pipe != NULL);
@@ -784,6 +793,41 @@ GST_START_TEST (test_still_gate_framerate_change)
 }
 GST_END_TEST;
 
+/* The gate's pace comes from the timestamps where the caps give no
+ * framerate (RTSP cameras often do not), and where they belie the caps'
+ * framerate, with a warning then. */
+GST_START_TEST (test_still_gate_pace_from_timestamps)
+{
+  const struct { const gchar *caps; gboolean warned; } runs[] = {
+    { "video/x-raw,format=GRAY8,width=16,height=16,framerate=0/1", FALSE },
+    { GRAY_CAPS, TRUE },
+  };
+  gchar *model = g_build_filename (dir, "timed.dcnt", NULL);
+  for (guint k = 0; k < G_N_ELEMENTS (runs); k++) {
+    AppRun r;
+    varied_noise = TRUE;
+    app_caps = runs[k].caps;
+    app_step = GST_SECOND / 10;
+    run_appsrc (model, "epochs=1 min-steps=0 still-lag=2", 40, 0, &r);
+    app_caps = NULL;
+    app_step = 0;
+    varied_noise = FALSE;
+    fail_unless (r.error == NULL, "%s", r.error);
+    fail_unless (runs[k].warned == (strstr (r.warnings->str, "do not keep the caps' framerate")
+        && strstr (r.warnings->str, "0.1 s apart, not 0.0333333 s")), "%s: %s", runs[k].caps,
+        r.warnings->str);
+    app_run_clear (&r);
+    DecentModel *m = load_model (model, NULL, NULL);
+    DecentStillSettings st;
+    fail_unless (decent_model_get_still (m, &st, NULL) == 1
+        && fabsf (st.frame_seconds - 0.1f) < 1e-6f, "%s: the gate's pace %g s", runs[k].caps,
+        st.frame_seconds);
+    decent_model_free (m);
+  }
+  g_free (model);
+}
+GST_END_TEST;
+
 /* A still gate that cannot fit the model (lag 100 at 1024 x 1024: 404 MiB
  * of history) is said when collecting starts, not after the training. */
 GST_START_TEST (test_still_gate_too_big_said_at_start)
@@ -824,6 +868,7 @@ decenttrain_suite (void)
   tcase_add_test (tc, test_held_out_blocks);
   tcase_add_test (tc, test_enough_calibration_frames);
   tcase_add_test (tc, test_still_gate_framerate_change);
+  tcase_add_test (tc, test_still_gate_pace_from_timestamps);
   tcase_add_test (tc, test_still_gate_too_big_said_at_start);
   tcase_add_test (tc, test_still_gate_calibration);
   tcase_add_test (tc, test_training_budget);
