@@ -296,6 +296,15 @@ main (int argc, char **argv)
   const gboolean frames_kept = close_csv (sum.csv, csv);
   if (!close_csv (sum.events_csv, events_csv) || !frames_kept)
     rc = 1;
+  if (rc == 0 && sum.frames == 0) {
+    /* no threshold or score to report: say why instead of zeros */
+    if (start > 0)
+      g_printerr ("decent-detect: no frame was scored: --start %.1f s is past the end of %s\n",
+          start, input);
+    else
+      g_printerr ("decent-detect: no frame was scored: %s has no video frames\n", input);
+    rc = 1;
+  }
   if (rc == 0) {
     /* the footage's duration: one frame period past the last frame scored */
     gdouble seconds = GST_CLOCK_TIME_IS_VALID (sum.first_time)

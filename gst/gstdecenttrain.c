@@ -438,6 +438,10 @@ typedef struct {
   gboolean resume, calibrate_only; /* resume reads the checkpoint, kept or not */
   gboolean checkpoint_found;    /* start() found the checkpoint to resume from */
   gboolean resumed;             /* the model came from the checkpoint */
+  gboolean finished;            /* ... and was finished and calibrated (park_model) */
+  gboolean parked;              /* stopped while the companion trained: the finished
+                                 * model is in the checkpoint, nothing written */
+  gboolean memory_full;         /* collecting stopped at max-memory */
   guint epochs, min_steps, patience; /* epochs 0: until the held-out error stops falling */
   gdouble holdout, quantile, sigmas;
   DecentStillSettings still;    /* still.lag 0: no still gate */
@@ -463,7 +467,6 @@ typedef struct {
   gint64 t_start;
 } TrainJob;
 
-/* Messages for a completed epoch. */
 /* Messages for a completed epoch.  epochs 0: training until the held-out
  * error stops falling, so no end is known (no eta, no percent). */
 static void
@@ -613,9 +616,22 @@ start_model (TrainJob *job, DecentError *err)
   }
   DecentInfo info;
   decent_model_describe (m, &info);
+  job->resumed = TRUE;
+  /* only park_model writes a calibrated checkpoint: a run stopped while
+   * its companion trained, whose model needs no more training */
+  DecentCalibration cal;
+  job->finished = decent_model_get_mode_calibration (m, DECENT_SCORE_LOCAL, &cal) == 0
+                  && cal.threshold > 0;
+  if (job->finished) {
+    gchar *msg = g_strdup_printf ("Resuming from %s: its model is finished (%u epochs, "
+        "calibrated); training the companion only", job->shown_checkpoint, info.epochs);
+    gst_element_post_message (GST_ELEMENT (job->self), gst_message_new_progress (
+        GST_OBJECT (job->self), GST_PROGRESS_TYPE_CONTINUE, "train", msg));
+    g_free (msg);
+    return m;
+  }
   GST_INFO_OBJECT (job->self, "resuming from %s after epoch %u", job->shown_checkpoint,
       info.epochs);
-  job->resumed = TRUE;
   warn_about_checkpoint (job, m);
   return m;
 }
@@ -975,8 +991,9 @@ companion_lost (TrainJob *job)
   if (job->cancelled)
     GST_ELEMENT_WARNING (job->self, RESOURCE, FAILED,
         ("Stopped while training the companion model; the model is written without it."),
-        ("the first model had finished; decentanomaly scores with it alone (train again for "
-            "the pair)"));
+        ("the first model had finished, and no checkpoint could keep it (checkpoint=false, or "
+            "writing it failed); decentanomaly scores with it alone (train again for the "
+            "pair)"));
   else
     GST_ELEMENT_WARNING (job->self, RESOURCE, FAILED,
         ("The companion model could not be trained; the model is written without it."),
@@ -1007,11 +1024,35 @@ keep_companion (TrainJob *job, DecentModel *m, DecentModel *c, const guint8 *fra
   return FALSE;
 }
 
+/* A stop while the companion trains writes nothing, as a stop while the
+ * model trains does, so that a Ctrl-C never replaces the file behind the
+ * user's back: the finished, calibrated model goes to the checkpoint, from
+ * which resume=true trains the companion only (start_model).  FALSE when it
+ * cannot be kept there: the model is then written alone (companion_lost). */
+static gboolean
+park_model (TrainJob *job, DecentModel *m)
+{
+  DecentError err = { { 0 } };
+  if (decent_model_save (m, job->checkpoint, &err) < 0) {
+    GST_WARNING_OBJECT (job->self, "could not keep the finished model in %s: %s",
+        job->shown_checkpoint, err.message);
+    return FALSE;
+  }
+  GST_ELEMENT_WARNING (job->self, RESOURCE, FAILED,
+      ("Stopped while training the companion model; nothing was written."),
+      ("the finished model is in %s, and nothing was written to %s: resume=true trains the "
+          "companion only and writes both", job->shown_checkpoint, job->shown));
+  job->parked = TRUE;
+  return TRUE;
+}
+
 /* companion=true: a second model of its own geometry with one latent cell
  * (docs/method.md, "Two models, one score"), trained, calibrated and given
  * its still gate on the same frames, collected at its size, split as the
- * model's were; stored in m.  Stopped or failed, m goes without it (a
- * warning): a finished model is never lost to its companion. */
+ * model's were; stored in m.  Stopped, m is kept in the checkpoint and
+ * nothing is written (park_model; with checkpoint=false, or when that
+ * fails, as for a failure:) failed, m goes without it (a warning): a
+ * finished model is never lost to its companion. */
 static void
 train_companion (TrainJob *job, DecentModel *m, guint n_train, guint n_held)
 {
@@ -1034,8 +1075,8 @@ train_companion (TrainJob *job, DecentModel *m, guint n_train, guint n_held)
   job->cancelled = self->cancel; /* stopped while the model was calibrated */
   g_mutex_unlock (&self->lock);
   DecentModel *c = job->cancelled ? NULL : decent_model_new (&job->companion_cfg, &err);
-  /* no checkpoint: a stop now writes the finished model alone; its own
-   * clock, for its epochs' times */
+  /* no checkpoints of its epochs (a stop keeps the finished model,
+   * park_model); its own clock, for its epochs' times */
   const gsize fb = job->frame_bytes;
   const gboolean keep = job->keep_checkpoints;
   const gint64 t_start = job->t_start;
@@ -1066,9 +1107,10 @@ train_companion (TrainJob *job, DecentModel *m, guint n_train, guint n_held)
     ok = keep_companion (job, m, c, n_held ? held : train, n_held ? block_frames : all_train,
         n_held ? n_blocks : 1);
   }
-  if (!ok)
+  if (!ok && !(job->cancelled && keep && park_model (job, m)))
     companion_lost (job);
-  job->cancelled = FALSE; /* the model itself is finished and written */
+  if (!job->parked)
+    job->cancelled = FALSE; /* the model itself is finished and written */
   decent_model_free (c);
 }
 
@@ -1103,6 +1145,38 @@ calibrate_companion (TrainJob *job, DecentModel *m)
   }
   decent_model_free (c);
   return ok;
+}
+
+/* After training: the normal errors of the training footage, every
+ * mode's threshold from the held-out footage (the training frames without
+ * any: optimistic, said), and the still gate.  FALSE with the error
+ * posted, the model kept (fail_keeping_model). */
+static gboolean
+calibrate_model (TrainJob *job, DecentModel *m, const guint8 *train, guint n_train,
+    const guint8 *held, guint n_held, const int *block_frames, int n_blocks)
+{
+  GstDecentTrain *self = job->self;
+  DecentError err = { { 0 } };
+  if (n_held == 0 && job->holdout > 0)
+    GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
+        ("No frames could be held out; the threshold is calibrated on the training frames."),
+        ("holdout=%g of %u frames leaves fewer than 2 to train on or none to hold out; a "
+            "threshold from training frames is low (more frames are flagged): collect more "
+            "frames, or set decentanomaly's threshold", job->holdout, job->n_frames));
+  else if (n_held == 0)
+    GST_INFO_OBJECT (self, "holdout=0: calibrating on the training frames");
+  if (decent_model_learn_normal (m, train, (int) n_train, &err) < 0
+      || decent_model_calibrate_all (m, n_held ? held : train,
+             (int) (n_held ? n_held : n_train), (float) job->quantile, (float) job->sigmas,
+             &err) < 0) {
+    fail_keeping_model (job, m, "Calibrating the threshold failed.", err.message);
+    return FALSE;
+  }
+  const int all_train[] = { (int) n_train };
+  calibrate_still (job, m, n_held ? held : train, n_held ? block_frames : all_train,
+      n_held ? n_blocks : 1);
+  warn_about_calibration (job, m);
+  return TRUE;
 }
 
 /* calibrate-only: the model at model-location gets every mode's threshold
@@ -1201,48 +1275,31 @@ run_training (TrainJob *job)
 
   if (n_train < 2) {
     gchar *why = g_strdup_printf ("%u of %" G_GUINT64_FORMAT " frames kept (frame-stride=%u, "
-        "max-frames=%u, max-memory=%" G_GUINT64_FORMAT "); decent-train needs at least 2: "
-        "raise max-frames or lower frame-stride", job->n_frames, job->seen, job->stride,
-        job->max_frames, job->max_memory);
+        "max-frames=%u, max-memory=%" G_GUINT64_FORMAT "); decent-train needs at least 2: %s",
+        job->n_frames, job->seen, job->stride, job->max_frames, job->max_memory,
+        job->memory_full ? (job->companion_bytes ? "raise max-memory (each frame is kept at "
+            "the model's size and at the companion's), or set companion=false"
+            : "raise max-memory") : "raise max-frames or lower frame-stride");
     job_fail (job, GST_RESOURCE_ERROR_FAILED, "Too few frames to train on.", why);
     g_free (why);
   } else if (!(m = start_model (job, &err))) {
     job_fail (job, GST_RESOURCE_ERROR_SETTINGS, "Cannot start training.", err.message);
-  } else if (job->epochs == 0 && n_held == 0) {
+  } else if (!job->finished && job->epochs == 0 && n_held == 0) {
     job_fail (job, GST_RESOURCE_ERROR_SETTINGS, "Cannot train until the held-out error stops "
         "falling without held-out frames.", "epochs=0 needs holdout > 0 and enough frames to "
         "hold some out; set epochs");
-  } else if (!train_epochs (job, m, train, n_train, held, n_held)) {
+  } else if (!job->finished && !train_epochs (job, m, train, n_train, held, n_held)) {
     /* train_epochs said why, or was cancelled */
-  } else {
-    /* with no held-out frames, calibrate on the training frames (optimistic) */
-    if (n_held == 0 && job->holdout > 0)
-      GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
-          ("No frames could be held out; the threshold is calibrated on the training frames."),
-          ("holdout=%g of %u frames leaves fewer than 2 to train on or none to hold out; a "
-              "threshold from training frames is low (more frames are flagged): collect more "
-              "frames, or set decentanomaly's threshold", job->holdout, job->n_frames));
-    else if (n_held == 0)
-      GST_INFO_OBJECT (self, "holdout=0: calibrating on the training frames");
-    /* the normal errors of the training footage, then every mode's
-     * threshold from the held-out footage */
-    if (decent_model_learn_normal (m, train, (int) n_train, &err) < 0
-        || decent_model_calibrate_all (m, n_held ? held : train,
-               (int) (n_held ? n_held : n_train), (float) job->quantile, (float) job->sigmas,
-               &err) < 0) {
-      fail_keeping_model (job, m, "Calibrating the threshold failed.", err.message);
-    } else {
-      const int all_train[] = { (int) n_train };
-      calibrate_still (job, m, n_held ? held : train, n_held ? block_frames : all_train,
-          n_held ? n_blocks : 1);
-      warn_about_calibration (job, m);
-      if (job->companion_bytes)
-        train_companion (job, m, n_train, n_held);
-      if (decent_model_save (m, job->location, &err) < 0)
-        fail_keeping_model (job, m, "Could not write the model file.", err.message);
-      else
-        job->ok = TRUE;
-    }
+  } else if (job->finished
+             || calibrate_model (job, m, train, n_train, held, n_held, block_frames, n_blocks)) {
+    if (job->companion_bytes)
+      train_companion (job, m, n_train, n_held);
+    if (job->parked)
+      ; /* park_model said so: nothing written */
+    else if (decent_model_save (m, job->location, &err) < 0)
+      fail_keeping_model (job, m, "Could not write the model file.", err.message);
+    else
+      job->ok = TRUE;
     /* the run is in the model now: its checkpoint (or the one it went on
      * from, with checkpoint=false) would only be resumed wrongly later */
     if (job->ok && (job->keep_checkpoints || job->resumed))
@@ -1363,6 +1420,7 @@ train_and_save (GstDecentTrain *self)
   job.companion_bytes = self->companion_bytes;
   job.n_frames = self->n_frames;
   job.seen = self->seen;
+  job.memory_full = self->store_full;
   job.t_start = g_get_monotonic_time ();
 
   if (job.n_frames == 0 && self->failed) {

@@ -99,6 +99,9 @@ refuses "decent-detect refuses a negative --start" "from 0 on, not -1" \
   "$build/examples/decent-detect" --model "$tmp/m.dcnt" --input "$tmp/normal.avi" --start=-1
 refuses "decent-detect refuses --start nan" "from 0 on" \
   "$build/examples/decent-detect" --model "$tmp/m.dcnt" --input "$tmp/normal.avi" --start=nan
+refuses "decent-detect says --start past the end instead of a threshold of 0" \
+  "no frame was scored: --start 1000.0 s is past the end" \
+  "$build/examples/decent-detect" --model "$tmp/m.dcnt" --input "$tmp/normal.avi" --start=1000
 refuses "decent-detect fails when its CSV cannot be written" "could not write /dev/full" \
   "$build/examples/decent-detect" --model "$tmp/m.dcnt" --input "$tmp/normal.avi" \
   --csv /dev/full

@@ -254,21 +254,16 @@ train_until (const gchar *desc, guint stop_after, guint *first_epoch, guint *las
   return finished;
 }
 
-/* Stopped while the companion trains (decent-train's default pair): the
- * finished model is written alone, with a warning, all its epochs in it,
- * no companion, and no checkpoint left behind. */
-GST_START_TEST (test_stop_during_companion)
+/* Runs desc (a decent-train pair) and sets it to READY at the companion's
+ * first epoch; returns the model's last epoch reported and the warnings,
+ * one per line (caller frees).  No error may come. */
+static gchar *
+stop_at_companion (const gchar *desc, guint *model_epochs)
 {
-  gchar *model = g_build_filename (dir, "pair-stopped.dcnt", NULL);
-  gchar *checkpoint = g_strconcat (model, ".checkpoint", NULL);
-  gchar *desc = g_strdup_printf ("videotestsrc num-buffers=40 ! video/x-raw,width=32,height=32 "
-      "! decent-train min-steps=0 model-location=\"%s\" width=16 height=16 channels=1 "
-      "epochs=30 batch-size=8 latent-side=6 companion=true companion-width=16 "
-      "companion-height=16", model);
   GstElement *pipe = gst_parse_launch (desc, NULL);
   GstBus *bus = gst_element_get_bus (pipe);
   gst_element_set_state (pipe, GST_STATE_PLAYING);
-  guint model_epochs = 0;
+  *model_epochs = 0;
   gboolean stopped = FALSE;
   while (!stopped) {
     GstMessage *msg = gst_bus_timed_pop (bus, 120 * GST_SECOND);
@@ -280,44 +275,135 @@ GST_START_TEST (test_stop_during_companion)
     if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ELEMENT && gst_structure_has_name (st, "decent-train")
         && gst_structure_get_uint (st, "epoch", &epoch)) {
       if (g_strcmp0 (gst_structure_get_string (st, "model"), "companion") == 0) {
-        /* the companion's first epoch: stop; the state change waits for the write */
+        /* the companion's first epoch: stop; the state change waits for the end */
         gst_element_set_state (pipe, GST_STATE_READY);
         stopped = TRUE;
       } else {
-        model_epochs = epoch;
+        *model_epochs = epoch;
       }
     }
     gst_message_unref (msg);
   }
-  gchar *warnings = g_strdup ("");
+  GString *warnings = g_string_new (NULL);
   GstMessage *msg;
   while ((msg = gst_bus_pop (bus))) {
     if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_WARNING) {
-      gchar *text = message_text (msg), *both = g_strconcat (warnings, text, "\n", NULL);
-      g_free (warnings);
+      gchar *text = message_text (msg);
+      g_string_append_printf (warnings, "%s\n", text);
       g_free (text);
-      warnings = both;
     }
     fail_if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR, "an error after the stop");
     gst_message_unref (msg);
   }
   gst_element_set_state (pipe, GST_STATE_NULL);
+  gst_object_unref (bus);
+  gst_object_unref (pipe);
+  return g_string_free (warnings, FALSE);
+}
+
+/* Runs desc to its end, counting the epochs reported by the model and by
+ * its companion; the error's text (caller frees) or NULL. */
+static gchar *
+run_counting_epochs (const gchar *desc, guint *own, guint *companion)
+{
+  GstElement *pipe = gst_parse_launch (desc, NULL);
+  GstBus *bus = gst_element_get_bus (pipe);
+  gst_element_set_state (pipe, GST_STATE_PLAYING);
+  gchar *error = NULL;
+  for (;;) {
+    GstMessage *msg = gst_bus_timed_pop (bus, 120 * GST_SECOND);
+    fail_unless (msg != NULL, "timed out");
+    const GstMessageType type = GST_MESSAGE_TYPE (msg);
+    const GstStructure *st = gst_message_get_structure (msg);
+    guint epoch;
+    if (type == GST_MESSAGE_ELEMENT && gst_structure_has_name (st, "decent-train")
+        && gst_structure_get_uint (st, "epoch", &epoch))
+      (*(g_strcmp0 (gst_structure_get_string (st, "model"), "companion") == 0
+          ? companion : own))++;
+    if (type == GST_MESSAGE_ERROR)
+      error = message_text (msg);
+    gst_message_unref (msg);
+    if (type == GST_MESSAGE_ERROR || type == GST_MESSAGE_EOS)
+      break;
+  }
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  gst_object_unref (bus);
+  gst_object_unref (pipe);
+  return error;
+}
+
+/* Stopped while the companion trains (decent-train's default pair), as
+ * stopped while the model trains: nothing is written (an existing file
+ * stays as it was), and the finished model, calibrated, waits in the
+ * checkpoint; resume=true then trains the companion only and writes both.
+ * With checkpoint=false the finished model is written alone, with a
+ * warning, all its epochs in it, no companion and no checkpoint. */
+GST_START_TEST (test_stop_during_companion)
+{
+  gchar *model = g_build_filename (dir, "pair-stopped.dcnt", NULL);
+  gchar *checkpoint = g_strconcat (model, ".checkpoint", NULL);
+  const gchar *before = "an older model file";
+  fail_unless (g_file_set_contents (model, before, -1, NULL));
+  const gchar *pipeline = "videotestsrc num-buffers=40 ! video/x-raw,width=32,height=32 "
+      "! decent-train min-steps=0 model-location=\"%s\" width=16 height=16 channels=1 "
+      "epochs=30 batch-size=8 latent-side=6 companion=true companion-width=16 "
+      "companion-height=16 %s";
+  gchar *desc = g_strdup_printf (pipeline, model, "");
+  guint model_epochs;
+  gchar *warnings = stop_at_companion (desc, &model_epochs);
+  g_free (desc);
   fail_unless (model_epochs == 30, "the model reported %u epochs", model_epochs);
-  fail_unless (strstr (warnings, "Stopped while training the companion model") != NULL, "%s",
-      warnings);
+  fail_unless (strstr (warnings, "Stopped while training the companion model; nothing was "
+      "written") && strstr (warnings, "resume=true trains the companion only"), "%s", warnings);
+  g_free (warnings);
+  gchar *text = NULL;
+  fail_unless (g_file_get_contents (model, &text, NULL, NULL) && g_str_equal (text, before),
+      "the existing file was replaced");
+  g_free (text);
   DecentError err;
-  DecentModel *m = decent_model_load (model, DECENT_DEVICE_CPU, &err);
-  fail_unless (m != NULL, "the finished model was not written: %s", err.message);
+  DecentModel *m = decent_model_load (checkpoint, DECENT_DEVICE_CPU, &err);
+  fail_unless (m != NULL, "the finished model was not kept: %s", err.message);
   DecentInfo info;
+  DecentCalibration cal;
+  decent_model_describe (m, &info);
+  fail_unless (info.epochs == 30 && decent_model_has_companion (m) == 0
+      && decent_model_get_mode_calibration (m, DECENT_SCORE_LOCAL, &cal) == 0
+      && cal.threshold > 0, "checkpoint: %u epochs, companion %d, threshold %g", info.epochs,
+      decent_model_has_companion (m), cal.threshold);
+  const float threshold = cal.threshold;
+  decent_model_free (m);
+
+  /* resumed: the model is not trained again, the companion is */
+  desc = g_strdup_printf (pipeline, model, "resume=true");
+  guint own = 0, companion = 0;
+  gchar *error = run_counting_epochs (desc, &own, &companion);
+  g_free (desc);
+  fail_unless (error == NULL, "%s", error);
+  fail_unless (own == 0 && companion > 0, "resumed: %u epochs of the model, %u of the "
+      "companion", own, companion);
+  m = decent_model_load (model, DECENT_DEVICE_CPU, &err);
+  fail_unless (m != NULL, "the pair was not written: %s", err.message);
+  decent_model_describe (m, &info);
+  decent_model_get_mode_calibration (m, DECENT_SCORE_LOCAL, &cal);
+  fail_unless (info.epochs == 30 && decent_model_has_companion (m) == 1
+      && cal.threshold == threshold, "written: %u epochs, companion %d, threshold %g (was %g)",
+      info.epochs, decent_model_has_companion (m), cal.threshold, threshold);
+  decent_model_free (m);
+  fail_if (g_file_test (checkpoint, G_FILE_TEST_EXISTS), "a checkpoint was left");
+
+  /* checkpoint=false: nowhere to keep it, so it is written alone */
+  desc = g_strdup_printf (pipeline, model, "checkpoint=false");
+  warnings = stop_at_companion (desc, &model_epochs);
+  g_free (desc);
+  fail_unless (strstr (warnings, "the model is written without it") != NULL, "%s", warnings);
+  g_free (warnings);
+  m = decent_model_load (model, DECENT_DEVICE_CPU, &err);
+  fail_unless (m != NULL, "the finished model was not written: %s", err.message);
   decent_model_describe (m, &info);
   fail_unless (info.epochs == 30 && decent_model_has_companion (m) == 0,
       "%u epochs, companion %d", info.epochs, decent_model_has_companion (m));
   decent_model_free (m);
   fail_if (g_file_test (checkpoint, G_FILE_TEST_EXISTS), "a checkpoint was left");
-  g_free (warnings);
-  gst_object_unref (bus);
-  gst_object_unref (pipe);
-  g_free (desc);
   g_free (checkpoint);
   g_free (model);
 }

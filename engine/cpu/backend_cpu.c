@@ -55,6 +55,7 @@ typedef struct {
   dnnl_memory_t owned_mems[MAX_OWNED];
   dnnl_primitive_t owned_prims[MAX_OWNED];
   int n_mems, n_prims;
+  int out_of_memory; /* a memory or primitive failed for want of memory: say so */
 } Plan;
 
 typedef struct {
@@ -137,11 +138,15 @@ md_of (dnnl_memory_t m)
 static dnnl_memory_t
 plan_memory (Plan *p, dnnl_engine_t engine, const dnnl_memory_desc_t *md, void *handle)
 {
+  dnnl_memory_t m = NULL;
   if (p->n_mems == MAX_OWNED)
     return NULL;
-  dnnl_memory_t m = wrap (engine, md, handle);
-  if (m)
-    p->owned_mems[p->n_mems++] = m;
+  const dnnl_status_t st = dnnl_memory_create (&m, md, engine, handle);
+  if (st == dnnl_out_of_memory)
+    p->out_of_memory = 1;
+  if (st != dnnl_success)
+    return NULL;
+  p->owned_mems[p->n_mems++] = m;
   return m;
 }
 
@@ -155,7 +160,12 @@ static dnnl_primitive_t
 plan_prim (Plan *p, const_dnnl_primitive_desc_t pd)
 {
   dnnl_primitive_t prim = NULL;
-  if (p->n_prims == MAX_OWNED || dnnl_primitive_create (&prim, pd) != dnnl_success)
+  if (p->n_prims == MAX_OWNED)
+    return NULL;
+  const dnnl_status_t st = dnnl_primitive_create (&prim, pd);
+  if (st == dnnl_out_of_memory)
+    p->out_of_memory = 1;
+  if (st != dnnl_success)
     return NULL;
   p->owned_prims[p->n_prims++] = prim;
   return prim;
@@ -597,13 +607,27 @@ give_pingpong (Plan *p, const DecentArch *arch)
       largest[i % 2] = bytes > largest[i % 2] ? bytes : largest[i % 2];
     }
   for (int k = 0; k < 2; k++)
-    if (!(p->pingpong[k] = alloc_floats (largest[k] / sizeof (float) + 1)))
+    if (!(p->pingpong[k] = alloc_floats (largest[k] / sizeof (float) + 1))) {
+      p->out_of_memory = 1;
       return -1;
+    }
   for (int i = 0; i < arch->n_stages; i++)
     if (i != arch->latent_stage
         && dnnl_memory_set_data_handle (p->st[i].y, p->pingpong[i % 2]) != dnnl_success)
       return -1;
   return 0;
+}
+
+/* A plan that failed for want of memory says so, and what to lower. */
+static void
+say_out_of_memory (const Plan *p, int n, DecentError *err)
+{
+  if (!p->out_of_memory || !err)
+    return;
+  char was[sizeof err->message];
+  snprintf (was, sizeof was, "%s", err->message);
+  decent_fail (err, "out of memory for a batch of %d frames (%s): lower the frame size, "
+      "batch-size or the channels", n, was);
 }
 
 static Plan *
@@ -667,6 +691,7 @@ plan_new (DecentBackend *be, int n, int training, DecentError *err)
 fail_msg:
   decent_fail (err, "could not create the input and output buffers for batch %d", n);
 fail:
+  say_out_of_memory (p, n, err);
   plan_free (p);
   return NULL;
 }
@@ -708,6 +733,7 @@ cache_create (void *be, int n, int training, DecentError *err)
 {
   return plan_new (be, n, training, err);
 }
+
 
 static void
 cache_destroy (void *be, void *plan)
