@@ -164,6 +164,19 @@ def auroc(pos, neg):
     return float((r - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg)))
 
 
+def wilson(k, n, z=1.96):
+    """The 95 % Wilson score interval (low, high) of a rate of k in n trials,
+    (nan, nan) without trials: how far a count of detected events can be
+    from chance alone (the events taken as independent trials)."""
+    if n <= 0:
+        return float("nan"), float("nan")
+    p = k / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return float(max(0.0, centre - half)), float(min(1.0, centre + half))
+
+
 def hysteresis(flags, min_frames=MIN_FRAMES, gap=GAP):
     """decentanomaly's events (gst/events.c) over per-frame flags: a list of
     (first flagged frame, frame the begin is posted at, last flagged frame)."""
@@ -1154,7 +1167,10 @@ def tables(res):
     lines.append("")
     if runs:
         r = runs[0]
-        lines += [f"Details for {run_label(r)} (threshold {fmt(r['threshold'], '.5g')}):", "",
+        lines += [f"Details for {run_label(r)} (threshold {fmt(r['threshold'], '.5g')}; "
+                  "detected: the count, its share and that share's 95 % Wilson interval, "
+                  "the events taken as independent trials: one or two events more or fewer "
+                  "between detectors is within chance):", "",
                   "| kind, size | events | AUROC | detected | the same windows on the normal "
                   "clip | frames flagged inside events | mean delay (frames) | false events "
                   "| detected by region events | false region events |",
@@ -1165,8 +1181,10 @@ def tables(res):
                 continue
             by_region = (f"{m['detected_regions']} ({m['detected_regions_pct']:.0f} %) | "
                          f"{m['false_region_events']}" if "detected_regions" in m else "– | –")
+            low, high = wilson(m["detected"], m["events"])
             lines.append(f"| {g} | {m['events']} | {fmt(m['auroc'])} | {m['detected']} "
-                         f"({m['detected_pct']:.0f} %) | {m.get('detected_on_normal', '–')} | "
+                         f"({m['detected_pct']:.0f} %; {fmt(100 * low, '.0f')}–"
+                         f"{fmt(100 * high, '.0f')} %) | {m.get('detected_on_normal', '–')} | "
                          f"{fmt(m['flagged_inside_pct'], '.0f')} % | "
                          f"{fmt(m['mean_delay_frames'], '.1f')} | {m['false_events']} | "
                          f"{by_region} |")

@@ -37,6 +37,7 @@ typedef struct {
   GString *event_lines;               /* "begin - end" per event */
   FILE *csv, *events_csv;
   GstElement *scorer;                 /* the decentanomaly whose messages count */
+  gint buffers;                       /* frames that reached it (atomic: streaming) */
 } Summary;
 
 /* A time field of a message, or NONE when the frame had no timestamp. */
@@ -130,6 +131,14 @@ on_message (GstMessage *msg, gpointer user)
   if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ELEMENT
       && GST_MESSAGE_SRC (msg) == GST_OBJECT (s->scorer))
     count_message (msg, s);
+}
+
+/* Counts the frames that reach the scorer, whatever messages it posts. */
+static GstPadProbeReturn
+count_frame (GstPad *pad, GstPadProbeInfo *info, gpointer user)
+{
+  g_atomic_int_inc (&((Summary *) user)->buffers);
+  return GST_PAD_PROBE_OK;
 }
 
 static GstPadProbeReturn
@@ -288,6 +297,9 @@ main (int argc, char **argv)
   gst_pad_add_probe (tee_sink, GST_PAD_PROBE_TYPE_BUFFER, drop_before_start, &start_ts, NULL);
   gst_object_unref (tee_sink);
   gst_object_unref (tee);
+  GstPad *scorer_sink = gst_element_get_static_pad (sum.scorer, "sink");
+  gst_pad_add_probe (scorer_sink, GST_PAD_PROBE_TYPE_BUFFER, count_frame, &sum, NULL);
+  gst_object_unref (scorer_sink);
 
   int rc = example_run (pipe, "decent-detect", on_message, &sum);
   gst_object_unref (sum.scorer);
@@ -296,7 +308,7 @@ main (int argc, char **argv)
   const gboolean frames_kept = close_csv (sum.csv, csv);
   if (!close_csv (sum.events_csv, events_csv) || !frames_kept)
     rc = 1;
-  if (rc == 0 && sum.frames == 0) {
+  if (rc == 0 && g_atomic_int_get (&sum.buffers) == 0) {
     /* no threshold or score to report: say why instead of zeros */
     if (start > 0)
       g_printerr ("decent-detect: no frame was scored: --start %.1f s is past the end of %s\n",
@@ -312,11 +324,15 @@ main (int argc, char **argv)
               + (sum.frames > 1 ? (gdouble) (sum.last_time - sum.first_time) / GST_SECOND
                                       / (sum.frames - 1) : 0.0)
         : 0.0;
-    printf ("scored %" G_GUINT64_FORMAT " frames from %.1f s: %" G_GUINT64_FORMAT
-            " flagged (%.1f %%) in %" G_GUINT64_FORMAT " events; threshold %.5f, "
-            "highest score %.5f\n", sum.frames, start, sum.flagged,
-        sum.frames ? 100.0 * sum.flagged / sum.frames : 0.0, sum.events, sum.threshold,
-        sum.max_score);
+    if (sum.frames == 0) /* --set message-mode or post-messages: no per-frame messages */
+      printf ("scored %d frames from %.1f s; the scorer posted no per-frame messages "
+              "(message-mode), so scores and flags are not summed up\n",
+          g_atomic_int_get (&sum.buffers), start);
+    else
+      printf ("scored %" G_GUINT64_FORMAT " frames from %.1f s: %" G_GUINT64_FORMAT
+              " flagged (%.1f %%) in %" G_GUINT64_FORMAT " events; threshold %.5f, "
+              "highest score %.5f\n", sum.frames, start, sum.flagged,
+          100.0 * sum.flagged / sum.frames, sum.events, sum.threshold, sum.max_score);
     if (sum.events)
       printf ("  event       from         to  frames  peak score\n%s", sum.event_lines->str);
     if (sum.regions)

@@ -459,10 +459,23 @@ static void
 pace_still_gates (GstDecentAnomaly *self, const GstVideoInfo *info, guint interval)
 {
   const gint n = GST_VIDEO_INFO_FPS_N (info), d = GST_VIDEO_INFO_FPS_D (info);
+  self->paced_fps_n = n;
+  self->paced_fps_d = d;
+  self->paced_interval = interval;
+  if (self->measured_seconds > 0 && n == self->measured_fps_n && d == self->measured_fps_d
+      && interval == self->measured_interval) {
+    /* the caps and interval the timestamps were measured under (a new roi,
+     * a new model): their pace still holds */
+    self->scored_seconds = self->measured_seconds;
+    self->pace_measuring = FALSE;
+    pace_gate (self, self->still, "model-location's");
+    pace_gate (self, self->second.still, "the second model's");
+    return;
+  }
+  self->measured_seconds = 0;
   const gdouble seconds = n > 0 && d > 0 ? (gdouble) interval * d / n : 0.0;
   self->scored_seconds = seconds > 0
       ? CLAMP (seconds, DECENT_STILL_MIN_SECONDS, DECENT_STILL_MAX_SECONDS) : 0.0;
-  self->paced_interval = interval;
   pace_gate (self, self->still, "model-location's");
   pace_gate (self, self->second.still, "the second model's");
   decent_pace_meter_reset (&self->pace_meter);
@@ -493,6 +506,10 @@ pace_from_timestamps (GstDecentAnomaly *self, const FrameState *f)
     GST_INFO_OBJECT (self, "no framerate in the caps; scored frames come %g s apart",
         measured);
   self->scored_seconds = measured;
+  self->measured_seconds = measured;
+  self->measured_fps_n = self->paced_fps_n;
+  self->measured_fps_d = self->paced_fps_d;
+  self->measured_interval = self->paced_interval;
   pace_gate (self, self->still, "model-location's");
   pace_gate (self, self->second.still, "the second model's");
 }
@@ -1010,6 +1027,7 @@ gst_decent_anomaly_stop (GstBaseTransform *trans)
   self->scored_seconds = 0.0; /* the next run's caps say again */
   self->paced_interval = 0;
   self->pace_measuring = FALSE;
+  self->measured_seconds = 0; /* the next run's timestamps say again */
   self->path_ready = FALSE;
   self->have_result = FALSE;
   return TRUE;
@@ -1047,6 +1065,7 @@ gst_decent_anomaly_sink_event (GstBaseTransform *trans, GstEvent *event)
     decent_still_gate_reset (self->still);
     decent_still_gate_reset (self->second.still);
     /* and its timestamps may keep another pace than the last one's */
+    self->measured_seconds = 0;
     if (self->path_ready)
       pace_still_gates (self, &GST_VIDEO_FILTER (self)->in_info, self->paced_interval);
   }

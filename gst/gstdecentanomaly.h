@@ -114,6 +114,12 @@ struct _GstDecentAnomaly {
   guint paced_interval;   /* the inference-interval they were paced with; 0: not yet */
   DecentPaceMeter pace_meter; /* scored frames' timestamps, after each pacing from caps */
   gboolean pace_measuring; /* the meter may still re-pace the gates (pace_from_timestamps) */
+  gint paced_fps_n, paced_fps_d; /* the caps' framerate of the last pacing */
+  gdouble measured_seconds; /* the timestamps' pace, kept for the framerate and interval
+                             * it was measured under (measured_fps_n/d, measured_interval)
+                             * across a new roi or model; 0: none */
+  gint measured_fps_n, measured_fps_d;
+  guint measured_interval;
   guint second_warned;    /* bit per mode it was said unusable in (per model) */
 
   /* ---- swap_lock: background model loads, one loader thread at a time;

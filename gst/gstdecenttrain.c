@@ -157,8 +157,9 @@ drop_frames (GstDecentTrain *self)
   self->companion_frames = NULL;
   self->companion_capacity = 0;
   self->n_frames = 0;
-  decent_pace_meter_reset (&self->pace_meter);
-  self->measured_spacing = 0;
+  if (self->intervals)
+    g_array_set_size (self->intervals, 0);
+  self->last_pts = GST_CLOCK_TIME_NONE;
 }
 
 /* Room for frame n + 1 of fb bytes in *frames (*capacity bytes), within
@@ -325,6 +326,7 @@ gst_decent_train_render (GstBaseSink *sink, GstBuffer *buffer)
                      self->n_frames, cfb, limit * cfb))) {
     gboolean out_of_memory = (guint64) self->n_frames + 1 <= limit;
     self->store_full = TRUE;
+    self->store_oom = out_of_memory;
     if (out_of_memory)
       GST_ELEMENT_WARNING (self, RESOURCE, NO_SPACE_LEFT,
           ("Out of memory after %u frames; training on the frames kept.", self->n_frames),
@@ -418,9 +420,14 @@ gst_decent_train_render (GstBaseSink *sink, GstBuffer *buffer)
     }
     self->frame_spacing = -1;
   }
-  gdouble measured;
-  if (decent_pace_meter_add (&self->pace_meter, GST_BUFFER_PTS (buffer), &measured))
-    self->measured_spacing = measured;
+  /* the pace the timestamps keep (one that repeats or goes back: no interval) */
+  const GstClockTime pts = GST_BUFFER_PTS (buffer);
+  if (GST_CLOCK_TIME_IS_VALID (pts) && GST_CLOCK_TIME_IS_VALID (self->last_pts)
+      && pts > self->last_pts) {
+    const GstClockTime interval = pts - self->last_pts;
+    g_array_append_val (self->intervals, interval);
+  }
+  self->last_pts = pts;
   self->n_frames++;
   if (self->n_frames == max)
     GST_INFO_OBJECT (self, "collected max-frames=%u frames; ignoring the rest", max);
@@ -433,7 +440,8 @@ typedef struct {
   GstDecentTrain *self;
   DecentConfig cfg;
   gchar *location, *checkpoint; /* checkpoint: <location>.checkpoint */
-  gchar *shown, *shown_checkpoint; /* the same for messages (UTF-8) */
+  gchar *finished_path;         /* <location>.finished: a model waiting for its companion */
+  gchar *shown, *shown_checkpoint, *shown_finished; /* the same for messages (UTF-8) */
   gboolean keep_checkpoints;    /* checkpoint=true: written after every epoch */
   gboolean resume, calibrate_only; /* resume reads the checkpoint, kept or not */
   gboolean checkpoint_found;    /* start() found the checkpoint to resume from */
@@ -442,6 +450,7 @@ typedef struct {
   gboolean parked;              /* stopped while the companion trained: the finished
                                  * model is in the checkpoint, nothing written */
   gboolean memory_full;         /* collecting stopped at max-memory */
+  gboolean memory_out;          /* ... or where the memory ran out */
   guint epochs, min_steps, patience; /* epochs 0: until the held-out error stops falling */
   gdouble holdout, quantile, sigmas;
   DecentStillSettings still;    /* still.lag 0: no still gate */
@@ -590,10 +599,66 @@ warn_about_checkpoint (TrainJob *job, DecentModel *m)
             "more.", job->shown_checkpoint, info.epochs, job->epochs));
 }
 
-/* A new model, or with resume=true the checkpoint of an interrupted run. */
+/* The model file at path (shown) to resume from, if it loads and is for
+ * this run's frames; NULL with the reason in err. */
+static DecentModel *
+load_resumable (TrainJob *job, const gchar *path, const gchar *shown, DecentError *err)
+{
+  DecentModel *m = decent_model_load (path, job->cfg.device, err);
+  if (!m)
+    return NULL;
+  DecentConfig cfg;
+  decent_model_get_config (m, &cfg);
+  if (cfg.width != job->cfg.width || cfg.height != job->cfg.height
+      || cfg.channels != job->cfg.channels) {
+    g_snprintf (err->message, sizeof err->message, "%s is for %dx%dx%d frames, this run "
+        "collects %dx%dx%d; delete it or set resume=false", shown, cfg.width, cfg.height,
+        cfg.channels, job->cfg.width, job->cfg.height, job->cfg.channels);
+    decent_model_free (m);
+    return NULL;
+  }
+  return m;
+}
+
+/* resume=true with a finished model waiting for its companion (park_model):
+ * it is written as it was trained and calibrated; the companion (if any)
+ * trains on this run's frames, with the model's still-gate settings so
+ * that the pair's gates match. */
+static DecentModel *
+resume_finished (TrainJob *job, DecentError *err)
+{
+  DecentModel *m = load_resumable (job, job->finished_path, job->shown_finished, err);
+  if (!m)
+    return NULL;
+  job->resumed = TRUE;
+  job->finished = TRUE;
+  DecentStillSettings still;
+  if (decent_model_get_still (m, &still, NULL) == 1)
+    job->still = still;
+  else
+    job->still.lag = 0;
+  DecentInfo info;
+  decent_model_describe (m, &info);
+  gchar *msg = job->companion_bytes
+      ? g_strdup_printf ("Resuming from %s: its model is finished (%u epochs, calibrated) and "
+          "is kept as it is; this run trains its companion only, with its own settings",
+          job->shown_finished, info.epochs)
+      : g_strdup_printf ("Resuming from %s: its model is finished (%u epochs, calibrated) and "
+          "is written as it is; companion=false: nothing to train", job->shown_finished,
+          info.epochs);
+  gst_element_post_message (GST_ELEMENT (job->self), gst_message_new_progress (
+      GST_OBJECT (job->self), GST_PROGRESS_TYPE_CONTINUE, "train", msg));
+  g_free (msg);
+  return m;
+}
+
+/* A new model, or with resume=true a finished model waiting for its
+ * companion, or the checkpoint of an interrupted run. */
 static DecentModel *
 start_model (TrainJob *job, DecentError *err)
 {
+  if (job->resume && g_file_test (job->finished_path, G_FILE_TEST_EXISTS))
+    return resume_finished (job, err);
   if (!job->resume || !g_file_test (job->checkpoint, G_FILE_TEST_EXISTS)) {
     if (job->checkpoint_found) /* checked at start, gone since: say so */
       GST_ELEMENT_WARNING (job->self, RESOURCE, NOT_FOUND,
@@ -601,35 +666,12 @@ start_model (TrainJob *job, DecentError *err)
           ("%s was there at start and is not now", job->shown_checkpoint));
     return decent_model_new (&job->cfg, err);
   }
-  DecentModel *m = decent_model_load (job->checkpoint, job->cfg.device, err);
+  DecentModel *m = load_resumable (job, job->checkpoint, job->shown_checkpoint, err);
   if (!m)
     return NULL;
-  DecentConfig cfg;
-  decent_model_get_config (m, &cfg);
-  if (cfg.width != job->cfg.width || cfg.height != job->cfg.height
-      || cfg.channels != job->cfg.channels) {
-    g_snprintf (err->message, sizeof err->message, "checkpoint %s is for %dx%dx%d frames, this "
-        "run collects %dx%dx%d; delete it or set resume=false", job->shown_checkpoint, cfg.width,
-        cfg.height, cfg.channels, job->cfg.width, job->cfg.height, job->cfg.channels);
-    decent_model_free (m);
-    return NULL;
-  }
   DecentInfo info;
   decent_model_describe (m, &info);
   job->resumed = TRUE;
-  /* only park_model writes a calibrated checkpoint: a run stopped while
-   * its companion trained, whose model needs no more training */
-  DecentCalibration cal;
-  job->finished = decent_model_get_mode_calibration (m, DECENT_SCORE_LOCAL, &cal) == 0
-                  && cal.threshold > 0;
-  if (job->finished) {
-    gchar *msg = g_strdup_printf ("Resuming from %s: its model is finished (%u epochs, "
-        "calibrated); training the companion only", job->shown_checkpoint, info.epochs);
-    gst_element_post_message (GST_ELEMENT (job->self), gst_message_new_progress (
-        GST_OBJECT (job->self), GST_PROGRESS_TYPE_CONTINUE, "train", msg));
-    g_free (msg);
-    return m;
-  }
   GST_INFO_OBJECT (job->self, "resuming from %s after epoch %u", job->shown_checkpoint,
       info.epochs);
   warn_about_checkpoint (job, m);
@@ -1025,23 +1067,25 @@ keep_companion (TrainJob *job, DecentModel *m, DecentModel *c, const guint8 *fra
 }
 
 /* A stop while the companion trains writes nothing, as a stop while the
- * model trains does, so that a Ctrl-C never replaces the file behind the
- * user's back: the finished, calibrated model goes to the checkpoint, from
- * which resume=true trains the companion only (start_model).  FALSE when it
- * cannot be kept there: the model is then written alone (companion_lost). */
+ * model trains does, so that a Ctrl-C does not replace the file behind the
+ * user's back: the finished, calibrated model goes to <location>.finished
+ * (its epochs' checkpoint, older, goes), from which resume=true trains the
+ * companion only (resume_finished).  FALSE when it cannot be kept there:
+ * the model is then written alone (companion_lost). */
 static gboolean
 park_model (TrainJob *job, DecentModel *m)
 {
   DecentError err = { { 0 } };
-  if (decent_model_save (m, job->checkpoint, &err) < 0) {
+  if (decent_model_save (m, job->finished_path, &err) < 0) {
     GST_WARNING_OBJECT (job->self, "could not keep the finished model in %s: %s",
-        job->shown_checkpoint, err.message);
+        job->shown_finished, err.message);
     return FALSE;
   }
+  g_unlink (job->checkpoint);
   GST_ELEMENT_WARNING (job->self, RESOURCE, FAILED,
       ("Stopped while training the companion model; nothing was written."),
       ("the finished model is in %s, and nothing was written to %s: resume=true trains the "
-          "companion only and writes both", job->shown_checkpoint, job->shown));
+          "companion only and writes both", job->shown_finished, job->shown));
   job->parked = TRUE;
   return TRUE;
 }
@@ -1264,7 +1308,13 @@ run_training (TrainJob *job)
   const guint per_epoch = steps_per_epoch (n_train, (guint) job->cfg.batch_size);
   const guint64 planned = MAX ((guint64) job->epochs,
       ((guint64) job->min_steps + per_epoch - 1) / per_epoch);
-  gchar *msg = job->epochs
+  /* resume=true beside a finished model: only its companion trains */
+  const gboolean pairing = job->resume && g_file_test (job->finished_path, G_FILE_TEST_EXISTS);
+  gchar *msg = pairing
+      ? g_strdup_printf ("Writing the finished model of %s%s (%u frames, %u held out)",
+          job->shown_finished, job->companion_bytes ? " with a companion trained now" : "",
+          n_train, n_held)
+      : job->epochs
       ? g_strdup_printf ("Training on %u frames (%u held out) for %" G_GUINT64_FORMAT
           " epochs of %u steps", n_train, n_held, planned, per_epoch)
       : g_strdup_printf ("Training on %u frames (%u held out) until the held-out error stops "
@@ -1277,7 +1327,9 @@ run_training (TrainJob *job)
     gchar *why = g_strdup_printf ("%u of %" G_GUINT64_FORMAT " frames kept (frame-stride=%u, "
         "max-frames=%u, max-memory=%" G_GUINT64_FORMAT "); decent-train needs at least 2: %s",
         job->n_frames, job->seen, job->stride, job->max_frames, job->max_memory,
-        job->memory_full ? (job->companion_bytes ? "raise max-memory (each frame is kept at "
+        job->memory_out ? "the memory ran out while collecting: lower width and height (and "
+            "companion-width and companion-height, or set companion=false)"
+        : job->memory_full ? (job->companion_bytes ? "raise max-memory (each frame is kept at "
             "the model's size and at the companion's), or set companion=false"
             : "raise max-memory") : "raise max-frames or lower frame-stride");
     job_fail (job, GST_RESOURCE_ERROR_FAILED, "Too few frames to train on.", why);
@@ -1300,10 +1352,13 @@ run_training (TrainJob *job)
       fail_keeping_model (job, m, "Could not write the model file.", err.message);
     else
       job->ok = TRUE;
-    /* the run is in the model now: its checkpoint (or the one it went on
-     * from, with checkpoint=false) would only be resumed wrongly later */
-    if (job->ok && (job->keep_checkpoints || job->resumed))
+    /* the run is in the model now: a checkpoint or a finished model beside
+     * it (this run's, the one it went on from, or an older run's) would only
+     * be resumed wrongly later, over this model */
+    if (job->ok) {
       g_unlink (job->checkpoint);
+      g_unlink (job->finished_path);
+    }
   }
   if (job->ok) {
     post_written (job, m, "written", n_train, n_held);
@@ -1358,6 +1413,7 @@ train_and_save (GstDecentTrain *self)
   job.companion_cfg.latent_side = 0; /* one cell: the whole frame from one code */
   job.location = g_strdup (self->model_location);
   job.checkpoint = g_strconcat (job.location, ".checkpoint", NULL);
+  job.finished_path = g_strconcat (job.location, ".finished", NULL);
   job.keep_checkpoints = self->checkpoint;
   job.resume = self->resume;
   job.checkpoint_found = self->checkpoint_found;
@@ -1390,9 +1446,11 @@ train_and_save (GstDecentTrain *self)
   gdouble frame_seconds = self->frame_spacing > 0
       ? CLAMP (self->frame_spacing, DECENT_STILL_MIN_SECONDS, DECENT_STILL_MAX_SECONDS) : 0.0;
   /* what the caps claim is not always the camera's pace: the timestamps
-   * (the median interval of the first collected frames, pacemeter.h) say it
+   * (the median interval of the collected frames, pacemeter.h) say it
    * where the caps gave no framerate or one over a quarter off */
-  const gdouble measured = self->measured_spacing;
+  const gdouble measured = self->intervals->len
+      ? decent_pace_median ((GstClockTime *) (gpointer) self->intervals->data,
+            self->intervals->len) : 0.0;
   if (self->frame_spacing >= 0 && measured >= DECENT_STILL_MIN_SECONDS
       && measured <= DECENT_STILL_MAX_SECONDS
       && (frame_seconds == 0 || fabs (measured - frame_seconds) > 0.25 * frame_seconds)) {
@@ -1410,6 +1468,7 @@ train_and_save (GstDecentTrain *self)
   job.still.frame_seconds = (float) frame_seconds;
   job.shown = g_filename_display_name (job.location);
   job.shown_checkpoint = g_filename_display_name (job.checkpoint);
+  job.shown_finished = g_filename_display_name (job.finished_path);
   /* the split fixed when collecting started */
   job.holdout = self->holdout_used;
   job.blocks = self->blocks_used;
@@ -1420,7 +1479,8 @@ train_and_save (GstDecentTrain *self)
   job.companion_bytes = self->companion_bytes;
   job.n_frames = self->n_frames;
   job.seen = self->seen;
-  job.memory_full = self->store_full;
+  job.memory_full = self->store_full && !self->store_oom;
+  job.memory_out = self->store_full && self->store_oom;
   job.t_start = g_get_monotonic_time ();
 
   if (job.n_frames == 0 && self->failed) {
@@ -1453,6 +1513,8 @@ train_and_save (GstDecentTrain *self)
   g_free (job.error_debug);
   g_free (job.shown);
   g_free (job.shown_checkpoint);
+  g_free (job.shown_finished);
+  g_free (job.finished_path);
   g_free (job.location);
   g_free (job.checkpoint);
   return job.ok;
@@ -1476,6 +1538,7 @@ gst_decent_train_event (GstBaseSink *sink, GstEvent *event)
       drop_frames (self);
       self->seen = 0;
       self->store_full = FALSE;
+      self->store_oom = FALSE;
       break;
     case GST_EVENT_EOS: {
       /* basesink holds its PREROLL_LOCK here.  Training can take hours: let
@@ -1610,46 +1673,71 @@ remove_stale_temporaries (GstDecentTrain *self, const gchar *path)
   free (removed);
 }
 
-/* A checkpoint beside the model: resume=true must be able to use it, found
- * now rather than after the whole collection; resume=false replaces it,
- * which is said.  FALSE (an error posted) when it cannot be resumed. */
+/* Whether a model file at path can be resumed from: it loads and is for
+ * cfg's frames.  FALSE with an error posted (found at start, before
+ * collecting frames). */
+static gboolean
+resumable_at_start (GstDecentTrain *self, const gchar *path, const gchar *shown,
+    const DecentConfig *cfg)
+{
+  DecentError err = { { 0 } };
+  DecentModel *m = decent_model_load (path, cfg->device, &err);
+  DecentConfig have;
+  if (m)
+    decent_model_get_config (m, &have);
+  const gboolean ok = m && have.width == cfg->width && have.height == cfg->height
+                      && have.channels == cfg->channels;
+  if (!ok) {
+    gchar *why = m ? g_strdup_printf ("%s is for %dx%dx%d frames, this run collects %dx%dx%d",
+                         shown, have.width, have.height, have.channels, cfg->width,
+                         cfg->height, cfg->channels)
+                   : valid_text (err.message);
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("Cannot resume training."),
+        ("%s; delete it or set resume=false (found at start, before collecting frames)", why));
+    g_free (why);
+  }
+  decent_model_free (m);
+  return ok;
+}
+
+/* A run's leftovers beside model-location: <location>.finished (a finished
+ * model waiting for its companion: park_model) and <location>.checkpoint.
+ * resume=true takes the first there, checked now rather than after the
+ * whole collection; resume=false trains anew, which is said, and once it
+ * writes its model both go.  FALSE (an error posted) when it cannot resume. */
 static gboolean
 check_checkpoint (GstDecentTrain *self, const gchar *location, const DecentConfig *cfg,
     gboolean resume, gboolean checkpoint)
 {
   gchar *path = g_strconcat (location, ".checkpoint", NULL);
-  gchar *shown = g_filename_display_name (path);
+  gchar *finished = g_strconcat (location, ".finished", NULL);
+  gchar *shown = g_filename_display_name (path), *shown_finished = g_filename_display_name (finished);
   gboolean ok = TRUE;
-  if (!g_file_test (path, G_FILE_TEST_EXISTS)) {
-    /* nothing to resume: a new run */
-  } else if (!resume) {
-    if (checkpoint)
-      GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
-          ("An interrupted run's checkpoint exists; this run starts anew and replaces it."),
-          ("%s exists and resume=false; set resume=true to continue that run instead", shown));
-  } else {
+  const gboolean has_finished = g_file_test (finished, G_FILE_TEST_EXISTS);
+  const gboolean has_checkpoint = g_file_test (path, G_FILE_TEST_EXISTS);
+  if (resume && has_finished) {
+    ok = resumable_at_start (self, finished, shown_finished, cfg);
+  } else if (resume && has_checkpoint) {
     self->checkpoint_found = TRUE;
-    DecentError err = { { 0 } };
-    DecentModel *m = decent_model_load (path, cfg->device, &err);
-    DecentConfig have;
-    if (m)
-      decent_model_get_config (m, &have);
-    if (!m || have.width != cfg->width || have.height != cfg->height
-        || have.channels != cfg->channels) {
-      gchar *why = m ? g_strdup_printf ("checkpoint %s is for %dx%dx%d frames, this run "
-                           "collects %dx%dx%d", shown, have.width, have.height, have.channels,
-                           cfg->width, cfg->height, cfg->channels)
-                     : valid_text (err.message);
-      GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("Cannot resume training."),
-          ("%s; delete it or set resume=false (found at start, before collecting frames)",
-              why));
-      g_free (why);
-      ok = FALSE;
-    }
-    decent_model_free (m);
+    ok = resumable_at_start (self, path, shown, cfg);
+  } else if (has_finished) {
+    GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
+        ("A finished model from a stopped run is waiting; this run trains anew and discards "
+            "it."),
+        ("%s holds a model stopped while its companion trained, and resume=false: set "
+            "resume=true to write it with a companion instead; it is deleted once this run "
+            "writes its model", shown_finished));
+  } else if (has_checkpoint) {
+    GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
+        ("An interrupted run's checkpoint exists; this run starts anew and replaces it."),
+        ("%s exists and resume=false; set resume=true to continue that run instead%s", shown,
+            checkpoint ? "" : " (with checkpoint=false it is deleted once this run writes its "
+            "model)"));
   }
   g_free (shown);
+  g_free (shown_finished);
   g_free (path);
+  g_free (finished);
   return ok;
 }
 
@@ -1805,6 +1893,7 @@ begin_collecting (GstDecentTrain *self)
   drop_frames (self);
   self->seen = 0;
   self->store_full = FALSE;
+  self->store_oom = FALSE;
   self->bad_buffers = 0;
   self->failed = FALSE;
   self->path_ready = FALSE;
@@ -1952,6 +2041,7 @@ gst_decent_train_finalize (GObject *object)
   GstDecentTrain *self = GST_DECENT_TRAIN (object);
   g_free (self->model_location);
   drop_frames (self);
+  g_array_unref (self->intervals);
   decent_frame_path_clear (&self->path);
   g_mutex_clear (&self->lock);
   G_OBJECT_CLASS (gst_decent_train_parent_class)->finalize (object);
@@ -1966,6 +2056,8 @@ gst_decent_train_init (GstDecentTrain *self)
   self->height = d.height;
   self->channels = d.channels;
   self->frame_stride = 1;
+  self->intervals = g_array_new (FALSE, FALSE, sizeof (GstClockTime));
+  self->last_pts = GST_CLOCK_TIME_NONE;
   self->max_frames = DEFAULT_MAX_FRAMES;
   self->max_memory = default_max_memory;
   self->epochs = DEFAULT_EPOCHS;

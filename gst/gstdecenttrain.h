@@ -41,8 +41,9 @@ struct _GstDecentTrain {
   gdouble frame_spacing;  /* seconds between collected frames (frame-stride over the
                            * caps' framerate; 0: no framerate); -1: it changed while
                            * collecting (the still gate's pace is then unknown) */
-  DecentPaceMeter pace_meter; /* the collected frames' timestamps */
-  gdouble measured_spacing; /* their median interval once measured; 0: not (yet) */
+  GArray *intervals;      /* GstClockTime between consecutive collected frames'
+                           * timestamps: their median is the pace (pacemeter.h) */
+  GstClockTime last_pts;  /* the last collected frame's timestamp */
   DecentFramePath path;
   gboolean path_ready;
   gint geometry[3];       /* model geometry, fixed when collecting starts */
@@ -64,6 +65,7 @@ struct _GstDecentTrain {
   guint n_frames;
   guint64 seen;           /* buffers rendered */
   gboolean store_full;    /* max-memory reached (warned once) */
+  gboolean store_oom;     /* ... or the memory itself ran out */
   guint bad_buffers;      /* buffers too small for their caps, skipped */
   gboolean failed;        /* an error was posted while collecting */
 

@@ -20,11 +20,15 @@ typedef struct {
 /* Empties the meter. */
 void decent_pace_meter_reset (DecentPaceMeter *m);
 
-/* Adds the timestamp of the next frame.  A frame without one, or one not
- * later than the frame before (a seek, a new stream), starts the meter again
- * from this frame.  TRUE when DECENT_PACE_INTERVALS intervals are in, with
- * their median in *seconds: once, later frames change nothing until a
- * reset. */
+/* Adds the timestamp of the next frame.  A timestamp equal to the last one
+ * (a repeated one, as some cameras send) is left out; a frame without one,
+ * or one earlier than the frame before (a seek, a new stream), starts the
+ * meter again from this frame.  TRUE when DECENT_PACE_INTERVALS intervals
+ * are in, with their median in *seconds: once, later frames change nothing
+ * until a reset. */
 gboolean decent_pace_meter_add (DecentPaceMeter *m, GstClockTime pts, gdouble *seconds);
+
+/* The median of n > 0 intervals, in seconds; sorts them. */
+gdouble decent_pace_median (GstClockTime *intervals, guint n);
 
 #endif

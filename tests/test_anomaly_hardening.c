@@ -10,6 +10,7 @@
 #include "decent/decentmeta.h"
 #include "frame_layout.h"
 #include "framepath.h"
+#include "pacemeter.h"
 #include "plugin_util.h"
 #include "testutil.h"
 
@@ -582,6 +583,42 @@ GST_END_TEST;
 
 /* ---- 15: frames without timestamps ------------------------------------- */
 
+/* The pace meter (gst/pacemeter.c) under hostile timestamps: repeated ones
+ * are left out, one going back or missing starts it again, and the median
+ * shrugs off a late frame. */
+GST_START_TEST (test_pace_meter_timestamps)
+{
+  DecentPaceMeter m;
+  gdouble seconds = -1;
+  decent_pace_meter_reset (&m);
+  GstClockTime t = 0;
+  guint done = 0;
+  for (guint i = 0; i < 30 && !done; i++) {
+    /* every timestamp twice; frame 5 comes 0.5 s late */
+    const GstClockTime pts = t + (i == 5 ? GST_SECOND / 2 : 0);
+    if (decent_pace_meter_add (&m, pts, &seconds))
+      done = i;
+    else
+      fail_if (decent_pace_meter_add (&m, pts, &seconds), "frame %u: a repeat counted", i);
+    t = pts + GST_SECOND / 10;
+  }
+  fail_unless (done == 9 && fabs (seconds - 0.1) < 1e-9, "done at %u, %g s", done, seconds);
+  fail_if (decent_pace_meter_add (&m, t, &seconds), "measured twice");
+  /* going back, or no timestamp, starts again */
+  decent_pace_meter_reset (&m);
+  for (guint i = 0; i < 5; i++)
+    decent_pace_meter_add (&m, GST_SECOND + i * GST_SECOND / 25, &seconds);
+  fail_if (decent_pace_meter_add (&m, 0, &seconds), "back in time");
+  decent_pace_meter_add (&m, GST_CLOCK_TIME_NONE, &seconds);
+  gboolean got = FALSE;
+  for (guint i = 0; i <= DECENT_PACE_INTERVALS; i++)
+    got = decent_pace_meter_add (&m, i * GST_SECOND / 25, &seconds);
+  fail_unless (got && fabs (seconds - 0.04) < 1e-9, "after a restart: %d, %g s", got, seconds);
+  GstClockTime v[] = { 5, 1, 4, 2, 3 };
+  fail_unless (decent_pace_median (v, 5) == 3.0 / GST_SECOND, "median");
+}
+GST_END_TEST;
+
 GST_START_TEST (test_no_timestamps)
 {
   GstHarness *h = model_harness ("message-mode=all event-min-frames=1 event-gap=1");
@@ -631,6 +668,7 @@ anomaly_hardening_suite (void)
   tcase_add_test (tc, test_reload_then_stop);
   tcase_add_test (tc, test_long_and_non_utf8_paths);
   tcase_add_test (tc, test_no_timestamps);
+  tcase_add_test (tc, test_pace_meter_timestamps);
   tcase_add_test (tc, test_zero_threshold_normalized);
   tcase_add_test (tc, test_meta_heatmap_bounds);
   /* before the fix, open() of a FIFO never returned */

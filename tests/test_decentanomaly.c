@@ -948,16 +948,22 @@ GST_START_TEST (test_still_gate_pace)
 GST_END_TEST;
 
 /* The still scores of n frames (-1: none) of caps, timestamped step apart
- * (GST_CLOCK_TIME_NONE: none), noise that stays put from frame 4. */
+ * (GST_CLOCK_TIME_NONE: none), noise that stays put from frame 4; from
+ * frame roi_at on (0: never) with another roi. */
 static void
-still_run_timed (const gchar *path, const gchar *caps, GstClockTime step, guint n,
-    gdouble *still)
+still_run_timed_roi (const gchar *path, const gchar *caps, GstClockTime step, guint n,
+    guint roi_at, gdouble *still)
 {
   GstHarness *h = anomaly_harness (path, "message-mode=all");
   gst_harness_set_src_caps_str (h, caps);
   GstBus *bus = harness_bus (h);
   guint begins = 0;
   for (guint i = 0; i < n; i++) {
+    if (roi_at && i == roi_at) {
+      GstElement *e = gst_harness_find_element (h, "decentanomaly");
+      g_object_set (e, "roi", "0,0,12,12", NULL);
+      gst_object_unref (e);
+    }
     GstBuffer *b = gray_frame (i >= 4, i);
     GST_BUFFER_PTS (b) = GST_CLOCK_TIME_IS_VALID (step) ? i * step : GST_CLOCK_TIME_NONE;
     GST_BUFFER_DURATION (b) = GST_CLOCK_TIME_NONE;
@@ -971,13 +977,21 @@ still_run_timed (const gchar *path, const gchar *caps, GstClockTime step, guint 
   harness_bus_teardown (h, bus);
 }
 
+static void
+still_run_timed (const gchar *path, const gchar *caps, GstClockTime step, guint n,
+    gdouble *still)
+{
+  still_run_timed_roi (path, caps, step, n, 0, still);
+}
+
 /* Where the caps give no framerate, or one the timestamps belie, the
  * scored frames' timestamps pace the gate from the tenth frame on (the
  * median of nine intervals; the gate starts again): a gate calibrated at
  * 15 frames/s with lag 3 then compares frames 6 apart in a stream 1/30 s
  * apart, its history full 6 frames after the tenth.  Before, the caps'
  * pace: none (frames counted: lag 3) or 60 frames/s (lag 12, not full by
- * the tenth).  Without timestamps frames stay counted. */
+ * the tenth).  Without timestamps frames stay counted.  The measured pace
+ * outlives a new roi. */
 GST_START_TEST (test_still_gate_pace_from_timestamps)
 {
   gchar *path = still_gate_model_paced ("still15t.dcnt", 1.0f / 15);
@@ -1001,6 +1015,15 @@ GST_START_TEST (test_still_gate_pace_from_timestamps)
   for (guint i = 0; i < 20; i++)
     fail_unless ((still[i] >= 0) == (i >= 3), "no framerate, no timestamps, frame %u: "
         "still score %g", i, still[i]);
+  /* a new roi starts the gates again, at the pace measured (6 frames), not
+   * at the caps' until it is measured again */
+  gdouble moved[30];
+  still_run_timed_roi (path, "video/x-raw,format=GRAY8,width=16,height=16,framerate=60/1",
+      GST_SECOND / 30, 30, 20, moved);
+  for (guint i = 0; i < 30; i++)
+    fail_unless ((moved[i] >= 0) == ((i >= 15 && i < 20) || i >= 26),
+        "60/1 in the caps, 1/30 s apart, a new roi at frame 20, frame %u: still score %g", i,
+        moved[i]);
   g_free (path);
 }
 GST_END_TEST;

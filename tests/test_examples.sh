@@ -102,6 +102,10 @@ refuses "decent-detect refuses --start nan" "from 0 on" \
 refuses "decent-detect says --start past the end instead of a threshold of 0" \
   "no frame was scored: --start 1000.0 s is past the end" \
   "$build/examples/decent-detect" --model "$tmp/m.dcnt" --input "$tmp/normal.avi" --start=1000
+expect "decent-detect counts frames without per-frame messages" \
+  "scored 30 frames from 0.0 s; the scorer posted no per-frame messages" \
+  "$build/examples/decent-detect" --model "$tmp/m.dcnt" --input "$tmp/normal.avi" \
+  --set message-mode=events
 refuses "decent-detect fails when its CSV cannot be written" "could not write /dev/full" \
   "$build/examples/decent-detect" --model "$tmp/m.dcnt" --input "$tmp/normal.avi" \
   --csv /dev/full

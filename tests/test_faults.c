@@ -334,14 +334,17 @@ run_counting_epochs (const gchar *desc, guint *own, guint *companion)
 
 /* Stopped while the companion trains (decent-train's default pair), as
  * stopped while the model trains: nothing is written (an existing file
- * stays as it was), and the finished model, calibrated, waits in the
- * checkpoint; resume=true then trains the companion only and writes both.
- * With checkpoint=false the finished model is written alone, with a
- * warning, all its epochs in it, no companion and no checkpoint. */
+ * stays as it was), and the finished model, calibrated, waits in
+ * <model>.finished (the epochs' checkpoint gone); resume=true then trains
+ * the companion only and writes both.  resume=false says it discards the
+ * waiting model, and does once it writes its own.  With checkpoint=false
+ * the finished model is written alone, with a warning, all its epochs in
+ * it, no companion and nothing left beside it. */
 GST_START_TEST (test_stop_during_companion)
 {
   gchar *model = g_build_filename (dir, "pair-stopped.dcnt", NULL);
   gchar *checkpoint = g_strconcat (model, ".checkpoint", NULL);
+  gchar *finished = g_strconcat (model, ".finished", NULL);
   const gchar *before = "an older model file";
   fail_unless (g_file_set_contents (model, before, -1, NULL));
   const gchar *pipeline = "videotestsrc num-buffers=40 ! video/x-raw,width=32,height=32 "
@@ -361,7 +364,8 @@ GST_START_TEST (test_stop_during_companion)
       "the existing file was replaced");
   g_free (text);
   DecentError err;
-  DecentModel *m = decent_model_load (checkpoint, DECENT_DEVICE_CPU, &err);
+  fail_if (g_file_test (checkpoint, G_FILE_TEST_EXISTS), "the epochs' checkpoint was left");
+  DecentModel *m = decent_model_load (finished, DECENT_DEVICE_CPU, &err);
   fail_unless (m != NULL, "the finished model was not kept: %s", err.message);
   DecentInfo info;
   DecentCalibration cal;
@@ -389,7 +393,39 @@ GST_START_TEST (test_stop_during_companion)
       && cal.threshold == threshold, "written: %u epochs, companion %d, threshold %g (was %g)",
       info.epochs, decent_model_has_companion (m), cal.threshold, threshold);
   decent_model_free (m);
-  fail_if (g_file_test (checkpoint, G_FILE_TEST_EXISTS), "a checkpoint was left");
+  fail_if (g_file_test (checkpoint, G_FILE_TEST_EXISTS)
+      || g_file_test (finished, G_FILE_TEST_EXISTS), "a checkpoint or finished model was left");
+
+  /* stopped again; then resume=false: said, and the waiting model goes */
+  desc = g_strdup_printf (pipeline, model, "");
+  warnings = stop_at_companion (desc, &model_epochs);
+  g_free (warnings);
+  fail_unless (g_file_test (finished, G_FILE_TEST_EXISTS), "no finished model kept");
+  GstElement *pipe = gst_parse_launch (desc, NULL);
+  g_free (desc);
+  GstBus *bus = gst_element_get_bus (pipe);
+  gst_element_set_state (pipe, GST_STATE_PLAYING);
+  gboolean said = FALSE;
+  for (;;) {
+    GstMessage *msg = gst_bus_timed_pop (bus, 120 * GST_SECOND);
+    fail_unless (msg != NULL, "timed out");
+    const GstMessageType type = GST_MESSAGE_TYPE (msg);
+    if (type == GST_MESSAGE_WARNING) {
+      gchar *said_text = message_text (msg);
+      said |= strstr (said_text, "A finished model from a stopped run is waiting") != NULL
+          && strstr (said_text, "resume=true") != NULL;
+      g_free (said_text);
+    }
+    fail_if (type == GST_MESSAGE_ERROR, "an error");
+    gst_message_unref (msg);
+    if (type == GST_MESSAGE_EOS)
+      break;
+  }
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  gst_object_unref (bus);
+  gst_object_unref (pipe);
+  fail_unless (said, "resume=false did not say it discards the finished model");
+  fail_if (g_file_test (finished, G_FILE_TEST_EXISTS), "the discarded model was left");
 
   /* checkpoint=false: nowhere to keep it, so it is written alone */
   desc = g_strdup_printf (pipeline, model, "checkpoint=false");
@@ -403,7 +439,9 @@ GST_START_TEST (test_stop_during_companion)
   fail_unless (info.epochs == 30 && decent_model_has_companion (m) == 0,
       "%u epochs, companion %d", info.epochs, decent_model_has_companion (m));
   decent_model_free (m);
-  fail_if (g_file_test (checkpoint, G_FILE_TEST_EXISTS), "a checkpoint was left");
+  fail_if (g_file_test (checkpoint, G_FILE_TEST_EXISTS)
+      || g_file_test (finished, G_FILE_TEST_EXISTS), "a checkpoint or finished model was left");
+  g_free (finished);
   g_free (checkpoint);
   g_free (model);
 }

@@ -95,10 +95,12 @@ out_of_memory_is_said (void)
     fclose (f);
     const rlim_t room = (rlim_t) pages * (rlim_t) sysconf (_SC_PAGESIZE) + ((rlim_t) 256 << 20);
     const struct rlimit limit = { room, room };
-    if (setrlimit (RLIMIT_AS, &limit) != 0)
+    DecentError err = { { 0 } };
+    /* one thread: the threads' stacks of a many-core machine would take
+     * the room themselves (libgomp fails to start them) */
+    if (decent_set_threads (1, &err) != 0 || setrlimit (RLIMIT_AS, &limit) != 0)
       _exit (4);
     DecentConfig cfg;
-    DecentError err = { { 0 } };
     decent_config_init (&cfg, SIDE, SIDE, 1);
     cfg.device = DECENT_DEVICE_CPU;
     cfg.latent_side = 0;

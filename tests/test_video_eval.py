@@ -51,6 +51,15 @@ pos, neg = rng.integers(0, 6, 40), rng.integers(0, 5, 55)
 brute = np.mean([(p > n) + 0.5 * (p == n) for p in pos for n in neg])
 check(close(ve.auroc(pos, neg), brute), f"AUROC with ties {ve.auroc(pos, neg)} == brute {brute}")
 
+# ---- Wilson intervals of detection rates
+low, high = ve.wilson(25, 27)
+check(close(low, 0.7665, 1e-3) and close(high, 0.9794, 1e-3), f"25 of 27: {low} {high}")
+low, high = ve.wilson(0, 10)
+check(low == 0.0 and close(high, 0.2775, 1e-3), f"0 of 10: {low} {high}")
+low, high = ve.wilson(27, 27)
+check(close(high, 1.0) and close(low, 0.8754, 1e-3), f"27 of 27: {low} {high}")
+check(all(np.isnan(ve.wilson(0, 0))), "no trials: NaN")
+
 # ---- hysteresis (gst/events.c): 3 flagged open, 5 unflagged close
 f = [0, 1, 1, 1, 0, 1, 1, 0, 0, 0, 0, 0, 1, 1, 0, 1, 1, 1, 1]
 check(ve.hysteresis(f) == [(1, 3, 6), (15, 17, 18)], f"hysteresis {ve.hysteresis(f)}")

@@ -626,8 +626,10 @@ say_out_of_memory (const Plan *p, int n, DecentError *err)
     return;
   char was[sizeof err->message];
   snprintf (was, sizeof was, "%s", err->message);
-  decent_fail (err, "out of memory for a batch of %d frames (%s): lower the frame size, "
-      "batch-size or the channels", n, was);
+  /* scoring runs in chunks of its own, whatever batch-size says */
+  decent_fail (err, "out of memory for a batch of %d frames (%s): lower the frame size "
+      "(width, height)%s or base-channels and max-channels", n, was,
+      p->training ? ", batch-size" : "");
 }
 
 static Plan *
