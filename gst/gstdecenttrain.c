@@ -445,10 +445,10 @@ typedef struct {
   gboolean keep_checkpoints;    /* checkpoint=true: written after every epoch */
   gboolean resume, calibrate_only; /* resume reads the checkpoint, kept or not */
   gboolean checkpoint_found;    /* start() found the checkpoint to resume from */
-  gboolean resumed;             /* the model came from the checkpoint */
-  gboolean finished;            /* ... and was finished and calibrated (park_model) */
+  gboolean resumed;             /* the model came from the checkpoint (or .finished) */
+  gboolean finished;            /* ... from <location>.finished: trained and calibrated */
   gboolean parked;              /* stopped while the companion trained: the finished
-                                 * model is in the checkpoint, nothing written */
+                                 * model is in <location>.finished, nothing written */
   gboolean memory_full;         /* collecting stopped at max-memory */
   gboolean memory_out;          /* ... or where the memory ran out */
   guint epochs, min_steps, patience; /* epochs 0: until the held-out error stops falling */
@@ -1093,10 +1093,10 @@ park_model (TrainJob *job, DecentModel *m)
 /* companion=true: a second model of its own geometry with one latent cell
  * (docs/method.md, "Two models, one score"), trained, calibrated and given
  * its still gate on the same frames, collected at its size, split as the
- * model's were; stored in m.  Stopped, m is kept in the checkpoint and
- * nothing is written (park_model; with checkpoint=false, or when that
- * fails, as for a failure:) failed, m goes without it (a warning): a
- * finished model is never lost to its companion. */
+ * model's were; stored in m.  Stopped, m is kept in <location>.finished
+ * and nothing is written (park_model); failed (or stopped with
+ * checkpoint=false, or where that file cannot be written), m goes without
+ * it (a warning): a finished model is never lost to its companion. */
 static void
 train_companion (TrainJob *job, DecentModel *m, guint n_train, guint n_held)
 {
