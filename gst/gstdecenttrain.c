@@ -1336,7 +1336,8 @@ run_training (TrainJob *job)
     g_free (why);
   } else if (!(m = start_model (job, &err))) {
     job_fail (job, GST_RESOURCE_ERROR_SETTINGS, "Cannot start training.", err.message);
-  } else if (!job->finished && job->epochs == 0 && n_held == 0) {
+  } else if ((!job->finished || job->companion_bytes) && job->epochs == 0 && n_held == 0) {
+    /* (a finished model's companion trains as a model would) */
     job_fail (job, GST_RESOURCE_ERROR_SETTINGS, "Cannot train until the held-out error stops "
         "falling without held-out frames.", "epochs=0 needs holdout > 0 and enough frames to "
         "hold some out; set epochs");
