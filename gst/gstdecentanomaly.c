@@ -496,8 +496,12 @@ pace_from_timestamps (GstDecentAnomaly *self, const FrameState *f)
     return;
   self->pace_measuring = FALSE;
   const gdouble claimed = self->scored_seconds;
-  if (!(measured >= DECENT_STILL_MIN_SECONDS && measured <= DECENT_STILL_MAX_SECONDS)
-      || (claimed > 0 && fabs (measured - claimed) <= 0.25 * claimed))
+  if (!(measured >= DECENT_PACE_MIN_SECONDS && measured <= DECENT_STILL_MAX_SECONDS)) {
+    GST_WARNING_OBJECT (self, "scored frames' timestamps come %g s apart: not a camera's "
+        "pace; the still gates keep the caps' (%g s; 0: counting frames)", measured, claimed);
+    return;
+  }
+  if (claimed > 0 && fabs (measured - claimed) <= 0.25 * claimed)
     return;
   if (claimed > 0)
     GST_WARNING_OBJECT (self, "scored frames come %g s apart, not the %g s of the caps' "

@@ -451,6 +451,7 @@ typedef struct {
                                  * model is in <location>.finished, nothing written */
   gboolean memory_full;         /* collecting stopped at max-memory */
   gboolean memory_out;          /* ... or where the memory ran out */
+  gchar *park_error;            /* why park_model could not keep the model */
   guint epochs, min_steps, patience; /* epochs 0: until the held-out error stops falling */
   gdouble holdout, quantile, sigmas;
   DecentStillSettings still;    /* still.lag 0: no still gate */
@@ -633,10 +634,13 @@ resume_finished (TrainJob *job, DecentError *err)
   job->resumed = TRUE;
   job->finished = TRUE;
   DecentStillSettings still;
-  if (decent_model_get_still (m, &still, NULL) == 1)
+  const float pace = job->still.frame_seconds; /* this run's frames, which the companion's are */
+  if (decent_model_get_still (m, &still, NULL) == 1) {
     job->still = still;
-  else
+    job->still.frame_seconds = pace;
+  } else {
     job->still.lag = 0;
+  }
   DecentInfo info;
   decent_model_describe (m, &info);
   gchar *msg = job->companion_bytes
@@ -657,7 +661,7 @@ resume_finished (TrainJob *job, DecentError *err)
 static DecentModel *
 start_model (TrainJob *job, DecentError *err)
 {
-  if (job->resume && g_file_test (job->finished_path, G_FILE_TEST_EXISTS))
+  if (job->resume && g_file_test (job->finished_path, G_FILE_TEST_IS_REGULAR))
     return resume_finished (job, err);
   if (!job->resume || !g_file_test (job->checkpoint, G_FILE_TEST_EXISTS)) {
     if (job->checkpoint_found) /* checked at start, gone since: say so */
@@ -1033,9 +1037,9 @@ companion_lost (TrainJob *job)
   if (job->cancelled)
     GST_ELEMENT_WARNING (job->self, RESOURCE, FAILED,
         ("Stopped while training the companion model; the model is written without it."),
-        ("the first model had finished, and no checkpoint could keep it (checkpoint=false, or "
-            "writing it failed); decentanomaly scores with it alone (train again for the "
-            "pair)"));
+        ("the first model had finished, and %s; decentanomaly scores with it alone (train "
+            "again for the pair)", job->park_error ? job->park_error
+            : "checkpoint=false keeps nothing to resume from"));
   else
     GST_ELEMENT_WARNING (job->self, RESOURCE, FAILED,
         ("The companion model could not be trained; the model is written without it."),
@@ -1076,12 +1080,16 @@ static gboolean
 park_model (TrainJob *job, DecentModel *m)
 {
   DecentError err = { { 0 } };
-  if (decent_model_save (m, job->finished_path, &err) < 0) {
-    GST_WARNING_OBJECT (job->self, "could not keep the finished model in %s: %s",
-        job->shown_finished, err.message);
-    return FALSE;
+  /* resumed from there: it is kept already, whatever checkpoint says */
+  if (!job->finished) {
+    if (decent_model_save (m, job->finished_path, &err) < 0) {
+      g_free (job->park_error);
+      job->park_error = g_strdup_printf ("%s could not keep it: %s", job->shown_finished,
+          err.message);
+      return FALSE;
+    }
+    g_unlink (job->checkpoint); /* its epochs are older than the finished model */
   }
-  g_unlink (job->checkpoint);
   GST_ELEMENT_WARNING (job->self, RESOURCE, FAILED,
       ("Stopped while training the companion model; nothing was written."),
       ("the finished model is in %s, and nothing was written to %s: resume=true trains the "
@@ -1151,7 +1159,7 @@ train_companion (TrainJob *job, DecentModel *m, guint n_train, guint n_held)
     ok = keep_companion (job, m, c, n_held ? held : train, n_held ? block_frames : all_train,
         n_held ? n_blocks : 1);
   }
-  if (!ok && !(job->cancelled && keep && park_model (job, m)))
+  if (!ok && !(job->cancelled && (keep || job->finished) && park_model (job, m)))
     companion_lost (job);
   if (!job->parked)
     job->cancelled = FALSE; /* the model itself is finished and written */
@@ -1309,7 +1317,7 @@ run_training (TrainJob *job)
   const guint64 planned = MAX ((guint64) job->epochs,
       ((guint64) job->min_steps + per_epoch - 1) / per_epoch);
   /* resume=true beside a finished model: only its companion trains */
-  const gboolean pairing = job->resume && g_file_test (job->finished_path, G_FILE_TEST_EXISTS);
+  const gboolean pairing = job->resume && g_file_test (job->finished_path, G_FILE_TEST_IS_REGULAR);
   gchar *msg = pairing
       ? g_strdup_printf ("Writing the finished model of %s%s (%u frames, %u held out)",
           job->shown_finished, job->companion_bytes ? " with a companion trained now" : "",
@@ -1452,7 +1460,7 @@ train_and_save (GstDecentTrain *self)
   const gdouble measured = self->intervals->len
       ? decent_pace_median ((GstClockTime *) (gpointer) self->intervals->data,
             self->intervals->len) : 0.0;
-  if (self->frame_spacing >= 0 && measured >= DECENT_STILL_MIN_SECONDS
+  if (self->frame_spacing >= 0 && measured >= DECENT_PACE_MIN_SECONDS
       && measured <= DECENT_STILL_MAX_SECONDS
       && (frame_seconds == 0 || fabs (measured - frame_seconds) > 0.25 * frame_seconds)) {
     if (frame_seconds > 0 && job.still.lag > 0) /* (not under the object lock: posts) */
@@ -1516,6 +1524,7 @@ train_and_save (GstDecentTrain *self)
   g_free (job.shown_checkpoint);
   g_free (job.shown_finished);
   g_free (job.finished_path);
+  g_free (job.park_error);
   g_free (job.location);
   g_free (job.checkpoint);
   return job.ok;
@@ -1714,7 +1723,8 @@ check_checkpoint (GstDecentTrain *self, const gchar *location, const DecentConfi
   gchar *finished = g_strconcat (location, ".finished", NULL);
   gchar *shown = g_filename_display_name (path), *shown_finished = g_filename_display_name (finished);
   gboolean ok = TRUE;
-  const gboolean has_finished = g_file_test (finished, G_FILE_TEST_EXISTS);
+  /* (a folder or device of that name is no finished model) */
+  const gboolean has_finished = g_file_test (finished, G_FILE_TEST_IS_REGULAR);
   const gboolean has_checkpoint = g_file_test (path, G_FILE_TEST_EXISTS);
   if (resume && has_finished) {
     ok = resumable_at_start (self, finished, shown_finished, cfg);

@@ -11,6 +11,11 @@
 /* intervals whose median is the pace: a few late or early frames do not move it */
 #define DECENT_PACE_INTERVALS 9
 
+/* no camera keeps a pace faster than 1000 frames a second: timestamps that
+ * say so are not trusted (a still gate taking one frame in thousands would
+ * never fill) */
+#define DECENT_PACE_MIN_SECONDS 1e-3
+
 typedef struct {
   GstClockTime last;  /* the last frame's timestamp; NONE: none yet */
   guint n;            /* intervals in, up to DECENT_PACE_INTERVALS */

@@ -1015,6 +1015,12 @@ GST_START_TEST (test_still_gate_pace_from_timestamps)
   for (guint i = 0; i < 20; i++)
     fail_unless ((still[i] >= 0) == (i >= 3), "no framerate, no timestamps, frame %u: "
         "still score %g", i, still[i]);
+  /* timestamps 1 us apart are no camera's pace: frames stay counted (taken
+   * at their word, the gate would take one frame in 66667 and never fill) */
+  still_run_timed (path, caps0, GST_USECOND, 20, still);
+  for (guint i = 0; i < 20; i++)
+    fail_unless ((still[i] >= 0) == (i >= 3), "no framerate, 1 us apart, frame %u: "
+        "still score %g", i, still[i]);
   /* a new roi starts the gates again, at the pace measured (6 frames), not
    * at the caps' until it is measured again */
   gdouble moved[30];

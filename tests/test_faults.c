@@ -4,6 +4,7 @@
  * changes, and a run stopped during training that resumes from its
  * checkpoint.  Every failure must be a clear error, the previous model file
  * must stay byte-identical, and a finished training run is never lost. */
+#include <math.h>
 #include <glib/gstdio.h>
 #include <sys/mount.h>
 
@@ -347,9 +348,9 @@ GST_START_TEST (test_stop_during_companion)
   gchar *finished = g_strconcat (model, ".finished", NULL);
   const gchar *before = "an older model file";
   fail_unless (g_file_set_contents (model, before, -1, NULL));
-  const gchar *pipeline = "videotestsrc num-buffers=40 ! video/x-raw,width=32,height=32 "
+  const gchar *pipeline = "videotestsrc num-buffers=40 pattern=ball ! video/x-raw,width=32,height=32 "
       "! decent-train min-steps=0 model-location=\"%s\" width=16 height=16 channels=1 "
-      "epochs=30 batch-size=8 latent-side=6 companion=true companion-width=16 "
+      "epochs=30 batch-size=8 latent-side=6 still-lag=3 companion=true companion-width=16 "
       "companion-height=16 %s";
   gchar *desc = g_strdup_printf (pipeline, model, "");
   guint model_epochs;
@@ -377,8 +378,26 @@ GST_START_TEST (test_stop_during_companion)
   const float threshold = cal.threshold;
   decent_model_free (m);
 
-  /* resumed: the model is not trained again, the companion is */
-  desc = g_strdup_printf (pipeline, model, "resume=true");
+  /* resumed with checkpoint=false and stopped again: the model waits where
+   * it was, and the file stays as it was */
+  desc = g_strdup_printf (pipeline, model, "resume=true checkpoint=false");
+  warnings = stop_at_companion (desc, &model_epochs);
+  g_free (desc);
+  fail_unless (model_epochs == 0 && strstr (warnings, "nothing was written"), "%u epochs: %s",
+      model_epochs, warnings);
+  g_free (warnings);
+  fail_unless (g_file_get_contents (model, &text, NULL, NULL) && g_str_equal (text, before),
+      "the existing file was replaced by a stop of a resumed run");
+  g_free (text);
+  fail_unless (g_file_test (finished, G_FILE_TEST_IS_REGULAR), "the finished model went");
+
+  /* resumed at another framerate: the model is not trained again, the
+   * companion is, its still gate paced by this run's frames */
+  const gchar *tenth = "videotestsrc num-buffers=40 pattern=ball ! video/x-raw,width=32,height=32,"
+      "framerate=10/1 ! decent-train min-steps=0 model-location=\"%s\" width=16 height=16 "
+      "channels=1 epochs=30 batch-size=8 latent-side=6 still-lag=3 companion=true "
+      "companion-width=16 companion-height=16 %s";
+  desc = g_strdup_printf (tenth, model, "resume=true");
   guint own = 0, companion = 0;
   gchar *error = run_counting_epochs (desc, &own, &companion);
   g_free (desc);
@@ -392,6 +411,16 @@ GST_START_TEST (test_stop_during_companion)
   fail_unless (info.epochs == 30 && decent_model_has_companion (m) == 1
       && cal.threshold == threshold, "written: %u epochs, companion %d, threshold %g (was %g)",
       info.epochs, decent_model_has_companion (m), cal.threshold, threshold);
+  DecentStillSettings own_gate, its_gate;
+  DecentModel *c = decent_model_companion_new (m, DECENT_DEVICE_CPU, &err);
+  fail_unless (c != NULL, "%s", err.message);
+  fail_unless (decent_model_get_still (m, &own_gate, NULL) == 1
+      && decent_model_get_still (c, &its_gate, NULL) == 1
+      && fabsf (own_gate.frame_seconds - 1.0f / 30) < 1e-6f
+      && fabsf (its_gate.frame_seconds - 0.1f) < 1e-6f && its_gate.lag == own_gate.lag,
+      "gates: the model's %g s (lag %d), the companion's %g s (lag %d)",
+      own_gate.frame_seconds, own_gate.lag, its_gate.frame_seconds, its_gate.lag);
+  decent_model_free (c);
   decent_model_free (m);
   fail_if (g_file_test (checkpoint, G_FILE_TEST_EXISTS)
       || g_file_test (finished, G_FILE_TEST_EXISTS), "a checkpoint or finished model was left");
