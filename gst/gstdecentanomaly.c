@@ -452,35 +452,35 @@ gate_is_timed (DecentModel *m, DecentStillGate *gate)
   return gate && m && decent_model_get_still (m, &s, NULL) == 1 && s.frame_seconds > 0;
 }
 
+/* Gives both still gates scored_seconds (pace_gate); restarts them. */
+static void
+pace_both_gates (GstDecentAnomaly *self)
+{
+  pace_gate (self, self->still, "model-location's");
+  pace_gate (self, self->second.still, "the second model's");
+}
+
 /* Paces both still gates to frames of `info` scored every `interval`th
  * (no framerate in the caps: 0, frames count as they come), and measures
- * the scored frames' timestamps from here (pace_from_timestamps).  Streaming. */
+ * the scored frames' timestamps from here (pace_from_timestamps), unless
+ * they were measured under the same framerate and interval already (a new
+ * roi or model): that pace still holds.  Streaming. */
 static void
 pace_still_gates (GstDecentAnomaly *self, const GstVideoInfo *info, guint interval)
 {
   const gint n = GST_VIDEO_INFO_FPS_N (info), d = GST_VIDEO_INFO_FPS_D (info);
-  self->paced_fps_n = n;
-  self->paced_fps_d = d;
-  self->paced_interval = interval;
-  if (self->measured_seconds > 0 && n == self->measured_fps_n && d == self->measured_fps_d
-      && interval == self->measured_interval) {
-    /* the caps and interval the timestamps were measured under (a new roi,
-     * a new model): their pace still holds */
-    self->scored_seconds = self->measured_seconds;
-    self->pace_measuring = FALSE;
-    pace_gate (self, self->still, "model-location's");
-    pace_gate (self, self->second.still, "the second model's");
-    return;
-  }
-  self->measured_seconds = 0;
+  const gboolean measured = self->measured_seconds > 0 && n == self->measured_fps_n
+                            && d == self->measured_fps_d && interval == self->measured_interval;
   const gdouble seconds = n > 0 && d > 0 ? (gdouble) interval * d / n : 0.0;
-  self->scored_seconds = seconds > 0
+  self->paced_interval = interval;
+  self->scored_seconds = measured ? self->measured_seconds : seconds > 0
       ? CLAMP (seconds, DECENT_STILL_MIN_SECONDS, DECENT_STILL_MAX_SECONDS) : 0.0;
-  pace_gate (self, self->still, "model-location's");
-  pace_gate (self, self->second.still, "the second model's");
+  if (!measured)
+    self->measured_seconds = 0;
+  pace_both_gates (self);
   decent_pace_meter_reset (&self->pace_meter);
-  self->pace_measuring = gate_is_timed (self->model, self->still)
-                         || gate_is_timed (self->second.model, self->second.still);
+  self->pace_measuring = !measured && (gate_is_timed (self->model, self->still)
+                                       || gate_is_timed (self->second.model, self->second.still));
 }
 
 /* The caps' framerate is what a camera claims: many RTSP streams give none,
@@ -509,13 +509,14 @@ pace_from_timestamps (GstDecentAnomaly *self, const FrameState *f)
   else
     GST_INFO_OBJECT (self, "no framerate in the caps; scored frames come %g s apart",
         measured);
+  /* (the frame's info, which setup_path paced by, is the negotiated one) */
+  const GstVideoInfo *info = &GST_VIDEO_FILTER (self)->in_info;
   self->scored_seconds = measured;
   self->measured_seconds = measured;
-  self->measured_fps_n = self->paced_fps_n;
-  self->measured_fps_d = self->paced_fps_d;
+  self->measured_fps_n = GST_VIDEO_INFO_FPS_N (info);
+  self->measured_fps_d = GST_VIDEO_INFO_FPS_D (info);
   self->measured_interval = self->paced_interval;
-  pace_gate (self, self->still, "model-location's");
-  pace_gate (self, self->second.still, "the second model's");
+  pace_both_gates (self);
 }
 
 /* The companion a model file carries (decent-train companion=true) is the

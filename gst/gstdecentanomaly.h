@@ -114,7 +114,6 @@ struct _GstDecentAnomaly {
   guint paced_interval;   /* the inference-interval they were paced with; 0: not yet */
   DecentPaceMeter pace_meter; /* scored frames' timestamps, after each pacing from caps */
   gboolean pace_measuring; /* the meter may still re-pace the gates (pace_from_timestamps) */
-  gint paced_fps_n, paced_fps_d; /* the caps' framerate of the last pacing */
   gdouble measured_seconds; /* the timestamps' pace, kept for the framerate and interval
                              * it was measured under (measured_fps_n/d, measured_interval)
                              * across a new roi or model; 0: none */

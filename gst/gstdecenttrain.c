@@ -600,25 +600,30 @@ warn_about_checkpoint (TrainJob *job, DecentModel *m)
             "more.", job->shown_checkpoint, info.epochs, job->epochs));
 }
 
-/* The model file at path (shown) to resume from, if it loads and is for
- * this run's frames; NULL with the reason in err. */
+/* The model file at path (shown) to resume from (a checkpoint, or a
+ * finished model), if it loads and is for cfg's frames; NULL with the
+ * reason and what to do in err.  Checked at start and again at the end of
+ * the collection (the file may have changed meanwhile). */
 static DecentModel *
-load_resumable (TrainJob *job, const gchar *path, const gchar *shown, DecentError *err)
+load_resumable (const gchar *path, const gchar *shown, const DecentConfig *cfg,
+    DecentError *err)
 {
-  DecentModel *m = decent_model_load (path, job->cfg.device, err);
-  if (!m)
-    return NULL;
-  DecentConfig cfg;
-  decent_model_get_config (m, &cfg);
-  if (cfg.width != job->cfg.width || cfg.height != job->cfg.height
-      || cfg.channels != job->cfg.channels) {
+  DecentModel *m = decent_model_load (path, cfg->device, err);
+  if (m) {
+    DecentConfig have;
+    decent_model_get_config (m, &have);
+    if (have.width == cfg->width && have.height == cfg->height
+        && have.channels == cfg->channels)
+      return m;
     g_snprintf (err->message, sizeof err->message, "%s is for %dx%dx%d frames, this run "
-        "collects %dx%dx%d; delete it or set resume=false", shown, cfg.width, cfg.height,
-        cfg.channels, job->cfg.width, job->cfg.height, job->cfg.channels);
+        "collects %dx%dx%d", shown, have.width, have.height, have.channels, cfg->width,
+        cfg->height, cfg->channels);
     decent_model_free (m);
-    return NULL;
   }
-  return m;
+  const gsize used = strlen (err->message);
+  g_snprintf (err->message + used, sizeof err->message - used, "; delete it or set "
+      "resume=false");
+  return NULL;
 }
 
 /* resume=true with a finished model waiting for its companion (park_model):
@@ -628,7 +633,7 @@ load_resumable (TrainJob *job, const gchar *path, const gchar *shown, DecentErro
 static DecentModel *
 resume_finished (TrainJob *job, DecentError *err)
 {
-  DecentModel *m = load_resumable (job, job->finished_path, job->shown_finished, err);
+  DecentModel *m = load_resumable (job->finished_path, job->shown_finished, &job->cfg, err);
   if (!m)
     return NULL;
   job->resumed = TRUE;
@@ -670,7 +675,7 @@ start_model (TrainJob *job, DecentError *err)
           ("%s was there at start and is not now", job->shown_checkpoint));
     return decent_model_new (&job->cfg, err);
   }
-  DecentModel *m = load_resumable (job, job->checkpoint, job->shown_checkpoint, err);
+  DecentModel *m = load_resumable (job->checkpoint, job->shown_checkpoint, &job->cfg, err);
   if (!m)
     return NULL;
   DecentInfo info;
@@ -1683,29 +1688,21 @@ remove_stale_temporaries (GstDecentTrain *self, const gchar *path)
   free (removed);
 }
 
-/* Whether a model file at path can be resumed from: it loads and is for
- * cfg's frames.  FALSE with an error posted (found at start, before
- * collecting frames). */
+/* Whether a model file at path can be resumed from (load_resumable).
+ * FALSE with an error posted (found at start, before collecting frames). */
 static gboolean
 resumable_at_start (GstDecentTrain *self, const gchar *path, const gchar *shown,
     const DecentConfig *cfg)
 {
   DecentError err = { { 0 } };
-  DecentModel *m = decent_model_load (path, cfg->device, &err);
-  DecentConfig have;
-  if (m)
-    decent_model_get_config (m, &have);
-  const gboolean ok = m && have.width == cfg->width && have.height == cfg->height
-                      && have.channels == cfg->channels;
-  if (!ok) {
-    gchar *why = m ? g_strdup_printf ("%s is for %dx%dx%d frames, this run collects %dx%dx%d",
-                         shown, have.width, have.height, have.channels, cfg->width,
-                         cfg->height, cfg->channels)
-                   : valid_text (err.message);
+  DecentModel *m = load_resumable (path, shown, cfg, &err);
+  if (!m) {
+    gchar *why = valid_text (err.message);
     GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("Cannot resume training."),
-        ("%s; delete it or set resume=false (found at start, before collecting frames)", why));
+        ("%s (found at start, before collecting frames)", why));
     g_free (why);
   }
+  const gboolean ok = m != NULL;
   decent_model_free (m);
   return ok;
 }

@@ -303,14 +303,16 @@ stop_at_companion (const gchar *desc, guint *model_epochs)
 }
 
 /* Runs desc to its end, counting the epochs reported by the model and by
- * its companion; the error's text (caller frees) or NULL. */
+ * its companion, the warnings in *warnings (one per line; caller frees;
+ * may be NULL); the error's text (caller frees) or NULL. */
 static gchar *
-run_counting_epochs (const gchar *desc, guint *own, guint *companion)
+run_counting_epochs (const gchar *desc, guint *own, guint *companion, gchar **warnings)
 {
   GstElement *pipe = gst_parse_launch (desc, NULL);
   GstBus *bus = gst_element_get_bus (pipe);
   gst_element_set_state (pipe, GST_STATE_PLAYING);
   gchar *error = NULL;
+  GString *warned = g_string_new (NULL);
   for (;;) {
     GstMessage *msg = gst_bus_timed_pop (bus, 120 * GST_SECOND);
     fail_unless (msg != NULL, "timed out");
@@ -323,6 +325,11 @@ run_counting_epochs (const gchar *desc, guint *own, guint *companion)
           ? companion : own))++;
     if (type == GST_MESSAGE_ERROR)
       error = message_text (msg);
+    if (type == GST_MESSAGE_WARNING) {
+      gchar *text = message_text (msg);
+      g_string_append_printf (warned, "%s\n", text);
+      g_free (text);
+    }
     gst_message_unref (msg);
     if (type == GST_MESSAGE_ERROR || type == GST_MESSAGE_EOS)
       break;
@@ -330,6 +337,11 @@ run_counting_epochs (const gchar *desc, guint *own, guint *companion)
   gst_element_set_state (pipe, GST_STATE_NULL);
   gst_object_unref (bus);
   gst_object_unref (pipe);
+  gchar *all = g_string_free (warned, FALSE);
+  if (warnings)
+    *warnings = all;
+  else
+    g_free (all);
   return error;
 }
 
@@ -399,7 +411,7 @@ GST_START_TEST (test_stop_during_companion)
       "companion-width=16 companion-height=16 %s";
   desc = g_strdup_printf (tenth, model, "resume=true");
   guint own = 0, companion = 0;
-  gchar *error = run_counting_epochs (desc, &own, &companion);
+  gchar *error = run_counting_epochs (desc, &own, &companion, NULL);
   g_free (desc);
   fail_unless (error == NULL, "%s", error);
   fail_unless (own == 0 && companion > 0, "resumed: %u epochs of the model, %u of the "
@@ -430,29 +442,13 @@ GST_START_TEST (test_stop_during_companion)
   warnings = stop_at_companion (desc, &model_epochs);
   g_free (warnings);
   fail_unless (g_file_test (finished, G_FILE_TEST_EXISTS), "no finished model kept");
-  GstElement *pipe = gst_parse_launch (desc, NULL);
+  own = companion = 0;
+  error = run_counting_epochs (desc, &own, &companion, &warnings);
   g_free (desc);
-  GstBus *bus = gst_element_get_bus (pipe);
-  gst_element_set_state (pipe, GST_STATE_PLAYING);
-  gboolean said = FALSE;
-  for (;;) {
-    GstMessage *msg = gst_bus_timed_pop (bus, 120 * GST_SECOND);
-    fail_unless (msg != NULL, "timed out");
-    const GstMessageType type = GST_MESSAGE_TYPE (msg);
-    if (type == GST_MESSAGE_WARNING) {
-      gchar *said_text = message_text (msg);
-      said |= strstr (said_text, "A finished model from a stopped run is waiting") != NULL
-          && strstr (said_text, "resume=true") != NULL;
-      g_free (said_text);
-    }
-    fail_if (type == GST_MESSAGE_ERROR, "an error");
-    gst_message_unref (msg);
-    if (type == GST_MESSAGE_EOS)
-      break;
-  }
-  gst_element_set_state (pipe, GST_STATE_NULL);
-  gst_object_unref (bus);
-  gst_object_unref (pipe);
+  fail_unless (error == NULL, "%s", error);
+  const gboolean said = strstr (warnings, "A finished model from a stopped run is waiting")
+                        && strstr (warnings, "resume=true");
+  g_free (warnings);
   fail_unless (said, "resume=false did not say it discards the finished model");
   fail_if (g_file_test (finished, G_FILE_TEST_EXISTS), "the discarded model was left");
 

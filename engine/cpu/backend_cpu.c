@@ -736,7 +736,6 @@ cache_create (void *be, int n, int training, DecentError *err)
   return plan_new (be, n, training, err);
 }
 
-
 static void
 cache_destroy (void *be, void *plan)
 {
