@@ -461,10 +461,10 @@ pace_both_gates (GstDecentAnomaly *self)
 }
 
 /* Paces both still gates to frames of `info` scored every `interval`th
- * (no framerate in the caps: 0, frames count as they come), and measures
- * the scored frames' timestamps from here (pace_from_timestamps), unless
- * they were measured under the same framerate and interval already (a new
- * roi or model): that pace still holds.  Streaming. */
+ * (no framerate in the caps: 0, frames count as they come), or to the pace
+ * the timestamps gave under the same framerate and interval already (a new
+ * roi or model: that pace still holds), and follows the scored frames'
+ * timestamps from here (pace_from_timestamps).  Streaming. */
 static void
 pace_still_gates (GstDecentAnomaly *self, const GstVideoInfo *info, guint interval)
 {
@@ -479,33 +479,50 @@ pace_still_gates (GstDecentAnomaly *self, const GstVideoInfo *info, guint interv
     self->measured_seconds = 0;
   pace_both_gates (self);
   decent_pace_meter_reset (&self->pace_meter);
-  self->pace_measuring = !measured && (gate_is_timed (self->model, self->still)
-                                       || gate_is_timed (self->second.model, self->second.still));
+  self->pace_trusted = measured;
+  self->pace_warned = FALSE;
+  self->pace_measuring = gate_is_timed (self->model, self->still)
+                         || gate_is_timed (self->second.model, self->second.still);
 }
 
 /* The caps' framerate is what a camera claims: many RTSP streams give none,
- * some deliver fewer frames than they say.  Once DECENT_PACE_INTERVALS
- * scored frames have come after a pacing from caps, their timestamps'
- * median interval paces the gates instead when the caps gave none or one
- * over a quarter off (which restarts them).  Streaming. */
+ * some deliver fewer frames than they say, and a camera may change its pace
+ * while it streams.  Every DECENT_PACE_INTERVALS scored frames, their
+ * timestamps' median interval is weighed against the pace in use
+ * (decent_pace_meter_follow): it replaces the caps' at once when they gave
+ * none or one over a quarter off, and a measured or confirmed pace once it
+ * has held for DECENT_PACE_CONFIRM_SECONDS.  Either restarts the gates.
+ * Streaming. */
 static void
 pace_from_timestamps (GstDecentAnomaly *self, const FrameState *f)
 {
+  if (!self->pace_measuring)
+    return;
+  const gdouble in_use = self->scored_seconds;
   gdouble measured;
-  if (!self->pace_measuring || !decent_pace_meter_add (&self->pace_meter, f->ts, &measured))
-    return;
-  self->pace_measuring = FALSE;
-  const gdouble claimed = self->scored_seconds;
-  if (!(measured >= DECENT_PACE_MIN_SECONDS && measured <= DECENT_STILL_MAX_SECONDS)) {
-    GST_WARNING_OBJECT (self, "scored frames' timestamps come %g s apart: not a camera's "
-        "pace; the still gates keep the caps' (%g s; 0: counting frames)", measured, claimed);
-    return;
+  switch (decent_pace_meter_follow (&self->pace_meter, f->ts, in_use, self->pace_trusted,
+              DECENT_STILL_MAX_SECONDS, &measured)) {
+    case DECENT_PACE_WAIT:
+      return;
+    case DECENT_PACE_HOLDS:
+      self->pace_trusted = TRUE;
+      return;
+    case DECENT_PACE_IMPLAUSIBLE:
+      if (!self->pace_warned)
+        GST_WARNING_OBJECT (self, "scored frames' timestamps come %g s apart: not a camera's "
+            "pace; the still gates keep theirs (%g s; 0: counting frames)", measured, in_use);
+      self->pace_warned = TRUE;
+      return;
+    case DECENT_PACE_CHANGED:
+      break;
   }
-  if (claimed > 0 && fabs (measured - claimed) <= 0.25 * claimed)
-    return;
-  if (claimed > 0)
+  if (self->pace_trusted)
+    GST_WARNING_OBJECT (self, "scored frames now come %g s apart, not %g s, for %g s of "
+        "timestamps: the still gates follow them and start again", measured, in_use,
+        DECENT_PACE_CONFIRM_SECONDS);
+  else if (in_use > 0)
     GST_WARNING_OBJECT (self, "scored frames come %g s apart, not the %g s of the caps' "
-        "framerate: the still gates follow the timestamps", measured, claimed);
+        "framerate: the still gates follow the timestamps", measured, in_use);
   else
     GST_INFO_OBJECT (self, "no framerate in the caps; scored frames come %g s apart",
         measured);
@@ -516,6 +533,7 @@ pace_from_timestamps (GstDecentAnomaly *self, const FrameState *f)
   self->measured_fps_n = GST_VIDEO_INFO_FPS_N (info);
   self->measured_fps_d = GST_VIDEO_INFO_FPS_D (info);
   self->measured_interval = self->paced_interval;
+  self->pace_trusted = TRUE;
   pace_both_gates (self);
 }
 

@@ -112,8 +112,11 @@ struct _GstDecentAnomaly {
   gdouble last_still;     /* the last finite result's still score, 1 = threshold; -1: none */
   gdouble scored_seconds; /* time between scored frames the gates were paced to; 0: unknown */
   guint paced_interval;   /* the inference-interval they were paced with; 0: not yet */
-  DecentPaceMeter pace_meter; /* scored frames' timestamps, after each pacing from caps */
-  gboolean pace_measuring; /* the meter may still re-pace the gates (pace_from_timestamps) */
+  DecentPaceMeter pace_meter; /* scored frames' timestamps since the last pacing */
+  gboolean pace_measuring; /* the meter follows them (timed gates: pace_from_timestamps) */
+  gboolean pace_trusted;  /* scored_seconds was measured, or the timestamps agreed with
+                           * the caps': another pace must last (DECENT_PACE_CONFIRM_SECONDS) */
+  gboolean pace_warned;   /* implausible timestamps were logged since the last pacing */
   gdouble measured_seconds; /* the timestamps' pace, kept for the framerate and interval
                              * it was measured under (measured_fps_n/d, measured_interval)
                              * across a new roi or model; 0: none */

@@ -603,7 +603,13 @@ GST_START_TEST (test_pace_meter_timestamps)
     t = pts + GST_SECOND / 10;
   }
   fail_unless (done == 9 && fabs (seconds - 0.1) < 1e-9, "done at %u, %g s", done, seconds);
-  fail_if (decent_pace_meter_add (&m, t, &seconds), "measured twice");
+  /* the next window: its own nine intervals */
+  guint next = 0;
+  for (guint i = 1; i <= 2 * DECENT_PACE_INTERVALS && !next; i++, t += GST_SECOND / 20)
+    if (decent_pace_meter_add (&m, t, &seconds))
+      next = i;
+  fail_unless (next == DECENT_PACE_INTERVALS && fabs (seconds - 0.05) < 1e-9,
+      "the second window ended at %u, %g s", next, seconds);
   /* going back, or no timestamp, starts again */
   decent_pace_meter_reset (&m);
   for (guint i = 0; i < 5; i++)
@@ -616,6 +622,72 @@ GST_START_TEST (test_pace_meter_timestamps)
   fail_unless (got && fabs (seconds - 0.04) < 1e-9, "after a restart: %d, %g s", got, seconds);
   GstClockTime v[] = { 5, 1, 4, 2, 3 };
   fail_unless (decent_pace_median (v, 5) == 3.0 / GST_SECOND, "median");
+}
+GST_END_TEST;
+
+/* Feeds frames `step` apart from *t on until a window gives a verdict other
+ * than WAIT, or `frames` have come; the frames fed go to *fed. */
+static DecentPaceVerdict
+follow_until (DecentPaceMeter *m, GstClockTime *t, GstClockTime step, guint frames,
+    gdouble in_use, gboolean trusted, gdouble *seconds, guint *fed)
+{
+  DecentPaceVerdict v = DECENT_PACE_WAIT;
+  for (*fed = 0; *fed < frames && v == DECENT_PACE_WAIT; (*fed)++, *t += step)
+    v = decent_pace_meter_follow (m, *t, in_use, trusted, 3600.0, seconds);
+  return v;
+}
+
+/* The caps' pace gives way to the first window that belies it; a measured
+ * one only to another that lasts DECENT_PACE_CONFIRM_SECONDS (a camera that
+ * halves its rate at night), never to one that wavers (frames dropped
+ * now and then), nor to timestamps no camera keeps. */
+GST_START_TEST (test_pace_meter_follows)
+{
+  DecentPaceMeter m;
+  gdouble s = 0;
+  guint fed;
+  GstClockTime t = 0;
+  decent_pace_meter_reset (&m);
+  fail_unless_equals_int (follow_until (&m, &t, GST_SECOND / 10, 100, 0.04, FALSE, &s, &fed),
+      DECENT_PACE_CHANGED);
+  fail_unless (fed == 10 && fabs (s - 0.1) < 1e-9, "caps' 0.04 s: %u frames, %g s", fed, s);
+  fail_unless_equals_int (follow_until (&m, &t, GST_SECOND / 11, 100, 0.1, TRUE, &s, &fed),
+      DECENT_PACE_HOLDS); /* 10 % off */
+  /* 25 frames a second, then 12.5 from here: WAIT for 10 s of the new pace */
+  decent_pace_meter_reset (&m);
+  t = 0;
+  fail_unless_equals_int (follow_until (&m, &t, GST_SECOND / 25, 100, 0.04, TRUE, &s, &fed),
+      DECENT_PACE_HOLDS);
+  const GstClockTime switched = t;
+  fail_unless_equals_int (follow_until (&m, &t, GST_SECOND * 2 / 25, 1000, 0.04, TRUE, &s,
+      &fed), DECENT_PACE_CHANGED);
+  const gdouble after = (gdouble) (t - GST_SECOND * 2 / 25 - switched) / GST_SECOND;
+  fail_unless (fabs (s - 0.08) < 1e-9 && after >= DECENT_PACE_CONFIRM_SECONDS - 0.1
+      && after <= DECENT_PACE_CONFIRM_SECONDS + 2 * DECENT_PACE_INTERVALS * 0.08,
+      "12.5 frames/s after 25: %g s after the switch, %g s", after, s);
+  /* alternating 12 frames at 25/s and 12 at 12.5/s for a minute: no change */
+  decent_pace_meter_reset (&m);
+  t = 0;
+  for (guint i = 0; i < 60 * 25; i++) {
+    fail_if (decent_pace_meter_follow (&m, t, 0.04, TRUE, 3600.0, &s) == DECENT_PACE_CHANGED,
+        "a wavering pace changed the pace in use at frame %u (%g s)", i, s);
+    t += (i / 12) % 2 ? GST_SECOND * 2 / 25 : GST_SECOND / 25;
+  }
+  /* a second of implausible timestamps in a change forgets it */
+  decent_pace_meter_reset (&m);
+  t = 0;
+  fail_unless_equals_int (follow_until (&m, &t, GST_SECOND / 5, 30, 0.04, TRUE, &s, &fed),
+      DECENT_PACE_WAIT);
+  fail_unless (m.pending > 0, "the other pace is pending");
+  fail_unless_equals_int (follow_until (&m, &t, GST_USECOND, 30, 0.04, TRUE, &s, &fed),
+      DECENT_PACE_IMPLAUSIBLE);
+  fail_unless (m.pending == 0 && s < DECENT_PACE_MIN_SECONDS, "implausible: %g s", s);
+  /* 1 s apart: a median over max_seconds is no pace either */
+  fail_unless_equals_int (follow_until (&m, &t, GST_SECOND, 8, 0.04, FALSE, &s, &fed),
+      DECENT_PACE_WAIT);
+  fail_unless_equals_int (decent_pace_meter_follow (&m, t, 0.04, FALSE, 0.5, &s),
+      DECENT_PACE_IMPLAUSIBLE);
+  fail_unless (fabs (s - 1.0) < 1e-9, "1 s apart: %g s", s);
 }
 GST_END_TEST;
 
@@ -669,6 +741,7 @@ anomaly_hardening_suite (void)
   tcase_add_test (tc, test_long_and_non_utf8_paths);
   tcase_add_test (tc, test_no_timestamps);
   tcase_add_test (tc, test_pace_meter_timestamps);
+  tcase_add_test (tc, test_pace_meter_follows);
   tcase_add_test (tc, test_zero_threshold_normalized);
   tcase_add_test (tc, test_meta_heatmap_bounds);
   /* before the fix, open() of a FIFO never returned */

@@ -950,8 +950,11 @@ GST_END_TEST;
 /* The still scores of n frames (-1: none) of caps, timestamped step apart
  * (GST_CLOCK_TIME_NONE: none), noise that stays put from frame 4; from
  * frame roi_at on (0: never) with another roi. */
+/* Scores n grey frames with these timestamps (the picture changes at the
+ * fifth, then stays), a new roi at frame roi_at (0: none); their still
+ * scores to still (-1: none). */
 static void
-still_run_timed_roi (const gchar *path, const gchar *caps, GstClockTime step, guint n,
+still_run_pts (const gchar *path, const gchar *caps, const GstClockTime *pts, guint n,
     guint roi_at, gdouble *still)
 {
   GstHarness *h = anomaly_harness (path, "message-mode=all");
@@ -965,7 +968,7 @@ still_run_timed_roi (const gchar *path, const gchar *caps, GstClockTime step, gu
       gst_object_unref (e);
     }
     GstBuffer *b = gray_frame (i >= 4, i);
-    GST_BUFFER_PTS (b) = GST_CLOCK_TIME_IS_VALID (step) ? i * step : GST_CLOCK_TIME_NONE;
+    GST_BUFFER_PTS (b) = pts[i];
     GST_BUFFER_DURATION (b) = GST_CLOCK_TIME_NONE;
     gst_buffer_unref (gst_harness_push_and_pull (h, b));
     GstMessage *msg = frame_message_counting (bus, &begins);
@@ -975,6 +978,17 @@ still_run_timed_roi (const gchar *path, const gchar *caps, GstClockTime step, gu
     gst_message_unref (msg);
   }
   harness_bus_teardown (h, bus);
+}
+
+static void
+still_run_timed_roi (const gchar *path, const gchar *caps, GstClockTime step, guint n,
+    guint roi_at, gdouble *still)
+{
+  GstClockTime *pts = g_new (GstClockTime, n);
+  for (guint i = 0; i < n; i++)
+    pts[i] = GST_CLOCK_TIME_IS_VALID (step) ? i * step : GST_CLOCK_TIME_NONE;
+  still_run_pts (path, caps, pts, n, roi_at, still);
+  g_free (pts);
 }
 
 static void
@@ -1034,6 +1048,37 @@ GST_START_TEST (test_still_gate_pace_from_timestamps)
 }
 GST_END_TEST;
 
+/* A camera that halves its rate while it streams (many do at night): the
+ * gate calibrated at 15 frames/s with lag 3 compares frames 6 apart while
+ * they come 1/30 s apart as the caps say, and 3 apart once they have come
+ * 1/15 s apart for DECENT_PACE_CONFIRM_SECONDS: the window that began at
+ * frame 18 (0.6 s) is the first of the new pace, and the first to end 10 s
+ * after it ends at frame 171 (10.73 s), which restarts the gate (full
+ * again 3 frames later).  A rate that wavers every 12 frames keeps the
+ * pace, and the gate full. */
+GST_START_TEST (test_still_gate_follows_pace_changes)
+{
+  gchar *path = still_gate_model_paced ("still15c.dcnt", 1.0f / 15);
+  enum { N = 200 };
+  GstClockTime pts[N];
+  gdouble still[N];
+  for (guint i = 0; i < N; i++)
+    pts[i] = i <= 20 ? i * GST_SECOND / 30 : pts[i - 1] + GST_SECOND / 15;
+  still_run_pts (path, GRAY_CAPS, pts, N, 0, still);
+  for (guint i = 0; i < N; i++)
+    fail_unless ((still[i] >= 0) == ((i >= 6 && i < 171) || i >= 174),
+        "30/1 in the caps, 1/15 s apart from frame 20, frame %u: still score %g", i, still[i]);
+  for (guint i = 0; i < N; i++)
+    pts[i] = i ? pts[i - 1] + ((i / 12) % 2 ? GST_SECOND / 15 : GST_SECOND / 30) : 0;
+  still_run_pts (path, GRAY_CAPS, pts, N, 0, still);
+  for (guint i = 0; i < N; i++)
+    fail_unless ((still[i] >= 0) == (i >= 6),
+        "30/1 in the caps, 1/30 and 1/15 s apart by turns, frame %u: still score %g", i,
+        still[i]);
+  g_free (path);
+}
+GST_END_TEST;
+
 static Suite *
 decentanomaly_suite (void)
 {
@@ -1061,6 +1106,7 @@ decentanomaly_suite (void)
   tcase_add_test (tc, test_still_gate);
   tcase_add_test (tc, test_still_gate_pace);
   tcase_add_test (tc, test_still_gate_pace_from_timestamps);
+  tcase_add_test (tc, test_still_gate_follows_pace_changes);
   return s;
 }
 
