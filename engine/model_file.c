@@ -1209,6 +1209,15 @@ parse (Reader *r, DecentDevice device, DecentError *err)
     }
     expect = h.file_bytes;
   }
+  struct stat now;
+  if (r->size != expect && r->fd >= 0 && fstat (r->fd, &now) == 0
+      && (uint64_t) now.st_size != r->size) {
+    /* written in place while we read it: not the file's fault */
+    decent_fail (err, "model file %s changed while being read (%llu bytes, then %llu); write "
+                      "model files atomically (another name, then rename), as decent-train does",
+        path, (unsigned long long) r->size, (unsigned long long) now.st_size);
+    return NULL;
+  }
   if (r->size != expect) {
     /* version 2's sizes are vouched for by the header's CRC; version 1 had
      * none, and a short file is most likely an interrupted copy */

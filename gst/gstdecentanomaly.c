@@ -374,7 +374,7 @@ request_load (GstDecentAnomaly *self, const gchar *path, DecentDevice device)
   self->request_device = self->shared ? decent_sharer_device (self->shared) : device;
   self->load_generation++;
   /* shared: numbered among every sharer's reloads, so that the last asked for wins */
-  self->request_ticket = self->shared ? decent_sharer_reload_ticket (self->shared) : 0;
+  self->request_ticket = self->shared ? decent_sharer_reload_ticket (self->shared, path) : 0;
   if (!self->loader_running) {
     if (self->loader) /* finished: returns at once */
       g_thread_join (self->loader);
@@ -1236,7 +1236,21 @@ setup_path (GstDecentAnomaly *self, const FrameSettings *set, const FrameState *
   /* a new roi or format: the open places were on the old one */
   end_regions (self, set->post, TRUE);
   gchar *why = NULL;
-  if (!decent_frame_path_setup (&self->path, &f->frame->info, &set->roi, self->model_w,
+  const DecentRoi *roi = &set->roi;
+  const DecentRoi whole = { FALSE, 0, 0, 0, 0 };
+  DecentRoi clipped;
+  const gint fw = GST_VIDEO_INFO_WIDTH (&f->frame->info),
+             fh = GST_VIDEO_INFO_HEIGHT (&f->frame->info);
+  if (roi->set && !decent_roi_clip (roi, fw, fh, &clipped)) {
+    /* a camera that changes its resolution must not stop the pipeline: the
+     * roi applies again once it fits (another roi, or the frame again) */
+    GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
+        ("The roi lies outside the frame; scoring the whole frame until it fits."),
+        ("roi %d,%d,%dx%d, frame %dx%d: set a roi for this resolution (docs/errors.md)",
+            roi->x, roi->y, roi->width, roi->height, fw, fh));
+    roi = &whole;
+  }
+  if (!decent_frame_path_setup (&self->path, &f->frame->info, roi, self->model_w,
           self->model_h, self->model_c, &why)) {
     GST_ELEMENT_ERROR (self, STREAM, FORMAT, ("Cannot feed this video to the model."),
         ("%s (docs/errors.md).", why));
@@ -1283,7 +1297,7 @@ add_second (GstDecentAnomaly *self, const FrameSettings *set, FrameState *f, flo
   err.message[0] = '\0';
   gchar *why = NULL;
   if (!self->second.frames_ready
-      && !decent_second_model_setup (&self->second, &f->frame->info, &set->roi, &why)) {
+      && !decent_second_model_setup (&self->second, &f->frame->info, &self->path.rect, &why)) {
     gchar *name = g_filename_display_name (self->second.path);
     GST_ELEMENT_ERROR (self, STREAM, FORMAT, ("Cannot feed this video to the second model "
             "\"%s\".", name), ("%s (docs/errors.md).", why));
@@ -1683,10 +1697,13 @@ gst_decent_anomaly_set_property (GObject *object, guint prop_id, const GValue *v
         self->roi_text = g_strdup (text ? text : "");
         g_clear_pointer (&self->roi_error, g_free);
       } else {
-        /* kept until a valid roi: start() refuses to run with it, since a
-         * warning posted before there is a bus reaches nobody */
-        g_free (self->roi_error);
-        self->roi_error = g_strdup (why);
+        /* set before the element had a bus (gst-launch parses properties
+         * first), the warning reaches nobody: kept until a valid roi, and
+         * start() refuses to run with it.  With a bus, the warning says it. */
+        if (!GST_ELEMENT_BUS (self)) {
+          g_free (self->roi_error);
+          self->roi_error = g_strdup (why);
+        }
         GST_OBJECT_UNLOCK (self);
         GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS, ("Invalid roi; keeping the previous one."),
             ("%s", why));

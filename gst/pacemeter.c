@@ -34,9 +34,19 @@ gboolean
 decent_pace_meter_add (DecentPaceMeter *m, GstClockTime pts, gdouble *seconds)
 {
   g_return_val_if_fail (m != NULL && seconds != NULL, FALSE);
-  if (GST_CLOCK_TIME_IS_VALID (pts) && pts == m->last)
+  if (!GST_CLOCK_TIME_IS_VALID (pts)) {
+    m->last = GST_CLOCK_TIME_NONE; /* no interval across it; the window keeps its own */
+    return FALSE;
+  }
+  if (pts == m->last)
     return FALSE; /* a repeated timestamp: no interval */
-  if (!GST_CLOCK_TIME_IS_VALID (pts) || !GST_CLOCK_TIME_IS_VALID (m->last) || pts < m->last) {
+  if (!GST_CLOCK_TIME_IS_VALID (m->last)) {
+    m->last = pts;
+    if (m->n == 0)
+      m->window_start = pts;
+    return FALSE;
+  }
+  if (pts < m->last) {
     decent_pace_meter_reset (m); /* windows of another time line would not compare */
     m->last = m->window_start = pts;
     return FALSE;

@@ -39,9 +39,10 @@ typedef struct {
 void decent_pace_meter_reset (DecentPaceMeter *m);
 
 /* Adds the timestamp of the next frame.  A timestamp equal to the last one
- * (a repeated one, as some cameras send) is left out; a frame without one,
- * or one earlier than the frame before (a seek, a new stream), starts the
- * meter again from this frame.  TRUE each time DECENT_PACE_INTERVALS more
+ * (a repeated one, as some cameras send) is left out; a frame without one
+ * gives no interval on either side (streams that stamp only some frames
+ * are still measured); one earlier than the frame before (a seek, a new
+ * stream) starts the meter again from this frame.  TRUE each time DECENT_PACE_INTERVALS more
  * intervals are in (windows one after another), with their median in
  * *seconds. */
 gboolean decent_pace_meter_add (DecentPaceMeter *m, GstClockTime pts, gdouble *seconds);

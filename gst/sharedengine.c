@@ -76,6 +76,7 @@ struct _DecentSharedEngine {
   GList *sharers;            /* of DecentSharer */
   DecentSharedModel *current;
   guint64 next_ticket, applied_ticket;
+  gchar *asked;              /* the file of the last reload asked for (canonical); NULL: none */
   gboolean quit;
   /* ---- scheduler thread only ---- */
   Job *batch[DECENT_SHARED_MAX_BATCH];
@@ -326,6 +327,7 @@ engine_free (DecentSharedEngine *e)
   decent_shared_model_unref (e->current);
   g_list_free (e->sharers); /* empty: every sharer has left */
   g_hash_table_unref (e->paths);
+  g_free (e->asked);
   g_free (e->load_error);
   g_free (e->pixels);
   g_free (e->scores);
@@ -431,6 +433,19 @@ engine_unref_locked (DecentSharedEngine *e)
   engine_free (e);
 }
 
+/* Whether canonical is the file of the last reload asked for: every sharer
+ * names it from then on (decent_sharer_reload_ticket), so one that starts
+ * again while that load runs, or after it failed, joins on the model in
+ * use (and adopts the new one if it comes). */
+static gboolean
+asked_last (DecentSharedEngine *e, const gchar *canonical)
+{
+  g_mutex_lock (&e->lock);
+  const gboolean same = e->asked && g_str_equal (e->asked, canonical);
+  g_mutex_unlock (&e->lock);
+  return same;
+}
+
 DecentSharer *
 decent_shared_engine_join (const gchar *id, const gchar *path, DecentDevice device,
     DecentSharedSettings *settings, gchar **why)
@@ -468,7 +483,8 @@ decent_shared_engine_join (const gchar *id, const gchar *path, DecentDevice devi
       g_cond_wait (&registry_cond, &registry_lock);
     if (e->load_error) {
       *why = g_strdup (e->load_error);
-    } else if (resolved != e->device || !g_hash_table_contains (e->paths, canonical)) {
+    } else if (resolved != e->device || !(g_hash_table_contains (e->paths, canonical)
+                                           || asked_last (e, canonical))) {
       g_mutex_lock (&e->lock);
       gchar *name = g_filename_display_name (e->current->path);
       g_mutex_unlock (&e->lock);
@@ -556,13 +572,28 @@ decent_sharer_current (DecentSharer *s)
   return m;
 }
 
-guint64
-decent_sharer_reload_ticket (DecentSharer *s)
+/* Every sharer but `except` now names path (paused ones too).  e->lock held. */
+static void
+rename_sharers (DecentSharedEngine *e, DecentSharer *except, const gchar *path)
 {
-  g_return_val_if_fail (s != NULL, 0);
+  for (GList *l = e->sharers; l; l = l->next) {
+    DecentSharer *t = l->data;
+    if (t != except && t->renamed)
+      t->renamed (t->renamed_data, path);
+  }
+}
+
+guint64
+decent_sharer_reload_ticket (DecentSharer *s, const gchar *path)
+{
+  g_return_val_if_fail (s != NULL && path != NULL, 0);
   DecentSharedEngine *e = s->engine;
+  gchar *canonical = canonical_path (path);
   g_mutex_lock (&e->lock);
   const guint64 ticket = ++e->next_ticket;
+  g_free (e->asked);
+  e->asked = canonical;
+  rename_sharers (e, s, path);
   g_mutex_unlock (&e->lock);
   return ticket;
 }
@@ -583,11 +614,7 @@ decent_sharer_replace (DecentSharer *s, DecentModel *model, const gchar *path, g
     e->applied_ticket = ticket;
     g_hash_table_add (e->paths, canonical);
     canonical = NULL;
-    for (GList *l = e->sharers; l; l = l->next) { /* paused ones too */
-      DecentSharer *t = l->data;
-      if (t->renamed)
-        t->renamed (t->renamed_data, path);
-    }
+    rename_sharers (e, NULL, path);
   }
   g_mutex_unlock (&e->lock);
   g_mutex_unlock (&registry_lock);

@@ -610,16 +610,27 @@ GST_START_TEST (test_pace_meter_timestamps)
       next = i;
   fail_unless (next == DECENT_PACE_INTERVALS && fabs (seconds - 0.05) < 1e-9,
       "the second window ended at %u, %g s", next, seconds);
-  /* going back, or no timestamp, starts again */
+  /* going back starts again */
   decent_pace_meter_reset (&m);
   for (guint i = 0; i < 5; i++)
     decent_pace_meter_add (&m, GST_SECOND + i * GST_SECOND / 25, &seconds);
   fail_if (decent_pace_meter_add (&m, 0, &seconds), "back in time");
-  decent_pace_meter_add (&m, GST_CLOCK_TIME_NONE, &seconds);
   gboolean got = FALSE;
-  for (guint i = 0; i <= DECENT_PACE_INTERVALS; i++)
+  for (guint i = 1; i <= DECENT_PACE_INTERVALS; i++)
     got = decent_pace_meter_add (&m, i * GST_SECOND / 25, &seconds);
   fail_unless (got && fabs (seconds - 0.04) < 1e-9, "after a restart: %d, %g s", got, seconds);
+  /* every third frame without a timestamp: no interval across it, and the
+   * others measured (before, each such frame started the meter again, and a
+   * caps' framerate far off was never corrected) */
+  decent_pace_meter_reset (&m);
+  guint measured_at = 0;
+  for (guint i = 0; i < 40 && !measured_at; i++)
+    if (decent_pace_meter_add (&m, i % 3 == 2 ? GST_CLOCK_TIME_NONE : i * GST_SECOND / 30,
+            &seconds))
+      measured_at = i;
+  /* intervals 0-1, 3-4, 6-7, ...: the ninth ends at frame 25 */
+  fail_unless (measured_at == 25 && fabs (seconds - 1.0 / 30) < 1e-9,
+      "every third frame unstamped: measured at %u, %g s", measured_at, seconds);
   GstClockTime v[] = { 5, 1, 4, 2, 3 };
   fail_unless (decent_pace_median (v, 5) == 3.0 / GST_SECOND, "median");
 }

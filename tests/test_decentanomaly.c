@@ -400,6 +400,74 @@ GST_START_TEST (test_roi)
 }
 GST_END_TEST;
 
+/* The first warning on bus (NULL: none), as "message | debug". */
+static gchar *
+first_warning (GstBus *bus)
+{
+  GstMessage *msg = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING);
+  if (!msg)
+    return NULL;
+  GError *err = NULL;
+  gchar *debug = NULL;
+  gst_message_parse_warning (msg, &err, &debug);
+  gchar *text = g_strdup_printf ("%s | %s", err->message, debug ? debug : "");
+  g_error_free (err);
+  g_free (debug);
+  gst_message_unref (msg);
+  return text;
+}
+
+/* A camera that changes its resolution does not stop the pipeline: a roi
+ * that new caps leave outside the frame is a warning, the whole frame is
+ * scored meanwhile, and the roi applies again once the frame has room for
+ * it (before: "Cannot feed this video to the model", the stream stopped).
+ * A malformed roi set while the element has a bus is a warning only: the
+ * element starts again with the roi it kept (before: "Invalid roi" at the
+ * next start, over a value the property no longer showed). */
+GST_START_TEST (test_roi_outside_after_new_caps)
+{
+  GstHarness *h = model_harness ("roi=20,0,8,8");
+  GstBus *bus = harness_bus (h);
+  const gchar *wide = "video/x-raw,format=GRAY8,width=32,height=16,framerate=30/1";
+  const guint want_x[] = { 20, 0, 20 }, want_w[] = { 8, 16, 8 };
+  for (guint k = 0; k < 3; k++) {
+    gst_harness_set_src_caps_str (h, k == 1 ? GRAY_CAPS : wide);
+    fail_unless_equals_int (gst_harness_push (h, k == 1 ? gray_frame (TRUE, k)
+        : half_noise_frame ()), GST_FLOW_OK);
+    GstBuffer *b = gst_harness_pull (h);
+    GstDecentAnomalyMeta *m = gst_buffer_get_decent_anomaly_meta (b);
+    fail_unless (m != NULL && isfinite (m->score), "caps %u: no score", k);
+    fail_unless (m->roi_x == want_x[k] && m->roi_width == want_w[k] && m->roi_height
+        == (k == 1 ? 16u : 8u), "caps %u: region %u,%u %ux%u", k, m->roi_x, m->roi_y,
+        m->roi_width, m->roi_height);
+    gst_buffer_unref (b);
+    gchar *warning = first_warning (bus);
+    fail_unless ((warning != NULL) == (k == 1), "caps %u: warning %s", k, warning);
+    if (warning)
+      fail_unless (strstr (warning, "roi lies outside the frame")
+          && strstr (warning, "roi 20,0,8x8, frame 16x16"), "%s", warning);
+    g_free (warning);
+  }
+  harness_bus_teardown (h, bus);
+
+  gchar *desc = g_strdup_printf ("videotestsrc num-buffers=2 ! decentanomaly name=d "
+      "model-location=\"%s\" roi=0,0,8,8 ! fakesink", tm.path);
+  GstElement *pipe = gst_parse_launch (desc, NULL);
+  fail_unless (pipe != NULL);
+  GstElement *d = gst_bin_get_by_name (GST_BIN (pipe), "d");
+  g_object_set (d, "roi", "1,2,three,4", NULL);
+  gchar *roi = NULL;
+  g_object_get (d, "roi", &roi, NULL);
+  fail_unless_equals_string (roi, "0,0,8,8");
+  g_free (roi);
+  gchar *text = run_to_end (pipe, 120, desc);
+  fail_unless (text == NULL, "started with a refused roi set after parsing: %s", text);
+  gst_object_unref (d);
+  gst_object_unref (pipe);
+  g_free (desc);
+}
+GST_END_TEST;
+
 /* Through videoconvert and videoscale the meta stays, its region scaled
  * with the frame (64x48 -> 32x20), and a flagged frame's
  * GstVideoRegionOfInterestMeta too. */
@@ -1100,6 +1168,7 @@ decentanomaly_suite (void)
   tcase_add_test (tc, test_score_modes);
   tcase_add_test (tc, test_score_mode_fallback);
   tcase_add_test (tc, test_roi_malformed_at_launch);
+  tcase_add_test (tc, test_roi_outside_after_new_caps);
   tcase_add_test (tc, test_overlay_in_proportion);
   tcase_add_test (tc, test_threshold_change_rechooses_mode);
   tcase_add_test (tc, test_bytes_segment);

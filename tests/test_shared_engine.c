@@ -570,10 +570,10 @@ location_of (GstElement *e)
 /* Reloads asked for on two sharers in quick succession, the first of a
  * model that takes longer to load: the one asked for last is what both end
  * on, whichever load ends first, and both say so in model-location. */
-GST_START_TEST (test_last_reload_wins_across_sharers)
+/* A model slower to load than make_model's: 64x64x3, 32 base channels. */
+static gchar *
+make_big_model (void)
 {
-  gchar *a = make_model ("a.dcnt", 3), *b = make_model ("b.dcnt", 4);
-  /* slower to load: 64x64x3, 32 base channels */
   DecentConfig cfg;
   DecentError err = { { 0 } };
   decent_config_init (&cfg, 64, 64, 3);
@@ -584,6 +584,13 @@ GST_START_TEST (test_last_reload_wins_across_sharers)
   gchar *big = g_build_filename (dir, "big.dcnt", NULL);
   fail_unless (decent_model_save (m, big, &err) == 0, "%s", err.message);
   decent_model_free (m);
+  return big;
+}
+
+GST_START_TEST (test_last_reload_wins_across_sharers)
+{
+  gchar *a = make_model ("a.dcnt", 3), *b = make_model ("b.dcnt", 4);
+  gchar *big = make_big_model ();
   const guint n = 200;
   GArray *ref_b = ball_scores (b, n);
   GstElement *pipe = two_live_sharers (n, a, "w");
@@ -691,6 +698,99 @@ GST_START_TEST (test_sharer_that_missed_a_reload_rejoins)
 }
 GST_END_TEST;
 
+/* Asserts that both sharers of two_live_sharers name path. */
+static void
+both_name (GstElement *pipe, const gchar *path, const gchar *when)
+{
+  for (guint k = 0; k < 2; k++) {
+    GstElement *e = gst_bin_get_by_name (GST_BIN (pipe), k ? "s1" : "s0");
+    gchar *loc = location_of (e);
+    fail_unless (g_strcmp0 (loc, path) == 0, "%s: %s names %s, not %s", when,
+        GST_OBJECT_NAME (e), loc, path);
+    g_free (loc);
+    gst_object_unref (e);
+  }
+}
+
+/* The first error on the bus within timeout_s, as "message | debug"; NULL: none. */
+static gchar *
+error_within (GstBus *bus, gint timeout_s)
+{
+  GstMessage *msg = gst_bus_timed_pop_filtered (bus, timeout_s * GST_SECOND, GST_MESSAGE_ERROR);
+  if (!msg)
+    return NULL;
+  GError *err = NULL;
+  gchar *debug = NULL;
+  gst_message_parse_error (msg, &err, &debug);
+  gchar *text = g_strdup_printf ("%s | %s", err->message, debug ? debug : "");
+  g_error_free (err);
+  g_free (debug);
+  gst_message_unref (msg);
+  return text;
+}
+
+/* A reload asked for on one sharer names its file on every sharer at once,
+ * so that they start again together whatever became of the load: cut short
+ * by a stop (before, the other sharer kept the old file and the restart was
+ * refused with "in use with model a.dcnt"), or failed (the restart says
+ * why: the file is missing).  A sharer that starts while the id scores with
+ * the old model and names the file that failed joins on the model in use. */
+GST_START_TEST (test_reload_cut_short_by_a_stop)
+{
+  gchar *a = make_model ("a.dcnt", 3), *big = make_big_model ();
+  gchar *missing = g_build_filename (dir, "missing.dcnt", NULL);
+  GstElement *pipe = two_live_sharers (100000, a, "cut");
+  GstElement *s0 = gst_bin_get_by_name (GST_BIN (pipe), "s0");
+  GstBus *bus = gst_element_get_bus (pipe);
+  fail_unless (gst_element_set_state (pipe, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE);
+  fail_unless (gst_element_get_state (pipe, NULL, NULL, 30 * GST_SECOND)
+      != GST_STATE_CHANGE_FAILURE);
+  GstMessage *first = wait_element_message (bus, "decentanomaly", 30);
+  fail_unless (first != NULL, "no frame scored");
+  gst_message_unref (first);
+  g_object_set (s0, "model-location", big, NULL);
+  both_name (pipe, big, "asked for");
+  gst_element_set_state (pipe, GST_STATE_READY);
+  both_name (pipe, big, "stopped");
+  fail_unless (gst_element_set_state (pipe, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE);
+  gchar *error = error_within (bus, 1);
+  fail_unless (error == NULL, "restarted after a reload cut short: %s", error);
+  both_name (pipe, big, "restarted");
+
+  /* a reload that fails leaves the sharers scoring with big, naming missing */
+  gst_bus_set_flushing (bus, TRUE);
+  gst_bus_set_flushing (bus, FALSE);
+  g_object_set (s0, "model-location", missing, NULL);
+  GstMessage *warning = gst_bus_timed_pop_filtered (bus, 30 * GST_SECOND, GST_MESSAGE_WARNING);
+  fail_unless (warning != NULL, "no warning for the missing file");
+  gst_message_unref (warning);
+  both_name (pipe, missing, "failed reload");
+  gchar *late_desc = g_strdup_printf ("videotestsrc num-buffers=3 ! "
+      "video/x-raw,format=GRAY8,width=16,height=16 ! decentanomaly name=late "
+      "model-location=%s model-instance-id=cut threshold=1 ! fakesink", missing);
+  Run r;
+  run_pipeline (late_desc, &r);
+  fail_unless (r.error == NULL, "a late sharer naming the failed file: %s", r.error);
+  run_clear (&r);
+  gst_element_set_state (pipe, GST_STATE_READY);
+  gst_bus_set_flushing (bus, TRUE);
+  gst_bus_set_flushing (bus, FALSE);
+  gst_element_set_state (pipe, GST_STATE_PLAYING);
+  error = error_within (bus, 10);
+  fail_unless (error && strstr (error, "No such file"), "restarted after a failed reload: %s",
+      error);
+  g_free (error);
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  gst_object_unref (bus);
+  gst_object_unref (s0);
+  gst_object_unref (pipe);
+  g_free (late_desc);
+  g_free (missing);
+  g_free (big);
+  g_free (a);
+}
+GST_END_TEST;
+
 static Suite *
 shared_engine_suite (void)
 {
@@ -705,6 +805,7 @@ shared_engine_suite (void)
   tcase_add_test (tc, test_hot_reload_reaches_every_sharer);
   tcase_add_test (tc, test_last_reload_wins_across_sharers);
   tcase_add_test (tc, test_sharer_that_missed_a_reload_rejoins);
+  tcase_add_test (tc, test_reload_cut_short_by_a_stop);
   return s;
 }
 
