@@ -622,6 +622,14 @@ gst_decent_publish_transform_ip (GstBaseTransform *trans, GstBuffer *buf)
   GstDecentPublish *self = GST_DECENT_PUBLISH (trans);
   if (broker_refused (self))
     return GST_FLOW_ERROR;
+  gchar *trouble = self->mqtt ? decent_mqtt_take_trouble (self->mqtt) : NULL;
+  if (trouble) {
+    GST_ELEMENT_WARNING (self, RESOURCE, NOT_AUTHORIZED, ("The MQTT broker refused to "
+            "reconnect; records wait in the queue and it is tried again."),
+        ("%s: %s (it accepted these settings before: its accounts or rules changed); the "
+            "video goes on", self->broker, trouble));
+    g_free (trouble);
+  }
   GST_OBJECT_LOCK (self);
   const gboolean per_frame = self->per_frame;
   GST_OBJECT_UNLOCK (self);

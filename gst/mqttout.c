@@ -29,6 +29,9 @@ struct DecentMqtt {
   gboolean connected, in_flight;
   int in_flight_mid;
   gboolean refused; /* a connection refused for good: no more tries */
+  gboolean ever_connected; /* a refusal after this is the broker's change, tried again */
+  gchar *trouble;   /* such a refusal's reason, until taken */
+  gboolean trouble_said; /* taken since the last connection: not again */
   gboolean done;    /* the network thread has ended */
   gboolean interrupted; /* decent_mqtt_interrupt: waits for the queue end now */
   gchar *refusal;   /* its reason, until taken */
@@ -65,9 +68,19 @@ on_connect (struct mosquitto *mosq, void *user, int rc)
   g_mutex_lock (&m->lock);
   if (rc == 0) {
     m->connected = TRUE;
+    m->ever_connected = TRUE;
+    m->trouble_said = FALSE;
     if (m->qos == 0)
       m->in_flight = FALSE; /* QoS 0 in flight is lost with the connection: again */
     pump (m);
+  } else if (m->ever_connected) {
+    /* the same settings worked: the broker's accounts or rules changed, and
+     * may change back; the network thread tries again with backoff, the
+     * records wait in the queue (the video must not stop for it) */
+    if (!m->trouble && !m->trouble_said)
+      m->trouble = g_strdup_printf ("the broker refused the reconnection: %s",
+          mosquitto_connack_string (rc));
+    mosquitto_disconnect (mosq);
   } else if (rc == 2 || rc == 4 || rc == 5) { /* id, credentials, not authorised */
     m->refused = TRUE;
     if (!m->refusal)
@@ -278,6 +291,18 @@ decent_mqtt_take_refusal (DecentMqtt *m)
   return r;
 }
 
+gchar *
+decent_mqtt_take_trouble (DecentMqtt *m)
+{
+  g_mutex_lock (&m->lock);
+  gchar *r = m->trouble;
+  m->trouble = NULL;
+  if (r)
+    m->trouble_said = TRUE;
+  g_mutex_unlock (&m->lock);
+  return r;
+}
+
 void
 decent_mqtt_counts (DecentMqtt *m, guint64 *queued, guint64 *delivered, guint64 *dropped)
 {
@@ -324,6 +349,7 @@ decent_mqtt_free (DecentMqtt *m, guint timeout_ms)
   g_free (m->host);
   g_queue_clear_full (&m->queue, g_free);
   g_free (m->refusal);
+  g_free (m->trouble);
   g_free (m->topic);
   g_mutex_clear (&m->lock);
   g_cond_clear (&m->drained);

@@ -30,8 +30,15 @@ DecentMqtt *decent_mqtt_new (const DecentMqttSettings *settings, gchar **why);
 gboolean decent_mqtt_publish (DecentMqtt *m, const gchar *payload);
 
 /* A reason the broker gave that retrying cannot cure (credentials), once;
- * NULL otherwise.  Caller frees. */
+ * NULL otherwise.  Caller frees.  Only before the first connection: after
+ * it, the same settings worked, and a refusal is the broker's change. */
 gchar *decent_mqtt_take_refusal (DecentMqtt *m);
+
+/* A refusal after the client had connected (the broker's accounts or
+ * rules changed): the client goes on trying with backoff and the records
+ * wait in the queue.  Once an outage (until it connects again); NULL
+ * otherwise.  Caller frees. */
+gchar *decent_mqtt_take_trouble (DecentMqtt *m);
 
 /* Counts so far: records queued, delivered, dropped (queue full). */
 void decent_mqtt_counts (DecentMqtt *m, guint64 *queued, guint64 *delivered, guint64 *dropped);

@@ -7,7 +7,8 @@
 #     records wait in the queue and all arrive, in order (a record the broker
 #     had when it died may come twice, next to itself: at least once);
 #  3. a queue bound that the outage exceeds: warnings, and the counts;
-#  4. wrong credentials: a clear error;
+#  4. wrong credentials: a clear error; refused only mid-stream (the
+#     broker's accounts changed), a warning, and the records wait;
 #  5. no broker at the end: one wait of mqtt-flush-timeout, cut short by
 #     Ctrl-C.
 #   tests/test_mqtt.sh BUILD_DIR   (GST_PLUGIN_PATH: the build's plugin)
@@ -114,6 +115,29 @@ if grep -q "The MQTT broker refused the connection" "$tmp/four.log" \
 else bad "no error for wrong credentials"; grep -i "error\|mqtt" "$tmp/four.log" | head; fi
 run 3 mqtt-username=decent mqtt-password=right location="$tmp/five.jsonl" >"$tmp/five.log"
 grep -q "ERROR" "$tmp/five.log" && bad "the right credentials were refused"
+stop_broker
+
+# 4b. the broker's accounts change mid-stream (anonymous clients refused for
+# a while, then taken again): a warning, the video goes on, every record
+# arrives once the broker takes the client again
+broker
+subscribe fourb 1 1 >/dev/null
+run 60 location="$tmp/fourb.jsonl" mqtt-flush-timeout=30000 >"$tmp/fourb.log" &
+run_pid=$!
+sleep 1.5; stop_broker; broker "allow_anonymous false" "password_file $tmp/passwords"
+sleep 3; stop_broker; broker
+wait $run_pid
+rc=$?
+subscribe fourb 100 5 >"$tmp/fourb.sub"
+uniq "$tmp/fourb.sub" >"$tmp/fourb.uniq"
+if [ "$rc" = 0 ] && grep -q "The MQTT broker refused to reconnect" "$tmp/fourb.log" \
+   && ! grep -q "ERROR" "$tmp/fourb.log" && [ "$(wc -l <"$tmp/fourb.jsonl")" = 62 ] \
+   && cmp -s "$tmp/fourb.uniq" "$tmp/fourb.jsonl"; then
+  ok "credentials refused mid-stream: a warning, the video goes on, all 62 records arrive"
+else
+  bad "a refusal mid-stream (rc $rc)"; grep -i "error\|warn\|mqtt" "$tmp/fourb.log" | head
+  diff "$tmp/fourb.uniq" "$tmp/fourb.jsonl" | head -5
+fi
 stop_broker
 
 # 5. no broker at the end: the flush timeout is waited once, not at the end
