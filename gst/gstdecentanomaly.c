@@ -862,7 +862,13 @@ start_shared (GstDecentAnomaly *self, const gchar *id, const gchar *path, Decent
   decent_sharer_on_renamed (self->shared, on_shared_renamed, self);
   DecentSharedModel *m = decent_sharer_current (self->shared);
   adopt_model (self, decent_shared_model_get (m), decent_shared_model_path (m), m, NULL);
-  if (!decent_shared_same_file (self->model_path, path)) { /* it missed a reload */
+  if (decent_sharer_names_asked (self->shared, path)
+      && !decent_shared_same_file (self->model_path, path)) {
+    /* the file of the reload asked for last, which failed or is loading:
+     * named as every sharer names it */
+    GST_INFO_OBJECT (self, "model-instance-id %s scores with %s until %s, asked for last, "
+        "is in place", id, self->model_path, path);
+  } else if (!decent_shared_same_file (self->model_path, path)) { /* it missed a reload */
     GST_INFO_OBJECT (self, "model-instance-id %s scores with %s, which replaced %s", id,
         self->model_path, path);
     note_shared_location (self, self->model_path);
@@ -1697,10 +1703,11 @@ gst_decent_anomaly_set_property (GObject *object, guint prop_id, const GValue *v
         self->roi_text = g_strdup (text ? text : "");
         g_clear_pointer (&self->roi_error, g_free);
       } else {
-        /* set before the element had a bus (gst-launch parses properties
-         * first), the warning reaches nobody: kept until a valid roi, and
-         * start() refuses to run with it.  With a bus, the warning says it. */
-        if (!GST_ELEMENT_BUS (self)) {
+        /* set while stopped, the warning may reach nobody (gst-launch
+         * parses properties before there is a bus; a stopped pipeline's bus
+         * drops messages): kept until a valid roi, and start() refuses to
+         * run with it.  While running, the warning says it. */
+        if (GST_STATE (self) < GST_STATE_PAUSED) {
           g_free (self->roi_error);
           self->roi_error = g_strdup (why);
         }
@@ -1983,7 +1990,8 @@ gst_decent_anomaly_class_init (GstDecentAnomalyClass *klass)
           "add: a frame is flagged when either score is over its threshold, and the frame's map "
           "takes the gate's in. It needs still-lag frames of history, in the seconds of the "
           "model's calibration footage when the model and the caps have a framerate, and "
-          "starts again after new caps, a new roi, a new inference-interval or a seek",
+          "starts again after new caps, a new roi, a new inference-interval, a seek, or a "
+          "change of the frames' pace that lasts 10 s",
           TRUE, RW | GST_PARAM_MUTABLE_PLAYING));
 
   GstCaps *caps = gst_caps_from_string (GST_VIDEO_CAPS_MAKE (GST_DECENT_VIDEO_FORMATS));

@@ -383,6 +383,22 @@ broker_refused (GstDecentPublish *self)
   return TRUE;
 }
 
+/* A broker that refused the client after taking it before (its accounts or
+ * rules changed): a warning once an outage, the records wait.  Streaming
+ * thread. */
+static void
+say_trouble (GstDecentPublish *self)
+{
+  gchar *trouble = self->mqtt ? decent_mqtt_take_trouble (self->mqtt) : NULL;
+  if (!trouble)
+    return;
+  GST_ELEMENT_WARNING (self, RESOURCE, NOT_AUTHORIZED, ("The MQTT broker refused to "
+          "reconnect; records wait in the queue and it is tried again."),
+      ("%s: %s (it accepted these settings before: its accounts or rules changed); the "
+          "video goes on", self->broker, trouble));
+  g_free (trouble);
+}
+
 /* At the end of the stream, before the EOS goes on: the records are
  * delivered (up to mqtt-flush-timeout), and what was not, or a broker that
  * refused us meanwhile, is said while an application (gst-launch) still
@@ -400,6 +416,7 @@ drain_at_eos (GstDecentPublish *self)
     self->mqtt_said = TRUE;
     return;
   }
+  say_trouble (self); /* why the records did not go, when the broker said */
   guint64 queued, delivered, dropped;
   decent_mqtt_counts (self->mqtt, &queued, &delivered, &dropped);
   if (left || dropped) {
@@ -622,14 +639,7 @@ gst_decent_publish_transform_ip (GstBaseTransform *trans, GstBuffer *buf)
   GstDecentPublish *self = GST_DECENT_PUBLISH (trans);
   if (broker_refused (self))
     return GST_FLOW_ERROR;
-  gchar *trouble = self->mqtt ? decent_mqtt_take_trouble (self->mqtt) : NULL;
-  if (trouble) {
-    GST_ELEMENT_WARNING (self, RESOURCE, NOT_AUTHORIZED, ("The MQTT broker refused to "
-            "reconnect; records wait in the queue and it is tried again."),
-        ("%s: %s (it accepted these settings before: its accounts or rules changed); the "
-            "video goes on", self->broker, trouble));
-    g_free (trouble);
-  }
+  say_trouble (self);
   GST_OBJECT_LOCK (self);
   const gboolean per_frame = self->per_frame;
   GST_OBJECT_UNLOCK (self);

@@ -446,6 +446,16 @@ asked_last (DecentSharedEngine *e, const gchar *canonical)
   return same;
 }
 
+gboolean
+decent_sharer_names_asked (DecentSharer *s, const gchar *path)
+{
+  g_return_val_if_fail (s != NULL && path != NULL, FALSE);
+  gchar *canonical = canonical_path (path);
+  const gboolean same = asked_last (s->engine, canonical);
+  g_free (canonical);
+  return same;
+}
+
 DecentSharer *
 decent_shared_engine_join (const gchar *id, const gchar *path, DecentDevice device,
     DecentSharedSettings *settings, gchar **why)
@@ -593,7 +603,9 @@ decent_sharer_reload_ticket (DecentSharer *s, const gchar *path)
   const guint64 ticket = ++e->next_ticket;
   g_free (e->asked);
   e->asked = canonical;
-  rename_sharers (e, s, path);
+  /* the caller too: another sharer's ticket may have renamed it since its
+   * set_property wrote its own name */
+  rename_sharers (e, NULL, path);
   g_mutex_unlock (&e->lock);
   return ticket;
 }

@@ -71,11 +71,15 @@ DecentSharedModel *decent_sharer_current (DecentSharer *sharer);
  * the reload asked for last wins whichever load ends last: replace takes the
  * model and returns TRUE, or frees it and returns FALSE when a later ticket
  * was applied already.  Each sharer adopts the new model before its next
- * frame.  Taking a ticket renames every other sharer to path at once (their
+ * frame.  Taking a ticket renames every sharer to path at once (their
  * DecentSharerRenamed), in ticket order: should the load fail or a stop cut
  * it short, all of them still name the file asked for last, and start
  * again together on it, or fail for its own reason. */
 guint64 decent_sharer_reload_ticket (DecentSharer *sharer, const gchar *path);
+
+/* Whether path is the file of the last reload asked for (it may have
+ * failed, or still be loading): a sharer that names it keeps naming it. */
+gboolean decent_sharer_names_asked (DecentSharer *sharer, const gchar *path);
 gboolean decent_sharer_replace (DecentSharer *sharer, DecentModel *model, const gchar *path,
     guint64 ticket);
 

@@ -745,9 +745,9 @@ GST_START_TEST (test_reload_cut_short_by_a_stop)
   fail_unless (gst_element_set_state (pipe, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE);
   fail_unless (gst_element_get_state (pipe, NULL, NULL, 30 * GST_SECOND)
       != GST_STATE_CHANGE_FAILURE);
-  GstMessage *first = wait_element_message (bus, "decentanomaly", 30);
-  fail_unless (first != NULL, "no frame scored");
-  gst_message_unref (first);
+  GstMessage *scored = wait_element_message (bus, "decentanomaly", 30);
+  fail_unless (scored != NULL, "no frame scored");
+  gst_message_unref (scored);
   g_object_set (s0, "model-location", big, NULL);
   both_name (pipe, big, "asked for");
   gst_element_set_state (pipe, GST_STATE_READY);
@@ -768,10 +768,19 @@ GST_START_TEST (test_reload_cut_short_by_a_stop)
   gchar *late_desc = g_strdup_printf ("videotestsrc num-buffers=3 ! "
       "video/x-raw,format=GRAY8,width=16,height=16 ! decentanomaly name=late "
       "model-location=%s model-instance-id=cut threshold=1 ! fakesink", missing);
+  GstElement *late = gst_parse_launch (late_desc, NULL);
+  fail_unless (late != NULL);
   Run r;
-  run_pipeline (late_desc, &r);
+  play_to_end (late, &r, NULL, NULL);
   fail_unless (r.error == NULL, "a late sharer naming the failed file: %s", r.error);
   run_clear (&r);
+  GstElement *le = gst_bin_get_by_name (GST_BIN (late), "late");
+  gchar *late_loc = location_of (le);
+  fail_unless_equals_string (late_loc, missing); /* as the others name it */
+  g_free (late_loc);
+  gst_object_unref (le);
+  gst_element_set_state (late, GST_STATE_NULL);
+  gst_object_unref (late);
   gst_element_set_state (pipe, GST_STATE_READY);
   gst_bus_set_flushing (bus, TRUE);
   gst_bus_set_flushing (bus, FALSE);
