@@ -679,9 +679,9 @@ note_shared_location (GstDecentAnomaly *self, const gchar *path)
     g_object_notify (G_OBJECT (self), "model-location");
 }
 
-/* The engine's hot reload, under its lock, for every sharer, also one that
- * is paused and would adopt the model only at its next frame: its
- * model-location names the new file at once (notified when it adopts). */
+/* A hot reload asked for (decent_sharer_reload_ticket) or put in place,
+ * under the engine's lock, for every sharer, also one that is paused: its
+ * model-location names the file at once (notified at its next frame). */
 static void
 on_shared_renamed (gpointer data, const gchar *path)
 {
@@ -704,6 +704,14 @@ adopt_shared_model (GstDecentAnomaly *self)
   DecentSharedModel *now = decent_sharer_current (self->shared);
   if (now == self->shared_model) {
     decent_shared_model_unref (now);
+    /* a reload asked for on another sharer renamed this one, and may yet
+     * fail or be cut short: the change is said now, not at adoption */
+    GST_OBJECT_LOCK (self);
+    const gboolean renamed = self->location_renamed;
+    self->location_renamed = FALSE;
+    GST_OBJECT_UNLOCK (self);
+    if (renamed)
+      g_object_notify (G_OBJECT (self), "model-location");
     return;
   }
   const gchar *path = decent_shared_model_path (now);

@@ -729,6 +729,12 @@ error_within (GstBus *bus, gint timeout_s)
   return text;
 }
 
+static void
+count_notify (GObject *obj, GParamSpec *pspec, gpointer data)
+{
+  g_atomic_int_inc ((gint *) data);
+}
+
 /* A reload asked for on one sharer names its file on every sharer at once,
  * so that they start again together whatever became of the load: cut short
  * by a stop (before, the other sharer kept the old file and the restart was
@@ -757,14 +763,26 @@ GST_START_TEST (test_reload_cut_short_by_a_stop)
   fail_unless (error == NULL, "restarted after a reload cut short: %s", error);
   both_name (pipe, big, "restarted");
 
-  /* a reload that fails leaves the sharers scoring with big, naming missing */
+  /* a reload that fails leaves the sharers scoring with big, naming missing
+   * (the other sharer says so: notify::model-location) */
   gst_bus_set_flushing (bus, TRUE);
   gst_bus_set_flushing (bus, FALSE);
+  GstElement *s1 = gst_bin_get_by_name (GST_BIN (pipe), "s1");
+  gint notified = 0;
+  g_signal_connect (s1, "notify::model-location", G_CALLBACK (count_notify), &notified);
   g_object_set (s0, "model-location", missing, NULL);
   GstMessage *warning = gst_bus_timed_pop_filtered (bus, 30 * GST_SECOND, GST_MESSAGE_WARNING);
   fail_unless (warning != NULL, "no warning for the missing file");
   gst_message_unref (warning);
   both_name (pipe, missing, "failed reload");
+  GstMessage *next = wait_element_message (bus, "decentanomaly", 30);
+  fail_unless (next != NULL);
+  gst_message_unref (next);
+  g_usleep (200000); /* s1's next frames */
+  fail_unless (g_atomic_int_get (&notified) == 1, "s1 notified %d times of its new name",
+      g_atomic_int_get (&notified));
+  g_signal_handlers_disconnect_by_data (s1, &notified);
+  gst_object_unref (s1);
   gchar *late_desc = g_strdup_printf ("videotestsrc num-buffers=3 ! "
       "video/x-raw,format=GRAY8,width=16,height=16 ! decentanomaly name=late "
       "model-location=%s model-instance-id=cut threshold=1 ! fakesink", missing);
