@@ -683,6 +683,31 @@ serialise (DecentModel *m, Writer *w, const char *path, DecentError *err)
   return 0;
 }
 
+/* The mode a written file gets: the replaced file's, so that a model
+ * kept private stays so; else what open() would give under the process's
+ * umask (read from /proc: umask() cannot be read without being set, which
+ * other threads would see). */
+static mode_t
+file_mode (const char *path)
+{
+  struct stat st;
+  if (stat (path, &st) == 0 && S_ISREG (st.st_mode))
+    return st.st_mode & 07777;
+  mode_t mask = 022;
+  FILE *f = fopen ("/proc/self/status", "re");
+  if (f) {
+    char line[128];
+    unsigned int m;
+    while (fgets (line, sizeof line, f))
+      if (sscanf (line, "Umask: %o", &m) == 1) {
+        mask = (mode_t) m;
+        break;
+      }
+    fclose (f);
+  }
+  return 0666 & ~mask;
+}
+
 static int
 save_to (DecentModel *m, const char *path, DecentError *err)
 {
@@ -703,7 +728,7 @@ save_to (DecentModel *m, const char *path, DecentError *err)
         path, strerror (errno));
     goto out;
   }
-  /* held until close: decent_model_remove_stale_temporaries leaves it alone */
+  /* held until renamed: decent_model_remove_stale_temporaries leaves it alone */
   flock (fd, LOCK_EX);
   memset (w, 0, offsetof (Writer, buf));
   w->fd = fd;
@@ -720,19 +745,17 @@ save_to (DecentModel *m, const char *path, DecentError *err)
     unlink (tmp);
     goto out;
   }
-  fchmod (fd, 0644);
-  if (close (fd) < 0) {
-    decent_fail (err, "cannot write model file %s: %s; the previous file is unchanged", path,
-        strerror (errno));
-    unlink (tmp);
-    goto out;
-  }
+  fchmod (fd, file_mode (path));
+  /* renamed while its lock is held: a decent-train starting on the same
+   * location meanwhile must not take it for a dead writer's and remove it */
   if (rename (tmp, path) < 0) {
     decent_fail (err, "cannot replace model file %s: %s; the previous file is unchanged", path,
         strerror (errno));
+    close (fd);
     unlink (tmp);
     goto out;
   }
+  close (fd); /* the bytes are on disk (fsync above); closing cannot lose them */
   /* make the rename itself durable */
   int dfd = open (dirname (dircopy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd >= 0) {

@@ -800,15 +800,15 @@ train_epochs (TrainJob *job, DecentModel *m, const guint8 *train, guint n_train,
         &collapse, elapsed, eta);
     if (job->keep_checkpoints && e + 1 < last
         && decent_model_save (m, job->checkpoint, &err) < 0) {
+      /* the run itself is sound: it goes on, and the model is written (or
+       * kept elsewhere) at its end; only resuming after a stop is lost */
       gchar *reason = valid_text (err.message);
-      gchar *why = g_strdup_printf ("%s; training stopped after epoch %u, nothing was written "
-          "to %s", reason, e + 1, job->shown);
-      job_fail (job, GST_RESOURCE_ERROR_OPEN_WRITE, "Could not write the training checkpoint.",
-          why);
-      g_free (why);
+      GST_ELEMENT_WARNING (job->self, RESOURCE, OPEN_WRITE, ("Could not write the training "
+              "checkpoint; training goes on without checkpoints."),
+          ("%s; after epoch %u: a stop from here cannot be resumed (an older checkpoint "
+              "stays where it is)", reason, e + 1));
       g_free (reason);
-      ok = FALSE;
-      break;
+      job->keep_checkpoints = FALSE;
     }
     g_mutex_lock (&self->lock);
     job->cancelled = self->cancel;

@@ -557,6 +557,38 @@ companion (const char *dir, const char *path, const uint8_t *frames, int n)
   unlink (nested);
 }
 
+/* A written file keeps the mode of the one it replaces (a model kept
+ * private stays so), and a new one gets the umask's (before: 0644 always). */
+static void
+file_modes (const char *dir, const char *path)
+{
+  DecentError err = { { 0 } };
+  DecentModel *m = decent_model_load (path, DECENT_DEVICE_CPU, &err);
+  REQUIRE (m, "%s", err.message);
+  char target[300];
+  snprintf (target, sizeof target, "%s/modes.dcnt", dir);
+  const mode_t old_mask = umask (077);
+  REQUIRE (decent_model_save (m, target, &err) == 0, "%s", err.message);
+  struct stat st;
+  CHECK (stat (target, &st) == 0 && (st.st_mode & 07777) == 0600,
+      "new file under umask 077: mode %o", (unsigned) (st.st_mode & 07777));
+  umask (022);
+  REQUIRE (decent_model_save (m, target, &err) == 0, "%s", err.message);
+  CHECK (stat (target, &st) == 0 && (st.st_mode & 07777) == 0600,
+      "replacing a 0600 file: mode %o", (unsigned) (st.st_mode & 07777));
+  chmod (target, 0640);
+  REQUIRE (decent_model_save (m, target, &err) == 0, "%s", err.message);
+  CHECK (stat (target, &st) == 0 && (st.st_mode & 07777) == 0640,
+      "replacing a 0640 file: mode %o", (unsigned) (st.st_mode & 07777));
+  unlink (target);
+  REQUIRE (decent_model_save (m, target, &err) == 0, "%s", err.message);
+  CHECK (stat (target, &st) == 0 && (st.st_mode & 07777) == 0644,
+      "new file under umask 022: mode %o", (unsigned) (st.st_mode & 07777));
+  unlink (target);
+  umask (old_mask);
+  decent_model_free (m);
+}
+
 int
 main (void)
 {
@@ -698,6 +730,7 @@ main (void)
   special_files (dir);
   saving_through_links (dir, path);
   companion (dir, path, frames, N);
+  file_modes (dir, path);
 
   char cmd[300];
   snprintf (cmd, sizeof cmd, "ls %s | grep -c tmp- > /dev/null", dir);

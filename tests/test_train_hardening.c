@@ -677,37 +677,43 @@ move_folder_when_training (GstElement *pipe, GstMessage *msg, gpointer data)
   }
 }
 
+/* The folder removed while training: the run is kept in the temporary
+ * folder, with checkpoints too (before, the first checkpoint that could not
+ * be written stopped the run and lost it). */
 GST_START_TEST (test_final_write_fails_model_kept)
 {
-  gchar *sub = g_build_filename (dir, "sub", NULL);
-  gchar *gone = g_build_filename (dir, "gone", NULL);
-  g_mkdir (sub, 0755);
-  gchar *model = g_build_filename (sub, "m.dcnt", NULL);
-  gchar *desc = train_desc (model, 20, "epochs=5 checkpoint=false");
-  GstElement *pipe = parse (desc);
-  MoveAway mv = { sub, gone, FALSE };
-  Run r;
-  run_pipeline (pipe, NULL, move_folder_when_training, &mv, &r);
-  fail_unless (mv.moved);
-  fail_unless (r.error && strstr (r.error, "Could not write the model file")
-      && strstr (r.error, model), "%s", r.error);
-  fail_unless (count_substrings (r.error, "unchanged") <= 1, "%s", r.error);
-  gchar *kept = rescued_path (r.error);
-  fail_unless (kept != NULL, "the trained model was not kept: %s", r.error);
-  fail_unless (g_str_has_prefix (kept, g_get_tmp_dir ()), "%s", kept);
-  DecentInfo info;
-  DecentCalibration cal;
-  decent_model_free (load_model (kept, &info, &cal));
-  fail_unless_equals_int (info.epochs, 5);
-  fail_unless (cal.threshold > 0);
-  fail_unless (g_unlink (kept) == 0);
-  g_free (kept);
-  run_clear (&r);
-  gst_object_unref (pipe);
-  g_free (desc);
-  g_free (model);
-  g_free (gone);
-  g_free (sub);
+  const gchar *variants[] = { "epochs=5 checkpoint=false", "epochs=5" };
+  for (guint k = 0; k < 2; k++) {
+    gchar *sub = g_build_filename (dir, k ? "sub1" : "sub0", NULL);
+    gchar *gone = g_build_filename (dir, k ? "gone1" : "gone0", NULL);
+    g_mkdir (sub, 0755);
+    gchar *model = g_build_filename (sub, "m.dcnt", NULL);
+    gchar *desc = train_desc (model, 20, variants[k]);
+    GstElement *pipe = parse (desc);
+    MoveAway mv = { sub, gone, FALSE };
+    Run r;
+    run_pipeline (pipe, NULL, move_folder_when_training, &mv, &r);
+    fail_unless (mv.moved);
+    fail_unless (r.error && strstr (r.error, "Could not write the model file")
+        && strstr (r.error, model), "%s: %s", variants[k], r.error);
+    fail_unless (count_substrings (r.error, "unchanged") <= 1, "%s", r.error);
+    gchar *kept = rescued_path (r.error);
+    fail_unless (kept != NULL, "%s: the trained model was not kept: %s", variants[k], r.error);
+    fail_unless (g_str_has_prefix (kept, g_get_tmp_dir ()), "%s", kept);
+    DecentInfo info;
+    DecentCalibration cal;
+    decent_model_free (load_model (kept, &info, &cal));
+    fail_unless_equals_int (info.epochs, 5);
+    fail_unless (cal.threshold > 0);
+    fail_unless (g_unlink (kept) == 0);
+    g_free (kept);
+    run_clear (&r);
+    gst_object_unref (pipe);
+    g_free (desc);
+    g_free (model);
+    g_free (gone);
+    g_free (sub);
+  }
 }
 GST_END_TEST;
 
