@@ -344,5 +344,8 @@ main (int argc, char **argv)
   }
   g_string_free (sum.event_lines, TRUE);
   g_strfreev (props);
+  /* finished cleanly, but not to the end of the input: as a shell counts Ctrl-C */
+  if (rc == 0 && example_interrupted ())
+    rc = 130;
   return rc;
 }

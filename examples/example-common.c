@@ -2,7 +2,26 @@
 /* example-common.c — the command line and bus loop of the examples. */
 #include "example-common.h"
 
+#include <signal.h>
 #include <string.h>
+#include <unistd.h>
+
+/* Ctrl-C: the first ends the stream (an EOS, so that the files are
+ * finished and the summary printed), a second one quits at once. */
+static volatile sig_atomic_t interrupts;
+
+static void
+on_interrupt (int sig)
+{
+  if (++interrupts > 1)
+    _exit (128 + sig);
+}
+
+gboolean
+example_interrupted (void)
+{
+  return interrupts > 0;
+}
 
 gboolean
 example_parse_options (int *argc, char ***argv, const gchar *summary, GOptionEntry *entries,
@@ -25,12 +44,34 @@ example_run (GstElement *pipe, const gchar *program,
     void (*on_message) (GstMessage *msg, gpointer user), gpointer user)
 {
   GstBus *bus = gst_element_get_bus (pipe);
+  struct sigaction sa = { 0 };
+  sa.sa_handler = on_interrupt;
+  sigemptyset (&sa.sa_mask);
+  sigaction (SIGINT, &sa, NULL);
+  gboolean eos_sent = FALSE;
   gst_element_set_state (pipe, GST_STATE_PLAYING);
   int rc = 0;
   for (;;) {
-    GstMessage *msg = gst_bus_timed_pop (bus, GST_CLOCK_TIME_NONE);
+    GstMessage *msg = gst_bus_timed_pop (bus, 100 * GST_MSECOND);
+    if (interrupts && !eos_sent) { /* (messages may come without a pause) */
+      g_printerr ("%s: interrupted: finishing the files with what was scored (Ctrl-C again "
+          "quits at once)\n", program);
+      gst_element_send_event (pipe, gst_event_new_eos ());
+      eos_sent = TRUE;
+    }
+    if (!msg)
+      continue;
     if (on_message)
       on_message (msg, user);
+    if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_WARNING) {
+      GError *err;
+      gchar *dbg;
+      gst_message_parse_warning (msg, &err, &dbg);
+      g_printerr ("%s: warning: %s\n%s%s", program, err->message, dbg ? dbg : "",
+          dbg ? "\n" : "");
+      g_error_free (err);
+      g_free (dbg);
+    }
     if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR) {
       GError *err;
       gchar *dbg;

@@ -13,9 +13,15 @@ gboolean example_parse_options (int *argc, char ***argv, const gchar *summary,
 
 /* Plays pipe until EOS or an error, handing every message to on_message
  * (may be NULL) first, then stops it; prints an error as "program: message"
- * and its debug text.  Returns 0 at EOS, 1 after an error. */
+ * and its debug text, and warnings as "program: warning: message".  A
+ * Ctrl-C sends the pipeline an EOS, so that its files are finished (a
+ * second one quits at once, exit status 130).  Returns 0 at EOS, 1 after
+ * an error. */
 int example_run (GstElement *pipe, const gchar *program,
     void (*on_message) (GstMessage *msg, gpointer user), gpointer user);
+
+/* Whether a Ctrl-C ended the run early (example_run). */
+gboolean example_interrupted (void);
 
 /* Sets property (a file name) of the element called name in pipe: a path
  * set this way needs no quoting in a pipeline description.  FALSE, said on

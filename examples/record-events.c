@@ -173,8 +173,13 @@ main (int argc, char **argv)
   GError *err = NULL;
   app.pipe = gst_parse_launch (desc, &err);
   g_free (desc);
-  if (!app.pipe) {
-    g_printerr ("record-events: %s\n", err->message);
+  /* a pipeline with an error (an element missing: the plugin not found) is
+   * not run */
+  if (!app.pipe || err) {
+    g_printerr ("record-events: %s\n", err ? err->message : "cannot build the pipeline");
+    if (app.pipe)
+      gst_object_unref (app.pipe);
+    g_clear_error (&err);
     return 1;
   }
   gchar *pattern = example_location_pattern (out, "clip-%03d.mkv");
@@ -217,5 +222,8 @@ main (int argc, char **argv)
   gst_object_unref (scorer);
   gst_object_unref (app.splitmux);
   gst_object_unref (app.pipe);
+  /* finished cleanly, but not to the end of the input: as a shell counts Ctrl-C */
+  if (rc == 0 && example_interrupted ())
+    rc = 130;
   return rc;
 }

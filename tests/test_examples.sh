@@ -121,4 +121,44 @@ refuses "decent-detect refuses --set of a property decentanomaly lacks" "no prop
   --set camera=x
 refuses "record-events refuses a negative --before" "want 0 to 3600" \
   "$build/examples/record-events" --model "$tmp/m.dcnt" --input "$tmp/normal.avi" --before=-2
+
+# the element's warnings reach the terminal (a roi outside the 64x48 frame:
+# the whole frame is scored instead, which the user must know)
+expect "decent-detect prints the element's warnings" \
+  "decent-detect: warning: The roi lies outside the frame" \
+  "$build/examples/decent-detect" --model "$tmp/m.dcnt" --input "$tmp/normal.avi" \
+  --set roi=100,100,8,8
+
+# Ctrl-C ends the stream: the files are finished, the summary printed, exit
+# 130 (before: an empty overlay, a CSV cut mid-line, no summary). Raw frames
+# come through a FIFO, 50 a second.
+mkfifo "$tmp/slow.rgb"
+python3 -c "import sys, time
+f = open(sys.argv[1], 'wb')
+for i in range(1000):
+    f.write(bytes([(i * 7 + k) % 256 for k in range(64 * 48 * 3)])); f.flush(); time.sleep(0.02)
+" "$tmp/slow.rgb" 2>/dev/null &
+writer=$!
+"$build/examples/decent-detect" --model "$tmp/m.dcnt" --input "$tmp/slow.rgb" --raw 64x48 \
+  --fps 50 --csv "$tmp/int.csv" --events-csv "$tmp/int-events.csv" --overlay "$tmp/int.avi" \
+  >"$tmp/int.out" 2>&1 &
+detect=$!
+sleep 3
+kill -INT "$detect"
+rc=0
+for _ in $(seq 100); do kill -0 "$detect" 2>/dev/null || break; sleep 0.1; done
+wait "$detect" || rc=$?
+kill "$writer" 2>/dev/null || true; wait "$writer" 2>/dev/null || true
+rows=$(($(wc -l <"$tmp/int.csv") - 1))
+if [ "$rc" = 130 ] && grep -q "scored $rows frames" "$tmp/int.out" && [ "$rows" -gt 10 ] \
+   && [ "$rows" -lt 900 ] \
+   && awk -F, 'NR > 1 && NF != 6 { bad = 1 } END { exit bad }' "$tmp/int.csv" \
+   && [ "$(head -1 "$tmp/int-events.csv")" = "type,event_frame,frame,peak" ] \
+   && [ "$(gst-launch-1.0 -q filesrc location="$tmp/int.avi" ! avidemux ! fakesink \
+          >/dev/null 2>&1; echo $?)" = 0 ]; then
+  echo "ok: Ctrl-C finishes decent-detect's files ($rows frames) and exits 130"
+else
+  echo "FAIL: Ctrl-C during decent-detect (exit $rc, $rows CSV rows)"; tail -5 "$tmp/int.out"
+  fail=1
+fi
 exit $fail
