@@ -984,7 +984,7 @@ warn_about_calibration (TrainJob *job, DecentModel *m)
   DecentCalibration cal, mean;
   decent_model_get_mode_calibration (m, DECENT_SCORE_LOCAL, &cal); /* decentanomaly's default */
   decent_model_get_calibration (m, &mean);
-  if (!(mean.stddev > 0))
+  if (!(mean.stddev > 0) && mean.count > 1) /* (one frame has no spread to say) */
     GST_ELEMENT_WARNING (job->self, RESOURCE, SETTINGS,
         ("Every calibration frame scored the same; the threshold says nothing of normal "
             "variation."),
@@ -1504,6 +1504,10 @@ train_and_save (GstDecentTrain *self)
       GST_ELEMENT_ERROR (self, STREAM, FAILED, ("No frames to train on."),
           ("all %u buffers were too small for their caps; nothing was written to %s",
               self->bad_buffers, job.shown));
+    else if (self->store_full)
+      GST_ELEMENT_ERROR (self, STREAM, FAILED, ("No frames to train on."),
+          ("not one frame fitted in %s; nothing was written to %s",
+              self->store_oom ? "the machine's memory" : "max-memory (raise it)", job.shown));
     else
       GST_ELEMENT_ERROR (self, STREAM, FAILED, ("No frames to train on."),
           ("End of stream came before any frame; nothing was written to %s", job.shown));
@@ -1758,6 +1762,10 @@ gst_decent_train_start (GstBaseSink *sink)
   const gboolean checkpoint = self->checkpoint, resume = self->resume;
   const gboolean calibrate_only = self->calibrate_only;
   const guint64 max_memory = self->max_memory;
+  /* known now, not only once every frame is collected (a resumed run may
+   * have nothing left to train: said at the end) */
+  const gboolean untimed = self->epochs == 0 && !(self->holdout > 0) && !resume
+                           && !calibrate_only;
   DecentConfig cfg;
   config_from_properties (self, self->width, self->height, self->channels, &cfg);
   GST_OBJECT_UNLOCK (self);
@@ -1769,6 +1777,10 @@ gst_decent_train_start (GstBaseSink *sink)
         ("Set the model-location property: where the trained model is written."));
   } else if (!check_settings (self, &cfg, max_memory)) {
     /* said why */
+  } else if (untimed) {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("Cannot train until the held-out error "
+            "stops falling without held-out frames."),
+        ("epochs=0 needs holdout > 0 and enough frames to hold some out; set epochs"));
   } else if (cfg.device == DECENT_DEVICE_CUDA && !decent_device_available (DECENT_DEVICE_CUDA)) {
     GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("device=cuda, but the GPU cannot be used."),
         ("%s. Use device=auto or device=cpu.", decent_device_describe (DECENT_DEVICE_CUDA)));
