@@ -137,6 +137,25 @@ on_message (GstMessage *msg, gpointer user)
     on_event (user, gst_message_get_structure (msg));
 }
 
+/* One past the highest clip-NNN.mkv in dir (0 when none). */
+static guint
+next_clip_index (const gchar *dir)
+{
+  guint next = 0;
+  GDir *d = g_dir_open (dir, 0, NULL);
+  const gchar *name;
+  while (d && (name = g_dir_read_name (d))) {
+    guint n;
+    char tail[8];
+    if (sscanf (name, "clip-%u.%7s", &n, tail) == 2 && g_str_equal (tail, "mkv") && n >= next
+        && n < G_MAXINT)
+      next = n + 1;
+  }
+  if (d)
+    g_dir_close (d);
+  return next;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -208,10 +227,13 @@ main (int argc, char **argv)
   /* the recording branch may see no frame for a long time: it must not hold
    * up the pipeline's preroll */
   g_object_set (app.splitmux, "async-handling", TRUE, NULL);
+  /* clips of an earlier run in the folder are kept: numbering goes on */
+  const guint first = next_clip_index (out);
+  g_object_set (app.splitmux, "start-index", (gint) first, NULL);
 
   int rc = example_run (app.pipe, "record-events", on_message, &app);
   if (app.clips == 0) { /* splitmuxsink opened a first file that got no frame */
-    gchar *empty = g_strdup_printf ("%s/clip-000.mkv", out);
+    gchar *empty = g_strdup_printf ("%s/clip-%03u.mkv", out, first);
     g_unlink (empty);
     g_free (empty);
   }

@@ -122,6 +122,18 @@ refuses "decent-detect refuses --set of a property decentanomaly lacks" "no prop
 refuses "record-events refuses a negative --before" "want 0 to 3600" \
   "$build/examples/record-events" --model "$tmp/m.dcnt" --input "$tmp/normal.avi" --before=-2
 
+# record-events keeps an earlier run's clips: numbering goes on after them
+# (before, a run replaced clip-000.mkv, and one without events deleted it)
+mkdir "$tmp/again"
+echo "an earlier run's clip" >"$tmp/again/clip-000.mkv"
+expect "record-events beside an earlier clip" "30 frames, 0 flagged.*0 clips" \
+  "$build/examples/record-events" --model "$tmp/m.dcnt" --input "$tmp/normal.avi" \
+  --out "$tmp/again"
+if [ "$(ls "$tmp/again")" = "clip-000.mkv" ] \
+   && [ "$(cat "$tmp/again/clip-000.mkv")" = "an earlier run's clip" ]; then
+  echo "ok: record-events leaves an earlier run's clip as it was"
+else echo "FAIL: an earlier clip: $(ls "$tmp/again")"; fail=1; fi
+
 # the element's warnings reach the terminal (a roi outside the 64x48 frame:
 # the whole frame is scored instead, which the user must know)
 expect "decent-detect prints the element's warnings" \
