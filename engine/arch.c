@@ -92,8 +92,13 @@ decent_arch_build_latent (DecentArch *arch, int width, int height, int channels,
     n++;
   }
   if (n == 0) {
-    snprintf (err, errlen, "model size %dx%d is too small for one layer%s", width, height,
-        latent_side > 0 ? " above that latent side" : "");
+    if (latent_side > 0)
+      snprintf (err, errlen, "model size %dx%d is too small for one layer above latent side "
+          "%d: its smaller side must be over the latent side (lower latent-side, or raise "
+          "width and height)", width, height, latent_side);
+    else
+      snprintf (err, errlen, "model size %dx%d is too small for one layer (raise width and "
+          "height)", width, height);
     return -1;
   }
 
