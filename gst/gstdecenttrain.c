@@ -1792,11 +1792,14 @@ gst_decent_train_start (GstBaseSink *sink)
     /* the model's temporaries lie beside the file it is written to (a
      * link's target), the checkpoint's beside the location */
     gchar *checkpoint_path = g_strconcat (location, ".checkpoint", NULL);
+    gchar *finished_path = g_strconcat (location, ".finished", NULL);
     char *target = decent_model_file_target (location);
     remove_stale_temporaries (self, target ? target : location);
     remove_stale_temporaries (self, checkpoint_path);
+    remove_stale_temporaries (self, finished_path);
     free (target);
     g_free (checkpoint_path);
+    g_free (finished_path);
     GST_INFO_OBJECT (self, "device=%s: training on %s", decent_device_name (cfg.device),
         decent_device_describe (cfg.device));
     ok = TRUE;
