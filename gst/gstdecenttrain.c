@@ -661,12 +661,19 @@ resume_finished (TrainJob *job, DecentError *err)
   return m;
 }
 
+/* Whether resume=true finds a finished model waiting for its companion. */
+static gboolean
+resumes_finished (const TrainJob *job)
+{
+  return job->resume && g_file_test (job->finished_path, G_FILE_TEST_IS_REGULAR);
+}
+
 /* A new model, or with resume=true a finished model waiting for its
  * companion, or the checkpoint of an interrupted run. */
 static DecentModel *
 start_model (TrainJob *job, DecentError *err)
 {
-  if (job->resume && g_file_test (job->finished_path, G_FILE_TEST_IS_REGULAR))
+  if (resumes_finished (job))
     return resume_finished (job, err);
   if (!job->resume || !g_file_test (job->checkpoint, G_FILE_TEST_EXISTS)) {
     if (job->checkpoint_found) /* checked at start, gone since: say so */
@@ -1322,8 +1329,7 @@ run_training (TrainJob *job)
   const guint64 planned = MAX ((guint64) job->epochs,
       ((guint64) job->min_steps + per_epoch - 1) / per_epoch);
   /* resume=true beside a finished model: only its companion trains */
-  const gboolean pairing = job->resume && g_file_test (job->finished_path, G_FILE_TEST_IS_REGULAR);
-  gchar *msg = pairing
+  gchar *msg = resumes_finished (job)
       ? g_strdup_printf ("Writing the finished model of %s%s (%u frames, %u held out)",
           job->shown_finished, job->companion_bytes ? " with a companion trained now" : "",
           n_train, n_held)

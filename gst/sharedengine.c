@@ -582,13 +582,13 @@ decent_sharer_current (DecentSharer *s)
   return m;
 }
 
-/* Every sharer but `except` now names path (paused ones too).  e->lock held. */
+/* Every sharer now names path (paused ones too).  e->lock held. */
 static void
-rename_sharers (DecentSharedEngine *e, DecentSharer *except, const gchar *path)
+rename_sharers (DecentSharedEngine *e, const gchar *path)
 {
   for (GList *l = e->sharers; l; l = l->next) {
     DecentSharer *t = l->data;
-    if (t != except && t->renamed)
+    if (t->renamed)
       t->renamed (t->renamed_data, path);
   }
 }
@@ -605,7 +605,7 @@ decent_sharer_reload_ticket (DecentSharer *s, const gchar *path)
   e->asked = canonical;
   /* the caller too: another sharer's ticket may have renamed it since its
    * set_property wrote its own name */
-  rename_sharers (e, NULL, path);
+  rename_sharers (e, path);
   g_mutex_unlock (&e->lock);
   return ticket;
 }
@@ -626,7 +626,7 @@ decent_sharer_replace (DecentSharer *s, DecentModel *model, const gchar *path, g
     e->applied_ticket = ticket;
     g_hash_table_add (e->paths, canonical);
     canonical = NULL;
-    rename_sharers (e, NULL, path);
+    rename_sharers (e, path);
   }
   g_mutex_unlock (&e->lock);
   g_mutex_unlock (&registry_lock);

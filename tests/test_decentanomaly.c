@@ -407,12 +407,7 @@ first_warning (GstBus *bus)
   GstMessage *msg = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING);
   if (!msg)
     return NULL;
-  GError *err = NULL;
-  gchar *debug = NULL;
-  gst_message_parse_warning (msg, &err, &debug);
-  gchar *text = g_strdup_printf ("%s | %s", err->message, debug ? debug : "");
-  g_error_free (err);
-  g_free (debug);
+  gchar *text = message_text (msg);
   gst_message_unref (msg);
   return text;
 }
@@ -483,10 +478,9 @@ GST_START_TEST (test_roi_outside_after_new_caps)
       "started with a malformed roi set while stopped");
   error = gst_bus_pop_filtered (pbus, GST_MESSAGE_ERROR);
   fail_unless (error != NULL, "no error for a malformed roi set while stopped");
-  GError *err = NULL;
-  gst_message_parse_error (error, &err, NULL);
-  fail_unless (strstr (err->message, "Invalid roi"), "%s", err->message);
-  g_error_free (err);
+  gchar *text = message_text (error);
+  fail_unless (strstr (text, "Invalid roi"), "%s", text);
+  g_free (text);
   gst_message_unref (error);
   gst_element_set_state (pipe, GST_STATE_NULL);
   gst_object_unref (pbus);

@@ -719,12 +719,7 @@ error_within (GstBus *bus, gint timeout_s)
   GstMessage *msg = gst_bus_timed_pop_filtered (bus, timeout_s * GST_SECOND, GST_MESSAGE_ERROR);
   if (!msg)
     return NULL;
-  GError *err = NULL;
-  gchar *debug = NULL;
-  gst_message_parse_error (msg, &err, &debug);
-  gchar *text = g_strdup_printf ("%s | %s", err->message, debug ? debug : "");
-  g_error_free (err);
-  g_free (debug);
+  gchar *text = message_text (msg);
   gst_message_unref (msg);
   return text;
 }
