@@ -237,8 +237,11 @@ main (int argc, char **argv)
     g_unlink (empty);
     g_free (empty);
   }
+  /* after an error (a full disk) the clip being written may be cut short */
   printf ("%" G_GUINT64_FORMAT " frames, %" G_GUINT64_FORMAT " flagged (from the metadata); "
-          "%u clips in %s\n", app.frames, app.flagged, app.clips, out);
+          "%u clips in %s%s\n", app.frames, app.flagged, app.clips, out,
+          rc != 0 && app.clips ? " (stopped by the error above: the last may be incomplete)"
+          : "");
   gst_object_unref (app.gate);
   gst_object_unref (gate);
   gst_object_unref (scorer);

@@ -14,6 +14,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -1329,10 +1330,12 @@ run_training (TrainJob *job)
   const guint64 planned = MAX ((guint64) job->epochs,
       ((guint64) job->min_steps + per_epoch - 1) / per_epoch);
   /* resume=true beside a finished model: only its companion trains */
-  gchar *msg = resumes_finished (job)
-      ? g_strdup_printf ("Writing the finished model of %s%s (%u frames, %u held out)",
-          job->shown_finished, job->companion_bytes ? " with a companion trained now" : "",
-          n_train, n_held)
+  gchar *msg = resumes_finished (job) && job->companion_bytes
+      ? g_strdup_printf ("Writing the finished model of %s with a companion trained now on "
+          "%u frames (%u held out)", job->shown_finished, n_train, n_held)
+      : resumes_finished (job)
+      ? g_strdup_printf ("Writing the finished model of %s as it is (this run's %u frames are "
+          "not used)", job->shown_finished, job->n_frames)
       : job->epochs
       ? g_strdup_printf ("Training on %u frames (%u held out) for %" G_GUINT64_FORMAT
           " epochs of %u steps", n_train, n_held, planned, per_epoch)
@@ -1381,7 +1384,10 @@ run_training (TrainJob *job)
     }
   }
   if (job->ok) {
-    post_written (job, m, "written", n_train, n_held);
+    /* the frames this run trained on: none when a finished model is
+     * written as it was (its own threshold says how many calibrated it) */
+    const gboolean trained_none = job->finished && !job->companion_bytes;
+    post_written (job, m, "written", trained_none ? 0 : n_train, trained_none ? 0 : n_held);
   } else {
     gst_element_post_message (GST_ELEMENT (self),
         gst_message_new_progress (GST_OBJECT (self),
@@ -1643,9 +1649,11 @@ check_writable (GstDecentTrain *self, const gchar *location, gboolean checkpoint
     why = g_strdup_printf ("cannot write model file %s: %s: %s", shown, shown_folder,
         g_strerror (ENOTDIR));
   } else {
-    /* probes as long as the writer's temporaries, <name>.tmp-XXXXXX */
-    gchar *probes[2] = { g_strconcat (target ? target : location, ".prb-XXXXXX", NULL),
-      checkpoint ? g_strconcat (location, ".checkpoint.prb-XXXXXX", NULL) : NULL };
+    /* probes named as the writer's temporaries, <name>.tmp-XXXXXX, and
+     * locked as they are: one left by a process killed before removing it
+     * is a dead writer's temporary, which the next start removes */
+    gchar *probes[2] = { g_strconcat (target ? target : location, ".tmp-XXXXXX", NULL),
+      checkpoint ? g_strconcat (location, ".checkpoint.tmp-XXXXXX", NULL) : NULL };
     for (int i = 0; i < 2 && probes[i] && !why; i++) {
       int fd = g_mkstemp (probes[i]);
       if (fd < 0) {
@@ -1656,8 +1664,9 @@ check_writable (GstDecentTrain *self, const gchar *location, gboolean checkpoint
         g_free (shown_dir);
         g_free (dir);
       } else {
-        close (fd);
+        flock (fd, LOCK_EX);
         g_unlink (probes[i]);
+        close (fd);
       }
     }
     g_free (probes[0]);
@@ -1852,17 +1861,28 @@ model_to_calibrate (GstDecentTrain *self, const gchar *location, DecentDevice de
   return ok;
 }
 
-/* READY -> PAUSED: a new collection, with the settings of now. */
+/* Whether set_property refuses changes (refuse_while_running). */
+static void
+fix_settings (GstDecentTrain *self, gboolean fixed)
+{
+  GST_OBJECT_LOCK (self);
+  self->settings_fixed = fixed;
+  GST_OBJECT_UNLOCK (self);
+}
+
+/* READY -> PAUSED: a new collection, with the settings of now, which stay
+ * until PAUSED -> READY. */
 static gboolean
 begin_collecting (GstDecentTrain *self)
 {
   DecentConfig cfg;
   GST_OBJECT_LOCK (self);
+  self->settings_fixed = TRUE;
   config_from_properties (self, self->width, self->height, self->channels, &cfg);
   const guint64 max_memory = self->max_memory;
   const gdouble holdout = self->holdout;
   const guint blocks = self->holdout_blocks;
-  const gboolean calibrate_only = self->calibrate_only;
+  const gboolean calibrate_only = self->calibrate_only, geometry_set = self->geometry_set;
   DecentStillSettings still;
   decent_still_settings_init (&still);
   still.lag = (int) self->still_lag;
@@ -1878,9 +1898,19 @@ begin_collecting (GstDecentTrain *self)
   GST_OBJECT_UNLOCK (self);
   /* frames at the geometry of the model to calibrate (and of its
    * companion), or of the properties */
+  const DecentConfig asked = cfg;
   gboolean ok = !calibrate_only
       || model_to_calibrate (self, location, cfg.device, &cfg, &companion);
   g_free (location);
+  if (ok && calibrate_only && geometry_set
+      && (asked.width != cfg.width || asked.height != cfg.height
+          || asked.channels != cfg.channels))
+    GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
+        ("calibrate-only calibrates the model at its own size; width, height and channels "
+            "are not used."),
+        ("the model is for %dx%dx%d frames; width=%d height=%d channels=%d were set. "
+            "Frames are converted to the model's size, as decentanomaly converts them",
+            cfg.width, cfg.height, cfg.channels, asked.width, asked.height, asked.channels));
   /* the properties may have changed in READY since start() */
   if (!ok || !check_settings (self, &cfg, max_memory)
       || (companion.width && !check_settings_of (self, &companion, max_memory,
@@ -1937,8 +1967,10 @@ gst_decent_train_change_state (GstElement *element, GstStateChange transition)
   GstDecentTrain *self = GST_DECENT_TRAIN (element);
   switch (transition) {
     case GST_STATE_CHANGE_READY_TO_PAUSED:
-      if (!begin_collecting (self))
+      if (!begin_collecting (self)) {
+        fix_settings (self, FALSE);
         return GST_STATE_CHANGE_FAILURE;
+      }
       break;
     case GST_STATE_CHANGE_PAUSED_TO_READY:
       /* stop training after the current epoch.  Not in basesink's unlock():
@@ -1950,8 +1982,12 @@ gst_decent_train_change_state (GstElement *element, GstStateChange transition)
   }
   GstStateChangeReturn ret =
       GST_ELEMENT_CLASS (gst_decent_train_parent_class)->change_state (element, transition);
-  if (transition == GST_STATE_CHANGE_PAUSED_TO_READY && ret != GST_STATE_CHANGE_FAILURE)
+  if (transition == GST_STATE_CHANGE_PAUSED_TO_READY && ret != GST_STATE_CHANGE_FAILURE) {
     drop_frames (self); /* the streaming thread has stopped */
+    fix_settings (self, FALSE);
+  }
+  if (transition == GST_STATE_CHANGE_READY_TO_PAUSED && ret == GST_STATE_CHANGE_FAILURE)
+    fix_settings (self, FALSE);
   return ret;
 }
 
@@ -1969,20 +2005,55 @@ gst_decent_train_stop (GstBaseSink *sink)
 
 /* ---- properties ------------------------------------------------------- */
 
+static void gst_decent_train_get_property (GObject *object, guint prop_id, GValue *value,
+    GParamSpec *pspec);
+
+/* A setting asked for while a run collects or trains: refused, with a
+ * warning, unless it is the value already set.  Some settings are read when
+ * collecting starts and others when training starts; taking a change would
+ * train with a mix of two runs' settings. */
+static void
+refuse_while_running (GstDecentTrain *self, guint prop_id, const GValue *value,
+    GParamSpec *pspec)
+{
+  GValue now = G_VALUE_INIT;
+  g_value_init (&now, G_PARAM_SPEC_VALUE_TYPE (pspec));
+  gst_decent_train_get_property (G_OBJECT (self), prop_id, &now, pspec);
+  if (g_param_values_cmp (pspec, value, &now) != 0) {
+    gchar *kept = g_strdup_value_contents (&now), *asked = g_strdup_value_contents (value);
+    GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
+        ("decent-train's settings cannot change while it collects or trains; %s stays %s.",
+            pspec->name, kept),
+        ("%s=%s was asked while running; set it with the pipeline stopped (READY or NULL)",
+            pspec->name, asked));
+    g_free (asked);
+    g_free (kept);
+  }
+  g_value_unset (&now);
+}
+
 static void
 gst_decent_train_set_property (GObject *object, guint prop_id, const GValue *value,
     GParamSpec *pspec)
 {
   GstDecentTrain *self = GST_DECENT_TRAIN (object);
   GST_OBJECT_LOCK (self);
+  if (self->settings_fixed) {
+    GST_OBJECT_UNLOCK (self); /* (the warning posts, which takes the lock) */
+    refuse_while_running (self, prop_id, value, pspec);
+    return;
+  }
   switch (prop_id) {
     case PROP_MODEL_LOCATION:
       g_free (self->model_location);
       self->model_location = g_value_dup_string (value);
       break;
-    case PROP_WIDTH: self->width = g_value_get_int (value); break;
-    case PROP_HEIGHT: self->height = g_value_get_int (value); break;
-    case PROP_CHANNELS: self->channels = g_value_get_int (value); break;
+    case PROP_WIDTH: self->width = g_value_get_int (value); self->geometry_set = TRUE; break;
+    case PROP_HEIGHT: self->height = g_value_get_int (value); self->geometry_set = TRUE; break;
+    case PROP_CHANNELS:
+      self->channels = g_value_get_int (value);
+      self->geometry_set = TRUE;
+      break;
     case PROP_FRAME_STRIDE: self->frame_stride = g_value_get_uint (value); break;
     case PROP_MAX_FRAMES: self->max_frames = g_value_get_uint (value); break;
     case PROP_MAX_MEMORY: self->max_memory = g_value_get_uint64 (value); break;

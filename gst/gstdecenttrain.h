@@ -32,6 +32,11 @@ struct _GstDecentTrain {
   gboolean checkpoint, resume, calibrate_only;
   gboolean companion;     /* train a companion model too (one latent cell) */
   gint companion_width, companion_height;
+  gboolean settings_fixed; /* from READY -> PAUSED to PAUSED -> READY: one run's
+                            * settings, read at the start and at the end of
+                            * the collection, must not change in between */
+  gboolean geometry_set;  /* width, height or channels set (calibrate-only says
+                           * it does not use them) */
 
   /* streaming thread; reset at READY -> PAUSED */
   GstVideoInfo info;

@@ -228,6 +228,10 @@ static guint half_rate_from = G_MAXUINT;
  * gray_frame's 1/30 s apart (0: those) */
 static const gchar *app_caps;
 static GstClockTime app_step;
+/* called once with the decent-train element after this many frames are
+ * pushed (G_MAXUINT: never) */
+static guint poke_at = G_MAXUINT;
+static void (*poke) (GstElement *train);
 
 static GstBuffer *
 app_frame (gboolean noisy, guint i)
@@ -254,7 +258,8 @@ run_appsrc (const gchar *model, const gchar *props, guint n, guint noise_from, A
   /* one model with the latent of 8x6 cells (what these tests were written
    * for), unless the test is about the companion */
   gchar *desc = g_strdup_printf ("appsrc name=src format=time caps=\"%s\" ! "
-      "decent-train model-location=\"%s\" width=16 height=16 channels=1 latent-side=6 %s %s",
+      "decent-train name=train model-location=\"%s\" width=16 height=16 channels=1 latent-side=6 "
+      "%s %s",
       app_caps ? app_caps : GRAY_CAPS, model, strstr (props, "companion") ? "" : "companion=false",
       props);
   GstElement *pipe = gst_parse_launch (desc, NULL);
@@ -271,6 +276,11 @@ run_appsrc (const gchar *model, const gchar *props, guint n, guint noise_from, A
     }
     fail_unless_equals_int (gst_app_src_push_buffer (GST_APP_SRC (src),
         app_frame (i >= noise_from, i)), GST_FLOW_OK);
+    if (i + 1 == poke_at) {
+      GstElement *train = gst_bin_get_by_name (GST_BIN (pipe), "train");
+      poke (train);
+      gst_object_unref (train);
+    }
   }
   gst_app_src_end_of_stream (GST_APP_SRC (src));
   GstBus *bus = gst_element_get_bus (pipe);
@@ -519,9 +529,11 @@ GST_START_TEST (test_calibrate_only)
   fail_unless (noisy.count == 12 && noisy.threshold > grey.threshold, "threshold %g -> %g",
       grey.threshold, noisy.threshold);
   fail_unless (after.steps == before.steps && after.width == 16, "the model was changed");
-  /* 12 frames: calibrated, and said to be few */
+  /* 12 frames: calibrated, and said to be few; width=64 said not to be used */
   fail_unless (strstr (r.warnings->str, "Calibrated on few frames") != NULL, "%s",
       r.warnings->str);
+  fail_unless (strstr (r.warnings->str, "calibrate-only calibrates the model at its own size")
+      && strstr (r.warnings->str, "16x16x1 frames; width=64"), "%s", r.warnings->str);
   app_run_clear (&r);
 
   /* one frame is not a calibration: an error, the model as it was */
@@ -534,6 +546,8 @@ GST_START_TEST (test_calibrate_only)
   fail_unless (r.error == NULL, "%s", r.error);
   fail_unless (strstr (r.warnings->str, "Every calibration frame scored the same") != NULL,
       "%s", r.warnings->str);
+  /* (width, height and channels as the model's: nothing to say) */
+  fail_if (strstr (r.warnings->str, "at its own size"), "%s", r.warnings->str);
   app_run_clear (&r);
 
   gchar *missing = g_build_filename (dir, "missing.dcnt", NULL);
@@ -547,6 +561,57 @@ GST_START_TEST (test_calibrate_only)
 }
 GST_END_TEST;
 
+
+/* Settings asked for while a run collects (or trains) are refused with a
+ * warning, the value unchanged: the run trains and writes with the settings
+ * it started with.  The same value again is no change and not said; once
+ * stopped, a setting takes. */
+static gchar *other_location;
+
+static void
+change_settings (GstElement *train)
+{
+  g_object_set (train, "epochs", 7, "model-location", other_location, "latent-side", 6, NULL);
+  guint epochs;
+  gchar *location;
+  g_object_get (train, "epochs", &epochs, "model-location", &location, NULL);
+  fail_unless_equals_int (epochs, 2);
+  fail_if (g_str_equal (location, other_location), "model-location changed while collecting");
+  g_free (location);
+}
+
+GST_START_TEST (test_settings_fixed_while_running)
+{
+  gchar *model = g_build_filename (dir, "fixed.dcnt", NULL);
+  other_location = g_build_filename (dir, "elsewhere.dcnt", NULL);
+  AppRun r;
+  poke = change_settings;
+  poke_at = 10;
+  run_appsrc (model, "epochs=2 min-steps=0 holdout=0", 20, 1000, &r);
+  poke_at = G_MAXUINT;
+  fail_unless (r.error == NULL, "%s", r.error);
+  fail_unless_equals_int (r.training, 2);
+  fail_unless (g_file_test (model, G_FILE_TEST_IS_REGULAR), "not written where it started");
+  fail_if (g_file_test (other_location, G_FILE_TEST_EXISTS), "written where it was asked later");
+  fail_unless (strstr (r.warnings->str, "settings cannot change while it collects or trains; "
+      "epochs stays 2") && strstr (r.warnings->str, "model-location stays"), "%s",
+      r.warnings->str);
+  fail_if (strstr (r.warnings->str, "latent-side"), "the same value was refused: %s",
+      r.warnings->str);
+  app_run_clear (&r);
+  /* stopped, it takes */
+  GstElement *train = gst_element_factory_make ("decent-train", NULL);
+  gst_element_set_state (train, GST_STATE_READY);
+  g_object_set (train, "epochs", 7, NULL);
+  guint epochs;
+  g_object_get (train, "epochs", &epochs, NULL);
+  fail_unless_equals_int (epochs, 7);
+  gst_element_set_state (train, GST_STATE_NULL);
+  gst_object_unref (train);
+  g_free (other_location);
+  g_free (model);
+}
+GST_END_TEST;
 
 /* The local-mode calibration of path's companion, with its geometry. */
 static DecentCalibration
@@ -875,6 +940,7 @@ decenttrain_suite (void)
   tcase_add_test (tc, test_augment_zoom);
   tcase_add_test (tc, test_collapse_measures);
   tcase_add_test (tc, test_calibrate_only);
+  tcase_add_test (tc, test_settings_fixed_while_running);
   tcase_add_test (tc, test_companion);
   tcase_add_test (tc, test_checkpoint_found_at_start);
   tcase_add_test (tc, test_calibrate_only_model_replaced);

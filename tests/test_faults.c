@@ -315,9 +315,14 @@ stop_at_companion (const gchar *desc, guint *model_epochs)
 /* Runs desc to its end, counting the epochs reported by the model and by
  * its companion, the warnings in *warnings (one per line; caller frees;
  * may be NULL); the error's text (caller frees) or NULL. */
+/* the frames and held-out frames of run_counting_epochs's last "written"
+ * message (G_MAXUINT: none) */
+static guint written_frames, written_held_out;
+
 static gchar *
 run_counting_epochs (const gchar *desc, guint *own, guint *companion, gchar **warnings)
 {
+  written_frames = written_held_out = G_MAXUINT;
   GstElement *pipe = gst_parse_launch (desc, NULL);
   GstBus *bus = gst_element_get_bus (pipe);
   gst_element_set_state (pipe, GST_STATE_PLAYING);
@@ -333,6 +338,10 @@ run_counting_epochs (const gchar *desc, guint *own, guint *companion, gchar **wa
         && gst_structure_get_uint (st, "epoch", &epoch))
       (*(g_strcmp0 (gst_structure_get_string (st, "model"), "companion") == 0
           ? companion : own))++;
+    if (type == GST_MESSAGE_ELEMENT && gst_structure_has_name (st, "decent-train")
+        && g_strcmp0 (gst_structure_get_string (st, "status"), "written") == 0)
+      fail_unless (gst_structure_get (st, "frames", G_TYPE_UINT, &written_frames, "held-out",
+          G_TYPE_UINT, &written_held_out, NULL));
     if (type == GST_MESSAGE_ERROR)
       error = message_text (msg);
     if (type == GST_MESSAGE_WARNING) {
@@ -426,6 +435,9 @@ GST_START_TEST (test_stop_during_companion)
   fail_unless (error == NULL, "%s", error);
   fail_unless (own == 0 && companion > 0, "resumed: %u epochs of the model, %u of the "
       "companion", own, companion);
+  /* the frames this run trained on: the companion's */
+  fail_unless (written_frames == 32 && written_held_out == 8, "written: %u frames, %u held out",
+      written_frames, written_held_out);
   m = decent_model_load (model, DECENT_DEVICE_CPU, &err);
   fail_unless (m != NULL, "the pair was not written: %s", err.message);
   decent_model_describe (m, &info);
@@ -461,6 +473,31 @@ GST_START_TEST (test_stop_during_companion)
   g_free (warnings);
   fail_unless (said, "resume=false did not say it discards the finished model");
   fail_if (g_file_test (finished, G_FILE_TEST_EXISTS), "the discarded model was left");
+
+  /* stopped again, then resumed with companion=false: the finished model
+   * is written as it was, and the message says this run trained on no
+   * frame (its threshold keeps its own count of calibration frames) */
+  desc = g_strdup_printf (pipeline, model, "");
+  warnings = stop_at_companion (desc, &model_epochs);
+  g_free (desc);
+  g_free (warnings);
+  desc = g_strdup_printf (pipeline, model, "resume=true companion=false");
+  own = companion = 0;
+  error = run_counting_epochs (desc, &own, &companion, NULL);
+  g_free (desc);
+  fail_unless (error == NULL, "%s", error);
+  fail_unless (own == 0 && companion == 0 && written_frames == 0 && written_held_out == 0,
+      "%u and %u epochs; written: %u frames, %u held out", own, companion, written_frames,
+      written_held_out);
+  m = decent_model_load (model, DECENT_DEVICE_CPU, &err);
+  fail_unless (m != NULL, "%s", err.message);
+  decent_model_describe (m, &info);
+  decent_model_get_mode_calibration (m, DECENT_SCORE_LOCAL, &cal);
+  fail_unless (info.epochs == 30 && decent_model_has_companion (m) == 0 && cal.count == 8,
+      "%u epochs, companion %d, %u calibration frames", info.epochs,
+      decent_model_has_companion (m), cal.count);
+  decent_model_free (m);
+  fail_if (g_file_test (finished, G_FILE_TEST_EXISTS), "the finished model was left");
 
   /* checkpoint=false: nowhere to keep it, so it is written alone */
   desc = g_strdup_printf (pipeline, model, "checkpoint=false");
