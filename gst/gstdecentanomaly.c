@@ -182,17 +182,28 @@ score_structure_new (GstDecentAnomaly *self, const FrameState *f)
 }
 
 /* "decentanomaly-event": self->events began or ended.  Streaming thread (or sink_event). */
+/* The element's name in an event structure: downstream, where decentpublish
+ * reads it, nothing else tells two decentanomaly of one stream apart. */
+static void
+set_element_name (GstDecentAnomaly *self, GstStructure *s)
+{
+  gchar *name = gst_object_get_name (GST_OBJECT (self));
+  gst_structure_set (s, "element", G_TYPE_STRING, name, NULL);
+  g_free (name);
+}
+
 static GstStructure *
-event_structure_new (GstDecentAnomaly *self, const gchar *type, GstClockTime running_time,
-    gdouble score)
+event_structure_new (GstDecentAnomaly *self, const gchar *type, guint64 frame,
+    GstClockTime running_time, gdouble score)
 {
   const DecentEventTracker *t = &self->events;
   GstStructure *s = gst_structure_new ("decentanomaly-event", "type", G_TYPE_STRING, type,
       "event-frame", G_TYPE_UINT64, t->start_frame,
-      "frame", G_TYPE_UINT64, self->frame_count, "score", G_TYPE_DOUBLE, score,
+      "frame", G_TYPE_UINT64, frame, "score", G_TYPE_DOUBLE, score,
       "peak-score", G_TYPE_DOUBLE, t->peak, NULL);
   set_time (s, "running-time", running_time);
   set_time (s, "event-running-time", t->start_time);
+  set_element_name (self, s);
   gst_structure_set (s, "threshold", G_TYPE_DOUBLE, self->last_threshold,
       "peak-normalized-score", G_TYPE_DOUBLE,
       gst_decent_anomaly_normalized_score (t->peak, self->last_threshold),
@@ -226,7 +237,7 @@ grid_to_frame (GstDecentAnomaly *self, gint x, gint y, gint w, gint h, gint *fx,
 /* "decentanomaly-region": an event of one place began or ended.  Streaming
  * thread (or sink_event, stop). */
 static GstStructure *
-region_structure_new (GstDecentAnomaly *self, const DecentRegionChange *c,
+region_structure_new (GstDecentAnomaly *self, const DecentRegionChange *c, guint64 frame,
     GstClockTime running_time)
 {
   const DecentRegionEvent *e = &c->event;
@@ -236,12 +247,13 @@ region_structure_new (GstDecentAnomaly *self, const DecentRegionChange *c,
   GstStructure *s = gst_structure_new ("decentanomaly-region",
       "type", G_TYPE_STRING, end ? "end" : "begin", "id", G_TYPE_UINT64, e->id,
       "x", G_TYPE_INT, x, "y", G_TYPE_INT, y, "width", G_TYPE_INT, w, "height", G_TYPE_INT, h,
-      "region-frame", G_TYPE_UINT64, e->start_frame, "frame", G_TYPE_UINT64, self->frame_count,
+      "region-frame", G_TYPE_UINT64, e->start_frame, "frame", G_TYPE_UINT64, frame,
       "peak-score", G_TYPE_DOUBLE, e->peak, "threshold", G_TYPE_DOUBLE, self->last_threshold,
       "peak-normalized-score", G_TYPE_DOUBLE,
       gst_decent_anomaly_normalized_score (e->peak, self->last_threshold), NULL);
   set_time (s, "running-time", running_time);
   set_time (s, "region-running-time", e->start_time);
+  set_element_name (self, s);
   if (end) {
     gst_structure_set (s, "frames", G_TYPE_UINT64, e->last_flagged_frame - e->start_frame + 1,
         NULL);
@@ -250,16 +262,26 @@ region_structure_new (GstDecentAnomaly *self, const DecentRegionChange *c,
   return s;
 }
 
+/* The frame that messages sent between frames (end of stream, a flush, a
+ * stop) are about: the last one seen.  Within a frame it is frame_count. */
+static guint64
+last_frame_seen (GstDecentAnomaly *self)
+{
+  return self->frame_count ? self->frame_count - 1 : 0;
+}
+
 /* Ends every open region event (end of stream, flush, a new model or
- * region, region-events off): running-time is each one's last flagged
- * frame's.  downstream: also as a custom event (streaming thread only). */
+ * region, region-events off) at frame: running-time is each one's last
+ * flagged frame's.  downstream: also as a custom event (streaming thread
+ * only). */
 static void
-end_regions (GstDecentAnomaly *self, gboolean post, gboolean downstream)
+end_regions (GstDecentAnomaly *self, gboolean post, gboolean downstream, guint64 frame)
 {
   DecentRegionChange ended[DECENT_MAX_REGIONS];
   const guint n = decent_regions_flush (&self->regions, ended);
   for (guint i = 0; i < n; i++) {
-    GstStructure *s = region_structure_new (self, &ended[i], ended[i].event.last_flagged_time);
+    GstStructure *s = region_structure_new (self, &ended[i], frame,
+        ended[i].event.last_flagged_time);
     if (downstream)
       announce_event (self, s, post);
     else if (post)
@@ -580,7 +602,7 @@ adopt_model (GstDecentAnomaly *self, DecentModel *m, const gchar *path,
     GST_OBJECT_LOCK (self);
     const gboolean post = posts_messages (self);
     GST_OBJECT_UNLOCK (self);
-    end_regions (self, post, TRUE);
+    end_regions (self, post, TRUE, self->frame_count);
   }
   drop_model (self);
   g_free (self->model_path);
@@ -980,6 +1002,16 @@ gst_decent_anomaly_start (GstBaseTransform *trans)
     g_free (path);
     return FALSE;
   }
+  /* batches are of the frames of elements sharing a model; one element
+   * scores each frame as it comes (no latency added) */
+  if (!instance_id && (asked_engine.batch_size != DEFAULT_BATCH_SIZE
+          || asked_engine.batch_timeout_us != DEFAULT_BATCH_TIMEOUT_US))
+    GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
+        ("batch-size and batch-timeout are not used without model-instance-id; each frame is "
+            "scored as it comes."),
+        ("batch-size=%u batch-timeout=%" G_GUINT64_FORMAT " batch the frames of elements that "
+            "share a model: give them the same model-instance-id", asked_engine.batch_size,
+            asked_engine.batch_timeout_us));
   if (instance_id) {
     gboolean ok = start_shared (self, instance_id, path, device, &asked_engine);
     g_free (path);
@@ -1038,10 +1070,11 @@ gst_decent_anomaly_stop (GstBaseTransform *trans)
   GST_OBJECT_LOCK (self);
   const gboolean post = posts_messages (self);
   GST_OBJECT_UNLOCK (self);
-  end_regions (self, post, FALSE);
+  end_regions (self, post, FALSE, last_frame_seen (self));
   GstClockTime end = self->events.last_flagged_time;
   if (decent_events_flush (&self->events)) {
-    GstStructure *ended = event_structure_new (self, "end", end, self->last_score);
+    GstStructure *ended =
+        event_structure_new (self, "end", last_frame_seen (self), end, self->last_score);
     if (post)
       post_structure (self, ended);
     else
@@ -1099,6 +1132,7 @@ gst_decent_anomaly_sink_event (GstBaseTransform *trans, GstEvent *event)
   GstDecentAnomaly *self = GST_DECENT_ANOMALY (trans);
   const GstEventType type = GST_EVENT_TYPE (event);
   if (type == GST_EVENT_STREAM_START) { /* another stream: its pictures are no history */
+    self->have_result = FALSE; /* nor its result: the next frame is scored */
     decent_still_gate_reset (self->still);
     decent_still_gate_reset (self->second.still);
     /* and its timestamps may keep another pace than the last one's */
@@ -1115,22 +1149,24 @@ gst_decent_anomaly_sink_event (GstBaseTransform *trans, GstEvent *event)
   GST_OBJECT_UNLOCK (self);
   GstClockTime end = self->events.last_flagged_time;
   GstStructure *ended = decent_events_flush (&self->events)
-      ? event_structure_new (self, "end", end, self->last_score) : NULL;
+      ? event_structure_new (self, "end", last_frame_seen (self), end, self->last_score) : NULL;
   /* the ends go downstream before the end of stream, but after a flush
    * has stopped (while flushing the source pad drops every event); the
    * places' first, as within a frame */
   if (type == GST_EVENT_EOS) {
-    end_regions (self, post, TRUE);
+    end_regions (self, post, TRUE, last_frame_seen (self));
     if (ended)
       announce_event (self, ended, post);
   }
   gboolean ret =
       GST_BASE_TRANSFORM_CLASS (gst_decent_anomaly_parent_class)->sink_event (trans, event);
   if (type == GST_EVENT_FLUSH_STOP) {
-    /* after a seek the pictures before it are no history */
+    /* after a seek the pictures before it are no history, and their result
+     * is no result for the frame after it (inference-interval) */
+    self->have_result = FALSE;
     decent_still_gate_reset (self->still);
     decent_still_gate_reset (self->second.still);
-    end_regions (self, post, TRUE);
+    end_regions (self, post, TRUE, last_frame_seen (self));
     if (ended)
       announce_event (self, ended, post);
   }
@@ -1200,7 +1236,7 @@ apply_settings (GstDecentAnomaly *self, const FrameSettings *set)
   self->regions.min_frames = self->events.min_frames;
   self->regions.gap = self->events.gap;
   if (!set->region_events)
-    end_regions (self, set->post, TRUE);
+    end_regions (self, set->post, TRUE, self->frame_count);
   choose_scoring (self, set->asked, set->threshold_prop >= 0);
   choose_still (self, set->still);
   /* another inference-interval is another pace (before the first frame,
@@ -1248,7 +1284,7 @@ setup_path (GstDecentAnomaly *self, const FrameSettings *set, const FrameState *
   if (self->path_ready)
     return TRUE;
   /* a new roi or format: the open places were on the old one */
-  end_regions (self, set->post, TRUE);
+  end_regions (self, set->post, TRUE, self->frame_count);
   gchar *why = NULL;
   const DecentRoi *roi = &set->roi;
   const DecentRoi whole = { FALSE, 0, 0, 0, 0 };
@@ -1582,7 +1618,8 @@ post_region_changes (GstDecentAnomaly *self, const FrameSettings *set, const Fra
     if (c->change == DECENT_EVENT_BEGAN)
       GST_INFO_OBJECT (self, "region event %" G_GUINT64_FORMAT " begins at frame %"
           G_GUINT64_FORMAT, c->event.id, c->event.start_frame);
-    announce_event (self, region_structure_new (self, c, f->running_time), set->post);
+    announce_event (self, region_structure_new (self, c, self->frame_count, f->running_time),
+        set->post);
   }
 }
 
@@ -1598,15 +1635,15 @@ post_frame_messages (GstDecentAnomaly *self, const FrameSettings *set, const Fra
   if (f->change == DECENT_EVENT_BEGAN) {
     GST_INFO_OBJECT (self, "anomaly event begins at frame %" G_GUINT64_FORMAT,
         self->events.start_frame);
-    announce_event (self, event_structure_new (self, "begin", f->running_time,
-        self->last_score), set->post);
+    announce_event (self, event_structure_new (self, "begin", self->frame_count,
+        f->running_time, self->last_score), set->post);
     if (set->keyunit)
       request_key_unit (self, f->running_time);
   } else if (f->change == DECENT_EVENT_ENDED) {
     GST_INFO_OBJECT (self, "anomaly event ends after %" G_GUINT64_FORMAT " frames",
         decent_events_frames (&self->events));
-    announce_event (self, event_structure_new (self, "end", f->running_time,
-        self->last_score), set->post);
+    announce_event (self, event_structure_new (self, "end", self->frame_count,
+        f->running_time, self->last_score), set->post);
   }
   if (f->change == DECENT_EVENT_BEGAN)
     post_region_changes (self, set, f);
@@ -1649,6 +1686,9 @@ gst_decent_anomaly_transform_frame_ip (GstVideoFilter *filter, GstVideoFrame *fr
     draw_heatmap (self, &set, &f);
   post_frame_messages (self, &set, &f);
   self->frame_count++;
+  /* (no gap event for a dropped frame: an encoder downstream keeps every
+   * gap that comes before its first frame, and a normal scene can go for
+   * days without one; sinks after flagged-only take async=false instead) */
   return set.flagged_only && !f.flagged ? GST_BASE_TRANSFORM_FLOW_DROPPED : GST_FLOW_OK;
 }
 
@@ -1913,7 +1953,9 @@ gst_decent_anomaly_class_init (GstDecentAnomalyClass *klass)
           G_MAXDOUBLE, 0.0, RW_PLAYING));
   g_object_class_install_property (gobject_class, PROP_FLAGGED_ONLY,
       g_param_spec_boolean ("flagged-only", "Flagged only",
-          "Drop every frame that is not flagged, so that only anomalous frames go downstream",
+          "Drop every frame that is not flagged, so that only anomalous frames go downstream "
+          "(give the sink after it async=false: while nothing is flagged it gets no frame "
+          "to preroll on)",
           FALSE, RW_PLAYING));
   g_object_class_install_property (gobject_class, PROP_INFERENCE_INTERVAL,
       g_param_spec_uint ("inference-interval", "Inference interval",

@@ -135,7 +135,7 @@ structure_time (const GstStructure *s, const gchar *field)
 
 /* What frame and region events share, from their peak on: the peak, the
  * threshold, the running times (start_field: when it began, written as
- * start_key), the region and, at the end, its frames. */
+ * start_key), the region, at the end its frames, and the element's name. */
 static void
 json_event_rest (GString *out, const GstStructure *s, const gchar *start_field,
     const gchar *start_key, gint x, gint y, gint w, gint h)
@@ -154,6 +154,12 @@ json_event_rest (GString *out, const GstStructure *s, const gchar *start_field,
     g_string_append_printf (out, ",\"frames\":%" G_GUINT64_FORMAT, frames);
     json_time (out, "last_flagged_running_time",
         structure_time (s, "last-flagged-running-time"));
+  }
+  /* which decentanomaly: several may score one stream (one per roi) */
+  const gchar *element = gst_structure_get_string (s, "element");
+  if (element) {
+    g_string_append (out, ",\"element\":");
+    json_string (out, element);
   }
   g_string_append_c (out, '}');
 }

@@ -445,7 +445,7 @@ typedef struct {
   gchar *shown, *shown_checkpoint, *shown_finished; /* the same for messages (UTF-8) */
   gboolean keep_checkpoints;    /* checkpoint=true: written after every epoch */
   gboolean resume, calibrate_only; /* resume reads the checkpoint, kept or not */
-  gboolean checkpoint_found;    /* start() found the checkpoint to resume from */
+  gboolean checkpoint_found;    /* found when the collection started, to resume from */
   gboolean resumed;             /* the model came from the checkpoint (or .finished) */
   gboolean finished;            /* ... from <location>.finished: trained and calibrated */
   gboolean parked;              /* stopped while the companion trained: the finished
@@ -1385,8 +1385,9 @@ run_training (TrainJob *job)
   }
   if (job->ok) {
     /* the frames this run trained on: none when a finished model is
-     * written as it was (its own threshold says how many calibrated it) */
-    const gboolean trained_none = job->finished && !job->companion_bytes;
+     * written as it was, without a companion trained now (none asked for,
+     * or it failed); its own threshold says how many calibrated it */
+    const gboolean trained_none = job->finished && decent_model_has_companion (m) != 1;
     post_written (job, m, "written", trained_none ? 0 : n_train, trained_none ? 0 : n_held);
   } else {
     gst_element_post_message (GST_ELEMENT (self),
@@ -1427,7 +1428,7 @@ train_and_save (GstDecentTrain *self)
   job.self = self;
   GST_OBJECT_LOCK (self);
   if (!self->model_location || !*self->model_location) {
-    /* unset after start() */
+    /* (checked when collecting started, and fixed since: a guard) */
     GST_OBJECT_UNLOCK (self);
     GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND, ("No model file given."),
         ("Set the model-location property: where the trained model is written."));
@@ -1664,7 +1665,7 @@ check_writable (GstDecentTrain *self, const gchar *location, gboolean checkpoint
         g_free (shown_dir);
         g_free (dir);
       } else {
-        flock (fd, LOCK_EX);
+        flock (fd, LOCK_EX | LOCK_NB); /* (just made: nobody else holds it) */
         g_unlink (probes[i]);
         close (fd);
       }
@@ -1768,10 +1769,12 @@ check_checkpoint (GstDecentTrain *self, const gchar *location, const DecentConfi
   return ok;
 }
 
+/* What can be found before any frame, with the settings of this run:
+ * checked when each collection starts (READY -> PAUSED), not only at
+ * NULL -> READY, since settings may change in READY. */
 static gboolean
-gst_decent_train_start (GstBaseSink *sink)
+check_before_collecting (GstDecentTrain *self)
 {
-  GstDecentTrain *self = GST_DECENT_TRAIN (sink);
   GST_OBJECT_LOCK (self);
   gchar *location = g_strdup (self->model_location);
   const gboolean checkpoint = self->checkpoint, resume = self->resume;
@@ -1875,9 +1878,11 @@ fix_settings (GstDecentTrain *self, gboolean fixed)
 static gboolean
 begin_collecting (GstDecentTrain *self)
 {
+  fix_settings (self, TRUE);
+  if (!check_before_collecting (self))
+    return FALSE;
   DecentConfig cfg;
   GST_OBJECT_LOCK (self);
-  self->settings_fixed = TRUE;
   config_from_properties (self, self->width, self->height, self->channels, &cfg);
   const guint64 max_memory = self->max_memory;
   const gdouble holdout = self->holdout;
@@ -1911,7 +1916,7 @@ begin_collecting (GstDecentTrain *self)
         ("the model is for %dx%dx%d frames; width=%d height=%d channels=%d were set. "
             "Frames are converted to the model's size, as decentanomaly converts them",
             cfg.width, cfg.height, cfg.channels, asked.width, asked.height, asked.channels));
-  /* the properties may have changed in READY since start() */
+  /* (the geometry of a model to calibrate is checked only here) */
   if (!ok || !check_settings (self, &cfg, max_memory)
       || (companion.width && !check_settings_of (self, &companion, max_memory,
                                  "the companion model (companion-width, companion-height): ")))
@@ -2008,10 +2013,24 @@ gst_decent_train_stop (GstBaseSink *sink)
 static void gst_decent_train_get_property (GObject *object, guint prop_id, GValue *value,
     GParamSpec *pspec);
 
-/* A setting asked for while a run collects or trains: refused, with a
- * warning, unless it is the value already set.  Some settings are read when
- * collecting starts and others when training starts; taking a change would
- * train with a mix of two runs' settings. */
+/* A value as the warning below shows it: strings (paths) as display names. */
+static gchar *
+shown_value (const GValue *v)
+{
+  if (!G_VALUE_HOLDS_STRING (v))
+    return g_strdup_value_contents (v);
+  const gchar *text = g_value_get_string (v);
+  gchar *name = g_filename_display_name (text ? text : ""), *shown =
+      text ? g_strdup_printf ("\"%s\"", name) : g_strdup ("unset");
+  g_free (name);
+  return shown;
+}
+
+/* A setting asked for from the start of a collection until the element
+ * stops (PAUSED -> READY): refused, with a warning, unless it is the value
+ * already set.  Some settings are read when collecting starts and others
+ * when training starts; taking a change would train with a mix of two
+ * runs' settings. */
 static void
 refuse_while_running (GstDecentTrain *self, guint prop_id, const GValue *value,
     GParamSpec *pspec)
@@ -2020,12 +2039,12 @@ refuse_while_running (GstDecentTrain *self, guint prop_id, const GValue *value,
   g_value_init (&now, G_PARAM_SPEC_VALUE_TYPE (pspec));
   gst_decent_train_get_property (G_OBJECT (self), prop_id, &now, pspec);
   if (g_param_values_cmp (pspec, value, &now) != 0) {
-    gchar *kept = g_strdup_value_contents (&now), *asked = g_strdup_value_contents (value);
+    gchar *kept = shown_value (&now), *asked = shown_value (value);
     GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
-        ("decent-train's settings cannot change while it collects or trains; %s stays %s.",
-            pspec->name, kept),
-        ("%s=%s was asked while running; set it with the pipeline stopped (READY or NULL)",
-            pspec->name, asked));
+        ("decent-train's settings cannot change until it stops; %s stays %s.", pspec->name,
+            kept),
+        ("%s=%s was asked while it collects, trains or waits after training; set it with the "
+            "element in READY or NULL, then start it again", pspec->name, asked));
     g_free (asked);
     g_free (kept);
   }
@@ -2043,6 +2062,7 @@ gst_decent_train_set_property (GObject *object, guint prop_id, const GValue *val
     refuse_while_running (self, prop_id, value, pspec);
     return;
   }
+  gboolean known = TRUE;
   switch (prop_id) {
     case PROP_MODEL_LOCATION:
       g_free (self->model_location);
@@ -2084,9 +2104,14 @@ gst_decent_train_set_property (GObject *object, guint prop_id, const GValue *val
     case PROP_COMPANION: self->companion = g_value_get_boolean (value); break;
     case PROP_COMPANION_WIDTH: self->companion_width = g_value_get_int (value); break;
     case PROP_COMPANION_HEIGHT: self->companion_height = g_value_get_int (value); break;
-    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec); break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      known = FALSE;
+      break;
   }
   GST_OBJECT_UNLOCK (self);
+  if (known) /* (G_PARAM_EXPLICIT_NOTIFY: a refused value is no change) */
+    g_object_notify_by_pspec (object, pspec);
 }
 
 static void
@@ -2190,7 +2215,8 @@ gst_decent_train_init (GstDecentTrain *self)
   gst_base_sink_set_sync (GST_BASE_SINK (self), FALSE);
 }
 
-#define RW (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY)
+#define RW (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY \
+    | G_PARAM_EXPLICIT_NOTIFY)
 
 static void
 gst_decent_train_class_init (GstDecentTrainClass *klass)
@@ -2378,7 +2404,6 @@ gst_decent_train_class_init (GstDecentTrainClass *klass)
   sink_class->set_caps = GST_DEBUG_FUNCPTR (gst_decent_train_set_caps);
   sink_class->render = GST_DEBUG_FUNCPTR (gst_decent_train_render);
   sink_class->event = GST_DEBUG_FUNCPTR (gst_decent_train_event);
-  sink_class->start = GST_DEBUG_FUNCPTR (gst_decent_train_start);
   sink_class->stop = GST_DEBUG_FUNCPTR (gst_decent_train_stop);
   /* no unlock(): render never blocks, and basesink calls it on a pause too */
 

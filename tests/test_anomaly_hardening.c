@@ -86,6 +86,32 @@ GST_START_TEST (test_caps_change_unscored_overlay)
 }
 GST_END_TEST;
 
+/* A flush (a seek) between scored frames: the frame after it is scored,
+ * not given the result of a frame from before the seek. */
+GST_START_TEST (test_flush_scores_next_frame)
+{
+  GstHarness *h = model_harness ("inference-interval=5");
+  for (guint i = 0; i < 2; i++) { /* frame 1, noisy, carries frame 0's calm result */
+    fail_unless_equals_int (gst_harness_push (h, gray_frame (i == 1, i)), GST_FLOW_OK);
+    gst_buffer_unref (gst_harness_pull (h));
+  }
+  fail_unless (gst_harness_push_event (h, gst_event_new_flush_start ()));
+  fail_unless (gst_harness_push_event (h, gst_event_new_flush_stop (TRUE)));
+  GstSegment segment;
+  gst_segment_init (&segment, GST_FORMAT_TIME);
+  fail_unless (gst_harness_push_event (h, gst_event_new_segment (&segment)));
+  fail_unless_equals_int (gst_harness_push (h, gray_frame (TRUE, 2)), GST_FLOW_OK);
+  GstBuffer *b = gst_harness_pull (h);
+  GstDecentAnomalyMeta *m = gst_buffer_get_decent_anomaly_meta (b);
+  fail_unless (m != NULL);
+  fail_unless (m->scored && m->scored_frame_number == 2 && m->flagged, "scored %d, frame %"
+      G_GUINT64_FORMAT ", flagged %d", m->scored, m->scored_frame_number, m->flagged);
+  fail_unless (fabs (m->score - tm.noise_score) < 1e-6 * tm.noise_score, "score %g", m->score);
+  gst_buffer_unref (b);
+  gst_harness_teardown (h);
+}
+GST_END_TEST;
+
 /* ---- 2: non-finite scores ---------------------------------------------- */
 
 GST_START_TEST (test_nonfinite_model_refused)
@@ -742,6 +768,7 @@ anomaly_hardening_suite (void)
   Suite *s = suite_create ("anomaly_hardening");
   TCase *tc = suite_add_case (s, "general", 120, test_model_setup, test_model_teardown);
   tcase_add_test (tc, test_caps_change_unscored_overlay);
+  tcase_add_test (tc, test_flush_scores_next_frame);
   tcase_add_test (tc, test_nonfinite_model_refused);
   tcase_add_test (tc, test_nonfinite_frames);
   tcase_add_test (tc, test_interlaced_refused);

@@ -115,6 +115,33 @@ GST_START_TEST (test_events_hysteresis)
 }
 GST_END_TEST;
 
+/* An event still open at end of stream ends then, about the last frame
+ * seen (frame 5 of 0..5, not 6, which never came); its places too. */
+GST_START_TEST (test_event_ended_at_eos)
+{
+  GstHarness *h = model_harness ("message-mode=events event-min-frames=3");
+  GstBus *bus = harness_bus (h);
+  const char *seq = "..XXXX";
+  for (guint i = 0; seq[i]; i++)
+    gst_buffer_unref (push_pull (h, seq[i] == 'X', i));
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+  guint ends = 0;
+  GstMessage *msg;
+  while ((msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT))) {
+    const GstStructure *st = gst_message_get_structure (msg);
+    guint64 frame;
+    if (g_str_equal (gst_structure_get_string (st, "type"), "end")) {
+      fail_unless (gst_structure_get_uint64 (st, "frame", &frame));
+      fail_unless_equals_uint64 (frame, 5);
+      ends++;
+    }
+    gst_message_unref (msg);
+  }
+  fail_unless (ends >= 1, "no end at EOS");
+  harness_bus_teardown (h, bus);
+}
+GST_END_TEST;
+
 /* A grey frame with noise in the 5x5 squares at the top left (a) and the
  * bottom right (b). */
 static GstBuffer *
@@ -411,6 +438,91 @@ first_warning (GstBus *bus)
   gst_message_unref (msg);
   return text;
 }
+
+/* The warnings of a pipeline run to its end, one per line. */
+static gchar *
+warnings_of_run (const gchar *desc)
+{
+  GstElement *pipe = gst_parse_launch (desc, NULL);
+  fail_unless (pipe != NULL);
+  GstBus *bus = gst_element_get_bus (pipe);
+  gst_element_set_state (pipe, GST_STATE_PLAYING);
+  GString *all = g_string_new (NULL);
+  for (;;) {
+    GstMessage *msg = gst_bus_timed_pop_filtered (bus, 30 * GST_SECOND,
+        GST_MESSAGE_WARNING | GST_MESSAGE_ERROR | GST_MESSAGE_EOS);
+    fail_unless (msg != NULL, "timed out");
+    const GstMessageType type = GST_MESSAGE_TYPE (msg);
+    if (type == GST_MESSAGE_WARNING) {
+      gchar *text = message_text (msg);
+      g_string_append_printf (all, "%s\n", text);
+      g_free (text);
+    }
+    fail_if (type == GST_MESSAGE_ERROR, "an error");
+    gst_message_unref (msg);
+    if (type == GST_MESSAGE_EOS)
+      break;
+  }
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  gst_object_unref (bus);
+  gst_object_unref (pipe);
+  return g_string_free (all, FALSE);
+}
+
+/* Two decentanomaly in a row (two regions of one camera): the getter gives
+ * the nearer one's meta, the last added; both stay on the buffer, in the
+ * order they were added. */
+GST_START_TEST (test_chained_elements_meta)
+{
+  gchar *desc = g_strdup_printf ("videotestsrc num-buffers=2 ! video/x-raw,width=32,height=24,"
+      "format=GRAY8 ! decentanomaly model-location=\"%s\" roi=0,0,16,12 ! decentanomaly "
+      "model-location=\"%s\" roi=8,8,16,16 ! appsink name=sink sync=false", tm.path, tm.path);
+  GstElement *pipe = gst_parse_launch (desc, NULL);
+  g_free (desc);
+  GstElement *sink = gst_bin_get_by_name (GST_BIN (pipe), "sink");
+  gst_element_set_state (pipe, GST_STATE_PLAYING);
+  guint n = 0;
+  GstSample *sample;
+  while ((sample = gst_app_sink_pull_sample (GST_APP_SINK (sink)))) {
+    GstBuffer *b = gst_sample_get_buffer (sample);
+    GstDecentAnomalyMeta *m = gst_buffer_get_decent_anomaly_meta (b);
+    fail_unless (m && m->roi_x == 8 && m->roi_width == 16, "the getter gave roi %u,%u %ux%u",
+        m ? m->roi_x : 0, m ? m->roi_y : 0, m ? m->roi_width : 0, m ? m->roi_height : 0);
+    gpointer state = NULL;
+    GstMeta *each;
+    guint x[2], k = 0;
+    while ((each = gst_buffer_iterate_meta_filtered (b, &state,
+                GST_DECENT_ANOMALY_META_API_TYPE)) && k < 2)
+      x[k++] = ((GstDecentAnomalyMeta *) each)->roi_x;
+    fail_unless (k == 2 && x[0] == 0 && x[1] == 8, "%u metas", k);
+    gst_sample_unref (sample);
+    n++;
+  }
+  fail_unless_equals_int (n, 2);
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  gst_object_unref (sink);
+  gst_object_unref (pipe);
+}
+GST_END_TEST;
+
+/* batch-size and batch-timeout batch the frames of sharers only: set on an
+ * element of its own they are said not to be used (they were ignored
+ * silently). */
+GST_START_TEST (test_batching_without_sharers_said)
+{
+  const gchar *with[] = { "batch-size=4", "batch-timeout=500000",
+    "batch-size=4 model-instance-id=batch-said" };
+  for (guint k = 0; k < G_N_ELEMENTS (with); k++) {
+    gchar *desc = g_strdup_printf ("videotestsrc num-buffers=2 ! video/x-raw,width=32,"
+        "height=24 ! decentanomaly model-location=\"%s\" %s ! fakesink", tm.path, with[k]);
+    gchar *warnings = warnings_of_run (desc);
+    g_free (desc);
+    const gboolean said = strstr (warnings, "not used without model-instance-id") != NULL;
+    fail_unless (said == (k < 2), "%s: %s", with[k], warnings);
+    g_free (warnings);
+  }
+}
+GST_END_TEST;
 
 /* A camera that changes its resolution does not stop the pipeline: a roi
  * that new caps leave outside the frame is a warning, the whole frame is
@@ -1175,9 +1287,12 @@ decentanomaly_suite (void)
   tcase_add_test (tc, test_formats_carry_meta);
   tcase_add_test (tc, test_frame_messages);
   tcase_add_test (tc, test_events_hysteresis);
+  tcase_add_test (tc, test_event_ended_at_eos);
   tcase_add_test (tc, test_region_events);
   tcase_add_test (tc, test_carried_regions_follow_threshold);
   tcase_add_test (tc, test_flagged_only);
+  tcase_add_test (tc, test_chained_elements_meta);
+  tcase_add_test (tc, test_batching_without_sharers_said);
   tcase_add_test (tc, test_overlay_changes_pixels);
   tcase_add_test (tc, test_inference_interval);
   tcase_add_test (tc, test_roi);

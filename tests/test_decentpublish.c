@@ -19,7 +19,7 @@
 static GstHarness *
 publish_harness (const gchar *publish_props)
 {
-  gchar *desc = g_strdup_printf ("decentanomaly model-location=\"%s\" score-mode=mean "
+  gchar *desc = g_strdup_printf ("decentanomaly name=left model-location=\"%s\" score-mode=mean "
       "threshold=%.17g message-mode=none event-min-frames=3 event-gap=4 ! decentpublish %s",
       tm.path, tm.threshold, publish_props);
   GstHarness *h = gst_harness_new_parse (desc);
@@ -84,6 +84,9 @@ GST_START_TEST (test_events_as_json_lines)
   fail_unless (strstr (lines[1], "{\"type\":\"end\"") == lines[1] && strstr (lines[1], peak)
       && strstr (lines[1], "\"frames\":6,"), "%s (want %s)", lines[1], peak);
   fail_unless (strstr (lines[0], "\"running_time\":0.266667") != NULL, "%s", lines[0]);
+  /* which decentanomaly said it */
+  fail_unless (g_str_has_suffix (lines[0], ",\"element\":\"left\"}")
+      && g_str_has_suffix (lines[1], ",\"element\":\"left\"}"), "%s", lines[1]);
   g_free (peak);
   g_strfreev (lines);
 

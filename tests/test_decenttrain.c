@@ -580,6 +580,12 @@ change_settings (GstElement *train)
   g_free (location);
 }
 
+static void
+count_notify (guint *count)
+{
+  (*count)++;
+}
+
 GST_START_TEST (test_settings_fixed_while_running)
 {
   gchar *model = g_build_filename (dir, "fixed.dcnt", NULL);
@@ -593,21 +599,56 @@ GST_START_TEST (test_settings_fixed_while_running)
   fail_unless_equals_int (r.training, 2);
   fail_unless (g_file_test (model, G_FILE_TEST_IS_REGULAR), "not written where it started");
   fail_if (g_file_test (other_location, G_FILE_TEST_EXISTS), "written where it was asked later");
-  fail_unless (strstr (r.warnings->str, "settings cannot change while it collects or trains; "
-      "epochs stays 2") && strstr (r.warnings->str, "model-location stays"), "%s",
-      r.warnings->str);
+  gchar *shown = g_strdup_printf ("model-location stays \"%s\"", model);
+  fail_unless (strstr (r.warnings->str, "settings cannot change until it stops; "
+      "epochs stays 2") && strstr (r.warnings->str, shown), "%s", r.warnings->str);
+  g_free (shown);
   fail_if (strstr (r.warnings->str, "latent-side"), "the same value was refused: %s",
       r.warnings->str);
   app_run_clear (&r);
-  /* stopped, it takes */
-  GstElement *train = gst_element_factory_make ("decent-train", NULL);
-  gst_element_set_state (train, GST_STATE_READY);
+
+  /* after the run, in READY, a setting takes (and is notified: a refused
+   * one is not), and the next start checks the settings of then: a
+   * location in no folder fails it; the failed start leaves them free */
+  gchar *desc = g_strdup_printf ("videotestsrc num-buffers=20 ! video/x-raw,width=32,height=32 "
+      "! decent-train name=t model-location=\"%s\" width=16 height=16 channels=1 epochs=1 "
+      "min-steps=0 companion=false", model);
+  GstElement *pipe = gst_parse_launch (desc, NULL);
+  g_free (desc);
+  GstElement *train = gst_bin_get_by_name (GST_BIN (pipe), "t");
+  guint notified = 0;
+  g_signal_connect_swapped (train, "notify::epochs", G_CALLBACK (count_notify), &notified);
+  GstBus *bus = gst_element_get_bus (pipe);
+  gst_element_set_state (pipe, GST_STATE_PLAYING);
+  GstMessage *msg = gst_bus_timed_pop_filtered (bus, 60 * GST_SECOND,
+      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  fail_unless (msg && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS);
+  gst_message_unref (msg);
+  g_object_set (train, "epochs", 7, NULL); /* (trained, still PLAYING) */
+  fail_unless_equals_int (notified, 0);
+  gst_element_set_state (pipe, GST_STATE_READY);
   g_object_set (train, "epochs", 7, NULL);
   guint epochs;
   g_object_get (train, "epochs", &epochs, NULL);
   fail_unless_equals_int (epochs, 7);
-  gst_element_set_state (train, GST_STATE_NULL);
+  fail_unless_equals_int (notified, 1);
+  gchar *nowhere = g_build_filename (dir, "no-such-folder", "m.dcnt", NULL);
+  g_object_set (train, "model-location", nowhere, NULL);
+  fail_unless_equals_int (gst_element_set_state (pipe, GST_STATE_PAUSED),
+      GST_STATE_CHANGE_FAILURE);
+  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  gchar *error = msg ? message_text (msg) : NULL;
+  fail_unless (error && strstr (error, "no-such-folder"), "%s", error);
+  g_free (error);
+  gst_message_unref (msg);
+  g_object_set (train, "epochs", 3, NULL);
+  g_object_get (train, "epochs", &epochs, NULL);
+  fail_unless_equals_int (epochs, 3);
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  g_free (nowhere);
+  gst_object_unref (bus);
   gst_object_unref (train);
+  gst_object_unref (pipe);
   g_free (other_location);
   g_free (model);
 }
@@ -742,6 +783,18 @@ GST_START_TEST (test_calibrate_only_model_replaced)
   g_free (desc);
   GstElement *src = gst_bin_get_by_name (GST_BIN (pipe), "src");
   gst_element_set_state (pipe, GST_STATE_PLAYING);
+  /* width, height and channels were left unset: nothing to say of them,
+   * although the model (16x16x1) is not decent-train's default size */
+  GstBus *early = gst_element_get_bus (pipe);
+  GstMessage *w = gst_bus_pop_filtered (early, GST_MESSAGE_WARNING);
+  while (w) {
+    gchar *text = message_text (w);
+    fail_if (strstr (text, "at its own size"), "%s", text);
+    g_free (text);
+    gst_message_unref (w);
+    w = gst_bus_pop_filtered (early, GST_MESSAGE_WARNING);
+  }
+  gst_object_unref (early);
   for (guint i = 0; i < 6; i++)
     fail_unless_equals_int (gst_app_src_push_buffer (GST_APP_SRC (src), gray_frame (FALSE, i)),
         GST_FLOW_OK);

@@ -163,7 +163,8 @@ rc=0
 for _ in $(seq 100); do kill -0 "$detect" 2>/dev/null || break; sleep 0.1; done
 wait "$detect" || rc=$?
 kill "$writer" 2>/dev/null || true; wait "$writer" 2>/dev/null || true
-rows=$(($(wc -l <"$tmp/int.csv") - 1))
+rows=-1
+[ -f "$tmp/int.csv" ] && rows=$(($(wc -l <"$tmp/int.csv") - 1))
 if [ "$rc" = 130 ] && grep -q "scored $rows frames" "$tmp/int.out" && [ "$rows" -gt 10 ] \
    && [ "$rows" -lt 900 ] \
    && awk -F, 'NR > 1 && NF != 6 { bad = 1 } END { exit bad }' "$tmp/int.csv" \

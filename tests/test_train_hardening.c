@@ -1046,10 +1046,19 @@ GST_START_TEST (test_flush_while_training)
   run_clear (&r);
 
   /* data after the flush: the collection starts anew (a flushing seek feeds
-   * the footage again), training starts again at the next EOS */
+   * the footage again), training starts again at the next EOS, with the
+   * settings of the start: a change is refused until the element stops */
   GstElement *t = gst_bin_get_by_name (GST_BIN (h->element), "t");
   g_object_set (t, "epochs", 1, NULL);
+  guint epochs;
+  g_object_get (t, "epochs", &epochs, NULL);
   gst_object_unref (t);
+  fail_unless_equals_int (epochs, 200);
+  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING);
+  gchar *said = msg ? message_text (msg) : NULL;
+  fail_unless (said && strstr (said, "epochs stays 200"), "%s", said);
+  g_free (said);
+  gst_message_unref (msg);
   GstSegment seg;
   gst_segment_init (&seg, GST_FORMAT_TIME);
   fail_unless (gst_harness_push_event (h, gst_event_new_segment (&seg)));

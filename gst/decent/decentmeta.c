@@ -134,7 +134,14 @@ GstDecentAnomalyMeta *
 gst_buffer_get_decent_anomaly_meta (GstBuffer *buffer)
 {
   g_return_val_if_fail (GST_IS_BUFFER (buffer), NULL);
-  return (GstDecentAnomalyMeta *) gst_buffer_get_meta (buffer, GST_DECENT_ANOMALY_META_API_TYPE);
+  /* the last added: the result of the nearest decentanomaly upstream, where
+   * several score the same frames (gst_buffer_get_meta gives the first) */
+  gpointer state = NULL;
+  GstMeta *meta, *last = NULL;
+  while ((meta = gst_buffer_iterate_meta_filtered (buffer, &state,
+              GST_DECENT_ANOMALY_META_API_TYPE)))
+    last = meta;
+  return (GstDecentAnomalyMeta *) last;
 }
 
 const gfloat *

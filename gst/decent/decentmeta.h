@@ -84,6 +84,9 @@ GstDecentAnomalyMeta *gst_buffer_add_decent_anomaly_meta (GstBuffer *buffer, gdo
  * @buffer: a #GstBuffer
  *
  * Returns: (transfer none) (nullable): the buffer's #GstDecentAnomalyMeta, or %NULL.
+ * Where several decentanomaly elements scored the buffer, the last one's (the
+ * nearest upstream); gst_buffer_iterate_meta_filtered() with
+ * GST_DECENT_ANOMALY_META_API_TYPE gives them all, in the order they were added.
  */
 GstDecentAnomalyMeta *gst_buffer_get_decent_anomaly_meta (GstBuffer *buffer);
 
