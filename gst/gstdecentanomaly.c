@@ -143,12 +143,25 @@ announce_event (GstDecentAnomaly *self, GstStructure *s, gboolean post)
     gst_structure_free (s);
 }
 
-/* "decentanomaly-model": what became of a model file; callers add fields.  No lock. */
+/* "decentanomaly-model": what became of a model file; callers add fields.
+ * The location as displayed: structure strings must be UTF-8.  No lock. */
 static GstStructure *
 model_structure_new (const gchar *location, const gchar *status)
 {
-  return gst_structure_new ("decentanomaly-model", "location", G_TYPE_STRING, location,
+  gchar *shown = g_filename_display_name (location ? location : "");
+  GstStructure *s = gst_structure_new ("decentanomaly-model", "location", G_TYPE_STRING, shown,
       "status", G_TYPE_STRING, status, NULL);
+  g_free (shown);
+  return s;
+}
+
+/* A threshold as the meta and the messages give it: finite, the largest
+ * double where nothing is flagged (no calibrated threshold), so that
+ * flagged == score > threshold holds there too. */
+static gdouble
+shown_threshold (gdouble threshold)
+{
+  return isfinite (threshold) ? threshold : G_MAXDOUBLE;
 }
 
 /* "decentanomaly": one scored frame (message-mode=all).  Streaming thread. */
@@ -164,10 +177,9 @@ score_structure_new (GstDecentAnomaly *self, const FrameState *f)
       "utc", G_TYPE_STRING, iso,
       "frame", G_TYPE_UINT64, self->frame_count,
       "score", G_TYPE_DOUBLE, self->last_score,
-      "threshold", G_TYPE_DOUBLE, isfinite (threshold) ? threshold : 0.0,
+      "threshold", G_TYPE_DOUBLE, shown_threshold (threshold),
       "normalized-score", G_TYPE_DOUBLE,
-      isfinite (threshold) ? gst_decent_anomaly_normalized_score (self->last_score, threshold)
-                           : 0.0,
+      gst_decent_anomaly_normalized_score (self->last_score, shown_threshold (threshold)),
       "flagged", G_TYPE_BOOLEAN, f->flagged,
       "score-mode", G_TYPE_STRING, decent_score_mode_name (self->scoring), NULL);
   if (self->still_used && self->last_still >= 0)
@@ -380,6 +392,16 @@ loader_main (gpointer data)
 }
 
 /* Asks for path to be loaded in the background (while started). */
+/* Whether the element is started (a model can be loaded in the background). */
+static gboolean
+is_started (GstDecentAnomaly *self)
+{
+  g_mutex_lock (&self->swap_lock);
+  const gboolean started = self->started;
+  g_mutex_unlock (&self->swap_lock);
+  return started;
+}
+
 static void
 request_load (GstDecentAnomaly *self, const gchar *path, DecentDevice device)
 {
@@ -1002,6 +1024,13 @@ gst_decent_anomaly_start (GstBaseTransform *trans)
     g_free (path);
     return FALSE;
   }
+  /* more threads than cores only wait for one another (a helper measured
+   * 3 frames in 20 s with threads=1024 on two cores) */
+  if (asked_engine.threads > g_get_num_processors ())
+    GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
+        ("threads=%u is more than the %u cores; scoring will be slower than with threads=0.",
+            asked_engine.threads, g_get_num_processors ()),
+        ("threads=0 uses every core; more threads than cores contend for them"));
   /* batches are of the frames of elements sharing a model; one element
    * scores each frame as it comes (no latency added) */
   if (!instance_id && (asked_engine.batch_size != DEFAULT_BATCH_SIZE
@@ -1253,7 +1282,7 @@ begin_frame (GstDecentAnomaly *self, const FrameSettings *set, FrameState *f)
   const gdouble model_thr = self->model_threshold[self->scoring];
   f->threshold = set->threshold_prop >= 0 ? set->threshold_prop
                  : model_thr > 0 ? model_thr : INFINITY;
-  self->last_threshold = isfinite (f->threshold) ? f->threshold : 0.0;
+  self->last_threshold = shown_threshold (f->threshold);
   f->ts = GST_BUFFER_PTS (f->frame->buffer);
   /* times only from a TIME segment (a BYTES one, from filesrc or appsrc,
    * has none): messages then leave the time fields out */
@@ -1533,7 +1562,7 @@ static void
 attach_meta (GstDecentAnomaly *self, const FrameSettings *set, const FrameState *f)
 {
   GstDecentAnomalyMeta *meta = gst_buffer_add_decent_anomaly_meta (f->frame->buffer,
-      self->last_score, isfinite (f->threshold) ? f->threshold : 0.0, f->flagged,
+      self->last_score, shown_threshold (f->threshold), f->flagged,
       set->attach ? self->map : NULL, self->model_w, self->model_h);
   if (!meta)
     return;
@@ -1587,7 +1616,8 @@ draw_heatmap (GstDecentAnomaly *self, const FrameSettings *set, FrameState *f)
 {
   const gdouble threshold = f->threshold;
   gdouble max_error = set->heat_max > 0 ? set->heat_max
-                      : isfinite (threshold) && threshold > 0 ? 2.0 * threshold : 1.0;
+                      : isfinite (threshold) && threshold > 0
+                      ? (threshold < G_MAXDOUBLE / 2 ? 2.0 * threshold : G_MAXDOUBLE) : 1.0;
   const gboolean overlay = set->mode == GST_DECENT_MODE_OVERLAY;
   const gdouble a = overlay ? set->alpha : 1.0;
   DecentError gpu;
@@ -1710,6 +1740,10 @@ gst_decent_anomaly_set_property (GObject *object, guint prop_id, const GValue *v
       GST_OBJECT_UNLOCK (self);
       if (request && *request)
         request_load (self, request, device); /* only while started */
+      else if (is_started (self))
+        GST_ELEMENT_WARNING (self, RESOURCE, NOT_FOUND,
+            ("An empty model-location loads nothing; the model in use goes on scoring."),
+            ("set model-location to a model file to load another; the next start needs one"));
       g_free (request);
       return;
     }
@@ -1939,8 +1973,8 @@ gst_decent_anomaly_class_init (GstDecentAnomalyClass *klass)
           GST_TYPE_DECENT_DEVICE, DECENT_DEVICE_AUTO, RW));
   g_object_class_install_property (gobject_class, PROP_THRESHOLD,
       g_param_spec_double ("threshold", "Threshold",
-          "Score above which a frame is flagged; -1 uses the threshold calibrated in the model "
-          "file", -1.0, G_MAXDOUBLE, DEFAULT_THRESHOLD, RW_PLAYING));
+          "Score above which a frame is flagged; below 0 (-1) uses the threshold calibrated in "
+          "the model file", -1.0, G_MAXDOUBLE, DEFAULT_THRESHOLD, RW_PLAYING));
   g_object_class_install_property (gobject_class, PROP_MODE,
       g_param_spec_enum ("mode", "Mode", "What is drawn on the frames", GST_TYPE_DECENT_MODE,
           DEFAULT_MODE, RW_PLAYING));

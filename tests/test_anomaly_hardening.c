@@ -228,6 +228,10 @@ GST_START_TEST (test_zero_threshold_normalized)
   fail_unless (gst_decent_anomaly_normalized_score (0.5, 0.25) == 2.0);
   fail_unless (gst_decent_anomaly_normalized_score (0.0, 0.0) == 0.0);
   fail_unless (gst_decent_anomaly_normalized_score (NAN, 1.0) == 0.0);
+  /* never infinite: over a subnormal threshold the largest double; and
+   * G_MAXDOUBLE, the threshold where nothing is flagged, gives 0 */
+  fail_unless (gst_decent_anomaly_normalized_score (0.5, 1e-320) == G_MAXDOUBLE);
+  fail_unless (gst_decent_anomaly_normalized_score (0.5, G_MAXDOUBLE) == 0.0);
 }
 GST_END_TEST;
 

@@ -97,10 +97,12 @@ gst_decent_anomaly_meta_get_info (void)
 gdouble
 gst_decent_anomaly_normalized_score (gdouble score, gdouble threshold)
 {
-  if (isnan (score) || isnan (threshold))
-    return 0.0;
-  if (threshold > 0)
-    return score / threshold;
+  if (isnan (score) || isnan (threshold) || threshold >= G_MAXDOUBLE)
+    return 0.0; /* (the largest double: no threshold, nothing is flagged) */
+  if (threshold > 0) { /* finite even over a subnormal threshold */
+    const gdouble r = score / threshold;
+    return isfinite (r) ? r : r > 0 ? G_MAXDOUBLE : -G_MAXDOUBLE;
+  }
   return score > threshold ? G_MAXDOUBLE : 0.0;
 }
 

@@ -32,7 +32,7 @@ typedef struct {
   GstMeta meta;
 
   gdouble score;            /* the frame's score in score_mode (docs/method.md) */
-  gdouble threshold;        /* score above which a frame is flagged */
+  gdouble threshold;        /* score above which a frame is flagged (G_MAXDOUBLE: none is) */
   gdouble normalized_score; /* score / threshold: above 1 is anomalous */
   gboolean flagged;
   gboolean scored;          /* FALSE when the result was carried from an earlier frame */
@@ -63,10 +63,13 @@ const GstMetaInfo *gst_decent_anomaly_meta_get_info (void);
  * @score: a frame's score
  * @threshold: the threshold it was compared with
  *
- * Returns: @score / @threshold, so that above 1 is flagged; for a threshold
+ * Returns: @score / @threshold, so that above 1 is flagged, at most
+ * G_MAXDOUBLE (never infinite, even over a tiny threshold); for a threshold
  * of 0 or below (every higher score flagged) G_MAXDOUBLE above it and 0 at
  * or below it, never a 0 that would read as "far below the threshold" for
- * a flagged frame; 0 for a NaN.
+ * a flagged frame; 0 for a NaN and for a threshold of G_MAXDOUBLE, which
+ * decentanomaly gives where nothing is flagged (a model without a
+ * calibrated threshold).
  */
 gdouble gst_decent_anomaly_normalized_score (gdouble score, gdouble threshold);
 
