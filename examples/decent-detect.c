@@ -328,11 +328,16 @@ main (int argc, char **argv)
       printf ("scored %d frames from %.1f s; the scorer posted no per-frame messages "
               "(message-mode), so scores and flags are not summed up\n",
           g_atomic_int_get (&sum.buffers), start);
-    else
+    else {
+      /* the largest double: the model has no calibrated threshold */
+      gchar *threshold = sum.threshold < G_MAXDOUBLE ? g_strdup_printf ("%.5f", sum.threshold)
+          : g_strdup ("none (the model is not calibrated)");
       printf ("scored %" G_GUINT64_FORMAT " frames from %.1f s: %" G_GUINT64_FORMAT
-              " flagged (%.1f %%) in %" G_GUINT64_FORMAT " events; threshold %.5f, "
+              " flagged (%.1f %%) in %" G_GUINT64_FORMAT " events; threshold %s, "
               "highest score %.5f\n", sum.frames, start, sum.flagged,
-          100.0 * sum.flagged / sum.frames, sum.events, sum.threshold, sum.max_score);
+          100.0 * sum.flagged / sum.frames, sum.events, threshold, sum.max_score);
+      g_free (threshold);
+    }
     if (sum.events)
       printf ("  event       from         to  frames  peak score\n%s", sum.event_lines->str);
     if (sum.regions)
