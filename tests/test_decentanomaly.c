@@ -776,10 +776,10 @@ GST_START_TEST (test_model_swap_while_playing)
   /* uncalibrated: nothing is flagged, and the meta says so consistently
    * (score under the threshold, normalized 0) */
   GstBuffer *b = push_pull (h, TRUE, 0);
-  const GstDecentAnomalyMeta *first = gst_buffer_get_decent_anomaly_meta (b);
-  fail_unless (first->threshold == G_MAXDOUBLE && first->normalized_score == 0.0
-      && !first->flagged && first->score > 0, "threshold %g, normalized %g", first->threshold,
-      first->normalized_score);
+  const GstDecentAnomalyMeta *uncalibrated = gst_buffer_get_decent_anomaly_meta (b);
+  fail_unless (uncalibrated->threshold == G_MAXDOUBLE && uncalibrated->normalized_score == 0.0
+      && !uncalibrated->flagged && uncalibrated->score > 0, "threshold %g, normalized %g",
+      uncalibrated->threshold, uncalibrated->normalized_score);
   gst_buffer_unref (b);
   GstElement *element = gst_harness_find_element (h, "decentanomaly");
   g_object_set (element, "model-location", other_model.path, NULL);
