@@ -388,7 +388,8 @@ void decent_still_gate_reset(DecentStillGate *gate);
  * decent_model_score_map gives it in DECENT_SCORE_LOCAL).  Returns 1 with
  * its still score (compare with decent_still_gate_threshold), 0 (score 0)
  * while its history fills (the lag that decent_still_gate_set_pace
- * returned, in frames given), -1 with a reason.  A frame that the pace
+ * returned, in frames given), -1 with a reason (a map with a value that is
+ * not finite is refused, the gate unchanged).  A frame that the pace
  * does not take returns the last frame's result again. */
 int decent_still_gate_push(DecentStillGate *gate, const uint8_t *pixels,
                            const float *local_map, float *score, DecentError *err);
@@ -426,7 +427,9 @@ char *decent_model_describe_string(const DecentModel *model);
 /* Threads the CPU backend uses for the calls made from the calling thread
  * (0: one per core, the default); as OpenMP's own setting, it holds per
  * calling thread.  A live pipeline with several models can give each a
- * share of the cores.  -1 with a reason for a negative n. */
+ * share of the cores.  -1 with a reason for n below 0 or above
+ * DECENT_MAX_THREADS. */
+#define DECENT_MAX_THREADS 1024
 int decent_set_threads(int n, DecentError *err);
 /* What decent_set_threads gave this thread (one per core if never set). */
 int decent_get_threads(void);
@@ -441,7 +444,8 @@ const char *decent_device_describe(DecentDevice device);
 
 /* Area under the ROC curve of scores where labels[i] != 0 marks an anomaly
  * (the positive class); ties count one half.  Returns -1 when either class
- * is empty. */
+ * is empty or a score is NaN (infinities rank as the largest and
+ * smallest). */
 double decent_auroc(const float *scores, const uint8_t *labels, size_t n);
 
 #ifdef __cplusplus

@@ -9,6 +9,51 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The length of the valid UTF-8 sequence at s (of n bytes), 0 if none. */
+static size_t
+utf8_sequence (const unsigned char *s, size_t n)
+{
+  if (s[0] < 0x80)
+    return 1;
+  size_t len = s[0] >= 0xC2 && s[0] <= 0xDF ? 2 : s[0] >= 0xE0 && s[0] <= 0xEF ? 3
+             : s[0] >= 0xF0 && s[0] <= 0xF4 ? 4 : 0;
+  if (!len || len > n)
+    return 0;
+  for (size_t i = 1; i < len; i++)
+    if ((s[i] & 0xC0) != 0x80)
+      return 0;
+  /* no overlong forms, surrogates or code points past U+10FFFF */
+  if ((s[0] == 0xE0 && s[1] < 0xA0) || (s[0] == 0xED && s[1] > 0x9F)
+      || (s[0] == 0xF0 && s[1] < 0x90) || (s[0] == 0xF4 && s[1] > 0x8F))
+    return 0;
+  return len;
+}
+
+/* text with every byte that is not valid UTF-8 (a path's, in the locale's
+ * encoding) as U+FFFD, so that a message is always valid UTF-8; NULL when
+ * out of memory. */
+static char *
+valid_utf8 (const char *text, size_t len)
+{
+  char *out = malloc (3 * len + 1), *o = out;
+  if (!out)
+    return NULL;
+  for (size_t i = 0; i < len;) {
+    const size_t k = utf8_sequence ((const unsigned char *) text + i, len - i);
+    if (k) {
+      memcpy (o, text + i, k);
+      o += k;
+      i += k;
+    } else {
+      memcpy (o, "\xef\xbf\xbd", 3);
+      o += 3;
+      i++;
+    }
+  }
+  *o = '\0';
+  return out;
+}
+
 /* Messages name a file and then say what is wrong with it.  One that does
  * not fit (a path longer than PATH_MAX) loses its middle, so that the
  * reason at its end survives. */
@@ -30,6 +75,12 @@ decent_fail (DecentError *err, const char *fmt, ...)
   }
   vsnprintf (full, (size_t) n + 1, fmt, ap);
   va_end (ap);
+  char *valid = valid_utf8 (full, (size_t) n);
+  if (valid) {
+    free (full);
+    full = valid;
+    n = (int) strlen (full);
+  }
   const size_t len = (size_t) n, cap = sizeof err->message;
   if (len < cap) {
     memcpy (err->message, full, len + 1);

@@ -2,6 +2,7 @@
 /* metrics.c — AUROC by the Mann-Whitney rank statistic, ties averaged. */
 #include "decent.h"
 
+#include <math.h>
 #include <stdlib.h>
 
 typedef struct {
@@ -21,6 +22,10 @@ decent_auroc (const float *scores, const uint8_t *labels, size_t n)
 {
   if (!scores || !labels || n == 0)
     return -1.0;
+  /* a NaN has no rank (and no consistent order for qsort) */
+  for (size_t i = 0; i < n; i++)
+    if (isnan (scores[i]))
+      return -1.0;
   Ranked *r = malloc (n * sizeof *r);
   if (!r)
     return -1.0;

@@ -691,8 +691,10 @@ check_frame (const DecentFrame *f, DecentError *err)
       return decent_fail (err, "frame plane %d has no data or a stride (%d) below its row of "
                                "%d bytes", k, f->stride[k], row);
   }
+  /* (compared without a sum that could overflow) */
   if (f->roi_x < 0 || f->roi_y < 0 || f->roi_width < 1 || f->roi_height < 1
-      || f->roi_x + f->roi_width > f->width || f->roi_y + f->roi_height > f->height)
+      || f->roi_x > f->width || f->roi_width > f->width - f->roi_x
+      || f->roi_y > f->height || f->roi_height > f->height - f->roi_y)
     return decent_fail (err, "region %d,%d %dx%d lies outside the %dx%d frame", f->roi_x,
         f->roi_y, f->roi_width, f->roi_height, f->width, f->height);
   return 0;
@@ -780,7 +782,7 @@ decent_model_score_map (DecentModel *m, DecentScoreMode mode, float *map, float 
       /* a NaN stays NaN, so that the score says the map is broken (not 0) */
       const float v = map[p];
       const float e = v > 0.0f ? sqrtf (v) : isnan (v) ? v : 0.0f;
-      map[p] = e / (e + t);
+      map[p] = isinf (e) ? 1.0f : e / (e + t); /* (inf / inf is no score) */
     }
   } else {
     for (size_t p = 0; p < plane; p++)
@@ -851,8 +853,9 @@ decent_model_set_normal (DecentModel *m, const float *mean, const float *sd, Dec
       free (mu);
       free (s);
       free (div);
-      return decent_fail (err, "normal error statistics at pixel %zu are invalid (%g, %g)", p,
-          mean[p], sd[p]);
+      return decent_fail (err, "normal error statistics at pixel %zu are invalid (mean %g, "
+          "spread %g; each must be finite, 0 to 1e6: an input_scale over about 1e3 makes "
+          "errors beyond that)", p, mean[p], sd[p]);
     }
     sd_sum += sd[p];
   }
@@ -1084,6 +1087,10 @@ decent_model_set_mode_threshold (DecentModel *m, DecentScoreMode mode, float thr
     return decent_fail (err, "unknown score mode %d", (int) mode);
   if (!isfinite (threshold) || threshold < 0.0f)
     return decent_fail (err, "threshold must be a finite value >= 0, not %g", threshold);
+  /* as the other functions of that mode: it cannot score without them */
+  if (mode == DECENT_SCORE_NORMALIZED && !decent_model_has_normal (m))
+    return decent_fail (err, "score-mode normalized needs the normal errors "
+        "(decent_model_learn_normal) before a threshold");
   m->cal[mode].threshold = threshold;
   return 0;
 }

@@ -938,6 +938,10 @@ decent_model_remove_stale_temporaries (const char *path, char **removed, DecentE
     *removed = NULL;
   if (!path || !*path)
     return decent_fail (err, "remove stale temporaries: no model path");
+  /* a folder ("dir/sub/") names no file: basename would give "sub", and
+   * dir/sub.tmp-* are another file's */
+  if (path[strlen (path) - 1] == '/')
+    return decent_fail (err, "remove stale temporaries: %s is a folder, not a model file", path);
   char *dircopy = strdup (path), *basecopy = strdup (path);
   if (!dircopy || !basecopy) {
     free (dircopy);

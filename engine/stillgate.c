@@ -315,6 +315,13 @@ decent_still_gate_push (DecentStillGate *g, const uint8_t *pixels, const float *
 {
   if (!g || !pixels || !local_map || !score)
     return decent_fail (err, "still gate: no gate, pixels, map or score");
+  /* a NaN or infinite value would stay in the running mean for good and
+   * blind the gate: such a map is refused, the gate left as it was */
+  const size_t plane = (size_t) g->width * g->height;
+  for (size_t i = 0; i < plane; i++)
+    if (!isfinite (local_map[i]))
+      return decent_fail (err, "still gate: the map is not finite at pixel %zu (%g); the gate "
+          "is unchanged", i, local_map[i]);
   /* frames faster than the calibration's: only its pace of them.  Frame
    * times are floats (0.1 s is not one): a phase a rounding short of 1 is
    * taken, and what it was short is not carried on, so rounding cannot add

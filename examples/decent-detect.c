@@ -94,10 +94,14 @@ count_message (GstMessage *msg, Summary *s)
     s->frames++;
     s->flagged += flagged;
     s->max_score = MAX (s->max_score, score);
-    if (s->csv)
-      fprintf (s->csv, "%" G_GUINT64_FORMAT ",%.3f,%.9g,%.9g,%.6g,%d\n", frame,
-          GST_CLOCK_TIME_IS_VALID (t) ? (gdouble) t / GST_SECOND : -1.0, score, s->threshold,
+    if (s->csv) { /* (no threshold, the largest double: an empty field) */
+      gchar threshold[G_ASCII_DTOSTR_BUF_SIZE] = "";
+      if (s->threshold < G_MAXDOUBLE)
+        g_snprintf (threshold, sizeof threshold, "%.9g", s->threshold);
+      fprintf (s->csv, "%" G_GUINT64_FORMAT ",%.3f,%.9g,%s,%.6g,%d\n", frame,
+          GST_CLOCK_TIME_IS_VALID (t) ? (gdouble) t / GST_SECOND : -1.0, score, threshold,
           norm, flagged);
+    }
   } else if (gst_structure_has_name (st, "decentanomaly-event")) {
     gdouble peak = 0;
     const gchar *type = event_row (s, st, "", "event-frame", &peak);

@@ -391,17 +391,29 @@ loader_main (gpointer data)
   return NULL;
 }
 
-/* Asks for path to be loaded in the background (while started). */
-/* Whether the element is started (a model can be loaded in the background). */
+/* An empty model-location set while playing: nothing is loaded, and a
+ * load asked for before it (waiting, running, or done and not yet swapped
+ * in) is dropped, so that the model in use goes on, as said.  A shared
+ * engine's reload, asked of every sharer, still takes place.  FALSE when
+ * not started (nothing to say). */
 static gboolean
-is_started (GstDecentAnomaly *self)
+drop_loads (GstDecentAnomaly *self, gboolean *shared)
 {
   g_mutex_lock (&self->swap_lock);
   const gboolean started = self->started;
+  *shared = self->shared != NULL;
+  if (started && !*shared) {
+    self->load_generation++; /* a load still running is dropped */
+    g_clear_pointer (&self->request_path, g_free);
+    g_clear_pointer (&self->pending_model, decent_model_free);
+    g_clear_pointer (&self->pending_companion, decent_model_free);
+    g_clear_pointer (&self->pending_path, g_free);
+  }
   g_mutex_unlock (&self->swap_lock);
   return started;
 }
 
+/* Asks for path to be loaded in the background (while started). */
 static void
 request_load (GstDecentAnomaly *self, const gchar *path, DecentDevice device)
 {
@@ -1740,10 +1752,15 @@ gst_decent_anomaly_set_property (GObject *object, guint prop_id, const GValue *v
       GST_OBJECT_UNLOCK (self);
       if (request && *request)
         request_load (self, request, device); /* only while started */
-      else if (is_started (self))
-        GST_ELEMENT_WARNING (self, RESOURCE, NOT_FOUND,
-            ("An empty model-location loads nothing; the model in use goes on scoring."),
-            ("set model-location to a model file to load another; the next start needs one"));
+      else {
+        gboolean shared;
+        if (drop_loads (self, &shared))
+          GST_ELEMENT_WARNING (self, RESOURCE, NOT_FOUND,
+              ("An empty model-location loads nothing; the model in use goes on scoring."),
+              ("%s; set model-location to a model file to load another (the next start needs "
+                  "one)", shared ? "a reload of the shared model already asked for still "
+                  "takes place" : "a load asked for before it is dropped"));
+      }
       g_free (request);
       return;
     }
@@ -1997,7 +2014,7 @@ gst_decent_anomaly_class_init (GstDecentAnomalyClass *klass)
           DEFAULT_INTERVAL, RW_PLAYING));
   g_object_class_install_property (gobject_class, PROP_THREADS,
       g_param_spec_uint ("threads", "Threads", "CPU threads for scoring (0: one per core); "
-          "several pipelines or cameras on one machine can share the cores", 0, 1024, 0,
+          "several pipelines or cameras on one machine can share the cores", 0, DECENT_MAX_THREADS, 0,
           RW_PLAYING));
   g_object_class_install_property (gobject_class, PROP_ROI,
       g_param_spec_string ("roi", "Region of interest",

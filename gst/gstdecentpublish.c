@@ -97,6 +97,15 @@ json_double (GString *out, const gchar *key, gdouble v)
 }
 
 /* ,"key":seconds, or null for GST_CLOCK_TIME_NONE */
+/* "threshold": null where decentanomaly flags nothing (a model without a
+ * calibrated threshold: the largest double), which a reader cannot tell
+ * from a number once printed. */
+static void
+json_threshold (GString *out, gdouble threshold)
+{
+  json_double (out, "threshold", threshold < G_MAXDOUBLE ? threshold : NAN);
+}
+
 static void
 json_time (GString *out, const gchar *key, GstClockTime t)
 {
@@ -145,7 +154,7 @@ json_event_rest (GString *out, const GstStructure *s, const gchar *start_field,
   gst_structure_get (s, "peak-score", G_TYPE_DOUBLE, &peak, "threshold", G_TYPE_DOUBLE,
       &threshold, "peak-normalized-score", G_TYPE_DOUBLE, &peak_norm, NULL);
   json_double (out, "peak_score", peak);
-  json_double (out, "threshold", threshold);
+  json_threshold (out, threshold);
   json_double (out, "peak_normalized_score", peak_norm);
   json_time (out, "running_time", structure_time (s, "running-time"));
   json_time (out, start_key, structure_time (s, start_field));
@@ -212,7 +221,7 @@ frame_record (const GstDecentAnomalyMeta *m, GstClockTime running_time, const gc
       G_GUINT64_FORMAT ",\"scored\":%s,\"flagged\":%s", m->frame_number, m->scored_frame_number,
       m->scored ? "true" : "false", m->flagged ? "true" : "false");
   json_double (out, "score", m->score);
-  json_double (out, "threshold", m->threshold);
+  json_threshold (out, m->threshold);
   json_double (out, "normalized_score", m->normalized_score);
   json_time (out, "running_time", running_time);
   json_region (out, (gint) m->roi_x, (gint) m->roi_y, (gint) m->roi_width,
@@ -560,7 +569,7 @@ gst_decent_publish_start (GstBaseTransform *trans)
         ("Set location (a JSON-lines file) or mqtt-host (an MQTT broker), or both."));
     return FALSE;
   }
-  self->open_event = FALSE;
+  g_array_set_size (self->open, 0);
   self->written = self->dropped = 0;
   self->warned = self->mqtt_warned = self->rotate_warned = self->mqtt_said = FALSE;
   if (!open_file (self, path))
@@ -578,42 +587,58 @@ gst_decent_publish_stop (GstBaseTransform *trans)
   GstDecentPublish *self = GST_DECENT_PUBLISH (trans);
   gchar *camera = camera_name (self);
   /* stopped inside events: say they ended here, the places' first */
-  for (guint i = 0; i < self->open_regions->len; i++) {
-    GString *out = record_new ("region-end", camera);
-    g_string_append_printf (out, ",\"id\":%" G_GUINT64_FORMAT ",\"stopped\":true}",
-        g_array_index (self->open_regions, guint64, i));
-    write_record (self, g_string_free (out, FALSE));
-  }
-  g_array_set_size (self->open_regions, 0);
-  if (self->open_event) {
-    GString *out = record_new ("end", camera);
-    g_string_append (out, ",\"stopped\":true}");
-    write_record (self, g_string_free (out, FALSE));
-  }
+  for (int places = 1; places >= 0; places--)
+    for (guint i = 0; i < self->open->len; i++) {
+      const DecentOpenEvent *e = &g_array_index (self->open, DecentOpenEvent, i);
+      if (e->region != places)
+        continue;
+      GString *out = record_new (e->region ? "region-end" : "end", camera);
+      if (e->region)
+        g_string_append_printf (out, ",\"id\":%" G_GUINT64_FORMAT, e->id);
+      g_string_append (out, ",\"stopped\":true");
+      if (e->element) {
+        g_string_append (out, ",\"element\":");
+        json_string (out, e->element);
+      }
+      g_string_append_c (out, '}');
+      write_record (self, g_string_free (out, FALSE));
+    }
   g_free (camera);
-  self->open_event = FALSE;
+  g_array_set_size (self->open, 0);
   gst_decent_publish_close (self);
   return TRUE;
 }
 
-/* Keeps the ids of the regions begun and not ended, for stop().  Streaming. */
 static void
-note_region (GstDecentPublish *self, const GstStructure *s)
+open_event_clear (gpointer data)
 {
-  guint64 id = 0;
-  if (!gst_structure_get_uint64 (s, "id", &id))
+  g_free (((DecentOpenEvent *) data)->element);
+}
+
+/* Keeps the events (and regions: by id) begun and not ended, of each
+ * element, for stop(): two decentanomaly (one per roi) may number their
+ * regions alike, and one's end is not the other's.  Streaming. */
+static void
+note_event (GstDecentPublish *self, const GstStructure *s, gboolean region)
+{
+  DecentOpenEvent e = { NULL, 0, region };
+  if (region && !gst_structure_get_uint64 (s, "id", &e.id))
     return;
+  const gchar *element = gst_structure_get_string (s, "element");
   if (g_strcmp0 (gst_structure_get_string (s, "type"), "begin") == 0) {
-    if (self->open_regions->len >= 256) /* begins without ends (not decentanomaly's) */
-      g_array_remove_index (self->open_regions, 0);
-    g_array_append_val (self->open_regions, id);
+    if (self->open->len >= 256) /* begins without ends (not decentanomaly's) */
+      g_array_remove_index (self->open, 0);
+    e.element = g_strdup (element);
+    g_array_append_val (self->open, e);
     return;
   }
-  for (guint i = 0; i < self->open_regions->len; i++)
-    if (g_array_index (self->open_regions, guint64, i) == id) {
-      g_array_remove_index (self->open_regions, i);
+  for (guint i = 0; i < self->open->len; i++) {
+    const DecentOpenEvent *o = &g_array_index (self->open, DecentOpenEvent, i);
+    if (o->region == region && o->id == e.id && g_strcmp0 (o->element, element) == 0) {
+      g_array_remove_index (self->open, i);
       break;
     }
+  }
 }
 
 static gboolean
@@ -626,13 +651,13 @@ gst_decent_publish_sink_event (GstBaseTransform *trans, GstEvent *event)
     gchar *camera = camera_name (self);
     write_record (self, event_record (s, camera));
     g_free (camera);
-    self->open_event = g_strcmp0 (gst_structure_get_string (s, "type"), "begin") == 0;
+    note_event (self, s, FALSE);
   } else if (GST_EVENT_TYPE (event) == GST_EVENT_CUSTOM_DOWNSTREAM && s
       && gst_structure_has_name (s, "decentanomaly-region")) {
     gchar *camera = camera_name (self);
     write_record (self, region_record (s, camera));
     g_free (camera);
-    note_region (self, s);
+    note_event (self, s, TRUE);
   }
   if (GST_EVENT_TYPE (event) == GST_EVENT_EOS && self->mqtt)
     drain_at_eos (self);
@@ -723,7 +748,7 @@ gst_decent_publish_finalize (GObject *object)
   g_free (self->path);
   g_free (self->shown);
   g_free (self->broker);
-  g_array_unref (self->open_regions);
+  g_array_unref (self->open);
   G_OBJECT_CLASS (gst_decent_publish_parent_class)->finalize (object);
 }
 
@@ -825,6 +850,7 @@ gst_decent_publish_init (GstDecentPublish *self)
   self->mqtt_qos = DEFAULT_MQTT_QOS;
   self->mqtt_queue_size = DEFAULT_MQTT_QUEUE;
   self->mqtt_flush_timeout = DEFAULT_MQTT_FLUSH_MS;
-  self->open_regions = g_array_new (FALSE, FALSE, sizeof (guint64));
+  self->open = g_array_new (FALSE, FALSE, sizeof (DecentOpenEvent));
+  g_array_set_clear_func (self->open, open_event_clear);
   gst_base_transform_set_in_place (GST_BASE_TRANSFORM (self), TRUE);
 }

@@ -9,6 +9,13 @@
 
 G_BEGIN_DECLS
 
+/* An event (or one place's: region) that began and has not ended. */
+typedef struct {
+  gchar *element;       /* the decentanomaly's name (NULL: not given) */
+  guint64 id;           /* a region's id; 0 for a frame event */
+  gboolean region;
+} DecentOpenEvent;
+
 #define GST_TYPE_DECENT_PUBLISH (gst_decent_publish_get_type ())
 G_DECLARE_FINAL_TYPE (GstDecentPublish, gst_decent_publish, GST, DECENT_PUBLISH,
     GstBaseTransform)
@@ -39,8 +46,8 @@ struct _GstDecentPublish {
                          * not stdout, a pipe or a FIFO, which are only written */
   gboolean rotate_warned; /* a failed rotation was said once */
   gboolean mqtt_said;   /* undelivered records or a refusal were said at EOS */
-  gboolean open_event;  /* a begin was written and no end yet */
-  GArray *open_regions; /* guint64 ids of region-begins written without an end */
+  GArray *open;         /* DecentOpenEvent: begins written without an end, of
+                         * each decentanomaly upstream (stop() ends them) */
   struct DecentMqtt *mqtt; /* the broker's client, or NULL */
   gchar *broker;        /* mqtt://host:port/topic, for messages */
   gboolean mqtt_warned; /* a full queue was said once */

@@ -34,5 +34,12 @@ main (void)
   CHECK (decent_auroc (s1, l1, 0) < 0, "empty input");
   uint8_t none[] = { 0, 0, 0, 0 };
   CHECK (decent_auroc (s1, none, 4) < 0, "no positives");
+  /* a NaN has no rank: refused (the tie loop never moved past it) */
+  float s7[] = { NAN, 1.0f };
+  uint8_t l7[] = { 1, 0 };
+  CHECK (decent_auroc (s7, l7, 2) < 0, "a NaN score");
+  float s8[] = { INFINITY, 1.0f, -INFINITY };
+  uint8_t l8[] = { 1, 0, 0 };
+  expect (s8, l8, 3, 1.0, "infinities rank as the largest and smallest");
   return tu_finish ("auroc");
 }

@@ -101,7 +101,8 @@ GST_START_TEST (test_events_as_json_lines)
   lines = read_lines (path, &n);
   fail_unless (n == 2 && g_str_has_prefix (lines[0], "{\"type\":\"begin\"")
       && g_str_has_prefix (lines[1], "{\"type\":\"end\"")
-      && g_str_has_suffix (lines[1], ",\"stopped\":true}"), "%s / %s", lines[0], lines[1]);
+      && g_str_has_suffix (lines[1], ",\"stopped\":true,\"element\":\"left\"}"), "%s / %s",
+      lines[0], lines[1]);
   g_strfreev (lines);
   g_free (props);
   remove_tree (out_dir);
@@ -141,8 +142,8 @@ GST_START_TEST (test_region_records)
       fail_unless (strstr (lines[i], id) != NULL, "region %u: %s", begins, lines[i]);
       g_free (id);
     } else if (strstr (lines[i], "{\"type\":\"region-end\"")) {
-      gchar *id = g_strdup_printf ("\"id\":%u,\"stopped\":true}", stopped + 1);
-      fail_unless (g_str_has_suffix (lines[i], id), "%s", lines[i]);
+      gchar *id = g_strdup_printf ("\"id\":%u,\"stopped\":true,\"element\":", stopped + 1);
+      fail_unless (strstr (lines[i], id) != NULL, "%s", lines[i]);
       g_free (id);
       stopped++;
       fail_unless (i < n - 1, "the frame's end comes last");
@@ -153,6 +154,73 @@ GST_START_TEST (test_region_records)
   fail_unless (g_str_has_prefix (lines[0], "{\"type\":\"begin\""), "%s", lines[0]);
   fail_unless (strstr (lines[n - 1], "{\"type\":\"end\"") && strstr (lines[n - 1],
           "\"stopped\":true"), "%s", lines[n - 1]);
+  g_strfreev (lines);
+  g_unlink (path);
+  g_rmdir (out_dir);
+  g_free (path);
+  g_free (out_dir);
+}
+GST_END_TEST;
+
+/* A model without a calibrated threshold flags nothing: the record's
+ * threshold is null (not the largest double, which no reader can tell
+ * from a number once printed) and its normalized score 0. */
+GST_START_TEST (test_uncalibrated_threshold_null)
+{
+  gchar *out_dir = g_dir_make_tmp ("decent-test-XXXXXX", NULL);
+  gchar *path = g_build_filename (out_dir, "frames.jsonl", NULL);
+  gchar *desc = g_strdup_printf ("decentanomaly model-location=\"%s\" score-mode=mean "
+      "message-mode=none ! decentpublish location=\"%s\" per-frame=true", tm.path, path);
+  GstHarness *h = gst_harness_new_parse (desc);
+  g_free (desc);
+  gst_harness_set_src_caps_str (h, GRAY_CAPS);
+  fail_unless_equals_int (gst_harness_push (h, gray_frame (TRUE, 0)), GST_FLOW_OK);
+  gst_buffer_unref (gst_harness_pull (h));
+  gst_harness_teardown (h);
+  guint n;
+  gchar **lines = read_lines (path, &n);
+  fail_unless (n == 1 && strstr (lines[0], "\"flagged\":false")
+      && strstr (lines[0], "\"threshold\":null,\"normalized_score\":0,"), "%s", lines[0]);
+  g_strfreev (lines);
+  g_unlink (path);
+  g_rmdir (out_dir);
+  g_free (path);
+  g_free (out_dir);
+}
+GST_END_TEST;
+
+/* Two decentanomaly on one stream (one per roi), both inside an event
+ * when the pipeline stops: each one's event ends, named by its element
+ * (one flag for both lost the second one's end). */
+GST_START_TEST (test_two_elements_stopped)
+{
+  gchar *out_dir = g_dir_make_tmp ("decent-test-XXXXXX", NULL);
+  gchar *path = g_build_filename (out_dir, "events.jsonl", NULL);
+  gchar *desc = g_strdup_printf ("decentanomaly name=a model-location=\"%s\" score-mode=mean "
+      "threshold=%.17g message-mode=none event-min-frames=2 event-gap=2 ! decentanomaly name=b "
+      "model-location=\"%s\" score-mode=mean threshold=%.17g message-mode=none "
+      "event-min-frames=3 event-gap=2 ! decentpublish location=\"%s\"", tm.path, tm.threshold,
+      tm.path, tm.threshold, path);
+  GstHarness *h = gst_harness_new_parse (desc);
+  g_free (desc);
+  gst_harness_set_src_caps_str (h, GRAY_CAPS);
+  /* a begins at frame 1, b at frame 2; a ends after two calm frames (4),
+   * then both begin again (a at 6, b at 7) and the pipeline stops */
+  const char *seq = "XXX..XXX";
+  for (guint i = 0; seq[i]; i++) {
+    fail_unless_equals_int (gst_harness_push (h, gray_frame (seq[i] == 'X', i)), GST_FLOW_OK);
+    gst_buffer_unref (gst_harness_pull (h));
+  }
+  gst_harness_teardown (h);
+  guint n;
+  gchar **lines = read_lines (path, &n);
+  guint stopped_a = 0, stopped_b = 0;
+  for (guint i = 0; i < n; i++) {
+    stopped_a += g_str_has_suffix (lines[i], "\"stopped\":true,\"element\":\"a\"}");
+    stopped_b += g_str_has_suffix (lines[i], "\"stopped\":true,\"element\":\"b\"}");
+  }
+  fail_unless (stopped_a == 1 && stopped_b == 1, "%u and %u stopped ends in %u records",
+      stopped_a, stopped_b, n);
   g_strfreev (lines);
   g_unlink (path);
   g_rmdir (out_dir);
@@ -383,6 +451,8 @@ decentpublish_suite (void)
   TCase *tc = suite_add_case (s, "general", 120, test_model_setup, test_model_teardown);
   tcase_add_test (tc, test_events_as_json_lines);
   tcase_add_test (tc, test_region_records);
+  tcase_add_test (tc, test_two_elements_stopped);
+  tcase_add_test (tc, test_uncalibrated_threshold_null);
   tcase_add_test (tc, test_per_frame_and_rotation);
   tcase_add_test (tc, test_unwritable_and_full);
   tcase_add_test (tc, test_pipes_and_blocked_rotation);

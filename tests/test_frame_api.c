@@ -6,6 +6,7 @@
 #include "decent.h"
 #include "testutil.h"
 
+#include <limits.h>
 #include <string.h>
 
 int
@@ -33,11 +34,15 @@ main (void)
     { "no plane", f, "no data" },
     { "unknown format", f, "unknown frame format" },
     { "zero size", f, "outside 1..16384" },
+    /* x + width overflows an int: it wrapped negative and passed */
+    { "region past INT_MAX", f, "lies outside" },
   };
   bad[0].f.roi_width = 65;
   bad[1].f.data[0] = NULL;
   bad[2].f.format = (DecentFrameFormat) 42;
   bad[3].f.width = 0;
+  bad[4].f.roi_x = 10;
+  bad[4].f.roi_width = INT_MAX;
   DecentFrame narrow = f;
   narrow.stride[0] = 64 * 3 - 1;
   CHECK (decent_model_score_frame (m, &narrow, &score, NULL, &err) < 0

@@ -589,6 +589,31 @@ file_modes (const char *dir, const char *path)
   decent_model_free (m);
 }
 
+/* A path that is not UTF-8 gives a message that is (U+FFFD for each bad
+ * byte); a folder given as a model path removes no other file's
+ * temporaries (dir/sub/ took dir/sub.tmp-* for its own). */
+static void
+paths_in_messages (const char *dir)
+{
+  DecentError err = { { 0 } };
+  char odd[256];
+  snprintf (odd, sizeof odd, "%s/caf\xe9-\xff.dcnt", dir);
+  CHECK (decent_model_load (odd, DECENT_DEVICE_CPU, &err) == NULL
+      && strstr (err.message, "caf\xef\xbf\xbd-\xef\xbf\xbd.dcnt"), "%s", err.message);
+  char sub[256], sibling[300];
+  snprintf (sub, sizeof sub, "%s/sub/", dir);
+  snprintf (sibling, sizeof sibling, "%s/sub.tmp-AbC123", dir);
+  FILE *f = fopen (sibling, "w");
+  REQUIRE (f, "cannot create %s", sibling);
+  fclose (f);
+  char *removed = NULL;
+  CHECK (decent_model_remove_stale_temporaries (sub, &removed, &err) < 0
+      && strstr (err.message, "is a folder"), "%s", err.message);
+  CHECK (access (sibling, F_OK) == 0, "another file's temporary was removed");
+  free (removed);
+  unlink (sibling);
+}
+
 int
 main (void)
 {
@@ -731,6 +756,7 @@ main (void)
   saving_through_links (dir, path);
   companion (dir, path, frames, N);
   file_modes (dir, path);
+  paths_in_messages (dir);
 
   char cmd[300];
   snprintf (cmd, sizeof cmd, "ls %s | grep -c tmp- > /dev/null", dir);

@@ -188,6 +188,16 @@ normal_errors_and_calibration (DecentModel *m, const uint8_t *frames)
 {
   DecentError err;
   CHECK (!decent_model_has_normal (m), "no normal errors yet");
+  /* a threshold of a mode that cannot score yet is refused, as its score */
+  CHECK (decent_model_set_mode_threshold (m, DECENT_SCORE_NORMALIZED, 0.5f, &err) < 0
+      && strstr (err.message, "normal errors"), "normalized threshold: %s", err.message);
+  /* an infinite error is the largest local value (1), not NaN (inf / inf) */
+  float inf_map[W * H], inf_score = -1;
+  for (int p = 0; p < W * H; p++)
+    inf_map[p] = INFINITY;
+  REQUIRE (decent_model_score_map (m, DECENT_SCORE_LOCAL, inf_map, &inf_score, &err) == 0,
+      "%s", err.message);
+  CHECK (inf_score == 1.0f && inf_map[0] == 1.0f, "an infinite map scores %g", inf_score);
   REQUIRE (decent_model_learn_normal (m, frames, N, &err) == 0, "%s", err.message);
   CHECK (decent_model_has_normal (m), "normal errors learned");
   /* standardised on the frames it learned from: each pixel's mean is ~0 */

@@ -122,6 +122,18 @@ formula (DecentModel *m)
   const float mean = 0.3625f + (0.05f - 0.3625f) / 4;
   CHECK (fabsf (score - (0.5f - mean)) < 1e-6f, "the mean followed: %g, want %g", score,
       0.5f - mean);
+  /* a map with a NaN (or an infinity) is refused and changes nothing: the
+   * same map again scores as it did (it stayed in the mean for good) */
+  map[7] = NAN;
+  CHECK (decent_still_gate_push (g, px, map, &score, &err) < 0
+      && strstr (err.message, "not finite"), "a NaN map: %s", err.message);
+  map[7] = INFINITY;
+  CHECK (decent_still_gate_push (g, px, map, &score, &err) < 0, "an infinite map");
+  map[7] = 0.5f;
+  const float mean2 = mean + (0.5f - mean) / 4;
+  CHECK (decent_still_gate_push (g, px, map, &score, &err) == 1
+      && fabsf (score - (0.5f - mean2)) < 1e-6f, "after the refused maps: %g, want %g", score,
+      0.5f - mean2);
   /* a reset forgets the pictures: history again */
   decent_still_gate_reset (g);
   CHECK (decent_still_gate_push (g, px, map, &score, &err) == 0, "after a reset");

@@ -161,6 +161,10 @@ main (void)
   CHECK (decent_set_threads (-1, &err) < 0 && strstr (err.message, "threads"), "threads -1: %s",
       err.message);
   CHECK (decent_get_threads () == 1, "a refused setting changed it: %d", decent_get_threads ());
+  /* (100000 threads overflowed OpenMP's stacks at the next call) */
+  CHECK (decent_set_threads (DECENT_MAX_THREADS + 1, &err) < 0 && strstr (err.message, "1024"),
+      "threads 1025: %s", err.message);
+  CHECK (decent_get_threads () == 1, "a refused setting changed it: %d", decent_get_threads ());
   REQUIRE (decent_set_threads (0, &err) == 0, "%s", err.message);
   CHECK (decent_get_threads () >= 1, "threads 0: %d", decent_get_threads ());
   decent_model_free (m);

@@ -11,8 +11,10 @@
 int
 decent_set_threads (int n, DecentError *err)
 {
-  if (n < 0)
-    return decent_fail (err, "threads must be 0 (one per core) or more, not %d", n);
+  /* (OpenMP takes any count, and 100000 threads overflow its stacks) */
+  if (n < 0 || n > DECENT_MAX_THREADS)
+    return decent_fail (err, "threads must be 0 (one per core) to %d, not %d",
+        DECENT_MAX_THREADS, n);
   omp_set_num_threads (n > 0 ? n : omp_get_num_procs ());
   return 0;
 }

@@ -66,8 +66,12 @@ meta_transform (GstBuffer *dest, GstMeta *meta, GstBuffer *buffer, GQuark type, 
   } else if (!GST_META_TRANSFORM_IS_COPY (type)) {
     return FALSE;
   }
+  /* the map as made (sizes written over since would read past it) */
+  guint n_values;
+  const gfloat *map = gst_decent_anomaly_meta_get_heatmap (src, &n_values);
   GstDecentAnomalyMeta *dst = gst_buffer_add_decent_anomaly_meta (dest, src->score,
-      src->threshold, src->flagged, src->heatmap, src->heatmap_width, src->heatmap_height);
+      src->threshold, src->flagged, map, map ? src->heatmap_width : 0,
+      map ? src->heatmap_height : 0);
   if (!dst)
     return FALSE;
   dst->scored = src->scored;
