@@ -116,7 +116,8 @@ GST_START_TEST (test_events_hysteresis)
 GST_END_TEST;
 
 /* An event still open at end of stream ends then, about the last frame
- * seen (frame 5 of 0..5, not 6, which never came); its places too. */
+ * seen (frame 5 of 0..5, not 6, which never came).  (score-mode=mean: no
+ * places; region ends take the same frame, last_frame_seen.) */
 GST_START_TEST (test_event_ended_at_eos)
 {
   GstHarness *h = model_harness ("message-mode=events event-min-frames=3");
@@ -130,14 +131,14 @@ GST_START_TEST (test_event_ended_at_eos)
   while ((msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT))) {
     const GstStructure *st = gst_message_get_structure (msg);
     guint64 frame;
-    if (g_str_equal (gst_structure_get_string (st, "type"), "end")) {
+    if (g_strcmp0 (gst_structure_get_string (st, "type"), "end") == 0) {
       fail_unless (gst_structure_get_uint64 (st, "frame", &frame));
       fail_unless_equals_uint64 (frame, 5);
       ends++;
     }
     gst_message_unref (msg);
   }
-  fail_unless (ends >= 1, "no end at EOS");
+  fail_unless_equals_int (ends, 1);
   harness_bus_teardown (h, bus);
 }
 GST_END_TEST;
@@ -494,7 +495,8 @@ GST_START_TEST (test_chained_elements_meta)
     while ((each = gst_buffer_iterate_meta_filtered (b, &state,
                 GST_DECENT_ANOMALY_META_API_TYPE)) && k < 2)
       x[k++] = ((GstDecentAnomalyMeta *) each)->roi_x;
-    fail_unless (k == 2 && x[0] == 0 && x[1] == 8, "%u metas", k);
+    fail_unless (k == 2 && x[0] == 0 && x[1] == 8
+        && gst_buffer_get_n_meta (b, GST_DECENT_ANOMALY_META_API_TYPE) == 2, "%u metas", k);
     gst_sample_unref (sample);
     n++;
   }
