@@ -415,6 +415,8 @@ int decent_model_get_calibration(const DecentModel *model, DecentCalibration *ou
 int decent_model_get_mode_calibration(const DecentModel *model, DecentScoreMode mode,
                                       DecentCalibration *out);
 int decent_model_set_threshold(DecentModel *model, float threshold, DecentError *err);
+/* A mode's threshold (0: not calibrated); a threshold above 0 in
+ * DECENT_SCORE_NORMALIZED needs the normal errors (decent_model_learn_normal). */
 int decent_model_set_mode_threshold(DecentModel *model, DecentScoreMode mode, float threshold,
                                     DecentError *err);
 int decent_model_get_config(const DecentModel *model, DecentConfig *out);
@@ -424,12 +426,12 @@ int decent_model_describe(const DecentModel *model, DecentInfo *info);
  * backend).  The caller frees it with free(). */
 char *decent_model_describe_string(const DecentModel *model);
 
+#define DECENT_MAX_THREADS 1024
 /* Threads the CPU backend uses for the calls made from the calling thread
  * (0: one per core, the default); as OpenMP's own setting, it holds per
  * calling thread.  A live pipeline with several models can give each a
  * share of the cores.  -1 with a reason for n below 0 or above
  * DECENT_MAX_THREADS. */
-#define DECENT_MAX_THREADS 1024
 int decent_set_threads(int n, DecentError *err);
 /* What decent_set_threads gave this thread (one per core if never set). */
 int decent_get_threads(void);

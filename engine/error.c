@@ -5,6 +5,7 @@
 #include "error.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +36,7 @@ utf8_sequence (const unsigned char *s, size_t n)
 static char *
 valid_utf8 (const char *text, size_t len)
 {
-  char *out = malloc (3 * len + 1), *o = out;
+  char *out = len <= (SIZE_MAX - 1) / 3 ? malloc (3 * len + 1) : NULL, *o = out;
   if (!out)
     return NULL;
   for (size_t i = 0; i < len;) {
@@ -79,9 +80,8 @@ decent_fail (DecentError *err, const char *fmt, ...)
   if (valid) {
     free (full);
     full = valid;
-    n = (int) strlen (full);
   }
-  const size_t len = (size_t) n, cap = sizeof err->message;
+  const size_t len = strlen (full), cap = sizeof err->message;
   if (len < cap) {
     memcpy (err->message, full, len + 1);
   } else {

@@ -1088,7 +1088,7 @@ decent_model_set_mode_threshold (DecentModel *m, DecentScoreMode mode, float thr
   if (!isfinite (threshold) || threshold < 0.0f)
     return decent_fail (err, "threshold must be a finite value >= 0, not %g", threshold);
   /* as the other functions of that mode: it cannot score without them */
-  if (mode == DECENT_SCORE_NORMALIZED && !decent_model_has_normal (m))
+  if (mode == DECENT_SCORE_NORMALIZED && threshold > 0.0f && !decent_model_has_normal (m))
     return decent_fail (err, "score-mode normalized needs the normal errors "
         "(decent_model_learn_normal) before a threshold");
   m->cal[mode].threshold = threshold;

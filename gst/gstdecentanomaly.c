@@ -401,7 +401,7 @@ drop_loads (GstDecentAnomaly *self, gboolean *shared)
 {
   g_mutex_lock (&self->swap_lock);
   const gboolean started = self->started;
-  *shared = self->shared != NULL;
+  *shared = started && self->shared != NULL;
   if (started && !*shared) {
     self->load_generation++; /* a load still running is dropped */
     g_clear_pointer (&self->request_path, g_free);
@@ -2014,7 +2014,8 @@ gst_decent_anomaly_class_init (GstDecentAnomalyClass *klass)
           DEFAULT_INTERVAL, RW_PLAYING));
   g_object_class_install_property (gobject_class, PROP_THREADS,
       g_param_spec_uint ("threads", "Threads", "CPU threads for scoring (0: one per core); "
-          "several pipelines or cameras on one machine can share the cores", 0, DECENT_MAX_THREADS, 0,
+          "several pipelines or cameras on one machine can share the cores", 0,
+          DECENT_MAX_THREADS, 0,
           RW_PLAYING));
   g_object_class_install_property (gobject_class, PROP_ROI,
       g_param_spec_string ("roi", "Region of interest",

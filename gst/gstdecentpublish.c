@@ -96,7 +96,6 @@ json_double (GString *out, const gchar *key, gdouble v)
   json_number (out, key, "%.9g", v);
 }
 
-/* ,"key":seconds, or null for GST_CLOCK_TIME_NONE */
 /* "threshold": null where decentanomaly flags nothing (a model without a
  * calibrated threshold: the largest double), which a reader cannot tell
  * from a number once printed. */
@@ -106,6 +105,7 @@ json_threshold (GString *out, gdouble threshold)
   json_double (out, "threshold", threshold < G_MAXDOUBLE ? threshold : NAN);
 }
 
+/* ,"key":seconds, or null for GST_CLOCK_TIME_NONE */
 static void
 json_time (GString *out, const gchar *key, GstClockTime t)
 {
@@ -625,19 +625,26 @@ note_event (GstDecentPublish *self, const GstStructure *s, gboolean region)
   if (region && !gst_structure_get_uint64 (s, "id", &e.id))
     return;
   const gchar *element = gst_structure_get_string (s, "element");
-  if (g_strcmp0 (gst_structure_get_string (s, "type"), "begin") == 0) {
-    if (self->open->len >= 256) /* begins without ends (not decentanomaly's) */
-      g_array_remove_index (self->open, 0);
-    e.element = g_strdup (element);
-    g_array_append_val (self->open, e);
-    return;
-  }
+  /* an end, or a begin again (an element restarted on its own, whose end
+   * went to the bus only): the one open before goes */
   for (guint i = 0; i < self->open->len; i++) {
     const DecentOpenEvent *o = &g_array_index (self->open, DecentOpenEvent, i);
     if (o->region == region && o->id == e.id && g_strcmp0 (o->element, element) == 0) {
       g_array_remove_index (self->open, i);
       break;
     }
+  }
+  if (g_strcmp0 (gst_structure_get_string (s, "type"), "begin") == 0) {
+    /* begins without ends (not decentanomaly's): a place's goes first */
+    if (self->open->len >= 256) {
+      guint drop = 0;
+      while (drop + 1 < self->open->len
+             && !g_array_index (self->open, DecentOpenEvent, drop).region)
+        drop++;
+      g_array_remove_index (self->open, drop);
+    }
+    e.element = g_strdup (element);
+    g_array_append_val (self->open, e);
   }
 }
 
