@@ -5,9 +5,11 @@
 # (more decent-train properties after EPOCHS, e.g. max-frames=400 device=cpu)
 # Prints one line per epoch (with the time left when the number of epochs
 # is known), the warnings and errors, and what was written.
-# From a live camera instead of a file (stop with Ctrl-C only after EOS:
-# num-buffers makes the source end by itself):
-#   gst-launch-1.0 v4l2src num-buffers=3000 ! videoconvert ! \
+# From a live camera instead of a file (num-buffers makes the source end by
+# itself; training starts at that EOS: a Ctrl-C then stops it and writes no
+# model, only the checkpoint, which resume=true continues; with -e a Ctrl-C
+# ends the collection instead and the training runs to its end):
+#   gst-launch-1.0 -e v4l2src num-buffers=3000 ! videoconvert ! \
 #     decent-train model-location=cam.dcnt frame-stride=5
 set -euo pipefail
 video=${1:?normal footage}
