@@ -1916,8 +1916,9 @@ begin_collecting (GstDecentTrain *self)
         ("the model is for %dx%dx%d frames; width=%d height=%d channels=%d were set. "
             "Frames are converted to the model's size, as decentanomaly converts them",
             cfg.width, cfg.height, cfg.channels, asked.width, asked.height, asked.channels));
-  /* (the geometry of a model to calibrate is checked only here) */
-  if (!ok || !check_settings (self, &cfg, max_memory)
+  /* the properties' geometry was checked before (check_before_collecting);
+   * a model to calibrate brings its own, and the companion its own */
+  if (!ok || (calibrate_only && !check_settings (self, &cfg, max_memory))
       || (companion.width && !check_settings_of (self, &companion, max_memory,
                                  "the companion model (companion-width, companion-height): ")))
     return FALSE;

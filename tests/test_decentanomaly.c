@@ -15,6 +15,14 @@ push_pull (GstHarness *h, gboolean noisy, guint64 i)
   return gst_harness_try_pull (h);
 }
 
+/* Pushes the pattern (X: noise, flagged; .: calm) and drops what comes out. */
+static void
+push_pattern (GstHarness *h, const char *seq)
+{
+  for (guint i = 0; seq[i]; i++)
+    gst_buffer_unref (push_pull (h, seq[i] == 'X', i));
+}
+
 GST_START_TEST (test_formats_carry_meta)
 {
   const gchar *formats[] = { "RGB", "BGR", "RGBx", "BGRx", "RGBA", "BGRA", "GRAY8", "I420",
@@ -86,9 +94,7 @@ GST_START_TEST (test_events_hysteresis)
   GstBus *bus = harness_bus (h);
   /* one noisy frame alone opens nothing; then 5 flagged frames, a one-frame
    * gap inside, then calm frames */
-  const char *seq = "..X...XXXX.X......";
-  for (guint i = 0; seq[i]; i++)
-    gst_buffer_unref (push_pull (h, seq[i] == 'X', i));
+  push_pattern (h, "..X...XXXX.X......");
 
   GstMessage *begin = next_element_message (bus, "decentanomaly-event");
   GstMessage *end = next_element_message (bus, "decentanomaly-event");
@@ -122,9 +128,7 @@ GST_START_TEST (test_event_ended_at_eos)
 {
   GstHarness *h = model_harness ("message-mode=events event-min-frames=3");
   GstBus *bus = harness_bus (h);
-  const char *seq = "..XXXX";
-  for (guint i = 0; seq[i]; i++)
-    gst_buffer_unref (push_pull (h, seq[i] == 'X', i));
+  push_pattern (h, "..XXXX");
   fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
   guint ends = 0;
   GstMessage *msg;

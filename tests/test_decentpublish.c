@@ -28,15 +28,21 @@ publish_harness (const gchar *publish_props)
   return h;
 }
 
-/* Pushes the pattern (X: noise, flagged; .: calm), pulls every frame, ends
- * the stream. */
+/* Pushes the pattern (X: noise, flagged; .: calm) and pulls every frame. */
 static void
-run_pattern (GstHarness *h, const gchar *seq)
+push_pattern (GstHarness *h, const gchar *seq)
 {
   for (guint i = 0; seq[i]; i++) {
     fail_unless_equals_int (gst_harness_push (h, gray_frame (seq[i] == 'X', i)), GST_FLOW_OK);
     gst_buffer_unref (gst_harness_pull (h));
   }
+}
+
+/* The pattern, then the end of stream. */
+static void
+run_pattern (GstHarness *h, const gchar *seq)
+{
+  push_pattern (h, seq);
   fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
 }
 
@@ -49,6 +55,30 @@ read_lines (const gchar *path, guint *n)
   gchar **lines = *text ? g_strsplit (text, "\n", -1) : g_new0 (gchar *, 1);
   g_free (text);
   *n = g_strv_length (lines);
+  return lines;
+}
+
+/* "scorers ! decentpublish location=FILE publish_props" fed the pattern and
+ * stopped without an end of stream (inside events: their ends are the
+ * stop's); FILE's lines (*n of them), the file and its folder removed. */
+static gchar **
+records_after_stop (const gchar *scorers, const gchar *publish_props, const gchar *seq,
+    guint *n)
+{
+  gchar *out_dir = g_dir_make_tmp ("decent-test-XXXXXX", NULL);
+  gchar *path = g_build_filename (out_dir, "records.jsonl", NULL);
+  gchar *desc = g_strdup_printf ("%s ! decentpublish location=\"%s\" %s", scorers, path,
+      publish_props);
+  GstHarness *h = gst_harness_new_parse (desc);
+  g_free (desc);
+  gst_harness_set_src_caps_str (h, GRAY_CAPS);
+  push_pattern (h, seq);
+  gst_harness_teardown (h);
+  gchar **lines = read_lines (path, n);
+  g_unlink (path);
+  g_rmdir (out_dir);
+  g_free (path);
+  g_free (out_dir);
   return lines;
 }
 
@@ -116,21 +146,11 @@ GST_END_TEST;
  * frame's event. */
 GST_START_TEST (test_region_records)
 {
-  gchar *out_dir = g_dir_make_tmp ("decent-test-XXXXXX", NULL);
-  gchar *path = g_build_filename (out_dir, "events.jsonl", NULL);
-  gchar *desc = g_strdup_printf ("decentanomaly model-location=\"%s\" score-mode=local "
-      "threshold=1e-9 message-mode=none event-min-frames=1 event-gap=2 ! decentpublish "
-      "location=\"%s\"", tm.path, path);
-  GstHarness *h = gst_harness_new_parse (desc);
-  g_free (desc);
-  gst_harness_set_src_caps_str (h, GRAY_CAPS);
-  for (guint i = 0; i < 3; i++) {
-    fail_unless_equals_int (gst_harness_push (h, gray_frame (TRUE, i)), GST_FLOW_OK);
-    gst_buffer_unref (gst_harness_pull (h));
-  }
-  gst_harness_teardown (h); /* no end of stream: stopped inside the events */
+  gchar *scorer = g_strdup_printf ("decentanomaly model-location=\"%s\" score-mode=local "
+      "threshold=1e-9 message-mode=none event-min-frames=1 event-gap=2", tm.path);
   guint n;
-  gchar **lines = read_lines (path, &n);
+  gchar **lines = records_after_stop (scorer, "", "XXX", &n);
+  g_free (scorer);
   guint begins = 0, stopped = 0;
   for (guint i = 0; i < n; i++) {
     if (strstr (lines[i], "{\"type\":\"region-begin\"")) {
@@ -155,10 +175,6 @@ GST_START_TEST (test_region_records)
   fail_unless (strstr (lines[n - 1], "{\"type\":\"end\"") && strstr (lines[n - 1],
           "\"stopped\":true"), "%s", lines[n - 1]);
   g_strfreev (lines);
-  g_unlink (path);
-  g_rmdir (out_dir);
-  g_free (path);
-  g_free (out_dir);
 }
 GST_END_TEST;
 
@@ -167,25 +183,14 @@ GST_END_TEST;
  * from a number once printed) and its normalized score 0. */
 GST_START_TEST (test_uncalibrated_threshold_null)
 {
-  gchar *out_dir = g_dir_make_tmp ("decent-test-XXXXXX", NULL);
-  gchar *path = g_build_filename (out_dir, "frames.jsonl", NULL);
-  gchar *desc = g_strdup_printf ("decentanomaly model-location=\"%s\" score-mode=mean "
-      "message-mode=none ! decentpublish location=\"%s\" per-frame=true", tm.path, path);
-  GstHarness *h = gst_harness_new_parse (desc);
-  g_free (desc);
-  gst_harness_set_src_caps_str (h, GRAY_CAPS);
-  fail_unless_equals_int (gst_harness_push (h, gray_frame (TRUE, 0)), GST_FLOW_OK);
-  gst_buffer_unref (gst_harness_pull (h));
-  gst_harness_teardown (h);
+  gchar *scorer = g_strdup_printf ("decentanomaly model-location=\"%s\" score-mode=mean "
+      "message-mode=none", tm.path);
   guint n;
-  gchar **lines = read_lines (path, &n);
+  gchar **lines = records_after_stop (scorer, "per-frame=true", "X", &n);
+  g_free (scorer);
   fail_unless (n == 1 && strstr (lines[0], "\"flagged\":false")
       && strstr (lines[0], "\"threshold\":null,\"normalized_score\":0,"), "%s", lines[0]);
   g_strfreev (lines);
-  g_unlink (path);
-  g_rmdir (out_dir);
-  g_free (path);
-  g_free (out_dir);
 }
 GST_END_TEST;
 
@@ -194,26 +199,16 @@ GST_END_TEST;
  * (one flag for both lost the second one's end). */
 GST_START_TEST (test_two_elements_stopped)
 {
-  gchar *out_dir = g_dir_make_tmp ("decent-test-XXXXXX", NULL);
-  gchar *path = g_build_filename (out_dir, "events.jsonl", NULL);
-  gchar *desc = g_strdup_printf ("decentanomaly name=a model-location=\"%s\" score-mode=mean "
-      "threshold=%.17g message-mode=none event-min-frames=2 event-gap=2 ! decentanomaly name=b "
-      "model-location=\"%s\" score-mode=mean threshold=%.17g message-mode=none "
-      "event-min-frames=3 event-gap=2 ! decentpublish location=\"%s\"", tm.path, tm.threshold,
-      tm.path, tm.threshold, path);
-  GstHarness *h = gst_harness_new_parse (desc);
-  g_free (desc);
-  gst_harness_set_src_caps_str (h, GRAY_CAPS);
+  gchar *scorers = g_strdup_printf ("decentanomaly name=a model-location=\"%s\" "
+      "score-mode=mean threshold=%.17g message-mode=none event-min-frames=2 event-gap=2 ! "
+      "decentanomaly name=b model-location=\"%s\" score-mode=mean threshold=%.17g "
+      "message-mode=none event-min-frames=3 event-gap=2", tm.path, tm.threshold, tm.path,
+      tm.threshold);
   /* a begins at frame 1, b at frame 2; a ends after two calm frames (4),
    * then both begin again (a at 6, b at 7) and the pipeline stops */
-  const char *seq = "XXX..XXX";
-  for (guint i = 0; seq[i]; i++) {
-    fail_unless_equals_int (gst_harness_push (h, gray_frame (seq[i] == 'X', i)), GST_FLOW_OK);
-    gst_buffer_unref (gst_harness_pull (h));
-  }
-  gst_harness_teardown (h);
   guint n;
-  gchar **lines = read_lines (path, &n);
+  gchar **lines = records_after_stop (scorers, "", "XXX..XXX", &n);
+  g_free (scorers);
   guint stopped_a = 0, stopped_b = 0;
   for (guint i = 0; i < n; i++) {
     stopped_a += g_str_has_suffix (lines[i], "\"stopped\":true,\"element\":\"a\"}");
@@ -222,10 +217,6 @@ GST_START_TEST (test_two_elements_stopped)
   fail_unless (stopped_a == 1 && stopped_b == 1, "%u and %u stopped ends in %u records",
       stopped_a, stopped_b, n);
   g_strfreev (lines);
-  g_unlink (path);
-  g_rmdir (out_dir);
-  g_free (path);
-  g_free (out_dir);
 }
 GST_END_TEST;
 
