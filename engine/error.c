@@ -30,26 +30,42 @@ utf8_sequence (const unsigned char *s, size_t n)
   return len;
 }
 
-/* text with every byte that is not valid UTF-8 (a path's, in the locale's
- * encoding) as U+FFFD, so that a message is always valid UTF-8; NULL when
- * out of memory. */
-static char *
-valid_utf8 (const char *text, size_t len)
+/* Writes c, a control character, as a visible escape at o; returns its
+ * length. */
+static size_t
+escape_control (char *o, unsigned c)
 {
-  char *out = len <= (SIZE_MAX - 1) / 3 ? malloc (3 * len + 1) : NULL, *o = out;
+  const char *named = c == '\n' ? "\\n" : c == '\r' ? "\\r" : c == '\t' ? "\\t" : NULL;
+  if (named) {
+    memcpy (o, named, 2);
+    return 2;
+  }
+  return (size_t) sprintf (o, "\\x%02x", c);
+}
+
+/* A path's bytes may be in the locale's encoding; U+0085 shows as \x85. */
+char *
+decent_printable_text (const char *text, size_t len)
+{
+  /* the longest output per input byte: "\x1b" for one byte */
+  char *out = len <= (SIZE_MAX - 1) / 4 ? malloc (4 * len + 1) : NULL, *o = out;
   if (!out)
     return NULL;
   for (size_t i = 0; i < len;) {
-    const size_t k = utf8_sequence ((const unsigned char *) text + i, len - i);
-    if (k) {
-      memcpy (o, text + i, k);
+    const unsigned char *s = (const unsigned char *) text + i;
+    const size_t k = utf8_sequence (s, len - i);
+    if (k == 1 && (s[0] < 0x20 || s[0] == 0x7f)) {
+      o += escape_control (o, s[0]);
+    } else if (k == 2 && s[0] == 0xC2 && s[1] < 0xA0) {
+      o += escape_control (o, s[1]); /* U+0080..U+009F */
+    } else if (k) {
+      memcpy (o, s, k);
       o += k;
-      i += k;
     } else {
       memcpy (o, "\xef\xbf\xbd", 3);
       o += 3;
-      i++;
     }
+    i += k ? k : 1;
   }
   *o = '\0';
   return out;
@@ -76,7 +92,7 @@ decent_fail (DecentError *err, const char *fmt, ...)
   }
   vsnprintf (full, (size_t) n + 1, fmt, ap);
   va_end (ap);
-  char *valid = valid_utf8 (full, (size_t) n);
+  char *valid = decent_printable_text (full, (size_t) n);
   if (valid) {
     free (full);
     full = valid;

@@ -333,8 +333,13 @@ decent_frame_path_draw_heatmap (DecentFramePath *p, GstVideoFrame *frame, const 
   for (guint plane = 0; plane < GST_VIDEO_FRAME_N_PLANES (frame); plane++) {
     gint comps[GST_VIDEO_MAX_COMPONENTS];
     gst_video_format_info_component (finfo, plane, comps);
-    gint comp = comps[0];
-    gint row_bytes = GST_VIDEO_FRAME_COMP_WIDTH (frame, comp) * GST_VIDEO_FRAME_COMP_PSTRIDE (frame, comp);
+    const gint comp = comps[0];
+    /* the plane's widest component: in packed 4:2:2 of odd width (YUY2,
+     * UYVY) the last pair's chroma lies past the luma's width × 2 bytes */
+    gint row_bytes = 0;
+    for (gint c = 0; c < GST_VIDEO_MAX_COMPONENTS && comps[c] >= 0; c++)
+      row_bytes = MAX (row_bytes, GST_VIDEO_FRAME_COMP_WIDTH (frame, comps[c])
+          * GST_VIDEO_FRAME_COMP_PSTRIDE (frame, comps[c]));
     if (proportional)
       blend_plane_alpha (GST_VIDEO_FRAME_PLANE_DATA (frame, plane),
           GST_VIDEO_FRAME_PLANE_STRIDE (frame, plane),

@@ -18,6 +18,7 @@
 
 #include "decent/decentmeta.h"
 #include "error.h"
+#include "shownname.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_decent_anomaly_debug);
 #define GST_CAT_DEFAULT gst_decent_anomaly_debug
@@ -148,7 +149,7 @@ announce_event (GstDecentAnomaly *self, GstStructure *s, gboolean post)
 static GstStructure *
 model_structure_new (const gchar *location, const gchar *status)
 {
-  gchar *shown = g_filename_display_name (location ? location : "");
+  gchar *shown = decent_shown_name (location);
   GstStructure *s = gst_structure_new ("decentanomaly-model", "location", G_TYPE_STRING, shown,
       "status", G_TYPE_STRING, status, NULL);
   g_free (shown);
@@ -371,7 +372,7 @@ loader_main (gpointer data)
     decent_model_free (companion);
 
     if (!m && err.message[0] && current) {
-      gchar *name = g_filename_display_name (path), *reason = display_reason (&err);
+      gchar *name = decent_shown_name (path), *reason = display_reason (&err);
       GST_ELEMENT_WARNING (self, RESOURCE, OPEN_READ,
           ("Could not load model file \"%s\"; still using the previous model.", name),
           ("%s", reason));
@@ -444,7 +445,7 @@ request_load (GstDecentAnomaly *self, const gchar *path, DecentDevice device)
   }
   g_mutex_unlock (&self->swap_lock);
   if (error) {
-    gchar *name = g_filename_display_name (path);
+    gchar *name = decent_shown_name (path);
     GST_ELEMENT_WARNING (self, RESOURCE, OPEN_READ,
         ("Could not load model file \"%s\"; still using the previous model.", name),
         ("cannot start a loader thread: %s", error->message));
@@ -614,7 +615,7 @@ take_companion (GstDecentAnomaly *self, DecentModel *m, const gchar *path, Decen
     GST_INFO_OBJECT (self, "second model: the companion in %s, %dx%dx%d", path,
         self->second.width, self->second.height, self->second.channels);
   } else {
-    gchar *name = g_filename_display_name (path), *reason = display_reason (&err);
+    gchar *name = decent_shown_name (path), *reason = display_reason (&err);
     GST_ELEMENT_WARNING (self, RESOURCE, OPEN_READ,
         ("The companion model in \"%s\" cannot be used; scoring with its first model alone.",
             name), ("%s (docs/errors.md).", reason));
@@ -798,7 +799,7 @@ choose_second (GstDecentAnomaly *self, DecentScoreMode mode)
     if (self->second_warned & (1u << mode))
       return; /* said for this mode and these models already */
     self->second_warned |= 1u << mode;
-    gchar *name = g_filename_display_name (self->second.path);
+    gchar *name = decent_shown_name (self->second.path);
     GST_ELEMENT_WARNING (self, STREAM, FORMAT,
         ("Second model \"%s\" is not used in score-mode=%s; scoring with model-location's "
             "alone.", name, decent_score_mode_name (mode)), ("%s.", why));
@@ -831,7 +832,7 @@ choose_scoring (GstDecentAnomaly *self, DecentScoreMode asked, gboolean threshol
           "set the threshold property)";
   if (why) {
     use = DECENT_SCORE_MEAN;
-    gchar *name = g_filename_display_name (self->model_path);
+    gchar *name = decent_shown_name (self->model_path);
     GST_ELEMENT_WARNING (self, STREAM, FORMAT,
         ("Model \"%s\" cannot score in score-mode=%s; scoring in score-mode=mean.", name,
             decent_score_mode_name (asked)), ("%s.", why));
@@ -843,7 +844,7 @@ choose_scoring (GstDecentAnomaly *self, DecentScoreMode asked, gboolean threshol
   self->scoring_asked = key;
   choose_second (self, use);
   if (!threshold_set && self->model_threshold[use] <= 0) {
-    gchar *name = g_filename_display_name (self->model_path);
+    gchar *name = decent_shown_name (self->model_path);
     GST_ELEMENT_WARNING (self, STREAM, FORMAT,
         ("Model \"%s\" has no calibrated threshold; nothing will be flagged.", name),
         ("score-mode=%s. Set the threshold property, or calibrate the model with decent-train "
@@ -873,7 +874,7 @@ choose_still (GstDecentAnomaly *self, gboolean wanted)
     if (self->still && self->second_used && !self->second.still
         && self->scoring == DECENT_SCORE_LOCAL) {
       /* a gate the user has, and cannot use: said on the bus */
-      gchar *name = g_filename_display_name (self->second.path);
+      gchar *name = decent_shown_name (self->second.path);
       GST_ELEMENT_WARNING (self, STREAM, FORMAT, ("Second model \"%s\" has no still gate; "
               "scoring without the still gate.", name), ("%s; both models need one, since "
               "their still scores are averaged.", why));
@@ -902,7 +903,7 @@ start_shared (GstDecentAnomaly *self, const gchar *id, const gchar *path, Decent
   DecentSharedSettings got = *asked;
   self->shared = decent_shared_engine_join (id, path, device, &got, &why);
   if (!self->shared) {
-    gchar *name = g_filename_display_name (path);
+    gchar *name = decent_shown_name (path);
     gchar *reason = g_utf8_make_valid (why ? why : "unknown reason", -1);
     GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
         ("Could not share model file \"%s\" as model-instance-id \"%s\".", name, id),
@@ -960,7 +961,7 @@ start_second (GstDecentAnomaly *self, const gchar *path, DecentDevice device)
         self->second.height, self->second.channels);
     return TRUE;
   }
-  gchar *name = g_filename_display_name (path), *reason = display_reason (&err);
+  gchar *name = decent_shown_name (path), *reason = display_reason (&err);
   GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
       ("Could not load second model file \"%s\".", name),
       ("%s. Point second-model-location at a model written by decent-train, or leave it "
@@ -1063,7 +1064,7 @@ gst_decent_anomaly_start (GstBaseTransform *trans)
   DecentError err;
   err.message[0] = '\0';
   DecentModel *m = load_model (self, path, device, &err);
-  gchar *name = g_filename_display_name (path);
+  gchar *name = decent_shown_name (path);
   if (!m) {
     gchar *reason = display_reason (&err);
     GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ, ("Could not load model file \"%s\".", name),
@@ -1221,7 +1222,7 @@ note_nonfinite_score (GstDecentAnomaly *self, float score, const gchar *path)
 {
   self->nonfinite_count++;
   if (self->nonfinite_count == 1) {
-    gchar *name = g_filename_display_name (path);
+    gchar *name = decent_shown_name (path);
     GST_ELEMENT_WARNING (self, LIBRARY, FAILED,
         ("Model \"%s\" gave a non-finite score; such frames carry the last finite result and "
             "are not flagged.", name),
@@ -1389,7 +1390,7 @@ add_second (GstDecentAnomaly *self, const FrameSettings *set, FrameState *f, flo
   gchar *why = NULL;
   if (!self->second.frames_ready
       && !decent_second_model_setup (&self->second, &f->frame->info, &self->path.rect, &why)) {
-    gchar *name = g_filename_display_name (self->second.path);
+    gchar *name = decent_shown_name (self->second.path);
     GST_ELEMENT_ERROR (self, STREAM, FORMAT, ("Cannot feed this video to the second model "
             "\"%s\".", name), ("%s (docs/errors.md).", why));
     g_free (name);
@@ -1400,7 +1401,7 @@ add_second (GstDecentAnomaly *self, const FrameSettings *set, FrameState *f, flo
   if (!decent_second_model_blend (&self->second, f->frame, self->scoring,
           self->model_threshold[self->scoring], self->scratch_map, self->model_w,
           self->model_h, &other, still, &err)) {
-    gchar *name = g_filename_display_name (self->second.path), *reason = display_reason (&err);
+    gchar *name = decent_shown_name (self->second.path), *reason = display_reason (&err);
     GST_ELEMENT_ERROR (self, LIBRARY, FAILED, ("Scoring a frame with second model \"%s\" "
             "failed.", name), ("%s", reason));
     g_free (name);
@@ -1494,7 +1495,7 @@ run_model (GstDecentAnomaly *self, const FrameSettings *set, FrameState *f, floa
   if (ok && gated)
     ok = push_still (self, f, &still, &err);
   if (!ok) {
-    gchar *name = g_filename_display_name (self->model_path), *reason = display_reason (&err);
+    gchar *name = decent_shown_name (self->model_path), *reason = display_reason (&err);
     GST_ELEMENT_ERROR (self, LIBRARY, FAILED, ("Scoring a frame with model \"%s\" failed.",
             name), ("%s", reason));
     g_free (name);

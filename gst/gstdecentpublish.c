@@ -22,6 +22,7 @@
 
 #include "decent/decentmeta.h"
 #include "mqttout.h"
+#include "shownname.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_decent_publish_debug);
 #define GST_CAT_DEFAULT gst_decent_publish_debug
@@ -499,7 +500,7 @@ open_file (GstDecentPublish *self, gchar *path)
   FILE *file = open_events_file (path, FALSE, &self->seekable);
   if (!file) {
     const int why = errno;
-    gchar *shown = g_filename_display_name (path);
+    gchar *shown = decent_shown_name (path);
     GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE, ("Could not open the event file."),
         ("%s: %s", shown, why == ENXIO ? "a FIFO with no reader (start the program that "
             "reads it first)" : g_strerror (why)));
@@ -509,7 +510,7 @@ open_file (GstDecentPublish *self, gchar *path)
   }
   self->file = file;
   self->path = path;
-  self->shown = g_filename_display_name (path);
+  self->shown = decent_shown_name (path);
   return TRUE;
 }
 

@@ -18,6 +18,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "shownname.h"
+
 GST_DEBUG_CATEGORY_STATIC (gst_decent_train_debug);
 #define GST_CAT_DEFAULT gst_decent_train_debug
 
@@ -878,7 +880,7 @@ rescue_model (DecentModel *m, const gchar *location, gchar **why)
     base[100] = '\0'; /* the name and the writer's suffix stay within NAME_MAX */
   gchar *name = g_strdup_printf ("decent-rescued-%s-XXXXXX", base);
   gchar *path = g_build_filename (g_get_tmp_dir (), name, NULL);
-  gchar *shown = g_filename_display_name (path);
+  gchar *shown = decent_shown_name (path);
   gchar *kept = NULL;
   int fd = g_mkstemp (path);
   if (fd < 0) {
@@ -888,7 +890,7 @@ rescue_model (DecentModel *m, const gchar *location, gchar **why)
     close (fd);
     /* atomically over the empty file that reserved the name */
     if (decent_model_save (m, path, &err) == 0) {
-      kept = g_filename_display_name (path);
+      kept = decent_shown_name (path);
     } else {
       *why = valid_text (err.message);
       g_unlink (path);
@@ -1493,9 +1495,9 @@ train_and_save (GstDecentTrain *self)
     frame_seconds = measured;
   }
   job.still.frame_seconds = (float) frame_seconds;
-  job.shown = g_filename_display_name (job.location);
-  job.shown_checkpoint = g_filename_display_name (job.checkpoint);
-  job.shown_finished = g_filename_display_name (job.finished_path);
+  job.shown = decent_shown_name (job.location);
+  job.shown_checkpoint = decent_shown_name (job.checkpoint);
+  job.shown_finished = decent_shown_name (job.finished_path);
   /* the split fixed when collecting started */
   job.holdout = self->holdout_used;
   job.blocks = self->blocks_used;
@@ -1629,12 +1631,12 @@ check_settings (GstDecentTrain *self, const DecentConfig *cfg, guint64 max_memor
 static gboolean
 check_writable (GstDecentTrain *self, const gchar *location, gboolean checkpoint)
 {
-  gchar *shown = g_filename_display_name (location);
+  gchar *shown = decent_shown_name (location);
   /* the model is written where a link points (decent_model_save); the
    * checkpoint beside the link */
   char *target = decent_model_file_target (location);
   gchar *folder = g_path_get_dirname (target ? target : location);
-  gchar *shown_folder = g_filename_display_name (folder);
+  gchar *shown_folder = decent_shown_name (folder);
   gchar *why = NULL;
   GStatBuf st;
   DecentError refused = { { 0 } };
@@ -1659,7 +1661,7 @@ check_writable (GstDecentTrain *self, const gchar *location, gboolean checkpoint
       int fd = g_mkstemp (probes[i]);
       if (fd < 0) {
         int e = errno;
-        gchar *dir = g_path_get_dirname (probes[i]), *shown_dir = g_filename_display_name (dir);
+        gchar *dir = g_path_get_dirname (probes[i]), *shown_dir = decent_shown_name (dir);
         why = g_strdup_printf ("cannot write %s %s: cannot create a file in %s: %s",
             i ? "the checkpoint of" : "model file", shown, shown_dir, g_strerror (e));
         g_free (shown_dir);
@@ -1699,7 +1701,7 @@ remove_stale_temporaries (GstDecentTrain *self, const gchar *path)
   } else if (removed) {
     gchar **names = g_strsplit (removed, "\n", -1);
     for (gchar **n = names; *n; n++) {
-      gchar *shown = g_filename_display_name (*n);
+      gchar *shown = decent_shown_name (*n);
       GST_INFO_OBJECT (self, "removed stale temporary %s (left by a writer that died)", shown);
       g_free (shown);
     }
@@ -1738,7 +1740,7 @@ check_checkpoint (GstDecentTrain *self, const gchar *location, const DecentConfi
 {
   gchar *path = g_strconcat (location, ".checkpoint", NULL);
   gchar *finished = g_strconcat (location, ".finished", NULL);
-  gchar *shown = g_filename_display_name (path), *shown_finished = g_filename_display_name (finished);
+  gchar *shown = decent_shown_name (path), *shown_finished = decent_shown_name (finished);
   gboolean ok = TRUE;
   /* (a folder or device of that name is no finished model) */
   const gboolean has_finished = g_file_test (finished, G_FILE_TEST_IS_REGULAR);
@@ -1834,7 +1836,7 @@ model_to_calibrate (GstDecentTrain *self, const gchar *location, DecentDevice de
   DecentError err = { { 0 } };
   DecentModel *m = location ? decent_model_load (location, device, &err) : NULL;
   if (!m) {
-    gchar *shown = g_filename_display_name (location ? location : "");
+    gchar *shown = decent_shown_name (location);
     gchar *reason = valid_text (location ? err.message : "no model-location");
     GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
         ("calibrate-only: could not load model file \"%s\".", shown),
@@ -1852,7 +1854,7 @@ model_to_calibrate (GstDecentTrain *self, const gchar *location, DecentDevice de
   if (c)
     decent_model_get_config (c, companion);
   else if (!ok) {
-    gchar *shown = g_filename_display_name (location), *reason = valid_text (err.message);
+    gchar *shown = decent_shown_name (location), *reason = valid_text (err.message);
     GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
         ("calibrate-only: could not load the companion in model file \"%s\".", shown),
         ("%s", reason));
@@ -2021,7 +2023,7 @@ shown_value (const GValue *v)
   if (!G_VALUE_HOLDS_STRING (v))
     return g_strdup_value_contents (v);
   const gchar *text = g_value_get_string (v);
-  gchar *name = g_filename_display_name (text ? text : ""), *shown =
+  gchar *name = decent_shown_name (text ? text : ""), *shown =
       text ? g_strdup_printf ("\"%s\"", name) : g_strdup ("unset");
   g_free (name);
   return shown;

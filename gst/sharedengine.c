@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "shownname.h"
 
 GST_DEBUG_CATEGORY_STATIC (decent_shared_debug);
 #define GST_CAT_DEFAULT decent_shared_debug
@@ -496,7 +497,7 @@ decent_shared_engine_join (const gchar *id, const gchar *path, DecentDevice devi
     } else if (resolved != e->device || !(g_hash_table_contains (e->paths, canonical)
                                            || asked_last (e, canonical))) {
       g_mutex_lock (&e->lock);
-      gchar *name = g_filename_display_name (e->current->path);
+      gchar *name = decent_shown_name (e->current->path);
       g_mutex_unlock (&e->lock);
       *why = g_strdup_printf ("model-instance-id \"%s\" is in use with model \"%s\" on "
           "device=%s; give this element the same model-location and device, or another id",

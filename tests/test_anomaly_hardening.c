@@ -390,6 +390,54 @@ GST_START_TEST (test_frame_path_reasons_and_nonfinite_maps)
 }
 GST_END_TEST;
 
+/* Packed 4:2:2 of odd width: the last pair's chroma lies past width × 2
+ * bytes, and is blended too (opacity 1: every byte of the row, up to the
+ * last V, is the heatmap's), as in a semi-planar format. */
+GST_START_TEST (test_overlay_odd_width_packed)
+{
+  const GstVideoFormat formats[] = { GST_VIDEO_FORMAT_YUY2, GST_VIDEO_FORMAT_UYVY,
+    GST_VIDEO_FORMAT_NV12 };
+  enum { W = 5, H = 4 };
+  for (guint f = 0; f < G_N_ELEMENTS (formats); f++)
+    for (int proportional = 0; proportional < 2; proportional++) {
+      DecentFramePath p = { 0 };
+      DecentRoi whole = { FALSE, 0, 0, 0, 0 };
+      GstVideoInfo info;
+      gchar *why = NULL;
+      gst_video_info_set_format (&info, formats[f], W, H);
+      fail_unless (decent_frame_path_setup (&p, &info, &whole, MW, MH, 1, &why), "%s", why);
+      gfloat map[MW * MH];
+      for (int i = 0; i < MW * MH; i++)
+        map[i] = INFINITY; /* the hottest colour, opacity 1 */
+      GstBuffer *buf = gst_buffer_new_allocate (NULL, info.size, NULL);
+      gst_buffer_memset (buf, 0, 128, info.size);
+      GstVideoFrame frame, scratch;
+      fail_unless (gst_video_frame_map (&frame, &info, buf, GST_MAP_READWRITE));
+      fail_unless (decent_frame_path_draw_heatmap (&p, &frame, map, 1.0, 1.0, proportional));
+      fail_unless (gst_video_frame_map (&scratch, &info, p.scratch, GST_MAP_READ));
+      const gint last_plane = GST_VIDEO_FRAME_N_PLANES (&frame) - 1;
+      const gint row = last_plane ? 2 * ((W + 1) / 2) : 4 * ((W + 1) / 2); /* bytes */
+      const gint rows = last_plane ? (H + 1) / 2 : H;
+      const guint8 *got = GST_VIDEO_FRAME_PLANE_DATA (&frame, last_plane);
+      const guint8 *heat = GST_VIDEO_FRAME_PLANE_DATA (&scratch, last_plane);
+      const gint stride = GST_VIDEO_FRAME_PLANE_STRIDE (&frame, last_plane);
+      /* the luma of the pair's missing pixel is padding */
+      const gint padding = last_plane ? -1 : (gint) GST_VIDEO_FRAME_COMP_POFFSET (&frame, 0) + 2 * W;
+      for (gint y = 0; y < rows; y++)
+        for (gint x = 0; x < row; x++)
+          fail_unless (x == padding
+                  || (got[y * stride + x] == heat[y * stride + x] && heat[y * stride + x] != 128),
+              "%s (proportional %d): byte %d of row %d is %u, the heatmap's %u",
+              gst_video_format_to_string (formats[f]), proportional, x, y,
+              got[y * stride + x], heat[y * stride + x]);
+      gst_video_frame_unmap (&scratch);
+      gst_video_frame_unmap (&frame);
+      gst_buffer_unref (buf);
+      decent_frame_path_clear (&p);
+    }
+}
+GST_END_TEST;
+
 /* ---- 9: hot-reload storms ---------------------------------------------- */
 
 typedef struct {
@@ -594,7 +642,7 @@ GST_START_TEST (test_reload_then_stop)
 }
 GST_END_TEST;
 
-/* ---- 14: long and non-UTF-8 paths -------------------------------------- */
+/* ---- 14: long, non-UTF-8 and control-character paths --------------- */
 
 GST_START_TEST (test_long_and_non_utf8_paths)
 {
@@ -616,6 +664,14 @@ GST_START_TEST (test_long_and_non_utf8_paths)
       "%s", text);
   g_free (text);
   g_free (odd);
+
+  /* control characters are escaped, in the element's part and the engine's */
+  gchar *forged = g_build_filename (tm.dir, "m\nERROR forged\x1b[2J.dcnt", NULL);
+  text = error_for_location (forged, NULL, 30);
+  fail_unless (text && strstr (text, "m\\nERROR forged\\x1b[2J.dcnt")
+      && !strstr (text, "m\nERROR") && !strchr (text, '\x1b'), "%s", text);
+  g_free (text);
+  g_free (forged);
 }
 GST_END_TEST;
 
@@ -785,6 +841,7 @@ anomaly_hardening_suite (void)
   tcase_add_test (tc, test_nonfinite_frames);
   tcase_add_test (tc, test_interlaced_refused);
   tcase_add_test (tc, test_frame_path_reasons_and_nonfinite_maps);
+  tcase_add_test (tc, test_overlay_odd_width_packed);
   tcase_add_test (tc, test_frame_layout_table);
   tcase_add_test (tc, test_reload_storm);
   tcase_add_test (tc, test_reload_then_stop);

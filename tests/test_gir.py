@@ -55,5 +55,31 @@ with tempfile.TemporaryDirectory() as tmp:
         check(tuple(map(int, g[9:12])) == (32, 24, 32 * 24), f"heatmap {g[9:12]}")
         check(float(g[12]) >= score * (1 - 1e-4), f"heatmap max {g[12]} below the score {score}")
 
+    # two elements on one stream (one per roi): each one's meta, in order
+    gi.require_version("GstDecentMeta", "1.0")
+    from gi.repository import GstDecentMeta  # noqa: E402
+    Gst.init(None)
+    pipe = Gst.parse_launch(
+        "videotestsrc num-buffers=3 pattern=ball ! video/x-raw,width=64,height=48 ! "
+        f"decentanomaly model-location=\"{model}\" roi=0,0,32,24 ! "
+        f"decentanomaly model-location=\"{model}\" roi=16,8,48,40 ! fakesink name=sink")
+    seen = []
+
+    def on_buffer(pad, info):
+        buf = info.get_buffer()
+        n = GstDecentMeta.buffer_get_decent_anomaly_meta_count(buf)
+        metas = [GstDecentMeta.buffer_get_nth_decent_anomaly_meta(buf, i) for i in range(n + 1)]
+        seen.append([(m.roi_x, m.roi_y, m.roi_width, m.roi_height) if m else None
+                     for m in metas])
+        return Gst.PadProbeReturn.OK
+
+    pipe.get_by_name("sink").get_static_pad("sink").add_probe(Gst.PadProbeType.BUFFER, on_buffer)
+    pipe.set_state(Gst.State.PLAYING)
+    msg = pipe.get_bus().timed_pop_filtered(60 * Gst.SECOND,
+                                            Gst.MessageType.EOS | Gst.MessageType.ERROR)
+    pipe.set_state(Gst.State.NULL)
+    check(msg is not None and msg.type == Gst.MessageType.EOS, "the two-element pipeline failed")
+    check(seen == [[(0, 0, 32, 24), (16, 8, 48, 40), None]] * 3, f"metas {seen}")
+
 print(f"gir: {'all checks passed' if not check_util.failures else 'FAILED'}")
 sys.exit(1 if check_util.failures else 0)

@@ -590,7 +590,7 @@ file_modes (const char *dir, const char *path)
 }
 
 /* A path that is not UTF-8 gives a message that is (U+FFFD for each bad
- * byte); a folder given as a model path removes no other file's
+ * byte), with its control characters escaped; a folder given as a model path removes no other file's
  * temporaries (dir/sub/ took dir/sub.tmp-* for its own). */
 static void
 paths_in_messages (const char *dir)
@@ -600,6 +600,11 @@ paths_in_messages (const char *dir)
   snprintf (odd, sizeof odd, "%s/caf\xe9-\xff.dcnt", dir);
   CHECK (decent_model_load (odd, DECENT_DEVICE_CPU, &err) == NULL
       && strstr (err.message, "caf\xef\xbf\xbd-\xef\xbf\xbd.dcnt"), "%s", err.message);
+  /* control characters are escapes: a name cannot forge a log line */
+  snprintf (odd, sizeof odd, "%s/a\nERROR forged\x1b[2J\xc2\x85\x7f.dcnt", dir);
+  CHECK (decent_model_load (odd, DECENT_DEVICE_CPU, &err) == NULL
+      && strstr (err.message, "a\\nERROR forged\\x1b[2J\\x85\\x7f.dcnt")
+      && !strchr (err.message, '\n') && !strchr (err.message, '\x1b'), "%s", err.message);
   char sub[256], sibling[300];
   snprintf (sub, sizeof sub, "%s/sub/", dir);
   snprintf (sibling, sizeof sibling, "%s/sub.tmp-AbC123", dir);

@@ -150,6 +150,27 @@ gst_buffer_get_decent_anomaly_meta (GstBuffer *buffer)
   return (GstDecentAnomalyMeta *) last;
 }
 
+guint
+gst_buffer_get_decent_anomaly_meta_count (GstBuffer *buffer)
+{
+  g_return_val_if_fail (GST_IS_BUFFER (buffer), 0);
+  return gst_buffer_get_n_meta (buffer, GST_DECENT_ANOMALY_META_API_TYPE);
+}
+
+GstDecentAnomalyMeta *
+gst_buffer_get_nth_decent_anomaly_meta (GstBuffer *buffer, guint index)
+{
+  g_return_val_if_fail (GST_IS_BUFFER (buffer), NULL);
+  gpointer state = NULL;
+  GstMeta *meta;
+  guint i = 0;
+  while ((meta = gst_buffer_iterate_meta_filtered (buffer, &state,
+              GST_DECENT_ANOMALY_META_API_TYPE)))
+    if (i++ == index)
+      return (GstDecentAnomalyMeta *) meta;
+  return NULL;
+}
+
 const gfloat *
 gst_decent_anomaly_meta_get_heatmap (const GstDecentAnomalyMeta *meta, guint *n_values)
 {

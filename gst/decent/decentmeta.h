@@ -89,9 +89,33 @@ GstDecentAnomalyMeta *gst_buffer_add_decent_anomaly_meta (GstBuffer *buffer, gdo
  * Returns: (transfer none) (nullable): the buffer's #GstDecentAnomalyMeta, or %NULL.
  * Where several decentanomaly elements scored the buffer, the last one's (the
  * nearest upstream); gst_buffer_iterate_meta_filtered() with
- * GST_DECENT_ANOMALY_META_API_TYPE gives them all, in the order they were added.
+ * GST_DECENT_ANOMALY_META_API_TYPE gives them all, in the order they were added
+ * (from bindings: gst_buffer_get_nth_decent_anomaly_meta()).
  */
 GstDecentAnomalyMeta *gst_buffer_get_decent_anomaly_meta (GstBuffer *buffer);
+
+/**
+ * gst_buffer_get_decent_anomaly_meta_count:
+ * @buffer: a #GstBuffer
+ *
+ * Returns: how many #GstDecentAnomalyMeta the buffer holds: one per
+ * decentanomaly element that scored it (several with one element per `roi`).
+ */
+guint gst_buffer_get_decent_anomaly_meta_count (GstBuffer *buffer);
+
+/**
+ * gst_buffer_get_nth_decent_anomaly_meta:
+ * @buffer: a #GstBuffer
+ * @index: 0 for the first added (the farthest upstream element's)
+ *
+ * Every element's meta where several scored the buffer, for languages that
+ * cannot call gst_buffer_iterate_meta_filtered() (Python:
+ * `for i in range(GstDecentMeta.buffer_get_decent_anomaly_meta_count(buf))`).
+ *
+ * Returns: (transfer none) (nullable): the @index-th #GstDecentAnomalyMeta in
+ * the order they were added, or %NULL when @index is not below the count.
+ */
+GstDecentAnomalyMeta *gst_buffer_get_nth_decent_anomaly_meta (GstBuffer *buffer, guint index);
 
 /**
  * gst_decent_anomaly_meta_get_heatmap:
