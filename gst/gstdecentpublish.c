@@ -240,30 +240,57 @@ rotated_name (const gchar *path, guint n)
   return g_strdup_printf ("%s.%u", path, n);
 }
 
-/* path opened for appending (or anew with truncate), FILE* or NULL with
- * errno set.  Never blocks: a FIFO without a reader fails (ENXIO) instead
- * of hanging the state change; once open, writes block as a pipe's do.
- * *seekable: a regular file. */
-static FILE *
+/* path opened for appending (or anew with truncate), a descriptor or -1
+ * with errno set.  Never blocks: a FIFO without a reader fails (ENXIO)
+ * instead of hanging the state change; once open, writes block as a pipe's
+ * do.  *seekable: a regular file.  No stdio: a record that failed must not
+ * stay in a buffer, to be written in front of the next. */
+static int
 open_events_file (const gchar *path, gboolean truncate, gboolean *seekable)
 {
   int fd = g_open (path, O_WRONLY | O_CREAT | O_APPEND | O_NONBLOCK | O_CLOEXEC
                              | (truncate ? O_TRUNC : 0), 0644);
   if (fd < 0)
-    return NULL;
+    return -1;
   struct stat st;
   int flags = fcntl (fd, F_GETFL);
-  FILE *f = NULL;
-  if (fstat (fd, &st) == 0 && flags >= 0 && fcntl (fd, F_SETFL, flags & ~O_NONBLOCK) == 0)
-    f = fdopen (fd, "a");
-  if (!f) {
+  if (fstat (fd, &st) != 0 || flags < 0 || fcntl (fd, F_SETFL, flags & ~O_NONBLOCK) != 0) {
     const int why = errno;
     close (fd);
     errno = why;
-    return NULL;
+    return -1;
   }
   *seekable = S_ISREG (st.st_mode);
-  return f;
+  return fd;
+}
+
+/* Writes all of data (a pipe may take it in parts); FALSE with errno set. */
+static gboolean
+write_all (int fd, const gchar *data, gsize len)
+{
+  while (len > 0) {
+    const ssize_t n = write (fd, data, len);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0) {
+      if (n == 0)
+        errno = EIO;
+      return FALSE;
+    }
+    data += n;
+    len -= (gsize) n;
+  }
+  return TRUE;
+}
+
+/* Where the next record starts: the file's size, as every write appends
+ * (another writer may have appended since the last record), or -1.  A
+ * failed write cuts the file back to it, and nothing before it. */
+static off_t
+file_end (int fd)
+{
+  struct stat st;
+  return fstat (fd, &st) == 0 ? st.st_size : -1;
 }
 
 /* location -> location.1 -> … -> location.max_files (the oldest goes);
@@ -272,8 +299,8 @@ open_events_file (const gchar *path, gboolean truncate, gboolean *seekable)
 static void
 rotate (GstDecentPublish *self, guint max_files)
 {
-  fclose (self->file);
-  self->file = NULL;
+  close (self->fd);
+  self->fd = -1;
   gboolean moved = TRUE, all_moved = TRUE;
   for (guint n = max_files; n >= 1; n--) {
     gchar *from = n == 1 ? g_strdup (self->path) : rotated_name (self->path, n - 1);
@@ -293,8 +320,8 @@ rotate (GstDecentPublish *self, guint max_files)
   }
   if (all_moved)
     self->rotate_warned = FALSE; /* a later failure is a new one */
-  self->file = open_events_file (self->path, max_files == 0 || !moved, &self->seekable);
-  if (!self->file)
+  self->fd = open_events_file (self->path, max_files == 0 || !moved, &self->seekable);
+  if (self->fd < 0)
     GST_WARNING_OBJECT (self, "could not open %s again after rotating it: %s", self->shown,
         g_strerror (errno));
 }
@@ -310,15 +337,16 @@ write_file (GstDecentPublish *self, const gchar *line)
   const guint64 max_size = self->max_size;
   const guint max_files = self->max_files;
   GST_OBJECT_UNLOCK (self);
-  const size_t len = strlen (line);
-  if (!self->file)
-    self->file = open_events_file (self->path, FALSE, &self->seekable);
+  if (self->fd < 0)
+    self->fd = open_events_file (self->path, FALSE, &self->seekable);
+  const gboolean open = self->fd >= 0;
+  gchar *record = g_strconcat (line, "\n", NULL); /* one write: one whole line */
+  const gsize len = strlen (record);
   /* a pipe or terminal has no position: it is only written to */
-  long at = self->file && self->seekable ? ftell (self->file) : -1;
-  if (self->file && self->seekable && max_size > 0 && at > 0
-      && (guint64) at + len + 1 > max_size) {
+  off_t at = open && self->seekable ? file_end (self->fd) : -1;
+  if (open && self->seekable && max_size > 0 && at > 0 && (guint64) at + len > max_size) {
     rotate (self, max_files);
-    at = self->file && self->seekable ? ftell (self->file) : -1;
+    at = self->fd >= 0 && self->seekable ? file_end (self->fd) : -1;
   }
   /* a pipe whose reader left raises SIGPIPE, which would kill the whole
    * process: it is held back in this thread, and the write fails with
@@ -326,17 +354,17 @@ write_file (GstDecentPublish *self, const gchar *line)
   sigset_t pipe_signal, before;
   sigemptyset (&pipe_signal);
   sigaddset (&pipe_signal, SIGPIPE);
-  const gboolean guard = self->file && !self->seekable;
+  const gboolean guard = self->fd >= 0 && !self->seekable;
   gboolean was_pending = FALSE;
   if (guard) {
     pthread_sigmask (SIG_BLOCK, &pipe_signal, &before);
     sigset_t pending;
     was_pending = sigpending (&pending) == 0 && sigismember (&pending, SIGPIPE);
   }
-  gboolean ok = self->file && (at >= 0 || !self->seekable)
-                && fwrite (line, 1, len, self->file) == len
-                && fputc ('\n', self->file) != EOF && fflush (self->file) == 0;
+  const gboolean ok = self->fd >= 0 && (at >= 0 || !self->seekable)
+                      && write_all (self->fd, record, len);
   const int why = errno;
+  g_free (record);
   if (guard) {
     const struct timespec now = { 0, 0 };
     if (!ok && why == EPIPE && !was_pending)
@@ -349,16 +377,14 @@ write_file (GstDecentPublish *self, const gchar *line)
     self->warned = FALSE; /* works again: the next failure is a new outage, said again */
     return;
   }
-  if (self->file && at >= 0) { /* no torn line for the next record to be glued to */
-    clearerr (self->file);
-    if (ftruncate (fileno (self->file), at) != 0 || fseek (self->file, at, SEEK_SET) != 0)
-      GST_DEBUG_OBJECT (self, "could not cut a torn record off %s", self->shown);
-  }
+  /* no torn line for the next record to be glued to */
+  if (self->fd >= 0 && at >= 0 && ftruncate (self->fd, at) != 0)
+    GST_DEBUG_OBJECT (self, "could not cut a torn record off %s", self->shown);
   self->dropped++;
   if (!self->warned)
     GST_ELEMENT_WARNING (self, RESOURCE, WRITE, ("Could not write an event record."),
         ("%s: %s; records are dropped until writing works again (the video goes on)",
-            self->shown, self->file ? g_strerror (why) : "the file cannot be opened"));
+            self->shown, self->fd >= 0 ? g_strerror (why) : "the file cannot be opened"));
   self->warned = TRUE;
 }
 
@@ -427,7 +453,10 @@ drain_at_eos (GstDecentPublish *self)
   GST_OBJECT_UNLOCK (self);
   if (timeout == 0)
     return; /* not waited for: what is left is counted at stop */
+  const gint64 began = g_get_monotonic_time ();
   const guint left = decent_mqtt_drain (self->mqtt, timeout);
+  /* a stop cuts the wait short: say how long it was */
+  const guint waited = (guint) MIN ((g_get_monotonic_time () - began) / 1000, timeout);
   if (broker_refused (self)) {
     self->mqtt_said = TRUE;
     return;
@@ -438,7 +467,7 @@ drain_at_eos (GstDecentPublish *self)
   if (left || dropped) {
     GST_ELEMENT_WARNING (self, RESOURCE, WRITE, ("Not every record reached the MQTT broker."),
         ("%s: %u still queued at the end of the stream (after waiting %u ms), %"
-            G_GUINT64_FORMAT " dropped while the queue was full", self->broker, left, timeout,
+            G_GUINT64_FORMAT " dropped while the queue was full", self->broker, left, waited,
             dropped));
     self->mqtt_said = TRUE;
   }
@@ -446,33 +475,33 @@ drain_at_eos (GstDecentPublish *self)
 
 /* ---- GstBaseTransform ------------------------------------------------- */
 
-/* Closes the destinations: the file, and the MQTT client after waiting up
- * to mqtt-flush-timeout for the queue to empty.  No streaming then. */
+/* Closes the destinations: the file, and the MQTT client with what it
+ * still holds (counted, and said when the end of the stream did not say
+ * it).  No streaming then. */
 static void
 gst_decent_publish_close (GstDecentPublish *self)
 {
-  if (self->file)
-    fclose (self->file);
-  self->file = NULL;
+  if (self->fd >= 0)
+    close (self->fd);
+  self->fd = -1;
   if (self->dropped)
     GST_WARNING_OBJECT (self, "%" G_GUINT64_FORMAT " records written, %" G_GUINT64_FORMAT
         " dropped", self->written, self->dropped);
   if (self->mqtt) {
     guint64 queued, delivered, dropped;
     decent_mqtt_counts (self->mqtt, &queued, &delivered, &dropped);
-    GST_OBJECT_LOCK (self);
-    const guint timeout = self->mqtt_flush_timeout;
-    GST_OBJECT_UNLOCK (self);
-    /* the end of the stream waited already and said what was left */
-    const guint left = decent_mqtt_free (self->mqtt, self->mqtt_said ? 0 : timeout);
+    /* a stop does not wait (change_state cut any wait short): Ctrl-C must
+     * not hang on an absent broker; the end of the stream is what waits */
+    const guint left = decent_mqtt_free (self->mqtt, 0);
     self->mqtt = NULL;
     GST_INFO_OBJECT (self, "%s: %" G_GUINT64_FORMAT " records queued, %" G_GUINT64_FORMAT
         " delivered before stop, %" G_GUINT64_FORMAT " dropped (queue full), %u undelivered",
         self->broker, queued, queued - left, dropped, left);
     if ((left || dropped) && !self->mqtt_said) /* said at EOS already */
       GST_ELEMENT_WARNING (self, RESOURCE, WRITE, ("Not every record reached the MQTT broker."),
-          ("%s: %u still queued at stop (after waiting %u ms), %" G_GUINT64_FORMAT
-              " dropped while the queue was full", self->broker, left, timeout, dropped));
+          ("%s: %u still queued at stop (a stop does not wait for the broker; an end of "
+              "stream waits up to mqtt-flush-timeout), %" G_GUINT64_FORMAT
+              " dropped while the queue was full", self->broker, left, dropped));
   }
   g_clear_pointer (&self->broker, g_free);
   g_clear_pointer (&self->path, g_free);
@@ -497,8 +526,8 @@ open_file (GstDecentPublish *self, gchar *path)
     g_free (path);
     return TRUE;
   }
-  FILE *file = open_events_file (path, FALSE, &self->seekable);
-  if (!file) {
+  const int fd = open_events_file (path, FALSE, &self->seekable);
+  if (fd < 0) {
     const int why = errno;
     gchar *shown = decent_shown_name (path);
     GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE, ("Could not open the event file."),
@@ -508,7 +537,7 @@ open_file (GstDecentPublish *self, gchar *path)
     g_free (path);
     return FALSE;
   }
-  self->file = file;
+  self->fd = fd;
   self->path = path;
   self->shown = decent_shown_name (path);
   return TRUE;
@@ -833,7 +862,8 @@ gst_decent_publish_class_init (GstDecentPublishClass *klass)
           DEFAULT_MQTT_QUEUE, ready));
   g_object_class_install_property (gobject_class, PROP_MQTT_FLUSH_TIMEOUT,
       g_param_spec_uint ("mqtt-flush-timeout", "MQTT flush timeout", "Milliseconds to wait "
-          "at stop for queued records to reach the broker", 0, 600000, DEFAULT_MQTT_FLUSH_MS,
+          "at the end of the stream for queued records to reach the broker (a stop does not "
+          "wait)", 0, 600000, DEFAULT_MQTT_FLUSH_MS,
           rw | GST_PARAM_MUTABLE_PLAYING));
   gst_element_class_add_static_pad_template (element_class, &sink_template);
   gst_element_class_add_static_pad_template (element_class, &src_template);
@@ -853,6 +883,7 @@ gst_decent_publish_class_init (GstDecentPublishClass *klass)
 static void
 gst_decent_publish_init (GstDecentPublish *self)
 {
+  self->fd = -1;
   self->max_files = DEFAULT_MAX_FILES;
   self->mqtt_port = DEFAULT_MQTT_PORT;
   self->mqtt_qos = DEFAULT_MQTT_QOS;

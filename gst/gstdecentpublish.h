@@ -36,7 +36,7 @@ struct _GstDecentPublish {
 
   /* the open file: start() and stop() (no streaming then) and the
    * streaming thread only */
-  FILE *file;
+  int fd;               /* -1: none (not set, or could not be opened again) */
   gchar *path;          /* location as opened */
   gchar *shown;         /* it, for messages (valid UTF-8) */
   guint64 written;      /* records written */

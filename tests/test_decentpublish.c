@@ -10,7 +10,9 @@
 #include <gst/check/gstharness.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -294,6 +296,43 @@ GST_START_TEST (test_unwritable_and_full)
 }
 GST_END_TEST;
 
+/* A disk that fills at the first record of a run (a file-size limit stands
+ * in for it) cuts off that record only: the records of earlier runs in the
+ * file are kept (the cut was taken from the stream's position, 0 before its
+ * first write, and emptied the file). */
+GST_START_TEST (test_full_disk_keeps_earlier_records)
+{
+  gchar *out_dir = g_dir_make_tmp ("decent-test-XXXXXX", NULL);
+  gchar *path = g_build_filename (out_dir, "e.jsonl", NULL);
+  const gchar *earlier = "{\"type\":\"begin\",\"run\":1}\n{\"type\":\"end\",\"run\":1}\n";
+  fail_unless (g_file_set_contents (path, earlier, -1, NULL));
+  struct rlimit before, limited;
+  fail_unless (getrlimit (RLIMIT_FSIZE, &before) == 0);
+  limited = before;
+  limited.rlim_cur = strlen (earlier) + 40; /* part of one record */
+  signal (SIGXFSZ, SIG_IGN);                /* EFBIG instead of death */
+  fail_unless (setrlimit (RLIMIT_FSIZE, &limited) == 0);
+  gchar *props = g_strdup_printf ("location=\"%s\" per-frame=true", path);
+  GstHarness *h = publish_harness (props);
+  g_free (props);
+  GstBus *bus = harness_bus (h);
+  run_pattern (h, "...");
+  GstMessage *w = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING);
+  fail_unless (w != NULL, "no warning for a full disk");
+  gst_message_unref (w);
+  harness_bus_teardown (h, bus);
+  fail_unless (setrlimit (RLIMIT_FSIZE, &before) == 0);
+  gchar *text = NULL;
+  fail_unless (g_file_get_contents (path, &text, NULL, NULL));
+  fail_unless_equals_string (text, earlier);
+  g_free (text);
+  g_unlink (path);
+  g_rmdir (out_dir);
+  g_free (path);
+  g_free (out_dir);
+}
+GST_END_TEST;
+
 /* A FIFO (or stdout piped on) has no position: every record goes through;
  * a FIFO nobody reads is an error at start, not a hang; a rotation that
  * cannot move the file is one warning, and max-size still holds. */
@@ -446,6 +485,7 @@ decentpublish_suite (void)
   tcase_add_test (tc, test_uncalibrated_threshold_null);
   tcase_add_test (tc, test_per_frame_and_rotation);
   tcase_add_test (tc, test_unwritable_and_full);
+  tcase_add_test (tc, test_full_disk_keeps_earlier_records);
   tcase_add_test (tc, test_pipes_and_blocked_rotation);
   tcase_add_test (tc, test_mqtt_settings_refused);
   return s;

@@ -10,7 +10,7 @@
 #  4. wrong credentials: a clear error; refused only mid-stream (the
 #     broker's accounts changed), a warning, and the records wait;
 #  5. no broker at the end: one wait of mqtt-flush-timeout, cut short by
-#     Ctrl-C.
+#     Ctrl-C; a stop in mid-stream does not wait, and says what it left.
 #   tests/test_mqtt.sh BUILD_DIR   (GST_PLUGIN_PATH: the build's plugin)
 # Exits 77 (skip) without mosquitto and mosquitto_sub.
 set -uo pipefail
@@ -149,7 +149,7 @@ if grep -q "5 still queued at the end of the stream (after waiting 6000 ms)" "$t
    && [ "$waited" -lt 11 ]; then
   ok "the flush timeout is waited once (${waited} s for a 6 s timeout)"
 else bad "the flush timeout: ${waited} s for a 6 s timeout"; tail -5 "$tmp/six.log"; fi
-run 3 mqtt-flush-timeout=600000 >"$tmp/seven.log" &
+GST_DEBUG=decentpublish:2 run 3 mqtt-flush-timeout=600000 >"$tmp/seven.log" &
 launcher=$!
 sleep 3 # the stream has ended: the wait for the broker runs
 kill -INT "$(pgrep -n -f 'gst-launch-1.0 .*mqtt-flush-timeout=600000')" 2>/dev/null
@@ -157,5 +157,22 @@ for _ in $(seq 100); do kill -0 "$launcher" 2>/dev/null || break; sleep 0.1; don
 if kill -0 "$launcher" 2>/dev/null; then
   bad "Ctrl-C did not end a 600 s wait for the broker within 10 s"; kill -9 "$launcher"
 else ok "Ctrl-C ends the wait for an absent broker at once"; fi
+wait "$launcher" 2>/dev/null
+said=$(grep -o "still queued at the end of the stream (after waiting [0-9]* ms)" "$tmp/seven.log")
+if [[ "$said" =~ waiting\ ([0-9]+)\ ms ]] && [ "${BASH_REMATCH[1]}" -lt 20000 ]; then
+  ok "the warning gives the wait Ctrl-C cut short: $said"
+else bad "the warning after Ctrl-C: '$said'"; fi
+# a stop in mid-stream (Ctrl-C without -e) does not wait, and says so
+GST_DEBUG=decentpublish:2 run 600 mqtt-flush-timeout=600000 >"$tmp/eight.log" &
+launcher=$!
+sleep 3
+SECONDS=0
+kill -INT "$(pgrep -n -f 'gst-launch-1.0 .*num-buffers=600 ')" 2>/dev/null
+for _ in $(seq 100); do kill -0 "$launcher" 2>/dev/null || break; sleep 0.1; done
+if kill -0 "$launcher" 2>/dev/null; then
+  bad "a stop in mid-stream waited for the broker"; kill -9 "$launcher"
+elif grep -q "still queued at stop (a stop does not wait for the broker" "$tmp/eight.log"; then
+  ok "a stop in mid-stream does not wait (${SECONDS} s) and says what it left"
+else bad "a stop in mid-stream: no warning of what was left"; tail -5 "$tmp/eight.log"; fi
 wait "$launcher" 2>/dev/null
 exit $fail
