@@ -22,11 +22,13 @@
  * (async=false: that branch may see no frame at all, and must not hold up
  * the pipeline's preroll)
  */
+#include <glib/gstdio.h>
 #include <gst/gst.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <errno.h>
+#include <sys/stat.h>
 
 #include "example-common.h"
 
@@ -209,11 +211,38 @@ main (int argc, char **argv)
     g_printerr ("decent-detect: --start wants a second from 0 on, not %g\n", start);
     return 2;
   }
-  gint raw_w = 0, raw_h = 0;
-  if (raw && (sscanf (raw, "%dx%d", &raw_w, &raw_h) != 2 || raw_w < 1 || raw_h < 1
-                 || fps < 1)) {
-    g_printerr ("decent-detect: --raw wants WIDTHxHEIGHT and --fps a positive rate\n");
+  gint raw_w = 0, raw_h = 0, parsed = 0;
+  if (raw && (sscanf (raw, "%dx%d%n", &raw_w, &raw_h, &parsed) != 2 || raw[parsed]
+                 || raw_w < 1 || raw_h < 1 || fps < 1
+                 || (gint64) raw_w * raw_h * 3 > G_MAXINT)) { /* rawvideoparse's sizes are ints */
+    g_printerr ("decent-detect: --raw wants WIDTHxHEIGHT (a frame of at most 2 GB) and --fps a "
+        "positive rate\n");
     return 2;
+  }
+  GStatBuf st;
+  const gint64 frame_bytes = (gint64) raw_w * raw_h * 3;
+  if (raw && g_stat (input, &st) == 0 && S_ISREG (st.st_mode) && st.st_size % frame_bytes)
+    g_printerr ("decent-detect: warning: %s is not a whole number of %dx%d RGB frames: its "
+        "last %" G_GINT64_FORMAT " bytes are not scored\n", input, raw_w, raw_h,
+        (gint64) (st.st_size % frame_bytes));
+  /* an output that is an input, or another output, would be emptied or
+   * written twice over */
+  const struct { const gchar *option, *path; } outputs[] = { { "--csv", csv },
+    { "--events-csv", events_csv }, { "--overlay", overlay } },
+    inputs[] = { { "--input", input }, { "--model", model }, { "--second-model", second } };
+  for (guint o = 0; o < G_N_ELEMENTS (outputs); o++) {
+    for (guint i = 0; i < G_N_ELEMENTS (inputs); i++)
+      if (example_same_file (outputs[o].path, inputs[i].path)) {
+        g_printerr ("decent-detect: %s %s is the file of %s: it would be overwritten\n",
+            outputs[o].option, outputs[o].path, inputs[i].option);
+        return 2;
+      }
+    for (guint k = 0; k < o; k++)
+      if (example_same_file (outputs[o].path, outputs[k].path)) {
+        g_printerr ("decent-detect: %s and %s name one file, %s\n", outputs[k].option,
+            outputs[o].option, outputs[o].path);
+        return 2;
+      }
   }
   /* paths and --set values go in as properties, never into the
    * description: a quote, '%' or '!' must reach the element as it is */
@@ -330,7 +359,7 @@ main (int argc, char **argv)
         : 0.0;
     if (sum.frames == 0) /* --set message-mode or post-messages: no per-frame messages */
       printf ("scored %d frames from %.1f s; the scorer posted no per-frame messages "
-              "(message-mode), so scores and flags are not summed up\n",
+              "(message-mode or post-messages), so scores and flags are not summed up\n",
           g_atomic_int_get (&sum.buffers), start);
     else {
       /* the largest double: the model has no calibrated threshold */
@@ -353,8 +382,8 @@ main (int argc, char **argv)
   }
   g_string_free (sum.event_lines, TRUE);
   g_strfreev (props);
-  /* finished cleanly, but not to the end of the input: as a shell counts Ctrl-C */
+  /* finished cleanly, but not to the end of the input: as a shell counts the signal */
   if (rc == 0 && example_interrupted ())
-    rc = 130;
+    rc = 128 + example_interrupted ();
   return rc;
 }

@@ -4,23 +4,26 @@
 
 #include <signal.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
-/* Ctrl-C: the first ends the stream (an EOS, so that the files are
- * finished and the summary printed), a second one quits at once. */
-static volatile sig_atomic_t interrupts;
+/* Ctrl-C, or SIGTERM (docker stop, systemd, kill): the first ends the
+ * stream (an EOS, so that the files are finished and the summary printed),
+ * a second one quits at once. */
+static volatile sig_atomic_t interrupts, first_signal;
 
 static void
 on_interrupt (int sig)
 {
   if (++interrupts > 1)
     _exit (128 + sig);
+  first_signal = sig;
 }
 
-gboolean
+int
 example_interrupted (void)
 {
-  return interrupts > 0;
+  return interrupts > 0 ? first_signal : 0;
 }
 
 gboolean
@@ -48,14 +51,15 @@ example_run (GstElement *pipe, const gchar *program,
   sa.sa_handler = on_interrupt;
   sigemptyset (&sa.sa_mask);
   sigaction (SIGINT, &sa, NULL);
+  sigaction (SIGTERM, &sa, NULL);
   gboolean eos_sent = FALSE;
   gst_element_set_state (pipe, GST_STATE_PLAYING);
   int rc = 0;
   for (;;) {
     GstMessage *msg = gst_bus_timed_pop (bus, 100 * GST_MSECOND);
     if (interrupts && !eos_sent) { /* (messages may come without a pause) */
-      g_printerr ("%s: interrupted: finishing the files with what was scored (Ctrl-C again "
-          "quits at once)\n", program);
+      g_printerr ("%s: interrupted (%s): finishing the files with what was scored (Ctrl-C "
+          "again quits at once)\n", program, first_signal == SIGTERM ? "SIGTERM" : "Ctrl-C");
       gst_element_send_event (pipe, gst_event_new_eos ());
       eos_sent = TRUE;
     }
@@ -105,6 +109,21 @@ example_set_path (GstElement *pipe, const gchar *name, const gchar *property, co
   return TRUE;
 }
 
+gboolean
+example_same_file (const gchar *a, const gchar *b)
+{
+  if (!a || !b)
+    return FALSE;
+  struct stat sa, sb;
+  if (stat (a, &sa) == 0 && stat (b, &sb) == 0)
+    return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+  gchar *ca = g_canonicalize_filename (a, NULL), *cb = g_canonicalize_filename (b, NULL);
+  const gboolean same = g_str_equal (ca, cb);
+  g_free (ca);
+  g_free (cb);
+  return same;
+}
+
 gchar *
 example_location_pattern (const gchar *dir, const gchar *file_format)
 {
@@ -139,6 +158,11 @@ example_set_property (GstElement *pipe, const gchar *name, const gchar *assignme
     g_value_init (&v, spec->value_type);
     if (!gst_value_deserialize (&v, eq + 1)) {
       g_printerr ("--set %s: \"%s\" is not a value of %s\n", assignment, eq + 1, prop);
+    } else if (g_param_value_validate (spec, &v)) { /* it had to be changed: out of range */
+      GstElementFactory *factory = gst_element_get_factory (e);
+      g_printerr ("--set %s: \"%s\" is out of the range of %s (see gst-inspect-1.0 %s)\n",
+          assignment, eq + 1, prop, factory ? GST_OBJECT_NAME (factory)
+                                            : G_OBJECT_TYPE_NAME (e));
     } else {
       g_object_set_property (G_OBJECT (e), prop, &v);
       ok = TRUE;

@@ -14,14 +14,15 @@ gboolean example_parse_options (int *argc, char ***argv, const gchar *summary,
 /* Plays pipe until EOS or an error, handing every message to on_message
  * (may be NULL) first, then stops it; prints an error as "program: message"
  * and its debug text, and warnings as "program: warning: message".  A
- * Ctrl-C sends the pipeline an EOS, so that its files are finished (a
- * second one quits at once, exit status 130).  Returns 0 at EOS, 1 after
+ * Ctrl-C or a SIGTERM sends the pipeline an EOS, so that its files are
+ * finished (a second one quits at once, exit status 128 + the signal).  Returns 0 at EOS, 1 after
  * an error. */
 int example_run (GstElement *pipe, const gchar *program,
     void (*on_message) (GstMessage *msg, gpointer user), gpointer user);
 
-/* Whether a Ctrl-C ended the run early (example_run). */
-gboolean example_interrupted (void);
+/* The signal that ended the run early (SIGINT: a Ctrl-C, or SIGTERM;
+ * example_run), 0 when none did. */
+int example_interrupted (void);
 
 /* Sets property (a file name) of the element called name in pipe: a path
  * set this way needs no quoting in a pipeline description.  FALSE, said on
@@ -32,8 +33,14 @@ gboolean example_set_path (GstElement *pipe, const gchar *name, const gchar *pro
 /* Sets "NAME=VALUE" (a --set) on the element called name in pipe, as
  * gst-launch would parse the value, but never as pipeline text: a value
  * with '!', spaces or quotes is a value.  FALSE, said on stderr, for an
- * unknown or read-only property, a value that does not parse, or "name". */
+ * unknown or read-only property, a value that does not parse or is out of
+ * the property's range, or "name". */
 gboolean example_set_property (GstElement *pipe, const gchar *name, const gchar *assignment);
+
+/* Whether a and b (either may be NULL) name one file: the same file where
+ * both exist (links, "./"), the same path otherwise.  An output that is an
+ * input would be emptied before it is read. */
+gboolean example_same_file (const gchar *a, const gchar *b);
 
 /* dir "/" file_format as a printf-style location (multifilesink,
  * splitmuxsink): every '%' of dir doubled, so that a folder named

@@ -180,13 +180,26 @@ main (int argc, char **argv)
     return 1;
   }
 
-  /* paths go in as properties: a quote or '%' in a name reaches the element */
+  /* clips of an earlier run in the folder are kept: numbering goes on
+   * (splitmuxsink's index is an int: a folder numbered near its end is
+   * refused rather than wrapped to negative names) */
+  const guint first = next_clip_index (out);
+  if (first > G_MAXINT - 1000000) {
+    g_printerr ("record-events: the clips in %s are numbered up to %u already; name another "
+        "--out\n", out, first - 1);
+    return 1;
+  }
+
+  /* paths go in as properties: a quote or '%' in a name reaches the element.
+   * --before 0 keeps one frame (every limit 0 is no limit: the queue would
+   * grow with the video) */
   gchar *desc = g_strdup_printf ("filesrc name=src ! decodebin ! videoconvert ! "
       "decentanomaly name=scorer ! tee name=t "
       "t. ! queue ! fakesink sync=false "
-      "t. ! queue name=gate leaky=downstream max-size-buffers=0 max-size-bytes=0 "
+      "t. ! queue name=gate leaky=downstream max-size-buffers=%u max-size-bytes=0 "
       "max-size-time=%" G_GUINT64_FORMAT " ! videoconvert ! jpegenc ! "
-      "splitmuxsink name=rec muxer=matroskamux", (guint64) (before * GST_SECOND));
+      "splitmuxsink name=rec muxer=matroskamux", before > 0 ? 0 : 1,
+      (guint64) (before * GST_SECOND));
   App app = { 0 };
   g_mutex_init (&app.lock);
   GError *err = NULL;
@@ -227,8 +240,6 @@ main (int argc, char **argv)
   /* the recording branch may see no frame for a long time: it must not hold
    * up the pipeline's preroll */
   g_object_set (app.splitmux, "async-handling", TRUE, NULL);
-  /* clips of an earlier run in the folder are kept: numbering goes on */
-  const guint first = next_clip_index (out);
   g_object_set (app.splitmux, "start-index", (gint) first, NULL);
 
   int rc = example_run (app.pipe, "record-events", on_message, &app);
@@ -247,8 +258,8 @@ main (int argc, char **argv)
   gst_object_unref (scorer);
   gst_object_unref (app.splitmux);
   gst_object_unref (app.pipe);
-  /* finished cleanly, but not to the end of the input: as a shell counts Ctrl-C */
+  /* finished cleanly, but not to the end of the input: as a shell counts the signal */
   if (rc == 0 && example_interrupted ())
-    rc = 130;
+    rc = 128 + example_interrupted ();
   return rc;
 }

@@ -17,14 +17,26 @@ model=${2:?model file to write}
 epochs=${3:-0} # 0: until the held-out error stops falling
 shift $(($# < 3 ? $# : 3))
 
-# A field of a message structure as gst-launch -m prints it: name=(type)value
-field() { sed -En "s/.*[ ,]$1=\([a-z0-9]+\)\"?([^,\";]*).*/\1/p" <<<"$2"; }
+# A field of a message structure as gst-launch -m prints it:
+# name=(type)value, or name=(string)"a\,b" (quoted, backslash-escaped)
+field() {
+  local quoted
+  quoted=$(sed -En "s/.*[ ,]$1=\([a-z0-9]+\)\"((\\\\.|[^\"\\\\])*)\".*/\1/p" <<<"$2")
+  if [ -n "$quoted" ]; then sed -E 's/\\(.)/\1/g' <<<"$quoted"
+  else sed -En "s/.*[ ,]$1=\([a-z0-9]+\)([^,;]*).*/\1/p" <<<"$2"; fi
+}
 seconds() { awk -v ns="$1" 'BEGIN { printf "%.1f", ns / 1e9 }'; }
 
-num() { [ -n "$1" ] && printf '%.5g' "$1"; }
+# a number to 5 digits; nothing for a field that is absent (holdout=0 has no
+# held-out error): not a failure, which would end the loop under set -e
+num() { if [ -n "$1" ]; then printf '%.5g' "$1"; fi; }
 
 gst-launch-1.0 -m filesrc location="$video" ! decodebin ! videoconvert ! \
-  decent-train model-location="$model" epochs="$epochs" "$@" 2>&1 |
+  decent-train model-location="$model" epochs="$epochs" "$@" 2>&1 | {
+# a Ctrl-C stops gst-launch, which says what became of the run: this loop
+# reads on to its end, and fails when no model was written
+trap '' INT
+wrote=
 while IFS= read -r line; do
   if [ -n "${debug_next:-}" ]; then # after "Additional debug info:", past the source line
     case $line in *.c\([0-9]*\):*) continue ;; esac
@@ -45,6 +57,7 @@ while IFS= read -r line; do
         "${held:+, held-out error $held}" "${spread:+, reconstruction spread $spread}" \
         "$(seconds "$(field elapsed "$line")")" "${eta:+, $(seconds "$eta") s left}" ;;
     *"decent-train, status=(string)written"* | *"decent-train, status=(string)calibrated"*)
+      wrote=1
       printf '%s %s: %s frames (%s held out), %s epochs, %s steps, threshold (local) %s, ' \
         "$(field status "$line")" "$(field location "$line")" "$(field frames "$line")" \
         "$(field held-out "$line")" "$(field epochs "$line")" "$(field steps "$line")" \
@@ -63,6 +76,11 @@ while IFS= read -r line; do
         printf '\n'
       fi ;;
     *"Additional debug info"*) debug_next=1 ;;
-    *WARNING*|*ERROR*|*"Got EOS"*) echo "$line" ;;
+    *WARNING*|*ERROR*|*"Got EOS"*|"Interrupt: "*) echo "$line" ;;
   esac
 done
+if [ -z "$wrote" ]; then
+  echo "train.sh: no model was written to $model" >&2
+  exit 1
+fi
+}

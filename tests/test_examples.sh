@@ -57,6 +57,56 @@ expect "record-events opens its clips in a folder named with %" "30 frames, 0 fl
 if [ -n "$(ls -A "$odd-clips")" ] || [ "$(ls "$tmp" | grep -c clips)" != 2 ]; then
   echo "FAIL: record-events wrote elsewhere: $(ls "$tmp")"; fail=1
 fi
+# an output that names an input (or another output) is refused before it
+# is emptied; a --set value out of range and a --raw size with a tail are
+# refused, not warned about by GLib and ignored
+cp "$tmp/normal.avi" "$tmp/same.avi"
+size=$(stat -c %s "$tmp/same.avi")
+refuses "decent-detect refuses an overlay written over its input" "is the file of --input" \
+  "$build/examples/decent-detect" --model "$tmp/m.dcnt" --input "$tmp/same.avi" \
+  --overlay "$tmp/./same.avi"
+if [ "$(stat -c %s "$tmp/same.avi")" != "$size" ]; then
+  echo "FAIL: the input was changed"; fail=1; fi
+refuses "decent-detect refuses a CSV written over its model" "is the file of --model" \
+  "$build/examples/decent-detect" --model "$tmp/m.dcnt" --input "$tmp/normal.avi" \
+  --csv "$tmp/m.dcnt"
+refuses "decent-detect refuses one file for both CSVs" "name one file" \
+  "$build/examples/decent-detect" --model "$tmp/m.dcnt" --input "$tmp/normal.avi" \
+  --csv "$tmp/both.csv" --events-csv "$tmp/both.csv"
+refuses "decent-detect refuses a --set value out of range" "out of the range of threshold" \
+  "$build/examples/decent-detect" --model "$tmp/m.dcnt" --input "$tmp/normal.avi" \
+  --set threshold=inf
+refuses "decent-detect refuses a --raw size with a tail" "wants WIDTHxHEIGHT" \
+  "$build/examples/decent-detect" --model "$tmp/m.dcnt" --input "$tmp/normal.avi" --raw 64x48x
+# the scripts: train.sh writes a model without held-out frames (it used to
+# stop reading at the missing held-out error, and gst-launch died of
+# SIGPIPE) and names a file with a comma whole; detect.sh writes into a
+# folder named with % (read as a format before: a crash) and refuses one
+# that holds an earlier run's frames
+expect "train.sh with holdout=0 and a comma in the name" "written $tmp/t,0.dcnt: 30 frames" \
+  bash "$(dirname "$0")/../examples/train.sh" "$tmp/normal.avi" "$tmp/t,0.dcnt" 2 width=32 \
+  height=24 min-steps=0 base-channels=8 max-channels=16 latent-side=3 holdout=0 companion=false
+expect "detect.sh writes into a folder named with %" "flagged frames: 0 in" \
+  bash "$(dirname "$0")/../examples/detect.sh" "$tmp/normal.avi" "$tmp/m.dcnt" "$tmp/d %s%d"
+touch "$tmp/d %s%d/flagged/frame-00000.jpg"
+refuses "detect.sh refuses a folder with an earlier run's frames" "holds files of an earlier run" \
+  bash "$(dirname "$0")/../examples/detect.sh" "$tmp/normal.avi" "$tmp/m.dcnt" "$tmp/d %s%d"
+# a Ctrl-C while train.sh trains (to the whole process group, as a
+# terminal sends it) writes no model: the script says so and fails (it
+# exited 0 before)
+setsid bash "$(dirname "$0")/../examples/train.sh" "$tmp/normal.avi" "$tmp/cut.dcnt" 100000 \
+  width=32 height=24 min-steps=0 base-channels=8 max-channels=16 latent-side=3 \
+  >"$tmp/cut.out" 2>&1 &
+trainer=$!
+for _ in $(seq 100); do grep -q "^epoch 2/" "$tmp/cut.out" && break; sleep 0.1; done
+kill -INT -- "-$trainer" 2>/dev/null || true
+rc=0
+timeout 60 tail --pid="$trainer" -f /dev/null || true
+wait "$trainer" || rc=$?
+if [ "$rc" != 0 ] && grep -q "no model was written to $tmp/cut.dcnt" "$tmp/cut.out" \
+   && [ ! -e "$tmp/cut.dcnt" ]; then
+  echo "ok: a Ctrl-C during train.sh says no model was written, and exits $rc"
+else echo "FAIL: a Ctrl-C during train.sh: exit $rc"; tail -3 "$tmp/cut.out"; fail=1; fi
 # beside a second model (another geometry): both of decent-detect's
 # elements score with it.  At a threshold between the highest score alone
 # and the highest with the second model, the two flag differently; the
@@ -141,39 +191,45 @@ expect "decent-detect prints the element's warnings" \
   "$build/examples/decent-detect" --model "$tmp/m.dcnt" --input "$tmp/normal.avi" \
   --set roi=100,100,8,8
 
-# Ctrl-C ends the stream: the files are finished, the summary printed, exit
-# 130 (before: an empty overlay, a CSV cut mid-line, no summary). Raw frames
+# Ctrl-C (and SIGTERM: docker stop, systemd) ends the stream: the files are
+# finished, the summary printed, exit 128 + the signal (before: an empty
+# overlay, a CSV cut mid-line, no summary; SIGTERM killed it so). Raw frames
 # come through a FIFO, 50 a second.
-mkfifo "$tmp/slow.rgb"
-python3 -c "import sys, time
+interrupted() { # signal, exit status
+  rm -f "$tmp/slow.rgb"
+  mkfifo "$tmp/slow.rgb"
+  python3 -c "import sys, time
 f = open(sys.argv[1], 'wb')
 for i in range(1000):
     f.write(bytes([(i * 7 + k) % 256 for k in range(64 * 48 * 3)])); f.flush(); time.sleep(0.02)
 " "$tmp/slow.rgb" 2>/dev/null &
-writer=$!
-"$build/examples/decent-detect" --model "$tmp/m.dcnt" --input "$tmp/slow.rgb" --raw 64x48 \
-  --fps 50 --csv "$tmp/int.csv" --events-csv "$tmp/int-events.csv" --overlay "$tmp/int.avi" \
-  >"$tmp/int.out" 2>&1 &
-detect=$!
-sleep 3
-# (gone already: a failure, said below; the writer, blocked on a FIFO that
-# nobody reads, must not outlive the test)
-kill -INT "$detect" 2>/dev/null || { kill "$writer" 2>/dev/null || true; : <>"$tmp/slow.rgb"; }
-rc=0
-for _ in $(seq 100); do kill -0 "$detect" 2>/dev/null || break; sleep 0.1; done
-wait "$detect" || rc=$?
-kill "$writer" 2>/dev/null || true; wait "$writer" 2>/dev/null || true
-rows=-1
-[ -f "$tmp/int.csv" ] && rows=$(($(wc -l <"$tmp/int.csv") - 1))
-if [ "$rc" = 130 ] && grep -q "scored $rows frames" "$tmp/int.out" && [ "$rows" -gt 10 ] \
-   && [ "$rows" -lt 900 ] \
-   && awk -F, 'NR > 1 && NF != 6 { bad = 1 } END { exit bad }' "$tmp/int.csv" \
-   && [ "$(head -1 "$tmp/int-events.csv")" = "type,event_frame,frame,peak" ] \
-   && [ "$(gst-launch-1.0 -q filesrc location="$tmp/int.avi" ! avidemux ! fakesink \
-          >/dev/null 2>&1; echo $?)" = 0 ]; then
-  echo "ok: Ctrl-C finishes decent-detect's files ($rows frames) and exits 130"
-else
-  echo "FAIL: Ctrl-C during decent-detect (exit $rc, $rows CSV rows)"; tail -5 "$tmp/int.out"
-  fail=1
-fi
+  local writer=$!
+  "$build/examples/decent-detect" --model "$tmp/m.dcnt" --input "$tmp/slow.rgb" --raw 64x48 \
+    --fps 50 --csv "$tmp/int.csv" --events-csv "$tmp/int-events.csv" --overlay "$tmp/int.avi" \
+    >"$tmp/int.out" 2>&1 &
+  local detect=$!
+  sleep 3
+  # (gone already: a failure, said below; the writer, blocked on a FIFO that
+  # nobody reads, must not outlive the test)
+  kill -"$1" "$detect" 2>/dev/null || { kill "$writer" 2>/dev/null || true; : <>"$tmp/slow.rgb"; }
+  local rc=0
+  for _ in $(seq 100); do kill -0 "$detect" 2>/dev/null || break; sleep 0.1; done
+  wait "$detect" || rc=$?
+  kill "$writer" 2>/dev/null || true; wait "$writer" 2>/dev/null || true
+  local rows=-1
+  [ -f "$tmp/int.csv" ] && rows=$(($(wc -l <"$tmp/int.csv") - 1))
+  if [ "$rc" = "$2" ] && grep -q "scored $rows frames" "$tmp/int.out" && [ "$rows" -gt 10 ] \
+     && [ "$rows" -lt 900 ] \
+     && awk -F, 'NR > 1 && NF != 6 { bad = 1 } END { exit bad }' "$tmp/int.csv" \
+     && [ "$(head -1 "$tmp/int-events.csv")" = "type,event_frame,frame,peak" ] \
+     && [ "$(gst-launch-1.0 -q filesrc location="$tmp/int.avi" ! avidemux ! fakesink \
+            >/dev/null 2>&1; echo $?)" = 0 ]; then
+    echo "ok: SIG$1 finishes decent-detect's files ($rows frames) and exits $2"
+  else
+    echo "FAIL: SIG$1 during decent-detect (exit $rc, $rows CSV rows)"; tail -5 "$tmp/int.out"
+    fail=1
+  fi
+}
+interrupted INT 130
+interrupted TERM 143
 exit $fail
