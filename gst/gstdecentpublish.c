@@ -441,6 +441,18 @@ say_trouble (GstDecentPublish *self)
   g_free (trouble);
 }
 
+/* "; the last try to connect failed: …" while the client is not
+ * connected, or "" (caller frees): why the records did not go. */
+static gchar *
+failure_text (GstDecentPublish *self)
+{
+  gchar *failure = decent_mqtt_last_failure (self->mqtt);
+  gchar *text = failure ? g_strdup_printf ("; the last try to connect failed: %s", failure)
+                        : g_strdup ("");
+  g_free (failure);
+  return text;
+}
+
 /* At the end of the stream, before the EOS goes on: the records are
  * delivered (up to mqtt-flush-timeout), and what was not, or a broker that
  * refused us meanwhile, is said while an application (gst-launch) still
@@ -465,10 +477,12 @@ drain_at_eos (GstDecentPublish *self)
   guint64 queued, delivered, dropped;
   decent_mqtt_counts (self->mqtt, &queued, &delivered, &dropped);
   if (left || dropped) {
+    gchar *why = failure_text (self);
     GST_ELEMENT_WARNING (self, RESOURCE, WRITE, ("Not every record reached the MQTT broker."),
         ("%s: %u still queued at the end of the stream (after waiting %u ms), %"
-            G_GUINT64_FORMAT " dropped while the queue was full", self->broker, left, waited,
-            dropped));
+            G_GUINT64_FORMAT " dropped while the queue was full%s", self->broker, left, waited,
+            dropped, why));
+    g_free (why);
     self->mqtt_said = TRUE;
   }
 }
@@ -490,6 +504,7 @@ gst_decent_publish_close (GstDecentPublish *self)
   if (self->mqtt) {
     guint64 queued, delivered, dropped;
     decent_mqtt_counts (self->mqtt, &queued, &delivered, &dropped);
+    gchar *why = failure_text (self);
     /* a stop does not wait (change_state cut any wait short): Ctrl-C must
      * not hang on an absent broker; the end of the stream is what waits */
     const guint left = decent_mqtt_free (self->mqtt, 0);
@@ -501,7 +516,8 @@ gst_decent_publish_close (GstDecentPublish *self)
       GST_ELEMENT_WARNING (self, RESOURCE, WRITE, ("Not every record reached the MQTT broker."),
           ("%s: %u still queued at stop (a stop does not wait for the broker; an end of "
               "stream waits up to mqtt-flush-timeout), %" G_GUINT64_FORMAT
-              " dropped while the queue was full", self->broker, left, dropped));
+              " dropped while the queue was full%s", self->broker, left, dropped, why));
+    g_free (why);
   }
   g_clear_pointer (&self->broker, g_free);
   g_clear_pointer (&self->path, g_free);

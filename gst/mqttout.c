@@ -10,8 +10,10 @@
 #include "mqttout.h"
 
 #include <errno.h>
+#include <glib/gstdio.h>
 
 #include <mosquitto.h>
+#include <stdio.h>
 #include <string.h>
 
 struct DecentMqtt {
@@ -35,6 +37,7 @@ struct DecentMqtt {
   gboolean done;    /* the network thread has ended */
   gboolean interrupted; /* decent_mqtt_interrupt: waits for the queue end now */
   gchar *refusal;   /* its reason, until taken */
+  gchar *failure;   /* why the last try to connect failed; NULL once connected */
   guint64 queued, delivered, dropped;
 };
 
@@ -69,6 +72,7 @@ on_connect (struct mosquitto *mosq, void *user, int rc)
   if (rc == 0) {
     m->connected = TRUE;
     m->ever_connected = TRUE;
+    g_clear_pointer (&m->failure, g_free);
     m->trouble_said = FALSE;
     if (m->qos == 0)
       m->in_flight = FALSE; /* QoS 0 in flight is lost with the connection: again */
@@ -136,6 +140,36 @@ connected (DecentMqtt *m)
   return c;
 }
 
+/* Whether path starts like a PEM file: a "-----BEGIN " line in its first
+ * 64 KB (a certificate bundle's first entry); FALSE with errno set when it
+ * cannot be read, errno 0 when it is not PEM. */
+static gboolean
+looks_like_pem (const gchar *path)
+{
+  FILE *f = g_fopen (path, "rb");
+  if (!f)
+    return FALSE;
+  gchar *head = g_malloc (65536);
+  const size_t n = fread (head, 1, 65536, f);
+  const int why = ferror (f) ? EIO : 0;
+  fclose (f);
+  const gboolean pem = g_strstr_len (head, (gssize) n, "-----BEGIN ") != NULL;
+  g_free (head);
+  errno = pem ? 0 : why;
+  return pem;
+}
+
+/* Keeps why a try to connect, or a connection, failed: libmosquitto's
+ * code, or errno's text for MOSQ_ERR_ERRNO (a refused TCP connection). */
+static void
+note_failure (DecentMqtt *m, int rc, int why)
+{
+  g_mutex_lock (&m->lock);
+  g_free (m->failure);
+  m->failure = g_strdup (rc == MOSQ_ERR_ERRNO ? g_strerror (why) : mosquitto_strerror (rc));
+  g_mutex_unlock (&m->lock);
+}
+
 /* Connects (without blocking on the TCP handshake: the loop finishes it, so
  * a stop is seen within 100 ms), runs the network loop, reconnects with
  * backoff; at the end sends DISCONNECT itself (the loop's thread owns the
@@ -146,12 +180,15 @@ network_thread (gpointer data)
   DecentMqtt *m = data;
   guint delay = 1;
   while (!g_atomic_int_get (&m->stopping)) {
-    if (mosquitto_connect_async (m->mosq, m->host, m->port, 30) <= MOSQ_ERR_SUCCESS) {
+    int rc = mosquitto_connect_async (m->mosq, m->host, m->port, 30);
+    if (rc <= MOSQ_ERR_SUCCESS) {
       while (!g_atomic_int_get (&m->stopping)
-             && mosquitto_loop (m->mosq, 100, 1) == MOSQ_ERR_SUCCESS)
+             && (rc = mosquitto_loop (m->mosq, 100, 1)) == MOSQ_ERR_SUCCESS)
         if (connected (m)) /* under way: the next outage starts the backoff anew */
           delay = 1;
     }
+    if (rc > MOSQ_ERR_SUCCESS && !g_atomic_int_get (&m->stopping))
+      note_failure (m, rc, errno);
     g_mutex_lock (&m->lock);
     const gboolean was = m->connected;
     m->connected = FALSE;
@@ -220,18 +257,31 @@ decent_mqtt_new (const DecentMqttSettings *s, gchar **why)
    * would look like a broker that is not there, so they are checked now */
   const gchar *tls[3][2] = { { "mqtt-ca-file", s->ca_file }, { "mqtt-cert-file", s->cert_file },
     { "mqtt-key-file", s->key_file } };
-  for (int k = 0; k < 3; k++)
-    if (tls[k][1] && *tls[k][1] && !g_file_test (tls[k][1], G_FILE_TEST_IS_REGULAR)) {
+  for (int k = 0; k < 3; k++) {
+    if (!tls[k][1] || !*tls[k][1])
+      continue;
+    if (!g_file_test (tls[k][1], G_FILE_TEST_IS_REGULAR)) {
       *why = g_strdup_printf ("%s %s: %s", tls[k][0], tls[k][1],
           g_file_test (tls[k][1], G_FILE_TEST_EXISTS) ? "not a regular file"
                                                         : g_strerror (ENOENT));
       return NULL;
     }
+  }
   if ((s->cert_file && *s->cert_file) != (s->key_file && *s->key_file)
       || ((s->cert_file && *s->cert_file) && !(s->ca_file && *s->ca_file))) {
     *why = g_strdup ("a client certificate needs mqtt-cert-file and mqtt-key-file together, "
         "and mqtt-ca-file to turn TLS on (without it the connection would be plain text)");
     return NULL;
+  }
+  /* nor would a file that is not PEM: "A TLS error occurred" at last */
+  for (int k = 0; k < 3; k++) {
+    if (!tls[k][1] || !*tls[k][1])
+      continue;
+    if (!looks_like_pem (tls[k][1])) {
+      *why = g_strdup_printf ("%s %s: %s", tls[k][0], tls[k][1], errno
+          ? g_strerror (errno) : "not a PEM file (no \"-----BEGIN\" line in its first 64 KB)");
+      return NULL;
+    }
   }
   static GOnce once = G_ONCE_INIT;
   g_once (&once, init_library, NULL);
@@ -287,6 +337,15 @@ decent_mqtt_take_refusal (DecentMqtt *m)
   g_mutex_lock (&m->lock);
   gchar *r = m->refusal;
   m->refusal = NULL;
+  g_mutex_unlock (&m->lock);
+  return r;
+}
+
+gchar *
+decent_mqtt_last_failure (DecentMqtt *m)
+{
+  g_mutex_lock (&m->lock);
+  gchar *r = m->connected ? NULL : g_strdup (m->failure);
   g_mutex_unlock (&m->lock);
   return r;
 }
@@ -349,6 +408,7 @@ decent_mqtt_free (DecentMqtt *m, guint timeout_ms)
   g_free (m->host);
   g_queue_clear_full (&m->queue, g_free);
   g_free (m->refusal);
+  g_free (m->failure);
   g_free (m->trouble);
   g_free (m->topic);
   g_mutex_clear (&m->lock);

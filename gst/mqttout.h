@@ -40,6 +40,11 @@ gchar *decent_mqtt_take_refusal (DecentMqtt *m);
  * otherwise.  Caller frees. */
 gchar *decent_mqtt_take_trouble (DecentMqtt *m);
 
+/* While not connected, why the last try to connect (or the connection)
+ * failed ("Connection refused", "A TLS error occurred."); NULL when
+ * connected or not tried yet.  Caller frees. */
+gchar *decent_mqtt_last_failure (DecentMqtt *m);
+
 /* Counts so far: records queued, delivered, dropped (queue full). */
 void decent_mqtt_counts (DecentMqtt *m, guint64 *queued, guint64 *delivered, guint64 *dropped);
 

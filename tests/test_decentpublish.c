@@ -455,10 +455,11 @@ GST_START_TEST (test_mqtt_settings_refused)
       "together" }, /* regular files (the model's), a certificate without its key */
     { "camera=\"a\nb\"", "no control characters" },
     { "mqtt-topic=$SYS/x", "belong to the broker" },
+    { "mqtt-ca-file=\"%s\"", "not a PEM file" }, /* a regular file (the model) */
   };
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
     gchar *props = i == 0   ? g_strdup_printf ("mqtt-client-id=%s", cases[i][0])
-                   : i == 2 ? g_strdup_printf (cases[i][0], tm.path, tm.path)
+                   : i == 2 || i == 5 ? g_strdup_printf (cases[i][0], tm.path, tm.path)
                             : g_strdup (cases[i][0]);
     gchar *desc = g_strdup_printf ("videotestsrc num-buffers=2 ! decentanomaly "
         "model-location=\"%s\" ! decentpublish mqtt-host=127.0.0.1 mqtt-port=9 %s ! fakesink",
