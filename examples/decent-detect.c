@@ -341,6 +341,9 @@ main (int argc, char **argv)
   const gboolean frames_kept = close_csv (sum.csv, csv);
   if (!close_csv (sum.events_csv, events_csv) || !frames_kept)
     rc = 1;
+  if (rc == 1 && g_atomic_int_get (&sum.buffers) == 0 && !example_interrupted ())
+    /* (an audio-only file fails in decodebin as "not-linked") */
+    g_printerr ("decent-detect: no frame reached the scorer: is %s a video?\n", input);
   if (rc == 0 && g_atomic_int_get (&sum.buffers) == 0) {
     /* no threshold or score to report: say why instead of zeros */
     if (start > 0)

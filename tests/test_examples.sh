@@ -78,6 +78,9 @@ refuses "decent-detect refuses a --set value out of range" "out of the range of 
   --set threshold=inf
 refuses "decent-detect refuses a --raw size with a tail" "wants WIDTHxHEIGHT" \
   "$build/examples/decent-detect" --model "$tmp/m.dcnt" --input "$tmp/normal.avi" --raw 64x48x
+launch audiotestsrc num-buffers=20 ! wavenc ! filesink location="$tmp/sound.wav"
+refuses "decent-detect says an input without video is not a video" "is $tmp/sound.wav a video" \
+  "$build/examples/decent-detect" --model "$tmp/m.dcnt" --input "$tmp/sound.wav"
 # the scripts: train.sh writes a model without held-out frames (it used to
 # stop reading at the missing held-out error, and gst-launch died of
 # SIGPIPE) and names a file with a comma whole; detect.sh writes into a
