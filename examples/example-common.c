@@ -10,13 +10,21 @@
 /* Ctrl-C, or SIGTERM (docker stop, systemd, kill): the first ends the
  * stream (an EOS, so that the files are finished and the summary printed),
  * a second one quits at once. */
-static volatile sig_atomic_t interrupts, first_signal;
+static volatile sig_atomic_t interrupts, first_signal, started;
 
 static void
 on_interrupt (int sig)
 {
-  if (++interrupts > 1)
+  /* before the pipeline runs (filesrc opening a FIFO that nobody writes
+   * blocks the start) there is no stream to end: quit */
+  if (++interrupts > 1 || !started) {
+    static const char said[] = "interrupted before the stream started\n";
+    if (!started) {
+      const ssize_t w = write (STDERR_FILENO, said, sizeof said - 1);
+      (void) w; /* a failed write: nothing more a signal handler can do */
+    }
     _exit (128 + sig);
+  }
   first_signal = sig;
 }
 
@@ -54,6 +62,7 @@ example_run (GstElement *pipe, const gchar *program,
   sigaction (SIGTERM, &sa, NULL);
   gboolean eos_sent = FALSE;
   gst_element_set_state (pipe, GST_STATE_PLAYING);
+  started = 1;
   int rc = 0;
   for (;;) {
     GstMessage *msg = gst_bus_timed_pop (bus, 100 * GST_MSECOND);

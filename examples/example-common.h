@@ -15,7 +15,8 @@ gboolean example_parse_options (int *argc, char ***argv, const gchar *summary,
  * (may be NULL) first, then stops it; prints an error as "program: message"
  * and its debug text, and warnings as "program: warning: message".  A
  * Ctrl-C or a SIGTERM sends the pipeline an EOS, so that its files are
- * finished (a second one quits at once, exit status 128 + the signal).  Returns 0 at EOS, 1 after
+ * finished (a second one quits at once, exit status 128 + the signal, as
+ * does the first while the pipeline starts: a FIFO nobody writes blocks).  Returns 0 at EOS, 1 after
  * an error. */
 int example_run (GstElement *pipe, const gchar *program,
     void (*on_message) (GstMessage *msg, gpointer user), gpointer user);

@@ -235,4 +235,22 @@ for i in range(1000):
 }
 interrupted INT 130
 interrupted TERM 143
+# a Ctrl-C while the start waits (a FIFO that nobody writes) quits: there is
+# no stream to end yet (it was ignored before)
+rm -f "$tmp/idle.rgb"; mkfifo "$tmp/idle.rgb"
+"$build/examples/decent-detect" --model "$tmp/m.dcnt" --input "$tmp/idle.rgb" --raw 64x48 \
+  >"$tmp/idle.out" 2>&1 &
+detect=$!
+sleep 1
+kill -INT "$detect" 2>/dev/null || true
+for _ in $(seq 50); do kill -0 "$detect" 2>/dev/null || break; sleep 0.1; done
+if kill -0 "$detect" 2>/dev/null; then
+  echo "FAIL: a Ctrl-C during the start did not end decent-detect"; fail=1
+  kill -9 "$detect"; : <>"$tmp/idle.rgb"
+else
+  rc=0; wait "$detect" || rc=$?
+  if [ "$rc" = 130 ] && grep -q "interrupted before the stream started" "$tmp/idle.out"; then
+    echo "ok: a Ctrl-C during the start quits (exit 130)"
+  else echo "FAIL: a Ctrl-C during the start: exit $rc"; tail -3 "$tmp/idle.out"; fail=1; fi
+fi
 exit $fail
