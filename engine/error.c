@@ -43,6 +43,16 @@ escape_control (char *o, unsigned c)
   return (size_t) sprintf (o, "\\x%02x", c);
 }
 
+/* Whether the 3-byte sequence s is a line or paragraph separator (U+2028,
+ * U+2029) or a bidirectional override or isolate (U+202A..U+202E,
+ * U+2066..U+2069): they break or reorder a line as a viewer shows it. */
+static int
+reorders_lines (const unsigned char *s)
+{
+  return s[0] == 0xE2 && ((s[1] == 0x80 && s[2] >= 0xA8 && s[2] <= 0xAE)
+                             || (s[1] == 0x81 && s[2] >= 0xA6 && s[2] <= 0xA9));
+}
+
 /* A path's bytes may be in the locale's encoding; U+0085 shows as \x85. */
 char *
 decent_printable_text (const char *text, size_t len)
@@ -56,8 +66,14 @@ decent_printable_text (const char *text, size_t len)
     const size_t k = utf8_sequence (s, len - i);
     if (k == 1 && (s[0] < 0x20 || s[0] == 0x7f)) {
       o += escape_control (o, s[0]);
+    } else if (k == 1 && s[0] == '\\') { /* so that "\n" in a name is not a newline's */
+      memcpy (o, "\\\\", 2);
+      o += 2;
     } else if (k == 2 && s[0] == 0xC2 && s[1] < 0xA0) {
       o += escape_control (o, s[1]); /* U+0080..U+009F */
+    } else if (k == 3 && reorders_lines (s)) {
+      const unsigned c = ((s[0] & 0x0Fu) << 12) | ((s[1] & 0x3Fu) << 6) | (s[2] & 0x3Fu);
+      o += sprintf (o, "\\u%04x", c);
     } else if (k) {
       memcpy (o, s, k);
       o += k;

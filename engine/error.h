@@ -12,8 +12,10 @@ int decent_fail (DecentError *err, const char *fmt, ...) __attribute__ ((format 
 
 /* text (len bytes) as printable UTF-8 (caller frees; NULL when out of
  * memory): bytes that are not UTF-8 as U+FFFD, control characters (C0, DEL,
- * C1) as escapes such as \n or \x1b, so that a file name in a message can
- * neither forge a line of the log nor drive the terminal that prints it. */
+ * C1) as escapes such as \n or \x1b, line separators and bidirectional
+ * overrides as \u2028 or \u202e, and a backslash as \\, so that a file name
+ * in a message can neither forge nor reorder a line of the log nor drive
+ * the terminal that prints it. */
 char *decent_printable_text (const char *text, size_t len);
 
 #endif

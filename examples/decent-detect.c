@@ -40,6 +40,7 @@ typedef struct {
   FILE *csv, *events_csv;
   GstElement *scorer;                 /* the decentanomaly whose messages count */
   gint buffers;                       /* frames that reached it (atomic: streaming) */
+  gboolean no_video;                  /* an error says the input has no video stream */
 } Summary;
 
 /* A time field of a message, or NONE when the frame had no timestamp. */
@@ -129,11 +130,23 @@ count_message (GstMessage *msg, Summary *s)
   }
 }
 
-/* example_run's on_message: counts the scorer's messages. */
+/* example_run's on_message: counts the scorer's messages, and notes an
+ * error that means the input has no video (a type not found, or a stream
+ * that decodebin could not link: audio only). */
 static void
 on_message (GstMessage *msg, gpointer user)
 {
   Summary *s = user;
+  if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR) {
+    GError *err;
+    gchar *dbg;
+    gst_message_parse_error (msg, &err, &dbg);
+    s->no_video |= err->domain == GST_STREAM_ERROR
+                   && (err->code == GST_STREAM_ERROR_TYPE_NOT_FOUND
+                       || (dbg && strstr (dbg, "not-linked")));
+    g_error_free (err);
+    g_free (dbg);
+  }
   if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ELEMENT
       && GST_MESSAGE_SRC (msg) == GST_OBJECT (s->scorer))
     count_message (msg, s);
@@ -341,8 +354,7 @@ main (int argc, char **argv)
   const gboolean frames_kept = close_csv (sum.csv, csv);
   if (!close_csv (sum.events_csv, events_csv) || !frames_kept)
     rc = 1;
-  if (rc == 1 && g_atomic_int_get (&sum.buffers) == 0 && !example_interrupted ())
-    /* (an audio-only file fails in decodebin as "not-linked") */
+  if (rc == 1 && g_atomic_int_get (&sum.buffers) == 0 && sum.no_video)
     g_printerr ("decent-detect: no frame reached the scorer: is %s a video?\n", input);
   if (rc == 0 && g_atomic_int_get (&sum.buffers) == 0) {
     /* no threshold or score to report: say why instead of zeros */

@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # Detect with gst-launch alone: a heatmap overlay written to a video file and
 # every flagged frame written as a JPEG.
-#   examples/detect.sh VIDEO MODEL OUT_DIR
+#   examples/detect.sh VIDEO MODEL OUT_DIR [PROPERTY=VALUE ...]
+# (decentanomaly properties after OUT_DIR, e.g. threshold=0.9 score-mode=mean,
+# go to both of its elements)
 # OUT_DIR/flagged/frame-00000.jpg is the first flagged frame, not frame 0
 # (multifilesink counts what it writes); decent-detect --csv gives every
 # frame's number, score and flag.
@@ -10,6 +12,7 @@ set -euo pipefail
 video=${1:?video to score}
 model=${2:?model from decent-train}
 out=${3:?output folder}
+shift 3
 mkdir -p "$out/flagged"
 # another run's frames would be counted and mixed with this one's
 if [ -n "$(ls -A "$out/flagged")" ]; then
@@ -20,8 +23,8 @@ fi
 # name is written as %%
 pattern="${out//%/%%}/flagged/frame-%05d.jpg"
 gst-launch-1.0 filesrc location="$video" ! decodebin ! videoconvert ! tee name=t \
-  t. ! queue ! decentanomaly model-location="$model" mode=overlay overlay-alpha=0.5 ! \
+  t. ! queue ! decentanomaly model-location="$model" mode=overlay overlay-alpha=0.5 "$@" ! \
        videoconvert ! avenc_mpeg4 bitrate=4000000 ! avimux ! filesink location="$out/overlay.avi" \
-  t. ! queue ! decentanomaly model-location="$model" flagged-only=true ! videoconvert ! \
+  t. ! queue ! decentanomaly model-location="$model" flagged-only=true "$@" ! videoconvert ! \
        jpegenc ! multifilesink async=false location="$pattern"
 echo "overlay: $out/overlay.avi; flagged frames: $(ls "$out/flagged" | wc -l) in $out/flagged"

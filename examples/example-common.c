@@ -11,21 +11,23 @@
  * stream (an EOS, so that the files are finished and the summary printed),
  * a second one quits at once. */
 static volatile sig_atomic_t interrupts, first_signal, started;
+static char early_text[256]; /* "PROGRAM: interrupted before the stream started\n" */
 
+/* (SIGINT and SIGTERM are blocked while it runs: sa_mask) */
 static void
 on_interrupt (int sig)
 {
+  if (!interrupts)
+    first_signal = sig; /* before the count that the main loop reads */
   /* before the pipeline runs (filesrc opening a FIFO that nobody writes
    * blocks the start) there is no stream to end: quit */
   if (++interrupts > 1 || !started) {
-    static const char said[] = "interrupted before the stream started\n";
     if (!started) {
-      const ssize_t w = write (STDERR_FILENO, said, sizeof said - 1);
+      const ssize_t w = write (STDERR_FILENO, early_text, strlen (early_text));
       (void) w; /* a failed write: nothing more a signal handler can do */
     }
     _exit (128 + sig);
   }
-  first_signal = sig;
 }
 
 int
@@ -56,8 +58,12 @@ example_run (GstElement *pipe, const gchar *program,
 {
   GstBus *bus = gst_element_get_bus (pipe);
   struct sigaction sa = { 0 };
+  g_snprintf (early_text, sizeof early_text, "%s: interrupted before the stream started\n",
+      program);
   sa.sa_handler = on_interrupt;
   sigemptyset (&sa.sa_mask);
+  sigaddset (&sa.sa_mask, SIGINT);
+  sigaddset (&sa.sa_mask, SIGTERM);
   sigaction (SIGINT, &sa, NULL);
   sigaction (SIGTERM, &sa, NULL);
   gboolean eos_sent = FALSE;
@@ -67,8 +73,9 @@ example_run (GstElement *pipe, const gchar *program,
   for (;;) {
     GstMessage *msg = gst_bus_timed_pop (bus, 100 * GST_MSECOND);
     if (interrupts && !eos_sent) { /* (messages may come without a pause) */
-      g_printerr ("%s: interrupted (%s): finishing the files with what was scored (Ctrl-C "
-          "again quits at once)\n", program, first_signal == SIGTERM ? "SIGTERM" : "Ctrl-C");
+      g_printerr ("%s: interrupted (%s): finishing the files with what was scored (%s again "
+          "quits at once)\n", program, first_signal == SIGTERM ? "SIGTERM" : "Ctrl-C",
+          first_signal == SIGTERM ? "a signal" : "Ctrl-C");
       gst_element_send_event (pipe, gst_event_new_eos ());
       eos_sent = TRUE;
     }

@@ -18,11 +18,13 @@ epochs=${3:-0} # 0: until the held-out error stops falling
 shift $(($# < 3 ? $# : 3))
 
 # A field of a message structure as gst-launch -m prints it:
-# name=(type)value, or name=(string)"a\,b" (quoted, backslash-escaped)
+# name=(type)value, or name=(string)"a\,b" (quoted, backslash-escaped, bytes
+# beyond ASCII as octal: "caf\303\251")
 field() {
   local quoted
   quoted=$(sed -En "s/.*[ ,]$1=\([a-z0-9]+\)\"((\\\\.|[^\"\\\\])*)\".*/\1/p" <<<"$2")
-  if [ -n "$quoted" ]; then sed -E 's/\\(.)/\1/g' <<<"$quoted"
+  if [ -n "$quoted" ]; then
+    perl -pe 's/\\([0-7]{3}|.)/length $1 == 3 ? chr oct $1 : $1/ge' <<<"$quoted"
   else sed -En "s/.*[ ,]$1=\([a-z0-9]+\)([^,;]*).*/\1/p" <<<"$2"; fi
 }
 seconds() { awk -v ns="$1" 'BEGIN { printf "%.1f", ns / 1e9 }'; }

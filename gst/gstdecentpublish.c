@@ -306,11 +306,16 @@ rotate (GstDecentPublish *self, guint max_files)
     gchar *from = n == 1 ? g_strdup (self->path) : rotated_name (self->path, n - 1);
     gchar *to = rotated_name (self->path, n);
     if (g_rename (from, to) != 0 && errno != ENOENT) {
-      if (!self->rotate_warned) /* once, not at every rotation from now on */
+      const int why = errno;
+      if (!self->rotate_warned) { /* once, not at every rotation from now on */
+        gchar *shown_from = decent_shown_name (from), *shown_to = decent_shown_name (to);
         GST_ELEMENT_WARNING (self, RESOURCE, WRITE, ("Could not rotate the event file."),
-            ("renaming %s to %s: %s; %s", from, to, g_strerror (errno),
+            ("renaming %s to %s: %s; %s", shown_from, shown_to, g_strerror (why),
                 n == 1 ? "the file starts anew so that max-size holds"
                        : "it is replaced by the newer file at each rotation instead"));
+        g_free (shown_from);
+        g_free (shown_to);
+      }
       self->rotate_warned = TRUE;
       moved = moved && n != 1;
       all_moved = FALSE;

@@ -16,6 +16,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "shownname.h"
+
 struct DecentMqtt {
   struct mosquitto *mosq;
   GThread *thread;
@@ -166,7 +168,8 @@ note_failure (DecentMqtt *m, int rc, int why)
 {
   g_mutex_lock (&m->lock);
   g_free (m->failure);
-  m->failure = g_strdup (rc == MOSQ_ERR_ERRNO ? g_strerror (why) : mosquitto_strerror (rc));
+  /* (errno may have been reset by the cleanup libmosquitto did since) */
+  m->failure = g_strdup (rc == MOSQ_ERR_ERRNO && why ? g_strerror (why) : mosquitto_strerror (rc));
   g_mutex_unlock (&m->lock);
 }
 
@@ -261,9 +264,11 @@ decent_mqtt_new (const DecentMqttSettings *s, gchar **why)
     if (!tls[k][1] || !*tls[k][1])
       continue;
     if (!g_file_test (tls[k][1], G_FILE_TEST_IS_REGULAR)) {
-      *why = g_strdup_printf ("%s %s: %s", tls[k][0], tls[k][1],
+      gchar *shown = decent_shown_name (tls[k][1]);
+      *why = g_strdup_printf ("%s %s: %s", tls[k][0], shown,
           g_file_test (tls[k][1], G_FILE_TEST_EXISTS) ? "not a regular file"
                                                         : g_strerror (ENOENT));
+      g_free (shown);
       return NULL;
     }
   }
@@ -278,8 +283,11 @@ decent_mqtt_new (const DecentMqttSettings *s, gchar **why)
     if (!tls[k][1] || !*tls[k][1])
       continue;
     if (!looks_like_pem (tls[k][1])) {
-      *why = g_strdup_printf ("%s %s: %s", tls[k][0], tls[k][1], errno
-          ? g_strerror (errno) : "not a PEM file (no \"-----BEGIN\" line in its first 64 KB)");
+      const int failed = errno;
+      gchar *shown = decent_shown_name (tls[k][1]);
+      *why = g_strdup_printf ("%s %s: %s", tls[k][0], shown, failed
+          ? g_strerror (failed) : "not a PEM file (no \"-----BEGIN\" line in its first 64 KB)");
+      g_free (shown);
       return NULL;
     }
   }

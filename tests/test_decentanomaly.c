@@ -502,7 +502,7 @@ GST_START_TEST (test_chained_elements_meta)
     fail_unless (k == 2 && x[0] == 0 && x[1] == 8
         && gst_buffer_get_n_meta (b, GST_DECENT_ANOMALY_META_API_TYPE) == 2, "%u metas", k);
     /* the same through the getters that bindings can call */
-    fail_unless_equals_int (gst_buffer_get_decent_anomaly_meta_count (b), 2);
+    fail_unless_equals_int (gst_buffer_get_n_decent_anomaly_meta (b), 2);
     GstDecentAnomalyMeta *first = gst_buffer_get_nth_decent_anomaly_meta (b, 0),
                          *second = gst_buffer_get_nth_decent_anomaly_meta (b, 1);
     fail_unless (first && first->roi_x == 0 && first->roi_width == 16 && second == m

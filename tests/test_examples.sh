@@ -81,16 +81,26 @@ refuses "decent-detect refuses a --raw size with a tail" "wants WIDTHxHEIGHT" \
 launch audiotestsrc num-buffers=20 ! wavenc ! filesink location="$tmp/sound.wav"
 refuses "decent-detect says an input without video is not a video" "is $tmp/sound.wav a video" \
   "$build/examples/decent-detect" --model "$tmp/m.dcnt" --input "$tmp/sound.wav"
+refuses "decent-detect refuses a --raw frame over 2 GB" "a frame of at most 2 GB" \
+  "$build/examples/decent-detect" --model "$tmp/m.dcnt" --input "$tmp/normal.avi" \
+  --raw 100000x100000
+mkdir "$tmp/full-clips" && touch "$tmp/full-clips/clip-2147483000.mkv"
+refuses "record-events refuses clip numbers near the end of an int" "numbered up to 2147483000" \
+  "$build/examples/record-events" --model "$tmp/m.dcnt" --input "$tmp/normal.avi" \
+  --out "$tmp/full-clips"
 # the scripts: train.sh writes a model without held-out frames (it used to
 # stop reading at the missing held-out error, and gst-launch died of
-# SIGPIPE) and names a file with a comma whole; detect.sh writes into a
-# folder named with % (read as a format before: a crash) and refuses one
-# that holds an earlier run's frames
-expect "train.sh with holdout=0 and a comma in the name" "written $tmp/t,0.dcnt: 30 frames" \
-  bash "$(dirname "$0")/../examples/train.sh" "$tmp/normal.avi" "$tmp/t,0.dcnt" 2 width=32 \
+# SIGPIPE) and names a file with a comma and an é whole; detect.sh writes
+# into a folder named with % (read as a format at the first flagged frame
+# before: a crash, or frames written elsewhere) and refuses one that holds
+# an earlier run's frames
+expect "train.sh with holdout=0, a comma and an é in the name" \
+  "written $tmp/t,é0.dcnt: 30 frames" \
+  bash "$(dirname "$0")/../examples/train.sh" "$tmp/normal.avi" "$tmp/t,é0.dcnt" 2 width=32 \
   height=24 min-steps=0 base-channels=8 max-channels=16 latent-side=3 holdout=0 companion=false
-expect "detect.sh writes into a folder named with %" "flagged frames: 0 in" \
-  bash "$(dirname "$0")/../examples/detect.sh" "$tmp/normal.avi" "$tmp/m.dcnt" "$tmp/d %s%d"
+expect "detect.sh writes flagged frames into a folder named with %" "flagged frames: 30 in" \
+  bash "$(dirname "$0")/../examples/detect.sh" "$tmp/normal.avi" "$tmp/m.dcnt" "$tmp/d %s%d" \
+  threshold=1e-9
 touch "$tmp/d %s%d/flagged/frame-00000.jpg"
 refuses "detect.sh refuses a folder with an earlier run's frames" "holds files of an earlier run" \
   bash "$(dirname "$0")/../examples/detect.sh" "$tmp/normal.avi" "$tmp/m.dcnt" "$tmp/d %s%d"

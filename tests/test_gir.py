@@ -67,7 +67,7 @@ with tempfile.TemporaryDirectory() as tmp:
 
     def on_buffer(pad, info):
         buf = info.get_buffer()
-        n = GstDecentMeta.buffer_get_decent_anomaly_meta_count(buf)
+        n = GstDecentMeta.buffer_get_n_decent_anomaly_meta(buf)
         metas = [GstDecentMeta.buffer_get_nth_decent_anomaly_meta(buf, i) for i in range(n + 1)]
         seen.append([(m.roi_x, m.roi_y, m.roi_width, m.roi_height) if m else None
                      for m in metas])

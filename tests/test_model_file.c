@@ -590,7 +590,8 @@ file_modes (const char *dir, const char *path)
 }
 
 /* A path that is not UTF-8 gives a message that is (U+FFFD for each bad
- * byte), with its control characters escaped; a folder given as a model path removes no other file's
+ * byte), with its control characters, a backslash and a bidirectional
+ * override escaped; a folder given as a model path removes no other file's
  * temporaries (dir/sub/ took dir/sub.tmp-* for its own). */
 static void
 paths_in_messages (const char *dir)
@@ -601,9 +602,10 @@ paths_in_messages (const char *dir)
   CHECK (decent_model_load (odd, DECENT_DEVICE_CPU, &err) == NULL
       && strstr (err.message, "caf\xef\xbf\xbd-\xef\xbf\xbd.dcnt"), "%s", err.message);
   /* control characters are escapes: a name cannot forge a log line */
-  snprintf (odd, sizeof odd, "%s/a\nERROR forged\x1b[2J\xc2\x85\x7f.dcnt", dir);
+  snprintf (odd, sizeof odd, "%s/a\nERROR forged\x1b[2J\xc2\x85\x7f\\n\xe2\x80\xaetxt.dcnt",
+      dir);
   CHECK (decent_model_load (odd, DECENT_DEVICE_CPU, &err) == NULL
-      && strstr (err.message, "a\\nERROR forged\\x1b[2J\\x85\\x7f.dcnt")
+      && strstr (err.message, "a\\nERROR forged\\x1b[2J\\x85\\x7f\\\\n\\u202etxt.dcnt")
       && !strchr (err.message, '\n') && !strchr (err.message, '\x1b'), "%s", err.message);
   char sub[256], sibling[300];
   snprintf (sub, sizeof sub, "%s/sub/", dir);

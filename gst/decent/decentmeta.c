@@ -151,7 +151,7 @@ gst_buffer_get_decent_anomaly_meta (GstBuffer *buffer)
 }
 
 guint
-gst_buffer_get_decent_anomaly_meta_count (GstBuffer *buffer)
+gst_buffer_get_n_decent_anomaly_meta (GstBuffer *buffer)
 {
   g_return_val_if_fail (GST_IS_BUFFER (buffer), 0);
   return gst_buffer_get_n_meta (buffer, GST_DECENT_ANOMALY_META_API_TYPE);

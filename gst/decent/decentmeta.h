@@ -95,13 +95,13 @@ GstDecentAnomalyMeta *gst_buffer_add_decent_anomaly_meta (GstBuffer *buffer, gdo
 GstDecentAnomalyMeta *gst_buffer_get_decent_anomaly_meta (GstBuffer *buffer);
 
 /**
- * gst_buffer_get_decent_anomaly_meta_count:
+ * gst_buffer_get_n_decent_anomaly_meta:
  * @buffer: a #GstBuffer
  *
  * Returns: how many #GstDecentAnomalyMeta the buffer holds: one per
  * decentanomaly element that scored it (several with one element per `roi`).
  */
-guint gst_buffer_get_decent_anomaly_meta_count (GstBuffer *buffer);
+guint gst_buffer_get_n_decent_anomaly_meta (GstBuffer *buffer);
 
 /**
  * gst_buffer_get_nth_decent_anomaly_meta:
@@ -110,7 +110,7 @@ guint gst_buffer_get_decent_anomaly_meta_count (GstBuffer *buffer);
  *
  * Every element's meta where several scored the buffer, for languages that
  * cannot call gst_buffer_iterate_meta_filtered() (Python:
- * `for i in range(GstDecentMeta.buffer_get_decent_anomaly_meta_count(buf))`).
+ * `for i in range(GstDecentMeta.buffer_get_n_decent_anomaly_meta(buf))`).
  *
  * Returns: (transfer none) (nullable): the @index-th #GstDecentAnomalyMeta in
  * the order they were added, or %NULL when @index is not below the count.
