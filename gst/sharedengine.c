@@ -219,18 +219,6 @@ run_batch (DecentSharedEngine *e, guint n)
   }
 }
 
-/* Whether the scheduler waits for this sharer's next frame: it streams,
- * queued a frame in the last RECENT_US, usually sends the next one within
- * batch-timeout of getting a result, and has not let a batch wait in vain
- * since it last came while other frames waited (sharers that take turns,
- * driven by one application thread, never come together).  Lock held. */
-static gboolean
-waited_for (const DecentSharedEngine *e, const DecentSharer *s, gint64 now)
-{
-  return s->streaming && s->last_queued_us && now - s->last_queued_us <= RECENT_US
-         && s->think_us <= e->timeout_us && !s->skipped;
-}
-
 /* Whether s has a frame in the queue.  Lock held. */
 static gboolean
 has_queued (const DecentSharedEngine *e, const DecentSharer *s)
@@ -241,15 +229,44 @@ has_queued (const DecentSharedEngine *e, const DecentSharer *s)
   return FALSE;
 }
 
+/* The longest that a sharer with a frame in the queue usually takes from a
+ * result to its next frame.  Lock held. */
+static gint64
+queued_pace (const DecentSharedEngine *e)
+{
+  gint64 pace = 0;
+  for (const GList *l = e->queue.head; l; l = l->next)
+    pace = MAX (pace, ((const Job *) l->data)->sharer->think_us);
+  return pace;
+}
+
+/* Whether the scheduler waits for this sharer's next frame: it streams,
+ * queued a frame in the last RECENT_US, usually sends the next one within
+ * batch-timeout of getting a result, and has not let a batch wait in vain
+ * since it last came while other frames waited (sharers that take turns,
+ * driven by one application thread, never come together).  And it is not
+ * much slower than the sharers waiting (pace: queued_pace): a stream held
+ * up downstream (a slow sink) would otherwise set the pace of every batch,
+ * and a faster stream would fall ever further behind; one that falls
+ * behind queues its frames at once, so its pace, and the wait, drop.  Lock
+ * held. */
+static gboolean
+waited_for (const DecentSharedEngine *e, const DecentSharer *s, gint64 now, gint64 pace)
+{
+  return s->streaming && s->last_queued_us && now - s->last_queued_us <= RECENT_US
+         && s->think_us <= e->timeout_us && !s->skipped
+         && (s->think_us <= 4 * pace + e->timeout_us / 4 || has_queued (e, s));
+}
+
 /* A wait ran out: the sharers it waited for that sent nothing are not
  * waited for again until they come while other frames wait.  Lock held. */
 static void
 note_missed (DecentSharedEngine *e)
 {
-  const gint64 now = g_get_monotonic_time ();
+  const gint64 now = g_get_monotonic_time (), pace = queued_pace (e);
   for (GList *l = e->sharers; l; l = l->next) {
     DecentSharer *s = l->data;
-    if (waited_for (e, s, now) && !has_queued (e, s))
+    if (waited_for (e, s, now, pace) && !has_queued (e, s))
       s->skipped = TRUE;
   }
 }
@@ -260,16 +277,16 @@ note_missed (DecentSharedEngine *e)
 static guint
 batch_wanted (const DecentSharedEngine *e)
 {
-  const gint64 now = g_get_monotonic_time ();
+  const gint64 now = g_get_monotonic_time (), pace = queued_pace (e);
   guint n = 0;
   for (const GList *l = e->sharers; l; l = l->next) {
     const DecentSharer *s = l->data;
-    if (!waited_for (e, s, now))
+    if (!waited_for (e, s, now, pace))
       continue;
     gboolean seen = FALSE; /* another counted sharer scores from the same thread */
     for (const GList *o = e->sharers; o != l && !seen; o = o->next) {
       const DecentSharer *t = o->data;
-      seen = waited_for (e, t, now) && t->last_thread == s->last_thread;
+      seen = waited_for (e, t, now, pace) && t->last_thread == s->last_thread;
     }
     n += !seen;
   }

@@ -366,6 +366,36 @@ GST_START_TEST (test_slow_sharer_does_not_throttle_the_others)
 }
 GST_END_TEST;
 
+/* A sharer held up downstream (a sink taking 80 ms a frame) comes back
+ * within batch-timeout (100 ms), but far slower than a full-speed sharer:
+ * the fast one's batches do not wait for it (100 frames took about 8 s, at
+ * the slow one's pace, when they did). */
+GST_START_TEST (test_sharer_slowed_downstream_does_not_throttle_the_others)
+{
+  gchar *model = make_model ("a.dcnt", 3);
+  gchar *slow_desc = g_strdup_printf ("videotestsrc is-live=true num-buffers=200 ! "
+      "video/x-raw,format=GRAY8,width=16,height=16,framerate=30/1 ! queue leaky=downstream "
+      "max-size-buffers=2 ! decentanomaly model-location=%s model-instance-id=held "
+      "batch-timeout=100000 threshold=1 ! identity sleep-time=80000 ! fakesink", model);
+  GstElement *slow = beside (slow_desc, GST_STATE_PLAYING);
+  g_usleep (1200000); /* a few of its frames: its pace is known */
+  gchar *desc = g_strdup_printf ("videotestsrc pattern=ball num-buffers=100 ! "
+      "video/x-raw,format=GRAY8,width=16,height=16 ! decentanomaly name=fast "
+      "model-location=%s model-instance-id=held batch-timeout=100000 threshold=1 "
+      "message-mode=all ! fakesink sync=false", model);
+  Run r;
+  const gdouble took = timed_run (desc, &r);
+  fail_unless (r.error == NULL, "%s", r.error);
+  fail_unless_equals_int (((GArray *) g_hash_table_lookup (r.scores, "fast"))->len, 100);
+  fail_unless (took < 4, "100 frames took %.1f s beside a sharer held up downstream", took);
+  stop_and_unref (slow);
+  run_clear (&r);
+  g_free (desc);
+  g_free (slow_desc);
+  g_free (model);
+}
+GST_END_TEST;
+
 /* Two sharers driven in turn by one application thread (a frame into A,
  * its result out, then B): their frames never come together, so the
  * scheduler must not wait batch-timeout (100 ms) for the other one at
@@ -822,6 +852,7 @@ shared_engine_suite (void)
   tcase_add_test (tc, test_ended_and_removed_sharers_do_not_stall);
   tcase_add_test (tc, test_chained_and_paused_sharers_do_not_stall);
   tcase_add_test (tc, test_slow_sharer_does_not_throttle_the_others);
+  tcase_add_test (tc, test_sharer_slowed_downstream_does_not_throttle_the_others);
   tcase_add_test (tc, test_sharers_taking_turns_do_not_wait);
   tcase_add_test (tc, test_sharer_of_another_model_is_refused);
   tcase_add_test (tc, test_hot_reload_reaches_every_sharer);
