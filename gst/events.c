@@ -53,6 +53,15 @@ decent_events_push (DecentEventTracker *t, gboolean flagged, gdouble score, guin
   return DECENT_EVENT_NONE;
 }
 
+void
+decent_events_carry (DecentEventTracker *t, guint64 frame, GstClockTime time)
+{
+  if (t->active) {
+    t->last_flagged_frame = frame;
+    t->last_flagged_time = time;
+  }
+}
+
 gboolean
 decent_events_flush (DecentEventTracker *t)
 {

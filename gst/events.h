@@ -34,6 +34,10 @@ void decent_events_init (DecentEventTracker *t, guint min_frames, guint gap);
 /* Feeds one scored frame.  frame is its number, time its running time. */
 DecentEventChange decent_events_push (DecentEventTracker *t, gboolean flagged, gdouble score,
     guint64 frame, GstClockTime time);
+/* A frame that carries a flagged result without being scored
+ * (inference-interval): the open event's last flagged frame, if one is
+ * open; it neither opens nor closes one. */
+void decent_events_carry (DecentEventTracker *t, guint64 frame, GstClockTime time);
 /* Closes an open event (at EOS); TRUE if one was open. */
 gboolean decent_events_flush (DecentEventTracker *t);
 /* Frames from an event's first to its last flagged frame, inclusive. */

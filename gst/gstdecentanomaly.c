@@ -985,6 +985,7 @@ start_scoring (GstDecentAnomaly *self, const gchar *second_path, DecentDevice de
   self->scoring = DECENT_SCORE_MEAN;
   choose_scoring (self, asked, threshold_set);
   self->frame_count = 0;
+  self->last_running_time = GST_CLOCK_TIME_NONE;
   self->keyunit_count = 0;
   g_mutex_lock (&self->swap_lock);
   self->started = TRUE;
@@ -1113,10 +1114,9 @@ gst_decent_anomaly_stop (GstBaseTransform *trans)
   const gboolean post = posts_messages (self);
   GST_OBJECT_UNLOCK (self);
   end_regions (self, post, FALSE, last_frame_seen (self));
-  GstClockTime end = self->events.last_flagged_time;
   if (decent_events_flush (&self->events)) {
-    GstStructure *ended =
-        event_structure_new (self, "end", last_frame_seen (self), end, self->last_score);
+    GstStructure *ended = event_structure_new (self, "end", last_frame_seen (self),
+        self->last_running_time, self->last_score);
     if (post)
       post_structure (self, ended);
     else
@@ -1189,9 +1189,10 @@ gst_decent_anomaly_sink_event (GstBaseTransform *trans, GstEvent *event)
   GST_OBJECT_LOCK (self);
   const gboolean post = posts_messages (self);
   GST_OBJECT_UNLOCK (self);
-  GstClockTime end = self->events.last_flagged_time;
+  /* (between frames: the last frame seen's number and time) */
   GstStructure *ended = decent_events_flush (&self->events)
-      ? event_structure_new (self, "end", last_frame_seen (self), end, self->last_score) : NULL;
+      ? event_structure_new (self, "end", last_frame_seen (self), self->last_running_time,
+            self->last_score) : NULL;
   /* the ends go downstream before the end of stream, but after a flush
    * has stopped (while flushing the source pad drops every event); the
    * places' first, as within a frame */
@@ -1722,12 +1723,18 @@ gst_decent_anomaly_transform_frame_ip (GstVideoFilter *filter, GstVideoFrame *fr
   }
   /* a changed threshold applies to carried results too, and to their places */
   f.flagged = !self->result_invalid && self->last_score > f.threshold;
+  /* a carried flagged result is a flagged frame of the open event too: its
+   * frames and last flagged time count it, as the meta and flagged-only do
+   * (events open and close on scored frames only) */
+  if (!f.scored && f.flagged)
+    decent_events_carry (&self->events, self->frame_count, f.running_time);
   if (!f.scored && self->have_result && f.threshold != self->hot_threshold)
     find_hot (self, f.threshold);
   attach_meta (self, &set, &f);
   if (set.mode != GST_DECENT_MODE_PASSTHROUGH)
     draw_heatmap (self, &set, &f);
   post_frame_messages (self, &set, &f);
+  self->last_running_time = f.running_time;
   self->frame_count++;
   /* (no gap event for a dropped frame: an encoder downstream keeps every
    * gap that comes before its first frame, and a normal scene can go for

@@ -121,23 +121,56 @@ GST_START_TEST (test_events_hysteresis)
 }
 GST_END_TEST;
 
+/* With inference-interval, events open and close on scored frames, and
+ * the frames between that carry a flagged result belong to the event as
+ * they do to the meta and flagged-only: scored frames 0, 3, 6 are noise
+ * (frames 7 and 8 carry 6's flag), 9 and 12 calm; the event ends at 12
+ * with frames 0..8 (its end said frame 6 and 7 frames before). */
+GST_START_TEST (test_event_counts_carried_frames)
+{
+  GstHarness *h = model_harness ("message-mode=events inference-interval=3 "
+      "event-min-frames=2 event-gap=2");
+  GstBus *bus = harness_bus (h);
+  push_pattern (h, "XXXXXXXXX......");
+  GstMessage *begin = next_element_message (bus, "decentanomaly-event");
+  GstMessage *end = next_element_message (bus, "decentanomaly-event");
+  fail_unless (begin && end, "expected a begin and an end message");
+  const GstStructure *e = gst_message_get_structure (end);
+  fail_unless_equals_string (gst_structure_get_string (e, "type"), "end");
+  guint64 frames, frame, last;
+  fail_unless (gst_structure_get (e, "frames", G_TYPE_UINT64, &frames, "frame", G_TYPE_UINT64,
+      &frame, "last-flagged-running-time", G_TYPE_UINT64, &last, NULL));
+  fail_unless_equals_uint64 (frame, 12);
+  fail_unless_equals_uint64 (frames, 9);
+  fail_unless_equals_uint64 (last, 8 * GST_SECOND / 30);
+  gst_message_unref (begin);
+  gst_message_unref (end);
+  harness_bus_teardown (h, bus);
+}
+GST_END_TEST;
+
 /* An event still open at end of stream ends then, about the last frame
- * seen (frame 5 of 0..5, not 6, which never came).  (score-mode=mean: no
- * places; region ends take the same frame, last_frame_seen.) */
+ * seen (frame 6 of 0..6, not 7, which never came), with its running time
+ * (score-mode=mean: no places; region ends take the same frame,
+ * last_frame_seen). */
 GST_START_TEST (test_event_ended_at_eos)
 {
   GstHarness *h = model_harness ("message-mode=events event-min-frames=3");
   GstBus *bus = harness_bus (h);
-  push_pattern (h, "..XXXX");
+  push_pattern (h, "..XXXX.");
   fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
   guint ends = 0;
   GstMessage *msg;
   while ((msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT))) {
     const GstStructure *st = gst_message_get_structure (msg);
-    guint64 frame;
+    guint64 frame, rt, last;
     if (g_strcmp0 (gst_structure_get_string (st, "type"), "end") == 0) {
-      fail_unless (gst_structure_get_uint64 (st, "frame", &frame));
-      fail_unless_equals_uint64 (frame, 5);
+      /* the last frame seen, and its time (not the last flagged one's) */
+      fail_unless (gst_structure_get (st, "frame", G_TYPE_UINT64, &frame, "running-time",
+          G_TYPE_UINT64, &rt, "last-flagged-running-time", G_TYPE_UINT64, &last, NULL));
+      fail_unless_equals_uint64 (frame, 6);
+      fail_unless_equals_uint64 (rt, 6 * GST_SECOND / 30);
+      fail_unless_equals_uint64 (last, 5 * GST_SECOND / 30);
       ends++;
     }
     gst_message_unref (msg);
@@ -1386,6 +1419,7 @@ decentanomaly_suite (void)
   tcase_add_test (tc, test_frame_messages);
   tcase_add_test (tc, test_events_hysteresis);
   tcase_add_test (tc, test_event_ended_at_eos);
+  tcase_add_test (tc, test_event_counts_carried_frames);
   tcase_add_test (tc, test_region_events);
   tcase_add_test (tc, test_carried_regions_follow_threshold);
   tcase_add_test (tc, test_flagged_only);
