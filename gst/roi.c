@@ -27,7 +27,9 @@ decent_roi_parse (const gchar *text, DecentRoi *roi, gchar **why)
     errno = 0;
     v[i] = g_ascii_strtoll (p, &end, 10);
     if (errno || v[i] > 65535) {
-      *why = g_strdup_printf ("roi \"%s\": value %d is out of range 0..65535", text, i + 1);
+      static const gchar *const names[4] = { "x", "y", "width", "height" };
+      *why = g_strdup_printf ("roi \"%s\": its %s, %.*s, is out of range 0..65535", text,
+          names[i], (int) MIN (end - p, 32), p);
       return FALSE;
     }
     p = end;

@@ -995,6 +995,14 @@ GST_START_TEST (test_roi_malformed_at_launch)
   fail_unless (text && strstr (text, "Invalid roi") && strstr (text, "10:10:50:50"), "%s", text);
   g_free (text);
   g_free (desc);
+  /* a number out of range is named for what it is */
+  desc = g_strdup_printf ("videotestsrc num-buffers=2 ! decentanomaly model-location=\"%s\" "
+      "roi=0,0,4294967295,8 ! fakesink", tm.path);
+  text = pipeline_error (desc);
+  fail_unless (text && strstr (text, "its width, 4294967295, is out of range 0..65535"), "%s",
+      text);
+  g_free (text);
+  g_free (desc);
   /* a valid roi after it replaces the refused one (no double free, no leak) */
   desc = g_strdup_printf ("videotestsrc num-buffers=2 ! decentanomaly model-location=\"%s\" "
       "roi=abc roi=0,0,8,8 ! fakesink", tm.path);
