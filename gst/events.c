@@ -127,6 +127,16 @@ take (DecentRegionEvent *p, const DecentWindow *w, gboolean first, guint64 frame
   p->last_flagged_time = time;
 }
 
+void
+decent_regions_carry (DecentRegionTracker *t, guint64 frame, GstClockTime time)
+{
+  for (guint j = 0; j < t->n_open; j++)
+    if (t->open[j].clear_run == 0) { /* hot in the result carried */
+      t->open[j].last_flagged_frame = frame;
+      t->open[j].last_flagged_time = time;
+    }
+}
+
 guint
 decent_regions_push (DecentRegionTracker *t, const DecentWindow *windows, guint n,
     guint64 frame, GstClockTime time, DecentRegionChange *changes)

@@ -87,6 +87,9 @@ void decent_regions_init (DecentRegionTracker *t, guint min_frames, guint gap);
  * begins.  When DECENT_MAX_REGIONS events are open a new place waits. */
 guint decent_regions_push (DecentRegionTracker *t, const DecentWindow *windows, guint n,
     guint64 frame, GstClockTime time, DecentRegionChange *changes);
+/* A frame that carries the last scored frame's result (inference-interval):
+ * the open events hot in that frame take it as their last hot frame. */
+void decent_regions_carry (DecentRegionTracker *t, guint64 frame, GstClockTime time);
 /* Closes every open event (EOS, flush, stop): writes them as ENDED to
  * changes (room for DECENT_MAX_REGIONS) and returns how many. */
 guint decent_regions_flush (DecentRegionTracker *t, DecentRegionChange *changes);

@@ -255,7 +255,7 @@ waited_for (const DecentSharedEngine *e, const DecentSharer *s, gint64 now, gint
 {
   return s->streaming && s->last_queued_us && now - s->last_queued_us <= RECENT_US
          && s->think_us <= e->timeout_us && !s->skipped
-         && (s->think_us <= 4 * pace + e->timeout_us / 4 || has_queued (e, s));
+         && s->think_us <= 4 * pace + e->timeout_us / 4; /* (a queued sharer is within) */
 }
 
 /* A wait ran out: the sharers it waited for that sent nothing are not

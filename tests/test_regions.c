@@ -2,8 +2,10 @@
 /* Events per region (gst/events.c): a place opens an event after min_frames
  * frames in a row and ends after gap frames without a window; a second place
  * begins its own while the first is open; the windows of one place, side by
- * side or moving, stay one event (matched to where it was in the last frame); candidates must be consecutive; flush
- * closes all; DECENT_MAX_REGIONS open events make a new place wait. */
+ * side or moving, stay one event (matched to where it was in the last
+ * frame); candidates must be consecutive; flush closes all;
+ * DECENT_MAX_REGIONS open events make a new place wait; carried frames
+ * extend the events hot in the result they carry. */
 #include <string.h>
 
 #include "events.h"
@@ -135,6 +137,26 @@ too_many_places_wait (void)
       t.n_cands);
 }
 
+/* inference-interval: frames between scored ones carry the last result;
+ * an open event hot in it takes them as its last hot frames, one missed
+ * in it does not, and nothing opens or ends on them. */
+static void
+carried_frames_extend_open_events (void)
+{
+  DecentRegionTracker t;
+  decent_regions_init (&t, 1, 2);
+  DecentWindow a = win (2, 2), b = win (20, 14), both[2] = { a, b };
+  CHECK (!strcmp (push (&t, both, 2, 0), "B1 B2"), "two places open at once");
+  push (&t, &a, 1, 3); /* b missed once: open, not hot */
+  decent_regions_carry (&t, 4, 4 * GST_SECOND);
+  decent_regions_carry (&t, 5, 5 * GST_SECOND);
+  CHECK (t.n_open == 2 && t.open[0].last_flagged_frame == 5
+      && t.open[0].last_flagged_time == 5 * GST_SECOND && t.open[1].last_flagged_frame == 0,
+      "a carried to frame 5, b stays at 0: %" G_GUINT64_FORMAT " and %" G_GUINT64_FORMAT,
+      t.open[0].last_flagged_frame, t.open[1].last_flagged_frame);
+  CHECK (!strcmp (push (&t, &a, 1, 6), "E2"), "b ends at its second scored miss");
+}
+
 int
 main (void)
 {
@@ -142,5 +164,6 @@ main (void)
   one_place_stays_one_event ();
   candidates_must_be_consecutive ();
   too_many_places_wait ();
+  carried_frames_extend_open_events ();
   return tu_finish ("regions");
 }

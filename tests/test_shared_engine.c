@@ -369,11 +369,12 @@ GST_END_TEST;
 /* A sharer held up downstream (a sink taking 80 ms a frame) comes back
  * within batch-timeout (100 ms), but far slower than a full-speed sharer:
  * the fast one's batches do not wait for it (100 frames took about 8 s, at
- * the slow one's pace, when they did). */
+ * the slow one's pace, when they did: 5.6 s with a slow one of 200 frames,
+ * which then ended). */
 GST_START_TEST (test_sharer_slowed_downstream_does_not_throttle_the_others)
 {
   gchar *model = make_model ("a.dcnt", 3);
-  gchar *slow_desc = g_strdup_printf ("videotestsrc is-live=true num-buffers=200 ! "
+  gchar *slow_desc = g_strdup_printf ("videotestsrc is-live=true num-buffers=600 ! "
       "video/x-raw,format=GRAY8,width=16,height=16,framerate=30/1 ! queue leaky=downstream "
       "max-size-buffers=2 ! decentanomaly model-location=%s model-instance-id=held "
       "batch-timeout=100000 threshold=1 ! identity sleep-time=80000 ! fakesink", model);
