@@ -448,6 +448,7 @@ typedef struct {
   gboolean keep_checkpoints;    /* checkpoint=true: written after every epoch */
   gboolean resume, calibrate_only; /* resume reads the checkpoint, kept or not */
   gboolean checkpoint_found;    /* found when the collection started, to resume from */
+  gboolean finished_found;      /* a finished model found then, to resume from */
   gboolean resumed;             /* the model came from the checkpoint (or .finished) */
   gboolean finished;            /* ... from <location>.finished: trained and calibrated */
   gboolean parked;              /* stopped while the companion trained: the finished
@@ -643,12 +644,22 @@ resume_finished (TrainJob *job, DecentError *err)
   job->finished = TRUE;
   DecentStillSettings still;
   const float pace = job->still.frame_seconds; /* this run's frames, which the companion's are */
+  const DecentStillSettings asked = job->still;
   if (decent_model_get_still (m, &still, NULL) == 1) {
     job->still = still;
     job->still.frame_seconds = pace;
   } else {
     job->still.lag = 0;
   }
+  if (job->companion_bytes && (asked.lag != job->still.lag || asked.tolerance
+          != job->still.tolerance || asked.memory != job->still.memory))
+    GST_ELEMENT_WARNING (job->self, RESOURCE, SETTINGS,
+        ("The companion takes the finished model's still-gate settings, not this run's."),
+        ("%s has still-lag=%d still-tolerance=%g still-memory=%g, and this run asks for "
+            "still-lag=%d still-tolerance=%g still-memory=%g: the pair's gates must match "
+            "(resume=false trains both anew with this run's)", job->shown_finished,
+            job->still.lag, job->still.tolerance, job->still.memory, asked.lag,
+            asked.tolerance, asked.memory));
   DecentInfo info;
   decent_model_describe (m, &info);
   gchar *msg = job->companion_bytes
@@ -678,7 +689,14 @@ start_model (TrainJob *job, DecentError *err)
 {
   if (resumes_finished (job))
     return resume_finished (job, err);
-  if (!job->resume || !g_file_test (job->checkpoint, G_FILE_TEST_EXISTS)) {
+  if (job->finished_found) /* checked at start, gone since (another run took it): say so */
+    GST_ELEMENT_WARNING (job->self, RESOURCE, NOT_FOUND,
+        ("The finished model to resume from is gone; %s.", job->resume
+            && g_file_test (job->checkpoint, G_FILE_TEST_IS_REGULAR)
+            ? "resuming from the checkpoint instead" : "training anew"),
+        ("%s was there at start and is not now (did another run resume from it?)",
+            job->shown_finished));
+  if (!job->resume || !g_file_test (job->checkpoint, G_FILE_TEST_IS_REGULAR)) {
     if (job->checkpoint_found) /* checked at start, gone since: say so */
       GST_ELEMENT_WARNING (job->self, RESOURCE, NOT_FOUND,
           ("The checkpoint to resume from is gone; training anew."),
@@ -967,11 +985,13 @@ post_written (TrainJob *job, DecentModel *m, const gchar *status, guint n_train,
     g_free (gate);
     gate = with;
   }
-  gchar *msg = g_strdup_printf ("Model %s to %s (score-mode=local threshold %g from %u "
-      "%s frames; expected false alarms: %.2g %% of frames%s)", status, job->shown,
-      local->threshold, local->count,
-      g_str_equal (status, "calibrated") ? "normal" : n_held ? "held-out" : "training",
-      100.0 * local->false_alarm_rate, gate);
+  /* a resumed finished model keeps the calibration of the run that trained it */
+  const gchar *frames = g_str_equal (status, "calibrated") ? "normal frames"
+                        : job->finished ? "frames of the run that trained it"
+                        : n_held ? "held-out frames" : "training frames";
+  gchar *msg = g_strdup_printf ("Model %s to %s (score-mode=local threshold %g from %u %s; "
+      "expected false alarms: %.2g %% of frames%s)", status, job->shown, local->threshold,
+      local->count, frames, 100.0 * local->false_alarm_rate, gate);
   g_free (gate);
   gst_element_post_message (GST_ELEMENT (job->self),
       gst_message_new_progress (GST_OBJECT (job->self), GST_PROGRESS_TYPE_COMPLETE, "train",
@@ -1347,7 +1367,8 @@ run_training (TrainJob *job)
       gst_message_new_progress (GST_OBJECT (self), GST_PROGRESS_TYPE_START, "train", msg));
   g_free (msg);
 
-  if (n_train < 2) {
+  /* (a finished model written as it is needs no frame) */
+  if (n_train < 2 && !(resumes_finished (job) && !job->companion_bytes)) {
     gchar *why = g_strdup_printf ("%u of %" G_GUINT64_FORMAT " frames kept (frame-stride=%u, "
         "max-frames=%u, max-memory=%" G_GUINT64_FORMAT "); decent-train needs at least 2: %s",
         job->n_frames, job->seen, job->stride, job->max_frames, job->max_memory,
@@ -1355,7 +1376,9 @@ run_training (TrainJob *job)
             "companion-width and companion-height, or set companion=false)"
         : job->memory_full ? (job->companion_bytes ? "raise max-memory (each frame is kept at "
             "the model's size and at the companion's), or set companion=false"
-            : "raise max-memory") : "raise max-frames or lower frame-stride");
+            : "raise max-memory")
+        : job->n_frames == job->seen ? "the stream was that short: give it more footage"
+        : "raise max-frames or lower frame-stride");
     job_fail (job, GST_RESOURCE_ERROR_FAILED, "Too few frames to train on.", why);
     g_free (why);
   } else if (!(m = start_model (job, &err))) {
@@ -1446,6 +1469,7 @@ train_and_save (GstDecentTrain *self)
   job.keep_checkpoints = self->checkpoint;
   job.resume = self->resume;
   job.checkpoint_found = self->checkpoint_found;
+  job.finished_found = self->finished_found;
   job.epochs = self->epochs;
   job.min_steps = self->min_steps;
   job.patience = self->patience;
@@ -1524,7 +1548,8 @@ train_and_save (GstDecentTrain *self)
           ("not one frame fitted in %s; nothing was written to %s",
               self->store_oom ? "the machine's memory" : "max-memory (raise it)", job.shown));
     else
-      GST_ELEMENT_ERROR (self, STREAM, FAILED, ("No frames to train on."),
+      GST_ELEMENT_ERROR (self, STREAM, FAILED, ("No frames to %s on.", job.calibrate_only
+              ? "calibrate" : "train"),
           ("End of stream came before any frame; nothing was written to %s", job.shown));
   } else {
     run_training (&job);
@@ -1744,9 +1769,23 @@ check_checkpoint (GstDecentTrain *self, const gchar *location, const DecentConfi
   gboolean ok = TRUE;
   /* (a folder or device of that name is no finished model) */
   const gboolean has_finished = g_file_test (finished, G_FILE_TEST_IS_REGULAR);
-  const gboolean has_checkpoint = g_file_test (path, G_FILE_TEST_EXISTS);
-  if (resume && has_finished) {
+  const gboolean has_checkpoint = g_file_test (path, G_FILE_TEST_IS_REGULAR);
+  if (g_file_test (path, G_FILE_TEST_EXISTS) && !has_checkpoint && (checkpoint || resume)) {
+    /* a folder or device there: every epoch's checkpoint would fail */
+    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE, ("Could not write the model file."),
+        ("cannot write the checkpoint %s: it exists and is not a regular file (a folder?); "
+            "move it away, or set checkpoint=false", shown));
+    ok = FALSE;
+  } else if (resume && has_finished) {
+    self->finished_found = TRUE;
     ok = resumable_at_start (self, finished, shown_finished, cfg);
+    if (ok && has_checkpoint) /* (a later run stopped while training anew) */
+      GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
+          ("A checkpoint is beside the finished model; resume=true takes the finished model "
+              "and deletes the checkpoint once it writes."),
+          ("%s waits for its companion, and %s holds a later run's epochs (one with "
+              "resume=false, stopped while training anew); to continue that one instead, "
+              "move %s away first", shown_finished, shown, shown_finished));
   } else if (resume && has_checkpoint) {
     self->checkpoint_found = TRUE;
     ok = resumable_at_start (self, path, shown, cfg);
@@ -1789,7 +1828,7 @@ check_before_collecting (GstDecentTrain *self)
   DecentConfig cfg;
   config_from_properties (self, self->width, self->height, self->channels, &cfg);
   GST_OBJECT_UNLOCK (self);
-  self->checkpoint_found = FALSE; /* check_checkpoint says */
+  self->checkpoint_found = self->finished_found = FALSE; /* check_checkpoint says */
 
   gboolean ok = FALSE;
   if (!location || !*location) {
@@ -1804,8 +1843,8 @@ check_before_collecting (GstDecentTrain *self)
   } else if (cfg.device == DECENT_DEVICE_CUDA && !decent_device_available (DECENT_DEVICE_CUDA)) {
     GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("device=cuda, but the GPU cannot be used."),
         ("%s. Use device=auto or device=cpu.", decent_device_describe (DECENT_DEVICE_CUDA)));
-  } else if (!check_writable (self, location, checkpoint)) {
-    /* said why */
+  } else if (!check_writable (self, location, checkpoint && !calibrate_only)) {
+    /* said why (calibrate-only writes no checkpoint: not checked) */
   } else if (!calibrate_only && !check_checkpoint (self, location, &cfg, resume, checkpoint)) {
     /* said why */
   } else {

@@ -55,6 +55,7 @@ struct _GstDecentTrain {
   gsize frame_bytes;      /* geometry[0] * geometry[1] * geometry[2] */
   gdouble holdout_used;   /* holdout and holdout-blocks when collecting started */
   gboolean checkpoint_found; /* resume=true found a checkpoint at start */
+  gboolean finished_found;   /* resume=true found a finished model at start */
   guint blocks_used;
   gboolean calibrating;   /* calibrate-only when collecting started */
   guint8 *frames;         /* collected frames, packed at model resolution */

@@ -7,6 +7,7 @@
 #include <math.h>
 #include <glib/gstdio.h>
 #include <sys/mount.h>
+#include <unistd.h>
 
 #include "decent/decentmeta.h"
 #include "plugin_util.h"
@@ -139,12 +140,66 @@ GST_START_TEST (test_read_only_folder)
 }
 GST_END_TEST;
 
+/* calibrate-only writes no checkpoint: a model reached through a link in a
+ * read-only folder, its target's folder writable, is calibrated (it was
+ * refused: the checkpoint's probe could not be made beside the link) */
+GST_START_TEST (test_calibrate_through_read_only_link)
+{
+  if (!mount_small_tmpfs ())
+    return;
+  gchar *elsewhere = g_dir_make_tmp ("decent-target-XXXXXX", NULL);
+  gchar *target = g_build_filename (elsewhere, "target.dcnt", NULL);
+  gchar *desc = train_desc (target, 20, NULL);
+  gchar *err = pipeline_error (desc);
+  fail_unless (err == NULL, "%s", err);
+  g_free (desc);
+  gchar *link = g_build_filename (dir, "link.dcnt", NULL);
+  fail_unless (symlink (target, link) == 0, "%s", g_strerror (errno));
+  fail_unless (mount ("tmpfs", dir, "tmpfs", MS_REMOUNT | MS_RDONLY, "size=256k") == 0,
+      "remount read-only: %s", g_strerror (errno));
+  desc = g_strdup_printf ("videotestsrc num-buffers=30 pattern=snow ! "
+      "video/x-raw,width=32,height=32 ! decent-train model-location=\"%s\" "
+      "calibrate-only=true", link);
+  err = pipeline_error (desc);
+  fail_unless (err == NULL, "%s", err);
+  g_free (desc);
+  g_unlink (target);
+  g_rmdir (elsewhere);
+  g_free (link);
+  g_free (target);
+  g_free (elsewhere);
+}
+GST_END_TEST;
+
+/* A folder where the checkpoint goes is refused at start (it was taken
+ * for an interrupted run's checkpoint, and every epoch failed to write). */
+GST_START_TEST (test_checkpoint_folder_refused)
+{
+  gchar *model = marker ("model.dcnt");
+  gchar *folder = g_strconcat (model, ".checkpoint", NULL);
+  fail_unless (g_mkdir (folder, 0755) == 0);
+  gchar *desc = train_desc (model, 20, NULL);
+  gboolean started;
+  gchar *err = pipeline_error_started (desc, &started);
+  fail_unless (err && strstr (err, "is not a regular file") && strstr (err, "checkpoint"),
+      "%s", err);
+  fail_if (started, "frames were trained before the error");
+  assert_marker (model);
+  g_rmdir (folder);
+  g_free (err);
+  g_free (desc);
+  g_free (folder);
+  g_free (model);
+}
+GST_END_TEST;
+
 GST_START_TEST (test_one_frame)
 {
   gchar *model = marker ("model.dcnt");
   gchar *desc = train_desc (model, 1, NULL);
   gchar *err = pipeline_error (desc);
-  fail_unless (err && strstr (err, "Too few frames"), "%s", err);
+  fail_unless (err && strstr (err, "Too few frames")
+      && strstr (err, "the stream was that short"), "%s", err);
   assert_marker (model);
   g_free (err);
   g_free (desc);
@@ -319,12 +374,36 @@ stop_at_companion (const gchar *desc, guint *model_epochs)
  * message (G_MAXUINT: none) */
 static guint written_frames, written_held_out;
 
+/* A file that run_counting_epochs's next run moves away (to itself with
+ * ".moved") once decent-train has started collecting (its checks at start
+ * are done); NULL: none. */
+static const gchar *move_after_start;
+
+static GstBusSyncReply
+move_when_collecting (GstBus *bus, GstMessage *msg, gpointer data)
+{
+  GstState new_state;
+  if (move_after_start && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_STATE_CHANGED
+      && g_str_has_prefix (GST_OBJECT_NAME (GST_MESSAGE_SRC (msg)), "decenttrain")) {
+    gst_message_parse_state_changed (msg, NULL, &new_state, NULL);
+    if (new_state == GST_STATE_PAUSED) {
+      gchar *to = g_strconcat (move_after_start, ".moved", NULL);
+      fail_unless (g_rename (move_after_start, to) == 0, "%s", g_strerror (errno));
+      g_free (to);
+      move_after_start = NULL;
+    }
+  }
+  return GST_BUS_PASS;
+}
+
 static gchar *
 run_counting_epochs (const gchar *desc, guint *own, guint *companion, gchar **warnings)
 {
   written_frames = written_held_out = G_MAXUINT;
   GstElement *pipe = gst_parse_launch (desc, NULL);
   GstBus *bus = gst_element_get_bus (pipe);
+  if (move_after_start)
+    gst_bus_set_sync_handler (bus, move_when_collecting, NULL, NULL);
   gst_element_set_state (pipe, GST_STATE_PLAYING);
   gchar *error = NULL;
   GString *warned = g_string_new (NULL);
@@ -499,6 +578,55 @@ GST_START_TEST (test_stop_during_companion)
   decent_model_free (m);
   fail_if (g_file_test (finished, G_FILE_TEST_EXISTS), "the finished model was left");
 
+  /* stopped again; a checkpoint beside the finished model (a later run,
+   * stopped while training anew): resume=true says it takes the finished
+   * model and deletes the checkpoint; resumed with companion=false on a
+   * single frame, the finished model is written as it is (it needs no
+   * frame: "Too few frames" before) */
+  desc = g_strdup_printf (pipeline, model, "");
+  warnings = stop_at_companion (desc, &model_epochs);
+  g_free (desc);
+  g_free (warnings);
+  fail_unless (g_file_set_contents (checkpoint, "a later run's epochs", -1, NULL));
+  const gchar *single = "videotestsrc num-buffers=1 pattern=ball ! video/x-raw,width=32,height=32 "
+      "! decent-train min-steps=0 model-location=\"%s\" width=16 height=16 channels=1 "
+      "epochs=30 batch-size=8 latent-side=6 still-lag=3 resume=true companion=false";
+  desc = g_strdup_printf (single, model);
+  own = companion = 0;
+  error = run_counting_epochs (desc, &own, &companion, &warnings);
+  g_free (desc);
+  fail_unless (error == NULL, "%s", error);
+  fail_unless (strstr (warnings, "A checkpoint is beside the finished model"), "%s", warnings);
+  g_free (warnings);
+  m = decent_model_load (model, DECENT_DEVICE_CPU, &err);
+  fail_unless (m != NULL && written_frames == 0, "%s", err.message);
+  decent_model_describe (m, &info);
+  fail_unless (info.epochs == 30, "%u epochs", info.epochs);
+  decent_model_free (m);
+  fail_if (g_file_test (checkpoint, G_FILE_TEST_EXISTS)
+      || g_file_test (finished, G_FILE_TEST_EXISTS), "a checkpoint or finished model was left");
+
+  /* stopped again; the finished model found at start is gone when the
+   * frames are collected (another run resumed from it): said, and this
+   * run trains anew (it did so silently) */
+  desc = g_strdup_printf (pipeline, model, "");
+  warnings = stop_at_companion (desc, &model_epochs);
+  g_free (warnings);
+  g_free (desc);
+  desc = g_strdup_printf (pipeline, model, "resume=true");
+  move_after_start = finished;
+  own = companion = 0;
+  error = run_counting_epochs (desc, &own, &companion, &warnings);
+  g_free (desc);
+  fail_unless (error == NULL && move_after_start == NULL, "%s", error);
+  fail_unless (strstr (warnings, "The finished model to resume from is gone; training anew"),
+      "%s", warnings);
+  fail_unless (own == 30, "%u epochs of a new model", own);
+  g_free (warnings);
+  gchar *moved = g_strconcat (finished, ".moved", NULL);
+  g_unlink (moved);
+  g_free (moved);
+
   /* checkpoint=false: nowhere to keep it, so it is written alone */
   desc = g_strdup_printf (pipeline, model, "checkpoint=false");
   warnings = stop_at_companion (desc, &model_epochs);
@@ -559,6 +687,8 @@ faults_suite (void)
   TCase *tc = suite_add_case (s, "general", 300, temp_dir_setup, teardown);
   tcase_add_test (tc, test_full_disk);
   tcase_add_test (tc, test_read_only_folder);
+  tcase_add_test (tc, test_calibrate_through_read_only_link);
+  tcase_add_test (tc, test_checkpoint_folder_refused);
   tcase_add_test (tc, test_one_frame);
   tcase_add_test (tc, test_nan_loss);
   tcase_add_test (tc, test_other_channel_counts);
