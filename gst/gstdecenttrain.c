@@ -1877,10 +1877,16 @@ model_to_calibrate (GstDecentTrain *self, const gchar *location, DecentDevice de
   if (!m) {
     gchar *shown = decent_shown_name (location);
     gchar *reason = valid_text (location ? err.message : "no model-location");
+    /* train one first: only where there is none (not a file it cannot read) */
+    gchar *finished = location ? g_strconcat (location, ".finished", NULL) : NULL;
+    const gchar *advice = !location || g_file_test (location, G_FILE_TEST_EXISTS) ? ""
+        : finished && g_file_test (finished, G_FILE_TEST_IS_REGULAR)
+        ? " A finished model waits in F.finished for its companion: write it first (resume=true)."
+        : " calibrate-only calibrates an existing model on new footage; train one first.";
     GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
-        ("calibrate-only: could not load model file \"%s\".", shown),
-        ("%s. calibrate-only calibrates an existing model on new footage; train one first.",
-            reason));
+        ("calibrate-only: could not load model file \"%s\".", shown), ("%s.%s", reason,
+            advice));
+    g_free (finished);
     g_free (reason);
     g_free (shown);
     return FALSE;

@@ -552,10 +552,19 @@ GST_START_TEST (test_calibrate_only)
 
   gchar *missing = g_build_filename (dir, "missing.dcnt", NULL);
   run_appsrc (missing, "calibrate-only=true", 3, 0, &r);
-  fail_unless (r.error && strstr (r.error, "calibrate-only") && strstr (r.error, "missing.dcnt"),
-      "%s", r.error);
+  fail_unless (r.error && strstr (r.error, "calibrate-only") && strstr (r.error, "missing.dcnt")
+      && strstr (r.error, "train one first"), "%s", r.error);
   fail_if (g_file_test (missing, G_FILE_TEST_EXISTS));
   app_run_clear (&r);
+  /* a file that is there but no model: its reason, not "train one first" */
+  gchar *text = g_build_filename (dir, "notes.dcnt", NULL);
+  fail_unless (g_file_set_contents (text, "not a model", -1, NULL));
+  run_appsrc (text, "calibrate-only=true", 3, 0, &r);
+  fail_unless (r.error && strstr (r.error, "not a gst-decent model file")
+      && !strstr (r.error, "train one first"), "%s", r.error);
+  app_run_clear (&r);
+  unlink (text);
+  g_free (text);
   g_free (missing);
   g_free (model);
 }
