@@ -1367,8 +1367,10 @@ run_training (TrainJob *job)
       gst_message_new_progress (GST_OBJECT (self), GST_PROGRESS_TYPE_START, "train", msg));
   g_free (msg);
 
-  /* (a finished model written as it is needs no frame) */
-  if (n_train < 2 && !(resumes_finished (job) && !job->companion_bytes)) {
+  if (!(m = start_model (job, &err))) {
+    job_fail (job, GST_RESOURCE_ERROR_SETTINGS, "Cannot start training.", err.message);
+  } else if (n_train < 2 && !(job->finished && !job->companion_bytes)) {
+    /* (a finished model written as it is needs no more frames) */
     gchar *why = g_strdup_printf ("%u of %" G_GUINT64_FORMAT " frames kept (frame-stride=%u, "
         "max-frames=%u, max-memory=%" G_GUINT64_FORMAT "); decent-train needs at least 2: %s",
         job->n_frames, job->seen, job->stride, job->max_frames, job->max_memory,
@@ -1381,8 +1383,6 @@ run_training (TrainJob *job)
         : "raise max-frames or lower frame-stride");
     job_fail (job, GST_RESOURCE_ERROR_FAILED, "Too few frames to train on.", why);
     g_free (why);
-  } else if (!(m = start_model (job, &err))) {
-    job_fail (job, GST_RESOURCE_ERROR_SETTINGS, "Cannot start training.", err.message);
   } else if ((!job->finished || job->companion_bytes) && job->epochs == 0 && n_held == 0) {
     /* (a finished model's companion trains as a model would) */
     job_fail (job, GST_RESOURCE_ERROR_SETTINGS, "Cannot train until the held-out error stops "
@@ -1539,22 +1539,24 @@ train_and_save (GstDecentTrain *self)
   if (job.n_frames == 0 && self->failed) {
     /* an error was posted already */
   } else if (job.n_frames == 0) {
+    const gchar *what = job.calibrate_only ? "calibrate" : "train";
     if (self->bad_buffers)
-      GST_ELEMENT_ERROR (self, STREAM, FAILED, ("No frames to train on."),
+      GST_ELEMENT_ERROR (self, STREAM, FAILED, ("No frames to %s on.", what),
           ("all %u buffers were too small for their caps; nothing was written to %s",
               self->bad_buffers, job.shown));
     else if (self->store_full)
-      GST_ELEMENT_ERROR (self, STREAM, FAILED, ("No frames to train on."),
+      GST_ELEMENT_ERROR (self, STREAM, FAILED, ("No frames to %s on.", what),
           ("not one frame fitted in %s; nothing was written to %s",
               self->store_oom ? "the machine's memory" : "max-memory (raise it)", job.shown));
     else
-      GST_ELEMENT_ERROR (self, STREAM, FAILED, ("No frames to %s on.", job.calibrate_only
-              ? "calibrate" : "train"),
+      GST_ELEMENT_ERROR (self, STREAM, FAILED, ("No frames to %s on.", what),
           ("End of stream came before any frame; nothing was written to %s", job.shown));
   } else {
     run_training (&job);
     if (job.ok) {
       drop_frames (self); /* they are in the model now; give the memory back */
+      /* taken: a collection after a flush must not miss them as gone */
+      self->checkpoint_found = self->finished_found = FALSE;
     } else if (!job.cancelled) {
       if (job.write_error == GST_RESOURCE_ERROR_OPEN_WRITE)
         GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE, ("%s", job.error_text), ("%s",
@@ -1770,7 +1772,7 @@ check_checkpoint (GstDecentTrain *self, const gchar *location, const DecentConfi
   /* (a folder or device of that name is no finished model) */
   const gboolean has_finished = g_file_test (finished, G_FILE_TEST_IS_REGULAR);
   const gboolean has_checkpoint = g_file_test (path, G_FILE_TEST_IS_REGULAR);
-  if (g_file_test (path, G_FILE_TEST_EXISTS) && !has_checkpoint && (checkpoint || resume)) {
+  if (g_file_test (path, G_FILE_TEST_EXISTS) && !has_checkpoint && checkpoint) {
     /* a folder or device there: every epoch's checkpoint would fail */
     GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE, ("Could not write the model file."),
         ("cannot write the checkpoint %s: it exists and is not a regular file (a folder?); "
@@ -1879,13 +1881,18 @@ model_to_calibrate (GstDecentTrain *self, const gchar *location, DecentDevice de
     gchar *reason = valid_text (location ? err.message : "no model-location");
     /* train one first: only where there is none (not a file it cannot read) */
     gchar *finished = location ? g_strconcat (location, ".finished", NULL) : NULL;
-    const gchar *advice = !location || g_file_test (location, G_FILE_TEST_EXISTS) ? ""
-        : finished && g_file_test (finished, G_FILE_TEST_IS_REGULAR)
-        ? " A finished model waits in F.finished for its companion: write it first (resume=true)."
-        : " calibrate-only calibrates an existing model on new footage; train one first.";
+    gchar *shown_finished = decent_shown_name (finished);
+    gchar *advice = !location || g_file_test (location, G_FILE_TEST_EXISTS) ? g_strdup ("")
+        : g_file_test (finished, G_FILE_TEST_IS_REGULAR)
+        ? g_strdup_printf (" A finished model waits in %s for its companion: write it first "
+            "(resume=true).", shown_finished)
+        : g_strdup (" calibrate-only calibrates an existing model on new footage; train one "
+            "first.");
     GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
         ("calibrate-only: could not load model file \"%s\".", shown), ("%s.%s", reason,
             advice));
+    g_free (advice);
+    g_free (shown_finished);
     g_free (finished);
     g_free (reason);
     g_free (shown);

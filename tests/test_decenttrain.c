@@ -556,6 +556,15 @@ GST_START_TEST (test_calibrate_only)
       && strstr (r.error, "train one first"), "%s", r.error);
   fail_if (g_file_test (missing, G_FILE_TEST_EXISTS));
   app_run_clear (&r);
+  /* none, but a finished model waiting for its companion: named */
+  gchar *waiting = g_strconcat (missing, ".finished", NULL);
+  fail_unless (g_file_set_contents (waiting, "a model", -1, NULL));
+  run_appsrc (missing, "calibrate-only=true", 3, 0, &r);
+  fail_unless (r.error && strstr (r.error, "A finished model waits in")
+      && strstr (r.error, "missing.dcnt.finished for its companion"), "%s", r.error);
+  app_run_clear (&r);
+  unlink (waiting);
+  g_free (waiting);
   /* a file that is there but no model: its reason, not "train one first" */
   gchar *text = g_build_filename (dir, "notes.dcnt", NULL);
   fail_unless (g_file_set_contents (text, "not a model", -1, NULL));

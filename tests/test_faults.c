@@ -386,11 +386,11 @@ move_when_collecting (GstBus *bus, GstMessage *msg, gpointer data)
   if (move_after_start && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_STATE_CHANGED
       && g_str_has_prefix (GST_OBJECT_NAME (GST_MESSAGE_SRC (msg)), "decenttrain")) {
     gst_message_parse_state_changed (msg, NULL, &new_state, NULL);
-    if (new_state == GST_STATE_PAUSED) {
+    if (new_state == GST_STATE_PAUSED) { /* (a streaming thread: no check here) */
       gchar *to = g_strconcat (move_after_start, ".moved", NULL);
-      fail_unless (g_rename (move_after_start, to) == 0, "%s", g_strerror (errno));
+      if (g_rename (move_after_start, to) == 0)
+        move_after_start = NULL; /* the test checks that it was moved */
       g_free (to);
-      move_after_start = NULL;
     }
   }
   return GST_BUS_PASS;
@@ -507,11 +507,15 @@ GST_START_TEST (test_stop_during_companion)
       "framerate=10/1 ! decent-train min-steps=0 model-location=\"%s\" width=16 height=16 "
       "channels=1 epochs=30 batch-size=8 latent-side=6 still-lag=3 companion=true "
       "companion-width=16 companion-height=16 %s";
-  desc = g_strdup_printf (tenth, model, "resume=true");
+  desc = g_strdup_printf (tenth, model, "resume=true still-lag=4");
   guint own = 0, companion = 0;
-  gchar *error = run_counting_epochs (desc, &own, &companion, NULL);
+  gchar *error = run_counting_epochs (desc, &own, &companion, &warnings);
   g_free (desc);
   fail_unless (error == NULL, "%s", error);
+  /* (its gate takes the model's lag, 3, not this run's 4: said) */
+  fail_unless (strstr (warnings, "The companion takes the finished model's still-gate settings")
+      && strstr (warnings, "still-lag=3") && strstr (warnings, "still-lag=4"), "%s", warnings);
+  g_free (warnings);
   fail_unless (own == 0 && companion > 0, "resumed: %u epochs of the model, %u of the "
       "companion", own, companion);
   /* the frames this run trained on: the companion's */
@@ -581,8 +585,8 @@ GST_START_TEST (test_stop_during_companion)
   /* stopped again; a checkpoint beside the finished model (a later run,
    * stopped while training anew): resume=true says it takes the finished
    * model and deletes the checkpoint; resumed with companion=false on a
-   * single frame, the finished model is written as it is (it needs no
-   * frame: "Too few frames" before) */
+   * single frame, the finished model is written as it is (it needs no more
+   * frames: "Too few frames" before) */
   desc = g_strdup_printf (pipeline, model, "");
   warnings = stop_at_companion (desc, &model_epochs);
   g_free (desc);
