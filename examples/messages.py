@@ -16,6 +16,17 @@ gi.require_version("Gst", "1.0")
 from gi.repository import Gst  # noqa: E402
 
 
+def seconds(s, field):
+    """A time field in seconds, or None: a frame without a timestamp has none."""
+    ok, value = s.get_uint64(field)
+    return value / Gst.SECOND if ok else None
+
+
+def at(s):
+    t = seconds(s, "running-time")
+    return f"at {t:.2f} s" if t is not None else "(no time)"
+
+
 def main(model, video):
     Gst.init(None)
     pipeline = Gst.parse_launch(
@@ -24,39 +35,43 @@ def main(model, video):
     bus = pipeline.get_bus()
     pipeline.set_state(Gst.State.PLAYING)
     second, scores, flagged = 0, [], 0
-    while True:
-        msg = bus.timed_pop(Gst.CLOCK_TIME_NONE)
-        if msg.type == Gst.MessageType.ERROR:
-            err, debug = msg.parse_error()
-            print(f"error: {err.message}\n{debug}", file=sys.stderr)
-            break
-        if msg.type == Gst.MessageType.EOS:
-            break
-        if msg.type != Gst.MessageType.ELEMENT:
-            continue
-        s = msg.get_structure()
-        if s.get_name() == "decentanomaly":
-            t = s.get_value("running-time") // Gst.SECOND
-            if t != second and scores:
-                print(f"{second:4d} s: mean score {sum(scores) / len(scores):.5f}, "
-                      f"{flagged} of {len(scores)} frames flagged")
-                second, scores, flagged = t, [], 0
-            scores.append(s.get_value("score"))
-            flagged += s.get_value("flagged")
-        elif s.get_name() == "decentanomaly-event":
-            kind = s.get_value("type")
-            at = s.get_value("running-time") / Gst.SECOND
-            extra = (f", {s.get_value('frames')} frames, peak {s.get_value('peak-score'):.5f}"
-                     if kind == "end" else "")
-            print(f"event {kind} at {at:.2f} s{extra}")
-        elif s.get_name() == "decentanomaly-region":
-            # one place's event: where, in frame pixels
-            kind = s.get_value("type")
-            at = s.get_value("running-time") / Gst.SECOND
-            box = (f"{s.get_value('width')}x{s.get_value('height')} at "
-                   f"{s.get_value('x')},{s.get_value('y')}")
-            print(f"  region {s.get_value('id')} {kind} at {at:.2f} s: {box}")
-    pipeline.set_state(Gst.State.NULL)
+
+    def summary():
+        if scores:
+            print(f"{second:4d} s: mean score {sum(scores) / len(scores):.5f}, "
+                  f"{flagged} of {len(scores)} frames flagged")
+    try:
+        while True:
+            msg = bus.timed_pop(Gst.CLOCK_TIME_NONE)
+            if msg.type == Gst.MessageType.ERROR:
+                err, debug = msg.parse_error()
+                print(f"error: {err.message}\n{debug}", file=sys.stderr)
+                break
+            if msg.type == Gst.MessageType.EOS:
+                break
+            if msg.type != Gst.MessageType.ELEMENT:
+                continue
+            s = msg.get_structure()
+            if s.get_name() == "decentanomaly":
+                t = seconds(s, "running-time")
+                if t is not None and int(t) != second:  # (untimed frames: the same second)
+                    summary()
+                    second, scores, flagged = int(t), [], 0
+                scores.append(s.get_value("score"))
+                flagged += s.get_value("flagged")
+            elif s.get_name() == "decentanomaly-event":
+                kind = s.get_value("type")
+                extra = (f", {s.get_value('frames')} frames, "
+                         f"peak {s.get_value('peak-score'):.5f}" if kind == "end" else "")
+                print(f"event {kind} {at(s)}{extra}")
+            elif s.get_name() == "decentanomaly-region":
+                # one place's event: where, in frame pixels
+                box = (f"{s.get_value('width')}x{s.get_value('height')} at "
+                       f"{s.get_value('x')},{s.get_value('y')}")
+                print(f"  region {s.get_value('id')} {s.get_value('type')} {at(s)}: {box}")
+        summary()  # the last second
+    finally:
+        pipeline.set_state(Gst.State.NULL)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@
 #include <gst/gst.h>
 #include <stdio.h>
 
-#include "decent/decentmeta.h"
+#include <gst/decent/decentmeta.h> /* as an application includes it */
 #include "example-common.h"
 
 typedef struct {

@@ -88,6 +88,15 @@ mkdir "$tmp/full-clips" && touch "$tmp/full-clips/clip-2147483000.mkv"
 refuses "record-events refuses clip numbers near the end of an int" "numbered up to 2147483000" \
   "$build/examples/record-events" --model "$tmp/m.dcnt" --input "$tmp/normal.avi" \
   --out "$tmp/full-clips"
+# messages.py sums up every second, the last one too, and reads frames
+# without timestamps (jpegparse stamps only the first of a raw MJPEG
+# stream: it crashed on the second, and left the pipeline playing)
+expect "messages.py sums up every second, the last one too" "   2 s: mean score" \
+  /usr/bin/python3 "$(dirname "$0")/../examples/messages.py" "$tmp/m.dcnt" "$tmp/normal.avi"
+launch videotestsrc num-buffers=20 pattern=ball ! video/x-raw,width=64,height=48,framerate=10/1 \
+  ! jpegenc ! filesink location="$tmp/untimed.mjpeg"
+expect "messages.py reads frames without timestamps" "0 of 20 frames flagged" \
+  /usr/bin/python3 "$(dirname "$0")/../examples/messages.py" "$tmp/m.dcnt" "$tmp/untimed.mjpeg"
 # the scripts: train.sh writes a model without held-out frames (it used to
 # stop reading at the missing held-out error, and gst-launch died of
 # SIGPIPE) and names a file with a comma and an é whole; detect.sh writes

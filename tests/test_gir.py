@@ -69,6 +69,11 @@ with tempfile.TemporaryDirectory() as tmp:
         buf = info.get_buffer()
         n = GstDecentMeta.buffer_get_n_decent_anomaly_meta(buf)
         metas = [GstDecentMeta.buffer_get_nth_decent_anomaly_meta(buf, i) for i in range(n + 1)]
+        try:  # the map's pointer is the meta's to free: bindings cannot set it
+            metas[0].heatmap = 0
+            seen.append("the heatmap pointer was writable")
+        except (RuntimeError, TypeError, AttributeError):
+            pass
         seen.append([(m.roi_x, m.roi_y, m.roi_width, m.roi_height) if m else None
                      for m in metas])
         return Gst.PadProbeReturn.OK

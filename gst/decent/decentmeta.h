@@ -23,8 +23,6 @@ G_BEGIN_DECLS
 
 /**
  * GstDecentAnomalyMeta:
- * @heatmap: (type gpointer): the map itself (an opaque pointer to bindings, which read it with
- *   gst_decent_anomaly_meta_get_heatmap(), which knows its length)
  *
  * A frame's anomaly result (the fields are described beside them).
  */
@@ -40,9 +38,12 @@ typedef struct {
   guint64 scored_frame_number; /* the frame whose result this is */
 
   /* optional per-pixel map of score_mode at model resolution (attach-heatmap=true), NULL
-   * otherwise */
+   * otherwise; bindings read it with gst_decent_anomaly_meta_get_heatmap(), which knows
+   * its length, and cannot set the pointer (the meta frees it) */
   guint heatmap_width, heatmap_height;
+  /*< private >*/
   gfloat *heatmap;
+  /*< public >*/
   /* the region of the frame that was scored, in frame pixels (rescaled with
    * the frame by videoscale) */
   guint roi_x, roi_y, roi_width, roi_height;
