@@ -397,8 +397,5 @@ main (int argc, char **argv)
   }
   g_string_free (sum.event_lines, TRUE);
   g_strfreev (props);
-  /* finished cleanly, but not to the end of the input: as a shell counts the signal */
-  if (rc == 0 && example_interrupted ())
-    rc = 128 + example_interrupted ();
-  return rc;
+  return example_exit_status (rc);
 }

@@ -30,10 +30,19 @@ on_interrupt (int sig)
   }
 }
 
-int
-example_interrupted (void)
+/* The signal that ended the run early, 0 when none did. */
+static int
+interrupted_by (void)
 {
   return interrupts > 0 ? first_signal : 0;
+}
+
+int
+example_exit_status (int rc)
+{
+  /* finished cleanly, but not to the end of the input: as a shell counts
+   * the signal */
+  return rc == 0 && interrupted_by () ? 128 + interrupted_by () : rc;
 }
 
 gboolean

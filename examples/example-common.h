@@ -21,9 +21,10 @@ gboolean example_parse_options (int *argc, char ***argv, const gchar *summary,
 int example_run (GstElement *pipe, const gchar *program,
     void (*on_message) (GstMessage *msg, gpointer user), gpointer user);
 
-/* The signal that ended the run early (SIGINT: a Ctrl-C, or SIGTERM;
- * example_run), 0 when none did. */
-int example_interrupted (void);
+/* The program's exit status after example_run returned rc: 128 + the
+ * signal (SIGINT: a Ctrl-C, or SIGTERM) when one ended a run that otherwise
+ * succeeded, else rc. */
+int example_exit_status (int rc);
 
 /* Sets property (a file name) of the element called name in pipe: a path
  * set this way needs no quoting in a pipeline description.  FALSE, said on

@@ -258,8 +258,5 @@ main (int argc, char **argv)
   gst_object_unref (scorer);
   gst_object_unref (app.splitmux);
   gst_object_unref (app.pipe);
-  /* finished cleanly, but not to the end of the input: as a shell counts the signal */
-  if (rc == 0 && example_interrupted ())
-    rc = 128 + example_interrupted ();
-  return rc;
+  return example_exit_status (rc);
 }

@@ -1723,16 +1723,18 @@ gst_decent_anomaly_transform_frame_ip (GstVideoFilter *filter, GstVideoFrame *fr
   }
   /* a changed threshold applies to carried results too, and to their places */
   f.flagged = !self->result_invalid && self->last_score > f.threshold;
-  /* a carried flagged result is a flagged frame of the open event too: its
-   * frames and last flagged time count it, as the meta and flagged-only do
-   * (events open and close on scored frames only); so are its hot places
-   * for their region events */
-  if (!f.scored && f.flagged)
-    decent_events_carry (&self->events, self->frame_count, f.running_time);
-  if (!f.scored && self->have_result && !self->result_invalid)
-    decent_regions_carry (&self->regions, self->frame_count, f.running_time);
-  if (!f.scored && self->have_result && f.threshold != self->hot_threshold)
-    find_hot (self, f.threshold);
+  if (!f.scored && self->have_result) {
+    /* a carried flagged result is a flagged frame of the open event too: its
+     * frames and last flagged time count it, as the meta and flagged-only do
+     * (events open and close on scored frames only); so are its hot places
+     * for their region events */
+    if (f.flagged)
+      decent_events_carry (&self->events, self->frame_count, f.running_time);
+    if (!self->result_invalid)
+      decent_regions_carry (&self->regions, self->frame_count, f.running_time);
+    if (f.threshold != self->hot_threshold)
+      find_hot (self, f.threshold);
+  }
   attach_meta (self, &set, &f);
   if (set.mode != GST_DECENT_MODE_PASSTHROUGH)
     draw_heatmap (self, &set, &f);

@@ -344,12 +344,11 @@ write_file (GstDecentPublish *self, const gchar *line)
   GST_OBJECT_UNLOCK (self);
   if (self->fd < 0)
     self->fd = open_events_file (self->path, FALSE, &self->seekable);
-  const gboolean open = self->fd >= 0;
   gchar *record = g_strconcat (line, "\n", NULL); /* one write: one whole line */
   const gsize len = strlen (record);
   /* a pipe or terminal has no position: it is only written to */
-  off_t at = open && self->seekable ? file_end (self->fd) : -1;
-  if (open && self->seekable && max_size > 0 && at > 0 && (guint64) at + len > max_size) {
+  off_t at = self->fd >= 0 && self->seekable ? file_end (self->fd) : -1;
+  if (at > 0 && max_size > 0 && (guint64) at + len > max_size) {
     rotate (self, max_files);
     at = self->fd >= 0 && self->seekable ? file_end (self->fd) : -1;
   }

@@ -337,6 +337,28 @@ GST_START_TEST (test_chained_and_paused_sharers_do_not_stall)
 }
 GST_END_TEST;
 
+/* Seconds that 100 full-speed frames of a sharer of model-instance-id id
+ * take beside slow_desc (a pipeline of that id, playing since 1.2 s before,
+ * so that its pace is known); every frame must be scored. */
+static gdouble
+beside_a_slow_sharer (const gchar *model, const gchar *id, const gchar *slow_desc)
+{
+  GstElement *slow = beside (slow_desc, GST_STATE_PLAYING);
+  g_usleep (1200000);
+  gchar *desc = g_strdup_printf ("videotestsrc pattern=ball num-buffers=100 ! "
+      "video/x-raw,format=GRAY8,width=16,height=16 ! decentanomaly name=fast "
+      "model-location=%s model-instance-id=%s batch-timeout=100000 threshold=1 "
+      "message-mode=all ! fakesink sync=false", model, id);
+  Run r;
+  const gdouble took = timed_run (desc, &r);
+  fail_unless (r.error == NULL, "%s", r.error);
+  fail_unless_equals_int (((GArray *) g_hash_table_lookup (r.scores, "fast"))->len, 100);
+  stop_and_unref (slow);
+  run_clear (&r);
+  g_free (desc);
+  return took;
+}
+
 /* A live 5 fps sharer takes 200 ms between its frames, longer than
  * batch-timeout (100 ms): the full-speed sharer's batches do not wait for
  * it (100 frames would take about 10 s if they did). */
@@ -347,20 +369,8 @@ GST_START_TEST (test_slow_sharer_does_not_throttle_the_others)
       "video/x-raw,format=GRAY8,width=16,height=16,framerate=5/1 ! decentanomaly "
       "model-location=%s model-instance-id=slow batch-timeout=100000 threshold=1 ! "
       "fakesink", model);
-  GstElement *slow = beside (slow_desc, GST_STATE_PLAYING);
-  g_usleep (1200000); /* a few of its frames: its pace is known */
-  gchar *desc = g_strdup_printf ("videotestsrc pattern=ball num-buffers=100 ! "
-      "video/x-raw,format=GRAY8,width=16,height=16 ! decentanomaly name=fast "
-      "model-location=%s model-instance-id=slow batch-timeout=100000 threshold=1 "
-      "message-mode=all ! fakesink sync=false", model);
-  Run r;
-  const gdouble took = timed_run (desc, &r);
-  fail_unless (r.error == NULL, "%s", r.error);
-  fail_unless_equals_int (((GArray *) g_hash_table_lookup (r.scores, "fast"))->len, 100);
+  const gdouble took = beside_a_slow_sharer (model, "slow", slow_desc);
   fail_unless (took < 5, "100 frames took %.1f s beside a 5 fps sharer", took);
-  stop_and_unref (slow);
-  run_clear (&r);
-  g_free (desc);
   g_free (slow_desc);
   g_free (model);
 }
@@ -378,20 +388,8 @@ GST_START_TEST (test_sharer_slowed_downstream_does_not_throttle_the_others)
       "video/x-raw,format=GRAY8,width=16,height=16,framerate=30/1 ! queue leaky=downstream "
       "max-size-buffers=2 ! decentanomaly model-location=%s model-instance-id=held "
       "batch-timeout=100000 threshold=1 ! identity sleep-time=80000 ! fakesink", model);
-  GstElement *slow = beside (slow_desc, GST_STATE_PLAYING);
-  g_usleep (1200000); /* a few of its frames: its pace is known */
-  gchar *desc = g_strdup_printf ("videotestsrc pattern=ball num-buffers=100 ! "
-      "video/x-raw,format=GRAY8,width=16,height=16 ! decentanomaly name=fast "
-      "model-location=%s model-instance-id=held batch-timeout=100000 threshold=1 "
-      "message-mode=all ! fakesink sync=false", model);
-  Run r;
-  const gdouble took = timed_run (desc, &r);
-  fail_unless (r.error == NULL, "%s", r.error);
-  fail_unless_equals_int (((GArray *) g_hash_table_lookup (r.scores, "fast"))->len, 100);
+  const gdouble took = beside_a_slow_sharer (model, "held", slow_desc);
   fail_unless (took < 4, "100 frames took %.1f s beside a sharer held up downstream", took);
-  stop_and_unref (slow);
-  run_clear (&r);
-  g_free (desc);
   g_free (slow_desc);
   g_free (model);
 }
