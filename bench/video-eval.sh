@@ -19,6 +19,8 @@
 #                empty one is its defaults (default: one, its defaults)
 #   QUICK=1      one clip per kind and size (9 events each), short training
 #   CLIPS        clips per kind and size (3: 27 events each)
+#   SIZE         frame size the clips are decoded at (384x288; 768x576: the
+#                camera's own, as the demo scores it)
 #   WORK         work folder (build/video-eval): frames, models, scores, results
 #   PICS         pictures (docs/results; QUICK=1: $WORK/pictures)
 #   REPORT       the "Real footage" section (Markdown) (docs/results/real-footage.md,
@@ -50,6 +52,7 @@ export GST_PLUGIN_PATH=$PWD/build/plugin
 args=(--work "$work")
 if [ "${QUICK:-0}" = 1 ]; then args+=(--quick); fi
 if [ -n "${CLIPS:-}" ]; then args+=(--clips "$CLIPS"); fi
+if [ -n "${SIZE:-}" ]; then args+=(--size "$SIZE"); fi
 if [ -n "${PICS+set}" ]; then args+=(--pictures "$PICS"); fi
 configs() { # "a; b" -> one option per configuration (an empty one kept)
   local opt=$1 list=$2 item items=()

@@ -7,11 +7,14 @@ the same clips. Run it through bench/video-eval.sh (which installs, builds
 and turns its variables into these options):
 
     /usr/bin/python3 bench/video_eval.py [--work DIR] [--train PROPS ...]
-        [--score PROPS ...] [--quick] [--clips N] [--pictures DIR]
+        [--score PROPS ...] [--quick] [--clips N] [--size WxH] [--pictures DIR]
     /usr/bin/python3 bench/video_eval.py --work DIR --report FILE
 
 Protocol
-  * vtest.avi is decoded once to packed RGB at 384x288 (WORK/frames.rgb).
+  * vtest.avi is decoded once to packed RGB at 384x288 (WORK/frames.rgb);
+    --size 768x576 keeps the camera's own frames (any multiple of 128x96:
+    what is measured in pixels below scales with the width, so that the
+    clips show the same scene; the baselines' grey frames stay 128x96).
   * Training footage: frames 0..399 (the first 40 s), fed to the real
     decent-train through gst-launch-1.0 with the properties of one training
     configuration (--train "epochs=40 lambda=0 width=128 height=96"); the
@@ -46,9 +49,9 @@ Protocol
                even row+column) and its complement 255 - c;
       dark     the whole frame's brightness x 0.7 (no size);
       blur     the whole frame Gaussian-blurred, PIL ImageFilter.GaussianBlur(2.5)
-               (no size);
-      moving   a solid box of 1 % (as box) moving MOVING_SPEED (5) pixels a
-               frame in a uniform direction, its whole path inside the frame,
+               at 384x288 (no size);
+      moving   a solid box of 1 % (as box) moving MOVING_SPEED (5 at 384x288)
+               pixels a frame in a uniform direction, its whole path inside the frame,
                its colour by the mean background of the path's bounding box:
                what decentanomaly's still gate cannot see (size 1 % only).
     Every draw comes from numpy's default_rng([kind number, size number,
@@ -114,7 +117,7 @@ import numpy as np
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 VTEST = "/usr/share/doc/opencv-doc/examples/data/vtest.avi"
-W, H, FPS = 384, 288, 10
+W, H, FPS = 384, 288, 10   # set_frame_size changes W, H and what follows them
 FRAME_BYTES = W * H * 3
 N_FRAMES = 795
 TRAIN = (0, 400)        # frames [0, 400): training footage
@@ -136,7 +139,8 @@ GLOBAL_KINDS = ("dark", "blur")
 # still gate cannot see, so the frame's own score must
 MOVING_KINDS = ("moving",)
 MOVING_SIZE = 1         # index into SIZES
-MOVING_SPEED = 5.0
+MOVING_SPEED = 5.0      # pixels a frame at 384x288
+BLUR_RADIUS = 2.5       # PIL's GaussianBlur radius at 384x288
 KINDS = SIZED_KINDS + GLOBAL_KINDS + MOVING_KINDS  # appended: the others' seeds stay
 PALETTE = {
     "red": (200, 30, 30), "blue": (30, 60, 200), "yellow": (240, 220, 40),
@@ -147,6 +151,20 @@ MIN_L1 = 120
 BAG_AREA = 1.27
 BOX_K = 11              # baselines' box filter (11x11 of 128x96: ~1 % of the frame)
 GREY_W, GREY_H = 128, 96
+GREY_BLOCK = 3          # frame pixels per grey pixel, each way
+
+
+def set_frame_size(w, h):
+    """Decodes at w x h (a multiple of 128x96) instead of 384x288: speeds and
+    blur scale with the width, so that an inserted event covers as much of
+    the scene and moves across it as fast; the grey frames stay 128x96."""
+    global W, H, FRAME_BYTES, MOVING_SPEED, BLUR_RADIUS, GREY_BLOCK
+    if w <= 0 or h <= 0 or w % GREY_W or h % GREY_H or w // GREY_W != h // GREY_H:
+        raise ValueError(f"{w}x{h} is not a multiple of {GREY_W}x{GREY_H}")
+    scale = w / 384
+    W, H, FRAME_BYTES = w, h, w * h * 3
+    MOVING_SPEED, BLUR_RADIUS = 5.0 * scale, 2.5 * scale
+    GREY_BLOCK = w // GREY_W
 
 
 # ---------------------------------------------------------------- metrics
@@ -356,7 +374,7 @@ def apply_event(frames, kind, ev):
         from PIL import Image, ImageFilter
         for i in range(ev["first"], ev["last"] + 1):
             frames[i] = np.asarray(Image.fromarray(frames[i]).filter(
-                ImageFilter.GaussianBlur(2.5)))
+                ImageFilter.GaussianBlur(BLUR_RADIUS)))
     else:
         raise ValueError(kind)
 
@@ -389,12 +407,13 @@ def clip_list(n_clips):
 # ---------------------------------------------------------------- baselines
 
 def grey_small(frames, chunk=64):
-    """(N, 96, 128) float32: luma, 3x3 block means."""
+    """(N, 96, 128) float32: luma, GREY_BLOCK x GREY_BLOCK block means."""
     out = np.empty((len(frames), GREY_H, GREY_W), np.float32)
     wts = np.array([0.299, 0.587, 0.114], np.float32)
     for i in range(0, len(frames), chunk):
         f = np.asarray(frames[i:i + chunk], np.float32) @ wts
-        out[i:i + chunk] = f.reshape(len(f), GREY_H, 3, GREY_W, 3).mean((2, 4))
+        out[i:i + chunk] = f.reshape(len(f), GREY_H, GREY_BLOCK, GREY_W,
+                                     GREY_BLOCK).mean((2, 4))
     return out
 
 
@@ -607,13 +626,14 @@ def train(work, frames, props, known):
         with open(info_path) as f:
             info = json.load(f)
         if (info.get("props") == props and info.get("defaults") == defaults
+                and info.get("size", [384, 288]) == [W, H]
                 and not info.get("error") and os.path.exists(info["model"])):
             log(f"train [{props or 'defaults'}]: reusing {info['model']}")
             info.update(epochs_trained(os.path.join(d, "train.log")))
             return info
     os.makedirs(d, exist_ok=True)
     info = {"props": props, "slug": s, "model": os.path.join(d, "model.dcnt"),
-            "defaults": defaults}
+            "defaults": defaults, "size": [W, H]}
     try:
         tokens = parse_props(props)
     except ValueError as e:
@@ -1031,7 +1051,8 @@ def evaluate(args):
         "quantile": QUANTILE, "sigmas": SIGMAS, "event_frames": EVENT_LEN, "min_gap": MIN_GAP,
         "events_per_clip": EVENTS_PER_CLIP, "clips_per_kind": args.clips, "tolerance": TOL,
         "baseline_event_min_frames": min_frames, "baseline_event_gap": gap,
-        "sizes": list(SIZES), "palette": PALETTE, "min_l1": MIN_L1, "quick": args.quick},
+        "sizes": list(SIZES), "moving_speed": MOVING_SPEED, "blur_radius": BLUR_RADIUS,
+        "palette": PALETTE, "min_l1": MIN_L1, "quick": args.quick},
         "machine": {"arch": platform.machine(), "cores": os.cpu_count(),
                     "load_at_start": [round(x, 2) for x in load0],
                     "load_at_end": [round(x, 2) for x in os.getloadavg()]},
@@ -1269,7 +1290,9 @@ def report(work, path):
         f"size (numpy `default_rng` with fixed seeds): {total} events in all, "
         f"{'/'.join(map(str, sized))} per kind and size. Objects sit at a uniform random "
         "position, wholly inside the frame, fixed for the event; sizes are 0.5 %, 1 % and "
-        "2 % of the frame area (553, 1106, 2212 pixels at 384×288), aspect ratio uniform in "
+        "2 % of the frame area ("
+        + ", ".join(f"{round(a * p['size'][0] * p['size'][1])}" for a in p["sizes"])
+        + f" pixels at {p['size'][0]}×{p['size'][1]}), aspect ratio uniform in "
         "0.6–1.6. Their colour is drawn among the palette colours whose L1 distance (sum over "
         "R, G, B) to the mean colour of the background they cover is over 120 — something "
         f"a person watching would notice; palette: {palette}.", "",
@@ -1280,8 +1303,9 @@ def report(work, path):
         "bottom |",
         "| texture | the box as a 4×4 checkerboard of the colour and its complement 255 − c |",
         "| dark | the whole frame's brightness × 0.7 |",
-        "| blur | the whole frame Gaussian-blurred, σ = 2.5 (PIL) |",
-        f"| moving | a solid box of 1 % moving {MOVING_SPEED:g} pixels a frame in a uniform "
+        f"| blur | the whole frame Gaussian-blurred, σ = {p.get('blur_radius', 2.5):g} (PIL) |",
+        f"| moving | a solid box of 1 % moving {p.get('moving_speed', 5):g} pixels a frame in a "
+        "uniform "
         "direction (it crosses its own width in about 7 frames), its path inside the frame, "
         "its colour by the background of the path: what decentanomaly's still gate cannot "
         "see |", "",
@@ -1341,6 +1365,8 @@ def main(argv=None):
                     "training defaults to \"epochs=3\" (with min-steps=0 where decent-train "
                     "has that property)")
     ap.add_argument("--clips", type=int, help="clips per kind and size (3; --quick 1)")
+    ap.add_argument("--size", default="384x288", help="decode vtest.avi at WxH, a "
+                    "multiple of 128x96 (384x288; 768x576: the camera's own frames)")
     ap.add_argument("--pictures", help="folder for the pictures (docs/results; --quick: "
                     "WORK/pictures); \"\" for none")
     ap.add_argument("--report", metavar="FILE", help="write the Real footage section from "
@@ -1350,6 +1376,10 @@ def main(argv=None):
     if args.report:
         report(args.work, args.report)
         return
+    try:
+        set_frame_size(*(int(v) for v in args.size.lower().split("x", 1)))
+    except (TypeError, ValueError) as e:
+        ap.error(f"--size {args.size}: {e}")
     if args.clips is None:
         args.clips = 1 if args.quick else 3
     if args.score is None:
