@@ -1291,7 +1291,7 @@ def report(work, path):
         f"{'/'.join(map(str, sized))} per kind and size. Objects sit at a uniform random "
         "position, wholly inside the frame, fixed for the event; sizes are 0.5 %, 1 % and "
         "2 % of the frame area ("
-        + ", ".join(f"{round(a * p['size'][0] * p['size'][1])}" for a in p["sizes"])
+        + ", ".join(f"{round(a * p['size'][0] * p['size'][1])}" for a in p.get("sizes", SIZES))
         + f" pixels at {p['size'][0]}×{p['size'][1]}), aspect ratio uniform in "
         "0.6–1.6. Their colour is drawn among the palette colours whose L1 distance (sum over "
         "R, G, B) to the mean colour of the background they cover is over 120 — something "

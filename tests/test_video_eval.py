@@ -193,6 +193,25 @@ g = ve.grey_small(np.full((2, ve.H, ve.W, 3), (100, 200, 50), np.uint8))
 check(g.shape == (2, 96, 128) and np.allclose(g, 0.299 * 100 + 0.587 * 200 + 0.114 * 50),
       "grey 128x96")
 
+# ---- the camera's own size: pixel measures scale with the width, grey stays 128x96
+ve.set_frame_size(768, 576)
+check((ve.W, ve.H, ve.FRAME_BYTES) == (768, 576, 768 * 576 * 3), "768x576 frames")
+check((ve.MOVING_SPEED, ve.BLUR_RADIUS) == (10.0, 5.0), "speed and blur scale with the width")
+blocks = np.random.default_rng(4).integers(0, 256, (1, 96, 128, 3), dtype=np.uint8)
+big = blocks.repeat(6, axis=1).repeat(6, axis=2)  # each grey pixel one 6x6 block
+g = ve.grey_small(big)
+check(g.shape == (1, 96, 128) and np.allclose(g[0], blocks[0] @ np.array([0.299, 0.587, 0.114])),
+      "grey 128x96 from 6x6 blocks")
+for bad in ((700, 500), (768, 288), (0, 0)):
+    try:
+        ve.set_frame_size(*bad)
+        check(False, f"{bad} refused")
+    except ValueError:
+        pass
+ve.set_frame_size(384, 288)
+check((ve.W, ve.H, ve.MOVING_SPEED, ve.BLUR_RADIUS, ve.GREY_BLOCK) == (384, 288, 5.0, 2.5, 3),
+      "back at 384x288")
+
 # ---- decent-detect's CSV (a frame not scored carries the last result) and events
 tmp = tempfile.mkdtemp()
 try:
