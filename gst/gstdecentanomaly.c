@@ -414,16 +414,12 @@ drop_loads (GstDecentAnomaly *self, gboolean *shared)
   return started;
 }
 
-/* Asks for path to be loaded in the background (while started). */
+/* request_load with swap_lock held and the element started; error is set
+ * when no loader thread could start. */
 static void
-request_load (GstDecentAnomaly *self, const gchar *path, DecentDevice device)
+request_load_locked (GstDecentAnomaly *self, const gchar *path, DecentDevice device,
+    GError **error)
 {
-  GError *error = NULL;
-  g_mutex_lock (&self->swap_lock);
-  if (!self->started) {
-    g_mutex_unlock (&self->swap_lock);
-    return;
-  }
   g_free (self->request_path);
   self->request_path = g_strdup (path);
   /* shared: on the engine's device, whatever device says now (it may have
@@ -436,22 +432,38 @@ request_load (GstDecentAnomaly *self, const gchar *path, DecentDevice device)
     if (self->loader) /* finished: returns at once */
       g_thread_join (self->loader);
     self->loader = g_thread_try_new ("decent-model-load", loader_main, gst_object_ref (self),
-        &error);
+        error);
     self->loader_running = self->loader != NULL;
     if (!self->loader) {
       g_clear_pointer (&self->request_path, g_free);
       gst_object_unref (self);
     }
   }
+}
+
+/* Says that path cannot be loaded for want of a loader thread.  No lock. */
+static void
+warn_no_loader (GstDecentAnomaly *self, const gchar *path, GError *error)
+{
+  gchar *name = decent_shown_name (path);
+  GST_ELEMENT_WARNING (self, RESOURCE, OPEN_READ,
+      ("Could not load model file \"%s\"; still using the previous model.", name),
+      ("cannot start a loader thread: %s", error->message));
+  g_free (name);
+  g_error_free (error);
+}
+
+/* Asks for path to be loaded in the background (while started). */
+static void
+request_load (GstDecentAnomaly *self, const gchar *path, DecentDevice device)
+{
+  GError *error = NULL;
+  g_mutex_lock (&self->swap_lock);
+  if (self->started)
+    request_load_locked (self, path, device, &error);
   g_mutex_unlock (&self->swap_lock);
-  if (error) {
-    gchar *name = decent_shown_name (path);
-    GST_ELEMENT_WARNING (self, RESOURCE, OPEN_READ,
-        ("Could not load model file \"%s\"; still using the previous model.", name),
-        ("cannot start a loader thread: %s", error->message));
-    g_free (name);
-    g_error_free (error);
-  }
+  if (error)
+    warn_no_loader (self, path, error);
 }
 
 /* Waits for the loader to finish its current load; later requests are
@@ -974,9 +986,20 @@ start_second (GstDecentAnomaly *self, const gchar *path, DecentDevice device)
 /* The end of start(), once the model is in place: the second model, the
  * score mode; then frames may come, background loads may be asked for.
  * FALSE (everything loaded dropped again) with an error posted. */
+/* second-model-location is read at start only: a set after that is said,
+ * not silently ignored. */
+static void
+warn_second_needs_restart (GstDecentAnomaly *self)
+{
+  GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
+      ("second-model-location takes effect when the element starts again."),
+      ("It is read when the element goes from READY to PAUSED; the second model in "
+          "use stays until then."));
+}
+
 static gboolean
 start_scoring (GstDecentAnomaly *self, const gchar *second_path, DecentDevice device,
-    DecentScoreMode asked, gboolean threshold_set)
+    DecentScoreMode asked, gboolean threshold_set, guint location_serial, guint second_serial)
 {
   if (second_path && !start_second (self, second_path, device)) {
     gst_decent_anomaly_stop (GST_BASE_TRANSFORM (self));
@@ -987,9 +1010,28 @@ start_scoring (GstDecentAnomaly *self, const gchar *second_path, DecentDevice de
   self->frame_count = 0;
   self->last_running_time = GST_CLOCK_TIME_NONE;
   self->keyunit_count = 0;
+  GError *error = NULL;
   g_mutex_lock (&self->swap_lock);
   self->started = TRUE;
+  /* a model-location set while start() loaded the one it read found the
+   * element not started, and loaded nothing: loaded now, as a hot reload
+   * (else the property would name a file that is never used).  Under
+   * swap_lock: a set after this one's request comes after it. */
+  GST_OBJECT_LOCK (self);
+  gchar *late = self->location_serial != location_serial && self->model_location
+      && *self->model_location ? g_strdup (self->model_location) : NULL;
+  const DecentDevice late_device = self->device;
+  /* and a second-model-location set then found it not started: unsaid */
+  const gboolean second_late = self->second_serial != second_serial;
+  GST_OBJECT_UNLOCK (self);
+  if (late)
+    request_load_locked (self, late, late_device, &error);
   g_mutex_unlock (&self->swap_lock);
+  if (error)
+    warn_no_loader (self, late, error);
+  g_free (late);
+  if (second_late)
+    warn_second_needs_restart (self);
   return TRUE;
 }
 
@@ -999,6 +1041,7 @@ gst_decent_anomaly_start (GstBaseTransform *trans)
   GstDecentAnomaly *self = GST_DECENT_ANOMALY (trans);
   GST_OBJECT_LOCK (self);
   gchar *path = g_strdup (self->model_location);
+  const guint location_serial = self->location_serial, second_serial = self->second_serial;
   DecentDevice device = self->device;
   gdouble thr = self->threshold_prop;
   DecentScoreMode asked = self->score_mode;
@@ -1060,7 +1103,8 @@ gst_decent_anomaly_start (GstBaseTransform *trans)
     g_free (path);
     if (!ok)
       return FALSE;
-    return start_scoring (self, second_path, device, asked, thr >= 0);
+    return start_scoring (self, second_path, device, asked, thr >= 0, location_serial,
+        second_serial);
   }
   DecentError err;
   err.message[0] = '\0';
@@ -1085,7 +1129,8 @@ gst_decent_anomaly_start (GstBaseTransform *trans)
   }
   g_free (name);
   g_free (path);
-  return start_scoring (self, second_path, device, asked, thr >= 0);
+  return start_scoring (self, second_path, device, asked, thr >= 0, location_serial,
+        second_serial);
 }
 
 static gboolean
@@ -1760,6 +1805,7 @@ gst_decent_anomaly_set_property (GObject *object, guint prop_id, const GValue *v
       gchar *path = g_value_dup_string (value);
       g_free (self->model_location);
       self->model_location = path;
+      self->location_serial++;
       DecentDevice device = self->device;
       gchar *request = g_strdup (path);
       GST_OBJECT_UNLOCK (self);
@@ -1871,15 +1917,13 @@ gst_decent_anomaly_set_property (GObject *object, guint prop_id, const GValue *v
     case PROP_SECOND_MODEL_LOCATION: {
       g_free (self->second_location);
       self->second_location = g_value_dup_string (value);
+      self->second_serial++;
       GST_OBJECT_UNLOCK (self);
       g_mutex_lock (&self->swap_lock);
       const gboolean started = self->started;
       g_mutex_unlock (&self->swap_lock);
-      if (started) /* read at start only: said, not silently ignored */
-        GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
-            ("second-model-location takes effect when the element starts again."),
-            ("It is read when the element goes from READY to PAUSED; the second model in "
-                "use stays until then."));
+      if (started)
+        warn_second_needs_restart (self);
       return;
     }
     default:

@@ -31,7 +31,9 @@ G_DECLARE_FINAL_TYPE (GstDecentAnomaly, gst_decent_anomaly, GST, DECENT_ANOMALY,
  *    which run while no streaming thread does.  No lock is taken for them;
  *  - swap_lock: the background loader's hand-over;
  *  - the shared engine's own locks (sharedengine.c), taken inside swap_lock
- *    by the loader's hot reload, never the other way round.
+ *    by the loader's hot reload, never the other way round;
+ *  - the object lock may be taken inside swap_lock and the engine's locks
+ *    (start_scoring, the engine's rename callback), never the other way round.
  * init and finalize need no lock: no other thread holds a reference. */
 struct _GstDecentAnomaly {
   GstVideoFilter parent;
@@ -64,6 +66,8 @@ struct _GstDecentAnomaly {
   gboolean roi_changed;   /* a new roi; cleared by the frame that takes it */
   gchar *roi_error;       /* why the last roi set was refused, until a valid one */
   gboolean location_renamed; /* a shared reload rewrote model_location: notify pending */
+  guint location_serial;  /* counts model-location sets: start() loads for the one it read */
+  guint second_serial;    /* counts second-model-location sets: start() says one it missed */
 
   /* ---- streaming thread only (see above): no lock ---- */
   DecentModel *model;     /* owned, or shared_model's when shared */

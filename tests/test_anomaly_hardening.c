@@ -642,6 +642,100 @@ GST_START_TEST (test_reload_then_stop)
 }
 GST_END_TEST;
 
+/* Sets late_property to late_path from inside start(), on its thread, once
+ * it has loaded (or joined the engine of) the file it read: a set from
+ * another thread at that moment.  late_bus: given to the element first. */
+static const gchar *late_property = "model-location", *late_path;
+static GstBus *late_bus;
+static volatile gint late_set;
+
+static void
+set_location_in_start (GstDebugCategory *category, GstDebugLevel level, const gchar *file,
+    const gchar *function, gint line, GObject *object, GstDebugMessage *message, gpointer data)
+{
+  if (object && g_str_equal (gst_debug_category_get_name (category), "decentanomaly")
+      && (g_str_equal (function, "load_model") || g_str_equal (function, "start_shared"))
+      && g_atomic_int_compare_and_exchange (&late_set, 0, 1)) {
+    if (late_bus)
+      gst_element_set_bus (GST_ELEMENT (object), late_bus);
+    g_object_set (object, late_property, late_path, NULL);
+  }
+}
+
+/* A model-location set while start() loads the file it read is the model
+ * in use once the element runs, shared or not (it found the element not
+ * started and loaded nothing: the property named a file never used). */
+GST_START_TEST (test_location_set_during_start)
+{
+  TestModel a = { g_strdup (tm.dir), NULL, 0, 0, 0 }, b = { g_strdup (tm.dir), NULL, 0, 0, 0 };
+  test_model_make (&a, "a.dcnt", 111.0f);
+  test_model_make (&b, "b.dcnt", 222.0f);
+  late_path = b.path;
+  for (int shared = 0; shared < 2; shared++) {
+    g_atomic_int_set (&late_set, 0);
+    gst_debug_set_threshold_for_name ("decentanomaly", GST_LEVEL_INFO);
+    gst_debug_add_log_function (set_location_in_start, NULL, NULL);
+    GstHarness *h = anomaly_harness (a.path, shared ? "model-instance-id=late" : NULL);
+    fail_unless_equals_int (gst_harness_push (h, gray_frame (FALSE, 0)), GST_FLOW_OK);
+    gst_buffer_unref (gst_harness_pull (h));
+    gst_debug_remove_log_function (set_location_in_start);
+    gst_debug_set_threshold_for_name ("decentanomaly", GST_LEVEL_FIXME);
+    fail_unless (g_atomic_int_get (&late_set), "start() logged no load");
+
+    GstElement *e = gst_harness_find_element (h, "decentanomaly");
+    gchar *location = NULL;
+    g_object_get (e, "model-location", &location, NULL);
+    fail_unless_equals_string (location, b.path);
+    gboolean on_b = FALSE;
+    const gint64 deadline = g_get_monotonic_time () + 10 * G_TIME_SPAN_SECOND;
+    for (guint i = 1; !on_b && g_get_monotonic_time () < deadline; i++) {
+      fail_unless_equals_int (gst_harness_push (h, gray_frame (FALSE, i)), GST_FLOW_OK);
+      GstBuffer *out = gst_harness_pull (h);
+      on_b = gst_buffer_get_decent_anomaly_meta (out)->threshold == 222.0;
+      gst_buffer_unref (out);
+      g_usleep (2000);
+    }
+    fail_unless (on_b, "%s: model-location names %s, but %s scores on",
+        shared ? "shared" : "own model", b.path, a.path);
+    g_free (location);
+    gst_object_unref (e);
+    gst_harness_teardown (h);
+  }
+
+  /* second-model-location is read at start only: one set then is said to
+   * wait for the next start, as one set while running is */
+  late_property = "second-model-location";
+  late_bus = gst_bus_new ();
+  g_atomic_int_set (&late_set, 0);
+  gst_debug_set_threshold_for_name ("decentanomaly", GST_LEVEL_INFO);
+  gst_debug_add_log_function (set_location_in_start, NULL, NULL);
+  GstHarness *h = anomaly_harness (a.path, NULL);
+  fail_unless_equals_int (gst_harness_push (h, gray_frame (FALSE, 0)), GST_FLOW_OK);
+  gst_buffer_unref (gst_harness_pull (h));
+  gst_debug_remove_log_function (set_location_in_start);
+  gst_debug_set_threshold_for_name ("decentanomaly", GST_LEVEL_FIXME);
+  fail_unless (g_atomic_int_get (&late_set), "start() logged no load");
+  gboolean said = FALSE;
+  GstMessage *msg;
+  while ((msg = gst_bus_pop_filtered (late_bus, GST_MESSAGE_WARNING))) {
+    GError *warning = NULL;
+    gst_message_parse_warning (msg, &warning, NULL);
+    said |= strstr (warning->message, "second-model-location takes effect when the element "
+        "starts again") != NULL;
+    g_error_free (warning);
+    gst_message_unref (msg);
+  }
+  fail_unless (said, "a second-model-location set during start() was not said");
+  harness_bus_teardown (h, late_bus);
+  late_bus = NULL;
+  late_property = "model-location";
+  g_free (a.dir);
+  g_free (a.path);
+  g_free (b.dir);
+  g_free (b.path);
+}
+GST_END_TEST;
+
 /* ---- 14: long, non-UTF-8 and control-character paths --------------- */
 
 GST_START_TEST (test_long_and_non_utf8_paths)
@@ -845,6 +939,7 @@ anomaly_hardening_suite (void)
   tcase_add_test (tc, test_frame_layout_table);
   tcase_add_test (tc, test_reload_storm);
   tcase_add_test (tc, test_reload_then_stop);
+  tcase_add_test (tc, test_location_set_during_start);
   tcase_add_test (tc, test_long_and_non_utf8_paths);
   tcase_add_test (tc, test_no_timestamps);
   tcase_add_test (tc, test_pace_meter_timestamps);
