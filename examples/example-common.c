@@ -55,7 +55,8 @@ example_parse_options (int *argc, char ***argv, const gchar *summary, GOptionEnt
   g_option_context_add_group (ctx, gst_init_get_option_group ());
   gboolean ok = g_option_context_parse (ctx, argc, argv, &err) && *model && *input;
   if (!ok)
-    g_printerr ("%s\n", err ? err->message : "--model and --input are required (see --help)");
+    g_printerr ("%s: %s\n", g_get_prgname (),
+        err ? err->message : "--model and --input are required (see --help)");
   g_clear_error (&err);
   g_option_context_free (ctx);
   return ok;
@@ -125,8 +126,8 @@ example_set_path (GstElement *pipe, const gchar *name, const gchar *property, co
 {
   GstElement *e = gst_bin_get_by_name (GST_BIN (pipe), name);
   if (!e) {
-    g_printerr ("the pipeline has no element \"%s\" to write %s to (do not rename "
-        "elements with --set name=...)\n", name, path);
+    g_printerr ("%s: the pipeline has no element \"%s\" to write %s to (do not rename "
+        "elements with --set name=...)\n", g_get_prgname (), name, path);
     return FALSE;
   }
   g_object_set (e, property, path, NULL);
@@ -173,20 +174,21 @@ example_set_property (GstElement *pipe, const gchar *name, const gchar *assignme
   GValue v = G_VALUE_INIT;
   gboolean ok = FALSE;
   if (!eq || eq == assignment || !eq[1])
-    g_printerr ("--set wants NAME=VALUE, not \"%s\"\n", assignment);
+    g_printerr ("%s: --set wants NAME=VALUE, not \"%s\"\n", g_get_prgname (), assignment);
   else if (!e)
-    g_printerr ("the pipeline has no element \"%s\"\n", name);
+    g_printerr ("%s: the pipeline has no element \"%s\"\n", g_get_prgname (), name);
   else if (!spec || !(spec->flags & G_PARAM_WRITABLE) || g_str_equal (prop, "name"))
-    g_printerr ("--set %s: %s has no property \"%s\" that can be set\n", assignment,
-        G_OBJECT_TYPE_NAME (e), prop);
+    g_printerr ("%s: --set %s: %s has no property \"%s\" that can be set\n", g_get_prgname (),
+        assignment, G_OBJECT_TYPE_NAME (e), prop);
   else {
     g_value_init (&v, spec->value_type);
     if (!gst_value_deserialize (&v, eq + 1)) {
-      g_printerr ("--set %s: \"%s\" is not a value of %s\n", assignment, eq + 1, prop);
+      g_printerr ("%s: --set %s: \"%s\" is not a value of %s\n", g_get_prgname (), assignment,
+          eq + 1, prop);
     } else if (g_param_value_validate (spec, &v)) { /* it had to be changed: out of range */
       GstElementFactory *factory = gst_element_get_factory (e);
-      g_printerr ("--set %s: \"%s\" is out of the range of %s (see gst-inspect-1.0 %s)\n",
-          assignment, eq + 1, prop, factory ? GST_OBJECT_NAME (factory)
+      g_printerr ("%s: --set %s: \"%s\" is out of the range of %s (see gst-inspect-1.0 %s)\n",
+          g_get_prgname (), assignment, eq + 1, prop, factory ? GST_OBJECT_NAME (factory)
                                             : G_OBJECT_TYPE_NAME (e));
     } else {
       g_object_set_property (G_OBJECT (e), prop, &v);

@@ -35,6 +35,7 @@ def main(model, video):
     bus = pipeline.get_bus()
     pipeline.set_state(Gst.State.PLAYING)
     second, scores, flagged = 0, [], 0
+    status = 0
 
     def summary():
         if scores:
@@ -46,6 +47,7 @@ def main(model, video):
             if msg.type == Gst.MessageType.ERROR:
                 err, debug = msg.parse_error()
                 print(f"error: {err.message}\n{debug}", file=sys.stderr)
+                status = 1
                 break
             if msg.type == Gst.MessageType.EOS:
                 break
@@ -72,9 +74,10 @@ def main(model, video):
         summary()  # the last second
     finally:
         pipeline.set_state(Gst.State.NULL)
+    return status
 
 
 if __name__ == "__main__":
     if len(sys.argv) != 3:
         sys.exit(__doc__)
-    main(sys.argv[1], sys.argv[2])
+    sys.exit(main(sys.argv[1], sys.argv[2]))

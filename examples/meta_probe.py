@@ -3,7 +3,7 @@
 """Reads GstDecentAnomalyMeta in a pad probe from Python, through GObject
 introspection (GstDecentMeta-1.0): one line per frame.
 
-    examples/meta_probe.py MODEL [FRAMES]
+    /usr/bin/python3 examples/meta_probe.py MODEL [FRAMES]
 
 Needs python3-gi and python3-gst-1.0; from a build tree:
 GST_PLUGIN_PATH=build/plugin GI_TYPELIB_PATH=build/gst LD_LIBRARY_PATH=build/gst

@@ -97,6 +97,8 @@ launch videotestsrc num-buffers=20 pattern=ball ! video/x-raw,width=64,height=48
   ! jpegenc ! filesink location="$tmp/untimed.mjpeg"
 expect "messages.py reads frames without timestamps" "0 of 20 frames flagged" \
   /usr/bin/python3 "$(dirname "$0")/../examples/messages.py" "$tmp/m.dcnt" "$tmp/untimed.mjpeg"
+refuses "messages.py fails on a pipeline error" "error: " \
+  /usr/bin/python3 "$(dirname "$0")/../examples/messages.py" "$tmp/m.dcnt" "$tmp/missing.avi"
 # the scripts: train.sh writes a model without held-out frames (it used to
 # stop reading at the missing held-out error, and gst-launch died of
 # SIGPIPE) and names a file with a comma and an é whole; detect.sh writes
