@@ -1209,16 +1209,26 @@ gst_decent_anomaly_set_info (GstVideoFilter *filter, GstCaps *incaps, GstVideoIn
   return TRUE;
 }
 
-/* EOS and flush-stop close an open event.  Both are serialized events: they
- * come with the sink pad's stream lock held, as frames do, so events,
- * last_score and frame_count are the streaming thread's here too; the object
- * lock is taken for the properties only. */
+/* EOS, flush-stop and a new stream's stream-start close an open event.  All
+ * are serialized events: they come with the sink pad's stream lock held, as
+ * frames do, so events, last_score and frame_count are the streaming
+ * thread's here too; the object lock is taken for the properties only. */
 static gboolean
 gst_decent_anomaly_sink_event (GstBaseTransform *trans, GstEvent *event)
 {
   GstDecentAnomaly *self = GST_DECENT_ANOMALY (trans);
   const GstEventType type = GST_EVENT_TYPE (event);
   if (type == GST_EVENT_STREAM_START) { /* another stream: its pictures are no history */
+    /* nor its anomaly: an event open at the end of the last stream (concat,
+     * a playlist) ends there, ahead of the new stream, as at EOS; it took
+     * the new stream's first frames as its own before */
+    GST_OBJECT_LOCK (self);
+    const gboolean post = posts_messages (self);
+    GST_OBJECT_UNLOCK (self);
+    end_regions (self, post, TRUE, last_frame_seen (self));
+    if (decent_events_flush (&self->events))
+      announce_event (self, event_structure_new (self, "end", last_frame_seen (self),
+              self->last_running_time, self->last_score), post);
     self->have_result = FALSE; /* nor its result: the next frame is scored */
     decent_still_gate_reset (self->still);
     decent_still_gate_reset (self->second.still);
@@ -2018,6 +2028,10 @@ gst_decent_anomaly_init (GstDecentAnomaly *self)
   self->last_still = -1.0;
   g_mutex_init (&self->swap_lock);
   gst_base_transform_set_in_place (GST_BASE_TRANSFORM (self), TRUE);
+  /* GstVideoFilter handles QoS: a late frame (a display sink behind) would
+   * be dropped before it is scored, silently, and never counted or passed
+   * on; a detector scores every frame unless asked (qos=true) */
+  gst_base_transform_set_qos_enabled (GST_BASE_TRANSFORM (self), FALSE);
 }
 
 #define RW (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS)

@@ -924,6 +924,33 @@ GST_START_TEST (test_no_timestamps)
 }
 GST_END_TEST;
 
+/* A sink downstream that is late (a display on a loaded machine) sends
+ * QoS: every frame is still scored and passed on (GstVideoFilter's QoS
+ * dropped the late ones before they were scored, silently: frame numbers,
+ * events and flagged-only lost them); qos=true asks for the skipping. */
+GST_START_TEST (test_qos_skips_no_frame)
+{
+  for (int qos = 0; qos <= 1; qos++) {
+    GstHarness *h = model_harness (qos ? "qos=true" : NULL);
+    /* frames up to 10 s of running time are late */
+    fail_unless (gst_harness_push_upstream_event (h,
+            gst_event_new_qos (GST_QOS_TYPE_UNDERFLOW, 2.0, 10 * GST_SECOND, 0)));
+    for (guint i = 0; i < 3; i++)
+      fail_unless_equals_int (gst_harness_push (h, gray_frame (i == 1, i)), GST_FLOW_OK);
+    guint n = 0;
+    GstBuffer *b;
+    while ((b = gst_harness_try_pull (h))) {
+      GstDecentAnomalyMeta *m = gst_buffer_get_decent_anomaly_meta (b);
+      fail_unless (m && m->scored && m->frame_number == n && m->flagged == (n == 1));
+      gst_buffer_unref (b);
+      n++;
+    }
+    fail_unless_equals_int (n, qos ? 0 : 3);
+    gst_harness_teardown (h);
+  }
+}
+GST_END_TEST;
+
 static Suite *
 anomaly_hardening_suite (void)
 {
@@ -942,6 +969,7 @@ anomaly_hardening_suite (void)
   tcase_add_test (tc, test_location_set_during_start);
   tcase_add_test (tc, test_long_and_non_utf8_paths);
   tcase_add_test (tc, test_no_timestamps);
+  tcase_add_test (tc, test_qos_skips_no_frame);
   tcase_add_test (tc, test_pace_meter_timestamps);
   tcase_add_test (tc, test_pace_meter_follows);
   tcase_add_test (tc, test_zero_threshold_normalized);

@@ -180,6 +180,56 @@ GST_START_TEST (test_event_ended_at_eos)
 }
 GST_END_TEST;
 
+/* A new stream (concat, a playlist) while an event is open: the event ends
+ * ahead of the new stream's stream-start, with the last stream's last
+ * frame; the new stream's flagged frames begin an event of their own (one
+ * event took both streams' frames before). */
+GST_START_TEST (test_event_ended_at_new_stream)
+{
+  GstHarness *h = model_harness ("message-mode=events event-min-frames=3 event-gap=5");
+  GstBus *bus = harness_bus (h);
+  push_pattern (h, "..XXXX");
+  GstEvent *e;
+  while ((e = gst_harness_try_pull_event (h)))
+    gst_event_unref (e);
+  fail_unless (gst_harness_push_event (h, gst_event_new_stream_start ("the-next-stream")));
+  /* downstream: the end, then the new stream */
+  e = gst_harness_try_pull_event (h);
+  fail_unless (e && GST_EVENT_TYPE (e) == GST_EVENT_CUSTOM_DOWNSTREAM, "%s",
+      e ? GST_EVENT_TYPE_NAME (e) : "no event");
+  fail_unless_equals_string (gst_structure_get_string (gst_event_get_structure (e), "type"),
+      "end");
+  gst_event_unref (e);
+  e = gst_harness_try_pull_event (h);
+  fail_unless (e && GST_EVENT_TYPE (e) == GST_EVENT_STREAM_START, "%s",
+      e ? GST_EVENT_TYPE_NAME (e) : "no event");
+  gst_event_unref (e);
+  push_pattern (h, "XXX");
+  guint begins = 0, ends = 0;
+  GstMessage *msg;
+  while ((msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT))) {
+    const GstStructure *st = gst_message_get_structure (msg);
+    const gchar *type = gst_structure_get_string (st, "type");
+    guint64 frame, event_frame, frames;
+    fail_unless (gst_structure_get (st, "frame", G_TYPE_UINT64, &frame, "event-frame",
+        G_TYPE_UINT64, &event_frame, NULL));
+    if (g_strcmp0 (type, "begin") == 0) {
+      fail_unless_equals_uint64 (event_frame, begins ? 6 : 2);
+      begins++;
+    } else if (g_strcmp0 (type, "end") == 0) {
+      fail_unless (gst_structure_get (st, "frames", G_TYPE_UINT64, &frames, NULL));
+      fail_unless_equals_uint64 (frame, 5); /* the first stream's last frame */
+      fail_unless_equals_uint64 (frames, 4);
+      ends++;
+    }
+    gst_message_unref (msg);
+  }
+  fail_unless_equals_int (begins, 2);
+  fail_unless_equals_int (ends, 1);
+  harness_bus_teardown (h, bus);
+}
+GST_END_TEST;
+
 /* A grey frame with noise in the 5x5 squares at the top left (a) and the
  * bottom right (b). */
 static GstBuffer *
@@ -1427,6 +1477,7 @@ decentanomaly_suite (void)
   tcase_add_test (tc, test_frame_messages);
   tcase_add_test (tc, test_events_hysteresis);
   tcase_add_test (tc, test_event_ended_at_eos);
+  tcase_add_test (tc, test_event_ended_at_new_stream);
   tcase_add_test (tc, test_event_counts_carried_frames);
   tcase_add_test (tc, test_region_events);
   tcase_add_test (tc, test_carried_regions_follow_threshold);
