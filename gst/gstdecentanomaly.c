@@ -731,11 +731,17 @@ swap_pending_model (GstDecentAnomaly *self)
 
 /* Shared: model-location says which file this element scores with, also
  * when another sharer's reload chose it (set here, not through
- * set_property, which would load it again).  No lock held. */
+ * set_property, which would load it again).  serial: NULL, or the
+ * location_serial start() read: a model-location set since then is kept
+ * (start_scoring loads it).  No lock held. */
 static void
-note_shared_location (GstDecentAnomaly *self, const gchar *path)
+note_shared_location (GstDecentAnomaly *self, const gchar *path, const guint *serial)
 {
   GST_OBJECT_LOCK (self);
+  if (serial && *serial != self->location_serial) {
+    GST_OBJECT_UNLOCK (self);
+    return;
+  }
   const gboolean differs = g_strcmp0 (self->model_location, path) != 0;
   const gboolean renamed = differs || self->location_renamed;
   if (differs) {
@@ -785,7 +791,7 @@ adopt_shared_model (GstDecentAnomaly *self)
   }
   const gchar *path = decent_shared_model_path (now);
   adopt_model (self, decent_shared_model_get (now), path, now, NULL);
-  note_shared_location (self, path);
+  note_shared_location (self, path, NULL);
   GST_INFO_OBJECT (self, "adopted the shared model %s at frame %" G_GUINT64_FORMAT, path,
       self->frame_count);
   GstStructure *s = model_structure_new (path, "loaded");
@@ -906,10 +912,11 @@ choose_still (GstDecentAnomaly *self, gboolean wanted)
 /* ---- GstBaseTransform ------------------------------------------------- */
 
 /* Joins (or starts) the engine of model-instance-id and adopts its model;
- * FALSE with an error posted.  start(), no lock. */
+ * FALSE with an error posted.  location_serial: start()'s, read with path.
+ * start(), no lock. */
 static gboolean
 start_shared (GstDecentAnomaly *self, const gchar *id, const gchar *path, DecentDevice device,
-    const DecentSharedSettings *asked)
+    const DecentSharedSettings *asked, guint location_serial)
 {
   gchar *why = NULL;
   DecentSharedSettings got = *asked;
@@ -948,7 +955,7 @@ start_shared (GstDecentAnomaly *self, const gchar *id, const gchar *path, Decent
   } else if (!decent_shared_same_file (self->model_path, path)) { /* it missed a reload */
     GST_INFO_OBJECT (self, "model-instance-id %s scores with %s, which replaced %s", id,
         self->model_path, path);
-    note_shared_location (self, self->model_path);
+    note_shared_location (self, self->model_path, &location_serial);
     GstStructure *s = model_structure_new (self->model_path, "loaded");
     gst_structure_set (s, "frame", G_TYPE_UINT64, (guint64) 0, NULL);
     post_structure (self, s);
@@ -983,9 +990,6 @@ start_second (GstDecentAnomaly *self, const gchar *path, DecentDevice device)
   return FALSE;
 }
 
-/* The end of start(), once the model is in place: the second model, the
- * score mode; then frames may come, background loads may be asked for.
- * FALSE (everything loaded dropped again) with an error posted. */
 /* second-model-location is read at start only: a set after that is said,
  * not silently ignored. */
 static void
@@ -997,6 +1001,9 @@ warn_second_needs_restart (GstDecentAnomaly *self)
           "use stays until then."));
 }
 
+/* The end of start(), once the model is in place: the second model, the
+ * score mode; then frames may come, background loads may be asked for.
+ * FALSE (everything loaded dropped again) with an error posted. */
 static gboolean
 start_scoring (GstDecentAnomaly *self, const gchar *second_path, DecentDevice device,
     DecentScoreMode asked, gboolean threshold_set, guint location_serial, guint second_serial)
@@ -1099,7 +1106,8 @@ gst_decent_anomaly_start (GstBaseTransform *trans)
             "share a model: give them the same model-instance-id", asked_engine.batch_size,
             asked_engine.batch_timeout_us));
   if (instance_id) {
-    gboolean ok = start_shared (self, instance_id, path, device, &asked_engine);
+    gboolean ok =
+        start_shared (self, instance_id, path, device, &asked_engine, location_serial);
     g_free (path);
     if (!ok)
       return FALSE;

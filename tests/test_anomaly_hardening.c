@@ -662,6 +662,23 @@ set_location_in_start (GstDebugCategory *category, GstDebugLevel level, const gc
   }
 }
 
+/* Whether h's frames come to be scored with the model of threshold thr
+ * (within 10 s). */
+static gboolean
+harness_scores_with (GstHarness *h, gdouble thr)
+{
+  gboolean on = FALSE;
+  const gint64 deadline = g_get_monotonic_time () + 10 * G_TIME_SPAN_SECOND;
+  for (guint i = 1; !on && g_get_monotonic_time () < deadline; i++) {
+    fail_unless_equals_int (gst_harness_push (h, gray_frame (FALSE, i)), GST_FLOW_OK);
+    GstBuffer *out = gst_harness_pull (h);
+    on = gst_buffer_get_decent_anomaly_meta (out)->threshold == thr;
+    gst_buffer_unref (out);
+    g_usleep (2000);
+  }
+  return on;
+}
+
 /* A model-location set while start() loads the file it read is the model
  * in use once the element runs, shared or not (it found the element not
  * started and loaded nothing: the property named a file never used). */
@@ -702,6 +719,41 @@ GST_START_TEST (test_location_set_during_start)
     gst_harness_teardown (h);
   }
 
+  /* shared, joining an id whose model another sharer replaced meanwhile
+   * (start() renames model-location to the file in use): a set during
+   * start() is not renamed over, and it is loaded */
+  TestModel c = { g_strdup (tm.dir), NULL, 0, 0, 0 };
+  test_model_make (&c, "c.dcnt", 333.0f);
+  GstHarness *other = anomaly_harness (a.path, "model-instance-id=missed");
+  fail_unless_equals_int (gst_harness_push (other, gray_frame (FALSE, 0)), GST_FLOW_OK);
+  gst_buffer_unref (gst_harness_pull (other));
+  GstElement *oe = gst_harness_find_element (other, "decentanomaly");
+  g_object_set (oe, "model-location", b.path, NULL);
+  gst_object_unref (oe);
+  fail_unless (harness_scores_with (other, 222.0), "the other sharer did not reload");
+  late_path = c.path;
+  g_atomic_int_set (&late_set, 0);
+  gst_debug_set_threshold_for_name ("decentanomaly", GST_LEVEL_INFO);
+  gst_debug_add_log_function (set_location_in_start, NULL, NULL);
+  GstHarness *h = anomaly_harness (a.path, "model-instance-id=missed");
+  fail_unless_equals_int (gst_harness_push (h, gray_frame (FALSE, 0)), GST_FLOW_OK);
+  gst_buffer_unref (gst_harness_pull (h));
+  gst_debug_remove_log_function (set_location_in_start);
+  gst_debug_set_threshold_for_name ("decentanomaly", GST_LEVEL_FIXME);
+  fail_unless (g_atomic_int_get (&late_set), "start() logged no join");
+  GstElement *e = gst_harness_find_element (h, "decentanomaly");
+  gchar *location = NULL;
+  g_object_get (e, "model-location", &location, NULL);
+  fail_unless_equals_string (location, c.path);
+  g_free (location);
+  gst_object_unref (e);
+  fail_unless (harness_scores_with (h, 333.0), "model-location names %s, but it is not used",
+      c.path);
+  gst_harness_teardown (h);
+  gst_harness_teardown (other);
+  g_free (c.dir);
+  g_free (c.path);
+
   /* second-model-location is read at start only: one set then is said to
    * wait for the next start, as one set while running is */
   late_property = "second-model-location";
@@ -709,7 +761,7 @@ GST_START_TEST (test_location_set_during_start)
   g_atomic_int_set (&late_set, 0);
   gst_debug_set_threshold_for_name ("decentanomaly", GST_LEVEL_INFO);
   gst_debug_add_log_function (set_location_in_start, NULL, NULL);
-  GstHarness *h = anomaly_harness (a.path, NULL);
+  h = anomaly_harness (a.path, NULL);
   fail_unless_equals_int (gst_harness_push (h, gray_frame (FALSE, 0)), GST_FLOW_OK);
   gst_buffer_unref (gst_harness_pull (h));
   gst_debug_remove_log_function (set_location_in_start);

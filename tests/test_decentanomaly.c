@@ -356,6 +356,43 @@ GST_START_TEST (test_region_events)
 }
 GST_END_TEST;
 
+/* A new stream while a place's event is open: downstream, the place's end,
+ * then the frame's, then the new stream's stream-start (as at EOS). */
+GST_START_TEST (test_regions_ended_at_new_stream)
+{
+  DecentModel *m = load_model (tm.path, NULL, NULL);
+  const float calm = local_score (m, patch_frame (FALSE, FALSE, 0));
+  const float a = local_score (m, patch_frame (TRUE, FALSE, 0));
+  decent_model_free (m);
+  gchar *props = g_strdup_printf ("score-mode=local threshold=%.9g event-min-frames=3 "
+      "event-gap=4", 0.5 * (calm + a));
+  GstHarness *h = anomaly_harness (tm.path, props);
+  g_free (props);
+  for (guint64 i = 0; i < 6; i++) {
+    fail_unless_equals_int (gst_harness_push (h, patch_frame (i >= 2, FALSE, i)), GST_FLOW_OK);
+    gst_buffer_unref (gst_harness_pull (h));
+  }
+  GstEvent *e;
+  while ((e = gst_harness_try_pull_event (h)))
+    gst_event_unref (e);
+  fail_unless (gst_harness_push_event (h, gst_event_new_stream_start ("the-next-stream")));
+  GString *order = g_string_new (NULL);
+  while ((e = gst_harness_try_pull_event (h))) {
+    const GstStructure *st = gst_event_get_structure (e);
+    if (GST_EVENT_TYPE (e) == GST_EVENT_CUSTOM_DOWNSTREAM)
+      g_string_append_printf (order, "%s%s ",
+          gst_structure_has_name (st, "decentanomaly-region") ? "region-" : "",
+          gst_structure_get_string (st, "type"));
+    else
+      g_string_append_printf (order, "%s ", GST_EVENT_TYPE_NAME (e));
+    gst_event_unref (e);
+  }
+  fail_unless_equals_string (order->str, "region-end end stream-start ");
+  g_string_free (order, TRUE);
+  gst_harness_teardown (h);
+}
+GST_END_TEST;
+
 /* A threshold changed between scored frames applies to the places of the
  * carried result too: flagged exactly when they have one. */
 GST_START_TEST (test_carried_regions_follow_threshold)
@@ -1480,6 +1517,7 @@ decentanomaly_suite (void)
   tcase_add_test (tc, test_event_ended_at_new_stream);
   tcase_add_test (tc, test_event_counts_carried_frames);
   tcase_add_test (tc, test_region_events);
+  tcase_add_test (tc, test_regions_ended_at_new_stream);
   tcase_add_test (tc, test_carried_regions_follow_threshold);
   tcase_add_test (tc, test_flagged_only);
   tcase_add_test (tc, test_settings_said);

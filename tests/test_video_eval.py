@@ -423,11 +423,15 @@ Element Signals:
     # ---- real frames: the colour rule and the box on vtest.avi's background
     if shutil.which("gst-launch-1.0"):
         raw = os.path.join(tmp, "real.rgb")
-        r = subprocess.run(["gst-launch-1.0", "-q", "filesrc", f"location={ve.VTEST}", "!",
-                            "decodebin", "!", "videoconvert", "!", "videoscale", "!",
-                            f"video/x-raw,format=RGB,width={ve.W},height={ve.H}", "!",
-                            "identity", "eos-after=20", "!", "filesink", f"location={raw}"],
-                           capture_output=True, text=True)
+        cmd = ["gst-launch-1.0", "-q", "filesrc", f"location={ve.VTEST}", "!", "decodebin", "!",
+               "videoconvert", "!", "videoscale", "!",
+               f"video/x-raw,format=RGB,width={ve.W},height={ve.H}", "!", "identity",
+               "eos-after=20", "!", "filesink", f"location={raw}"]
+        try:
+            r = subprocess.run(cmd, capture_output=True, text=True, timeout=90)
+        except subprocess.TimeoutExpired:  # said as a failure, not a meson timeout
+            check(False, "decoding 20 frames of vtest.avi took over 90 s")
+            r = subprocess.CompletedProcess(cmd, 1, "", "timed out")
         real = np.fromfile(raw, np.uint8) if os.path.exists(raw) else np.zeros(0, np.uint8)
         real = real[:len(real) // ve.FRAME_BYTES * ve.FRAME_BYTES].reshape(-1, ve.H, ve.W, 3)
         if r.returncode != 0:  # no decoder (gstreamer1.0-libav): the rest still counts
