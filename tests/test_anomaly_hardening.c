@@ -757,6 +757,7 @@ GST_START_TEST (test_location_set_during_start)
   /* second-model-location is read at start only: one set then is said to
    * wait for the next start, as one set while running is */
   late_property = "second-model-location";
+  late_path = b.path; /* (c's is freed) */
   late_bus = gst_bus_new ();
   g_atomic_int_set (&late_set, 0);
   gst_debug_set_threshold_for_name ("decentanomaly", GST_LEVEL_INFO);
