@@ -428,7 +428,8 @@ char *decent_model_describe_string(const DecentModel *model);
 
 #define DECENT_MAX_THREADS 1024
 /* Threads the CPU backend uses for the calls made from the calling thread
- * (0: one per core, the default); as OpenMP's own setting, it holds per
+ * (0, the default: OMP_NUM_THREADS where it is set, else one per core); as
+ * OpenMP's own setting, it holds per
  * calling thread.  A live pipeline with several models can give each a
  * share of the cores.  -1 with a reason for n below 0 or above
  * DECENT_MAX_THREADS. */

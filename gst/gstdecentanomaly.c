@@ -78,7 +78,7 @@ typedef struct {
   gdouble alpha, heat_max;
   gboolean flagged_only, attach;
   guint interval;          /* at least 1 */
-  guint threads;           /* 0: one per core */
+  guint threads;           /* 0: OMP_NUM_THREADS, else one per core */
   gboolean post;           /* event messages */
   gboolean post_frames;    /* per-frame messages too */
   gboolean keyunit;
@@ -2092,8 +2092,8 @@ gst_decent_anomaly_class_init (GstDecentAnomalyClass *klass)
           "Score every Nth frame (1 = every frame); the others carry the last result", 1, 10000,
           DEFAULT_INTERVAL, RW_PLAYING));
   g_object_class_install_property (gobject_class, PROP_THREADS,
-      g_param_spec_uint ("threads", "Threads", "CPU threads for scoring (0: one per core); "
-          "several pipelines or cameras on one machine can share the cores", 0,
+      g_param_spec_uint ("threads", "Threads", "CPU threads for scoring (0: OMP_NUM_THREADS if set, else one "
+          "per core); several pipelines or cameras on one machine can share the cores", 0,
           DECENT_MAX_THREADS, 0,
           RW_PLAYING));
   g_object_class_install_property (gobject_class, PROP_ROI,

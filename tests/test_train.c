@@ -165,8 +165,25 @@ main (void)
   CHECK (decent_set_threads (DECENT_MAX_THREADS + 1, &err) < 0 && strstr (err.message, "1024"),
       "threads 1025: %s", err.message);
   CHECK (decent_get_threads () == 1, "a refused setting changed it: %d", decent_get_threads ());
+  /* 0: OMP_NUM_THREADS where it names a count (a limit the user set), else
+   * one per core */
+  unsetenv ("OMP_NUM_THREADS");
   REQUIRE (decent_set_threads (0, &err) == 0, "%s", err.message);
-  CHECK (decent_get_threads () >= 1, "threads 0: %d", decent_get_threads ());
+  const int per_core = decent_get_threads ();
+  CHECK (per_core >= 1, "threads 0: %d", per_core);
+  setenv ("OMP_NUM_THREADS", "1", 1);
+  REQUIRE (decent_set_threads (0, &err) == 0, "%s", err.message);
+  CHECK (decent_get_threads () == 1, "threads 0 with OMP_NUM_THREADS=1: %d",
+      decent_get_threads ());
+  setenv ("OMP_NUM_THREADS", "3,1", 1);
+  REQUIRE (decent_set_threads (0, &err) == 0, "%s", err.message);
+  CHECK (decent_get_threads () == 3, "threads 0 with OMP_NUM_THREADS=3,1: %d",
+      decent_get_threads ());
+  setenv ("OMP_NUM_THREADS", "many", 1);
+  REQUIRE (decent_set_threads (0, &err) == 0, "%s", err.message);
+  CHECK (decent_get_threads () == per_core, "threads 0 with OMP_NUM_THREADS=many: %d, not %d",
+      decent_get_threads (), per_core);
+  setenv ("OMP_NUM_THREADS", "2", 1); /* as meson test sets it */
   decent_model_free (m);
   return tu_finish ("train");
 }
