@@ -304,6 +304,29 @@ end_regions (GstDecentAnomaly *self, gboolean post, gboolean downstream, guint64
   }
 }
 
+/* Ends the open frame event and its places (end of stream, flush, a new
+ * stream, stop) at the last frame seen, its number and time, the places
+ * first as within a frame.  downstream: also as custom events (streaming
+ * thread only). */
+static void
+end_open_events (GstDecentAnomaly *self, gboolean downstream)
+{
+  GST_OBJECT_LOCK (self);
+  const gboolean post = posts_messages (self);
+  GST_OBJECT_UNLOCK (self);
+  end_regions (self, post, downstream, last_frame_seen (self));
+  if (!decent_events_flush (&self->events))
+    return;
+  GstStructure *s = event_structure_new (self, "end", last_frame_seen (self),
+      self->last_running_time, self->last_score);
+  if (downstream)
+    announce_event (self, s, post);
+  else if (post)
+    post_structure (self, s);
+  else
+    gst_structure_free (s);
+}
+
 /* ---- model loading ---------------------------------------------------- */
 
 static DecentModel *
@@ -1163,18 +1186,7 @@ gst_decent_anomaly_stop (GstBaseTransform *trans)
         self->nonfinite_count);
   /* stopped inside an event: the bus hears that it ended (no streaming now,
    * so nothing goes downstream; decentpublish closes its own record) */
-  GST_OBJECT_LOCK (self);
-  const gboolean post = posts_messages (self);
-  GST_OBJECT_UNLOCK (self);
-  end_regions (self, post, FALSE, last_frame_seen (self));
-  if (decent_events_flush (&self->events)) {
-    GstStructure *ended = event_structure_new (self, "end", last_frame_seen (self),
-        self->last_running_time, self->last_score);
-    if (post)
-      post_structure (self, ended);
-    else
-      gst_structure_free (ended);
-  }
+  end_open_events (self, FALSE);
   drop_model (self);
   g_clear_pointer (&self->shared, decent_sharer_leave);
   g_clear_pointer (&self->model_path, g_free);
@@ -1230,13 +1242,7 @@ gst_decent_anomaly_sink_event (GstBaseTransform *trans, GstEvent *event)
     /* nor its anomaly: an event open at the end of the last stream (concat,
      * a playlist) ends there, ahead of the new stream, as at EOS; it took
      * the new stream's first frames as its own before */
-    GST_OBJECT_LOCK (self);
-    const gboolean post = posts_messages (self);
-    GST_OBJECT_UNLOCK (self);
-    end_regions (self, post, TRUE, last_frame_seen (self));
-    if (decent_events_flush (&self->events))
-      announce_event (self, event_structure_new (self, "end", last_frame_seen (self),
-              self->last_running_time, self->last_score), post);
+    end_open_events (self, TRUE);
     self->have_result = FALSE; /* nor its result: the next frame is scored */
     decent_still_gate_reset (self->still);
     decent_still_gate_reset (self->second.still);
@@ -1249,21 +1255,10 @@ gst_decent_anomaly_sink_event (GstBaseTransform *trans, GstEvent *event)
     return GST_BASE_TRANSFORM_CLASS (gst_decent_anomaly_parent_class)->sink_event (trans, event);
   if (type == GST_EVENT_EOS && self->shared) /* other sharers' batches stop waiting for it */
     decent_sharer_set_streaming (self->shared, FALSE);
-  GST_OBJECT_LOCK (self);
-  const gboolean post = posts_messages (self);
-  GST_OBJECT_UNLOCK (self);
-  /* (between frames: the last frame seen's number and time) */
-  GstStructure *ended = decent_events_flush (&self->events)
-      ? event_structure_new (self, "end", last_frame_seen (self), self->last_running_time,
-            self->last_score) : NULL;
   /* the ends go downstream before the end of stream, but after a flush
-   * has stopped (while flushing the source pad drops every event); the
-   * places' first, as within a frame */
-  if (type == GST_EVENT_EOS) {
-    end_regions (self, post, TRUE, last_frame_seen (self));
-    if (ended)
-      announce_event (self, ended, post);
-  }
+   * has stopped (while flushing the source pad drops every event) */
+  if (type == GST_EVENT_EOS)
+    end_open_events (self, TRUE);
   gboolean ret =
       GST_BASE_TRANSFORM_CLASS (gst_decent_anomaly_parent_class)->sink_event (trans, event);
   if (type == GST_EVENT_FLUSH_STOP) {
@@ -1272,9 +1267,7 @@ gst_decent_anomaly_sink_event (GstBaseTransform *trans, GstEvent *event)
     self->have_result = FALSE;
     decent_still_gate_reset (self->still);
     decent_still_gate_reset (self->second.still);
-    end_regions (self, post, TRUE, last_frame_seen (self));
-    if (ended)
-      announce_event (self, ended, post);
+    end_open_events (self, TRUE);
   }
   return ret;
 }

@@ -679,6 +679,23 @@ harness_scores_with (GstHarness *h, gdouble thr)
   return on;
 }
 
+/* A harness of decentanomaly on path (props: more properties, or NULL)
+ * whose start() is given late_property = late_path, past its first frame. */
+static GstHarness *
+start_with_late_set (const gchar *path, const gchar *props)
+{
+  g_atomic_int_set (&late_set, 0);
+  gst_debug_set_threshold_for_name ("decentanomaly", GST_LEVEL_INFO);
+  gst_debug_add_log_function (set_location_in_start, NULL, NULL);
+  GstHarness *h = anomaly_harness (path, props);
+  fail_unless_equals_int (gst_harness_push (h, gray_frame (FALSE, 0)), GST_FLOW_OK);
+  gst_buffer_unref (gst_harness_pull (h));
+  gst_debug_remove_log_function (set_location_in_start);
+  gst_debug_set_threshold_for_name ("decentanomaly", GST_LEVEL_FIXME);
+  fail_unless (g_atomic_int_get (&late_set), "start() logged no load");
+  return h;
+}
+
 /* A model-location set while start() loads the file it read is the model
  * in use once the element runs, shared or not (it found the element not
  * started and loaded nothing: the property named a file never used). */
@@ -689,30 +706,12 @@ GST_START_TEST (test_location_set_during_start)
   test_model_make (&b, "b.dcnt", 222.0f);
   late_path = b.path;
   for (int shared = 0; shared < 2; shared++) {
-    g_atomic_int_set (&late_set, 0);
-    gst_debug_set_threshold_for_name ("decentanomaly", GST_LEVEL_INFO);
-    gst_debug_add_log_function (set_location_in_start, NULL, NULL);
-    GstHarness *h = anomaly_harness (a.path, shared ? "model-instance-id=late" : NULL);
-    fail_unless_equals_int (gst_harness_push (h, gray_frame (FALSE, 0)), GST_FLOW_OK);
-    gst_buffer_unref (gst_harness_pull (h));
-    gst_debug_remove_log_function (set_location_in_start);
-    gst_debug_set_threshold_for_name ("decentanomaly", GST_LEVEL_FIXME);
-    fail_unless (g_atomic_int_get (&late_set), "start() logged no load");
-
+    GstHarness *h = start_with_late_set (a.path, shared ? "model-instance-id=late" : NULL);
     GstElement *e = gst_harness_find_element (h, "decentanomaly");
     gchar *location = NULL;
     g_object_get (e, "model-location", &location, NULL);
     fail_unless_equals_string (location, b.path);
-    gboolean on_b = FALSE;
-    const gint64 deadline = g_get_monotonic_time () + 10 * G_TIME_SPAN_SECOND;
-    for (guint i = 1; !on_b && g_get_monotonic_time () < deadline; i++) {
-      fail_unless_equals_int (gst_harness_push (h, gray_frame (FALSE, i)), GST_FLOW_OK);
-      GstBuffer *out = gst_harness_pull (h);
-      on_b = gst_buffer_get_decent_anomaly_meta (out)->threshold == 222.0;
-      gst_buffer_unref (out);
-      g_usleep (2000);
-    }
-    fail_unless (on_b, "%s: model-location names %s, but %s scores on",
+    fail_unless (harness_scores_with (h, 222.0), "%s: model-location names %s, but %s scores on",
         shared ? "shared" : "own model", b.path, a.path);
     g_free (location);
     gst_object_unref (e);
@@ -732,15 +731,7 @@ GST_START_TEST (test_location_set_during_start)
   gst_object_unref (oe);
   fail_unless (harness_scores_with (other, 222.0), "the other sharer did not reload");
   late_path = c.path;
-  g_atomic_int_set (&late_set, 0);
-  gst_debug_set_threshold_for_name ("decentanomaly", GST_LEVEL_INFO);
-  gst_debug_add_log_function (set_location_in_start, NULL, NULL);
-  GstHarness *h = anomaly_harness (a.path, "model-instance-id=missed");
-  fail_unless_equals_int (gst_harness_push (h, gray_frame (FALSE, 0)), GST_FLOW_OK);
-  gst_buffer_unref (gst_harness_pull (h));
-  gst_debug_remove_log_function (set_location_in_start);
-  gst_debug_set_threshold_for_name ("decentanomaly", GST_LEVEL_FIXME);
-  fail_unless (g_atomic_int_get (&late_set), "start() logged no join");
+  GstHarness *h = start_with_late_set (a.path, "model-instance-id=missed");
   GstElement *e = gst_harness_find_element (h, "decentanomaly");
   gchar *location = NULL;
   g_object_get (e, "model-location", &location, NULL);
@@ -759,15 +750,7 @@ GST_START_TEST (test_location_set_during_start)
   late_property = "second-model-location";
   late_path = b.path; /* (c's is freed) */
   late_bus = gst_bus_new ();
-  g_atomic_int_set (&late_set, 0);
-  gst_debug_set_threshold_for_name ("decentanomaly", GST_LEVEL_INFO);
-  gst_debug_add_log_function (set_location_in_start, NULL, NULL);
-  h = anomaly_harness (a.path, NULL);
-  fail_unless_equals_int (gst_harness_push (h, gray_frame (FALSE, 0)), GST_FLOW_OK);
-  gst_buffer_unref (gst_harness_pull (h));
-  gst_debug_remove_log_function (set_location_in_start);
-  gst_debug_set_threshold_for_name ("decentanomaly", GST_LEVEL_FIXME);
-  fail_unless (g_atomic_int_get (&late_set), "start() logged no load");
+  h = start_with_late_set (a.path, NULL);
   gboolean said = FALSE;
   GstMessage *msg;
   while ((msg = gst_bus_pop_filtered (late_bus, GST_MESSAGE_WARNING))) {
