@@ -799,22 +799,24 @@ on_shared_renamed (gpointer data, const gchar *path)
 static void
 adopt_shared_model (GstDecentAnomaly *self)
 {
+  /* model-location is not set to the adopted model's file here: the reload
+   * that asked for it named its file on every sharer already, and a reload
+   * asked for after it (still loading, or failed) has named its own since,
+   * which must stay (on_shared_renamed).  What they renamed is said now,
+   * also while a reload may yet fail or be cut short. */
+  GST_OBJECT_LOCK (self);
+  const gboolean renamed = self->location_renamed;
+  self->location_renamed = FALSE;
+  GST_OBJECT_UNLOCK (self);
+  if (renamed)
+    g_object_notify (G_OBJECT (self), "model-location");
   DecentSharedModel *now = decent_sharer_current (self->shared);
   if (now == self->shared_model) {
     decent_shared_model_unref (now);
-    /* a reload asked for on another sharer renamed this one, and may yet
-     * fail or be cut short: the change is said now, not at adoption */
-    GST_OBJECT_LOCK (self);
-    const gboolean renamed = self->location_renamed;
-    self->location_renamed = FALSE;
-    GST_OBJECT_UNLOCK (self);
-    if (renamed)
-      g_object_notify (G_OBJECT (self), "model-location");
     return;
   }
   const gchar *path = decent_shared_model_path (now);
   adopt_model (self, decent_shared_model_get (now), path, now, NULL);
-  note_shared_location (self, path, NULL);
   GST_INFO_OBJECT (self, "adopted the shared model %s at frame %" G_GUINT64_FORMAT, path,
       self->frame_count);
   GstStructure *s = model_structure_new (path, "loaded");

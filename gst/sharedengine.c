@@ -644,7 +644,11 @@ decent_sharer_replace (DecentSharer *s, DecentModel *model, const gchar *path, g
     e->applied_ticket = ticket;
     g_hash_table_add (e->paths, canonical);
     canonical = NULL;
-    rename_sharers (e, path);
+    /* only the last reload asked for renames: a later one, still loading or
+     * failed, already named its own file on every sharer, and that name
+     * stays (as a failed reload's does on an element of its own) */
+    if (ticket == e->next_ticket)
+      rename_sharers (e, path);
   }
   g_mutex_unlock (&e->lock);
   g_mutex_unlock (&registry_lock);

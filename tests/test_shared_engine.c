@@ -741,6 +741,47 @@ both_name (GstElement *pipe, const gchar *path, const gchar *when)
   }
 }
 
+/* Reloads asked for on two sharers in quick succession, the later of a file
+ * that cannot load (it fails before the earlier one's slower load ends): the
+ * earlier model is put in place, being newer than the one in use, but both
+ * sharers keep naming the file asked for last, as one element's failed
+ * reload does (before, the earlier load renamed them to its own file when
+ * it ended, so that a failed later reload left them naming an older one). */
+GST_START_TEST (test_earlier_reload_ending_last_keeps_the_last_name)
+{
+  gchar *a = make_model ("a.dcnt", 3), *big = make_big_model ();
+  gchar *missing = g_build_filename (dir, "missing.dcnt", NULL);
+  const guint n = 200;
+  GArray *ref_big = ball_scores (big, n);
+  GstElement *pipe = two_live_sharers (n, a, "late-end");
+  GstElement *s0 = gst_bin_get_by_name (GST_BIN (pipe), "s0");
+  GstElement *s1 = gst_bin_get_by_name (GST_BIN (pipe), "s1");
+  Run r;
+  Reloads re = { .first = s1, .first_to = big, .then = s0, .then_to = missing };
+  play_to_end (pipe, &r, reload_at_frame_30, &re);
+  fail_unless (r.error == NULL, "%s", r.error);
+  fail_unless (re.asked);
+  both_name (pipe, missing, "after the later reload failed");
+  for (guint k = 0; k < 2; k++) {
+    const gchar *name = k ? "s1" : "s0";
+    GArray *sc = g_hash_table_lookup (r.scores, name);
+    fail_unless_equals_int (sc->len, n);
+    for (guint i = n - 20; i < n; i++)
+      fail_unless (g_array_index (sc, gdouble, i) == g_array_index (ref_big, gdouble, i),
+          "%s frame %u not scored by the model that loaded", name, i);
+  }
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  gst_object_unref (s0);
+  gst_object_unref (s1);
+  gst_object_unref (pipe);
+  run_clear (&r);
+  g_array_unref (ref_big);
+  g_free (a);
+  g_free (big);
+  g_free (missing);
+}
+GST_END_TEST;
+
 /* The first error on the bus within timeout_s, as "message | debug"; NULL: none. */
 static gchar *
 error_within (GstBus *bus, gint timeout_s)
@@ -856,6 +897,7 @@ shared_engine_suite (void)
   tcase_add_test (tc, test_sharer_of_another_model_is_refused);
   tcase_add_test (tc, test_hot_reload_reaches_every_sharer);
   tcase_add_test (tc, test_last_reload_wins_across_sharers);
+  tcase_add_test (tc, test_earlier_reload_ending_last_keeps_the_last_name);
   tcase_add_test (tc, test_sharer_that_missed_a_reload_rejoins);
   tcase_add_test (tc, test_reload_cut_short_by_a_stop);
   return s;
