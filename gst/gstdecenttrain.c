@@ -162,7 +162,31 @@ drop_frames (GstDecentTrain *self)
   self->n_frames = 0;
   if (self->intervals)
     g_array_set_size (self->intervals, 0);
+  if (self->stream_starts)
+    g_array_set_size (self->stream_starts, 0);
   self->last_pts = GST_CLOCK_TIME_NONE;
+}
+
+/* Appends to runs (int) the lengths of the runs of collected frames
+ * [first, first + len) that the still gate calibrates on as footage: cut
+ * where a new stream began (stream_starts, ascending), as decentanomaly's
+ * gate forgets its history at a stream-start: a picture of one recording
+ * is no history for the next one's, and the jump between them would raise
+ * the gate's threshold. */
+static void
+append_runs (GArray *runs, guint first, guint len, const GArray *stream_starts)
+{
+  guint from = first;
+  for (guint i = 0; stream_starts && i < stream_starts->len; i++) {
+    const guint start = g_array_index (stream_starts, guint, i);
+    if (start > from && start < first + len) {
+      const int run = (int) (start - from);
+      g_array_append_val (runs, run);
+      from = start;
+    }
+  }
+  const int rest = (int) (first + len - from);
+  g_array_append_val (runs, rest);
 }
 
 /* Room for frame n + 1 of fb bytes in *frames (*capacity bytes), within
@@ -208,17 +232,20 @@ swap_frames (guint8 *a, guint8 *b, gsize fb)
  * a tenth of a second from training frames is too low for new footage).
  * Moves them behind the training frames, in place (the store may be
  * gigabytes), each part kept in time order: the still gate is calibrated
- * on the held-out blocks as footage.  block_frames (blocks entries) gets
- * each block's length.  Returns how many are held out: 0 when fewer than 2
- * training frames would remain. */
+ * on the held-out blocks as footage.  runs (int; emptied first) gets the
+ * lengths of the blocks, each cut where a stream began (append_runs); of
+ * the whole footage when none is held out.  Returns how many are held out:
+ * 0 when fewer than 2 training frames would remain. */
 static guint
 split_held_out (guint8 *frames, gsize fb, guint n, gdouble holdout, guint blocks,
-    int *block_frames, int *n_blocks)
+    const GArray *stream_starts, GArray *runs)
 {
   guint n_held = (guint) (holdout * n + 0.5);
-  *n_blocks = 0;
-  if (holdout <= 0 || n_held < 1 || n < n_held + 2)
+  g_array_set_size (runs, 0);
+  if (holdout <= 0 || n_held < 1 || n < n_held + 2) {
+    append_runs (runs, 0, n, stream_starts);
     return 0;
+  }
   blocks = CLAMP (blocks, 1, n_held);
   guint8 *held = g_malloc0 (n);
   for (guint b = 0; b < blocks; b++) {
@@ -226,7 +253,7 @@ split_held_out (guint8 *frames, gsize fb, guint n, gdouble holdout, guint blocks
     const guint h = (guint) ((guint64) (b + 1) * n_held / blocks - (guint64) b * n_held / blocks);
     for (guint i = seg_end - h; i < seg_end; i++)
       held[i] = 1;
-    block_frames[b] = (int) h;
+    append_runs (runs, seg_end - h, h, stream_starts);
   }
   /* blocks never overlap for holdout <= 0.5 (the property's range); were
    * they to, the permutation below would not be one: one block instead */
@@ -236,10 +263,9 @@ split_held_out (guint8 *frames, gsize fb, guint n, gdouble holdout, guint blocks
   if (marked != n_held) {
     memset (held, 0, n);
     memset (held + n - n_held, 1, n_held);
-    blocks = 1;
-    block_frames[0] = (int) n_held;
+    g_array_set_size (runs, 0);
+    append_runs (runs, n - n_held, n_held, stream_starts);
   }
-  *n_blocks = (int) blocks;
   /* where each frame goes: training frames first, then the held-out ones */
   const guint n_train = n - n_held;
   guint *dest = g_new (guint, n);
@@ -463,6 +489,7 @@ typedef struct {
   guint blocks;                 /* held-out blocks */
   guint8 *frames;
   gsize frame_bytes;
+  const GArray *stream_starts;  /* guint: where the collected frames' streams began */
   /* companion=true (or a pair to calibrate): its configuration and the
    * same frames at its geometry; companion_bytes 0: none */
   DecentConfig companion_cfg;
@@ -1031,14 +1058,13 @@ warn_about_calibration (TrainJob *job, DecentModel *m)
             100.0 * cal.false_alarm_rate, CALIBRATION_FRAMES_MIN));
 }
 
-/* The still gate's calibration on normal footage in time order, `blocks`
- * runs of block_frames[b] frames.  Footage too short for its lag, or that
+/* The still gate's calibration on normal footage in time order, in runs
+ * (int) of frames, each with a history of its own (split_held_out).  Footage too short for its lag, or that
  * never changes, is a warning and the model goes without a gate (a
  * finished run is never lost to it); still-lag=0, or a failure, also drops
  * a gate the model had, whose calibration would not fit the new one. */
 static void
-calibrate_still (TrainJob *job, DecentModel *m, const guint8 *frames, const int *block_frames,
-    int blocks)
+calibrate_still (TrainJob *job, DecentModel *m, const guint8 *frames, const GArray *runs)
 {
   DecentError err = { { 0 } };
   DecentCalibration cal;
@@ -1046,7 +1072,8 @@ calibrate_still (TrainJob *job, DecentModel *m, const guint8 *frames, const int 
     decent_model_clear_still (m);
     return;
   }
-  if (decent_model_calibrate_still (m, &job->still, frames, block_frames, blocks,
+  if (decent_model_calibrate_still (m, &job->still, frames, (const int *) (gpointer) runs->data,
+          (int) runs->len,
           (float) job->quantile, (float) job->sigmas, &err) < 0) {
     /* err says why */
   } else if (decent_model_get_still (m, NULL, &cal) == 1 && !(cal.max > 1e-6f)) {
@@ -1086,16 +1113,16 @@ companion_lost (TrainJob *job)
 }
 
 /* The end of the companion's calibration: its still gate on frames (in
- * blocks of block_frames), its threshold for the written message, and c
+ * runs), its threshold for the written message, and c
  * stored in m.  FALSE with job_fail called. */
 static gboolean
 keep_companion (TrainJob *job, DecentModel *m, DecentModel *c, const guint8 *frames,
-    const int *block_frames, int blocks)
+    const GArray *runs)
 {
   DecentError err = { { 0 } };
   DecentCalibration cal;
   job->part = "companion"; /* its warnings say whose */
-  calibrate_still (job, c, frames, block_frames, blocks);
+  calibrate_still (job, c, frames, runs);
   job->part = NULL;
   decent_model_get_mode_calibration (c, DECENT_SCORE_LOCAL, &cal);
   job->companion_threshold = cal.threshold;
@@ -1145,10 +1172,10 @@ train_companion (TrainJob *job, DecentModel *m, guint n_train, guint n_held)
 {
   GstDecentTrain *self = job->self;
   const gsize cfb = job->companion_bytes;
-  int block_frames[MAX_HOLDOUT_BLOCKS], n_blocks = 0;
+  GArray *runs = g_array_new (FALSE, FALSE, sizeof (int));
   /* the same permutation as the model's frames took: the same n and split */
   split_held_out (job->companion_frames, cfb, job->n_frames, job->holdout,
-      MIN (job->blocks, MAX_HOLDOUT_BLOCKS), block_frames, &n_blocks);
+      MIN (job->blocks, MAX_HOLDOUT_BLOCKS), job->stream_starts, runs);
   const guint8 *train = job->companion_frames,
                *held = job->companion_frames + (gsize) n_train * cfb;
   gchar *msg = g_strdup_printf ("Training the %dx%d companion model (the paper's latent, "
@@ -1189,11 +1216,9 @@ train_companion (TrainJob *job, DecentModel *m, guint n_train, guint n_held)
     job_fail (job, GST_RESOURCE_ERROR_FAILED, "Calibrating the threshold failed.", err.message);
     ok = FALSE;
   }
-  if (ok) {
-    const int all_train[] = { (int) n_train };
-    ok = keep_companion (job, m, c, n_held ? held : train, n_held ? block_frames : all_train,
-        n_held ? n_blocks : 1);
-  }
+  if (ok)
+    ok = keep_companion (job, m, c, n_held ? held : train, runs);
+  g_array_unref (runs);
   if (!ok && !(job->cancelled && (keep || job->finished) && park_model (job, m)))
     companion_lost (job);
   if (!job->parked)
@@ -1227,8 +1252,10 @@ calibrate_companion (TrainJob *job, DecentModel *m)
     job_fail (job, GST_RESOURCE_ERROR_FAILED, "Calibrating the companion's threshold failed.",
         err.message);
   } else {
-    const int all[] = { (int) job->n_frames };
-    ok = keep_companion (job, m, c, job->companion_frames, all, 1);
+    GArray *runs = g_array_new (FALSE, FALSE, sizeof (int));
+    append_runs (runs, 0, job->n_frames, job->stream_starts);
+    ok = keep_companion (job, m, c, job->companion_frames, runs);
+    g_array_unref (runs);
   }
   decent_model_free (c);
   return ok;
@@ -1240,7 +1267,7 @@ calibrate_companion (TrainJob *job, DecentModel *m)
  * posted, the model kept (fail_keeping_model). */
 static gboolean
 calibrate_model (TrainJob *job, DecentModel *m, const guint8 *train, guint n_train,
-    const guint8 *held, guint n_held, const int *block_frames, int n_blocks)
+    const guint8 *held, guint n_held, const GArray *runs)
 {
   GstDecentTrain *self = job->self;
   DecentError err = { { 0 } };
@@ -1259,9 +1286,7 @@ calibrate_model (TrainJob *job, DecentModel *m, const guint8 *train, guint n_tra
     fail_keeping_model (job, m, "Calibrating the threshold failed.", err.message);
     return FALSE;
   }
-  const int all_train[] = { (int) n_train };
-  calibrate_still (job, m, n_held ? held : train, n_held ? block_frames : all_train,
-      n_held ? n_blocks : 1);
+  calibrate_still (job, m, n_held ? held : train, runs);
   warn_about_calibration (job, m);
   return TRUE;
 }
@@ -1308,8 +1333,10 @@ run_calibration (TrainJob *job)
                  (float) job->quantile, (float) job->sigmas, &err) < 0) {
     job_fail (job, GST_RESOURCE_ERROR_FAILED, "Calibrating the threshold failed.", err.message);
   } else {
-    const int all[] = { (int) job->n_frames };
-    calibrate_still (job, m, job->frames, all, 1);
+    GArray *runs = g_array_new (FALSE, FALSE, sizeof (int));
+    append_runs (runs, 0, job->n_frames, job->stream_starts);
+    calibrate_still (job, m, job->frames, runs);
+    g_array_unref (runs);
     warn_about_calibration (job, m);
     if (job->companion_bytes && !calibrate_companion (job, m)) {
       /* said why */
@@ -1340,9 +1367,9 @@ run_training (TrainJob *job)
     return;
   }
   /* contiguous blocks of footage are held out to calibrate the thresholds */
-  int block_frames[MAX_HOLDOUT_BLOCKS], n_blocks = 0;
+  GArray *runs = g_array_new (FALSE, FALSE, sizeof (int));
   guint n_held = split_held_out (job->frames, fb, job->n_frames, job->holdout,
-      MIN (job->blocks, MAX_HOLDOUT_BLOCKS), block_frames, &n_blocks);
+      MIN (job->blocks, MAX_HOLDOUT_BLOCKS), job->stream_starts, runs);
   guint n_train = job->n_frames - n_held;
   const guint8 *train = job->frames, *held = job->frames + (gsize) n_train * fb;
 
@@ -1391,7 +1418,7 @@ run_training (TrainJob *job)
   } else if (!job->finished && !train_epochs (job, m, train, n_train, held, n_held)) {
     /* train_epochs said why, or was cancelled */
   } else if (job->finished
-             || calibrate_model (job, m, train, n_train, held, n_held, block_frames, n_blocks)) {
+             || calibrate_model (job, m, train, n_train, held, n_held, runs)) {
     if (job->companion_bytes)
       train_companion (job, m, n_train, n_held);
     if (job->parked)
@@ -1421,6 +1448,7 @@ run_training (TrainJob *job)
             job->cancelled ? "Training stopped" : job->error_text));
   }
   decent_model_free (m);
+  g_array_unref (runs);
 }
 
 /* The engine configuration the properties describe; call with the object
@@ -1527,6 +1555,7 @@ train_and_save (GstDecentTrain *self)
   job.blocks = self->blocks_used;
   job.calibrate_only = self->calibrating;
   job.frames = self->frames;
+  job.stream_starts = self->stream_starts;
   job.frame_bytes = self->frame_bytes;
   job.companion_frames = self->companion_frames;
   job.companion_bytes = self->companion_bytes;
@@ -1589,6 +1618,16 @@ gst_decent_train_event (GstBaseSink *sink, GstEvent *event)
     case GST_EVENT_FLUSH_START:
       /* a flush stops training after the current epoch; frames are kept */
       set_cancel (self, TRUE);
+      break;
+    case GST_EVENT_STREAM_START:
+      /* another recording (concat, a playlist): the still gate's history
+       * begins again there, and its timestamps are no pace for the last
+       * one's (serialized: the streaming thread's, as render is) */
+      if (self->n_frames && (self->stream_starts->len == 0
+              || g_array_index (self->stream_starts, guint, self->stream_starts->len - 1)
+                  != self->n_frames))
+        g_array_append_val (self->stream_starts, self->n_frames);
+      self->last_pts = GST_CLOCK_TIME_NONE;
       break;
     case GST_EVENT_FLUSH_STOP:
       /* a flushing seek feeds footage again: start the collection anew, or
@@ -2222,6 +2261,7 @@ gst_decent_train_finalize (GObject *object)
   g_free (self->model_location);
   drop_frames (self);
   g_array_unref (self->intervals);
+  g_array_unref (self->stream_starts);
   decent_frame_path_clear (&self->path);
   g_mutex_clear (&self->lock);
   G_OBJECT_CLASS (gst_decent_train_parent_class)->finalize (object);
@@ -2237,6 +2277,7 @@ gst_decent_train_init (GstDecentTrain *self)
   self->channels = d.channels;
   self->frame_stride = 1;
   self->intervals = g_array_new (FALSE, FALSE, sizeof (GstClockTime));
+  self->stream_starts = g_array_new (FALSE, FALSE, sizeof (guint));
   self->last_pts = GST_CLOCK_TIME_NONE;
   self->max_frames = DEFAULT_MAX_FRAMES;
   self->max_memory = default_max_memory;

@@ -49,6 +49,8 @@ struct _GstDecentTrain {
   GArray *intervals;      /* GstClockTime between consecutive collected frames'
                            * timestamps: their median is the pace (pacemeter.h) */
   GstClockTime last_pts;  /* the last collected frame's timestamp */
+  GArray *stream_starts;  /* guint: the collected frames a new stream began at
+                           * (concat, a playlist), in order, none at 0 */
   DecentFramePath path;
   gboolean path_ready;
   gint geometry[3];       /* model geometry, fixed when collecting starts */

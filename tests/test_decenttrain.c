@@ -904,6 +904,46 @@ GST_START_TEST (test_still_gate_calibration)
 }
 GST_END_TEST;
 
+/* Three recordings in a row (concat): the still gate is calibrated on runs
+ * of footage cut where each recording began, as decentanomaly's gate
+ * forgets its history at a stream-start (before, the jump from one
+ * recording to the next was calibrated as normal change).  60 frames,
+ * streams from frames 20 and 40, still-lag=5: held out (holdout=0.5) are
+ * frames 30-59, runs of 10 and 20, 5 + 15 gated frames (25 uncut); with
+ * nothing held out, runs of 20, 20, 20: 45 (55 uncut). */
+GST_START_TEST (test_still_gate_cut_at_stream_start)
+{
+  gchar *model = g_build_filename (dir, "concat.dcnt", NULL);
+  const struct { const gchar *props; guint count; } runs[] = {
+    { "holdout=0.5", 5 + 15 },
+    { "holdout=0", 15 + 15 + 15 },
+  };
+  for (guint k = 0; k < G_N_ELEMENTS (runs); k++) {
+    GString *desc = g_string_new (NULL);
+    g_string_append_printf (desc, "concat name=c ! decent-train model-location=\"%s\" "
+        "width=32 height=32 channels=1 epochs=1 min-steps=0 companion=false still-lag=5 %s",
+        model, runs[k].props);
+    for (guint i = 0; i < 3; i++)
+      g_string_append_printf (desc, " videotestsrc num-buffers=20 pattern=snow ! "
+          "video/x-raw,format=GRAY8,width=32,height=32,framerate=30/1 ! c.");
+    RunResult r;
+    run_pipeline (desc->str, model, &r);
+    fail_unless (r.error == NULL, "%s: %s", runs[k].props, r.error);
+    fail_unless (r.eos && r.written_before_eos, "%s: not written", runs[k].props);
+    DecentModel *m = load_model (model, NULL, NULL);
+    DecentCalibration cal;
+    fail_unless (decent_model_get_still (m, NULL, &cal) == 1, "%s: no still gate",
+        runs[k].props);
+    fail_unless (cal.count == runs[k].count, "%s: the gate calibrated on %u frames, not %u",
+        runs[k].props, cal.count, runs[k].count);
+    decent_model_free (m);
+    g_free (r.error);
+    g_string_free (desc, TRUE);
+  }
+  g_free (model);
+}
+GST_END_TEST;
+
 /* A framerate that changes while collecting leaves the still gate's pace
  * unknown, with a warning: the frames are not one time apart. */
 GST_START_TEST (test_still_gate_framerate_change)
@@ -1003,6 +1043,7 @@ decenttrain_suite (void)
   tcase_add_test (tc, test_properties);
   tcase_add_test (tc, test_held_out_blocks);
   tcase_add_test (tc, test_enough_calibration_frames);
+  tcase_add_test (tc, test_still_gate_cut_at_stream_start);
   tcase_add_test (tc, test_still_gate_framerate_change);
   tcase_add_test (tc, test_still_gate_pace_from_timestamps);
   tcase_add_test (tc, test_still_gate_too_big_said_at_start);
