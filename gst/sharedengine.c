@@ -43,6 +43,9 @@ struct _DecentSharer {
                               * comes while other frames wait */
   DecentSharerRenamed renamed;
   gpointer renamed_data;
+  gboolean names_asked;      /* it names the file of the last reload asked for (renamed by
+                              * its ticket, or named it at its join): a reload asked for
+                              * before, ending after, does not rename it */
 };
 
 /* One frame waiting: lives on the sharer's stack while the sharer waits. */
@@ -527,9 +530,10 @@ decent_shared_engine_join (const gchar *id, const gchar *path, DecentDevice devi
     }
   }
   g_mutex_unlock (&registry_lock);
-  g_free (canonical);
-  if (!e)
+  if (!e) {
+    g_free (canonical);
     return NULL;
+  }
   settings->batch_size = e->batch_size;
   settings->batch_timeout_us = (guint64) e->timeout_us;
   settings->threads = e->threads;
@@ -537,8 +541,10 @@ decent_shared_engine_join (const gchar *id, const gchar *path, DecentDevice devi
   s->engine = e;
   s->streaming = TRUE;
   g_mutex_lock (&e->lock);
+  s->names_asked = e->asked && g_str_equal (e->asked, canonical);
   e->sharers = g_list_prepend (e->sharers, s);
   g_mutex_unlock (&e->lock);
+  g_free (canonical);
   return s;
 }
 
@@ -600,14 +606,20 @@ decent_sharer_current (DecentSharer *s)
   return m;
 }
 
-/* Every sharer now names path (paused ones too).  e->lock held. */
+/* Every sharer now names path (paused ones too); asked: path is the file of
+ * the last reload asked for.  Otherwise (a reload asked for before it, put
+ * in place) only the sharers that do not name that file: those that joined
+ * since it was asked for, naming another.  e->lock held. */
 static void
-rename_sharers (DecentSharedEngine *e, const gchar *path)
+rename_sharers (DecentSharedEngine *e, const gchar *path, gboolean asked)
 {
   for (GList *l = e->sharers; l; l = l->next) {
     DecentSharer *t = l->data;
+    if (!asked && t->names_asked)
+      continue;
     if (t->renamed)
       t->renamed (t->renamed_data, path);
+    t->names_asked = asked;
   }
 }
 
@@ -623,7 +635,7 @@ decent_sharer_reload_ticket (DecentSharer *s, const gchar *path)
   e->asked = canonical;
   /* the caller too: another sharer's ticket may have renamed it since its
    * set_property wrote its own name */
-  rename_sharers (e, path);
+  rename_sharers (e, path, TRUE);
   g_mutex_unlock (&e->lock);
   return ticket;
 }
@@ -644,11 +656,12 @@ decent_sharer_replace (DecentSharer *s, DecentModel *model, const gchar *path, g
     e->applied_ticket = ticket;
     g_hash_table_add (e->paths, canonical);
     canonical = NULL;
-    /* only the last reload asked for renames: a later one, still loading or
-     * failed, already named its own file on every sharer, and that name
-     * stays (as a failed reload's does on an element of its own) */
-    if (ticket == e->next_ticket)
-      rename_sharers (e, path);
+    /* the last reload asked for renames every sharer; an earlier one only
+     * those that joined since the later one was asked for (naming another
+     * file): the later one, still loading or failed, named its own file on
+     * the others, and that name stays (as a failed reload's does on an
+     * element of its own) */
+    rename_sharers (e, path, ticket == e->next_ticket);
   }
   g_mutex_unlock (&e->lock);
   g_mutex_unlock (&registry_lock);

@@ -74,7 +74,10 @@ DecentSharedModel *decent_sharer_current (DecentSharer *sharer);
  * frame.  Taking a ticket renames every sharer to path at once (their
  * DecentSharerRenamed), in ticket order: should the load fail or a stop cut
  * it short, all of them still name the file asked for last, and start
- * again together on it, or fail for its own reason. */
+ * again together on it, or fail for its own reason.  A reload asked for
+ * before the last one and ending after it puts its model in place and
+ * renames only the sharers that joined since the last was asked for,
+ * naming another file than it (the others keep naming the last). */
 guint64 decent_sharer_reload_ticket (DecentSharer *sharer, const gchar *path);
 
 /* Whether path is the file of the last reload asked for (it may have

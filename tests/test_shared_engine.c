@@ -782,6 +782,71 @@ GST_START_TEST (test_earlier_reload_ending_last_keeps_the_last_name)
 }
 GST_END_TEST;
 
+/* A sharer that starts (naming the model in use) after both reloads of the
+ * test above were asked for was renamed by neither ticket: when the earlier
+ * reload's model is put in place it names that model, which it adopts and
+ * scores with (before, it kept naming a.dcnt, older than the model in use,
+ * and a restart would have loaded that). */
+typedef struct {
+  Reloads re;
+  GstElement *late;
+} ReloadsThenJoin;
+
+static void
+reload_then_join (Run *r, gpointer data)
+{
+  ReloadsThenJoin *j = data;
+  const gboolean was = j->re.asked;
+  reload_at_frame_30 (r, &j->re);
+  if (!was && j->re.asked) /* joins now, in start() */
+    fail_unless (gst_element_set_state (j->late, GST_STATE_PAUSED) != GST_STATE_CHANGE_FAILURE);
+}
+
+GST_START_TEST (test_sharer_joining_after_a_later_reload_names_the_model_put_in_place)
+{
+  gchar *a = make_model ("a.dcnt", 3), *big = make_big_model ();
+  gchar *missing = g_build_filename (dir, "missing.dcnt", NULL);
+  const guint n = 200;
+  GstElement *pipe = two_live_sharers (n, a, "join-late");
+  GstElement *s0 = gst_bin_get_by_name (GST_BIN (pipe), "s0");
+  GstElement *s1 = gst_bin_get_by_name (GST_BIN (pipe), "s1");
+  gchar *late_desc = g_strdup_printf ("videotestsrc pattern=ball num-buffers=10 ! "
+      "video/x-raw,format=GRAY8,width=16,height=16,framerate=100/1 ! decentanomaly name=late "
+      "model-location=%s model-instance-id=join-late threshold=1 ! fakesink", a);
+  GstElement *late = gst_parse_launch (late_desc, NULL);
+  fail_unless (late != NULL);
+  GstElement *le = gst_bin_get_by_name (GST_BIN (late), "late");
+  Run r;
+  ReloadsThenJoin j = { .re = { .first = s1, .first_to = big, .then = s0, .then_to = missing },
+    .late = late };
+  play_to_end (pipe, &r, reload_then_join, &j);
+  fail_unless (r.error == NULL, "%s", r.error);
+  fail_unless (j.re.asked);
+  run_clear (&r);
+  both_name (pipe, missing, "after the later reload failed");
+  gchar *loc = location_of (le);
+  fail_unless (g_strcmp0 (loc, big) == 0, "the late sharer (paused) names %s, not %s", loc, big);
+  g_free (loc);
+  play_to_end (late, &r, NULL, NULL);
+  fail_unless (r.error == NULL, "%s", r.error);
+  run_clear (&r);
+  loc = location_of (le);
+  fail_unless (g_strcmp0 (loc, big) == 0, "the late sharer names %s, not %s", loc, big);
+  g_free (loc);
+  gst_element_set_state (late, GST_STATE_NULL);
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  gst_object_unref (le);
+  gst_object_unref (late);
+  gst_object_unref (s0);
+  gst_object_unref (s1);
+  gst_object_unref (pipe);
+  g_free (late_desc);
+  g_free (a);
+  g_free (big);
+  g_free (missing);
+}
+GST_END_TEST;
+
 /* The first error on the bus within timeout_s, as "message | debug"; NULL: none. */
 static gchar *
 error_within (GstBus *bus, gint timeout_s)
@@ -898,6 +963,7 @@ shared_engine_suite (void)
   tcase_add_test (tc, test_hot_reload_reaches_every_sharer);
   tcase_add_test (tc, test_last_reload_wins_across_sharers);
   tcase_add_test (tc, test_earlier_reload_ending_last_keeps_the_last_name);
+  tcase_add_test (tc, test_sharer_joining_after_a_later_reload_names_the_model_put_in_place);
   tcase_add_test (tc, test_sharer_that_missed_a_reload_rejoins);
   tcase_add_test (tc, test_reload_cut_short_by_a_stop);
   return s;
