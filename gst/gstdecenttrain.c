@@ -1059,10 +1059,11 @@ warn_about_calibration (TrainJob *job, DecentModel *m)
 }
 
 /* The still gate's calibration on normal footage in time order, in runs
- * (int) of frames, each with a history of its own (split_held_out).  Footage too short for its lag, or that
- * never changes, is a warning and the model goes without a gate (a
- * finished run is never lost to it); still-lag=0, or a failure, also drops
- * a gate the model had, whose calibration would not fit the new one. */
+ * (int) of frames, each with a history of its own (split_held_out).
+ * Footage too short for its lag, or that never changes, is a warning and
+ * the model goes without a gate (a finished run is never lost to it);
+ * still-lag=0, or a failure, also drops a gate the model had, whose
+ * calibration would not fit the new one. */
 static void
 calibrate_still (TrainJob *job, DecentModel *m, const guint8 *frames, const GArray *runs)
 {
@@ -1073,8 +1074,7 @@ calibrate_still (TrainJob *job, DecentModel *m, const guint8 *frames, const GArr
     return;
   }
   if (decent_model_calibrate_still (m, &job->still, frames, (const int *) (gpointer) runs->data,
-          (int) runs->len,
-          (float) job->quantile, (float) job->sigmas, &err) < 0) {
+          (int) runs->len, (float) job->quantile, (float) job->sigmas, &err) < 0) {
     /* err says why */
   } else if (decent_model_get_still (m, NULL, &cal) == 1 && !(cal.max > 1e-6f)) {
     /* nothing rose beyond rounding: any rise at all would be flagged */
@@ -1113,8 +1113,8 @@ companion_lost (TrainJob *job)
 }
 
 /* The end of the companion's calibration: its still gate on frames (in
- * runs), its threshold for the written message, and c
- * stored in m.  FALSE with job_fail called. */
+ * runs), its threshold for the written message, and c stored in m.  FALSE
+ * with job_fail called. */
 static gboolean
 keep_companion (TrainJob *job, DecentModel *m, DecentModel *c, const guint8 *frames,
     const GArray *runs)
