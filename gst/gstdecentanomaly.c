@@ -329,6 +329,20 @@ end_open_events (GstDecentAnomaly *self, gboolean downstream)
 
 /* ---- model loading ---------------------------------------------------- */
 
+/* A flush or a stop of this stream: a frame of it waiting on the shared
+ * engine for the other sharers' frames is scored at once (decent_sharer_hurry),
+ * so that the seek or state change does not wait up to batch-timeout for
+ * the streaming thread.  Any thread: under swap_lock, under which stop()
+ * says the element no longer runs before it leaves the engine. */
+static void
+hurry_shared (GstDecentAnomaly *self, gboolean hurry)
+{
+  g_mutex_lock (&self->swap_lock);
+  if (self->started && self->shared)
+    decent_sharer_hurry (self->shared, hurry);
+  g_mutex_unlock (&self->swap_lock);
+}
+
 static DecentModel *
 load_model (GstDecentAnomaly *self, const gchar *path, DecentDevice device, DecentError *err)
 {
@@ -1240,6 +1254,8 @@ gst_decent_anomaly_sink_event (GstBaseTransform *trans, GstEvent *event)
 {
   GstDecentAnomaly *self = GST_DECENT_ANOMALY (trans);
   const GstEventType type = GST_EVENT_TYPE (event);
+  if (type == GST_EVENT_FLUSH_START) /* not serialized: from the seeking thread */
+    hurry_shared (self, TRUE);
   if (type == GST_EVENT_STREAM_START) { /* another stream: its pictures are no history */
     /* nor its anomaly: an event open at the end of the last stream (concat,
      * a playlist) ends there, ahead of the new stream, as at EOS; it took
@@ -1264,6 +1280,7 @@ gst_decent_anomaly_sink_event (GstBaseTransform *trans, GstEvent *event)
   gboolean ret =
       GST_BASE_TRANSFORM_CLASS (gst_decent_anomaly_parent_class)->sink_event (trans, event);
   if (type == GST_EVENT_FLUSH_STOP) {
+    hurry_shared (self, FALSE);
     /* after a seek the pictures before it are no history, and their result
      * is no result for the frame after it (inference-interval) */
     self->have_result = FALSE;
@@ -2037,6 +2054,17 @@ gst_decent_anomaly_init (GstDecentAnomaly *self)
   gst_base_transform_set_qos_enabled (GST_BASE_TRANSFORM (self), FALSE);
 }
 
+/* Stopping (PAUSED to READY) waits for the streaming thread, which may be
+ * waiting on a shared engine for other sharers' frames: it is hurried
+ * first, as at a flush. */
+static GstStateChangeReturn
+gst_decent_anomaly_change_state (GstElement *element, GstStateChange transition)
+{
+  if (transition == GST_STATE_CHANGE_PAUSED_TO_READY)
+    hurry_shared (GST_DECENT_ANOMALY (element), TRUE);
+  return GST_ELEMENT_CLASS (gst_decent_anomaly_parent_class)->change_state (element, transition);
+}
+
 #define RW (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS)
 #define RW_PLAYING (RW | GST_PARAM_MUTABLE_PLAYING)
 
@@ -2182,6 +2210,7 @@ gst_decent_anomaly_class_init (GstDecentAnomalyClass *klass)
       "with the latent decentralization loss; flags, overlays and reports anomalies",
       "gst-decent developers");
 
+  element_class->change_state = GST_DEBUG_FUNCPTR (gst_decent_anomaly_change_state);
   trans_class->start = GST_DEBUG_FUNCPTR (gst_decent_anomaly_start);
   trans_class->stop = GST_DEBUG_FUNCPTR (gst_decent_anomaly_stop);
   trans_class->sink_event = GST_DEBUG_FUNCPTR (gst_decent_anomaly_sink_event);

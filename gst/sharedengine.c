@@ -43,6 +43,7 @@ struct _DecentSharer {
                               * comes while other frames wait */
   DecentSharerRenamed renamed;
   gpointer renamed_data;
+  gboolean hurry;            /* flushing or stopping: a batch with its frame runs at once */
   gboolean names_asked;      /* it names the file of the last reload asked for (renamed by
                               * its ticket, or named it at its join): a reload asked for
                               * before, ending after, does not rename it */
@@ -274,6 +275,17 @@ note_missed (DecentSharedEngine *e)
   }
 }
 
+/* Whether a queued frame's sharer is flushing or stopping: its streaming
+ * thread must come back at once, not after batch-timeout.  Lock held. */
+static gboolean
+hurried (const DecentSharedEngine *e)
+{
+  for (const GList *l = e->queue.head; l; l = l->next)
+    if (((const Job *) l->data)->sharer->hurry)
+      return TRUE;
+  return FALSE;
+}
+
 /* The frames to wait for: one from each thread of the sharers waited for
  * (sharers chained in one streaming thread never queue together), at most
  * a batch.  Lock held. */
@@ -310,7 +322,7 @@ scheduler_main (gpointer data)
     /* a batch fills, or the oldest frame has waited batch-timeout */
     const Job *oldest = g_queue_peek_head (&e->queue);
     const gint64 deadline = oldest->queued_us + e->timeout_us;
-    while (!e->quit && g_queue_get_length (&e->queue) < batch_wanted (e))
+    while (!e->quit && g_queue_get_length (&e->queue) < batch_wanted (e) && !hurried (e))
       if (!g_cond_wait_until (&e->work, &e->lock, deadline)) {
         if (g_queue_get_length (&e->queue) < batch_wanted (e))
           note_missed (e);
@@ -574,6 +586,18 @@ decent_sharer_set_streaming (DecentSharer *s, gboolean streaming)
     s->streaming = streaming;
     g_cond_signal (&e->work); /* fewer to wait for: a batch may be ready */
   }
+  g_mutex_unlock (&e->lock);
+}
+
+void
+decent_sharer_hurry (DecentSharer *s, gboolean hurry)
+{
+  g_return_if_fail (s != NULL);
+  DecentSharedEngine *e = s->engine;
+  g_mutex_lock (&e->lock);
+  s->hurry = hurry;
+  if (hurry)
+    g_cond_signal (&e->work); /* a frame of its own may be waiting for others' */
   g_mutex_unlock (&e->lock);
 }
 

@@ -53,6 +53,13 @@ void decent_sharer_leave (DecentSharer *sharer);
  * sharers chained in one streaming thread, do not hold every batch back. */
 void decent_sharer_set_streaming (DecentSharer *sharer, gboolean streaming);
 
+/* While hurry is set (a flush, or a stop, of this sharer's stream), a
+ * frame of it that waits for others' is scored with what is queued, at
+ * once: its streaming thread must return for the flush or stop to go on,
+ * not after up to batch-timeout.  Any thread; cleared by the caller (at
+ * flush-stop). */
+void decent_sharer_hurry (DecentSharer *sharer, gboolean hurry);
+
 /* Called, under the engine's lock, when a hot reload puts the model at path
  * in place, for every sharer (paused ones too): it may only take locks that
  * are never held while calling into the engine (an element's object lock),

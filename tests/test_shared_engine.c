@@ -490,6 +490,72 @@ GST_START_TEST (test_sharer_of_another_model_is_refused)
 }
 GST_END_TEST;
 
+static GstPadProbeReturn
+hold_frames (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  return GST_PAD_PROBE_OK; /* a blocking probe: its stream stops here */
+}
+
+/* Seconds a flushing seek of pipe to 0 takes. */
+static gdouble
+seek_seconds (GstElement *pipe)
+{
+  const gint64 t0 = g_get_monotonic_time ();
+  fail_unless (gst_element_seek_simple (pipe, GST_FORMAT_TIME, GST_SEEK_FLAG_FLUSH, 0));
+  return (g_get_monotonic_time () - t0) / 1e6;
+}
+
+/* A sharer whose frame waits on the engine for another sharer's (which
+ * stalls: batch-timeout=1 s, and it sent a frame every 10 ms) is flushed by
+ * a seek, then stopped: each is done at once, not after the rest of the
+ * second that its streaming thread waited before. */
+GST_START_TEST (test_flush_and_stop_do_not_wait_for_a_batch)
+{
+  gchar *a = make_model ("a.dcnt", 3);
+  gchar *stalled_desc = g_strdup_printf ("videotestsrc is-live=true ! "
+      "video/x-raw,format=GRAY8,width=16,height=16,framerate=100/1 ! decentanomaly name=s "
+      "model-location=%s model-instance-id=hurry batch-size=2 batch-timeout=1000000 "
+      "threshold=1 ! fakesink", a);
+  gchar *seeking_desc = g_strdup_printf ("videotestsrc ! "
+      "video/x-raw,format=GRAY8,width=16,height=16,framerate=100/1 ! decentanomaly name=w "
+      "model-location=%s model-instance-id=hurry batch-size=2 batch-timeout=1000000 "
+      "threshold=1 ! fakesink", a);
+  GstElement *stalled = gst_parse_launch (stalled_desc, NULL);
+  GstElement *seeking = gst_parse_launch (seeking_desc, NULL);
+  fail_unless (stalled && seeking);
+  gst_element_set_state (stalled, GST_STATE_PLAYING);
+  gst_element_set_state (seeking, GST_STATE_PLAYING);
+  fail_unless (gst_element_get_state (seeking, NULL, NULL, 30 * GST_SECOND)
+      == GST_STATE_CHANGE_SUCCESS);
+  g_usleep (G_USEC_PER_SEC / 2); /* both stream: each frame of w waits for one of s */
+  GstElement *s = gst_bin_get_by_name (GST_BIN (stalled), "s");
+  GstPad *pad = gst_element_get_static_pad (s, "sink");
+  gulong held = gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BLOCK | GST_PAD_PROBE_TYPE_BUFFER,
+      hold_frames, NULL, NULL);
+  g_usleep (G_USEC_PER_SEC / 10); /* w's next frame waits for s's, up to 1 s */
+  const gdouble seek = seek_seconds (seeking);
+  /* s streams again, and w's frames wait for its frames again; then s stalls */
+  gst_pad_remove_probe (pad, held);
+  g_usleep (G_USEC_PER_SEC / 2);
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BLOCK | GST_PAD_PROBE_TYPE_BUFFER, hold_frames,
+      NULL, NULL);
+  g_usleep (G_USEC_PER_SEC / 10);
+  const gint64 t0 = g_get_monotonic_time ();
+  fail_unless (gst_element_set_state (seeking, GST_STATE_READY) == GST_STATE_CHANGE_SUCCESS);
+  const gdouble stop = (g_get_monotonic_time () - t0) / 1e6;
+  fail_unless (seek < 0.5 && stop < 0.5, "a seek took %.3f s and a stop %.3f s", seek, stop);
+  gst_element_set_state (seeking, GST_STATE_NULL);
+  gst_element_set_state (stalled, GST_STATE_NULL);
+  gst_object_unref (pad);
+  gst_object_unref (s);
+  gst_object_unref (seeking);
+  gst_object_unref (stalled);
+  g_free (stalled_desc);
+  g_free (seeking_desc);
+  g_free (a);
+}
+GST_END_TEST;
+
 /* Reference: model m's scores of the first n frames of the ball stream. */
 static GArray *
 ball_scores (const gchar *model, guint n)
@@ -960,6 +1026,7 @@ shared_engine_suite (void)
   tcase_add_test (tc, test_sharer_slowed_downstream_does_not_throttle_the_others);
   tcase_add_test (tc, test_sharers_taking_turns_do_not_wait);
   tcase_add_test (tc, test_sharer_of_another_model_is_refused);
+  tcase_add_test (tc, test_flush_and_stop_do_not_wait_for_a_batch);
   tcase_add_test (tc, test_hot_reload_reaches_every_sharer);
   tcase_add_test (tc, test_last_reload_wins_across_sharers);
   tcase_add_test (tc, test_earlier_reload_ending_last_keeps_the_last_name);
