@@ -2060,9 +2060,14 @@ gst_decent_anomaly_init (GstDecentAnomaly *self)
 static GstStateChangeReturn
 gst_decent_anomaly_change_state (GstElement *element, GstStateChange transition)
 {
+  GstDecentAnomaly *self = GST_DECENT_ANOMALY (element);
   if (transition == GST_STATE_CHANGE_PAUSED_TO_READY)
-    hurry_shared (GST_DECENT_ANOMALY (element), TRUE);
-  return GST_ELEMENT_CLASS (gst_decent_anomaly_parent_class)->change_state (element, transition);
+    hurry_shared (self, TRUE);
+  const GstStateChangeReturn ret =
+      GST_ELEMENT_CLASS (gst_decent_anomaly_parent_class)->change_state (element, transition);
+  if (transition == GST_STATE_CHANGE_PAUSED_TO_READY && ret == GST_STATE_CHANGE_FAILURE)
+    hurry_shared (self, FALSE); /* still running: its batches wait as before */
+  return ret;
 }
 
 #define RW (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS)

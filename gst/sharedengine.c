@@ -244,8 +244,9 @@ queued_pace (const DecentSharedEngine *e)
   return pace;
 }
 
-/* Whether the scheduler waits for this sharer's next frame: it streams,
- * queued a frame in the last RECENT_US, usually sends the next one within
+/* Whether the scheduler waits for this sharer's next frame: it streams
+ * (and is not being flushed or stopped: decent_sharer_hurry), queued a
+ * frame in the last RECENT_US, usually sends the next one within
  * batch-timeout of getting a result, and has not let a batch wait in vain
  * since it last came while other frames waited (sharers that take turns,
  * driven by one application thread, never come together).  And it is not
@@ -257,7 +258,7 @@ queued_pace (const DecentSharedEngine *e)
 static gboolean
 waited_for (const DecentSharedEngine *e, const DecentSharer *s, gint64 now, gint64 pace)
 {
-  return s->streaming && s->last_queued_us && now - s->last_queued_us <= RECENT_US
+  return s->streaming && !s->hurry && s->last_queued_us && now - s->last_queued_us <= RECENT_US
          && s->think_us <= e->timeout_us && !s->skipped
          && s->think_us <= 4 * pace + e->timeout_us / 4; /* (a queued sharer is within) */
 }

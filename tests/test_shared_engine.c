@@ -496,6 +496,23 @@ hold_frames (GstPad *pad, GstPadProbeInfo *info, gpointer data)
   return GST_PAD_PROBE_OK; /* a blocking probe: its stream stops here */
 }
 
+static GstPadProbeReturn
+count_frames (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  g_atomic_int_inc ((gint *) data);
+  return GST_PAD_PROBE_OK;
+}
+
+/* Asserts that no frame leaves w (counted in *frames) for 50 ms: its
+ * streaming thread waits on the engine. */
+static void
+assert_waiting (gint *frames, const gchar *when)
+{
+  const gint before = g_atomic_int_get (frames);
+  g_usleep (G_USEC_PER_SEC / 20);
+  fail_unless (g_atomic_int_get (frames) == before, "%s: w did not wait for s's frame", when);
+}
+
 /* Seconds a flushing seek of pipe to 0 takes. */
 static gdouble
 seek_seconds (GstElement *pipe)
@@ -530,9 +547,14 @@ GST_START_TEST (test_flush_and_stop_do_not_wait_for_a_batch)
   g_usleep (G_USEC_PER_SEC / 2); /* both stream: each frame of w waits for one of s */
   GstElement *s = gst_bin_get_by_name (GST_BIN (stalled), "s");
   GstPad *pad = gst_element_get_static_pad (s, "sink");
+  GstElement *w = gst_bin_get_by_name (GST_BIN (seeking), "w");
+  GstPad *out = gst_element_get_static_pad (w, "src");
+  gint frames = 0;
+  gst_pad_add_probe (out, GST_PAD_PROBE_TYPE_BUFFER, count_frames, &frames, NULL);
   gulong held = gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BLOCK | GST_PAD_PROBE_TYPE_BUFFER,
       hold_frames, NULL, NULL);
   g_usleep (G_USEC_PER_SEC / 10); /* w's next frame waits for s's, up to 1 s */
+  assert_waiting (&frames, "before the seek");
   const gdouble seek = seek_seconds (seeking);
   /* s streams again, and w's frames wait for its frames again; then s stalls */
   gst_pad_remove_probe (pad, held);
@@ -540,6 +562,7 @@ GST_START_TEST (test_flush_and_stop_do_not_wait_for_a_batch)
   gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BLOCK | GST_PAD_PROBE_TYPE_BUFFER, hold_frames,
       NULL, NULL);
   g_usleep (G_USEC_PER_SEC / 10);
+  assert_waiting (&frames, "before the stop");
   const gint64 t0 = g_get_monotonic_time ();
   fail_unless (gst_element_set_state (seeking, GST_STATE_READY) == GST_STATE_CHANGE_SUCCESS);
   const gdouble stop = (g_get_monotonic_time () - t0) / 1e6;
@@ -548,6 +571,8 @@ GST_START_TEST (test_flush_and_stop_do_not_wait_for_a_batch)
   gst_element_set_state (stalled, GST_STATE_NULL);
   gst_object_unref (pad);
   gst_object_unref (s);
+  gst_object_unref (out);
+  gst_object_unref (w);
   gst_object_unref (seeking);
   gst_object_unref (stalled);
   g_free (stalled_desc);
