@@ -75,7 +75,8 @@ Protocol
         clips outside every inserted event +- 5 frames; the same two with
         decentanomaly's region events (decentanomaly-region begins: one per
         hot place, so that an object that appears while another place's
-        event is open begins its own);
+        event is open begins its own); events detected by the object's
+        colour (the first detector's details);
       cost: seconds to train (gst-launch-1.0 wall time) and decent-detect's
         wall time per clip (frames/s, loading included).
   * Baselines, in numpy on the same clips, grey (0.299 R + 0.587 G + 0.114 B)
@@ -752,6 +753,7 @@ def measure(clips, data, n_normal):
     for group, names in groups.items():
         pos, det, delays, false, inside, n_ev_frames, frames = [], [], [], 0, 0, 0, 0
         chance, det_regions, false_regions = 0, [], 0
+        by_colour = {}  # the object's colour: [detected, events]
         for name in names:
             d, events = data[name], clips[name][1]
             spans = [(e["first"], e["last"]) for e in events]
@@ -760,6 +762,11 @@ def measure(clips, data, n_normal):
                 inside += int(np.sum(d["flag"][s:e + 1]))
                 n_ev_frames += e - s + 1
             dt, dl, fl = match_events(spans, d["begins"])
+            for ev, hit in zip(events, dt):
+                if "colour" in ev:
+                    tally = by_colour.setdefault(ev["colour"], [0, 0])
+                    tally[0] += int(bool(hit))
+                    tally[1] += 1
             # the same windows on the normal clip: "detections" its false alarms give
             chance += sum(match_events(spans, nd["begins"])[0])
             det += dt
@@ -780,6 +787,8 @@ def measure(clips, data, n_normal):
             "flagged_inside_pct": 100.0 * inside / n_ev_frames if n_ev_frames else float("nan"),
             "false_events": false, "false_per_hour": alarms_per_hour(false, frames),
             "mean_delay_frames": float(np.mean(delays)) if delays else None}
+        if by_colour:
+            out["groups"][group]["detected_by_colour"] = by_colour
         if regions:
             out["groups"][group].update(
                 detected_regions=int(sum(det_regions)), false_region_events=false_regions,
@@ -1209,6 +1218,19 @@ def tables(res):
                          f"{fmt(m['flagged_inside_pct'], '.0f')} % | "
                          f"{fmt(m['mean_delay_frames'], '.1f')} | {m['false_events']} | "
                          f"{by_region} |")
+        colours = [c for c in PALETTE
+                   if any(c in r["groups"].get(g, {}).get("detected_by_colour", {})
+                          for g in groups_of(res))]
+        if colours:
+            lines += ["", f"Events detected by the object's colour ({run_label(r)}; found / "
+                      "inserted):", "", "| kind, size | " + " | ".join(colours) + " |",
+                      "|---|" + "---|" * len(colours)]
+            for g in groups_of(res):
+                tally = r["groups"].get(g, {}).get("detected_by_colour")
+                if g != "normal" and tally:
+                    lines.append(f"| {g} | " + " | ".join(
+                        f"{tally[c][0]}/{tally[c][1]}" if c in tally else "–"
+                        for c in colours) + " |")
         if "region_events" in r["normal"]:
             lines += ["", f"Region events (`decentanomaly-region`: one per hot place, so that an "
                       f"object that appears while another place's event is open begins its own) "

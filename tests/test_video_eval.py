@@ -270,7 +270,8 @@ Element Signals:
     normal_flag = np.zeros(n, bool)
     normal_flag[20:30] = True  # one event on the normal clip, begun at 22
     clips = {"normal": ("normal", []),
-             "a": ("box 1 %", [{"first": 20, "last": 39}, {"first": 60, "last": 79}])}
+             "a": ("box 1 %", [{"first": 20, "last": 39, "colour": "black"},
+                               {"first": 60, "last": 79, "colour": "black"}])}
     score_a = np.zeros(n)
     score_a[20:40] = 2.0
     flag_a = score_a > 1
@@ -286,6 +287,7 @@ Element Signals:
           and g["false_events"] == 1 and close(g["flagged_inside_pct"], 50)
           and g["mean_delay_frames"] == 2 and g["detected_on_normal"] == 1,
           f"group measures {g}")
+    check(g["detected_by_colour"] == {"black": [1, 2]}, f"detected by colour {g}")
     check(res["false_events"] == 1 and "normal" not in res["groups"],
           "false events count the anomalous clips only")
     check("region_events" not in nm and "detected_regions" not in g,
@@ -337,6 +339,7 @@ Element Signals:
     check("| `epochs=5` / `(defaults)` | 12 | 80 | 10.0 % | 1 | 360 | 1 (" in text, "table row")
     check(f"| box 1 % | {0.5025:.3f} · 1/2 | {0.5025:.3f} · 1/2 |" in text, "AUROC · detected side by side")
     check("not measured: decentanomaly has no property 'score-mode'" in text, "error row")
+    check("| kind, size | black |" in text and "| box 1 % | 1/2 |" in text, "colour table")
     os.makedirs(os.path.join(tmp, "w"))
     with open(os.path.join(tmp, "w", "results.json"), "w") as f:
         json.dump(results, f)
