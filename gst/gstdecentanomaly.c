@@ -959,7 +959,8 @@ start_shared (GstDecentAnomaly *self, const gchar *id, const gchar *path, Decent
 {
   gchar *why = NULL;
   DecentSharedSettings got = *asked;
-  self->shared = decent_shared_engine_join (id, path, device, &got, &why);
+  self->shared = decent_shared_engine_join (id, path, device, &got, on_shared_renamed, self,
+      &why);
   if (!self->shared) {
     gchar *name = decent_shown_name (path);
     gchar *reason = g_utf8_make_valid (why ? why : "unknown reason", -1);
@@ -982,7 +983,6 @@ start_shared (GstDecentAnomaly *self, const gchar *id, const gchar *path, Decent
         ("It asked for batch-size=%u batch-timeout=%" G_GUINT64_FORMAT " threads=%u. The "
             "first element of an id to start sets them: give every sharer the same values.",
             asked->batch_size, asked->batch_timeout_us, asked->threads));
-  decent_sharer_on_renamed (self->shared, on_shared_renamed, self);
   DecentSharedModel *m = decent_sharer_current (self->shared);
   adopt_model (self, decent_shared_model_get (m), decent_shared_model_path (m), m, NULL);
   if (decent_sharer_names_asked (self->shared, path)

@@ -492,7 +492,8 @@ decent_sharer_names_asked (DecentSharer *s, const gchar *path)
 
 DecentSharer *
 decent_shared_engine_join (const gchar *id, const gchar *path, DecentDevice device,
-    DecentSharedSettings *settings, gchar **why)
+    DecentSharedSettings *settings, DecentSharerRenamed renamed, gpointer renamed_data,
+    gchar **why)
 {
   g_return_val_if_fail (why != NULL && settings != NULL, NULL);
   *why = NULL;
@@ -553,6 +554,8 @@ decent_shared_engine_join (const gchar *id, const gchar *path, DecentDevice devi
   DecentSharer *s = g_new0 (DecentSharer, 1);
   s->engine = e;
   s->streaming = TRUE;
+  s->renamed = renamed; /* before it is a sharer: no reload asked for meanwhile is missed */
+  s->renamed_data = renamed_data;
   g_mutex_lock (&e->lock);
   s->names_asked = e->asked && g_str_equal (e->asked, canonical);
   e->sharers = g_list_prepend (e->sharers, s);
@@ -602,16 +605,6 @@ decent_sharer_hurry (DecentSharer *s, gboolean hurry)
   g_mutex_unlock (&e->lock);
 }
 
-void
-decent_sharer_on_renamed (DecentSharer *s, DecentSharerRenamed renamed, gpointer data)
-{
-  g_return_if_fail (s != NULL);
-  DecentSharedEngine *e = s->engine;
-  g_mutex_lock (&e->lock);
-  s->renamed = renamed;
-  s->renamed_data = data;
-  g_mutex_unlock (&e->lock);
-}
 
 DecentDevice
 decent_sharer_device (DecentSharer *s)

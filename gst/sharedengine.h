@@ -30,6 +30,12 @@ typedef struct {
   guint threads;             /* 0: one per core */
 } DecentSharedSettings;
 
+/* Called, under the engine's lock, when a reload is asked for or put in
+ * place (decent_sharer_reload_ticket), for every sharer (paused ones too):
+ * it may only take locks that are never held while calling into the engine
+ * (an element's object lock), and must not call into the engine. */
+typedef void (*DecentSharerRenamed) (gpointer data, const gchar *path);
+
 /* Joins the engine of id, starting it (loading path on device) when no
  * element uses the id yet; sharers that start while it loads wait for that
  * load.  *settings are the ones asked for (clamped to their ranges), and
@@ -37,9 +43,12 @@ typedef struct {
  * *settings.  A sharer must name the same device (auto counting as what it
  * resolves to) and a file the engine has scored with (the first, or one a
  * hot reload brought: a sharer that missed a reload joins on the current
- * model).  NULL with the reason in *why (caller frees). */
+ * model).  renamed (may be NULL) is this sharer's from the moment it is one,
+ * so that no reload asked for by another sharer meanwhile goes unnamed.
+ * NULL with the reason in *why (caller frees). */
 DecentSharer *decent_shared_engine_join (const gchar *id, const gchar *path,
-    DecentDevice device, DecentSharedSettings *settings, gchar **why);
+    DecentDevice device, DecentSharedSettings *settings, DecentSharerRenamed renamed,
+    gpointer renamed_data, gchar **why);
 /* Leaves (the sharer must have no frame waiting); the last to leave stops
  * the scheduler and frees the model. */
 void decent_sharer_leave (DecentSharer *sharer);
@@ -59,14 +68,6 @@ void decent_sharer_set_streaming (DecentSharer *sharer, gboolean streaming);
  * not after up to batch-timeout.  Any thread; cleared by the caller (at
  * flush-stop). */
 void decent_sharer_hurry (DecentSharer *sharer, gboolean hurry);
-
-/* Called, under the engine's lock, when a hot reload puts the model at path
- * in place, for every sharer (paused ones too): it may only take locks that
- * are never held while calling into the engine (an element's object lock),
- * and must not call into the engine. */
-typedef void (*DecentSharerRenamed) (gpointer data, const gchar *path);
-void decent_sharer_on_renamed (DecentSharer *sharer, DecentSharerRenamed renamed,
-    gpointer data);
 
 /* The device the engine's models run on (auto resolved at its start). */
 DecentDevice decent_sharer_device (DecentSharer *sharer);
