@@ -605,7 +605,6 @@ decent_sharer_hurry (DecentSharer *s, gboolean hurry)
   g_mutex_unlock (&e->lock);
 }
 
-
 DecentDevice
 decent_sharer_device (DecentSharer *s)
 {
