@@ -82,6 +82,8 @@ struct _DecentSharedEngine {
   DecentSharedModel *current;
   guint64 next_ticket, applied_ticket;
   gchar *asked;              /* the file of the last reload asked for (canonical); NULL: none */
+  GHashTable *named;         /* every file a reload asked for (canonical): sharers were
+                              * renamed to it, stopped ones may start again naming it */
   gboolean quit;
   /* ---- scheduler thread only ---- */
   Job *batch[DECENT_SHARED_MAX_BATCH];
@@ -361,6 +363,7 @@ engine_free (DecentSharedEngine *e)
   decent_shared_model_unref (e->current);
   g_list_free (e->sharers); /* empty: every sharer has left */
   g_hash_table_unref (e->paths);
+  g_hash_table_unref (e->named);
   g_free (e->asked);
   g_free (e->load_error);
   g_free (e->pixels);
@@ -415,6 +418,7 @@ engine_new (const gchar *id, DecentDevice device, const DecentSharedSettings *se
   e->device = device;
   e->loading = TRUE;
   e->paths = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  e->named = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   e->batch_size = settings->batch_size;
   e->timeout_us = (gint64) settings->batch_timeout_us;
   e->threads = settings->threads;
@@ -480,6 +484,19 @@ asked_last (DecentSharedEngine *e, const gchar *canonical)
   return same;
 }
 
+/* Whether a reload ever asked for canonical: the engine renamed its sharers
+ * to it, so one that was stopped since (and missed the reloads after it,
+ * or was stopped by the failure) may start again naming it, and joins on
+ * the model in use. */
+static gboolean
+asked_ever (DecentSharedEngine *e, const gchar *canonical)
+{
+  g_mutex_lock (&e->lock);
+  const gboolean named = g_hash_table_contains (e->named, canonical);
+  g_mutex_unlock (&e->lock);
+  return named;
+}
+
 gboolean
 decent_sharer_names_asked (DecentSharer *s, const gchar *path)
 {
@@ -529,7 +546,7 @@ decent_shared_engine_join (const gchar *id, const gchar *path, DecentDevice devi
     if (e->load_error) {
       *why = g_strdup (e->load_error);
     } else if (resolved != e->device || !(g_hash_table_contains (e->paths, canonical)
-                                           || asked_last (e, canonical))) {
+                                           || asked_ever (e, canonical))) {
       g_mutex_lock (&e->lock);
       gchar *name = decent_shown_name (e->current->path);
       g_mutex_unlock (&e->lock);
@@ -650,6 +667,7 @@ decent_sharer_reload_ticket (DecentSharer *s, const gchar *path)
   const guint64 ticket = ++e->next_ticket;
   g_free (e->asked);
   e->asked = canonical;
+  g_hash_table_add (e->named, g_strdup (canonical));
   /* the caller too: another sharer's ticket may have renamed it since its
    * set_property wrote its own name */
   rename_sharers (e, path, TRUE);

@@ -43,7 +43,8 @@ typedef void (*DecentSharerRenamed) (gpointer data, const gchar *path);
  * *settings.  A sharer must name the same device (auto counting as what it
  * resolves to) and a file the engine has scored with (the first, or one a
  * hot reload brought: a sharer that missed a reload joins on the current
- * model).  renamed (may be NULL) is this sharer's from the moment it is one,
+ * model) or one a reload asked for (it renamed the sharers, a stopped one
+ * too, even when it failed: that one joins on the current model).  renamed (may be NULL) is this sharer's from the moment it is one,
  * so that no reload asked for by another sharer meanwhile goes unnamed.
  * NULL with the reason in *why (caller frees). */
 DecentSharer *decent_shared_engine_join (const gchar *id, const gchar *path,

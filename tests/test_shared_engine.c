@@ -950,6 +950,81 @@ error_within (GstBus *bus, gint timeout_s)
   return text;
 }
 
+/* The status ("loaded", "failed") of the next decentanomaly-model message
+ * on bus within 30 s; NULL: none (caller frees). */
+static gchar *
+next_model_status (GstBus *bus)
+{
+  GstMessage *msg = wait_element_message (bus, "decentanomaly-model", 30);
+  if (!msg)
+    return NULL;
+  gchar *status = g_strdup (gst_structure_get_string (gst_message_get_structure (msg),
+          "status"));
+  gst_message_unref (msg);
+  return status;
+}
+
+/* A sharer stopped after a reload failed names the failed file (the engine
+ * renamed it); another reload, which loads, is put in place while it is
+ * stopped.  It starts again (before, it was refused: "in use with model
+ * b.dcnt") on the model in use, and is renamed to it. */
+GST_START_TEST (test_sharer_stopped_after_a_failed_reload_starts_again)
+{
+  gchar *a = make_model ("a.dcnt", 3), *b = make_model ("b.dcnt", 4);
+  gchar *missing = g_build_filename (dir, "missing.dcnt", NULL);
+  GstElement *pipes[2];
+  GstElement *el[2];
+  GstBus *bus[2];
+  for (guint k = 0; k < 2; k++) {
+    gchar *desc = g_strdup_printf ("videotestsrc is-live=true ! "
+        "video/x-raw,format=GRAY8,width=16,height=16,framerate=30/1 ! decentanomaly name=e "
+        "model-location=%s model-instance-id=failed-then threshold=1 ! fakesink", a);
+    pipes[k] = gst_parse_launch (desc, NULL);
+    g_free (desc);
+    fail_unless (pipes[k] != NULL);
+    el[k] = gst_bin_get_by_name (GST_BIN (pipes[k]), "e");
+    bus[k] = gst_element_get_bus (pipes[k]);
+    gst_element_set_state (pipes[k], GST_STATE_PLAYING);
+    fail_unless (gst_element_get_state (pipes[k], NULL, NULL, 30 * GST_SECOND)
+        != GST_STATE_CHANGE_FAILURE);
+  }
+  g_object_set (el[0], "model-location", missing, NULL);
+  gchar *status = next_model_status (bus[0]);
+  fail_unless_equals_string (status, "failed");
+  g_free (status);
+  gchar *loc = location_of (el[1]);
+  fail_unless_equals_string (loc, missing);
+  g_free (loc);
+  gst_element_set_state (pipes[1], GST_STATE_READY);
+  g_object_set (el[0], "model-location", b, NULL);
+  status = next_model_status (bus[0]);
+  fail_unless_equals_string (status, "loaded");
+  g_free (status);
+  gst_bus_set_flushing (bus[1], TRUE); /* what came before the restart */
+  gst_bus_set_flushing (bus[1], FALSE);
+  gst_element_set_state (pipes[1], GST_STATE_PLAYING);
+  fail_unless (gst_element_get_state (pipes[1], NULL, NULL, 30 * GST_SECOND)
+      != GST_STATE_CHANGE_FAILURE, "the stopped sharer could not start again");
+  status = next_model_status (bus[1]);
+  fail_unless_equals_string (status, "loaded");
+  g_free (status);
+  gchar *error = error_within (bus[1], 1); /* (drops the other messages) */
+  fail_unless (error == NULL, "%s", error);
+  loc = location_of (el[1]);
+  fail_unless_equals_string (loc, b);
+  g_free (loc);
+  for (guint k = 0; k < 2; k++) {
+    gst_element_set_state (pipes[k], GST_STATE_NULL);
+    gst_object_unref (bus[k]);
+    gst_object_unref (el[k]);
+    gst_object_unref (pipes[k]);
+  }
+  g_free (a);
+  g_free (b);
+  g_free (missing);
+}
+GST_END_TEST;
+
 static void
 count_notify (GObject *obj, GParamSpec *pspec, gpointer data)
 {
@@ -1058,6 +1133,7 @@ shared_engine_suite (void)
   tcase_add_test (tc, test_sharer_joining_after_a_later_reload_names_the_model_put_in_place);
   tcase_add_test (tc, test_sharer_that_missed_a_reload_rejoins);
   tcase_add_test (tc, test_reload_cut_short_by_a_stop);
+  tcase_add_test (tc, test_sharer_stopped_after_a_failed_reload_starts_again);
   return s;
 }
 
