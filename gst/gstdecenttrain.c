@@ -1086,9 +1086,19 @@ calibrate_still (TrainJob *job, DecentModel *m, const guint8 *frames, const GArr
     return;
   }
   decent_model_clear_still (m);
+  /* cut where streams began, the runs may be short whatever is held out */
+  int longest = 0;
+  for (guint i = 0; i < runs->len; i++)
+    longest = MAX (longest, g_array_index (runs, int, i));
+  gchar *cut = job->stream_starts && job->stream_starts->len
+      ? g_strdup_printf ("; the footage is cut where each of its %u streams began, and its "
+          "longest run has %d frames: still-lag=%d needs longer recordings",
+          job->stream_starts->len + 1, longest, job->still.lag)
+      : g_strdup ("");
   GST_ELEMENT_WARNING (job->self, RESOURCE, SETTINGS,
       ("The %s still gate was not calibrated; decentanomaly will flag without it.",
-          job->part ? "companion model's" : "model's"), ("%s", err.message));
+          job->part ? "companion model's" : "model's"), ("%s%s", err.message, cut));
+  g_free (cut);
 }
 
 /* The companion's failure or stop, said as a warning: the model is

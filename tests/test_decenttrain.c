@@ -956,6 +956,52 @@ GST_START_TEST (test_still_gate_cut_at_stream_start)
 }
 GST_END_TEST;
 
+/* Recordings shorter than still-lag, one after another: no run of the
+ * footage leaves a frame to calibrate the gate on, whatever is held out, and
+ * the warning says so (before, it asked to hold out more footage). */
+GST_START_TEST (test_still_gate_short_recordings_said)
+{
+  gchar *model = g_build_filename (dir, "short.dcnt", NULL);
+  GString *desc = g_string_new (NULL);
+  g_string_append_printf (desc, "concat name=c ! decent-train model-location=\"%s\" "
+      "width=32 height=32 channels=1 epochs=1 min-steps=0 companion=false still-lag=10 "
+      "holdout=0.5", model);
+  for (guint i = 0; i < 12; i++)
+    g_string_append (desc, " videotestsrc num-buffers=9 pattern=snow ! "
+        "video/x-raw,format=GRAY8,width=32,height=32,framerate=30/1 ! c.");
+  GstElement *pipe = gst_parse_launch (desc->str, NULL);
+  fail_unless (pipe != NULL);
+  GstBus *bus = gst_element_get_bus (pipe);
+  gst_element_set_state (pipe, GST_STATE_PLAYING);
+  gchar *warning = NULL;
+  for (;;) {
+    GstMessage *msg = gst_bus_timed_pop_filtered (bus, 120 * GST_SECOND,
+        GST_MESSAGE_WARNING | GST_MESSAGE_ERROR | GST_MESSAGE_EOS);
+    fail_unless (msg != NULL, "pipeline timed out");
+    const GstMessageType type = GST_MESSAGE_TYPE (msg);
+    if (type == GST_MESSAGE_WARNING && !warning) {
+      gchar *text = message_text (msg);
+      if (strstr (text, "still gate was not calibrated"))
+        warning = text;
+      else
+        g_free (text);
+    }
+    fail_if (type == GST_MESSAGE_ERROR, "an error");
+    gst_message_unref (msg);
+    if (type == GST_MESSAGE_EOS)
+      break;
+  }
+  fail_unless (warning && strstr (warning, "cut where each of its 12 streams began")
+      && strstr (warning, "longest run has 9 frames"), "%s", warning ? warning : "no warning");
+  g_free (warning);
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  gst_object_unref (bus);
+  gst_object_unref (pipe);
+  g_string_free (desc, TRUE);
+  g_free (model);
+}
+GST_END_TEST;
+
 /* A framerate that changes while collecting leaves the still gate's pace
  * unknown, with a warning: the frames are not one time apart. */
 GST_START_TEST (test_still_gate_framerate_change)
@@ -1056,6 +1102,7 @@ decenttrain_suite (void)
   tcase_add_test (tc, test_held_out_blocks);
   tcase_add_test (tc, test_enough_calibration_frames);
   tcase_add_test (tc, test_still_gate_cut_at_stream_start);
+  tcase_add_test (tc, test_still_gate_short_recordings_said);
   tcase_add_test (tc, test_still_gate_framerate_change);
   tcase_add_test (tc, test_still_gate_pace_from_timestamps);
   tcase_add_test (tc, test_still_gate_too_big_said_at_start);
