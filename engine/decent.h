@@ -429,9 +429,8 @@ char *decent_model_describe_string(const DecentModel *model);
 #define DECENT_MAX_THREADS 1024
 /* Threads the CPU backend uses for the calls made from the calling thread
  * (0, the default: OMP_NUM_THREADS where it is set, else one per core); as
- * OpenMP's own setting, it holds per
- * calling thread.  A live pipeline with several models can give each a
- * share of the cores.  -1 with a reason for n below 0 or above
+ * OpenMP's own setting, it holds per calling thread.  A live pipeline with
+ * several models can give each a share of the cores.  -1 with a reason for n below 0 or above
  * DECENT_MAX_THREADS. */
 int decent_set_threads(int n, DecentError *err);
 /* What decent_set_threads gave this thread (one per core if never set). */

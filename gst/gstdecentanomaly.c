@@ -283,6 +283,19 @@ last_frame_seen (GstDecentAnomaly *self)
   return self->frame_count ? self->frame_count - 1 : 0;
 }
 
+/* An event's end: downstream as well (announce_event, streaming thread
+ * only), or on the bus alone (post), or nowhere; takes s. */
+static void
+send_end (GstDecentAnomaly *self, GstStructure *s, gboolean post, gboolean downstream)
+{
+  if (downstream)
+    announce_event (self, s, post);
+  else if (post)
+    post_structure (self, s);
+  else
+    gst_structure_free (s);
+}
+
 /* Ends every open region event (end of stream, flush, a new model or
  * region, region-events off) at frame: running-time is each one's last
  * flagged frame's.  downstream: also as a custom event (streaming thread
@@ -292,16 +305,9 @@ end_regions (GstDecentAnomaly *self, gboolean post, gboolean downstream, guint64
 {
   DecentRegionChange ended[DECENT_MAX_REGIONS];
   const guint n = decent_regions_flush (&self->regions, ended);
-  for (guint i = 0; i < n; i++) {
-    GstStructure *s = region_structure_new (self, &ended[i], frame,
-        ended[i].event.last_flagged_time);
-    if (downstream)
-      announce_event (self, s, post);
-    else if (post)
-      post_structure (self, s);
-    else
-      gst_structure_free (s);
-  }
+  for (guint i = 0; i < n; i++)
+    send_end (self, region_structure_new (self, &ended[i], frame,
+            ended[i].event.last_flagged_time), post, downstream);
 }
 
 /* Ends the open frame event and its places (end of stream, flush, a new
@@ -317,14 +323,8 @@ end_open_events (GstDecentAnomaly *self, gboolean downstream)
   end_regions (self, post, downstream, last_frame_seen (self));
   if (!decent_events_flush (&self->events))
     return;
-  GstStructure *s = event_structure_new (self, "end", last_frame_seen (self),
-      self->last_running_time, self->last_score);
-  if (downstream)
-    announce_event (self, s, post);
-  else if (post)
-    post_structure (self, s);
-  else
-    gst_structure_free (s);
+  send_end (self, event_structure_new (self, "end", last_frame_seen (self),
+          self->last_running_time, self->last_score), post, downstream);
 }
 
 /* ---- model loading ---------------------------------------------------- */
@@ -1245,6 +1245,20 @@ gst_decent_anomaly_set_info (GstVideoFilter *filter, GstCaps *incaps, GstVideoIn
   return TRUE;
 }
 
+/* A new stream or a seek: what came before is no history for the frames
+ * after it.  An open event ends there (downstream too: it took the next
+ * frames as its own before), the last result is not carried to the next
+ * frame (inference-interval), and the still gates forget their pictures.
+ * Streaming thread. */
+static void
+begin_anew (GstDecentAnomaly *self)
+{
+  end_open_events (self, TRUE);
+  self->have_result = FALSE;
+  decent_still_gate_reset (self->still);
+  decent_still_gate_reset (self->second.still);
+}
+
 /* EOS, flush-stop and a new stream's stream-start close an open event.  All
  * are serialized events: they come with the sink pad's stream lock held, as
  * frames do, so events, last_score and frame_count are the streaming
@@ -1256,15 +1270,9 @@ gst_decent_anomaly_sink_event (GstBaseTransform *trans, GstEvent *event)
   const GstEventType type = GST_EVENT_TYPE (event);
   if (type == GST_EVENT_FLUSH_START) /* not serialized: from the seeking thread */
     hurry_shared (self, TRUE);
-  if (type == GST_EVENT_STREAM_START) { /* another stream: its pictures are no history */
-    /* nor its anomaly: an event open at the end of the last stream (concat,
-     * a playlist) ends there, ahead of the new stream, as at EOS; it took
-     * the new stream's first frames as its own before */
-    end_open_events (self, TRUE);
-    self->have_result = FALSE; /* nor its result: the next frame is scored */
-    decent_still_gate_reset (self->still);
-    decent_still_gate_reset (self->second.still);
-    /* and its timestamps may keep another pace than the last one's */
+  if (type == GST_EVENT_STREAM_START) { /* another stream (concat, a playlist) */
+    begin_anew (self); /* ahead of the new stream, as at EOS */
+    /* its timestamps may keep another pace than the last one's */
     self->measured_seconds = 0;
     if (self->path_ready)
       pace_still_gates (self, &GST_VIDEO_FILTER (self)->in_info, self->paced_interval);
@@ -1281,12 +1289,7 @@ gst_decent_anomaly_sink_event (GstBaseTransform *trans, GstEvent *event)
       GST_BASE_TRANSFORM_CLASS (gst_decent_anomaly_parent_class)->sink_event (trans, event);
   if (type == GST_EVENT_FLUSH_STOP) {
     hurry_shared (self, FALSE);
-    /* after a seek the pictures before it are no history, and their result
-     * is no result for the frame after it (inference-interval) */
-    self->have_result = FALSE;
-    decent_still_gate_reset (self->still);
-    decent_still_gate_reset (self->second.still);
-    end_open_events (self, TRUE);
+    begin_anew (self);
   }
   return ret;
 }
@@ -2120,8 +2123,9 @@ gst_decent_anomaly_class_init (GstDecentAnomalyClass *klass)
           "Score every Nth frame (1 = every frame); the others carry the last result", 1, 10000,
           DEFAULT_INTERVAL, RW_PLAYING));
   g_object_class_install_property (gobject_class, PROP_THREADS,
-      g_param_spec_uint ("threads", "Threads", "CPU threads for scoring (0: OMP_NUM_THREADS if set, else one "
-          "per core); several pipelines or cameras on one machine can share the cores", 0,
+      g_param_spec_uint ("threads", "Threads", "CPU threads for scoring (0: OMP_NUM_THREADS "
+          "if set, else one per core); several pipelines or cameras on one machine can share "
+          "the cores", 0,
           DECENT_MAX_THREADS, 0,
           RW_PLAYING));
   g_object_class_install_property (gobject_class, PROP_ROI,

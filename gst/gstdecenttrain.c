@@ -1237,10 +1237,11 @@ train_companion (TrainJob *job, DecentModel *m, guint n_train, guint n_held)
 }
 
 /* calibrate-only of a model with a companion: the companion gets its
- * thresholds and gate from the same footage at its geometry.  FALSE with
+ * thresholds and gate from the same footage at its geometry, in the same
+ * runs as the model's gate.  FALSE with
  * job_fail called (the file is then left as it was). */
 static gboolean
-calibrate_companion (TrainJob *job, DecentModel *m)
+calibrate_companion (TrainJob *job, DecentModel *m, const GArray *runs)
 {
   DecentError err = { { 0 } };
   DecentModel *c = decent_model_companion_new (m, job->cfg.device, &err);
@@ -1262,10 +1263,7 @@ calibrate_companion (TrainJob *job, DecentModel *m)
     job_fail (job, GST_RESOURCE_ERROR_FAILED, "Calibrating the companion's threshold failed.",
         err.message);
   } else {
-    GArray *runs = g_array_new (FALSE, FALSE, sizeof (int));
-    append_runs (runs, 0, job->n_frames, job->stream_starts);
     ok = keep_companion (job, m, c, job->companion_frames, runs);
-    g_array_unref (runs);
   }
   decent_model_free (c);
   return ok;
@@ -1346,9 +1344,10 @@ run_calibration (TrainJob *job)
     GArray *runs = g_array_new (FALSE, FALSE, sizeof (int));
     append_runs (runs, 0, job->n_frames, job->stream_starts);
     calibrate_still (job, m, job->frames, runs);
-    g_array_unref (runs);
     warn_about_calibration (job, m);
-    if (job->companion_bytes && !calibrate_companion (job, m)) {
+    const gboolean companion_ok = !job->companion_bytes || calibrate_companion (job, m, runs);
+    g_array_unref (runs);
+    if (!companion_ok) {
       /* said why */
     } else if (decent_model_save (m, job->location, &err) < 0) {
       job_fail (job, GST_RESOURCE_ERROR_OPEN_WRITE, "Could not write the model file.",

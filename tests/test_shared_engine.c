@@ -687,9 +687,6 @@ location_of (GstElement *e)
   return v;
 }
 
-/* Reloads asked for on two sharers in quick succession, the first of a
- * model that takes longer to load: the one asked for last is what both end
- * on, whichever load ends first, and both say so in model-location. */
 /* A model slower to load than make_model's: 64x64x3, 32 base channels. */
 static gchar *
 make_big_model (void)
@@ -707,38 +704,63 @@ make_big_model (void)
   return big;
 }
 
-GST_START_TEST (test_last_reload_wins_across_sharers)
+/* Asserts that both sharers of two_live_sharers name path. */
+static void
+both_name (GstElement *pipe, const gchar *path, const gchar *when)
 {
-  gchar *a = make_model ("a.dcnt", 3), *b = make_model ("b.dcnt", 4);
-  gchar *big = make_big_model ();
+  for (guint k = 0; k < 2; k++) {
+    GstElement *e = gst_bin_get_by_name (GST_BIN (pipe), k ? "s1" : "s0");
+    gchar *loc = location_of (e);
+    fail_unless (g_strcmp0 (loc, path) == 0, "%s: %s names %s, not %s", when,
+        GST_OBJECT_NAME (e), loc, path);
+    g_free (loc);
+    gst_object_unref (e);
+  }
+}
+
+/* Reloads asked for on two sharers in quick succession once s0 has scored
+ * 30 frames: s1's of first_to (make_big_model's, slower to load), then
+ * s0's of then_to.  Both sharers end naming named, their last 20 frames
+ * scored by the model in scored_by (why: what the assertion says). */
+static void
+two_reloads (const gchar *id, const gchar *a, const gchar *first_to, const gchar *then_to,
+    const gchar *named, const gchar *scored_by, const gchar *why)
+{
   const guint n = 200;
-  GArray *ref_b = ball_scores (b, n);
-  GstElement *pipe = two_live_sharers (n, a, "w");
+  GArray *ref = ball_scores (scored_by, n);
+  GstElement *pipe = two_live_sharers (n, a, id);
   GstElement *s0 = gst_bin_get_by_name (GST_BIN (pipe), "s0");
   GstElement *s1 = gst_bin_get_by_name (GST_BIN (pipe), "s1");
   Run r;
-  Reloads re = { .first = s1, .first_to = big, .then = s0, .then_to = b };
+  Reloads re = { .first = s1, .first_to = first_to, .then = s0, .then_to = then_to };
   play_to_end (pipe, &r, reload_at_frame_30, &re);
   fail_unless (r.error == NULL, "%s", r.error);
   fail_unless (re.asked);
+  both_name (pipe, named, "after both reloads");
   for (guint k = 0; k < 2; k++) {
-    GstElement *e = k ? s1 : s0;
-    gchar *loc = location_of (e);
-    fail_unless_equals_string (loc, b);
-    g_free (loc);
-    GArray *sc = g_hash_table_lookup (r.scores, GST_OBJECT_NAME (e));
+    const gchar *name = k ? "s1" : "s0";
+    GArray *sc = g_hash_table_lookup (r.scores, name);
     fail_unless_equals_int (sc->len, n);
-    /* the last frames: the model asked for last */
     for (guint i = n - 20; i < n; i++)
-      fail_unless (g_array_index (sc, gdouble, i) == g_array_index (ref_b, gdouble, i),
-          "%s frame %u not scored by the last model asked for", GST_OBJECT_NAME (e), i);
+      fail_unless (g_array_index (sc, gdouble, i) == g_array_index (ref, gdouble, i),
+          "%s frame %u not scored by %s", name, i, why);
   }
   gst_element_set_state (pipe, GST_STATE_NULL);
   gst_object_unref (s0);
   gst_object_unref (s1);
   gst_object_unref (pipe);
   run_clear (&r);
-  g_array_unref (ref_b);
+  g_array_unref (ref);
+}
+
+/* Reloads asked for on two sharers in quick succession, the first of a
+ * model that takes longer to load: the one asked for last is what both end
+ * on, whichever load ends first, and both say so in model-location. */
+GST_START_TEST (test_last_reload_wins_across_sharers)
+{
+  gchar *a = make_model ("a.dcnt", 3), *b = make_model ("b.dcnt", 4);
+  gchar *big = make_big_model ();
+  two_reloads ("w", a, big, b, b, b, "the last model asked for");
   g_free (a);
   g_free (b);
   g_free (big);
@@ -818,20 +840,6 @@ GST_START_TEST (test_sharer_that_missed_a_reload_rejoins)
 }
 GST_END_TEST;
 
-/* Asserts that both sharers of two_live_sharers name path. */
-static void
-both_name (GstElement *pipe, const gchar *path, const gchar *when)
-{
-  for (guint k = 0; k < 2; k++) {
-    GstElement *e = gst_bin_get_by_name (GST_BIN (pipe), k ? "s1" : "s0");
-    gchar *loc = location_of (e);
-    fail_unless (g_strcmp0 (loc, path) == 0, "%s: %s names %s, not %s", when,
-        GST_OBJECT_NAME (e), loc, path);
-    g_free (loc);
-    gst_object_unref (e);
-  }
-}
-
 /* Reloads asked for on two sharers in quick succession, the later of a file
  * that cannot load (it fails before the earlier one's slower load ends): the
  * earlier model is put in place, being newer than the one in use, but both
@@ -842,31 +850,7 @@ GST_START_TEST (test_earlier_reload_ending_last_keeps_the_last_name)
 {
   gchar *a = make_model ("a.dcnt", 3), *big = make_big_model ();
   gchar *missing = g_build_filename (dir, "missing.dcnt", NULL);
-  const guint n = 200;
-  GArray *ref_big = ball_scores (big, n);
-  GstElement *pipe = two_live_sharers (n, a, "late-end");
-  GstElement *s0 = gst_bin_get_by_name (GST_BIN (pipe), "s0");
-  GstElement *s1 = gst_bin_get_by_name (GST_BIN (pipe), "s1");
-  Run r;
-  Reloads re = { .first = s1, .first_to = big, .then = s0, .then_to = missing };
-  play_to_end (pipe, &r, reload_at_frame_30, &re);
-  fail_unless (r.error == NULL, "%s", r.error);
-  fail_unless (re.asked);
-  both_name (pipe, missing, "after the later reload failed");
-  for (guint k = 0; k < 2; k++) {
-    const gchar *name = k ? "s1" : "s0";
-    GArray *sc = g_hash_table_lookup (r.scores, name);
-    fail_unless_equals_int (sc->len, n);
-    for (guint i = n - 20; i < n; i++)
-      fail_unless (g_array_index (sc, gdouble, i) == g_array_index (ref_big, gdouble, i),
-          "%s frame %u not scored by the model that loaded", name, i);
-  }
-  gst_element_set_state (pipe, GST_STATE_NULL);
-  gst_object_unref (s0);
-  gst_object_unref (s1);
-  gst_object_unref (pipe);
-  run_clear (&r);
-  g_array_unref (ref_big);
+  two_reloads ("late-end", a, big, missing, missing, big, "the model that loaded");
   g_free (a);
   g_free (big);
   g_free (missing);
