@@ -353,6 +353,15 @@ int decent_still_settings_fit(const DecentStillSettings *s, int width, int heigh
 int decent_model_calibrate_still(DecentModel *model, const DecentStillSettings *s,
                                  const uint8_t *frames, const int *block_frames, int blocks,
                                  float quantile, float sigmas, DecentError *err);
+/* The same, where a block whose starts_stream[b] is non-zero begins a new
+ * stream (the next recording of a concat or a playlist): the running mean
+ * begins again there, as decentanomaly's gate does at a stream-start,
+ * instead of going on from the block before.  starts_stream may be NULL
+ * (no block does: decent_model_calibrate_still). */
+int decent_model_calibrate_still_streams(DecentModel *model, const DecentStillSettings *s,
+                                         const uint8_t *frames, const int *block_frames,
+                                         const uint8_t *starts_stream, int blocks,
+                                         float quantile, float sigmas, DecentError *err);
 /* 1 with the settings and calibration (s, cal may be NULL) when the model
  * has a still gate, 0 (both zeroed) when it has none, -1 for no model.
  * A gate keeps lag + 1 pictures: settings whose history would exceed

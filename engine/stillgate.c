@@ -409,22 +409,27 @@ decent_model_clear_still (DecentModel *m)
 
 /* Walks the blocks of frames in time order through g, scoring them in
  * chunks: the running mean begins at g's start and goes on from block to
- * block (they are in time order), the pictures start again with each
- * block.  Per frame with a picture lag frames before it in its block: the
+ * block (they are in time order), except that it begins at the start again
+ * with a block that starts a stream (starts_stream[b], may be NULL), as
+ * decentanomaly's gate does at a stream-start; the pictures start again
+ * with each block.  Per frame with a picture lag frames before it in its block: the
  * gated map goes into sum while fewer than `first` were summed (sum may be
  * NULL), the still score into scores (may be NULL).  Returns how many
  * frames were gated, or -1. */
 static int
 walk (DecentModel *m, DecentStillGate *g, const uint8_t *frames, const int *block_frames,
-    int blocks, double *sum, int first, float *scores, float *maps, float *chunk_scores,
-    DecentError *err)
+    const uint8_t *starts_stream, int blocks, double *sum, int first, float *scores,
+    float *maps, float *chunk_scores, DecentError *err)
 {
   const size_t plane = (size_t) g->width * g->height;
   const size_t fb = plane * (size_t) g->channels;
   int done = 0, at_block = 0;
   decent_still_gate_reset (g);
   for (int b = 0; b < blocks; b++) {
-    forget_pictures (g);
+    if (starts_stream && starts_stream[b])
+      decent_still_gate_reset (g);
+    else
+      forget_pictures (g);
     for (int at = 0; at < block_frames[b]; at += WALK_CHUNK) {
       const int count = block_frames[b] - at < WALK_CHUNK ? block_frames[b] - at : WALK_CHUNK;
       const uint8_t *px = frames + (size_t) (at_block + at) * fb;
@@ -454,6 +459,15 @@ int
 decent_model_calibrate_still (DecentModel *m, const DecentStillSettings *s,
     const uint8_t *frames, const int *block_frames, int blocks, float quantile, float sigmas,
     DecentError *err)
+{
+  return decent_model_calibrate_still_streams (m, s, frames, block_frames, NULL, blocks,
+      quantile, sigmas, err);
+}
+
+int
+decent_model_calibrate_still_streams (DecentModel *m, const DecentStillSettings *s,
+    const uint8_t *frames, const int *block_frames, const uint8_t *starts_stream, int blocks,
+    float quantile, float sigmas, DecentError *err)
 {
   if (!m || !s || !frames || !block_frames || blocks < 1)
     return decent_fail (err, "calibrate still gate: no model, settings, frames or blocks");
@@ -496,14 +510,15 @@ decent_model_calibrate_still (DecentModel *m, const DecentStillSettings *s,
    * 3 then flagged 6.6 % of the later normal frames, in 2 events, against
    * 0.8 % in none; docs/method.md.) */
   int summed = 0;
-  if (rc == 0 && (summed = walk (m, g, frames, block_frames, blocks, sum, START_FRAMES, NULL,
-                      maps, chunk, err)) < 0)
+  if (rc == 0 && (summed = walk (m, g, frames, block_frames, starts_stream, blocks, sum,
+                      START_FRAMES, NULL, maps, chunk, err)) < 0)
     rc = -1;
   if (rc == 0) {
     const int n = summed < START_FRAMES ? summed : START_FRAMES;
     for (size_t p = 0; p < plane; p++)
       g->start[p] = (float) (sum[p] / (double) n);
-    if (walk (m, g, frames, block_frames, blocks, NULL, 0, scores, maps, chunk, err) < 0)
+    if (walk (m, g, frames, block_frames, starts_stream, blocks, NULL, 0, scores, maps, chunk,
+            err) < 0)
       rc = -1;
   }
   DecentCalibration cal;

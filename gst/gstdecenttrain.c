@@ -167,26 +167,48 @@ drop_frames (GstDecentTrain *self)
   self->last_pts = GST_CLOCK_TIME_NONE;
 }
 
-/* Appends to runs (int) the lengths of the runs of collected frames
- * [first, first + len) that the still gate calibrates on as footage: cut
- * where a new stream began (stream_starts, ascending), as decentanomaly's
- * gate forgets its history at a stream-start: a picture of one recording
- * is no history for the next one's, and the jump between them would raise
- * the gate's threshold. */
+/* A run of collected frames that the still gate calibrates on as footage
+ * of its own: the pictures start again at its first frame, and the
+ * running mean too when a new stream began since the run before. */
+typedef struct
+{
+  guint first;
+  int frames;
+  gboolean new_stream;
+} StillRun;
+
+static GArray *
+still_runs_new (void)
+{
+  return g_array_new (FALSE, FALSE, sizeof (StillRun));
+}
+
+/* Appends to runs (StillRun, in time order) the runs of collected frames
+ * [first, first + len): cut where a new stream began (stream_starts,
+ * ascending), as decentanomaly's gate starts again at a stream-start: a
+ * picture of one recording is no history for the next one's, the jump
+ * between them would raise the gate's threshold, and the running mean of
+ * one recording is not where the next one's begins. */
 static void
 append_runs (GArray *runs, guint first, guint len, const GArray *stream_starts)
 {
-  guint from = first;
+  /* a stream that began between the last run and this one */
+  const StillRun *last = runs->len ? &g_array_index (runs, StillRun, runs->len - 1) : NULL;
+  StillRun run = { first, 0, FALSE };
+  for (guint i = 0; last && stream_starts && i < stream_starts->len; i++) {
+    const guint start = g_array_index (stream_starts, guint, i);
+    run.new_stream |= start > last->first + (guint) last->frames && start <= first;
+  }
   for (guint i = 0; stream_starts && i < stream_starts->len; i++) {
     const guint start = g_array_index (stream_starts, guint, i);
-    if (start > from && start < first + len) {
-      const int run = (int) (start - from);
+    if (start > run.first && start < first + len) {
+      run.frames = (int) (start - run.first);
       g_array_append_val (runs, run);
-      from = start;
+      run = (StillRun) { start, 0, TRUE };
     }
   }
-  const int rest = (int) (first + len - from);
-  g_array_append_val (runs, rest);
+  run.frames = (int) (first + len - run.first);
+  g_array_append_val (runs, run);
 }
 
 /* Room for frame n + 1 of fb bytes in *frames (*capacity bytes), within
@@ -232,8 +254,8 @@ swap_frames (guint8 *a, guint8 *b, gsize fb)
  * a tenth of a second from training frames is too low for new footage).
  * Moves them behind the training frames, in place (the store may be
  * gigabytes), each part kept in time order: the still gate is calibrated
- * on the held-out blocks as footage.  runs (int; emptied first) gets the
- * lengths of the blocks, each cut where a stream began (append_runs); of
+ * on the held-out blocks as footage.  runs (StillRun; emptied first) gets
+ * the blocks, each cut where a stream began (append_runs); of
  * the whole footage when none is held out.  Returns how many are held out:
  * 0 when fewer than 2 training frames would remain. */
 static guint
@@ -1059,7 +1081,8 @@ warn_about_calibration (TrainJob *job, DecentModel *m)
 }
 
 /* The still gate's calibration on normal footage in time order, in runs
- * (int) of frames, each with a history of its own (split_held_out).
+ * (StillRun) of frames, each with a history of its own, the running mean
+ * begun again where a stream began (split_held_out).
  * Footage too short for its lag, or that never changes, is a warning and
  * the model goes without a gate (a finished run is never lost to it);
  * still-lag=0, or a failure, also drops a gate the model had, whose
@@ -1073,8 +1096,17 @@ calibrate_still (TrainJob *job, DecentModel *m, const guint8 *frames, const GArr
     decent_model_clear_still (m);
     return;
   }
-  if (decent_model_calibrate_still (m, &job->still, frames, (const int *) (gpointer) runs->data,
-          (int) runs->len, (float) job->quantile, (float) job->sigmas, &err) < 0) {
+  int *lengths = g_new (int, runs->len);
+  guint8 *new_stream = g_new (guint8, runs->len);
+  for (guint i = 0; i < runs->len; i++) {
+    lengths[i] = g_array_index (runs, StillRun, i).frames;
+    new_stream[i] = g_array_index (runs, StillRun, i).new_stream;
+  }
+  const int rc = decent_model_calibrate_still_streams (m, &job->still, frames, lengths,
+      new_stream, (int) runs->len, (float) job->quantile, (float) job->sigmas, &err);
+  g_free (new_stream);
+  g_free (lengths);
+  if (rc < 0) {
     /* err says why */
   } else if (decent_model_get_still (m, NULL, &cal) == 1 && !(cal.max > 1e-6f)) {
     /* nothing rose beyond rounding: any rise at all would be flagged */
@@ -1089,7 +1121,7 @@ calibrate_still (TrainJob *job, DecentModel *m, const guint8 *frames, const GArr
   /* cut where streams began, the runs may be short whatever is held out */
   int longest = 0;
   for (guint i = 0; i < runs->len; i++)
-    longest = MAX (longest, g_array_index (runs, int, i));
+    longest = MAX (longest, g_array_index (runs, StillRun, i).frames);
   gchar *cut = job->stream_starts && job->stream_starts->len
       ? g_strdup_printf ("; the footage is cut where each of its %u streams began, and its "
           "longest run has %d frames: still-lag=%d needs longer recordings",
@@ -1182,7 +1214,7 @@ train_companion (TrainJob *job, DecentModel *m, guint n_train, guint n_held)
 {
   GstDecentTrain *self = job->self;
   const gsize cfb = job->companion_bytes;
-  GArray *runs = g_array_new (FALSE, FALSE, sizeof (int));
+  GArray *runs = still_runs_new ();
   /* the same permutation as the model's frames took: the same n and split */
   split_held_out (job->companion_frames, cfb, job->n_frames, job->holdout,
       MIN (job->blocks, MAX_HOLDOUT_BLOCKS), job->stream_starts, runs);
@@ -1341,7 +1373,7 @@ run_calibration (TrainJob *job)
                  (float) job->quantile, (float) job->sigmas, &err) < 0) {
     job_fail (job, GST_RESOURCE_ERROR_FAILED, "Calibrating the threshold failed.", err.message);
   } else {
-    GArray *runs = g_array_new (FALSE, FALSE, sizeof (int));
+    GArray *runs = still_runs_new ();
     append_runs (runs, 0, job->n_frames, job->stream_starts);
     calibrate_still (job, m, job->frames, runs);
     warn_about_calibration (job, m);
@@ -1376,7 +1408,7 @@ run_training (TrainJob *job)
     return;
   }
   /* contiguous blocks of footage are held out to calibrate the thresholds */
-  GArray *runs = g_array_new (FALSE, FALSE, sizeof (int));
+  GArray *runs = still_runs_new ();
   guint n_held = split_held_out (job->frames, fb, job->n_frames, job->holdout,
       MIN (job->blocks, MAX_HOLDOUT_BLOCKS), job->stream_starts, runs);
   guint n_train = job->n_frames - n_held;

@@ -956,6 +956,88 @@ GST_START_TEST (test_still_gate_cut_at_stream_start)
 }
 GST_END_TEST;
 
+/* The still gate's running mean starts again at a stream-start in the
+ * calibration, as decentanomaly's gate does: the recordings ball, smpte,
+ * ball (streams from frames 20 and 40; a short still-memory, so that the
+ * mean of the still smpte picture is far from where the gate begins) give
+ * the model the calibration of the engine's, told which runs begin
+ * streams, computed here on the same frames (a tee writes them); going on
+ * with the mean would calibrate the third recording over the smpte
+ * picture's mean.  Held out in two blocks, frames 15-29 and 45-59: the
+ * stream from 20 begins a run, and the one from 40, in the training frames
+ * between the blocks, begins the second block. */
+GST_START_TEST (test_still_gate_mean_starts_again_at_stream_start)
+{
+  gchar *model = g_build_filename (dir, "streams.dcnt", NULL);
+  gchar *raw = g_build_filename (dir, "streams.gray", NULL);
+  const struct {
+    const gchar *props;
+    int first[3], runs[3];
+    guint8 starts[3];
+    guint count;
+  } rows[] = {
+    { "holdout=0", { 0, 20, 40 }, { 20, 20, 20 }, { 0, 1, 1 }, 15 + 15 + 15 },
+    { "holdout=0.5 holdout-blocks=2", { 15, 20, 45 }, { 5, 10, 15 }, { 0, 1, 1 }, 0 + 5 + 10 },
+  };
+  for (guint k = 0; k < G_N_ELEMENTS (rows); k++) {
+    GString *desc = g_string_new (NULL);
+    g_string_append_printf (desc, "concat name=c ! tee name=t ! queue ! decent-train "
+        "model-location=\"%s\" width=32 height=32 channels=1 epochs=1 min-steps=0 "
+        "companion=false still-lag=5 still-memory=2 %s t. ! queue ! filesink "
+        "location=\"%s\"", model, rows[k].props, raw);
+    const gchar *patterns[] = { "ball", "smpte", "ball" };
+    for (guint i = 0; i < G_N_ELEMENTS (patterns); i++)
+      g_string_append_printf (desc, " videotestsrc num-buffers=20 pattern=%s ! "
+          "video/x-raw,format=GRAY8,width=32,height=32,framerate=30/1 ! c.", patterns[i]);
+    RunResult r;
+    run_pipeline (desc->str, model, &r);
+    fail_unless (r.error == NULL && r.eos && r.written_before_eos, "%s: %s", rows[k].props,
+        r.error);
+    gchar *frames;
+    gsize len;
+    fail_unless (g_file_get_contents (raw, &frames, &len, NULL));
+    fail_unless_equals_int ((gint) len, 60 * 32 * 32);
+    /* the held-out runs, one after the other, as the calibration has them */
+    guint8 *held = g_malloc (len);
+    gsize at = 0;
+    for (guint i = 0; i < 3; i++) {
+      memcpy (held + at, frames + rows[k].first[i] * 32 * 32, rows[k].runs[i] * 32 * 32);
+      at += rows[k].runs[i] * 32 * 32;
+    }
+
+    DecentModel *m = load_model (model, NULL, NULL);
+    DecentStillSettings st;
+    DecentCalibration stored, cut, on;
+    fail_unless (decent_model_get_still (m, &st, &stored) == 1, "%s: no still gate",
+        rows[k].props);
+    DecentError err = { { 0 } };
+    const guint8 none[] = { 0, 0, 0 };
+    fail_unless (decent_model_calibrate_still_streams (m, &st, held, rows[k].runs, none, 3,
+        0.995f, 3.0f, &err) == 0, "%s", err.message);
+    decent_model_get_still (m, NULL, &on);
+    fail_unless (decent_model_calibrate_still_streams (m, &st, held, rows[k].runs,
+        rows[k].starts, 3, 0.995f, 3.0f, &err) == 0, "%s", err.message);
+    decent_model_get_still (m, NULL, &cut);
+    fail_unless (stored.count == rows[k].count && cut.count == rows[k].count,
+        "%s: %u and %u frames, not %u", rows[k].props, stored.count, cut.count, rows[k].count);
+    fail_unless (fabsf (stored.mean - cut.mean) <= 1e-4f * cut.mean
+        && fabsf (stored.threshold - cut.threshold) <= 1e-4f * cut.threshold,
+        "%s: the model's gate: mean %g, threshold %g; started again at each stream: %g, %g "
+        "(going on: %g, %g)", rows[k].props, stored.mean, stored.threshold, cut.mean,
+        cut.threshold, on.mean, on.threshold);
+    fail_unless (fabsf (on.mean - cut.mean) > 1e-2f * cut.mean, "%s: the recordings do not "
+        "tell the mean going on (%g) from starting again (%g)", rows[k].props, on.mean,
+        cut.mean);
+    decent_model_free (m);
+    g_free (held);
+    g_free (frames);
+    g_string_free (desc, TRUE);
+  }
+  g_free (raw);
+  g_free (model);
+}
+GST_END_TEST;
+
 /* Recordings shorter than still-lag, one after another: no run of the
  * footage leaves a frame to calibrate the gate on, whatever is held out, and
  * the warning says so (before, it asked to hold out more footage). */
@@ -1102,6 +1184,7 @@ decenttrain_suite (void)
   tcase_add_test (tc, test_held_out_blocks);
   tcase_add_test (tc, test_enough_calibration_frames);
   tcase_add_test (tc, test_still_gate_cut_at_stream_start);
+  tcase_add_test (tc, test_still_gate_mean_starts_again_at_stream_start);
   tcase_add_test (tc, test_still_gate_short_recordings_said);
   tcase_add_test (tc, test_still_gate_framerate_change);
   tcase_add_test (tc, test_still_gate_pace_from_timestamps);

@@ -310,6 +310,78 @@ calibration (DecentModel *m)
       && strstr (err.message, "smooth"), "%s", err.message);
 }
 
+/* The gate's running mean of one recording is not where the next one's
+ * begins: decentanomaly's gate starts again at a stream-start, and a
+ * calibration told where a stream begins scores the footage as that gate
+ * does.  A short memory moves the mean far within a block, so that going
+ * on from it would score the second block otherwise. */
+static void
+calibration_across_streams (DecentModel *m)
+{
+  DecentError err;
+  enum { N = 60, HALF = N / 2 };
+  uint8_t *frames = malloc ((size_t) N * PLANE);
+  float *maps = malloc ((size_t) N * PLANE * sizeof (float));
+  float scores[N];
+  REQUIRE (frames && maps, "memory");
+  footage (frames, N);
+  DecentStillSettings s;
+  decent_still_settings_init (&s);
+  s.lag = 5;
+  s.memory = 2.0f;
+  s.frame_seconds = 0.1f;
+  const int blocks[] = { HALF, HALF };
+  const uint8_t second_starts[] = { 0, 1 }, none[] = { 0, 0 };
+  DecentCalibration on, cut;
+  REQUIRE (decent_model_calibrate_still_streams (m, &s, frames, blocks, none, 2, 0.995f, 3.0f,
+               &err) == 0, "%s", err.message);
+  decent_model_get_still (m, NULL, &on);
+  REQUIRE (decent_model_calibrate_still_streams (m, &s, frames, blocks, second_starts, 2,
+               0.995f, 3.0f, &err) == 0, "%s", err.message);
+  decent_model_get_still (m, NULL, &cut);
+  CHECK (cut.count == N - 2 * 5 && on.count == cut.count, "%u and %u frames scored", on.count,
+      cut.count);
+
+  /* what decentanomaly's gate scores: the first recording, a stream-start
+   * (a reset), the second */
+  DecentStillGate *g = decent_still_gate_new (m, &err);
+  REQUIRE (g, "%s", err.message);
+  REQUIRE (decent_model_score_mode (m, DECENT_SCORE_LOCAL, frames, N, scores, maps, &err) == 0,
+      "%s", err.message);
+  float max = 0;
+  double sum = 0;
+  int scored = 0;
+  for (int i = 0; i < N; i++) {
+    float r;
+    if (i == HALF)
+      decent_still_gate_reset (g);
+    if (decent_still_gate_push (g, frames + (size_t) i * PLANE, maps + (size_t) i * PLANE, &r,
+            &err) == 1) {
+      sum += r;
+      max = r > max ? r : max;
+      scored++;
+    }
+  }
+  decent_still_gate_free (g);
+  const double mean = sum / scored;
+  CHECK (scored == N - 2 * 5, "the gate scored %d", scored);
+  CHECK (fabsf (max - cut.max) <= 1e-6f * cut.max && fabs (mean - cut.mean) <= 1e-5 * cut.mean,
+      "gate max %g mean %g, calibration cut at the stream max %g mean %g", max, mean, cut.max,
+      cut.mean);
+  /* and the footage tells the two apart: the mean going on scores otherwise */
+  CHECK (fabs (mean - on.mean) > 1e-3 * mean, "the mean going on across the cut scores as "
+      "starting again (%g and %g): this footage does not test the cut", on.mean, mean);
+  /* NULL: no block starts a stream, as decent_model_calibrate_still */
+  REQUIRE (decent_model_calibrate_still (m, &s, frames, blocks, 2, 0.995f, 3.0f, &err) == 0,
+      "%s", err.message);
+  DecentCalibration plain;
+  decent_model_get_still (m, NULL, &plain);
+  CHECK (plain.mean == on.mean && plain.max == on.max, "without flags: mean %g max %g, not %g %g",
+      plain.mean, plain.max, on.mean, on.max);
+  free (maps);
+  free (frames);
+}
+
 /* Where the payload of the file's STIL section begins (its header: the
  * tag, 0, and this model's payload length), or -1. */
 static long
@@ -620,6 +692,7 @@ main (void)
   still_against_moving (m);
   after_a_change (m);
   calibration (m);
+  calibration_across_streams (m);
   pace (m);
   model_file (m);
   decent_model_free (m);
