@@ -985,20 +985,21 @@ start_shared (GstDecentAnomaly *self, const gchar *id, const gchar *path, Decent
             asked->batch_size, asked->batch_timeout_us, asked->threads));
   DecentSharedModel *m = decent_sharer_current (self->shared);
   adopt_model (self, decent_shared_model_get (m), decent_shared_model_path (m), m, NULL);
-  if (decent_sharer_names_asked (self->shared, path)
-      && !decent_shared_same_file (self->model_path, path)) {
+  gchar *name = decent_sharer_name_to_take (self->shared, path);
+  if (!decent_shared_same_file (name, path)) { /* it missed a reload */
+    GST_INFO_OBJECT (self, "model-instance-id %s scores with %s and names %s, which replaced "
+        "%s", id, self->model_path, name, path);
+    note_shared_location (self, name, &location_serial);
+    GstStructure *s = model_structure_new (self->model_path, "loaded");
+    gst_structure_set (s, "frame", G_TYPE_UINT64, (guint64) 0, NULL);
+    post_structure (self, s);
+  } else if (!decent_shared_same_file (self->model_path, path)) {
     /* the file of the reload asked for last, which failed or is loading:
      * named as every sharer names it */
     GST_INFO_OBJECT (self, "model-instance-id %s scores with %s until %s, asked for last, "
         "is in place", id, self->model_path, path);
-  } else if (!decent_shared_same_file (self->model_path, path)) { /* it missed a reload */
-    GST_INFO_OBJECT (self, "model-instance-id %s scores with %s, which replaced %s", id,
-        self->model_path, path);
-    note_shared_location (self, self->model_path, &location_serial);
-    GstStructure *s = model_structure_new (self->model_path, "loaded");
-    gst_structure_set (s, "frame", G_TYPE_UINT64, (guint64) 0, NULL);
-    post_structure (self, s);
   }
+  g_free (name);
   GST_INFO_OBJECT (self, "sharing model %s as model-instance-id %s", self->model_path, id);
   return TRUE;
 }

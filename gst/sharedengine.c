@@ -82,6 +82,7 @@ struct _DecentSharedEngine {
   DecentSharedModel *current;
   guint64 next_ticket, applied_ticket;
   gchar *asked;              /* the file of the last reload asked for (canonical); NULL: none */
+  gchar *asked_as_given;     /* the same, as its sharers were renamed to it */
   GHashTable *named;         /* every file a reload asked for (canonical): sharers were
                               * renamed to it, stopped ones may start again naming it */
   gboolean quit;
@@ -365,6 +366,7 @@ engine_free (DecentSharedEngine *e)
   g_hash_table_unref (e->paths);
   g_hash_table_unref (e->named);
   g_free (e->asked);
+  g_free (e->asked_as_given);
   g_free (e->load_error);
   g_free (e->pixels);
   g_free (e->scores);
@@ -471,19 +473,6 @@ engine_unref_locked (DecentSharedEngine *e)
   engine_free (e);
 }
 
-/* Whether canonical is the file of the last reload asked for: every sharer
- * names it from then on (decent_sharer_reload_ticket), so one that starts
- * again while that load runs, or after it failed, joins on the model in
- * use (and adopts the new one if it comes). */
-static gboolean
-asked_last (DecentSharedEngine *e, const gchar *canonical)
-{
-  g_mutex_lock (&e->lock);
-  const gboolean same = e->asked && g_str_equal (e->asked, canonical);
-  g_mutex_unlock (&e->lock);
-  return same;
-}
-
 /* Whether a reload ever asked for canonical: the engine renamed its sharers
  * to it, so one that was stopped since (and missed the reloads after it,
  * or was stopped by the failure) may start again naming it, and joins on
@@ -497,14 +486,25 @@ asked_ever (DecentSharedEngine *e, const gchar *canonical)
   return named;
 }
 
-gboolean
-decent_sharer_names_asked (DecentSharer *s, const gchar *path)
+gchar *
+decent_sharer_name_to_take (DecentSharer *s, const gchar *path)
 {
-  g_return_val_if_fail (s != NULL && path != NULL, FALSE);
-  gchar *canonical = canonical_path (path);
-  const gboolean same = asked_last (s->engine, canonical);
-  g_free (canonical);
-  return same;
+  g_return_val_if_fail (s != NULL && path != NULL, NULL);
+  DecentSharedEngine *e = s->engine;
+  g_mutex_lock (&e->lock);
+  gchar *name;
+  if (s->names_asked) /* it named the last file asked for, or a ticket renamed it since */
+    name = g_strdup (e->asked_as_given);
+  else if (e->asked && e->applied_ticket != e->next_ticket) {
+    /* it missed reloads, and the last one asked for is loading or failed:
+     * named as the other sharers name it (the model in use came before) */
+    name = g_strdup (e->asked_as_given);
+    s->names_asked = TRUE;
+  } else {
+    name = g_strdup (e->current->path);
+  }
+  g_mutex_unlock (&e->lock);
+  return name;
 }
 
 DecentSharer *
@@ -667,6 +667,8 @@ decent_sharer_reload_ticket (DecentSharer *s, const gchar *path)
   const guint64 ticket = ++e->next_ticket;
   g_free (e->asked);
   e->asked = canonical;
+  g_free (e->asked_as_given);
+  e->asked_as_given = g_strdup (path);
   g_hash_table_add (e->named, g_strdup (canonical));
   /* the caller too: another sharer's ticket may have renamed it since its
    * set_property wrote its own name */

@@ -89,9 +89,12 @@ DecentSharedModel *decent_sharer_current (DecentSharer *sharer);
  * naming another file than it (the others keep naming the last). */
 guint64 decent_sharer_reload_ticket (DecentSharer *sharer, const gchar *path);
 
-/* Whether path is the file of the last reload asked for (it may have
- * failed, or still be loading): a sharer that names it keeps naming it. */
-gboolean decent_sharer_names_asked (DecentSharer *sharer, const gchar *path);
+/* The file a sharer that joined naming path is to name now (g_free it):
+ * the file of the last reload asked for when it names that one, or when
+ * that reload is still loading or failed (it joined on the model in use,
+ * and names what every other sharer names); else the model in use's file,
+ * path itself unless it missed a reload that was put in place. */
+gchar *decent_sharer_name_to_take (DecentSharer *sharer, const gchar *path);
 gboolean decent_sharer_replace (DecentSharer *sharer, DecentModel *model, const gchar *path,
     guint64 ticket);
 

@@ -858,10 +858,12 @@ GST_START_TEST (test_earlier_reload_ending_last_keeps_the_last_name)
 GST_END_TEST;
 
 /* A sharer that starts (naming the model in use) after both reloads of the
- * test above were asked for was renamed by neither ticket: when the earlier
- * reload's model is put in place it names that model, which it adopts and
- * scores with (before, it kept naming a.dcnt, older than the model in use,
- * and a restart would have loaded that). */
+ * test above were asked for was renamed by neither ticket: it names the
+ * file asked for last, as the other sharers do, and keeps naming it when
+ * the earlier reload's model is put in place (which it adopts and scores
+ * with).  Before, it kept naming a.dcnt, older than the model in use, and
+ * a restart would have loaded that; then it was renamed to the earlier
+ * reload's model, so that the sharers named two files. */
 typedef struct {
   Reloads re;
   GstElement *late;
@@ -877,7 +879,7 @@ reload_then_join (Run *r, gpointer data)
     fail_unless (gst_element_set_state (j->late, GST_STATE_PAUSED) != GST_STATE_CHANGE_FAILURE);
 }
 
-GST_START_TEST (test_sharer_joining_after_a_later_reload_names_the_model_put_in_place)
+GST_START_TEST (test_sharer_joining_during_reloads_names_the_last_asked_for)
 {
   gchar *a = make_model ("a.dcnt", 3), *big = make_big_model ();
   gchar *missing = g_build_filename (dir, "missing.dcnt", NULL);
@@ -887,7 +889,8 @@ GST_START_TEST (test_sharer_joining_after_a_later_reload_names_the_model_put_in_
   GstElement *s1 = gst_bin_get_by_name (GST_BIN (pipe), "s1");
   gchar *late_desc = g_strdup_printf ("videotestsrc pattern=ball num-buffers=10 ! "
       "video/x-raw,format=GRAY8,width=16,height=16,framerate=100/1 ! decentanomaly name=late "
-      "model-location=%s model-instance-id=join-late threshold=1 ! fakesink", a);
+      "model-location=%s model-instance-id=join-late threshold=1 message-mode=all ! fakesink",
+      a);
   GstElement *late = gst_parse_launch (late_desc, NULL);
   fail_unless (late != NULL);
   GstElement *le = gst_bin_get_by_name (GST_BIN (late), "late");
@@ -900,13 +903,24 @@ GST_START_TEST (test_sharer_joining_after_a_later_reload_names_the_model_put_in_
   run_clear (&r);
   both_name (pipe, missing, "after the later reload failed");
   gchar *loc = location_of (le);
-  fail_unless (g_strcmp0 (loc, big) == 0, "the late sharer (paused) names %s, not %s", loc, big);
+  fail_unless (g_strcmp0 (loc, missing) == 0, "the late sharer (paused) names %s, not %s", loc,
+      missing);
   g_free (loc);
+  /* it scores with the model put in place (the frame it prerolled with,
+   * maybe before, is dropped with the messages of its start) */
+  GArray *ref = ball_scores (big, 10);
   play_to_end (late, &r, NULL, NULL);
   fail_unless (r.error == NULL, "%s", r.error);
+  GArray *sc = g_hash_table_lookup (r.scores, "late");
+  fail_unless (sc != NULL && sc->len >= 9, "the late sharer scored %u frames", sc ? sc->len : 0);
+  for (guint i = 0; i < sc->len; i++)
+    fail_unless (g_array_index (sc, gdouble, i) == g_array_index (ref, gdouble,
+        10 - sc->len + i), "late frame %u not scored by the model put in place",
+        10 - sc->len + i);
+  g_array_unref (ref);
   run_clear (&r);
   loc = location_of (le);
-  fail_unless (g_strcmp0 (loc, big) == 0, "the late sharer names %s, not %s", loc, big);
+  fail_unless (g_strcmp0 (loc, missing) == 0, "the late sharer names %s, not %s", loc, missing);
   g_free (loc);
   gst_element_set_state (late, GST_STATE_NULL);
   gst_element_set_state (pipe, GST_STATE_NULL);
@@ -997,6 +1011,71 @@ GST_START_TEST (test_sharer_stopped_after_a_failed_reload_starts_again)
   loc = location_of (el[1]);
   fail_unless_equals_string (loc, b);
   g_free (loc);
+  for (guint k = 0; k < 2; k++) {
+    gst_element_set_state (pipes[k], GST_STATE_NULL);
+    gst_object_unref (bus[k]);
+    gst_object_unref (el[k]);
+    gst_object_unref (pipes[k]);
+  }
+  g_free (a);
+  g_free (b);
+  g_free (missing);
+}
+GST_END_TEST;
+
+/* A sharer stopped (so it missed the reloads after), then a reload that
+ * loads and one that fails asked for on the other: it starts again on the
+ * model in use, and names the failed file, as the other sharer does (before,
+ * it was renamed to the model in use, and the two named different files:
+ * stopped and started again together, they would not start on one). */
+GST_START_TEST (test_sharer_that_missed_reloads_names_the_last_asked_for)
+{
+  gchar *a = make_model ("a.dcnt", 3), *b = make_model ("b.dcnt", 4);
+  gchar *missing = g_build_filename (dir, "missing.dcnt", NULL);
+  GstElement *pipes[2];
+  GstElement *el[2];
+  GstBus *bus[2];
+  for (guint k = 0; k < 2; k++) {
+    gchar *desc = g_strdup_printf ("videotestsrc is-live=true ! "
+        "video/x-raw,format=GRAY8,width=16,height=16,framerate=30/1 ! decentanomaly name=e "
+        "model-location=%s model-instance-id=missed-then threshold=1 ! fakesink", a);
+    pipes[k] = gst_parse_launch (desc, NULL);
+    g_free (desc);
+    fail_unless (pipes[k] != NULL);
+    el[k] = gst_bin_get_by_name (GST_BIN (pipes[k]), "e");
+    bus[k] = gst_element_get_bus (pipes[k]);
+    gst_element_set_state (pipes[k], GST_STATE_PLAYING);
+    fail_unless (gst_element_get_state (pipes[k], NULL, NULL, 30 * GST_SECOND)
+        != GST_STATE_CHANGE_FAILURE);
+  }
+  gst_element_set_state (pipes[1], GST_STATE_READY);
+  g_object_set (el[0], "model-location", b, NULL);
+  gchar *status = next_model_status (bus[0]);
+  fail_unless_equals_string (status, "loaded");
+  g_free (status);
+  g_object_set (el[0], "model-location", missing, NULL);
+  status = next_model_status (bus[0]);
+  fail_unless_equals_string (status, "failed");
+  g_free (status);
+  gchar *loc = location_of (el[1]);
+  fail_unless_equals_string (loc, a); /* stopped: not renamed */
+  g_free (loc);
+  gst_bus_set_flushing (bus[1], TRUE);
+  gst_bus_set_flushing (bus[1], FALSE);
+  gst_element_set_state (pipes[1], GST_STATE_PLAYING);
+  fail_unless (gst_element_get_state (pipes[1], NULL, NULL, 30 * GST_SECOND)
+      != GST_STATE_CHANGE_FAILURE, "the stopped sharer could not start again");
+  GstMessage *msg = wait_element_message (bus[1], "decentanomaly-model", 30);
+  fail_unless (msg != NULL, "no decentanomaly-model message");
+  const GstStructure *st = gst_message_get_structure (msg);
+  fail_unless_equals_string (gst_structure_get_string (st, "status"), "loaded");
+  fail_unless_equals_string (gst_structure_get_string (st, "location"), b);
+  gst_message_unref (msg);
+  for (guint k = 0; k < 2; k++) {
+    loc = location_of (el[k]);
+    fail_unless (g_strcmp0 (loc, missing) == 0, "sharer %u names %s, not %s", k, loc, missing);
+    g_free (loc);
+  }
   for (guint k = 0; k < 2; k++) {
     gst_element_set_state (pipes[k], GST_STATE_NULL);
     gst_object_unref (bus[k]);
@@ -1114,10 +1193,11 @@ shared_engine_suite (void)
   tcase_add_test (tc, test_hot_reload_reaches_every_sharer);
   tcase_add_test (tc, test_last_reload_wins_across_sharers);
   tcase_add_test (tc, test_earlier_reload_ending_last_keeps_the_last_name);
-  tcase_add_test (tc, test_sharer_joining_after_a_later_reload_names_the_model_put_in_place);
+  tcase_add_test (tc, test_sharer_joining_during_reloads_names_the_last_asked_for);
   tcase_add_test (tc, test_sharer_that_missed_a_reload_rejoins);
   tcase_add_test (tc, test_reload_cut_short_by_a_stop);
   tcase_add_test (tc, test_sharer_stopped_after_a_failed_reload_starts_again);
+  tcase_add_test (tc, test_sharer_that_missed_reloads_names_the_last_asked_for);
   return s;
 }
 
