@@ -412,10 +412,10 @@ decent_model_clear_still (DecentModel *m)
  * block (they are in time order), except that it begins at the start again
  * with a block that starts a stream (starts_stream[b], may be NULL), as
  * decentanomaly's gate does at a stream-start; the pictures start again
- * with each block.  Per frame with a picture lag frames before it in its block: the
- * gated map goes into sum while fewer than `first` were summed (sum may be
- * NULL), the still score into scores (may be NULL).  Returns how many
- * frames were gated, or -1. */
+ * with each block.  Per frame with a picture lag frames before it in its
+ * block: the gated map goes into sum while fewer than `first` were summed
+ * (sum may be NULL), the still score into scores (may be NULL).  Returns
+ * how many frames were gated, or -1. */
 static int
 walk (DecentModel *m, DecentStillGate *g, const uint8_t *frames, const int *block_frames,
     const uint8_t *starts_stream, int blocks, double *sum, int first, float *scores,
