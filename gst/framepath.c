@@ -56,6 +56,28 @@ packed_info (GstVideoInfo *info, GstVideoFormat format, gint w, gint h, gint byt
   info->size = (gsize) info->stride[0] * h;
 }
 
+/* rect widened to whole chroma samples of the format, inside the frame.
+ * GStreamer's converter writes a region at an odd offset of a subsampled
+ * format with bytes it never set (the pixel column past it; found by a
+ * hostile run under valgrind), and a chroma sample half in the region is
+ * drawn over anyway: the heatmap covers what it colours. */
+static DecentRoi
+chroma_aligned (const GstVideoInfo *info, const DecentRoi *rect)
+{
+  const GstVideoFormatInfo *finfo = info->finfo;
+  guint w_sub = 0, h_sub = 0;
+  for (guint c = 0; c < GST_VIDEO_FORMAT_INFO_N_COMPONENTS (finfo); c++) {
+    w_sub = MAX (w_sub, GST_VIDEO_FORMAT_INFO_W_SUB (finfo, c));
+    h_sub = MAX (h_sub, GST_VIDEO_FORMAT_INFO_H_SUB (finfo, c));
+  }
+  const gint xs = 1 << w_sub, ys = 1 << h_sub;
+  const gint x0 = rect->x / xs * xs, y0 = rect->y / ys * ys;
+  const gint x1 = MIN ((rect->x + rect->width + xs - 1) / xs * xs, GST_VIDEO_INFO_WIDTH (info));
+  const gint y1 = MIN ((rect->y + rect->height + ys - 1) / ys * ys,
+      GST_VIDEO_INFO_HEIGHT (info));
+  return (DecentRoi) { TRUE, x0, y0, x1 - x0, y1 - y0 };
+}
+
 /* A converter that scales a model-sized image into the region of a frame,
  * leaving the rest of the frame alone. */
 static GstVideoConverter *
@@ -135,9 +157,10 @@ decent_frame_path_setup (DecentFramePath *p, const GstVideoInfo *frame_info,
           GST_VIDEO_CONVERTER_OPT_SRC_HEIGHT, G_TYPE_INT, p->rect.height,
           GST_VIDEO_CONVERTER_OPT_RESAMPLER_METHOD, GST_TYPE_VIDEO_RESAMPLER_METHOD,
           GST_VIDEO_RESAMPLER_METHOD_LINEAR, NULL));
-  p->heat_to_frame = region_converter (&p->heat_info, frame_info, &p->rect,
+  p->drawn = chroma_aligned (frame_info, &p->rect);
+  p->heat_to_frame = region_converter (&p->heat_info, frame_info, &p->drawn,
       "decent-heat-to-frame");
-  p->alpha_to_frame = region_converter (&p->alpha_info, &p->alpha_frame_info, &p->rect,
+  p->alpha_to_frame = region_converter (&p->alpha_info, &p->alpha_frame_info, &p->drawn,
       "decent-alpha-to-frame");
   if (!p->to_model || !p->heat_to_frame || !p->alpha_to_frame) {
     *why = g_strdup_printf ("GStreamer cannot convert %s %dx%d to the model's %dx%dx%d",
@@ -239,24 +262,56 @@ decent_frame_path_engine_frame (const DecentFramePath *p, GstVideoFrame *frame, 
   return TRUE;
 }
 
-static void
-blend_plane (guint8 *dst, gint dst_stride, const guint8 *src, gint src_stride, gint row_bytes,
-    gint rows, guint a256)
+/* A window of a plane: bytes [x0, x1) of rows [y0, y1). */
+typedef struct {
+  gint x0, x1, y0, y1;
+} PlaneWindow;
+
+/* The bytes and rows of plane that hold the pixels of r (whole chroma
+ * samples: r is chroma_aligned), from each component's pixel stride and
+ * subsampling: in packed 4:2:2 a pixel pair's bytes, in planar 4:2:0 the
+ * subsampled columns and rows, in packed RGB whole pixels, padding too. */
+static PlaneWindow
+plane_window (const GstVideoFrame *frame, guint plane, const DecentRoi *r)
 {
-  for (gint y = 0; y < rows; y++) {
+  const GstVideoFormatInfo *finfo = frame->info.finfo;
+  gint comps[GST_VIDEO_MAX_COMPONENTS];
+  gst_video_format_info_component (finfo, plane, comps);
+  PlaneWindow w = { G_MAXINT, 0, G_MAXINT, 0 };
+  for (gint k = 0; k < GST_VIDEO_MAX_COMPONENTS && comps[k] >= 0; k++) {
+    const gint c = comps[k];
+    const guint ws = GST_VIDEO_FORMAT_INFO_W_SUB (finfo, c),
+                hs = GST_VIDEO_FORMAT_INFO_H_SUB (finfo, c);
+    const gint pstride = GST_VIDEO_FRAME_COMP_PSTRIDE (frame, c);
+    const gint first = r->x >> ws, end = (r->x + r->width + (1 << ws) - 1) >> ws;
+    w.x0 = MIN (w.x0, first * pstride);
+    w.x1 = MAX (w.x1, end * pstride);
+    w.y0 = MIN (w.y0, r->y >> hs);
+    w.y1 = MAX (w.y1, (r->y + r->height + (1 << hs) - 1) >> hs);
+  }
+  return w;
+}
+
+static void
+blend_plane (guint8 *dst, gint dst_stride, const guint8 *src, gint src_stride,
+    const PlaneWindow *w, guint a256)
+{
+  for (gint y = w->y0; y < w->y1; y++) {
     guint8 *d = dst + (gsize) y * dst_stride;
     const guint8 *s = src + (gsize) y * src_stride;
-    for (gint x = 0; x < row_bytes; x++)
+    for (gint x = w->x0; x < w->x1; x++)
       d[x] = (guint8) ((d[x] * (256 - a256) + s[x] * a256 + 128) >> 8);
   }
 }
 
 /* The same with an opacity per frame pixel (alpha, 0..255, width x height):
- * a plane's row spans the frame's width whatever its subsampling or
- * packing, so byte x of a row lies over pixel x * width / row_bytes. */
+ * a plane's row of row_bytes spans the frame's width whatever its
+ * subsampling or packing, so byte x of a row lies over pixel
+ * x * width / row_bytes, and its rows span the frame's height. */
 static void
 blend_plane_alpha (guint8 *dst, gint dst_stride, const guint8 *src, gint src_stride,
-    gint row_bytes, gint rows, const guint8 *alpha, gint width, gint height, guint a256)
+    gint row_bytes, gint rows, const PlaneWindow *w, const guint8 *alpha, gint width,
+    gint height, guint a256)
 {
   /* no division per byte: the column of every byte, and the opacity of
    * every alpha value, once per plane */
@@ -266,11 +321,11 @@ blend_plane_alpha (guint8 *dst, gint dst_stride, const guint8 *src, gint src_str
     column[x] = (gint) ((gint64) x * width / row_bytes);
   for (guint v = 0; v < 256; v++)
     weight[v] = (v * a256 + 127) / 255;
-  for (gint y = 0; y < rows; y++) {
+  for (gint y = w->y0; y < w->y1; y++) {
     guint8 *d = dst + (gsize) y * dst_stride;
     const guint8 *s = src + (gsize) y * src_stride;
     const guint8 *arow = alpha + (gsize) ((gint64) y * height / rows) * width;
-    for (gint x = 0; x < row_bytes; x++) {
+    for (gint x = w->x0; x < w->x1 && x < row_bytes; x++) {
       const guint a = weight[arow[column[x]]];
       d[x] = (guint8) ((d[x] * (256 - a) + s[x] * a + 128) >> 8);
     }
@@ -323,7 +378,9 @@ decent_frame_path_draw_heatmap (DecentFramePath *p, GstVideoFrame *frame, const 
     }
     gst_video_converter_frame (p->alpha_to_frame, &amodel, &aframe);
   }
-  /* outside the region the scratch equals the frame, so blending leaves it */
+  /* only the drawn region is blended: GStreamer's converter may write
+   * whole rows of the scratch (a roi's rows across the frame, with
+   * zeros) although it fills no border */
   gst_video_frame_copy (&scratch, frame);
   gst_video_converter_frame (p->heat_to_frame, &heat, &scratch);
 
@@ -340,19 +397,20 @@ decent_frame_path_draw_heatmap (DecentFramePath *p, GstVideoFrame *frame, const 
     for (gint c = 0; c < GST_VIDEO_MAX_COMPONENTS && comps[c] >= 0; c++)
       row_bytes = MAX (row_bytes, GST_VIDEO_FRAME_COMP_WIDTH (frame, comps[c])
           * GST_VIDEO_FRAME_COMP_PSTRIDE (frame, comps[c]));
+    const PlaneWindow w = plane_window (frame, plane, &p->drawn);
     if (proportional)
       blend_plane_alpha (GST_VIDEO_FRAME_PLANE_DATA (frame, plane),
           GST_VIDEO_FRAME_PLANE_STRIDE (frame, plane),
           GST_VIDEO_FRAME_PLANE_DATA (&scratch, plane),
           GST_VIDEO_FRAME_PLANE_STRIDE (&scratch, plane), row_bytes,
-          GST_VIDEO_FRAME_COMP_HEIGHT (frame, comp), GST_VIDEO_FRAME_PLANE_DATA (&aframe, 0),
-          GST_VIDEO_FRAME_WIDTH (frame), GST_VIDEO_FRAME_HEIGHT (frame), a256);
+          GST_VIDEO_FRAME_COMP_HEIGHT (frame, comp), &w,
+          GST_VIDEO_FRAME_PLANE_DATA (&aframe, 0), GST_VIDEO_FRAME_WIDTH (frame),
+          GST_VIDEO_FRAME_HEIGHT (frame), a256);
     else
       blend_plane (GST_VIDEO_FRAME_PLANE_DATA (frame, plane),
           GST_VIDEO_FRAME_PLANE_STRIDE (frame, plane),
           GST_VIDEO_FRAME_PLANE_DATA (&scratch, plane),
-          GST_VIDEO_FRAME_PLANE_STRIDE (&scratch, plane), row_bytes,
-          GST_VIDEO_FRAME_COMP_HEIGHT (frame, comp), a256);
+          GST_VIDEO_FRAME_PLANE_STRIDE (&scratch, plane), &w, a256);
   }
   if (proportional)
     gst_video_frame_unmap (&aframe);

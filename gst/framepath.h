@@ -13,6 +13,8 @@
 typedef struct {
   GstVideoInfo frame_info, model_info, heat_info, alpha_info, alpha_frame_info;
   DecentRoi rect;                  /* region of the frame that is scored */
+  DecentRoi drawn;                 /* where the heatmap is drawn: rect widened to whole
+                                    * chroma samples (odd x or y of 4:2:0 and 4:2:2) */
   GstVideoConverter *to_model, *heat_to_frame, *alpha_to_frame;
   GstBuffer *model_buffer;         /* packed HWC model input */
   GstBuffer *heat_buffer;          /* RGBA heatmap at model size */

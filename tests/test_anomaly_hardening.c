@@ -438,6 +438,114 @@ GST_START_TEST (test_overlay_odd_width_packed)
 }
 GST_END_TEST;
 
+/* Drawn on a frame of fill bytes: the frame's bytes of every plane after
+ * decent_frame_path_draw_heatmap with a gradient map over roi (caller
+ * frees), and the drawn region in *drawn. */
+static guint8 *
+draw_on_fill (GstVideoFormat format, gint w, gint h, const DecentRoi *roi, guint8 fill,
+    gboolean proportional, gsize *size, DecentRoi *drawn)
+{
+  DecentFramePath p = { 0 };
+  GstVideoInfo info;
+  gchar *why = NULL;
+  gst_video_info_set_format (&info, format, w, h);
+  fail_unless (decent_frame_path_setup (&p, &info, roi, MW, MH, 1, &why), "%s", why);
+  gfloat map[MW * MH];
+  for (int i = 0; i < MW * MH; i++)
+    map[i] = (gfloat) i / (MW * MH); /* every opacity from 0 to about 1 */
+  GstBuffer *buf = gst_buffer_new_allocate (NULL, info.size, NULL);
+  gst_buffer_memset (buf, 0, fill, info.size);
+  GstVideoFrame frame;
+  fail_unless (gst_video_frame_map (&frame, &info, buf, GST_MAP_READWRITE));
+  fail_unless (decent_frame_path_draw_heatmap (&p, &frame, map, 1.0, 1.0, proportional));
+  gst_video_frame_unmap (&frame);
+  *size = info.size;
+  *drawn = p.drawn;
+  guint8 *out = g_malloc (info.size);
+  gst_buffer_extract (buf, 0, out, info.size);
+  gst_buffer_unref (buf);
+  decent_frame_path_clear (&p);
+  return out;
+}
+
+/* A roi at odd coordinates, drawn in every format: nothing outside it
+ * changes, but the chroma samples it shares (at most a pixel each side),
+ * and in heatmap mode what is drawn does not depend on the frame under it.
+ * Before, heatmap mode wiped the roi's rows across the whole frame (the
+ * converter writes whole rows of the scratch: 17 of 19 formats), and an
+ * odd x left a column of bytes the converter never set (valgrind;
+ * helper-58's hostile run). */
+GST_START_TEST (test_draw_stays_in_an_odd_roi)
+{
+  const GstVideoFormat formats[] = { GST_VIDEO_FORMAT_RGB, GST_VIDEO_FORMAT_BGRx,
+    GST_VIDEO_FORMAT_RGBA, GST_VIDEO_FORMAT_ARGB, GST_VIDEO_FORMAT_GRAY8,
+    GST_VIDEO_FORMAT_I420, GST_VIDEO_FORMAT_YV12, GST_VIDEO_FORMAT_NV12, GST_VIDEO_FORMAT_NV21,
+    GST_VIDEO_FORMAT_Y42B, GST_VIDEO_FORMAT_Y444, GST_VIDEO_FORMAT_YUY2, GST_VIDEO_FORMAT_UYVY };
+  const DecentRoi rois[] = { { TRUE, 31, 23, 20, 20 }, { TRUE, 30, 22, 20, 20 },
+    { TRUE, 1, 1, 3, 3 }, { TRUE, 60, 40, 20, 20 } /* past the frame's corner */ };
+  enum { W = 64, H = 48 };
+  for (guint f = 0; f < G_N_ELEMENTS (formats); f++)
+    for (guint r = 0; r < G_N_ELEMENTS (rois); r++)
+      for (int proportional = 0; proportional < 2; proportional++) {
+        const gchar *name = gst_video_format_to_string (formats[f]);
+        gsize size;
+        DecentRoi drawn;
+        guint8 *dark = draw_on_fill (formats[f], W, H, &rois[r], 0x20, proportional, &size,
+            &drawn);
+        guint8 *light = draw_on_fill (formats[f], W, H, &rois[r], 0xd0, proportional, &size,
+            &drawn);
+        DecentRoi clipped;
+        fail_unless (decent_roi_clip (&rois[r], W, H, &clipped));
+        /* drawn: the roi widened by at most one pixel each side */
+        fail_unless (drawn.x <= clipped.x && drawn.x >= clipped.x - 1 && drawn.y <= clipped.y
+            && drawn.y >= clipped.y - 1 && drawn.x + drawn.width >= clipped.x + clipped.width
+            && drawn.x + drawn.width <= clipped.x + clipped.width + 1
+            && drawn.y + drawn.height >= clipped.y + clipped.height
+            && drawn.y + drawn.height <= clipped.y + clipped.height + 1,
+            "%s: roi %d,%d %dx%d drawn at %d,%d %dx%d", name, clipped.x, clipped.y,
+            clipped.width, clipped.height, drawn.x, drawn.y, drawn.width, drawn.height);
+        GstVideoInfo info;
+        gst_video_info_set_format (&info, formats[f], W, H);
+        GstBuffer *wrap = gst_buffer_new_wrapped_full (GST_MEMORY_FLAG_READONLY, dark, size, 0,
+            size, NULL, NULL);
+        GstVideoFrame frame;
+        fail_unless (gst_video_frame_map (&frame, &info, wrap, GST_MAP_READ));
+        /* which bytes belong to pixels of the drawn region: every pixel
+         * inside it, whatever the plane, with its padding (BGRx's x) */
+        guint8 *inside = g_malloc0 (size);
+        for (guint pl = 0; pl < GST_VIDEO_FRAME_N_PLANES (&frame); pl++) {
+          gint comps[GST_VIDEO_MAX_COMPONENTS];
+          gst_video_format_info_component (info.finfo, pl, comps);
+          for (gint k = 0; k < GST_VIDEO_MAX_COMPONENTS && comps[k] >= 0; k++) {
+            const gint c = comps[k];
+            const guint ws = GST_VIDEO_FORMAT_INFO_W_SUB (info.finfo, c),
+                        hs = GST_VIDEO_FORMAT_INFO_H_SUB (info.finfo, c);
+            const gint pstride = info.finfo->pixel_stride[c];
+            for (gint y = drawn.y; y < drawn.y + drawn.height; y++)
+              for (gint x = drawn.x; x < drawn.x + drawn.width; x++)
+                memset (inside + info.offset[pl] + (gsize) (y >> hs) * info.stride[pl]
+                    + (gsize) (x >> ws) * pstride, 1, pstride);
+          }
+        }
+        gst_video_frame_unmap (&frame);
+        gst_buffer_unref (wrap);
+        for (gsize i = 0; i < size; i++) {
+          if (!inside[i])
+            fail_unless (dark[i] == 0x20 && light[i] == 0xd0, "%s, roi %d,%d (proportional "
+                "%d): byte %zu outside the drawn region changed (%u, %u)", name, rois[r].x,
+                rois[r].y, proportional, i, dark[i], light[i]);
+          else if (!proportional)
+            fail_unless (dark[i] == light[i], "%s, roi %d,%d: byte %zu of the heatmap depends "
+                "on the frame under it (%u over 0x20, %u over 0xd0)", name, rois[r].x,
+                rois[r].y, i, dark[i], light[i]);
+        }
+        g_free (inside);
+        g_free (dark);
+        g_free (light);
+      }
+}
+GST_END_TEST;
+
 /* ---- 9: hot-reload storms ---------------------------------------------- */
 
 typedef struct {
@@ -999,6 +1107,7 @@ anomaly_hardening_suite (void)
   tcase_add_test (tc, test_interlaced_refused);
   tcase_add_test (tc, test_frame_path_reasons_and_nonfinite_maps);
   tcase_add_test (tc, test_overlay_odd_width_packed);
+  tcase_add_test (tc, test_draw_stays_in_an_odd_roi);
   tcase_add_test (tc, test_frame_layout_table);
   tcase_add_test (tc, test_reload_storm);
   tcase_add_test (tc, test_reload_then_stop);
