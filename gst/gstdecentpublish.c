@@ -875,7 +875,8 @@ gst_decent_publish_class_init (GstDecentPublishClass *klass)
           DEFAULT_MQTT_PORT, ready));
   g_object_class_install_property (gobject_class, PROP_MQTT_QOS,
       g_param_spec_int ("mqtt-qos", "MQTT QoS", "MQTT quality of service: 0 at most once, 1 at "
-          "least once, 2 exactly once (per connection)", 0, 2, DEFAULT_MQTT_QOS, ready));
+          "least once, 2 exactly once within a connection (a record in flight at a reconnection "
+          "is sent again)", 0, 2, DEFAULT_MQTT_QOS, ready));
   g_object_class_install_property (gobject_class, PROP_MQTT_QUEUE_SIZE,
       g_param_spec_uint ("mqtt-queue-size", "MQTT queue size", "Records kept while the broker "
           "is away; beyond it the newest are dropped (with a warning)", 1, 1000000,

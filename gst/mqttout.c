@@ -3,7 +3,11 @@
  * order through reconnections without relying on the broker's session:
  * the head of the queue is sent, and leaves the queue only when the broker
  * acknowledged it (on_publish); after a reconnection the head is sent
- * again (at least once).  A thread of ours connects, reconnects with
+ * again (at least once), by us, from a client made anew: libmosquitto's
+ * own resend is no delivery with a clean session, where a QoS 2 record
+ * the broker had acknowledged (PUBREC) is only released (PUBREL) into a
+ * session the broker no longer has, and is lost (helper-58: one record in
+ * every broker restart).  A thread of ours connects, reconnects with
  * backoff (1, 2, 4 … 16 s; a broker absent at start included) and runs
  * libmosquitto's network loop, which runs the callbacks; the streaming
  * thread only queues. */
@@ -26,6 +30,8 @@ struct DecentMqtt {
   gint port;
   gchar *topic;
   gint qos;
+  /* what a client is made with, again at each reconnection */
+  gchar *client_id, *username, *password, *ca_file, *cert_file, *key_file;
   guint queue_size;
   GMutex lock;      /* everything below */
   GCond drained;
@@ -78,7 +84,7 @@ on_connect (struct mosquitto *mosq, void *user, int rc)
     m->trouble_said = FALSE;
     if (m->qos == 0)
       m->in_flight = FALSE; /* QoS 0 in flight is lost with the connection: again */
-    pump (m);
+    pump (m); /* (a record in flight before the first connection: libmosquitto sends it) */
   } else if (m->ever_connected) {
     /* the same settings worked: the broker's accounts or rules changed, and
      * may change back; the network thread tries again with backoff, the
@@ -104,8 +110,6 @@ on_disconnect (struct mosquitto *mosq, void *user, int rc)
   DecentMqtt *m = user;
   g_mutex_lock (&m->lock);
   m->connected = FALSE;
-  if (m->qos == 0)
-    m->in_flight = FALSE;
   g_mutex_unlock (&m->lock);
 }
 
@@ -173,16 +177,54 @@ note_failure (DecentMqtt *m, int rc, int why)
   g_mutex_unlock (&m->lock);
 }
 
+/* Gives m->mosq its settings and our callbacks: a client made anew
+ * (mosquitto_new, mosquitto_reinitialise) has none. */
+static int
+configure_client (DecentMqtt *m)
+{
+  int rc = mosquitto_threaded_set (m->mosq, true); /* our thread runs its loop */
+  if (rc == MOSQ_ERR_SUCCESS && m->username)
+    rc = mosquitto_username_pw_set (m->mosq, m->username, m->password);
+  if (rc == MOSQ_ERR_SUCCESS && m->ca_file)
+    rc = mosquitto_tls_set (m->mosq, m->ca_file, NULL, m->cert_file, m->key_file, NULL);
+  mosquitto_connect_callback_set (m->mosq, on_connect);
+  mosquitto_disconnect_callback_set (m->mosq, on_disconnect);
+  mosquitto_publish_callback_set (m->mosq, on_publish);
+  return rc;
+}
+
+/* After a connection was lost or a try failed: a client without
+ * libmosquitto's copies of what was in flight, which it would resend into
+ * the broker's lost session (the header comment), and the head to be sent
+ * again by pump once connected.  FALSE when it cannot be made (memory):
+ * the old client goes on. */
+static gboolean
+renew_client (DecentMqtt *m)
+{
+  g_mutex_lock (&m->lock); /* pump publishes under it, never while not connected */
+  int rc = mosquitto_reinitialise (m->mosq, m->client_id, true, m);
+  if (rc == MOSQ_ERR_SUCCESS)
+    rc = configure_client (m);
+  if (rc == MOSQ_ERR_SUCCESS)
+    m->in_flight = FALSE;
+  g_mutex_unlock (&m->lock);
+  return rc == MOSQ_ERR_SUCCESS;
+}
+
 /* Connects (without blocking on the TCP handshake: the loop finishes it, so
  * a stop is seen within 100 ms), runs the network loop, reconnects with
- * backoff; at the end sends DISCONNECT itself (the loop's thread owns the
- * socket). */
+ * backoff, each time with a client made anew (renew_client); at the end
+ * sends DISCONNECT itself (the loop's thread owns the socket). */
 static gpointer
 network_thread (gpointer data)
 {
   DecentMqtt *m = data;
   guint delay = 1;
+  gboolean first = TRUE;
   while (!g_atomic_int_get (&m->stopping)) {
+    if (!first)
+      renew_client (m); /* (out of memory: the old client goes on) */
+    first = FALSE;
     int rc = mosquitto_connect_async (m->mosq, m->host, m->port, 30);
     if (rc <= MOSQ_ERR_SUCCESS) {
       while (!g_atomic_int_get (&m->stopping)
@@ -196,7 +238,7 @@ network_thread (gpointer data)
     const gboolean was = m->connected;
     m->connected = FALSE;
     if (m->qos == 0)
-      m->in_flight = FALSE;
+      m->in_flight = FALSE; /* (QoS 1 and 2: renew_client, before the next try) */
     const gboolean refused = m->refused;
     g_mutex_unlock (&m->lock);
     if (was && g_atomic_int_get (&m->stopping)) { /* a clean goodbye, within a second */
@@ -302,23 +344,22 @@ decent_mqtt_new (const DecentMqttSettings *s, gchar **why)
   m->topic = g_strdup (s->topic);
   m->qos = s->qos;
   m->queue_size = s->queue_size;
-  m->mosq = mosquitto_new (s->client_id, true, m);
-  int rc = m->mosq ? MOSQ_ERR_SUCCESS : MOSQ_ERR_NOMEM;
-  if (rc == MOSQ_ERR_SUCCESS)
-    rc = mosquitto_threaded_set (m->mosq, true); /* our thread runs its loop */
-  if (rc == MOSQ_ERR_SUCCESS && s->username)
-    rc = mosquitto_username_pw_set (m->mosq, s->username, s->password);
-  if (rc == MOSQ_ERR_SUCCESS && s->ca_file && *s->ca_file)
-    rc = mosquitto_tls_set (m->mosq, s->ca_file, NULL, s->cert_file, s->key_file, NULL);
+  m->client_id = g_strdup (s->client_id);
+  m->username = g_strdup (s->username);
+  m->password = g_strdup (s->password);
+  if (s->ca_file && *s->ca_file) {
+    m->ca_file = g_strdup (s->ca_file);
+    m->cert_file = s->cert_file && *s->cert_file ? g_strdup (s->cert_file) : NULL;
+    m->key_file = s->key_file && *s->key_file ? g_strdup (s->key_file) : NULL;
+  }
+  m->mosq = mosquitto_new (m->client_id, true, m);
+  int rc = m->mosq ? configure_client (m) : MOSQ_ERR_NOMEM;
   if (rc != MOSQ_ERR_SUCCESS) {
     *why = g_strdup_printf ("MQTT client for %s:%d: %s", s->host, s->port,
         mosquitto_strerror (rc));
     decent_mqtt_free (m, 0);
     return NULL;
   }
-  mosquitto_connect_callback_set (m->mosq, on_connect);
-  mosquitto_disconnect_callback_set (m->mosq, on_disconnect);
-  mosquitto_publish_callback_set (m->mosq, on_publish);
   m->thread = g_thread_new ("decent-mqtt", network_thread, m);
   return m;
 }
@@ -414,6 +455,14 @@ decent_mqtt_free (DecentMqtt *m, guint timeout_ms)
   if (m->mosq)
     mosquitto_destroy (m->mosq);
   g_free (m->host);
+  g_free (m->client_id);
+  g_free (m->username);
+  if (m->password)
+    memset (m->password, 0, strlen (m->password));
+  g_free (m->password);
+  g_free (m->ca_file);
+  g_free (m->cert_file);
+  g_free (m->key_file);
   g_queue_clear_full (&m->queue, g_free);
   g_free (m->refusal);
   g_free (m->failure);
