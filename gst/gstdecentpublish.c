@@ -331,8 +331,24 @@ rotate (GstDecentPublish *self, guint max_files)
         g_strerror (errno));
 }
 
+/* Whether path still names the regular file open as fd: logrotate without
+ * copytruncate moves it away, an operator freeing space removes it, and
+ * every record after would go to a file no one can reach (as filesink's
+ * do).  TRUE when it cannot tell. */
+static gboolean
+names_open_file (const gchar *path, int fd)
+{
+  struct stat open_st, named;
+  if (fstat (fd, &open_st) != 0)
+    return TRUE;
+  if (g_stat (path, &named) != 0)
+    return errno != ENOENT && errno != ENOTDIR;
+  return open_st.st_dev == named.st_dev && open_st.st_ino == named.st_ino;
+}
+
 /* Appends one line.  The file is rotated before a record
- * that would take it past max-size; a file that could not be opened again
+ * that would take it past max-size; a file moved away or removed is
+ * written anew at its path; a file that could not be opened again
  * is tried again; a record that fails half-way is cut off, so that the file
  * stays whole lines.  Streaming thread. */
 static void
@@ -342,6 +358,11 @@ write_file (GstDecentPublish *self, const gchar *line)
   const guint64 max_size = self->max_size;
   const guint max_files = self->max_files;
   GST_OBJECT_UNLOCK (self);
+  if (self->fd >= 0 && self->seekable && !names_open_file (self->path, self->fd)) {
+    GST_INFO_OBJECT (self, "%s was moved or removed: a new one is written", self->shown);
+    close (self->fd);
+    self->fd = -1;
+  }
   if (self->fd < 0)
     self->fd = open_events_file (self->path, FALSE, &self->seekable);
   gchar *record = g_strconcat (line, "\n", NULL); /* one write: one whole line */

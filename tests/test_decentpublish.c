@@ -269,6 +269,64 @@ GST_START_TEST (test_per_frame_and_rotation)
 }
 GST_END_TEST;
 
+/* The file moved away (logrotate without copytruncate) or removed (space
+ * freed) while the stream goes on: the records after it go to a new file
+ * at location (before, every one went on into the moved file, or into the
+ * removed one, where no one could read it: helper-58); removed with its
+ * folder, they are dropped with the warning until the folder is back. */
+GST_START_TEST (test_file_moved_or_removed)
+{
+  gchar *out_dir = g_dir_make_tmp ("decent-test-XXXXXX", NULL);
+  gchar *path = g_build_filename (out_dir, "frames.jsonl", NULL);
+  gchar *moved = g_strconcat (path, ".old", NULL);
+  for (guint how = 0; how < 3; how++) {
+    gchar *props = g_strdup_printf ("location=\"%s\" per-frame=true", path);
+    GstHarness *h = publish_harness (props);
+    g_free (props);
+    GstBus *bus = harness_bus (h);
+    push_pattern (h, "....");
+    if (how == 0)
+      fail_unless (g_rename (path, moved) == 0);
+    else if (how == 1)
+      fail_unless (g_unlink (path) == 0);
+    else
+      remove_tree (out_dir);
+    push_pattern (h, "...");
+    if (how == 2) {
+      GstMessage *msg = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING);
+      fail_unless (msg != NULL, "no warning for records that cannot be written");
+      gst_message_unref (msg);
+      fail_unless (g_mkdir (out_dir, 0700) == 0);
+    }
+    push_pattern (h, "..");
+    fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+    harness_bus_teardown (h, bus);
+    guint n;
+    gchar **lines = read_lines (path, &n);
+    /* the frames after the move (4-8), or after the folder came back (7-8) */
+    const guint from = how == 2 ? 7 : 4;
+    fail_unless_equals_int (n, 9 - from);
+    for (guint i = 0; i < n; i++) {
+      gchar *want = g_strdup_printf ("\"frame\":%u,", from + i);
+      fail_unless (strstr (lines[i], want) != NULL, "how %u: line %u is %s", how, i, lines[i]);
+      g_free (want);
+    }
+    g_strfreev (lines);
+    if (how == 0) {
+      lines = read_lines (moved, &n);
+      fail_unless_equals_int (n, 4); /* what was written before it moved stays there */
+      g_strfreev (lines);
+    }
+    remove_tree (out_dir);
+    g_mkdir (out_dir, 0700);
+  }
+  remove_tree (out_dir);
+  g_free (moved);
+  g_free (path);
+  g_free (out_dir);
+}
+GST_END_TEST;
+
 GST_START_TEST (test_unwritable_and_full)
 {
   gchar *desc = g_strdup_printf ("videotestsrc num-buffers=2 ! decentanomaly "
@@ -485,6 +543,7 @@ decentpublish_suite (void)
   tcase_add_test (tc, test_two_elements_stopped);
   tcase_add_test (tc, test_uncalibrated_threshold_null);
   tcase_add_test (tc, test_per_frame_and_rotation);
+  tcase_add_test (tc, test_file_moved_or_removed);
   tcase_add_test (tc, test_unwritable_and_full);
   tcase_add_test (tc, test_full_disk_keeps_earlier_records);
   tcase_add_test (tc, test_pipes_and_blocked_rotation);
