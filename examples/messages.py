@@ -29,9 +29,13 @@ def at(s):
 
 def main(model, video):
     Gst.init(None)
+    # paths are set as properties, not pasted into the description, where a
+    # quote, a backslash or a '!' in a file name would change the pipeline
     pipeline = Gst.parse_launch(
-        f'filesrc location="{video}" ! decodebin ! videoconvert ! '
-        f'decentanomaly model-location="{model}" message-mode=all ! fakesink')
+        'filesrc name=src ! decodebin ! videoconvert ! '
+        'decentanomaly name=scorer message-mode=all ! fakesink')
+    pipeline.get_by_name('src').set_property('location', video)
+    pipeline.get_by_name('scorer').set_property('model-location', model)
     bus = pipeline.get_bus()
     pipeline.set_state(Gst.State.PLAYING)
     second, scores, flagged = 0, [], 0

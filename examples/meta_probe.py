@@ -37,7 +37,9 @@ def main(argv):
     Gst.init(None)
     pipe = Gst.parse_launch(
         f"videotestsrc num-buffers={frames} pattern=ball ! video/x-raw,width=64,height=48 ! "
-        f"decentanomaly name=scorer attach-heatmap=true model-location=\"{argv[1]}\" ! fakesink")
+        "decentanomaly name=scorer attach-heatmap=true ! fakesink")
+    # a property, not pasted into the description (a quote or '!' in the name)
+    pipe.get_by_name("scorer").set_property("model-location", argv[1])
     pipe.get_by_name("scorer").get_static_pad("src").add_probe(Gst.PadProbeType.BUFFER, on_buffer)
     pipe.set_state(Gst.State.PLAYING)
     msg = pipe.get_bus().timed_pop_filtered(60 * Gst.SECOND,

@@ -99,6 +99,18 @@ expect "messages.py reads frames without timestamps" "0 of 20 frames flagged" \
   /usr/bin/python3 "$(dirname "$0")/../examples/messages.py" "$tmp/m.dcnt" "$tmp/untimed.mjpeg"
 refuses "messages.py fails on a pipeline error" "error: " \
   /usr/bin/python3 "$(dirname "$0")/../examples/messages.py" "$tmp/m.dcnt" "$tmp/missing.avi"
+# file names with a quote, a backslash and a ! reach the elements whole
+# (they were pasted into the pipeline description: a syntax error, or
+# another file named; helper-58)
+weird="$tmp/a \\b\" ! c"
+mkdir -p "$weird" && cp "$tmp/m.dcnt" "$weird/m.dcnt" && cp "$tmp/untimed.mjpeg" "$weird/v.mjpeg"
+expect "messages.py takes file names with a quote, a backslash and a !" "0 of 20 frames flagged" \
+  /usr/bin/python3 "$(dirname "$0")/../examples/messages.py" "$weird/m.dcnt" "$weird/v.mjpeg"
+if [ -f "$build/gst/GstDecentMeta-1.0.typelib" ]; then
+  expect "meta_probe.py takes a model name with a quote, a backslash and a !" "^frame 1 score " \
+    env GI_TYPELIB_PATH="$build/gst" LD_LIBRARY_PATH="$build/gst" \
+    /usr/bin/python3 "$(dirname "$0")/../examples/meta_probe.py" "$weird/m.dcnt" 2
+fi
 # the scripts: train.sh writes a model without held-out frames (it used to
 # stop reading at the missing held-out error, and gst-launch died of
 # SIGPIPE) and names a file with a comma and an é whole; detect.sh writes
