@@ -592,8 +592,8 @@ open_mqtt (GstDecentPublish *self)
   GST_OBJECT_LOCK (self);
   gchar *camera = g_strdup (self->camera && *self->camera ? self->camera
                                                           : GST_OBJECT_NAME (self));
-  gchar *topic = self->mqtt_topic && *self->mqtt_topic ? g_strdup (self->mqtt_topic)
-                                                       : g_strdup_printf ("decent/%s", camera);
+  const gboolean own_topic = self->mqtt_topic && *self->mqtt_topic;
+  gchar *topic = own_topic ? g_strdup (self->mqtt_topic) : g_strdup_printf ("decent/%s", camera);
   DecentMqttSettings s = { g_strdup (self->mqtt_host), self->mqtt_port, topic, self->mqtt_qos,
     /* an empty id is no id: the library makes one */
     self->mqtt_client_id && *self->mqtt_client_id ? g_strdup (self->mqtt_client_id) : NULL,
@@ -608,8 +608,10 @@ open_mqtt (GstDecentPublish *self)
     self->broker = g_strdup_printf ("mqtt://%s:%d/%s", s.host, s.port, topic);
     self->mqtt = decent_mqtt_new (&s, &why);
     if (!self->mqtt) {
+      /* a topic made from camera: say where it came from, and the way out */
       GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("Could not start the MQTT client."),
-          ("%s", why));
+          ("%s%s", why, own_topic ? "" : " (the topic is \"decent/\" and camera, or the "
+              "element's name without camera: set mqtt-topic, or another camera)"));
       ok = FALSE;
     }
     g_free (why);

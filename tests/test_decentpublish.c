@@ -511,9 +511,10 @@ GST_START_TEST (test_mqtt_settings_refused)
     { "mqtt-ca-file=/nonexistent/ca.pem", "mqtt-ca-file /nonexistent/ca.pem: No such file" },
     { "mqtt-ca-file=\"%s\" mqtt-cert-file=\"%s\"", "mqtt-cert-file and mqtt-key-file "
       "together" }, /* regular files (the model's), a certificate without its key */
-    { "camera=\"a\nb\"", "no control characters" },
+    { "camera=\"a\nb\"", "set mqtt-topic, or another camera" }, /* said where it came from */
     { "mqtt-topic=$SYS/x", "belong to the broker" },
     { "mqtt-ca-file=\"%s\"", "not a PEM file" }, /* a regular file (the model) */
+    { "camera=\"gate #1\"", "no + or #" },
   };
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
     gchar *props = i == 0   ? g_strdup_printf ("mqtt-client-id=%s", cases[i][0])
