@@ -653,6 +653,9 @@ GST_START_TEST (test_stop_during_companion)
 }
 GST_END_TEST;
 
+/* Stopped while training, the checkpoint holds the epoch at the stop (it
+ * is written then, whenever the last one was), and resume=true goes on
+ * from there. */
 GST_START_TEST (test_stop_and_resume)
 {
   gchar *model = g_build_filename (dir, "resume.dcnt", NULL);
