@@ -194,6 +194,9 @@ have_draw_buffers (DecentFramePath *p)
     return FALSE;
   }
   gst_buffer_memset (p->alpha_frame, 0, 0, p->alpha_frame_info.size); /* outside the region */
+  /* bytes no copy or conversion writes (the padding after the last pair of
+   * packed 4:2:2 of odd width) are blended too: defined, not heap garbage */
+  gst_buffer_memset (p->scratch, 0, 0, p->frame_info.size);
   return TRUE;
 }
 

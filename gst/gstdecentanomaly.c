@@ -768,14 +768,16 @@ swap_pending_model (GstDecentAnomaly *self)
 
 /* Shared: model-location says which file this element scores with, also
  * when another sharer's reload chose it (set here, not through
- * set_property, which would load it again).  serial: NULL, or the
- * location_serial start() read: a model-location set since then is kept
- * (start_scoring loads it).  No lock held. */
+ * set_property, which would load it again).  serial: the location_serial
+ * start() read: a model-location set since then is kept (start_scoring
+ * loads it); renames: self->renames when path was chosen: a reload that
+ * renamed the element since named a newer file, which is kept.  No lock
+ * held. */
 static void
-note_shared_location (GstDecentAnomaly *self, const gchar *path, const guint *serial)
+note_shared_location (GstDecentAnomaly *self, const gchar *path, guint serial, guint renames)
 {
   GST_OBJECT_LOCK (self);
-  if (serial && *serial != self->location_serial) {
+  if (serial != self->location_serial || renames != self->renames) {
     GST_OBJECT_UNLOCK (self);
     return;
   }
@@ -799,6 +801,7 @@ on_shared_renamed (gpointer data, const gchar *path)
 {
   GstDecentAnomaly *self = data;
   GST_OBJECT_LOCK (self);
+  self->renames++;
   if (g_strcmp0 (self->model_location, path) != 0) {
     g_free (self->model_location);
     self->model_location = g_strdup (path);
@@ -985,11 +988,16 @@ start_shared (GstDecentAnomaly *self, const gchar *id, const gchar *path, Decent
             asked->batch_size, asked->batch_timeout_us, asked->threads));
   DecentSharedModel *m = decent_sharer_current (self->shared);
   adopt_model (self, decent_shared_model_get (m), decent_shared_model_path (m), m, NULL);
+  /* a reload asked for by another sharer between the choice of the name
+   * and its setting renames this one to a newer file, which stays */
+  GST_OBJECT_LOCK (self);
+  const guint renames = self->renames;
+  GST_OBJECT_UNLOCK (self);
   gchar *name = decent_sharer_name_to_take (self->shared, path);
   if (!decent_shared_same_file (name, path)) { /* it missed a reload */
     GST_INFO_OBJECT (self, "model-instance-id %s scores with %s and names %s, which replaced "
         "%s", id, self->model_path, name, path);
-    note_shared_location (self, name, &location_serial);
+    note_shared_location (self, name, location_serial, renames);
     GstStructure *s = model_structure_new (self->model_path, "loaded");
     gst_structure_set (s, "frame", G_TYPE_UINT64, (guint64) 0, NULL);
     post_structure (self, s);

@@ -66,6 +66,7 @@ struct _GstDecentAnomaly {
   gboolean roi_changed;   /* a new roi; cleared by the frame that takes it */
   gchar *roi_error;       /* why the last roi set was refused, until a valid one */
   gboolean location_renamed; /* a shared reload rewrote model_location: notify pending */
+  guint renames;             /* shared reloads that renamed it, counted (start_shared) */
   guint location_serial;  /* counts model-location sets: start() loads for the one it read */
   guint second_serial;    /* counts second-model-location sets: start() says one it missed */
 

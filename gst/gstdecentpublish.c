@@ -610,8 +610,9 @@ open_mqtt (GstDecentPublish *self)
     if (!self->mqtt) {
       /* a topic made from camera: say where it came from, and the way out */
       GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("Could not start the MQTT client."),
-          ("%s%s", why, own_topic ? "" : " (the topic is \"decent/\" and camera, or the "
-              "element's name without camera: set mqtt-topic, or another camera)"));
+          ("%s%s", why, own_topic || decent_mqtt_topic_ok (topic) ? ""
+              : " (the topic is \"decent/\" and camera, or the element's name without "
+                "camera: set mqtt-topic, or another camera)"));
       ok = FALSE;
     }
     g_free (why);

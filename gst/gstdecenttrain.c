@@ -197,7 +197,7 @@ append_runs (GArray *runs, guint first, guint len, const GArray *stream_starts)
   StillRun run = { first, 0, FALSE };
   for (guint i = 0; last && stream_starts && i < stream_starts->len; i++) {
     const guint start = g_array_index (stream_starts, guint, i);
-    run.new_stream |= start > last->first + (guint) last->frames && start <= first;
+    run.new_stream |= start >= last->first + (guint) last->frames && start <= first;
   }
   for (guint i = 0; stream_starts && i < stream_starts->len; i++) {
     const guint start = g_array_index (stream_starts, guint, i);
@@ -885,13 +885,14 @@ train_epochs (TrainJob *job, DecentModel *m, const guint8 *train, guint n_train,
     g_mutex_lock (&self->lock);
     job->cancelled = self->cancel;
     g_mutex_unlock (&self->lock);
+    /* a stop seen after the last epoch too: the run is then not written,
+     * and resume=true takes it from the checkpoint (helper-59) */
     const gint64 now = g_get_monotonic_time ();
-    const gboolean due = e == first || job->cancelled
-                         || now - last_checkpoint >= CHECKPOINT_INTERVAL_US;
-    if (job->keep_checkpoints && e + 1 < last && due)
+    const gboolean due = job->cancelled || (e + 1 < last && (e == first
+                             || now - last_checkpoint >= CHECKPOINT_INTERVAL_US));
+    if (job->keep_checkpoints && due)
       last_checkpoint = now;
-    if (job->keep_checkpoints && e + 1 < last && due
-        && decent_model_save (m, job->checkpoint, &err) < 0) {
+    if (job->keep_checkpoints && due && decent_model_save (m, job->checkpoint, &err) < 0) {
       /* the run itself is sound: it goes on, and the model is written (or
        * kept elsewhere) at its end; only resuming after a stop is lost */
       gchar *reason = valid_text (err.message);

@@ -49,9 +49,10 @@ struct DecentMqtt {
   guint64 queued, delivered, dropped;
 };
 
-/* Sends the head when it can.  Lock held.  A QoS 1 or 2 message that
- * libmosquitto has queued stays its own: it sends it again after a
- * reconnection (with DUP), so it is not published a second time here. */
+/* Sends the head when it can.  Lock held.  In flight, it stays the head
+ * until the broker acknowledges it (on_publish); a lost connection makes a
+ * new client (renew_client), which forgets it, and it is sent again from
+ * here once connected. */
 static void
 pump (DecentMqtt *m)
 {
@@ -61,7 +62,7 @@ pump (DecentMqtt *m)
     const int rc = mosquitto_publish (m->mosq, &mid, m->topic, (int) strlen (head), head,
         m->qos, false);
     if (rc == MOSQ_ERR_SUCCESS || (rc == MOSQ_ERR_NO_CONN && m->qos > 0)) {
-      m->in_flight = TRUE; /* (no connection: queued inside, sent on reconnection) */
+      m->in_flight = TRUE; /* (no connection, lost a moment ago: sent again once renewed) */
       m->in_flight_mid = mid;
     } else if (rc == MOSQ_ERR_NO_CONN) {
       return; /* QoS 0: sent again once connected */
@@ -84,7 +85,7 @@ on_connect (struct mosquitto *mosq, void *user, int rc)
     m->trouble_said = FALSE;
     if (m->qos == 0)
       m->in_flight = FALSE; /* QoS 0 in flight is lost with the connection: again */
-    pump (m); /* (a record in flight before the first connection: libmosquitto sends it) */
+    pump (m);
   } else if (m->ever_connected) {
     /* the same settings worked: the broker's accounts or rules changed, and
      * may change back; the network thread tries again with backoff, the
@@ -183,10 +184,10 @@ static int
 configure_client (DecentMqtt *m)
 {
   int rc = mosquitto_threaded_set (m->mosq, true); /* our thread runs its loop */
+  if (rc == MOSQ_ERR_SUCCESS && m->ca_file) /* (first: no credentials without it) */
+    rc = mosquitto_tls_set (m->mosq, m->ca_file, NULL, m->cert_file, m->key_file, NULL);
   if (rc == MOSQ_ERR_SUCCESS && m->username)
     rc = mosquitto_username_pw_set (m->mosq, m->username, m->password);
-  if (rc == MOSQ_ERR_SUCCESS && m->ca_file)
-    rc = mosquitto_tls_set (m->mosq, m->ca_file, NULL, m->cert_file, m->key_file, NULL);
   mosquitto_connect_callback_set (m->mosq, on_connect);
   mosquitto_disconnect_callback_set (m->mosq, on_disconnect);
   mosquitto_publish_callback_set (m->mosq, on_publish);
@@ -196,18 +197,29 @@ configure_client (DecentMqtt *m)
 /* After a connection was lost or a try failed: a client without
  * libmosquitto's copies of what was in flight, which it would resend into
  * the broker's lost session (the header comment), and the head to be sent
- * again by pump once connected.  FALSE when it cannot be made (memory):
- * the old client goes on. */
+ * again by pump once connected.  FALSE, with the failure noted, when the
+ * client cannot be set up again (a TLS file unreadable since the start,
+ * memory): it must not connect then, or it would connect without TLS and
+ * send the password in the clear (helper-59). */
 static gboolean
 renew_client (DecentMqtt *m)
 {
   g_mutex_lock (&m->lock); /* pump publishes under it, never while not connected */
   int rc = mosquitto_reinitialise (m->mosq, m->client_id, true, m);
+  m->in_flight = FALSE; /* libmosquitto's copy is gone, whatever came of it */
   if (rc == MOSQ_ERR_SUCCESS)
     rc = configure_client (m);
-  if (rc == MOSQ_ERR_SUCCESS)
-    m->in_flight = FALSE;
   g_mutex_unlock (&m->lock);
+  if (rc != MOSQ_ERR_SUCCESS) {
+    const int why = errno;
+    note_failure (m, rc, why);
+    g_mutex_lock (&m->lock);
+    gchar *was = m->failure;
+    m->failure = g_strdup_printf ("could not set the client up again (are mqtt-ca-file, "
+        "mqtt-cert-file and mqtt-key-file still readable?): %s", was);
+    g_free (was);
+    g_mutex_unlock (&m->lock);
+  }
   return rc == MOSQ_ERR_SUCCESS;
 }
 
@@ -222,17 +234,18 @@ network_thread (gpointer data)
   guint delay = 1;
   gboolean first = TRUE;
   while (!g_atomic_int_get (&m->stopping)) {
-    if (!first)
-      renew_client (m); /* (out of memory: the old client goes on) */
+    const gboolean renew_failed = !first && !renew_client (m);
+    int rc = renew_failed ? MOSQ_ERR_INVAL : MOSQ_ERR_SUCCESS;
     first = FALSE;
-    int rc = mosquitto_connect_async (m->mosq, m->host, m->port, 30);
+    if (rc == MOSQ_ERR_SUCCESS)
+      rc = mosquitto_connect_async (m->mosq, m->host, m->port, 30);
     if (rc <= MOSQ_ERR_SUCCESS) {
       while (!g_atomic_int_get (&m->stopping)
              && (rc = mosquitto_loop (m->mosq, 100, 1)) == MOSQ_ERR_SUCCESS)
         if (connected (m)) /* under way: the next outage starts the backoff anew */
           delay = 1;
     }
-    if (rc > MOSQ_ERR_SUCCESS && !g_atomic_int_get (&m->stopping))
+    if (rc > MOSQ_ERR_SUCCESS && !g_atomic_int_get (&m->stopping) && !renew_failed)
       note_failure (m, rc, errno);
     g_mutex_lock (&m->lock);
     const gboolean was = m->connected;
@@ -267,6 +280,14 @@ init_library (gpointer unused)
   return NULL;
 }
 
+gboolean
+decent_mqtt_topic_ok (const gchar *topic)
+{
+  return topic && *topic && mosquitto_pub_topic_check (topic) == MOSQ_ERR_SUCCESS
+         && mosquitto_validate_utf8 (topic, (int) strlen (topic)) == MOSQ_ERR_SUCCESS
+         && topic[0] != '$';
+}
+
 DecentMqtt *
 decent_mqtt_new (const DecentMqttSettings *s, gchar **why)
 {
@@ -277,8 +298,7 @@ decent_mqtt_new (const DecentMqttSettings *s, gchar **why)
         s->host ? s->host : "", s->port, s->qos, s->queue_size);
     return NULL;
   }
-  if (mosquitto_pub_topic_check (s->topic) != MOSQ_ERR_SUCCESS
-      || mosquitto_validate_utf8 (s->topic, (int) strlen (s->topic)) != MOSQ_ERR_SUCCESS) {
+  if (s->topic[0] != '$' && !decent_mqtt_topic_ok (s->topic)) {
     *why = g_strdup_printf ("\"%s\" cannot be an MQTT topic to publish to (no + or #, no "
         "control characters such as a line break, UTF-8, at most 65535 bytes)", s->topic);
     return NULL;

@@ -477,16 +477,21 @@ draw_on_fill (GstVideoFormat format, gint w, gint h, const DecentRoi *roi, guint
  * helper-58's hostile run). */
 GST_START_TEST (test_draw_stays_in_an_odd_roi)
 {
-  const GstVideoFormat formats[] = { GST_VIDEO_FORMAT_RGB, GST_VIDEO_FORMAT_BGRx,
-    GST_VIDEO_FORMAT_RGBA, GST_VIDEO_FORMAT_ARGB, GST_VIDEO_FORMAT_GRAY8,
-    GST_VIDEO_FORMAT_I420, GST_VIDEO_FORMAT_YV12, GST_VIDEO_FORMAT_NV12, GST_VIDEO_FORMAT_NV21,
-    GST_VIDEO_FORMAT_Y42B, GST_VIDEO_FORMAT_Y444, GST_VIDEO_FORMAT_YUY2, GST_VIDEO_FORMAT_UYVY };
+  /* every format decentanomaly takes (GST_DECENT_VIDEO_FORMATS) */
+  const GstVideoFormat formats[] = { GST_VIDEO_FORMAT_RGB, GST_VIDEO_FORMAT_BGR,
+    GST_VIDEO_FORMAT_RGBx, GST_VIDEO_FORMAT_BGRx, GST_VIDEO_FORMAT_xRGB, GST_VIDEO_FORMAT_xBGR,
+    GST_VIDEO_FORMAT_RGBA, GST_VIDEO_FORMAT_BGRA, GST_VIDEO_FORMAT_ARGB, GST_VIDEO_FORMAT_ABGR,
+    GST_VIDEO_FORMAT_GRAY8, GST_VIDEO_FORMAT_I420, GST_VIDEO_FORMAT_YV12, GST_VIDEO_FORMAT_NV12,
+    GST_VIDEO_FORMAT_NV21, GST_VIDEO_FORMAT_Y42B, GST_VIDEO_FORMAT_Y444, GST_VIDEO_FORMAT_YUY2,
+    GST_VIDEO_FORMAT_UYVY };
   const DecentRoi rois[] = { { TRUE, 31, 23, 20, 20 }, { TRUE, 30, 22, 20, 20 },
     { TRUE, 1, 1, 3, 3 }, { TRUE, 60, 40, 20, 20 } /* past the frame's corner */ };
-  enum { W = 64, H = 48 };
+  const gint sizes[][2] = { { 64, 48 }, { 63, 47 } }; /* odd: padding after the last pair */
+  for (guint z = 0; z < G_N_ELEMENTS (sizes); z++)
   for (guint f = 0; f < G_N_ELEMENTS (formats); f++)
     for (guint r = 0; r < G_N_ELEMENTS (rois); r++)
       for (int proportional = 0; proportional < 2; proportional++) {
+        const gint W = sizes[z][0], H = sizes[z][1];
         const gchar *name = gst_video_format_to_string (formats[f]);
         gsize size;
         DecentRoi drawn;
@@ -531,13 +536,13 @@ GST_START_TEST (test_draw_stays_in_an_odd_roi)
         gst_buffer_unref (wrap);
         for (gsize i = 0; i < size; i++) {
           if (!inside[i])
-            fail_unless (dark[i] == 0x20 && light[i] == 0xd0, "%s, roi %d,%d (proportional "
-                "%d): byte %zu outside the drawn region changed (%u, %u)", name, rois[r].x,
-                rois[r].y, proportional, i, dark[i], light[i]);
+            fail_unless (dark[i] == 0x20 && light[i] == 0xd0, "%s %dx%d, roi %d,%d "
+                "(proportional %d): byte %zu outside the drawn region changed (%u, %u)", name,
+                W, H, rois[r].x, rois[r].y, proportional, i, dark[i], light[i]);
           else if (!proportional)
-            fail_unless (dark[i] == light[i], "%s, roi %d,%d: byte %zu of the heatmap depends "
-                "on the frame under it (%u over 0x20, %u over 0xd0)", name, rois[r].x,
-                rois[r].y, i, dark[i], light[i]);
+            fail_unless (dark[i] == light[i], "%s %dx%d, roi %d,%d: byte %zu of the heatmap "
+                "depends on the frame under it (%u over 0x20, %u over 0xd0)", name, W, H,
+                rois[r].x, rois[r].y, i, dark[i], light[i]);
         }
         g_free (inside);
         g_free (dark);

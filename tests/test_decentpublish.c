@@ -526,6 +526,11 @@ GST_START_TEST (test_mqtt_settings_refused)
     gchar *error = pipeline_error (desc);
     fail_unless (error && strstr (error, "Could not start the MQTT client")
         && strstr (error, cases[i][1]), "case %u: %.300s", i, error);
+    /* where the topic came from, only when the topic made from camera is
+     * what is wrong (helper-59: it came with every refusal) */
+    const gboolean from_camera = strstr (cases[i][0], "camera=") != NULL;
+    fail_unless (from_camera == (strstr (error, "set mqtt-topic") != NULL), "case %u: %.300s",
+        i, error);
     g_free (error);
     g_free (desc);
     g_free (props);

@@ -965,19 +965,25 @@ GST_END_TEST;
  * with the mean would calibrate the third recording over the smpte
  * picture's mean.  Held out in two blocks, frames 15-29 and 45-59: the
  * stream from 20 begins a run, and the one from 40, in the training frames
- * between the blocks, begins the second block. */
+ * between the blocks, begins the second block.  Two recordings of 30
+ * frames (smpte, ball) in two blocks: the stream from 30 begins right
+ * after the first block ends (helper-59: it was missed there). */
 GST_START_TEST (test_still_gate_mean_starts_again_at_stream_start)
 {
   gchar *model = g_build_filename (dir, "streams.dcnt", NULL);
   gchar *raw = g_build_filename (dir, "streams.gray", NULL);
   const struct {
     const gchar *props;
+    guint recordings, frames;
+    guint n_runs;
     int first[3], runs[3];
     guint8 starts[3];
     guint count;
   } rows[] = {
-    { "holdout=0", { 0, 20, 40 }, { 20, 20, 20 }, { 0, 1, 1 }, 15 + 15 + 15 },
-    { "holdout=0.5 holdout-blocks=2", { 15, 20, 45 }, { 5, 10, 15 }, { 0, 1, 1 }, 0 + 5 + 10 },
+    { "holdout=0", 3, 20, 3, { 0, 20, 40 }, { 20, 20, 20 }, { 0, 1, 1 }, 15 + 15 + 15 },
+    { "holdout=0.5 holdout-blocks=2", 3, 20, 3, { 15, 20, 45 }, { 5, 10, 15 }, { 0, 1, 1 },
+      0 + 5 + 10 },
+    { "holdout=0.5 holdout-blocks=2", 2, 30, 2, { 15, 45 }, { 15, 15 }, { 0, 1 }, 10 + 10 },
   };
   for (guint k = 0; k < G_N_ELEMENTS (rows); k++) {
     GString *desc = g_string_new (NULL);
@@ -986,9 +992,10 @@ GST_START_TEST (test_still_gate_mean_starts_again_at_stream_start)
         "companion=false still-lag=5 still-memory=2 %s t. ! queue ! filesink "
         "location=\"%s\"", model, rows[k].props, raw);
     const gchar *patterns[] = { "ball", "smpte", "ball" };
-    for (guint i = 0; i < G_N_ELEMENTS (patterns); i++)
-      g_string_append_printf (desc, " videotestsrc num-buffers=20 pattern=%s ! "
-          "video/x-raw,format=GRAY8,width=32,height=32,framerate=30/1 ! c.", patterns[i]);
+    for (guint i = 0; i < rows[k].recordings; i++)
+      g_string_append_printf (desc, " videotestsrc num-buffers=%u pattern=%s ! "
+          "video/x-raw,format=GRAY8,width=32,height=32,framerate=30/1 ! c.", rows[k].frames,
+          patterns[i + 3 - rows[k].recordings]);
     RunResult r;
     run_pipeline (desc->str, model, &r);
     fail_unless (r.error == NULL && r.eos && r.written_before_eos, "%s: %s", rows[k].props,
@@ -1000,7 +1007,7 @@ GST_START_TEST (test_still_gate_mean_starts_again_at_stream_start)
     /* the held-out runs, one after the other, as the calibration has them */
     guint8 *held = g_malloc (len);
     gsize at = 0;
-    for (guint i = 0; i < 3; i++) {
+    for (guint i = 0; i < rows[k].n_runs; i++) {
       memcpy (held + at, frames + rows[k].first[i] * 32 * 32, rows[k].runs[i] * 32 * 32);
       at += rows[k].runs[i] * 32 * 32;
     }
@@ -1012,11 +1019,11 @@ GST_START_TEST (test_still_gate_mean_starts_again_at_stream_start)
         rows[k].props);
     DecentError err = { { 0 } };
     const guint8 none[] = { 0, 0, 0 };
-    fail_unless (decent_model_calibrate_still_streams (m, &st, held, rows[k].runs, none, 3,
-        0.995f, 3.0f, &err) == 0, "%s", err.message);
+    fail_unless (decent_model_calibrate_still_streams (m, &st, held, rows[k].runs, none,
+        (int) rows[k].n_runs, 0.995f, 3.0f, &err) == 0, "%s", err.message);
     decent_model_get_still (m, NULL, &on);
     fail_unless (decent_model_calibrate_still_streams (m, &st, held, rows[k].runs,
-        rows[k].starts, 3, 0.995f, 3.0f, &err) == 0, "%s", err.message);
+        rows[k].starts, (int) rows[k].n_runs, 0.995f, 3.0f, &err) == 0, "%s", err.message);
     decent_model_get_still (m, NULL, &cut);
     fail_unless (stored.count == rows[k].count && cut.count == rows[k].count,
         "%s: %u and %u frames, not %u", rows[k].props, stored.count, cut.count, rows[k].count);

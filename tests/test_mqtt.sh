@@ -161,6 +161,26 @@ else
 fi
 stop_broker
 
+# 4c. TLS asked for, the CA file gone before a reconnection (a plain-text
+# broker refuses every TLS handshake, so the client keeps reconnecting): no
+# connection without TLS, which would send the password in the clear (the
+# client made anew without its TLS settings connected anyway: helper-59)
+broker
+printf -- '-----BEGIN CERTIFICATE-----\nnot a certificate\n-----END CERTIFICATE-----\n' \
+  >"$tmp/ca.pem"
+: >"$tmp/broker.log"
+run 40 mqtt-ca-file="$tmp/ca.pem" mqtt-username=camera mqtt-password=secret \
+  mqtt-flush-timeout=3000 >"$tmp/fourc.log" &
+run_pid=$!
+sleep 1.5; rm -f "$tmp/ca.pem"
+wait $run_pid
+if grep -q "New client connected" "$tmp/broker.log"; then
+  bad "a connection without TLS once the CA file was gone"; grep "New client" "$tmp/broker.log"
+elif grep -q "set the client up again" "$tmp/fourc.log"; then
+  ok "no plain-text connection once the CA file is gone, and the end says why"
+else bad "no word of the CA file gone"; grep -i "mqtt\|warn" "$tmp/fourc.log" | tail -3; fi
+stop_broker
+
 # 5. no broker at the end: the flush timeout is waited once, not at the end
 # of the stream and again at stop; and stopping (Ctrl-C) ends even a long wait
 SECONDS=0
