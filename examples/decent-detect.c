@@ -160,14 +160,27 @@ count_frame (GstPad *pad, GstPadProbeInfo *info, gpointer user)
   return GST_PAD_PROBE_OK;
 }
 
+/* Drops frames before --start, in stream time as the CSV and the summary
+ * give it: a file whose timestamps begin at 100 s (MPEG-TS, an edit list)
+ * starts its stream time at 0 (helper-60: the raw timestamp was compared,
+ * and nothing was dropped). */
 static GstPadProbeReturn
 drop_before_start (GstPad *pad, GstPadProbeInfo *info, gpointer user)
 {
   GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
   GstClockTime start = *(GstClockTime *) user;
-  if (GST_BUFFER_PTS_IS_VALID (buf) && GST_BUFFER_PTS (buf) < start)
-    return GST_PAD_PROBE_DROP;
-  return GST_PAD_PROBE_OK;
+  if (!GST_BUFFER_PTS_IS_VALID (buf))
+    return GST_PAD_PROBE_OK;
+  GstClockTime t = GST_BUFFER_PTS (buf);
+  GstEvent *ev = gst_pad_get_sticky_event (pad, GST_EVENT_SEGMENT, 0);
+  if (ev) {
+    const GstSegment *seg;
+    gst_event_parse_segment (ev, &seg);
+    if (seg->format == GST_FORMAT_TIME)
+      t = gst_segment_to_stream_time (seg, GST_FORMAT_TIME, t);
+    gst_event_unref (ev);
+  }
+  return GST_CLOCK_TIME_IS_VALID (t) && t < start ? GST_PAD_PROBE_DROP : GST_PAD_PROBE_OK;
 }
 
 /* Closes a CSV (may be NULL); FALSE, said on stderr, when any of it was
@@ -261,8 +274,11 @@ main (int argc, char **argv)
    * description: a quote, '%' or '!' must reach the element as it is */
   GString *desc = g_string_new (NULL);
   if (raw)
+    /* packed rows: rawvideoparse pads each row to 4 bytes unless told
+     * (helper-60: 63-pixel rows were read skewed, 9 frames of 10) */
     g_string_append_printf (desc, "filesrc name=src ! rawvideoparse width=%d height=%d "
-        "format=rgb framerate=%d/1 ! ", raw_w, raw_h, fps);
+        "format=rgb framerate=%d/1 plane-strides=<%d> frame-size=%d ! ", raw_w, raw_h, fps,
+        raw_w * 3, raw_w * raw_h * 3);
   else
     g_string_append (desc, "filesrc name=src ! decodebin ! ");
   g_string_append_printf (desc, "videoconvert ! tee name=t t. ! queue ! decentanomaly "

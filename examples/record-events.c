@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <gst/gst.h>
 #include <stdio.h>
+#include <unistd.h>
 
 #include <gst/decent/decentmeta.h> /* as an application includes it */
 #include "example-common.h"
@@ -43,15 +44,35 @@ block_cb (GstPad *pad, GstPadProbeInfo *info, gpointer user)
   return GST_PAD_PROBE_OK; /* stay blocked; the leaky queue drops the oldest frames */
 }
 
+/* A frame's running time, as the event messages give theirs: a file's
+ * timestamps may begin at 100 s (MPEG-TS, an edit list), its running time
+ * at 0 (helper-60: raw timestamps were compared, and --after was lost). */
+static GstClockTime
+running_time_of (GstPad *pad, GstBuffer *buf)
+{
+  GstClockTime t = GST_BUFFER_PTS (buf);
+  GstEvent *ev = gst_pad_get_sticky_event (pad, GST_EVENT_SEGMENT, 0);
+  if (ev && GST_CLOCK_TIME_IS_VALID (t)) {
+    const GstSegment *seg;
+    gst_event_parse_segment (ev, &seg);
+    if (seg->format == GST_FORMAT_TIME)
+      t = gst_segment_to_running_time (seg, GST_FORMAT_TIME, t);
+  }
+  if (ev)
+    gst_event_unref (ev);
+  return t;
+}
+
 /* Runs on every frame that reaches the recorder: stops after the tail. */
 static GstPadProbeReturn
 tail_cb (GstPad *pad, GstPadProbeInfo *info, gpointer user)
 {
   App *app = user;
   GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  const GstClockTime t = running_time_of (pad, buf);
   g_mutex_lock (&app->lock);
   gboolean stop = app->recording && GST_CLOCK_TIME_IS_VALID (app->stop_at)
-      && GST_BUFFER_PTS (buf) >= app->stop_at;
+      && GST_CLOCK_TIME_IS_VALID (t) && t >= app->stop_at;
   if (stop) {
     /* the next key frame, the first of the next clip, opens a new file */
     g_signal_emit_by_name (app->splitmux, "split-after");
@@ -62,7 +83,7 @@ tail_cb (GstPad *pad, GstPadProbeInfo *info, gpointer user)
   /* the frame that was held at the blocked pad is older than the clip; and
    * outside a recording (the gate opened for the end of the stream) no
    * frame goes to a clip */
-  gboolean stale = GST_BUFFER_PTS (buf) < app->resume_at || !app->recording;
+  gboolean stale = (GST_CLOCK_TIME_IS_VALID (t) && t < app->resume_at) || !app->recording;
   g_mutex_unlock (&app->lock);
   return stop || stale ? GST_PAD_PROBE_DROP : GST_PAD_PROBE_OK;
 }
@@ -110,7 +131,9 @@ on_event (App *app, const GstStructure *s)
     app->stop_at = GST_CLOCK_TIME_NONE;
     if (!app->recording) {
       app->clips++;
-      app->resume_at = rt > app->before ? rt - app->before : 0;
+      /* --before counts from the first flagged frame, event-min-frames
+       * before the begin (helper-60: it counted from the begin) */
+      app->resume_at = start > app->before ? start - app->before : 0;
       app->recording = TRUE;
       if (app->block_id)
         gst_pad_remove_probe (app->gate, app->block_id);
@@ -128,13 +151,18 @@ on_event (App *app, const GstStructure *s)
   g_mutex_unlock (&app->lock);
 }
 
-/* example_run's on_message: the event messages move the recording gate. */
-static void
-on_message (GstMessage *msg, gpointer user)
+/* The event messages move the recording gate, in the thread that posts
+ * them, before the next frame: read from the main loop, a file decoded
+ * faster than real time ran on meanwhile, and the leaky queue dropped
+ * frames the clip should have had (helper-60: a clip of --before 2 began
+ * 2.2 to 2.7 s before the event, from run to run). */
+static GstBusSyncReply
+on_sync_message (GstBus *bus, GstMessage *msg, gpointer user)
 {
   if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ELEMENT
       && gst_structure_has_name (gst_message_get_structure (msg), "decentanomaly-event"))
     on_event (user, gst_message_get_structure (msg));
+  return GST_BUS_PASS;
 }
 
 /* One past the highest clip-NNN.mkv in dir (0 when none). */
@@ -179,6 +207,19 @@ main (int argc, char **argv)
     g_printerr ("record-events: cannot make the folder %s: %s\n", out, g_strerror (errno));
     return 1;
   }
+  /* a folder clips cannot be written to is said now, not at the first
+   * event (helper-60: a read-only one failed then, and the summary counted
+   * a clip that was never written) */
+  gchar *probe = g_build_filename (out, ".record-events-XXXXXX", NULL);
+  const int probe_fd = g_mkstemp (probe);
+  if (probe_fd < 0) {
+    g_printerr ("record-events: cannot write clips into %s: %s\n", out, g_strerror (errno));
+    g_free (probe);
+    return 1;
+  }
+  close (probe_fd);
+  g_unlink (probe);
+  g_free (probe);
 
   /* clips of an earlier run in the folder are kept: numbering goes on
    * (splitmuxsink's index is an int: a folder numbered near its end is
@@ -191,15 +232,15 @@ main (int argc, char **argv)
   }
 
   /* paths go in as properties: a quote or '%' in a name reaches the element.
-   * --before 0 keeps one frame (every limit 0 is no limit: the queue would
-   * grow with the video) */
+   * The queue keeps --before and a second more: an event begins
+   * event-min-frames after its first flagged frame, from which --before
+   * counts (tail_cb drops what is older) */
   gchar *desc = g_strdup_printf ("filesrc name=src ! decodebin ! videoconvert ! "
       "decentanomaly name=scorer ! tee name=t "
       "t. ! queue ! fakesink sync=false "
-      "t. ! queue name=gate leaky=downstream max-size-buffers=%u max-size-bytes=0 "
+      "t. ! queue name=gate leaky=downstream max-size-buffers=0 max-size-bytes=0 "
       "max-size-time=%" G_GUINT64_FORMAT " ! videoconvert ! jpegenc ! "
-      "splitmuxsink name=rec muxer=matroskamux", before > 0 ? 0 : 1,
-      (guint64) (before * GST_SECOND));
+      "splitmuxsink name=rec muxer=matroskamux", (guint64) ((before + 1) * GST_SECOND));
   App app = { 0 };
   g_mutex_init (&app.lock);
   GError *err = NULL;
@@ -242,7 +283,10 @@ main (int argc, char **argv)
   g_object_set (app.splitmux, "async-handling", TRUE, NULL);
   g_object_set (app.splitmux, "start-index", (gint) first, NULL);
 
-  int rc = example_run (app.pipe, "record-events", on_message, &app);
+  GstBus *bus = gst_element_get_bus (app.pipe);
+  gst_bus_set_sync_handler (bus, on_sync_message, &app, NULL);
+  gst_object_unref (bus);
+  int rc = example_run (app.pipe, "record-events", NULL, &app);
   if (app.clips == 0) { /* splitmuxsink opened a first file that got no frame */
     gchar *empty = g_strdup_printf ("%s/clip-%03u.mkv", out, first);
     g_unlink (empty);

@@ -33,8 +33,18 @@ seconds() { awk -v ns="$1" 'BEGIN { printf "%.1f", ns / 1e9 }'; }
 # held-out error): not a failure, which would end the loop under set -e
 num() { if [ -n "$1" ]; then printf '%.5g' "$1"; fi; }
 
+# Epochs of a few frames come by the hundred a second, each a message and a
+# progress line, and parsing one costs this loop a few processes: one
+# epoch a second is let through (by perl, which keeps up), and progress
+# lines not at all; a reader behind them held gst-launch's output, and so
+# its Ctrl-C, for up to a minute.  (perl ignores the Ctrl-C as the loop
+# does, reading on to gst-launch's last line.)
 gst-launch-1.0 -m filesrc location="$video" ! decodebin ! videoconvert ! \
-  decent-train model-location="$model" epochs="$epochs" "$@" 2>&1 | {
+  decent-train model-location="$model" epochs="$epochs" "$@" 2>&1 |
+  perl -ne 'BEGIN { $SIG{INT} = "IGNORE"; $| = 1; $shown = -1 }
+    next if /\(progress\): GstMessageProgress/ || /^Progress: \(train\) (Companion e|E)poch /;
+    if (/decent-train, status=\(string\)training/) { next if time == $shown; $shown = time }
+    print' | {
 # a Ctrl-C stops gst-launch, which says what became of the run: this loop
 # reads on to its end, and fails when no model was written
 trap '' INT

@@ -111,6 +111,61 @@ if [ -f "$build/gst/GstDecentMeta-1.0.typelib" ]; then
     env GI_TYPELIB_PATH="$build/gst" LD_LIBRARY_PATH="$build/gst" \
     /usr/bin/python3 "$(dirname "$0")/../examples/meta_probe.py" "$weird/m.dcnt" 2
 fi
+# clips and --start on files whose timestamps begin at 0 and at 100 s
+# (MPEG-TS, edit lists): 4 s of the ball, 1.5 s of white (flagged), 4 s of
+# the ball.  record-events --before 1 --after 2: the clip runs from 1 s
+# before the first flagged frame (4.0 s) to 2 s after the event's end
+# (5.9 s), 3.0 to 7.8 s, 49 frames, whatever the timestamps (helper-60: from
+# the begin message, 4.2 s, by a leaky queue racing the main loop, and
+# --after lost at 100 s); decent-detect --start 5 drops the first 5 s of
+# stream time (nothing was dropped at 100 s)
+launch videotestsrc num-buffers=60 pattern=ball ! video/x-raw,width=64,height=48,framerate=10/1 \
+  ! decent-train model-location="$tmp/ball.dcnt" width=32 height=24 epochs=0 min-steps=200 \
+  base-channels=8 max-channels=16 latent-side=6 companion=false still-lag=0
+# (normal frames score at most 0.73 of its threshold, the white ones 1.28 and up)
+clip_pts() { # count, first and last pts of a clip
+  gst-launch-1.0 -v filesrc location="$1" ! matroskademux ! fakesink silent=false 2>/dev/null |
+    grep -o 'pts: [0-9:.]*' | sed -n '1p;$p' | tr '\n' ' '
+  gst-launch-1.0 -v filesrc location="$1" ! matroskademux ! fakesink silent=false 2>/dev/null |
+    grep -c 'pts: '
+}
+for offset in 0 100000000000; do
+  clip="video/x-raw,width=64,height=48,framerate=10/1"
+  launch concat name=c ! identity ts-offset=$offset ! videoconvert ! video/x-raw,format=I420 \
+    ! matroskamux ! filesink location="$tmp/event-$offset.mkv" \
+    videotestsrc num-buffers=40 pattern=ball ! $clip ! c. \
+    videotestsrc num-buffers=15 pattern=white ! $clip ! c. \
+    videotestsrc num-buffers=40 pattern=ball ! $clip ! c.
+  expect "record-events records one event (timestamps from $offset ns)" "15 flagged.*1 clips" \
+    "$build/examples/record-events" --model "$tmp/ball.dcnt" --input "$tmp/event-$offset.mkv" \
+    --out "$tmp/clips-$offset" --before 1 --after 2
+  got=$(clip_pts "$tmp/clips-$offset/clip-000.mkv")
+  if [ "$got" = "pts: 0:00:03.000000000 pts: 0:00:07.800000000 49" ]; then
+    echo "ok: the clip runs from 1 s before the first flagged frame to 2 s after the end" \
+      "(timestamps from $offset ns)"
+  else echo "FAIL: the clip (timestamps from $offset ns): $got, not 3.0 to 7.8 s, 49 frames"
+    fail=1; fi
+  expect "decent-detect --start 5 drops the first 5 s (timestamps from $offset ns)" \
+    "scored 45 frames from 5.0 s" \
+    "$build/examples/decent-detect" --model "$tmp/ball.dcnt" --input "$tmp/event-$offset.mkv" \
+    --start 5
+done
+# packed RGB rows of 63 pixels (189 bytes, not a multiple of 4): 10 frames
+# (rawvideoparse padded rows to 4 bytes: 9 frames, read skewed; helper-60)
+head -c $((63 * 48 * 3 * 10)) /dev/urandom >"$tmp/p63.rgb"
+expect "decent-detect --raw reads packed rows of any width" "scored 10 frames" \
+  "$build/examples/decent-detect" --model "$tmp/m.dcnt" --input "$tmp/p63.rgb" --raw 63x48
+# a read-only folder for the clips is said at start (it failed at the first
+# event, and the summary counted a clip never written)
+if [ "$(id -u)" = 0 ] && mkdir "$tmp/ro" && mount -t tmpfs -o size=64k tmpfs "$tmp/ro" \
+   && mkdir "$tmp/ro/clips" && mount -o remount,ro "$tmp/ro"; then
+  refuses "record-events says at start that it cannot write clips" \
+    "cannot write clips into .*Read-only file system" \
+    "$build/examples/record-events" --model "$tmp/ball.dcnt" --input "$tmp/event-0.mkv" \
+    --out "$tmp/ro/clips"
+  umount "$tmp/ro"
+else echo "skip: a read-only folder needs root (and mount)"; umount "$tmp/ro" 2>/dev/null || true; fi
+
 # the scripts: train.sh writes a model without held-out frames (it used to
 # stop reading at the missing held-out error, and gst-launch died of
 # SIGPIPE) and names a file with a comma and an é whole; detect.sh writes
@@ -134,7 +189,7 @@ setsid bash "$(dirname "$0")/../examples/train.sh" "$tmp/normal.avi" "$tmp/cut.d
   width=32 height=24 min-steps=0 base-channels=8 max-channels=16 latent-side=3 \
   >"$tmp/cut.out" 2>&1 &
 trainer=$!
-for _ in $(seq 100); do grep -q "^epoch 2/" "$tmp/cut.out" && break; sleep 0.1; done
+for _ in $(seq 100); do grep -q "^epoch [0-9]*/" "$tmp/cut.out" && break; sleep 0.1; done
 kill -INT -- "-$trainer" 2>/dev/null || true
 rc=0
 timeout 60 tail --pid="$trainer" -f /dev/null || true
