@@ -26,7 +26,9 @@
 
 typedef struct {
   GstElement *pipe, *splitmux;
+  GstElement *gate_queue; /* leaky between clips, not while recording */
   GstPad *gate;           /* the leaky queue's src pad */
+  guint event_frames;     /* the scorer's event-min-frames x inference-interval */
   gulong block_id;
   GstClockTime after;
   GstClockTime before;
@@ -77,6 +79,7 @@ tail_cb (GstPad *pad, GstPadProbeInfo *info, gpointer user)
     /* the next key frame, the first of the next clip, opens a new file */
     g_signal_emit_by_name (app->splitmux, "split-after");
     app->recording = FALSE;
+    gst_util_set_object_arg (G_OBJECT (app->gate_queue), "leaky", "downstream");
     app->block_id = gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BLOCK_DOWNSTREAM, block_cb, NULL,
         NULL);
   }
@@ -88,15 +91,37 @@ tail_cb (GstPad *pad, GstPadProbeInfo *info, gpointer user)
   return stop || stale ? GST_PAD_PROBE_DROP : GST_PAD_PROBE_OK;
 }
 
+/* The gate queue's bound from the frame rate: --before, and the frames
+ * between an event's first flagged frame and its begin message
+ * (event-min-frames scored frames), and a second more. */
+static void
+size_gate (App *app, GstCaps *caps)
+{
+  const GstStructure *st = gst_caps_get_structure (caps, 0);
+  gint n = 0, d = 1;
+  GstClockTime margin = GST_SECOND;
+  if (gst_structure_get_fraction (st, "framerate", &n, &d) && n > 0 && d > 0)
+    margin += MIN (gst_util_uint64_scale (app->event_frames, (guint64) d * GST_SECOND,
+                       (guint64) n), 60 * GST_SECOND); /* (memory: raw frames) */
+  g_object_set (app->gate_queue, "max-size-time", (guint64) (app->before + margin), NULL);
+}
+
 /* Reads the meta of every scored frame. */
 /* The end of the stream reaches the gate's queue: open the gate (frames
  * outside a recording are dropped by tail_cb), or the end of the stream
- * would wait behind the blocked pad forever and the program never end. */
+ * would wait behind the blocked pad forever and the program never end.
+ * New caps size the queue (size_gate). */
 static GstPadProbeReturn
 eos_cb (GstPad *pad, GstPadProbeInfo *info, gpointer user)
 {
   App *app = user;
-  if (GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (info)) != GST_EVENT_EOS)
+  GstEvent *ev = GST_PAD_PROBE_INFO_EVENT (info);
+  if (GST_EVENT_TYPE (ev) == GST_EVENT_CAPS) {
+    GstCaps *caps;
+    gst_event_parse_caps (ev, &caps);
+    size_gate (app, caps);
+  }
+  if (GST_EVENT_TYPE (ev) != GST_EVENT_EOS)
     return GST_PAD_PROBE_OK;
   g_mutex_lock (&app->lock);
   if (app->block_id)
@@ -135,6 +160,9 @@ on_event (App *app, const GstStructure *s)
        * before the begin (helper-60: it counted from the begin) */
       app->resume_at = start > app->before ? start - app->before : 0;
       app->recording = TRUE;
+      /* no frame of the clip may leak out while the recorder is behind
+       * (helper-61: 4 of 49 lost under load): the stream waits instead */
+      gst_util_set_object_arg (G_OBJECT (app->gate_queue), "leaky", "no");
       if (app->block_id)
         gst_pad_remove_probe (app->gate, app->block_id);
       app->block_id = 0;
@@ -232,9 +260,9 @@ main (int argc, char **argv)
   }
 
   /* paths go in as properties: a quote or '%' in a name reaches the element.
-   * The queue keeps --before and a second more: an event begins
-   * event-min-frames after its first flagged frame, from which --before
-   * counts (tail_cb drops what is older) */
+   * The queue keeps --before and a second more, and more at the frame rate
+   * (size_gate): an event begins event-min-frames after its first flagged
+   * frame, from which --before counts (tail_cb drops what is older) */
   gchar *desc = g_strdup_printf ("filesrc name=src ! decodebin ! videoconvert ! "
       "decentanomaly name=scorer ! tee name=t "
       "t. ! queue ! fakesink sync=false "
@@ -268,6 +296,10 @@ main (int argc, char **argv)
   app.splitmux = gst_bin_get_by_name (GST_BIN (app.pipe), "rec");
   GstElement *gate = gst_bin_get_by_name (GST_BIN (app.pipe), "gate");
   GstElement *scorer = gst_bin_get_by_name (GST_BIN (app.pipe), "scorer");
+  guint min_frames = 3, interval = 1;
+  g_object_get (scorer, "event-min-frames", &min_frames, "inference-interval", &interval, NULL);
+  app.event_frames = min_frames * MAX (interval, 1);
+  app.gate_queue = gate;
   app.gate = gst_element_get_static_pad (gate, "src");
   app.block_id = gst_pad_add_probe (app.gate, GST_PAD_PROBE_TYPE_BLOCK_DOWNSTREAM, block_cb,
       NULL, NULL);

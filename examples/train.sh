@@ -3,8 +3,9 @@
 # Train a model on captured normal footage with gst-launch alone.
 #   examples/train.sh NORMAL_VIDEO MODEL [EPOCHS [PROPERTY=VALUE ...]]
 # (more decent-train properties after EPOCHS, e.g. max-frames=400 device=cpu)
-# Prints one line per epoch (with the time left when the number of epochs
-# is known), the warnings and errors, and what was written.
+# Prints a line per epoch (at most one a second, and each model's last; with
+# the time left when the number of epochs is known), the warnings and
+# errors, and what was written.
 # From a live camera instead of a file (num-buffers makes the source end by
 # itself; training starts at that EOS: a Ctrl-C then stops it and writes no
 # model, only the checkpoint, which resume=true continues; with -e a Ctrl-C
@@ -35,16 +36,25 @@ num() { if [ -n "$1" ]; then printf '%.5g' "$1"; fi; }
 
 # Epochs of a few frames come by the hundred a second, each a message and a
 # progress line, and parsing one costs this loop a few processes: one
-# epoch a second is let through (by perl, which keeps up), and progress
-# lines not at all; a reader behind them held gst-launch's output, and so
-# its Ctrl-C, for up to a minute.  (perl ignores the Ctrl-C as the loop
-# does, reading on to gst-launch's last line.)
+# epoch a second is let through (by perl, which keeps up), and the last
+# before any other line, and progress lines not at all; a reader behind
+# them held gst-launch's output, and so its Ctrl-C, for up to a minute.
+# (perl ignores the Ctrl-C as the loop does, reading on to gst-launch's
+# last line.)
 gst-launch-1.0 -m filesrc location="$video" ! decodebin ! videoconvert ! \
   decent-train model-location="$model" epochs="$epochs" "$@" 2>&1 |
-  perl -ne 'BEGIN { $SIG{INT} = "IGNORE"; $| = 1; $shown = -1 }
+  perl -ne 'BEGIN { $SIG{INT} = "IGNORE"; $| = 1; $shown = -1; $held = "" }
     next if /\(progress\): GstMessageProgress/ || /^Progress: \(train\) (Companion e|E)poch /;
-    if (/decent-train, status=\(string\)training/) { next if time == $shown; $shown = time }
-    print' | {
+    if (/decent-train, status=\(string\)training/) {
+      my ($who) = /[ ,]model=\(string\)(\w+)/;
+      $who //= "";
+      print $held if $held ne "" && $who ne $held_who; # a model'"'"'s last epoch
+      $held = "";
+      if (time == $shown) { $held = $_; $held_who = $who; next }
+      $shown = time; $held_who = $who;
+    } elsif ($held ne "") { print $held; $held = "" } # the last epoch before what follows
+    print;
+    END { print $held if $held ne "" }' | {
 # a Ctrl-C stops gst-launch, which says what became of the run: this loop
 # reads on to its end, and fails when no model was written
 trap '' INT

@@ -192,12 +192,16 @@ trainer=$!
 for _ in $(seq 100); do grep -q "^epoch [0-9]*/" "$tmp/cut.out" && break; sleep 0.1; done
 kill -INT -- "-$trainer" 2>/dev/null || true
 rc=0
+SECONDS=0
 timeout 60 tail --pid="$trainer" -f /dev/null || true
 wait "$trainer" || rc=$?
+# within seconds: its reader fell behind epochs of a few frames, and held
+# gst-launch's output, and so the Ctrl-C, up to a minute
 if [ "$rc" != 0 ] && grep -q "no model was written to $tmp/cut.dcnt" "$tmp/cut.out" \
-   && [ ! -e "$tmp/cut.dcnt" ]; then
-  echo "ok: a Ctrl-C during train.sh says no model was written, and exits $rc"
-else echo "FAIL: a Ctrl-C during train.sh: exit $rc"; tail -3 "$tmp/cut.out"; fail=1; fi
+   && [ ! -e "$tmp/cut.dcnt" ] && [ "$SECONDS" -le 15 ]; then
+  echo "ok: a Ctrl-C during train.sh says no model was written, and exits $rc ($SECONDS s)"
+else echo "FAIL: a Ctrl-C during train.sh: exit $rc after $SECONDS s"; tail -3 "$tmp/cut.out"
+  fail=1; fi
 # beside a second model (another geometry): both of decent-detect's
 # elements score with it.  At a threshold between the highest score alone
 # and the highest with the second model, the two flag differently; the
