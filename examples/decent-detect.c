@@ -169,17 +169,7 @@ drop_before_start (GstPad *pad, GstPadProbeInfo *info, gpointer user)
 {
   GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
   GstClockTime start = *(GstClockTime *) user;
-  if (!GST_BUFFER_PTS_IS_VALID (buf))
-    return GST_PAD_PROBE_OK;
-  GstClockTime t = GST_BUFFER_PTS (buf);
-  GstEvent *ev = gst_pad_get_sticky_event (pad, GST_EVENT_SEGMENT, 0);
-  if (ev) {
-    const GstSegment *seg;
-    gst_event_parse_segment (ev, &seg);
-    if (seg->format == GST_FORMAT_TIME)
-      t = gst_segment_to_stream_time (seg, GST_FORMAT_TIME, t);
-    gst_event_unref (ev);
-  }
+  const GstClockTime t = example_segment_time (pad, GST_BUFFER_PTS (buf), FALSE);
   return GST_CLOCK_TIME_IS_VALID (t) && t < start ? GST_PAD_PROBE_DROP : GST_PAD_PROBE_OK;
 }
 

@@ -202,3 +202,19 @@ example_set_property (GstElement *pipe, const gchar *name, const gchar *assignme
     gst_object_unref (e);
   return ok;
 }
+
+GstClockTime
+example_segment_time (GstPad *pad, GstClockTime t, gboolean running)
+{
+  GstEvent *ev = gst_pad_get_sticky_event (pad, GST_EVENT_SEGMENT, 0);
+  if (ev && GST_CLOCK_TIME_IS_VALID (t)) {
+    const GstSegment *seg;
+    gst_event_parse_segment (ev, &seg);
+    if (seg->format == GST_FORMAT_TIME)
+      t = running ? gst_segment_to_running_time (seg, GST_FORMAT_TIME, t)
+                  : gst_segment_to_stream_time (seg, GST_FORMAT_TIME, t);
+  }
+  if (ev)
+    gst_event_unref (ev);
+  return t;
+}

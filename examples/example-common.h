@@ -44,6 +44,13 @@ gboolean example_set_property (GstElement *pipe, const gchar *name, const gchar 
  * input would be emptied before it is read. */
 gboolean example_same_file (const gchar *a, const gchar *b);
 
+/* A buffer time t that reached pad, as running time (running) or stream
+ * time in the pad's time segment, as the event messages and the CSV give
+ * times: a file's timestamps may begin at 100 s (MPEG-TS, an edit list),
+ * its stream and running time at 0.  t as it is without a time segment;
+ * GST_CLOCK_TIME_NONE outside the segment. */
+GstClockTime example_segment_time (GstPad *pad, GstClockTime t, gboolean running);
+
 /* dir "/" file_format as a printf-style location (multifilesink,
  * splitmuxsink): every '%' of dir doubled, so that a folder named
  * "a%s" is written to, not read as a format.  Caller frees. */

@@ -46,32 +46,15 @@ block_cb (GstPad *pad, GstPadProbeInfo *info, gpointer user)
   return GST_PAD_PROBE_OK; /* stay blocked; the leaky queue drops the oldest frames */
 }
 
-/* A frame's running time, as the event messages give theirs: a file's
- * timestamps may begin at 100 s (MPEG-TS, an edit list), its running time
- * at 0 (helper-60: raw timestamps were compared, and --after was lost). */
-static GstClockTime
-running_time_of (GstPad *pad, GstBuffer *buf)
-{
-  GstClockTime t = GST_BUFFER_PTS (buf);
-  GstEvent *ev = gst_pad_get_sticky_event (pad, GST_EVENT_SEGMENT, 0);
-  if (ev && GST_CLOCK_TIME_IS_VALID (t)) {
-    const GstSegment *seg;
-    gst_event_parse_segment (ev, &seg);
-    if (seg->format == GST_FORMAT_TIME)
-      t = gst_segment_to_running_time (seg, GST_FORMAT_TIME, t);
-  }
-  if (ev)
-    gst_event_unref (ev);
-  return t;
-}
-
 /* Runs on every frame that reaches the recorder: stops after the tail. */
 static GstPadProbeReturn
 tail_cb (GstPad *pad, GstPadProbeInfo *info, gpointer user)
 {
   App *app = user;
   GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
-  const GstClockTime t = running_time_of (pad, buf);
+  /* (running times, as the messages': helper-60's files whose timestamps
+   * begin at 100 s lost --after) */
+  const GstClockTime t = example_segment_time (pad, GST_BUFFER_PTS (buf), TRUE);
   g_mutex_lock (&app->lock);
   gboolean stop = app->recording && GST_CLOCK_TIME_IS_VALID (app->stop_at)
       && GST_CLOCK_TIME_IS_VALID (t) && t >= app->stop_at;

@@ -802,6 +802,8 @@ measure_collapse (GstDecentTrain *self, DecentModel *m, const guint8 *held, guin
   }
 }
 
+#define CHECKPOINT_INTERVAL_US (2 * G_USEC_PER_SEC)
+
 /* Epochs one at a time, each followed by its messages, and a checkpoint
  * after the first, at a stop, and otherwise at most every
  * CHECKPOINT_INTERVAL_US: a stopped run loses nothing, a killed one at most
@@ -812,8 +814,6 @@ measure_collapse (GstDecentTrain *self, DecentModel *m, const guint8 *held, guin
  * has not reached a new low for patience epochs.  Warns when it ends with
  * the held-out error still falling or with too few steps.  FALSE on failure
  * or stop. */
-#define CHECKPOINT_INTERVAL_US (2 * G_USEC_PER_SEC)
-
 static gboolean
 train_epochs (TrainJob *job, DecentModel *m, const guint8 *train, guint n_train,
     const guint8 *held, guint n_held)
@@ -890,18 +890,19 @@ train_epochs (TrainJob *job, DecentModel *m, const guint8 *train, guint n_train,
     const gint64 now = g_get_monotonic_time ();
     const gboolean due = job->cancelled || (e + 1 < last && (e == first
                              || now - last_checkpoint >= CHECKPOINT_INTERVAL_US));
-    if (job->keep_checkpoints && due)
+    if (job->keep_checkpoints && due) {
       last_checkpoint = now;
-    if (job->keep_checkpoints && due && decent_model_save (m, job->checkpoint, &err) < 0) {
-      /* the run itself is sound: it goes on, and the model is written (or
-       * kept elsewhere) at its end; only resuming after a stop is lost */
-      gchar *reason = valid_text (err.message);
-      GST_ELEMENT_WARNING (job->self, RESOURCE, OPEN_WRITE, ("Could not write the training "
-              "checkpoint; training goes on without checkpoints."),
-          ("%s; after epoch %u: a stop from here cannot be resumed (an older checkpoint "
-              "stays where it is)", reason, e + 1));
-      g_free (reason);
-      job->keep_checkpoints = FALSE;
+      if (decent_model_save (m, job->checkpoint, &err) < 0) {
+        /* the run itself is sound: it goes on, and the model is written (or
+         * kept elsewhere) at its end; only resuming after a stop is lost */
+        gchar *reason = valid_text (err.message);
+        GST_ELEMENT_WARNING (job->self, RESOURCE, OPEN_WRITE, ("Could not write the training "
+                "checkpoint; training goes on without checkpoints."),
+            ("%s; after epoch %u: a stop from here cannot be resumed (an older checkpoint "
+                "stays where it is)", reason, e + 1));
+        g_free (reason);
+        job->keep_checkpoints = FALSE;
+      }
     }
     if (job->cancelled) {
       GST_WARNING_OBJECT (self, "training stopped after epoch %u%s%s", e + 1,

@@ -166,15 +166,17 @@ looks_like_pem (const gchar *path)
   return pem;
 }
 
-/* Keeps why a try to connect, or a connection, failed: libmosquitto's
- * code, or errno's text for MOSQ_ERR_ERRNO (a refused TCP connection). */
+/* Keeps why a try to connect, or a connection, failed: what was tried
+ * (NULL: connecting), then libmosquitto's code, or errno's text for
+ * MOSQ_ERR_ERRNO (a refused TCP connection). */
 static void
-note_failure (DecentMqtt *m, int rc, int why)
+note_failure (DecentMqtt *m, const gchar *what, int rc, int why)
 {
   g_mutex_lock (&m->lock);
   g_free (m->failure);
   /* (errno may have been reset by the cleanup libmosquitto did since) */
-  m->failure = g_strdup (rc == MOSQ_ERR_ERRNO && why ? g_strerror (why) : mosquitto_strerror (rc));
+  m->failure = g_strdup_printf ("%s%s%s", what ? what : "", what ? ": " : "",
+      rc == MOSQ_ERR_ERRNO && why ? g_strerror (why) : mosquitto_strerror (rc));
   g_mutex_unlock (&m->lock);
 }
 
@@ -210,16 +212,9 @@ renew_client (DecentMqtt *m)
   if (rc == MOSQ_ERR_SUCCESS)
     rc = configure_client (m);
   g_mutex_unlock (&m->lock);
-  if (rc != MOSQ_ERR_SUCCESS) {
-    const int why = errno;
-    note_failure (m, rc, why);
-    g_mutex_lock (&m->lock);
-    gchar *was = m->failure;
-    m->failure = g_strdup_printf ("could not set the client up again (are mqtt-ca-file, "
-        "mqtt-cert-file and mqtt-key-file still readable?): %s", was);
-    g_free (was);
-    g_mutex_unlock (&m->lock);
-  }
+  if (rc != MOSQ_ERR_SUCCESS)
+    note_failure (m, "could not set the client up again (are mqtt-ca-file, mqtt-cert-file "
+        "and mqtt-key-file still readable?)", rc, errno);
   return rc == MOSQ_ERR_SUCCESS;
 }
 
@@ -232,21 +227,21 @@ network_thread (gpointer data)
 {
   DecentMqtt *m = data;
   guint delay = 1;
-  gboolean first = TRUE;
-  while (!g_atomic_int_get (&m->stopping)) {
-    const gboolean renew_failed = !first && !renew_client (m);
-    int rc = renew_failed ? MOSQ_ERR_INVAL : MOSQ_ERR_SUCCESS;
-    first = FALSE;
-    if (rc == MOSQ_ERR_SUCCESS)
-      rc = mosquitto_connect_async (m->mosq, m->host, m->port, 30);
+  for (gboolean first = TRUE; !g_atomic_int_get (&m->stopping); first = FALSE) {
+    if (!first && !renew_client (m)) { /* said why; never connect without its settings */
+      backoff_sleep (m, delay);
+      delay = MIN (delay * 2, 16);
+      continue;
+    }
+    int rc = mosquitto_connect_async (m->mosq, m->host, m->port, 30);
     if (rc <= MOSQ_ERR_SUCCESS) {
       while (!g_atomic_int_get (&m->stopping)
              && (rc = mosquitto_loop (m->mosq, 100, 1)) == MOSQ_ERR_SUCCESS)
         if (connected (m)) /* under way: the next outage starts the backoff anew */
           delay = 1;
     }
-    if (rc > MOSQ_ERR_SUCCESS && !g_atomic_int_get (&m->stopping) && !renew_failed)
-      note_failure (m, rc, errno);
+    if (rc > MOSQ_ERR_SUCCESS && !g_atomic_int_get (&m->stopping))
+      note_failure (m, NULL, rc, errno);
     g_mutex_lock (&m->lock);
     const gboolean was = m->connected;
     m->connected = FALSE;
@@ -284,8 +279,7 @@ gboolean
 decent_mqtt_topic_ok (const gchar *topic)
 {
   return topic && *topic && mosquitto_pub_topic_check (topic) == MOSQ_ERR_SUCCESS
-         && mosquitto_validate_utf8 (topic, (int) strlen (topic)) == MOSQ_ERR_SUCCESS
-         && topic[0] != '$';
+         && mosquitto_validate_utf8 (topic, (int) strlen (topic)) == MOSQ_ERR_SUCCESS;
 }
 
 DecentMqtt *
@@ -298,7 +292,7 @@ decent_mqtt_new (const DecentMqttSettings *s, gchar **why)
         s->host ? s->host : "", s->port, s->qos, s->queue_size);
     return NULL;
   }
-  if (s->topic[0] != '$' && !decent_mqtt_topic_ok (s->topic)) {
+  if (!decent_mqtt_topic_ok (s->topic)) {
     *why = g_strdup_printf ("\"%s\" cannot be an MQTT topic to publish to (no + or #, no "
         "control characters such as a line break, UTF-8, at most 65535 bytes)", s->topic);
     return NULL;

@@ -24,8 +24,9 @@ typedef struct DecentMqtt DecentMqtt;
 /* Starts the client (connecting in the background); NULL with why
  * (caller frees) for settings it cannot use. */
 DecentMqtt *decent_mqtt_new (const DecentMqttSettings *settings, gchar **why);
-/* Whether topic can be published to (decent_mqtt_new refuses it otherwise,
- * with the reason): no wildcard or control character, UTF-8, not $. */
+/* Whether topic is one to publish to (decent_mqtt_new refuses it otherwise,
+ * with the reason): no wildcard or control character, UTF-8.  (A topic
+ * that begins with $ is refused too: the broker's own.) */
 gboolean decent_mqtt_topic_ok (const gchar *topic);
 
 /* Queues one record (copied); FALSE when the queue is full and it was

@@ -44,9 +44,10 @@ typedef void (*DecentSharerRenamed) (gpointer data, const gchar *path);
  * resolves to) and a file the engine has scored with (the first, or one a
  * hot reload brought: a sharer that missed a reload joins on the current
  * model) or one a reload asked for (it renamed the sharers, a stopped one
- * too, even when it failed: that one joins on the current model).  renamed (may be NULL) is this sharer's from the moment it is one,
- * so that no reload asked for by another sharer meanwhile goes unnamed.
- * NULL with the reason in *why (caller frees). */
+ * too, even when it failed: that one joins on the current model).  renamed
+ * (may be NULL) is this sharer's from the moment it is one, so that no
+ * reload asked for by another sharer meanwhile goes unnamed.  NULL with
+ * the reason in *why (caller frees). */
 DecentSharer *decent_shared_engine_join (const gchar *id, const gchar *path,
     DecentDevice device, DecentSharedSettings *settings, DecentSharerRenamed renamed,
     gpointer renamed_data, gchar **why);

@@ -948,18 +948,62 @@ error_within (GstBus *bus, gint timeout_s)
   return text;
 }
 
-/* The status ("loaded", "failed") of the next decentanomaly-model message
- * on bus within 30 s; NULL: none (caller frees). */
-static gchar *
-next_model_status (GstBus *bus)
+/* Asserts that the next decentanomaly-model message on bus within 30 s
+ * has status want ("loaded", "failed"). */
+static void
+expect_model_status (GstBus *bus, const gchar *want)
 {
   GstMessage *msg = wait_element_message (bus, "decentanomaly-model", 30);
-  if (!msg)
-    return NULL;
-  gchar *status = g_strdup (gst_structure_get_string (gst_message_get_structure (msg),
-          "status"));
+  fail_unless (msg != NULL, "no decentanomaly-model message (want %s)", want);
+  fail_unless_equals_string (gst_structure_get_string (gst_message_get_structure (msg),
+          "status"), want);
   gst_message_unref (msg);
-  return status;
+}
+
+/* Two live pipelines, each a sharer of id on model, playing. */
+typedef struct {
+  GstElement *pipe[2], *el[2];
+  GstBus *bus[2];
+} TwoPipelines;
+
+static void
+two_pipelines (TwoPipelines *t, const gchar *model, const gchar *id)
+{
+  for (guint k = 0; k < 2; k++) {
+    gchar *desc = g_strdup_printf ("videotestsrc is-live=true ! "
+        "video/x-raw,format=GRAY8,width=16,height=16,framerate=30/1 ! decentanomaly name=e "
+        "model-location=%s model-instance-id=%s threshold=1 ! fakesink", model, id);
+    t->pipe[k] = gst_parse_launch (desc, NULL);
+    g_free (desc);
+    fail_unless (t->pipe[k] != NULL);
+    t->el[k] = gst_bin_get_by_name (GST_BIN (t->pipe[k]), "e");
+    t->bus[k] = gst_element_get_bus (t->pipe[k]);
+    gst_element_set_state (t->pipe[k], GST_STATE_PLAYING);
+    fail_unless (gst_element_get_state (t->pipe[k], NULL, NULL, 30 * GST_SECOND)
+        != GST_STATE_CHANGE_FAILURE);
+  }
+}
+
+static void
+two_pipelines_free (TwoPipelines *t)
+{
+  for (guint k = 0; k < 2; k++) {
+    gst_element_set_state (t->pipe[k], GST_STATE_NULL);
+    gst_object_unref (t->bus[k]);
+    gst_object_unref (t->el[k]);
+    gst_object_unref (t->pipe[k]);
+  }
+}
+
+/* Starts pipe again after a stop, with the messages of before dropped. */
+static void
+restart (GstElement *pipe, GstBus *bus)
+{
+  gst_bus_set_flushing (bus, TRUE);
+  gst_bus_set_flushing (bus, FALSE);
+  gst_element_set_state (pipe, GST_STATE_PLAYING);
+  fail_unless (gst_element_get_state (pipe, NULL, NULL, 30 * GST_SECOND)
+      != GST_STATE_CHANGE_FAILURE, "the stopped sharer could not start again");
 }
 
 /* A sharer stopped after a reload failed names the failed file (the engine
@@ -970,53 +1014,24 @@ GST_START_TEST (test_sharer_stopped_after_a_failed_reload_starts_again)
 {
   gchar *a = make_model ("a.dcnt", 3), *b = make_model ("b.dcnt", 4);
   gchar *missing = g_build_filename (dir, "missing.dcnt", NULL);
-  GstElement *pipes[2];
-  GstElement *el[2];
-  GstBus *bus[2];
-  for (guint k = 0; k < 2; k++) {
-    gchar *desc = g_strdup_printf ("videotestsrc is-live=true ! "
-        "video/x-raw,format=GRAY8,width=16,height=16,framerate=30/1 ! decentanomaly name=e "
-        "model-location=%s model-instance-id=failed-then threshold=1 ! fakesink", a);
-    pipes[k] = gst_parse_launch (desc, NULL);
-    g_free (desc);
-    fail_unless (pipes[k] != NULL);
-    el[k] = gst_bin_get_by_name (GST_BIN (pipes[k]), "e");
-    bus[k] = gst_element_get_bus (pipes[k]);
-    gst_element_set_state (pipes[k], GST_STATE_PLAYING);
-    fail_unless (gst_element_get_state (pipes[k], NULL, NULL, 30 * GST_SECOND)
-        != GST_STATE_CHANGE_FAILURE);
-  }
-  g_object_set (el[0], "model-location", missing, NULL);
-  gchar *status = next_model_status (bus[0]);
-  fail_unless_equals_string (status, "failed");
-  g_free (status);
-  gchar *loc = location_of (el[1]);
+  TwoPipelines t;
+  two_pipelines (&t, a, "failed-then");
+  g_object_set (t.el[0], "model-location", missing, NULL);
+  expect_model_status (t.bus[0], "failed");
+  gchar *loc = location_of (t.el[1]);
   fail_unless_equals_string (loc, missing);
   g_free (loc);
-  gst_element_set_state (pipes[1], GST_STATE_READY);
-  g_object_set (el[0], "model-location", b, NULL);
-  status = next_model_status (bus[0]);
-  fail_unless_equals_string (status, "loaded");
-  g_free (status);
-  gst_bus_set_flushing (bus[1], TRUE); /* what came before the restart */
-  gst_bus_set_flushing (bus[1], FALSE);
-  gst_element_set_state (pipes[1], GST_STATE_PLAYING);
-  fail_unless (gst_element_get_state (pipes[1], NULL, NULL, 30 * GST_SECOND)
-      != GST_STATE_CHANGE_FAILURE, "the stopped sharer could not start again");
-  status = next_model_status (bus[1]);
-  fail_unless_equals_string (status, "loaded");
-  g_free (status);
-  gchar *error = error_within (bus[1], 1); /* (drops the other messages) */
+  gst_element_set_state (t.pipe[1], GST_STATE_READY);
+  g_object_set (t.el[0], "model-location", b, NULL);
+  expect_model_status (t.bus[0], "loaded");
+  restart (t.pipe[1], t.bus[1]);
+  expect_model_status (t.bus[1], "loaded");
+  gchar *error = error_within (t.bus[1], 1); /* (drops the other messages) */
   fail_unless (error == NULL, "%s", error);
-  loc = location_of (el[1]);
+  loc = location_of (t.el[1]);
   fail_unless_equals_string (loc, b);
   g_free (loc);
-  for (guint k = 0; k < 2; k++) {
-    gst_element_set_state (pipes[k], GST_STATE_NULL);
-    gst_object_unref (bus[k]);
-    gst_object_unref (el[k]);
-    gst_object_unref (pipes[k]);
-  }
+  two_pipelines_free (&t);
   g_free (a);
   g_free (b);
   g_free (missing);
@@ -1032,56 +1047,29 @@ GST_START_TEST (test_sharer_that_missed_reloads_names_the_last_asked_for)
 {
   gchar *a = make_model ("a.dcnt", 3), *b = make_model ("b.dcnt", 4);
   gchar *missing = g_build_filename (dir, "missing.dcnt", NULL);
-  GstElement *pipes[2];
-  GstElement *el[2];
-  GstBus *bus[2];
-  for (guint k = 0; k < 2; k++) {
-    gchar *desc = g_strdup_printf ("videotestsrc is-live=true ! "
-        "video/x-raw,format=GRAY8,width=16,height=16,framerate=30/1 ! decentanomaly name=e "
-        "model-location=%s model-instance-id=missed-then threshold=1 ! fakesink", a);
-    pipes[k] = gst_parse_launch (desc, NULL);
-    g_free (desc);
-    fail_unless (pipes[k] != NULL);
-    el[k] = gst_bin_get_by_name (GST_BIN (pipes[k]), "e");
-    bus[k] = gst_element_get_bus (pipes[k]);
-    gst_element_set_state (pipes[k], GST_STATE_PLAYING);
-    fail_unless (gst_element_get_state (pipes[k], NULL, NULL, 30 * GST_SECOND)
-        != GST_STATE_CHANGE_FAILURE);
-  }
-  gst_element_set_state (pipes[1], GST_STATE_READY);
-  g_object_set (el[0], "model-location", b, NULL);
-  gchar *status = next_model_status (bus[0]);
-  fail_unless_equals_string (status, "loaded");
-  g_free (status);
-  g_object_set (el[0], "model-location", missing, NULL);
-  status = next_model_status (bus[0]);
-  fail_unless_equals_string (status, "failed");
-  g_free (status);
-  gchar *loc = location_of (el[1]);
+  TwoPipelines t;
+  two_pipelines (&t, a, "missed-then");
+  gst_element_set_state (t.pipe[1], GST_STATE_READY);
+  g_object_set (t.el[0], "model-location", b, NULL);
+  expect_model_status (t.bus[0], "loaded");
+  g_object_set (t.el[0], "model-location", missing, NULL);
+  expect_model_status (t.bus[0], "failed");
+  gchar *loc = location_of (t.el[1]);
   fail_unless_equals_string (loc, a); /* stopped: not renamed */
   g_free (loc);
-  gst_bus_set_flushing (bus[1], TRUE);
-  gst_bus_set_flushing (bus[1], FALSE);
-  gst_element_set_state (pipes[1], GST_STATE_PLAYING);
-  fail_unless (gst_element_get_state (pipes[1], NULL, NULL, 30 * GST_SECOND)
-      != GST_STATE_CHANGE_FAILURE, "the stopped sharer could not start again");
-  GstMessage *msg = wait_element_message (bus[1], "decentanomaly-model", 30);
+  restart (t.pipe[1], t.bus[1]);
+  GstMessage *msg = wait_element_message (t.bus[1], "decentanomaly-model", 30);
   fail_unless (msg != NULL, "no decentanomaly-model message");
   const GstStructure *st = gst_message_get_structure (msg);
   fail_unless_equals_string (gst_structure_get_string (st, "status"), "loaded");
   fail_unless_equals_string (gst_structure_get_string (st, "location"), b);
   gst_message_unref (msg);
   for (guint k = 0; k < 2; k++) {
-    loc = location_of (el[k]);
+    loc = location_of (t.el[k]);
     fail_unless (g_strcmp0 (loc, missing) == 0, "sharer %u names %s, not %s", k, loc, missing);
     g_free (loc);
   }
-  for (guint k = 0; k < 2; k++) {
-    gst_element_set_state (pipes[k], GST_STATE_NULL);
-    gst_object_unref (bus[k]);
-    gst_object_unref (el[k]);
-    gst_object_unref (pipes[k]);
-  }
+  two_pipelines_free (&t);
   g_free (a);
   g_free (b);
   g_free (missing);

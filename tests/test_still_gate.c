@@ -225,6 +225,42 @@ footage (uint8_t *frames, int n)
   }
 }
 
+/* What decentanomaly's gate for m scores on n frames (a stream-start, a
+ * reset, before frame reset_at; -1: none): the number of frames scored,
+ * their highest and mean still score. */
+static int
+gate_over (DecentModel *m, const uint8_t *frames, int n, int reset_at, float *max,
+    double *mean)
+{
+  DecentError err;
+  DecentStillGate *g = decent_still_gate_new (m, &err);
+  REQUIRE (g, "%s", err.message);
+  float *scores = malloc ((size_t) n * sizeof (float));
+  float *maps = malloc ((size_t) n * PLANE * sizeof (float));
+  REQUIRE (scores && maps, "memory");
+  REQUIRE (decent_model_score_mode (m, DECENT_SCORE_LOCAL, frames, n, scores, maps, &err) == 0,
+      "%s", err.message);
+  double sum = 0;
+  int scored = 0;
+  *max = 0;
+  for (int i = 0; i < n; i++) {
+    float r;
+    if (i == reset_at)
+      decent_still_gate_reset (g);
+    if (decent_still_gate_push (g, frames + (size_t) i * PLANE, maps + (size_t) i * PLANE, &r,
+            &err) == 1) {
+      sum += r;
+      *max = r > *max ? r : *max;
+      scored++;
+    }
+  }
+  decent_still_gate_free (g);
+  free (maps);
+  free (scores);
+  *mean = scored ? sum / scored : 0;
+  return scored;
+}
+
 static void
 calibration (DecentModel *m)
 {
@@ -256,26 +292,12 @@ calibration (DecentModel *m)
       cal.threshold, cal.mean, cal.stddev);
 
   /* the calibration scores the footage as a gate made from it does */
-  DecentStillGate *g = decent_still_gate_new (m, &err);
-  REQUIRE (g, "%s", err.message);
-  float scores[N], maps[N * PLANE], max = 0;
-  double sum = 0;
-  int scored = 0;
-  REQUIRE (decent_model_score_mode (m, DECENT_SCORE_LOCAL, frames, N, scores, maps, &err) == 0,
-      "%s", err.message);
-  for (int i = 0; i < N; i++) {
-    float r;
-    if (decent_still_gate_push (g, frames + (size_t) i * PLANE, maps + (size_t) i * PLANE, &r,
-            &err) == 1) {
-      sum += r;
-      max = r > max ? r : max;
-      scored++;
-    }
-  }
-  decent_still_gate_free (g);
+  float max;
+  double mean;
+  const int scored = gate_over (m, frames, N, -1, &max, &mean);
   CHECK (scored == N - 5, "the gate scored %d", scored);
-  CHECK (fabsf (max - cal.max) <= 1e-6f * cal.max && fabs (sum / scored - cal.mean) <= 1e-5 *
-      cal.mean, "gate max %g mean %g, calibration max %g mean %g", max, sum / scored, cal.max,
+  CHECK (fabsf (max - cal.max) <= 1e-6f * cal.max && fabs (mean - cal.mean) <= 1e-5 *
+      cal.mean, "gate max %g mean %g, calibration max %g mean %g", max, mean, cal.max,
       cal.mean);
 
   /* two blocks: each needs its own history */
@@ -321,9 +343,7 @@ calibration_across_streams (DecentModel *m)
   DecentError err;
   enum { N = 60, HALF = N / 2 };
   uint8_t *frames = malloc ((size_t) N * PLANE);
-  float *maps = malloc ((size_t) N * PLANE * sizeof (float));
-  float scores[N];
-  REQUIRE (frames && maps, "memory");
+  REQUIRE (frames, "memory");
   footage (frames, N);
   DecentStillSettings s;
   decent_still_settings_init (&s);
@@ -344,26 +364,9 @@ calibration_across_streams (DecentModel *m)
 
   /* what decentanomaly's gate scores: the first recording, a stream-start
    * (a reset), the second */
-  DecentStillGate *g = decent_still_gate_new (m, &err);
-  REQUIRE (g, "%s", err.message);
-  REQUIRE (decent_model_score_mode (m, DECENT_SCORE_LOCAL, frames, N, scores, maps, &err) == 0,
-      "%s", err.message);
-  float max = 0;
-  double sum = 0;
-  int scored = 0;
-  for (int i = 0; i < N; i++) {
-    float r;
-    if (i == HALF)
-      decent_still_gate_reset (g);
-    if (decent_still_gate_push (g, frames + (size_t) i * PLANE, maps + (size_t) i * PLANE, &r,
-            &err) == 1) {
-      sum += r;
-      max = r > max ? r : max;
-      scored++;
-    }
-  }
-  decent_still_gate_free (g);
-  const double mean = sum / scored;
+  float max;
+  double mean;
+  const int scored = gate_over (m, frames, N, HALF, &max, &mean);
   CHECK (scored == N - 2 * 5, "the gate scored %d", scored);
   CHECK (fabsf (max - cut.max) <= 1e-6f * cut.max && fabs (mean - cut.mean) <= 1e-5 * cut.mean,
       "gate max %g mean %g, calibration cut at the stream max %g mean %g", max, mean, cut.max,
@@ -378,7 +381,6 @@ calibration_across_streams (DecentModel *m)
   decent_model_get_still (m, NULL, &plain);
   CHECK (plain.mean == on.mean && plain.max == on.max, "without flags: mean %g max %g, not %g %g",
       plain.mean, plain.max, on.mean, on.max);
-  free (maps);
   free (frames);
 }
 
