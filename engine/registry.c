@@ -57,7 +57,9 @@ load_cuda (void)
 #ifdef DECENT_CUDA_MODULE
   /* DECENT_CUDA_MODULE in the environment (relocated installs); else the
    * build tree's module for code that runs from the build tree (tests, an
-   * uninstalled plugin), the installed one for installed code */
+   * uninstalled plugin), the installed one for installed code, and never
+   * the other: an installed plugin must not load whatever lies at the
+   * packager's build path */
   const char *env = getenv ("DECENT_CUDA_MODULE");
   Dl_info self;
   char *where = dladdr ((void *) load_cuda, &self) && self.dli_fname
@@ -65,16 +67,13 @@ load_cuda (void)
   const int in_build = where
       && strncmp (where, DECENT_BUILD_ROOT "/", strlen (DECENT_BUILD_ROOT) + 1) == 0;
   free (where);
-  const char *first = in_build ? DECENT_CUDA_MODULE_BUILT : DECENT_CUDA_MODULE;
-  const char *second = in_build ? DECENT_CUDA_MODULE : DECENT_CUDA_MODULE_BUILT;
+  const char *module = in_build ? DECENT_CUDA_MODULE_BUILT : DECENT_CUDA_MODULE;
   if (env && *env)
     try_module (env);
-  else if (access (first, F_OK) == 0)
-    try_module (first);
-  else if (access (second, F_OK) == 0)
-    try_module (second);
+  else if (access (module, F_OK) == 0)
+    try_module (module);
   else
-    snprintf (cuda_why, sizeof cuda_why, "the CUDA module is missing (%s)", first);
+    snprintf (cuda_why, sizeof cuda_why, "the CUDA module is missing (%s)", module);
 #else
   snprintf (cuda_why, sizeof cuda_why, "this build has no CUDA backend "
       "(configure with -Dcuda=enabled)");

@@ -17,8 +17,24 @@ epochs=${DECENT_EPOCHS:-0} # 0: until the held-out error stops falling
 clip=/usr/share/doc/opencv-doc/examples/data/vtest.avi
 
 bash tests/install-deps.sh opencv-doc gstreamer1.0-libav
-[ -d build ] || meson setup build --buildtype=release >/dev/null
-ninja -C build >/dev/null
+# meson and ninja print their errors on stdout: kept in a log, shown on
+# failure; a setup that failed before (no build.ninja) is done again
+build_step() {
+  if ! "$@" >build-demo.log 2>&1; then
+    cat build-demo.log >&2
+    echo "demo: '$*' failed (above; also in build-demo.log)" >&2
+    exit 1
+  fi
+}
+if [ ! -f build/build.ninja ]; then
+  if [ -n "$(ls -A build 2>/dev/null)" ] && [ ! -d build/meson-private ]; then
+    echo "demo: build/ is not a meson build folder; move it away" >&2
+    exit 1
+  fi
+  rm -rf build # what a failed setup left
+  build_step meson setup build --buildtype=release
+fi
+build_step ninja -C build
 export GST_PLUGIN_PATH=$PWD/build/plugin
 mkdir -p "$out"
 rm -rf "$out/flagged"

@@ -7,8 +7,9 @@ introspection (GstDecentMeta-1.0): one line per frame.
 
 Needs python3-gi and python3-gst-1.0; from a build tree:
 GST_PLUGIN_PATH=build/plugin GI_TYPELIB_PATH=build/gst LD_LIBRARY_PATH=build/gst
-(an installed gst-decent needs nothing but GST_PLUGIN_PATH where it is not
-in /usr)."""
+(installed in /usr, nothing; in another prefix P, the same three variables
+pointing into it: GST_PLUGIN_PATH=P/lib/<arch>/gstreamer-1.0
+GI_TYPELIB_PATH=P/lib/<arch>/girepository-1.0 LD_LIBRARY_PATH=P/lib/<arch>)."""
 import sys
 
 import gi

@@ -2184,16 +2184,19 @@ gst_decent_anomaly_class_init (GstDecentAnomalyClass *klass)
           "Elements of one process with the same id share one loaded model and score their "
           "frames together in batches (batch-size, batch-timeout); they must name the same "
           "model-location and device. A new model-location on one of them while playing "
-          "replaces the model of all. Empty: a model of its own", NULL, RW));
+          "replaces the model of all. Empty: a model of its own", NULL,
+          RW | GST_PARAM_MUTABLE_READY));
   g_object_class_install_property (gobject_class, PROP_BATCH_SIZE,
       g_param_spec_uint ("batch-size", "Batch size",
           "With model-instance-id: frames of the sharers scored in one call, at most (the "
-          "first sharer's value counts)", 1, DECENT_SHARED_MAX_BATCH, DEFAULT_BATCH_SIZE, RW));
+          "first sharer's value counts)", 1, DECENT_SHARED_MAX_BATCH, DEFAULT_BATCH_SIZE,
+          RW | GST_PARAM_MUTABLE_READY));
   g_object_class_install_property (gobject_class, PROP_BATCH_TIMEOUT,
       g_param_spec_uint64 ("batch-timeout", "Batch timeout",
           "With model-instance-id: microseconds a frame waits at most for the other sharers' "
           "frames before its batch is scored (the first sharer's value counts)", 0,
-          DECENT_SHARED_MAX_TIMEOUT_US, DEFAULT_BATCH_TIMEOUT_US, RW));
+          DECENT_SHARED_MAX_TIMEOUT_US, DEFAULT_BATCH_TIMEOUT_US,
+          RW | GST_PARAM_MUTABLE_READY));
   g_object_class_install_property (gobject_class, PROP_SECOND_MODEL_LOCATION,
       g_param_spec_string ("second-model-location", "Second model location",
           "A second model that scores every frame too (e.g. one latent cell, latent-side=0, "

@@ -2525,12 +2525,12 @@ gst_decent_train_class_init (GstDecentTrainClass *klass)
   g_object_class_install_property (gobject_class, PROP_COMPANION_WIDTH,
       g_param_spec_int ("companion-width", "Companion width",
           "Width frames are scaled to for the companion model (0: two thirds of width, at "
-          "least 8)", 0,
+          "least 8; else at least 4, checked at start)", 0,
           DECENT_MAX_SIDE, DEFAULT_COMPANION_WIDTH, RW));
   g_object_class_install_property (gobject_class, PROP_COMPANION_HEIGHT,
       g_param_spec_int ("companion-height", "Companion height",
           "Height frames are scaled to for the companion model (0: two thirds of height, at "
-          "least 8)", 0,
+          "least 8; else at least 4, checked at start)", 0,
           DECENT_MAX_SIDE, DEFAULT_COMPANION_HEIGHT, RW));
 
   g_object_class_install_property (gobject_class, PROP_CHECKPOINT,
@@ -2540,8 +2540,9 @@ gst_decent_train_class_init (GstDecentTrainClass *klass)
           "be resumed", TRUE, RW));
   g_object_class_install_property (gobject_class, PROP_RESUME,
       g_param_spec_boolean ("resume", "Resume",
-          "Continue from <model-location>.checkpoint when it exists: feed the same footage "
-          "again, and the remaining epochs are trained", FALSE, RW));
+          "Continue a stopped run: from <model-location>.finished when it exists (the "
+          "companion is trained), else from <model-location>.checkpoint (the remaining "
+          "epochs are trained); feed the same footage again", FALSE, RW));
 
   GstCaps *caps = gst_caps_from_string (GST_VIDEO_CAPS_MAKE (GST_DECENT_VIDEO_FORMATS));
   gst_element_class_add_pad_template (element_class,

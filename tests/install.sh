@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # The installed plugin works from its prefix with nothing but
-# GST_PLUGIN_PATH: `meson install` of a build (configured with the prefix to
-# test, e.g. tests/run.sh's build-test), then, in an empty environment,
+# GST_PLUGIN_PATH: `meson install` of a build (configured with a scratch
+# prefix to test, e.g. tests/run.sh's build-test; the prefix is emptied
+# first, so one holding other files is refused), then, in an empty environment,
 # gst-inspect, a training run and a detection run from the prefix, the
 # installed decent-detect, and no CUDA library among the plugin's.
 #   bash tests/install.sh BUILD_DIR
@@ -12,7 +13,17 @@ opt() { meson introspect --buildoptions "$build" |
   python3 -c "import json,sys; print(next(o['value'] for o in json.load(sys.stdin) if o['name']=='$1'))"; }
 prefix=$(opt prefix) libdir=$(opt libdir)
 case $libdir in /*) ;; *) libdir=$prefix/$libdir ;; esac
+# The prefix is emptied first, so that the check sees only this install:
+# only a folder this script made (its mark inside) or an empty or missing
+# one; never a prefix with other files, such as /usr/local.
+mark=$prefix/.gst-decent-install-test
+if [ -e "$prefix" ] && [ ! -f "$mark" ] && [ -n "$(ls -A "$prefix" 2>/dev/null)" ]; then
+  echo "tests/install.sh: $prefix holds other files; it empties the prefix before installing," \
+    "so configure $build with a scratch one (meson configure $build -Dprefix=/tmp/p)" >&2
+  exit 2
+fi
 rm -rf "$prefix"
+mkdir -p "$prefix" && : >"$mark"
 meson install -C "$build" --quiet >/dev/null
 plugin=$libdir/gstreamer-1.0/libgstdecent.so
 tmp=$(mktemp -d)
@@ -26,7 +37,7 @@ clean() { env -i PATH=/usr/bin:/bin HOME="$tmp" GST_PLUGIN_PATH="$libdir/gstream
   GST_PLUGIN_PATH_1_0="$libdir/gstreamer-1.0:$(pkg-config --variable=pluginsdir gstreamer-1.0)" "$@"; }
 
 echo "installed into $prefix:"
-(cd "$prefix" && find . -type f | sort | sed 's/^/  /')
+(cd "$prefix" && find . -type f ! -name .gst-decent-install-test | sort | sed 's/^/  /')
 resolves() { ! ldd "$plugin" | grep -q 'not found'; }
 meta_from_prefix() { ldd "$plugin" | grep -q "$libdir/libgstdecentmeta-1.0"; }
 no_cuda() { ! ldd "$plugin" | grep -Eq 'libcudart|libcudnn|libcuda'; }

@@ -37,13 +37,14 @@ stage() { # name command...: one pass or fail
 }
 
 echo "==== meson tests (release)"
-rm -rf build-test
-# its prefix: the install test installs there
+rm -rf build-test build-test-prefix
+# its prefix, ours to empty: the install test installs there
 if meson setup build-test --buildtype=release --prefix="$PWD/build-test-prefix" \
      >build-test.log 2>&1 && ninja -C build-test; then
   meson test -C build-test --print-errorlogs --num-processes 1
   count_meson build-test/meson-logs/testlog.json
   stage "install into a prefix, run from it with only GST_PLUGIN_PATH" bash tests/install.sh build-test
+  stage "the install test refuses a prefix that holds other files" bash tests/test_install_refuses.sh
 else
   cat build-test.log; failed=$((failed + 1))
 fi
