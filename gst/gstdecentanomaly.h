@@ -69,6 +69,9 @@ struct _GstDecentAnomaly {
   guint renames;             /* shared reloads that renamed it, counted (start_shared) */
   guint location_serial;  /* counts model-location sets: start() loads for the one it read */
   guint second_serial;    /* counts second-model-location sets: start() says one it missed */
+  guint64 shared_wait_us; /* how long a frame may wait for other sharers' (the engine's
+                           * batch-timeout) from start to stop; 0 unshared: the latency
+                           * it adds */
 
   /* ---- streaming thread only (see above): no lock ---- */
   DecentModel *model;     /* owned, or shared_model's when shared */

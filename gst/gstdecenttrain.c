@@ -318,6 +318,18 @@ split_held_out (guint8 *frames, gsize fb, guint n, gdouble holdout, guint blocks
 
 /* ---- collecting ------------------------------------------------------- */
 
+/* The still gate's runs of footage are cut before the next frame: its
+ * pictures before are no history for those after, as decentanomaly's gate
+ * starts again at a new stream or new caps.  Streaming thread. */
+static void
+cut_still_runs (GstDecentTrain *self)
+{
+  const GArray *starts = self->stream_starts;
+  if (self->n_frames
+      && (starts->len == 0 || g_array_index (starts, guint, starts->len - 1) != self->n_frames))
+    g_array_append_val (self->stream_starts, self->n_frames);
+}
+
 static gboolean
 gst_decent_train_set_caps (GstBaseSink *sink, GstCaps *caps)
 {
@@ -339,8 +351,12 @@ gst_decent_train_set_caps (GstBaseSink *sink, GstCaps *caps)
         ("caps %" GST_PTR_FORMAT, caps));
     return FALSE;
   }
+  /* a camera that changes resolution or format mid-stream (no stream-start):
+   * decentanomaly's gate starts again there, so the calibration cuts too */
+  if (self->had_caps && !gst_video_info_is_equal (&self->info, &info))
+    cut_still_runs (self);
   self->info = info;
-  self->have_caps = TRUE;
+  self->have_caps = self->had_caps = TRUE;
   self->path_ready = FALSE; /* frames keep the model geometry; only the input changes */
   self->companion_path_ready = FALSE;
   return TRUE;
@@ -1678,10 +1694,7 @@ gst_decent_train_event (GstBaseSink *sink, GstEvent *event)
       /* another recording (concat, a playlist): the still gate's history
        * begins again there, and its timestamps are no pace for the last
        * one's (serialized: the streaming thread's, as render is) */
-      if (self->n_frames && (self->stream_starts->len == 0
-              || g_array_index (self->stream_starts, guint, self->stream_starts->len - 1)
-                  != self->n_frames))
-        g_array_append_val (self->stream_starts, self->n_frames);
+      cut_still_runs (self);
       self->last_pts = GST_CLOCK_TIME_NONE;
       break;
     case GST_EVENT_FLUSH_STOP:
@@ -2110,7 +2123,7 @@ begin_collecting (GstDecentTrain *self)
   self->bad_buffers = 0;
   self->failed = FALSE;
   self->path_ready = FALSE;
-  self->have_caps = FALSE;
+  self->have_caps = self->had_caps = FALSE;
   set_cancel (self, FALSE);
   return TRUE;
 }

@@ -866,6 +866,49 @@ GST_START_TEST (test_meta_survives_converters)
 }
 GST_END_TEST;
 
+/* Scaled down, the meta's region keeps at least a pixel and stays inside
+ * the frame (helper-62: 63,47 1x1 of 64x48 became 31,23 0x0 at 32x24, and
+ * 1,1 63x47 became 0,0 0x0 at 1x1); elsewhere it is rounded down as
+ * GStreamer's region meta is. */
+GST_START_TEST (test_meta_region_scaled_down_keeps_a_pixel)
+{
+  const struct {
+    const gchar *roi;
+    gint w, h;
+    guint x, y, rw, rh;
+  } rows[] = {
+    { "63,47,1,1", 32, 24, 31, 23, 1, 1 },
+    { "10,10,3,3", 16, 12, 2, 2, 1, 1 },
+    { "1,1,63,47", 1, 1, 0, 0, 1, 1 },
+    { "8,4,32,24", 32, 20, 4, 1, 16, 10 },
+  };
+  for (guint k = 0; k < G_N_ELEMENTS (rows); k++) {
+    gchar *desc = g_strdup_printf ("videotestsrc num-buffers=1 ! video/x-raw,format=I420,"
+        "width=64,height=48 ! decentanomaly model-location=\"%s\" roi=%s ! videoscale ! "
+        "video/x-raw,width=%d,height=%d ! appsink name=sink sync=false", tm.path, rows[k].roi,
+        rows[k].w, rows[k].h);
+    GstElement *pipe = gst_parse_launch (desc, NULL);
+    g_free (desc);
+    GstElement *sink = gst_bin_get_by_name (GST_BIN (pipe), "sink");
+    gst_element_set_state (pipe, GST_STATE_PLAYING);
+    GstSample *sample = gst_app_sink_pull_sample (GST_APP_SINK (sink));
+    fail_unless (sample != NULL);
+    GstDecentAnomalyMeta *m =
+        gst_buffer_get_decent_anomaly_meta (gst_sample_get_buffer (sample));
+    fail_unless (m != NULL, "roi %s: meta lost in videoscale", rows[k].roi);
+    fail_unless (m->roi_x == rows[k].x && m->roi_y == rows[k].y
+        && m->roi_width == rows[k].rw && m->roi_height == rows[k].rh,
+        "roi %s of 64x48 at %dx%d: %u,%u %ux%u, not %u,%u %ux%u", rows[k].roi, rows[k].w,
+        rows[k].h, m->roi_x, m->roi_y, m->roi_width, m->roi_height, rows[k].x, rows[k].y,
+        rows[k].rw, rows[k].rh);
+    gst_sample_unref (sample);
+    gst_element_set_state (pipe, GST_STATE_NULL);
+    gst_object_unref (sink);
+    gst_object_unref (pipe);
+  }
+}
+GST_END_TEST;
+
 static gchar *
 error_of_pipeline (const gchar *location)
 {
@@ -1527,6 +1570,7 @@ decentanomaly_suite (void)
   tcase_add_test (tc, test_inference_interval);
   tcase_add_test (tc, test_roi);
   tcase_add_test (tc, test_meta_survives_converters);
+  tcase_add_test (tc, test_meta_region_scaled_down_keeps_a_pixel);
   tcase_add_test (tc, test_bad_model_files);
   tcase_add_test (tc, test_resolution_change);
   tcase_add_test (tc, test_model_swap_while_playing);

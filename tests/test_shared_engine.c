@@ -395,6 +395,57 @@ GST_START_TEST (test_sharer_slowed_downstream_does_not_throttle_the_others)
 }
 GST_END_TEST;
 
+/* The latency a live pipeline reports, from the sink's side of a
+ * decentanomaly, once it plays. */
+static GstClockTime
+reported_latency (const gchar *model, const gchar *props)
+{
+  gchar *desc = g_strdup_printf ("videotestsrc is-live=true ! video/x-raw,format=GRAY8,"
+      "width=16,height=16,framerate=10/1 ! decentanomaly model-location=%s %s ! "
+      "fakesink name=sink", model, props);
+  GstElement *pipe = gst_parse_launch (desc, NULL);
+  fail_unless (pipe != NULL);
+  fail_unless (gst_element_set_state (pipe, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE);
+  fail_unless (gst_element_get_state (pipe, NULL, NULL, 10 * GST_SECOND)
+      == GST_STATE_CHANGE_SUCCESS);
+  GstElement *sink = gst_bin_get_by_name (GST_BIN (pipe), "sink");
+  GstPad *pad = gst_element_get_static_pad (sink, "sink");
+  GstQuery *query = gst_query_new_latency ();
+  fail_unless (gst_pad_peer_query (pad, query), "%s: no latency answer", props);
+  gboolean live;
+  GstClockTime min, max;
+  gst_query_parse_latency (query, &live, &min, &max);
+  fail_unless (live, "%s: not live", props);
+  gst_query_unref (query);
+  gst_object_unref (pad);
+  gst_object_unref (sink);
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  gst_object_unref (pipe);
+  g_free (desc);
+  return min;
+}
+
+/* A sharer's frame may wait batch-timeout for the other sharers': the
+ * element says so in the latency, so that sinks that sync to the clock do
+ * not drop the frames that waited (helper-62: 27 of 150 frames at 25
+ * frames/s beside a 5 frames/s sharer, batch-timeout=250000; with the
+ * latency and a queue before the sink, none).  An element of its own adds
+ * nothing. */
+GST_START_TEST (test_shared_batch_wait_is_latency)
+{
+  gchar *model = make_model ("a.dcnt", 3);
+  const GstClockTime own = reported_latency (model, "");
+  const GstClockTime shared =
+      reported_latency (model, "model-instance-id=lat batch-timeout=250000");
+  fail_unless (own == 100 * GST_MSECOND, "an element of its own: %" GST_TIME_FORMAT
+      " (the source's frame, 100 ms)", GST_TIME_ARGS (own));
+  fail_unless (shared == own + 250 * GST_MSECOND, "a sharer with batch-timeout=250000: %"
+      GST_TIME_FORMAT ", not %" GST_TIME_FORMAT " + 250 ms", GST_TIME_ARGS (shared),
+      GST_TIME_ARGS (own));
+  g_free (model);
+}
+GST_END_TEST;
+
 /* Two sharers driven in turn by one application thread (a frame into A,
  * its result out, then B): their frames never come together, so the
  * scheduler must not wait batch-timeout (100 ms) for the other one at
@@ -1184,6 +1235,7 @@ shared_engine_suite (void)
   tcase_add_test (tc, test_sharer_joining_during_reloads_names_the_last_asked_for);
   tcase_add_test (tc, test_sharer_that_missed_a_reload_rejoins);
   tcase_add_test (tc, test_reload_cut_short_by_a_stop);
+  tcase_add_test (tc, test_shared_batch_wait_is_latency);
   tcase_add_test (tc, test_sharer_stopped_after_a_failed_reload_starts_again);
   tcase_add_test (tc, test_sharer_that_missed_reloads_names_the_last_asked_for);
   return s;

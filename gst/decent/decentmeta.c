@@ -49,19 +49,38 @@ meta_free (GstMeta *meta, GstBuffer *buffer)
   m->heatmap = NULL;
 }
 
+/* [at, at + len) of a side of old_side pixels onto one of new_side,
+ * rounded down as GStreamer scales its region meta
+ * (GstVideoRegionOfInterestMeta, which decentanomaly attaches beside this
+ * one), but at least a pixel wide and inside the frame: a 1-pixel region
+ * at half the size became 0 wide (helper-62).  A span of 0 stays 0. */
+static void
+scale_span (guint at, guint len, guint old_side, guint new_side, guint *new_at, guint *new_len)
+{
+  guint64 start = (guint64) at * new_side / old_side;
+  guint64 n = (guint64) len * new_side / old_side;
+  if (start >= new_side)
+    start = new_side - 1;
+  if (len > 0 && n == 0)
+    n = 1;
+  *new_at = (guint) start;
+  *new_len = (guint) MIN (n, new_side - start);
+}
+
 static gboolean
 meta_transform (GstBuffer *dest, GstMeta *meta, GstBuffer *buffer, GQuark type, gpointer data)
 {
   GstDecentAnomalyMeta *src = (GstDecentAnomalyMeta *) meta;
   /* a copy, or a scaling (with the sizes before and after); nothing else */
   guint ow = 1, oh = 1, nw = 1, nh = 1;
-  if (GST_VIDEO_META_TRANSFORM_IS_SCALE (type)) {
+  const gboolean scaled = GST_VIDEO_META_TRANSFORM_IS_SCALE (type);
+  if (scaled) {
     const GstVideoMetaTransform *trans = data;
     ow = GST_VIDEO_INFO_WIDTH (trans->in_info);
     oh = GST_VIDEO_INFO_HEIGHT (trans->in_info);
     nw = GST_VIDEO_INFO_WIDTH (trans->out_info);
     nh = GST_VIDEO_INFO_HEIGHT (trans->out_info);
-    if (!ow || !oh)
+    if (!ow || !oh || !nw || !nh)
       return FALSE;
   } else if (!GST_META_TRANSFORM_IS_COPY (type)) {
     return FALSE;
@@ -77,10 +96,14 @@ meta_transform (GstBuffer *dest, GstMeta *meta, GstBuffer *buffer, GQuark type, 
   dst->scored = src->scored;
   dst->frame_number = src->frame_number;
   dst->scored_frame_number = src->scored_frame_number;
-  dst->roi_x = (guint) ((guint64) src->roi_x * nw / ow);
-  dst->roi_y = (guint) ((guint64) src->roi_y * nh / oh);
-  dst->roi_width = (guint) ((guint64) src->roi_width * nw / ow);
-  dst->roi_height = (guint) ((guint64) src->roi_height * nh / oh);
+  dst->roi_x = src->roi_x;
+  dst->roi_y = src->roi_y;
+  dst->roi_width = src->roi_width;
+  dst->roi_height = src->roi_height;
+  if (scaled) {
+    scale_span (src->roi_x, src->roi_width, ow, nw, &dst->roi_x, &dst->roi_width);
+    scale_span (src->roi_y, src->roi_height, oh, nh, &dst->roi_y, &dst->roi_height);
+  }
   dst->score_mode = src->score_mode;
   return TRUE;
 }
