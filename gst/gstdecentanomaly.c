@@ -1274,6 +1274,18 @@ begin_anew (GstDecentAnomaly *self)
   decent_still_gate_reset (self->second.still);
 }
 
+/* Controlled properties (threshold, overlay-alpha, heatmap-max) take their
+ * values for the buffer's stream time before it is scored, as videobalance
+ * does.  Streaming thread. */
+static void
+gst_decent_anomaly_before_transform (GstBaseTransform *trans, GstBuffer *buffer)
+{
+  const GstClockTime stream_time = gst_segment_to_stream_time (&trans->segment,
+      GST_FORMAT_TIME, GST_BUFFER_PTS (buffer));
+  if (GST_CLOCK_TIME_IS_VALID (stream_time))
+    gst_object_sync_values (GST_OBJECT (trans), stream_time);
+}
+
 /* A frame of a sharer of model-instance-id may wait up to the engine's
  * batch-timeout for the other sharers' frames before it is scored: that is
  * latency this element adds, and a sink that syncs to the clock must be
@@ -2122,6 +2134,8 @@ gst_decent_anomaly_change_state (GstElement *element, GstStateChange transition)
 
 #define RW (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS)
 #define RW_PLAYING (RW | GST_PARAM_MUTABLE_PLAYING)
+/* also driven by a GstControlSource over stream time (before_transform) */
+#define RW_CONTROLLABLE (RW_PLAYING | GST_PARAM_CONTROLLABLE)
 
 static void
 gst_decent_anomaly_class_init (GstDecentAnomalyClass *klass)
@@ -2148,17 +2162,17 @@ gst_decent_anomaly_class_init (GstDecentAnomalyClass *klass)
   g_object_class_install_property (gobject_class, PROP_THRESHOLD,
       g_param_spec_double ("threshold", "Threshold",
           "Score above which a frame is flagged; below 0 (-1) uses the threshold calibrated in "
-          "the model file", -1.0, G_MAXDOUBLE, DEFAULT_THRESHOLD, RW_PLAYING));
+          "the model file", -1.0, G_MAXDOUBLE, DEFAULT_THRESHOLD, RW_CONTROLLABLE));
   g_object_class_install_property (gobject_class, PROP_MODE,
       g_param_spec_enum ("mode", "Mode", "What is drawn on the frames", GST_TYPE_DECENT_MODE,
           DEFAULT_MODE, RW_PLAYING));
   g_object_class_install_property (gobject_class, PROP_OVERLAY_ALPHA,
       g_param_spec_double ("overlay-alpha", "Overlay alpha",
-          "Opacity of the heatmap in overlay mode", 0.0, 1.0, DEFAULT_ALPHA, RW_PLAYING));
+          "Opacity of the heatmap in overlay mode", 0.0, 1.0, DEFAULT_ALPHA, RW_CONTROLLABLE));
   g_object_class_install_property (gobject_class, PROP_HEATMAP_MAX,
       g_param_spec_double ("heatmap-max", "Heatmap maximum",
           "Per-pixel error drawn in the hottest colour; 0 means twice the threshold", 0.0,
-          G_MAXDOUBLE, 0.0, RW_PLAYING));
+          G_MAXDOUBLE, 0.0, RW_CONTROLLABLE));
   g_object_class_install_property (gobject_class, PROP_FLAGGED_ONLY,
       g_param_spec_boolean ("flagged-only", "Flagged only",
           "Drop every frame that is not flagged, so that only anomalous frames go downstream "
@@ -2274,6 +2288,7 @@ gst_decent_anomaly_class_init (GstDecentAnomalyClass *klass)
   trans_class->stop = GST_DEBUG_FUNCPTR (gst_decent_anomaly_stop);
   trans_class->sink_event = GST_DEBUG_FUNCPTR (gst_decent_anomaly_sink_event);
   trans_class->query = GST_DEBUG_FUNCPTR (gst_decent_anomaly_query);
+  trans_class->before_transform = GST_DEBUG_FUNCPTR (gst_decent_anomaly_before_transform);
   filter_class->set_info = GST_DEBUG_FUNCPTR (gst_decent_anomaly_set_info);
   filter_class->transform_frame_ip = GST_DEBUG_FUNCPTR (gst_decent_anomaly_transform_frame_ip);
 

@@ -3,6 +3,7 @@
  * overlay vs passthrough, inference-interval, roi, meta through converters,
  * bad model files, caps changes and model swaps while playing. */
 #include <gst/app/gstappsink.h>
+#include <gst/controller/controller.h>
 
 #include "decent/decentmeta.h"
 #include "plugin_util.h"
@@ -866,6 +867,47 @@ GST_START_TEST (test_meta_survives_converters)
 }
 GST_END_TEST;
 
+/* threshold and overlay-alpha are controllable: a control source over
+ * stream time sets them for each frame (here: no frame flagged in the
+ * first second, every frame in the next; the meta carries the threshold in
+ * force). */
+GST_START_TEST (test_threshold_controlled_over_time)
+{
+  gchar *desc = g_strdup_printf ("videotestsrc num-buffers=20 ! video/x-raw,format=I420,"
+      "width=64,height=48,framerate=10/1 ! decentanomaly name=a model-location=\"%s\" ! "
+      "appsink name=sink sync=false", tm.path);
+  GstElement *pipe = gst_parse_launch (desc, NULL);
+  g_free (desc);
+  GstElement *a = gst_bin_get_by_name (GST_BIN (pipe), "a");
+  GstControlSource *cs = gst_interpolation_control_source_new ();
+  g_object_set (cs, "mode", GST_INTERPOLATION_MODE_NONE, NULL);
+  GstTimedValueControlSource *tv = GST_TIMED_VALUE_CONTROL_SOURCE (cs);
+  fail_unless (gst_timed_value_control_source_set (tv, 0, 1e9));
+  fail_unless (gst_timed_value_control_source_set (tv, GST_SECOND, 1e-9));
+  fail_unless (gst_object_add_control_binding (GST_OBJECT (a),
+      gst_direct_control_binding_new_absolute (GST_OBJECT (a), "threshold", cs)));
+  GstElement *sink = gst_bin_get_by_name (GST_BIN (pipe), "sink");
+  gst_element_set_state (pipe, GST_STATE_PLAYING);
+  for (guint i = 0; i < 20; i++) {
+    GstSample *sample = gst_app_sink_pull_sample (GST_APP_SINK (sink));
+    fail_unless (sample != NULL, "frame %u missing", i);
+    GstDecentAnomalyMeta *m =
+        gst_buffer_get_decent_anomaly_meta (gst_sample_get_buffer (sample));
+    fail_unless (m != NULL);
+    const gdouble want = i < 10 ? 1e9 : 1e-9;
+    fail_unless (m->threshold == want && m->flagged == (i >= 10),
+        "frame %u: threshold %g, flagged %d; the control source gives %g", i, m->threshold,
+        m->flagged, want);
+    gst_sample_unref (sample);
+  }
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  gst_object_unref (cs);
+  gst_object_unref (sink);
+  gst_object_unref (a);
+  gst_object_unref (pipe);
+}
+GST_END_TEST;
+
 /* Scaled down, the meta's region keeps at least a pixel and stays inside
  * the frame (helper-62: 63,47 1x1 of 64x48 became 31,23 0x0 at 32x24, and
  * 1,1 63x47 became 0,0 0x0 at 1x1); elsewhere it is rounded down as
@@ -1571,6 +1613,7 @@ decentanomaly_suite (void)
   tcase_add_test (tc, test_roi);
   tcase_add_test (tc, test_meta_survives_converters);
   tcase_add_test (tc, test_meta_region_scaled_down_keeps_a_pixel);
+  tcase_add_test (tc, test_threshold_controlled_over_time);
   tcase_add_test (tc, test_bad_model_files);
   tcase_add_test (tc, test_resolution_change);
   tcase_add_test (tc, test_model_swap_while_playing);
