@@ -987,8 +987,11 @@ start_shared (GstDecentAnomaly *self, const gchar *id, const gchar *path, Decent
             "first element of an id to start sets them: give every sharer the same values.",
             asked->batch_size, asked->batch_timeout_us, asked->threads));
   GST_OBJECT_LOCK (self);
+  const gboolean more_latency = self->shared_wait_us != got.batch_timeout_us;
   self->shared_wait_us = got.batch_timeout_us;
   GST_OBJECT_UNLOCK (self);
+  if (more_latency) /* a pipeline that plays already asks again (a sharer restarted) */
+    gst_element_post_message (GST_ELEMENT (self), gst_message_new_latency (GST_OBJECT (self)));
   DecentSharedModel *m = decent_sharer_current (self->shared);
   adopt_model (self, decent_shared_model_get (m), decent_shared_model_path (m), m, NULL);
   /* a reload asked for by another sharer between the choice of the name
@@ -1218,8 +1221,11 @@ gst_decent_anomaly_stop (GstBaseTransform *trans)
   drop_model (self);
   g_clear_pointer (&self->shared, decent_sharer_leave);
   GST_OBJECT_LOCK (self);
+  const gboolean less_latency = self->shared_wait_us != 0;
   self->shared_wait_us = 0;
   GST_OBJECT_UNLOCK (self);
+  if (less_latency)
+    gst_element_post_message (GST_ELEMENT (self), gst_message_new_latency (GST_OBJECT (self)));
   g_clear_pointer (&self->model_path, g_free);
   g_clear_pointer (&self->map, g_free);
   g_clear_pointer (&self->scratch_map, g_free);

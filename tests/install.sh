@@ -2,10 +2,14 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # The installed plugin works from its prefix with nothing but
 # GST_PLUGIN_PATH: `meson install` of a build (configured with a scratch
-# prefix to test, e.g. tests/run.sh's build-test; the prefix is emptied
-# first, so one holding other files is refused), then, in an empty environment,
-# gst-inspect, a training run and a detection run from the prefix, the
-# installed decent-detect, and no CUDA library among the plugin's.
+# prefix to test, e.g. tests/run.sh's build-test), then, in an empty
+# environment, gst-inspect, a training run and a detection run from the
+# prefix, the installed decent-detect, and no CUDA library among the
+# plugin's.  So that the check sees only this install, the files the last
+# run installed (listed in the prefix's .gst-decent-install-test) are
+# removed first; a prefix holding any other file is refused, as is a build
+# that installs outside its prefix: it never deletes what it did not put
+# there (it once emptied the whole prefix, /usr/local by default).
 #   bash tests/install.sh BUILD_DIR
 set -euo pipefail
 build=${1:?build folder, configured with --prefix}
@@ -13,18 +17,32 @@ opt() { meson introspect --buildoptions "$build" |
   python3 -c "import json,sys; print(next(o['value'] for o in json.load(sys.stdin) if o['name']=='$1'))"; }
 prefix=$(opt prefix) libdir=$(opt libdir)
 case $libdir in /*) ;; *) libdir=$prefix/$libdir ;; esac
-# The prefix is emptied first, so that the check sees only this install:
-# only a folder this script made (its mark inside) or an empty or missing
-# one; never a prefix with other files, such as /usr/local.
-mark=$prefix/.gst-decent-install-test
-if [ -e "$prefix" ] && [ ! -f "$mark" ] && [ -n "$(ls -A "$prefix" 2>/dev/null)" ]; then
-  echo "tests/install.sh: $prefix holds other files; it empties the prefix before installing," \
-    "so configure $build with a scratch one (meson configure $build -Dprefix=/tmp/p)" >&2
+refuse() {
+  echo "tests/install.sh: $*; configure $build with a scratch prefix" \
+    "(meson configure $build -Dprefix=/tmp/p)" >&2
   exit 2
+}
+for dir in libdir bindir includedir datadir; do
+  case $(opt $dir) in /*) case $(opt $dir)/ in "$prefix"/*) ;; *)
+    refuse "its $dir $(opt $dir) lies outside its prefix $prefix" ;; esac ;; esac
+done
+mark=$prefix/.gst-decent-install-test # the files the last run installed, one a line
+if [ -e "$prefix" ]; then
+  others=$(cd "$prefix" && find . ! -type d | sed 's#^\./##' |
+    grep -vxF -f <(echo .gst-decent-install-test; cat .gst-decent-install-test 2>/dev/null) |
+    head -3 || true)
+  [ -z "$others" ] || refuse "$prefix holds files it did not install (${others//$'\n'/, }…)"
+  if [ -f "$mark" ]; then
+    (cd "$prefix" && xargs -d '\n' -r rm -f -- <.gst-decent-install-test)
+    find "$prefix" -mindepth 1 -depth -type d -empty -delete
+  fi
 fi
-rm -rf "$prefix"
-mkdir -p "$prefix" && : >"$mark"
+mkdir -p "$prefix"
 meson install -C "$build" --quiet >/dev/null
+# what it installed under the prefix, relative to it, for the next run
+grep -v '^#' "$build/meson-logs/install-log.txt" | while IFS= read -r f; do
+  case $f in "$prefix"/*) [ -d "$f" ] || echo "${f#"$prefix"/}" ;; esac
+done >"$mark"
 plugin=$libdir/gstreamer-1.0/libgstdecent.so
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -37,7 +55,7 @@ clean() { env -i PATH=/usr/bin:/bin HOME="$tmp" GST_PLUGIN_PATH="$libdir/gstream
   GST_PLUGIN_PATH_1_0="$libdir/gstreamer-1.0:$(pkg-config --variable=pluginsdir gstreamer-1.0)" "$@"; }
 
 echo "installed into $prefix:"
-(cd "$prefix" && find . -type f ! -name .gst-decent-install-test | sort | sed 's/^/  /')
+sed 's/^/  /' "$mark"
 resolves() { ! ldd "$plugin" | grep -q 'not found'; }
 meta_from_prefix() { ldd "$plugin" | grep -q "$libdir/libgstdecentmeta-1.0"; }
 no_cuda() { ! ldd "$plugin" | grep -Eq 'libcudart|libcudnn|libcuda'; }

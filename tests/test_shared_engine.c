@@ -396,12 +396,13 @@ GST_START_TEST (test_sharer_slowed_downstream_does_not_throttle_the_others)
 GST_END_TEST;
 
 /* The latency a live pipeline reports, from the sink's side of a
- * decentanomaly, once it plays. */
+ * decentanomaly, once it plays; *said: whether the element posted a
+ * latency message (that the pipeline must ask again). */
 static GstClockTime
-reported_latency (const gchar *model, const gchar *props)
+reported_latency (const gchar *model, const gchar *props, gboolean *said)
 {
   gchar *desc = g_strdup_printf ("videotestsrc is-live=true ! video/x-raw,format=GRAY8,"
-      "width=16,height=16,framerate=10/1 ! decentanomaly model-location=%s %s ! "
+      "width=16,height=16,framerate=10/1 ! decentanomaly name=a model-location=%s %s ! "
       "fakesink name=sink", model, props);
   GstElement *pipe = gst_parse_launch (desc, NULL);
   fail_unless (pipe != NULL);
@@ -417,6 +418,14 @@ reported_latency (const gchar *model, const gchar *props)
   gst_query_parse_latency (query, &live, &min, &max);
   fail_unless (live, "%s: not live", props);
   gst_query_unref (query);
+  *said = FALSE;
+  GstBus *bus = gst_element_get_bus (pipe);
+  GstMessage *msg;
+  while ((msg = gst_bus_pop_filtered (bus, GST_MESSAGE_LATENCY))) {
+    *said |= g_str_equal (GST_OBJECT_NAME (GST_MESSAGE_SRC (msg)), "a");
+    gst_message_unref (msg);
+  }
+  gst_object_unref (bus);
   gst_object_unref (pad);
   gst_object_unref (sink);
   gst_element_set_state (pipe, GST_STATE_NULL);
@@ -430,13 +439,18 @@ reported_latency (const gchar *model, const gchar *props)
  * not drop the frames that waited (helper-62: 27 of 150 frames at 25
  * frames/s beside a 5 frames/s sharer, batch-timeout=250000; with the
  * latency and a queue before the sink, none).  An element of its own adds
- * nothing. */
+ * nothing.  A sharer posts a latency message when it starts, so that a
+ * pipeline that plays already asks again (helper-64). */
 GST_START_TEST (test_shared_batch_wait_is_latency)
 {
   gchar *model = make_model ("a.dcnt", 3);
-  const GstClockTime own = reported_latency (model, "");
+  gboolean own_said, shared_said;
+  const GstClockTime own = reported_latency (model, "", &own_said);
   const GstClockTime shared =
-      reported_latency (model, "model-instance-id=lat batch-timeout=250000");
+      reported_latency (model, "model-instance-id=lat batch-timeout=250000", &shared_said);
+  fail_unless (!own_said && shared_said, "latency messages of the element: %d of its own, %d "
+      "shared (a sharer starting in a pipeline that plays must make it ask again)", own_said,
+      shared_said);
   fail_unless (own == 100 * GST_MSECOND, "an element of its own: %" GST_TIME_FORMAT
       " (the source's frame, 100 ms)", GST_TIME_ARGS (own));
   fail_unless (shared == own + 250 * GST_MSECOND, "a sharer with batch-timeout=250000: %"
