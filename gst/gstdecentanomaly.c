@@ -1286,6 +1286,9 @@ begin_anew (GstDecentAnomaly *self)
 static void
 gst_decent_anomaly_before_transform (GstBaseTransform *trans, GstBuffer *buffer)
 {
+  /* controllers run on stream time: a segment in bytes has none */
+  if (trans->segment.format != GST_FORMAT_TIME)
+    return;
   const GstClockTime stream_time = gst_segment_to_stream_time (&trans->segment,
       GST_FORMAT_TIME, GST_BUFFER_PTS (buffer));
   if (GST_CLOCK_TIME_IS_VALID (stream_time))
