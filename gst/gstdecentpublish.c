@@ -874,7 +874,8 @@ gst_decent_publish_class_init (GstDecentPublishClass *klass)
           "that carries decentanomaly's metadata", FALSE, rw | GST_PARAM_MUTABLE_PLAYING));
   g_object_class_install_property (gobject_class, PROP_MAX_SIZE,
       g_param_spec_uint64 ("max-size", "Maximum size", "Rotate the file before a record "
-          "would take it past this many bytes (0: never)", 0, G_MAXUINT64, 0, rw | GST_PARAM_MUTABLE_PLAYING));
+          "would take it past this many bytes (0: never)", 0, G_MAXUINT64, 0,
+          rw | GST_PARAM_MUTABLE_PLAYING));
   g_object_class_install_property (gobject_class, PROP_MAX_FILES,
       g_param_spec_uint ("max-files", "Maximum files", "Rotated files kept (location.1 is "
           "the newest); 0: the file starts anew", 0, 1000, DEFAULT_MAX_FILES,
