@@ -89,7 +89,6 @@ size_gate (App *app, GstCaps *caps)
   g_object_set (app->gate_queue, "max-size-time", (guint64) (app->before + margin), NULL);
 }
 
-/* Reads the meta of every scored frame. */
 /* The end of the stream reaches the gate's queue: open the gate (frames
  * outside a recording are dropped by tail_cb), or the end of the stream
  * would wait behind the blocked pad forever and the program never end.

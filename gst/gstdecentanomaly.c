@@ -953,6 +953,20 @@ choose_still (GstDecentAnomaly *self, gboolean wanted)
 
 /* ---- GstBaseTransform ------------------------------------------------- */
 
+/* The wait for other sharers' frames that the latency query adds (0: not
+ * shared).  A change posts a latency message, so that a pipeline that plays
+ * already asks again (a sharer restarted).  start() and stop(). */
+static void
+set_shared_wait (GstDecentAnomaly *self, guint64 wait_us)
+{
+  GST_OBJECT_LOCK (self);
+  const gboolean changed = self->shared_wait_us != wait_us;
+  self->shared_wait_us = wait_us;
+  GST_OBJECT_UNLOCK (self);
+  if (changed)
+    gst_element_post_message (GST_ELEMENT (self), gst_message_new_latency (GST_OBJECT (self)));
+}
+
 /* Joins (or starts) the engine of model-instance-id and adopts its model;
  * FALSE with an error posted.  location_serial: start()'s, read with path.
  * start(), no lock. */
@@ -986,12 +1000,7 @@ start_shared (GstDecentAnomaly *self, const gchar *id, const gchar *path, Decent
         ("It asked for batch-size=%u batch-timeout=%" G_GUINT64_FORMAT " threads=%u. The "
             "first element of an id to start sets them: give every sharer the same values.",
             asked->batch_size, asked->batch_timeout_us, asked->threads));
-  GST_OBJECT_LOCK (self);
-  const gboolean more_latency = self->shared_wait_us != got.batch_timeout_us;
-  self->shared_wait_us = got.batch_timeout_us;
-  GST_OBJECT_UNLOCK (self);
-  if (more_latency) /* a pipeline that plays already asks again (a sharer restarted) */
-    gst_element_post_message (GST_ELEMENT (self), gst_message_new_latency (GST_OBJECT (self)));
+  set_shared_wait (self, got.batch_timeout_us);
   DecentSharedModel *m = decent_sharer_current (self->shared);
   adopt_model (self, decent_shared_model_get (m), decent_shared_model_path (m), m, NULL);
   /* a reload asked for by another sharer between the choice of the name
@@ -1220,12 +1229,7 @@ gst_decent_anomaly_stop (GstBaseTransform *trans)
   end_open_events (self, FALSE);
   drop_model (self);
   g_clear_pointer (&self->shared, decent_sharer_leave);
-  GST_OBJECT_LOCK (self);
-  const gboolean less_latency = self->shared_wait_us != 0;
-  self->shared_wait_us = 0;
-  GST_OBJECT_UNLOCK (self);
-  if (less_latency)
-    gst_element_post_message (GST_ELEMENT (self), gst_message_new_latency (GST_OBJECT (self)));
+  set_shared_wait (self, 0);
   g_clear_pointer (&self->model_path, g_free);
   g_clear_pointer (&self->map, g_free);
   g_clear_pointer (&self->scratch_map, g_free);

@@ -352,11 +352,12 @@ gst_decent_train_set_caps (GstBaseSink *sink, GstCaps *caps)
     return FALSE;
   }
   /* a camera that changes resolution or format mid-stream (no stream-start):
-   * decentanomaly's gate starts again there, so the calibration cuts too */
-  if (self->had_caps && !gst_video_info_is_equal (&self->info, &info))
+   * decentanomaly's gate starts again there, so the calibration cuts too
+   * (the first caps come before any frame: nothing to cut) */
+  if (!gst_video_info_is_equal (&self->info, &info))
     cut_still_runs (self);
   self->info = info;
-  self->have_caps = self->had_caps = TRUE;
+  self->have_caps = TRUE;
   self->path_ready = FALSE; /* frames keep the model geometry; only the input changes */
   self->companion_path_ready = FALSE;
   return TRUE;
@@ -2123,7 +2124,8 @@ begin_collecting (GstDecentTrain *self)
   self->bad_buffers = 0;
   self->failed = FALSE;
   self->path_ready = FALSE;
-  self->have_caps = self->had_caps = FALSE;
+  self->have_caps = FALSE;
+  gst_video_info_init (&self->info); /* no caps yet in this run */
   set_cancel (self, FALSE);
   return TRUE;
 }

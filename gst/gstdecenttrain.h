@@ -41,7 +41,6 @@ struct _GstDecentTrain {
   /* streaming thread; reset at READY -> PAUSED */
   GstVideoInfo info;
   gboolean have_caps;     /* info comes from negotiated video caps */
-  gboolean had_caps;      /* caps came before in this run: info holds the last */
   gboolean still_unfit;   /* the still gate's settings cannot fit this model (said at start) */
   gboolean companion_still_unfit; /* nor its companion (said at start) */
   gdouble frame_spacing;  /* seconds between collected frames (frame-stride over the

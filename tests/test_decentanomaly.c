@@ -816,6 +816,23 @@ GST_START_TEST (test_roi_outside_after_new_caps)
 }
 GST_END_TEST;
 
+/* The first frame that reaches appsink "sink" of a pipeline description
+ * (the pipeline is stopped again; the sample keeps its buffer). */
+static GstSample *
+first_sample (const gchar *desc)
+{
+  GstElement *pipe = gst_parse_launch (desc, NULL);
+  fail_unless (pipe != NULL, "%s", desc);
+  GstElement *sink = gst_bin_get_by_name (GST_BIN (pipe), "sink");
+  gst_element_set_state (pipe, GST_STATE_PLAYING);
+  GstSample *sample = gst_app_sink_pull_sample (GST_APP_SINK (sink));
+  fail_unless (sample != NULL, "no frame from %s", desc);
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  gst_object_unref (sink);
+  gst_object_unref (pipe);
+  return sample;
+}
+
 /* Through videoconvert and videoscale the meta stays, its region scaled
  * with the frame (64x48 -> 32x20), and a flagged frame's
  * GstVideoRegionOfInterestMeta too. */
@@ -825,12 +842,8 @@ GST_START_TEST (test_meta_survives_converters)
       "width=64,height=48 ! decentanomaly model-location=\"%s\" attach-heatmap=true "
       "roi=8,4,32,24 threshold=1e-9 ! videoconvert ! videoscale ! "
       "video/x-raw,format=RGB,width=32,height=20 ! appsink name=sink sync=false", tm.path);
-  GstElement *pipe = gst_parse_launch (desc, NULL);
+  GstSample *sample = first_sample (desc);
   g_free (desc);
-  GstElement *sink = gst_bin_get_by_name (GST_BIN (pipe), "sink");
-  gst_element_set_state (pipe, GST_STATE_PLAYING);
-  GstSample *sample = gst_app_sink_pull_sample (GST_APP_SINK (sink));
-  fail_unless (sample != NULL);
   GstDecentAnomalyMeta *m = gst_buffer_get_decent_anomaly_meta (gst_sample_get_buffer (sample));
   fail_unless (m != NULL, "meta lost in videoconvert/videoscale");
   fail_unless (isfinite (m->score) && m->heatmap && m->heatmap_width == MW
@@ -846,9 +859,6 @@ GST_START_TEST (test_meta_survives_converters)
   fail_unless (roi->x == 4 && roi->y == 1 && roi->w == 16 && roi->h == 10,
       "roi meta %u,%u %ux%u", roi->x, roi->y, roi->w, roi->h);
   gst_sample_unref (sample);
-  gst_element_set_state (pipe, GST_STATE_NULL);
-  gst_object_unref (sink);
-  gst_object_unref (pipe);
 
   /* straight from the element, the region meta carries the scores (1.22's
    * videoscale keeps region metas' places, not their parameters) */
@@ -929,12 +939,8 @@ GST_START_TEST (test_meta_region_scaled_down_keeps_a_pixel)
         "width=64,height=48 ! decentanomaly model-location=\"%s\" roi=%s ! videoscale ! "
         "video/x-raw,width=%d,height=%d ! appsink name=sink sync=false", tm.path, rows[k].roi,
         rows[k].w, rows[k].h);
-    GstElement *pipe = gst_parse_launch (desc, NULL);
+    GstSample *sample = first_sample (desc);
     g_free (desc);
-    GstElement *sink = gst_bin_get_by_name (GST_BIN (pipe), "sink");
-    gst_element_set_state (pipe, GST_STATE_PLAYING);
-    GstSample *sample = gst_app_sink_pull_sample (GST_APP_SINK (sink));
-    fail_unless (sample != NULL);
     GstDecentAnomalyMeta *m =
         gst_buffer_get_decent_anomaly_meta (gst_sample_get_buffer (sample));
     fail_unless (m != NULL, "roi %s: meta lost in videoscale", rows[k].roi);
@@ -944,9 +950,6 @@ GST_START_TEST (test_meta_region_scaled_down_keeps_a_pixel)
         rows[k].h, m->roi_x, m->roi_y, m->roi_width, m->roi_height, rows[k].x, rows[k].y,
         rows[k].rw, rows[k].rh);
     gst_sample_unref (sample);
-    gst_element_set_state (pipe, GST_STATE_NULL);
-    gst_object_unref (sink);
-    gst_object_unref (pipe);
   }
 }
 GST_END_TEST;
