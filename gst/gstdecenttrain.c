@@ -377,6 +377,14 @@ gst_decent_train_render (GstBaseSink *sink, GstBuffer *buffer)
     self->failed = TRUE; /* the EOS that follows has nothing more to say */
     return GST_FLOW_NOT_NEGOTIATED;
   }
+  /* a GAP buffer stands in for footage a source lost (often a black
+   * picture): it is no normal scene, and learning it would make a lost
+   * camera look normal to decentanomaly.  Not counted for frame-stride. */
+  if (GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_GAP)) {
+    if (self->gap_buffers++ == 0)
+      GST_INFO_OBJECT (self, "GAP buffers are not collected");
+    return GST_FLOW_OK;
+  }
   GST_OBJECT_LOCK (self);
   const guint stride = self->frame_stride, max = self->max_frames, still_lag = self->still_lag;
   const guint64 max_memory = self->max_memory;
@@ -1645,6 +1653,10 @@ train_and_save (GstDecentTrain *self)
       GST_ELEMENT_ERROR (self, STREAM, FAILED, ("No frames to %s on.", what),
           ("all %u buffers were too small for their caps; nothing was written to %s",
               self->bad_buffers, job.shown));
+    else if (self->gap_buffers)
+      GST_ELEMENT_ERROR (self, STREAM, FAILED, ("No frames to %s on.", what),
+          ("all %u buffers were flagged GAP (a source's stand-ins for lost footage, not "
+              "collected); nothing was written to %s", self->gap_buffers, job.shown));
     else if (self->store_full)
       GST_ELEMENT_ERROR (self, STREAM, FAILED, ("No frames to %s on.", what),
           ("not one frame fitted in %s; nothing was written to %s",
@@ -2122,6 +2134,7 @@ begin_collecting (GstDecentTrain *self)
   self->store_full = FALSE;
   self->store_oom = FALSE;
   self->bad_buffers = 0;
+  self->gap_buffers = 0;
   self->failed = FALSE;
   self->path_ready = FALSE;
   self->have_caps = FALSE;

@@ -75,6 +75,7 @@ struct _GstDecentTrain {
   gboolean store_full;    /* max-memory reached (warned once) */
   gboolean store_oom;     /* ... or the memory itself ran out */
   guint bad_buffers;      /* buffers too small for their caps, skipped */
+  guint gap_buffers;      /* GAP buffers (a source's stand-ins), not collected */
   gboolean failed;        /* an error was posted while collecting */
 
   /* set by a state change to READY or a flush: training stops after the

@@ -167,6 +167,57 @@ GST_START_TEST (test_no_frames)
 }
 GST_END_TEST;
 
+/* Marks the buffers GAP: every other one (counted in *count), or all
+ * (count NULL). */
+static GstPadProbeReturn
+mark_gap (GstPad *pad, GstPadProbeInfo *info, gpointer count)
+{
+  GstBuffer *buffer = gst_buffer_make_writable (GST_PAD_PROBE_INFO_BUFFER (info));
+  if (!count || (*(guint *) count)++ % 2 == 1)
+    GST_BUFFER_FLAG_SET (buffer, GST_BUFFER_FLAG_GAP);
+  GST_PAD_PROBE_INFO_DATA (info) = buffer;
+  return GST_PAD_PROBE_OK;
+}
+
+/* GAP buffers stand in for lost footage: they are not collected (a lost
+ * camera's black picture learnt as normal would never be flagged), and
+ * footage of nothing else is an error that says so. */
+GST_START_TEST (test_gap_buffers_not_collected)
+{
+  for (guint all = 0; all < 2; all++) {
+    gchar *model = g_strdup_printf ("%s/gap-%u.dcnt", dir, all);
+    gchar *desc = g_strdup_printf ("videotestsrc num-buffers=100 ! video/x-raw,width=32,height=32 "
+        "! decent-train name=t min-steps=0 model-location=\"%s\" width=16 height=16 channels=1 "
+        "epochs=1 companion=false holdout=0.2", model);
+    GstElement *pipe = gst_parse_launch (desc, NULL);
+    fail_unless (pipe != NULL);
+    GstElement *train = gst_bin_get_by_name (GST_BIN (pipe), "t");
+    GstPad *pad = gst_element_get_static_pad (train, "sink");
+    guint count = 0;
+    gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, mark_gap, all ? NULL : &count, NULL);
+    gst_object_unref (pad);
+    gst_object_unref (train);
+    RunResult r;
+    run_pipeline_of (pipe, model, &r);
+    if (all) {
+      fail_unless (r.error && strstr (r.error, "No frames") && strstr (r.error, "GAP"), "%s",
+          r.error);
+      fail_if (g_file_test (model, G_FILE_TEST_EXISTS));
+      g_free (r.error);
+    } else {
+      fail_unless (r.error == NULL && r.eos && r.written_before_eos, "%s", r.error);
+      DecentCalibration cal;
+      DecentModel *m = load_model (model, NULL, &cal);
+      /* 50 frames collected, the last 20 % of them held out */
+      fail_unless_equals_int (cal.count, 10);
+      decent_model_free (m);
+    }
+    g_free (desc);
+    g_free (model);
+  }
+}
+GST_END_TEST;
+
 GST_START_TEST (test_unwritable_location)
 {
   gchar *model = marker ("existing.dcnt");
@@ -1247,6 +1298,7 @@ decenttrain_suite (void)
   TCase *tc = suite_add_case (s, "general", 300, temp_dir_setup, temp_dir_teardown);
   tcase_add_test (tc, test_train_then_detect);
   tcase_add_test (tc, test_no_frames);
+  tcase_add_test (tc, test_gap_buffers_not_collected);
   tcase_add_test (tc, test_unwritable_location);
   tcase_add_test (tc, test_properties);
   tcase_add_test (tc, test_held_out_blocks);
