@@ -344,11 +344,13 @@ gst_decent_train_set_caps (GstBaseSink *sink, GstCaps *caps)
     GST_ELEMENT_ERROR (self, STREAM, FORMAT,
         ("Interlaced video is not supported; put deinterlace before decent-train."),
         ("caps %" GST_PTR_FORMAT, caps));
+    self->failed = TRUE;
     return FALSE;
   }
   if (!gst_video_info_from_caps (&info, caps)) {
     GST_ELEMENT_ERROR (self, STREAM, FORMAT, ("Unsupported video format."),
         ("caps %" GST_PTR_FORMAT, caps));
+    self->failed = TRUE;
     return FALSE;
   }
   /* a camera that changes resolution or format mid-stream (no stream-start):
@@ -429,6 +431,7 @@ gst_decent_train_render (GstBaseSink *sink, GstBuffer *buffer)
       GST_ELEMENT_ERROR (self, STREAM, FORMAT, ("Cannot convert this video for training."),
           ("%s", why));
       g_free (why);
+      self->failed = TRUE;
       return GST_FLOW_ERROR;
     }
     self->path_ready = TRUE;
@@ -441,6 +444,7 @@ gst_decent_train_render (GstBaseSink *sink, GstBuffer *buffer)
       GST_ELEMENT_ERROR (self, STREAM, FORMAT, ("Cannot convert this video for training."),
           ("the companion model: %s", why));
       g_free (why);
+      self->failed = TRUE;
       return GST_FLOW_ERROR;
     }
     self->companion_path_ready = TRUE;
@@ -472,6 +476,7 @@ gst_decent_train_render (GstBaseSink *sink, GstBuffer *buffer)
         ("the frame could not be scaled to the %s %dx%dx%d", pixels ? "companion's" : "model's",
             pixels ? self->companion_geometry[0] : self->geometry[0],
             pixels ? self->companion_geometry[1] : self->geometry[1], self->geometry[2]));
+    self->failed = TRUE;
     return GST_FLOW_ERROR;
   }
   /* the still gate's pace: one spacing of the collected frames (framerate
@@ -547,6 +552,7 @@ typedef struct {
   guint n_frames;
   guint64 seen;                 /* for messages: how many came, and the */
   guint stride, max_frames;     /* settings that decided how many were kept */
+  guint bad_buffers, gap_buffers; /* ... and what was skipped */
   guint64 max_memory;
   /* results */
   gboolean ok, cancelled;
@@ -1478,18 +1484,27 @@ run_training (TrainJob *job)
     job_fail (job, GST_RESOURCE_ERROR_SETTINGS, "Cannot start training.", err.message);
   } else if (n_train < 2 && !(job->finished && !job->companion_bytes)) {
     /* (a finished model written as it is needs no more frames) */
+    /* what was skipped, which no setting here would have kept */
+    GString *skipped = g_string_new (NULL);
+    if (job->bad_buffers)
+      g_string_append_printf (skipped, "; %u too small for their caps", job->bad_buffers);
+    if (job->gap_buffers)
+      g_string_append_printf (skipped, "; %u GAP buffers not collected", job->gap_buffers);
     gchar *why = g_strdup_printf ("%u of %" G_GUINT64_FORMAT " frames kept (frame-stride=%u, "
-        "max-frames=%u, max-memory=%" G_GUINT64_FORMAT "); decent-train needs at least 2: %s",
-        job->n_frames, job->seen, job->stride, job->max_frames, job->max_memory,
+        "max-frames=%u, max-memory=%" G_GUINT64_FORMAT "%s); decent-train needs at least 2: %s",
+        job->n_frames, job->seen, job->stride, job->max_frames, job->max_memory, skipped->str,
         job->memory_out ? "the memory ran out while collecting: lower width and height (and "
             "companion-width and companion-height, or set companion=false)"
         : job->memory_full ? (job->companion_bytes ? "raise max-memory (each frame is kept at "
             "the model's size and at the companion's), or set companion=false"
             : "raise max-memory")
-        : job->n_frames == job->seen ? "the stream was that short: give it more footage"
+        : job->n_frames + job->bad_buffers == job->seen
+        ? (job->bad_buffers ? "the other buffers were unreadable: fix the caps or the source"
+            : "the stream was that short: give it more footage")
         : "raise max-frames or lower frame-stride");
     job_fail (job, GST_RESOURCE_ERROR_FAILED, "Too few frames to train on.", why);
     g_free (why);
+    g_string_free (skipped, TRUE);
   } else if ((!job->finished || job->companion_bytes) && job->epochs == 0 && n_held == 0) {
     /* (a finished model's companion trains as a model would) */
     job_fail (job, GST_RESOURCE_ERROR_SETTINGS, "Cannot train until the held-out error stops "
@@ -1641,12 +1656,19 @@ train_and_save (GstDecentTrain *self)
   job.companion_bytes = self->companion_bytes;
   job.n_frames = self->n_frames;
   job.seen = self->seen;
+  job.bad_buffers = self->bad_buffers;
+  job.gap_buffers = self->gap_buffers;
   job.memory_full = self->store_full && !self->store_oom;
   job.memory_out = self->store_full && self->store_oom;
   job.t_start = g_get_monotonic_time ();
 
-  if (job.n_frames == 0 && self->failed) {
-    /* an error was posted already */
+  if (self->failed) {
+    /* an error was posted while collecting: the end of the stream that a
+     * source may still send (appsrc after a flow error) trains nothing and
+     * leaves the model file as it was, as a pipeline stopped on the error
+     * would */
+    GST_INFO_OBJECT (self, "an error came while collecting: %u frames not trained on",
+        job.n_frames);
   } else if (job.n_frames == 0) {
     const gchar *what = job.calibrate_only ? "calibrate" : "train";
     if (self->bad_buffers)
@@ -1720,6 +1742,8 @@ gst_decent_train_event (GstBaseSink *sink, GstEvent *event)
       self->seen = 0;
       self->store_full = FALSE;
       self->store_oom = FALSE;
+      self->bad_buffers = self->gap_buffers = 0;
+      self->failed = FALSE;
       break;
     case GST_EVENT_EOS: {
       /* basesink holds its PREROLL_LOCK here.  Training can take hours: let
