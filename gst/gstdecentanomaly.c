@@ -1078,6 +1078,7 @@ start_scoring (GstDecentAnomaly *self, const gchar *second_path, DecentDevice de
   self->scoring = DECENT_SCORE_MEAN;
   choose_scoring (self, asked, threshold_set);
   self->frame_count = 0;
+  self->short_buffers = 0;
   self->last_running_time = GST_CLOCK_TIME_NONE;
   self->keyunit_count = 0;
   GError *error = NULL;
@@ -1897,6 +1898,40 @@ gst_decent_anomaly_transform_frame_ip (GstVideoFilter *filter, GstVideoFrame *fr
   return set.flagged_only && !f.flagged ? GST_BASE_TRANSFORM_FLOW_DROPPED : GST_FLOW_OK;
 }
 
+/* GstVideoFilter's, which maps the frame and calls transform_frame_ip. */
+static GstFlowReturn (*video_filter_transform_ip) (GstBaseTransform *trans, GstBuffer *buffer);
+
+/* A buffer too small for a frame of the caps (an empty GAP buffer, a broken
+ * source) passes on unscored, without meta, said once in words: GstVideoFilter
+ * says only "code not implemented" for it.  Buffers with a GstVideoMeta give
+ * their own layout (their rows may be tighter than the caps' default): the
+ * mapping judges those.  Streaming thread. */
+static GstFlowReturn
+gst_decent_anomaly_transform_ip (GstBaseTransform *trans, GstBuffer *buffer)
+{
+  GstDecentAnomaly *self = GST_DECENT_ANOMALY (trans);
+  const GstVideoInfo *info = &GST_VIDEO_FILTER (trans)->in_info;
+  const gsize size = gst_buffer_get_size (buffer);
+  if (GST_VIDEO_FILTER (trans)->negotiated && !gst_buffer_get_video_meta (buffer)
+      && size < GST_VIDEO_INFO_SIZE (info)) {
+    const gboolean gap = GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_GAP);
+    if (self->short_buffers++ == 0)
+      GST_ELEMENT_WARNING (self, STREAM, FORMAT,
+          ("A buffer too small for a video frame was passed on unscored; later ones are "
+              "counted in the log."),
+          ("a %" G_GSIZE_FORMAT "-byte buffer%s where %s %dx%d takes %" G_GSIZE_FORMAT
+              " bytes; it carries no meta", size, gap ? " (flagged GAP)" : "",
+              gst_video_format_to_string (GST_VIDEO_INFO_FORMAT (info)),
+              GST_VIDEO_INFO_WIDTH (info), GST_VIDEO_INFO_HEIGHT (info),
+              (gsize) GST_VIDEO_INFO_SIZE (info)));
+    else
+      GST_WARNING_OBJECT (self, "%" G_GUINT64_FORMAT " buffers too small for a frame passed on",
+          self->short_buffers);
+    return GST_FLOW_OK;
+  }
+  return video_filter_transform_ip (trans, buffer);
+}
+
 /* ---- properties ------------------------------------------------------- */
 
 static void
@@ -2304,6 +2339,8 @@ gst_decent_anomaly_class_init (GstDecentAnomalyClass *klass)
   trans_class->before_transform = GST_DEBUG_FUNCPTR (gst_decent_anomaly_before_transform);
   filter_class->set_info = GST_DEBUG_FUNCPTR (gst_decent_anomaly_set_info);
   filter_class->transform_frame_ip = GST_DEBUG_FUNCPTR (gst_decent_anomaly_transform_frame_ip);
+  video_filter_transform_ip = trans_class->transform_ip; /* GstVideoFilter's */
+  trans_class->transform_ip = GST_DEBUG_FUNCPTR (gst_decent_anomaly_transform_ip);
 
   gst_type_mark_as_plugin_api (GST_TYPE_DECENT_DEVICE, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_DECENT_MODE, 0);

@@ -91,6 +91,7 @@ struct _GstDecentAnomaly {
   float *map;             /* per-pixel error of the last finite result */
   float *scratch_map;     /* what scoring writes, kept only when finite */
   guint64 frame_count;
+  guint64 short_buffers;   /* buffers too small for a frame, passed on unscored */
   GstClockTime last_running_time; /* the last frame seen's (events ended between frames) */
   gboolean have_result;   /* a finite result exists */
   gdouble last_score;     /* always finite */

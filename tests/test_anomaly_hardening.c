@@ -197,6 +197,51 @@ GST_START_TEST (test_nonfinite_frames)
 }
 GST_END_TEST;
 
+/* A buffer too small for a frame of the caps (an empty GAP buffer, a short
+ * one) passes on unscored and without meta, said once in words (helper-66:
+ * GstVideoFilter's "code not implemented"); the next frame is scored. */
+GST_START_TEST (test_short_buffers_said)
+{
+  GstHarness *h = model_harness ("message-mode=all");
+  GstBus *bus = harness_bus (h);
+  GstBuffer *empty_gap = gst_buffer_new ();
+  GST_BUFFER_FLAG_SET (empty_gap, GST_BUFFER_FLAG_GAP);
+  GST_BUFFER_PTS (empty_gap) = 0;
+  GstBuffer *shorter = gst_buffer_new_allocate (NULL, MW * MH - 1, NULL);
+  GST_BUFFER_PTS (shorter) = GST_SECOND / 30;
+  GstBuffer *in[] = { empty_gap, shorter, gray_frame (FALSE, 2) };
+  for (guint i = 0; i < G_N_ELEMENTS (in); i++) {
+    fail_unless_equals_int (gst_harness_push (h, in[i]), GST_FLOW_OK);
+    GstBuffer *b = gst_harness_pull (h);
+    GstDecentAnomalyMeta *m = gst_buffer_get_decent_anomaly_meta (b);
+    fail_unless ((m != NULL) == (i == 2), "buffer %u: meta %p", i, m);
+    fail_unless (i < 2 || (m->scored && m->frame_number == 0), "the frame after them");
+    gst_buffer_unref (b);
+  }
+  GstMessage *msg;
+  guint warnings = 0, scored = 0;
+  while ((msg = gst_bus_pop (bus))) {
+    if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_WARNING) {
+      GError *err;
+      gchar *dbg;
+      gst_message_parse_warning (msg, &err, &dbg);
+      fail_unless (strstr (err->message, "too small for a video frame")
+          && strstr (dbg, "a 0-byte buffer (flagged GAP) where GRAY8 16x16 takes 256 bytes"),
+          "%s | %s", err->message, dbg);
+      g_error_free (err);
+      g_free (dbg);
+      warnings++;
+    } else if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ELEMENT
+               && gst_structure_has_name (gst_message_get_structure (msg), "decentanomaly"))
+      scored++;
+    gst_message_unref (msg);
+  }
+  fail_unless_equals_int (warnings, 1);
+  fail_unless_equals_int (scored, 1);
+  harness_bus_teardown (h, bus);
+}
+GST_END_TEST;
+
 /* ---- 6: a FIFO as model file ------------------------------------------- */
 
 /* threshold=0 flags every frame: the normalized score must say "above"
@@ -1109,6 +1154,7 @@ anomaly_hardening_suite (void)
   tcase_add_test (tc, test_flush_scores_next_frame);
   tcase_add_test (tc, test_nonfinite_model_refused);
   tcase_add_test (tc, test_nonfinite_frames);
+  tcase_add_test (tc, test_short_buffers_said);
   tcase_add_test (tc, test_interlaced_refused);
   tcase_add_test (tc, test_frame_path_reasons_and_nonfinite_maps);
   tcase_add_test (tc, test_overlay_odd_width_packed);
