@@ -1687,6 +1687,7 @@ train_and_save (GstDecentTrain *self)
       GST_ELEMENT_ERROR (self, STREAM, FAILED, ("No frames to %s on.", what),
           ("End of stream came before any frame; nothing was written to %s", job.shown));
   } else {
+    self->trained = TRUE;
     run_training (&job);
     if (job.ok) {
       drop_frames (self); /* they are in the model now; give the memory back */
@@ -1714,6 +1715,30 @@ train_and_save (GstDecentTrain *self)
   g_free (job.location);
   g_free (job.checkpoint);
   return job.ok;
+}
+
+static gboolean check_checkpoint (GstDecentTrain *self, const gchar *location,
+    const DecentConfig *cfg, gboolean resume, gboolean checkpoint);
+
+/* A flush that stopped a training may have left a finished model waiting
+ * for its companion, or a checkpoint (park_model): the new collection says
+ * what a start says of them (resume=false discards the waiting model) and
+ * resume=true takes them.  Streaming thread. */
+static void
+check_leftovers_after_flush (GstDecentTrain *self)
+{
+  GST_OBJECT_LOCK (self);
+  gchar *location = g_strdup (self->model_location);
+  const gboolean checkpoint = self->checkpoint, resume = self->resume;
+  const gboolean calibrate_only = self->calibrate_only;
+  DecentConfig cfg;
+  config_from_properties (self, self->width, self->height, self->channels, &cfg);
+  GST_OBJECT_UNLOCK (self);
+  self->checkpoint_found = self->finished_found = FALSE;
+  if (location && *location && !calibrate_only
+      && !check_checkpoint (self, location, &cfg, resume, checkpoint))
+    self->failed = TRUE; /* said why */
+  g_free (location);
 }
 
 static gboolean
@@ -1744,6 +1769,9 @@ gst_decent_train_event (GstBaseSink *sink, GstEvent *event)
       self->store_oom = FALSE;
       self->bad_buffers = self->gap_buffers = 0;
       self->failed = FALSE;
+      if (self->trained)
+        check_leftovers_after_flush (self);
+      self->trained = FALSE;
       break;
     case GST_EVENT_EOS: {
       /* basesink holds its PREROLL_LOCK here.  Training can take hours: let
@@ -2160,6 +2188,7 @@ begin_collecting (GstDecentTrain *self)
   self->bad_buffers = 0;
   self->gap_buffers = 0;
   self->failed = FALSE;
+  self->trained = FALSE;
   self->path_ready = FALSE;
   self->have_caps = FALSE;
   gst_video_info_init (&self->info); /* no caps yet in this run */

@@ -77,6 +77,7 @@ struct _GstDecentTrain {
   guint bad_buffers;      /* buffers too small for their caps, skipped */
   guint gap_buffers;      /* GAP buffers (a source's stand-ins), not collected */
   gboolean failed;        /* an error was posted while collecting */
+  gboolean trained;       /* this collection's end of stream ran a training */
 
   /* set by a state change to READY or a flush: training stops after the
    * current epoch */

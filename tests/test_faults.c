@@ -451,6 +451,77 @@ run_counting_epochs (const gchar *desc, guint *own, guint *companion, gchar **wa
  * waiting model, and does once it writes its own.  With checkpoint=false
  * the finished model is written alone, with a warning, all its epochs in
  * it, no companion and nothing left beside it. */
+/* A flushing seek while the companion trains parks the finished model as a
+ * stop does; the new collection then says what a start says of it: with
+ * resume=false, that this run trains anew and discards it (helper-66: it
+ * was deleted without a word). */
+GST_START_TEST (test_flush_during_companion_said)
+{
+  gchar *model = g_build_filename (dir, "pair-flushed.dcnt", NULL);
+  gchar *desc = g_strdup_printf ("videotestsrc pattern=ball ! "
+      "video/x-raw,width=32,height=32,framerate=10/1 ! decent-train min-steps=0 "
+      "model-location=\"%s\" width=16 height=16 channels=1 epochs=30 batch-size=8 "
+      "latent-side=6 still-lag=3 companion=true companion-width=16 companion-height=16", model);
+  GstElement *pipe = gst_parse_launch (desc, NULL);
+  fail_unless (pipe != NULL);
+  GstBus *bus = gst_element_get_bus (pipe);
+  /* 40 frames: 4 s of the endless source */
+  gst_element_set_state (pipe, GST_STATE_PAUSED);
+  fail_unless (gst_element_get_state (pipe, NULL, NULL, 10 * GST_SECOND)
+      == GST_STATE_CHANGE_SUCCESS);
+  const GstSeekFlags flush = GST_SEEK_FLAG_FLUSH;
+  fail_unless (gst_element_seek (pipe, 1.0, GST_FORMAT_TIME, flush, GST_SEEK_TYPE_SET, 0,
+          GST_SEEK_TYPE_SET, 4 * GST_SECOND));
+  gst_element_set_state (pipe, GST_STATE_PLAYING);
+  gboolean flushed = FALSE, written = FALSE;
+  GString *warnings = g_string_new (NULL);
+  for (;;) {
+    GstMessage *msg = gst_bus_timed_pop (bus, 120 * GST_SECOND);
+    fail_unless (msg != NULL, "timed out");
+    const GstMessageType type = GST_MESSAGE_TYPE (msg);
+    fail_if (type == GST_MESSAGE_ERROR, "an error");
+    const GstStructure *st = gst_message_get_structure (msg);
+    guint epoch;
+    if (type == GST_MESSAGE_WARNING) {
+      gchar *text = message_text (msg);
+      g_string_append_printf (warnings, "%s\n", text);
+      g_free (text);
+    } else if (type == GST_MESSAGE_ELEMENT && gst_structure_has_name (st, "decent-train")) {
+      const gchar *status = gst_structure_get_string (st, "status");
+      written |= status && g_str_equal (status, "written");
+      if (!flushed && gst_structure_get_uint (st, "epoch", &epoch)
+          && g_strcmp0 (gst_structure_get_string (st, "model"), "companion") == 0) {
+        /* returns once the training has stopped and the collection begun again */
+        fail_unless (gst_element_seek (pipe, 1.0, GST_FORMAT_TIME, flush, GST_SEEK_TYPE_SET, 0,
+                GST_SEEK_TYPE_SET, 4 * GST_SECOND));
+        flushed = TRUE;
+      }
+    }
+    const gboolean eos = type == GST_MESSAGE_EOS;
+    gst_message_unref (msg);
+    if (eos)
+      break;
+  }
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  fail_unless (flushed && written, "flushed %d, written %d", flushed, written);
+  fail_unless (strstr (warnings->str, "resume=true trains the companion only")
+      && strstr (warnings->str, "A finished model from a stopped run is waiting; this run "
+          "trains anew and discards it"), "%s", warnings->str);
+  DecentError err;
+  DecentModel *m = decent_model_load (model, DECENT_DEVICE_CPU, &err);
+  fail_unless (m != NULL && decent_model_has_companion (m) == 1, "%s", err.message);
+  decent_model_free (m);
+  gchar *finished = g_strconcat (model, ".finished", NULL);
+  fail_if (g_file_test (finished, G_FILE_TEST_EXISTS), "the discarded model was left");
+  g_free (finished);
+  g_string_free (warnings, TRUE);
+  gst_object_unref (bus);
+  gst_object_unref (pipe);
+  g_free (desc);
+  g_free (model);
+}
+GST_END_TEST;
+
 /* Runs pipeline (a format of model and extra properties) without extra
  * ones and stops it while the companion trains: model.finished waits. */
 static void
@@ -707,6 +778,7 @@ faults_suite (void)
   tcase_add_test (tc, test_other_channel_counts);
   tcase_add_test (tc, test_state_cycles);
   tcase_add_test (tc, test_stop_and_resume);
+  tcase_add_test (tc, test_flush_during_companion_said);
   tcase_add_test (tc, test_stop_during_companion);
   return s;
 }
