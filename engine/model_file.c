@@ -395,8 +395,6 @@ still_load (DecentModel *m, const uint8_t *data, size_t len, DecentError *err)
  * parser does not recurse without end). */
 #define PAIR_MAX_BYTES (256ull << 20)
 
-static _Thread_local int parsing_companion;
-
 static int
 pair_save (DecentModel *m, uint8_t **data, size_t *len, DecentError *err)
 {
@@ -411,20 +409,8 @@ pair_save (DecentModel *m, uint8_t **data, size_t *len, DecentError *err)
   return 0;
 }
 
-/* The companion's bytes as a model for device, or NULL with why. */
-static DecentModel *
-companion_parse (const uint8_t *data, size_t len, DecentDevice device, DecentError *err)
-{
-  if (parsing_companion) {
-    decent_fail (err, "the companion model carries a companion of its own; a model file "
-        "holds at most two models");
-    return NULL;
-  }
-  parsing_companion = 1;
-  DecentModel *c = decent_model_parse ("(its companion model)", data, len, device, err);
-  parsing_companion = 0;
-  return c;
-}
+static DecentModel *companion_parse (const uint8_t *data, size_t len, DecentDevice device,
+    DecentError *err);
 
 static int
 pair_load (DecentModel *m, const uint8_t *data, size_t len, DecentError *err)
@@ -1005,6 +991,9 @@ typedef struct {
   const uint8_t *data;
   uint64_t size, pos;
   uint32_t crc;        /* of bytes [0, pos) */
+  int companion;       /* a companion's bytes: they may not hold a companion (no
+                        * thread-local flag: a dlopened module's TLS crashed
+                        * LeakSanitizer's scan at exit) */
 } Reader;
 
 /* Exactly n more bytes; the caller has checked that the size allows them. */
@@ -1288,6 +1277,11 @@ parse (Reader *r, DecentDevice device, DecentError *err)
                         "end of the file)", path, name, (unsigned long long) plen);
       goto out;
     }
+    if (r->companion && tag == DECENT_SECTION_TAG ('P', 'A', 'I', 'R')) {
+      decent_fail (err, "model file %s: section 'PAIR': the companion model carries a "
+          "companion of its own; a model file holds at most two models", path);
+      goto out;
+    }
     const DecentSectionIO *io = NULL;
     for (size_t i = 0; i < n_io && !io; i++)
       if (sections[i].tag == tag)
@@ -1381,7 +1375,16 @@ decent_model_parse (const char *path, const uint8_t *data, size_t len, DecentDev
     decent_fail (err, "no model data to parse");
     return NULL;
   }
-  Reader r = { path, -1, data, len, 0, 0 };
+  Reader r = { path, -1, data, len, 0, 0, 0 };
+  return parse (&r, device, err);
+}
+
+/* The companion's bytes as a model for device, or NULL with why; the parser
+ * goes no deeper than this. */
+static DecentModel *
+companion_parse (const uint8_t *data, size_t len, DecentDevice device, DecentError *err)
+{
+  Reader r = { "(its companion model)", -1, data, len, 0, 0, 1 };
   return parse (&r, device, err);
 }
 
