@@ -1209,6 +1209,7 @@ static gboolean
 gst_decent_anomaly_stop (GstBaseTransform *trans)
 {
   GstDecentAnomaly *self = GST_DECENT_ANOMALY (trans);
+  gst_caps_replace (&self->refused_caps, NULL); /* the next run says it again */
   g_mutex_lock (&self->swap_lock);
   self->started = FALSE;
   self->load_generation++; /* a load still running is dropped */
@@ -1260,6 +1261,9 @@ gst_decent_anomaly_set_info (GstVideoFilter *filter, GstCaps *incaps, GstVideoIn
   GST_DEBUG_OBJECT (self, "new format %" GST_PTR_FORMAT, incaps);
   /* the model sees whole frames; fields would be scaled as frames */
   if (GST_VIDEO_INFO_IS_INTERLACED (in_info)) {
+    if (self->refused_caps && gst_caps_is_equal (incaps, self->refused_caps))
+      return FALSE; /* said already */
+    gst_caps_replace (&self->refused_caps, incaps);
     GST_ELEMENT_ERROR (self, STREAM, FORMAT,
         ("Interlaced video is not supported; put deinterlace before decentanomaly."),
         ("The caps say interlace-mode=%s: %" GST_PTR_FORMAT,
@@ -2114,6 +2118,7 @@ gst_decent_anomaly_finalize (GObject *object)
   GstDecentAnomaly *self = GST_DECENT_ANOMALY (object);
   join_loader (self); /* already done by stop(), unless the loader finalizes us */
   g_free (self->model_location);
+  gst_caps_replace (&self->refused_caps, NULL);
   g_free (self->roi_text);
   g_free (self->roi_error);
   g_free (self->request_path);

@@ -88,6 +88,8 @@ struct _GstDecentAnomaly {
                            * chosen for; -1: none yet */
   DecentFramePath path;
   gboolean path_ready;    /* path is built for the current caps and roi */
+  GstCaps *refused_caps;  /* the last caps refused with an error: a source that sends
+                           * them again with each buffer (appsrc) is told once */
   float *map;             /* per-pixel error of the last finite result */
   float *scratch_map;     /* what scoring writes, kept only when finite */
   guint64 frame_count;

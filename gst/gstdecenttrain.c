@@ -339,18 +339,20 @@ gst_decent_train_set_caps (GstBaseSink *sink, GstCaps *caps)
       "interlace-mode");
   self->have_caps = FALSE;
   /* the converter to the model's progressive frames takes no fields */
-  if ((mode && !g_str_equal (mode, "progressive"))
-      || (gst_video_info_from_caps (&info, caps) && GST_VIDEO_INFO_IS_INTERLACED (&info))) {
-    GST_ELEMENT_ERROR (self, STREAM, FORMAT,
-        ("Interlaced video is not supported; put deinterlace before decent-train."),
-        ("caps %" GST_PTR_FORMAT, caps));
+  const gboolean interlaced = (mode && !g_str_equal (mode, "progressive"))
+      || (gst_video_info_from_caps (&info, caps) && GST_VIDEO_INFO_IS_INTERLACED (&info));
+  if (interlaced || !gst_video_info_from_caps (&info, caps)) {
     self->failed = TRUE;
-    return FALSE;
-  }
-  if (!gst_video_info_from_caps (&info, caps)) {
-    GST_ELEMENT_ERROR (self, STREAM, FORMAT, ("Unsupported video format."),
-        ("caps %" GST_PTR_FORMAT, caps));
-    self->failed = TRUE;
+    if (self->refused_caps && gst_caps_is_equal (caps, self->refused_caps))
+      return FALSE; /* said already */
+    gst_caps_replace (&self->refused_caps, caps);
+    if (interlaced)
+      GST_ELEMENT_ERROR (self, STREAM, FORMAT,
+          ("Interlaced video is not supported; put deinterlace before decent-train."),
+          ("caps %" GST_PTR_FORMAT, caps));
+    else
+      GST_ELEMENT_ERROR (self, STREAM, FORMAT, ("Unsupported video format."),
+          ("caps %" GST_PTR_FORMAT, caps));
     return FALSE;
   }
   /* a camera that changes resolution or format mid-stream (no stream-start):
@@ -2191,6 +2193,7 @@ begin_collecting (GstDecentTrain *self)
   self->trained = FALSE;
   self->path_ready = FALSE;
   self->have_caps = FALSE;
+  gst_caps_replace (&self->refused_caps, NULL); /* a new run says it again */
   gst_video_info_init (&self->info); /* no caps yet in this run */
   set_cancel (self, FALSE);
   return TRUE;
@@ -2396,6 +2399,7 @@ gst_decent_train_finalize (GObject *object)
   GstDecentTrain *self = GST_DECENT_TRAIN (object);
   g_free (self->model_location);
   drop_frames (self);
+  gst_caps_replace (&self->refused_caps, NULL);
   g_array_unref (self->intervals);
   g_array_unref (self->stream_starts);
   decent_frame_path_clear (&self->path);

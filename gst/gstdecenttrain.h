@@ -41,6 +41,8 @@ struct _GstDecentTrain {
   /* streaming thread; reset at READY -> PAUSED */
   GstVideoInfo info;
   gboolean have_caps;     /* info comes from negotiated video caps */
+  GstCaps *refused_caps;  /* the last caps refused with an error: a source that sends
+                           * them again with each buffer (appsrc) is told once */
   gboolean still_unfit;   /* the still gate's settings cannot fit this model (said at start) */
   gboolean companion_still_unfit; /* nor its companion (said at start) */
   gdouble frame_spacing;  /* seconds between collected frames (frame-stride over the
