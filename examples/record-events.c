@@ -34,6 +34,8 @@ typedef struct {
   GstClockTime before;
   GstClockTime stop_at;   /* running time at which to block again; NONE while recording on */
   GstClockTime resume_at; /* the oldest frame a new clip takes */
+  GstBuffer *held;        /* the first frame after a clip, kept for the next clip */
+  GstClockTime held_at;   /* its running time */
   gboolean recording;
   guint clips;
   guint64 frames, flagged;
@@ -46,7 +48,11 @@ block_cb (GstPad *pad, GstPadProbeInfo *info, gpointer user)
   return GST_PAD_PROBE_OK; /* stay blocked; the leaky queue drops the oldest frames */
 }
 
-/* Runs on every frame that reaches the recorder: stops after the tail. */
+/* Runs on every frame that reaches the recorder (after the block, if
+ * any): stops after the tail.  The frame that ends a clip has passed the
+ * block already and cannot wait at it: it is kept, and goes first into the
+ * next clip if that clip reaches back to it (two events close together
+ * lost it between their clips). */
 static GstPadProbeReturn
 tail_cb (GstPad *pad, GstPadProbeInfo *info, gpointer user)
 {
@@ -65,13 +71,47 @@ tail_cb (GstPad *pad, GstPadProbeInfo *info, gpointer user)
     gst_util_set_object_arg (G_OBJECT (app->gate_queue), "leaky", "downstream");
     app->block_id = gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BLOCK_DOWNSTREAM, block_cb, NULL,
         NULL);
+    gst_buffer_replace (&app->held, buf);
+    app->held_at = t;
   }
   /* the frame that was held at the blocked pad is older than the clip; and
    * outside a recording (the gate opened for the end of the stream) no
    * frame goes to a clip */
   gboolean stale = (GST_CLOCK_TIME_IS_VALID (t) && t < app->resume_at) || !app->recording;
+  GstBuffer *first = NULL;
+  if (!stop && !stale && app->held) {
+    /* the clip's first frame: the one kept is older, and goes before it */
+    if (app->held_at >= app->resume_at && app->held_at < t)
+      first = g_steal_pointer (&app->held);
+    gst_buffer_replace (&app->held, NULL);
+  }
   g_mutex_unlock (&app->lock);
+  if (first) /* (this probe lets it through: recording, and no frame kept now) */
+    gst_pad_push (pad, first);
   return stop || stale ? GST_PAD_PROBE_DROP : GST_PAD_PROBE_OK;
+}
+
+/* A kept frame is of the stream as it was: new caps, a new segment or
+ * stream, a flush or the end make it no frame of the next clip. */
+static GstPadProbeReturn
+gate_event_cb (GstPad *pad, GstPadProbeInfo *info, gpointer user)
+{
+  App *app = user;
+  switch (GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (info))) {
+    case GST_EVENT_CAPS:
+    case GST_EVENT_SEGMENT:
+    case GST_EVENT_STREAM_START:
+    case GST_EVENT_FLUSH_START:
+    case GST_EVENT_FLUSH_STOP:
+    case GST_EVENT_EOS:
+      g_mutex_lock (&app->lock);
+      gst_buffer_replace (&app->held, NULL);
+      g_mutex_unlock (&app->lock);
+      break;
+    default:
+      break;
+  }
+  return GST_PAD_PROBE_OK;
 }
 
 /* The gate queue's bound from the frame rate: --before, and the frames
@@ -286,6 +326,8 @@ main (int argc, char **argv)
   app.block_id = gst_pad_add_probe (app.gate, GST_PAD_PROBE_TYPE_BLOCK_DOWNSTREAM, block_cb,
       NULL, NULL);
   gst_pad_add_probe (app.gate, GST_PAD_PROBE_TYPE_BUFFER, tail_cb, &app, NULL);
+  gst_pad_add_probe (app.gate, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM | GST_PAD_PROBE_TYPE_EVENT_FLUSH,
+      gate_event_cb, &app, NULL);
   GstPad *gate_in = gst_element_get_static_pad (gate, "sink");
   gst_pad_add_probe (gate_in, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, eos_cb, &app, NULL);
   gst_object_unref (gate_in);
@@ -311,6 +353,7 @@ main (int argc, char **argv)
           "%u clips in %s%s\n", app.frames, app.flagged, app.clips, out,
           rc != 0 && app.clips ? " (stopped by the error above: the last may be incomplete)"
           : "");
+  gst_buffer_replace (&app.held, NULL);
   gst_object_unref (app.gate);
   gst_object_unref (gate);
   gst_object_unref (scorer);

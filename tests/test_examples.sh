@@ -150,6 +150,27 @@ for offset in 0 100000000000; do
     "$build/examples/decent-detect" --model "$tmp/ball.dcnt" --input "$tmp/event-$offset.mkv" \
     --start 5
 done
+# two events 2.5 s apart (white at 4.0-5.4 s and at 8.0-9.4 s), --before 1
+# --after 2: the first clip ends at 7.8 s, and the second reaches back to
+# 7.0 s, so it begins with the first frame the first clip did not take,
+# 7.9 s, and runs to 11.8 s: 40 frames (that frame ended the first clip
+# and was lost: the second began at 8.0 s)
+clip="video/x-raw,width=64,height=48,framerate=10/1"
+launch concat name=c ! videoconvert ! video/x-raw,format=I420 ! matroskamux \
+  ! filesink location="$tmp/two-events.mkv" \
+  videotestsrc num-buffers=40 pattern=ball ! $clip ! c. \
+  videotestsrc num-buffers=15 pattern=white ! $clip ! c. \
+  videotestsrc num-buffers=25 pattern=ball ! $clip ! c. \
+  videotestsrc num-buffers=15 pattern=white ! $clip ! c. \
+  videotestsrc num-buffers=40 pattern=ball ! $clip ! c.
+expect "record-events records two close events" "30 flagged.*2 clips" \
+  "$build/examples/record-events" --model "$tmp/ball.dcnt" --input "$tmp/two-events.mkv" \
+  --out "$tmp/clips-two" --before 1 --after 2
+got="$(clip_pts "$tmp/clips-two/clip-000.mkv") / $(clip_pts "$tmp/clips-two/clip-001.mkv")"
+if [ "$got" = "pts: 0:00:03.000000000 pts: 0:00:07.800000000 49 / pts: 0:00:07.900000000 pts: 0:00:11.800000000 40" ]; then
+  echo "ok: two close events: the second clip begins with the frame after the first"
+else echo "FAIL: two close events: $got, not 3.0 to 7.8 s (49) and 7.9 to 11.8 s (40)"
+  fail=1; fi
 # packed RGB rows of 63 pixels (189 bytes, not a multiple of 4): 10 frames
 # (rawvideoparse padded rows to 4 bytes: 9 frames, read skewed; helper-60)
 head -c $((63 * 48 * 3 * 10)) /dev/urandom >"$tmp/p63.rgb"
