@@ -14,7 +14,9 @@
 #include <fcntl.h>
 #include <glib/gstdio.h>
 #include <math.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/eventfd.h>
 #include <pthread.h>
 #include <time.h>
 #include <string.h>
@@ -240,11 +242,16 @@ rotated_name (const gchar *path, guint n)
   return g_strdup_printf ("%s.%u", path, n);
 }
 
+/* How long a record waits for room in a full pipe (a reader that is
+ * slow for a moment) before the reader counts as stalled. */
+#define PIPE_WAIT_MS 1000
+
 /* path opened for appending (or anew with truncate), a descriptor or -1
  * with errno set.  Never blocks: a FIFO without a reader fails (ENXIO)
- * instead of hanging the state change; once open, writes block as a pipe's
- * do.  *seekable: a regular file.  No stdio: a record that failed must not
- * stay in a buffer, to be written in front of the next. */
+ * instead of hanging the state change.  A pipe, FIFO or terminal stays
+ * non-blocking (write_all waits for it, boundedly); a regular file blocks
+ * as files do.  *seekable: a regular file.  No stdio: a record that failed
+ * must not stay in a buffer, to be written in front of the next. */
 static int
 open_events_file (const gchar *path, gboolean truncate, gboolean *seekable)
 {
@@ -254,7 +261,8 @@ open_events_file (const gchar *path, gboolean truncate, gboolean *seekable)
     return -1;
   struct stat st;
   int flags = fcntl (fd, F_GETFL);
-  if (fstat (fd, &st) != 0 || flags < 0 || fcntl (fd, F_SETFL, flags & ~O_NONBLOCK) != 0) {
+  if (fstat (fd, &st) != 0 || flags < 0
+      || (S_ISREG (st.st_mode) && fcntl (fd, F_SETFL, flags & ~O_NONBLOCK) != 0)) {
     const int why = errno;
     close (fd);
     errno = why;
@@ -264,22 +272,56 @@ open_events_file (const gchar *path, gboolean truncate, gboolean *seekable)
   return fd;
 }
 
-/* Writes all of data (a pipe may take it in parts); FALSE with errno set. */
+/* Writes all of data (a pipe may take it in parts); FALSE with errno set.
+ * A full pipe is waited for up to PIPE_WAIT_MS, and not at all once its
+ * reader has stalled (unless the record is half written): a reader that
+ * stops reading (less, a stopped terminal) must not hold the video up, nor
+ * a stop, which ends the wait at once (ECANCELED).  EAGAIN: no room in
+ * time.  Streaming thread. */
 static gboolean
-write_all (int fd, const gchar *data, gsize len)
+write_all (GstDecentPublish *self, const gchar *data, gsize len)
 {
+  const gsize whole = len;
+  gint64 deadline = 0;
   while (len > 0) {
-    const ssize_t n = write (fd, data, len);
+    const ssize_t n = write (self->fd, data, len);
     if (n < 0 && errno == EINTR)
       continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      if (len == whole && self->reader_stalled) {
+        errno = EAGAIN;
+        return FALSE;
+      }
+      const gint64 now = g_get_monotonic_time ();
+      if (!deadline)
+        deadline = now + PIPE_WAIT_MS * G_TIME_SPAN_MILLISECOND;
+      struct pollfd fds[2] = { { self->fd, POLLOUT, 0 }, { self->stop_fd, POLLIN, 0 } };
+      const int left_ms = (int) ((deadline - now + 999) / 1000);
+      const int ready = left_ms > 0 ? poll (fds, self->stop_fd >= 0 ? 2 : 1, left_ms) : 0;
+      if (g_atomic_int_get (&self->stopping)) {
+        self->torn = len < whole;
+        errno = ECANCELED;
+        return FALSE;
+      }
+      if (ready == 0) {
+        self->torn = len < whole;
+        self->reader_stalled = TRUE;
+        errno = EAGAIN;
+        return FALSE;
+      }
+      continue; /* room, or an error the next write() reports (EPIPE) */
+    }
     if (n <= 0) {
       if (n == 0)
         errno = EIO;
+      self->torn = len < whole && !self->seekable;
       return FALSE;
     }
     data += n;
     len -= (gsize) n;
   }
+  self->reader_stalled = FALSE;
+  self->torn = FALSE;
   return TRUE;
 }
 
@@ -301,30 +343,47 @@ rotate (GstDecentPublish *self, guint max_files)
 {
   close (self->fd);
   self->fd = -1;
-  gboolean moved = TRUE, all_moved = TRUE;
+  gboolean moved = TRUE;
+  gchar *older_from = NULL, *older_to = NULL; /* the oldest that could not move on */
+  int older_why = 0, newest_why = 0;
   for (guint n = max_files; n >= 1; n--) {
     gchar *from = n == 1 ? g_strdup (self->path) : rotated_name (self->path, n - 1);
     gchar *to = rotated_name (self->path, n);
     if (g_rename (from, to) != 0 && errno != ENOENT) {
-      const int why = errno;
-      if (!self->rotate_warned) { /* once, not at every rotation from now on */
-        gchar *shown_from = decent_shown_name (from), *shown_to = decent_shown_name (to);
-        GST_ELEMENT_WARNING (self, RESOURCE, WRITE, ("Could not rotate the event file."),
-            ("renaming %s to %s: %s; %s", shown_from, shown_to, g_strerror (why),
-                n == 1 ? "the file starts anew so that max-size holds"
-                       : "it is replaced by the newer file at each rotation instead"));
-        g_free (shown_from);
-        g_free (shown_to);
+      if (n == 1) {
+        newest_why = errno;
+        moved = FALSE;
+      } else if (!older_from) {
+        older_why = errno;
+        older_from = g_steal_pointer (&from);
+        older_to = g_steal_pointer (&to);
       }
-      self->rotate_warned = TRUE;
-      moved = moved && n != 1;
-      all_moved = FALSE;
     }
     g_free (from);
     g_free (to);
   }
-  if (all_moved)
-    self->rotate_warned = FALSE; /* a later failure is a new one */
+  /* each said once, not at every rotation from now on; what happened to the
+   * records (helper-67: an older file was named while the newest, which
+   * started anew and lost its records, was not) */
+  if (newest_why && !(self->rotate_warned & 1)) {
+    gchar *shown_to = rotated_name (self->shown, 1);
+    GST_ELEMENT_WARNING (self, RESOURCE, WRITE, ("Could not rotate the event file."),
+        ("renaming %s to %s: %s; the file starts anew so that max-size holds (its records "
+            "are lost)", self->shown, shown_to, g_strerror (newest_why)));
+    g_free (shown_to);
+  } else if (!newest_why && older_from && !(self->rotate_warned & 2)) {
+    gchar *shown_from = decent_shown_name (older_from), *shown_to = decent_shown_name (older_to);
+    GST_ELEMENT_WARNING (self, RESOURCE, WRITE, ("Could not rotate the event file."),
+        ("renaming %s to %s: %s; it is replaced by the newer file at each rotation instead",
+            shown_from, shown_to, g_strerror (older_why)));
+    g_free (shown_from);
+    g_free (shown_to);
+  }
+  self->rotate_warned = newest_why ? self->rotate_warned | 1
+                        : older_from ? self->rotate_warned | 2
+                                     : 0; /* all moved: a later failure is a new one */
+  g_free (older_from);
+  g_free (older_to);
   self->fd = open_events_file (self->path, max_files == 0 || !moved, &self->seekable);
   if (self->fd < 0)
     GST_WARNING_OBJECT (self, "could not open %s again after rotating it: %s", self->shown,
@@ -365,7 +424,9 @@ write_file (GstDecentPublish *self, const gchar *line)
   }
   if (self->fd < 0)
     self->fd = open_events_file (self->path, FALSE, &self->seekable);
-  gchar *record = g_strconcat (line, "\n", NULL); /* one write: one whole line */
+  /* one write: one whole line (after a line a pipe took only in part, on a
+   * line of its own) */
+  gchar *record = g_strconcat (self->torn ? "\n" : "", line, "\n", NULL);
   const gsize len = strlen (record);
   /* a pipe or terminal has no position: it is only written to */
   off_t at = self->fd >= 0 && self->seekable ? file_end (self->fd) : -1;
@@ -387,7 +448,7 @@ write_file (GstDecentPublish *self, const gchar *line)
     was_pending = sigpending (&pending) == 0 && sigismember (&pending, SIGPIPE);
   }
   const gboolean ok = self->fd >= 0 && (at >= 0 || !self->seekable)
-                      && write_all (self->fd, record, len);
+                      && write_all (self, record, len);
   const int why = errno;
   g_free (record);
   if (guard) {
@@ -406,11 +467,13 @@ write_file (GstDecentPublish *self, const gchar *line)
   if (self->fd >= 0 && at >= 0 && ftruncate (self->fd, at) != 0)
     GST_DEBUG_OBJECT (self, "could not cut a torn record off %s", self->shown);
   self->dropped++;
-  if (!self->warned)
+  if (!self->warned && why != ECANCELED) /* (a stop: counted in the log) */
     GST_ELEMENT_WARNING (self, RESOURCE, WRITE, ("Could not write an event record."),
         ("%s: %s; records are dropped until writing works again (the video goes on)",
-            self->shown, self->fd >= 0 ? g_strerror (why) : "the file cannot be opened"));
-  self->warned = TRUE;
+            self->shown, self->fd < 0 ? "the file cannot be opened"
+            : why == EAGAIN ? "its reader has not read for a second (the pipe is full)"
+                            : g_strerror (why)));
+  self->warned = self->warned || why != ECANCELED;
 }
 
 /* One record to every destination (and frees it).  Streaming thread. */
@@ -560,6 +623,28 @@ camera_name (GstDecentPublish *self)
 }
 
 /* The file, when location is set; TRUE without one. */
+/* What the regular file at path is when it is neither empty nor begins
+ * with a JSON record (a model file named by a slip of tab completion was
+ * appended to, and lost); NULL when it can be appended to, or cannot be
+ * read to tell. */
+static const gchar *
+not_records (const gchar *path)
+{
+  const int fd = g_open (path, O_RDONLY | O_NONBLOCK | O_CLOEXEC, 0);
+  if (fd < 0)
+    return NULL;
+  gchar head[64];
+  const ssize_t n = read (fd, head, sizeof head);
+  close (fd);
+  ssize_t i = 0;
+  while (i < n && g_ascii_isspace (head[i]))
+    i++;
+  if (n <= 0 || i == n || head[i] == '{')
+    return NULL;
+  return n >= 6 && memcmp (head, "DECENT", 6) == 0 ? "a gst-decent model file"
+                                                   : "a file that does not begin with a record";
+}
+
 static gboolean
 open_file (GstDecentPublish *self, gchar *path)
 {
@@ -575,6 +660,17 @@ open_file (GstDecentPublish *self, gchar *path)
         ("%s: %s", shown, why == ENXIO ? "a FIFO with no reader (start the program that "
             "reads it first)" : g_strerror (why)));
     g_free (shown);
+    g_free (path);
+    return FALSE;
+  }
+  const gchar *what = self->seekable ? not_records (path) : NULL;
+  if (what) {
+    gchar *shown = decent_shown_name (path);
+    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE, ("The event file holds something else."),
+        ("%s is %s, not JSON lines: records appended to it would spoil it. Name a new file, "
+            "or one that decentpublish wrote", shown, what));
+    g_free (shown);
+    close (fd);
     g_free (path);
     return FALSE;
   }
@@ -645,7 +741,13 @@ gst_decent_publish_start (GstBaseTransform *trans)
   }
   g_array_set_size (self->open, 0);
   self->written = self->dropped = 0;
-  self->warned = self->mqtt_warned = self->rotate_warned = self->mqtt_said = FALSE;
+  self->warned = self->mqtt_warned = self->mqtt_said = FALSE;
+  self->rotate_warned = 0;
+  self->reader_stalled = self->torn = FALSE;
+  g_atomic_int_set (&self->stopping, 0);
+  eventfd_t drained;
+  if (self->stop_fd >= 0)
+    eventfd_read (self->stop_fd, &drained); /* (non-blocking: nothing there is fine) */
   if (!open_file (self, path))
     return FALSE;
   if (!open_mqtt (self)) {
@@ -830,6 +932,8 @@ gst_decent_publish_finalize (GObject *object)
   g_free (self->shown);
   g_free (self->broker);
   g_array_unref (self->open);
+  if (self->stop_fd >= 0)
+    close (self->stop_fd);
   G_OBJECT_CLASS (gst_decent_publish_parent_class)->finalize (object);
 }
 
@@ -841,6 +945,9 @@ gst_decent_publish_change_state (GstElement *element, GstStateChange transition)
 {
   GstDecentPublish *self = GST_DECENT_PUBLISH (element);
   if (transition == GST_STATE_CHANGE_PAUSED_TO_READY) {
+    g_atomic_int_set (&self->stopping, 1); /* a wait for a full pipe ends */
+    if (self->stop_fd >= 0)
+      eventfd_write (self->stop_fd, 1);
     GST_OBJECT_LOCK (self);
     if (self->mqtt)
       decent_mqtt_interrupt (self->mqtt);
@@ -935,6 +1042,7 @@ gst_decent_publish_init (GstDecentPublish *self)
   self->mqtt_qos = DEFAULT_MQTT_QOS;
   self->mqtt_queue_size = DEFAULT_MQTT_QUEUE;
   self->mqtt_flush_timeout = DEFAULT_MQTT_FLUSH_MS;
+  self->stop_fd = eventfd (0, EFD_CLOEXEC | EFD_NONBLOCK);
   self->open = g_array_new (FALSE, FALSE, sizeof (DecentOpenEvent));
   g_array_set_clear_func (self->open, open_event_clear);
   gst_base_transform_set_in_place (GST_BASE_TRANSFORM (self), TRUE);

@@ -44,7 +44,15 @@ struct _GstDecentPublish {
   gboolean warned;      /* a write failure was said, once an outage */
   gboolean seekable;    /* a regular file: sized, rotated, torn records cut off;
                          * not stdout, a pipe or a FIFO, which are only written */
-  gboolean rotate_warned; /* a failed rotation was said once */
+  guint rotate_warned;  /* failed rotations said, once each: bit 0 the file that
+                         * starts anew, bit 1 an older one replaced */
+  gboolean reader_stalled; /* a pipe stayed full for PIPE_WAIT_MS: records are
+                            * dropped, not waited for, until one fits again */
+  gboolean torn;        /* a record went only in part into the pipe: the next
+                         * starts on a new line */
+  int stop_fd;          /* an eventfd a stop makes readable: a wait for a full
+                         * pipe ends (-1: none could be made; waits are bounded) */
+  gint stopping;        /* atomic: a stop was asked for */
   gboolean mqtt_said;   /* undelivered records or a refusal were said at EOS */
   GArray *open;         /* DecentOpenEvent: begins written without an end, of
                          * each decentanomaly upstream (stop() ends them) */

@@ -5,6 +5,7 @@
  * keeps max-files files, an unwritable location is an error at start, a
  * full disk (/dev/full) is one warning while the video goes on, a FIFO is
  * written through (and one without a reader refused at start). */
+#define _GNU_SOURCE /* F_SETPIPE_SZ */
 #include <gst/check/gstcheck.h>
 #include <glib/gstdio.h>
 #include <gst/check/gstharness.h>
@@ -490,11 +491,171 @@ GST_START_TEST (test_pipes_and_blocked_rotation)
   }
   fail_unless_equals_int (warnings, 1);
   harness_bus_teardown (h, bus);
+  /* neither can move (the newest file starts anew, its records lost): that
+   * is what is said (helper-67: only the older one was named) */
+  gchar *in_one = g_build_filename (one, "x", NULL);
+  g_unlink (path);
+  g_unlink (one); /* (a file the rotations above left) */
+  fail_unless (g_mkdir_with_parents (in_one, 0700) == 0);
+  h = publish_harness (props);
+  bus = harness_bus (h);
+  run_pattern (h, "......");
+  warnings = 0;
+  gchar *expected = g_strdup_printf ("renaming %s to %s:", path, one);
+  while ((w = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING))) {
+    gchar *text = message_text (w);
+    fail_unless (strstr (text, expected) && strstr (text, "starts anew"), "%s", text);
+    g_free (text);
+    gst_message_unref (w);
+    warnings++;
+  }
+  fail_unless_equals_int (warnings, 1);
+  harness_bus_teardown (h, bus);
+  g_free (expected);
+  g_free (in_one);
   g_free (props);
   g_free (in_two);
   g_free (two);
   g_free (one);
   g_free (path);
+  g_free (fifo);
+  remove_tree (out_dir);
+  g_free (out_dir);
+}
+GST_END_TEST;
+
+/* A location that holds something else is refused, and left as it was:
+ * the model file named by a slip of tab completion had records appended
+ * and could not be loaded again (helper-67). */
+GST_START_TEST (test_refuses_a_file_of_something_else)
+{
+  gchar *out_dir = g_dir_make_tmp ("decent-test-XXXXXX", NULL);
+  gchar *model = g_build_filename (out_dir, "m.dcnt", NULL);
+  gchar *text = g_build_filename (out_dir, "notes.txt", NULL);
+  gchar *bytes = NULL, *after = NULL;
+  gsize len = 0, len_after = 0;
+  fail_unless (g_file_get_contents (tm.path, &bytes, &len, NULL));
+  fail_unless (g_file_set_contents (model, bytes, len, NULL));
+  fail_unless (g_file_set_contents (text, "camera 4: moved\n", -1, NULL));
+  const gchar *files[] = { model, text };
+  const gchar *said[] = { "is a gst-decent model file", "does not begin with a record" };
+  for (guint i = 0; i < 2; i++) {
+    gchar *desc = g_strdup_printf ("videotestsrc num-buffers=3 ! decentanomaly "
+        "model-location=\"%s\" ! decentpublish per-frame=true location=\"%s\" ! fakesink",
+        tm.path, files[i]);
+    gchar *error = pipeline_error (desc);
+    fail_unless (error && strstr (error, "The event file holds something else")
+        && strstr (error, said[i]), "%s", error);
+    g_free (error);
+    g_free (desc);
+  }
+  fail_unless (g_file_get_contents (model, &after, &len_after, NULL));
+  fail_unless (len_after == len && memcmp (after, bytes, len) == 0, "the model was changed");
+  g_free (after);
+  fail_unless (g_file_get_contents (text, &after, NULL, NULL));
+  fail_unless_equals_string (after, "camera 4: moved\n");
+  g_free (after);
+  g_free (bytes);
+  g_free (text);
+  g_free (model);
+  remove_tree (out_dir);
+  g_free (out_dir);
+}
+GST_END_TEST;
+
+/* A pipe already full: the writer's end of fifo made full (the reader
+ * reads nothing), the reader's descriptor returned. */
+static int
+full_fifo (const gchar *fifo)
+{
+  int reader = g_open (fifo, O_RDONLY | O_NONBLOCK, 0);
+  fail_unless (reader >= 0);
+  fcntl (reader, F_SETPIPE_SZ, 4096); /* (the smallest: fewer bytes to fill) */
+  int filler = g_open (fifo, O_WRONLY | O_NONBLOCK, 0);
+  fail_unless (filler >= 0);
+  static const gchar line[] = "{\"filler\":true}\n";
+  while (write (filler, line, sizeof line - 1) > 0)
+    ;
+  fail_unless (errno == EAGAIN, "%s", g_strerror (errno));
+  close (filler);
+  return reader;
+}
+
+typedef struct {
+  GstHarness *h;
+  gint64 took_us;
+} TimedPush;
+
+static gpointer
+push_one (gpointer data)
+{
+  TimedPush *p = data;
+  const gint64 t0 = g_get_monotonic_time ();
+  gst_harness_push (p->h, gray_frame (FALSE, 0));
+  p->took_us = g_get_monotonic_time () - t0;
+  return NULL;
+}
+
+/* A reader that stops reading (less, a stopped terminal) held the video
+ * up at the full pipe, and a stop never ended (helper-67).  A record now
+ * waits a second for room, then records are dropped without waiting (one
+ * warning) until the reader reads again; a stop ends a wait at once. */
+GST_START_TEST (test_stalled_pipe_reader)
+{
+  gchar *out_dir = g_dir_make_tmp ("decent-test-XXXXXX", NULL);
+  gchar *fifo = g_build_filename (out_dir, "events.fifo", NULL);
+  fail_unless (mkfifo (fifo, 0600) == 0);
+  int reader = full_fifo (fifo);
+  gchar *props = g_strdup_printf ("location=\"%s\" per-frame=true", fifo);
+  GstHarness *h = publish_harness (props);
+  GstBus *bus = harness_bus (h);
+  const gint64 t0 = g_get_monotonic_time ();
+  push_pattern (h, "....................");
+  const gdouble took = (g_get_monotonic_time () - t0) / 1e6;
+  fail_unless (took > 0.9 && took < 3.0, "20 frames took %.2f s (one wait of a second)", took);
+  GstMessage *w = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING);
+  gchar *text = w ? message_text (w) : NULL;
+  fail_unless (text && strstr (text, "its reader has not read for a second"), "%s", text);
+  g_free (text);
+  gst_message_unref (w);
+  fail_if (gst_bus_have_pending (bus), "more than one warning");
+  /* the reader reads again: the records after go through, whole lines */
+  gchar buf[65536];
+  while (read (reader, buf, sizeof buf) > 0)
+    ;
+  push_pattern (h, "...");
+  GString *got = g_string_new (NULL);
+  gssize r;
+  while ((r = read (reader, buf, sizeof buf)) > 0)
+    g_string_append_len (got, buf, r);
+  gchar **lines = g_strsplit (g_strchomp (got->str), "\n", -1);
+  fail_unless_equals_int (g_strv_length (lines), 3);
+  for (guint i = 0; i < 3; i++) {
+    gchar *frame = g_strdup_printf ("\"frame\":%u,", 20 + i);
+    fail_unless (lines[i][0] == '{' && strstr (lines[i], frame), "%s", lines[i]);
+    g_free (frame);
+  }
+  g_strfreev (lines);
+  g_string_free (got, TRUE);
+  harness_bus_teardown (h, bus);
+  close (reader);
+
+  /* a stop while a record waits for room: the wait ends at once, and no
+   * warning (it would come after the second's wait) */
+  reader = full_fifo (fifo);
+  h = publish_harness (props);
+  bus = harness_bus (h);
+  TimedPush push = { h, 0 };
+  GThread *pusher = g_thread_new ("push", push_one, &push);
+  g_usleep (100000);
+  gst_element_set_state (h->element, GST_STATE_NULL);
+  g_thread_join (pusher);
+  fail_unless (push.took_us < 900000, "the stop waited %.2f s", push.took_us / 1e6);
+  fail_if (gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING) != NULL, "a warning at the stop");
+  harness_bus_teardown (h, bus);
+  close (reader);
+  g_free (props);
+  g_unlink (fifo);
   g_free (fifo);
   remove_tree (out_dir);
   g_free (out_dir);
@@ -553,6 +714,8 @@ decentpublish_suite (void)
   tcase_add_test (tc, test_unwritable_and_full);
   tcase_add_test (tc, test_full_disk_keeps_earlier_records);
   tcase_add_test (tc, test_pipes_and_blocked_rotation);
+  tcase_add_test (tc, test_stalled_pipe_reader);
+  tcase_add_test (tc, test_refuses_a_file_of_something_else);
   tcase_add_test (tc, test_mqtt_settings_refused);
   return s;
 }
