@@ -1064,6 +1064,18 @@ warn_second_needs_restart (GstDecentAnomaly *self)
           "use stays until then."));
 }
 
+/* model-instance-id, batch-size and batch-timeout choose the engine at
+ * start: a change while started was read back as set and did nothing
+ * (helper-67).  Said when the value differs. */
+static void
+warn_engine_needs_restart (GstDecentAnomaly *self, const gchar *name)
+{
+  GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
+      ("%s takes effect when the element starts again.", name),
+      ("It is read when the element goes from READY to PAUSED (it chooses the engine the "
+          "element scores with); the engine in use stays until then."));
+}
+
 /* The end of start(), once the model is in place: the second model, the
  * score mode; then frames may come, background loads may be asked for.
  * FALSE (everything loaded dropped again) with an error posted. */
@@ -2046,15 +2058,30 @@ gst_decent_anomaly_set_property (GObject *object, guint prop_id, const GValue *v
       self->score_mode = g_value_get_enum (value);
       break;
     case PROP_MODEL_INSTANCE_ID:
-      g_free (self->model_instance_id);
-      self->model_instance_id = g_value_dup_string (value);
-      break;
     case PROP_BATCH_SIZE:
-      self->batch_size = g_value_get_uint (value);
-      break;
-    case PROP_BATCH_TIMEOUT:
-      self->batch_timeout_us = g_value_get_uint64 (value);
-      break;
+    case PROP_BATCH_TIMEOUT: {
+      gboolean changed;
+      if (prop_id == PROP_MODEL_INSTANCE_ID) {
+        const gchar *id = g_value_get_string (value);
+        changed = g_strcmp0 (id && *id ? id : NULL, self->model_instance_id
+            && *self->model_instance_id ? self->model_instance_id : NULL) != 0;
+        g_free (self->model_instance_id);
+        self->model_instance_id = g_value_dup_string (value);
+      } else if (prop_id == PROP_BATCH_SIZE) {
+        changed = self->batch_size != g_value_get_uint (value);
+        self->batch_size = g_value_get_uint (value);
+      } else {
+        changed = self->batch_timeout_us != g_value_get_uint64 (value);
+        self->batch_timeout_us = g_value_get_uint64 (value);
+      }
+      GST_OBJECT_UNLOCK (self);
+      g_mutex_lock (&self->swap_lock);
+      const gboolean started = self->started;
+      g_mutex_unlock (&self->swap_lock);
+      if (started && changed)
+        warn_engine_needs_restart (self, pspec->name);
+      return;
+    }
     case PROP_STILL_GATE:
       self->still_gate = g_value_get_boolean (value);
       break;

@@ -529,6 +529,20 @@ say_trouble (GstDecentPublish *self)
   g_free (trouble);
 }
 
+/* A record the broker would not take, dropped so that those behind it go:
+ * a warning each time.  Streaming thread. */
+static void
+say_rejection (GstDecentPublish *self)
+{
+  gchar *rejection = self->mqtt ? decent_mqtt_take_rejection (self->mqtt) : NULL;
+  if (!rejection)
+    return;
+  GST_ELEMENT_WARNING (self, RESOURCE, WRITE, ("Records the MQTT broker would not take were "
+          "dropped."), ("%s: %s; the records behind it go on (check the broker's "
+          "max_packet_size, or a shorter camera name)", self->broker, rejection));
+  g_free (rejection);
+}
+
 /* "; the last try to connect failed: …" while the client is not
  * connected, or "" (caller frees): why the records did not go. */
 static gchar *
@@ -562,14 +576,16 @@ drain_at_eos (GstDecentPublish *self)
     return;
   }
   say_trouble (self); /* why the records did not go, when the broker said */
-  guint64 queued, delivered, dropped;
-  decent_mqtt_counts (self->mqtt, &queued, &delivered, &dropped);
-  if (left || dropped) {
+  say_rejection (self);
+  guint64 queued, delivered, dropped, rejected;
+  decent_mqtt_counts (self->mqtt, &queued, &delivered, &dropped, &rejected);
+  if (left || dropped || rejected) {
     gchar *why = failure_text (self);
     GST_ELEMENT_WARNING (self, RESOURCE, WRITE, ("Not every record reached the MQTT broker."),
         ("%s: %u still queued at the end of the stream (after waiting %u ms), %"
-            G_GUINT64_FORMAT " dropped while the queue was full%s", self->broker, left, waited,
-            dropped, why));
+            G_GUINT64_FORMAT " dropped while the queue was full, %" G_GUINT64_FORMAT
+            " that the broker would not take%s", self->broker, left, waited, dropped, rejected,
+            why));
     g_free (why);
     self->mqtt_said = TRUE;
   }
@@ -590,21 +606,23 @@ gst_decent_publish_close (GstDecentPublish *self)
     GST_WARNING_OBJECT (self, "%" G_GUINT64_FORMAT " records written, %" G_GUINT64_FORMAT
         " dropped", self->written, self->dropped);
   if (self->mqtt) {
-    guint64 queued, delivered, dropped;
-    decent_mqtt_counts (self->mqtt, &queued, &delivered, &dropped);
+    guint64 queued, delivered, dropped, rejected;
+    decent_mqtt_counts (self->mqtt, &queued, &delivered, &dropped, &rejected);
     gchar *why = failure_text (self);
     /* a stop does not wait (change_state cut any wait short): Ctrl-C must
      * not hang on an absent broker; the end of the stream is what waits */
     const guint left = decent_mqtt_free (self->mqtt, 0);
     self->mqtt = NULL;
     GST_INFO_OBJECT (self, "%s: %" G_GUINT64_FORMAT " records queued, %" G_GUINT64_FORMAT
-        " delivered before stop, %" G_GUINT64_FORMAT " dropped (queue full), %u undelivered",
-        self->broker, queued, queued - left, dropped, left);
-    if ((left || dropped) && !self->mqtt_said) /* said at EOS already */
+        " delivered before stop, %" G_GUINT64_FORMAT " dropped (queue full), %" G_GUINT64_FORMAT
+        " not taken by the broker, %u undelivered", self->broker, queued,
+        queued - left - rejected, dropped, rejected, left);
+    if ((left || dropped || rejected) && !self->mqtt_said) /* said at EOS already */
       GST_ELEMENT_WARNING (self, RESOURCE, WRITE, ("Not every record reached the MQTT broker."),
           ("%s: %u still queued at stop (a stop does not wait for the broker; an end of "
               "stream waits up to mqtt-flush-timeout), %" G_GUINT64_FORMAT
-              " dropped while the queue was full%s", self->broker, left, dropped, why));
+              " dropped while the queue was full, %" G_GUINT64_FORMAT " that the broker would "
+              "not take%s", self->broker, left, dropped, rejected, why));
     g_free (why);
   }
   g_clear_pointer (&self->broker, g_free);
@@ -701,7 +719,11 @@ open_mqtt (GstDecentPublish *self)
   gboolean ok = TRUE;
   if (s.host && *s.host) {
     gchar *why = NULL;
-    self->broker = g_strdup_printf ("mqtt://%s:%d/%s", s.host, s.port, topic);
+    gchar *shown_host = decent_shown_setting (s.host, 80), *shown_topic =
+        decent_shown_setting (topic, 80);
+    self->broker = g_strdup_printf ("mqtt://%s:%d/%s", shown_host, s.port, shown_topic);
+    g_free (shown_host);
+    g_free (shown_topic);
     self->mqtt = decent_mqtt_new (&s, &why);
     if (!self->mqtt) {
       /* a topic made from camera: say where it came from, and the way out */
@@ -754,6 +776,9 @@ gst_decent_publish_start (GstBaseTransform *trans)
     gst_decent_publish_close (self);
     return FALSE;
   }
+  GST_OBJECT_LOCK (self);
+  self->started = TRUE;
+  GST_OBJECT_UNLOCK (self);
   return TRUE;
 }
 
@@ -782,6 +807,9 @@ gst_decent_publish_stop (GstBaseTransform *trans)
   g_free (camera);
   g_array_set_size (self->open, 0);
   gst_decent_publish_close (self);
+  GST_OBJECT_LOCK (self);
+  self->started = FALSE;
+  GST_OBJECT_UNLOCK (self);
   return TRUE;
 }
 
@@ -854,6 +882,7 @@ gst_decent_publish_transform_ip (GstBaseTransform *trans, GstBuffer *buf)
   if (broker_refused (self))
     return GST_FLOW_ERROR;
   say_trouble (self);
+  say_rejection (self);
   GST_OBJECT_LOCK (self);
   const gboolean per_frame = self->per_frame;
   GST_OBJECT_UNLOCK (self);
@@ -871,13 +900,30 @@ gst_decent_publish_transform_ip (GstBaseTransform *trans, GstBuffer *buf)
 
 /* ---- properties ------------------------------------------------------- */
 
+static void gst_decent_publish_get_property (GObject *object, guint prop_id, GValue *value,
+    GParamSpec *pspec);
+
 static void
 gst_decent_publish_set_property (GObject *object, guint prop_id, const GValue *value,
     GParamSpec *pspec)
 {
   GstDecentPublish *self = GST_DECENT_PUBLISH (object);
   gchar **strings[] = STRING_PROPS (self);
+  /* the destinations are opened at start: a change while started was read
+   * back as set and did nothing (helper-67); it is said */
+  const gboolean read_at_start = prop_id == PROP_LOCATION || (g_str_has_prefix (pspec->name,
+      "mqtt-") && prop_id != PROP_MQTT_FLUSH_TIMEOUT);
+  gboolean changed = FALSE;
   GST_OBJECT_LOCK (self);
+  if (read_at_start && self->started) {
+    GValue now = G_VALUE_INIT;
+    g_value_init (&now, G_PARAM_SPEC_VALUE_TYPE (pspec));
+    GST_OBJECT_UNLOCK (self);
+    gst_decent_publish_get_property (object, prop_id, &now, pspec);
+    changed = g_param_values_cmp (pspec, value, &now) != 0;
+    g_value_unset (&now);
+    GST_OBJECT_LOCK (self);
+  }
   if (prop_id < G_N_ELEMENTS (strings) && strings[prop_id]) {
     g_free (*strings[prop_id]);
     *strings[prop_id] = g_value_dup_string (value);
@@ -894,6 +940,11 @@ gst_decent_publish_set_property (GObject *object, guint prop_id, const GValue *v
     }
   }
   GST_OBJECT_UNLOCK (self);
+  if (changed)
+    GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
+        ("%s takes effect when the element starts again.", pspec->name),
+        ("The file and the broker are opened when decentpublish goes from READY to PAUSED; "
+            "records go where they went until then."));
 }
 
 static void

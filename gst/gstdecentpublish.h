@@ -33,6 +33,7 @@ struct _GstDecentPublish {
   gchar *mqtt_ca_file, *mqtt_cert_file, *mqtt_key_file;
   gint mqtt_port, mqtt_qos;
   guint mqtt_queue_size, mqtt_flush_timeout;
+  gboolean started;     /* from start() to stop(): the destinations are open */
 
   /* the open file: start() and stop() (no streaming then) and the
    * streaming thread only */

@@ -46,8 +46,20 @@ struct DecentMqtt {
   gboolean interrupted; /* decent_mqtt_interrupt: waits for the queue end now */
   gchar *refusal;   /* its reason, until taken */
   gchar *failure;   /* why the last try to connect failed; NULL once connected */
-  guint64 queued, delivered, dropped;
+  guint head_losses; /* connections lost in a row with the head in flight */
+  gchar *rejection; /* why the last record the broker kept closing on was dropped,
+                     * until taken */
+  guint rejections_untaken; /* records dropped so since the last take */
+  guint64 queued, delivered, dropped, rejected;
 };
+
+/* Connections lost in a row while the same record was in flight before a
+ * record counts as one the broker will not take: a broker closes the
+ * connection on a record over its max_packet_size (MQTT 3.1.1 has no way
+ * to say so), and the record, sent again after each reconnection, held
+ * every record behind it for good (helper-67).  A broker restarted three
+ * times in a row, each time just as the record was sent, would lose it. */
+#define HEAD_LOSSES_MAX 3
 
 /* Sends the head when it can.  Lock held.  In flight, it stays the head
  * until the broker acknowledges it (on_publish); a lost connection makes a
@@ -58,6 +70,19 @@ pump (DecentMqtt *m)
 {
   while (m->connected && !m->in_flight && !g_queue_is_empty (&m->queue)) {
     const gchar *head = g_queue_peek_head (&m->queue);
+    if (m->head_losses >= HEAD_LOSSES_MAX) { /* the broker will not take it: the next goes */
+      g_free (m->rejection);
+      m->rejection = g_strdup_printf ("a %zu-byte record was sent on %u connections in a row "
+          "and the broker closed each before acknowledging it (over its max_packet_size, or "
+          "refused by a plugin or rule that disconnects)", strlen (head), m->head_losses);
+      g_free (g_queue_pop_head (&m->queue));
+      m->rejected++;
+      m->rejections_untaken++;
+      m->head_losses = 0;
+      if (g_queue_is_empty (&m->queue))
+        g_cond_broadcast (&m->drained);
+      continue;
+    }
     int mid = 0;
     const int rc = mosquitto_publish (m->mosq, &mid, m->topic, (int) strlen (head), head,
         m->qos, false);
@@ -110,6 +135,8 @@ on_disconnect (struct mosquitto *mosq, void *user, int rc)
 {
   DecentMqtt *m = user;
   g_mutex_lock (&m->lock);
+  if (m->connected && m->in_flight && rc != 0) /* (0: our own goodbye) */
+    m->head_losses++;
   m->connected = FALSE;
   g_mutex_unlock (&m->lock);
 }
@@ -122,6 +149,7 @@ on_publish (struct mosquitto *mosq, void *user, int mid)
   if (m->in_flight && mid == m->in_flight_mid) {
     g_free (g_queue_pop_head (&m->queue));
     m->delivered++;
+    m->head_losses = 0;
     m->in_flight = FALSE;
     if (g_queue_is_empty (&m->queue))
       g_cond_broadcast (&m->drained);
@@ -176,7 +204,9 @@ note_failure (DecentMqtt *m, const gchar *what, int rc, int why)
   g_free (m->failure);
   /* (errno may have been reset by the cleanup libmosquitto did since) */
   m->failure = g_strdup_printf ("%s%s%s", what ? what : "", what ? ": " : "",
-      rc == MOSQ_ERR_ERRNO && why ? g_strerror (why) : mosquitto_strerror (rc));
+      rc != MOSQ_ERR_ERRNO ? mosquitto_strerror (rc) : why ? g_strerror (why)
+      /* (libmosquitto's text would be strerror (0), "Success": helper-67) */
+      : "the connection was closed with no reason given (is the port an MQTT broker's?)");
   g_mutex_unlock (&m->lock);
 }
 
@@ -287,19 +317,27 @@ decent_mqtt_new (const DecentMqttSettings *s, gchar **why)
 {
   if (!s->host || !*s->host || s->port < 1 || s->port > 65535 || !s->topic || !*s->topic
       || s->qos < 0 || s->qos > 2 || s->queue_size < 1) {
+    gchar *shown = decent_shown_setting (s->host, 80);
     *why = g_strdup_printf ("MQTT settings need a host, a port in 1..65535, a topic, QoS 0..2 "
         "and a queue of at least 1 (host \"%s\", port %d, QoS %d, queue %u)",
-        s->host ? s->host : "", s->port, s->qos, s->queue_size);
+        shown, s->port, s->qos, s->queue_size);
+    g_free (shown);
     return NULL;
   }
+  /* (shown escaped and cut: a line break or an escape sequence in it must
+   * not forge a log line or drive the terminal, nor 64 KB be echoed) */
   if (!decent_mqtt_topic_ok (s->topic)) {
+    gchar *shown = decent_shown_setting (s->topic, 80);
     *why = g_strdup_printf ("\"%s\" cannot be an MQTT topic to publish to (no + or #, no "
-        "control characters such as a line break, UTF-8, at most 65535 bytes)", s->topic);
+        "control characters such as a line break, UTF-8, at most 65535 bytes)", shown);
+    g_free (shown);
     return NULL;
   }
   if (s->topic[0] == '$') { /* MQTT 4.7.2: the broker's own; it drops what clients send */
+    gchar *shown = decent_shown_setting (s->topic, 80);
     *why = g_strdup_printf ("\"%s\": topics that begin with $ belong to the broker, which "
-        "drops what clients publish there; choose another mqtt-topic", s->topic);
+        "drops what clients publish there; choose another mqtt-topic", shown);
+    g_free (shown);
     return NULL;
   }
   /* MQTT 3.1.1 client ids: 1 to 23 bytes are what every broker takes; many
@@ -307,9 +345,12 @@ decent_mqtt_new (const DecentMqttSettings *s, gchar **why)
   if (s->client_id && (!*s->client_id || strlen (s->client_id) > 65535
                           || mosquitto_validate_utf8 (s->client_id, (int) strlen (s->client_id))
                                  != MOSQ_ERR_SUCCESS)) {
-    *why = g_strdup_printf ("mqtt-client-id \"%.80s%s\" is not a valid MQTT client id (1 to "
-        "65535 bytes of UTF-8; leave it unset for one of the element's own)", s->client_id,
-        strlen (s->client_id) > 80 ? "…" : "");
+    /* (cut by characters, escaped: "%.80s" split a character in two, and
+     * GStreamer dropped the whole reason as not UTF-8: helper-67) */
+    gchar *shown = decent_shown_setting (s->client_id, 80);
+    *why = g_strdup_printf ("mqtt-client-id \"%s\" is not a valid MQTT client id (1 to "
+        "65535 bytes of UTF-8; leave it unset for one of the element's own)", shown);
+    g_free (shown);
     return NULL;
   }
   /* TLS files are read when connecting, in the background: a missing one
@@ -369,8 +410,10 @@ decent_mqtt_new (const DecentMqttSettings *s, gchar **why)
   m->mosq = mosquitto_new (m->client_id, true, m);
   int rc = m->mosq ? configure_client (m) : MOSQ_ERR_NOMEM;
   if (rc != MOSQ_ERR_SUCCESS) {
-    *why = g_strdup_printf ("MQTT client for %s:%d: %s", s->host, s->port,
+    gchar *shown = decent_shown_setting (s->host, 80);
+    *why = g_strdup_printf ("MQTT client for %s:%d: %s", shown, s->port,
         mosquitto_strerror (rc));
+    g_free (shown);
     decent_mqtt_free (m, 0);
     return NULL;
   }
@@ -425,13 +468,31 @@ decent_mqtt_take_trouble (DecentMqtt *m)
   return r;
 }
 
+gchar *
+decent_mqtt_take_rejection (DecentMqtt *m)
+{
+  g_mutex_lock (&m->lock);
+  gchar *r = m->rejection;
+  if (r && m->rejections_untaken > 1) {
+    r = g_strdup_printf ("%u records were dropped, the last: %s", m->rejections_untaken,
+        m->rejection);
+    g_free (m->rejection);
+  }
+  m->rejection = NULL;
+  m->rejections_untaken = 0;
+  g_mutex_unlock (&m->lock);
+  return r;
+}
+
 void
-decent_mqtt_counts (DecentMqtt *m, guint64 *queued, guint64 *delivered, guint64 *dropped)
+decent_mqtt_counts (DecentMqtt *m, guint64 *queued, guint64 *delivered, guint64 *dropped,
+    guint64 *rejected)
 {
   g_mutex_lock (&m->lock);
   *queued = m->queued;
   *delivered = m->delivered;
   *dropped = m->dropped;
+  *rejected = m->rejected;
   g_mutex_unlock (&m->lock);
 }
 
@@ -481,6 +542,7 @@ decent_mqtt_free (DecentMqtt *m, guint timeout_ms)
   g_free (m->refusal);
   g_free (m->failure);
   g_free (m->trouble);
+  g_free (m->rejection);
   g_free (m->topic);
   g_mutex_clear (&m->lock);
   g_cond_clear (&m->drained);

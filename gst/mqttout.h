@@ -49,8 +49,16 @@ gchar *decent_mqtt_take_trouble (DecentMqtt *m);
  * connected or not tried yet.  Caller frees. */
 gchar *decent_mqtt_last_failure (DecentMqtt *m);
 
-/* Counts so far: records queued, delivered, dropped (queue full). */
-void decent_mqtt_counts (DecentMqtt *m, guint64 *queued, guint64 *delivered, guint64 *dropped);
+/* Why the records the broker would not take (it closed the connection
+ * each time one was sent) since the last call were dropped (their count,
+ * and the last one's size); NULL when none was.  Caller frees. */
+gchar *decent_mqtt_take_rejection (DecentMqtt *m);
+
+/* Counts so far: records queued, delivered, dropped (queue full, or too
+ * large for MQTT), rejected (dropped after the broker closed the connection
+ * at each try to send it). */
+void decent_mqtt_counts (DecentMqtt *m, guint64 *queued, guint64 *delivered, guint64 *dropped,
+    guint64 *rejected);
 
 /* Waits up to timeout_ms for the queue to empty (less when the broker
  * refused us for good); returns how many records are still queued. */

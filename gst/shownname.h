@@ -11,4 +11,10 @@
  * that prints it.  NULL shows as "". */
 gchar *decent_shown_name (const gchar *path);
 
+/* A setting (a topic, a camera name, a client id) as messages show it
+ * (caller frees): escaped as decent_shown_name escapes a name (bytes that
+ * are not UTF-8 too), and cut after max_chars characters with "…", so that
+ * a 64 KB topic is not echoed whole. */
+gchar *decent_shown_setting (const gchar *value, guint max_chars);
+
 #endif

@@ -379,6 +379,37 @@ GST_START_TEST (test_interlaced_refused)
 }
 GST_END_TEST;
 
+/* model-instance-id, batch-size and batch-timeout choose the engine at
+ * start: a change while started is said (it was read back as set and did
+ * nothing: helper-67); the value already set, or an empty id for none,
+ * says nothing */
+GST_START_TEST (test_engine_settings_said_while_started)
+{
+  gchar *desc = g_strdup_printf ("decentanomaly model-location=\"%s\"", tm.path);
+  GstHarness *h = gst_harness_new_parse (desc);
+  g_free (desc);
+  GstBus *bus = harness_bus (h);
+  gst_harness_set_src_caps_str (h, GRAY_CAPS);
+  fail_unless_equals_int (gst_harness_push (h, gray_frame (FALSE, 0)), GST_FLOW_OK);
+  gst_buffer_unref (gst_harness_pull (h));
+  GstElement *e = gst_harness_find_element (h, "decentanomaly");
+  guint size = 0;
+  g_object_get (e, "batch-size", &size, NULL);
+  g_object_set (e, "batch-size", size, "model-instance-id", "", "threshold", 2.0, NULL);
+  fail_if (gst_bus_have_pending (bus), "a warning for a value already set");
+  g_object_set (e, "batch-size", size + 1, NULL);
+  gst_object_unref (e);
+  GstMessage *w = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING);
+  gchar *text = w ? message_text (w) : NULL;
+  fail_unless (text && strstr (text, "batch-size takes effect when the element starts again"),
+      "%s", text);
+  g_free (text);
+  gst_message_unref (w);
+  fail_if (gst_bus_have_pending (bus), "more than one warning");
+  harness_bus_teardown (h, bus);
+}
+GST_END_TEST;
+
 /* The frame path on its own: interlaced formats are refused with a true
  * reason, a frame of another format is not drawn on, and non-finite map
  * values are drawn as the coolest (NaN, -inf) and hottest (+inf) colour. */
@@ -1157,6 +1188,7 @@ anomaly_hardening_suite (void)
   tcase_add_test (tc, test_nonfinite_model_refused);
   tcase_add_test (tc, test_nonfinite_frames);
   tcase_add_test (tc, test_short_buffers_said);
+  tcase_add_test (tc, test_engine_settings_said_while_started);
   tcase_add_test (tc, test_interlaced_refused);
   tcase_add_test (tc, test_frame_path_reasons_and_nonfinite_maps);
   tcase_add_test (tc, test_overlay_odd_width_packed);

@@ -563,6 +563,48 @@ GST_START_TEST (test_refuses_a_file_of_something_else)
 }
 GST_END_TEST;
 
+/* location and the mqtt-* settings are read at start: a change while
+ * started is said, once a change (it was read back as set and did nothing:
+ * helper-67); the same value again, or a setting read live, says nothing */
+GST_START_TEST (test_settings_read_at_start_said)
+{
+  gchar *out_dir = g_dir_make_tmp ("decent-test-XXXXXX", NULL);
+  gchar *path = g_build_filename (out_dir, "a.jsonl", NULL);
+  gchar *other = g_build_filename (out_dir, "b.jsonl", NULL);
+  gchar *props = g_strdup_printf ("name=publish location=\"%s\" per-frame=true", path);
+  GstHarness *h = publish_harness (props);
+  GstBus *bus = harness_bus (h);
+  push_pattern (h, "..");
+  GstElement *publish = gst_bin_get_by_name (GST_BIN (h->element), "publish");
+  fail_unless (publish != NULL);
+  g_object_set (publish, "location", path, "per-frame", TRUE, "max-size", (guint64) 1 << 30,
+      "mqtt-flush-timeout", 10u, NULL);
+  fail_if (gst_bus_have_pending (bus), "a warning for a value already set or read live");
+  g_object_set (publish, "location", other, "mqtt-port", 1884, NULL);
+  guint warnings = 0;
+  GstMessage *w;
+  const gchar *names[] = { "location takes effect", "mqtt-port takes effect" };
+  while ((w = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING))) {
+    gchar *text = message_text (w);
+    fail_unless (warnings < 2 && strstr (text, names[warnings])
+        && strstr (text, "when the element starts again"), "%s", text);
+    g_free (text);
+    gst_message_unref (w);
+    warnings++;
+  }
+  fail_unless_equals_int (warnings, 2);
+  push_pattern (h, ".");
+  fail_unless (g_file_test (path, G_FILE_TEST_EXISTS) && !g_file_test (other, G_FILE_TEST_EXISTS));
+  gst_object_unref (publish);
+  harness_bus_teardown (h, bus);
+  g_free (props);
+  g_free (other);
+  g_free (path);
+  remove_tree (out_dir);
+  g_free (out_dir);
+}
+GST_END_TEST;
+
 /* A pipe already full: the writer's end of fifo made full (the reader
  * reads nothing), the reader's descriptor returned. */
 static int
@@ -667,6 +709,12 @@ GST_END_TEST;
 GST_START_TEST (test_mqtt_settings_refused)
 {
   gchar *long_id = g_strnfill (70000, 'x');
+  /* cut after 80 characters, not bytes, and escaped: "%.80s" split an é in
+   * two and GStreamer dropped the whole reason as not UTF-8 (helper-67) */
+  GString *accented = g_string_new ("mqtt-client-id=\"a");
+  for (guint k = 0; k < 50; k++)
+    g_string_append (accented, "\xc3\xa9");
+  g_string_append (accented, "\x01\"");
   const gchar *cases[][2] = {
     { long_id, "is not a valid MQTT client id" },
     { "mqtt-ca-file=/nonexistent/ca.pem", "mqtt-ca-file /nonexistent/ca.pem: No such file" },
@@ -676,6 +724,9 @@ GST_START_TEST (test_mqtt_settings_refused)
     { "mqtt-topic=$SYS/x", "belong to the broker" },
     { "mqtt-ca-file=\"%s\"", "not a PEM file" }, /* a regular file (the model) */
     { "camera=\"gate #1\"", "no + or #" },
+    { accented->str, "\\x01\" is not a valid MQTT client id" },
+    /* a control sequence in a name is shown escaped, not sent to the terminal */
+    { "camera=\"cam\x1b[2J\"", "\"decent/cam\\x1b[2J\" cannot be an MQTT topic" },
   };
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
     gchar *props = i == 0   ? g_strdup_printf ("mqtt-client-id=%s", cases[i][0])
@@ -686,7 +737,8 @@ GST_START_TEST (test_mqtt_settings_refused)
         tm.path, props);
     gchar *error = pipeline_error (desc);
     fail_unless (error && strstr (error, "Could not start the MQTT client")
-        && strstr (error, cases[i][1]), "case %u: %.300s", i, error);
+        && strstr (error, cases[i][1]) && g_utf8_validate (error, -1, NULL)
+        && !strchr (error, '\x1b'), "case %u: %.300s", i, error);
     /* where the topic came from, only when the topic made from camera is
      * what is wrong (helper-59: it came with every refusal) */
     const gboolean from_camera = strstr (cases[i][0], "camera=") != NULL;
@@ -696,6 +748,7 @@ GST_START_TEST (test_mqtt_settings_refused)
     g_free (desc);
     g_free (props);
   }
+  g_string_free (accented, TRUE);
   g_free (long_id);
 }
 GST_END_TEST;
@@ -716,6 +769,7 @@ decentpublish_suite (void)
   tcase_add_test (tc, test_pipes_and_blocked_rotation);
   tcase_add_test (tc, test_stalled_pipe_reader);
   tcase_add_test (tc, test_refuses_a_file_of_something_else);
+  tcase_add_test (tc, test_settings_read_at_start_said);
   tcase_add_test (tc, test_mqtt_settings_refused);
   return s;
 }

@@ -9,7 +9,8 @@
 #     QoS 1 and at QoS 2;
 #  3. a queue bound that the outage exceeds: warnings, and the counts;
 #  4. wrong credentials: a clear error; refused only mid-stream (the
-#     broker's accounts changed), a warning, and the records wait;
+#     broker's accounts changed), a warning, and the records wait; a
+#     record over the broker's max_packet_size dropped, those behind go;
 #  5. no broker at the end: one wait of mqtt-flush-timeout (the warning
 #     says why it failed to connect), cut short by
 #     Ctrl-C; a stop in mid-stream does not wait, and says what it left.
@@ -118,7 +119,7 @@ stop_broker
 # still prints it; the log has the counts at stop)
 GST_DEBUG=decentpublish:4 run 20 mqtt-queue-size=5 mqtt-flush-timeout=500 >"$tmp/three.log"
 if grep -q "The MQTT queue is full" "$tmp/three.log" && grep -q "5 records queued, 0 delivered \
-before stop, 17 dropped (queue full), 5 undelivered" "$tmp/three.log" \
+before stop, 17 dropped (queue full), 0 not taken by the broker, 5 undelivered" "$tmp/three.log" \
   && grep -q "5 still queued at the end of the stream (after waiting 500 ms), 17 dropped" \
     "$tmp/three.log"; then
   ok "a full queue is said once, and what was dropped and left is said and counted"
@@ -181,13 +182,38 @@ elif grep -q "set the client up again" "$tmp/fourc.log"; then
 else bad "no word of the CA file gone"; grep -i "mqtt\|warn" "$tmp/fourc.log" | tail -3; fi
 stop_broker
 
+# 4d. a broker that takes no packet over 300 bytes: the frames' records
+# (260 bytes) fit, the event's begin and end (318 and 365) do not, and the
+# broker closes the connection each time one is sent.  Each is dropped
+# after 3 connections in a row with a warning, and the frames' records
+# behind it arrive (the first of them was sent again forever, and every
+# record behind it was lost: helper-67)
+broker "max_packet_size 300"
+subscribe fourd 1 1 >/dev/null
+run 10 location="$tmp/fourd.jsonl" mqtt-flush-timeout=30000 >"$tmp/fourd.log"
+rc=$?
+subscribe fourd 100 5 >"$tmp/fourd.sub"
+grep '"type":"frame"' "$tmp/fourd.jsonl" >"$tmp/fourd.frames"
+if [ "$rc" = 0 ] && [ "$(wc -l <"$tmp/fourd.frames")" = 10 ] \
+   && cmp -s <(uniq "$tmp/fourd.sub") "$tmp/fourd.frames" \
+   && grep -q "Records the MQTT broker would not take were dropped" "$tmp/fourd.log" \
+   && grep -q "2 records were dropped, the last: a 365-byte record was sent on 3 connections \
+in a row" "$tmp/fourd.log" && grep -q "2 that the broker would not take" "$tmp/fourd.log"; then
+  ok "records the broker will not take are dropped with a warning; the 10 behind them arrive"
+else
+  bad "a record over the broker's max_packet_size (rc $rc)"; grep -i "warn\|mqtt" "$tmp/fourd.log" | head
+  diff <(uniq "$tmp/fourd.sub") "$tmp/fourd.frames" | head -5
+fi
+stop_broker
+
 # 5. no broker at the end: the flush timeout is waited once, not at the end
 # of the stream and again at stop; and stopping (Ctrl-C) ends even a long wait
 SECONDS=0
 run 3 mqtt-flush-timeout=6000 >"$tmp/six.log"
 waited=$SECONDS
 if grep -q "5 still queued at the end of the stream (after waiting 6000 ms), 0 dropped while \
-the queue was full; the last try to connect failed: Connection refused" "$tmp/six.log" \
+the queue was full, 0 that the broker would not take; the last try to connect failed: \
+Connection refused" "$tmp/six.log" \
    && [ "$waited" -lt 11 ]; then
   ok "the flush timeout is waited once (${waited} s for a 6 s timeout)"
 else bad "the flush timeout: ${waited} s for a 6 s timeout"; tail -5 "$tmp/six.log"; fi
