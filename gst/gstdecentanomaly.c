@@ -1283,6 +1283,7 @@ gst_decent_anomaly_set_info (GstVideoFilter *filter, GstCaps *incaps, GstVideoIn
             incaps));
     return FALSE;
   }
+  gst_caps_replace (&self->refused_caps, NULL); /* refused again later: said again */
   self->path_ready = FALSE; /* rebuilt for the new format by the next frame, which is scored */
   return TRUE;
 }

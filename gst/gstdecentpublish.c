@@ -272,12 +272,34 @@ open_events_file (const gchar *path, gboolean truncate, gboolean *seekable)
   return fd;
 }
 
+/* A stop or a flushing seek: a wait for room in a full pipe ends at once,
+ * and so does every wait until allow_waits.  Any thread. */
+static void
+interrupt_waits (GstDecentPublish *self)
+{
+  g_atomic_int_set (&self->stopping, 1);
+  if (self->stop_fd >= 0)
+    eventfd_write (self->stop_fd, 1);
+}
+
+/* After a flush, or at start: records may wait for room again. */
+static void
+allow_waits (GstDecentPublish *self)
+{
+  g_atomic_int_set (&self->stopping, 0);
+  eventfd_t drained;
+  if (self->stop_fd >= 0)
+    eventfd_read (self->stop_fd, &drained); /* (non-blocking: nothing there is fine) */
+}
+
 /* Writes all of data (a pipe may take it in parts); FALSE with errno set.
- * A full pipe is waited for up to PIPE_WAIT_MS, and not at all once its
- * reader has stalled (unless the record is half written): a reader that
- * stops reading (less, a stopped terminal) must not hold the video up, nor
- * a stop, which ends the wait at once (ECANCELED).  EAGAIN: no room in
- * time.  Streaming thread. */
+ * A full pipe is waited for up to the pipe wait (PIPE_WAIT_MS), once a
+ * run: a reader that let it run out has stalled, and from then on a record
+ * that does not fit is dropped at once (unless it is half written), so
+ * that a reader that stops reading (less, a stopped terminal), or reads in
+ * bursts, does not hold the video up again and again.  A stop or a
+ * flushing seek ends a wait at once (ECANCELED).  EAGAIN: no room in time.
+ * Streaming thread. */
 static gboolean
 write_all (GstDecentPublish *self, const gchar *data, gsize len)
 {
@@ -294,17 +316,17 @@ write_all (GstDecentPublish *self, const gchar *data, gsize len)
       }
       const gint64 now = g_get_monotonic_time ();
       if (!deadline)
-        deadline = now + PIPE_WAIT_MS * G_TIME_SPAN_MILLISECOND;
+        deadline = now + self->pipe_wait_ms * G_TIME_SPAN_MILLISECOND;
       struct pollfd fds[2] = { { self->fd, POLLOUT, 0 }, { self->stop_fd, POLLIN, 0 } };
       const int left_ms = (int) ((deadline - now + 999) / 1000);
       const int ready = left_ms > 0 ? poll (fds, self->stop_fd >= 0 ? 2 : 1, left_ms) : 0;
       if (g_atomic_int_get (&self->stopping)) {
-        self->torn = len < whole;
+        self->torn |= len < whole;
         errno = ECANCELED;
         return FALSE;
       }
       if (ready == 0) {
-        self->torn = len < whole;
+        self->torn |= len < whole;
         self->reader_stalled = TRUE;
         errno = EAGAIN;
         return FALSE;
@@ -314,14 +336,13 @@ write_all (GstDecentPublish *self, const gchar *data, gsize len)
     if (n <= 0) {
       if (n == 0)
         errno = EIO;
-      self->torn = len < whole && !self->seekable;
+      self->torn |= len < whole && !self->seekable;
       return FALSE;
     }
     data += n;
     len -= (gsize) n;
   }
-  self->reader_stalled = FALSE;
-  self->torn = FALSE;
+  self->torn = FALSE; /* (a line after a torn one began with a line break) */
   return TRUE;
 }
 
@@ -467,13 +488,19 @@ write_file (GstDecentPublish *self, const gchar *line)
   if (self->fd >= 0 && at >= 0 && ftruncate (self->fd, at) != 0)
     GST_DEBUG_OBJECT (self, "could not cut a torn record off %s", self->shown);
   self->dropped++;
-  if (!self->warned && why != ECANCELED) /* (a stop: counted in the log) */
+  if (why == EAGAIN && self->stall_said)
+    return; /* once a run: the reader is not waited for again (write_all) */
+  if (why == EAGAIN) {
+    self->stall_said = TRUE;
+    GST_ELEMENT_WARNING (self, RESOURCE, WRITE, ("Could not write an event record."),
+        ("%s: its reader has not read for %u ms (the pipe or terminal is full); from now on "
+            "records that do not fit are dropped at once, without waiting (the video goes on)",
+            self->shown, self->pipe_wait_ms));
+  } else if (!self->warned && why != ECANCELED) /* (a stop: counted in the log) */
     GST_ELEMENT_WARNING (self, RESOURCE, WRITE, ("Could not write an event record."),
         ("%s: %s; records are dropped until writing works again (the video goes on)",
-            self->shown, self->fd < 0 ? "the file cannot be opened"
-            : why == EAGAIN ? "its reader has not read for a second (the pipe is full)"
-                            : g_strerror (why)));
-  self->warned = self->warned || why != ECANCELED;
+            self->shown, self->fd < 0 ? "the file cannot be opened" : g_strerror (why)));
+  self->warned = self->warned || (why != ECANCELED && why != EAGAIN);
 }
 
 /* One record to every destination (and frees it).  Streaming thread. */
@@ -529,11 +556,18 @@ say_trouble (GstDecentPublish *self)
   g_free (trouble);
 }
 
-/* A record the broker would not take, dropped so that those behind it go:
- * a warning each time.  Streaming thread. */
+/* A broker that keeps closing the connection at once, and a record the
+ * broker would not take, dropped so that those behind it go: a warning
+ * each.  Streaming thread. */
 static void
 say_rejection (GstDecentPublish *self)
 {
+  gchar *thrash = self->mqtt ? decent_mqtt_take_thrash (self->mqtt) : NULL;
+  if (thrash)
+    GST_ELEMENT_WARNING (self, RESOURCE, WRITE, ("The MQTT broker keeps closing the "
+            "connection."), ("%s: %s; records are sent again after each reconnection (give "
+            "each camera its own mqtt-client-id, or leave it unset)", self->broker, thrash));
+  g_free (thrash);
   gchar *rejection = self->mqtt ? decent_mqtt_take_rejection (self->mqtt) : NULL;
   if (!rejection)
     return;
@@ -607,16 +641,16 @@ gst_decent_publish_close (GstDecentPublish *self)
         " dropped", self->written, self->dropped);
   if (self->mqtt) {
     guint64 queued, delivered, dropped, rejected;
-    decent_mqtt_counts (self->mqtt, &queued, &delivered, &dropped, &rejected);
     gchar *why = failure_text (self);
     /* a stop does not wait (change_state cut any wait short): Ctrl-C must
      * not hang on an absent broker; the end of the stream is what waits */
+    decent_mqtt_counts (self->mqtt, &queued, &delivered, &dropped, &rejected);
     const guint left = decent_mqtt_free (self->mqtt, 0);
     self->mqtt = NULL;
     GST_INFO_OBJECT (self, "%s: %" G_GUINT64_FORMAT " records queued, %" G_GUINT64_FORMAT
         " delivered before stop, %" G_GUINT64_FORMAT " dropped (queue full), %" G_GUINT64_FORMAT
-        " not taken by the broker, %u undelivered", self->broker, queued,
-        queued - left - rejected, dropped, rejected, left);
+        " not taken by the broker, %u undelivered", self->broker, queued, delivered, dropped,
+        rejected, left);
     if ((left || dropped || rejected) && !self->mqtt_said) /* said at EOS already */
       GST_ELEMENT_WARNING (self, RESOURCE, WRITE, ("Not every record reached the MQTT broker."),
           ("%s: %u still queued at stop (a stop does not wait for the broker; an end of "
@@ -640,11 +674,11 @@ camera_name (GstDecentPublish *self)
   return name;
 }
 
-/* The file, when location is set; TRUE without one. */
-/* What the regular file at path is when it is neither empty nor begins
- * with a JSON record (a model file named by a slip of tab completion was
- * appended to, and lost); NULL when it can be appended to, or cannot be
- * read to tell. */
+/* What the regular file at path is when records appended to it would
+ * spoil it: a model file (named by a slip of tab completion, it was
+ * appended to and could not be loaded again), or bytes that are not text
+ * (a NUL, or not UTF-8, in its first 64).  NULL for an empty file, text (a
+ * log records may follow), or one that cannot be read to tell. */
 static const gchar *
 not_records (const gchar *path)
 {
@@ -654,15 +688,33 @@ not_records (const gchar *path)
   gchar head[64];
   const ssize_t n = read (fd, head, sizeof head);
   close (fd);
-  ssize_t i = 0;
-  while (i < n && g_ascii_isspace (head[i]))
-    i++;
-  if (n <= 0 || i == n || head[i] == '{')
+  if (n <= 0)
     return NULL;
-  return n >= 6 && memcmp (head, "DECENT", 6) == 0 ? "a gst-decent model file"
-                                                   : "a file that does not begin with a record";
+  if (n >= 6 && memcmp (head, "DECENT", 6) == 0)
+    return "a gst-decent model file";
+  const gchar *end = NULL;
+  /* (a character cut by the 64 bytes is text still) */
+  const gboolean text = memchr (head, 0, (size_t) n) == NULL
+      && (g_utf8_validate (head, n, &end) || (n == sizeof head && end >= head + n - 3));
+  return text ? NULL : "a file that is not text";
 }
 
+/* Whether fd is the file this process's stdout or stderr writes to:
+ * location=/dev/stdout with stdout redirected to a file (gst-launch has
+ * written its own lines there already). */
+static gboolean
+is_own_stream (int fd)
+{
+  struct stat st, std;
+  if (fstat (fd, &st) != 0)
+    return FALSE;
+  for (int k = 1; k <= 2; k++)
+    if (fstat (k, &std) == 0 && std.st_dev == st.st_dev && std.st_ino == st.st_ino)
+      return TRUE;
+  return FALSE;
+}
+
+/* The file, when location is set; TRUE without one. */
 static gboolean
 open_file (GstDecentPublish *self, gchar *path)
 {
@@ -681,12 +733,12 @@ open_file (GstDecentPublish *self, gchar *path)
     g_free (path);
     return FALSE;
   }
-  const gchar *what = self->seekable ? not_records (path) : NULL;
+  const gchar *what = self->seekable && !is_own_stream (fd) ? not_records (path) : NULL;
   if (what) {
     gchar *shown = decent_shown_name (path);
     GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE, ("The event file holds something else."),
-        ("%s is %s, not JSON lines: records appended to it would spoil it. Name a new file, "
-            "or one that decentpublish wrote", shown, what));
+        ("%s is %s: records appended to it would spoil it. Name a new file, or one that "
+            "decentpublish wrote", shown, what));
     g_free (shown);
     close (fd);
     g_free (path);
@@ -754,8 +806,12 @@ gst_decent_publish_start (GstBaseTransform *trans)
   GST_OBJECT_LOCK (self);
   gchar *path = g_strdup (self->location);
   const gboolean broker = self->mqtt_host && *self->mqtt_host;
+  self->started = TRUE; /* (a setting changed from now on is said) */
   GST_OBJECT_UNLOCK (self);
   if ((!path || !*path) && !broker) {
+    GST_OBJECT_LOCK (self);
+    self->started = FALSE;
+    GST_OBJECT_UNLOCK (self);
     g_free (path);
     GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND, ("No destination for the events."),
         ("Set location (a JSON-lines file) or mqtt-host (an MQTT broker), or both."));
@@ -765,20 +821,20 @@ gst_decent_publish_start (GstBaseTransform *trans)
   self->written = self->dropped = 0;
   self->warned = self->mqtt_warned = self->mqtt_said = FALSE;
   self->rotate_warned = 0;
-  self->reader_stalled = self->torn = FALSE;
-  g_atomic_int_set (&self->stopping, 0);
-  eventfd_t drained;
-  if (self->stop_fd >= 0)
-    eventfd_read (self->stop_fd, &drained); /* (non-blocking: nothing there is fine) */
-  if (!open_file (self, path))
-    return FALSE;
-  if (!open_mqtt (self)) {
+  /* (torn stays: a pipe such as /dev/stdout is the same pipe after a restart) */
+  self->reader_stalled = self->stall_said = FALSE;
+  /* the pipe wait: DECENT_PIPE_WAIT_MS, for tests that need it short or long */
+  const gchar *wait = g_getenv ("DECENT_PIPE_WAIT_MS");
+  self->pipe_wait_ms = wait && *wait ? (guint) CLAMP (g_ascii_strtoull (wait, NULL, 10), 1,
+      600000) : PIPE_WAIT_MS;
+  allow_waits (self);
+  if (!open_file (self, path) || !open_mqtt (self)) {
     gst_decent_publish_close (self);
+    GST_OBJECT_LOCK (self);
+    self->started = FALSE;
+    GST_OBJECT_UNLOCK (self);
     return FALSE;
   }
-  GST_OBJECT_LOCK (self);
-  self->started = TRUE;
-  GST_OBJECT_UNLOCK (self);
   return TRUE;
 }
 
@@ -872,6 +928,10 @@ gst_decent_publish_sink_event (GstBaseTransform *trans, GstEvent *event)
   }
   if (GST_EVENT_TYPE (event) == GST_EVENT_EOS && self->mqtt)
     drain_at_eos (self);
+  if (GST_EVENT_TYPE (event) == GST_EVENT_FLUSH_START) /* (the seeking thread) */
+    interrupt_waits (self);
+  else if (GST_EVENT_TYPE (event) == GST_EVENT_FLUSH_STOP) /* (streaming: none waits) */
+    allow_waits (self);
   return GST_BASE_TRANSFORM_CLASS (gst_decent_publish_parent_class)->sink_event (trans, event);
 }
 
@@ -996,9 +1056,7 @@ gst_decent_publish_change_state (GstElement *element, GstStateChange transition)
 {
   GstDecentPublish *self = GST_DECENT_PUBLISH (element);
   if (transition == GST_STATE_CHANGE_PAUSED_TO_READY) {
-    g_atomic_int_set (&self->stopping, 1); /* a wait for a full pipe ends */
-    if (self->stop_fd >= 0)
-      eventfd_write (self->stop_fd, 1);
+    interrupt_waits (self);
     GST_OBJECT_LOCK (self);
     if (self->mqtt)
       decent_mqtt_interrupt (self->mqtt);

@@ -47,8 +47,10 @@ struct _GstDecentPublish {
                          * not stdout, a pipe or a FIFO, which are only written */
   guint rotate_warned;  /* failed rotations said, once each: bit 0 the file that
                          * starts anew, bit 1 an older one replaced */
-  gboolean reader_stalled; /* a pipe stayed full for PIPE_WAIT_MS: records are
-                            * dropped, not waited for, until one fits again */
+  gboolean reader_stalled; /* a pipe stayed full for the pipe wait: from then on,
+                            * for the run, records that do not fit are dropped */
+  gboolean stall_said;  /* that was said (once a run) */
+  guint pipe_wait_ms;   /* PIPE_WAIT_MS, or DECENT_PIPE_WAIT_MS (tests) */
   gboolean torn;        /* a record went only in part into the pipe: the next
                          * starts on a new line */
   int stop_fd;          /* an eventfd a stop makes readable: a wait for a full

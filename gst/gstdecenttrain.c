@@ -358,6 +358,7 @@ gst_decent_train_set_caps (GstBaseSink *sink, GstCaps *caps)
   /* a camera that changes resolution or format mid-stream (no stream-start):
    * decentanomaly's gate starts again there, so the calibration cuts too
    * (the first caps come before any frame: nothing to cut) */
+  gst_caps_replace (&self->refused_caps, NULL); /* refused again later: said again */
   if (!gst_video_info_is_equal (&self->info, &info))
     cut_still_runs (self);
   self->info = info;

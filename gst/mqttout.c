@@ -47,9 +47,16 @@ struct DecentMqtt {
   gchar *refusal;   /* its reason, until taken */
   gchar *failure;   /* why the last try to connect failed; NULL once connected */
   guint head_losses; /* connections lost in a row with the head in flight */
+  gsize reject_size; /* the smallest record the broker would not take (0: none) */
   gchar *rejection; /* why the last record the broker kept closing on was dropped,
                      * until taken */
   guint rejections_untaken; /* records dropped so since the last take */
+  gint64 connected_since; /* monotonic time of the last connection */
+  guint64 acked_since;  /* records acknowledged on it */
+  guint quick_losses; /* connections in a row the broker closed within
+                       * QUICK_LOSS_US of taking them */
+  gboolean thrash_said; /* quick_losses said, until a connection lasts */
+  gchar *thrash;    /* that, until taken */
   guint64 queued, delivered, dropped, rejected;
 };
 
@@ -61,6 +68,11 @@ struct DecentMqtt {
  * times in a row, each time just as the record was sent, would lose it. */
 #define HEAD_LOSSES_MAX 3
 
+/* A connection the broker closes this soon after taking it, 3 times in a
+ * row, is said: two clients with the same id knock each other off (a
+ * broker keeps one connection an id) once a second, unseen (helper-67). */
+#define QUICK_LOSS_US (5 * G_TIME_SPAN_SECOND)
+
 /* Sends the head when it can.  Lock held.  In flight, it stays the head
  * until the broker acknowledges it (on_publish); a lost connection makes a
  * new client (renew_client), which forgets it, and it is sent again from
@@ -70,11 +82,21 @@ pump (DecentMqtt *m)
 {
   while (m->connected && !m->in_flight && !g_queue_is_empty (&m->queue)) {
     const gchar *head = g_queue_peek_head (&m->queue);
-    if (m->head_losses >= HEAD_LOSSES_MAX) { /* the broker will not take it: the next goes */
+    /* a record as large as one the broker would not take goes no better
+     * (a long camera name makes every record too large: each would cost
+     * three connections) */
+    if (m->head_losses >= HEAD_LOSSES_MAX
+        || (m->reject_size && strlen (head) >= m->reject_size)) {
       g_free (m->rejection);
-      m->rejection = g_strdup_printf ("a %zu-byte record was sent on %u connections in a row "
-          "and the broker closed each before acknowledging it (over its max_packet_size, or "
-          "refused by a plugin or rule that disconnects)", strlen (head), m->head_losses);
+      if (m->head_losses >= HEAD_LOSSES_MAX) {
+        m->reject_size = m->reject_size ? MIN (m->reject_size, strlen (head)) : strlen (head);
+        m->rejection = g_strdup_printf ("a %zu-byte record was sent on %u connections in a "
+            "row and the broker closed each before acknowledging it (over its "
+            "max_packet_size, or refused by a plugin or rule that disconnects)", strlen (head),
+            m->head_losses);
+      } else
+        m->rejection = g_strdup_printf ("a %zu-byte record was not sent: the broker would not "
+            "take one of %zu bytes", strlen (head), m->reject_size);
       g_free (g_queue_pop_head (&m->queue));
       m->rejected++;
       m->rejections_untaken++;
@@ -105,6 +127,8 @@ on_connect (struct mosquitto *mosq, void *user, int rc)
   g_mutex_lock (&m->lock);
   if (rc == 0) {
     m->connected = TRUE;
+    m->connected_since = g_get_monotonic_time ();
+    m->acked_since = 0;
     m->ever_connected = TRUE;
     g_clear_pointer (&m->failure, g_free);
     m->trouble_said = FALSE;
@@ -137,6 +161,21 @@ on_disconnect (struct mosquitto *mosq, void *user, int rc)
   g_mutex_lock (&m->lock);
   if (m->connected && m->in_flight && rc != 0) /* (0: our own goodbye) */
     m->head_losses++;
+  /* (a connection that ends on the first record sent, with none taken,
+   * is the record's doing: head_losses) */
+  if (m->connected && rc != 0 && !(m->in_flight && m->acked_since == 0)) {
+    const gboolean quick = g_get_monotonic_time () - m->connected_since < QUICK_LOSS_US;
+    m->quick_losses = quick ? m->quick_losses + 1 : 0;
+    if (!quick)
+      m->thrash_said = FALSE;
+    if (m->quick_losses >= 3 && !m->thrash_said) {
+      m->thrash_said = TRUE;
+      g_free (m->thrash);
+      m->thrash = g_strdup_printf ("the broker closed the connection %u times in a row within "
+          "%d s of taking it: another client with the same mqtt-client-id (a broker keeps "
+          "one connection an id)?", m->quick_losses, (int) (QUICK_LOSS_US / G_TIME_SPAN_SECOND));
+    }
+  }
   m->connected = FALSE;
   g_mutex_unlock (&m->lock);
 }
@@ -149,6 +188,7 @@ on_publish (struct mosquitto *mosq, void *user, int mid)
   if (m->in_flight && mid == m->in_flight_mid) {
     g_free (g_queue_pop_head (&m->queue));
     m->delivered++;
+    m->acked_since++;
     m->head_losses = 0;
     m->in_flight = FALSE;
     if (g_queue_is_empty (&m->queue))
@@ -206,6 +246,7 @@ note_failure (DecentMqtt *m, const gchar *what, int rc, int why)
   m->failure = g_strdup_printf ("%s%s%s", what ? what : "", what ? ": " : "",
       rc != MOSQ_ERR_ERRNO ? mosquitto_strerror (rc) : why ? g_strerror (why)
       /* (libmosquitto's text would be strerror (0), "Success": helper-67) */
+      : m->ever_connected ? "the connection was closed with no reason given"
       : "the connection was closed with no reason given (is the port an MQTT broker's?)");
   g_mutex_unlock (&m->lock);
 }
@@ -469,6 +510,16 @@ decent_mqtt_take_trouble (DecentMqtt *m)
 }
 
 gchar *
+decent_mqtt_take_thrash (DecentMqtt *m)
+{
+  g_mutex_lock (&m->lock);
+  gchar *r = m->thrash;
+  m->thrash = NULL;
+  g_mutex_unlock (&m->lock);
+  return r;
+}
+
+gchar *
 decent_mqtt_take_rejection (DecentMqtt *m)
 {
   g_mutex_lock (&m->lock);
@@ -543,6 +594,7 @@ decent_mqtt_free (DecentMqtt *m, guint timeout_ms)
   g_free (m->failure);
   g_free (m->trouble);
   g_free (m->rejection);
+  g_free (m->thrash);
   g_free (m->topic);
   g_mutex_clear (&m->lock);
   g_cond_clear (&m->drained);

@@ -54,6 +54,11 @@ gchar *decent_mqtt_last_failure (DecentMqtt *m);
  * and the last one's size); NULL when none was.  Caller frees. */
 gchar *decent_mqtt_take_rejection (DecentMqtt *m);
 
+/* That the broker keeps closing the connection within seconds of taking
+ * it (a client id another client uses too), once until a connection
+ * lasts; NULL otherwise.  Caller frees. */
+gchar *decent_mqtt_take_thrash (DecentMqtt *m);
+
 /* Counts so far: records queued, delivered, dropped (queue full, or too
  * large for MQTT), rejected (dropped after the broker closed the connection
  * at each try to send it). */

@@ -375,6 +375,16 @@ GST_START_TEST (test_interlaced_refused)
     fail_unless (gst_harness_push (h, gray_frame (FALSE, 0)) != GST_FLOW_OK);
   msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
   fail_unless (msg == NULL, "the refusal was posted again");
+  /* caps it takes, then the interlaced ones again: said again (helper-68) */
+  gst_harness_set_src_caps_str (h, GRAY_CAPS);
+  fail_unless_equals_int (gst_harness_push (h, gray_frame (FALSE, 0)), GST_FLOW_OK);
+  gst_buffer_unref (gst_harness_pull (h));
+  gst_harness_set_src_caps_str (h,
+      "video/x-raw,format=GRAY8,width=16,height=16,framerate=30/1,interlace-mode=interleaved");
+  fail_unless (gst_harness_push (h, gray_frame (FALSE, 0)) != GST_FLOW_OK);
+  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  fail_unless (msg != NULL, "interlaced caps after progressive ones: no error");
+  gst_message_unref (msg);
   harness_bus_teardown (h, bus);
 }
 GST_END_TEST;
