@@ -47,7 +47,8 @@ struct DecentMqtt {
   gchar *refusal;   /* its reason, until taken */
   gchar *failure;   /* why the last try to connect failed; NULL once connected */
   guint head_losses; /* connections lost in a row with the head in flight */
-  gsize reject_size; /* the smallest record the broker would not take (0: none) */
+  gsize reject_size; /* the smallest record the broker would not take (0: none):
+                      * records as large get one try */
   gchar *rejection; /* why the last record the broker kept closing on was dropped,
                      * until taken */
   guint rejections_untaken; /* records dropped so since the last take */
@@ -82,21 +83,20 @@ pump (DecentMqtt *m)
 {
   while (m->connected && !m->in_flight && !g_queue_is_empty (&m->queue)) {
     const gchar *head = g_queue_peek_head (&m->queue);
-    /* a record as large as one the broker would not take goes no better
-     * (a long camera name makes every record too large: each would cost
-     * three connections) */
-    if (m->head_losses >= HEAD_LOSSES_MAX
-        || (m->reject_size && strlen (head) >= m->reject_size)) {
+    /* a record as large as one the broker would not take gets one try, not
+     * three (a long camera name makes every record too large: each cost
+     * three connections); one that goes through ends that (a broker
+     * restarted three times just as a record was sent would otherwise
+     * condemn every record of its size) */
+    const gsize size = strlen (head);
+    const guint tries = m->reject_size && size >= m->reject_size ? 1 : HEAD_LOSSES_MAX;
+    if (m->head_losses >= tries) {
       g_free (m->rejection);
-      if (m->head_losses >= HEAD_LOSSES_MAX) {
-        m->reject_size = m->reject_size ? MIN (m->reject_size, strlen (head)) : strlen (head);
-        m->rejection = g_strdup_printf ("a %zu-byte record was sent on %u connections in a "
-            "row and the broker closed each before acknowledging it (over its "
-            "max_packet_size, or refused by a plugin or rule that disconnects)", strlen (head),
-            m->head_losses);
-      } else
-        m->rejection = g_strdup_printf ("a %zu-byte record was not sent: the broker would not "
-            "take one of %zu bytes", strlen (head), m->reject_size);
+      m->reject_size = m->reject_size ? MIN (m->reject_size, size) : size;
+      m->rejection = g_strdup_printf ("a %zu-byte record was sent on %u connection%s in a row "
+          "and the broker closed %s before acknowledging it (over its max_packet_size, or "
+          "refused by a plugin or rule that disconnects)", size, m->head_losses,
+          m->head_losses > 1 ? "s" : "", m->head_losses > 1 ? "each" : "it");
       g_free (g_queue_pop_head (&m->queue));
       m->rejected++;
       m->rejections_untaken++;
@@ -186,7 +186,10 @@ on_publish (struct mosquitto *mosq, void *user, int mid)
   DecentMqtt *m = user;
   g_mutex_lock (&m->lock);
   if (m->in_flight && mid == m->in_flight_mid) {
-    g_free (g_queue_pop_head (&m->queue));
+    gchar *sent = g_queue_pop_head (&m->queue);
+    if (m->reject_size && strlen (sent) >= m->reject_size)
+      m->reject_size = 0; /* as large, and taken: the rejection was no size limit */
+    g_free (sent);
     m->delivered++;
     m->acked_since++;
     m->head_losses = 0;
