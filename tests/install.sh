@@ -56,9 +56,11 @@ clean() { env -i PATH=/usr/bin:/bin HOME="$tmp" GST_PLUGIN_PATH="$libdir/gstream
 
 echo "installed into $prefix:"
 sed 's/^/  /' "$mark"
-resolves() { ! ldd "$plugin" | grep -q 'not found'; }
-meta_from_prefix() { ldd "$plugin" | grep -q "$libdir/libgstdecentmeta-1.0"; }
-no_cuda() { ! ldd "$plugin" | grep -Eq 'libcudart|libcudnn|libcuda'; }
+# (ldd's output is taken whole first: under pipefail, grep -q leaving the
+# pipe at its first match can fail ldd with SIGPIPE, and the check with it)
+resolves() { ! grep -q 'not found' <<<"$(ldd "$plugin")"; }
+meta_from_prefix() { grep -q "$libdir/libgstdecentmeta-1.0" <<<"$(ldd "$plugin")"; }
+no_cuda() { ! grep -Eq 'libcudart|libcudnn|libcuda' <<<"$(ldd "$plugin")"; }
 inspect() {
   clean gst-inspect-1.0 decentanomaly >/dev/null && clean gst-inspect-1.0 decent-train >/dev/null \
     && clean gst-inspect-1.0 decentpublish
