@@ -339,9 +339,10 @@ gst_decent_train_set_caps (GstBaseSink *sink, GstCaps *caps)
       "interlace-mode");
   self->have_caps = FALSE;
   /* the converter to the model's progressive frames takes no fields */
+  const gboolean parsed = gst_video_info_from_caps (&info, caps);
   const gboolean interlaced = (mode && !g_str_equal (mode, "progressive"))
-      || (gst_video_info_from_caps (&info, caps) && GST_VIDEO_INFO_IS_INTERLACED (&info));
-  if (interlaced || !gst_video_info_from_caps (&info, caps)) {
+      || (parsed && GST_VIDEO_INFO_IS_INTERLACED (&info));
+  if (interlaced || !parsed) {
     self->failed = TRUE;
     if (self->refused_caps && gst_caps_is_equal (caps, self->refused_caps))
       return FALSE; /* said already */

@@ -481,14 +481,20 @@ decent_mqtt_publish (DecentMqtt *m, const gchar *payload)
   return room;
 }
 
+/* One of m's texts, taken under its lock and left NULL (caller frees). */
+static gchar *
+take_text (DecentMqtt *m, gchar **text)
+{
+  g_mutex_lock (&m->lock);
+  gchar *r = g_steal_pointer (text);
+  g_mutex_unlock (&m->lock);
+  return r;
+}
+
 gchar *
 decent_mqtt_take_refusal (DecentMqtt *m)
 {
-  g_mutex_lock (&m->lock);
-  gchar *r = m->refusal;
-  m->refusal = NULL;
-  g_mutex_unlock (&m->lock);
-  return r;
+  return take_text (m, &m->refusal);
 }
 
 gchar *
@@ -515,11 +521,7 @@ decent_mqtt_take_trouble (DecentMqtt *m)
 gchar *
 decent_mqtt_take_thrash (DecentMqtt *m)
 {
-  g_mutex_lock (&m->lock);
-  gchar *r = m->thrash;
-  m->thrash = NULL;
-  g_mutex_unlock (&m->lock);
-  return r;
+  return take_text (m, &m->thrash);
 }
 
 gchar *

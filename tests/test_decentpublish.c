@@ -396,6 +396,23 @@ GST_END_TEST;
 /* A FIFO (or stdout piped on) has no position: every record goes through;
  * a FIFO nobody reads is an error at start, not a hang; a rotation that
  * cannot move the file is one warning, and max-size still holds. */
+/* Pops every warning on bus, each of which must say a (and b, unless
+ * NULL); how many there were. */
+static guint
+warnings_saying (GstBus *bus, const gchar *a, const gchar *b)
+{
+  guint n = 0;
+  GstMessage *w;
+  while ((w = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING))) {
+    gchar *text = message_text (w);
+    fail_unless (strstr (text, a) && (!b || strstr (text, b)), "%s", text);
+    g_free (text);
+    gst_message_unref (w);
+    n++;
+  }
+  return n;
+}
+
 GST_START_TEST (test_pipes_and_blocked_rotation)
 {
   gchar *out_dir = g_dir_make_tmp ("decent-test-XXXXXX", NULL);
@@ -456,17 +473,8 @@ GST_START_TEST (test_pipes_and_blocked_rotation)
   h = publish_harness (props);
   GstBus *bus = harness_bus (h);
   run_pattern (h, "......");
-  guint warnings = 0;
-  GstMessage *w;
-  while ((w = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING))) {
-    gchar *text = message_text (w);
-    fail_unless (strstr (text, "Could not rotate the event file") && strstr (text,
-            "starts anew"), "%s", text);
-    g_free (text);
-    gst_message_unref (w);
-    warnings++;
-  }
-  fail_unless_equals_int (warnings, 1);
+  fail_unless_equals_int (warnings_saying (bus, "Could not rotate the event file",
+      "starts anew"), 1);
   harness_bus_teardown (h, bus);
   guint n;
   lines = read_lines (path, &n);
@@ -482,15 +490,7 @@ GST_START_TEST (test_pipes_and_blocked_rotation)
   h = publish_harness (props);
   bus = harness_bus (h);
   run_pattern (h, "......");
-  warnings = 0;
-  while ((w = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING))) {
-    gchar *text = message_text (w);
-    fail_unless (strstr (text, "replaced by the newer file"), "%s", text);
-    g_free (text);
-    gst_message_unref (w);
-    warnings++;
-  }
-  fail_unless_equals_int (warnings, 1);
+  fail_unless_equals_int (warnings_saying (bus, "replaced by the newer file", NULL), 1);
   harness_bus_teardown (h, bus);
   /* neither can move (the newest file starts anew, its records lost): that
    * is what is said (helper-67: only the older one was named) */
@@ -501,16 +501,8 @@ GST_START_TEST (test_pipes_and_blocked_rotation)
   h = publish_harness (props);
   bus = harness_bus (h);
   run_pattern (h, "......");
-  warnings = 0;
   gchar *expected = g_strdup_printf ("renaming %s to %s:", path, one);
-  while ((w = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING))) {
-    gchar *text = message_text (w);
-    fail_unless (strstr (text, expected) && strstr (text, "starts anew"), "%s", text);
-    g_free (text);
-    gst_message_unref (w);
-    warnings++;
-  }
-  fail_unless_equals_int (warnings, 1);
+  fail_unless_equals_int (warnings_saying (bus, expected, "starts anew"), 1);
   harness_bus_teardown (h, bus);
   g_free (expected);
   g_free (in_one);
