@@ -1064,8 +1064,8 @@ warn_second_needs_restart (GstDecentAnomaly *self)
           "use stays until then."));
 }
 
-/* model-instance-id, batch-size and batch-timeout choose the engine at
- * start: a change while started was read back as set and did nothing
+/* model-instance-id, batch-size and batch-timeout (and a shared engine's
+ * device) choose the engine at start: a change while started was read back as set and did nothing
  * (helper-67).  Said when the value differs. */
 static void
 warn_engine_needs_restart (GstDecentAnomaly *self, const gchar *name)
@@ -1074,6 +1074,22 @@ warn_engine_needs_restart (GstDecentAnomaly *self, const gchar *name)
       ("%s takes effect when the element starts again.", name),
       ("It is read when the element goes from READY to PAUSED (it chooses the engine the "
           "element scores with); the engine in use stays until then."));
+}
+
+/* device is read when a model is loaded, a shared engine's at its start: a
+ * change while started was read back as set and left the model where it
+ * was, unsaid (helper-68). */
+static void
+warn_device_at_next_load (GstDecentAnomaly *self, gboolean shared)
+{
+  if (shared)
+    warn_engine_needs_restart (self, "device");
+  else
+    GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
+        ("device takes effect when a model is loaded again."),
+        ("It is read when a model is loaded: at start, and when model-location is set while "
+            "playing (set it again to the same file to move the model now); the model in use "
+            "goes on scoring where it was loaded until then."));
 }
 
 /* The end of start(), once the model is in place: the second model, the
@@ -1980,9 +1996,17 @@ gst_decent_anomaly_set_property (GObject *object, guint prop_id, const GValue *v
       g_free (request);
       return;
     }
-    case PROP_DEVICE:
+    case PROP_DEVICE: {
+      const gboolean changed = (gint) self->device != g_value_get_enum (value);
       self->device = g_value_get_enum (value);
-      break;
+      GST_OBJECT_UNLOCK (self);
+      g_mutex_lock (&self->swap_lock);
+      const gboolean started = self->started, shared = self->shared != NULL;
+      g_mutex_unlock (&self->swap_lock);
+      if (started && changed)
+        warn_device_at_next_load (self, shared);
+      return;
+    }
     case PROP_THRESHOLD:
       self->threshold_prop = g_value_get_double (value);
       break;

@@ -577,13 +577,14 @@ say_rejection (GstDecentPublish *self)
   g_free (rejection);
 }
 
-/* "; the last try to connect failed: …" while the client is not
- * connected, or "" (caller frees): why the records did not go. */
+/* "; the last try to connect failed: …" (decent_mqtt_last_failure) while
+ * the client is not connected, or "" (caller frees): why the records did
+ * not go. */
 static gchar *
 failure_text (GstDecentPublish *self)
 {
   gchar *failure = decent_mqtt_last_failure (self->mqtt);
-  gchar *text = failure ? g_strdup_printf ("; the last try to connect failed: %s", failure)
+  gchar *text = failure ? g_strdup_printf ("; %s", failure)
                         : g_strdup ("");
   g_free (failure);
   return text;

@@ -46,6 +46,7 @@ struct DecentMqtt {
   gboolean interrupted; /* decent_mqtt_interrupt: waits for the queue end now */
   gchar *refusal;   /* its reason, until taken */
   gchar *failure;   /* why the last try to connect failed; NULL once connected */
+  gint64 try_since; /* monotonic time the try to connect under way began; 0: none */
   guint head_losses; /* connections lost in a row with the head in flight */
   gsize reject_size; /* the smallest record the broker would not take (0: none):
                       * records as large get one try */
@@ -130,6 +131,7 @@ on_connect (struct mosquitto *mosq, void *user, int rc)
     m->connected_since = g_get_monotonic_time ();
     m->acked_since = 0;
     m->ever_connected = TRUE;
+    m->try_since = 0;
     g_clear_pointer (&m->failure, g_free);
     m->trouble_said = FALSE;
     if (m->qos == 0)
@@ -307,6 +309,9 @@ network_thread (gpointer data)
       delay = MIN (delay * 2, 16);
       continue;
     }
+    g_mutex_lock (&m->lock);
+    m->try_since = g_get_monotonic_time ();
+    g_mutex_unlock (&m->lock);
     int rc = mosquitto_connect_async (m->mosq, m->host, m->port, 30);
     if (rc <= MOSQ_ERR_SUCCESS) {
       while (!g_atomic_int_get (&m->stopping)
@@ -317,6 +322,7 @@ network_thread (gpointer data)
     if (rc > MOSQ_ERR_SUCCESS && !g_atomic_int_get (&m->stopping))
       note_failure (m, NULL, rc, errno);
     g_mutex_lock (&m->lock);
+    m->try_since = 0;
     const gboolean was = m->connected;
     m->connected = FALSE;
     if (m->qos == 0)
@@ -501,7 +507,14 @@ gchar *
 decent_mqtt_last_failure (DecentMqtt *m)
 {
   g_mutex_lock (&m->lock);
-  gchar *r = m->connected ? NULL : g_strdup (m->failure);
+  gchar *r = NULL;
+  if (!m->connected && m->failure)
+    r = g_strdup_printf ("the last try to connect failed: %s", m->failure);
+  else if (!m->connected && m->try_since) /* a server that takes the TCP connection and never
+                          * answers MQTT's CONNECT left this unsaid (helper-68) */
+    r = g_strdup_printf ("the try to connect under way has had no answer for %.1f s (a port "
+        "that takes connections but is not an MQTT broker's, or a firewall that drops them?)",
+        (g_get_monotonic_time () - m->try_since) / 1e6);
   g_mutex_unlock (&m->lock);
   return r;
 }

@@ -44,8 +44,9 @@ gchar *decent_mqtt_take_refusal (DecentMqtt *m);
  * otherwise.  Caller frees. */
 gchar *decent_mqtt_take_trouble (DecentMqtt *m);
 
-/* While not connected, why the last try to connect (or the connection)
- * failed ("Connection refused", "A TLS error occurred."); NULL when
+/* While not connected, why the records are not going: "the last try to
+ * connect failed: Connection refused" (or why the connection failed), or,
+ * while a first try has had no answer yet, for how long; NULL when
  * connected or not tried yet.  Caller frees. */
 gchar *decent_mqtt_last_failure (DecentMqtt *m);
 

@@ -392,7 +392,8 @@ GST_END_TEST;
 /* model-instance-id, batch-size and batch-timeout choose the engine at
  * start: a change while started is said (it was read back as set and did
  * nothing: helper-67); the value already set, or an empty id for none,
- * says nothing */
+ * says nothing.  So is a new device, which waits for the next model load
+ * (helper-68). */
 GST_START_TEST (test_engine_settings_said_while_started)
 {
   gchar *desc = g_strdup_printf ("decentanomaly model-location=\"%s\"", tm.path);
@@ -416,6 +417,21 @@ GST_START_TEST (test_engine_settings_said_while_started)
   g_free (text);
   gst_message_unref (w);
   fail_if (gst_bus_have_pending (bus), "more than one warning");
+  /* device is read at each model load: the same value is no change, another
+   * one waits for the next load and says so */
+  e = gst_harness_find_element (h, "decentanomaly");
+  gint device = 0;
+  g_object_get (e, "device", &device, NULL);
+  g_object_set (e, "device", device, NULL);
+  fail_if (gst_bus_have_pending (bus), "a warning for the device already set");
+  g_object_set (e, "device", device == 1 ? 2 : 1, NULL);
+  gst_object_unref (e);
+  w = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING);
+  text = w ? message_text (w) : NULL;
+  fail_unless (text && strstr (text, "device takes effect when a model is loaded again"),
+      "%s", text);
+  g_free (text);
+  gst_message_unref (w);
   harness_bus_teardown (h, bus);
 }
 GST_END_TEST;

@@ -12,7 +12,7 @@
 #     broker's accounts changed), a warning, and the records wait; a
 #     record over the broker's max_packet_size dropped, those behind go;
 #  5. no broker at the end: one wait of mqtt-flush-timeout (the warning
-#     says why it failed to connect), cut short by
+#     says why it failed to connect, or that a server never answered), cut short by
 #     Ctrl-C; a stop in mid-stream does not wait, and says what it left.
 #   tests/test_mqtt.sh BUILD_DIR   (GST_PLUGIN_PATH: the build's plugin)
 # Exits 77 (skip) without mosquitto and mosquitto_sub.
@@ -234,6 +234,26 @@ Connection refused" "$tmp/six.log" \
    && [ "$waited" -lt 11 ]; then
   ok "the flush timeout is waited once (${waited} s for a 6 s timeout)"
 else bad "the flush timeout: ${waited} s for a 6 s timeout"; tail -5 "$tmp/six.log"; fi
+# a server that takes the TCP connection and never answers MQTT's CONNECT:
+# the warning says so (it gave no reason: helper-68)
+python3 -c "
+import socket
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('127.0.0.1', $port)); s.listen(4); held = []
+while True: held.append(s.accept())" &
+mute=$!
+for _ in $(seq 50); do
+  python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), 0.2)" 2>/dev/null \
+    && break
+  sleep 0.1
+done
+run 3 mqtt-flush-timeout=2000 >"$tmp/mute.log"
+kill "$mute" 2>/dev/null; wait "$mute" 2>/dev/null
+if grep -q "5 still queued at the end of the stream (after waiting 2000 ms).*; the try to \
+connect under way has had no answer for [0-9.]* s (a port that takes connections but is not \
+an MQTT broker's" "$tmp/mute.log"; then
+  ok "a server that never answers CONNECT is said"
+else bad "a server that never answers CONNECT: no reason given"; tail -5 "$tmp/mute.log"; fi
 GST_DEBUG=decentpublish:2 run 3 mqtt-flush-timeout=600000 >"$tmp/seven.log" &
 launcher=$!
 sleep 3 # the stream has ended: the wait for the broker runs
