@@ -19,6 +19,11 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402  (python3-pil, a dependency of python3-matplotlib)
 
+# docs/results/*.md put into docs/results.md after the tables, in this order;
+# the text is kept in them (results.md is written anew from them)
+SECTIONS = ("real-footage.md", "real-footage-notes.md", "fidelity.md", "fidelity-notes.md",
+            "baseline-gap.md", "baseline-gap-all.md", "baseline-gap-notes.md", "table1.md")
+
 PAPER = {  # mean AUROC over the ten classes, from the paper
     "mnist": {"loss13": 0.977, "plain-ae": 0.952},
     "fashion": {"loss13": 0.927, "plain-ae": 0.906},
@@ -353,8 +358,7 @@ def main(out, docs):
     # the real-footage section, written by bench/video-eval.sh on its own, and
     # what was measured beside it by hand (other splits, collapse); then the
     # paper-fidelity tables of bench/fidelity.sh, baseline-gap.sh, table1.sh
-    for name in ("real-footage.md", "real-footage-notes.md", "fidelity.md", "fidelity-notes.md",
-                 "baseline-gap.md", "baseline-gap-all.md", "baseline-gap-notes.md", "table1.md"):
+    for name in SECTIONS:
         video = os.path.join(docs, "results", name)
         if os.path.exists(video):
             lines += [open(video).read().strip(), ""]
