@@ -510,8 +510,9 @@ decent_mqtt_last_failure (DecentMqtt *m)
   gchar *r = NULL;
   if (!m->connected && m->failure)
     r = g_strdup_printf ("the last try to connect failed: %s", m->failure);
-  else if (!m->connected && m->try_since) /* a server that takes the TCP connection and never
-                          * answers MQTT's CONNECT left this unsaid (helper-68) */
+  else if (!m->connected && m->try_since)
+    /* a server that takes the TCP connection and never answers MQTT's
+     * CONNECT left this unsaid (helper-68) */
     r = g_strdup_printf ("the try to connect under way has had no answer for %.1f s (a port "
         "that takes connections but is not an MQTT broker's, or a firewall that drops them?)",
         (g_get_monotonic_time () - m->try_since) / 1e6);

@@ -46,7 +46,8 @@ gchar *decent_mqtt_take_trouble (DecentMqtt *m);
 
 /* While not connected, why the records are not going: "the last try to
  * connect failed: Connection refused" (or why the connection failed), or,
- * while a first try has had no answer yet, for how long; NULL when
+ * where none failed yet, for how long the try under way has had no
+ * answer; NULL when
  * connected or not tried yet.  Caller frees. */
 gchar *decent_mqtt_last_failure (DecentMqtt *m);
 
