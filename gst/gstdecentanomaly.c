@@ -18,6 +18,7 @@
 
 #include "decent/decentmeta.h"
 #include "error.h"
+#include "bufferlayout.h"
 #include "shownname.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_decent_anomaly_debug);
@@ -1935,31 +1936,26 @@ gst_decent_anomaly_transform_frame_ip (GstVideoFilter *filter, GstVideoFrame *fr
 static GstFlowReturn (*video_filter_transform_ip) (GstBaseTransform *trans, GstBuffer *buffer);
 
 /* A buffer too small for a frame of the caps (an empty GAP buffer, a broken
- * source) passes on unscored, without meta, said once in words: GstVideoFilter
- * says only "code not implemented" for it.  Buffers with a GstVideoMeta give
- * their own layout (their rows may be tighter than the caps' default): the
- * mapping judges those.  Streaming thread. */
+ * source), or whose GstVideoMeta describes memory it does not have, passes
+ * on unscored, without meta, said once in words: GstVideoFilter says only
+ * "code not implemented" for a short one, and maps, and the overlay writes,
+ * where a lying meta points (past the buffer: helper-69).  Streaming
+ * thread. */
 static GstFlowReturn
 gst_decent_anomaly_transform_ip (GstBaseTransform *trans, GstBuffer *buffer)
 {
   GstDecentAnomaly *self = GST_DECENT_ANOMALY (trans);
-  const GstVideoInfo *info = &GST_VIDEO_FILTER (trans)->in_info;
-  const gsize size = gst_buffer_get_size (buffer);
-  if (GST_VIDEO_FILTER (trans)->negotiated && !gst_buffer_get_video_meta (buffer)
-      && size < GST_VIDEO_INFO_SIZE (info)) {
-    const gboolean gap = GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_GAP);
+  gchar *why = NULL;
+  if (GST_VIDEO_FILTER (trans)->negotiated
+      && !decent_buffer_layout_fits (buffer, &GST_VIDEO_FILTER (trans)->in_info, &why)) {
     if (self->short_buffers++ == 0)
       GST_ELEMENT_WARNING (self, STREAM, FORMAT,
-          ("A buffer too small for a video frame was passed on unscored; later ones are "
-              "counted in the log."),
-          ("a %" G_GSIZE_FORMAT "-byte buffer%s where %s %dx%d takes %" G_GSIZE_FORMAT
-              " bytes; it carries no meta", size, gap ? " (flagged GAP)" : "",
-              gst_video_format_to_string (GST_VIDEO_INFO_FORMAT (info)),
-              GST_VIDEO_INFO_WIDTH (info), GST_VIDEO_INFO_HEIGHT (info),
-              (gsize) GST_VIDEO_INFO_SIZE (info)));
+          ("A buffer that does not hold the video frame it should was passed on unscored; "
+              "later ones are counted in the log."), ("%s", why));
     else
-      GST_WARNING_OBJECT (self, "%" G_GUINT64_FORMAT " buffers too small for a frame passed on",
-          self->short_buffers);
+      GST_WARNING_OBJECT (self, "%" G_GUINT64_FORMAT " buffers not holding a frame passed on "
+          "(%s)", self->short_buffers, why);
+    g_free (why);
     return GST_FLOW_OK;
   }
   return video_filter_transform_ip (trans, buffer);

@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bufferlayout.h"
 #include "shownname.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_decent_train_debug);
@@ -454,17 +455,19 @@ gst_decent_train_render (GstBaseSink *sink, GstBuffer *buffer)
     self->companion_path_ready = TRUE;
   }
   GstVideoFrame frame;
-  if (!gst_video_frame_map (&frame, &self->info, buffer, GST_MAP_READ)) {
+  gchar *why = NULL;
+  /* (a GstVideoMeta is mapped as it says, past the buffer if it lies:
+   * helper-69) */
+  if (!decent_buffer_layout_fits (buffer, &self->info, &why)
+      || !gst_video_frame_map (&frame, &self->info, buffer, GST_MAP_READ)) {
     /* one bad buffer must not cost a long collection: skipped, said once */
     if (self->bad_buffers++ == 0)
       GST_ELEMENT_WARNING (self, STREAM, FAILED,
           ("Could not read a video frame; skipping such frames."),
-          ("a %" G_GSIZE_FORMAT "-byte buffer is too small for %s %dx%d; later ones are "
-              "counted in the log", gst_buffer_get_size (buffer),
-              gst_video_format_to_string (GST_VIDEO_INFO_FORMAT (&self->info)),
-              GST_VIDEO_INFO_WIDTH (&self->info), GST_VIDEO_INFO_HEIGHT (&self->info)));
+          ("%s; later ones are counted in the log", why ? why : "the buffer could not be mapped"));
     else
       GST_WARNING_OBJECT (self, "%u unreadable frames skipped", self->bad_buffers);
+    g_free (why);
     return GST_FLOW_OK;
   }
   const guint8 *pixels = decent_frame_path_to_model (&self->path, &frame);

@@ -197,6 +197,63 @@ GST_START_TEST (test_nonfinite_frames)
 }
 GST_END_TEST;
 
+/* A buffer whose GstVideoMeta describes memory it does not have (rows 4
+ * times longer than the buffer holds, a negative stride from its start, the
+ * whole frame's meta on half a frame) passes on unscored and untouched,
+ * said once: GstVideoFilter mapped it as the meta said, and the overlay
+ * read and wrote past the buffer (helper-69: a crash; ASan: a heap
+ * overflow in gst_video_frame_copy).  A frame whose meta tells the truth,
+ * with rows longer than the caps' default, is scored. */
+GST_START_TEST (test_lying_video_meta)
+{
+  GstHarness *h = model_harness ("message-mode=all mode=overlay");
+  GstBus *bus = harness_bus (h);
+  const gsize frame = MW * MH;
+  struct { gsize size, offset; gint stride; } lies[] = {
+    { frame, 0, MW * 4 }, { frame, 0, -MW }, { frame / 2, 0, MW }, { frame, frame, MW },
+  };
+  for (guint i = 0; i <= G_N_ELEMENTS (lies); i++) {
+    const gboolean truth = i == G_N_ELEMENTS (lies);
+    const gsize size = truth ? 2 * frame : lies[i].size;
+    const gsize offset = truth ? 0 : lies[i].offset;
+    const gint stride = truth ? 2 * MW : lies[i].stride;
+    GstBuffer *b = gst_buffer_new_allocate (NULL, size, NULL);
+    gst_buffer_memset (b, 0, 77, size);
+    GST_BUFFER_PTS (b) = i * GST_SECOND / 30;
+    gsize offsets[GST_VIDEO_MAX_PLANES] = { offset };
+    gint strides[GST_VIDEO_MAX_PLANES] = { stride };
+    gst_buffer_add_video_meta_full (b, GST_VIDEO_FRAME_FLAG_NONE, GST_VIDEO_FORMAT_GRAY8, MW, MH,
+        1, offsets, strides);
+    fail_unless_equals_int (gst_harness_push (h, b), GST_FLOW_OK);
+    GstBuffer *out = gst_harness_pull (h);
+    GstDecentAnomalyMeta *m = gst_buffer_get_decent_anomaly_meta (out);
+    fail_unless ((m != NULL) == truth, "buffer %u: meta %p", i, m);
+    if (!truth) { /* untouched: not drawn on */
+      GstMapInfo map;
+      fail_unless (gst_buffer_map (out, &map, GST_MAP_READ));
+      for (gsize k = 0; k < map.size; k++)
+        fail_unless_equals_int (map.data[k], 77);
+      gst_buffer_unmap (out, &map);
+    }
+    gst_buffer_unref (out);
+  }
+  GstMessage *msg;
+  guint warnings = 0;
+  while ((msg = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING | GST_MESSAGE_ERROR))) {
+    gchar *text = message_text (msg);
+    fail_unless (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_WARNING
+        && strstr (text, "does not hold the video frame it should")
+        && strstr (text, "the buffer's video meta puts plane 0 of GRAY8 16x16 at offset 0 with "
+            "rows of 64 bytes (16 rows of 16 bytes), outside the 256-byte buffer"), "%s", text);
+    g_free (text);
+    warnings++;
+    gst_message_unref (msg);
+  }
+  fail_unless_equals_int (warnings, 1);
+  harness_bus_teardown (h, bus);
+}
+GST_END_TEST;
+
 /* A buffer too small for a frame of the caps (an empty GAP buffer, a short
  * one) passes on unscored and without meta, said once in words (helper-66:
  * GstVideoFilter's "code not implemented"); the next frame is scored. */
@@ -223,7 +280,7 @@ GST_START_TEST (test_short_buffers_said)
   while ((msg = gst_bus_pop (bus))) {
     if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_WARNING) {
       gchar *text = message_text (msg);
-      fail_unless (strstr (text, "too small for a video frame")
+      fail_unless (strstr (text, "does not hold the video frame it should")
           && strstr (text, "a 0-byte buffer (flagged GAP) where GRAY8 16x16 takes 256 bytes"),
           "%s", text);
       g_free (text);
@@ -1214,6 +1271,7 @@ anomaly_hardening_suite (void)
   tcase_add_test (tc, test_nonfinite_model_refused);
   tcase_add_test (tc, test_nonfinite_frames);
   tcase_add_test (tc, test_short_buffers_said);
+  tcase_add_test (tc, test_lying_video_meta);
   tcase_add_test (tc, test_engine_settings_said_while_started);
   tcase_add_test (tc, test_interlaced_refused);
   tcase_add_test (tc, test_frame_path_reasons_and_nonfinite_maps);
