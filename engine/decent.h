@@ -168,14 +168,17 @@ void decent_model_free(DecentModel *model);
 /* Writes through a temporary file, fsync and rename: the old file at path is
  * replaced whole or not at all.  The temporary, <path>.tmp-XXXXXX, is locked
  * (flock) while it is written.  A symbolic link is written through (its
- * target replaced, the link kept); a device, FIFO or socket is refused. */
+ * target replaced, the link kept); a device, FIFO or socket is refused, and
+ * so is a file that is not empty and does not begin as a model file does
+ * (a slip of the name must not cost the footage). */
 int decent_model_save(DecentModel *model, const char *path, DecentError *err);
 /* Where decent_model_save writes path: the end of its chain of symbolic
  * links (a target that does not exist yet included), else path itself.
  * NULL when out of memory; free() it. */
 char *decent_model_file_target(const char *path);
 /* 0 when decent_model_save may write path; -1 with the reason for a loop of
- * links or a target that is not a regular file (a folder, device, FIFO).
+ * links, a target that is not a regular file (a folder, device, FIFO) or a
+ * file of something else than a model.
  * Whether the folder is writable is not checked. */
 int decent_model_check_destination(const char *path, DecentError *err);
 

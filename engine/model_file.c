@@ -836,8 +836,25 @@ decent_model_save (DecentModel *m, const char *path, DecentError *err)
   return rc;
 }
 
+/* Whether the first bytes of the file at path (size bytes long) are a model
+ * file's magic, or a part of it; TRUE when it cannot be read (then nothing
+ * can tell, and the rename decides). */
+static int
+starts_as_model (const char *path, size_t size)
+{
+  char head[sizeof MAGIC - 1];
+  const size_t want = size < sizeof head ? size : sizeof head;
+  const int fd = open (path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0)
+    return 1;
+  const ssize_t got = read (fd, head, want);
+  close (fd);
+  return got != (ssize_t) want || memcmp (head, MAGIC, want) == 0;
+}
+
 /* Nonzero, with the reason in err, when path (whose link chain ends at
- * target) is not a place for a model file. */
+ * target) is not a place for a model file: a loop of links, what is not a
+ * regular file, or a file that holds something else. */
 static int
 destination_refused (const char *path, const char *target, DecentError *err)
 {
@@ -846,9 +863,17 @@ destination_refused (const char *path, const char *target, DecentError *err)
     /* a loop of links: renaming over one of them would break the loop's
      * links, not write a model anyone reads */
     return decent_fail (err, "cannot write model file %s: %s", path, strerror (ELOOP));
-  if (stat (target, &st) == 0 && !S_ISREG (st.st_mode))
+  if (stat (target, &st) != 0)
+    return 0; /* a new file (or none the rename cannot replace) */
+  if (!S_ISREG (st.st_mode))
     /* a folder, device, FIFO or socket is not replaced by a model file */
     return decent_fail (err, "cannot write model file %s: %s is not a regular file", path,
+        target);
+  if (st.st_size > 0 && !starts_as_model (target, (size_t) st.st_size))
+    /* a slip of the name (the footage trained on, a link to notes) must
+     * not cost the file (helper-69: a recording was replaced, unsaid) */
+    return decent_fail (err, "cannot write model file %s: %s holds something other than a "
+        "gst-decent model, and it was left as it is (remove it, or give another name)", path,
         target);
   return 0;
 }

@@ -304,12 +304,15 @@ temp_dir_teardown (void)
   g_clear_pointer (&dir, g_free);
 }
 
-/* A file in dir that stands for an existing model ("previous model"). */
+/* A file in dir that stands for an existing model: the model files' magic,
+ * then "previous model" (decent-train refuses to replace a file that does
+ * not begin as a model does). */
+#define MARKER_TEXT "DECENTAE previous model"
 static inline gchar *
 marker (const gchar *name)
 {
   gchar *path = g_build_filename (dir, name, NULL);
-  fail_unless (g_file_set_contents (path, "previous model", -1, NULL));
+  fail_unless (g_file_set_contents (path, MARKER_TEXT, -1, NULL));
   return path;
 }
 
@@ -319,7 +322,7 @@ assert_marker (const gchar *path)
 {
   gchar *data = NULL;
   fail_unless (g_file_get_contents (path, &data, NULL, NULL), "%s is gone", path);
-  fail_unless_equals_string (data, "previous model");
+  fail_unless_equals_string (data, MARKER_TEXT);
   g_free (data);
 }
 

@@ -228,6 +228,58 @@ GST_START_TEST (test_gap_buffers_not_collected)
 }
 GST_END_TEST;
 
+/* model-location naming a file that is no model (the footage being trained
+ * on, a link to notes: a slip of the name) is refused at start and the file
+ * left as it was (helper-69: it was replaced by the model, unsaid); an
+ * empty file (mktemp's) is written over. */
+GST_START_TEST (test_other_files_not_replaced)
+{
+  const gchar footage[] = "RIFF\x10\0\0\0AVI LIST";
+  gchar *avi = g_build_filename (dir, "footage.avi", NULL);
+  gchar *notes = g_build_filename (dir, "notes.txt", NULL);
+  gchar *link = g_build_filename (dir, "link.dcnt", NULL);
+  gchar *empty = g_build_filename (dir, "empty.dcnt", NULL);
+  fail_unless (g_file_set_contents (avi, footage, sizeof footage, NULL));
+  fail_unless (g_file_set_contents (notes, "notes", -1, NULL));
+  fail_unless (symlink ("notes.txt", link) == 0);
+  fail_unless (g_file_set_contents (empty, "", 0, NULL));
+  const gchar *paths[] = { avi, link, empty };
+  for (guint i = 0; i < G_N_ELEMENTS (paths); i++) {
+    gchar *desc = g_strdup_printf ("videotestsrc num-buffers=20 ! video/x-raw,width=32,height=32 "
+        "! decent-train min-steps=0 model-location=\"%s\" width=16 height=16 channels=1 "
+        "epochs=1 companion=false", paths[i]);
+    RunResult r;
+    run_pipeline (desc, paths[i], &r);
+    if (i < 2) {
+      fail_unless (r.error && strstr (r.error, "Could not write the model file")
+          && strstr (r.error, i ? "notes.txt holds something other than a gst-decent model"
+              : "footage.avi holds something other than a gst-decent model")
+          && strstr (r.error, "left as it is"), "%s", r.error);
+    } else {
+      fail_unless (r.error == NULL && r.written_before_eos, "%s", r.error);
+    }
+    g_free (r.error);
+    g_free (r.warning);
+    g_free (desc);
+  }
+  gchar *data = NULL;
+  gsize len = 0;
+  fail_unless (g_file_get_contents (avi, &data, &len, NULL));
+  fail_unless (len == sizeof footage && memcmp (data, footage, len) == 0, "the footage changed");
+  g_free (data);
+  fail_unless (g_file_get_contents (notes, &data, NULL, NULL));
+  fail_unless_equals_string (data, "notes");
+  g_free (data);
+  fail_unless (g_file_test (link, G_FILE_TEST_IS_SYMLINK));
+  DecentModel *m = load_model (empty, NULL, NULL);
+  decent_model_free (m);
+  g_free (avi);
+  g_free (notes);
+  g_free (link);
+  g_free (empty);
+}
+GST_END_TEST;
+
 /* Gives every other buffer a GstVideoMeta whose rows are 4 times longer
  * than the buffer holds (counted in *count). */
 static GstPadProbeReturn
@@ -751,12 +803,13 @@ GST_START_TEST (test_calibrate_only)
   app_run_clear (&r);
   unlink (waiting);
   g_free (waiting);
-  /* a file that is there but no model: its reason, not "train one first" */
+  /* a file that is there but no model: its reason, not "train one first"
+   * (found before anything is collected: it is no model to replace) */
   gchar *text = g_build_filename (dir, "notes.dcnt", NULL);
   fail_unless (g_file_set_contents (text, "not a model", -1, NULL));
   run_appsrc (text, "calibrate-only=true", 3, 0, &r);
-  fail_unless (r.error && strstr (r.error, "not a gst-decent model file")
-      && !strstr (r.error, "train one first"), "%s", r.error);
+  fail_unless (r.error && strstr (r.error, "notes.dcnt holds something other than a gst-decent "
+      "model, and it was left as it is") && !strstr (r.error, "train one first"), "%s", r.error);
   app_run_clear (&r);
   unlink (text);
   g_free (text);
@@ -1429,6 +1482,7 @@ decenttrain_suite (void)
   tcase_add_test (tc, test_no_frames);
   tcase_add_test (tc, test_gap_buffers_not_collected);
   tcase_add_test (tc, test_lying_video_meta_skipped);
+  tcase_add_test (tc, test_other_files_not_replaced);
   tcase_add_test (tc, test_error_while_collecting_trains_nothing);
   tcase_add_test (tc, test_unwritable_location);
   tcase_add_test (tc, test_properties);

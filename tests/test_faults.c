@@ -538,7 +538,7 @@ GST_START_TEST (test_stop_during_companion)
   gchar *model = g_build_filename (dir, "pair-stopped.dcnt", NULL);
   gchar *checkpoint = g_strconcat (model, ".checkpoint", NULL);
   gchar *finished = g_strconcat (model, ".finished", NULL);
-  const gchar *before = "an older model file";
+  const gchar *before = "DECENTAE an older model file";
   fail_unless (g_file_set_contents (model, before, -1, NULL));
   const gchar *pipeline = "videotestsrc num-buffers=40 pattern=ball ! video/x-raw,width=32,height=32 "
       "! decent-train min-steps=0 model-location=\"%s\" width=16 height=16 channels=1 "
