@@ -426,6 +426,40 @@ names_open_file (const gchar *path, int fd)
   return open_st.st_dev == named.st_dev && open_st.st_ino == named.st_ino;
 }
 
+static const gchar *not_records (const gchar *path);
+static gboolean is_own_stream (int fd);
+
+/* Opens location again (after it was moved, removed or could not be
+ * opened), as start() does: a file put there meanwhile that holds
+ * something else (a model decent-train wrote there, a picture moved there)
+ * is not appended to, and is said once (helper-69: records were appended to
+ * a model, which could not be loaded again).  FALSE, the record to be
+ * dropped, for such a file; TRUE otherwise (fd -1 when it could not be
+ * opened: the write fails and says why). */
+static gboolean
+reopen_file (GstDecentPublish *self)
+{
+  GStatBuf st;
+  if (self->foreign_ino && g_stat (self->path, &st) == 0 && st.st_dev == self->foreign_dev
+      && st.st_ino == self->foreign_ino)
+    return FALSE; /* the same file still: said already */
+  self->fd = open_events_file (self->path, FALSE, &self->seekable);
+  const gchar *what = self->fd >= 0 && self->seekable && !is_own_stream (self->fd)
+      ? not_records (self->path) : NULL;
+  if (!what)
+    return TRUE;
+  struct stat open_st;
+  const gboolean known = fstat (self->fd, &open_st) == 0;
+  self->foreign_dev = known ? open_st.st_dev : 0;
+  self->foreign_ino = known ? open_st.st_ino : 0; /* (0: looked at again each record) */
+  close (self->fd);
+  self->fd = -1;
+  GST_ELEMENT_WARNING (self, RESOURCE, WRITE, ("The event file was replaced by something else."),
+      ("%s is now %s (put there while decentpublish ran): records are not appended to it, "
+          "and are dropped until a file of records or none is there again", self->shown, what));
+  return FALSE;
+}
+
 /* Appends one line.  The file is rotated before a record
  * that would take it past max-size; a file moved away or removed is
  * written anew at its path; a file that could not be opened again
@@ -443,8 +477,10 @@ write_file (GstDecentPublish *self, const gchar *line)
     close (self->fd);
     self->fd = -1;
   }
-  if (self->fd < 0)
-    self->fd = open_events_file (self->path, FALSE, &self->seekable);
+  if (self->fd < 0 && !reopen_file (self)) {
+    self->dropped++;
+    return;
+  }
   /* one write: one whole line (after a line a pipe took only in part, on a
    * line of its own) */
   gchar *record = g_strconcat (self->torn ? "\n" : "", line, "\n", NULL);
@@ -824,6 +860,7 @@ gst_decent_publish_start (GstBaseTransform *trans)
   self->rotate_warned = 0;
   /* (torn stays: a pipe such as /dev/stdout is the same pipe after a restart) */
   self->reader_stalled = self->stall_said = FALSE;
+  self->foreign_ino = 0;
   /* the pipe wait: DECENT_PIPE_WAIT_MS, for tests that need it short or long */
   const gchar *wait = g_getenv ("DECENT_PIPE_WAIT_MS");
   self->pipe_wait_ms = wait && *wait ? (guint) CLAMP (g_ascii_strtoull (wait, NULL, 10), 1,

@@ -6,6 +6,7 @@
 
 #include <gst/base/gstbasetransform.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 G_BEGIN_DECLS
 
@@ -50,6 +51,8 @@ struct _GstDecentPublish {
   gboolean reader_stalled; /* a pipe stayed full for the pipe wait: from then on,
                             * for the run, records that do not fit are dropped */
   gboolean stall_said;  /* that was said (once a run) */
+  dev_t foreign_dev;    /* a file put at location during the run that holds */
+  ino_t foreign_ino;    /* something else (a model): not written to; 0: none */
   guint pipe_wait_ms;   /* PIPE_WAIT_MS, or DECENT_PIPE_WAIT_MS (tests) */
   gboolean torn;        /* a record went only in part into the pipe: the next
                          * starts on a new line */

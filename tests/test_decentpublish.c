@@ -568,6 +568,47 @@ GST_START_TEST (test_refuses_a_file_of_something_else)
 }
 GST_END_TEST;
 
+/* A file of something else put at location while decentpublish runs (a
+ * model decent-train wrote there) is not appended to, said once; once it is
+ * gone, records go to a new file again (helper-69: records were appended to
+ * the model, which could not be loaded again). */
+GST_START_TEST (test_replaced_by_something_else)
+{
+  gchar *out_dir = g_dir_make_tmp ("decent-test-XXXXXX", NULL);
+  gchar *path = g_build_filename (out_dir, "a.jsonl", NULL);
+  gchar *copy = g_build_filename (out_dir, "m.dcnt", NULL);
+  gchar *bytes = NULL, *after = NULL;
+  gsize len = 0, len_after = 0;
+  fail_unless (g_file_get_contents (tm.path, &bytes, &len, NULL));
+  fail_unless (g_file_set_contents (copy, bytes, len, NULL));
+  gchar *props = g_strdup_printf ("location=\"%s\" per-frame=true", path);
+  GstHarness *h = publish_harness (props);
+  GstBus *bus = harness_bus (h);
+  push_pattern (h, "..");
+  fail_unless (g_rename (copy, path) == 0); /* the model written over the log */
+  push_pattern (h, "...");
+  fail_unless (g_file_get_contents (path, &after, &len_after, NULL));
+  fail_unless (len_after == len && memcmp (after, bytes, len) == 0, "the model was appended to");
+  g_free (after);
+  fail_unless_equals_int (warnings_saying (bus, "The event file was replaced by something else",
+      "a.jsonl is now a gst-decent model file"), 1);
+  fail_unless (g_unlink (path) == 0);
+  push_pattern (h, "..");
+  guint n = 0;
+  gchar **lines = read_lines (path, &n);
+  fail_unless_equals_int (n, 2);
+  g_strfreev (lines);
+  harness_bus_teardown (h, bus);
+  g_free (props);
+  g_free (bytes);
+  g_unlink (path);
+  g_free (copy);
+  g_free (path);
+  remove_tree (out_dir);
+  g_free (out_dir);
+}
+GST_END_TEST;
+
 /* location and the mqtt-* settings are read at start: a change while
  * started is said, once a change (it was read back as set and did nothing:
  * helper-67); the same value again, or a setting read live, says nothing */
@@ -813,6 +854,7 @@ decentpublish_suite (void)
   tcase_add_test (tc, test_pipes_and_blocked_rotation);
   tcase_add_test (tc, test_stalled_pipe_reader);
   tcase_add_test (tc, test_refuses_a_file_of_something_else);
+  tcase_add_test (tc, test_replaced_by_something_else);
   tcase_add_test (tc, test_settings_read_at_start_said);
   tcase_add_test (tc, test_mqtt_settings_refused);
   return s;
