@@ -10,7 +10,9 @@
 #include "gstdecentpublish.h"
 
 #include <errno.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <fcntl.h>
 #include <glib/gstdio.h>
 #include <math.h>
@@ -356,6 +358,9 @@ file_end (int fd)
   return fstat (fd, &st) == 0 ? st.st_size : -1;
 }
 
+/* A write failure after this long without one is a new outage, said again. */
+#define OUTAGE_QUIET_US (5 * G_TIME_SPAN_SECOND)
+
 /* location -> location.1 -> … -> location.max_files (the oldest goes);
  * with max_files 0 the file starts anew, and so it does when it cannot be
  * moved away: max-size bounds the disk used either way.  Streaming thread. */
@@ -383,14 +388,31 @@ rotate (GstDecentPublish *self, guint max_files)
     g_free (from);
     g_free (to);
   }
+  /* older files past max-files (left by a larger max-files, set before or
+   * while running) go too: max-size × (max-files + 1) bounds the disk used
+   * (helper-69: lowered from 20 to 2, .3 to .20 stayed for good) */
+  for (guint n = max_files + 1; n > max_files; n++) {
+    gchar *extra = rotated_name (self->path, n);
+    const gboolean gone = g_unlink (extra) != 0;
+    g_free (extra);
+    if (gone)
+      break;
+  }
+  self->fd = open_events_file (self->path, max_files == 0 || !moved, &self->seekable);
+  self->open_errno = self->fd < 0 ? errno : 0;
   /* each said once, not at every rotation from now on; what happened to the
    * records (helper-67: an older file was named while the newest, which
-   * started anew and lost its records, was not) */
+   * started anew and lost its records, was not; helper-69: one that could
+   * not be opened again kept them) */
   if (newest_why && !(self->rotate_warned & 1)) {
     gchar *shown_to = rotated_name (self->shown, 1);
+    gchar *then = self->fd >= 0 ? g_strdup ("the file starts anew so that max-size holds (its "
+        "records are lost)") : g_strdup_printf ("nor could it be opened again to start anew (%s): "
+        "its records are kept, and new ones are dropped until it can be",
+        g_strerror (self->open_errno));
     GST_ELEMENT_WARNING (self, RESOURCE, WRITE, ("Could not rotate the event file."),
-        ("renaming %s to %s: %s; the file starts anew so that max-size holds (its records "
-            "are lost)", self->shown, shown_to, g_strerror (newest_why)));
+        ("renaming %s to %s: %s; %s", self->shown, shown_to, g_strerror (newest_why), then));
+    g_free (then);
     g_free (shown_to);
   } else if (!newest_why && older_from && !(self->rotate_warned & 2)) {
     gchar *shown_from = decent_shown_name (older_from), *shown_to = decent_shown_name (older_to);
@@ -405,10 +427,9 @@ rotate (GstDecentPublish *self, guint max_files)
                                      : 0; /* all moved: a later failure is a new one */
   g_free (older_from);
   g_free (older_to);
-  self->fd = open_events_file (self->path, max_files == 0 || !moved, &self->seekable);
   if (self->fd < 0)
     GST_WARNING_OBJECT (self, "could not open %s again after rotating it: %s", self->shown,
-        g_strerror (errno));
+        g_strerror (self->open_errno));
 }
 
 /* Whether path still names the regular file open as fd: logrotate without
@@ -444,6 +465,7 @@ reopen_file (GstDecentPublish *self)
       && st.st_ino == self->foreign_ino)
     return FALSE; /* the same file still: said already */
   self->fd = open_events_file (self->path, FALSE, &self->seekable);
+  self->open_errno = self->fd < 0 ? errno : 0;
   const gchar *what = self->fd >= 0 && self->seekable && !is_own_stream (self->fd)
       ? not_records (self->path) : NULL;
   if (!what)
@@ -517,7 +539,12 @@ write_file (GstDecentPublish *self, const gchar *line)
   }
   if (ok) {
     self->written++;
-    self->warned = FALSE; /* works again: the next failure is a new outage, said again */
+    /* works again: the next failure is a new outage, said again; but not a
+     * record that fits between failures (a full disk takes a small record
+     * into its last block now and then: helper-69 saw one outage said
+     * twice, 30 ms apart) */
+    if (g_get_monotonic_time () - self->failed_at >= OUTAGE_QUIET_US)
+      self->warned = FALSE;
     return;
   }
   /* no torn line for the next record to be glued to */
@@ -532,11 +559,17 @@ write_file (GstDecentPublish *self, const gchar *line)
         ("%s: its reader has not read for %u ms (the pipe or terminal is full); from now on "
             "records that do not fit are dropped at once, without waiting (the video goes on)",
             self->shown, self->pipe_wait_ms));
-  } else if (!self->warned && why != ECANCELED) /* (a stop: counted in the log) */
+  } else if (!self->warned && why != ECANCELED) { /* (a stop: counted in the log) */
+    gchar *open_failure = g_strdup_printf ("the file cannot be opened (%s)",
+        g_strerror (self->open_errno));
     GST_ELEMENT_WARNING (self, RESOURCE, WRITE, ("Could not write an event record."),
         ("%s: %s; records are dropped until writing works again (the video goes on)",
-            self->shown, self->fd < 0 ? "the file cannot be opened" : g_strerror (why)));
+            self->shown, self->fd < 0 ? open_failure : g_strerror (why)));
+    g_free (open_failure);
+  }
   self->warned = self->warned || (why != ECANCELED && why != EAGAIN);
+  if (why != ECANCELED && why != EAGAIN)
+    self->failed_at = g_get_monotonic_time ();
 }
 
 /* One record to every destination (and frees it).  Streaming thread. */
@@ -771,6 +804,12 @@ open_file (GstDecentPublish *self, gchar *path)
     return FALSE;
   }
   const gchar *what = self->seekable && !is_own_stream (fd) ? not_records (path) : NULL;
+  struct statfs fs;
+  if (!what && fstatfs (fd, &fs) == 0
+      && (fs.f_type == PROC_SUPER_MAGIC || fs.f_type == SYSFS_MAGIC))
+    /* regular files of size 0 to stat, but each write sets the kernel
+     * (helper-69: the records went into the host name) */
+    what = "a kernel setting in /proc or /sys";
   if (what) {
     gchar *shown = decent_shown_name (path);
     GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE, ("The event file holds something else."),

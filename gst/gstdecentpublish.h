@@ -44,6 +44,8 @@ struct _GstDecentPublish {
   guint64 written;      /* records written */
   guint64 dropped;      /* records that could not be written */
   gboolean warned;      /* a write failure was said, once an outage */
+  gint64 failed_at;     /* monotonic time of the last write failure */
+  int open_errno;       /* why the file could not be opened again (fd -1) */
   gboolean seekable;    /* a regular file: sized, rotated, torn records cut off;
                          * not stdout, a pipe or a FIFO, which are only written */
   guint rotate_warned;  /* failed rotations said, once each: bit 0 the file that

@@ -254,6 +254,12 @@ GST_START_TEST (test_per_frame_and_rotation)
   lines = read_lines (path, &n);
   fail_unless (n == 1 && strstr (lines[0], "\"frame\":4,"), "the last record: %s", lines[0]);
   g_strfreev (lines);
+  /* max-files lowered: the files past it go at the next rotation, so that
+   * max-size × (max-files + 1) holds (helper-69: they stayed for good) */
+  fail_unless (g_file_set_contents (three, "{}\n", -1, NULL));
+  g_strfreev (publish_pattern (path, "per-frame=true max-size=1 max-files=1", "..", &n));
+  fail_unless (g_file_test (one, G_FILE_TEST_EXISTS) && !g_file_test (two, G_FILE_TEST_EXISTS)
+      && !g_file_test (three, G_FILE_TEST_EXISTS), "files past max-files=1 stayed");
 
   /* max-files=0: the file starts anew, with the record that crossed the size */
   remove_tree (out_dir);
@@ -521,7 +527,8 @@ GST_END_TEST;
  * the model file named by a slip of tab completion had records appended
  * and could not be loaded again (helper-67).  A text file (a log) is
  * appended to (helper-68: a redirected /dev/stdout holds gst-launch's
- * lines; test_examples.sh runs that). */
+ * lines; test_examples.sh runs that).  A file in /proc or /sys is refused
+ * (helper-69: records went into the host name). */
 GST_START_TEST (test_refuses_a_file_of_something_else)
 {
   gchar *out_dir = g_dir_make_tmp ("decent-test-XXXXXX", NULL);
@@ -535,9 +542,11 @@ GST_START_TEST (test_refuses_a_file_of_something_else)
   static const gchar jpeg[] = "\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01";
   fail_unless (g_file_set_contents (picture, jpeg, sizeof jpeg - 1, NULL));
   fail_unless (g_file_set_contents (notes, "camera 4: moved\n", -1, NULL));
-  const gchar *files[] = { model, picture, notes };
-  const gchar *said[] = { "is a gst-decent model file", "is a file that is not text", NULL };
-  for (guint i = 0; i < 3; i++) {
+  /* (/proc/self/comm: a kernel setting that harms nothing if written) */
+  const gchar *files[] = { model, picture, notes, "/proc/self/comm" };
+  const gchar *said[] = { "is a gst-decent model file", "is a file that is not text", NULL,
+    "is a kernel setting in /proc or /sys" };
+  for (guint i = 0; i < G_N_ELEMENTS (files); i++) {
     gchar *desc = g_strdup_printf ("videotestsrc num-buffers=3 ! decentanomaly "
         "model-location=\"%s\" ! decentpublish per-frame=true location=\"%s\" ! fakesink",
         tm.path, files[i]);
