@@ -595,7 +595,7 @@ pace_still_gates (GstDecentAnomaly *self, const GstVideoInfo *info, guint interv
 /* The caps' framerate is what a camera claims: many RTSP streams give none,
  * some deliver fewer frames than they say, and a camera may change its pace
  * while it streams.  Every DECENT_PACE_INTERVALS scored frames, their
- * timestamps' pace (decent_pace_interval) is weighed against the pace in use
+ * timestamps' median interval is weighed against the pace in use
  * (decent_pace_meter_follow): it replaces the caps' at once when they gave
  * none or one over a quarter off, and a measured or confirmed pace once it
  * has held for DECENT_PACE_CONFIRM_SECONDS.  Either restarts the gates.

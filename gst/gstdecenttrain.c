@@ -1629,10 +1629,10 @@ train_and_save (GstDecentTrain *self)
   gdouble frame_seconds = self->frame_spacing > 0
       ? CLAMP (self->frame_spacing, DECENT_STILL_MIN_SECONDS, DECENT_STILL_MAX_SECONDS) : 0.0;
   /* what the caps claim is not always the camera's pace: the timestamps
-   * (the pace of the collected frames' intervals, pacemeter.h) say it
+   * (the median interval of the collected frames, pacemeter.h) say it
    * where the caps gave no framerate or one over a quarter off */
   const gdouble measured = self->intervals->len
-      ? decent_pace_interval ((GstClockTime *) (gpointer) self->intervals->data,
+      ? decent_pace_median ((GstClockTime *) (gpointer) self->intervals->data,
             self->intervals->len) : 0.0;
   if (self->frame_spacing >= 0 && measured >= DECENT_PACE_MIN_SECONDS
       && measured <= DECENT_STILL_MAX_SECONDS
@@ -1641,9 +1641,7 @@ train_and_save (GstDecentTrain *self)
       GST_ELEMENT_WARNING (self, STREAM, FORMAT,
           ("The frames' timestamps do not keep the caps' framerate; the still gate is "
               "calibrated to the timestamps."),
-          ("collected frames come %g s apart (the lower quartile of the intervals), not %g s "
-              "(framerate and frame-stride): many of the frames the caps promise did not come "
-              "(lost upstream, GAP events), or the source keeps another pace than its caps say",
+          ("collected frames come %g s apart, not %g s (framerate and frame-stride)",
               measured, frame_seconds));
     else if (frame_seconds == 0)
       GST_INFO_OBJECT (self, "no framerate in the caps; collected frames come %g s apart",

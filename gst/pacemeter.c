@@ -23,11 +23,11 @@ compare_times (const void *a, const void *b)
 }
 
 gdouble
-decent_pace_interval (GstClockTime *intervals, guint n)
+decent_pace_median (GstClockTime *intervals, guint n)
 {
   g_return_val_if_fail (intervals != NULL && n > 0, 0.0);
   qsort (intervals, n, sizeof *intervals, compare_times);
-  return (gdouble) intervals[(n - 1) / 4] / GST_SECOND;
+  return (gdouble) intervals[n / 2] / GST_SECOND;
 }
 
 gboolean
@@ -56,7 +56,7 @@ decent_pace_meter_add (DecentPaceMeter *m, GstClockTime pts, gdouble *seconds)
   if (m->n < DECENT_PACE_INTERVALS)
     return FALSE;
   m->n = 0;
-  *seconds = decent_pace_interval (m->intervals, DECENT_PACE_INTERVALS);
+  *seconds = decent_pace_median (m->intervals, DECENT_PACE_INTERVALS);
   return TRUE;
 }
 

@@ -9,7 +9,7 @@
 
 #include <gst/gst.h>
 
-/* intervals whose lower quartile is the pace (decent_pace_interval) */
+/* intervals whose median is the pace: a few late or early frames do not move it */
 #define DECENT_PACE_INTERVALS 9
 
 /* no camera keeps a pace faster than 1000 frames a second: timestamps that
@@ -43,14 +43,14 @@ void decent_pace_meter_reset (DecentPaceMeter *m);
  * gives no interval on either side (streams that stamp only some frames
  * are still measured); one earlier than the frame before (a seek, a new
  * stream) starts the meter again from this frame.  TRUE each time DECENT_PACE_INTERVALS more
- * intervals are in (windows one after another), with their pace
- * (decent_pace_interval) in *seconds. */
+ * intervals are in (windows one after another), with their median in
+ * *seconds. */
 gboolean decent_pace_meter_add (DecentPaceMeter *m, GstClockTime pts, gdouble *seconds);
 
 typedef enum {
   DECENT_PACE_WAIT,        /* no window ended, or an other pace is not yet confirmed */
   DECENT_PACE_HOLDS,       /* the window agrees with the pace in use */
-  DECENT_PACE_IMPLAUSIBLE, /* the window's pace (*seconds) is no camera's */
+  DECENT_PACE_IMPLAUSIBLE, /* the window's median (*seconds) is no camera's pace */
   DECENT_PACE_CHANGED      /* the pace is now *seconds */
 } DecentPaceVerdict;
 
@@ -65,12 +65,7 @@ typedef enum {
 DecentPaceVerdict decent_pace_meter_follow (DecentPaceMeter *m, GstClockTime pts,
     gdouble in_use, gboolean trusted, gdouble max_seconds, gdouble *seconds);
 
-/* The pace of n > 0 intervals, in seconds: their lower quartile.  Frames
- * lost upstream (GAP events, drops) only lengthen intervals, so with one
- * frame in three lost (intervals of 1 and 2 frames, the 2s one more) the
- * pace stays the camera's (helper-69: the median said 0.2 s for 0.1 s, and
- * a warning blamed the caps); a few early frames do not move it either.
- * Sorts them. */
-gdouble decent_pace_interval (GstClockTime *intervals, guint n);
+/* The median of n > 0 intervals, in seconds; sorts them. */
+gdouble decent_pace_median (GstClockTime *intervals, guint n);
 
 #endif
