@@ -1641,7 +1641,9 @@ train_and_save (GstDecentTrain *self)
       GST_ELEMENT_WARNING (self, STREAM, FORMAT,
           ("The frames' timestamps do not keep the caps' framerate; the still gate is "
               "calibrated to the timestamps."),
-          ("collected frames come %g s apart, not %g s (framerate and frame-stride)",
+          ("collected frames come %g s apart (the median interval), not %g s (framerate "
+              "and frame-stride): many of the frames the caps promise did not come (lost "
+              "upstream, GAP events), or the source keeps another pace than its caps say",
               measured, frame_seconds));
     else if (frame_seconds == 0)
       GST_INFO_OBJECT (self, "no framerate in the caps; collected frames come %g s apart",
