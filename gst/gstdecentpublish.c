@@ -358,6 +358,9 @@ file_end (int fd)
   return fstat (fd, &st) == 0 ? st.st_size : -1;
 }
 
+static const gchar *not_records (const gchar *path);
+static gboolean is_own_stream (int fd);
+
 /* A write failure after this long without one is a new outage, said again. */
 #define OUTAGE_QUIET_US (5 * G_TIME_SPAN_SECOND)
 
@@ -372,6 +375,7 @@ rotate (GstDecentPublish *self, guint max_files)
   gboolean moved = TRUE;
   gchar *older_from = NULL, *older_to = NULL; /* the oldest that could not move on */
   int older_why = 0, newest_why = 0;
+  self->max_files_used = MAX (self->max_files_used, max_files);
   for (guint n = max_files; n >= 1; n--) {
     gchar *from = n == 1 ? g_strdup (self->path) : rotated_name (self->path, n - 1);
     gchar *to = rotated_name (self->path, n);
@@ -388,16 +392,18 @@ rotate (GstDecentPublish *self, guint max_files)
     g_free (from);
     g_free (to);
   }
-  /* older files past max-files (left by a larger max-files, set before or
-   * while running) go too: max-size × (max-files + 1) bounds the disk used
-   * (helper-69: lowered from 20 to 2, .3 to .20 stayed for good) */
-  for (guint n = max_files + 1; n > max_files; n++) {
+  /* files past max-files that this run rotated into place with a larger
+   * max-files go too: max-size × (max-files + 1) bounds the disk used
+   * (helper-69: lowered from 20 to 2, .3 to .20 stayed for good).  Only
+   * those: a logrotate archive or anything else named like one is not
+   * ours to delete (helper-70) */
+  for (guint n = max_files + 1; n <= self->max_files_used; n++) {
     gchar *extra = rotated_name (self->path, n);
-    const gboolean gone = g_unlink (extra) != 0;
+    if (!not_records (extra))
+      g_unlink (extra);
     g_free (extra);
-    if (gone)
-      break;
   }
+  self->max_files_used = max_files;
   self->fd = open_events_file (self->path, max_files == 0 || !moved, &self->seekable);
   self->open_errno = self->fd < 0 ? errno : 0;
   /* each said once, not at every rotation from now on; what happened to the
@@ -446,9 +452,6 @@ names_open_file (const gchar *path, int fd)
     return errno != ENOENT && errno != ENOTDIR;
   return open_st.st_dev == named.st_dev && open_st.st_ino == named.st_ino;
 }
-
-static const gchar *not_records (const gchar *path);
-static gboolean is_own_stream (int fd);
 
 /* Opens location again (after it was moved, removed or could not be
  * opened), as start() does: a file put there meanwhile that holds
@@ -900,6 +903,7 @@ gst_decent_publish_start (GstBaseTransform *trans)
   /* (torn stays: a pipe such as /dev/stdout is the same pipe after a restart) */
   self->reader_stalled = self->stall_said = FALSE;
   self->foreign_ino = 0;
+  self->max_files_used = 0;
   /* the pipe wait: DECENT_PIPE_WAIT_MS, for tests that need it short or long */
   const gchar *wait = g_getenv ("DECENT_PIPE_WAIT_MS");
   self->pipe_wait_ms = wait && *wait ? (guint) CLAMP (g_ascii_strtoull (wait, NULL, 10), 1,

@@ -254,12 +254,30 @@ GST_START_TEST (test_per_frame_and_rotation)
   lines = read_lines (path, &n);
   fail_unless (n == 1 && strstr (lines[0], "\"frame\":4,"), "the last record: %s", lines[0]);
   g_strfreev (lines);
-  /* max-files lowered: the files past it go at the next rotation, so that
-   * max-size × (max-files + 1) holds (helper-69: they stayed for good) */
-  fail_unless (g_file_set_contents (three, "{}\n", -1, NULL));
-  g_strfreev (publish_pattern (path, "per-frame=true max-size=1 max-files=1", "..", &n));
+  /* max-files lowered while running: the files past it that this run
+   * rotated into place go at the next rotation, so that max-size ×
+   * (max-files + 1) holds (helper-69: they stayed for good); a file named
+   * like one that the run did not write stays (helper-70: a logrotate
+   * archive was deleted) */
+  gchar *four = g_strconcat (path, ".4", NULL);
+  fail_unless (g_file_set_contents (four, "{\"archive\":1}\n", -1, NULL));
+  gchar *props = g_strdup_printf ("name=p location=\"%s\" per-frame=true max-size=1 "
+      "max-files=3", path);
+  GstHarness *h = publish_harness (props);
+  push_pattern (h, "....");
+  fail_unless (g_file_test (three, G_FILE_TEST_EXISTS));
+  GstElement *p = gst_bin_get_by_name (GST_BIN (h->element), "p");
+  g_object_set (p, "max-files", 1, NULL);
+  push_pattern (h, "..");
   fail_unless (g_file_test (one, G_FILE_TEST_EXISTS) && !g_file_test (two, G_FILE_TEST_EXISTS)
       && !g_file_test (three, G_FILE_TEST_EXISTS), "files past max-files=1 stayed");
+  g_object_set (p, "max-files", 0, NULL);
+  push_pattern (h, "..");
+  fail_unless (g_file_test (four, G_FILE_TEST_EXISTS), "a file the run did not write went");
+  gst_object_unref (p);
+  gst_harness_teardown (h);
+  g_free (props);
+  g_free (four);
 
   /* max-files=0: the file starts anew, with the record that crossed the size */
   remove_tree (out_dir);
