@@ -542,18 +542,19 @@ write_file (GstDecentPublish *self, const gchar *line)
   }
   if (ok) {
     self->written++;
-    /* works again: the next failure is a new outage, said again; but not a
-     * record that fits between failures (a full disk takes a small record
-     * into its last block now and then: helper-69 saw one outage said
-     * twice, 30 ms apart) */
-    if (g_get_monotonic_time () - self->failed_at >= OUTAGE_QUIET_US)
-      self->warned = FALSE;
     return;
   }
   /* no torn line for the next record to be glued to */
   if (self->fd >= 0 && at >= 0 && ftruncate (self->fd, at) != 0)
     GST_DEBUG_OBJECT (self, "could not cut a torn record off %s", self->shown);
   self->dropped++;
+  /* a failure after OUTAGE_QUIET_US without one is a new outage, said
+   * again; one after a record that fit between failures is not (a full
+   * disk takes a small record into its last block now and then: helper-69
+   * saw one outage said twice, 30 ms apart) */
+  const gint64 now = g_get_monotonic_time ();
+  if (now - self->failed_at >= OUTAGE_QUIET_US)
+    self->warned = FALSE;
   if (why == EAGAIN && self->stall_said)
     return; /* once a run: the reader is not waited for again (write_all) */
   if (why == EAGAIN) {
@@ -572,7 +573,7 @@ write_file (GstDecentPublish *self, const gchar *line)
   }
   self->warned = self->warned || (why != ECANCELED && why != EAGAIN);
   if (why != ECANCELED && why != EAGAIN)
-    self->failed_at = g_get_monotonic_time ();
+    self->failed_at = now;
 }
 
 /* One record to every destination (and frees it).  Streaming thread. */
