@@ -2,18 +2,25 @@
 /* bufferlayout.c — a video buffer's layout checked against its size. */
 #include "bufferlayout.h"
 
-/* The bytes of one row of a plane: its first component's pixel stride times
- * its width, or the stride itself for formats without a pixel stride
- * (packed groups such as v210). */
+/* The bytes of one row of a plane: the widest of its components' pixel
+ * stride times width (in packed 4:2:2 of odd width, YUY2 and UYVY, the last
+ * pair's chroma lies past the luma's 2 × width bytes: helper-70), or the
+ * stride itself for formats without a pixel stride (packed groups such as
+ * v210). */
 static gint64
 row_bytes (const GstVideoFormatInfo *finfo, guint plane, guint width, gint stride)
 {
   gint comp[GST_VIDEO_MAX_COMPONENTS];
   gst_video_format_info_component (finfo, plane, comp);
-  const gint pstride = comp[0] >= 0 ? GST_VIDEO_FORMAT_INFO_PSTRIDE (finfo, comp[0]) : 0;
-  if (pstride <= 0)
-    return ABS ((gint64) stride);
-  return (gint64) pstride * GST_VIDEO_FORMAT_INFO_SCALE_WIDTH (finfo, comp[0], (gint) width);
+  gint64 bytes = 0;
+  for (gint c = 0; c < GST_VIDEO_MAX_COMPONENTS && comp[c] >= 0; c++) {
+    const gint pstride = GST_VIDEO_FORMAT_INFO_PSTRIDE (finfo, comp[c]);
+    if (pstride <= 0)
+      return ABS ((gint64) stride);
+    bytes = MAX (bytes, (gint64) pstride
+        * GST_VIDEO_FORMAT_INFO_SCALE_WIDTH (finfo, comp[c], (gint) width));
+  }
+  return bytes ? bytes : ABS ((gint64) stride);
 }
 
 static guint
@@ -54,18 +61,31 @@ decent_buffer_layout_fits (GstBuffer *buffer, const GstVideoInfo *info, gchar **
   }
   if (GST_VIDEO_FORMAT_INFO_IS_TILED (finfo))
     return TRUE; /* (tiles are laid out otherwise; no format this plugin takes) */
+  const guint blocks = gst_buffer_n_memory (buffer);
   for (guint p = 0; p < meta->n_planes; p++) {
     const gint stride = meta->stride[p];
     const gint64 rows = plane_rows (finfo, p, meta->height);
     const gint64 bytes = row_bytes (finfo, p, meta->width, stride);
+    /* a plane is mapped from the one memory block that holds its first
+     * byte (gst_video_meta_map): it must lie in it, not run into the next
+     * (helper-70) */
+    gsize start = meta->offset[p], room = size;
+    guint idx, length;
+    gsize skip;
+    if (blocks > 1 && meta->offset[p] < size
+        && gst_buffer_find_memory (buffer, meta->offset[p], 1, &idx, &length, &skip)) {
+      start = skip;
+      room = gst_memory_get_sizes (gst_buffer_peek_memory (buffer, idx), NULL, NULL);
+    }
     /* the lowest and the highest byte any row of the plane reaches */
-    const gint64 first = (gint64) meta->offset[p] + MIN (0, (gint64) stride * (rows - 1));
-    const gint64 end = (gint64) meta->offset[p] + MAX (0, (gint64) stride * (rows - 1)) + bytes;
-    if (rows > 0 && (meta->offset[p] > size || first < 0 || end > (gint64) size)) {
+    const gint64 first = (gint64) start + MIN (0, (gint64) stride * (rows - 1));
+    const gint64 end = (gint64) start + MAX (0, (gint64) stride * (rows - 1)) + bytes;
+    if (rows > 0 && (meta->offset[p] > size || first < 0 || end > (gint64) room)) {
       *why = g_strdup_printf ("the buffer's video meta puts plane %u of %s %ux%u at offset %"
           G_GSIZE_FORMAT " with rows of %d bytes (%" G_GINT64_FORMAT " rows of %" G_GINT64_FORMAT
-          " bytes), outside the %" G_GSIZE_FORMAT "-byte buffer", p, format, meta->width,
-          meta->height, meta->offset[p], stride, rows, bytes, size);
+          " bytes), outside the %" G_GSIZE_FORMAT "-byte %s", p, format, meta->width,
+          meta->height, meta->offset[p], stride, rows, bytes, room,
+          room != size ? "memory block that holds its start" : "buffer");
       return FALSE;
     }
   }

@@ -9,6 +9,7 @@
 
 #include "decent/decentmeta.h"
 #include "frame_layout.h"
+#include "bufferlayout.h"
 #include "framepath.h"
 #include "pacemeter.h"
 #include "plugin_util.h"
@@ -251,6 +252,34 @@ GST_START_TEST (test_lying_video_meta)
   }
   fail_unless_equals_int (warnings, 1);
   harness_bus_teardown (h, bus);
+
+  /* a plane across two memory blocks is mapped from the first alone; odd
+   * YUY2's last chroma lies past 2 × width bytes (helper-70) */
+  GstVideoInfo info;
+  gchar *why = NULL;
+  gst_video_info_set_format (&info, GST_VIDEO_FORMAT_GRAY8, 16, 16);
+  GstBuffer *split = gst_buffer_new ();
+  gst_buffer_append_memory (split, gst_allocator_alloc (NULL, 128, NULL));
+  gst_buffer_append_memory (split, gst_allocator_alloc (NULL, 128, NULL));
+  gsize offsets[GST_VIDEO_MAX_PLANES] = { 0 };
+  gint strides[GST_VIDEO_MAX_PLANES] = { 16 };
+  gst_buffer_add_video_meta_full (split, GST_VIDEO_FRAME_FLAG_NONE, GST_VIDEO_FORMAT_GRAY8, 16,
+      16, 1, offsets, strides);
+  fail_if (decent_buffer_layout_fits (split, &info, &why));
+  fail_unless (strstr (why, "outside the 128-byte memory block that holds its start"), "%s", why);
+  g_clear_pointer (&why, g_free);
+  gst_buffer_unref (split);
+  gst_video_info_set_format (&info, GST_VIDEO_FORMAT_YUY2, 33, 25);
+  for (gint tight = 0; tight < 2; tight++) {
+    strides[0] = tight ? 66 : 68;
+    GstBuffer *yuy2 = gst_buffer_new_allocate (NULL, (gsize) strides[0] * 25, NULL);
+    gst_buffer_add_video_meta_full (yuy2, GST_VIDEO_FRAME_FLAG_NONE, GST_VIDEO_FORMAT_YUY2, 33,
+        25, 1, offsets, strides);
+    fail_unless (decent_buffer_layout_fits (yuy2, &info, &why) == !tight, "stride %d: %s",
+        strides[0], why);
+    g_clear_pointer (&why, g_free);
+    gst_buffer_unref (yuy2);
+  }
 }
 GST_END_TEST;
 
