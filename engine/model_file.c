@@ -836,9 +836,9 @@ decent_model_save (DecentModel *m, const char *path, DecentError *err)
   return rc;
 }
 
-/* Whether the first bytes of the file at path (size bytes long) are a model
- * file's magic, or a part of it; TRUE when it cannot be read (then nothing
- * can tell, and the rename decides). */
+/* 1 when the first bytes of the file at path (size bytes long) are a model
+ * file's magic, or a part of it; 0 when they are not; -1 with errno when it
+ * cannot be read to tell (helper-70: an unreadable file was replaced). */
 static int
 starts_as_model (const char *path, size_t size)
 {
@@ -846,9 +846,14 @@ starts_as_model (const char *path, size_t size)
   const size_t want = size < sizeof head ? size : sizeof head;
   const int fd = open (path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0)
-    return 1;
+    return -1;
   const ssize_t got = read (fd, head, want);
+  const int why = errno;
   close (fd);
+  if (got < 0) {
+    errno = why;
+    return -1;
+  }
   return got != (ssize_t) want || memcmp (head, MAGIC, want) == 0;
 }
 
@@ -869,7 +874,12 @@ destination_refused (const char *path, const char *target, DecentError *err)
     /* a folder, device, FIFO or socket is not replaced by a model file */
     return decent_fail (err, "cannot write model file %s: %s is not a regular file", path,
         target);
-  if (st.st_size > 0 && !starts_as_model (target, (size_t) st.st_size))
+  const int model = st.st_size > 0 ? starts_as_model (target, (size_t) st.st_size) : 1;
+  if (model < 0)
+    return decent_fail (err, "cannot write model file %s: %s cannot be read to tell whether "
+        "it is a model (%s), and it was left as it is (remove it, or give another name)", path,
+        target, strerror (errno));
+  if (model == 0)
     /* a slip of the name (the footage trained on, a link to notes) must
      * not cost the file (helper-69: a recording was replaced, unsaid) */
     return decent_fail (err, "cannot write model file %s: %s holds something other than a "

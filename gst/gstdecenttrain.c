@@ -1953,7 +1953,18 @@ check_checkpoint (GstDecentTrain *self, const gchar *location, const DecentConfi
   /* (a folder or device of that name is no finished model) */
   const gboolean has_finished = g_file_test (finished, G_FILE_TEST_IS_REGULAR);
   const gboolean has_checkpoint = g_file_test (path, G_FILE_TEST_IS_REGULAR);
-  if (g_file_test (path, G_FILE_TEST_EXISTS) && !has_checkpoint && checkpoint) {
+  DecentError other = { { 0 } };
+  /* a file of something else under either name would be written over or
+   * deleted once the model is written (helper-70: notes named so went) */
+  if ((has_checkpoint && decent_model_check_destination (path, &other) < 0)
+      || (has_finished && decent_model_check_destination (finished, &other) < 0)) {
+    gchar *reason = valid_text (other.message);
+    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE, ("Could not write the model file."),
+        ("%s; decent-train keeps its checkpoint and a stopped run's finished model under "
+            "those names, and deletes them once it writes the model: move it away", reason));
+    g_free (reason);
+    ok = FALSE;
+  } else if (g_file_test (path, G_FILE_TEST_EXISTS) && !has_checkpoint && checkpoint) {
     /* a folder or device there: every epoch's checkpoint would fail */
     GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE, ("Could not write the model file."),
         ("cannot write the checkpoint %s: it exists and is not a regular file (a folder?); "

@@ -233,8 +233,9 @@ GST_END_TEST;
 
 /* model-location naming a file that is no model (the footage being trained
  * on, a link to notes: a slip of the name) is refused at start and the file
- * left as it was (helper-69: it was replaced by the model, unsaid); an
- * empty file (mktemp's) is written over. */
+ * left as it was (helper-69: it was replaced by the model, unsaid); so is
+ * one named as its checkpoint (helper-70: deleted once the model was
+ * written); an empty file (mktemp's) is written over. */
 GST_START_TEST (test_other_files_not_replaced)
 {
   const gchar footage[] = "RIFF\x10\0\0\0AVI LIST";
@@ -242,22 +243,26 @@ GST_START_TEST (test_other_files_not_replaced)
   gchar *notes = g_build_filename (dir, "notes.txt", NULL);
   gchar *link = g_build_filename (dir, "link.dcnt", NULL);
   gchar *empty = g_build_filename (dir, "empty.dcnt", NULL);
+  gchar *ck = g_build_filename (dir, "ck.dcnt", NULL);
+  gchar *ck_notes = g_build_filename (dir, "ck.dcnt.checkpoint", NULL);
+  fail_unless (g_file_set_contents (ck_notes, "notes", -1, NULL));
   fail_unless (g_file_set_contents (avi, footage, sizeof footage, NULL));
   fail_unless (g_file_set_contents (notes, "notes", -1, NULL));
   fail_unless (symlink ("notes.txt", link) == 0);
   fail_unless (g_file_set_contents (empty, "", 0, NULL));
-  const gchar *paths[] = { avi, link, empty };
+  const gchar *paths[] = { avi, link, ck, empty };
   for (guint i = 0; i < G_N_ELEMENTS (paths); i++) {
     gchar *desc = g_strdup_printf ("videotestsrc num-buffers=20 ! video/x-raw,width=32,height=32 "
         "! decent-train min-steps=0 model-location=\"%s\" width=16 height=16 channels=1 "
         "epochs=1 companion=false", paths[i]);
     RunResult r;
     run_pipeline (desc, paths[i], &r);
-    if (i < 2) {
+    if (i < 3) {
+      const gchar *said[] = { "footage.avi holds something other than a gst-decent model",
+        "notes.txt holds something other than a gst-decent model",
+        "ck.dcnt.checkpoint holds something other than a gst-decent model" };
       fail_unless (r.error && strstr (r.error, "Could not write the model file")
-          && strstr (r.error, i ? "notes.txt holds something other than a gst-decent model"
-              : "footage.avi holds something other than a gst-decent model")
-          && strstr (r.error, "left as it is"), "%s", r.error);
+          && strstr (r.error, said[i]) && strstr (r.error, "left as it is"), "%s", r.error);
     } else {
       fail_unless (r.error == NULL && r.written_before_eos, "%s", r.error);
     }
@@ -273,12 +278,18 @@ GST_START_TEST (test_other_files_not_replaced)
   fail_unless_equals_string (data, "notes");
   g_free (data);
   fail_unless (g_file_test (link, G_FILE_TEST_IS_SYMLINK));
+  fail_unless (g_file_get_contents (ck_notes, &data, NULL, NULL));
+  fail_unless_equals_string (data, "notes");
+  g_free (data);
+  fail_if (g_file_test (ck, G_FILE_TEST_EXISTS));
   DecentModel *m = load_model (empty, NULL, NULL);
   decent_model_free (m);
   g_free (avi);
   g_free (notes);
   g_free (link);
   g_free (empty);
+  g_free (ck);
+  g_free (ck_notes);
 }
 GST_END_TEST;
 
