@@ -75,6 +75,10 @@ struct DecentMqtt {
  * broker keeps one connection an id) once a second, unseen (helper-67). */
 #define QUICK_LOSS_US (5 * G_TIME_SPAN_SECOND)
 
+/* A try to connect without an answer this long is said as such, before an
+ * older try's failure. */
+#define UNANSWERED_US (5 * G_TIME_SPAN_SECOND)
+
 /* Sends the head when it can.  Lock held.  In flight, it stays the head
  * until the broker acknowledges it (on_publish); a lost connection makes a
  * new client (renew_client), which forgets it, and it is sent again from
@@ -249,7 +253,10 @@ note_failure (DecentMqtt *m, const gchar *what, int rc, int why)
   g_free (m->failure);
   /* (errno may have been reset by the cleanup libmosquitto did since) */
   m->failure = g_strdup_printf ("%s%s%s", what ? what : "", what ? ": " : "",
-      rc != MOSQ_ERR_ERRNO ? mosquitto_strerror (rc) : why ? g_strerror (why)
+      /* (libmosquitto 2.0.11 has "Unknown error." for these: helper-70) */
+      rc == MOSQ_ERR_KEEPALIVE || rc == MOSQ_ERR_TIMEOUT
+      ? "no answer from the broker within the keepalive (30 s)"
+      : rc != MOSQ_ERR_ERRNO ? mosquitto_strerror (rc) : why ? g_strerror (why)
       /* (libmosquitto's text would be strerror (0), "Success": helper-67) */
       : m->ever_connected ? "the connection was closed with no reason given"
       : "the connection was closed with no reason given (is the port an MQTT broker's?)");
@@ -508,14 +515,17 @@ decent_mqtt_last_failure (DecentMqtt *m)
 {
   g_mutex_lock (&m->lock);
   gchar *r = NULL;
-  if (!m->connected && m->failure)
-    r = g_strdup_printf ("the last try to connect failed: %s", m->failure);
-  else if (!m->connected && m->try_since)
+  const gint64 waiting = m->try_since ? g_get_monotonic_time () - m->try_since : 0;
+  if (!m->connected && m->try_since && (!m->failure || waiting >= UNANSWERED_US))
     /* a server that takes the TCP connection and never answers MQTT's
-     * CONNECT left this unsaid (helper-68) */
+     * CONNECT left this unsaid (helper-68), and so did an older try's
+     * failure (helper-70) */
     r = g_strdup_printf ("the try to connect under way has had no answer for %.1f s (a port "
-        "that takes connections but is not an MQTT broker's, or a firewall that drops them?)",
-        (g_get_monotonic_time () - m->try_since) / 1e6);
+        "that takes connections but is not an MQTT broker's, or a firewall that drops them?)"
+        "%s%s", waiting / 1e6, m->failure ? "; the try before it: " : "",
+        m->failure ? m->failure : "");
+  else if (!m->connected && m->failure)
+    r = g_strdup_printf ("the last try to connect failed: %s", m->failure);
   g_mutex_unlock (&m->lock);
   return r;
 }
