@@ -1065,8 +1065,8 @@ warn_second_needs_restart (GstDecentAnomaly *self)
           "use stays until then."));
 }
 
-/* model-instance-id, batch-size and batch-timeout (and a shared engine's
- * device) choose the engine at start: a change while started was read back
+/* model-instance-id, batch-size and batch-timeout choose the engine at
+ * start: a change while started was read back
  * as set and did nothing (helper-67).  Said when the value differs. */
 static void
 warn_engine_needs_restart (GstDecentAnomaly *self, const gchar *name)
@@ -1079,12 +1079,32 @@ warn_engine_needs_restart (GstDecentAnomaly *self, const gchar *name)
 
 /* device is read when a model is loaded, a shared engine's at its start: a
  * change while started was read back as set and left the model where it
- * was, unsaid (helper-68). */
+ * was, unsaid (helper-68).  Said when the new value would run elsewhere
+ * (auto counts as what it resolves to: helper-70). */
 static void
-warn_device_at_next_load (GstDecentAnomaly *self, gboolean shared)
+warn_device_at_next_load (GstDecentAnomaly *self, DecentDevice asked)
 {
+  g_mutex_lock (&self->swap_lock);
+  const gboolean started = self->started, shared = self->shared != NULL;
+  DecentDevice running = DECENT_DEVICE_AUTO;
   if (shared)
-    warn_engine_needs_restart (self, "device");
+    running = decent_sharer_device (self->shared);
+  else if (self->model) {
+    DecentInfo info;
+    decent_model_describe (self->model, &info);
+    running = g_str_has_prefix (info.backend, "cuda") ? DECENT_DEVICE_CUDA : DECENT_DEVICE_CPU;
+  }
+  g_mutex_unlock (&self->swap_lock);
+  const DecentDevice wanted = asked != DECENT_DEVICE_AUTO ? asked
+      : decent_device_available (DECENT_DEVICE_CUDA) ? DECENT_DEVICE_CUDA : DECENT_DEVICE_CPU;
+  if (!started || running == DECENT_DEVICE_AUTO || wanted == running)
+    return;
+  if (shared) /* (one sharer restarted alone on another device is refused) */
+    GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
+        ("device cannot change while the engine of model-instance-id is shared."),
+        ("The engine keeps the device it started on until every element sharing it has "
+            "stopped; then start them with the new device (one started again alone with "
+            "another device is refused)."));
   else
     GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
         ("device takes effect when a model is loaded again."),
@@ -1996,11 +2016,8 @@ gst_decent_anomaly_set_property (GObject *object, guint prop_id, const GValue *v
       const gboolean changed = (gint) self->device != g_value_get_enum (value);
       self->device = g_value_get_enum (value);
       GST_OBJECT_UNLOCK (self);
-      g_mutex_lock (&self->swap_lock);
-      const gboolean started = self->started, shared = self->shared != NULL;
-      g_mutex_unlock (&self->swap_lock);
-      if (started && changed)
-        warn_device_at_next_load (self, shared);
+      if (changed)
+        warn_device_at_next_load (self, g_value_get_enum (value));
       return;
     }
     case PROP_THRESHOLD:
