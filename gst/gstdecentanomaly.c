@@ -1981,6 +1981,24 @@ gst_decent_anomaly_transform_ip (GstBaseTransform *trans, GstBuffer *buffer)
   return video_filter_transform_ip (trans, buffer);
 }
 
+/* Downstream's answer to upstream's allocation query, less GstVideoCropMeta:
+ * the frame is scored and drawn on whole, so a crop left to a meta (what
+ * videocrop does when downstream takes one) would have the uncropped
+ * picture scored and the overlay drawn over it (helper-70); without the
+ * meta, upstream crops the pixels themselves. */
+static gboolean
+gst_decent_anomaly_propose_allocation (GstBaseTransform *trans, GstQuery *decide_query,
+    GstQuery *query)
+{
+  if (!GST_BASE_TRANSFORM_CLASS (gst_decent_anomaly_parent_class)->propose_allocation (trans,
+          decide_query, query))
+    return FALSE;
+  guint index;
+  while (gst_query_find_allocation_meta (query, GST_VIDEO_CROP_META_API_TYPE, &index))
+    gst_query_remove_nth_allocation_meta (query, index);
+  return TRUE;
+}
+
 /* ---- properties ------------------------------------------------------- */
 
 static void
@@ -2407,6 +2425,7 @@ gst_decent_anomaly_class_init (GstDecentAnomalyClass *klass)
   trans_class->sink_event = GST_DEBUG_FUNCPTR (gst_decent_anomaly_sink_event);
   trans_class->query = GST_DEBUG_FUNCPTR (gst_decent_anomaly_query);
   trans_class->before_transform = GST_DEBUG_FUNCPTR (gst_decent_anomaly_before_transform);
+  trans_class->propose_allocation = GST_DEBUG_FUNCPTR (gst_decent_anomaly_propose_allocation);
   filter_class->set_info = GST_DEBUG_FUNCPTR (gst_decent_anomaly_set_info);
   filter_class->transform_frame_ip = GST_DEBUG_FUNCPTR (gst_decent_anomaly_transform_frame_ip);
   video_filter_transform_ip = trans_class->transform_ip; /* GstVideoFilter's */

@@ -7,6 +7,8 @@
 #include <glib/gstdio.h>
 #include <sys/stat.h>
 
+#include <gst/app/gstappsink.h>
+
 #include "decent/decentmeta.h"
 #include "frame_layout.h"
 #include "bufferlayout.h"
@@ -280,6 +282,60 @@ GST_START_TEST (test_lying_video_meta)
     g_clear_pointer (&why, g_free);
     gst_buffer_unref (yuy2);
   }
+}
+GST_END_TEST;
+
+/* The sink answers the allocation query: it takes GstVideoMeta and
+ * GstVideoCropMeta (as a display sink does). */
+static GstPadProbeReturn
+offer_crop_meta (GstPad *pad, GstPadProbeInfo *info, gpointer user)
+{
+  GstQuery *q = GST_PAD_PROBE_INFO_QUERY (info);
+  if (GST_QUERY_TYPE (q) != GST_QUERY_ALLOCATION)
+    return GST_PAD_PROBE_OK;
+  gst_query_add_allocation_meta (q, GST_VIDEO_META_API_TYPE, NULL);
+  gst_query_add_allocation_meta (q, GST_VIDEO_CROP_META_API_TYPE, NULL);
+  return GST_PAD_PROBE_HANDLED;
+}
+
+/* videocrop before decentanomaly, with a sink that takes crop metas: the
+ * frames decentanomaly scores are cropped, not whole frames with a crop
+ * meta it would ignore (helper-70: the uncropped picture was scored and
+ * drawn on) */
+GST_START_TEST (test_crop_meta_not_offered)
+{
+  gchar *desc = g_strdup_printf ("videotestsrc num-buffers=2 ! video/x-raw,width=64,height=48 ! "
+      "videocrop left=16 top=8 ! decentanomaly model-location=\"%s\" mode=overlay ! "
+      "appsink name=sink", tm.path);
+  GstElement *pipe = gst_parse_launch (desc, NULL);
+  g_free (desc);
+  fail_unless (pipe != NULL);
+  GstElement *sink = gst_bin_get_by_name (GST_BIN (pipe), "sink");
+  GstPad *pad = gst_element_get_static_pad (sink, "sink");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_QUERY_DOWNSTREAM | GST_PAD_PROBE_TYPE_PUSH,
+      offer_crop_meta, NULL, NULL);
+  gst_object_unref (pad);
+  gst_element_set_state (pipe, GST_STATE_PLAYING);
+  guint n = 0;
+  GstSample *sample;
+  while ((sample = gst_app_sink_pull_sample (GST_APP_SINK (sink)))) {
+    GstBuffer *b = gst_sample_get_buffer (sample);
+    GstVideoInfo info;
+    fail_unless (gst_video_info_from_caps (&info, gst_sample_get_caps (sample)));
+    fail_unless_equals_int (GST_VIDEO_INFO_WIDTH (&info), 48);
+    fail_unless (gst_buffer_get_video_crop_meta (b) == NULL, "a crop left to a meta");
+    GstDecentAnomalyMeta *m = gst_buffer_get_decent_anomaly_meta (b);
+    fail_unless (m && m->scored);
+    GstVideoMeta *vm = gst_buffer_get_video_meta (b);
+    fail_unless (!vm || (vm->width == 48 && vm->height == 40), "meta %ux%u", vm->width,
+        vm->height);
+    gst_sample_unref (sample);
+    n++;
+  }
+  fail_unless_equals_int (n, 2);
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  gst_object_unref (sink);
+  gst_object_unref (pipe);
 }
 GST_END_TEST;
 
@@ -1301,6 +1357,7 @@ anomaly_hardening_suite (void)
   tcase_add_test (tc, test_nonfinite_frames);
   tcase_add_test (tc, test_short_buffers_said);
   tcase_add_test (tc, test_lying_video_meta);
+  tcase_add_test (tc, test_crop_meta_not_offered);
   tcase_add_test (tc, test_engine_settings_said_while_started);
   tcase_add_test (tc, test_interlaced_refused);
   tcase_add_test (tc, test_frame_path_reasons_and_nonfinite_maps);
