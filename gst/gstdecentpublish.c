@@ -359,7 +359,7 @@ file_end (int fd)
 }
 
 static const gchar *not_records (const gchar *path);
-static gboolean is_own_stream (int fd);
+static const gchar *not_for_records (int fd, const gchar *path);
 
 /* A write failure after this long without one is a new outage, said again. */
 #define OUTAGE_QUIET_US (5 * G_TIME_SPAN_SECOND)
@@ -469,8 +469,8 @@ reopen_file (GstDecentPublish *self)
     return FALSE; /* the same file still: said already */
   self->fd = open_events_file (self->path, FALSE, &self->seekable);
   self->open_errno = self->fd < 0 ? errno : 0;
-  const gchar *what = self->fd >= 0 && self->seekable && !is_own_stream (self->fd)
-      ? not_records (self->path) : NULL;
+  const gchar *what = self->fd >= 0 && self->seekable
+      ? not_for_records (self->fd, self->path) : NULL;
   if (!what)
     return TRUE;
   struct stat open_st;
@@ -788,6 +788,22 @@ is_own_stream (int fd)
   return FALSE;
 }
 
+/* What the regular file open as fd at path is, when records must not be
+ * appended to it (not_records; or a kernel setting in /proc or /sys, an
+ * empty regular file to stat whose every write sets the kernel: helper-69,
+ * the records went into the host name); NULL otherwise, and for this
+ * process's own stdout or stderr. */
+static const gchar *
+not_for_records (int fd, const gchar *path)
+{
+  if (is_own_stream (fd))
+    return NULL;
+  struct statfs fs;
+  if (fstatfs (fd, &fs) == 0 && (fs.f_type == PROC_SUPER_MAGIC || fs.f_type == SYSFS_MAGIC))
+    return "a kernel setting in /proc or /sys";
+  return not_records (path);
+}
+
 /* The file, when location is set; TRUE without one. */
 static gboolean
 open_file (GstDecentPublish *self, gchar *path)
@@ -807,13 +823,7 @@ open_file (GstDecentPublish *self, gchar *path)
     g_free (path);
     return FALSE;
   }
-  const gchar *what = self->seekable && !is_own_stream (fd) ? not_records (path) : NULL;
-  struct statfs fs;
-  if (!what && fstatfs (fd, &fs) == 0
-      && (fs.f_type == PROC_SUPER_MAGIC || fs.f_type == SYSFS_MAGIC))
-    /* regular files of size 0 to stat, but each write sets the kernel
-     * (helper-69: the records went into the host name) */
-    what = "a kernel setting in /proc or /sys";
+  const gchar *what = self->seekable ? not_for_records (fd, path) : NULL;
   if (what) {
     gchar *shown = decent_shown_name (path);
     GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE, ("The event file holds something else."),
