@@ -316,6 +316,13 @@ main (int argc, char **argv)
     fprintf (stderr, "decent-eval: class must be 0..9, epochs >= 1, holdout in [0, 1), loss 13 or 9\n");
     return 2;
   }
+  if (model_path) { /* before the training, not after it (helper-70) */
+    DecentError refused = { { 0 } };
+    if (decent_model_check_destination (model_path, &refused) < 0) {
+      fprintf (stderr, "decent-eval: %s\n", refused.message);
+      return 1;
+    }
+  }
 
   char err[512];
   IdxData d[4];
