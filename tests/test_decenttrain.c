@@ -1020,11 +1020,23 @@ GST_START_TEST (test_checkpoint_found_at_start)
       && strstr (r.error, "found at start"), "%s", r.error);
   fail_unless_equals_int (r.training, 0);
   app_run_clear (&r);
-  fail_unless (g_file_set_contents (checkpoint, "not a model", -1, NULL));
+  /* a damaged checkpoint (the magic, then nothing a model has) */
+  fail_unless (g_file_set_contents (checkpoint, "DECENTAE and no model", -1, NULL));
   run_appsrc (model, "resume=true epochs=1 min-steps=0", 10, 1000, &r);
-  fail_unless (r.error && strstr (r.error, "Cannot resume") && strstr (r.error, "magic"), "%s",
-      r.error);
+  fail_unless (r.error && strstr (r.error, "Cannot resume") && strstr (r.error, "checkpoint"),
+      "%s", r.error);
   app_run_clear (&r);
+  /* a file of something else under the checkpoint's name is not ours to
+   * replace or delete (helper-70), with or without resume */
+  fail_unless (g_file_set_contents (checkpoint, "not a model", -1, NULL));
+  for (gint resume = 0; resume < 2; resume++) {
+    run_appsrc (model, resume ? "resume=true epochs=1 min-steps=0" : "epochs=1 min-steps=0", 10,
+        1000, &r);
+    fail_unless (r.error && strstr (r.error, "holds something other than a gst-decent model"),
+        "%s", r.error);
+    app_run_clear (&r);
+  }
+  fail_unless (g_file_set_contents (checkpoint, "DECENTAE and no model", -1, NULL));
   /* resume=false: trained anew, and said */
   run_appsrc (model, "epochs=1 min-steps=0", 10, 1000, &r);
   fail_unless (r.error == NULL, "%s", r.error);

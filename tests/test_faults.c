@@ -667,7 +667,7 @@ GST_START_TEST (test_stop_during_companion)
    * single frame, the finished model is written as it is (it needs no more
    * frames: "Too few frames" before) */
   leave_a_finished_model (pipeline, model);
-  fail_unless (g_file_set_contents (checkpoint, "a later run's epochs", -1, NULL));
+  fail_unless (g_file_set_contents (checkpoint, "DECENTAE a later run's epochs", -1, NULL));
   const gchar *single = "videotestsrc num-buffers=1 pattern=ball ! video/x-raw,width=32,height=32 "
       "! decent-train min-steps=0 model-location=\"%s\" width=16 height=16 channels=1 "
       "epochs=30 batch-size=8 latent-side=6 still-lag=3 resume=true companion=false";
