@@ -361,6 +361,21 @@ file_end (int fd)
 static const gchar *not_records (const gchar *path);
 static const gchar *not_for_records (int fd, const gchar *path);
 
+/* Whether the file at path begins as decentpublish's records do: a rotated
+ * file of an earlier run, not a logrotate archive of something else. */
+static gboolean
+holds_our_records (const gchar *path)
+{
+  static const gchar head[] = "{\"type\":\"";
+  gchar got[sizeof head - 1];
+  const int fd = g_open (path, O_RDONLY | O_NONBLOCK | O_CLOEXEC, 0);
+  if (fd < 0)
+    return FALSE;
+  const ssize_t n = read (fd, got, sizeof got);
+  close (fd);
+  return n == (ssize_t) sizeof got && memcmp (got, head, sizeof got) == 0;
+}
+
 /* A write failure after this long without one is a new outage, said again. */
 #define OUTAGE_QUIET_US (5 * G_TIME_SPAN_SECOND)
 
@@ -397,11 +412,18 @@ rotate (GstDecentPublish *self, guint max_files)
    * (helper-69: lowered from 20 to 2, .3 to .20 stayed for good).  Only
    * those: a logrotate archive or anything else named like one is not
    * ours to delete (helper-70) */
-  for (guint n = max_files + 1; n <= self->max_files_used; n++) {
+  for (guint n = max_files + 1; n <= 1000; n++) {
     gchar *extra = rotated_name (self->path, n);
-    if (!not_records (extra))
-      g_unlink (extra);
+    /* past what this run used: only files of decentpublish's records, and
+     * never with max-files=0, which rotates into no numbered file (a lower
+     * max-files then a restart, to free a full disk, freed nothing:
+     * helper-71) */
+    const gboolean ours = n <= self->max_files_used ? !not_records (extra)
+                          : max_files > 0 && holds_our_records (extra);
+    const gboolean gone = ours && g_unlink (extra) == 0;
     g_free (extra);
+    if (!gone && n > self->max_files_used)
+      break;
   }
   self->max_files_used = max_files;
   self->fd = open_events_file (self->path, max_files == 0 || !moved, &self->seekable);
@@ -542,19 +564,23 @@ write_file (GstDecentPublish *self, const gchar *line)
   }
   if (ok) {
     self->written++;
+    self->wrote_since_failure = TRUE;
     return;
   }
   /* no torn line for the next record to be glued to */
   if (self->fd >= 0 && at >= 0 && ftruncate (self->fd, at) != 0)
     GST_DEBUG_OBJECT (self, "could not cut a torn record off %s", self->shown);
   self->dropped++;
-  /* a failure after OUTAGE_QUIET_US without one is a new outage, said
-   * again; one after a record that fit between failures is not (a full
-   * disk takes a small record into its last block now and then: helper-69
-   * saw one outage said twice, 30 ms apart) */
+  /* a failure after records were written again, and OUTAGE_QUIET_US
+   * without a failure, is a new outage, said again; not one after a record
+   * that fit between failures (a full disk takes a small record into its
+   * last block now and then: helper-69 saw one outage said twice, 30 ms
+   * apart), nor one of an outage that goes on with records far apart
+   * (helper-71) */
   const gint64 now = g_get_monotonic_time ();
-  if (now - self->failed_at >= OUTAGE_QUIET_US)
+  if (self->wrote_since_failure && now - self->failed_at >= OUTAGE_QUIET_US)
     self->warned = FALSE;
+  self->wrote_since_failure = FALSE;
   if (why == EAGAIN && self->stall_said)
     return; /* once a run: the reader is not waited for again (write_all) */
   if (why == EAGAIN) {

@@ -45,6 +45,7 @@ struct _GstDecentPublish {
   guint64 dropped;      /* records that could not be written */
   gboolean warned;      /* a write failure was said, once an outage */
   gint64 failed_at;     /* monotonic time of the last write failure */
+  gboolean wrote_since_failure; /* a record was written after it */
   guint max_files_used; /* the largest max-files a rotation of this run used */
   int open_errno;       /* why the file could not be opened again (fd -1) */
   gboolean seekable;    /* a regular file: sized, rotated, torn records cut off;
