@@ -1156,7 +1156,7 @@ start_scoring (GstDecentAnomaly *self, const gchar *second_path, DecentDevice de
 }
 
 static gboolean
-gst_decent_anomaly_start (GstBaseTransform *trans)
+start_locked (GstBaseTransform *trans)
 {
   GstDecentAnomaly *self = GST_DECENT_ANOMALY (trans);
   GST_OBJECT_LOCK (self);
@@ -1252,6 +1252,24 @@ gst_decent_anomaly_start (GstBaseTransform *trans)
   g_free (path);
   return start_scoring (self, second_path, device, asked, thr >= 0, location_serial,
         second_serial);
+}
+
+/* GstBaseTransform starts the element when its sink pad is activated, and
+ * the pad takes buffers from then on: an element set to PLAYING on its own
+ * while its upstream plays had a frame reach transform while start() was
+ * still loading the model and setting up what frames use, "No model is
+ * loaded." (helper-71).  Frames wait for start() under start_lock.  (Such
+ * a restart still ends in GStreamer's not-negotiated: the base class
+ * forgets caps that arrive during start(); block or flush upstream to
+ * restart one element.) */
+static gboolean
+gst_decent_anomaly_start (GstBaseTransform *trans)
+{
+  GstDecentAnomaly *self = GST_DECENT_ANOMALY (trans);
+  g_mutex_lock (&self->start_lock);
+  const gboolean ok = start_locked (trans);
+  g_mutex_unlock (&self->start_lock);
+  return ok;
 }
 
 static gboolean
@@ -1907,10 +1925,17 @@ gst_decent_anomaly_transform_frame_ip (GstVideoFilter *filter, GstVideoFrame *fr
   FrameSettings set;
   FrameState f = { .frame = frame };
 
+  g_mutex_lock (&self->start_lock); /* a start() under way ends first */
+  g_mutex_unlock (&self->start_lock);
   swap_pending_model (self);
   if (self->shared)
     adopt_shared_model (self);
   if (!self->model) {
+    g_mutex_lock (&self->swap_lock);
+    const gboolean started = self->started;
+    g_mutex_unlock (&self->swap_lock);
+    if (!started) /* start() failed, and said why: the pad is going down */
+      return GST_FLOW_FLUSHING;
     GST_ELEMENT_ERROR (self, CORE, STATE_CHANGE, ("No model is loaded."), (NULL));
     return GST_FLOW_ERROR;
   }
@@ -2221,6 +2246,7 @@ gst_decent_anomaly_finalize (GObject *object)
   g_free (self->still_map);
   decent_frame_path_clear (&self->path);
   g_mutex_clear (&self->swap_lock);
+  g_mutex_clear (&self->start_lock);
   G_OBJECT_CLASS (gst_decent_anomaly_parent_class)->finalize (object);
 }
 
@@ -2245,6 +2271,7 @@ gst_decent_anomaly_init (GstDecentAnomaly *self)
   self->still_gate = TRUE;
   self->last_still = -1.0;
   g_mutex_init (&self->swap_lock);
+  g_mutex_init (&self->start_lock);
   gst_base_transform_set_in_place (GST_BASE_TRANSFORM (self), TRUE);
   /* GstVideoFilter handles QoS: a late frame (a display sink behind) would
    * be dropped before it is scored, silently, and never counted or passed

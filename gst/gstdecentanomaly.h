@@ -136,6 +136,9 @@ struct _GstDecentAnomaly {
   guint measured_interval;
   guint second_warned;    /* bit per mode it was said unusable in (per model) */
 
+  GMutex start_lock;      /* held while start() runs: a frame waits for it (a pad
+                           * activated takes buffers before start() returns) */
+
   /* ---- swap_lock: background model loads, one loader thread at a time;
    * a newer request replaces one not yet started ---- */
   GMutex swap_lock;       /* guards the fields below */
