@@ -28,7 +28,8 @@ plane_rows (const GstVideoFormatInfo *finfo, guint plane, guint height)
 {
   gint comp[GST_VIDEO_MAX_COMPONENTS];
   gst_video_format_info_component (finfo, plane, comp);
-  return comp[0] >= 0 ? (guint) GST_VIDEO_FORMAT_INFO_SCALE_HEIGHT (finfo, comp[0], (gint) height) : height;
+  return comp[0] >= 0
+      ? (guint) GST_VIDEO_FORMAT_INFO_SCALE_HEIGHT (finfo, comp[0], (gint) height) : height;
 }
 
 gboolean
@@ -50,7 +51,8 @@ decent_buffer_layout_fits (GstBuffer *buffer, const GstVideoInfo *info, gchar **
         (gsize) GST_VIDEO_INFO_SIZE (info));
     return FALSE;
   }
-  if (meta->format != GST_VIDEO_INFO_FORMAT (info) || meta->n_planes != GST_VIDEO_INFO_N_PLANES (info)
+  if (meta->format != GST_VIDEO_INFO_FORMAT (info)
+      || meta->n_planes != GST_VIDEO_INFO_N_PLANES (info)
       || meta->width < (guint) GST_VIDEO_INFO_WIDTH (info)
       || meta->height < (guint) GST_VIDEO_INFO_HEIGHT (info)) {
     *why = g_strdup_printf ("the buffer's video meta says %s %ux%u in %u planes where the caps "

@@ -1066,8 +1066,8 @@ warn_second_needs_restart (GstDecentAnomaly *self)
 }
 
 /* model-instance-id, batch-size and batch-timeout choose the engine at
- * start: a change while started was read back
- * as set and did nothing (helper-67).  Said when the value differs. */
+ * start: a change while started was read back as set and did nothing
+ * (helper-67).  Said when the value differs. */
 static void
 warn_engine_needs_restart (GstDecentAnomaly *self, const gchar *name)
 {

@@ -361,19 +361,28 @@ file_end (int fd)
 static const gchar *not_records (const gchar *path);
 static const gchar *not_for_records (int fd, const gchar *path);
 
+/* Up to size bytes from the start of the file at path, without waiting on
+ * a FIFO; how many (0 or less: none, or it cannot be read). */
+static ssize_t
+read_head (const gchar *path, gchar *head, gsize size)
+{
+  const int fd = g_open (path, O_RDONLY | O_NONBLOCK | O_CLOEXEC, 0);
+  if (fd < 0)
+    return -1;
+  const ssize_t n = read (fd, head, size);
+  close (fd);
+  return n;
+}
+
 /* Whether the file at path begins as decentpublish's records do: a rotated
  * file of an earlier run, not a logrotate archive of something else. */
 static gboolean
 holds_our_records (const gchar *path)
 {
-  static const gchar head[] = "{\"type\":\"";
-  gchar got[sizeof head - 1];
-  const int fd = g_open (path, O_RDONLY | O_NONBLOCK | O_CLOEXEC, 0);
-  if (fd < 0)
-    return FALSE;
-  const ssize_t n = read (fd, got, sizeof got);
-  close (fd);
-  return n == (ssize_t) sizeof got && memcmp (got, head, sizeof got) == 0;
+  static const gchar record[] = "{\"type\":\"";
+  gchar head[sizeof record - 1];
+  return read_head (path, head, sizeof head) == (ssize_t) sizeof head
+         && memcmp (head, record, sizeof head) == 0;
 }
 
 /* A write failure after this long without one is a new outage, said again. */
@@ -597,9 +606,10 @@ write_file (GstDecentPublish *self, const gchar *line)
             self->shown, self->fd < 0 ? open_failure : g_strerror (why)));
     g_free (open_failure);
   }
-  self->warned = self->warned || (why != ECANCELED && why != EAGAIN);
-  if (why != ECANCELED && why != EAGAIN)
+  if (why != ECANCELED && why != EAGAIN) {
+    self->warned = TRUE;
     self->failed_at = now;
+  }
 }
 
 /* One record to every destination (and frees it).  Streaming thread. */
@@ -782,12 +792,8 @@ camera_name (GstDecentPublish *self)
 static const gchar *
 not_records (const gchar *path)
 {
-  const int fd = g_open (path, O_RDONLY | O_NONBLOCK | O_CLOEXEC, 0);
-  if (fd < 0)
-    return NULL;
   gchar head[64];
-  const ssize_t n = read (fd, head, sizeof head);
-  close (fd);
+  const ssize_t n = read_head (path, head, sizeof head);
   if (n <= 0)
     return NULL;
   if (n >= 6 && memcmp (head, "DECENT", 6) == 0)

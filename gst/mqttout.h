@@ -46,9 +46,9 @@ gchar *decent_mqtt_take_trouble (DecentMqtt *m);
 
 /* While not connected, why the records are not going: "the last try to
  * connect failed: Connection refused" (or why the connection failed), or,
- * where none failed yet, for how long the try under way has had no
- * answer; NULL when
- * connected or not tried yet.  Caller frees. */
+ * where none failed yet or it has waited 5 s, for how long the try under
+ * way has had no answer; NULL when connected or not tried yet.  Caller
+ * frees. */
 gchar *decent_mqtt_last_failure (DecentMqtt *m);
 
 /* Why the records the broker would not take (it closed the connection
