@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 static const char *const fashion_names[10] = { "T-shirt/top", "Trouser", "Pullover", "Dress",
   "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot" };
@@ -322,6 +323,28 @@ main (int argc, char **argv)
       fprintf (stderr, "decent-eval: %s\n", refused.message);
       return 1;
     }
+    /* and that a file can be made beside it, as decent_model_save makes its
+     * temporary there: a missing or read-only folder is said before the
+     * training, not after it */
+    char *target = decent_model_file_target (model_path);
+    size_t len = strlen (target ? target : model_path) + sizeof ".tmp-XXXXXX";
+    char *probe = malloc (len);
+    int fd = -1;
+    if (probe) {
+      snprintf (probe, len, "%s.tmp-XXXXXX", target ? target : model_path);
+      fd = mkstemp (probe);
+    }
+    if (fd < 0) {
+      fprintf (stderr, "decent-eval: cannot write model file %s: %s\n", model_path,
+          probe ? strerror (errno) : "out of memory");
+      free (probe);
+      free (target);
+      return 1;
+    }
+    close (fd);
+    unlink (probe);
+    free (probe);
+    free (target);
   }
 
   char err[512];

@@ -25,8 +25,9 @@ make_set() { # dir, train images, train labels, test images, test labels
   idx "$1/t10k-labels-idx1-ubyte.gz" "$5" labels
 }
 fail=0
-check() { # what, expected exit, pattern, command...
-  local out rc=0
+out=
+check() { # what, expected exit, pattern, command... (its output stays in $out)
+  local rc=0
   out=$(timeout 120 "${@:4}" 2>&1) || rc=$?
   if [ "$rc" = "$2" ] && grep -q "$3" <<<"$out"; then echo "ok: $1"
   else echo "FAIL: $1 (exit $rc)"; echo "$out" | tail -5; fail=1; fi
@@ -47,4 +48,14 @@ for out in scores losses curve; do
   check "--$out to a full disk fails the run" 1 "writing /dev/full failed" \
     "$eval_tool" --data "$tmp/ok" --epochs 1 --batch 4 --device cpu --$out /dev/full
 done
+# --model where no file can be made is said before the training, not after
+# it (the run was lost); one holding something else is left as it is
+check "--model in a missing folder is refused before training" 1 \
+  "cannot write model file $tmp/none/m.dcnt: No such file or directory" \
+  "$eval_tool" --data "$tmp/ok" --epochs 1 --batch 4 --device cpu --model "$tmp/none/m.dcnt"
+grep -q AUROC <<<"$out" && { echo "FAIL: it trained before refusing"; fail=1; }
+echo "notes" > "$tmp/notes.txt"
+check "--model naming a file of something else is refused" 1 "holds something other than" \
+  "$eval_tool" --data "$tmp/ok" --epochs 1 --batch 4 --device cpu --model "$tmp/notes.txt"
+[ "$(cat "$tmp/notes.txt")" = notes ] || { echo "FAIL: notes.txt was replaced"; fail=1; }
 exit $fail
