@@ -533,6 +533,25 @@ drop_model (GstDecentAnomaly *self)
   self->model = NULL;
 }
 
+/* Records where the model in use runs (running_device) for other threads.
+ * Streaming thread; takes swap_lock. */
+static void
+note_running_device (GstDecentAnomaly *self)
+{
+  DecentDevice running = DECENT_DEVICE_AUTO;
+  if (self->shared) {
+    running = decent_sharer_device (self->shared);
+  } else if (self->model) {
+    DecentInfo info;
+    decent_model_describe (self->model, &info);
+    running = g_str_has_prefix (info.backend, "cuda") ? DECENT_DEVICE_CUDA : DECENT_DEVICE_CPU;
+  }
+  g_mutex_lock (&self->swap_lock);
+  self->running_device = running;
+  self->running_shared = self->shared != NULL;
+  g_mutex_unlock (&self->swap_lock);
+}
+
 /* Gives a still gate the time between scored frames, so that its lag and
  * memory stay the seconds decent-train calibrated them as (a model trained
  * at 10 frames/s scoring 25); restarts it.  Streaming thread. */
@@ -578,7 +597,12 @@ pace_still_gates (GstDecentAnomaly *self, const GstVideoInfo *info, guint interv
   const gint n = GST_VIDEO_INFO_FPS_N (info), d = GST_VIDEO_INFO_FPS_D (info);
   const gboolean measured = self->measured_seconds > 0 && n == self->measured_fps_n
                             && d == self->measured_fps_d && interval == self->measured_interval;
-  const gdouble seconds = n > 0 && d > 0 ? (gdouble) interval * d / n : 0.0;
+  gdouble seconds = n > 0 && d > 0 ? (gdouble) interval * d / n : 0.0;
+  /* over 1000 scored frames a second is no camera's pace (the pace meter's
+   * rule): frames count as they come, as without a framerate; a gate paced
+   * to 100000/1 kept one frame in 10000 and stayed empty (helper-72) */
+  if (seconds < DECENT_PACE_MIN_SECONDS)
+    seconds = 0.0;
   self->paced_interval = interval;
   self->scored_seconds = measured ? self->measured_seconds : seconds > 0
       ? CLAMP (seconds, DECENT_STILL_MIN_SECONDS, DECENT_STILL_MAX_SECONDS) : 0.0;
@@ -743,6 +767,7 @@ adopt_model (GstDecentAnomaly *self, DecentModel *m, const gchar *path,
           path);
     decent_model_free (companion);
   }
+  note_running_device (self);
 }
 
 /* Swaps in a model loaded in the background, between two frames.  Streaming; takes swap_lock. */
@@ -1085,15 +1110,8 @@ static void
 warn_device_at_next_load (GstDecentAnomaly *self, DecentDevice asked)
 {
   g_mutex_lock (&self->swap_lock);
-  const gboolean started = self->started, shared = self->shared != NULL;
-  DecentDevice running = DECENT_DEVICE_AUTO;
-  if (shared)
-    running = decent_sharer_device (self->shared);
-  else if (self->model) {
-    DecentInfo info;
-    decent_model_describe (self->model, &info);
-    running = g_str_has_prefix (info.backend, "cuda") ? DECENT_DEVICE_CUDA : DECENT_DEVICE_CPU;
-  }
+  const gboolean started = self->started, shared = self->running_shared;
+  const DecentDevice running = self->running_device;
   g_mutex_unlock (&self->swap_lock);
   const DecentDevice wanted = asked != DECENT_DEVICE_AUTO ? asked
       : decent_device_available (DECENT_DEVICE_CUDA) ? DECENT_DEVICE_CUDA : DECENT_DEVICE_CPU;
@@ -1298,6 +1316,7 @@ gst_decent_anomaly_stop (GstBaseTransform *trans)
   end_open_events (self, FALSE);
   drop_model (self);
   g_clear_pointer (&self->shared, decent_sharer_leave);
+  note_running_device (self); /* none */
   set_shared_wait (self, 0);
   g_clear_pointer (&self->model_path, g_free);
   g_clear_pointer (&self->map, g_free);

@@ -152,6 +152,11 @@ struct _GstDecentAnomaly {
   gchar *pending_path;
   DecentModel *pending_companion; /* its companion, built by the loader too (or NULL) */
   gboolean started;
+  /* where the model in use runs, for set_property's device check, which must
+   * not look at model or shared (freed by a swap or stop without this lock:
+   * helper-72): AUTO when none; shared: an engine of model-instance-id */
+  DecentDevice running_device;
+  gboolean running_shared;
 };
 
 GST_ELEMENT_REGISTER_DECLARE (decentanomaly);

@@ -441,7 +441,9 @@ rotate (GstDecentPublish *self, guint max_files)
    * records (helper-67: an older file was named while the newest, which
    * started anew and lost its records, was not; helper-69: one that could
    * not be opened again kept them) */
+  gboolean said_dropped = FALSE; /* the warning below says new records are dropped */
   if (newest_why && !(self->rotate_warned & 1)) {
+    said_dropped = self->fd < 0;
     gchar *shown_to = rotated_name (self->shown, 1);
     gchar *then = self->fd >= 0 ? g_strdup ("the file starts anew so that max-size holds (its "
         "records are lost)") : g_strdup_printf ("nor could it be opened again to start anew (%s): "
@@ -464,9 +466,18 @@ rotate (GstDecentPublish *self, guint max_files)
                                      : 0; /* all moved: a later failure is a new one */
   g_free (older_from);
   g_free (older_to);
-  if (self->fd < 0)
+  if (self->fd < 0) {
     GST_WARNING_OBJECT (self, "could not open %s again after rotating it: %s", self->shown,
         g_strerror (self->open_errno));
+    if (said_dropped) {
+      /* the warning above said that records are dropped: the write that
+       * fails next is the same outage, not said again (it was: two
+       * warnings for one record) */
+      self->warned = TRUE;
+      self->failed_at = g_get_monotonic_time ();
+      self->wrote_since_failure = FALSE;
+    }
+  }
 }
 
 /* Whether path still names the regular file open as fd: logrotate without

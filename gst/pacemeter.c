@@ -85,7 +85,9 @@ decent_pace_meter_follow (DecentPaceMeter *m, GstClockTime pts, gdouble in_use,
     return DECENT_PACE_HOLDS;
   }
   if (trusted) {
-    if (!paces_agree (w, m->pending)) {
+    /* (a time line that went back, unseen across a frame without a
+     * timestamp, counts from its own first window: helper-72) */
+    if (!paces_agree (w, m->pending) || pts < m->pending_since) {
       m->pending = w; /* the first window of another pace */
       m->pending_since = began;
       return DECENT_PACE_WAIT;

@@ -204,7 +204,18 @@ decent_second_model_blend (DecentSecondModel *s, GstVideoFrame *frame, DecentSco
         *still = -1.0f;
     }
   }
-  const float weight = (float) (scale / threshold_of (s, mode));
+  /* a threshold near 0 (a damaged or hand-made file) would make every
+   * score and map infinite, and each frame was dropped as "weights
+   * overflow" (helper-72): said as what it is */
+  const gdouble wide = scale / threshold_of (s, mode);
+  if (!(wide <= 1e30)) {
+    g_snprintf (err->message, sizeof err->message, "its %s threshold %g is too small beside "
+        "the first model's %g for their scores to be averaged (a damaged or hand-made file?); "
+        "calibrate it again with decent-train calibrate-only=true",
+        decent_score_mode_name (mode), (double) threshold_of (s, mode), scale);
+    return FALSE;
+  }
+  const float weight = (float) wide;
   decent_map_average_into (map, width, height, s->map, s->width, s->height, weight,
       s->scratch);
   *score_out = weight * score;

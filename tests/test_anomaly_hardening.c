@@ -575,6 +575,34 @@ GST_START_TEST (test_engine_settings_said_while_started)
   g_free (text);
   gst_message_unref (w);
   harness_bus_teardown (h, bus);
+
+  /* a shared engine keeps its device until every sharer stops; where the
+   * element runs is recorded for set_property, which must not look at the
+   * model or the sharer that a swap or stop frees meanwhile (helper-72) */
+  desc = g_strdup_printf ("decentanomaly model-location=\"%s\" model-instance-id=dev-said",
+      tm.path);
+  h = gst_harness_new_parse (desc);
+  g_free (desc);
+  bus = harness_bus (h);
+  gst_harness_set_src_caps_str (h, GRAY_CAPS);
+  fail_unless_equals_int (gst_harness_push (h, gray_frame (FALSE, 0)), GST_FLOW_OK);
+  gst_buffer_unref (gst_harness_pull (h));
+  e = gst_harness_find_element (h, "decentanomaly");
+  g_object_set (e, "device", gpu ? DECENT_DEVICE_CPU : DECENT_DEVICE_CUDA, NULL);
+  w = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING);
+  text = w ? message_text (w) : NULL;
+  fail_unless (text && strstr (text, "device cannot change while the engine of "
+      "model-instance-id is shared"), "%s", text);
+  g_free (text);
+  gst_message_unref (w);
+  /* stopped: nothing runs, so nothing to say */
+  gst_element_set_state (e, GST_STATE_NULL);
+  g_object_set (e, "device", gpu ? DECENT_DEVICE_CUDA : DECENT_DEVICE_CPU, NULL);
+  w = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING); /* (state changes were posted) */
+  text = w ? message_text (w) : NULL;
+  fail_if (w != NULL, "a warning while stopped: %s", text);
+  gst_object_unref (e);
+  harness_bus_teardown (h, bus);
 }
 GST_END_TEST;
 
@@ -1282,6 +1310,23 @@ GST_START_TEST (test_pace_meter_follows)
   fail_unless_equals_int (decent_pace_meter_follow (&m, t, 0.04, FALSE, 0.5, &s),
       DECENT_PACE_IMPLAUSIBLE);
   fail_unless (fabs (s - 1.0) < 1e-9, "1 s apart: %g s", s);
+  /* a change pending since 1000 s, a frame without a timestamp, then
+   * timestamps from 5 s on (a restart without a flush): the new time line
+   * waits its own 10 s (pts - pending_since wrapped around and confirmed
+   * it at once: helper-72) */
+  decent_pace_meter_reset (&m);
+  t = 1000 * GST_SECOND;
+  fail_unless_equals_int (follow_until (&m, &t, GST_SECOND / 5, 30, 0.04, TRUE, &s, &fed),
+      DECENT_PACE_WAIT);
+  fail_unless (m.pending > 0, "the other pace is pending");
+  fail_unless_equals_int (decent_pace_meter_follow (&m, GST_CLOCK_TIME_NONE, 0.04, TRUE, 3600.0,
+      &s), DECENT_PACE_WAIT);
+  t = 5 * GST_SECOND;
+  fail_unless_equals_int (follow_until (&m, &t, GST_SECOND / 5, 40, 0.04, TRUE, &s, &fed),
+      DECENT_PACE_WAIT);
+  fail_unless_equals_int (follow_until (&m, &t, GST_SECOND / 5, 100, 0.04, TRUE, &s, &fed),
+      DECENT_PACE_CHANGED);
+  fail_unless (t >= 15 * GST_SECOND, "confirmed at %g s", (gdouble) t / GST_SECOND);
 }
 GST_END_TEST;
 

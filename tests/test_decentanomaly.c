@@ -1549,6 +1549,13 @@ GST_START_TEST (test_still_gate_pace_from_timestamps)
   for (guint i = 0; i < 20; i++)
     fail_unless ((still[i] >= 0) == (i >= 3), "no framerate, 1 us apart, frame %u: "
         "still score %g", i, still[i]);
+  /* nor are caps of 100000 frames/s, without timestamps to say otherwise:
+   * frames counted (the gate took one frame in 10000: helper-72) */
+  still_run_timed (path, "video/x-raw,format=GRAY8,width=16,height=16,framerate=100000/1",
+      GST_CLOCK_TIME_NONE, 20, still);
+  for (guint i = 0; i < 20; i++)
+    fail_unless ((still[i] >= 0) == (i >= 3), "100000/1 in the caps, no timestamps, frame %u: "
+        "still score %g", i, still[i]);
   /* a new roi starts the gates again, at the pace measured (6 frames), not
    * at the caps' until it is measured again */
   gdouble moved[30];

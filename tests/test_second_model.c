@@ -469,6 +469,26 @@ GST_START_TEST (test_unreadable_second_stops)
 }
 GST_END_TEST;
 
+/* A second model whose threshold is near 0 (a damaged or hand-made file)
+ * made every score infinite: each frame was dropped as if the weights
+ * overflowed (helper-72).  The error names the file and its threshold. */
+GST_START_TEST (test_tiny_second_threshold_said)
+{
+  gchar *path = calibrated_model (MW, MH, "a.dcnt", FALSE);
+  gchar *tiny = with_threshold (path, DECENT_SCORE_LOCAL, 1e-38f, "tiny.dcnt");
+  gchar *desc = g_strdup_printf ("videotestsrc num-buffers=2 ! " GRAY_CAPS " ! decentanomaly "
+      "model-location=\"%s\" score-mode=local second-model-location=\"%s\" ! fakesink", path,
+      tiny);
+  gchar *text = pipeline_error (desc);
+  fail_unless (text && strstr (text, "tiny.dcnt") && strstr (text, "local threshold 1e-38")
+      && strstr (text, "too small"), "%s", text);
+  g_free (text);
+  g_free (desc);
+  g_free (tiny);
+  g_free (path);
+}
+GST_END_TEST;
+
 static Suite *
 second_model_suite (void)
 {
@@ -482,6 +502,7 @@ second_model_suite (void)
   tcase_add_test (tc, test_nonfinite_second_is_named);
   tcase_add_test (tc, test_playing_changes_said_once);
   tcase_add_test (tc, test_companion_is_the_second);
+  tcase_add_test (tc, test_tiny_second_threshold_said);
   return s;
 }
 
