@@ -655,8 +655,8 @@ pace_from_timestamps (GstDecentAnomaly *self, const FrameState *f)
     GST_WARNING_OBJECT (self, "scored frames come %g s apart, not the %g s of the caps' "
         "framerate: the still gates follow the timestamps", measured, in_use);
   else
-    GST_INFO_OBJECT (self, "no framerate in the caps; scored frames come %g s apart",
-        measured);
+    GST_INFO_OBJECT (self, "no framerate in the caps (or none a camera keeps); scored frames "
+        "come %g s apart", measured);
   /* (the frame's info, which setup_path paced by, is the negotiated one) */
   const GstVideoInfo *info = &GST_VIDEO_FILTER (self)->in_info;
   self->scored_seconds = measured;
@@ -877,7 +877,8 @@ choose_second (GstDecentAnomaly *self, DecentScoreMode mode)
   self->second_used = FALSE;
   if (!self->second.model)
     return;
-  const gchar *why = decent_second_model_unusable (&self->second, mode);
+  const gchar *why = decent_second_model_unusable (&self->second, mode,
+      self->model_threshold[mode]);
   if (!why && !(self->model_threshold[mode] > 0))
     why = "model-location's model has no calibrated threshold for this score mode to weigh "
           "the two by";
@@ -1167,6 +1168,10 @@ start_scoring (GstDecentAnomaly *self, const gchar *second_path, DecentDevice de
   g_mutex_unlock (&self->swap_lock);
   if (error)
     warn_no_loader (self, late, error);
+  /* a device set while start() loaded on the one it read (found the
+   * element not started: unsaid; a late model-location loads on it) */
+  if (!late && late_device != device)
+    warn_device_at_next_load (self, late_device);
   g_free (late);
   if (second_late)
     warn_second_needs_restart (self);

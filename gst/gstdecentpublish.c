@@ -573,7 +573,8 @@ write_file (GstDecentPublish *self, const gchar *line)
   }
   const gboolean ok = self->fd >= 0 && (at >= 0 || !self->seekable)
                       && write_all (self, record, len);
-  const int why = errno;
+  /* (no write tried without a file: errno is whatever came before) */
+  const int why = self->fd < 0 ? self->open_errno : errno;
   g_free (record);
   if (guard) {
     const struct timespec now = { 0, 0 };

@@ -61,7 +61,8 @@ threshold_of (const DecentSecondModel *s, DecentScoreMode mode)
 }
 
 const gchar *
-decent_second_model_unusable (const DecentSecondModel *s, DecentScoreMode mode)
+decent_second_model_unusable (const DecentSecondModel *s, DecentScoreMode mode,
+    gdouble scale)
 {
   if (!s || !s->model)
     return "no second model is loaded";
@@ -72,6 +73,13 @@ decent_second_model_unusable (const DecentSecondModel *s, DecentScoreMode mode)
   if (!(threshold_of (s, mode) > 0))
     return "it has no calibrated threshold for this score mode (calibrate it with "
            "decent-train calibrate-only=true)";
+  /* a threshold near 0 (a damaged or hand-made file) would make every
+   * averaged score and map infinite: each frame was dropped as "weights
+   * overflow" (helper-72) */
+  if (scale > 0 && !(scale / threshold_of (s, mode) <= 1e30))
+    return "its threshold for this score mode is too small beside model-location's for their "
+           "scores to be averaged (a damaged or hand-made file?); calibrate it again with "
+           "decent-train calibrate-only=true";
   return NULL;
 }
 
@@ -162,7 +170,7 @@ decent_second_model_blend (DecentSecondModel *s, GstVideoFrame *frame, DecentSco
     DecentError *err)
 {
   g_return_val_if_fail (err != NULL, FALSE);
-  const gchar *no = decent_second_model_unusable (s, mode);
+  const gchar *no = decent_second_model_unusable (s, mode, scale);
   if (no || !frame || !map || !score_out || width < 1 || height < 1 || !(scale > 0)
       || !isfinite (scale)) {
     g_snprintf (err->message, sizeof err->message, "the second model cannot be used: %s",
@@ -204,18 +212,7 @@ decent_second_model_blend (DecentSecondModel *s, GstVideoFrame *frame, DecentSco
         *still = -1.0f;
     }
   }
-  /* a threshold near 0 (a damaged or hand-made file) would make every
-   * score and map infinite, and each frame was dropped as "weights
-   * overflow" (helper-72): said as what it is */
-  const gdouble wide = scale / threshold_of (s, mode);
-  if (!(wide <= 1e30)) {
-    g_snprintf (err->message, sizeof err->message, "its %s threshold %g is too small beside "
-        "the first model's %g for their scores to be averaged (a damaged or hand-made file?); "
-        "calibrate it again with decent-train calibrate-only=true",
-        decent_score_mode_name (mode), (double) threshold_of (s, mode), scale);
-    return FALSE;
-  }
-  const float weight = (float) wide;
+  const float weight = (float) (scale / threshold_of (s, mode));
   decent_map_average_into (map, width, height, s->map, s->width, s->height, weight,
       s->scratch);
   *score_out = weight * score;

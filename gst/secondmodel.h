@@ -38,8 +38,10 @@ gboolean decent_second_model_adopt (DecentSecondModel *s, DecentModel *model,
 /* Frees what s holds; s is empty afterwards (clearing an empty one is a no-op). */
 void decent_second_model_clear (DecentSecondModel *s);
 
-/* NULL when s can score in mode beside another model; else why not. */
-const gchar *decent_second_model_unusable (const DecentSecondModel *s, DecentScoreMode mode);
+/* NULL when s can score in mode beside another model whose threshold in
+ * that mode is scale (0: not known yet); else why not. */
+const gchar *decent_second_model_unusable (const DecentSecondModel *s, DecentScoreMode mode,
+    gdouble scale);
 
 /* (Re)builds the way frames of info, region rect, reach the model.  FALSE
  * with the reason in *why (caller frees). */
