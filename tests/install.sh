@@ -22,7 +22,7 @@ refuse() {
     "(meson configure $build -Dprefix=/tmp/p)" >&2
   exit 2
 }
-for dir in libdir bindir includedir datadir; do
+for dir in libdir bindir includedir datadir mandir; do
   case $(opt $dir) in /*) case $(opt $dir)/ in "$prefix"/*) ;; *)
     refuse "its $dir $(opt $dir) lies outside its prefix $prefix" ;; esac ;; esac
 done
@@ -92,6 +92,12 @@ check "gst-inspect-1.0 finds the three elements" inspect
 check "training from the prefix writes a model" train
 check "detection from the prefix scores every frame" detect
 check "the installed decent-detect runs" tool
+man_pages() { # installed where man looks under the prefix
+  for page in decent-detect record-events; do
+    grep -q "^\.TH ${page^^} 1" "$prefix/share/man/man1/$page.1" || return 1
+  done
+}
+check "the programs' manual pages are installed" man_pages
 gi_probe() { # the installed typelib from Python, in a pad probe
   clean GI_TYPELIB_PATH="$libdir/girepository-1.0" LD_LIBRARY_PATH="$libdir" \
     /usr/bin/python3 "$(dirname "$0")/../examples/meta_probe.py" "$tmp/m.dcnt" 2 |

@@ -380,4 +380,15 @@ if [ "$rc" = 0 ] && grep -q "^Setting pipeline to PAUSED" "$tmp/stdout.txt" \
   echo "ok: decentpublish writes to a redirected /dev/stdout after gst-launch's lines"
 else echo "FAIL: decentpublish location=/dev/stdout redirected to a file (exit $rc)"
   tail -3 "$tmp/stdout.txt"; fail=1; fi
+# the manual pages (docs/man, installed) name every option --help lists,
+# and none it does not: a new option without its page fails here
+src=$(cd "$(dirname "$0")/.." && pwd)
+for prog in decent-detect record-events; do
+  page="$src/docs/man/$prog.1"
+  helped=$("$build/examples/$prog" --help | grep -o -- '^  --[a-z-]*' | tr -d ' ' | sort -u)
+  paged=$(grep -o -- '^\.BI \\-\\-[a-z\\-]*' "$page" | sed 's/^\.BI //; s/\\//g' | sort -u)
+  extra=$(comm -3 <(grep -v -- '--help' <<<"$helped") <(echo "$paged") | tr -d '\t' | tr '\n' ' ')
+  if [ -n "$extra" ]; then echo "FAIL: $prog's --help and $page differ in: $extra"; fail=1
+  else echo "ok: $prog's manual page names its $(wc -l <<<"$paged") options"; fi
+done
 exit $fail
