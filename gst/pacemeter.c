@@ -86,7 +86,7 @@ decent_pace_meter_follow (DecentPaceMeter *m, GstClockTime pts, gdouble in_use,
   }
   if (trusted) {
     /* (a time line that went back, unseen across a frame without a
-     * timestamp, counts from its own first window: helper-72) */
+     * timestamp, is timed anew, not from the old line: helper-72) */
     if (!paces_agree (w, m->pending) || pts < m->pending_since) {
       m->pending = w; /* the first window of another pace */
       m->pending_since = began;
