@@ -389,8 +389,14 @@ loader_main (gpointer data)
                                           : NULL;
 
     g_mutex_lock (&self->swap_lock);
-    /* superseded (a newer request, or stop()): dropped without a word */
-    const gboolean current = generation == self->load_generation && self->started;
+    /* superseded (a newer request, or stop()): dropped without a word;
+     * but a shared reload is every sharer's, and one this sharer's stop
+     * cut short goes on to the engine for the others, which name its
+     * file already (helper-74: they named it and scored with the old
+     * model for good) */
+    const gboolean handed = self->shared && self->handover
+                            && generation == self->handover_generation;
+    const gboolean current = (generation == self->load_generation && self->started) || handed;
     if (m && current && self->shared) {
       /* every sharer adopts it before its next frame (adopt_shared_model),
        * unless another sharer's later reload is in place already */
@@ -409,7 +415,12 @@ loader_main (gpointer data)
     g_mutex_unlock (&self->swap_lock);
     decent_model_free (companion);
 
-    if (!m && err.message[0] && current) {
+    if (!m && err.message[0] && handed) { /* (the others named it: as a failed reload) */
+      gchar *reason = display_reason (&err);
+      GST_WARNING_OBJECT (self, "the reload of %s, asked for before this sharer stopped, "
+          "failed: %s", path, reason);
+      g_free (reason);
+    } else if (!m && err.message[0] && current) {
       gchar *name = decent_shown_name (path), *reason = display_reason (&err);
       GST_ELEMENT_WARNING (self, RESOURCE, OPEN_READ,
           ("Could not load model file \"%s\"; still using the previous model.", name),
@@ -1302,10 +1313,22 @@ gst_decent_anomaly_stop (GstBaseTransform *trans)
   gst_caps_replace (&self->refused_caps, NULL); /* the next run says it again */
   g_mutex_lock (&self->swap_lock);
   self->started = FALSE;
-  self->load_generation++; /* a load still running is dropped */
-  g_clear_pointer (&self->request_path, g_free);
+  /* a shared reload asked for here, running or waiting, is finished for
+   * the other sharers (join_loader waits for it); an own one is dropped */
+  self->handover = self->shared && (self->loader_running || self->request_path);
+  self->handover_generation = self->load_generation;
+  if (!self->handover) {
+    self->load_generation++; /* a load still running is dropped */
+    g_clear_pointer (&self->request_path, g_free);
+  }
   g_mutex_unlock (&self->swap_lock);
   join_loader (self);
+  g_mutex_lock (&self->swap_lock);
+  if (self->handover) {
+    self->handover = FALSE;
+    self->load_generation++;
+  }
+  g_mutex_unlock (&self->swap_lock);
   g_mutex_lock (&self->swap_lock);
   decent_model_free (self->pending_model);
   self->pending_model = NULL;

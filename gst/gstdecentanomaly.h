@@ -157,6 +157,9 @@ struct _GstDecentAnomaly {
    * helper-72): AUTO when none; shared: an engine of model-instance-id */
   DecentDevice running_device;
   gboolean running_shared;
+  /* stop() of a sharer: its reload of this generation still reaches the engine */
+  gboolean handover;
+  guint handover_generation;
 };
 
 GST_ELEMENT_REGISTER_DECLARE (decentanomaly);

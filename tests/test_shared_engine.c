@@ -1147,6 +1147,61 @@ count_notify (GObject *obj, GParamSpec *pspec, gpointer data)
   g_atomic_int_inc ((gint *) data);
 }
 
+/* A reload asked for on one sharer that stops at once, alone, while
+ * another sharer of the id goes on: the load is finished for the other,
+ * which adopts the file it names (helper-74: it named the new file and
+ * scored with the old model for good, without a word). */
+GST_START_TEST (test_reload_outlives_the_sharer_that_asked)
+{
+  gchar *a = make_model ("a.dcnt", 3), *big = make_big_model ();
+  GstElement *pipe[2];
+  for (guint k = 0; k < 2; k++) {
+    gchar *desc = g_strdup_printf ("videotestsrc pattern=ball is-live=true ! "
+        "video/x-raw,format=GRAY8,width=16,height=16,framerate=100/1 ! decentanomaly name=s "
+        "model-location=%s model-instance-id=outlive threshold=1 ! fakesink", a);
+    pipe[k] = gst_parse_launch (desc, NULL);
+    g_free (desc);
+    fail_unless (pipe[k] != NULL);
+    fail_unless (gst_element_set_state (pipe[k], GST_STATE_PLAYING)
+        != GST_STATE_CHANGE_FAILURE);
+    fail_unless (gst_element_get_state (pipe[k], NULL, NULL, 30 * GST_SECOND)
+        != GST_STATE_CHANGE_FAILURE);
+  }
+  GstBus *bus = gst_element_get_bus (pipe[1]);
+  GstElement *asking = gst_bin_get_by_name (GST_BIN (pipe[0]), "s");
+  g_object_set (asking, "model-location", big, NULL);
+  gst_element_set_state (pipe[0], GST_STATE_NULL); /* before the load is done */
+  gst_object_unref (asking);
+  GstMessage *loaded = NULL;
+  for (gint64 end = g_get_monotonic_time () + 30 * G_TIME_SPAN_SECOND; !loaded
+       && g_get_monotonic_time () < end;) {
+    GstMessage *msg = gst_bus_timed_pop_filtered (bus, GST_SECOND, GST_MESSAGE_ELEMENT);
+    if (!msg)
+      continue;
+    const GstStructure *st = gst_message_get_structure (msg);
+    if (gst_structure_has_name (st, "decentanomaly-model")
+        && !g_strcmp0 (gst_structure_get_string (st, "status"), "loaded"))
+      loaded = gst_message_ref (msg);
+    gst_message_unref (msg);
+  }
+  fail_unless (loaded != NULL, "the other sharer never adopted the reload");
+  fail_unless (strstr (gst_structure_get_string (gst_message_get_structure (loaded),
+              "location"), "big.dcnt"), "it adopted another file");
+  gst_message_unref (loaded);
+  GstElement *other = gst_bin_get_by_name (GST_BIN (pipe[1]), "s");
+  gchar *loc = location_of (other);
+  fail_unless_equals_string (loc, big);
+  g_free (loc);
+  gst_object_unref (other);
+  gst_element_set_state (pipe[1], GST_STATE_NULL);
+  gst_object_unref (bus);
+  for (guint k = 0; k < 2; k++)
+    gst_object_unref (pipe[k]);
+  g_free (big);
+  g_free (a);
+}
+GST_END_TEST;
+
 /* A reload asked for on one sharer names its file on every sharer at once,
  * so that they start again together whatever became of the load: cut short
  * by a stop (before, the other sharer kept the old file and the restart was
@@ -1249,6 +1304,7 @@ shared_engine_suite (void)
   tcase_add_test (tc, test_sharer_joining_during_reloads_names_the_last_asked_for);
   tcase_add_test (tc, test_sharer_that_missed_a_reload_rejoins);
   tcase_add_test (tc, test_reload_cut_short_by_a_stop);
+  tcase_add_test (tc, test_reload_outlives_the_sharer_that_asked);
   tcase_add_test (tc, test_shared_batch_wait_is_latency);
   tcase_add_test (tc, test_sharer_stopped_after_a_failed_reload_starts_again);
   tcase_add_test (tc, test_sharer_that_missed_reloads_names_the_last_asked_for);
