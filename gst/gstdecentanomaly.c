@@ -131,14 +131,78 @@ post_structure (GstDecentAnomaly *self, GstStructure *s)
   gst_element_post_message (GST_ELEMENT (self), gst_message_new_element (GST_OBJECT (self), s));
 }
 
+/* What pairs an event's begin with its end downstream (caller frees). */
+static gchar *
+downstream_key (const GstStructure *s)
+{
+  guint64 n = 0;
+  if (gst_structure_has_name (s, "decentanomaly-region")
+      && gst_structure_get_uint64 (s, "id", &n))
+    return g_strdup_printf ("r%" G_GUINT64_FORMAT, n);
+  if (gst_structure_get_uint64 (s, "event-frame", &n))
+    return g_strdup_printf ("e%" G_GUINT64_FORMAT, n);
+  return NULL;
+}
+
+/* Pushes one begin or end downstream, in pairs: a begin a flush dropped
+ * (the source pad flushing while the frame that began it was scored) has
+ * no end sent either, and an end a flush dropped is sent once the flush
+ * has stopped (send_held_ends); before, decentpublish wrote ends without
+ * begins, and begins whose end never came (helper-74).  Streaming thread. */
+static void
+push_paired (GstDecentAnomaly *self, const GstStructure *s)
+{
+  GstPad *src = GST_BASE_TRANSFORM_SRC_PAD (GST_BASE_TRANSFORM (self));
+  gchar *key = downstream_key (s);
+  const gboolean begin = !g_strcmp0 (gst_structure_get_string (s, "type"), "begin");
+  if (!begin && key && !g_hash_table_contains (self->told_downstream, key)) {
+    g_free (key); /* its begin never went downstream */
+    return;
+  }
+  GstEvent *event = gst_event_new_custom (GST_EVENT_CUSTOM_DOWNSTREAM, gst_structure_copy (s));
+  const gboolean sent = gst_pad_push_event (src, gst_event_ref (event));
+  if (key && begin && sent) {
+    g_hash_table_add (self->told_downstream, key);
+    key = NULL;
+  } else if (key && !begin && !sent && GST_PAD_IS_FLUSHING (src)
+             && g_queue_get_length (&self->held_ends) < 2 * DECENT_MAX_REGIONS + 2) {
+    g_queue_push_tail (&self->held_ends, gst_event_ref (event)); /* after the flush */
+  } else if (key && !begin) {
+    g_hash_table_remove (self->told_downstream, key);
+  }
+  gst_event_unref (event);
+  g_free (key);
+}
+
+/* The ends a flush dropped, now that it has stopped.  Streaming thread. */
+static void
+send_held_ends (GstDecentAnomaly *self)
+{
+  GstEvent *event;
+  while ((event = g_queue_pop_head (&self->held_ends))) {
+    gchar *key = downstream_key (gst_event_get_structure (event));
+    if (key)
+      g_hash_table_remove (self->told_downstream, key);
+    g_free (key);
+    gst_pad_push_event (GST_BASE_TRANSFORM_SRC_PAD (GST_BASE_TRANSFORM (self)), event);
+  }
+}
+
+/* Forgets what went downstream (stop: decentpublish closes its own). */
+static void
+forget_downstream (GstDecentAnomaly *self)
+{
+  g_hash_table_remove_all (self->told_downstream);
+  g_queue_clear_full (&self->held_ends, (GDestroyNotify) gst_event_unref);
+}
+
 /* An event began or ended: a bus message when messages are posted, and
  * always the same structure downstream as a serialized custom event, ahead
  * of the frame, for decentpublish and other elements.  Streaming thread. */
 static void
 announce_event (GstDecentAnomaly *self, GstStructure *s, gboolean post)
 {
-  gst_pad_push_event (GST_BASE_TRANSFORM_SRC_PAD (GST_BASE_TRANSFORM (self)),
-      gst_event_new_custom (GST_EVENT_CUSTOM_DOWNSTREAM, gst_structure_copy (s)));
+  push_paired (self, s);
   if (post)
     post_structure (self, s);
   else
@@ -1342,6 +1406,7 @@ gst_decent_anomaly_stop (GstBaseTransform *trans)
   /* stopped inside an event: the bus hears that it ended (no streaming now,
    * so nothing goes downstream; decentpublish closes its own record) */
   end_open_events (self, FALSE);
+  forget_downstream (self);
   drop_model (self);
   g_clear_pointer (&self->shared, decent_sharer_leave);
   note_running_device (self); /* none */
@@ -1481,6 +1546,7 @@ gst_decent_anomaly_sink_event (GstBaseTransform *trans, GstEvent *event)
       GST_BASE_TRANSFORM_CLASS (gst_decent_anomaly_parent_class)->sink_event (trans, event);
   if (type == GST_EVENT_FLUSH_STOP) {
     hurry_shared (self, FALSE);
+    send_held_ends (self);
     begin_anew (self);
   }
   return ret;
@@ -2293,6 +2359,8 @@ gst_decent_anomaly_finalize (GObject *object)
   g_free (self->still_map);
   decent_frame_path_clear (&self->path);
   g_mutex_clear (&self->swap_lock);
+  forget_downstream (self);
+  g_hash_table_destroy (self->told_downstream);
   g_mutex_clear (&self->start_lock);
   G_OBJECT_CLASS (gst_decent_anomaly_parent_class)->finalize (object);
 }
@@ -2318,6 +2386,8 @@ gst_decent_anomaly_init (GstDecentAnomaly *self)
   self->still_gate = TRUE;
   self->last_still = -1.0;
   g_mutex_init (&self->swap_lock);
+  self->told_downstream = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_queue_init (&self->held_ends);
   g_mutex_init (&self->start_lock);
   gst_base_transform_set_in_place (GST_BASE_TRANSFORM (self), TRUE);
   /* GstVideoFilter handles QoS: a late frame (a display sink behind) would

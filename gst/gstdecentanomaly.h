@@ -74,6 +74,11 @@ struct _GstDecentAnomaly {
                            * it adds */
 
   /* ---- streaming thread only (see above): no lock ---- */
+  /* events and places whose begin went downstream and whose end has not
+   * ("e<event-frame>", "r<id>"); ends a flush dropped, sent after it: so
+   * that downstream sees begins and ends in pairs (helper-74) */
+  GHashTable *told_downstream;
+  GQueue held_ends;       /* of GstEvent */
   DecentModel *model;     /* owned, or shared_model's when shared */
   DecentSharer *shared;   /* its place at model-instance-id's engine, from start to stop;
                            * the loader reads it too: set before started, cleared

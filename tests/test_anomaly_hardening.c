@@ -115,6 +115,97 @@ GST_START_TEST (test_flush_scores_next_frame)
 }
 GST_END_TEST;
 
+/* A flush starting while the frame that begins (or ends) an event is
+ * scored: the flush drops that begin (or end) on its way downstream. */
+typedef struct {
+  GstHarness *h;
+  const gchar *type; /* "begin" or "end" */
+  gboolean done;
+} FlushAt;
+
+static GstPadProbeReturn
+flush_at_event (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  FlushAt *at = data;
+  GstEvent *e = GST_PAD_PROBE_INFO_EVENT (info);
+  const GstStructure *s = GST_EVENT_TYPE (e) == GST_EVENT_CUSTOM_DOWNSTREAM
+      ? gst_event_get_structure (e) : NULL;
+  if (!at->done && s && gst_structure_has_name (s, "decentanomaly-event")
+      && !g_strcmp0 (gst_structure_get_string (s, "type"), at->type)) {
+    at->done = TRUE; /* as a seek from another thread would, at this moment */
+    gst_harness_push_event (at->h, gst_event_new_flush_start ());
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+/* Downstream, every end follows its begin and every begin has its end by
+ * the end of stream: a begin or end dropped by a flush left decentpublish
+ * an end without a begin, or a begin whose end never came (helper-74). */
+GST_START_TEST (test_events_stay_paired_across_flushes)
+{
+  const gchar *types[] = { "begin", "end" };
+  for (guint k = 0; k < G_N_ELEMENTS (types); k++) {
+    GstHarness *h = model_harness ("event-min-frames=1 event-gap=1");
+    GstElement *e = gst_harness_find_element (h, "decentanomaly");
+    GstPad *src = gst_element_get_static_pad (e, "src");
+    FlushAt at = { h, types[k], FALSE };
+    gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, flush_at_event, &at, NULL);
+    /* k = 0: the begin at frame 1 is dropped; k = 1: the end at frame 2 */
+    guint64 i = 0;
+    for (; i < 6 && !at.done; i++) {
+      const GstFlowReturn ret = gst_harness_push (h, gray_frame (i == 1, i));
+      if (ret == GST_FLOW_OK)
+        gst_buffer_unref (gst_harness_pull (h));
+      else
+        fail_unless_equals_int (ret, GST_FLOW_FLUSHING);
+    }
+    fail_unless (at.done, "no %s to flush at", types[k]);
+    fail_unless (gst_harness_push_event (h, gst_event_new_flush_stop (TRUE)));
+    GstSegment segment;
+    gst_segment_init (&segment, GST_FORMAT_TIME);
+    fail_unless (gst_harness_push_event (h, gst_event_new_segment (&segment)));
+    for (guint j = 0; j < 4; j++, i++) { /* and a whole event after the seek */
+      fail_unless_equals_int (gst_harness_push (h, gray_frame (j == 1, i)), GST_FLOW_OK);
+      gst_buffer_unref (gst_harness_pull (h));
+    }
+    fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+    GHashTable *open = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, NULL);
+    guint begins = 0, ends = 0;
+    GstEvent *ev;
+    while ((ev = gst_harness_try_pull_event (h))) {
+      const GstStructure *s = GST_EVENT_TYPE (ev) == GST_EVENT_CUSTOM_DOWNSTREAM
+          ? gst_event_get_structure (ev) : NULL;
+      guint64 first = 0;
+      if (s && gst_structure_has_name (s, "decentanomaly-event")
+          && gst_structure_get_uint64 (s, "event-frame", &first)) {
+        const gboolean begin = !g_strcmp0 (gst_structure_get_string (s, "type"), "begin");
+        gpointer key = GUINT_TO_POINTER ((guint) first + 1);
+        if (begin) {
+          begins++;
+          fail_if (g_hash_table_contains (open, key), "%s: two begins of event %" G_GUINT64_FORMAT,
+              types[k], first);
+          g_hash_table_add (open, key);
+        } else {
+          ends++;
+          fail_unless (g_hash_table_remove (open, key), "%s flushed: an end of event %"
+              G_GUINT64_FORMAT " without its begin", types[k], first);
+        }
+      }
+      gst_event_unref (ev);
+    }
+    fail_unless (g_hash_table_size (open) == 0, "%s flushed: %u begins without an end",
+        types[k], g_hash_table_size (open));
+    /* the event after the seek, and the one whose end was held over the flush */
+    fail_unless (begins == k + 1 && ends == k + 1, "%s flushed: %u begins, %u ends", types[k],
+        begins, ends);
+    g_hash_table_destroy (open);
+    gst_object_unref (src);
+    gst_object_unref (e);
+    gst_harness_teardown (h);
+  }
+}
+GST_END_TEST;
+
 /* ---- 2: non-finite scores ---------------------------------------------- */
 
 GST_START_TEST (test_nonfinite_model_refused)
@@ -1398,6 +1489,7 @@ anomaly_hardening_suite (void)
   TCase *tc = suite_add_case (s, "general", 120, test_model_setup, test_model_teardown);
   tcase_add_test (tc, test_caps_change_unscored_overlay);
   tcase_add_test (tc, test_flush_scores_next_frame);
+  tcase_add_test (tc, test_events_stay_paired_across_flushes);
   tcase_add_test (tc, test_nonfinite_model_refused);
   tcase_add_test (tc, test_nonfinite_frames);
   tcase_add_test (tc, test_short_buffers_said);
