@@ -746,8 +746,9 @@ pace_from_timestamps (GstDecentAnomaly *self, const FrameState *f)
 /* The companion a model file carries (decent-train companion=true) is the
  * second model when second-model-location is empty: built anew for every
  * model adopted, so that a reload brings its own (built (taken) is one the
- * loader thread built already, or NULL).  One that cannot be built is a
- * warning, and the model scores alone.  Streaming (or start). */
+ * loader thread built already, or NULL), once for all the sharers of a
+ * shared engine's model.  One that cannot be built is a warning, and the
+ * model scores alone.  Streaming (or start). */
 static void
 take_companion (GstDecentAnomaly *self, DecentModel *m, const gchar *path, DecentModel *built)
 {
@@ -759,10 +760,22 @@ take_companion (GstDecentAnomaly *self, DecentModel *m, const gchar *path, Decen
   }
   DecentError err = { { 0 } };
   gchar *label = g_strdup_printf ("%s (its companion)", path);
-  DecentModel *c = built ? built : decent_model_companion_new (m, self->run_device, &err);
-  if (c && decent_second_model_adopt (&self->second, c, label, &err)) {
-    GST_INFO_OBJECT (self, "second model: the companion in %s, %dx%dx%d", path,
-        self->second.width, self->second.height, self->second.channels);
+  gboolean ok;
+  if (self->shared_model) {
+    /* one for every sharer of the engine, as the model is */
+    decent_model_free (built);
+    GMutex *lock = NULL;
+    DecentModel *c = decent_shared_model_companion (self->shared_model,
+        decent_sharer_device (self->shared), &lock, &err);
+    ok = c && decent_second_model_borrow (&self->second, c, lock, label, &err);
+  } else {
+    DecentModel *c = built ? built : decent_model_companion_new (m, self->run_device, &err);
+    ok = c && decent_second_model_adopt (&self->second, c, label, &err);
+  }
+  if (ok) {
+    GST_INFO_OBJECT (self, "second model: the companion in %s, %dx%dx%d%s", path,
+        self->second.width, self->second.height, self->second.channels,
+        self->second.borrowed ? ", one for every sharer of the engine" : "");
   } else {
     gchar *name = decent_shown_name (path), *reason = display_reason (&err);
     GST_ELEMENT_WARNING (self, RESOURCE, OPEN_READ,

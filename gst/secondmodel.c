@@ -14,17 +14,15 @@ decent_second_model_load (DecentSecondModel *s, const gchar *path, DecentDevice 
   return m && decent_second_model_adopt (s, m, path, err);
 }
 
-gboolean
-decent_second_model_adopt (DecentSecondModel *s, DecentModel *m, const gchar *path,
-    DecentError *err)
+/* adopt and borrow: s takes m, or only uses it under lock. */
+static gboolean
+take (DecentSecondModel *s, DecentModel *m, GMutex *lock, const gchar *path, DecentError *err)
 {
-  if (!s || s->model || !path || !err || !m) {
-    decent_model_free (m); /* taken, as said */
-    g_return_val_if_reached (FALSE);
-  }
   DecentConfig cfg;
   decent_model_get_config (m, &cfg);
   s->model = m;
+  s->borrowed = lock != NULL;
+  s->lock = lock;
   s->path = g_strdup (path);
   s->width = cfg.width;
   s->height = cfg.height;
@@ -38,11 +36,32 @@ decent_second_model_adopt (DecentSecondModel *s, DecentModel *m, const gchar *pa
   return TRUE;
 }
 
+gboolean
+decent_second_model_adopt (DecentSecondModel *s, DecentModel *m, const gchar *path,
+    DecentError *err)
+{
+  if (!s || s->model || !path || !err || !m) {
+    decent_model_free (m); /* taken, as said */
+    g_return_val_if_reached (FALSE);
+  }
+  return take (s, m, NULL, path, err);
+}
+
+gboolean
+decent_second_model_borrow (DecentSecondModel *s, DecentModel *m, GMutex *lock,
+    const gchar *path, DecentError *err)
+{
+  g_return_val_if_fail (s != NULL && !s->model && m != NULL && lock != NULL && path != NULL
+      && err != NULL, FALSE);
+  return take (s, m, lock, path, err);
+}
+
 void
 decent_second_model_clear (DecentSecondModel *s)
 {
   g_return_if_fail (s != NULL);
-  decent_model_free (s->model);
+  if (!s->borrowed)
+    decent_model_free (s->model);
   g_free (s->path);
   g_free (s->map);
   g_free (s->scratch);
@@ -189,10 +208,14 @@ decent_second_model_blend (DecentSecondModel *s, GstVideoFrame *frame, DecentSco
   }
   float score;
   DecentScoredFrame how;
-  if (!decent_frame_path_score (&s->frames, s->model, frame, &score, s->map, &how, err))
-    return FALSE;
-  if (mode != DECENT_SCORE_MEAN
-      && decent_model_score_map (s->model, mode, s->map, &score, err) != 0)
+  if (s->lock) /* a model other sharers score with too */
+    g_mutex_lock (s->lock);
+  const gboolean scored = decent_frame_path_score (&s->frames, s->model, frame, &score, s->map,
+      &how, err) && (mode == DECENT_SCORE_MEAN
+      || decent_model_score_map (s->model, mode, s->map, &score, err) == 0);
+  if (s->lock)
+    g_mutex_unlock (s->lock);
+  if (!scored)
     return FALSE;
   if (still) {
     *still = -1.0f;

@@ -26,6 +26,8 @@ typedef struct {
   gfloat *scratch;                 /* decent_map_average_into's */
   gsize scratch_len;
   DecentStillGate *still;          /* its still gate, NULL when it has none */
+  GMutex *lock;                    /* held while model scores: one borrowed from others */
+  gboolean borrowed;               /* model is not s's to free */
 } DecentSecondModel;
 
 /* Loads path for device into an empty s.  FALSE with the reason in err. */
@@ -34,6 +36,11 @@ gboolean decent_second_model_load (DecentSecondModel *s, const gchar *path,
 /* The same for a model already built (a model file's companion), taken
  * by s, freed on failure; path names it in messages. */
 gboolean decent_second_model_adopt (DecentSecondModel *s, DecentModel *model,
+    const gchar *path, DecentError *err);
+/* The same for a model others score with too (a shared engine's
+ * companion), not taken: lock is held while s scores with it, and the
+ * model must outlive s's use of it (s never touches it once cleared). */
+gboolean decent_second_model_borrow (DecentSecondModel *s, DecentModel *model, GMutex *lock,
     const gchar *path, DecentError *err);
 /* Frees what s holds; s is empty afterwards (clearing an empty one is a no-op). */
 void decent_second_model_clear (DecentSecondModel *s);

@@ -23,6 +23,12 @@ struct _DecentSharedModel {
   gchar *path;
   gsize frame_bytes; /* width * height * channels */
   gsize plane;       /* width * height */
+  /* the companion the file carries, built once for every sharer (each
+   * built its own: 23 MiB a stream, helper-74), scored under the lock */
+  GMutex companion_lock;
+  gboolean companion_tried;
+  DecentModel *companion;
+  gchar *companion_error;
 };
 
 typedef struct _Job Job;
@@ -108,6 +114,7 @@ shared_model_new (DecentModel *model, const gchar *path)
   m->path = g_strdup (path);
   m->plane = (gsize) cfg.width * cfg.height;
   m->frame_bytes = m->plane * cfg.channels;
+  g_mutex_init (&m->companion_lock);
   return m;
 }
 
@@ -124,8 +131,35 @@ decent_shared_model_unref (DecentSharedModel *m)
   if (!m || !g_atomic_int_dec_and_test (&m->ref))
     return;
   decent_model_free (m->model);
+  decent_model_free (m->companion);
+  g_free (m->companion_error);
+  g_mutex_clear (&m->companion_lock);
   g_free (m->path);
   g_free (m);
+}
+
+DecentModel *
+decent_shared_model_companion (DecentSharedModel *m, DecentDevice device, GMutex **lock,
+    DecentError *err)
+{
+  g_return_val_if_fail (m != NULL && lock != NULL && err != NULL, NULL);
+  g_mutex_lock (&m->companion_lock);
+  if (!m->companion_tried) {
+    m->companion_tried = TRUE;
+    DecentError why = { { 0 } };
+    /* (reads the file's companion bytes only, never changed: the
+     * scheduler may score with m->model meanwhile) */
+    m->companion = decent_model_companion_new (m->model, device, &why);
+    if (!m->companion)
+      m->companion_error = g_strdup (why.message);
+  }
+  DecentModel *c = m->companion;
+  if (!c)
+    g_strlcpy (err->message, m->companion_error ? m->companion_error : "no companion",
+        sizeof err->message);
+  g_mutex_unlock (&m->companion_lock);
+  *lock = &m->companion_lock;
+  return c;
 }
 
 DecentModel *

@@ -104,6 +104,12 @@ gboolean decent_sharer_replace (DecentSharer *sharer, DecentModel *model, const 
 DecentModel *decent_shared_model_get (DecentSharedModel *model);
 const gchar *decent_shared_model_path (DecentSharedModel *model);
 void decent_shared_model_unref (DecentSharedModel *model);
+/* The companion model's file carries, built on device by the first sharer
+ * that asks and kept with model for every sharer (NULL with the reason in
+ * err when it cannot be built: asked again, the same answer).  It lives as
+ * long as model; *lock must be held while it scores. */
+DecentModel *decent_shared_model_companion (DecentSharedModel *model, DecentDevice device,
+    GMutex **lock, DecentError *err);
 
 /* Scores one frame with `as` (the model the sharer adopted), at its
  * geometry (packed bytes, as decent_frame_path_to_model gives them), in

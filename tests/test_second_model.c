@@ -7,6 +7,7 @@
 #include "decent/decentmeta.h"
 #include "plugin_util.h"
 #include "secondmodel.h"
+#include "sharedengine.h"
 
 /* calibrated_test_model in this test's folder. */
 static gchar *
@@ -510,6 +511,46 @@ GST_START_TEST (test_tiny_second_threshold_said)
 }
 GST_END_TEST;
 
+/* The sharers of one engine get one companion, and one lock to score it
+ * under (each sharer built its own: 23 MiB a stream, helper-74); it lives
+ * with the engine's model. */
+GST_START_TEST (test_shared_companion_is_built_once)
+{
+  gchar *fpath = calibrated_model (MW, MH, "sf.dcnt", FALSE);
+  gchar *cpath = calibrated_model (24, 16, "sc.dcnt", FALSE);
+  DecentModel *m = load_model (fpath, NULL, NULL), *c = load_model (cpath, NULL, NULL);
+  DecentError err = { { 0 } };
+  fail_unless (decent_model_set_companion (m, c, &err) == 0, "%s", err.message);
+  gchar *pair = g_build_filename (tm.dir, "spair.dcnt", NULL);
+  fail_unless (decent_model_save (m, pair, &err) == 0, "%s", err.message);
+  decent_model_free (c);
+  decent_model_free (m);
+  DecentSharer *sharer[2];
+  DecentModel *comp[2];
+  GMutex *lock[2];
+  for (guint k = 0; k < 2; k++) {
+    DecentSharedSettings set = { 1, 0, 0 };
+    gchar *why = NULL;
+    sharer[k] = decent_shared_engine_join ("companion-once", pair, DECENT_DEVICE_CPU, &set,
+        NULL, NULL, &why);
+    fail_unless (sharer[k] != NULL, "%s", why);
+    DecentSharedModel *sm = decent_sharer_current (sharer[k]);
+    comp[k] = decent_shared_model_companion (sm, DECENT_DEVICE_CPU, &lock[k], &err);
+    fail_unless (comp[k] != NULL, "%s", err.message);
+    DecentInfo info;
+    decent_model_describe (comp[k], &info);
+    fail_unless (info.width == 24 && info.height == 16, "%dx%d", info.width, info.height);
+    decent_shared_model_unref (sm);
+  }
+  fail_unless (comp[0] == comp[1] && lock[0] == lock[1], "a companion for each sharer");
+  for (guint k = 0; k < 2; k++)
+    decent_sharer_leave (sharer[k]);
+  g_free (pair);
+  g_free (cpath);
+  g_free (fpath);
+}
+GST_END_TEST;
+
 static Suite *
 second_model_suite (void)
 {
@@ -524,6 +565,7 @@ second_model_suite (void)
   tcase_add_test (tc, test_playing_changes_said_once);
   tcase_add_test (tc, test_companion_is_the_second);
   tcase_add_test (tc, test_tiny_second_threshold_said);
+  tcase_add_test (tc, test_shared_companion_is_built_once);
   return s;
 }
 

@@ -240,6 +240,67 @@ GST_START_TEST (test_sharers_score_as_independent_elements)
 }
 GST_END_TEST;
 
+static void
+count_shared_companions (GstDebugCategory *category, GstDebugLevel level, const gchar *file,
+    const gchar *function, gint line, GObject *object, GstDebugMessage *message,
+    gpointer data)
+{
+  const gchar *text = gst_debug_message_get (message);
+  if (!g_strcmp0 (gst_debug_category_get_name (category), "decentanomaly") && text
+      && strstr (text, "one for every sharer of the engine"))
+    g_atomic_int_inc ((gint *) data);
+}
+
+/* A model file with a companion (decent-train companion=true's pair):
+ * the sharers score as elements of their own do, bit for bit, with the
+ * companion taking part; the companion is built once for the engine and
+ * scored under its lock (each sharer built its own: 23 MiB a stream,
+ * helper-74). */
+GST_START_TEST (test_sharers_of_a_pair_score_as_independent_elements)
+{
+  gchar *fpath = calibrated_test_model (dir, MW, MH, "pf.dcnt", FALSE);
+  gchar *cpath = calibrated_test_model (dir, 24, 16, "ps.dcnt", FALSE);
+  DecentModel *m = load_model (fpath, NULL, NULL), *c = load_model (cpath, NULL, NULL);
+  DecentError err = { { 0 } };
+  fail_unless (decent_model_set_companion (m, c, &err) == 0, "%s", err.message);
+  gchar *pair = g_build_filename (dir, "pair.dcnt", NULL);
+  fail_unless (decent_model_save (m, pair, &err) == 0, "%s", err.message);
+  decent_model_free (c);
+  decent_model_free (m);
+  Run first_alone, alone, batched;
+  gchar *plain = three_streams (fpath, "score-mode=local");
+  run_pipeline (plain, &first_alone);
+  gchar *own = three_streams (pair, "score-mode=local");
+  run_pipeline (own, &alone);
+  fail_unless (alone.error == NULL, "%s", alone.error);
+  gchar *shared = three_streams (pair, "score-mode=local model-instance-id=pair batch-size=16");
+  gint borrowed = 0;
+  gst_debug_set_threshold_for_name ("decentanomaly", GST_LEVEL_INFO);
+  gst_debug_add_log_function (count_shared_companions, &borrowed, NULL);
+  run_pipeline (shared, &batched);
+  gst_debug_remove_log_function (count_shared_companions);
+  gst_debug_unset_threshold_for_name ("decentanomaly");
+  fail_unless_equals_int (g_atomic_int_get (&borrowed), 3); /* each sharer the engine's */
+  fail_unless (batched.error == NULL, "%s", batched.error);
+  const guint n = assert_same_streams (&alone, &batched, "a pair, batch-size=16");
+  fail_unless_equals_int (n, 40 + 25 + 60);
+  /* the companion took part: the pair's scores are not the first model's */
+  GArray *p0 = g_hash_table_lookup (alone.scores, "d0"),
+         *f0 = g_hash_table_lookup (first_alone.scores, "d0");
+  fail_unless (p0 && f0 && g_array_index (p0, gdouble, 5) != g_array_index (f0, gdouble, 5),
+      "the companion did not take part");
+  run_clear (&first_alone);
+  run_clear (&alone);
+  run_clear (&batched);
+  g_free (plain);
+  g_free (own);
+  g_free (shared);
+  g_free (pair);
+  g_free (cpath);
+  g_free (fpath);
+}
+GST_END_TEST;
+
 /* Stops a pipeline (once: NULL again changes nothing). */
 static void
 remove_once (Run *r, gpointer pipeline)
@@ -1291,6 +1352,7 @@ shared_engine_suite (void)
   Suite *s = suite_create ("shared_engine");
   TCase *tc = suite_add_case (s, "general", 240, temp_dir_setup, temp_dir_teardown);
   tcase_add_test (tc, test_sharers_score_as_independent_elements);
+  tcase_add_test (tc, test_sharers_of_a_pair_score_as_independent_elements);
   tcase_add_test (tc, test_ended_and_removed_sharers_do_not_stall);
   tcase_add_test (tc, test_chained_and_paused_sharers_do_not_stall);
   tcase_add_test (tc, test_slow_sharer_does_not_throttle_the_others);
