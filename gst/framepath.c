@@ -424,21 +424,35 @@ decent_frame_path_draw_heatmap (DecentFramePath *p, GstVideoFrame *frame, const 
 }
 
 gboolean
-decent_frame_path_score (DecentFramePath *p, DecentModel *model, GstVideoFrame *frame,
-    float *score, float *map, DecentScoredFrame *how, DecentError *err)
+decent_frame_path_score_shared (DecentFramePath *p, DecentModel *model, GMutex *lock,
+    GstVideoFrame *frame, float *score, float *map, DecentScoredFrame *how, DecentError *err)
 {
   memset (how, 0, sizeof *how);
   how->on_device = decent_model_has_frame_path (model)
                    && decent_frame_path_engine_frame (p, frame, &how->device);
-  if (how->on_device)
-    return decent_model_score_frame (model, &how->device, score, map, err) == 0;
-  const guint8 *pixels = decent_frame_path_to_model (p, frame);
-  if (!pixels) {
-    g_snprintf (err->message, sizeof err->message, "could not map a frame");
-    return FALSE;
+  const guint8 *pixels = NULL;
+  if (!how->on_device) {
+    pixels = decent_frame_path_to_model (p, frame);
+    if (!pixels) {
+      g_snprintf (err->message, sizeof err->message, "could not map a frame");
+      return FALSE;
+    }
+    how->pixels = pixels;
   }
-  how->pixels = pixels;
-  return decent_model_score (model, pixels, 1, score, map, err) == 0;
+  if (lock)
+    g_mutex_lock (lock);
+  const int rc = how->on_device ? decent_model_score_frame (model, &how->device, score, map, err)
+                                : decent_model_score (model, pixels, 1, score, map, err);
+  if (lock)
+    g_mutex_unlock (lock);
+  return rc == 0;
+}
+
+gboolean
+decent_frame_path_score (DecentFramePath *p, DecentModel *model, GstVideoFrame *frame,
+    float *score, float *map, DecentScoredFrame *how, DecentError *err)
+{
+  return decent_frame_path_score_shared (p, model, NULL, frame, score, map, how, err);
 }
 
 const guint8 *

@@ -75,6 +75,10 @@ typedef struct {
  * reason in err. */
 gboolean decent_frame_path_score (DecentFramePath *p, DecentModel *model, GstVideoFrame *frame,
     float *score, float *map, DecentScoredFrame *how, DecentError *err);
+/* The same for a model other threads score with too: lock is held for the
+ * model's part only, not for the frame's conversion (which is p's). */
+gboolean decent_frame_path_score_shared (DecentFramePath *p, DecentModel *model, GMutex *lock,
+    GstVideoFrame *frame, float *score, float *map, DecentScoredFrame *how, DecentError *err);
 
 /* The frame's model-size pixels (as decent_frame_path_to_model gives
  * them): those it was scored from, or converted now when it was scored on

@@ -801,6 +801,10 @@ adopt_model (GstDecentAnomaly *self, DecentModel *m, const gchar *path,
     GST_OBJECT_UNLOCK (self);
     end_regions (self, post, TRUE, self->frame_count);
   }
+  if (self->second.borrowed) { /* the companion of the shared model about to be left */
+    decent_second_model_clear (&self->second);
+    self->second_used = FALSE;
+  }
   drop_model (self);
   g_free (self->model_path);
   self->model = m;
@@ -1392,7 +1396,8 @@ gst_decent_anomaly_stop (GstBaseTransform *trans)
   self->started = FALSE;
   /* a shared reload asked for here, running or waiting, is finished for
    * the other sharers (join_loader waits for it); an own one is dropped */
-  self->handover = self->shared && (self->loader_running || self->request_path);
+  self->handover = self->shared && (self->loader_running || self->request_path)
+                   && !decent_sharer_alone (self->shared); /* (the last: for no one) */
   self->handover_generation = self->load_generation;
   if (!self->handover) {
     self->load_generation++; /* a load still running is dropped */
@@ -1420,6 +1425,7 @@ gst_decent_anomaly_stop (GstBaseTransform *trans)
    * so nothing goes downstream; decentpublish closes its own record) */
   end_open_events (self, FALSE);
   forget_downstream (self);
+  decent_second_model_clear (&self->second); /* (before the model it may borrow from) */
   drop_model (self);
   g_clear_pointer (&self->shared, decent_sharer_leave);
   note_running_device (self); /* none */

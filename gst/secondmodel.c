@@ -208,15 +208,20 @@ decent_second_model_blend (DecentSecondModel *s, GstVideoFrame *frame, DecentSco
   }
   float score;
   DecentScoredFrame how;
-  if (s->lock) /* a model other sharers score with too */
-    g_mutex_lock (s->lock);
-  const gboolean scored = decent_frame_path_score (&s->frames, s->model, frame, &score, s->map,
-      &how, err) && (mode == DECENT_SCORE_MEAN
-      || decent_model_score_map (s->model, mode, s->map, &score, err) == 0);
-  if (s->lock)
-    g_mutex_unlock (s->lock);
-  if (!scored)
+  /* (s->lock: a model other sharers score with too, held for the model's
+   * part only) */
+  if (!decent_frame_path_score_shared (&s->frames, s->model, s->lock, frame, &score, s->map,
+          &how, err))
     return FALSE;
+  if (mode != DECENT_SCORE_MEAN) {
+    if (s->lock)
+      g_mutex_lock (s->lock);
+    const int rc = decent_model_score_map (s->model, mode, s->map, &score, err);
+    if (s->lock)
+      g_mutex_unlock (s->lock);
+    if (rc != 0)
+      return FALSE;
+  }
   if (still) {
     *still = -1.0f;
     /* a map with a NaN would stay in the gate's running mean for good */

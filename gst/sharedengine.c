@@ -663,6 +663,17 @@ decent_sharer_device (DecentSharer *s)
   return s->engine->device; /* set before the first sharer joins, never changed */
 }
 
+gboolean
+decent_sharer_alone (DecentSharer *s)
+{
+  g_return_val_if_fail (s != NULL, TRUE);
+  DecentSharedEngine *e = s->engine;
+  g_mutex_lock (&e->lock);
+  const gboolean alone = !e->sharers || !e->sharers->next;
+  g_mutex_unlock (&e->lock);
+  return alone;
+}
+
 DecentSharedModel *
 decent_sharer_current (DecentSharer *s)
 {

@@ -76,6 +76,8 @@ DecentDevice decent_sharer_device (DecentSharer *sharer);
 
 /* The model scoring now (a new reference). */
 DecentSharedModel *decent_sharer_current (DecentSharer *sharer);
+/* Whether sharer is the engine's only one (no other has joined and not left). */
+gboolean decent_sharer_alone (DecentSharer *sharer);
 /* A hot reload for every sharer: take a ticket when it is asked for, hand
  * the loaded model in with it.  Tickets are numbered across all sharers, so
  * the reload asked for last wins whichever load ends last: replace takes the
