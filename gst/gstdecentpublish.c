@@ -974,21 +974,22 @@ gst_decent_publish_start (GstBaseTransform *trans)
   return TRUE;
 }
 
-static gboolean
-gst_decent_publish_stop (GstBaseTransform *trans)
+/* Ends every event written as begun and not ended, the places' first,
+ * with "why":true (stopped inside events, or events whose end a flush
+ * dropped).  Streaming (or stop). */
+static void
+end_open_records (GstDecentPublish *self, const gchar *why)
 {
-  GstDecentPublish *self = GST_DECENT_PUBLISH (trans);
   gchar *camera = camera_name (self);
-  /* stopped inside events: say they ended here, the places' first */
   for (int places = 1; places >= 0; places--)
     for (guint i = 0; i < self->open->len; i++) {
       const DecentOpenEvent *e = &g_array_index (self->open, DecentOpenEvent, i);
       if (e->region != places)
         continue;
       GString *out = record_new (e->region ? "region-end" : "end", camera);
-      if (e->region)
-        g_string_append_printf (out, ",\"id\":%" G_GUINT64_FORMAT, e->id);
-      g_string_append (out, ",\"stopped\":true");
+      g_string_append_printf (out, e->region ? ",\"id\":%" G_GUINT64_FORMAT
+          : ",\"event_frame\":%" G_GUINT64_FORMAT, e->id);
+      g_string_append_printf (out, ",\"%s\":true", why);
       if (e->element) {
         g_string_append (out, ",\"element\":");
         json_string (out, e->element);
@@ -998,6 +999,14 @@ gst_decent_publish_stop (GstBaseTransform *trans)
     }
   g_free (camera);
   g_array_set_size (self->open, 0);
+}
+
+static gboolean
+gst_decent_publish_stop (GstBaseTransform *trans)
+{
+  GstDecentPublish *self = GST_DECENT_PUBLISH (trans);
+  end_open_records (self, "stopped"); /* stopped inside events */
+  self->flushed = FALSE;
   gst_decent_publish_close (self);
   GST_OBJECT_LOCK (self);
   self->started = FALSE;
@@ -1011,6 +1020,27 @@ open_event_clear (gpointer data)
   g_free (((DecentOpenEvent *) data)->element);
 }
 
+/* Whether s is an end whose begin was not written: a flush dropped the
+ * begin on its way (a queue between the elements throws away what it
+ * holds), or this element started inside the event.  Such an end is not
+ * written either, so that records come in pairs (helper-75).  Streaming. */
+static gboolean
+end_without_begin (GstDecentPublish *self, const GstStructure *s, gboolean region)
+{
+  if (g_strcmp0 (gst_structure_get_string (s, "type"), "end") != 0)
+    return FALSE;
+  guint64 id = 0;
+  if (!gst_structure_get_uint64 (s, region ? "id" : "event-frame", &id))
+    return FALSE;
+  const gchar *element = gst_structure_get_string (s, "element");
+  for (guint i = 0; i < self->open->len; i++) {
+    const DecentOpenEvent *o = &g_array_index (self->open, DecentOpenEvent, i);
+    if (o->region == region && o->id == id && g_strcmp0 (o->element, element) == 0)
+      return FALSE;
+  }
+  return TRUE;
+}
+
 /* Keeps the events (and regions: by id) begun and not ended, of each
  * element, for stop(): two decentanomaly (one per roi) may number their
  * regions alike, and one's end is not the other's.  Streaming. */
@@ -1018,19 +1048,24 @@ static void
 note_event (GstDecentPublish *self, const GstStructure *s, gboolean region)
 {
   DecentOpenEvent e = { NULL, 0, region };
-  if (region && !gst_structure_get_uint64 (s, "id", &e.id))
+  /* (an element's frame event by its first frame, so that the end of
+   * another one, whose begin a flush dropped, is not taken for its end) */
+  if (!gst_structure_get_uint64 (s, region ? "id" : "event-frame", &e.id))
     return;
   const gchar *element = gst_structure_get_string (s, "element");
+  const gboolean begin = g_strcmp0 (gst_structure_get_string (s, "type"), "begin") == 0;
   /* an end, or a begin again (an element restarted on its own, whose end
-   * went to the bus only): the one open before goes */
+   * went to the bus only; one frame event open at a time): the one open
+   * before goes */
   for (guint i = 0; i < self->open->len; i++) {
     const DecentOpenEvent *o = &g_array_index (self->open, DecentOpenEvent, i);
-    if (o->region == region && o->id == e.id && g_strcmp0 (o->element, element) == 0) {
+    if (o->region == region && (o->id == e.id || (begin && !region))
+        && g_strcmp0 (o->element, element) == 0) {
       g_array_remove_index (self->open, i);
       break;
     }
   }
-  if (g_strcmp0 (gst_structure_get_string (s, "type"), "begin") == 0) {
+  if (begin) {
     /* begins without ends (not decentanomaly's): a place's goes first */
     if (self->open->len >= 256) {
       guint drop = 0;
@@ -1049,25 +1084,32 @@ gst_decent_publish_sink_event (GstBaseTransform *trans, GstEvent *event)
 {
   GstDecentPublish *self = GST_DECENT_PUBLISH (trans);
   const GstStructure *s = gst_event_get_structure (event);
-  if (GST_EVENT_TYPE (event) == GST_EVENT_CUSTOM_DOWNSTREAM && s
-      && gst_structure_has_name (s, "decentanomaly-event")) {
+  const gboolean ours = GST_EVENT_TYPE (event) == GST_EVENT_CUSTOM_DOWNSTREAM && s
+      && (gst_structure_has_name (s, "decentanomaly-event")
+          || gst_structure_has_name (s, "decentanomaly-region"));
+  const gboolean region = ours && gst_structure_has_name (s, "decentanomaly-region");
+  /* after a flush, the ends of the events open before it come ahead of
+   * the first begin or frame; those that do not come were dropped */
+  if (self->flushed && ours && !g_strcmp0 (gst_structure_get_string (s, "type"), "begin")) {
+    end_open_records (self, "flushed");
+    self->flushed = FALSE;
+  }
+  if (ours && end_without_begin (self, s, region)) {
+    GST_DEBUG_OBJECT (self, "an end without its begin (dropped by a flush) is not written");
+  } else if (ours) {
     gchar *camera = camera_name (self);
-    write_record (self, event_record (s, camera));
+    write_record (self, region ? region_record (s, camera) : event_record (s, camera));
     g_free (camera);
-    note_event (self, s, FALSE);
-  } else if (GST_EVENT_TYPE (event) == GST_EVENT_CUSTOM_DOWNSTREAM && s
-      && gst_structure_has_name (s, "decentanomaly-region")) {
-    gchar *camera = camera_name (self);
-    write_record (self, region_record (s, camera));
-    g_free (camera);
-    note_event (self, s, TRUE);
+    note_event (self, s, region);
   }
   if (GST_EVENT_TYPE (event) == GST_EVENT_EOS && self->mqtt)
     drain_at_eos (self);
   if (GST_EVENT_TYPE (event) == GST_EVENT_FLUSH_START) /* (the seeking thread) */
     interrupt_waits (self);
-  else if (GST_EVENT_TYPE (event) == GST_EVENT_FLUSH_STOP) /* (streaming: none waits) */
+  else if (GST_EVENT_TYPE (event) == GST_EVENT_FLUSH_STOP) { /* (streaming: none waits) */
     allow_waits (self);
+    self->flushed = self->open->len > 0;
+  }
   return GST_BASE_TRANSFORM_CLASS (gst_decent_publish_parent_class)->sink_event (trans, event);
 }
 
@@ -1075,6 +1117,10 @@ static GstFlowReturn
 gst_decent_publish_transform_ip (GstBaseTransform *trans, GstBuffer *buf)
 {
   GstDecentPublish *self = GST_DECENT_PUBLISH (trans);
+  if (self->flushed) { /* (see sink_event) */
+    end_open_records (self, "flushed");
+    self->flushed = FALSE;
+  }
   if (broker_refused (self))
     return GST_FLOW_ERROR;
   say_trouble (self);

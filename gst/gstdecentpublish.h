@@ -66,6 +66,9 @@ struct _GstDecentPublish {
   gboolean mqtt_said;   /* undelivered records or a refusal were said at EOS */
   GArray *open;         /* DecentOpenEvent: begins written without an end, of
                          * each decentanomaly upstream (stop() ends them) */
+  gboolean flushed;     /* a flush stopped, and no frame or begin came since:
+                         * events open before it whose end did not come are
+                         * ended (a queue between drops what it holds) */
   struct DecentMqtt *mqtt; /* the broker's client, or NULL */
   gchar *broker;        /* mqtt://host:port/topic, for messages */
   gboolean mqtt_warned; /* a full queue was said once */

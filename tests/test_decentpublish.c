@@ -224,6 +224,77 @@ GST_START_TEST (test_two_elements_stopped)
 }
 GST_END_TEST;
 
+/* decentanomaly's begin or end as a queue between the elements passes it
+ * on (or drops it at a flush). */
+static void
+push_decent_event (GstHarness *h, const gchar *name, const gchar *type, guint64 first,
+    guint64 frame)
+{
+  GstStructure *s = gst_structure_new (name, "type", G_TYPE_STRING, type, "frame",
+      G_TYPE_UINT64, frame, "element", G_TYPE_STRING, "a", NULL);
+  if (g_str_equal (name, "decentanomaly-region"))
+    gst_structure_set (s, "id", G_TYPE_UINT64, first, "region-frame", G_TYPE_UINT64, first,
+        NULL);
+  else
+    gst_structure_set (s, "event-frame", G_TYPE_UINT64, first, NULL);
+  fail_unless (gst_harness_push_event (h, gst_event_new_custom (GST_EVENT_CUSTOM_DOWNSTREAM, s)));
+}
+
+/* A queue between decentanomaly and decentpublish throws away the events
+ * it holds when a seek flushes it: an end whose begin was dropped is not
+ * written (it was: an end without a begin), and an event open before the
+ * flush whose end does not come ahead of the next frame or begin is ended
+ * there, "flushed" (it stayed open until the stop; helper-75). */
+GST_START_TEST (test_records_paired_across_flushes)
+{
+  gchar *out_dir = g_dir_make_tmp ("decent-test-XXXXXX", NULL);
+  gchar *path = g_build_filename (out_dir, "records.jsonl", NULL);
+  gchar *desc = g_strdup_printf ("decentpublish location=\"%s\"", path);
+  GstHarness *h = gst_harness_new_parse (desc);
+  g_free (desc);
+  gst_harness_set_src_caps_str (h, GRAY_CAPS);
+  fail_unless_equals_int (gst_harness_push (h, gray_frame (FALSE, 0)), GST_FLOW_OK);
+  GstSegment segment;
+  gst_segment_init (&segment, GST_FORMAT_TIME);
+  /* event 6 begins, a flush, and its end comes after it (decentanomaly's) */
+  push_decent_event (h, "decentanomaly-event", "begin", 6, 6);
+  fail_unless (gst_harness_push_event (h, gst_event_new_flush_start ()));
+  fail_unless (gst_harness_push_event (h, gst_event_new_flush_stop (TRUE)));
+  fail_unless (gst_harness_push_event (h, gst_event_new_segment (&segment)));
+  push_decent_event (h, "decentanomaly-event", "end", 6, 7);
+  fail_unless_equals_int (gst_harness_push (h, gray_frame (FALSE, 8)), GST_FLOW_OK);
+  /* event 1 and its place 7 begin; a flush drops their ends in the queue */
+  push_decent_event (h, "decentanomaly-event", "begin", 1, 1);
+  push_decent_event (h, "decentanomaly-region", "begin", 7, 1);
+  fail_unless (gst_harness_push_event (h, gst_event_new_flush_start ()));
+  fail_unless (gst_harness_push_event (h, gst_event_new_flush_stop (TRUE)));
+  fail_unless (gst_harness_push_event (h, gst_event_new_segment (&segment)));
+  /* event 3's begin was dropped by a flush: its end comes alone */
+  push_decent_event (h, "decentanomaly-event", "end", 3, 4);
+  fail_unless_equals_int (gst_harness_push (h, gray_frame (FALSE, 5)), GST_FLOW_OK);
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+  gst_harness_teardown (h);
+  guint n;
+  gchar **lines = read_lines (path, &n);
+  const gchar *want[] = { "\"type\":\"begin\"", "\"type\":\"end\"",
+    "\"type\":\"begin\"", "\"type\":\"region-begin\"", "\"type\":\"region-end\"",
+    "\"type\":\"end\"" };
+  gchar *all = g_strjoinv ("\n", lines);
+  fail_unless (n == G_N_ELEMENTS (want), "%u records:\n%s", n, all);
+  for (guint i = 0; i < n; i++)
+    fail_unless (strstr (lines[i], want[i]), "record %u is not %s:\n%s", i, want[i], all);
+  fail_unless (strstr (lines[4], "\"flushed\":true") && strstr (lines[5], "\"flushed\":true")
+      && !strstr (lines[1], "\"flushed\""), "%s", all);
+  fail_unless (!strstr (all, "\"event_frame\":3"), "an end without its begin:\n%s", all);
+  g_free (all);
+  g_strfreev (lines);
+  g_unlink (path);
+  g_rmdir (out_dir);
+  g_free (path);
+  g_free (out_dir);
+}
+GST_END_TEST;
+
 GST_START_TEST (test_per_frame_and_rotation)
 {
   gchar *out_dir = g_dir_make_tmp ("decent-test-XXXXXX", NULL);
@@ -882,6 +953,7 @@ decentpublish_suite (void)
   tcase_add_test (tc, test_two_elements_stopped);
   tcase_add_test (tc, test_uncalibrated_threshold_null);
   tcase_add_test (tc, test_per_frame_and_rotation);
+  tcase_add_test (tc, test_records_paired_across_flushes);
   tcase_add_test (tc, test_file_moved_or_removed);
   tcase_add_test (tc, test_unwritable_and_full);
   tcase_add_test (tc, test_full_disk_keeps_earlier_records);
