@@ -1066,13 +1066,15 @@ note_event (GstDecentPublish *self, const GstStructure *s, gboolean region)
     }
   }
   if (begin) {
-    /* begins without ends (not decentanomaly's): a place's goes first */
+    /* begins without ends (not decentanomaly's): the oldest place's goes
+     * first, else the oldest event's (it was the newest event's, whose end
+     * is then not written: helper-76) */
     if (self->open->len >= 256) {
       guint drop = 0;
-      while (drop + 1 < self->open->len
+      while (drop < self->open->len
              && !g_array_index (self->open, DecentOpenEvent, drop).region)
         drop++;
-      g_array_remove_index (self->open, drop);
+      g_array_remove_index (self->open, drop < self->open->len ? drop : 0);
     }
     e.element = g_strdup (element);
     g_array_append_val (self->open, e);

@@ -295,6 +295,48 @@ GST_START_TEST (test_records_paired_across_flushes)
 }
 GST_END_TEST;
 
+/* 300 elements' frame events open at once (more than the 256 kept): the
+ * oldest are forgotten, and a recent one's end is still written (the
+ * newest was forgotten at each begin, its end then dropped as one without
+ * a begin: helper-76). */
+GST_START_TEST (test_many_open_events_keep_the_newest)
+{
+  gchar *out_dir = g_dir_make_tmp ("decent-test-XXXXXX", NULL);
+  gchar *path = g_build_filename (out_dir, "records.jsonl", NULL);
+  gchar *desc = g_strdup_printf ("decentpublish location=\"%s\"", path);
+  GstHarness *h = gst_harness_new_parse (desc);
+  g_free (desc);
+  gst_harness_set_src_caps_str (h, GRAY_CAPS);
+  fail_unless_equals_int (gst_harness_push (h, gray_frame (FALSE, 0)), GST_FLOW_OK);
+  for (guint k = 0; k < 301; k++) { /* 300 begins, then the one before the last's end */
+    gchar *name = g_strdup_printf ("e%u", k < 300 ? k : 298);
+    GstStructure *st = gst_structure_new ("decentanomaly-event", "type", G_TYPE_STRING,
+        k < 300 ? "begin" : "end", "frame", G_TYPE_UINT64, (guint64) 1, "event-frame",
+        G_TYPE_UINT64, (guint64) 1, "element", G_TYPE_STRING, name, NULL);
+    fail_unless (gst_harness_push_event (h, gst_event_new_custom (GST_EVENT_CUSTOM_DOWNSTREAM,
+                st)));
+    g_free (name);
+  }
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+  gst_harness_teardown (h);
+  guint n;
+  gchar **lines = read_lines (path, &n);
+  guint real_end = 0, stopped = 0;
+  for (guint i = 0; i < n; i++) {
+    real_end += strstr (lines[i], "\"type\":\"end\"") && strstr (lines[i], "\"e298\"")
+        && !strstr (lines[i], "stopped");
+    stopped += strstr (lines[i], "\"stopped\":true") != NULL;
+  }
+  fail_unless (real_end == 1, "event e298's end was not written (%u records)", n);
+  fail_unless (stopped == 255, "%u events ended at the stop, not the 255 kept open", stopped);
+  g_strfreev (lines);
+  g_unlink (path);
+  g_rmdir (out_dir);
+  g_free (path);
+  g_free (out_dir);
+}
+GST_END_TEST;
+
 GST_START_TEST (test_per_frame_and_rotation)
 {
   gchar *out_dir = g_dir_make_tmp ("decent-test-XXXXXX", NULL);
@@ -954,6 +996,7 @@ decentpublish_suite (void)
   tcase_add_test (tc, test_uncalibrated_threshold_null);
   tcase_add_test (tc, test_per_frame_and_rotation);
   tcase_add_test (tc, test_records_paired_across_flushes);
+  tcase_add_test (tc, test_many_open_events_keep_the_newest);
   tcase_add_test (tc, test_file_moved_or_removed);
   tcase_add_test (tc, test_unwritable_and_full);
   tcase_add_test (tc, test_full_disk_keeps_earlier_records);
