@@ -775,7 +775,7 @@ take_companion (GstDecentAnomaly *self, DecentModel *m, const gchar *path, Decen
   if (ok) {
     GST_INFO_OBJECT (self, "second model: the companion in %s, %dx%dx%d%s", path,
         self->second.width, self->second.height, self->second.channels,
-        self->second.borrowed ? ", one for every sharer of the engine" : "");
+        self->second.lock ? ", one for every sharer of the engine" : "");
   } else {
     gchar *name = decent_shown_name (path), *reason = display_reason (&err);
     GST_ELEMENT_WARNING (self, RESOURCE, OPEN_READ,
@@ -801,7 +801,7 @@ adopt_model (GstDecentAnomaly *self, DecentModel *m, const gchar *path,
     GST_OBJECT_UNLOCK (self);
     end_regions (self, post, TRUE, self->frame_count);
   }
-  if (self->second.borrowed) { /* the companion of the shared model about to be left */
+  if (self->second.lock) { /* the companion of the shared model about to be left */
     decent_second_model_clear (&self->second);
     self->second_used = FALSE;
   }
@@ -1410,8 +1410,6 @@ gst_decent_anomaly_stop (GstBaseTransform *trans)
     self->handover = FALSE;
     self->load_generation++;
   }
-  g_mutex_unlock (&self->swap_lock);
-  g_mutex_lock (&self->swap_lock);
   decent_model_free (self->pending_model);
   self->pending_model = NULL;
   decent_model_free (self->pending_companion);
@@ -1426,6 +1424,7 @@ gst_decent_anomaly_stop (GstBaseTransform *trans)
   end_open_events (self, FALSE);
   forget_downstream (self);
   decent_second_model_clear (&self->second); /* (before the model it may borrow from) */
+  self->second_used = FALSE;
   drop_model (self);
   g_clear_pointer (&self->shared, decent_sharer_leave);
   note_running_device (self); /* none */
@@ -1438,8 +1437,6 @@ gst_decent_anomaly_stop (GstBaseTransform *trans)
   g_clear_pointer (&self->still_map, g_free);
   self->n_hot = 0;
   decent_frame_path_clear (&self->path);
-  decent_second_model_clear (&self->second);
-  self->second_used = FALSE;
   g_clear_pointer (&self->still, decent_still_gate_free);
   self->still_used = FALSE;
   self->scored_seconds = 0.0; /* the next run's caps say again */

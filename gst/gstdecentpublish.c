@@ -1020,6 +1020,28 @@ open_event_clear (gpointer data)
   g_free (((DecentOpenEvent *) data)->element);
 }
 
+/* Where in open the event that s begins or ends is (an element's frame
+ * event by its first frame, so that the end of another one, whose begin a
+ * flush dropped, is not taken for its end; a place by its id), or, with
+ * any_frame_event, the element's open frame event whichever it is; -1:
+ * none open; -2: s names no event.  Streaming. */
+static gint
+find_open (GstDecentPublish *self, const GstStructure *s, gboolean region,
+    gboolean any_frame_event)
+{
+  guint64 id = 0;
+  if (!gst_structure_get_uint64 (s, region ? "id" : "event-frame", &id))
+    return -2;
+  const gchar *element = gst_structure_get_string (s, "element");
+  for (guint i = 0; i < self->open->len; i++) {
+    const DecentOpenEvent *o = &g_array_index (self->open, DecentOpenEvent, i);
+    if (o->region == region && (o->id == id || (any_frame_event && !region))
+        && g_strcmp0 (o->element, element) == 0)
+      return (gint) i;
+  }
+  return -1;
+}
+
 /* Whether s is an end whose begin was not written: a flush dropped the
  * begin on its way (a queue between the elements throws away what it
  * holds), or this element started inside the event.  Such an end is not
@@ -1027,18 +1049,20 @@ open_event_clear (gpointer data)
 static gboolean
 end_without_begin (GstDecentPublish *self, const GstStructure *s, gboolean region)
 {
-  if (g_strcmp0 (gst_structure_get_string (s, "type"), "end") != 0)
-    return FALSE;
-  guint64 id = 0;
-  if (!gst_structure_get_uint64 (s, region ? "id" : "event-frame", &id))
-    return FALSE;
-  const gchar *element = gst_structure_get_string (s, "element");
-  for (guint i = 0; i < self->open->len; i++) {
-    const DecentOpenEvent *o = &g_array_index (self->open, DecentOpenEvent, i);
-    if (o->region == region && o->id == id && g_strcmp0 (o->element, element) == 0)
-      return FALSE;
-  }
-  return TRUE;
+  return g_strcmp0 (gst_structure_get_string (s, "type"), "end") == 0
+         && find_open (self, s, region, FALSE) == -1;
+}
+
+/* After a flush the ends of the events open before it come ahead of the
+ * first begin or frame (decentanomaly sends them at flush-stop); those
+ * still open then were dropped on the way, and are ended here. */
+static void
+end_flushed_events (GstDecentPublish *self)
+{
+  if (!self->flushed)
+    return;
+  end_open_records (self, "flushed");
+  self->flushed = FALSE;
 }
 
 /* Keeps the events (and regions: by id) begun and not ended, of each
@@ -1048,23 +1072,15 @@ static void
 note_event (GstDecentPublish *self, const GstStructure *s, gboolean region)
 {
   DecentOpenEvent e = { NULL, 0, region };
-  /* (an element's frame event by its first frame, so that the end of
-   * another one, whose begin a flush dropped, is not taken for its end) */
   if (!gst_structure_get_uint64 (s, region ? "id" : "event-frame", &e.id))
     return;
-  const gchar *element = gst_structure_get_string (s, "element");
   const gboolean begin = g_strcmp0 (gst_structure_get_string (s, "type"), "begin") == 0;
   /* an end, or a begin again (an element restarted on its own, whose end
    * went to the bus only; one frame event open at a time): the one open
    * before goes */
-  for (guint i = 0; i < self->open->len; i++) {
-    const DecentOpenEvent *o = &g_array_index (self->open, DecentOpenEvent, i);
-    if (o->region == region && (o->id == e.id || (begin && !region))
-        && g_strcmp0 (o->element, element) == 0) {
-      g_array_remove_index (self->open, i);
-      break;
-    }
-  }
+  const gint at = find_open (self, s, region, begin);
+  if (at >= 0)
+    g_array_remove_index (self->open, (guint) at);
   if (begin) {
     /* begins without ends (not decentanomaly's): the oldest place's goes
      * first, else the oldest event's (it was the newest event's, whose end
@@ -1076,7 +1092,7 @@ note_event (GstDecentPublish *self, const GstStructure *s, gboolean region)
         drop++;
       g_array_remove_index (self->open, drop < self->open->len ? drop : 0);
     }
-    e.element = g_strdup (element);
+    e.element = g_strdup (gst_structure_get_string (s, "element"));
     g_array_append_val (self->open, e);
   }
 }
@@ -1090,12 +1106,8 @@ gst_decent_publish_sink_event (GstBaseTransform *trans, GstEvent *event)
       && (gst_structure_has_name (s, "decentanomaly-event")
           || gst_structure_has_name (s, "decentanomaly-region"));
   const gboolean region = ours && gst_structure_has_name (s, "decentanomaly-region");
-  /* after a flush, the ends of the events open before it come ahead of
-   * the first begin or frame; those that do not come were dropped */
-  if (self->flushed && ours && !g_strcmp0 (gst_structure_get_string (s, "type"), "begin")) {
-    end_open_records (self, "flushed");
-    self->flushed = FALSE;
-  }
+  if (ours && !g_strcmp0 (gst_structure_get_string (s, "type"), "begin"))
+    end_flushed_events (self);
   if (ours && end_without_begin (self, s, region)) {
     GST_DEBUG_OBJECT (self, "an end without its begin (dropped by a flush) is not written");
   } else if (ours) {
@@ -1119,10 +1131,7 @@ static GstFlowReturn
 gst_decent_publish_transform_ip (GstBaseTransform *trans, GstBuffer *buf)
 {
   GstDecentPublish *self = GST_DECENT_PUBLISH (trans);
-  if (self->flushed) { /* (see sink_event) */
-    end_open_records (self, "flushed");
-    self->flushed = FALSE;
-  }
+  end_flushed_events (self);
   if (broker_refused (self))
     return GST_FLOW_ERROR;
   say_trouble (self);

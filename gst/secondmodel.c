@@ -21,7 +21,6 @@ take (DecentSecondModel *s, DecentModel *m, GMutex *lock, const gchar *path, Dec
   DecentConfig cfg;
   decent_model_get_config (m, &cfg);
   s->model = m;
-  s->borrowed = lock != NULL;
   s->lock = lock;
   s->path = g_strdup (path);
   s->width = cfg.width;
@@ -60,7 +59,7 @@ void
 decent_second_model_clear (DecentSecondModel *s)
 {
   g_return_if_fail (s != NULL);
-  if (!s->borrowed)
+  if (!s->lock)
     decent_model_free (s->model);
   g_free (s->path);
   g_free (s->map);

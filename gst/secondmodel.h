@@ -26,8 +26,8 @@ typedef struct {
   gfloat *scratch;                 /* decent_map_average_into's */
   gsize scratch_len;
   DecentStillGate *still;          /* its still gate, NULL when it has none */
-  GMutex *lock;                    /* held while model scores: one borrowed from others */
-  gboolean borrowed;               /* model is not s's to free */
+  GMutex *lock;                    /* a model borrowed from others (not s's to free):
+                                    * held while it scores; NULL: s's own */
 } DecentSecondModel;
 
 /* Loads path for device into an empty s.  FALSE with the reason in err. */

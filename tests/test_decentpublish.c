@@ -228,16 +228,47 @@ GST_END_TEST;
  * on (or drops it at a flush). */
 static void
 push_decent_event (GstHarness *h, const gchar *name, const gchar *type, guint64 first,
-    guint64 frame)
+    guint64 frame, const gchar *element)
 {
   GstStructure *s = gst_structure_new (name, "type", G_TYPE_STRING, type, "frame",
-      G_TYPE_UINT64, frame, "element", G_TYPE_STRING, "a", NULL);
+      G_TYPE_UINT64, frame, "element", G_TYPE_STRING, element, NULL);
   if (g_str_equal (name, "decentanomaly-region"))
     gst_structure_set (s, "id", G_TYPE_UINT64, first, "region-frame", G_TYPE_UINT64, first,
         NULL);
   else
     gst_structure_set (s, "event-frame", G_TYPE_UINT64, first, NULL);
   fail_unless (gst_harness_push_event (h, gst_event_new_custom (GST_EVENT_CUSTOM_DOWNSTREAM, s)));
+}
+
+/* decentpublish alone, writing to a file of a folder of its own (*out_dir,
+ * *path), one calm frame pushed. */
+static GstHarness *
+publish_alone (gchar **out_dir, gchar **path)
+{
+  *out_dir = g_dir_make_tmp ("decent-test-XXXXXX", NULL);
+  *path = g_build_filename (*out_dir, "records.jsonl", NULL);
+  gchar *desc = g_strdup_printf ("decentpublish location=\"%s\"", *path);
+  GstHarness *h = gst_harness_new_parse (desc);
+  g_free (desc);
+  gst_harness_set_src_caps_str (h, GRAY_CAPS);
+  fail_unless_equals_int (gst_harness_push (h, gray_frame (FALSE, 0)), GST_FLOW_OK);
+  return h;
+}
+
+/* publish_alone's harness to the end of stream and stopped: the file's
+ * lines (*n of them); the file and its folder removed (and their names
+ * freed). */
+static gchar **
+publish_alone_records (GstHarness *h, gchar *out_dir, gchar *path, guint *n)
+{
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+  gst_harness_teardown (h);
+  gchar **lines = read_lines (path, n);
+  g_unlink (path);
+  g_rmdir (out_dir);
+  g_free (path);
+  g_free (out_dir);
+  return lines;
 }
 
 /* A queue between decentanomaly and decentpublish throws away the events
@@ -247,35 +278,28 @@ push_decent_event (GstHarness *h, const gchar *name, const gchar *type, guint64 
  * there, "flushed" (it stayed open until the stop; helper-75). */
 GST_START_TEST (test_records_paired_across_flushes)
 {
-  gchar *out_dir = g_dir_make_tmp ("decent-test-XXXXXX", NULL);
-  gchar *path = g_build_filename (out_dir, "records.jsonl", NULL);
-  gchar *desc = g_strdup_printf ("decentpublish location=\"%s\"", path);
-  GstHarness *h = gst_harness_new_parse (desc);
-  g_free (desc);
-  gst_harness_set_src_caps_str (h, GRAY_CAPS);
-  fail_unless_equals_int (gst_harness_push (h, gray_frame (FALSE, 0)), GST_FLOW_OK);
+  gchar *out_dir, *path;
+  GstHarness *h = publish_alone (&out_dir, &path);
   GstSegment segment;
   gst_segment_init (&segment, GST_FORMAT_TIME);
   /* event 6 begins, a flush, and its end comes after it (decentanomaly's) */
-  push_decent_event (h, "decentanomaly-event", "begin", 6, 6);
+  push_decent_event (h, "decentanomaly-event", "begin", 6, 6, "a");
   fail_unless (gst_harness_push_event (h, gst_event_new_flush_start ()));
   fail_unless (gst_harness_push_event (h, gst_event_new_flush_stop (TRUE)));
   fail_unless (gst_harness_push_event (h, gst_event_new_segment (&segment)));
-  push_decent_event (h, "decentanomaly-event", "end", 6, 7);
+  push_decent_event (h, "decentanomaly-event", "end", 6, 7, "a");
   fail_unless_equals_int (gst_harness_push (h, gray_frame (FALSE, 8)), GST_FLOW_OK);
   /* event 1 and its place 7 begin; a flush drops their ends in the queue */
-  push_decent_event (h, "decentanomaly-event", "begin", 1, 1);
-  push_decent_event (h, "decentanomaly-region", "begin", 7, 1);
+  push_decent_event (h, "decentanomaly-event", "begin", 1, 1, "a");
+  push_decent_event (h, "decentanomaly-region", "begin", 7, 1, "a");
   fail_unless (gst_harness_push_event (h, gst_event_new_flush_start ()));
   fail_unless (gst_harness_push_event (h, gst_event_new_flush_stop (TRUE)));
   fail_unless (gst_harness_push_event (h, gst_event_new_segment (&segment)));
   /* event 3's begin was dropped by a flush: its end comes alone */
-  push_decent_event (h, "decentanomaly-event", "end", 3, 4);
+  push_decent_event (h, "decentanomaly-event", "end", 3, 4, "a");
   fail_unless_equals_int (gst_harness_push (h, gray_frame (FALSE, 5)), GST_FLOW_OK);
-  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
-  gst_harness_teardown (h);
   guint n;
-  gchar **lines = read_lines (path, &n);
+  gchar **lines = publish_alone_records (h, out_dir, path, &n);
   const gchar *want[] = { "\"type\":\"begin\"", "\"type\":\"end\"",
     "\"type\":\"begin\"", "\"type\":\"region-begin\"", "\"type\":\"region-end\"",
     "\"type\":\"end\"" };
@@ -288,10 +312,6 @@ GST_START_TEST (test_records_paired_across_flushes)
   fail_unless (!strstr (all, "\"event_frame\":3"), "an end without its begin:\n%s", all);
   g_free (all);
   g_strfreev (lines);
-  g_unlink (path);
-  g_rmdir (out_dir);
-  g_free (path);
-  g_free (out_dir);
 }
 GST_END_TEST;
 
@@ -301,26 +321,15 @@ GST_END_TEST;
  * a begin: helper-76). */
 GST_START_TEST (test_many_open_events_keep_the_newest)
 {
-  gchar *out_dir = g_dir_make_tmp ("decent-test-XXXXXX", NULL);
-  gchar *path = g_build_filename (out_dir, "records.jsonl", NULL);
-  gchar *desc = g_strdup_printf ("decentpublish location=\"%s\"", path);
-  GstHarness *h = gst_harness_new_parse (desc);
-  g_free (desc);
-  gst_harness_set_src_caps_str (h, GRAY_CAPS);
-  fail_unless_equals_int (gst_harness_push (h, gray_frame (FALSE, 0)), GST_FLOW_OK);
+  gchar *out_dir, *path;
+  GstHarness *h = publish_alone (&out_dir, &path);
   for (guint k = 0; k < 301; k++) { /* 300 begins, then the one before the last's end */
     gchar *name = g_strdup_printf ("e%u", k < 300 ? k : 298);
-    GstStructure *st = gst_structure_new ("decentanomaly-event", "type", G_TYPE_STRING,
-        k < 300 ? "begin" : "end", "frame", G_TYPE_UINT64, (guint64) 1, "event-frame",
-        G_TYPE_UINT64, (guint64) 1, "element", G_TYPE_STRING, name, NULL);
-    fail_unless (gst_harness_push_event (h, gst_event_new_custom (GST_EVENT_CUSTOM_DOWNSTREAM,
-                st)));
+    push_decent_event (h, "decentanomaly-event", k < 300 ? "begin" : "end", 1, 1, name);
     g_free (name);
   }
-  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
-  gst_harness_teardown (h);
   guint n;
-  gchar **lines = read_lines (path, &n);
+  gchar **lines = publish_alone_records (h, out_dir, path, &n);
   guint real_end = 0, stopped = 0;
   for (guint i = 0; i < n; i++) {
     real_end += strstr (lines[i], "\"type\":\"end\"") && strstr (lines[i], "\"e298\"")
@@ -330,10 +339,6 @@ GST_START_TEST (test_many_open_events_keep_the_newest)
   fail_unless (real_end == 1, "event e298's end was not written (%u records)", n);
   fail_unless (stopped == 255, "%u events ended at the stop, not the 255 kept open", stopped);
   g_strfreev (lines);
-  g_unlink (path);
-  g_rmdir (out_dir);
-  g_free (path);
-  g_free (out_dir);
 }
 GST_END_TEST;
 
