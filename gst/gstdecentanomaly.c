@@ -511,12 +511,16 @@ loader_main (gpointer data)
  * engine's reload, asked of every sharer, still takes place.  FALSE when
  * not started (nothing to say). */
 static gboolean
-drop_loads (GstDecentAnomaly *self, gboolean *shared)
+drop_loads (GstDecentAnomaly *self, guint serial, gboolean *shared)
 {
   g_mutex_lock (&self->swap_lock);
   const gboolean started = self->started;
   *shared = started && self->shared != NULL;
-  if (started && !*shared) {
+  /* (a newer set's request already made stands: request_load_locked) */
+  const gboolean newest = (gint) (serial - self->requested_serial) >= 0;
+  if (started && newest)
+    self->requested_serial = serial;
+  if (started && !*shared && newest) {
     self->load_generation++; /* a load still running is dropped */
     g_clear_pointer (&self->request_path, g_free);
     g_clear_pointer (&self->pending_model, decent_model_free);
@@ -528,11 +532,17 @@ drop_loads (GstDecentAnomaly *self, gboolean *shared)
 }
 
 /* request_load with swap_lock held and the element started; error is set
- * when no loader thread could start. */
+ * when no loader thread could start.  serial: the location_serial of the
+ * model-location set that path is; two threads setting it at once may ask
+ * in the other order than they set it, and the property would then name a
+ * file other than the one loaded: the older set asks for nothing. */
 static void
 request_load_locked (GstDecentAnomaly *self, const gchar *path, DecentDevice device,
-    GError **error)
+    guint serial, GError **error)
 {
+  if ((gint) (serial - self->requested_serial) < 0)
+    return;
+  self->requested_serial = serial;
   g_free (self->request_path);
   self->request_path = g_strdup (path);
   /* shared: on the engine's device, whatever device says now (it may have
@@ -568,12 +578,12 @@ warn_no_loader (GstDecentAnomaly *self, const gchar *path, GError *error)
 
 /* Asks for path to be loaded in the background (while started). */
 static void
-request_load (GstDecentAnomaly *self, const gchar *path, DecentDevice device)
+request_load (GstDecentAnomaly *self, const gchar *path, DecentDevice device, guint serial)
 {
   GError *error = NULL;
   g_mutex_lock (&self->swap_lock);
   if (self->started)
-    request_load_locked (self, path, device, &error);
+    request_load_locked (self, path, device, serial, &error);
   g_mutex_unlock (&self->swap_lock);
   if (error)
     warn_no_loader (self, path, error);
@@ -1251,12 +1261,13 @@ start_scoring (GstDecentAnomaly *self, const gchar *second_path, DecentDevice de
   GST_OBJECT_LOCK (self);
   gchar *late = self->location_serial != location_serial && self->model_location
       && *self->model_location ? g_strdup (self->model_location) : NULL;
+  const guint late_serial = self->location_serial;
   const DecentDevice late_device = self->device;
   /* and a second-model-location set then found it not started: unsaid */
   const gboolean second_late = self->second_serial != second_serial;
   GST_OBJECT_UNLOCK (self);
   if (late)
-    request_load_locked (self, late, late_device, &error);
+    request_load_locked (self, late, late_device, late_serial, &error);
   g_mutex_unlock (&self->swap_lock);
   if (error)
     warn_no_loader (self, late, error);
@@ -2056,6 +2067,12 @@ gst_decent_anomaly_transform_frame_ip (GstVideoFilter *filter, GstVideoFrame *fr
 
   g_mutex_lock (&self->start_lock); /* a start() under way ends first */
   g_mutex_unlock (&self->start_lock);
+  /* a flush that only the pipeline downstream saw (sent upstream from a
+   * sink) stops without a flush-stop on the sink pad: its held ends go
+   * ahead of the first frame after it */
+  if (!g_queue_is_empty (&self->held_ends)
+      && !GST_PAD_IS_FLUSHING (GST_BASE_TRANSFORM_SRC_PAD (GST_BASE_TRANSFORM (self))))
+    send_held_ends (self);
   swap_pending_model (self);
   if (self->shared)
     adopt_shared_model (self);
@@ -2166,15 +2183,16 @@ gst_decent_anomaly_set_property (GObject *object, guint prop_id, const GValue *v
       gchar *path = g_value_dup_string (value);
       g_free (self->model_location);
       self->model_location = path;
-      self->location_serial++;
+      const guint serial = ++self->location_serial;
       DecentDevice device = self->device;
       gchar *request = g_strdup (path);
       GST_OBJECT_UNLOCK (self);
+      GST_DEBUG_OBJECT (self, "model-location set to %s (set %u)", request, serial);
       if (request && *request)
-        request_load (self, request, device); /* only while started */
+        request_load (self, request, device, serial); /* only while started */
       else {
         gboolean shared;
-        if (drop_loads (self, &shared))
+        if (drop_loads (self, serial, &shared))
           GST_ELEMENT_WARNING (self, RESOURCE, NOT_FOUND,
               ("An empty model-location loads nothing; the model in use goes on scoring."),
               ("%s; set model-location to a model file to load another (the next start needs "

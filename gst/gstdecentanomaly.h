@@ -150,6 +150,7 @@ struct _GstDecentAnomaly {
   GThread *loader;        /* the loader, running or finished but not joined */
   gboolean loader_running;
   gchar *request_path;    /* the newest model-location waiting to be loaded */
+  guint requested_serial; /* the location_serial of the newest set asked for */
   guint64 request_ticket; /* shared: its place among all sharers' reloads */
   DecentDevice request_device;
   guint load_generation;  /* bumped by every request and by stop() */

@@ -26,7 +26,6 @@ struct _DecentSharedModel {
   /* the companion the file carries, built once for every sharer (each
    * built its own: 23 MiB a stream, helper-74), scored under the lock */
   GMutex companion_lock;
-  gboolean companion_tried;
   DecentModel *companion;
   gchar *companion_error;
 };
@@ -144,14 +143,16 @@ decent_shared_model_companion (DecentSharedModel *m, DecentDevice device, GMutex
 {
   g_return_val_if_fail (m != NULL && lock != NULL && err != NULL, NULL);
   g_mutex_lock (&m->companion_lock);
-  if (!m->companion_tried) {
-    m->companion_tried = TRUE;
+  if (!m->companion) {
+    /* tried again by each sharer after a failure, which may not last (a
+     * device out of memory), as an element of its own would try again at
+     * its next start (helper-75) */
     DecentError why = { { 0 } };
     /* (reads the file's companion bytes only, never changed: the
      * scheduler may score with m->model meanwhile) */
     m->companion = decent_model_companion_new (m->model, device, &why);
-    if (!m->companion)
-      m->companion_error = g_strdup (why.message);
+    g_free (m->companion_error);
+    m->companion_error = m->companion ? NULL : g_strdup (why.message);
   }
   DecentModel *c = m->companion;
   if (!c)

@@ -108,7 +108,7 @@ const gchar *decent_shared_model_path (DecentSharedModel *model);
 void decent_shared_model_unref (DecentSharedModel *model);
 /* The companion model's file carries, built on device by the first sharer
  * that asks and kept with model for every sharer (NULL with the reason in
- * err when it cannot be built: asked again, the same answer).  It lives as
+ * err when it cannot be built: asked again, it is tried again).  It lives as
  * long as model; *lock must be held while it scores. */
 DecentModel *decent_shared_model_companion (DecentSharedModel *model, DecentDevice device,
     GMutex **lock, DecentError *err);

@@ -120,6 +120,7 @@ GST_END_TEST;
 typedef struct {
   GstHarness *h;
   const gchar *type; /* "begin" or "end" */
+  gboolean from_sink; /* the flush sent upstream, as a sink's seek would */
   gboolean done;
 } FlushAt;
 
@@ -133,22 +134,28 @@ flush_at_event (GstPad *pad, GstPadProbeInfo *info, gpointer data)
   if (!at->done && s && gst_structure_has_name (s, "decentanomaly-event")
       && !g_strcmp0 (gst_structure_get_string (s, "type"), at->type)) {
     at->done = TRUE; /* as a seek from another thread would, at this moment */
-    gst_harness_push_event (at->h, gst_event_new_flush_start ());
+    if (at->from_sink)
+      gst_harness_push_upstream_event (at->h, gst_event_new_flush_start ());
+    else
+      gst_harness_push_event (at->h, gst_event_new_flush_start ());
   }
   return GST_PAD_PROBE_OK;
 }
 
 /* Downstream, every end follows its begin and every begin has its end by
  * the end of stream: a begin or end dropped by a flush left decentpublish
- * an end without a begin, or a begin whose end never came (helper-74). */
+ * an end without a begin, or a begin whose end never came (helper-74); an
+ * end dropped by a flush that came from downstream, whose flush-stop never
+ * reaches the sink pad, was held until the stream stopped (helper-75). */
 GST_START_TEST (test_events_stay_paired_across_flushes)
 {
-  const gchar *types[] = { "begin", "end" };
+  const gchar *types[] = { "begin", "end", "end" };
   for (guint k = 0; k < G_N_ELEMENTS (types); k++) {
+    const gboolean from_sink = k == 2;
     GstHarness *h = model_harness ("event-min-frames=1 event-gap=1");
     GstElement *e = gst_harness_find_element (h, "decentanomaly");
     GstPad *src = gst_element_get_static_pad (e, "src");
-    FlushAt at = { h, types[k], FALSE };
+    FlushAt at = { h, types[k], from_sink, FALSE };
     gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, flush_at_event, &at, NULL);
     /* k = 0: the begin at frame 1 is dropped; k = 1: the end at frame 2 */
     guint64 i = 0;
@@ -160,7 +167,10 @@ GST_START_TEST (test_events_stay_paired_across_flushes)
         fail_unless_equals_int (ret, GST_FLOW_FLUSHING);
     }
     fail_unless (at.done, "no %s to flush at", types[k]);
-    fail_unless (gst_harness_push_event (h, gst_event_new_flush_stop (TRUE)));
+    if (from_sink)
+      fail_unless (gst_harness_push_upstream_event (h, gst_event_new_flush_stop (TRUE)));
+    else
+      fail_unless (gst_harness_push_event (h, gst_event_new_flush_stop (TRUE)));
     GstSegment segment;
     gst_segment_init (&segment, GST_FORMAT_TIME);
     fail_unless (gst_harness_push_event (h, gst_event_new_segment (&segment)));
@@ -196,8 +206,9 @@ GST_START_TEST (test_events_stay_paired_across_flushes)
     fail_unless (g_hash_table_size (open) == 0, "%s flushed: %u begins without an end",
         types[k], g_hash_table_size (open));
     /* the event after the seek, and the one whose end was held over the flush */
-    fail_unless (begins == k + 1 && ends == k + 1, "%s flushed: %u begins, %u ends", types[k],
-        begins, ends);
+    const guint pairs = k == 0 ? 1 : 2;
+    fail_unless (begins == pairs && ends == pairs, "%s flushed%s: %u begins, %u ends", types[k],
+        from_sink ? " from the sink" : "", begins, ends);
     g_hash_table_destroy (open);
     gst_object_unref (src);
     gst_object_unref (e);
@@ -1103,6 +1114,113 @@ GST_START_TEST (test_reload_storm)
 }
 GST_END_TEST;
 
+/* Two threads setting model-location at once: the set made last could ask
+ * for its load first, and the other set's load then replaced its model, so
+ * that the property named one file and the other scored.  The log line a
+ * set writes before asking holds the first set there until the second has
+ * asked. */
+typedef struct {
+  GMutex lock;
+  GCond cond;
+  GThread *held; /* the thread whose set waits */
+  gboolean holding, released;
+} SetGate;
+
+static SetGate set_gate;
+
+static void
+hold_first_set (GstDebugCategory *category, GstDebugLevel level, const gchar *file,
+    const gchar *function, gint line, GObject *object, GstDebugMessage *message, gpointer data)
+{
+  if (!g_str_equal (gst_debug_category_get_name (category), "decentanomaly")
+      || !g_str_has_prefix (gst_debug_message_get (message), "model-location set to "))
+    return;
+  g_mutex_lock (&set_gate.lock);
+  if (g_thread_self () == set_gate.held) {
+    set_gate.holding = TRUE;
+    g_cond_broadcast (&set_gate.cond);
+    while (!set_gate.released)
+      g_cond_wait (&set_gate.cond, &set_gate.lock);
+  }
+  g_mutex_unlock (&set_gate.lock);
+}
+
+static gpointer
+set_location (gpointer data)
+{
+  GstElement *e = data;
+  g_object_set (e, "model-location", g_object_get_data (G_OBJECT (e), "first"), NULL);
+  return NULL;
+}
+
+GST_START_TEST (test_concurrent_locations_end_on_the_named_model)
+{
+  TestModel a = { g_strdup (tm.dir), NULL, 0, 0, 0 }, b = { g_strdup (tm.dir), NULL, 0, 0, 0 };
+  test_model_make (&a, "ca.dcnt", 111.0f);
+  test_model_make (&b, "cb.dcnt", 222.0f);
+  GstHarness *h = anomaly_harness (tm.path, NULL);
+  GstElement *e = gst_harness_find_element (h, "decentanomaly");
+  guint pushed = 0;
+  fail_unless_equals_int (gst_harness_push (h, gray_frame (FALSE, pushed++)), GST_FLOW_OK);
+  gst_buffer_unref (gst_harness_pull (h));
+
+  g_mutex_init (&set_gate.lock);
+  g_cond_init (&set_gate.cond);
+  set_gate.holding = set_gate.released = FALSE;
+  gst_debug_set_threshold_for_name ("decentanomaly", GST_LEVEL_DEBUG);
+  gst_debug_add_log_function (hold_first_set, NULL, NULL);
+  g_object_set_data (G_OBJECT (e), "first", a.path);
+  g_mutex_lock (&set_gate.lock);
+  GThread *setter = set_gate.held = g_thread_new ("set-a", set_location, e);
+  g_mutex_unlock (&set_gate.lock);
+  g_mutex_lock (&set_gate.lock);
+  const gint64 until = g_get_monotonic_time () + 10 * G_TIME_SPAN_SECOND;
+  while (!set_gate.holding && g_get_monotonic_time () < until)
+    g_cond_wait_until (&set_gate.cond, &set_gate.lock, until);
+  const gboolean held = set_gate.holding;
+  g_mutex_unlock (&set_gate.lock);
+  fail_unless (held, "the first set wrote no log line");
+  g_object_set (e, "model-location", b.path, NULL); /* made last, asks first */
+  g_mutex_lock (&set_gate.lock);
+  set_gate.released = TRUE;
+  g_cond_broadcast (&set_gate.cond);
+  g_mutex_unlock (&set_gate.lock);
+  g_thread_join (setter);
+  gst_debug_remove_log_function (hold_first_set);
+  gst_debug_set_threshold_for_name ("decentanomaly", GST_LEVEL_FIXME);
+
+  gchar *named = NULL;
+  g_object_get (e, "model-location", &named, NULL);
+  fail_unless_equals_string (named, b.path);
+  g_free (named);
+  /* scored with b once its load ends, and with nothing else after */
+  gdouble got = 0;
+  const gint64 deadline = g_get_monotonic_time () + 10 * G_TIME_SPAN_SECOND;
+  while (got != 222.0 && g_get_monotonic_time () < deadline) {
+    GstBuffer *out = (gst_harness_push (h, gray_frame (FALSE, pushed++)), gst_harness_pull (h));
+    got = gst_buffer_get_decent_anomaly_meta (out)->threshold;
+    gst_buffer_unref (out);
+    g_usleep (5000);
+  }
+  g_usleep (300000);
+  for (int i = 0; i < 3; i++) {
+    GstBuffer *out = (gst_harness_push (h, gray_frame (FALSE, pushed++)), gst_harness_pull (h));
+    got = gst_buffer_get_decent_anomaly_meta (out)->threshold;
+    gst_buffer_unref (out);
+    fail_unless (got == 222.0, "model-location names cb.dcnt (threshold 222), the model "
+        "scoring has threshold %g", got);
+  }
+  gst_object_unref (e);
+  gst_harness_teardown (h);
+  g_mutex_clear (&set_gate.lock);
+  g_cond_clear (&set_gate.cond);
+  g_free (a.dir);
+  g_free (a.path);
+  g_free (b.dir);
+  g_free (b.path);
+}
+GST_END_TEST;
+
 /* stop() waits for a load in flight: no thread and no model outlive it */
 GST_START_TEST (test_reload_then_stop)
 {
@@ -1502,6 +1620,7 @@ anomaly_hardening_suite (void)
   tcase_add_test (tc, test_draw_stays_in_an_odd_roi);
   tcase_add_test (tc, test_frame_layout_table);
   tcase_add_test (tc, test_reload_storm);
+  tcase_add_test (tc, test_concurrent_locations_end_on_the_named_model);
   tcase_add_test (tc, test_reload_then_stop);
   tcase_add_test (tc, test_location_set_during_start);
   tcase_add_test (tc, test_long_and_non_utf8_paths);
