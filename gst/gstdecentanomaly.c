@@ -1567,8 +1567,13 @@ gst_decent_anomaly_sink_event (GstBaseTransform *trans, GstEvent *event)
     decent_sharer_set_streaming (self->shared, FALSE);
   /* the ends go downstream before the end of stream, but after a flush
    * has stopped (while flushing the source pad drops every event) */
-  if (type == GST_EVENT_EOS)
+  if (type == GST_EVENT_EOS) {
+    /* (ends held over a flush from downstream, when no frame came after it) */
+    if (!g_queue_is_empty (&self->held_ends)
+        && !GST_PAD_IS_FLUSHING (GST_BASE_TRANSFORM_SRC_PAD (trans)))
+      send_held_ends (self);
     end_open_events (self, TRUE);
+  }
   gboolean ret =
       GST_BASE_TRANSFORM_CLASS (gst_decent_anomaly_parent_class)->sink_event (trans, event);
   if (type == GST_EVENT_FLUSH_STOP) {
