@@ -22,9 +22,12 @@ fi
 # multifilesink reads its location as a printf format: a '%' of the folder's
 # name is written as %%
 pattern="${out//%/%%}/flagged/frame-%05d.jpg"
-gst-launch-1.0 filesrc location="$video" ! decodebin ! videoconvert ! tee name=t \
-  t. ! queue ! decentanomaly model-location="$model" mode=overlay overlay-alpha=0.5 "$@" ! \
-       videoconvert ! avenc_mpeg4 bitrate=4000000 ! avimux ! filesink location="$out/overlay.avi" \
-  t. ! queue ! decentanomaly model-location="$model" flagged-only=true "$@" ! videoconvert ! \
+# gst-launch reads a backslash as an escape (a\1 became a1): each is doubled
+video_arg=${video//\\/\\\\} model_arg=${model//\\/\\\\} out_arg=${out//\\/\\\\}
+pattern=${pattern//\\/\\\\}
+gst-launch-1.0 filesrc location="$video_arg" ! decodebin ! videoconvert ! tee name=t \
+  t. ! queue ! decentanomaly model-location="$model_arg" mode=overlay overlay-alpha=0.5 "$@" ! \
+       videoconvert ! avenc_mpeg4 bitrate=4000000 ! avimux ! filesink location="$out_arg/overlay.avi" \
+  t. ! queue ! decentanomaly model-location="$model_arg" flagged-only=true "$@" ! videoconvert ! \
        jpegenc ! multifilesink async=false location="$pattern"
 echo "overlay: $out/overlay.avi; flagged frames: $(ls "$out/flagged" | wc -l) in $out/flagged"

@@ -41,8 +41,10 @@ num() { if [ -n "$1" ]; then printf '%.5g' "$1"; fi; }
 # them held gst-launch's output, and so its Ctrl-C, for up to a minute.
 # (perl ignores the Ctrl-C as the loop does, reading on to gst-launch's
 # last line.)
-gst-launch-1.0 -m filesrc location="$video" ! decodebin ! videoconvert ! \
-  decent-train model-location="$model" epochs="$epochs" "$@" 2>&1 |
+# gst-launch reads a backslash as an escape (cam\1.dcnt became cam1.dcnt):
+# each is doubled
+gst-launch-1.0 -m filesrc location="${video//\\/\\\\}" ! decodebin ! videoconvert ! \
+  decent-train model-location="${model//\\/\\\\}" epochs="$epochs" "$@" 2>&1 |
   perl -ne 'BEGIN { $SIG{INT} = "IGNORE"; $| = 1; $shown = -1; $held = "" }
     next if /\(progress\): GstMessageProgress/ || /^Progress: \(train\) (Companion e|E)poch /;
     if (/decent-train, status=\(string\)training/) {

@@ -189,20 +189,29 @@ else echo "skip: a read-only folder needs root (and mount)"; umount "$tmp/ro" 2>
 
 # the scripts: train.sh writes a model without held-out frames (it used to
 # stop reading at the missing held-out error, and gst-launch died of
-# SIGPIPE) and names a file with a comma and an é whole; detect.sh writes
-# into a folder named with % (read as a format at the first flagged frame
-# before: a crash, or frames written elsewhere) and refuses one that holds
-# an earlier run's frames
-expect "train.sh with holdout=0, a comma and an é in the name" \
-  "written $tmp/t,é0.dcnt: 30 frames" \
-  bash "$(dirname "$0")/../examples/train.sh" "$tmp/normal.avi" "$tmp/t,é0.dcnt" 2 width=32 \
+# SIGPIPE) and names a file with a comma, an é and a backslash whole (gst-launch
+# read the backslash as an escape: t,é0.dcnt was written, helper-78); detect.sh
+# writes into a folder named with % (read as a format at the first flagged
+# frame before: a crash, or frames written elsewhere) and a backslash, and
+# refuses one that holds an earlier run's frames
+expect "train.sh with holdout=0, a comma, an é and a backslash in the name" \
+  "written $tmp/t,é.*0.dcnt: 30 frames" \
+  bash "$(dirname "$0")/../examples/train.sh" "$tmp/normal.avi" "$tmp/t,é\\0.dcnt" 2 width=32 \
   height=24 min-steps=0 base-channels=8 max-channels=16 latent-side=3 holdout=0 companion=false
-expect "detect.sh writes flagged frames into a folder named with %" "flagged frames: 30 in" \
-  bash "$(dirname "$0")/../examples/detect.sh" "$tmp/normal.avi" "$tmp/m.dcnt" "$tmp/d %s%d" \
+if [ -f "$tmp/t,é\\0.dcnt" ] && [ ! -e "$tmp/t,é0.dcnt" ]; then
+  echo "ok: train.sh wrote the file it was given"
+else echo "FAIL: train.sh wrote $(ls "$tmp" | grep '^t,' | tr '\n' ' ')"; fail=1; fi
+expect "detect.sh writes flagged frames into a folder named with % and a backslash" \
+  "flagged frames: 30 in" \
+  bash "$(dirname "$0")/../examples/detect.sh" "$tmp/normal.avi" "$tmp/m.dcnt" "$tmp/d %s%d\\1" \
   threshold=1e-9
-touch "$tmp/d %s%d/flagged/frame-00000.jpg"
+n=$(ls "$tmp/d %s%d\\1/flagged" 2>/dev/null | grep -c '^frame-000[0-9][0-9].jpg$' || true)
+if [ "$n" = 30 ] && [ -s "$tmp/d %s%d\\1/overlay.avi" ]; then
+  echo "ok: detect.sh wrote 30 frames and the overlay into the folder it was given"
+else echo "FAIL: detect.sh wrote $n frames into $tmp/d %s%d\\1: $(ls "$tmp")"; fail=1; fi
+touch "$tmp/d %s%d\\1/flagged/frame-00000.jpg"
 refuses "detect.sh refuses a folder with an earlier run's frames" "holds files of an earlier run" \
-  bash "$(dirname "$0")/../examples/detect.sh" "$tmp/normal.avi" "$tmp/m.dcnt" "$tmp/d %s%d"
+  bash "$(dirname "$0")/../examples/detect.sh" "$tmp/normal.avi" "$tmp/m.dcnt" "$tmp/d %s%d\\1"
 # a Ctrl-C while train.sh trains (to the whole process group, as a
 # terminal sends it) writes no model: the script says so and fails (it
 # exited 0 before)
