@@ -172,6 +172,12 @@ void decent_model_free(DecentModel *model);
  * so is a file that is not empty and does not begin as a model file does
  * (a slip of the name must not cost the footage). */
 int decent_model_save(DecentModel *model, const char *path, DecentError *err);
+/* decent_model_save for a file that is the writer's own (a training's
+ * checkpoint): a symbolic link at path is replaced by the file, not written
+ * through, since a link there must not send the write onto another model. */
+int decent_model_save_own(DecentModel *model, const char *path, DecentError *err);
+/* How many bytes decent_model_save would write for model; 0 on failure. */
+size_t decent_model_file_bytes(DecentModel *model);
 /* Where decent_model_save writes path: the end of its chain of symbolic
  * links (a target that does not exist yet included), else path itself.
  * NULL when out of memory; free() it. */
@@ -183,7 +189,8 @@ char *decent_model_file_target(const char *path);
 int decent_model_check_destination(const char *path, DecentError *err);
 
 /* Removes temporaries <path>.tmp-XXXXXX that a writer which died left behind:
- * regular files no live writer holds locked.  Returns how many were removed
+ * regular files no live writer holds locked that are empty or begin as a
+ * model file does (a file of something else so named stays).  Returns how many were removed
  * (their names go to removed, a '\n'-separated list the caller frees with
  * free(); removed may be NULL), or -1 with a reason. */
 int decent_model_remove_stale_temporaries(const char *path, char **removed, DecentError *err);

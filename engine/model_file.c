@@ -669,6 +669,26 @@ serialise (DecentModel *m, Writer *w, const char *path, DecentError *err)
   return 0;
 }
 
+size_t
+decent_model_file_bytes (DecentModel *m)
+{
+  if (!m)
+    return 0;
+  Writer *w = calloc (1, sizeof *w);
+  if (!w)
+    return 0;
+  w->fd = -1;
+  DecentError err;
+  size_t n = 0;
+  if (serialise (m, w, "(its size)", &err) == 0) {
+    writer_flush (w);
+    n = w->error ? 0 : w->mem_len;
+  }
+  free (w->mem);
+  free (w);
+  return n;
+}
+
 /* The mode a written file gets: the replaced file's, so that a model
  * kept private stays so; else what open() would give under the process's
  * umask (read from /proc: umask() cannot be read without being set, which
@@ -725,8 +745,12 @@ save_to (DecentModel *m, const char *path, DecentError *err)
   }
   writer_flush (w);
   if (w->error || fsync (fd) < 0) {
-    decent_fail (err, "cannot write model file %s: %s; the previous file is unchanged", path,
-        strerror (w->error ? w->error : errno));
+    const int why = w->error ? w->error : errno;
+    struct stat st;
+    /* (a new file, or the empty one a caller reserved the name with, has
+     * nothing to keep unchanged) */
+    decent_fail (err, "cannot write model file %s: %s%s", path, strerror (why),
+        stat (path, &st) == 0 && st.st_size > 0 ? "; the previous file is unchanged" : "");
     close (fd);
     unlink (tmp);
     goto out;
@@ -836,25 +860,43 @@ decent_model_save (DecentModel *m, const char *path, DecentError *err)
   return rc;
 }
 
+/* starts_as_model of the open file fd, read from its start. */
+static int
+fd_starts_as_model (int fd, size_t size)
+{
+  char head[sizeof MAGIC - 1];
+  const size_t want = size < sizeof head ? size : sizeof head;
+  const ssize_t got = pread (fd, head, want, 0);
+  if (got < 0)
+    return -1;
+  return got != (ssize_t) want || memcmp (head, MAGIC, want) == 0;
+}
+
+int
+decent_model_save_own (DecentModel *m, const char *path, DecentError *err)
+{
+  if (!m || !path || !*path)
+    return decent_fail (err, "save: no model or no file name");
+  struct stat st;
+  if (lstat (path, &st) == 0 && S_ISLNK (st.st_mode))
+    return save_to (m, path, err); /* the rename replaces the link itself */
+  return destination_refused (path, path, err) ? -1 : save_to (m, path, err);
+}
+
 /* 1 when the first bytes of the file at path (size bytes long) are a model
  * file's magic, or a part of it; 0 when they are not; -1 with errno when it
  * cannot be read to tell (helper-70: an unreadable file was replaced). */
 static int
 starts_as_model (const char *path, size_t size)
 {
-  char head[sizeof MAGIC - 1];
-  const size_t want = size < sizeof head ? size : sizeof head;
   const int fd = open (path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0)
     return -1;
-  const ssize_t got = read (fd, head, want);
+  const int model = fd_starts_as_model (fd, size);
   const int why = errno;
   close (fd);
-  if (got < 0) {
-    errno = why;
-    return -1;
-  }
-  return got != (ssize_t) want || memcmp (head, MAGIC, want) == 0;
+  errno = why;
+  return model;
 }
 
 /* Nonzero, with the reason in err, when path (whose link chain ends at
@@ -994,8 +1036,12 @@ decent_model_remove_stale_temporaries (const char *path, char **removed, DecentE
     snprintf (full, flen, "%s/%s", folder, name);
     int fd = open (full, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
     struct stat st;
-    /* a writer holds its temporary locked; one nobody holds is left over */
+    /* a writer holds its temporary locked; one nobody holds is left over,
+     * if it holds what a writer writes (nothing yet, or a model's first
+     * bytes): a file of the user's that only looks so by its name stays
+     * (helper-78: notes and a recording named <model>.tmp-Backup went) */
     if (fd >= 0 && fstat (fd, &st) == 0 && S_ISREG (st.st_mode)
+        && fd_starts_as_model (fd, (size_t) st.st_size) == 1
         && flock (fd, LOCK_EX | LOCK_NB) == 0 && unlink (full) == 0) {
       count++;
       if (removed) {

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "bufferlayout.h"
@@ -793,6 +794,18 @@ start_model (TrainJob *job, DecentError *err)
   DecentModel *m = load_resumable (job->checkpoint, job->shown_checkpoint, &job->cfg, err);
   if (!m)
     return NULL;
+  if (decent_model_has_companion (m) == 1) {
+    /* (a model file copied there to train on): its companion was trained
+     * on other footage; companion=true trains one on this run's, and
+     * without, the file would carry a stale one, said as none (helper-78) */
+    decent_model_set_companion (m, NULL, NULL);
+    if (!job->companion_bytes)
+      GST_ELEMENT_WARNING (job->self, RESOURCE, SETTINGS,
+          ("The checkpoint carries a companion model; it is left out."),
+          ("%s holds a companion trained on other footage, and companion=false: the model is "
+              "written without one (companion=true trains one on this run's frames)",
+              job->shown_checkpoint));
+  }
   DecentInfo info;
   decent_model_describe (m, &info);
   job->resumed = TRUE;
@@ -930,7 +943,9 @@ train_epochs (TrainJob *job, DecentModel *m, const guint8 *train, guint n_train,
                              || now - last_checkpoint >= CHECKPOINT_INTERVAL_US));
     if (job->keep_checkpoints && due) {
       last_checkpoint = now;
-      if (decent_model_save (m, job->checkpoint, &err) < 0) {
+      /* (a link under that name is replaced, not written through onto
+       * another model: helper-78) */
+      if (decent_model_save_own (m, job->checkpoint, &err) < 0) {
         /* the run itself is sound: it goes on, and the model is written (or
          * kept elsewhere) at its end; only resuming after a stop is lost */
         gchar *reason = valid_text (err.message);
@@ -1043,6 +1058,43 @@ remove_leftover (TrainJob *job, const gchar *path)
   g_free (reason);
 }
 
+/* Whether err says that a disk (or a quota) was full. */
+static gboolean
+says_disk_full (const DecentError *err)
+{
+  return strstr (err->message, g_strerror (ENOSPC)) || strstr (err->message, g_strerror (EDQUOT));
+}
+
+/* The model did not fit on a full disk, where the run's own checkpoint
+ * (older than the model: it has no use once the model is written) takes
+ * room: deleted when that leaves room enough for the model, which is then
+ * written again (helper-78: the finished run was lost, and the checkpoint
+ * it could have gone in place of stayed).  TRUE when the model is written. */
+static gboolean
+write_in_place_of_checkpoint (TrainJob *job, DecentModel *m, DecentError *err)
+{
+  struct stat ck, at;
+  char *target = decent_model_file_target (job->location);
+  gchar *folder = g_path_get_dirname (target ? target : job->location);
+  free (target);
+  struct statvfs fs;
+  const size_t need = says_disk_full (err) ? decent_model_file_bytes (m) : 0;
+  /* on the same disk, and counted in blocks, with two to spare */
+  const gboolean room = need > 0 && lstat (job->checkpoint, &ck) == 0 && S_ISREG (ck.st_mode)
+      && stat (folder, &at) == 0 && at.st_dev == ck.st_dev && statvfs (folder, &fs) == 0
+      && (guint64) fs.f_bavail * fs.f_frsize + (guint64) ck.st_blocks * 512
+             >= (guint64) need + 2 * (guint64) fs.f_frsize;
+  g_free (folder);
+  if (!room || g_unlink (job->checkpoint) != 0)
+    return FALSE;
+  gchar *reason = valid_text (err->message);
+  GST_ELEMENT_WARNING (job->self, RESOURCE, NO_SPACE_LEFT,
+      ("The disk is full: the run's checkpoint was deleted to make room for the model."),
+      ("%s; %s held epochs the finished model has", reason, job->shown_checkpoint));
+  g_free (reason);
+  return decent_model_save (m, job->location, err) == 0;
+}
+
 static void
 fail_keeping_model (TrainJob *job, DecentModel *m, const gchar *text, const gchar *engine_text)
 {
@@ -1051,11 +1103,16 @@ fail_keeping_model (TrainJob *job, DecentModel *m, const gchar *text, const gcha
   /* the engine says it already when it got as far as writing */
   const gchar *unchanged = strstr (reason, "unchanged") ? ""
       : "; any previous model file there is unchanged";
+  /* not all is lost: the run's last checkpoint goes on from its epoch */
+  gchar *resumable = !kept && g_file_test (job->checkpoint, G_FILE_TEST_IS_REGULAR)
+      ? g_strdup_printf ("; the checkpoint of its epochs, %s, is kept: resume=true trains on "
+          "from it once there is room", job->shown_checkpoint) : g_strdup ("");
   gchar *debug = kept
       ? g_strdup_printf ("%s%s. The trained model was kept at %s (copy it to %s)", reason,
           unchanged, kept, job->shown)
-      : g_strdup_printf ("%s%s. Keeping the trained model elsewhere failed too: %s", reason,
-          unchanged, why);
+      : g_strdup_printf ("%s%s. Keeping the trained model elsewhere failed too: %s%s", reason,
+          unchanged, why, resumable);
+  g_free (resumable);
   job->write_error = GST_RESOURCE_ERROR_OPEN_WRITE;
   job->error_text = g_strdup (text);
   job->error_debug = debug;
@@ -1247,19 +1304,20 @@ keep_companion (TrainJob *job, DecentModel *m, DecentModel *c, const guint8 *fra
   return FALSE;
 }
 
-/* A stop while the companion trains writes nothing, as a stop while the
- * model trains does, so that a Ctrl-C does not replace the file behind the
- * user's back: the finished, calibrated model goes to <location>.finished
- * (its epochs' checkpoint, older, goes), from which resume=true trains the
- * companion only (resume_finished).  FALSE when it cannot be kept there:
- * the model is then written alone (companion_lost). */
+/* A stop while the companion trains (or while the model is calibrated)
+ * writes nothing, as a stop while the model trains does, so that a Ctrl-C
+ * does not replace the file behind the user's back: the finished,
+ * calibrated model goes to <location>.finished (its epochs' checkpoint,
+ * older, goes), from which resume=true trains the companion only, or
+ * writes it as it is (resume_finished).  FALSE when it cannot be kept
+ * there: the model is then written (alone: companion_lost). */
 static gboolean
 park_model (TrainJob *job, DecentModel *m)
 {
   DecentError err = { { 0 } };
   /* resumed from there: it is kept already, whatever checkpoint says */
   if (!job->finished) {
-    if (decent_model_save (m, job->finished_path, &err) < 0) {
+    if (decent_model_save_own (m, job->finished_path, &err) < 0) {
       g_free (job->park_error);
       job->park_error = g_strdup_printf ("%s could not keep it: %s", job->shown_finished,
           err.message);
@@ -1267,12 +1325,29 @@ park_model (TrainJob *job, DecentModel *m)
     }
     remove_leftover (job, job->checkpoint); /* its epochs are older than the finished model */
   }
-  GST_ELEMENT_WARNING (job->self, RESOURCE, FAILED,
-      ("Stopped while training the companion model; nothing was written."),
-      ("the finished model is in %s, and nothing was written to %s: resume=true trains the "
-          "companion only and writes both", job->shown_finished, job->shown));
+  if (job->companion_bytes)
+    GST_ELEMENT_WARNING (job->self, RESOURCE, FAILED,
+        ("Stopped while training the companion model; nothing was written."),
+        ("the finished model is in %s, and nothing was written to %s: resume=true trains the "
+            "companion only and writes both", job->shown_finished, job->shown));
+  else
+    GST_ELEMENT_WARNING (job->self, RESOURCE, FAILED,
+        ("Stopped while calibrating the trained model; nothing was written."),
+        ("the finished model is in %s, and nothing was written to %s: resume=true writes it "
+            "(with companion=true, once its companion is trained)", job->shown_finished,
+            job->shown));
   job->parked = TRUE;
   return TRUE;
+}
+
+/* Whether the element was stopped since the last look (job->cancelled). */
+static gboolean
+stopped_meanwhile (TrainJob *job)
+{
+  g_mutex_lock (&job->self->lock);
+  job->cancelled = job->self->cancel;
+  g_mutex_unlock (&job->self->lock);
+  return job->cancelled;
 }
 
 /* companion=true: a second model of its own geometry with one latent cell
@@ -1300,10 +1375,8 @@ train_companion (TrainJob *job, DecentModel *m, guint n_train, guint n_held)
   g_free (msg);
 
   DecentError err = { { 0 } };
-  g_mutex_lock (&self->lock);
-  job->cancelled = self->cancel; /* stopped while the model was calibrated */
-  g_mutex_unlock (&self->lock);
-  DecentModel *c = job->cancelled ? NULL : decent_model_new (&job->companion_cfg, &err);
+  /* stopped while the model was calibrated */
+  DecentModel *c = stopped_meanwhile (job) ? NULL : decent_model_new (&job->companion_cfg, &err);
   /* no checkpoints of its epochs (a stop keeps the finished model,
    * park_model); its own clock, for its epochs' times */
   const gsize fb = job->frame_bytes;
@@ -1544,9 +1617,18 @@ run_training (TrainJob *job)
              || calibrate_model (job, m, train, n_train, held, n_held, runs)) {
     if (job->companion_bytes)
       train_companion (job, m, n_train, n_held);
+    else if (!job->finished && stopped_meanwhile (job) && !(job->keep_checkpoints
+                                                              && park_model (job, m))) {
+      job->cancelled = FALSE; /* written, since it cannot be kept: never lost */
+      GST_ELEMENT_WARNING (self, RESOURCE, FAILED,
+          ("Stopped while calibrating the trained model; it is written all the same."),
+          ("training had finished, and %s", job->park_error ? job->park_error
+              : "checkpoint=false keeps nothing to resume from"));
+    }
     if (job->parked)
       ; /* park_model said so: nothing written */
-    else if (decent_model_save (m, job->location, &err) < 0)
+    else if (decent_model_save (m, job->location, &err) < 0
+             && !write_in_place_of_checkpoint (job, m, &err))
       fail_keeping_model (job, m, "Could not write the model file.", err.message);
     else
       job->ok = TRUE;
@@ -2028,6 +2110,16 @@ check_checkpoint (GstDecentTrain *self, const gchar *location, const DecentConfi
 /* What can be found before any frame, with the settings of this run:
  * checked when each collection starts (READY -> PAUSED), not only at
  * NULL -> READY, since settings may change in READY. */
+/* Whether a finished model waits beside location (park_model). */
+static gboolean
+finished_waits (const gchar *location)
+{
+  gchar *finished = g_strconcat (location, ".finished", NULL);
+  const gboolean waits = g_file_test (finished, G_FILE_TEST_IS_REGULAR);
+  g_free (finished);
+  return waits;
+}
+
 static gboolean
 check_before_collecting (GstDecentTrain *self)
 {
@@ -2036,10 +2128,11 @@ check_before_collecting (GstDecentTrain *self)
   const gboolean checkpoint = self->checkpoint, resume = self->resume;
   const gboolean calibrate_only = self->calibrate_only;
   const guint64 max_memory = self->max_memory;
-  /* known now, not only once every frame is collected (a resumed run may
-   * have nothing left to train: said at the end) */
-  const gboolean untimed = self->epochs == 0 && !(self->holdout > 0) && !resume
-                           && !calibrate_only;
+  /* known now, not only once every frame is collected; resumed too, but
+   * from a finished model written as it is, which trains nothing
+   * (helper-78: said only after the whole collection) */
+  const gboolean untimed = self->epochs == 0 && !(self->holdout > 0) && !calibrate_only;
+  const gboolean trains_nothing = resume && !self->companion;
   DecentConfig cfg;
   config_from_properties (self, self->width, self->height, self->channels, &cfg);
   GST_OBJECT_UNLOCK (self);
@@ -2051,7 +2144,7 @@ check_before_collecting (GstDecentTrain *self)
         ("Set the model-location property: where the trained model is written."));
   } else if (!check_settings (self, &cfg, max_memory)) {
     /* said why */
-  } else if (untimed) {
+  } else if (untimed && !(trains_nothing && finished_waits (location))) {
     GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("Cannot train until the held-out error "
             "stops falling without held-out frames."),
         ("epochs=0 needs holdout > 0 and enough frames to hold some out; set epochs"));

@@ -121,6 +121,94 @@ GST_START_TEST (test_full_disk)
 }
 GST_END_TEST;
 
+/* A full disk where the run's own checkpoint takes the room the model
+ * needs: the checkpoint (older than the model, of no use once it is
+ * written) goes, said, and the model is written (helper-78: the finished
+ * run was lost).  A 16x16 model of 24 to 96 channels takes 236 KiB: the
+ * checkpoint after epoch 1 fits the 256 KiB, the model beside it does not,
+ * in its place it does. */
+GST_START_TEST (test_full_disk_checkpoint_makes_room)
+{
+  if (!mount_small_tmpfs ())
+    return;
+  gchar *model = marker ("model.dcnt");
+  gchar *desc = train_desc (model, 20, "base-channels=24 max-channels=96 epochs=2");
+  guint own = 0, companion = 0;
+  gchar *warnings = NULL;
+  gchar *err = run_counting_epochs (desc, &own, &companion, &warnings);
+  fail_unless (err == NULL, "%s", err);
+  fail_unless_equals_int (own, 2);
+  fail_unless (strstr (warnings, "The disk is full: the run's checkpoint was deleted to make "
+      "room for the model") && strstr (warnings, "No space left"), "%s", warnings);
+  DecentInfo info;
+  decent_model_free (load_model (model, &info, NULL));
+  fail_unless_equals_int (info.epochs, 2);
+  gchar *checkpoint = g_strconcat (model, ".checkpoint", NULL);
+  fail_if (g_file_test (checkpoint, G_FILE_TEST_EXISTS), "the checkpoint was left");
+  g_free (checkpoint);
+  g_free (warnings);
+  g_free (desc);
+  g_free (model);
+}
+GST_END_TEST;
+
+/* A symbolic link under the checkpoint's name (to another model) is
+ * replaced, not written through: the other model stays as it was
+ * (helper-78: it was overwritten by the checkpoint, and the link then
+ * deleted). */
+GST_START_TEST (test_checkpoint_link_not_written_through)
+{
+  gchar *other = g_build_filename (dir, "other.dcnt", NULL);
+  gchar *desc = train_desc (other, 20, "epochs=1");
+  guint own = 0, companion = 0;
+  gchar *err = run_counting_epochs (desc, &own, &companion, NULL);
+  fail_unless (err == NULL, "%s", err);
+  g_free (desc);
+  gchar *before = NULL, *after = NULL;
+  gsize before_len = 0, after_len = 0;
+  fail_unless (g_file_get_contents (other, &before, &before_len, NULL));
+  gchar *model = g_build_filename (dir, "m.dcnt", NULL);
+  gchar *checkpoint = g_strconcat (model, ".checkpoint", NULL);
+  fail_unless (symlink (other, checkpoint) == 0);
+  desc = train_desc (model, 20, "epochs=3");
+  gchar *warnings = NULL;
+  err = run_counting_epochs (desc, &own, &companion, &warnings);
+  fail_unless (err == NULL, "%s", err);
+  fail_unless (strstr (warnings, "checkpoint exists"), "%s", warnings);
+  fail_unless (g_file_get_contents (other, &after, &after_len, NULL));
+  fail_unless (after_len == before_len && memcmp (before, after, before_len) == 0,
+      "the model the link pointed to was written over");
+  struct stat st;
+  fail_unless (lstat (checkpoint, &st) != 0, "the checkpoint was left");
+  DecentInfo info;
+  decent_model_free (load_model (model, &info, NULL));
+  fail_unless_equals_int (info.epochs, 3);
+  g_free (warnings);
+  g_free (before);
+  g_free (after);
+  g_free (desc);
+  g_free (checkpoint);
+  g_free (model);
+  g_free (other);
+}
+GST_END_TEST;
+
+/* epochs=0 without held-out frames is refused at start with resume=true
+ * too, where it trains (helper-78: only after the whole collection). */
+GST_START_TEST (test_untimed_resume_refused_at_start)
+{
+  gchar *model = g_build_filename (dir, "m.dcnt", NULL);
+  gchar *desc = train_desc (model, 20, "epochs=0 holdout=0 resume=true");
+  gboolean started;
+  gchar *err = pipeline_error_started (desc, &started);
+  fail_unless (err && strstr (err, "without held-out frames"), "%s", err);
+  fail_if (started, "frames were collected before the error: %s", err);
+  g_free (err);
+  g_free (desc);
+  g_free (model);
+}
+GST_END_TEST;
+
 GST_START_TEST (test_read_only_folder)
 {
   if (!mount_small_tmpfs ())
@@ -522,6 +610,128 @@ GST_START_TEST (test_flush_during_companion_said)
 }
 GST_END_TEST;
 
+/* A stop while the trained model is calibrated (after its last epoch)
+ * writes nothing, as a stop while it trains: the finished model waits in
+ * <model>.finished and resume=true writes it as it is (helper-78: with
+ * companion=false the existing file was replaced, unsaid, since
+ * gst-launch prints nothing while it stops).  The warning calibration
+ * posts about few held-out frames holds the streaming thread while
+ * another thread sets the pipeline to READY. */
+static GstElement *stopping_pipe;
+
+static gpointer
+stop_pipeline (gpointer data)
+{
+  gst_element_set_state (stopping_pipe, GST_STATE_READY);
+  return NULL;
+}
+
+static GstBusSyncReply
+stop_at_calibration (GstBus *bus, GstMessage *msg, gpointer data)
+{
+  GThread **stopper = data;
+  if (!*stopper && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_WARNING) {
+    gchar *text = message_text (msg);
+    if (strstr (text, "Calibrated on few frames")) {
+      *stopper = g_thread_new ("stopper", stop_pipeline, NULL);
+      g_usleep (G_USEC_PER_SEC / 2); /* the stop is seen before the model is written */
+    }
+    g_free (text);
+  }
+  return GST_BUS_PASS;
+}
+
+GST_START_TEST (test_stop_during_calibration)
+{
+  gchar *model = marker ("calibrating.dcnt");
+  gchar *finished = g_strconcat (model, ".finished", NULL);
+  gchar *desc = train_desc (model, 40, "epochs=3 holdout=0.25");
+  stopping_pipe = gst_parse_launch (desc, NULL);
+  GstBus *bus = gst_element_get_bus (stopping_pipe);
+  GThread *stopper = NULL;
+  gst_bus_set_sync_handler (bus, stop_at_calibration, &stopper, NULL);
+  gst_element_set_state (stopping_pipe, GST_STATE_PLAYING);
+  const gint64 deadline = g_get_monotonic_time () + 120 * G_TIME_SPAN_SECOND;
+  while (!g_atomic_pointer_get (&stopper) && g_get_monotonic_time () < deadline)
+    g_usleep (10000);
+  fail_unless (stopper != NULL, "no calibration warning came");
+  g_thread_join (stopper);
+  GString *warnings = g_string_new (NULL);
+  GstMessage *msg;
+  while ((msg = gst_bus_pop (bus))) {
+    fail_if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR, "an error");
+    if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_WARNING) {
+      gchar *text = message_text (msg);
+      g_string_append_printf (warnings, "%s\n", text);
+      g_free (text);
+    }
+    gst_message_unref (msg);
+  }
+  gst_element_set_state (stopping_pipe, GST_STATE_NULL);
+  gst_bus_set_sync_handler (bus, NULL, NULL, NULL);
+  gst_object_unref (bus);
+  gst_object_unref (stopping_pipe);
+  g_free (desc);
+  fail_unless (strstr (warnings->str, "Stopped while calibrating the trained model; nothing was "
+      "written") && strstr (warnings->str, "resume=true writes it"), "%s", warnings->str);
+  g_string_free (warnings, TRUE);
+  assert_marker (model);
+  DecentInfo info;
+  DecentCalibration cal;
+  decent_model_free (load_model (finished, &info, &cal));
+  fail_unless (info.epochs == 3 && cal.threshold > 0, "%u epochs, threshold %g", info.epochs,
+      cal.threshold);
+  /* resumed: written as it is, nothing trained */
+  desc = train_desc (model, 40, "epochs=3 holdout=0.25 resume=true");
+  guint own = 0, companion = 0;
+  gchar *err = run_counting_epochs (desc, &own, &companion, NULL);
+  fail_unless (err == NULL, "%s", err);
+  fail_unless_equals_int (own, 0);
+  decent_model_free (load_model (model, &info, NULL));
+  fail_unless_equals_int (info.epochs, 3);
+  fail_if (g_file_test (finished, G_FILE_TEST_EXISTS), "the finished model was left");
+  g_free (desc);
+  g_free (finished);
+  g_free (model);
+}
+GST_END_TEST;
+
+/* A checkpoint that carries a companion (a model file copied there to
+ * train further), resumed with companion=false: the model is written
+ * without it, said (helper-78: the companion of other footage was kept,
+ * and the messages said "a 0x0 companion"). */
+GST_START_TEST (test_checkpoint_companion_left_out)
+{
+  gchar *model = g_build_filename (dir, "further.dcnt", NULL);
+  gchar *checkpoint = g_strconcat (model, ".checkpoint", NULL);
+  gchar *desc = train_desc (checkpoint, 20, "epochs=1 companion=true companion-width=16 "
+      "companion-height=16");
+  guint own = 0, companion = 0;
+  gchar *err = run_counting_epochs (desc, &own, &companion, NULL);
+  fail_unless (err == NULL, "%s", err);
+  g_free (desc);
+  DecentError e = { { 0 } };
+  DecentModel *m = decent_model_load (checkpoint, DECENT_DEVICE_CPU, &e);
+  fail_unless (m && decent_model_has_companion (m) == 1, "%s", e.message);
+  decent_model_free (m);
+  desc = train_desc (model, 20, "epochs=2 resume=true");
+  gchar *warnings = NULL;
+  own = companion = 0;
+  err = run_counting_epochs (desc, &own, &companion, &warnings);
+  fail_unless (err == NULL, "%s", err);
+  fail_unless (own == 1 && companion == 0, "%u epochs, %u of a companion", own, companion);
+  fail_unless (strstr (warnings, "The checkpoint carries a companion model; it is left out"),
+      "%s", warnings);
+  m = decent_model_load (model, DECENT_DEVICE_CPU, &e);
+  fail_unless (m && decent_model_has_companion (m) == 0, "%s", e.message);
+  decent_model_free (m);
+  g_free (warnings);
+  g_free (desc);
+  g_free (checkpoint);
+  g_free (model);
+}
+GST_END_TEST;
+
 /* Runs pipeline (a format of model and extra properties) without extra
  * ones and stops it while the companion trains: model.finished waits. */
 static void
@@ -770,6 +980,9 @@ faults_suite (void)
   Suite *s = suite_create ("faults");
   TCase *tc = suite_add_case (s, "general", 300, temp_dir_setup, teardown);
   tcase_add_test (tc, test_full_disk);
+  tcase_add_test (tc, test_full_disk_checkpoint_makes_room);
+  tcase_add_test (tc, test_checkpoint_link_not_written_through);
+  tcase_add_test (tc, test_untimed_resume_refused_at_start);
   tcase_add_test (tc, test_read_only_folder);
   tcase_add_test (tc, test_calibrate_through_read_only_link);
   tcase_add_test (tc, test_checkpoint_folder_refused);
@@ -780,6 +993,8 @@ faults_suite (void)
   tcase_add_test (tc, test_stop_and_resume);
   tcase_add_test (tc, test_flush_during_companion_said);
   tcase_add_test (tc, test_stop_during_companion);
+  tcase_add_test (tc, test_stop_during_calibration);
+  tcase_add_test (tc, test_checkpoint_companion_left_out);
   return s;
 }
 
