@@ -179,12 +179,17 @@ static void
 send_held_ends (GstDecentAnomaly *self)
 {
   GstEvent *event;
+  GstPad *src = GST_BASE_TRANSFORM_SRC_PAD (GST_BASE_TRANSFORM (self));
   while ((event = g_queue_pop_head (&self->held_ends))) {
+    if (!gst_pad_push_event (src, gst_event_ref (event)) && GST_PAD_IS_FLUSHING (src)) {
+      g_queue_push_head (&self->held_ends, event); /* flushed again: held again */
+      break;
+    }
     gchar *key = downstream_key (gst_event_get_structure (event));
     if (key)
       g_hash_table_remove (self->told_downstream, key);
     g_free (key);
-    gst_pad_push_event (GST_BASE_TRANSFORM_SRC_PAD (GST_BASE_TRANSFORM (self)), event);
+    gst_event_unref (event);
   }
 }
 
@@ -509,7 +514,8 @@ loader_main (gpointer data)
  * load asked for before it (waiting, running, or done and not yet swapped
  * in) is dropped, so that the model in use goes on, as said.  A shared
  * engine's reload, asked of every sharer, still takes place.  FALSE when
- * not started (nothing to say). */
+ * not started, or when a newer set has asked for its file (nothing to
+ * say). */
 static gboolean
 drop_loads (GstDecentAnomaly *self, guint serial, gboolean *shared)
 {
@@ -528,7 +534,7 @@ drop_loads (GstDecentAnomaly *self, guint serial, gboolean *shared)
     g_clear_pointer (&self->pending_path, g_free);
   }
   g_mutex_unlock (&self->swap_lock);
-  return started;
+  return started && newest; /* (a newer set's load goes on: nothing to say) */
 }
 
 /* request_load with swap_lock held and the element started; error is set
@@ -1268,6 +1274,9 @@ start_scoring (GstDecentAnomaly *self, const gchar *second_path, DecentDevice de
   GST_OBJECT_UNLOCK (self);
   if (late)
     request_load_locked (self, late, late_device, late_serial, &error);
+  else /* what start() loaded is the newest: a set older than it, held
+        * between its set and its request, asks for nothing (helper-79) */
+    self->requested_serial = late_serial;
   g_mutex_unlock (&self->swap_lock);
   if (error)
     warn_no_loader (self, late, error);

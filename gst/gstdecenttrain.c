@@ -529,7 +529,8 @@ typedef struct {
   GstDecentTrain *self;
   DecentConfig cfg;
   gchar *location, *checkpoint; /* checkpoint: <location>.checkpoint */
-  gchar *finished_path;         /* <location>.finished: a model waiting for its companion */
+  gchar *finished_path;         /* <location>.finished: a finished model waiting to be
+                                 * written (stopped while calibrated or its companion trained) */
   gchar *shown, *shown_checkpoint, *shown_finished; /* the same for messages (UTF-8) */
   gboolean keep_checkpoints;    /* checkpoint=true: written after epochs (train_epochs) */
   gboolean resume, calibrate_only; /* resume reads the checkpoint, kept or not */
@@ -537,6 +538,7 @@ typedef struct {
   gboolean finished_found;      /* a finished model found then, to resume from */
   gboolean resumed;             /* the model came from the checkpoint (or .finished) */
   gboolean finished;            /* ... from <location>.finished: trained and calibrated */
+  gboolean wrote_checkpoint;    /* <location>.checkpoint holds this run's epochs */
   gboolean parked;              /* stopped while the companion trained: the finished
                                  * model is in <location>.finished, nothing written */
   gboolean memory_full;         /* collecting stopped at max-memory */
@@ -945,7 +947,9 @@ train_epochs (TrainJob *job, DecentModel *m, const guint8 *train, guint n_train,
       last_checkpoint = now;
       /* (a link under that name is replaced, not written through onto
        * another model: helper-78) */
-      if (decent_model_save_own (m, job->checkpoint, &err) < 0) {
+      if (decent_model_save_own (m, job->checkpoint, &err) == 0) {
+        job->wrote_checkpoint = TRUE;
+      } else {
         /* the run itself is sound: it goes on, and the model is written (or
          * kept elsewhere) at its end; only resuming after a stop is lost */
         gchar *reason = valid_text (err.message);
@@ -1058,18 +1062,23 @@ remove_leftover (TrainJob *job, const gchar *path)
   g_free (reason);
 }
 
-/* Whether err says that a disk (or a quota) was full. */
+/* Whether <location>.checkpoint holds this run's epochs (written by it, or
+ * resumed from), which the finished model has: of no use once it is
+ * written. */
 static gboolean
-says_disk_full (const DecentError *err)
+checkpoint_is_this_runs (const TrainJob *job)
 {
-  return strstr (err->message, g_strerror (ENOSPC)) || strstr (err->message, g_strerror (EDQUOT));
+  return (job->wrote_checkpoint || job->resumed) && !job->finished
+         && g_file_test (job->checkpoint, G_FILE_TEST_IS_REGULAR);
 }
 
-/* The model did not fit on a full disk, where the run's own checkpoint
- * (older than the model: it has no use once the model is written) takes
- * room: deleted when that leaves room enough for the model, which is then
- * written again (helper-78: the finished run was lost, and the checkpoint
- * it could have gone in place of stayed).  TRUE when the model is written. */
+/* The model did not fit on a full disk, where this run's own checkpoint
+ * takes room: deleted when the disk's free blocks say that leaves room
+ * enough for the model, which is then written again (helper-78: the
+ * finished run was lost, and the checkpoint it could have gone in place of
+ * stayed).  Not for a quota, which statvfs does not count, nor a checkpoint
+ * with other links, whose blocks would stay (helper-79).  TRUE when the
+ * model is written. */
 static gboolean
 write_in_place_of_checkpoint (TrainJob *job, DecentModel *m, DecentError *err)
 {
@@ -1078,10 +1087,12 @@ write_in_place_of_checkpoint (TrainJob *job, DecentModel *m, DecentError *err)
   gchar *folder = g_path_get_dirname (target ? target : job->location);
   free (target);
   struct statvfs fs;
-  const size_t need = says_disk_full (err) ? decent_model_file_bytes (m) : 0;
+  const size_t need = strstr (err->message, g_strerror (ENOSPC)) && checkpoint_is_this_runs (job)
+      ? decent_model_file_bytes (m) : 0;
   /* on the same disk, and counted in blocks, with two to spare */
   const gboolean room = need > 0 && lstat (job->checkpoint, &ck) == 0 && S_ISREG (ck.st_mode)
-      && stat (folder, &at) == 0 && at.st_dev == ck.st_dev && statvfs (folder, &fs) == 0
+      && ck.st_nlink == 1 && stat (folder, &at) == 0 && at.st_dev == ck.st_dev
+      && statvfs (folder, &fs) == 0
       && (guint64) fs.f_bavail * fs.f_frsize + (guint64) ck.st_blocks * 512
              >= (guint64) need + 2 * (guint64) fs.f_frsize;
   g_free (folder);
@@ -1103,8 +1114,13 @@ fail_keeping_model (TrainJob *job, DecentModel *m, const gchar *text, const gcha
   /* the engine says it already when it got as far as writing */
   const gchar *unchanged = strstr (reason, "unchanged") ? ""
       : "; any previous model file there is unchanged";
-  /* not all is lost: the run's last checkpoint goes on from its epoch */
-  gchar *resumable = !kept && g_file_test (job->checkpoint, G_FILE_TEST_IS_REGULAR)
+  /* not all is lost: the finished model it resumed from waits still, or
+   * this run's last checkpoint goes on from its epoch */
+  gchar *resumable = kept ? g_strdup ("")
+      : job->finished && g_file_test (job->finished_path, G_FILE_TEST_IS_REGULAR)
+      ? g_strdup_printf ("; the finished model stays in %s: resume=true writes it once there "
+          "is room", job->shown_finished)
+      : checkpoint_is_this_runs (job)
       ? g_strdup_printf ("; the checkpoint of its epochs, %s, is kept: resume=true trains on "
           "from it once there is room", job->shown_checkpoint) : g_strdup ("");
   gchar *debug = kept
@@ -2080,7 +2096,7 @@ check_checkpoint (GstDecentTrain *self, const gchar *location, const DecentConfi
       GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
           ("A checkpoint is beside the finished model; resume=true takes the finished model "
               "and deletes the checkpoint once it writes."),
-          ("%s waits for its companion, and %s holds a later run's epochs (one with "
+          ("%s waits to be written, and %s holds a later run's epochs (one with "
               "resume=false, stopped while training anew); to continue that one instead, "
               "move %s away first", shown_finished, shown, shown_finished));
   } else if (resume && has_checkpoint) {
@@ -2090,9 +2106,10 @@ check_checkpoint (GstDecentTrain *self, const gchar *location, const DecentConfi
     GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
         ("A finished model from a stopped run is waiting; this run trains anew and discards "
             "it."),
-        ("%s holds a model stopped while its companion trained, and resume=false: set "
-            "resume=true to write it with a companion instead; it is deleted once this run "
-            "writes its model", shown_finished));
+        ("%s holds a finished model stopped before it was written (while it was "
+            "calibrated or its companion trained), and resume=false: set resume=true to write "
+            "it instead; it is deleted once this run writes its model, or replaced if this run "
+            "is stopped so too", shown_finished));
   } else if (has_checkpoint) {
     GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
         ("An interrupted run's checkpoint exists; this run starts anew and replaces it."),
@@ -2190,8 +2207,8 @@ model_to_calibrate (GstDecentTrain *self, const gchar *location, DecentDevice de
     gchar *shown_finished = decent_shown_name (finished);
     gchar *advice = !location || g_file_test (location, G_FILE_TEST_EXISTS) ? g_strdup ("")
         : g_file_test (finished, G_FILE_TEST_IS_REGULAR)
-        ? g_strdup_printf (" A finished model waits in %s for its companion: write it first "
-            "(resume=true).", shown_finished)
+        ? g_strdup_printf (" A finished model waits in %s: write it first (resume=true).",
+            shown_finished)
         : g_strdup (" calibrate-only calibrates an existing model on new footage; train one "
             "first.");
     GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,

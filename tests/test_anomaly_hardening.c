@@ -218,6 +218,82 @@ GST_START_TEST (test_events_stay_paired_across_flushes)
 }
 GST_END_TEST;
 
+
+/* A second flush from downstream starting while the end held over the
+ * first is sent: the end is held again, not lost (helper-79: decentpublish
+ * then kept a begin without an end until the stream stopped). */
+typedef struct {
+  GstHarness *h;
+  guint ends_seen;
+} Reflush;
+
+static GstPadProbeReturn
+reflush_at_held_end (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  Reflush *at = data;
+  GstEvent *e = GST_PAD_PROBE_INFO_EVENT (info);
+  const GstStructure *s = GST_EVENT_TYPE (e) == GST_EVENT_CUSTOM_DOWNSTREAM
+      ? gst_event_get_structure (e) : NULL;
+  if (s && gst_structure_has_name (s, "decentanomaly-event")
+      && !g_strcmp0 (gst_structure_get_string (s, "type"), "end")) {
+    at->ends_seen++;
+    /* 1st end: flushed (held); 2nd: the held one sent again at the next frame */
+    if (at->ends_seen <= 2)
+      gst_harness_push_upstream_event (at->h, gst_event_new_flush_start ());
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+/* the end of a flush that came from downstream, and a new segment */
+static void
+stop_flush_from_sink (GstHarness *h)
+{
+  fail_unless (gst_harness_push_upstream_event (h, gst_event_new_flush_stop (TRUE)));
+  GstSegment segment;
+  gst_segment_init (&segment, GST_FORMAT_TIME);
+  fail_unless (gst_harness_push_event (h, gst_event_new_segment (&segment)));
+}
+
+GST_START_TEST (test_held_end_survives_a_second_flush)
+{
+  GstHarness *h = model_harness ("event-min-frames=1 event-gap=1");
+  GstElement *e = gst_harness_find_element (h, "decentanomaly");
+  GstPad *src = gst_element_get_static_pad (e, "src");
+  Reflush at = { h, 0 };
+  gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, reflush_at_held_end, &at, NULL);
+  guint64 i = 0;
+  for (; i < 6 && at.ends_seen < 1; i++) {
+    if (gst_harness_push (h, gray_frame (i == 1, i)) == GST_FLOW_OK)
+      gst_buffer_unref (gst_harness_pull (h));
+  }
+  fail_unless_equals_int (at.ends_seen, 1);
+  stop_flush_from_sink (h);
+  /* the next frame sends the held end, and a second flush starts meanwhile */
+  if (gst_harness_push (h, gray_frame (FALSE, i++)) == GST_FLOW_OK)
+    gst_buffer_unref (gst_harness_pull (h));
+  fail_unless_equals_int (at.ends_seen, 2);
+  stop_flush_from_sink (h);
+  for (guint j = 0; j < 3; j++, i++) {
+    fail_unless_equals_int (gst_harness_push (h, gray_frame (FALSE, i)), GST_FLOW_OK);
+    gst_buffer_unref (gst_harness_pull (h));
+  }
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+  guint begins = 0, ends = 0;
+  GstEvent *ev;
+  while ((ev = gst_harness_try_pull_event (h))) {
+    const GstStructure *s = GST_EVENT_TYPE (ev) == GST_EVENT_CUSTOM_DOWNSTREAM
+        ? gst_event_get_structure (ev) : NULL;
+    if (s && gst_structure_has_name (s, "decentanomaly-event"))
+      (*(g_strcmp0 (gst_structure_get_string (s, "type"), "begin") ? &ends : &begins))++;
+    gst_event_unref (ev);
+  }
+  fail_unless (begins == 1 && ends == 1, "downstream got %u begins and %u ends", begins, ends);
+  gst_object_unref (src);
+  gst_object_unref (e);
+  gst_harness_teardown (h);
+}
+GST_END_TEST;
+
 /* ---- 2: non-finite scores ---------------------------------------------- */
 
 GST_START_TEST (test_nonfinite_model_refused)
@@ -1222,6 +1298,64 @@ GST_START_TEST (test_concurrent_locations_end_on_the_named_model)
 }
 GST_END_TEST;
 
+
+/* An older set held between its set and its request while the element
+ * starts on a newer one asks for nothing when it comes after start()
+ * (helper-79: the file it named replaced the one start() loaded). */
+GST_START_TEST (test_older_set_after_start_asks_nothing)
+{
+  TestModel a = { g_strdup (tm.dir), NULL, 0, 0, 0 }, b = { g_strdup (tm.dir), NULL, 0, 0, 0 };
+  test_model_make (&a, "sa.dcnt", 111.0f);
+  test_model_make (&b, "sb.dcnt", 222.0f);
+  GstElement *e = gst_element_factory_make ("decentanomaly", NULL);
+  g_object_set (e, "model-location", tm.path, NULL);
+  g_mutex_init (&set_gate.lock);
+  g_cond_init (&set_gate.cond);
+  set_gate.holding = set_gate.released = FALSE;
+  gst_debug_set_threshold_for_name ("decentanomaly", GST_LEVEL_DEBUG);
+  gst_debug_add_log_function (hold_first_set, NULL, NULL);
+  g_object_set_data (G_OBJECT (e), "first", a.path);
+  g_mutex_lock (&set_gate.lock);
+  GThread *setter = set_gate.held = g_thread_new ("set-a", set_location, e);
+  while (!set_gate.holding)
+    g_cond_wait (&set_gate.cond, &set_gate.lock);
+  g_mutex_unlock (&set_gate.lock);
+  g_object_set (e, "model-location", b.path, NULL); /* the newest; not started: start() reads it */
+  GstHarness *h = gst_harness_new_with_element (e, "sink", "src");
+  gst_harness_set_src_caps_str (h, GRAY_CAPS);
+  fail_unless_equals_int (gst_harness_push (h, gray_frame (FALSE, 0)), GST_FLOW_OK);
+  gst_buffer_unref (gst_harness_pull (h));
+  g_mutex_lock (&set_gate.lock);
+  set_gate.released = TRUE;
+  g_cond_broadcast (&set_gate.cond);
+  g_mutex_unlock (&set_gate.lock);
+  g_thread_join (setter);
+  gst_debug_remove_log_function (hold_first_set);
+  gst_debug_set_threshold_for_name ("decentanomaly", GST_LEVEL_FIXME);
+  gchar *named = NULL;
+  g_object_get (e, "model-location", &named, NULL);
+  fail_unless_equals_string (named, b.path);
+  g_free (named);
+  g_usleep (500000); /* a load the older set asked for would have ended */
+  for (int i = 1; i < 5; i++) {
+    GstBuffer *out = (gst_harness_push (h, gray_frame (FALSE, i)), gst_harness_pull (h));
+    const gdouble got = gst_buffer_get_decent_anomaly_meta (out)->threshold;
+    gst_buffer_unref (out);
+    fail_unless (got == 222.0, "model-location names sb.dcnt (threshold 222), the model "
+        "scoring has threshold %g", got);
+    g_usleep (100000);
+  }
+  gst_harness_teardown (h);
+  gst_object_unref (e);
+  g_mutex_clear (&set_gate.lock);
+  g_cond_clear (&set_gate.cond);
+  g_free (a.dir);
+  g_free (a.path);
+  g_free (b.dir);
+  g_free (b.path);
+}
+GST_END_TEST;
+
 /* stop() waits for a load in flight: no thread and no model outlive it */
 GST_START_TEST (test_reload_then_stop)
 {
@@ -1622,6 +1756,8 @@ anomaly_hardening_suite (void)
   tcase_add_test (tc, test_frame_layout_table);
   tcase_add_test (tc, test_reload_storm);
   tcase_add_test (tc, test_concurrent_locations_end_on_the_named_model);
+  tcase_add_test (tc, test_held_end_survives_a_second_flush);
+  tcase_add_test (tc, test_older_set_after_start_asks_nothing);
   tcase_add_test (tc, test_reload_then_stop);
   tcase_add_test (tc, test_location_set_during_start);
   tcase_add_test (tc, test_long_and_non_utf8_paths);

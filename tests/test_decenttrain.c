@@ -861,7 +861,7 @@ GST_START_TEST (test_calibrate_only)
   fail_unless (g_file_set_contents (waiting, "a model", -1, NULL));
   run_appsrc (missing, "calibrate-only=true", 3, 0, &r);
   fail_unless (r.error && strstr (r.error, "A finished model waits in")
-      && strstr (r.error, "missing.dcnt.finished for its companion"), "%s", r.error);
+      && strstr (r.error, "missing.dcnt.finished"), "%s", r.error);
   app_run_clear (&r);
   unlink (waiting);
   g_free (waiting);

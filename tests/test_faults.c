@@ -630,10 +630,10 @@ static GstBusSyncReply
 stop_at_calibration (GstBus *bus, GstMessage *msg, gpointer data)
 {
   GThread **stopper = data;
-  if (!*stopper && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_WARNING) {
+  if (!g_atomic_pointer_get (stopper) && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_WARNING) {
     gchar *text = message_text (msg);
     if (strstr (text, "Calibrated on few frames")) {
-      *stopper = g_thread_new ("stopper", stop_pipeline, NULL);
+      g_atomic_pointer_set (stopper, g_thread_new ("stopper", stop_pipeline, NULL));
       g_usleep (G_USEC_PER_SEC / 2); /* the stop is seen before the model is written */
     }
     g_free (text);
