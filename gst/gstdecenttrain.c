@@ -1989,8 +1989,11 @@ check_writable (GstDecentTrain *self, const gchar *location, gboolean checkpoint
       if (fd < 0) {
         int e = errno;
         gchar *dir = g_path_get_dirname (probes[i]), *shown_dir = decent_shown_name (dir);
-        why = g_strdup_printf ("cannot write %s %s: cannot create a file in %s: %s",
-            i ? "the checkpoint of" : "model file", shown, shown_dir, g_strerror (e));
+        /* (the model's folder is writable when only the checkpoint's is
+         * not: a link's target elsewhere; without checkpoints it trains) */
+        why = g_strdup_printf ("cannot write %s %s: cannot create a file in %s: %s%s",
+            i ? "the checkpoint of" : "model file", shown, shown_dir, g_strerror (e),
+            i ? " (checkpoint=false trains without checkpoints)" : "");
         g_free (shown_dir);
         g_free (dir);
       } else {
