@@ -190,9 +190,9 @@ int decent_model_check_destination(const char *path, DecentError *err);
 
 /* Removes temporaries <path>.tmp-XXXXXX that a writer which died left behind:
  * regular files no live writer holds locked that are empty or begin as a
- * model file does (a file of something else so named stays).  Returns how many were removed
- * (their names go to removed, a '\n'-separated list the caller frees with
- * free(); removed may be NULL), or -1 with a reason. */
+ * model file does (a file of something else so named stays).  Returns how
+ * many were removed (their names go to removed, a '\n'-separated list the
+ * caller frees with free(); removed may be NULL), or -1 with a reason. */
 int decent_model_remove_stale_temporaries(const char *path, char **removed, DecentError *err);
 
 /* Frames are 8-bit, interleaved (HWC), at model geometry, packed one after the

@@ -539,8 +539,8 @@ typedef struct {
   gboolean resumed;             /* the model came from the checkpoint (or .finished) */
   gboolean finished;            /* ... from <location>.finished: trained and calibrated */
   gboolean wrote_checkpoint;    /* <location>.checkpoint holds this run's epochs */
-  gboolean parked;              /* stopped while the companion trained: the finished
-                                 * model is in <location>.finished, nothing written */
+  gboolean parked;              /* stopped while calibrated or the companion trained: the
+                                 * finished model is in <location>.finished, nothing written */
   gboolean memory_full;         /* collecting stopped at max-memory */
   gboolean memory_out;          /* ... or where the memory ran out */
   gchar *park_error;            /* why park_model could not keep the model */
@@ -2127,9 +2127,6 @@ check_checkpoint (GstDecentTrain *self, const gchar *location, const DecentConfi
   return ok;
 }
 
-/* What can be found before any frame, with the settings of this run:
- * checked when each collection starts (READY -> PAUSED), not only at
- * NULL -> READY, since settings may change in READY. */
 /* Whether a finished model waits beside location (park_model). */
 static gboolean
 finished_waits (const gchar *location)
@@ -2140,6 +2137,9 @@ finished_waits (const gchar *location)
   return waits;
 }
 
+/* What can be found before any frame, with the settings of this run:
+ * checked when each collection starts (READY -> PAUSED), not only at
+ * NULL -> READY, since settings may change in READY. */
 static gboolean
 check_before_collecting (GstDecentTrain *self)
 {
