@@ -18,6 +18,8 @@
 
 #include <getopt.h>
 #include <errno.h>
+#include <libgen.h>
+#include <sys/stat.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -239,6 +241,42 @@ usage (FILE *f)
 
 /* Closes an output (may be NULL); false, said on stderr, when a write
  * failed (a full disk): a run whose figures were lost is not a success. */
+/* Whether an output named by option can be written: not a folder, in a
+ * folder that takes files.  Said (and false) before any training, not
+ * after it (helper-80: --scores in a missing folder failed after the
+ * training, and the model was not saved). */
+static bool
+output_writable (const char *option, const char *path)
+{
+  if (!path)
+    return true;
+  struct stat st;
+  char *copy = strdup (path);
+  const char *folder = copy ? dirname (copy) : ".";
+  const bool folder_ok = access (folder, W_OK | X_OK) == 0;
+  const int why = errno;
+  const bool is_folder = stat (path, &st) == 0 && S_ISDIR (st.st_mode);
+  if (!folder_ok || is_folder)
+    fprintf (stderr, "decent-eval: cannot write %s %s: %s\n", option, path,
+        is_folder ? "it is a folder" : strerror (why));
+  free (copy);
+  return folder_ok && !is_folder;
+}
+
+/* An integer option's value, whole: "abc" or "3x" are refused (atoi took
+ * them for 0 and 3). */
+static bool
+parse_int (const char *text, int *out)
+{
+  char *end;
+  errno = 0;
+  const long v = strtol (text, &end, 10);
+  if (errno || end == text || *end || v < -2147483647L || v > 2147483647L)
+    return false;
+  *out = (int) v;
+  return true;
+}
+
 static bool
 finish_csv (FILE *f, const char *path)
 {
@@ -277,7 +315,12 @@ main (int argc, char **argv)
   while ((o = getopt_long (argc, argv, "", opts, NULL)) != -1) {
     switch (o) {
       case 'd': dir = optarg; break;
-      case 'c': cls = atoi (optarg); break;
+      case 'c':
+        if (!parse_int (optarg, &cls)) {
+          fprintf (stderr, "decent-eval: --class wants 0..9, not \"%s\"\n", optarg);
+          return 2;
+        }
+        break;
       case 'e': epochs = atoi (optarg); break;
       case 'l': lambda = atof (optarg); break;
       case 'L': loss = atoi (optarg); break;
@@ -313,10 +356,17 @@ main (int argc, char **argv)
   }
   if (!dir)
     dir = mnist ? "build/mnist/package/src/digits" : "/usr/share/datasets/fashion-mnist";
-  if (cls < 0 || cls > 9 || epochs < 1 || holdout < 0 || holdout >= 1 || (loss != 13 && loss != 9)) {
-    fprintf (stderr, "decent-eval: class must be 0..9, epochs >= 1, holdout in [0, 1), loss 13 or 9\n");
+  /* holdout keeps every round(1/holdout)-th image: over 0.5 that is every
+   * image, and none is left to train on */
+  if (cls < 0 || cls > 9 || epochs < 1 || !(holdout >= 0 && holdout <= 0.5)
+      || !(quantile > 0 && quantile < 1) || (loss != 13 && loss != 9)) {
+    fprintf (stderr, "decent-eval: class must be 0..9, epochs >= 1, holdout in [0, 0.5], "
+        "quantile in (0, 1), loss 13 or 9\n");
     return 2;
   }
+  if (!output_writable ("--scores", scores_path) || !output_writable ("--losses", losses_path)
+      || !output_writable ("--curve", curve_path) || !output_writable ("--recon", recon_path))
+    return 1;
   if (model_path) { /* before the training, not after it (helper-70) */
     DecentError refused = { { 0 } };
     if (decent_model_check_destination (model_path, &refused) < 0) {
@@ -496,20 +546,23 @@ main (int argc, char **argv)
   }
   double score_s = now () - t0;
   double auroc = decent_auroc (scores, labels, (size_t) d[3].count);
+  /* an output that fails now is said, and the trained model still saved */
+  int status = 0;
   const bool losses_kept = finish_csv (log.losses, losses_path);
   if (!finish_csv (log.curve, curve_path) || !losses_kept)
-    return 1;
+    status = 1;
   if (scores_path) {
     FILE *f = fopen (scores_path, "w");
     if (!f) {
-      fprintf (stderr, "decent-eval: cannot write %s\n", scores_path);
-      return 1;
+      fprintf (stderr, "decent-eval: cannot write %s: %s\n", scores_path, strerror (errno));
+      status = 1;
+    } else {
+      fprintf (f, "index,class,anomalous,score\n");
+      for (int i = 0; i < d[3].count; i++)
+        fprintf (f, "%d,%d,%d,%.8g\n", i, d[3].data[i], labels[i], scores[i]);
+      if (!finish_csv (f, scores_path))
+        status = 1;
     }
-    fprintf (f, "index,class,anomalous,score\n");
-    for (int i = 0; i < d[3].count; i++)
-      fprintf (f, "%d,%d,%d,%.8g\n", i, d[3].data[i], labels[i], scores[i]);
-    if (!finish_csv (f, scores_path))
-      return 1;
   }
   printf ("trained in %.1f s (%.0f images/s); scored %d test images in %.2f s (%.0f images/s)\n",
       train_s, train_s > 0 ? (double) n_train * to_train / train_s : 0.0, d[3].count, score_s,
@@ -519,24 +572,25 @@ main (int argc, char **argv)
   if (n_held > 0) {
     if (decent_model_calibrate (m, held, n_held, (float) quantile, &e) < 0) {
       fprintf (stderr, "decent-eval: calibration failed: %s\n", e.message);
-      return 1;
+      status = 1;
+    } else {
+      DecentCalibration cal;
+      decent_model_get_calibration (m, &cal);
+      int flagged_normal = 0, flagged_anomalous = 0;
+      for (int i = 0; i < d[3].count; i++) {
+        if (scores[i] > cal.threshold)
+          *(labels[i] ? &flagged_anomalous : &flagged_normal) += 1;
+      }
+      printf ("threshold %.5f (quantile %g of %d held-out normal scores): flags %.1f %% of test "
+              "normals and %.1f %% of test anomalies\n",
+          cal.threshold, quantile, n_held, 100.0 * flagged_normal / test_normals,
+          100.0 * flagged_anomalous / (d[3].count - test_normals));
     }
-    DecentCalibration cal;
-    decent_model_get_calibration (m, &cal);
-    int flagged_normal = 0, flagged_anomalous = 0;
-    for (int i = 0; i < d[3].count; i++) {
-      if (scores[i] > cal.threshold)
-        *(labels[i] ? &flagged_anomalous : &flagged_normal) += 1;
-    }
-    printf ("threshold %.5f (quantile %g of %d held-out normal scores): flags %.1f %% of test "
-            "normals and %.1f %% of test anomalies\n",
-        cal.threshold, quantile, n_held, 100.0 * flagged_normal / test_normals,
-        100.0 * flagged_anomalous / (d[3].count - test_normals));
   }
   if (recon_path && write_recon_grid (m, recon_path, d[2].data, d[3].data, d[3].count, cls, w,
                         h, &e) < 0) {
     fprintf (stderr, "decent-eval: %s\n", e.message);
-    return 1;
+    status = 1;
   }
   if (model_path) {
     if (decent_model_save (m, model_path, &e) < 0) {
@@ -553,5 +607,5 @@ main (int argc, char **argv)
   free (labels);
   free (scores);
   free (normals);
-  return 0;
+  return status;
 }

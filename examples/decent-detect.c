@@ -192,6 +192,36 @@ close_csv (FILE *f, const gchar *path)
   return TRUE;
 }
 
+/* Whether base is a name multifilesink gives a flagged frame:
+ * frame-NNNNN.jpg (or more digits past 99999). */
+static gboolean
+is_frame_name (const gchar *base)
+{
+  if (!base || !g_str_has_prefix (base, "frame-") || !g_str_has_suffix (base, ".jpg"))
+    return FALSE;
+  const gsize digits = strlen (base) - strlen ("frame-") - strlen (".jpg");
+  if (digits < 5)
+    return FALSE;
+  for (gsize i = 0; i < digits; i++)
+    if (!g_ascii_isdigit (base[strlen ("frame-") + i]))
+      return FALSE;
+  return TRUE;
+}
+
+/* Whether folder holds a flagged frame's file already. */
+static gboolean
+holds_frames (const gchar *folder)
+{
+  GDir *d = g_dir_open (folder, 0, NULL);
+  gboolean found = FALSE;
+  const gchar *name;
+  while (d && !found && (name = g_dir_read_name (d)))
+    found = is_frame_name (name);
+  if (d)
+    g_dir_close (d);
+  return found;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -259,6 +289,29 @@ main (int argc, char **argv)
             outputs[o].option, outputs[o].path);
         return 2;
       }
+  }
+  /* the flagged frames, frame-00000.jpg on, would replace an output of
+   * that name in their folder, and mix with an earlier run's frames, which
+   * the summary would not count (helper-80; detect.sh refuses them too) */
+  if (flagged_dir) {
+    for (guint o = 0; o < G_N_ELEMENTS (outputs); o++) {
+      gchar *folder = outputs[o].path ? g_path_get_dirname (outputs[o].path) : NULL;
+      gchar *base = outputs[o].path ? g_path_get_basename (outputs[o].path) : NULL;
+      const gboolean clash = folder && is_frame_name (base)
+                             && example_same_file (folder, flagged_dir);
+      g_free (folder);
+      g_free (base);
+      if (clash) {
+        g_printerr ("decent-detect: %s %s is named as a flagged frame in --flagged-dir: a "
+            "flagged frame would replace it\n", outputs[o].option, outputs[o].path);
+        return 2;
+      }
+    }
+    if (holds_frames (flagged_dir)) {
+      g_printerr ("decent-detect: --flagged-dir %s holds frames of an earlier run; empty it or "
+          "name another folder\n", flagged_dir);
+      return 2;
+    }
   }
   /* paths and --set values go in as properties, never into the
    * description: a quote, '%' or '!' must reach the element as it is */

@@ -3,6 +3,7 @@
 #include "example-common.h"
 
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -49,6 +50,9 @@ gboolean
 example_parse_options (int *argc, char ***argv, const gchar *summary, GOptionEntry *entries,
     gchar **model, gchar **input)
 {
+  /* a line as it is printed, also into a pipe or the journal (helper-80:
+   * record-events' event lines came only at its exit) */
+  setvbuf (stdout, NULL, _IOLBF, 0);
   GError *err = NULL;
   GOptionContext *ctx = g_option_context_new (summary);
   g_option_context_add_main_entries (ctx, entries, NULL);
@@ -180,6 +184,11 @@ example_set_property (GstElement *pipe, const gchar *name, const gchar *assignme
   else if (!spec || !(spec->flags & G_PARAM_WRITABLE) || g_str_equal (prop, "name"))
     g_printerr ("%s: --set %s: %s has no property \"%s\" that can be set\n", g_get_prgname (),
         assignment, G_OBJECT_TYPE_NAME (e), prop);
+  else if (g_str_has_suffix (prop, "model-location"))
+    /* the programs check their outputs against --model and --second-model
+     * (a model named here was written over by --csv: helper-80) */
+    g_printerr ("%s: --set %s: give the model with --model%s\n", g_get_prgname (), assignment,
+        g_str_equal (prop, "model-location") ? "" : " and --second-model");
   else {
     g_value_init (&v, spec->value_type);
     if (!gst_value_deserialize (&v, eq + 1)) {

@@ -47,7 +47,11 @@ def main(model, video):
                   f"{flagged} of {len(scores)} frames flagged")
     try:
         while True:
-            msg = bus.timed_pop(Gst.CLOCK_TIME_NONE)
+            # a timeout, so that Python runs its Ctrl-C handler while no
+            # message comes (blocked in C for good, it never did: helper-80)
+            msg = bus.timed_pop(Gst.SECOND // 10)
+            if msg is None:
+                continue
             if msg.type == Gst.MessageType.ERROR:
                 err, debug = msg.parse_error()
                 print(f"error: {err.message}\n{debug}", file=sys.stderr)
@@ -76,6 +80,9 @@ def main(model, video):
                        f"{s.get_value('x')},{s.get_value('y')}")
                 print(f"  region {s.get_value('id')} {s.get_value('type')} {at(s)}: {box}")
         summary()  # the last second
+    except KeyboardInterrupt:  # Ctrl-C: what was scored so far, then stop
+        summary()
+        status = 130
     finally:
         pipeline.set_state(Gst.State.NULL)
     return status

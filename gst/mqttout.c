@@ -226,10 +226,12 @@ connected (DecentMqtt *m)
 
 /* Whether path starts like a PEM file: a "-----BEGIN " line in its first
  * 64 KB (a certificate bundle's first entry); FALSE with errno set when it
- * cannot be read, errno 0 when it is not PEM. */
+ * cannot be read, errno 0 when it is not PEM.  *encrypted: whether it holds
+ * a key protected by a passphrase (PKCS#8 or the older Proc-Type header). */
 static gboolean
-looks_like_pem (const gchar *path)
+looks_like_pem (const gchar *path, gboolean *encrypted)
 {
+  *encrypted = FALSE;
   FILE *f = g_fopen (path, "rb");
   if (!f)
     return FALSE;
@@ -238,9 +240,20 @@ looks_like_pem (const gchar *path)
   const int why = ferror (f) ? EIO : 0;
   fclose (f);
   const gboolean pem = g_strstr_len (head, (gssize) n, "-----BEGIN ") != NULL;
+  *encrypted = pem && (g_strstr_len (head, (gssize) n, "-----BEGIN ENCRYPTED ") != NULL
+                          || g_strstr_len (head, (gssize) n, "Proc-Type: 4,ENCRYPTED") != NULL);
   g_free (head);
   errno = pem ? 0 : why;
   return pem;
+}
+
+/* OpenSSL's passphrase callback: none.  Without one OpenSSL asks on the
+ * terminal, from the network thread, which a stop then waits for forever
+ * (helper-80); a key with a passphrase is refused at start instead. */
+static int
+no_passphrase (char *buf, int size, int rwflag, void *userdata)
+{
+  return 0;
 }
 
 /* Keeps why a try to connect, or a connection, failed: what was tried
@@ -270,7 +283,8 @@ configure_client (DecentMqtt *m)
 {
   int rc = mosquitto_threaded_set (m->mosq, true); /* our thread runs its loop */
   if (rc == MOSQ_ERR_SUCCESS && m->ca_file) /* (first: no credentials without it) */
-    rc = mosquitto_tls_set (m->mosq, m->ca_file, NULL, m->cert_file, m->key_file, NULL);
+    rc = mosquitto_tls_set (m->mosq, m->ca_file, NULL, m->cert_file, m->key_file,
+        no_passphrase);
   if (rc == MOSQ_ERR_SUCCESS && m->username)
     rc = mosquitto_username_pw_set (m->mosq, m->username, m->password);
   mosquitto_connect_callback_set (m->mosq, on_connect);
@@ -436,11 +450,15 @@ decent_mqtt_new (const DecentMqttSettings *s, gchar **why)
   for (int k = 0; k < 3; k++) {
     if (!tls[k][1] || !*tls[k][1])
       continue;
-    if (!looks_like_pem (tls[k][1])) {
+    gboolean encrypted;
+    if (!looks_like_pem (tls[k][1], &encrypted) || encrypted) {
       const int failed = errno;
       gchar *shown = decent_shown_name (tls[k][1]);
-      *why = g_strdup_printf ("%s %s: %s", tls[k][0], shown, failed
-          ? g_strerror (failed) : "not a PEM file (no \"-----BEGIN\" line in its first 64 KB)");
+      *why = g_strdup_printf ("%s %s: %s", tls[k][0], shown, encrypted
+          ? "a key protected by a passphrase, which an element cannot ask for (decrypt it: "
+            "openssl pkey -in KEY -out PLAIN_KEY)"
+          : failed ? g_strerror (failed)
+                   : "not a PEM file (no \"-----BEGIN\" line in its first 64 KB)");
       g_free (shown);
       return NULL;
     }

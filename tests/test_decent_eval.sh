@@ -58,4 +58,22 @@ echo "notes" > "$tmp/notes.txt"
 check "--model naming a file of something else is refused" 1 "holds something other than" \
   "$eval_tool" --data "$tmp/ok" --epochs 1 --batch 4 --device cpu --model "$tmp/notes.txt"
 [ "$(cat "$tmp/notes.txt")" = notes ] || { echo "FAIL: notes.txt was replaced"; fail=1; }
+# the other outputs and settings, before the training too (helper-80: a
+# --scores in a missing folder failed after it, and the model was not saved;
+# "--class abc" was class 0, "--holdout 0.7" held every image out)
+check "--scores in a missing folder is refused before training" 1 \
+  "cannot write --scores $tmp/none/s.csv: No such file or directory" \
+  "$eval_tool" --data "$tmp/ok" --epochs 1 --batch 4 --device cpu --scores "$tmp/none/s.csv" \
+  --model "$tmp/kept.dcnt"
+grep -q AUROC <<<"$out" && { echo "FAIL: it trained before refusing"; fail=1; }
+for bad in "--class abc" "--holdout 0.7" "--quantile 1.5"; do
+  # shellcheck disable=SC2086
+  check "$bad is refused" 2 "must be 0..9\|--class wants 0..9" \
+    "$eval_tool" --data "$tmp/ok" --epochs 1 --device cpu $bad
+done
+# a write that fails after the training no longer costs the trained model
+check "--scores that cannot be written still saves the model" 1 "model written to" \
+  "$eval_tool" --data "$tmp/ok" --epochs 1 --batch 4 --device cpu --scores /dev/full \
+  --model "$tmp/kept.dcnt"
+[ -s "$tmp/kept.dcnt" ] || { echo "FAIL: the model was not saved"; fail=1; }
 exit $fail

@@ -985,6 +985,29 @@ GST_START_TEST (test_mqtt_settings_refused)
     g_free (desc);
     g_free (props);
   }
+  /* a key protected by a passphrase: OpenSSL asked for it on the terminal
+   * from the network thread, and a stop waited for the answer forever
+   * (helper-80); refused at start, in both PEM forms */
+  gchar *pem = g_build_filename (tm.dir, "cert.pem", NULL);
+  fail_unless (g_file_set_contents (pem, "-----BEGIN CERTIFICATE-----\nMA==\n"
+      "-----END CERTIFICATE-----\n", -1, NULL));
+  const gchar *keys[] = { "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMA==\n",
+    "-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,00\n" };
+  for (guint i = 0; i < G_N_ELEMENTS (keys); i++) {
+    gchar *key = g_build_filename (tm.dir, "key.pem", NULL);
+    fail_unless (g_file_set_contents (key, keys[i], -1, NULL));
+    gchar *desc = g_strdup_printf ("videotestsrc num-buffers=2 ! decentanomaly "
+        "model-location=\"%s\" ! decentpublish mqtt-host=127.0.0.1 mqtt-port=9 "
+        "mqtt-ca-file=\"%s\" mqtt-cert-file=\"%s\" mqtt-key-file=\"%s\" ! fakesink", tm.path,
+        pem, pem, key);
+    gchar *error = pipeline_error (desc);
+    fail_unless (error && strstr (error, "mqtt-key-file")
+        && strstr (error, "protected by a passphrase"), "key %u: %.300s", i, error);
+    g_free (error);
+    g_free (desc);
+    g_free (key);
+  }
+  g_free (pem);
   g_string_free (accented, TRUE);
   g_free (long_id);
 }

@@ -73,6 +73,23 @@ refuses "decent-detect refuses a CSV written over its model" "is the file of --m
 refuses "decent-detect refuses one file for both CSVs" "name one file" \
   "$build/examples/decent-detect" --model "$tmp/m.dcnt" --input "$tmp/normal.avi" \
   --csv "$tmp/both.csv" --events-csv "$tmp/both.csv"
+# a model named by --set escaped the check of the outputs against it (a CSV
+# emptied it: helper-80); flagged frames would mix with an earlier run's, or
+# replace an output named as one of them
+cp "$tmp/m.dcnt" "$tmp/victim.dcnt"
+refuses "decent-detect refuses a model given by --set" "give the model with --model" \
+  "$build/examples/decent-detect" --model "$tmp/m.dcnt" --input "$tmp/normal.avi" \
+  --set model-location="$tmp/victim.dcnt" --csv "$tmp/victim.dcnt"
+if ! cmp -s "$tmp/m.dcnt" "$tmp/victim.dcnt"; then
+  echo "FAIL: the model named by --set was changed"; fail=1; fi
+refuses "decent-detect refuses a --flagged-dir with an earlier run's frames" \
+  "holds frames of an earlier run" \
+  "$build/examples/decent-detect" --model "$odd.dcnt" --input "$tmp/normal.avi" \
+  --flagged-dir "$odd-flagged"
+mkdir "$tmp/fd"
+refuses "decent-detect refuses a CSV named as a flagged frame" "named as a flagged frame" \
+  "$build/examples/decent-detect" --model "$tmp/m.dcnt" --input "$tmp/normal.avi" \
+  --flagged-dir "$tmp/fd" --csv "$tmp/fd/frame-00003.jpg"
 refuses "decent-detect refuses a --set value out of range" "out of the range of threshold" \
   "$build/examples/decent-detect" --model "$tmp/m.dcnt" --input "$tmp/normal.avi" \
   --set threshold=inf
