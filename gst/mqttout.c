@@ -22,6 +22,8 @@
 
 #include "shownname.h"
 
+static void destroy (struct DecentMqtt *m);
+
 struct DecentMqtt {
   struct mosquitto *mosq;
   GThread *thread;
@@ -43,6 +45,7 @@ struct DecentMqtt {
   gchar *trouble;   /* such a refusal's reason, until taken */
   gboolean trouble_said; /* taken since the last connection: not again */
   gboolean done;    /* the network thread has ended */
+  gboolean orphaned; /* free() did not wait for the thread, which frees m at its end */
   gboolean interrupted; /* decent_mqtt_interrupt: waits for the queue end now */
   gchar *refusal;   /* its reason, until taken */
   gchar *failure;   /* why the last try to connect failed; NULL once connected */
@@ -362,8 +365,11 @@ network_thread (gpointer data)
   }
   g_mutex_lock (&m->lock);
   m->done = TRUE;
+  const gboolean orphaned = m->orphaned;
   g_cond_broadcast (&m->drained);
   g_mutex_unlock (&m->lock);
+  if (orphaned) /* (the element has stopped without it: decent_mqtt_free) */
+    destroy (m);
   return NULL;
 }
 
@@ -616,6 +622,10 @@ decent_mqtt_interrupt (DecentMqtt *m)
   g_mutex_unlock (&m->lock);
 }
 
+/* How long a stop waits for the network thread: its waits see a stop
+ * within 100 ms, and its goodbye to the broker takes up to 1 s. */
+#define STOP_WAIT_US (2 * G_TIME_SPAN_SECOND)
+
 guint
 decent_mqtt_free (DecentMqtt *m, guint timeout_ms)
 {
@@ -623,8 +633,33 @@ decent_mqtt_free (DecentMqtt *m, guint timeout_ms)
     return 0;
   const guint left = decent_mqtt_drain (m, timeout_ms);
   g_atomic_int_set (&m->stopping, 1);
-  if (m->thread)
-    g_thread_join (m->thread); /* it says goodbye to the broker itself */
+  if (m->thread) {
+    /* it says goodbye to the broker itself; but a name lookup of mqtt-host
+     * (libmosquitto's connect resolves it in our thread) can take as long
+     * as a resolver that does not answer, 10 s a nameserver: a stop then
+     * leaves the thread to end and free m itself (helper-80: a stop took
+     * 18 s) */
+    const gint64 until = g_get_monotonic_time () + STOP_WAIT_US;
+    g_mutex_lock (&m->lock);
+    while (!m->done && g_cond_wait_until (&m->drained, &m->lock, until))
+      ;
+    GThread *thread = m->thread;
+    const gboolean orphaned = m->orphaned = !m->done;
+    g_mutex_unlock (&m->lock);
+    if (orphaned) { /* (m may be gone already) */
+      g_thread_unref (thread);
+      return left;
+    }
+    g_thread_join (thread);
+  }
+  destroy (m);
+  return left;
+}
+
+/* Frees m, whose network thread has ended. */
+static void
+destroy (DecentMqtt *m)
+{
   if (m->mosq)
     mosquitto_destroy (m->mosq);
   g_free (m->host);
@@ -646,5 +681,4 @@ decent_mqtt_free (DecentMqtt *m, guint timeout_ms)
   g_mutex_clear (&m->lock);
   g_cond_clear (&m->drained);
   g_free (m);
-  return left;
 }

@@ -76,7 +76,9 @@ guint decent_mqtt_drain (DecentMqtt *m, guint timeout_ms);
 void decent_mqtt_interrupt (DecentMqtt *m);
 
 /* Waits up to timeout_ms for the queue to empty, then disconnects and
- * frees; returns how many records were left undelivered. */
+ * frees; returns how many records were left undelivered.  A network
+ * thread that does not end within 2 s (a name lookup of the host that
+ * hangs) is left to end and free the client itself. */
 guint decent_mqtt_free (DecentMqtt *m, guint timeout_ms);
 
 #endif

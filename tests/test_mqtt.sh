@@ -280,4 +280,44 @@ elif grep -q "still queued at stop (a stop does not wait for the broker" "$tmp/e
   ok "a stop in mid-stream does not wait (${SECONDS} s) and says what it left"
 else bad "a stop in mid-stream: no warning of what was left"; tail -5 "$tmp/eight.log"; fi
 wait "$launcher" 2>/dev/null
+# a name lookup of mqtt-host that hangs (a resolver whose server does not
+# answer: here a getaddrinfo of ours that sleeps 30 s for slow.invalid) does
+# not hold a stop (it held it for the whole lookup: helper-80)
+cat >"$tmp/slowdns.c" <<'C'
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <netdb.h>
+#include <string.h>
+#include <unistd.h>
+int
+getaddrinfo (const char *node, const char *service, const struct addrinfo *hints,
+    struct addrinfo **res)
+{
+  static int (*next) (const char *, const char *, const struct addrinfo *, struct addrinfo **);
+  if (node && !strcmp (node, "slow.invalid")) {
+    sleep (30);
+    return EAI_AGAIN;
+  }
+  if (!next)
+    next = (int (*) (const char *, const char *, const struct addrinfo *,
+        struct addrinfo **)) dlsym (RTLD_NEXT, "getaddrinfo");
+  return next (node, service, hints, res);
+}
+C
+if cc -shared -fPIC -o "$tmp/slowdns.so" "$tmp/slowdns.c" -ldl 2>"$tmp/cc.log"; then
+  LD_PRELOAD="${LD_PRELOAD:+$LD_PRELOAD }$tmp/slowdns.so" gst-launch-1.0 videotestsrc \
+    is-live=true num-buffers=600 ! video/x-raw,width=64,height=48,framerate=10/1 ! \
+    decentanomaly model-location="$tmp/m.dcnt" ! decentpublish mqtt-host=slow.invalid \
+    camera=gate ! fakesink >"$tmp/nine.log" 2>&1 &
+  launcher=$!
+  sleep 2
+  SECONDS=0
+  kill -INT "$launcher"
+  for _ in $(seq 150); do kill -0 "$launcher" 2>/dev/null || break; sleep 0.1; done
+  if kill -0 "$launcher" 2>/dev/null; then
+    bad "a stop waited for a name lookup of mqtt-host (over 15 s)"; kill -9 "$launcher"
+  elif [ "$SECONDS" -le 5 ]; then ok "a stop during a hanging name lookup took ${SECONDS} s"
+  else bad "a stop during a hanging name lookup took ${SECONDS} s"; fi
+  wait "$launcher" 2>/dev/null
+else echo "skip: no C compiler for the resolver stand-in"; cat "$tmp/cc.log"; fi
 exit $fail
