@@ -41,6 +41,8 @@ typedef struct {
   GstElement *scorer;                 /* the decentanomaly whose messages count */
   gint buffers;                       /* frames that reached it (atomic: streaming) */
   gboolean no_video;                  /* an error says the input has no video stream */
+  gboolean avi_overlay;               /* --overlay goes through avimux */
+  gboolean not_negotiated;            /* an error says caps could not be agreed */
 } Summary;
 
 /* A time field of a message, or NONE when the frame had no timestamp. */
@@ -144,6 +146,7 @@ on_message (GstMessage *msg, gpointer user)
     s->no_video |= err->domain == GST_STREAM_ERROR
                    && (err->code == GST_STREAM_ERROR_TYPE_NOT_FOUND
                        || (dbg && strstr (dbg, "not-linked")));
+    s->not_negotiated |= dbg && strstr (dbg, "not-negotiated");
     g_error_free (err);
     g_free (dbg);
   }
@@ -235,7 +238,8 @@ main (int argc, char **argv)
       "it (decentanomaly's second-model-location)", "FILE" },
     { "input", 0, 0, G_OPTION_ARG_FILENAME, &input, "Video file to score", "FILE" },
     { "start", 0, 0, G_OPTION_ARG_DOUBLE, &start, "Start at this second", "S" },
-    { "overlay", 0, 0, G_OPTION_ARG_FILENAME, &overlay, "Write the overlay video here (AVI)",
+    { "overlay", 0, 0, G_OPTION_ARG_FILENAME, &overlay, "Write the overlay video here (AVI; "
+      "Matroska if named .mkv)",
       "FILE" },
     { "flagged-dir", 0, 0, G_OPTION_ARG_FILENAME, &flagged_dir, "Write flagged frames here",
       "DIR" },
@@ -327,8 +331,14 @@ main (int argc, char **argv)
   g_string_append_printf (desc, "videoconvert ! tee name=t t. ! queue ! decentanomaly "
       "name=scorer mode=%s message-mode=all ! videoconvert ! ",
       overlay ? "overlay" : "passthrough");
+  /* an AVI file has one frame rate: input of a variable one (caps
+   * framerate=0/1) is written to Matroska, by its name (helper-80) */
+  gchar *lower = overlay ? g_ascii_strdown (overlay, -1) : NULL;
+  const gboolean mkv = lower && g_str_has_suffix (lower, ".mkv");
+  g_free (lower);
   if (overlay)
-    g_string_append (desc, "avenc_mpeg4 bitrate=4000000 ! avimux ! filesink name=overlay");
+    g_string_append_printf (desc, "avenc_mpeg4 bitrate=4000000 ! %s ! filesink name=overlay",
+        mkv ? "matroskamux" : "avimux");
   else
     g_string_append (desc, "fakesink");
   if (flagged_dir)
@@ -378,6 +388,7 @@ main (int argc, char **argv)
     }
   }
   Summary sum = { 0 };
+  sum.avi_overlay = overlay && !mkv;
   sum.scorer = gst_bin_get_by_name (GST_BIN (pipe), "scorer");
   sum.first_time = sum.last_time = GST_CLOCK_TIME_NONE;
   sum.event_lines = g_string_new (NULL);
@@ -415,6 +426,9 @@ main (int argc, char **argv)
     rc = 1;
   if (rc == 1 && g_atomic_int_get (&sum.buffers) == 0 && sum.no_video)
     g_printerr ("decent-detect: no frame reached the scorer: is %s a video?\n", input);
+  if (rc == 1 && sum.avi_overlay && sum.not_negotiated)
+    g_printerr ("decent-detect: the AVI overlay takes a fixed frame rate (and sizes the MPEG-4 "
+        "encoder takes); for input of a variable frame rate, name it OUT.mkv\n");
   if (rc == 0 && g_atomic_int_get (&sum.buffers) == 0) {
     /* no threshold or score to report: say why instead of zeros */
     if (start > 0)

@@ -90,6 +90,18 @@ mkdir "$tmp/fd"
 refuses "decent-detect refuses a CSV named as a flagged frame" "named as a flagged frame" \
   "$build/examples/decent-detect" --model "$tmp/m.dcnt" --input "$tmp/normal.avi" \
   --flagged-dir "$tmp/fd" --csv "$tmp/fd/frame-00003.jpg"
+# input of a variable frame rate (caps framerate=0/1): an AVI overlay cannot
+# take it, said with the way out; a .mkv one can (helper-80)
+launch videotestsrc num-buffers=40 pattern=ball ! video/x-raw,width=64,height=48,framerate=10/1 \
+  ! jpegenc ! capssetter caps="image/jpeg,framerate=(fraction)0/1" ! matroskamux \
+  ! filesink location="$tmp/vfr.mkv"
+refuses "decent-detect says an AVI overlay needs a fixed frame rate" "name it OUT.mkv" \
+  "$build/examples/decent-detect" --model "$tmp/m.dcnt" --input "$tmp/vfr.mkv" \
+  --overlay "$tmp/vfr.avi"
+expect "decent-detect writes a Matroska overlay of variable-frame-rate input" "scored 40 frames" \
+  "$build/examples/decent-detect" --model "$tmp/m.dcnt" --input "$tmp/vfr.mkv" \
+  --overlay "$tmp/vfr-overlay.mkv"
+[ -s "$tmp/vfr-overlay.mkv" ] || { echo "FAIL: no Matroska overlay"; fail=1; }
 refuses "decent-detect refuses a --set value out of range" "out of the range of threshold" \
   "$build/examples/decent-detect" --model "$tmp/m.dcnt" --input "$tmp/normal.avi" \
   --set threshold=inf
