@@ -39,6 +39,7 @@ typedef struct {
   gboolean recording;
   guint clips;
   guint64 frames, flagged;
+  gint gate_full_said;    /* atomic: gate_full warned */
   GMutex lock;
 } App;
 
@@ -112,6 +113,26 @@ gate_event_cb (GstPad *pad, GstPadProbeInfo *info, gpointer user)
       break;
   }
   return GST_PAD_PROBE_OK;
+}
+
+/* The raw frames the gate queue keeps at most, whatever --before asks: an
+ * hour of --before kept an hour of raw video (helper-80: 757 MB for a
+ * minute at 640x480; about 330 GB at 1080p).  Reached, --before is cut
+ * short, said once (gate_full). */
+#define GATE_MAX_BYTES (1024u * 1024u * 1024u)
+
+static void
+gate_full (GstElement *queue, gpointer data)
+{
+  App *app = data;
+  guint64 time = 0, max_time = 0;
+  g_object_get (queue, "current-level-time", &time, "max-size-time", &max_time, NULL);
+  /* (full by time, as it should be, it holds about max-size-time) */
+  if (time + GST_SECOND / 2 >= max_time || g_atomic_int_exchange (&app->gate_full_said, 1))
+    return;
+  g_printerr ("record-events: warning: --before keeps at most %u MiB of raw frames, %.1f s of "
+      "this video: clips begin that long before their events\n", GATE_MAX_BYTES >> 20,
+      (gdouble) time / GST_SECOND);
 }
 
 /* The gate queue's bound from the frame rate: --before, and the frames
@@ -288,9 +309,10 @@ main (int argc, char **argv)
   gchar *desc = g_strdup_printf ("filesrc name=src ! decodebin ! videoconvert ! "
       "decentanomaly name=scorer ! tee name=t "
       "t. ! queue ! fakesink sync=false "
-      "t. ! queue name=gate leaky=downstream max-size-buffers=0 max-size-bytes=0 "
+      "t. ! queue name=gate leaky=downstream max-size-buffers=0 max-size-bytes=%u "
       "max-size-time=%" G_GUINT64_FORMAT " ! videoconvert ! jpegenc ! "
-      "splitmuxsink name=rec muxer=matroskamux", (guint64) ((before + 1) * GST_SECOND));
+      "splitmuxsink name=rec muxer=matroskamux", GATE_MAX_BYTES,
+      (guint64) ((before + 1) * GST_SECOND));
   App app = { 0 };
   g_mutex_init (&app.lock);
   GError *err = NULL;
@@ -322,6 +344,7 @@ main (int argc, char **argv)
   g_object_get (scorer, "event-min-frames", &min_frames, "inference-interval", &interval, NULL);
   app.event_frames = min_frames * MAX (interval, 1);
   app.gate_queue = gate;
+  g_signal_connect (gate, "overrun", G_CALLBACK (gate_full), &app);
   app.gate = gst_element_get_static_pad (gate, "src");
   app.block_id = gst_pad_add_probe (app.gate, GST_PAD_PROBE_TYPE_BLOCK_DOWNSTREAM, block_cb,
       NULL, NULL);
