@@ -182,7 +182,8 @@ on_disconnect (struct mosquitto *mosq, void *user, int rc)
       g_free (m->thrash);
       m->thrash = g_strdup_printf ("the broker closed the connection %u times in a row within "
           "%d s of taking it: another client with the same mqtt-client-id (a broker keeps "
-          "one connection an id)?", m->quick_losses, (int) (QUICK_LOSS_US / G_TIME_SPAN_SECOND));
+          "one connection an id), or a broker that keeps restarting?", m->quick_losses,
+          (int) (QUICK_LOSS_US / G_TIME_SPAN_SECOND));
     }
   }
   m->connected = FALSE;
