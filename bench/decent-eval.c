@@ -239,28 +239,28 @@ usage (FILE *f)
       "                    without eval()); CPU only\n");
 }
 
-/* Closes an output (may be NULL); false, said on stderr, when a write
- * failed (a full disk): a run whose figures were lost is not a success. */
-/* Whether an output named by option can be written: not a folder, in a
- * folder that takes files.  Said (and false) before any training, not
- * after it (helper-80: --scores in a missing folder failed after the
- * training, and the model was not saved). */
+/* Whether an output named by option can be written: a file there that
+ * may be written (/dev/full, /dev/stdout too), or a folder that takes a new
+ * one.  Said (and false) before any training, not after it (helper-80:
+ * --scores in a missing folder failed after the training, and the model
+ * was not saved). */
 static bool
 output_writable (const char *option, const char *path)
 {
   if (!path)
     return true;
   struct stat st;
+  const bool exists = stat (path, &st) == 0;
+  const bool is_folder = exists && S_ISDIR (st.st_mode);
   char *copy = strdup (path);
-  const char *folder = copy ? dirname (copy) : ".";
-  const bool folder_ok = access (folder, W_OK | X_OK) == 0;
+  const bool ok = !is_folder && (exists ? access (path, W_OK) == 0
+                                        : access (copy ? dirname (copy) : ".", W_OK | X_OK) == 0);
   const int why = errno;
-  const bool is_folder = stat (path, &st) == 0 && S_ISDIR (st.st_mode);
-  if (!folder_ok || is_folder)
+  if (!ok)
     fprintf (stderr, "decent-eval: cannot write %s %s: %s\n", option, path,
         is_folder ? "it is a folder" : strerror (why));
   free (copy);
-  return folder_ok && !is_folder;
+  return ok;
 }
 
 /* An integer option's value, whole: "abc" or "3x" are refused (atoi took
@@ -277,6 +277,8 @@ parse_int (const char *text, int *out)
   return true;
 }
 
+/* Closes an output (may be NULL); false, said on stderr, when a write
+ * failed (a full disk): a run whose figures were lost is not a success. */
 static bool
 finish_csv (FILE *f, const char *path)
 {
@@ -359,9 +361,9 @@ main (int argc, char **argv)
   /* holdout keeps every round(1/holdout)-th image: over 0.5 that is every
    * image, and none is left to train on */
   if (cls < 0 || cls > 9 || epochs < 1 || !(holdout >= 0 && holdout <= 0.5)
-      || !(quantile > 0 && quantile < 1) || (loss != 13 && loss != 9)) {
+      || !(quantile > 0 && quantile <= 1) || (loss != 13 && loss != 9)) {
     fprintf (stderr, "decent-eval: class must be 0..9, epochs >= 1, holdout in [0, 0.5], "
-        "quantile in (0, 1), loss 13 or 9\n");
+        "quantile in (0, 1], loss 13 or 9\n");
     return 2;
   }
   if (!output_writable ("--scores", scores_path) || !output_writable ("--losses", losses_path)

@@ -708,7 +708,11 @@ def score_clip(model, clip_path, out_base, tokens, n):
                "--input", clip_path, "--raw", f"{W}x{H}", "--fps", str(FPS), "--csv",
                csv_path + ".tmp", "--events-csv", ev_path + ".tmp"]
         for t in tokens:
-            cmd += ["--set", t]
+            # decent-detect takes the second model as an option (checked
+            # against its outputs), not as a --set
+            name, _, value = t.partition("=")
+            cmd += (["--second-model", value] if name.replace("_", "-") == "second-model-location"
+                    else ["--set", t])
         load = round(os.getloadavg()[0], 2)
         t0 = time.monotonic()
         r = subprocess.run(cmd, capture_output=True, text=True, env=gst_env("decentanomaly"))

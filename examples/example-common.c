@@ -184,11 +184,11 @@ example_set_property (GstElement *pipe, const gchar *name, const gchar *assignme
   else if (!spec || !(spec->flags & G_PARAM_WRITABLE) || g_str_equal (prop, "name"))
     g_printerr ("%s: --set %s: %s has no property \"%s\" that can be set\n", g_get_prgname (),
         assignment, G_OBJECT_TYPE_NAME (e), prop);
-  else if (g_str_has_suffix (prop, "model-location"))
+  else if (g_str_has_suffix (spec->name, "model-location")) /* (model_location too) */
     /* the programs check their outputs against --model and --second-model
      * (a model named here was written over by --csv: helper-80) */
     g_printerr ("%s: --set %s: give the model with --model%s\n", g_get_prgname (), assignment,
-        g_str_equal (prop, "model-location") ? "" : " and --second-model");
+        g_str_equal (spec->name, "model-location") ? "" : " and --second-model");
   else {
     g_value_init (&v, spec->value_type);
     if (!gst_value_deserialize (&v, eq + 1)) {

@@ -80,6 +80,10 @@ cp "$tmp/m.dcnt" "$tmp/victim.dcnt"
 refuses "decent-detect refuses a model given by --set" "give the model with --model" \
   "$build/examples/decent-detect" --model "$tmp/m.dcnt" --input "$tmp/normal.avi" \
   --set model-location="$tmp/victim.dcnt" --csv "$tmp/victim.dcnt"
+refuses "decent-detect refuses a model given by --set, spelt with underscores" \
+  "give the model with --model and --second-model" \
+  "$build/examples/decent-detect" --model "$tmp/m.dcnt" --input "$tmp/normal.avi" \
+  --set second_model_location="$tmp/victim.dcnt" --csv "$tmp/victim.dcnt"
 if ! cmp -s "$tmp/m.dcnt" "$tmp/victim.dcnt"; then
   echo "FAIL: the model named by --set was changed"; fail=1; fi
 refuses "decent-detect refuses a --flagged-dir with an earlier run's frames" \
