@@ -331,14 +331,16 @@ main (int argc, char **argv)
   g_string_append_printf (desc, "videoconvert ! tee name=t t. ! queue ! decentanomaly "
       "name=scorer mode=%s message-mode=all ! videoconvert ! ",
       overlay ? "overlay" : "passthrough");
-  /* an AVI file has one frame rate: input of a variable one (caps
-   * framerate=0/1) is written to Matroska, by its name (helper-80) */
+  /* an AVI file has one frame rate, and avimux takes 16 to 4096 pixels a
+   * side: other input (caps framerate=0/1) is written to Matroska, by its
+   * name (helper-80), as JPEG frames, whose timestamps survive (avenc_mpeg4
+   * gave every frame one bogus time, which AVI ignores: helper-82) */
   gchar *lower = overlay ? g_ascii_strdown (overlay, -1) : NULL;
   const gboolean mkv = lower && g_str_has_suffix (lower, ".mkv");
   g_free (lower);
   if (overlay)
-    g_string_append_printf (desc, "avenc_mpeg4 bitrate=4000000 ! %s ! filesink name=overlay",
-        mkv ? "matroskamux" : "avimux");
+    g_string_append_printf (desc, "%s ! filesink name=overlay", mkv ? "jpegenc ! matroskamux"
+                                                                   : "avenc_mpeg4 bitrate=4000000 ! avimux");
   else
     g_string_append (desc, "fakesink");
   if (flagged_dir)
@@ -427,8 +429,8 @@ main (int argc, char **argv)
   if (rc == 1 && g_atomic_int_get (&sum.buffers) == 0 && sum.no_video)
     g_printerr ("decent-detect: no frame reached the scorer: is %s a video?\n", input);
   if (rc == 1 && sum.avi_overlay && sum.not_negotiated)
-    g_printerr ("decent-detect: the AVI overlay takes a fixed frame rate (and sizes the MPEG-4 "
-        "encoder takes); for input of a variable frame rate, name it OUT.mkv\n");
+    g_printerr ("decent-detect: an AVI overlay takes a fixed frame rate and 16 to 4096 pixels "
+        "a side; for other input, name the overlay OUT.mkv\n");
   if (rc == 0 && g_atomic_int_get (&sum.buffers) == 0) {
     /* no threshold or score to report: say why instead of zeros */
     if (start > 0)

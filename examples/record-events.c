@@ -127,12 +127,17 @@ gate_full (GstElement *queue, gpointer data)
   App *app = data;
   guint64 time = 0, max_time = 0;
   g_object_get (queue, "current-level-time", &time, "max-size-time", &max_time, NULL);
-  /* (full by time, as it should be, it holds about max-size-time) */
-  if (time + GST_SECOND / 2 >= max_time || g_atomic_int_exchange (&app->gate_full_said, 1))
+  /* the queue's time bound is --before, the frames to an event's begin and
+   * a second (size_gate): below --before and those frames, a clip begins
+   * later than asked (full by time, as it should be, it holds more) */
+  const guint64 to_begin = max_time > app->before + GST_SECOND
+      ? max_time - app->before - GST_SECOND : 0;
+  if (time >= app->before + to_begin
+      || !g_atomic_int_compare_and_exchange (&app->gate_full_said, 0, 1))
     return;
   g_printerr ("record-events: warning: --before keeps at most %u MiB of raw frames, %.1f s of "
       "this video: clips begin that long before their events\n", GATE_MAX_BYTES >> 20,
-      (gdouble) time / GST_SECOND);
+      (gdouble) (time > to_begin ? time - to_begin : 0) / GST_SECOND);
 }
 
 /* The gate queue's bound from the frame rate: --before, and the frames
