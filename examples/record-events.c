@@ -28,7 +28,8 @@ typedef struct {
   GstElement *pipe, *splitmux;
   GstElement *gate_queue; /* leaky between clips, not while recording */
   GstPad *gate;           /* the leaky queue's src pad */
-  guint event_frames;     /* the scorer's event-min-frames x inference-interval */
+  guint event_frames;     /* frames from an event's first flagged frame to its begin:
+                           * (event-min-frames - 1) x inference-interval */
   gulong block_id;
   GstClockTime after;
   GstClockTime before;
@@ -142,7 +143,7 @@ gate_full (GstElement *queue, gpointer data)
 
 /* The gate queue's bound from the frame rate: --before, and the frames
  * between an event's first flagged frame and its begin message
- * (event-min-frames scored frames), and a second more. */
+ * (event-min-frames - 1 scored frames), and a second more. */
 static void
 size_gate (App *app, GstCaps *caps)
 {
@@ -347,7 +348,8 @@ main (int argc, char **argv)
   GstElement *scorer = gst_bin_get_by_name (GST_BIN (app.pipe), "scorer");
   guint min_frames = 3, interval = 1;
   g_object_get (scorer, "event-min-frames", &min_frames, "inference-interval", &interval, NULL);
-  app.event_frames = min_frames * MAX (interval, 1);
+  /* (the begin is posted at the min_frames-th flagged frame: helper-83) */
+  app.event_frames = (MAX (min_frames, 1) - 1) * MAX (interval, 1);
   app.gate_queue = gate;
   g_signal_connect (gate, "overrun", G_CALLBACK (gate_full), &app);
   app.gate = gst_element_get_static_pad (gate, "src");
