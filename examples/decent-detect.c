@@ -339,8 +339,8 @@ main (int argc, char **argv)
   const gboolean mkv = lower && g_str_has_suffix (lower, ".mkv");
   g_free (lower);
   if (overlay)
-    g_string_append_printf (desc, "%s ! filesink name=overlay", mkv ? "jpegenc ! matroskamux"
-                                                                   : "avenc_mpeg4 bitrate=4000000 ! avimux");
+    g_string_append_printf (desc, "%s ! filesink name=overlay",
+        mkv ? "jpegenc ! matroskamux" : "avenc_mpeg4 bitrate=4000000 ! avimux");
   else
     g_string_append (desc, "fakesink");
   if (flagged_dir)

@@ -1230,6 +1230,52 @@ set_location (gpointer data)
   return NULL;
 }
 
+/* Sets e's model-location to path from another thread, and returns that
+ * thread once its set is held between the set and its request. */
+static GThread *
+hold_a_set (GstElement *e, const gchar *path)
+{
+  g_mutex_init (&set_gate.lock);
+  g_cond_init (&set_gate.cond);
+  set_gate.holding = set_gate.released = FALSE;
+  gst_debug_set_threshold_for_name ("decentanomaly", GST_LEVEL_DEBUG);
+  gst_debug_add_log_function (hold_first_set, NULL, NULL);
+  g_object_set_data (G_OBJECT (e), "first", (gpointer) path);
+  g_mutex_lock (&set_gate.lock);
+  GThread *setter = set_gate.held = g_thread_new ("set-a", set_location, e);
+  const gint64 until = g_get_monotonic_time () + 10 * G_TIME_SPAN_SECOND;
+  while (!set_gate.holding && g_get_monotonic_time () < until)
+    g_cond_wait_until (&set_gate.cond, &set_gate.lock, until);
+  const gboolean held = set_gate.holding;
+  g_mutex_unlock (&set_gate.lock);
+  fail_unless (held, "the first set wrote no log line");
+  return setter;
+}
+
+/* Lets hold_a_set's set ask for its load, and waits for it. */
+static void
+release_the_set (GThread *setter)
+{
+  g_mutex_lock (&set_gate.lock);
+  set_gate.released = TRUE;
+  g_cond_broadcast (&set_gate.cond);
+  g_mutex_unlock (&set_gate.lock);
+  g_thread_join (setter);
+  gst_debug_remove_log_function (hold_first_set);
+  gst_debug_set_threshold_for_name ("decentanomaly", GST_LEVEL_FIXME);
+  g_mutex_clear (&set_gate.lock);
+  g_cond_clear (&set_gate.cond);
+}
+
+static void
+assert_location (GstElement *e, const gchar *path)
+{
+  gchar *named = NULL;
+  g_object_get (e, "model-location", &named, NULL);
+  fail_unless_equals_string (named, path);
+  g_free (named);
+}
+
 GST_START_TEST (test_concurrent_locations_end_on_the_named_model)
 {
   TestModel a = { g_strdup (tm.dir), NULL, 0, 0, 0 }, b = { g_strdup (tm.dir), NULL, 0, 0, 0 };
@@ -1241,35 +1287,10 @@ GST_START_TEST (test_concurrent_locations_end_on_the_named_model)
   fail_unless_equals_int (gst_harness_push (h, gray_frame (FALSE, pushed++)), GST_FLOW_OK);
   gst_buffer_unref (gst_harness_pull (h));
 
-  g_mutex_init (&set_gate.lock);
-  g_cond_init (&set_gate.cond);
-  set_gate.holding = set_gate.released = FALSE;
-  gst_debug_set_threshold_for_name ("decentanomaly", GST_LEVEL_DEBUG);
-  gst_debug_add_log_function (hold_first_set, NULL, NULL);
-  g_object_set_data (G_OBJECT (e), "first", a.path);
-  g_mutex_lock (&set_gate.lock);
-  GThread *setter = set_gate.held = g_thread_new ("set-a", set_location, e);
-  g_mutex_unlock (&set_gate.lock);
-  g_mutex_lock (&set_gate.lock);
-  const gint64 until = g_get_monotonic_time () + 10 * G_TIME_SPAN_SECOND;
-  while (!set_gate.holding && g_get_monotonic_time () < until)
-    g_cond_wait_until (&set_gate.cond, &set_gate.lock, until);
-  const gboolean held = set_gate.holding;
-  g_mutex_unlock (&set_gate.lock);
-  fail_unless (held, "the first set wrote no log line");
+  GThread *setter = hold_a_set (e, a.path);
   g_object_set (e, "model-location", b.path, NULL); /* made last, asks first */
-  g_mutex_lock (&set_gate.lock);
-  set_gate.released = TRUE;
-  g_cond_broadcast (&set_gate.cond);
-  g_mutex_unlock (&set_gate.lock);
-  g_thread_join (setter);
-  gst_debug_remove_log_function (hold_first_set);
-  gst_debug_set_threshold_for_name ("decentanomaly", GST_LEVEL_FIXME);
-
-  gchar *named = NULL;
-  g_object_get (e, "model-location", &named, NULL);
-  fail_unless_equals_string (named, b.path);
-  g_free (named);
+  release_the_set (setter);
+  assert_location (e, b.path);
   /* scored with b once its load ends, and with nothing else after */
   gdouble got = 0;
   const gint64 deadline = g_get_monotonic_time () + 10 * G_TIME_SPAN_SECOND;
@@ -1289,8 +1310,6 @@ GST_START_TEST (test_concurrent_locations_end_on_the_named_model)
   }
   gst_object_unref (e);
   gst_harness_teardown (h);
-  g_mutex_clear (&set_gate.lock);
-  g_cond_clear (&set_gate.cond);
   g_free (a.dir);
   g_free (a.path);
   g_free (b.dir);
@@ -1309,33 +1328,14 @@ GST_START_TEST (test_older_set_after_start_asks_nothing)
   test_model_make (&b, "sb.dcnt", 222.0f);
   GstElement *e = gst_element_factory_make ("decentanomaly", NULL);
   g_object_set (e, "model-location", tm.path, NULL);
-  g_mutex_init (&set_gate.lock);
-  g_cond_init (&set_gate.cond);
-  set_gate.holding = set_gate.released = FALSE;
-  gst_debug_set_threshold_for_name ("decentanomaly", GST_LEVEL_DEBUG);
-  gst_debug_add_log_function (hold_first_set, NULL, NULL);
-  g_object_set_data (G_OBJECT (e), "first", a.path);
-  g_mutex_lock (&set_gate.lock);
-  GThread *setter = set_gate.held = g_thread_new ("set-a", set_location, e);
-  while (!set_gate.holding)
-    g_cond_wait (&set_gate.cond, &set_gate.lock);
-  g_mutex_unlock (&set_gate.lock);
+  GThread *setter = hold_a_set (e, a.path);
   g_object_set (e, "model-location", b.path, NULL); /* the newest; not started: start() reads it */
   GstHarness *h = gst_harness_new_with_element (e, "sink", "src");
   gst_harness_set_src_caps_str (h, GRAY_CAPS);
   fail_unless_equals_int (gst_harness_push (h, gray_frame (FALSE, 0)), GST_FLOW_OK);
   gst_buffer_unref (gst_harness_pull (h));
-  g_mutex_lock (&set_gate.lock);
-  set_gate.released = TRUE;
-  g_cond_broadcast (&set_gate.cond);
-  g_mutex_unlock (&set_gate.lock);
-  g_thread_join (setter);
-  gst_debug_remove_log_function (hold_first_set);
-  gst_debug_set_threshold_for_name ("decentanomaly", GST_LEVEL_FIXME);
-  gchar *named = NULL;
-  g_object_get (e, "model-location", &named, NULL);
-  fail_unless_equals_string (named, b.path);
-  g_free (named);
+  release_the_set (setter);
+  assert_location (e, b.path);
   g_usleep (500000); /* a load the older set asked for would have ended */
   for (int i = 1; i < 5; i++) {
     GstBuffer *out = (gst_harness_push (h, gray_frame (FALSE, i)), gst_harness_pull (h));
@@ -1347,8 +1347,6 @@ GST_START_TEST (test_older_set_after_start_asks_nothing)
   }
   gst_harness_teardown (h);
   gst_object_unref (e);
-  g_mutex_clear (&set_gate.lock);
-  g_cond_clear (&set_gate.cond);
   g_free (a.dir);
   g_free (a.path);
   g_free (b.dir);

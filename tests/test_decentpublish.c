@@ -62,6 +62,19 @@ read_lines (const gchar *path, guint *n)
   return lines;
 }
 
+/* read_lines of path, then path and its folder out_dir removed and both
+ * names freed. */
+static gchar **
+take_lines (gchar *out_dir, gchar *path, guint *n)
+{
+  gchar **lines = read_lines (path, n);
+  g_unlink (path);
+  g_rmdir (out_dir);
+  g_free (path);
+  g_free (out_dir);
+  return lines;
+}
+
 /* "scorers ! decentpublish location=FILE publish_props" fed the pattern and
  * stopped without an end of stream (inside events: their ends are the
  * stop's); FILE's lines (*n of them), the file and its folder removed. */
@@ -78,12 +91,7 @@ records_after_stop (const gchar *scorers, const gchar *publish_props, const gcha
   gst_harness_set_src_caps_str (h, GRAY_CAPS);
   push_pattern (h, seq);
   gst_harness_teardown (h);
-  gchar **lines = read_lines (path, n);
-  g_unlink (path);
-  g_rmdir (out_dir);
-  g_free (path);
-  g_free (out_dir);
-  return lines;
+  return take_lines (out_dir, path, n);
 }
 
 /* decentpublish location=path extra, fed the pattern to the end of stream;
@@ -263,12 +271,7 @@ publish_alone_records (GstHarness *h, gchar *out_dir, gchar *path, guint *n)
 {
   fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
   gst_harness_teardown (h);
-  gchar **lines = read_lines (path, n);
-  g_unlink (path);
-  g_rmdir (out_dir);
-  g_free (path);
-  g_free (out_dir);
-  return lines;
+  return take_lines (out_dir, path, n);
 }
 
 /* A queue between decentanomaly and decentpublish throws away the events
