@@ -265,13 +265,41 @@ score_structure_new (GstDecentAnomaly *self, const FrameState *f)
 }
 
 /* "decentanomaly-event": self->events began or ended.  Streaming thread (or sink_event). */
-/* The element's name in an event structure: downstream, where decentpublish
- * reads it, nothing else tells two decentanomaly of one stream apart. */
+/* The names of the element and its bins, outermost first, joined by '/'
+ * ("pipeline0/inner/det"; gst_object_get_path_string adds the type names,
+ * for debugging). */
+static gchar *
+element_path (GstDecentAnomaly *self)
+{
+  GString *path = g_string_new (NULL);
+  GstObject *o = gst_object_ref (GST_OBJECT (self));
+  while (o) {
+    gchar *name = gst_object_get_name (o);
+    g_string_prepend (path, name ? name : "");
+    g_free (name);
+    GstObject *parent = gst_object_get_parent (o);
+    if (parent)
+      g_string_prepend_c (path, '/');
+    gst_object_unref (o);
+    o = parent;
+  }
+  return g_string_free (path, FALSE);
+}
+
+/* The element's name and path in an event structure: downstream, where
+ * decentpublish reads them, nothing else tells two decentanomaly of one
+ * stream apart.  Names are unique only within a bin (two bins made from one
+ * description hold two of one name), so decentpublish pairs begins and ends
+ * by the path (the one taken at start); the name stays for the readers of
+ * "element". */
 static void
 set_element_name (GstDecentAnomaly *self, GstStructure *s)
 {
   gchar *name = gst_object_get_name (GST_OBJECT (self));
-  gst_structure_set (s, "element", G_TYPE_STRING, name, NULL);
+  gchar *path = self->sender_path ? NULL : element_path (self);
+  gst_structure_set (s, "element", G_TYPE_STRING, name, "element-path", G_TYPE_STRING,
+      self->sender_path ? self->sender_path : path, NULL);
+  g_free (path);
   g_free (name);
 }
 
@@ -1294,6 +1322,8 @@ static gboolean
 start_locked (GstBaseTransform *trans)
 {
   GstDecentAnomaly *self = GST_DECENT_ANOMALY (trans);
+  g_free (self->sender_path);
+  self->sender_path = element_path (self);
   GST_OBJECT_LOCK (self);
   gchar *path = g_strdup (self->model_location);
   const guint location_serial = self->location_serial, second_serial = self->second_serial;
@@ -1442,6 +1472,7 @@ gst_decent_anomaly_stop (GstBaseTransform *trans)
   /* stopped inside an event: the bus hears that it ended (no streaming now,
    * so nothing goes downstream; decentpublish closes its own record) */
   end_open_events (self, FALSE);
+  g_clear_pointer (&self->sender_path, g_free);
   forget_downstream (self);
   decent_second_model_clear (&self->second); /* (before the model it may borrow from) */
   self->second_used = FALSE;
@@ -2400,6 +2431,7 @@ gst_decent_anomaly_finalize (GObject *object)
   decent_model_free (self->pending_companion);
   g_free (self->pending_path);
   g_free (self->model_path);
+  g_free (self->sender_path);
   g_free (self->map);
   g_free (self->scratch_map);
   g_free (self->hot_sat);

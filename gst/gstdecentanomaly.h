@@ -85,6 +85,9 @@ struct _GstDecentAnomaly {
                            * after stop() has joined the loader */
   DecentSharedModel *shared_model;  /* the shared model this element adopted */
   gchar *model_path;      /* where model was loaded from */
+  gchar *sender_path;     /* element_path from start to stop: what its events
+                           * say, one key for a begin and its end even if a
+                           * bin is renamed or the element moved meanwhile */
   gint model_w, model_h, model_c;
   float model_threshold[DECENT_SCORE_MODES]; /* calibrated; 0: none */
   DecentScoreMode scoring; /* the mode frames are scored in: score-mode, or mean when the

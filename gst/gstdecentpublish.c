@@ -147,9 +147,24 @@ structure_time (const GstStructure *s, const gchar *field)
   return gst_structure_get_uint64 (s, field, &t) ? t : GST_CLOCK_TIME_NONE;
 }
 
+/* The decentanomaly that sent an event: its name, and its path in the
+ * pipeline (names repeat in other bins), each when given. */
+static void
+json_element (GString *out, const gchar *element, const gchar *path)
+{
+  if (element) {
+    g_string_append (out, ",\"element\":");
+    json_string (out, element);
+  }
+  if (path) {
+    g_string_append (out, ",\"element_path\":");
+    json_string (out, path);
+  }
+}
+
 /* What frame and region events share, from their peak on: the peak, the
  * threshold, the running times (start_field: when it began, written as
- * start_key), the region, at the end its frames, and the element's name. */
+ * start_key), the region, at the end its frames, and the element's name and path. */
 static void
 json_event_rest (GString *out, const GstStructure *s, const gchar *start_field,
     const gchar *start_key, gint x, gint y, gint w, gint h)
@@ -170,11 +185,8 @@ json_event_rest (GString *out, const GstStructure *s, const gchar *start_field,
         structure_time (s, "last-flagged-running-time"));
   }
   /* which decentanomaly: several may score one stream (one per roi) */
-  const gchar *element = gst_structure_get_string (s, "element");
-  if (element) {
-    g_string_append (out, ",\"element\":");
-    json_string (out, element);
-  }
+  json_element (out, gst_structure_get_string (s, "element"),
+      gst_structure_get_string (s, "element-path"));
   g_string_append_c (out, '}');
 }
 
@@ -990,10 +1002,7 @@ end_open_records (GstDecentPublish *self, const gchar *why)
       g_string_append_printf (out, e->region ? ",\"id\":%" G_GUINT64_FORMAT
           : ",\"event_frame\":%" G_GUINT64_FORMAT, e->id);
       g_string_append_printf (out, ",\"%s\":true", why);
-      if (e->element) {
-        g_string_append (out, ",\"element\":");
-        json_string (out, e->element);
-      }
+      json_element (out, e->element, e->path);
       g_string_append_c (out, '}');
       write_record (self, g_string_free (out, FALSE));
     }
@@ -1018,6 +1027,22 @@ static void
 open_event_clear (gpointer data)
 {
   g_free (((DecentOpenEvent *) data)->element);
+  g_free (((DecentOpenEvent *) data)->path);
+}
+
+/* What tells the decentanomaly that sent s from the others: its path, or
+ * its name from a sender without one.  Compared with open_key. */
+static const gchar *
+event_key (const GstStructure *s)
+{
+  const gchar *path = gst_structure_get_string (s, "element-path");
+  return path ? path : gst_structure_get_string (s, "element");
+}
+
+static const gchar *
+open_key (const DecentOpenEvent *o)
+{
+  return o->path ? o->path : o->element;
 }
 
 /* Where in open the event that s begins or ends is (an element's frame
@@ -1032,11 +1057,14 @@ find_open (GstDecentPublish *self, const GstStructure *s, gboolean region,
   guint64 id = 0;
   if (!gst_structure_get_uint64 (s, region ? "id" : "event-frame", &id))
     return -2;
-  const gchar *element = gst_structure_get_string (s, "element");
+  /* by path: two elements of one name (in two bins) paired each other's
+   * begins and ends, and one's begin took the other's open event for its
+   * own restarted one */
+  const gchar *key = event_key (s);
   for (guint i = 0; i < self->open->len; i++) {
     const DecentOpenEvent *o = &g_array_index (self->open, DecentOpenEvent, i);
     if (o->region == region && (o->id == id || (any_frame_event && !region))
-        && g_strcmp0 (o->element, element) == 0)
+        && g_strcmp0 (open_key (o), key) == 0)
       return (gint) i;
   }
   return -1;
@@ -1071,7 +1099,7 @@ end_flushed_events (GstDecentPublish *self)
 static void
 note_event (GstDecentPublish *self, const GstStructure *s, gboolean region)
 {
-  DecentOpenEvent e = { NULL, 0, region };
+  DecentOpenEvent e = { NULL, NULL, 0, region };
   if (!gst_structure_get_uint64 (s, region ? "id" : "event-frame", &e.id))
     return;
   const gboolean begin = g_strcmp0 (gst_structure_get_string (s, "type"), "begin") == 0;
@@ -1093,6 +1121,7 @@ note_event (GstDecentPublish *self, const GstStructure *s, gboolean region)
       g_array_remove_index (self->open, drop < self->open->len ? drop : 0);
     }
     e.element = g_strdup (gst_structure_get_string (s, "element"));
+    e.path = g_strdup (gst_structure_get_string (s, "element-path"));
     g_array_append_val (self->open, e);
   }
 }

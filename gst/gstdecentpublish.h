@@ -13,6 +13,8 @@ G_BEGIN_DECLS
 /* An event (or one place's: region) that began and has not ended. */
 typedef struct {
   gchar *element;       /* the decentanomaly's name (NULL: not given) */
+  gchar *path;          /* its path in the pipeline (NULL: not given): what
+                         * tells elements of one name in two bins apart */
   guint64 id;           /* a region's id; 0 for a frame event */
   gboolean region;
 } DecentOpenEvent;

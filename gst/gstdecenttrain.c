@@ -639,9 +639,10 @@ loss_name (DecentLoss loss)
 }
 
 /* resume=true takes the checkpoint's settings: name each one that differs
- * from the properties, and say when nothing is left to train. */
+ * from the properties, and say when nothing is left to train (last: the
+ * epoch training stops after, planned_epochs). */
 static void
-warn_about_checkpoint (TrainJob *job, DecentModel *m)
+warn_about_checkpoint (TrainJob *job, DecentModel *m, guint last)
 {
   DecentConfig cfg;
   DecentInfo info;
@@ -686,7 +687,8 @@ warn_about_checkpoint (TrainJob *job, DecentModel *m)
             "resume=false (or delete the checkpoint) to train anew with the properties.",
             job->shown_checkpoint, diff->str));
   g_string_free (diff, TRUE);
-  if (job->epochs > 0 && info.epochs >= job->epochs)
+  /* (min-steps may ask for more epochs than epochs: then they are trained) */
+  if (job->epochs > 0 && info.epochs >= last)
     GST_ELEMENT_WARNING (job->self, RESOURCE, SETTINGS,
         ("Nothing more to train: the checkpoint already has the epochs asked for."),
         ("checkpoint %s has %u epochs and epochs=%u: nothing more will be trained; the model "
@@ -750,6 +752,13 @@ resume_finished (TrainJob *job, DecentError *err)
             "(resume=false trains both anew with this run's)", job->shown_finished,
             job->still.lag, job->still.tolerance, job->still.memory, asked.lag,
             asked.tolerance, asked.memory));
+  return m;
+}
+
+/* What resume_finished took: said after the start's message. */
+static void
+say_finished_resumed (TrainJob *job, DecentModel *m)
+{
   DecentInfo info;
   decent_model_describe (m, &info);
   gchar *msg = job->companion_bytes
@@ -762,7 +771,6 @@ resume_finished (TrainJob *job, DecentError *err)
   gst_element_post_message (GST_ELEMENT (job->self), gst_message_new_progress (
       GST_OBJECT (job->self), GST_PROGRESS_TYPE_CONTINUE, "train", msg));
   g_free (msg);
-  return m;
 }
 
 /* Whether resume=true finds a finished model waiting for its companion. */
@@ -773,7 +781,8 @@ resumes_finished (const TrainJob *job)
 }
 
 /* A new model, or with resume=true a finished model waiting for its
- * companion, or the checkpoint of an interrupted run. */
+ * companion, or the checkpoint of an interrupted run (job->resumed; what
+ * it took is said by run_training, after the start's message). */
 static DecentModel *
 start_model (TrainJob *job, DecentError *err)
 {
@@ -813,7 +822,6 @@ start_model (TrainJob *job, DecentError *err)
   job->resumed = TRUE;
   GST_INFO_OBJECT (job->self, "resuming from %s after epoch %u", job->shown_checkpoint,
       info.epochs);
-  warn_about_checkpoint (job, m);
   return m;
 }
 
@@ -825,6 +833,18 @@ steps_per_epoch (guint n, guint batch)
 {
   const guint bs = MAX (1u, MIN (batch, n));
   return MAX (1u, n / bs + (n % bs >= 2));
+}
+
+/* The epoch that training n_train frames in batches of batch (a resumed
+ * checkpoint's own size) stops after, counted from the model's first (a
+ * resumed checkpoint's epochs count): epochs, or more for min-steps.  With
+ * epochs=0, the least it trains. */
+static guint
+planned_epochs (const TrainJob *job, gint batch, guint n_train)
+{
+  const guint per_epoch = steps_per_epoch (n_train, (guint) batch);
+  const guint64 for_steps = ((guint64) job->min_steps + per_epoch - 1) / per_epoch;
+  return (guint) MIN (MAX ((guint64) job->epochs, for_steps), G_MAXUINT);
 }
 
 /* The mean reconstruction error of the held-out frames: what training
@@ -880,9 +900,8 @@ train_epochs (TrainJob *job, DecentModel *m, const guint8 *train, guint n_train,
   decent_model_get_config (m, &cfg);
   const guint bs = MIN ((guint) cfg.batch_size, n_train);
   const guint per_epoch = steps_per_epoch (n_train, (guint) cfg.batch_size);
-  const guint for_steps = (guint) ((job->min_steps + per_epoch - 1) / per_epoch);
   const gboolean automatic = job->epochs == 0;
-  guint last = automatic ? AUTO_MAX_EPOCHS : MAX (job->epochs, for_steps);
+  guint last = automatic ? AUTO_MAX_EPOCHS : planned_epochs (job, cfg.batch_size, n_train);
   float *scores = g_new (float, MAX (n_held, 1));
   double best = -1.0, previous_best = -1.0, held_loss = -1.0;
   DecentCollapse collapse = { .spread_ratio = -1.0 };
@@ -1558,6 +1577,50 @@ run_calibration (TrainJob *job)
   decent_model_free (m);
 }
 
+/* The start's message: what this run does with m as start_model gave it
+ * (NULL: none, an error follows).  A resumed checkpoint's epochs are done:
+ * said as the epochs left (it said "for N epochs" of them all, and then
+ * warned that nothing more was trained). */
+static gchar *
+start_text (const TrainJob *job, const DecentModel *m, guint n_train, guint n_held)
+{
+  if (m && job->finished) /* resume=true beside a finished model: only its companion trains */
+    return job->companion_bytes
+        ? g_strdup_printf ("Writing the finished model of %s with a companion trained now on "
+            "%u frames (%u held out)", job->shown_finished, n_train, n_held)
+        : g_strdup_printf ("Writing the finished model of %s as it is (this run's %u frames are "
+            "not used)", job->shown_finished, job->n_frames);
+  DecentConfig cfg = job->cfg;
+  DecentInfo info = { 0 };
+  if (m) {
+    decent_model_get_config (m, &cfg);
+    decent_model_describe (m, &info);
+  }
+  const guint done = m && job->resumed ? info.epochs : 0;
+  gchar *resuming = m && job->resumed ? g_strdup_printf (": resuming from %s after epoch %u",
+      job->shown_checkpoint, done) : g_strdup ("");
+  gchar *text;
+  const guint last = planned_epochs (job, cfg.batch_size, n_train);
+  const guint per_epoch = steps_per_epoch (n_train, (guint) cfg.batch_size);
+  if (!job->epochs)
+    text = g_strdup_printf ("Training on %u frames (%u held out) until the held-out error stops "
+        "falling%s", n_train, n_held, resuming);
+  else if (m && job->resumed && done >= last)
+    text = g_strdup_printf ("Nothing more to train: %s already has %u epochs (epochs=%u, "
+        "min-steps=%u); calibrating its model on %u frames (%u held out)%s",
+        job->shown_checkpoint, done, job->epochs, job->min_steps, n_train, n_held,
+        job->companion_bytes ? ", then training its companion" : "");
+  else if (m && job->resumed)
+    text = g_strdup_printf ("Training on %u frames (%u held out) for %u more epoch%s of %u "
+        "steps, to epoch %u%s", n_train, n_held, last - done, last - done == 1 ? "" : "s",
+        per_epoch, last, resuming);
+  else
+    text = g_strdup_printf ("Training on %u frames (%u held out) for %u epochs of %u steps",
+        n_train, n_held, last, per_epoch);
+  g_free (resuming);
+  return text;
+}
+
 static void
 run_training (TrainJob *job)
 {
@@ -1576,28 +1639,24 @@ run_training (TrainJob *job)
   guint n_train = job->n_frames - n_held;
   const guint8 *train = job->frames, *held = job->frames + (gsize) n_train * fb;
 
-  DecentModel *m = NULL;
-  /* at least min-steps: as many more epochs as that takes */
-  const guint per_epoch = steps_per_epoch (n_train, (guint) job->cfg.batch_size);
-  const guint64 planned = MAX ((guint64) job->epochs,
-      ((guint64) job->min_steps + per_epoch - 1) / per_epoch);
-  /* resume=true beside a finished model: only its companion trains */
-  gchar *msg = resumes_finished (job) && job->companion_bytes
-      ? g_strdup_printf ("Writing the finished model of %s with a companion trained now on "
-          "%u frames (%u held out)", job->shown_finished, n_train, n_held)
-      : resumes_finished (job)
-      ? g_strdup_printf ("Writing the finished model of %s as it is (this run's %u frames are "
-          "not used)", job->shown_finished, job->n_frames)
-      : job->epochs
-      ? g_strdup_printf ("Training on %u frames (%u held out) for %" G_GUINT64_FORMAT
-          " epochs of %u steps", n_train, n_held, planned, per_epoch)
-      : g_strdup_printf ("Training on %u frames (%u held out) until the held-out error stops "
-          "falling", n_train, n_held);
+  /* the model first, so that the start's message says what is left to
+   * train of a resumed one (start_model's warnings of files gone or a
+   * companion left out come before it); the settings it resumed with are
+   * said after it */
+  DecentModel *m = start_model (job, &err);
+  gchar *msg = start_text (job, m, n_train, n_held);
   gst_element_post_message (GST_ELEMENT (self),
       gst_message_new_progress (GST_OBJECT (self), GST_PROGRESS_TYPE_START, "train", msg));
   g_free (msg);
+  if (m && job->finished) {
+    say_finished_resumed (job, m);
+  } else if (m && job->resumed) {
+    DecentConfig cfg;
+    decent_model_get_config (m, &cfg);
+    warn_about_checkpoint (job, m, planned_epochs (job, cfg.batch_size, n_train));
+  }
 
-  if (!(m = start_model (job, &err))) {
+  if (!m) {
     job_fail (job, GST_RESOURCE_ERROR_SETTINGS, "Cannot start training.", err.message);
   } else if (n_train < 2 && !(job->finished && !job->companion_bytes)) {
     /* (a finished model written as it is needs no more frames) */

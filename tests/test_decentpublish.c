@@ -126,9 +126,10 @@ GST_START_TEST (test_events_as_json_lines)
   fail_unless (strstr (lines[1], "{\"type\":\"end\"") == lines[1] && strstr (lines[1], peak)
       && strstr (lines[1], "\"frames\":6,"), "%s (want %s)", lines[1], peak);
   fail_unless (strstr (lines[0], "\"running_time\":0.266667") != NULL, "%s", lines[0]);
-  /* which decentanomaly said it */
-  fail_unless (g_str_has_suffix (lines[0], ",\"element\":\"left\"}")
-      && g_str_has_suffix (lines[1], ",\"element\":\"left\"}"), "%s", lines[1]);
+  /* which decentanomaly said it: its name, and its path (the harness's bin) */
+  const gchar *named = ",\"element\":\"left\",\"element_path\":\"bin[0-9]+/left\"}$";
+  fail_unless (g_regex_match_simple (named, lines[0], 0, 0)
+      && g_regex_match_simple (named, lines[1], 0, 0), "%s\n%s", lines[0], lines[1]);
   g_free (peak);
   g_strfreev (lines);
 
@@ -143,7 +144,8 @@ GST_START_TEST (test_events_as_json_lines)
   lines = read_lines (path, &n);
   fail_unless (n == 2 && g_str_has_prefix (lines[0], "{\"type\":\"begin\"")
       && g_str_has_prefix (lines[1], "{\"type\":\"end\"")
-      && g_str_has_suffix (lines[1], ",\"stopped\":true,\"element\":\"left\"}"), "%s / %s",
+      && g_regex_match_simple (",\"stopped\":true,\"element\":\"left\",\"element_path\":"
+          "\"bin[0-9]+/left\"}$", lines[1], 0, 0), "%s / %s",
       lines[0], lines[1]);
   g_strfreev (lines);
   g_free (props);
@@ -223,11 +225,99 @@ GST_START_TEST (test_two_elements_stopped)
   g_free (scorers);
   guint stopped_a = 0, stopped_b = 0;
   for (guint i = 0; i < n; i++) {
-    stopped_a += g_str_has_suffix (lines[i], "\"stopped\":true,\"element\":\"a\"}");
-    stopped_b += g_str_has_suffix (lines[i], "\"stopped\":true,\"element\":\"b\"}");
+    stopped_a += strstr (lines[i], "\"stopped\":true,\"element\":\"a\",") != NULL;
+    stopped_b += strstr (lines[i], "\"stopped\":true,\"element\":\"b\",") != NULL;
   }
   fail_unless (stopped_a == 1 && stopped_b == 1, "%u and %u stopped ends in %u records",
       stopped_a, stopped_b, n);
+  g_strfreev (lines);
+}
+GST_END_TEST;
+
+/* The value of the string field key ("element_path") in a record; NULL
+ * when it has none.  (Paths here hold no quote or backslash.) */
+static gchar *
+record_string (const gchar *record, const gchar *key)
+{
+  gchar *field = g_strdup_printf ("\"%s\":\"", key);
+  const gchar *at = strstr (record, field);
+  const gchar *start = at ? at + strlen (field) : NULL;
+  const gchar *end = start ? strchr (start, '"') : NULL;
+  g_free (field);
+  return end ? g_strndup (start, end - start) : NULL;
+}
+
+/* Two decentanomaly of one name, one of them in a bin of its own (as two
+ * bins made from one description have): their events are told apart by
+ * the element's path. Keyed by the name, the second one's begin took the
+ * first one's open event for its own (restarted) one, so that the first
+ * one's end was written as the second one's and the second one's end was
+ * dropped: begins without ends, in records that named both "det". */
+GST_START_TEST (test_same_name_in_two_bins)
+{
+  gchar *scorers = g_strdup_printf ("decentanomaly name=det model-location=\"%s\" "
+      "score-mode=mean threshold=%.17g message-mode=none event-min-frames=2 event-gap=2 ! "
+      "( name=inner decentanomaly name=det model-location=\"%s\" score-mode=mean "
+      "threshold=%.17g message-mode=none event-min-frames=3 event-gap=2 )", tm.path,
+      tm.threshold, tm.path, tm.threshold);
+  /* both flag the same frames: their events begin at one frame (0, then
+   * 5), the outer one's begins come first, both end at frame 4; stopped
+   * inside the second events */
+  guint n;
+  gchar **lines = records_after_stop (scorers, "", "XXX..XXX", &n);
+  g_free (scorers);
+  gchar *all = g_strjoinv ("\n", lines);
+  guint begins[2] = { 0 }, ends[2] = { 0 }, stopped[2] = { 0 };
+  for (guint i = 0; i < n; i++) {
+    gchar *path = record_string (lines[i], "element_path");
+    fail_unless (path != NULL, "a record without the element's path: %s", lines[i]);
+    fail_unless (strstr (lines[i], ",\"element\":\"det\",\"element_path\":\"") != NULL,
+        "the name is not kept in \"element\": %s", lines[i]);
+    /* 0: the outer one (…/det), 1: the one in bin "inner" (…/inner/det) */
+    const guint k = g_str_has_suffix (path, "/inner/det") ? 1 : 0;
+    fail_unless (k == 1 || (g_str_has_suffix (path, "/det") && !strstr (path, "inner")),
+        "path %s", path);
+    begins[k] += g_str_has_prefix (lines[i], "{\"type\":\"begin\"");
+    ends[k] += g_str_has_prefix (lines[i], "{\"type\":\"end\"");
+    stopped[k] += strstr (lines[i], "\"stopped\":true") != NULL;
+    g_free (path);
+  }
+  for (guint k = 0; k < 2; k++)
+    fail_unless (begins[k] == 2 && ends[k] == 2 && stopped[k] == 1, "%s: %u begins, %u ends "
+        "(%u at the stop), not 2, 2 (1) in:\n%s", k ? "inner/det" : "det", begins[k], ends[k],
+        stopped[k], all);
+  g_free (all);
+  g_strfreev (lines);
+}
+GST_END_TEST;
+
+/* A bin renamed inside an event: the end still says the path its begin
+ * said (the one at start), so decentpublish pairs them. With the path
+ * taken anew for each message, the end named another path, was dropped as
+ * an end without its begin, and the stop wrote a "stopped" end instead. */
+GST_START_TEST (test_path_kept_through_a_rename)
+{
+  gchar *out_dir = g_dir_make_tmp ("decent-test-XXXXXX", NULL);
+  gchar *path = g_build_filename (out_dir, "records.jsonl", NULL);
+  gchar *props = g_strdup_printf ("location=\"%s\"", path);
+  GstHarness *h = publish_harness (props);
+  g_free (props);
+  push_pattern (h, "XXXX");
+  gchar *old_name = gst_object_get_name (GST_OBJECT (h->element));
+  fail_unless (gst_object_set_name (GST_OBJECT (h->element), "renamed"));
+  push_pattern (h, ".......");
+  gst_harness_teardown (h);
+  guint n;
+  gchar **lines = take_lines (out_dir, path, &n);
+  gchar *all = g_strjoinv ("\n", lines);
+  gchar *said = g_strdup_printf ("\"element_path\":\"%s/left\"}", old_name);
+  fail_unless (n == 2 && g_str_has_prefix (lines[0], "{\"type\":\"begin\"")
+      && g_str_has_prefix (lines[1], "{\"type\":\"end\"") && strstr (lines[1], "\"frames\":4,")
+      && !strstr (lines[1], "stopped") && g_str_has_suffix (lines[0], said)
+      && g_str_has_suffix (lines[1], said), "not a begin and its end of %s:\n%s", said, all);
+  g_free (said);
+  g_free (all);
+  g_free (old_name);
   g_strfreev (lines);
 }
 GST_END_TEST;
@@ -1024,6 +1114,8 @@ decentpublish_suite (void)
   tcase_add_test (tc, test_events_as_json_lines);
   tcase_add_test (tc, test_region_records);
   tcase_add_test (tc, test_two_elements_stopped);
+  tcase_add_test (tc, test_same_name_in_two_bins);
+  tcase_add_test (tc, test_path_kept_through_a_rename);
   tcase_add_test (tc, test_uncalibrated_threshold_null);
   tcase_add_test (tc, test_per_frame_and_rotation);
   tcase_add_test (tc, test_records_paired_across_flushes);

@@ -135,6 +135,47 @@ expect "messages.py reads frames without timestamps" "0 of 20 frames flagged" \
   /usr/bin/python3 "$(dirname "$0")/../examples/messages.py" "$tmp/m.dcnt" "$tmp/untimed.mjpeg"
 refuses "messages.py fails on a pipeline error" "error: " \
   /usr/bin/python3 "$(dirname "$0")/../examples/messages.py" "$tmp/m.dcnt" "$tmp/missing.avi"
+# a FIFO input: messages.py waits for its writer, says so, and reads it; a
+# Ctrl-C during the wait ends it (filesrc waited in open(), inside a C call
+# where Python's handler never ran: only SIGKILL ended it), and a model it
+# cannot read is said at once, not once a writer comes. (env: a background
+# job of this script would ignore SIGINT, and Python with it.)
+rm -f "$tmp/msg.fifo"; mkfifo "$tmp/msg.fifo"
+# (timeout: a writer left waiting for a reader, after a failure, must end)
+timeout 30 bash -c 'sleep 1; cat "$1" >"$2"' _ "$tmp/untimed.mjpeg" "$tmp/msg.fifo" &
+writer=$!
+rc=0
+timeout 60 /usr/bin/python3 "$(dirname "$0")/../examples/messages.py" "$tmp/m.dcnt" \
+  "$tmp/msg.fifo" >"$tmp/msg.out" 2>&1 || rc=$?
+wait "$writer" 2>/dev/null || true
+if [ "$rc" = 0 ] && grep -q "is a FIFO: waiting for a writer" "$tmp/msg.out" \
+   && grep -q "0 of 20 frames flagged" "$tmp/msg.out"; then
+  echo "ok: messages.py says it waits for a FIFO's writer, and reads it"
+else echo "FAIL: messages.py on a FIFO written later (exit $rc)"; tail -3 "$tmp/msg.out"; fail=1; fi
+env --default-signal=INT /usr/bin/python3 "$(dirname "$0")/../examples/messages.py" \
+  "$tmp/m.dcnt" "$tmp/msg.fifo" >"$tmp/msg.out" 2>&1 &
+msgpy=$!
+# (once it waits: a Ctrl-C while Python starts is another matter)
+for _ in $(seq 300); do grep -q "waiting for a writer" "$tmp/msg.out" && break; sleep 0.1; done
+kill -INT "$msgpy" 2>/dev/null || true
+for _ in $(seq 50); do kill -0 "$msgpy" 2>/dev/null || break; sleep 0.1; done
+if kill -0 "$msgpy" 2>/dev/null; then
+  echo "FAIL: a Ctrl-C while messages.py waits for a FIFO's writer did not end it"; fail=1
+  kill -9 "$msgpy"
+else
+  rc=0; wait "$msgpy" || rc=$?
+  if [ "$rc" = 130 ] && grep -q "waiting for a writer" "$tmp/msg.out"; then
+    echo "ok: a Ctrl-C while messages.py waits for a FIFO's writer ends it (exit 130)"
+  else echo "FAIL: a Ctrl-C while messages.py waits for a FIFO's writer: exit $rc"
+    tail -3 "$tmp/msg.out"; fail=1; fi
+fi
+rc=0
+timeout 20 /usr/bin/python3 "$(dirname "$0")/../examples/messages.py" "$tmp/missing.dcnt" \
+  "$tmp/msg.fifo" >"$tmp/msg.out" 2>&1 || rc=$?
+if [ "$rc" = 1 ] && grep -q "error: " "$tmp/msg.out"; then
+  echo "ok: messages.py says a bad model at once while its FIFO has no writer"
+else echo "FAIL: messages.py with a bad model and a FIFO without writer: exit $rc"
+  tail -3 "$tmp/msg.out"; fail=1; fi
 # file names with a quote, a backslash and a ! reach the elements whole
 # (they were pasted into the pipeline description: a syntax error, or
 # another file named; helper-58)

@@ -24,6 +24,7 @@ typedef struct {
   gboolean eos, started, canceled, written, started_before_error;
   guint frames, held, epoch_messages, last_epoch;
   gchar *complete_text;   /* the progress COMPLETE text */
+  gchar *start_text;      /* the progress START text */
 } Run;
 
 typedef void (*RunHook) (GstElement *pipe, GstMessage *msg, gpointer data);
@@ -33,6 +34,7 @@ run_clear (Run *r)
 {
   g_free (r->error);
   g_free (r->complete_text);
+  g_free (r->start_text);
   if (r->warnings)
     g_ptr_array_unref (r->warnings);
   memset (r, 0, sizeof *r);
@@ -77,6 +79,9 @@ record (GstMessage *msg, Run *r)
       if (type == GST_PROGRESS_TYPE_COMPLETE) {
         g_free (r->complete_text);
         r->complete_text = g_strdup (text);
+      } else if (type == GST_PROGRESS_TYPE_START) {
+        g_free (r->start_text);
+        r->start_text = g_strdup (text);
       }
       g_free (code);
       g_free (text);
@@ -593,6 +598,56 @@ GST_START_TEST (test_resume_nothing_left_to_train)
   fail_unless_equals_int (r.epoch_messages, 0);
   fail_if (g_file_test (checkpoint, G_FILE_TEST_EXISTS), "the used checkpoint is left");
   run_clear (&r);
+  g_free (checkpoint);
+  g_free (model);
+}
+GST_END_TEST;
+
+/* The start's message of a resumed run says what is left to train, not
+ * the epochs asked for (it said "for 3 epochs" of a checkpoint with 2
+ * done, and "for 2 epochs" before the warning that nothing more is
+ * trained); min-steps that asks for more epochs than epochs has them
+ * trained, and no warning says that nothing more is (one did). */
+GST_START_TEST (test_resume_start_says_epochs_left)
+{
+  gchar *model = g_build_filename (dir, "m.dcnt", NULL);
+  gchar *checkpoint = g_strconcat (model, ".checkpoint", NULL);
+  /* 20 frames, 16 trained on in one batch of the checkpoint's 64: one
+   * step an epoch */
+  const struct {
+    const gchar *extra, *said[3];
+    guint epochs_trained, epochs_after;
+    gboolean nothing_more;
+  } cases[] = {
+    { "resume=false epochs=2", { "for 2 epochs of 1 steps", NULL }, 2, 2, FALSE },
+    { "resume=true epochs=3", { "for 1 more epoch of 1 steps, to epoch 3",
+        ": resuming from ", "after epoch 2" }, 1, 3, FALSE },
+    { "resume=true epochs=2", { "Nothing more to train: ", "already has 2 epochs (epochs=2, "
+        "min-steps=0)", "calibrating its model on 16 frames (4 held out)" }, 0, 2, TRUE },
+    { "resume=true epochs=2 min-steps=4", { "for 2 more epochs of 1 steps, to epoch 4",
+        "after epoch 2", NULL }, 2, 4, FALSE },
+    /* (and the companion still trains, after the calibration: its 2 epochs) */
+    { "resume=true epochs=2 companion=true", { "Nothing more to train: ",
+        "(4 held out), then training its companion", NULL }, 2, 2, TRUE },
+  };
+  for (guint k = 0; k < G_N_ELEMENTS (cases); k++) {
+    write_checkpoint (checkpoint, 2);
+    Run r;
+    run_train (model, 20, cases[k].extra, &r);
+    fail_unless (r.error == NULL && r.written, "%s: %s", cases[k].extra, r.error);
+    fail_unless (r.start_text != NULL, "%s: no start message", cases[k].extra);
+    for (guint i = 0; i < G_N_ELEMENTS (cases[k].said) && cases[k].said[i]; i++)
+      fail_unless (strstr (r.start_text, cases[k].said[i]) != NULL, "%s: \"%s\" not in the "
+          "start message \"%s\"", cases[k].extra, cases[k].said[i], r.start_text);
+    fail_unless_equals_int (r.epoch_messages, cases[k].epochs_trained);
+    fail_unless ((find_warning (&r, "othing more") != NULL) == cases[k].nothing_more,
+        "%s: a warning that nothing more is trained: %s", cases[k].extra,
+        cases[k].nothing_more ? "none" : find_warning (&r, "othing more"));
+    DecentInfo info;
+    decent_model_free (load_model (model, &info, NULL));
+    fail_unless_equals_int (info.epochs, cases[k].epochs_after);
+    run_clear (&r);
+  }
   g_free (checkpoint);
   g_free (model);
 }
@@ -1130,6 +1185,7 @@ train_hardening_suite (void)
   tcase_add_test (tc, test_pause_during_training);
   tcase_add_test (tc, test_resume_with_changed_settings);
   tcase_add_test (tc, test_resume_nothing_left_to_train);
+  tcase_add_test (tc, test_resume_start_says_epochs_left);
   tcase_add_test (tc, test_unwritable_found_at_start);
   tcase_add_test (tc, test_final_write_fails_model_kept);
   tcase_add_test (tc, test_stale_temporaries_removed);
