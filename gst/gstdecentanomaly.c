@@ -1230,6 +1230,19 @@ warn_second_needs_restart (GstDecentAnomaly *self)
 /* model-instance-id, batch-size and batch-timeout choose the engine at
  * start: a change while started was read back as set and did nothing
  * (helper-67).  Said when the value differs. */
+/* More threads than cores only wait for one another (a helper measured 3
+ * frames in 20 s with threads=1024 on two cores; set while playing, 1 frame
+ * a second, unsaid: helper-86).  At start, and when set while started. */
+static void
+warn_threads_over_cores (GstDecentAnomaly *self, guint threads)
+{
+  if (threads > g_get_num_processors ())
+    GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
+        ("threads=%u is more than the %u cores; scoring will be slower than with threads=0.",
+            threads, g_get_num_processors ()),
+        ("threads=0 uses every core; more threads than cores contend for them"));
+}
+
 static void
 warn_engine_needs_restart (GstDecentAnomaly *self, const gchar *name)
 {
@@ -1366,13 +1379,7 @@ start_locked (GstBaseTransform *trans)
     g_free (path);
     return FALSE;
   }
-  /* more threads than cores only wait for one another (a helper measured
-   * 3 frames in 20 s with threads=1024 on two cores) */
-  if (asked_engine.threads > g_get_num_processors ())
-    GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
-        ("threads=%u is more than the %u cores; scoring will be slower than with threads=0.",
-            asked_engine.threads, g_get_num_processors ()),
-        ("threads=0 uses every core; more threads than cores contend for them"));
+  warn_threads_over_cores (self, asked_engine.threads);
   /* batches are of the frames of elements sharing a model; one element
    * scores each frame as it comes (no latency added) */
   if (!instance_id && (asked_engine.batch_size != DEFAULT_BATCH_SIZE
@@ -2273,9 +2280,22 @@ gst_decent_anomaly_set_property (GObject *object, guint prop_id, const GValue *v
     case PROP_INFERENCE_INTERVAL:
       self->inference_interval = g_value_get_uint (value);
       break;
-    case PROP_THREADS:
-      self->threads = g_value_get_uint (value);
-      break;
+    case PROP_THREADS: {
+      const guint threads = g_value_get_uint (value);
+      const gboolean changed = threads != self->threads;
+      self->threads = threads;
+      GST_OBJECT_UNLOCK (self);
+      g_mutex_lock (&self->swap_lock);
+      const gboolean started = self->started, shared = self->running_shared;
+      g_mutex_unlock (&self->swap_lock);
+      /* an own engine takes it at the next frame; a shared one keeps its
+       * own until it starts again */
+      if (started && changed && shared)
+        warn_engine_needs_restart (self, pspec->name);
+      else if (started && changed)
+        warn_threads_over_cores (self, threads);
+      return;
+    }
     case PROP_ROI: {
       DecentRoi roi;
       gchar *why = NULL;
@@ -2351,7 +2371,16 @@ gst_decent_anomaly_set_property (GObject *object, guint prop_id, const GValue *v
       g_mutex_lock (&self->swap_lock);
       const gboolean started = self->started;
       g_mutex_unlock (&self->swap_lock);
-      if (started && changed)
+      const gboolean batching = prop_id == PROP_BATCH_SIZE || prop_id == PROP_BATCH_TIMEOUT;
+      GST_OBJECT_LOCK (self);
+      const gboolean no_id = !self->model_instance_id || !*self->model_instance_id;
+      GST_OBJECT_UNLOCK (self);
+      if (started && changed && batching && no_id) /* (not "at the next start": never) */
+        GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
+            ("%s is not used without model-instance-id; each frame is scored as it comes.",
+                pspec->name), ("batch-size and batch-timeout batch the frames of elements "
+                "that share a model: give them the same model-instance-id"));
+      else if (started && changed)
         warn_engine_needs_restart (self, pspec->name);
       return;
     }
