@@ -1227,9 +1227,6 @@ warn_second_needs_restart (GstDecentAnomaly *self)
           "use stays until then."));
 }
 
-/* model-instance-id, batch-size and batch-timeout choose the engine at
- * start: a change while started was read back as set and did nothing
- * (helper-67).  Said when the value differs. */
 /* More threads than cores only wait for one another (a helper measured 3
  * frames in 20 s with threads=1024 on two cores; set while playing, 1 frame
  * a second, unsaid: helper-86).  At start, and when set while started. */
@@ -1243,6 +1240,9 @@ warn_threads_over_cores (GstDecentAnomaly *self, guint threads)
         ("threads=0 uses every core; more threads than cores contend for them"));
 }
 
+/* model-instance-id, batch-size and batch-timeout choose the engine at
+ * start: a change while started was read back as set and did nothing
+ * (helper-67).  Said when the value differs. */
 static void
 warn_engine_needs_restart (GstDecentAnomaly *self, const gchar *name)
 {
@@ -2367,15 +2367,14 @@ gst_decent_anomaly_set_property (GObject *object, guint prop_id, const GValue *v
         changed = self->batch_timeout_us != g_value_get_uint64 (value);
         self->batch_timeout_us = g_value_get_uint64 (value);
       }
+      /* batching without an id is never used: not "at the next start" */
+      const gboolean unused = prop_id != PROP_MODEL_INSTANCE_ID
+          && (!self->model_instance_id || !*self->model_instance_id);
       GST_OBJECT_UNLOCK (self);
       g_mutex_lock (&self->swap_lock);
       const gboolean started = self->started;
       g_mutex_unlock (&self->swap_lock);
-      const gboolean batching = prop_id == PROP_BATCH_SIZE || prop_id == PROP_BATCH_TIMEOUT;
-      GST_OBJECT_LOCK (self);
-      const gboolean no_id = !self->model_instance_id || !*self->model_instance_id;
-      GST_OBJECT_UNLOCK (self);
-      if (started && changed && batching && no_id) /* (not "at the next start": never) */
+      if (started && changed && unused)
         GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
             ("%s is not used without model-instance-id; each frame is scored as it comes.",
                 pspec->name), ("batch-size and batch-timeout batch the frames of elements "

@@ -638,16 +638,39 @@ loss_name (DecentLoss loss)
   return v ? v->value_nick : "?";
 }
 
+/* Optimisation steps in an epoch of n frames in batches of batch, as
+ * decent_model_train takes them (the last partial batch when it has at
+ * least 2 frames); at least 1. */
+static guint
+steps_per_epoch (guint n, guint batch)
+{
+  const guint bs = MAX (1u, MIN (batch, n));
+  return MAX (1u, n / bs + (n % bs >= 2));
+}
+
+/* The epoch that training n_train frames in batches of batch (a resumed
+ * checkpoint's own size) stops after, counted from the model's first (a
+ * resumed checkpoint's epochs count): epochs, or more for min-steps.  With
+ * epochs=0, the least it trains. */
+static guint
+planned_epochs (const TrainJob *job, gint batch, guint n_train)
+{
+  const guint per_epoch = steps_per_epoch (n_train, (guint) batch);
+  const guint64 for_steps = ((guint64) job->min_steps + per_epoch - 1) / per_epoch;
+  return (guint) MIN (MAX ((guint64) job->epochs, for_steps), G_MAXUINT);
+}
+
 /* resume=true takes the checkpoint's settings: name each one that differs
- * from the properties, and say when nothing is left to train (last: the
- * epoch training stops after, planned_epochs). */
+ * from the properties, and say when nothing is left to train of n_train
+ * frames. */
 static void
-warn_about_checkpoint (TrainJob *job, DecentModel *m, guint last)
+warn_about_checkpoint (TrainJob *job, DecentModel *m, guint n_train)
 {
   DecentConfig cfg;
   DecentInfo info;
   decent_model_get_config (m, &cfg);
   decent_model_describe (m, &info);
+  const guint last = planned_epochs (job, cfg.batch_size, n_train);
   const DecentConfig *want = &job->cfg;
   GString *diff = g_string_new (NULL);
 #define DIFFER(cond, ...) G_STMT_START {                                   \
@@ -823,28 +846,6 @@ start_model (TrainJob *job, DecentError *err)
   GST_INFO_OBJECT (job->self, "resuming from %s after epoch %u", job->shown_checkpoint,
       info.epochs);
   return m;
-}
-
-/* Optimisation steps in an epoch of n frames in batches of batch, as
- * decent_model_train takes them (the last partial batch when it has at
- * least 2 frames); at least 1. */
-static guint
-steps_per_epoch (guint n, guint batch)
-{
-  const guint bs = MAX (1u, MIN (batch, n));
-  return MAX (1u, n / bs + (n % bs >= 2));
-}
-
-/* The epoch that training n_train frames in batches of batch (a resumed
- * checkpoint's own size) stops after, counted from the model's first (a
- * resumed checkpoint's epochs count): epochs, or more for min-steps.  With
- * epochs=0, the least it trains. */
-static guint
-planned_epochs (const TrainJob *job, gint batch, guint n_train)
-{
-  const guint per_epoch = steps_per_epoch (n_train, (guint) batch);
-  const guint64 for_steps = ((guint64) job->min_steps + per_epoch - 1) / per_epoch;
-  return (guint) MIN (MAX ((guint64) job->epochs, for_steps), G_MAXUINT);
 }
 
 /* The mean reconstruction error of the held-out frames: what training
@@ -1651,9 +1652,7 @@ run_training (TrainJob *job)
   if (m && job->finished) {
     say_finished_resumed (job, m);
   } else if (m && job->resumed) {
-    DecentConfig cfg;
-    decent_model_get_config (m, &cfg);
-    warn_about_checkpoint (job, m, planned_epochs (job, cfg.batch_size, n_train));
+    warn_about_checkpoint (job, m, n_train);
   }
 
   if (!m) {

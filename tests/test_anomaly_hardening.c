@@ -710,6 +710,18 @@ GST_START_TEST (test_interlaced_refused)
 }
 GST_END_TEST;
 
+/* The next warning on bus, which must say `said`. */
+static void
+expect_warning (GstBus *bus, const gchar *said)
+{
+  GstMessage *w = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING);
+  gchar *text = w ? message_text (w) : NULL;
+  fail_unless (text && strstr (text, said), "want a warning that says \"%s\", got %s", said,
+      text);
+  g_free (text);
+  gst_message_unref (w);
+}
+
 /* model-instance-id, batch-size and batch-timeout choose the engine at
  * start: a change while started is said (it was read back as set and did
  * nothing: helper-67); the value already set, or an empty id for none,
@@ -731,24 +743,15 @@ GST_START_TEST (test_engine_settings_said_while_started)
   fail_if (gst_bus_have_pending (bus), "a warning for a value already set");
   g_object_set (e, "batch-size", size + 1, NULL);
   gst_object_unref (e);
-  GstMessage *w = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING);
-  gchar *text = w ? message_text (w) : NULL;
   /* (without model-instance-id it is never used: said so, not "at the
    * next start", which then said that: helper-86) */
-  fail_unless (text && strstr (text, "batch-size is not used without model-instance-id"),
-      "%s", text);
-  g_free (text);
-  gst_message_unref (w);
+  expect_warning (bus, "batch-size is not used without model-instance-id");
   fail_if (gst_bus_have_pending (bus), "more than one warning");
   /* threads is taken at the next frame: more than the cores is said as at
    * start (it was not: 1 frame a second, unsaid), and threads=0 says nothing */
   e = gst_harness_find_element (h, "decentanomaly");
   g_object_set (e, "threads", g_get_num_processors () + 1, NULL);
-  w = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING);
-  text = w ? message_text (w) : NULL;
-  fail_unless (text && strstr (text, "is more than the"), "%s", text);
-  g_free (text);
-  gst_message_unref (w);
+  expect_warning (bus, "is more than the");
   g_object_set (e, "threads", 0, NULL);
   gst_object_unref (e);
   fail_if (gst_bus_have_pending (bus), "a warning for threads=0");
@@ -761,12 +764,7 @@ GST_START_TEST (test_engine_settings_said_while_started)
   fail_if (gst_bus_have_pending (bus), "a warning for the device the model runs on");
   g_object_set (e, "device", gpu ? DECENT_DEVICE_CPU : DECENT_DEVICE_CUDA, NULL);
   gst_object_unref (e);
-  w = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING);
-  text = w ? message_text (w) : NULL;
-  fail_unless (text && strstr (text, "device takes effect when a model is loaded again"),
-      "%s", text);
-  g_free (text);
-  gst_message_unref (w);
+  expect_warning (bus, "device takes effect when a model is loaded again");
   harness_bus_teardown (h, bus);
 
   /* a shared engine keeps its device until every sharer stops; where the
@@ -782,25 +780,16 @@ GST_START_TEST (test_engine_settings_said_while_started)
   gst_buffer_unref (gst_harness_pull (h));
   e = gst_harness_find_element (h, "decentanomaly");
   g_object_set (e, "device", gpu ? DECENT_DEVICE_CPU : DECENT_DEVICE_CUDA, NULL);
-  w = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING);
-  text = w ? message_text (w) : NULL;
-  fail_unless (text && strstr (text, "device cannot change while the engine of "
-      "model-instance-id is shared"), "%s", text);
-  g_free (text);
-  gst_message_unref (w);
+  expect_warning (bus, "device cannot change while the engine of model-instance-id is shared");
   /* a shared engine keeps its threads until it starts again: said */
   g_object_set (e, "threads", 1, NULL);
-  w = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING);
-  text = w ? message_text (w) : NULL;
-  fail_unless (text && strstr (text, "threads takes effect when the element starts again"),
-      "%s", text);
-  g_free (text);
-  gst_message_unref (w);
+  expect_warning (bus, "threads takes effect when the element starts again");
   /* stopped: nothing runs, so nothing to say */
   gst_element_set_state (e, GST_STATE_NULL);
   g_object_set (e, "device", gpu ? DECENT_DEVICE_CUDA : DECENT_DEVICE_CPU, NULL);
-  w = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING); /* (state changes were posted) */
-  text = w ? message_text (w) : NULL;
+  /* (state changes were posted: filtered) */
+  GstMessage *w = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING);
+  gchar *text = w ? message_text (w) : NULL;
   fail_if (w != NULL, "a warning while stopped: %s", text);
   gst_object_unref (e);
   harness_bus_teardown (h, bus);
