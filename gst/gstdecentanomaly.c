@@ -131,9 +131,10 @@ post_structure (GstDecentAnomaly *self, GstStructure *s)
   gst_element_post_message (GST_ELEMENT (self), gst_message_new_element (GST_OBJECT (self), s));
 }
 
-/* What pairs an event's begin with its end downstream (caller frees). */
+/* What pairs an event's begin with its end, downstream and on the bus
+ * (caller frees). */
 static gchar *
-downstream_key (const GstStructure *s)
+event_key (const GstStructure *s)
 {
   guint64 n = 0;
   if (gst_structure_has_name (s, "decentanomaly-region")
@@ -153,7 +154,7 @@ static void
 push_paired (GstDecentAnomaly *self, const GstStructure *s)
 {
   GstPad *src = GST_BASE_TRANSFORM_SRC_PAD (GST_BASE_TRANSFORM (self));
-  gchar *key = downstream_key (s);
+  gchar *key = event_key (s);
   const gboolean begin = !g_strcmp0 (gst_structure_get_string (s, "type"), "begin");
   if (!begin && key && !g_hash_table_contains (self->told_downstream, key)) {
     g_free (key); /* its begin never went downstream */
@@ -185,7 +186,7 @@ send_held_ends (GstDecentAnomaly *self)
       g_queue_push_head (&self->held_ends, event); /* flushed again: held again */
       break;
     }
-    gchar *key = downstream_key (gst_event_get_structure (event));
+    gchar *key = event_key (gst_event_get_structure (event));
     if (key)
       g_hash_table_remove (self->told_downstream, key);
     g_free (key);
@@ -193,12 +194,36 @@ send_held_ends (GstDecentAnomaly *self)
   }
 }
 
-/* Forgets what went downstream (stop: decentpublish closes its own). */
+/* Forgets what went downstream and on the bus (stop, after the open
+ * events' ends: decentpublish closes its own). */
 static void
 forget_downstream (GstDecentAnomaly *self)
 {
   g_hash_table_remove_all (self->told_downstream);
+  g_hash_table_remove_all (self->told_bus);
   g_queue_clear_full (&self->held_ends, (GDestroyNotify) gst_event_unref);
+}
+
+/* Posts an event's begin when messages are posted (post), and its end
+ * when its begin was posted, whatever post says now: message-mode or
+ * post-messages changed inside an event leaves no begin without its end
+ * on the bus, nor an end without its begin.  Takes s. */
+static void
+post_paired (GstDecentAnomaly *self, GstStructure *s, gboolean post)
+{
+  gchar *key = event_key (s);
+  const gboolean begin = !g_strcmp0 (gst_structure_get_string (s, "type"), "begin");
+  if (key && begin && post) {
+    g_hash_table_add (self->told_bus, key);
+    key = NULL;
+  } else if (key && !begin) {
+    post = g_hash_table_remove (self->told_bus, key);
+  }
+  g_free (key);
+  if (post)
+    post_structure (self, s);
+  else
+    gst_structure_free (s);
 }
 
 /* An event began or ended: a bus message when messages are posted, and
@@ -208,10 +233,7 @@ static void
 announce_event (GstDecentAnomaly *self, GstStructure *s, gboolean post)
 {
   push_paired (self, s);
-  if (post)
-    post_structure (self, s);
-  else
-    gst_structure_free (s);
+  post_paired (self, s, post);
 }
 
 /* "decentanomaly-model": what became of a model file; callers add fields.
@@ -388,10 +410,8 @@ send_end (GstDecentAnomaly *self, GstStructure *s, gboolean post, gboolean downs
 {
   if (downstream)
     announce_event (self, s, post);
-  else if (post)
-    post_structure (self, s);
   else
-    gst_structure_free (s);
+    post_paired (self, s, post);
 }
 
 /* Ends every open region event (end of stream, flush, a new model or
@@ -1735,21 +1755,41 @@ begin_frame (GstDecentAnomaly *self, const FrameSettings *set, FrameState *f)
   f->still = -1.0;
 }
 
+/* Whether the path already scores rect of a fw x fh frame at the model's
+ * size, so that places on its grid stay the same places in the frame. */
+static gboolean
+same_scored_place (GstDecentAnomaly *self, gint fw, gint fh, const DecentRoi *rect)
+{
+  const DecentFramePath *p = &self->path;
+  return GST_VIDEO_INFO_WIDTH (&p->frame_info) == fw
+         && GST_VIDEO_INFO_HEIGHT (&p->frame_info) == fh
+         && GST_VIDEO_INFO_WIDTH (&p->model_info) == self->model_w
+         && GST_VIDEO_INFO_HEIGHT (&p->model_info) == self->model_h
+         && p->rect.x == rect->x && p->rect.y == rect->y
+         && p->rect.width == rect->width && p->rect.height == rect->height;
+}
+
 /* Builds the path for new caps or roi; FALSE: error posted.  Streaming, no lock. */
 static gboolean
 setup_path (GstDecentAnomaly *self, const FrameSettings *set, const FrameState *f)
 {
   if (self->path_ready)
     return TRUE;
-  /* a new roi or format: the open places were on the old one */
-  end_regions (self, set->post, TRUE, self->frame_count);
   gchar *why = NULL;
   const DecentRoi *roi = &set->roi;
   const DecentRoi whole = { FALSE, 0, 0, 0, 0 };
   DecentRoi clipped;
   const gint fw = GST_VIDEO_INFO_WIDTH (&f->frame->info),
              fh = GST_VIDEO_INFO_HEIGHT (&f->frame->info);
-  if (roi->set && !decent_roi_clip (roi, fw, fh, &clipped)) {
+  const gboolean fits = decent_roi_clip (roi, fw, fh, &clipped);
+  if (!fits)
+    decent_roi_clip (&whole, fw, fh, &clipped);
+  /* the open places end where they were found (the old path's rectangle)
+   * only when the scored rectangle moves: a new framerate, colorimetry or
+   * the same roi again keeps a place's event whole */
+  if (!same_scored_place (self, fw, fh, &clipped))
+    end_regions (self, set->post, TRUE, self->frame_count);
+  if (!fits) {
     /* a camera that changes its resolution must not stop the pipeline: the
      * roi applies again once it fits (another roi, or the frame again) */
     GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
@@ -1758,8 +1798,11 @@ setup_path (GstDecentAnomaly *self, const FrameSettings *set, const FrameState *
             roi->x, roi->y, roi->width, roi->height, fw, fh));
     roi = &whole;
   }
+  const DecentRoi kept_rect = self->path.rect;
   if (!decent_frame_path_setup (&self->path, &f->frame->info, roi, self->model_w,
           self->model_h, self->model_c, &why)) {
+    self->path.rect = kept_rect; /* the places still open end where they were found */
+    end_regions (self, set->post, TRUE, self->frame_count);
     GST_ELEMENT_ERROR (self, STREAM, FORMAT, ("Cannot feed this video to the model."),
         ("%s (docs/errors.md).", why));
     g_free (why);
@@ -2469,6 +2512,7 @@ gst_decent_anomaly_finalize (GObject *object)
   g_mutex_clear (&self->swap_lock);
   forget_downstream (self);
   g_hash_table_destroy (self->told_downstream);
+  g_hash_table_destroy (self->told_bus);
   g_mutex_clear (&self->start_lock);
   G_OBJECT_CLASS (gst_decent_anomaly_parent_class)->finalize (object);
 }
@@ -2495,6 +2539,7 @@ gst_decent_anomaly_init (GstDecentAnomaly *self)
   self->last_still = -1.0;
   g_mutex_init (&self->swap_lock);
   self->told_downstream = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->told_bus = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_queue_init (&self->held_ends);
   g_mutex_init (&self->start_lock);
   gst_base_transform_set_in_place (GST_BASE_TRANSFORM (self), TRUE);

@@ -78,6 +78,7 @@ struct _GstDecentAnomaly {
    * ("e<event-frame>", "r<id>"); ends a flush dropped, sent after it: so
    * that downstream sees begins and ends in pairs (helper-74) */
   GHashTable *told_downstream;
+  GHashTable *told_bus;   /* the same for the bus: an end is posted when its begin was */
   GQueue held_ends;       /* of GstEvent */
   DecentModel *model;     /* owned, or shared_model's when shared */
   DecentSharer *shared;   /* its place at model-instance-id's engine, from start to stop;

@@ -798,12 +798,15 @@ gst_decent_publish_close (GstDecentPublish *self)
   g_clear_pointer (&self->shown, g_free);
 }
 
+/* The camera records name: as started (a begin and its end, and the MQTT
+ * topic made from it, agree), or as set when not started. */
 static gchar *
 camera_name (GstDecentPublish *self)
 {
   GST_OBJECT_LOCK (self);
-  gchar *name = g_strdup (self->camera && *self->camera ? self->camera
-                                                         : GST_OBJECT_NAME (self));
+  gchar *name = g_strdup (self->camera_used ? self->camera_used
+                          : self->camera && *self->camera ? self->camera
+                          : GST_OBJECT_NAME (self));
   GST_OBJECT_UNLOCK (self);
   return name;
 }
@@ -901,9 +904,8 @@ open_file (GstDecentPublish *self, gchar *path)
 static gboolean
 open_mqtt (GstDecentPublish *self)
 {
+  gchar *camera = camera_name (self);
   GST_OBJECT_LOCK (self);
-  gchar *camera = g_strdup (self->camera && *self->camera ? self->camera
-                                                          : GST_OBJECT_NAME (self));
   const gboolean own_topic = self->mqtt_topic && *self->mqtt_topic;
   gchar *topic = own_topic ? g_strdup (self->mqtt_topic) : g_strdup_printf ("decent/%s", camera);
   DecentMqttSettings s = { g_strdup (self->mqtt_host), self->mqtt_port, topic, self->mqtt_qos,
@@ -953,10 +955,14 @@ gst_decent_publish_start (GstBaseTransform *trans)
   gchar *path = g_strdup (self->location);
   const gboolean broker = self->mqtt_host && *self->mqtt_host;
   self->started = TRUE; /* (a setting changed from now on is said) */
+  g_free (self->camera_used);
+  self->camera_used = g_strdup (self->camera && *self->camera ? self->camera
+                                                              : GST_OBJECT_NAME (self));
   GST_OBJECT_UNLOCK (self);
   if ((!path || !*path) && !broker) {
     GST_OBJECT_LOCK (self);
     self->started = FALSE;
+    g_clear_pointer (&self->camera_used, g_free);
     GST_OBJECT_UNLOCK (self);
     g_free (path);
     GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND, ("No destination for the events."),
@@ -980,6 +986,7 @@ gst_decent_publish_start (GstBaseTransform *trans)
     gst_decent_publish_close (self);
     GST_OBJECT_LOCK (self);
     self->started = FALSE;
+    g_clear_pointer (&self->camera_used, g_free);
     GST_OBJECT_UNLOCK (self);
     return FALSE;
   }
@@ -1019,6 +1026,7 @@ gst_decent_publish_stop (GstBaseTransform *trans)
   gst_decent_publish_close (self);
   GST_OBJECT_LOCK (self);
   self->started = FALSE;
+  g_clear_pointer (&self->camera_used, g_free);
   GST_OBJECT_UNLOCK (self);
   return TRUE;
 }
@@ -1193,8 +1201,8 @@ gst_decent_publish_set_property (GObject *object, guint prop_id, const GValue *v
   gchar **strings[] = STRING_PROPS (self);
   /* the destinations are opened at start: a change while started was read
    * back as set and did nothing (helper-67); it is said */
-  const gboolean read_at_start = prop_id == PROP_LOCATION || (g_str_has_prefix (pspec->name,
-      "mqtt-") && prop_id != PROP_MQTT_FLUSH_TIMEOUT);
+  const gboolean read_at_start = prop_id == PROP_LOCATION || prop_id == PROP_CAMERA
+      || (g_str_has_prefix (pspec->name, "mqtt-") && prop_id != PROP_MQTT_FLUSH_TIMEOUT);
   gboolean changed = FALSE;
   GST_OBJECT_LOCK (self);
   if (read_at_start && self->started) {
@@ -1225,8 +1233,11 @@ gst_decent_publish_set_property (GObject *object, guint prop_id, const GValue *v
   if (changed)
     GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
         ("%s takes effect when the element starts again.", pspec->name),
-        ("The file and the broker are opened when decentpublish goes from READY to PAUSED; "
-            "records go where they went until then."));
+        ("%s", prop_id == PROP_CAMERA
+            ? "Records name the camera they started with until then, so that an event's "
+              "begin and end, and the MQTT topic made from it, agree."
+            : "The file and the broker are opened when decentpublish goes from READY to "
+              "PAUSED; records go where they went until then."));
 }
 
 static void
@@ -1263,6 +1274,7 @@ gst_decent_publish_finalize (GObject *object)
       g_free (*strings[i]);
   g_free (self->path);
   g_free (self->shown);
+  g_free (self->camera_used);
   g_free (self->broker);
   g_array_unref (self->open);
   if (self->stop_fd >= 0)
@@ -1306,7 +1318,7 @@ gst_decent_publish_class_init (GstDecentPublishClass *klass)
           rw | GST_PARAM_MUTABLE_READY));
   g_object_class_install_property (gobject_class, PROP_CAMERA,
       g_param_spec_string ("camera", "Camera", "Name of the stream in every record "
-          "(default: the element's name)", NULL, rw | GST_PARAM_MUTABLE_PLAYING));
+          "(default: the element's name), read at start", NULL, rw | GST_PARAM_MUTABLE_READY));
   g_object_class_install_property (gobject_class, PROP_PER_FRAME,
       g_param_spec_boolean ("per-frame", "Per frame", "Also a record for every frame "
           "that carries decentanomaly's metadata", FALSE, rw | GST_PARAM_MUTABLE_PLAYING));

@@ -43,6 +43,8 @@ struct _GstDecentPublish {
   int fd;               /* -1: none (not set, or could not be opened again) */
   gchar *path;          /* location as opened */
   gchar *shown;         /* it, for messages (valid UTF-8) */
+  gchar *camera_used;   /* camera as started: every record until stop names it (under
+                         * the object lock) */
   guint64 written;      /* records written */
   guint64 dropped;      /* records that could not be written */
   gboolean warned;      /* a write failure was said, once an outage */

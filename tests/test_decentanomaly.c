@@ -122,6 +122,39 @@ GST_START_TEST (test_events_hysteresis)
 }
 GST_END_TEST;
 
+/* message-mode changed inside an event: the bus gets an end whose begin it
+ * got, whatever the mode is when the event ends, and no end whose begin it
+ * did not get (before, the first event's end was lost and the second's
+ * posted alone). */
+GST_START_TEST (test_event_pairs_kept_on_the_bus)
+{
+  GstHarness *h = model_harness ("message-mode=events event-min-frames=2 event-gap=2");
+  GstBus *bus = harness_bus (h);
+  GstElement *scorer = gst_harness_find_element (h, "decentanomaly");
+  push_pattern (h, "XXX");             /* begins, posted */
+  g_object_set (scorer, "message-mode", 0 /* none */, NULL);
+  push_pattern (h, "...XXX");          /* ends; a second event begins, unposted */
+  g_object_set (scorer, "message-mode", 1 /* events */, NULL);
+  push_pattern (h, "...");             /* the second ends */
+  g_object_set (scorer, "post-messages", FALSE, NULL);
+  g_object_set (scorer, "post-messages", TRUE, NULL);
+  GString *seen = g_string_new (NULL);
+  GstMessage *msg;
+  while ((msg = next_element_message (bus, "decentanomaly-event"))) {
+    guint64 frame;
+    fail_unless (gst_structure_get_uint64 (gst_message_get_structure (msg), "event-frame",
+        &frame));
+    g_string_append_printf (seen, "%s %" G_GUINT64_FORMAT "; ",
+        gst_structure_get_string (gst_message_get_structure (msg), "type"), frame);
+    gst_message_unref (msg);
+  }
+  fail_unless_equals_string (seen->str, "begin 0; end 0; ");
+  g_string_free (seen, TRUE);
+  gst_object_unref (scorer);
+  harness_bus_teardown (h, bus);
+}
+GST_END_TEST;
+
 /* With inference-interval, events open and close on scored frames, and
  * the frames between that carry a flagged result belong to the event as
  * they do to the meta and flagged-only: scored frames 0, 3, 6 are noise
@@ -391,6 +424,57 @@ GST_START_TEST (test_regions_ended_at_new_stream)
   fail_unless_equals_string (order->str, "region-end end stream-start ");
   g_string_free (order, TRUE);
   gst_harness_teardown (h);
+}
+GST_END_TEST;
+
+/* A place's event lasts through caps and a roi that keep the scored
+ * rectangle (a camera that lowers its framerate at night, the whole frame
+ * named as roi); a roi that moves it ends the event where it was found and
+ * the place begins again on the new grid. */
+GST_START_TEST (test_region_kept_through_same_place)
+{
+  DecentModel *m = load_model (tm.path, NULL, NULL);
+  const float calm = local_score (m, patch_frame (FALSE, FALSE, 0));
+  const float a = local_score (m, patch_frame (TRUE, FALSE, 0));
+  decent_model_free (m);
+  gchar *props = g_strdup_printf ("score-mode=local threshold=%.9g event-min-frames=2 "
+      "event-gap=4", 0.5 * (calm + a));
+  GstHarness *h = anomaly_harness (tm.path, props);
+  g_free (props);
+  GstBus *bus = harness_bus (h);
+  GstElement *scorer = gst_harness_find_element (h, "decentanomaly");
+  for (guint64 i = 0; i < 16; i++) {
+    if (i == 4) /* another framerate only */
+      gst_harness_set_src_caps_str (h, "video/x-raw,format=GRAY8,width=16,height=16,"
+          "framerate=15/1");
+    if (i == 7) /* the whole frame, named */
+      g_object_set (scorer, "roi", "0,0,16,16", NULL);
+    if (i == 10) /* the left half: the grid moves */
+      g_object_set (scorer, "roi", "0,0,8,16", NULL);
+    fail_unless_equals_int (gst_harness_push (h, patch_frame (TRUE, FALSE, i)), GST_FLOW_OK);
+    gst_buffer_unref (gst_harness_pull (h));
+  }
+  GString *seen = g_string_new (NULL);
+  GstMessage *msg;
+  while ((msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT))) {
+    const GstStructure *st = gst_message_get_structure (msg);
+    guint64 id, frame;
+    gint width;
+    if (gst_structure_has_name (st, "decentanomaly-region")) {
+      fail_unless (gst_structure_get (st, "id", G_TYPE_UINT64, &id, "frame", G_TYPE_UINT64,
+          &frame, "width", G_TYPE_INT, &width, NULL));
+      g_string_append_printf (seen, "%s %" G_GUINT64_FORMAT " at %" G_GUINT64_FORMAT "%s; ",
+          gst_structure_get_string (st, "type"), id, frame, width <= 8 ? "" : " wide");
+    }
+    gst_message_unref (msg);
+  }
+  /* one place's event from frame 1 to the roi that moves the grid, then the
+   * patch again, stretched, on the left half's grid (as one place or more) */
+  fail_unless (g_str_has_prefix (seen->str, "begin 1 at 1; end 1 at 10; begin 2 at 11; "),
+      "%s", seen->str);
+  g_string_free (seen, TRUE);
+  gst_object_unref (scorer);
+  harness_bus_teardown (h, bus);
 }
 GST_END_TEST;
 
@@ -1608,11 +1692,13 @@ decentanomaly_suite (void)
   tcase_add_test (tc, test_formats_carry_meta);
   tcase_add_test (tc, test_frame_messages);
   tcase_add_test (tc, test_events_hysteresis);
+  tcase_add_test (tc, test_event_pairs_kept_on_the_bus);
   tcase_add_test (tc, test_event_ended_at_eos);
   tcase_add_test (tc, test_event_ended_at_new_stream);
   tcase_add_test (tc, test_event_counts_carried_frames);
   tcase_add_test (tc, test_region_events);
   tcase_add_test (tc, test_regions_ended_at_new_stream);
+  tcase_add_test (tc, test_region_kept_through_same_place);
   tcase_add_test (tc, test_carried_regions_follow_threshold);
   tcase_add_test (tc, test_flagged_only);
   tcase_add_test (tc, test_settings_said);

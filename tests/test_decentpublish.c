@@ -871,21 +871,27 @@ GST_START_TEST (test_settings_read_at_start_said)
   g_object_set (publish, "location", path, "per-frame", TRUE, "max-size", (guint64) 1 << 30,
       "mqtt-flush-timeout", 10u, NULL);
   fail_if (gst_bus_have_pending (bus), "a warning for a value already set or read live");
-  g_object_set (publish, "location", other, "mqtt-port", 1884, NULL);
+  g_object_set (publish, "location", other, "mqtt-port", 1884, "camera", "renamed", NULL);
   guint warnings = 0;
   GstMessage *w;
-  const gchar *names[] = { "location takes effect", "mqtt-port takes effect" };
+  const gchar *names[] = { "location takes effect", "mqtt-port takes effect",
+    "camera takes effect" };
   while ((w = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING))) {
     gchar *text = message_text (w);
-    fail_unless (warnings < 2 && strstr (text, names[warnings])
+    fail_unless (warnings < 3 && strstr (text, names[warnings])
         && strstr (text, "when the element starts again"), "%s", text);
     g_free (text);
     gst_message_unref (w);
     warnings++;
   }
-  fail_unless_equals_int (warnings, 2);
+  fail_unless_equals_int (warnings, 3);
   push_pattern (h, ".");
   fail_unless (g_file_test (path, G_FILE_TEST_EXISTS) && !g_file_test (other, G_FILE_TEST_EXISTS));
+  /* the record after the rename names the camera it started with */
+  gchar *text = NULL;
+  fail_unless (g_file_get_contents (path, &text, NULL, NULL));
+  fail_unless (strstr (text, "\"camera\":\"publish\"") && !strstr (text, "renamed"), "%s", text);
+  g_free (text);
   gst_object_unref (publish);
   harness_bus_teardown (h, bus);
   g_free (props);
