@@ -131,109 +131,15 @@ post_structure (GstDecentAnomaly *self, GstStructure *s)
   gst_element_post_message (GST_ELEMENT (self), gst_message_new_element (GST_OBJECT (self), s));
 }
 
-/* What pairs an event's begin with its end, downstream and on the bus
- * (caller frees). */
-static gchar *
-event_key (const GstStructure *s)
-{
-  guint64 n = 0;
-  if (gst_structure_has_name (s, "decentanomaly-region")
-      && gst_structure_get_uint64 (s, "id", &n))
-    return g_strdup_printf ("r%" G_GUINT64_FORMAT, n);
-  if (gst_structure_get_uint64 (s, "event-frame", &n))
-    return g_strdup_printf ("e%" G_GUINT64_FORMAT, n);
-  return NULL;
-}
-
-/* Pushes one begin or end downstream, in pairs: a begin a flush dropped
- * (the source pad flushing while the frame that began it was scored) has
- * no end sent either, and an end a flush dropped is sent once the flush
- * has stopped (send_held_ends); before, decentpublish wrote ends without
- * begins, and begins whose end never came (helper-74).  Streaming thread. */
-static void
-push_paired (GstDecentAnomaly *self, const GstStructure *s)
-{
-  GstPad *src = GST_BASE_TRANSFORM_SRC_PAD (GST_BASE_TRANSFORM (self));
-  gchar *key = event_key (s);
-  const gboolean begin = !g_strcmp0 (gst_structure_get_string (s, "type"), "begin");
-  if (!begin && key && !g_hash_table_contains (self->told_downstream, key)) {
-    g_free (key); /* its begin never went downstream */
-    return;
-  }
-  GstEvent *event = gst_event_new_custom (GST_EVENT_CUSTOM_DOWNSTREAM, gst_structure_copy (s));
-  const gboolean sent = gst_pad_push_event (src, gst_event_ref (event));
-  if (key && begin && sent) {
-    g_hash_table_add (self->told_downstream, key);
-    key = NULL;
-  } else if (key && !begin && !sent && GST_PAD_IS_FLUSHING (src)
-             && g_queue_get_length (&self->held_ends) < 2 * DECENT_MAX_REGIONS + 2) {
-    g_queue_push_tail (&self->held_ends, gst_event_ref (event)); /* after the flush */
-  } else if (key && !begin) {
-    g_hash_table_remove (self->told_downstream, key);
-  }
-  gst_event_unref (event);
-  g_free (key);
-}
-
-/* The ends a flush dropped, now that it has stopped.  Streaming thread. */
-static void
-send_held_ends (GstDecentAnomaly *self)
-{
-  GstEvent *event;
-  GstPad *src = GST_BASE_TRANSFORM_SRC_PAD (GST_BASE_TRANSFORM (self));
-  while ((event = g_queue_pop_head (&self->held_ends))) {
-    if (!gst_pad_push_event (src, gst_event_ref (event)) && GST_PAD_IS_FLUSHING (src)) {
-      g_queue_push_head (&self->held_ends, event); /* flushed again: held again */
-      break;
-    }
-    gchar *key = event_key (gst_event_get_structure (event));
-    if (key)
-      g_hash_table_remove (self->told_downstream, key);
-    g_free (key);
-    gst_event_unref (event);
-  }
-}
-
-/* Forgets what went downstream and on the bus (stop, after the open
- * events' ends: decentpublish closes its own). */
-static void
-forget_downstream (GstDecentAnomaly *self)
-{
-  g_hash_table_remove_all (self->told_downstream);
-  g_hash_table_remove_all (self->told_bus);
-  g_queue_clear_full (&self->held_ends, (GDestroyNotify) gst_event_unref);
-}
-
-/* Posts an event's begin when messages are posted (post), and its end
- * when its begin was posted, whatever post says now: message-mode or
- * post-messages changed inside an event leaves no begin without its end
- * on the bus, nor an end without its begin.  Takes s. */
-static void
-post_paired (GstDecentAnomaly *self, GstStructure *s, gboolean post)
-{
-  gchar *key = event_key (s);
-  const gboolean begin = !g_strcmp0 (gst_structure_get_string (s, "type"), "begin");
-  if (key && begin && post) {
-    g_hash_table_add (self->told_bus, key);
-    key = NULL;
-  } else if (key && !begin) {
-    post = g_hash_table_remove (self->told_bus, key);
-  }
-  g_free (key);
-  if (post)
-    post_structure (self, s);
-  else
-    gst_structure_free (s);
-}
-
 /* An event began or ended: a bus message when messages are posted, and
  * always the same structure downstream as a serialized custom event, ahead
- * of the frame, for decentpublish and other elements.  Streaming thread. */
+ * of the frame, for decentpublish and other elements; each end where its
+ * begin went (eventpairs.h).  Streaming thread. */
 static void
 announce_event (GstDecentAnomaly *self, GstStructure *s, gboolean post)
 {
-  push_paired (self, s);
-  post_paired (self, s, post);
+  decent_event_pairs_announce (&self->pairs, GST_ELEMENT (self),
+      GST_BASE_TRANSFORM_SRC_PAD (GST_BASE_TRANSFORM (self)), s, post, TRUE);
 }
 
 /* "decentanomaly-model": what became of a model file; callers add fields.
@@ -408,10 +314,8 @@ last_frame_seen (GstDecentAnomaly *self)
 static void
 send_end (GstDecentAnomaly *self, GstStructure *s, gboolean post, gboolean downstream)
 {
-  if (downstream)
-    announce_event (self, s, post);
-  else
-    post_paired (self, s, post);
+  decent_event_pairs_announce (&self->pairs, GST_ELEMENT (self),
+      GST_BASE_TRANSFORM_SRC_PAD (GST_BASE_TRANSFORM (self)), s, post, downstream);
 }
 
 /* Ends every open region event (end of stream, flush, a new model or
@@ -1500,7 +1404,7 @@ gst_decent_anomaly_stop (GstBaseTransform *trans)
    * so nothing goes downstream; decentpublish closes its own record) */
   end_open_events (self, FALSE);
   g_clear_pointer (&self->sender_path, g_free);
-  forget_downstream (self);
+  decent_event_pairs_forget (&self->pairs); /* (decentpublish closes its own) */
   decent_second_model_clear (&self->second); /* (before the model it may borrow from) */
   self->second_used = FALSE;
   drop_model (self);
@@ -1636,16 +1540,16 @@ gst_decent_anomaly_sink_event (GstBaseTransform *trans, GstEvent *event)
    * has stopped (while flushing the source pad drops every event) */
   if (type == GST_EVENT_EOS) {
     /* (ends held over a flush from downstream, when no frame came after it) */
-    if (!g_queue_is_empty (&self->held_ends)
+    if (decent_event_pairs_holding (&self->pairs)
         && !GST_PAD_IS_FLUSHING (GST_BASE_TRANSFORM_SRC_PAD (trans)))
-      send_held_ends (self);
+      decent_event_pairs_send_held (&self->pairs, GST_BASE_TRANSFORM_SRC_PAD (trans));
     end_open_events (self, TRUE);
   }
   gboolean ret =
       GST_BASE_TRANSFORM_CLASS (gst_decent_anomaly_parent_class)->sink_event (trans, event);
   if (type == GST_EVENT_FLUSH_STOP) {
     hurry_shared (self, FALSE);
-    send_held_ends (self);
+    decent_event_pairs_send_held (&self->pairs, GST_BASE_TRANSFORM_SRC_PAD (trans));
     begin_anew (self);
   }
   return ret;
@@ -2165,9 +2069,9 @@ gst_decent_anomaly_transform_frame_ip (GstVideoFilter *filter, GstVideoFrame *fr
   /* a flush that only the pipeline downstream saw (sent upstream from a
    * sink) stops without a flush-stop on the sink pad: its held ends go
    * ahead of the first frame after it */
-  if (!g_queue_is_empty (&self->held_ends)
-      && !GST_PAD_IS_FLUSHING (GST_BASE_TRANSFORM_SRC_PAD (GST_BASE_TRANSFORM (self))))
-    send_held_ends (self);
+  GstPad *src = GST_BASE_TRANSFORM_SRC_PAD (GST_BASE_TRANSFORM (self));
+  if (decent_event_pairs_holding (&self->pairs) && !GST_PAD_IS_FLUSHING (src))
+    decent_event_pairs_send_held (&self->pairs, src);
   swap_pending_model (self);
   if (self->shared)
     adopt_shared_model (self);
@@ -2510,9 +2414,7 @@ gst_decent_anomaly_finalize (GObject *object)
   g_free (self->still_map);
   decent_frame_path_clear (&self->path);
   g_mutex_clear (&self->swap_lock);
-  forget_downstream (self);
-  g_hash_table_destroy (self->told_downstream);
-  g_hash_table_destroy (self->told_bus);
+  decent_event_pairs_clear (&self->pairs);
   g_mutex_clear (&self->start_lock);
   G_OBJECT_CLASS (gst_decent_anomaly_parent_class)->finalize (object);
 }
@@ -2538,9 +2440,7 @@ gst_decent_anomaly_init (GstDecentAnomaly *self)
   self->still_gate = TRUE;
   self->last_still = -1.0;
   g_mutex_init (&self->swap_lock);
-  self->told_downstream = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  self->told_bus = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  g_queue_init (&self->held_ends);
+  decent_event_pairs_init (&self->pairs);
   g_mutex_init (&self->start_lock);
   gst_base_transform_set_in_place (GST_BASE_TRANSFORM (self), TRUE);
   /* GstVideoFilter handles QoS: a late frame (a display sink behind) would

@@ -7,6 +7,7 @@
 #include <gst/video/video.h>
 
 #include "decent.h"
+#include "eventpairs.h"
 #include "events.h"
 #include "framepath.h"
 #include "gstdecentenums.h"
@@ -74,12 +75,7 @@ struct _GstDecentAnomaly {
                            * it adds */
 
   /* ---- streaming thread only (see above): no lock ---- */
-  /* events and places whose begin went downstream and whose end has not
-   * ("e<event-frame>", "r<id>"); ends a flush dropped, sent after it: so
-   * that downstream sees begins and ends in pairs (helper-74) */
-  GHashTable *told_downstream;
-  GHashTable *told_bus;   /* the same for the bus: an end is posted when its begin was */
-  GQueue held_ends;       /* of GstEvent */
+  DecentEventPairs pairs; /* each event's end where its begin went */
   DecentModel *model;     /* owned, or shared_model's when shared */
   DecentSharer *shared;   /* its place at model-instance-id's engine, from start to stop;
                            * the loader reads it too: set before started, cleared
