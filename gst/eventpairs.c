@@ -25,6 +25,7 @@ decent_event_pairs_forget (DecentEventPairs *p)
   g_hash_table_remove_all (p->told_downstream);
   g_hash_table_remove_all (p->told_bus);
   g_queue_clear_full (&p->held_ends, (GDestroyNotify) gst_event_unref);
+  p->frame_open = p->frame_on_bus = FALSE;
 }
 
 void
@@ -84,13 +85,21 @@ push_paired (DecentEventPairs *p, GstPad *src, const GstStructure *s)
   g_free (key);
 }
 
-/* The bus: a begin when post says so, an end when its begin was posted.
- * Takes s. */
+/* The bus: a begin when post says so (a place's when its frame event's
+ * begin was posted too, or no frame event is open), an end when its begin
+ * was posted.  Takes s. */
 static void
 post_paired (DecentEventPairs *p, GstElement *element, GstStructure *s, gboolean post)
 {
   gchar *key = event_key (s);
   const gboolean begin = is_begin (s);
+  const gboolean place = gst_structure_has_name (s, "decentanomaly-region");
+  if (!place) { /* the frame's event: what its places' begins nest in */
+    p->frame_open = begin;
+    p->frame_on_bus = begin && post;
+  } else if (begin && p->frame_open && !p->frame_on_bus) {
+    post = FALSE; /* its frame event is not on the bus: it would stand alone */
+  }
   if (key && begin && post) {
     g_hash_table_add (p->told_bus, key);
     key = NULL;

@@ -13,6 +13,10 @@ typedef struct {
    * end has not: "e<event-frame>", "r<id>" */
   GHashTable *told_downstream, *told_bus;
   GQueue held_ends; /* of GstEvent: ends a flush dropped, sent after it */
+  /* a frame event is open (its begin announced, its end not), and its
+   * begin went on the bus: its places' begins go there only then, so
+   * that the bus sees them nested in it */
+  gboolean frame_open, frame_on_bus;
 } DecentEventPairs;
 
 void decent_event_pairs_init (DecentEventPairs *p);
@@ -21,8 +25,10 @@ void decent_event_pairs_clear (DecentEventPairs *p);
 /* Sends s (a begin or an end; taken) from element through src: downstream
  * always (a begin a flush dropped has no end sent either; an end a flush
  * dropped is held for decent_event_pairs_send_held), and on the bus when
- * post says so for a begin, and for an end when its begin was posted,
- * whatever post says now (message-mode changed inside an event).
+ * post says so for a begin (a place's only when the open frame event's
+ * begin was posted too, so that places stay nested in it), and for an end
+ * when its begin was posted, whatever post says now (message-mode changed
+ * inside an event).
  * downstream FALSE: the bus alone (between streaming, at a stop).
  * Streaming thread (or stop). */
 void decent_event_pairs_announce (DecentEventPairs *p, GstElement *element, GstPad *src,

@@ -1205,7 +1205,12 @@ gst_decent_publish_set_property (GObject *object, guint prop_id, const GValue *v
       || (g_str_has_prefix (pspec->name, "mqtt-") && prop_id != PROP_MQTT_FLUSH_TIMEOUT);
   gboolean changed = FALSE;
   GST_OBJECT_LOCK (self);
-  if (read_at_start && self->started) {
+  if (prop_id == PROP_CAMERA && self->started) {
+    /* against the name records use (none or "": the element's name) */
+    const gchar *asked = g_value_get_string (value);
+    changed = g_strcmp0 (asked && *asked ? asked : GST_OBJECT_NAME (self),
+        self->camera_used) != 0;
+  } else if (read_at_start && self->started) {
     GValue now = G_VALUE_INIT;
     g_value_init (&now, G_PARAM_SPEC_VALUE_TYPE (pspec));
     GST_OBJECT_UNLOCK (self);

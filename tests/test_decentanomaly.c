@@ -478,6 +478,50 @@ GST_START_TEST (test_region_kept_through_same_place)
 }
 GST_END_TEST;
 
+/* Places stay nested in their frame event on the bus: a place that
+ * begins, after message-mode is turned on, inside a frame event whose
+ * begin was not posted is not posted either (helper-87: it was, alone);
+ * the next event is posted whole. */
+GST_START_TEST (test_places_nested_on_the_bus)
+{
+  DecentModel *m = load_model (tm.path, NULL, NULL);
+  const float calm = local_score (m, patch_frame (FALSE, FALSE, 0));
+  const float a = local_score (m, patch_frame (TRUE, FALSE, 0));
+  const float b = local_score (m, patch_frame (FALSE, TRUE, 0));
+  decent_model_free (m);
+  gchar *props = g_strdup_printf ("score-mode=local threshold=%.9g event-min-frames=2 "
+      "event-gap=3 message-mode=none", 0.5 * (calm + MIN (a, b)));
+  GstHarness *h = anomaly_harness (tm.path, props);
+  g_free (props);
+  GstBus *bus = harness_bus (h);
+  GstElement *scorer = gst_harness_find_element (h, "decentanomaly");
+  /* a from frame 0 (unposted); messages on at 3; b joins at 4; calm at 8;
+   * a again from 12 */
+  for (guint64 i = 0; i < 20; i++) {
+    if (i == 3)
+      g_object_set (scorer, "message-mode", 1 /* events */, NULL);
+    const gboolean pa = i < 8 || i >= 12, pb = i >= 4 && i < 8;
+    fail_unless_equals_int (gst_harness_push (h, patch_frame (pa, pb, i)), GST_FLOW_OK);
+    gst_buffer_unref (gst_harness_pull (h));
+  }
+  GString *seen = g_string_new (NULL);
+  GstMessage *msg;
+  while ((msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT))) {
+    const GstStructure *st = gst_message_get_structure (msg);
+    if (gst_structure_has_name (st, "decentanomaly-region")
+        || gst_structure_has_name (st, "decentanomaly-event"))
+      g_string_append_printf (seen, "%s%s ",
+          gst_structure_has_name (st, "decentanomaly-region") ? "region-" : "",
+          gst_structure_get_string (st, "type"));
+    gst_message_unref (msg);
+  }
+  fail_unless_equals_string (seen->str, "begin region-begin ");
+  g_string_free (seen, TRUE);
+  gst_object_unref (scorer);
+  harness_bus_teardown (h, bus);
+}
+GST_END_TEST;
+
 /* A threshold changed between scored frames applies to the places of the
  * carried result too: flagged exactly when they have one. */
 GST_START_TEST (test_carried_regions_follow_threshold)
@@ -1699,6 +1743,7 @@ decentanomaly_suite (void)
   tcase_add_test (tc, test_region_events);
   tcase_add_test (tc, test_regions_ended_at_new_stream);
   tcase_add_test (tc, test_region_kept_through_same_place);
+  tcase_add_test (tc, test_places_nested_on_the_bus);
   tcase_add_test (tc, test_carried_regions_follow_threshold);
   tcase_add_test (tc, test_flagged_only);
   tcase_add_test (tc, test_settings_said);

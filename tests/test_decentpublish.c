@@ -870,6 +870,10 @@ GST_START_TEST (test_settings_read_at_start_said)
   fail_unless (publish != NULL);
   g_object_set (publish, "location", path, "per-frame", TRUE, "max-size", (guint64) 1 << 30,
       "mqtt-flush-timeout", 10u, NULL);
+  /* the camera records already name: the element's, by name, empty or none */
+  g_object_set (publish, "camera", "publish", NULL);
+  g_object_set (publish, "camera", "", NULL);
+  g_object_set (publish, "camera", NULL, NULL);
   fail_if (gst_bus_have_pending (bus), "a warning for a value already set or read live");
   g_object_set (publish, "location", other, "mqtt-port", 1884, "camera", "renamed", NULL);
   guint warnings = 0;
