@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "bufferlayout.h"
+#include "framestore.h"
 #include "shownname.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_decent_train_debug);
@@ -169,155 +170,6 @@ drop_frames (GstDecentTrain *self)
   self->last_pts = GST_CLOCK_TIME_NONE;
 }
 
-/* A run of collected frames that the still gate calibrates on as footage
- * of its own: the pictures start again at its first frame, and the
- * running mean too when a new stream began since the run before. */
-typedef struct
-{
-  guint first;
-  int frames;
-  gboolean new_stream;
-} StillRun;
-
-static GArray *
-still_runs_new (void)
-{
-  return g_array_new (FALSE, FALSE, sizeof (StillRun));
-}
-
-/* Appends to runs (StillRun, in time order) the runs of collected frames
- * [first, first + len): cut where a new stream began (stream_starts,
- * ascending), as decentanomaly's gate starts again at a stream-start: a
- * picture of one recording is no history for the next one's, the jump
- * between them would raise the gate's threshold, and the running mean of
- * one recording is not where the next one's begins. */
-static void
-append_runs (GArray *runs, guint first, guint len, const GArray *stream_starts)
-{
-  /* a stream that began between the last run and this one */
-  const StillRun *last = runs->len ? &g_array_index (runs, StillRun, runs->len - 1) : NULL;
-  StillRun run = { first, 0, FALSE };
-  for (guint i = 0; last && stream_starts && i < stream_starts->len; i++) {
-    const guint start = g_array_index (stream_starts, guint, i);
-    run.new_stream |= start >= last->first + (guint) last->frames && start <= first;
-  }
-  for (guint i = 0; stream_starts && i < stream_starts->len; i++) {
-    const guint start = g_array_index (stream_starts, guint, i);
-    if (start > run.first && start < first + len) {
-      run.frames = (int) (start - run.first);
-      g_array_append_val (runs, run);
-      run = (StillRun) { start, 0, TRUE };
-    }
-  }
-  run.frames = (int) (first + len - run.first);
-  g_array_append_val (runs, run);
-}
-
-/* Room for frame n + 1 of fb bytes in *frames (*capacity bytes), within
- * limit bytes; grows by doubling (glibc remaps a large block rather than
- * copying it).  FALSE when memory is short: g_try_realloc, never an abort. */
-static gboolean
-reserve_frame (guint8 **frames, gsize *capacity, guint n, gsize fb, guint64 limit)
-{
-  const gsize used = (gsize) n * fb;
-  if (used + fb <= *capacity)
-    return TRUE;
-  guint64 want = MAX ((guint64) *capacity * 2, (guint64) 1 << 20);
-  want = MIN (want, MIN (limit, (guint64) G_MAXSIZE));
-  want = MAX (want, (guint64) used + fb);
-  guint8 *grown = g_try_realloc (*frames, (gsize) want);
-  if (!grown && want > used + fb) {
-    want = used + fb; /* no room to spare: exactly one more */
-    grown = g_try_realloc (*frames, (gsize) want);
-  }
-  if (!grown)
-    return FALSE;
-  *frames = grown;
-  *capacity = (gsize) want;
-  return TRUE;
-}
-
-/* Swaps two frames through a small buffer: no frame-sized allocation. */
-static void
-swap_frames (guint8 *a, guint8 *b, gsize fb)
-{
-  guint8 tmp[4096];
-  for (gsize off = 0; off < fb; off += sizeof tmp) {
-    gsize len = MIN (sizeof tmp, fb - off);
-    memcpy (tmp, a + off, len);
-    memcpy (a + off, b + off, len);
-    memcpy (b + off, tmp, len);
-  }
-}
-
-/* The held-out footage: about holdout * n frames in `blocks` contiguous
- * blocks, block b ending segment b of `blocks` equal segments, so that no
- * held-out frame sits between two training frames (a threshold from frames
- * a tenth of a second from training frames is too low for new footage).
- * Moves them behind the training frames, in place (the store may be
- * gigabytes), each part kept in time order: the still gate is calibrated
- * on the held-out blocks as footage.  runs (StillRun; emptied first) gets
- * the blocks, each cut where a stream began (append_runs); of
- * the whole footage when none is held out.  Returns how many are held out:
- * 0 when fewer than 2 training frames would remain. */
-static guint
-split_held_out (guint8 *frames, gsize fb, guint n, gdouble holdout, guint blocks,
-    const GArray *stream_starts, GArray *runs)
-{
-  guint n_held = (guint) (holdout * n + 0.5);
-  g_array_set_size (runs, 0);
-  if (holdout <= 0 || n_held < 1 || n < n_held + 2) {
-    append_runs (runs, 0, n, stream_starts);
-    return 0;
-  }
-  blocks = CLAMP (blocks, 1, n_held);
-  guint8 *held = g_malloc0 (n);
-  for (guint b = 0; b < blocks; b++) {
-    const guint seg_end = (guint) ((guint64) (b + 1) * n / blocks);
-    const guint h = (guint) ((guint64) (b + 1) * n_held / blocks - (guint64) b * n_held / blocks);
-    for (guint i = seg_end - h; i < seg_end; i++)
-      held[i] = 1;
-    append_runs (runs, seg_end - h, h, stream_starts);
-  }
-  /* blocks never overlap for holdout <= 0.5 (the property's range); were
-   * they to, the permutation below would not be one: one block instead */
-  guint marked = 0;
-  for (guint i = 0; i < n; i++)
-    marked += held[i];
-  if (marked != n_held) {
-    memset (held, 0, n);
-    memset (held + n - n_held, 1, n_held);
-    g_array_set_size (runs, 0);
-    append_runs (runs, n - n_held, n_held, stream_starts);
-  }
-  /* where each frame goes: training frames first, then the held-out ones */
-  const guint n_train = n - n_held;
-  guint *dest = g_new (guint, n);
-  for (guint i = 0, t = 0, k = n_train; i < n; i++)
-    dest[i] = held[i] ? k++ : t++;
-  /* each cycle of that permutation with one frame of scratch */
-  guint8 *carry = g_malloc (fb);
-  for (guint i = 0; i < n; i++) {
-    if (dest[i] == i)
-      continue;
-    memcpy (carry, frames + (gsize) i * fb, fb);
-    for (guint j = i;;) {
-      const guint d = dest[j];
-      dest[j] = j;
-      if (d == i) {
-        memcpy (frames + (gsize) i * fb, carry, fb);
-        break;
-      }
-      swap_frames (carry, frames + (gsize) d * fb, fb);
-      j = d;
-    }
-  }
-  g_free (carry);
-  g_free (dest);
-  g_free (held);
-  return n_held;
-}
-
 /* ---- collecting ------------------------------------------------------- */
 
 /* The still gate's runs of footage are cut before the next frame: its
@@ -405,8 +257,8 @@ gst_decent_train_render (GstBaseSink *sink, GstBuffer *buffer)
    * no more than max-frames need, and what a pointer can address */
   const guint64 limit = MIN (MIN (max_memory / rb, (guint64) max), (guint64) G_MAXSIZE / 2 / rb);
   if ((guint64) self->n_frames + 1 > limit
-      || !reserve_frame (&self->frames, &self->frames_capacity, self->n_frames, fb, limit * fb)
-      || (cfb && !reserve_frame (&self->companion_frames, &self->companion_capacity,
+      || !decent_frames_reserve (&self->frames, &self->frames_capacity, self->n_frames, fb, limit * fb)
+      || (cfb && !decent_frames_reserve (&self->companion_frames, &self->companion_capacity,
                      self->n_frames, cfb, limit * cfb))) {
     gboolean out_of_memory = (guint64) self->n_frames + 1 <= limit;
     self->store_full = TRUE;
@@ -1247,8 +1099,8 @@ warn_about_calibration (TrainJob *job, DecentModel *m)
 }
 
 /* The still gate's calibration on normal footage in time order, in runs
- * (StillRun) of frames, each with a history of its own, the running mean
- * begun again where a stream began (split_held_out).
+ * (DecentStillRun) of frames, each with a history of its own, the running mean
+ * begun again where a stream began (decent_frames_split_held_out).
  * Footage too short for its lag, or that never changes, is a warning and
  * the model goes without a gate (a finished run is never lost to it);
  * still-lag=0, or a failure, also drops a gate the model had, whose
@@ -1265,8 +1117,8 @@ calibrate_still (TrainJob *job, DecentModel *m, const guint8 *frames, const GArr
   int *lengths = g_new (int, runs->len);
   guint8 *new_stream = g_new (guint8, runs->len);
   for (guint i = 0; i < runs->len; i++) {
-    lengths[i] = g_array_index (runs, StillRun, i).frames;
-    new_stream[i] = g_array_index (runs, StillRun, i).new_stream;
+    lengths[i] = g_array_index (runs, DecentStillRun, i).frames;
+    new_stream[i] = g_array_index (runs, DecentStillRun, i).new_stream;
   }
   const int rc = decent_model_calibrate_still_streams (m, &job->still, frames, lengths,
       new_stream, (int) runs->len, (float) job->quantile, (float) job->sigmas, &err);
@@ -1287,7 +1139,7 @@ calibrate_still (TrainJob *job, DecentModel *m, const guint8 *frames, const GArr
   /* cut where streams began, the runs may be short whatever is held out */
   int longest = 0;
   for (guint i = 0; i < runs->len; i++)
-    longest = MAX (longest, g_array_index (runs, StillRun, i).frames);
+    longest = MAX (longest, g_array_index (runs, DecentStillRun, i).frames);
   gchar *cut = job->stream_starts && job->stream_starts->len
       ? g_strdup_printf ("; the footage is cut where each of its %u streams began, and its "
           "longest run has %d frames: still-lag=%d needs longer recordings",
@@ -1398,9 +1250,9 @@ train_companion (TrainJob *job, DecentModel *m, guint n_train, guint n_held)
 {
   GstDecentTrain *self = job->self;
   const gsize cfb = job->companion_bytes;
-  GArray *runs = still_runs_new ();
+  GArray *runs = decent_still_runs_new ();
   /* the same permutation as the model's frames took: the same n and split */
-  split_held_out (job->companion_frames, cfb, job->n_frames, job->holdout,
+  decent_frames_split_held_out (job->companion_frames, cfb, job->n_frames, job->holdout,
       MIN (job->blocks, MAX_HOLDOUT_BLOCKS), job->stream_starts, runs);
   const guint8 *train = job->companion_frames,
                *held = job->companion_frames + (gsize) n_train * cfb;
@@ -1555,8 +1407,8 @@ run_calibration (TrainJob *job)
                  (float) job->quantile, (float) job->sigmas, &err) < 0) {
     job_fail (job, GST_RESOURCE_ERROR_FAILED, "Calibrating the threshold failed.", err.message);
   } else {
-    GArray *runs = still_runs_new ();
-    append_runs (runs, 0, job->n_frames, job->stream_starts);
+    GArray *runs = decent_still_runs_new ();
+    decent_still_runs_append (runs, 0, job->n_frames, job->stream_starts);
     calibrate_still (job, m, job->frames, runs);
     warn_about_calibration (job, m);
     const gboolean companion_ok = !job->companion_bytes || calibrate_companion (job, m, runs);
@@ -1634,8 +1486,8 @@ run_training (TrainJob *job)
     return;
   }
   /* contiguous blocks of footage are held out to calibrate the thresholds */
-  GArray *runs = still_runs_new ();
-  guint n_held = split_held_out (job->frames, fb, job->n_frames, job->holdout,
+  GArray *runs = decent_still_runs_new ();
+  guint n_held = decent_frames_split_held_out (job->frames, fb, job->n_frames, job->holdout,
       MIN (job->blocks, MAX_HOLDOUT_BLOCKS), job->stream_starts, runs);
   guint n_train = job->n_frames - n_held;
   const guint8 *train = job->frames, *held = job->frames + (gsize) n_train * fb;
