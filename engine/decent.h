@@ -35,6 +35,8 @@ typedef struct {
 #define DECENT_MAX_SIDE 1024
 #define DECENT_MAX_WORKING_SET_BYTES (512ull << 20)
 #define DECENT_MAX_PARAMETER_BYTES (1ull << 30)
+/* local_surround at most (a window can lose no more than four rings' excess) */
+#define DECENT_MAX_SURROUND 4.0f
 
 typedef struct DecentModel DecentModel;
 
@@ -72,6 +74,9 @@ typedef struct {
                                 * is at most N, keeping a grid of latent cells (video) */
   float local_area;            /* local scores: the window, a fraction of the frame (0.01) */
   float local_contrast;        /* local score: an RMS error e counts e / (e + this) (0.1) */
+  float local_surround;        /* local score: each window less this times how much hotter
+                                * than the map its ring is (0: off; decent-train sets 0.5
+                                * for video); docs/method.md, "Anomaly score and heatmap" */
 } DecentConfig;
 
 /* How a frame's per-pixel error map becomes its score (docs/method.md). */

@@ -44,38 +44,77 @@ window_sum (const double *sat, int width, int x, int y, int win_w, int win_h)
          - sat[(size_t) (y + win_h) * sw + x] + sat[(size_t) y * sw + x];
 }
 
+/* What decent_local_max scores every window by: the table, the window,
+ * and for the ring (surround > 0) its margins and the whole map's mean. */
+typedef struct {
+  const double *sat;
+  int width, height, win_w, win_h;
+  double surround, map_mean;
+  int ring_x, ring_y;
+} WindowScorer;
+
+static WindowScorer
+window_scorer (const double *sat, int width, int height, int win_w, int win_h, float surround)
+{
+  WindowScorer s = { sat, width, height, win_w, win_h, surround > 0 ? surround : 0.0, 0.0,
+    (win_w + 2) / 4, (win_h + 2) / 4 };
+  if (s.surround > 0)
+    s.map_mean = sat[(size_t) height * (width + 1) + width] / ((double) width * height);
+  return s;
+}
+
+/* A window's score: its mean, less surround times its ring's mean over the
+ * map's (a ring that the map's edges leave empty counts as the map). */
+static inline double
+window_score (const WindowScorer *s, int x, int y)
+{
+  const double area = (double) s->win_w * s->win_h;
+  const double sum = window_sum (s->sat, s->width, x, y, s->win_w, s->win_h);
+  if (s->surround <= 0)
+    return sum / area;
+  const int x0 = MAX0 (x - s->ring_x), y0 = MAX0 (y - s->ring_y);
+  const int x1 = x + s->win_w + s->ring_x < s->width ? x + s->win_w + s->ring_x : s->width;
+  const int y1 = y + s->win_h + s->ring_y < s->height ? y + s->win_h + s->ring_y : s->height;
+  const double ring_area = (double) (x1 - x0) * (y1 - y0) - area;
+  const double ring = ring_area > 0
+      ? (window_sum (s->sat, s->width, x0, y0, x1 - x0, y1 - y0) - sum) / ring_area
+      : s->map_mean;
+  return sum / area - s->surround * (ring - s->map_mean);
+}
+
 float
 decent_local_max (const float *map, int width, int height, int win_w, int win_h,
-    double *scratch)
+    float surround, double *scratch)
 {
   summed_area (map, width, height, scratch);
+  const WindowScorer s = window_scorer (scratch, width, height, win_w, win_h, surround);
   double best = -INFINITY;
   int nan = 0;
   for (int y = 0; y + win_h <= height; y++)
     for (int x = 0; x + win_w <= width; x++) {
-      double sum = window_sum (scratch, width, x, y, win_w, win_h);
-      if (sum > best)
-        best = sum;
-      nan |= sum != sum;
+      const double v = window_score (&s, x, y);
+      if (v > best)
+        best = v;
+      nan |= v != v;
     }
-  return nan ? NAN : (float) (best / ((double) win_w * win_h));
+  return nan ? NAN : (float) best;
 }
 
 int
 decent_local_hot_windows (const float *map, int width, int height, int win_w, int win_h,
-    double threshold, DecentWindow *out, int max, double *scratch, float *means)
+    float surround, double threshold, DecentWindow *out, int max, double *scratch, float *means)
 {
   if (!map || !out || !scratch || !means || width < 1 || height < 1 || win_w < 1
       || win_h < 1 || win_w > width || win_h > height)
     return 0;
   const int mw = width - win_w + 1, mh = height - win_h + 1;
   summed_area (map, width, height, scratch);
-  /* each window's mean as decent_local_max rounds it, so that the hottest
+  const WindowScorer s = window_scorer (scratch, width, height, win_w, win_h, surround);
+  /* each window's score as decent_local_max rounds it, so that the hottest
    * window is above threshold exactly when the frame is flagged */
   for (int y = 0; y < mh; y++)
     for (int x = 0; x < mw; x++) {
-      float m = (float) (window_sum (scratch, width, x, y, win_w, win_h)
-                         / ((double) win_w * win_h));
+      float m = (float) window_score (&s, x, y);
       means[(size_t) y * mw + x] = isfinite (m) ? m : -INFINITY;
     }
   int n = 0;

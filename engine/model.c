@@ -57,6 +57,7 @@ decent_config_init (DecentConfig *cfg, int width, int height, int channels)
   cfg->latent_side = 0;
   cfg->local_area = 0.01f;
   cfg->local_contrast = 0.1f;
+  cfg->local_surround = 0.0f;
 }
 
 static int
@@ -103,6 +104,9 @@ decent_config_validate (const DecentConfig *cfg, DecentError *err)
         cfg->local_area);
   if (!finite_in (cfg->local_contrast, 1e-6f, 100.0f))
     return decent_fail (err, "local contrast must be in (0, 100], not %g", cfg->local_contrast);
+  if (!finite_in (cfg->local_surround, 0.0f, DECENT_MAX_SURROUND))
+    return decent_fail (err, "local surround must be in [0, %g], not %g", DECENT_MAX_SURROUND,
+        cfg->local_surround);
   if (cfg->loss != DECENT_LOSS_DECENTRALIZATION && cfg->loss != DECENT_LOSS_CENTRE)
     return decent_fail (err, "loss must be 13 (decentralization) or 9 (centre), not %d", cfg->loss);
   if (!finite_in (cfg->lambda, 0.0f, 1e6f))
@@ -790,7 +794,8 @@ decent_model_score_map (DecentModel *m, DecentScoreMode mode, float *map, float 
   }
   int ww, wh;
   decent_local_window (w, h, m->cfg.local_area, &ww, &wh);
-  *score = decent_local_max (map, w, h, ww, wh, m->sat);
+  *score = decent_local_max (map, w, h, ww, wh,
+      mode == DECENT_SCORE_LOCAL ? m->cfg.local_surround : 0.0f, m->sat);
   return 0;
 }
 

@@ -430,6 +430,40 @@ pair_load (DecentModel *m, const uint8_t *data, size_t len, DecentError *err)
   return 0;
 }
 
+/* 'SURR': the local score's surround (docs/method.md, "Anomaly score and
+ * heatmap"): f32
+ * local_surround.  Written when it is not 0; files without it score each
+ * window by its mean, as before it existed. */
+static int
+surround_save (DecentModel *m, uint8_t **data, size_t *len, DecentError *err)
+{
+  if (m->cfg.local_surround == 0.0f) {
+    *data = NULL;
+    return 0;
+  }
+  uint8_t *p = malloc (4);
+  if (!p)
+    return decent_fail (err, "out of memory");
+  Cursor c = { p, 0, 4 };
+  put_f32 (&c, m->cfg.local_surround);
+  *data = p;
+  *len = 4;
+  return 0;
+}
+
+static int
+surround_load (DecentModel *m, const uint8_t *data, size_t len, DecentError *err)
+{
+  if (len != 4)
+    return decent_fail (err, "%zu bytes, not 4", len);
+  Cursor c = { (uint8_t *) data, 0, len };
+  const float v = get_f32 (&c);
+  if (!(v >= 0.0f && v <= DECENT_MAX_SURROUND)) /* (the bounds of decent_config_validate) */
+    return decent_fail (err, "local surround %g is not in [0, %g]", v, DECENT_MAX_SURROUND);
+  m->cfg.local_surround = v;
+  return 0;
+}
+
 static const DecentSectionIO builtin_sections[] = {
   { DECENT_SECTION_TAG ('S', 'C', 'O', 'R'), 12 + 64 * SCORE_ENTRY_BYTES, scoring_save,
     scoring_load },
@@ -439,6 +473,7 @@ static const DecentSectionIO builtin_sections[] = {
     STILL_HEAD_BYTES + 4ull * DECENT_MAX_SIDE * DECENT_MAX_SIDE + STILL_TAIL_BYTES + 1024,
     still_save, still_load }, /* (+ 1024: room for a newer build's fields) */
   { DECENT_SECTION_TAG ('P', 'A', 'I', 'R'), PAIR_MAX_BYTES, pair_save, pair_load },
+  { DECENT_SECTION_TAG ('S', 'U', 'R', 'R'), 4, surround_save, surround_load },
   { 0, 0, NULL, NULL },
 };
 

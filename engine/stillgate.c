@@ -306,7 +306,7 @@ rise (DecentStillGate *g, const float *gated)
     g->risen[i] = over > 0 ? over : 0;
     g->mean[i] += over * rate;
   }
-  return decent_local_max (g->risen, g->width, g->height, g->win_w, g->win_h, g->sat);
+  return decent_local_max (g->risen, g->width, g->height, g->win_w, g->win_h, 0.0f, g->sat);
 }
 
 int

@@ -794,6 +794,7 @@ adopt_model (GstDecentAnomaly *self, DecentModel *m, const gchar *path,
   self->map = g_new0 (float, (gsize) cfg.width * cfg.height);
   self->scratch_map = g_new0 (float, (gsize) cfg.width * cfg.height);
   decent_local_window (cfg.width, cfg.height, cfg.local_area, &self->win_w, &self->win_h);
+  self->surround = cfg.local_surround;
   g_free (self->hot_sat);
   g_free (self->hot_means);
   self->hot_sat = g_new (double, (gsize) (cfg.width + 1) * (cfg.height + 1));
@@ -1891,8 +1892,8 @@ find_hot (GstDecentAnomaly *self, gdouble threshold)
   self->hot_threshold = threshold;
   if (self->scoring != DECENT_SCORE_MEAN && self->last_score > threshold)
     self->n_hot = (guint) decent_local_hot_windows (self->map, self->model_w, self->model_h,
-        self->win_w, self->win_h, threshold, self->hot, DECENT_MAX_REGIONS / 2,
-        self->hot_sat, self->hot_means);
+        self->win_w, self->win_h, self->scoring == DECENT_SCORE_LOCAL ? self->surround : 0.0f,
+        threshold, self->hot, DECENT_MAX_REGIONS / 2, self->hot_sat, self->hot_means);
 }
 
 /* The scored frame's hot windows, and what they begin or end.  Streaming, no lock. */

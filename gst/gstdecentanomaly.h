@@ -111,6 +111,7 @@ struct _GstDecentAnomaly {
                               * copied from the properties by each frame */
   DecentRegionTracker regions; /* events per hot place of the map: the same */
   gint win_w, win_h;      /* the local score's window on the model's grid */
+  gfloat surround;        /* and its surround (DecentConfig.local_surround) */
   DecentWindow hot[DECENT_MAX_REGIONS]; /* the last finite result's hot windows */
   guint n_hot;
   gdouble hot_threshold;  /* the threshold hot was found with */

@@ -35,7 +35,8 @@ DEFINE_ENUM (gst_decent_loss_get_type, "GstDecentLoss",
 
 DEFINE_ENUM (gst_decent_score_mode_get_type, "GstDecentScoreMode",
     { DECENT_SCORE_MEAN, "The paper's score: the mean squared error of the frame", "mean" },
-    { DECENT_SCORE_LOCAL, "The largest window mean (local-area) of the saturated RMS error: "
+    { DECENT_SCORE_LOCAL, "The largest window mean (local-area) of the saturated RMS error, "
+      "less the model's local-surround times how much hotter its ring is than the frame: "
       "small objects count in full", "local" },
     { DECENT_SCORE_NORMALIZED, "The largest window mean of the error standardised per pixel by "
       "the normal errors stored in the model", "normalized" })

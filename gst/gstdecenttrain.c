@@ -62,6 +62,7 @@ enum {
   PROP_COMPANION,
   PROP_COMPANION_WIDTH,
   PROP_COMPANION_HEIGHT,
+  PROP_LOCAL_SURROUND,
 };
 
 /* The video defaults, chosen on real footage (docs/results.md, "Real
@@ -95,6 +96,7 @@ enum {
 #define DEFAULT_LEARNING_RATE 2e-4
 #define DEFAULT_LAMBDA 0.0
 #define DEFAULT_LOCAL_AREA 0.01
+#define DEFAULT_LOCAL_SURROUND 0.5
 /* the companion: the one-cell model of the pair (docs/method.md, "Two
  * models, one score"); its sides 0: two thirds of the model's (128x96 for
  * 192x144), at least 8 */
@@ -554,6 +556,8 @@ warn_about_checkpoint (TrainJob *job, DecentModel *m, guint n_train)
       cfg.max_channels, want->max_channels);
   DIFFER (cfg.local_area != want->local_area, "local-area %g (property: %g)", cfg.local_area,
       want->local_area);
+  DIFFER (cfg.local_surround != want->local_surround, "local-surround %g (property: %g)",
+      cfg.local_surround, want->local_surround);
 #undef DIFFER
   if (diff->len)
     GST_ELEMENT_WARNING (job->self, RESOURCE, SETTINGS,
@@ -1599,6 +1603,7 @@ config_from_properties (GstDecentTrain *self, gint width, gint height, gint chan
   cfg->base_channels = self->base_channels;
   cfg->max_channels = self->max_channels;
   cfg->local_area = (float) self->local_area;
+  cfg->local_surround = (float) self->local_surround;
 }
 
 /* Trains (or calibrates) on the streaming thread, which waits for it
@@ -2388,6 +2393,7 @@ gst_decent_train_set_property (GObject *object, guint prop_id, const GValue *val
     case PROP_BASE_CHANNELS: self->base_channels = g_value_get_int (value); break;
     case PROP_MAX_CHANNELS: self->max_channels = g_value_get_int (value); break;
     case PROP_LOCAL_AREA: self->local_area = g_value_get_double (value); break;
+    case PROP_LOCAL_SURROUND: self->local_surround = g_value_get_double (value); break;
     case PROP_MIN_STEPS: self->min_steps = g_value_get_uint (value); break;
     case PROP_PATIENCE: self->patience = g_value_get_uint (value); break;
     case PROP_AUGMENT_ZOOM: self->augment_zoom = g_value_get_double (value); break;
@@ -2439,6 +2445,7 @@ gst_decent_train_get_property (GObject *object, guint prop_id, GValue *value,
     case PROP_BASE_CHANNELS: g_value_set_int (value, self->base_channels); break;
     case PROP_MAX_CHANNELS: g_value_set_int (value, self->max_channels); break;
     case PROP_LOCAL_AREA: g_value_set_double (value, self->local_area); break;
+    case PROP_LOCAL_SURROUND: g_value_set_double (value, self->local_surround); break;
     case PROP_MIN_STEPS: g_value_set_uint (value, self->min_steps); break;
     case PROP_PATIENCE: g_value_set_uint (value, self->patience); break;
     case PROP_AUGMENT_ZOOM: g_value_set_double (value, self->augment_zoom); break;
@@ -2492,6 +2499,7 @@ gst_decent_train_init (GstDecentTrain *self)
   self->base_channels = DEFAULT_BASE_CHANNELS;
   self->max_channels = DEFAULT_MAX_CHANNELS;
   self->local_area = DEFAULT_LOCAL_AREA;
+  self->local_surround = DEFAULT_LOCAL_SURROUND;
   self->holdout_blocks = DEFAULT_HOLDOUT_BLOCKS;
   self->learning_rate = DEFAULT_LEARNING_RATE; /* the engine's, as a double */
   self->lambda = DEFAULT_LAMBDA;
@@ -2595,6 +2603,12 @@ gst_decent_train_class_init (GstDecentTrainClass *klass)
       g_param_spec_double ("local-area", "Local area",
           "Window of decentanomaly's local score modes, a fraction of the frame: about the "
           "smallest object to find", 0.0001, 1.0, DEFAULT_LOCAL_AREA, RW));
+  g_object_class_install_property (gobject_class, PROP_LOCAL_SURROUND,
+      g_param_spec_double ("local-surround", "Local surround",
+          "score-mode=local: each window less this times how much hotter than the frame the "
+          "ring around it is, so that error spread wider than the window (passers-by near "
+          "the camera) counts less than a thing of its size (0: the window's mean)", 0.0,
+          DECENT_MAX_SURROUND, DEFAULT_LOCAL_SURROUND, RW));
   g_object_class_install_property (gobject_class, PROP_LEARNING_RATE,
       g_param_spec_double ("learning-rate", "Learning rate", "Adam learning rate", 1e-12, 10.0,
           DEFAULT_LEARNING_RATE, RW));

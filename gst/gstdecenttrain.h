@@ -24,6 +24,7 @@ struct _GstDecentTrain {
   gint width, height, channels, latent_side, base_channels, max_channels;
   guint frame_stride, max_frames, epochs, batch_size, min_steps, patience, holdout_blocks;
   gdouble learning_rate, lambda, holdout, quantile, local_area, sigmas, augment_zoom;
+  gdouble local_surround;
   guint still_lag;        /* 0: no still gate */
   gdouble still_tolerance, still_memory;
   DecentLoss loss;

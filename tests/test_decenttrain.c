@@ -493,14 +493,16 @@ GST_START_TEST (test_properties)
   fail_unless (e != NULL);
   gint w, h, c, latent, cw, ch;
   guint epochs, min_steps;
-  gdouble lambda, holdout;
+  gdouble lambda, holdout, surround;
   gboolean companion;
   g_object_get (e, "width", &w, "height", &h, "channels", &c, "epochs", &epochs, "lambda",
       &lambda, "latent-side", &latent, "min-steps", &min_steps, "holdout", &holdout,
-      "companion", &companion, "companion-width", &cw, "companion-height", &ch, NULL);
+      "companion", &companion, "companion-width", &cw, "companion-height", &ch,
+      "local-surround", &surround, NULL);
   /* the video defaults of docs/method.md */
   fail_unless (w == 192 && h == 144 && c == 3 && epochs == 0 && lambda == 0.0 && latent == 9
-      && min_steps == 500 && fabs (holdout - 0.2) < 1e-12 && companion && cw == 0 && ch == 0);
+      && min_steps == 500 && fabs (holdout - 0.2) < 1e-12 && companion && cw == 0 && ch == 0
+      && surround == 0.5);
   gst_object_unref (e);
 }
 GST_END_TEST;
@@ -1046,6 +1048,31 @@ GST_END_TEST;
 /* A checkpoint is looked at before any frame: one that resume=true cannot
  * use is an error then, not after the collection; resume=false says it
  * replaces it. */
+/* local-surround goes into the model (and its local calibration), 0.5 by
+ * default; 0 writes a model that scores each window by its mean. */
+GST_START_TEST (test_local_surround_stored)
+{
+  const struct { const gchar *props; gfloat want; } runs[] = {
+    { "epochs=1 min-steps=0", 0.5f }, { "epochs=1 min-steps=0 local-surround=0.25", 0.25f },
+    { "epochs=1 min-steps=0 local-surround=0", 0.0f } };
+  for (guint i = 0; i < G_N_ELEMENTS (runs); i++) {
+    gchar *model = g_build_filename (dir, "surround.dcnt", NULL);
+    AppRun r;
+    run_appsrc (model, runs[i].props, 10, 1000, &r);
+    fail_unless (r.error == NULL, "%s", r.error);
+    app_run_clear (&r);
+    DecentModel *m = load_model (model, NULL, NULL);
+    DecentConfig cfg;
+    decent_model_get_config (m, &cfg);
+    decent_model_free (m);
+    fail_unless (cfg.local_surround == runs[i].want, "%s: surround %g", runs[i].props,
+        cfg.local_surround);
+    unlink (model);
+    g_free (model);
+  }
+}
+GST_END_TEST;
+
 GST_START_TEST (test_checkpoint_found_at_start)
 {
   gchar *model = g_build_filename (dir, "ck.dcnt", NULL);
@@ -1577,6 +1604,7 @@ decenttrain_suite (void)
   tcase_add_test (tc, test_calibrate_only);
   tcase_add_test (tc, test_settings_fixed_while_running);
   tcase_add_test (tc, test_companion);
+  tcase_add_test (tc, test_local_surround_stored);
   tcase_add_test (tc, test_checkpoint_found_at_start);
   tcase_add_test (tc, test_calibrate_only_model_replaced);
   return s;

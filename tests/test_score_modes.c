@@ -35,17 +35,60 @@ windows_and_maxima (void)
   for (int y = 7; y < 10; y++)
     for (int x = 20; x < 24; x++)
       map[y * W + x] = 1.0f;
-  CHECK (decent_local_max (map, W, H, 4, 3, sat) == 1.0f, "block found");
-  CHECK (fabsf (decent_local_max (map, W, H, 8, 6, sat) - 12.0f / 48.0f) < 1e-6f,
+  CHECK (decent_local_max (map, W, H, 4, 3, 0.0f, sat) == 1.0f, "block found");
+  CHECK (fabsf (decent_local_max (map, W, H, 8, 6, 0.0f, sat) - 12.0f / 48.0f) < 1e-6f,
       "a larger window holds a quarter of it");
-  CHECK (decent_local_max (map, W, H, W, H, sat) == decent_map_mean (map, W * H),
+  CHECK (decent_local_max (map, W, H, W, H, 0.0f, sat) == decent_map_mean (map, W * H),
       "a whole-frame window is the mean");
   /* windows lie inside the map: a block at the corner is found whole */
   memset (map, 0, sizeof map);
   map[0] = 6.0f;
-  CHECK (fabsf (decent_local_max (map, W, H, 2, 3, sat) - 1.0f) < 1e-6f, "corner");
+  CHECK (fabsf (decent_local_max (map, W, H, 2, 3, 0.0f, sat) - 1.0f) < 1e-6f, "corner");
   map[5 * W + 5] = NAN;
-  CHECK (isnan (decent_local_max (map, W, H, 2, 3, sat)), "NaN is not hidden by the maximum");
+  CHECK (isnan (decent_local_max (map, W, H, 2, 3, 0.0f, sat)), "NaN is not hidden by the maximum");
+}
+
+/* The surround: a window less surround times how much hotter than the map
+ * its ring (a quarter of the window on each side) is.  A thing of the
+ * window's size keeps its score, a wider one loses it, and a change of the
+ * whole map keeps its level; the hot windows agree with the maximum. */
+static void
+surround_windows (void)
+{
+  float map[W * H], means[W * H];
+  double sat[(W + 1) * (H + 1)];
+  DecentWindow win[8];
+  /* a 4x3 block of 1.0: its ring (6x5 less the window) is 0, the map's
+   * mean 12/768, so the block gains surround times that mean */
+  memset (map, 0, sizeof map);
+  for (int y = 7; y < 10; y++)
+    for (int x = 20; x < 24; x++)
+      map[y * W + x] = 1.0f;
+  const float compact = decent_local_max (map, W, H, 4, 3, 0.5f, sat);
+  CHECK (fabsf (compact - (1.0f + 0.5f * 12.0f / (W * H))) < 1e-6f, "compact block %g", compact);
+  CHECK (decent_local_hot_windows (map, W, H, 4, 3, 0.5f, 0.9, win, 8, sat, means) == 1
+      && win[0].x == 20 && win[0].y == 7 && win[0].mean == compact, "its hot window %d,%d %g",
+      win[0].x, win[0].y, win[0].mean);
+  /* a 12x9 block of 1.0 (nine windows): the same plain score, but every
+   * window's ring is hot; the best keeps a corner outside the block */
+  memset (map, 0, sizeof map);
+  for (int y = 6; y < 15; y++)
+    for (int x = 10; x < 22; x++)
+      map[y * W + x] = 1.0f;
+  CHECK (decent_local_max (map, W, H, 4, 3, 0.0f, sat) == 1.0f, "plain: the wide block is 1");
+  const float wide = decent_local_max (map, W, H, 4, 3, 0.5f, sat);
+  const float corner = 1.0f - 0.5f * (8.0f / 18.0f - 108.0f / (W * H));
+  CHECK (fabsf (wide - corner) < 1e-6f && wide < compact, "wide block %g (want %g, below %g)",
+      wide, corner, compact);
+  CHECK (decent_local_hot_windows (map, W, H, 4, 3, 0.5f, 0.5, win, 8, sat, means) >= 1
+      && win[0].mean == wide, "the hottest window is the maximum: %g", win[0].mean);
+  /* the whole map at 0.7: ring and map alike, nothing lost */
+  for (int i = 0; i < W * H; i++)
+    map[i] = 0.7f;
+  CHECK (fabsf (decent_local_max (map, W, H, 4, 3, 2.0f, sat) - 0.7f) < 1e-6f,
+      "a change of the whole map keeps its level");
+  map[3 * W + 3] = NAN;
+  CHECK (isnan (decent_local_max (map, W, H, 4, 3, 0.5f, sat)), "NaN is not hidden");
 }
 
 /* Hot windows: the places above the threshold, hottest first, never
@@ -63,25 +106,25 @@ hot_windows (void)
       map[(7 + y) * W + 20 + x] = 1.0f;
       map[(15 + y) * W + 2 + x] = 0.5f;
     }
-  int n = decent_local_hot_windows (map, W, H, 4, 3, 0.2, win, 8, sat, means);
+  int n = decent_local_hot_windows (map, W, H, 4, 3, 0.0f, 0.2, win, 8, sat, means);
   CHECK (n == 2, "two places, got %d", n);
   CHECK (win[0].x == 20 && win[0].y == 7 && win[0].mean == 1.0f, "hottest first: %d,%d %g",
       win[0].x, win[0].y, win[0].mean);
-  CHECK (win[0].mean == decent_local_max (map, W, H, 4, 3, sat), "the first is the maximum");
+  CHECK (win[0].mean == decent_local_max (map, W, H, 4, 3, 0.0f, sat), "the first is the maximum");
   CHECK (win[1].x == 2 && win[1].y == 15 && fabsf (win[1].mean - 0.5f) < 1e-6f
       && win[1].width == 4 && win[1].height == 3, "then the other: %d,%d %g", win[1].x,
       win[1].y, win[1].mean);
   /* the threshold is strict, and max is kept */
-  CHECK (decent_local_hot_windows (map, W, H, 4, 3, 0.5, win, 8, sat, means) == 1,
+  CHECK (decent_local_hot_windows (map, W, H, 4, 3, 0.0f, 0.5, win, 8, sat, means) == 1,
       "a window at the threshold is not hot");
-  CHECK (decent_local_hot_windows (map, W, H, 4, 3, 0.2, win, 1, sat, means) == 1, "max 1");
-  CHECK (decent_local_hot_windows (map, W, H, 4, 3, 1.0, win, 8, sat, means) == 0,
+  CHECK (decent_local_hot_windows (map, W, H, 4, 3, 0.0f, 0.2, win, 1, sat, means) == 1, "max 1");
+  CHECK (decent_local_hot_windows (map, W, H, 4, 3, 0.0f, 1.0, win, 8, sat, means) == 0,
       "nothing above 1.0");
   /* one wide hot band: windows side by side, none overlapping another */
   memset (map, 0, sizeof map);
   for (int x = 0; x < W; x++)
     map[10 * W + x] = 3.0f;
-  n = decent_local_hot_windows (map, W, H, 4, 3, 0.5, win, 8, sat, means);
+  n = decent_local_hot_windows (map, W, H, 4, 3, 0.0f, 0.5, win, 8, sat, means);
   CHECK (n == 8, "a band of 32 holds 8 windows of 4, got %d", n);
   for (int i = 0; i < n; i++)
     for (int j = 0; j < i; j++)
@@ -89,11 +132,11 @@ hot_windows (void)
           || win[j].y + 3 <= win[i].y, "windows %d and %d overlap", i, j);
   /* NaN is never hot; a window larger than the map finds nothing */
   map[10 * W + 5] = NAN;
-  n = decent_local_hot_windows (map, W, H, 4, 3, 0.5, win, 8, sat, means);
+  n = decent_local_hot_windows (map, W, H, 4, 3, 0.0f, 0.5, win, 8, sat, means);
   for (int i = 0; i < n; i++)
     CHECK (!(win[i].x <= 5 && 5 < win[i].x + 4) && isfinite (win[i].mean),
         "a window over the NaN at %d", win[i].x);
-  CHECK (decent_local_hot_windows (map, W, H, W + 1, 3, 0.5, win, 8, sat, means) == 0,
+  CHECK (decent_local_hot_windows (map, W, H, W + 1, 3, 0.0f, 0.5, win, 8, sat, means) == 0,
       "too wide a window");
 }
 
@@ -129,9 +172,12 @@ small_object_counts_in_full (DecentModel *m)
   REQUIRE (decent_model_score_map (m, DECENT_SCORE_LOCAL, b, &s_spread, &err) == 0, "%s",
       err.message);
   CHECK (fabsf (m_spot - m_spread) < 1e-6f * m_spot, "means %g and %g", m_spot, m_spread);
-  /* the spot saturates: e = sqrt(v) against the contrast 0.1 */
+  /* the spot saturates: e = sqrt(v) against the contrast 0.1; its ring is
+   * cold, so the surround (0.5) adds half the map's mean */
   const float e = sqrtf (v), want = e / (e + 0.1f);
-  CHECK (fabsf (s_spot - want) < 1e-5f, "local score of the spot %g, want %g", s_spot, want);
+  const float with_ring = want * (1.0f + 0.5f * (float) (ww * wh) / (W * H));
+  CHECK (fabsf (s_spot - with_ring) < 1e-5f, "local score of the spot %g, want %g", s_spot,
+      with_ring);
   CHECK (s_spot > 4 * s_spread, "local: spot %g, spread %g", s_spot, s_spread);
   /* and the map handed back is the saturated one */
   CHECK (fabsf (a[6 * W + 10] - want) < 1e-6f && a[0] == 0.0f, "saturated map");
@@ -144,6 +190,7 @@ small_model (DecentConfig *cfg, uint8_t *frames, DecentError *err)
   cfg->base_channels = 8;
   cfg->max_channels = 32;
   cfg->latent_side = 6; /* 24 -> 12 -> 6: two layers, latent 8x6 (the paper: three) */
+  cfg->local_surround = 0.5f; /* (through the file: its own section) */
   cfg->lambda = 0.0f;
   cfg->batch_size = 8;
   cfg->learning_rate = 2e-3f;
@@ -256,6 +303,13 @@ hostile_save (DecentModel *m, uint8_t **data, size_t *len, DecentError *err)
     }
     return 0;
   }
+  if (hostile_kind >= 4) { /* SURR: 4 a NaN, 5 above 4, 6 three bytes */
+    *len = hostile_kind == 6 ? 3 : 4;
+    const float v = hostile_kind == 4 ? NAN : 5.0f;
+    *data = malloc (4);
+    memcpy (*data, &v, 4);
+    return 0;
+  }
   /* SCOR: 1 contrast of 1e-38, 2 a NaN false-alarm rate, 3 a mode twice */
   *len = 12 + 2 * 36;
   uint8_t *p = *data = calloc (1, *len);
@@ -279,11 +333,12 @@ hostile_sections (DecentModel *m, const char *dir)
   char path[160];
   snprintf (path, sizeof path, "%s/hostile.dcnt", dir);
   const char *want[] = { "normal error statistics", "local area", "false-alarm rate",
-    "calibrated twice" };
-  for (hostile_kind = 0; hostile_kind < 4; hostile_kind++) {
+    "calibrated twice", "local surround nan", "local surround 5", "3 bytes, not 4" };
+  const uint32_t tags[] = { DECENT_SECTION_TAG ('N', 'E', 'R', 'R'),
+    DECENT_SECTION_TAG ('S', 'C', 'O', 'R'), DECENT_SECTION_TAG ('S', 'U', 'R', 'R') };
+  for (hostile_kind = 0; hostile_kind < 7; hostile_kind++) {
     const DecentSectionIO table[] = {
-      { DECENT_SECTION_TAG (hostile_kind ? 'S' : 'N', hostile_kind ? 'C' : 'E',
-            hostile_kind ? 'O' : 'R', hostile_kind ? 'R' : 'R'), 1 << 20, hostile_save, NULL },
+      { tags[hostile_kind == 0 ? 0 : hostile_kind < 4 ? 1 : 2], 1 << 20, hostile_save, NULL },
       { 0, 0, NULL, NULL },
     };
     DecentError err;
@@ -312,8 +367,9 @@ through_the_file (DecentModel *m, const uint8_t *frames)
   decent_model_get_config (m, &a);
   decent_model_get_config (l, &b);
   CHECK (b.latent_side == 6 && b.local_area == a.local_area
-             && b.local_contrast == a.local_contrast, "latent side %d, area %g, contrast %g",
-      b.latent_side, b.local_area, b.local_contrast);
+             && b.local_contrast == a.local_contrast && b.local_surround == 0.5f,
+      "latent side %d, area %g, contrast %g, surround %g", b.latent_side, b.local_area,
+      b.local_contrast, b.local_surround);
   DecentInfo info;
   decent_model_describe (l, &info);
   CHECK (info.latent_width == 8 && info.latent_height == 6, "latent %dx%d",
@@ -345,6 +401,8 @@ through_the_file (DecentModel *m, const uint8_t *frames)
   decent_model_get_mode_calibration (l, DECENT_SCORE_LOCAL, &c);
   CHECK (c.threshold == 0, "no local calibration without its section");
   CHECK (!decent_model_has_normal (l), "no normal errors without their section");
+  decent_model_get_config (l, &b);
+  CHECK (b.local_surround == 0.0f, "no surround without its section: %g", b.local_surround);
   decent_model_free (l);
 
   /* saved through a link: the link stays, its target is the model */
@@ -473,6 +531,7 @@ main (void)
   false_alarm_rate_rule ();
   windows_and_maxima ();
   hot_windows ();
+  surround_windows ();
   DecentConfig cfg;
   DecentError err;
   static uint8_t frames[N * W * H];
@@ -488,6 +547,13 @@ main (void)
   bad.local_area = 0.0f;
   CHECK (decent_config_validate (&bad, &err) < 0 && strstr (err.message, "local area"), "%s",
       err.message);
+  const float surrounds[] = { -0.1f, NAN, INFINITY, DECENT_MAX_SURROUND * 1.01f };
+  for (unsigned i = 0; i < sizeof surrounds / sizeof surrounds[0]; i++) {
+    bad = cfg;
+    bad.local_surround = surrounds[i];
+    CHECK (decent_config_validate (&bad, &err) < 0 && strstr (err.message, "local surround"),
+        "surround %g: %s", surrounds[i], err.message);
+  }
   bad = cfg;
   bad.latent_side = -1;
   CHECK (decent_config_validate (&bad, &err) < 0, "negative latent side refused");
