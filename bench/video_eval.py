@@ -426,6 +426,29 @@ def box_means(maps, kw, kh):
     return (c[:, kh:, kw:] - c[:, :-kh, kw:] - c[:, kh:, :-kw] + c[:, :-kh, :-kw]) / (kw * kh)
 
 
+def window_scores(maps, kw, kh, surround):
+    """decentanomaly's local window scores (engine/localscore.c) of each map of
+    (N, h, w): the kw x kh box means less surround times how much the ring
+    around each box (grown by (kw + 2) // 4, (kh + 2) // 4 a side, within the
+    map, less the box) exceeds the map's mean; surround 0: box_means."""
+    means = box_means(maps, kw, kh)
+    if surround <= 0:
+        return means
+    maps = np.asarray(maps, np.float64)
+    n, h, w = maps.shape
+    c = np.zeros((n, h + 1, w + 1))
+    c[:, 1:, 1:] = maps.cumsum(1).cumsum(2)
+    ys, xs = np.mgrid[0:h - kh + 1, 0:w - kw + 1]
+    rx, ry = (kw + 2) // 4, (kh + 2) // 4
+    x0, y0 = np.maximum(xs - rx, 0), np.maximum(ys - ry, 0)
+    x1, y1 = np.minimum(xs + kw + rx, w), np.minimum(ys + kh + ry, h)
+    big = c[:, y1, x1] - c[:, y0, x1] - c[:, y1, x0] + c[:, y0, x0]
+    ring_area = (x1 - x0) * (y1 - y0) - kw * kh
+    map_mean = c[:, h, w][:, None, None] / (w * h)
+    ring = np.where(ring_area > 0, (big - means * kw * kh) / np.maximum(ring_area, 1), map_mean)
+    return means - surround * (ring - map_mean)
+
+
 def box_max(maps, k=BOX_K):
     """Maximum over valid positions of the k x k box mean, per map of (N, h, w)."""
     return box_means(maps, k, k).reshape(len(maps), -1).max(1)

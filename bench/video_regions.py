@@ -34,11 +34,14 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import video_eval as ve  # noqa: E402
 
 MAX_SPOTS = 8
+# the model's local-surround (decent-train's default; 0 for models written
+# before 2026-12-06, which have none): SURROUND=0 for those
+SURROUND = float(os.environ.get("SURROUND", "0.5"))
 
 
 def hot_windows(m, threshold, ww, wh, k=MAX_SPOTS):
     """The windows (x, y, ww, wh) above threshold, hottest first, none overlapping."""
-    means, out = ve.box_means(m[None], ww, wh)[0], []
+    means, out = ve.window_scores(m[None], ww, wh, SURROUND)[0], []
     while len(out) < k:
         y, x = divmod(int(np.argmax(means)), means.shape[1])
         if not means[y, x] > threshold:
@@ -181,7 +184,7 @@ def main(argv):
     # the local score's window: local-area 0.01 of the model's grid (engine/localscore.c)
     ww, wh = max(1, round(mw * 0.1)), max(1, round(mh * 0.1))
     thr = float(data["normal"]["thr"])
-    check = float(np.max(np.abs(ve.box_means(data["normal"]["maps"], ww, wh).reshape(
+    check = float(np.max(np.abs(ve.window_scores(data["normal"]["maps"], ww, wh, SURROUND).reshape(
         len(data["normal"]["maps"]), -1).max(1) - data["normal"]["scores"])))
     print(f"threshold {thr:.5g}, window {ww}x{wh} of {mw}x{mh}, margin {margin:g} windows; "
           f"largest difference to decentanomaly's score {check:.2g}")

@@ -91,8 +91,9 @@ def risen(maps, start, ema):
     return out
 
 
-def local_scores(maps, win):
-    return ve.box_means(maps, *win).reshape(len(maps), -1).max(1)
+def local_scores(maps, win, surround=0.0):
+    """The largest window score of each map (the still gate's: no surround)."""
+    return ve.window_scores(maps, *win, surround).reshape(len(maps), -1).max(1)
 
 
 def hindsight(normal):
@@ -165,7 +166,10 @@ def main(argv):
             sys.exit(f"video_still: {label}: a {mw}x{mh} map does not divide the {ve.W}x{ve.H} "
                      "frames")
         win = (max(1, round(mw * 0.1)), max(1, round(mh * 0.1)))  # local-area 0.01
-        rule = ve.held_out_threshold(local_scores(held_maps, win))
+        # the frame's own score, as decent-train calibrated it: with the
+        # model's local-surround (SURROUND; 0 for models before 2026-12-06)
+        rule = ve.held_out_threshold(local_scores(held_maps, win,
+                                                  float(os.environ.get("SURROUND", "0.5"))))
         print(f"{label}: {mw}x{mh}, window {win[0]}x{win[1]}; held-out threshold by decent-train's "
               f"rule {rule:.5f}, stored in the model {float(held['thr']):.5f}")
         if background and label == "grid":

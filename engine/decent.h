@@ -83,7 +83,8 @@ typedef struct {
 typedef enum {
   DECENT_SCORE_MEAN = 0,       /* the paper's eq. (2): the mean squared error of the frame */
   DECENT_SCORE_LOCAL = 1,      /* the largest mean, over windows of local_area, of the
-                                * per-pixel RMS error saturated by local_contrast */
+                                * per-pixel RMS error saturated by local_contrast, less
+                                * local_surround times its ring's excess over the frame */
   DECENT_SCORE_NORMALIZED = 2, /* the largest window mean of the squared error standardised
                                 * per pixel by the normal errors (decent_model_learn_normal) */
 } DecentScoreMode;

@@ -64,8 +64,10 @@ window_scorer (const double *sat, int width, int height, int win_w, int win_h, f
 }
 
 /* A window's score: its mean, less surround times its ring's mean over the
- * map's (a ring that the map's edges leave empty counts as the map). */
-static inline double
+ * map's (a ring that the map's edges leave empty counts as the map).  One
+ * copy for both callers (noinline): a compiler that fused the arithmetic
+ * differently in each could break "hot exactly when flagged". */
+static __attribute__ ((noinline)) double
 window_score (const WindowScorer *s, int x, int y)
 {
   const double area = (double) s->win_w * s->win_h;

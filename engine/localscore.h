@@ -23,7 +23,8 @@ void decent_local_window (int width, int height, float area_fraction, int *win_w
 float decent_local_max (const float *map, int width, int height, int win_w, int win_h,
                         float surround, double *scratch);
 
-/* A window of a map: its place and its mean. */
+/* A window of a map: its place and its score (its mean, less the surround's
+ * share of its ring's excess over the map, decent_local_max). */
 typedef struct {
   int x, y, width, height;
   float mean;

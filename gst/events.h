@@ -65,7 +65,7 @@ typedef struct {
   guint run;                     /* candidates: consecutive frames seen */
   guint64 start_frame, last_flagged_frame;
   GstClockTime start_time, last_flagged_time;
-  gdouble peak;                  /* the largest window mean seen there */
+  gdouble peak;                  /* the largest window score seen there */
 } DecentRegionEvent;
 
 typedef struct {

@@ -1881,8 +1881,8 @@ run_model (GstDecentAnomaly *self, const FrameSettings *set, FrameState *f, floa
 }
 
 /* The hot windows of the kept map at threshold (local scores only: the
- * mean has no place), of flagged results only: the hottest window's mean
- * is the score (beside a second model the mean of two models' scores,
+ * mean has no place), of flagged results only: the hottest window's score
+ * (with the model's surround in local mode) is the frame's (beside a second model the mean of two models' scores,
  * which the averaged map's windows need not reach), so an unflagged result
  * has none.  Streaming, no lock. */
 static void

@@ -696,6 +696,13 @@ start_model (TrainJob *job, DecentError *err)
               "written without one (companion=true trains one on this run's frames)",
               job->shown_checkpoint));
   }
+  /* the companion scores the way the checkpoint's model does (its local
+   * window and surround, which the resume warning said are the
+   * checkpoint's), not as the properties say (helper-88) */
+  DecentConfig resumed;
+  decent_model_get_config (m, &resumed);
+  job->companion_cfg.local_area = resumed.local_area;
+  job->companion_cfg.local_surround = resumed.local_surround;
   DecentInfo info;
   decent_model_describe (m, &info);
   job->resumed = TRUE;

@@ -1073,6 +1073,39 @@ GST_START_TEST (test_local_surround_stored)
 }
 GST_END_TEST;
 
+/* Resumed from a checkpoint of another surround, the model keeps the
+ * checkpoint's (the resume warning names it) and its companion, trained
+ * now, scores the same way (helper-88: it took the property's). */
+GST_START_TEST (test_resumed_companion_scores_as_checkpoint)
+{
+  gchar *model = g_build_filename (dir, "resumed.dcnt", NULL);
+  gchar *checkpoint = g_strconcat (model, ".checkpoint", NULL);
+  AppRun r;
+  run_appsrc (checkpoint, "epochs=1 min-steps=0 local-surround=0", 10, 1000, &r);
+  fail_unless (r.error == NULL, "%s", r.error);
+  app_run_clear (&r);
+  run_appsrc (model, "resume=true epochs=2 min-steps=0 companion=true companion-width=8 "
+      "companion-height=8", 10, 1000, &r);
+  fail_unless (r.error == NULL, "%s", r.error);
+  fail_unless (strstr (r.warnings->str, "local-surround 0 (property: 0.5)") != NULL, "%s",
+      r.warnings->str);
+  app_run_clear (&r);
+  DecentError err = { { 0 } };
+  DecentModel *m = load_model (model, NULL, NULL);
+  DecentModel *c = decent_model_companion_new (m, DECENT_DEVICE_CPU, &err);
+  fail_unless (c != NULL, "%s", err.message);
+  DecentConfig a, b;
+  decent_model_get_config (m, &a);
+  decent_model_get_config (c, &b);
+  fail_unless (a.local_surround == 0.0f && b.local_surround == 0.0f,
+      "model %g, companion %g", a.local_surround, b.local_surround);
+  decent_model_free (c);
+  decent_model_free (m);
+  g_free (checkpoint);
+  g_free (model);
+}
+GST_END_TEST;
+
 GST_START_TEST (test_checkpoint_found_at_start)
 {
   gchar *model = g_build_filename (dir, "ck.dcnt", NULL);
@@ -1605,6 +1638,7 @@ decenttrain_suite (void)
   tcase_add_test (tc, test_settings_fixed_while_running);
   tcase_add_test (tc, test_companion);
   tcase_add_test (tc, test_local_surround_stored);
+  tcase_add_test (tc, test_resumed_companion_scores_as_checkpoint);
   tcase_add_test (tc, test_checkpoint_found_at_start);
   tcase_add_test (tc, test_calibrate_only_model_replaced);
   return s;
