@@ -459,7 +459,7 @@ surround_load (DecentModel *m, const uint8_t *data, size_t len, DecentError *err
   Cursor c = { (uint8_t *) data, 0, len };
   const float v = get_f32 (&c);
   if (!(v >= 0.0f && v <= DECENT_MAX_SURROUND)) /* (the bounds of decent_config_validate) */
-    return decent_fail (err, "local surround %g is not in [0, %g]", v, DECENT_MAX_SURROUND);
+    return decent_fail (err, "local surround %.9g is not in [0, %g]", v, DECENT_MAX_SURROUND);
   m->cfg.local_surround = v;
   return 0;
 }

@@ -622,6 +622,20 @@ resume_finished (TrainJob *job, DecentError *err)
   } else {
     job->still.lag = 0;
   }
+  /* the companion scores as the finished model does (helper-89: it took
+   * this run's local-area and local-surround, unsaid) */
+  DecentConfig finished;
+  decent_model_get_config (m, &finished);
+  if (job->companion_bytes && (finished.local_area != job->companion_cfg.local_area
+          || finished.local_surround != job->companion_cfg.local_surround))
+    GST_ELEMENT_WARNING (job->self, RESOURCE, SETTINGS,
+        ("The companion takes the finished model's local score settings, not this run's."),
+        ("%s has local-area=%g local-surround=%g, and this run asks for local-area=%g "
+            "local-surround=%g: the pair must score alike", job->shown_finished,
+            finished.local_area, finished.local_surround, job->companion_cfg.local_area,
+            job->companion_cfg.local_surround));
+  job->companion_cfg.local_area = finished.local_area;
+  job->companion_cfg.local_surround = finished.local_surround;
   if (job->companion_bytes && (asked.lag != job->still.lag || asked.tolerance
           != job->still.tolerance || asked.memory != job->still.memory))
     GST_ELEMENT_WARNING (job->self, RESOURCE, SETTINGS,
@@ -2209,6 +2223,12 @@ begin_collecting (GstDecentTrain *self)
   gboolean ok = !calibrate_only
       || model_to_calibrate (self, location, cfg.device, &cfg, &companion);
   g_free (location);
+  if (ok && calibrate_only && asked.local_surround != cfg.local_surround)
+    GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
+        ("calibrate-only keeps the model's local score settings; local-surround is not used."),
+        ("the model scores with local-surround=%g, and local-surround=%g is set: a model's "
+            "scoring is trained with it (its weights stay the same: train again with the "
+            "new value to change it)", cfg.local_surround, asked.local_surround));
   if (ok && calibrate_only && geometry_set
       && (asked.width != cfg.width || asked.height != cfg.height
           || asked.channels != cfg.channels))

@@ -1067,6 +1067,19 @@ GST_START_TEST (test_local_surround_stored)
     decent_model_free (m);
     fail_unless (cfg.local_surround == runs[i].want, "%s: surround %g", runs[i].props,
         cfg.local_surround);
+    if (runs[i].want == 0.0f) {
+      /* calibrate-only keeps the model's, and says that the property is not used */
+      run_appsrc (model, "calibrate-only=true", 10, 1000, &r);
+      fail_unless (r.error == NULL, "%s", r.error);
+      fail_unless (strstr (r.warnings->str, "local-surround is not used")
+          && strstr (r.warnings->str, "local-surround=0, and local-surround=0.5"), "%s",
+          r.warnings->str);
+      app_run_clear (&r);
+      m = load_model (model, NULL, NULL);
+      decent_model_get_config (m, &cfg);
+      decent_model_free (m);
+      fail_unless (cfg.local_surround == 0.0f, "calibrated: surround %g", cfg.local_surround);
+    }
     unlink (model);
     g_free (model);
   }
@@ -1101,6 +1114,28 @@ GST_START_TEST (test_resumed_companion_scores_as_checkpoint)
       "model %g, companion %g", a.local_surround, b.local_surround);
   decent_model_free (c);
   decent_model_free (m);
+  /* the same from a finished model waiting for its companion (helper-89) */
+  gchar *finished = g_strconcat (model, ".finished", NULL);
+  unlink (model);
+  run_appsrc (finished, "epochs=1 min-steps=0 local-surround=0", 10, 1000, &r);
+  fail_unless (r.error == NULL, "%s", r.error);
+  app_run_clear (&r);
+  run_appsrc (model, "resume=true epochs=1 min-steps=0 companion=true companion-width=8 "
+      "companion-height=8", 10, 1000, &r);
+  fail_unless (r.error == NULL, "%s", r.error);
+  fail_unless (strstr (r.warnings->str, "finished model's local score settings") != NULL, "%s",
+      r.warnings->str);
+  app_run_clear (&r);
+  m = load_model (model, NULL, NULL);
+  c = decent_model_companion_new (m, DECENT_DEVICE_CPU, &err);
+  fail_unless (c != NULL, "%s", err.message);
+  decent_model_get_config (m, &a);
+  decent_model_get_config (c, &b);
+  fail_unless (a.local_surround == 0.0f && b.local_surround == 0.0f,
+      "finished: model %g, companion %g", a.local_surround, b.local_surround);
+  decent_model_free (c);
+  decent_model_free (m);
+  g_free (finished);
   g_free (checkpoint);
   g_free (model);
 }
