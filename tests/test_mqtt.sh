@@ -183,8 +183,9 @@ else bad "no word of the CA file gone"; grep -i "mqtt\|warn" "$tmp/fourc.log" | 
 stop_broker
 
 # 4d. a broker that takes no packet over 300 bytes: the frames' records
-# (260 bytes) fit, the event's begin and end (360 and 407, with the
-# element's name and path) do not, and the broker closes the connection
+# (260 bytes) fit, the event's begin and end (about 360 and 405, with the
+# element's name and path; a few bytes more or fewer as the scores' digits
+# fall) do not, and the broker closes the connection
 # each time one is sent.  The begin is dropped
 # after 3 connections in a row with a warning, the end after one (as
 # large), and the frames' records behind them arrive (the first was sent
@@ -199,8 +200,8 @@ if [ "$rc" = 0 ] && [ "$(wc -l <"$tmp/fourd.frames")" = 10 ] \
    && cmp -s <(uniq "$tmp/fourd.sub") "$tmp/fourd.frames" \
    && grep -q "Records the MQTT broker would not take were dropped" "$tmp/fourd.log" \
    && grep -q "2 that the broker would not take" "$tmp/fourd.log" \
-   && grep -q "a 360-byte record was sent on 3 connections in a row\|a 407-byte record was \
-sent on 1 connection in a row" "$tmp/fourd.log"; then
+   && grep -Eq "a (3[0-9][0-9]|4[0-9][0-9])-byte record was sent on (3 connections|1 \
+connection) in a row" "$tmp/fourd.log"; then
   ok "records the broker will not take are dropped with a warning; the 10 behind them arrive"
 else
   bad "a record over the broker's max_packet_size (rc $rc)"; grep -i "warn\|mqtt" "$tmp/fourd.log" | head

@@ -533,7 +533,7 @@ GST_START_TEST (test_resume_with_changed_settings)
   for (guint k = 0; k < G_N_ELEMENTS (same); k++) {
     write_checkpoint (checkpoint, 2);
     gchar *props = g_strdup_printf ("resume=true epochs=3 lambda=0.01 batch-size=64 %s "
-        "base-channels=64 max-channels=512", same[k]);
+        "base-channels=64 max-channels=512 local-surround=0", same[k]);
     run_train (model, 20, props, &r);
     g_free (props);
     fail_unless (r.error == NULL && r.written, "%s", r.error);
