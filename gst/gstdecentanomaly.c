@@ -131,15 +131,16 @@ post_structure (GstDecentAnomaly *self, GstStructure *s)
   gst_element_post_message (GST_ELEMENT (self), gst_message_new_element (GST_OBJECT (self), s));
 }
 
-/* An event began or ended: a bus message when messages are posted, and
- * always the same structure downstream as a serialized custom event, ahead
- * of the frame, for decentpublish and other elements; each end where its
- * begin went (eventpairs.h).  Streaming thread. */
+/* An event began or ended (takes s): a bus message when messages are
+ * posted, and the same structure downstream as a serialized custom event,
+ * ahead of the frame, for decentpublish and other elements (downstream:
+ * streaming thread only; FALSE at a stop); each end where its begin went
+ * (eventpairs.h). */
 static void
-announce_event (GstDecentAnomaly *self, GstStructure *s, gboolean post)
+announce_event (GstDecentAnomaly *self, GstStructure *s, gboolean post, gboolean downstream)
 {
   decent_event_pairs_announce (&self->pairs, GST_ELEMENT (self),
-      GST_BASE_TRANSFORM_SRC_PAD (GST_BASE_TRANSFORM (self)), s, post, TRUE);
+      GST_BASE_TRANSFORM_SRC_PAD (GST_BASE_TRANSFORM (self)), s, post, downstream);
 }
 
 /* "decentanomaly-model": what became of a model file; callers add fields.
@@ -309,15 +310,6 @@ last_frame_seen (GstDecentAnomaly *self)
   return self->frame_count ? self->frame_count - 1 : 0;
 }
 
-/* An event's end: downstream as well (announce_event, streaming thread
- * only), or on the bus alone (post), or nowhere; takes s. */
-static void
-send_end (GstDecentAnomaly *self, GstStructure *s, gboolean post, gboolean downstream)
-{
-  decent_event_pairs_announce (&self->pairs, GST_ELEMENT (self),
-      GST_BASE_TRANSFORM_SRC_PAD (GST_BASE_TRANSFORM (self)), s, post, downstream);
-}
-
 /* Ends every open region event (end of stream, flush, a new model or
  * region, region-events off) at frame: running-time is each one's last
  * flagged frame's.  downstream: also as a custom event (streaming thread
@@ -328,7 +320,7 @@ end_regions (GstDecentAnomaly *self, gboolean post, gboolean downstream, guint64
   DecentRegionChange ended[DECENT_MAX_REGIONS];
   const guint n = decent_regions_flush (&self->regions, ended);
   for (guint i = 0; i < n; i++)
-    send_end (self, region_structure_new (self, &ended[i], frame,
+    announce_event (self, region_structure_new (self, &ended[i], frame,
             ended[i].event.last_flagged_time), post, downstream);
 }
 
@@ -345,7 +337,7 @@ end_open_events (GstDecentAnomaly *self, gboolean downstream)
   end_regions (self, post, downstream, last_frame_seen (self));
   if (!decent_events_flush (&self->events))
     return;
-  send_end (self, event_structure_new (self, "end", last_frame_seen (self),
+  announce_event (self, event_structure_new (self, "end", last_frame_seen (self),
           self->last_running_time, self->last_score), post, downstream);
 }
 
@@ -1882,9 +1874,10 @@ run_model (GstDecentAnomaly *self, const FrameSettings *set, FrameState *f, floa
 
 /* The hot windows of the kept map at threshold (local scores only: the
  * mean has no place), of flagged results only: the hottest window's score
- * (with the model's surround in local mode) is the frame's (beside a second model the mean of two models' scores,
- * which the averaged map's windows need not reach), so an unflagged result
- * has none.  Streaming, no lock. */
+ * (with the model's surround in local mode) is the frame's (beside a
+ * second model the mean of two models' scores, which the averaged map's
+ * windows need not reach), so an unflagged result has none.  Streaming, no
+ * lock. */
 static void
 find_hot (GstDecentAnomaly *self, gdouble threshold)
 {
@@ -2026,7 +2019,7 @@ post_region_changes (GstDecentAnomaly *self, const FrameSettings *set, const Fra
       GST_INFO_OBJECT (self, "region event %" G_GUINT64_FORMAT " begins at frame %"
           G_GUINT64_FORMAT, c->event.id, c->event.start_frame);
     announce_event (self, region_structure_new (self, c, self->frame_count, f->running_time),
-        set->post);
+        set->post, TRUE);
   }
 }
 
@@ -2043,14 +2036,14 @@ post_frame_messages (GstDecentAnomaly *self, const FrameSettings *set, const Fra
     GST_INFO_OBJECT (self, "anomaly event begins at frame %" G_GUINT64_FORMAT,
         self->events.start_frame);
     announce_event (self, event_structure_new (self, "begin", self->frame_count,
-        f->running_time, self->last_score), set->post);
+        f->running_time, self->last_score), set->post, TRUE);
     if (set->keyunit)
       request_key_unit (self, f->running_time);
   } else if (f->change == DECENT_EVENT_ENDED) {
     GST_INFO_OBJECT (self, "anomaly event ends after %" G_GUINT64_FORMAT " frames",
         decent_events_frames (&self->events));
     announce_event (self, event_structure_new (self, "end", self->frame_count,
-        f->running_time, self->last_score), set->post);
+        f->running_time, self->last_score), set->post, TRUE);
   }
   if (f->change == DECENT_EVENT_BEGAN)
     post_region_changes (self, set, f);

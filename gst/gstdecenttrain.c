@@ -259,7 +259,8 @@ gst_decent_train_render (GstBaseSink *sink, GstBuffer *buffer)
    * no more than max-frames need, and what a pointer can address */
   const guint64 limit = MIN (MIN (max_memory / rb, (guint64) max), (guint64) G_MAXSIZE / 2 / rb);
   if ((guint64) self->n_frames + 1 > limit
-      || !decent_frames_reserve (&self->frames, &self->frames_capacity, self->n_frames, fb, limit * fb)
+      || !decent_frames_reserve (&self->frames, &self->frames_capacity, self->n_frames, fb,
+             limit * fb)
       || (cfb && !decent_frames_reserve (&self->companion_frames, &self->companion_capacity,
                      self->n_frames, cfb, limit * cfb))) {
     gboolean out_of_memory = (guint64) self->n_frames + 1 <= limit;
@@ -601,6 +602,21 @@ load_resumable (const gchar *path, const gchar *shown, const DecentConfig *cfg,
   return NULL;
 }
 
+/* The companion trained now scores as the resumed model m does (its local
+ * window and surround), so that the pair scores alike; TRUE when that
+ * differs from what this run's properties asked. */
+static gboolean
+score_companion_as (TrainJob *job, DecentModel *m)
+{
+  DecentConfig cfg;
+  decent_model_get_config (m, &cfg);
+  const gboolean differs = cfg.local_area != job->companion_cfg.local_area
+                           || cfg.local_surround != job->companion_cfg.local_surround;
+  job->companion_cfg.local_area = cfg.local_area;
+  job->companion_cfg.local_surround = cfg.local_surround;
+  return differs;
+}
+
 /* resume=true with a finished model waiting for its companion (park_model):
  * it is written as it was trained and calibrated; the companion (if any)
  * trains on this run's frames, with the model's still-gate settings so
@@ -624,18 +640,14 @@ resume_finished (TrainJob *job, DecentError *err)
   }
   /* the companion scores as the finished model does (helper-89: it took
    * this run's local-area and local-surround, unsaid) */
-  DecentConfig finished;
-  decent_model_get_config (m, &finished);
-  if (job->companion_bytes && (finished.local_area != job->companion_cfg.local_area
-          || finished.local_surround != job->companion_cfg.local_surround))
+  const DecentConfig asked_scoring = job->companion_cfg;
+  if (score_companion_as (job, m) && job->companion_bytes)
     GST_ELEMENT_WARNING (job->self, RESOURCE, SETTINGS,
         ("The companion takes the finished model's local score settings, not this run's."),
         ("%s has local-area=%g local-surround=%g, and this run asks for local-area=%g "
             "local-surround=%g: the pair must score alike", job->shown_finished,
-            finished.local_area, finished.local_surround, job->companion_cfg.local_area,
-            job->companion_cfg.local_surround));
-  job->companion_cfg.local_area = finished.local_area;
-  job->companion_cfg.local_surround = finished.local_surround;
+            job->companion_cfg.local_area, job->companion_cfg.local_surround,
+            asked_scoring.local_area, asked_scoring.local_surround));
   if (job->companion_bytes && (asked.lag != job->still.lag || asked.tolerance
           != job->still.tolerance || asked.memory != job->still.memory))
     GST_ELEMENT_WARNING (job->self, RESOURCE, SETTINGS,
@@ -710,13 +722,9 @@ start_model (TrainJob *job, DecentError *err)
               "written without one (companion=true trains one on this run's frames)",
               job->shown_checkpoint));
   }
-  /* the companion scores the way the checkpoint's model does (its local
-   * window and surround, which the resume warning said are the
-   * checkpoint's), not as the properties say (helper-88) */
-  DecentConfig resumed;
-  decent_model_get_config (m, &resumed);
-  job->companion_cfg.local_area = resumed.local_area;
-  job->companion_cfg.local_surround = resumed.local_surround;
+  /* (the resume warning said the local window and surround are the
+   * checkpoint's: helper-88) */
+  score_companion_as (job, m);
   DecentInfo info;
   decent_model_describe (m, &info);
   job->resumed = TRUE;
@@ -2226,9 +2234,8 @@ begin_collecting (GstDecentTrain *self)
   if (ok && calibrate_only && asked.local_surround != cfg.local_surround)
     GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
         ("calibrate-only keeps the model's local score settings; local-surround is not used."),
-        ("the model scores with local-surround=%g, and local-surround=%g is set: a model's "
-            "scoring is trained with it (its weights stay the same: train again with the "
-            "new value to change it)", cfg.local_surround, asked.local_surround));
+        ("the model scores with local-surround=%g, and local-surround=%g is set: train the "
+            "model again to change how it scores", cfg.local_surround, asked.local_surround));
   if (ok && calibrate_only && geometry_set
       && (asked.width != cfg.width || asked.height != cfg.height
           || asked.channels != cfg.channels))

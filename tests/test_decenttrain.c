@@ -1091,52 +1091,38 @@ GST_END_TEST;
  * now, scores the same way (helper-88: it took the property's). */
 GST_START_TEST (test_resumed_companion_scores_as_checkpoint)
 {
+  /* from a checkpoint (epochs left to train), then from a finished model
+   * waiting for its companion (helper-89) */
+  const struct { const gchar *suffix, *props, *warning; } from[] = {
+    { ".checkpoint", "resume=true epochs=2 min-steps=0 companion=true companion-width=8 "
+      "companion-height=8", "local-surround 0 (property: 0.5)" },
+    { ".finished", "resume=true epochs=1 min-steps=0 companion=true companion-width=8 "
+      "companion-height=8", "finished model's local score settings" } };
   gchar *model = g_build_filename (dir, "resumed.dcnt", NULL);
-  gchar *checkpoint = g_strconcat (model, ".checkpoint", NULL);
-  AppRun r;
-  run_appsrc (checkpoint, "epochs=1 min-steps=0 local-surround=0", 10, 1000, &r);
-  fail_unless (r.error == NULL, "%s", r.error);
-  app_run_clear (&r);
-  run_appsrc (model, "resume=true epochs=2 min-steps=0 companion=true companion-width=8 "
-      "companion-height=8", 10, 1000, &r);
-  fail_unless (r.error == NULL, "%s", r.error);
-  fail_unless (strstr (r.warnings->str, "local-surround 0 (property: 0.5)") != NULL, "%s",
-      r.warnings->str);
-  app_run_clear (&r);
-  DecentError err = { { 0 } };
-  DecentModel *m = load_model (model, NULL, NULL);
-  DecentModel *c = decent_model_companion_new (m, DECENT_DEVICE_CPU, &err);
-  fail_unless (c != NULL, "%s", err.message);
-  DecentConfig a, b;
-  decent_model_get_config (m, &a);
-  decent_model_get_config (c, &b);
-  fail_unless (a.local_surround == 0.0f && b.local_surround == 0.0f,
-      "model %g, companion %g", a.local_surround, b.local_surround);
-  decent_model_free (c);
-  decent_model_free (m);
-  /* the same from a finished model waiting for its companion (helper-89) */
-  gchar *finished = g_strconcat (model, ".finished", NULL);
-  unlink (model);
-  run_appsrc (finished, "epochs=1 min-steps=0 local-surround=0", 10, 1000, &r);
-  fail_unless (r.error == NULL, "%s", r.error);
-  app_run_clear (&r);
-  run_appsrc (model, "resume=true epochs=1 min-steps=0 companion=true companion-width=8 "
-      "companion-height=8", 10, 1000, &r);
-  fail_unless (r.error == NULL, "%s", r.error);
-  fail_unless (strstr (r.warnings->str, "finished model's local score settings") != NULL, "%s",
-      r.warnings->str);
-  app_run_clear (&r);
-  m = load_model (model, NULL, NULL);
-  c = decent_model_companion_new (m, DECENT_DEVICE_CPU, &err);
-  fail_unless (c != NULL, "%s", err.message);
-  decent_model_get_config (m, &a);
-  decent_model_get_config (c, &b);
-  fail_unless (a.local_surround == 0.0f && b.local_surround == 0.0f,
-      "finished: model %g, companion %g", a.local_surround, b.local_surround);
-  decent_model_free (c);
-  decent_model_free (m);
-  g_free (finished);
-  g_free (checkpoint);
+  for (guint k = 0; k < G_N_ELEMENTS (from); k++) {
+    gchar *leftover = g_strconcat (model, from[k].suffix, NULL);
+    AppRun r;
+    unlink (model);
+    run_appsrc (leftover, "epochs=1 min-steps=0 local-surround=0", 10, 1000, &r);
+    fail_unless (r.error == NULL, "%s", r.error);
+    app_run_clear (&r);
+    run_appsrc (model, from[k].props, 10, 1000, &r);
+    fail_unless (r.error == NULL, "%s", r.error);
+    fail_unless (strstr (r.warnings->str, from[k].warning) != NULL, "%s", r.warnings->str);
+    app_run_clear (&r);
+    DecentError err = { { 0 } };
+    DecentModel *m = load_model (model, NULL, NULL);
+    DecentModel *c = decent_model_companion_new (m, DECENT_DEVICE_CPU, &err);
+    fail_unless (c != NULL, "%s", err.message);
+    DecentConfig a, b;
+    decent_model_get_config (m, &a);
+    decent_model_get_config (c, &b);
+    fail_unless (a.local_surround == 0.0f && b.local_surround == 0.0f,
+        "%s: model %g, companion %g", from[k].suffix, a.local_surround, b.local_surround);
+    decent_model_free (c);
+    decent_model_free (m);
+    g_free (leftover);
+  }
   g_free (model);
 }
 GST_END_TEST;
